@@ -1,0 +1,512 @@
+//! Ingest stage: the RAM credential report, as a CSV file or as `GetCredentialReport` pages.
+//!
+//! Columns are found by header name, never by position; `additional_access_key_N_*` columns
+//! are open-ended. Cells are checked here (a bad timestamp rejects the file with its line);
+//! what the values mean for a control is decided later, in the model.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// The first two header names, which identify a credential report.
+pub const HEADER_PREFIX: &str = "user,user_creation_time";
+
+/// A `TRUE`/`FALSE` cell with the report's sentinels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    /// `TRUE`.
+    True,
+    /// `FALSE`.
+    False,
+    /// `N/A`: no login profile, or no key.
+    NotApplicable,
+    /// `LOGIN_DISABLED`, seen for disabled users.
+    LoginDisabled,
+    /// The column is absent or the cell empty.
+    Missing,
+    /// A value the format does not define (kept, and reported as a warning).
+    Unknown(String),
+}
+
+impl Flag {
+    /// `true` only for `TRUE`.
+    pub fn is_true(&self) -> bool {
+        matches!(self, Flag::True)
+    }
+}
+
+/// A timestamp cell with the report's sentinels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stamp {
+    /// A point in time.
+    At(DateTime<Utc>),
+    /// `-`: never (or not since tracking began).
+    Never,
+    /// `N/A`.
+    NotApplicable,
+    /// `LOGIN_DISABLED`.
+    LoginDisabled,
+    /// The column is absent or the cell empty.
+    Missing,
+}
+
+impl Stamp {
+    /// The time, when the cell holds one.
+    pub fn at(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Stamp::At(t) => Some(*t),
+            _ => None,
+        }
+    }
+}
+
+/// One AccessKey slot of a row (`access_key_1`, `access_key_2`, `additional_access_key_N`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RawKey {
+    /// The column prefix, e.g. `additional_access_key_1`.
+    pub slot: String,
+    /// `*_exist`.
+    pub exist: Flag,
+    /// `*_active`.
+    pub active: Flag,
+    /// `*_last_rotated`.
+    pub last_rotated: Stamp,
+    /// `*_last_used`.
+    pub last_used: Stamp,
+}
+
+/// One row: the root account (`<root>`) or a RAM user.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RawPrincipal {
+    /// Line in the CSV text (1-based, header is line 1).
+    pub line: u64,
+    /// `<root>` or the user principal name.
+    pub user: String,
+    /// `user_creation_time`.
+    pub created: Stamp,
+    /// `user_last_logon`.
+    pub last_logon: Stamp,
+    /// `password_exist`.
+    pub password_exist: Flag,
+    /// `password_active`.
+    pub password_active: Flag,
+    /// `password_last_changed`.
+    pub password_last_changed: Stamp,
+    /// `password_next_rotation`.
+    pub password_next_rotation: Stamp,
+    /// `mfa_active`.
+    pub mfa_active: Flag,
+    /// Every key slot the header names, in column order.
+    pub keys: Vec<RawKey>,
+}
+
+/// The column layout of a credential report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    index: BTreeMap<String, usize>,
+    slots: Vec<String>,
+    width: usize,
+}
+
+/// A problem at one line of the CSV text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvError {
+    /// 1-based line, when known.
+    pub line: Option<u64>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for CsvError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Rows parsed from one CSV text, with warnings about odd but usable cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedCsv {
+    /// The column layout (reused for continuation pages that have no header).
+    pub header: Header,
+    /// The rows, in file order.
+    pub principals: Vec<RawPrincipal>,
+    /// Warnings, each naming its line and column.
+    pub warnings: Vec<String>,
+}
+
+const REQUIRED: [&str; 8] = [
+    "user",
+    "user_creation_time",
+    "user_last_logon",
+    "password_exist",
+    "password_active",
+    "password_last_changed",
+    "mfa_active",
+    "access_key_1_exist",
+];
+
+/// Strips a UTF-8 byte-order mark.
+pub fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// Whether `bytes` begin with a credential-report header (after a BOM and blank space).
+pub fn looks_like_report(bytes: &[u8]) -> bool {
+    let bytes = strip_bom(bytes);
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    bytes[start..]
+        .get(..HEADER_PREFIX.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(HEADER_PREFIX.as_bytes()))
+}
+
+impl Header {
+    fn from_names(names: &[String]) -> Result<Header, CsvError> {
+        let mut index = BTreeMap::new();
+        for (i, name) in names.iter().enumerate() {
+            let name = name.trim().to_ascii_lowercase();
+            if index.insert(name.clone(), i).is_some() {
+                return Err(CsvError {
+                    line: Some(1),
+                    message: format!("column \"{name}\" appears twice in the header"),
+                });
+            }
+        }
+        if let Some(missing) = REQUIRED.iter().find(|c| !index.contains_key(**c)) {
+            return Err(CsvError {
+                line: Some(1),
+                message: format!("header has no \"{missing}\" column"),
+            });
+        }
+        // Key slots in a stable order: the two standard ones, then additional_N by number.
+        let mut additional: Vec<(u64, String)> = index
+            .keys()
+            .filter_map(|k| {
+                let rest = k.strip_prefix("additional_access_key_")?;
+                let n = rest.strip_suffix("_exist")?.parse::<u64>().ok()?;
+                Some((n, format!("additional_access_key_{n}")))
+            })
+            .collect();
+        additional.sort();
+        let mut slots: Vec<String> = ["access_key_1", "access_key_2"]
+            .iter()
+            .filter(|s| index.contains_key(&format!("{s}_exist")))
+            .map(|s| s.to_string())
+            .collect();
+        slots.extend(additional.into_iter().map(|(_, s)| s));
+        Ok(Header {
+            index,
+            slots,
+            width: names.len(),
+        })
+    }
+
+    /// The header names in column order, for re-emitting the CSV.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+}
+
+/// Parses one CSV text. With `header`, the text is a continuation page that has no header
+/// row of its own; a text that does start with a header line has it checked and skipped.
+pub fn parse_csv(bytes: &[u8], header: Option<&Header>) -> Result<ParsedCsv, CsvError> {
+    let bytes = strip_bom(bytes);
+    // The csv crate miscounts lines (and byte offsets) after CRLF, so normalise line ends
+    // first to keep the line numbers in error messages right.
+    let normalised;
+    let bytes = if bytes.contains(&b'\r') {
+        normalised = normalise_line_ends(bytes);
+        &normalised[..]
+    } else {
+        bytes
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(false)
+        .from_reader(bytes);
+    let records = reader.byte_records();
+    let mut warnings = Vec::new();
+    let mut principals = Vec::new();
+    let mut own_header = None;
+    let mut first = true;
+    let mut width = header.map(|h| h.width);
+    for record in records {
+        let record = record.map_err(|e| csv_error(&e))?;
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if first {
+            first = false;
+            let is_header = record
+                .get(0)
+                .is_some_and(|f| f.eq_ignore_ascii_case(b"user"))
+                && record
+                    .get(1)
+                    .is_some_and(|f| f.eq_ignore_ascii_case(b"user_creation_time"));
+            if is_header {
+                let names = record
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| utf8(f, line, &format!("header column {}", i + 1)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let parsed = Header::from_names(&names)?;
+                if let Some(given) = header
+                    && given.index != parsed.index
+                {
+                    return Err(CsvError {
+                        line: Some(line),
+                        message: "this page's header differs from the first page's".into(),
+                    });
+                }
+                width = Some(parsed.width);
+                own_header = Some(parsed);
+                continue;
+            } else if header.is_none() {
+                return Err(CsvError {
+                    line: Some(line),
+                    message: format!("expected a header starting \"{HEADER_PREFIX}\""),
+                });
+            }
+        }
+        if let Some(w) = width
+            && record.len() != w
+        {
+            return Err(CsvError {
+                line: Some(line),
+                message: format!(
+                    "expected {w} fields like the header, found {}",
+                    record.len()
+                ),
+            });
+        }
+        let layout = own_header.as_ref().or(header).ok_or_else(|| CsvError {
+            line: Some(line),
+            message: "no header".into(),
+        })?;
+        principals.push(parse_row(layout, &record, line, &mut warnings)?);
+    }
+    let header = own_header.or_else(|| header.cloned()).ok_or(CsvError {
+        line: None,
+        message: "the file is empty".into(),
+    })?;
+    Ok(ParsedCsv {
+        header,
+        principals,
+        warnings,
+    })
+}
+
+fn normalise_line_ends(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut iter = bytes.iter().peekable();
+    while let Some(&b) = iter.next() {
+        if b == b'\r' && iter.peek() == Some(&&b'\n') {
+            continue;
+        }
+        out.push(b);
+    }
+    out
+}
+
+fn csv_error(e: &csv::Error) -> CsvError {
+    let line = e.position().map(|p| p.line());
+    let message = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("expected {expected_len} fields like the header, found {len}"),
+        _ => e.to_string(),
+    };
+    CsvError { line, message }
+}
+
+fn utf8(field: &[u8], line: u64, column: &str) -> Result<String, CsvError> {
+    String::from_utf8(field.to_vec()).map_err(|e| CsvError {
+        line: Some(line),
+        message: format!(
+            "column {column}: not valid UTF-8 (byte {} of the cell)",
+            e.utf8_error().valid_up_to() + 1
+        ),
+    })
+}
+
+fn parse_row(
+    header: &Header,
+    record: &csv::ByteRecord,
+    line: u64,
+    warnings: &mut Vec<String>,
+) -> Result<RawPrincipal, CsvError> {
+    let cell = |name: &str| -> Result<Option<String>, CsvError> {
+        match header.index.get(name).and_then(|&i| record.get(i)) {
+            Some(field) => utf8(field, line, name).map(|s| Some(s.trim().to_string())),
+            None => Ok(None),
+        }
+    };
+    let stamp = |name: &str| -> Result<Stamp, CsvError> {
+        let Some(value) = cell(name)? else {
+            return Ok(Stamp::Missing);
+        };
+        parse_stamp(&value).map_err(|message| CsvError {
+            line: Some(line),
+            message: format!("column {name}: {message}"),
+        })
+    };
+    let mut flag = |name: &str| -> Result<Flag, CsvError> {
+        let Some(value) = cell(name)? else {
+            return Ok(Flag::Missing);
+        };
+        let parsed = parse_flag(&value);
+        if let Flag::Unknown(v) = &parsed {
+            warnings.push(format!(
+                "line {line}, column {name}: unknown value \"{v}\" (expected TRUE, FALSE, N/A or LOGIN_DISABLED); treated as unknown"
+            ));
+        }
+        Ok(parsed)
+    };
+    let user = cell("user")?.unwrap_or_default();
+    if user.is_empty() {
+        return Err(CsvError {
+            line: Some(line),
+            message: "column user is empty".into(),
+        });
+    }
+    let mut keys = Vec::with_capacity(header.slots.len());
+    for slot in &header.slots {
+        keys.push(RawKey {
+            exist: flag(&format!("{slot}_exist"))?,
+            active: flag(&format!("{slot}_active"))?,
+            last_rotated: stamp(&format!("{slot}_last_rotated"))?,
+            last_used: stamp(&format!("{slot}_last_used"))?,
+            slot: slot.clone(),
+        });
+    }
+    Ok(RawPrincipal {
+        line,
+        created: stamp("user_creation_time")?,
+        last_logon: stamp("user_last_logon")?,
+        password_exist: flag("password_exist")?,
+        password_active: flag("password_active")?,
+        password_last_changed: stamp("password_last_changed")?,
+        password_next_rotation: stamp("password_next_rotation")?,
+        mfa_active: flag("mfa_active")?,
+        keys,
+        user,
+    })
+}
+
+/// Parses a flag cell; unknown text is kept as [`Flag::Unknown`].
+pub fn parse_flag(value: &str) -> Flag {
+    match value.to_ascii_uppercase().as_str() {
+        "TRUE" => Flag::True,
+        "FALSE" => Flag::False,
+        "N/A" => Flag::NotApplicable,
+        "LOGIN_DISABLED" => Flag::LoginDisabled,
+        "" => Flag::Missing,
+        _ => Flag::Unknown(value.to_string()),
+    }
+}
+
+/// Parses a timestamp cell; anything that is neither a sentinel nor RFC 3339 is an error.
+pub fn parse_stamp(value: &str) -> Result<Stamp, String> {
+    match value {
+        "" => Ok(Stamp::Missing),
+        "-" => Ok(Stamp::Never),
+        v if v.eq_ignore_ascii_case("N/A") => Ok(Stamp::NotApplicable),
+        v if v.eq_ignore_ascii_case("LOGIN_DISABLED") => Ok(Stamp::LoginDisabled),
+        v => parse_time(v).map(Stamp::At),
+    }
+}
+
+/// Parses an ISO 8601 / RFC 3339 UTC time such as `2024-05-20T08:05:00Z`.
+pub fn parse_time(value: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| format!("invalid timestamp \"{value}\" (expected YYYY-MM-DDThh:mm:ssZ)"))
+}
+
+/// Decodes a `GetCredentialReport` `Content` value: standard Base64, line breaks allowed.
+pub fn decode_content(content: &str) -> Result<Vec<u8>, String> {
+    let compact: String = content.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(compact.as_bytes()))
+        .map_err(|e| format!("not valid Base64: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = "user,user_creation_time,user_last_logon,password_exist,password_active,password_last_changed,password_next_rotation,mfa_active,access_key_1_exist,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used,access_key_2_exist,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used";
+
+    #[test]
+    fn parses_by_header_name_with_bom_and_crlf() {
+        let text = format!(
+            "\u{feff}{HEAD},additional_access_key_2_exist,additional_access_key_2_active,additional_access_key_2_last_rotated,additional_access_key_2_last_used\r\n<root>,2016-03-01T02:11:09Z,-,TRUE,N/A,N/A,N/A,FALSE,FALSE,N/A,N/A,N/A,FALSE,N/A,N/A,N/A,TRUE,TRUE,2020-01-01T00:00:00Z,-\r\n"
+        );
+        let parsed = parse_csv(text.as_bytes(), None).unwrap();
+        let root = &parsed.principals[0];
+        assert_eq!(root.user, "<root>");
+        assert_eq!(root.line, 2);
+        assert_eq!(root.last_logon, Stamp::Never);
+        assert_eq!(root.keys.len(), 3);
+        assert_eq!(root.keys[2].slot, "additional_access_key_2");
+        assert_eq!(root.keys[2].active, Flag::True);
+    }
+
+    #[test]
+    fn rejects_a_row_with_the_wrong_number_of_fields_naming_its_line() {
+        let text = format!("{HEAD}\n<root>,2016-03-01T02:11:09Z,-,TRUE\n");
+        let err = parse_csv(text.as_bytes(), None).unwrap_err();
+        assert_eq!(err.line, Some(2));
+        assert!(err.message.contains("expected 16 fields"), "{err}");
+    }
+
+    #[test]
+    fn rejects_an_invalid_timestamp_naming_line_and_column() {
+        let text = format!(
+            "{HEAD}\n<root>,2016-03-01T02:11:09Z,-,TRUE,N/A,N/A,N/A,FALSE,FALSE,N/A,N/A,N/A,FALSE,N/A,N/A,N/A\nbob@a.onaliyun.com,last tuesday,-,TRUE,TRUE,N/A,N/A,FALSE,FALSE,N/A,N/A,N/A,FALSE,N/A,N/A,N/A\n"
+        );
+        let err = parse_csv(text.as_bytes(), None).unwrap_err();
+        assert_eq!(err.line, Some(3));
+        assert!(
+            err.message
+                .contains("column user_creation_time: invalid timestamp \"last tuesday\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_flag_values_are_warnings_not_errors() {
+        let text = format!(
+            "{HEAD}\n<root>,2016-03-01T02:11:09Z,-,TRUE,N/A,N/A,N/A,MAYBE,FALSE,N/A,N/A,N/A,FALSE,N/A,N/A,N/A\n"
+        );
+        let parsed = parse_csv(text.as_bytes(), None).unwrap();
+        assert_eq!(
+            parsed.principals[0].mfa_active,
+            Flag::Unknown("MAYBE".into())
+        );
+        assert!(parsed.warnings[0].contains("line 2, column mfa_active"));
+    }
+
+    #[test]
+    fn continuation_pages_use_the_first_header() {
+        let first = parse_csv(format!("{HEAD}\n").as_bytes(), None).unwrap();
+        let page = "alice@a.onaliyun.com,2020-01-01T00:00:00Z,-,FALSE,N/A,N/A,N/A,N/A,FALSE,N/A,N/A,N/A,FALSE,N/A,N/A,N/A\n";
+        let parsed = parse_csv(page.as_bytes(), Some(&first.header)).unwrap();
+        assert_eq!(parsed.principals[0].user, "alice@a.onaliyun.com");
+        assert_eq!(parsed.principals[0].line, 1);
+    }
+
+    #[test]
+    fn base64_content_may_hold_line_breaks() {
+        assert_eq!(decode_content("dXNl\ncixh\r\n").unwrap(), b"user,a");
+        assert!(decode_content("OVZWK4RMOVZW****").is_err());
+    }
+}

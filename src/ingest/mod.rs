@@ -1,0 +1,719 @@
+//! Ingest stage: reads the files of one folder, recognises each by content and parses it into
+//! wire types ([`RawBundle`]).
+//!
+//! Every file ends as used, ignored or rejected, with the place of any error. Nothing here
+//! interprets a value for a control, and one bad file never stops the others.
+
+pub mod credential;
+pub mod lenient;
+pub mod wire;
+pub mod xml;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::diag::Diagnostic;
+use crate::evidence::{FileRecord, FileStatus, Kind};
+use credential::{ParsedCsv, RawPrincipal};
+use wire::*;
+
+/// Limits that keep hostile input from exhausting memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Files larger than this are hashed but not parsed, and rejected.
+    pub max_file_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// A file to read: where it is, and how the manifest names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Path on disk.
+    pub path: PathBuf,
+    /// Root as given, then the `/`-separated path below it.
+    pub display: String,
+}
+
+/// A parsed evidence file, still in wire form.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Parsed {
+    /// `GetAccountSecurityPracticeReport`.
+    Practice(RawPracticeReport),
+    /// `GetSecurityPreference`.
+    Preference(RawSecurityPreference),
+    /// `GetPasswordPolicy`.
+    Password(RawPasswordPolicy),
+    /// A `DescribeRiskCheckResult` page.
+    RiskCheckPage(RawRiskCheckPage),
+    /// A `ListCheckResult` page.
+    CheckResultPage(RawCheckResultPage),
+    /// A credential report CSV file.
+    CredentialCsv(ParsedCsv),
+    /// A `GetCredentialReport` page, its Content decoded.
+    CredentialApiPage {
+        /// When the report was generated.
+        generated: DateTime<Utc>,
+        /// More pages follow.
+        truncated: bool,
+        /// The decoded CSV text of this page.
+        csv: Vec<u8>,
+    },
+    /// `GetCallerIdentity`.
+    CallerIdentity(RawCallerIdentity),
+}
+
+/// A credential report assembled from one CSV file or from a set of API pages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawCredentialReport {
+    /// `GeneratedTime`, when the report came from the API.
+    pub generated: Option<DateTime<Utc>>,
+    /// Rows over all pages, in page order.
+    pub principals: Vec<RawPrincipal>,
+    /// Indexes into [`RawBundle::files`] of the files it came from; rows name theirs.
+    pub files: Vec<usize>,
+    /// For each row, the index into `files` of the page it came from.
+    pub row_file: Vec<usize>,
+}
+
+/// Everything read from one folder.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RawBundle {
+    /// Every file of the folder, with its fate so far.
+    pub files: Vec<FileRecord>,
+    /// Parsed files other than credential reports: (index into `files`, content).
+    pub items: Vec<(usize, Parsed)>,
+    /// Credential reports, assembled.
+    pub credential_reports: Vec<RawCredentialReport>,
+    /// Problems and notes.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl RawBundle {
+    /// Whether any file was recognised as evidence (used or rejected).
+    pub fn has_evidence(&self) -> bool {
+        self.files.iter().any(|f| {
+            f.kind.is_some_and(|k| k != Kind::AccountMetadata) && f.status != FileStatus::Ignored
+        })
+    }
+}
+
+/// Reads and parses every file of a folder, then assembles credential-report pages.
+pub fn ingest_files(files: &[SourceFile], limits: Limits) -> RawBundle {
+    let mut bundle = RawBundle::default();
+    let mut pages = Vec::new();
+    for file in files {
+        let (record, parsed, warnings) = read_file(file, limits);
+        let index = bundle.files.len();
+        for w in warnings {
+            bundle
+                .diagnostics
+                .push(Diagnostic::warning(&file.display, w));
+        }
+        if record.status == FileStatus::Rejected {
+            bundle.diagnostics.push(Diagnostic::error(
+                &file.display,
+                record.reason.clone().unwrap_or_default(),
+            ));
+        }
+        bundle.files.push(record);
+        match parsed {
+            Some(Parsed::CredentialCsv(csv)) => {
+                let rows = csv.principals.len();
+                bundle.credential_reports.push(RawCredentialReport {
+                    generated: None,
+                    principals: csv.principals,
+                    files: vec![index],
+                    row_file: vec![0; rows],
+                });
+            }
+            Some(Parsed::CredentialApiPage {
+                generated,
+                truncated,
+                csv,
+            }) => pages.push(Page {
+                file: index,
+                generated,
+                truncated,
+                csv,
+            }),
+            Some(other) => bundle.items.push((index, other)),
+            None => {}
+        }
+    }
+    assemble_pages(&mut bundle, pages);
+    bundle
+}
+
+struct Page {
+    file: usize,
+    generated: DateTime<Utc>,
+    truncated: bool,
+    csv: Vec<u8>,
+}
+
+/// Groups `GetCredentialReport` pages by `GeneratedTime` and joins each group into one report.
+/// A group with a missing or unreadable page is rejected whole: a report short of some users
+/// would turn missing evidence into passes.
+fn assemble_pages(bundle: &mut RawBundle, mut pages: Vec<Page>) {
+    pages.sort_by(|a, b| {
+        (a.generated, &bundle.files[a.file].path).cmp(&(b.generated, &bundle.files[b.file].path))
+    });
+    let mut start = 0;
+    while start < pages.len() {
+        let end = pages[start..]
+            .iter()
+            .position(|p| p.generated != pages[start].generated)
+            .map_or(pages.len(), |n| start + n);
+        let group = &pages[start..end];
+        match join_group(group) {
+            Ok((principals, row_page)) => {
+                bundle.credential_reports.push(RawCredentialReport {
+                    generated: Some(group[0].generated),
+                    principals,
+                    files: group.iter().map(|p| p.file).collect(),
+                    row_file: row_page,
+                });
+            }
+            Err((bad_page, message)) => {
+                for (i, page) in group.iter().enumerate() {
+                    let record = &mut bundle.files[page.file];
+                    let reason = if Some(i) == bad_page {
+                        message.clone()
+                    } else {
+                        format!(
+                            "credential report generated {} is incomplete: {message}",
+                            page.generated.format("%Y-%m-%dT%H:%M:%SZ")
+                        )
+                    };
+                    record.reject(reason.clone());
+                    bundle
+                        .diagnostics
+                        .push(Diagnostic::error(&record.path, reason));
+                }
+            }
+        }
+        start = end;
+    }
+}
+
+type JoinedRows = (Vec<RawPrincipal>, Vec<usize>);
+
+fn join_group(group: &[Page]) -> Result<JoinedRows, (Option<usize>, String)> {
+    let finals = group.iter().filter(|p| !p.truncated).count();
+    if finals == 0 {
+        return Err((
+            None,
+            format!(
+                "IsTruncated is true on every one of its {} page(s): the last page is missing",
+                group.len()
+            ),
+        ));
+    }
+    if finals > 1 {
+        return Err((
+            None,
+            format!(
+                "{finals} pages each claim to be the last page (IsTruncated false): pages of different reports, or a page saved twice"
+            ),
+        ));
+    }
+    // Any page may carry the header (whether later pages repeat it is undocumented).
+    let mut header = None;
+    for (i, page) in group.iter().enumerate() {
+        if credential::looks_like_report(&page.csv) {
+            let parsed = credential::parse_csv(&page.csv, None)
+                .map_err(|e| (Some(i), format!("Content (decoded CSV) {e}")))?;
+            header = Some(parsed.header);
+            break;
+        }
+    }
+    let header = header.ok_or((
+        None,
+        "no page holds the CSV header (the first page is missing)".to_string(),
+    ))?;
+    let mut rows = Vec::new();
+    let mut row_page = Vec::new();
+    for (i, page) in group.iter().enumerate() {
+        let parsed = credential::parse_csv(&page.csv, Some(&header))
+            .map_err(|e| (Some(i), format!("Content (decoded CSV) {e}")))?;
+        row_page.extend(std::iter::repeat_n(i, parsed.principals.len()));
+        rows.extend(parsed.principals);
+    }
+    Ok((rows, row_page))
+}
+
+/// Reads one file: hashes it, recognises it and parses it.
+pub fn read_file(file: &SourceFile, limits: Limits) -> (FileRecord, Option<Parsed>, Vec<String>) {
+    let mut record = FileRecord {
+        path: file.display.clone(),
+        account: None,
+        size: 0,
+        sha256: String::new(),
+        kind: None,
+        status: FileStatus::Ignored,
+        reason: None,
+    };
+    let bytes = match read_limited(&file.path, limits.max_file_bytes, &mut record) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return (record, None, Vec::new()),
+        Err(e) => {
+            record.reject(format!("cannot read the file: {e}"));
+            return (record, None, Vec::new());
+        }
+    };
+    let outcome = classify(&bytes, extension(&file.path).as_deref());
+    record.kind = outcome.kind;
+    match outcome.result {
+        Classified::Parsed(parsed) => {
+            record.status = FileStatus::Used;
+            (record, Some(parsed), outcome.warnings)
+        }
+        Classified::Ignored(reason) => {
+            record.ignore(reason);
+            (record, None, outcome.warnings)
+        }
+        Classified::Rejected(reason) => {
+            record.reject(reason);
+            (record, None, outcome.warnings)
+        }
+    }
+}
+
+/// Reads a file whole if it is within `max` bytes; larger files are hashed as a stream and
+/// rejected, so a huge file costs time but never memory.
+fn read_limited(
+    path: &Path,
+    max: u64,
+    record: &mut FileRecord,
+) -> std::io::Result<Option<Vec<u8>>> {
+    let mut file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    record.size = size;
+    if size > max {
+        let mut hasher = Sha256::new();
+        std::io::copy(&mut file, &mut hasher)?;
+        record.sha256 = hex::encode(hasher.finalize());
+        record.reject(format!(
+            "the file is {size} bytes, over the {max}-byte limit for one evidence file"
+        ));
+        return Ok(None);
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    record.size = bytes.len() as u64;
+    record.sha256 = hex::encode(Sha256::digest(&bytes));
+    Ok(Some(bytes))
+}
+
+fn extension(path: &Path) -> Option<String> {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+}
+
+enum Classified {
+    Parsed(Parsed),
+    Ignored(String),
+    Rejected(String),
+}
+
+struct Outcome {
+    kind: Option<Kind>,
+    result: Classified,
+    warnings: Vec<String>,
+}
+
+impl Outcome {
+    fn parsed(kind: Kind, parsed: Parsed) -> Self {
+        Outcome {
+            kind: Some(kind),
+            result: Classified::Parsed(parsed),
+            warnings: Vec::new(),
+        }
+    }
+    fn ignored(kind: Option<Kind>, reason: impl Into<String>) -> Self {
+        Outcome {
+            kind,
+            result: Classified::Ignored(reason.into()),
+            warnings: Vec::new(),
+        }
+    }
+    fn rejected(kind: Option<Kind>, reason: impl Into<String>) -> Self {
+        Outcome {
+            kind,
+            result: Classified::Rejected(reason.into()),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// Recognises a file by its content. The extension only decides whether unrecognisable
+/// content is a broken evidence file (rejected) or simply not evidence (ignored).
+fn classify(bytes: &[u8], ext: Option<&str>) -> Outcome {
+    let body = credential::strip_bom(bytes);
+    let first = body.iter().copied().find(|b| !b.is_ascii_whitespace());
+    let evidence_ext = matches!(ext, Some("json" | "xml" | "csv"));
+    match first {
+        None if evidence_ext => Outcome::rejected(None, "the file is empty"),
+        None => Outcome::ignored(None, "empty file"),
+        Some(b'{' | b'[') => classify_json_bytes(body),
+        Some(b'<') => classify_xml(body),
+        Some(_) if credential::looks_like_report(body) => match credential::parse_csv(body, None) {
+            Ok(parsed) => {
+                let warnings = parsed.warnings.clone();
+                let mut outcome =
+                    Outcome::parsed(Kind::CredentialReportCsv, Parsed::CredentialCsv(parsed));
+                outcome.warnings = warnings;
+                outcome
+            }
+            Err(e) => Outcome::rejected(Some(Kind::CredentialReportCsv), e.to_string()),
+        },
+        Some(_) => match ext {
+            Some("json") => classify_json_bytes(body),
+            Some("xml") => classify_xml(body),
+            Some("csv") => Outcome::rejected(
+                None,
+                format!(
+                    "not a credential report: line 1 must start with \"{}\"",
+                    credential::HEADER_PREFIX
+                ),
+            ),
+            _ => Outcome::ignored(
+                None,
+                "not a recognised evidence kind (neither JSON, XML nor a credential-report CSV)",
+            ),
+        },
+    }
+}
+
+/// Markers that identify a kind even in a file too broken to parse.
+const MARKERS: [(&str, Kind); 8] = [
+    ("AccountSecurityPracticeInfo", Kind::PracticeReport),
+    ("SecurityPreference", Kind::SecurityPreference),
+    ("PasswordPolicy", Kind::PasswordPolicy),
+    ("DescribeRiskCheckResultResponse", Kind::SasRiskCheckResult),
+    ("\"ItemId\"", Kind::SasRiskCheckResult),
+    ("\"Checks\"", Kind::SasCheckResult),
+    ("GeneratedTime", Kind::CredentialReportApi),
+    ("<ItemId>", Kind::SasRiskCheckResult),
+];
+
+fn guess_kind(bytes: &[u8]) -> Option<Kind> {
+    let head = &bytes[..bytes.len().min(1 << 20)];
+    MARKERS.iter().find_map(|(marker, kind)| {
+        head.windows(marker.len())
+            .any(|w| w == marker.as_bytes())
+            .then_some(*kind)
+    })
+}
+
+fn classify_json_bytes(bytes: &[u8]) -> Outcome {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(value) => classify_value(value, "JSON path"),
+        Err(e) => Outcome::rejected(
+            guess_kind(bytes),
+            format!(
+                "invalid JSON at line {}, column {}: {}",
+                e.line(),
+                e.column(),
+                json_error_text(&e)
+            ),
+        ),
+    }
+}
+
+/// serde_json appends " at line L column C" to its messages; we print the place ourselves.
+fn json_error_text(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+fn classify_xml(bytes: &[u8]) -> Outcome {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let (line, column) = xml::line_col(
+                &String::from_utf8_lossy(&bytes[..e.valid_up_to()]),
+                e.valid_up_to(),
+            );
+            return Outcome::rejected(
+                guess_kind(bytes),
+                format!("not valid UTF-8 at line {line}, column {column}"),
+            );
+        }
+    };
+    match xml::to_value(text) {
+        Ok((root, value)) => {
+            if root == "DescribeRiskCheckResultResponse" {
+                return typed(value, "XML element", Kind::SasRiskCheckResult, |p| {
+                    Parsed::RiskCheckPage(p)
+                });
+            }
+            if value.is_object() {
+                let outcome = classify_value(value, "XML element");
+                if outcome.kind.is_some() {
+                    return outcome;
+                }
+            }
+            Outcome::ignored(
+                None,
+                format!("XML, but not a recognised Alibaba Cloud API response (root <{root}>)"),
+            )
+        }
+        Err(e) => Outcome::rejected(guess_kind(bytes), format!("invalid XML at {e}")),
+    }
+}
+
+/// Deserializes a typed response from a JSON tree, naming the path of any error.
+fn typed<T: DeserializeOwned>(
+    value: Value,
+    place: &str,
+    kind: Kind,
+    wrap: impl FnOnce(T) -> Parsed,
+) -> Outcome {
+    match serde_path_to_error::deserialize::<_, T>(value) {
+        Ok(parsed) => Outcome::parsed(kind, wrap(parsed)),
+        Err(e) => {
+            let path = e.path().to_string();
+            Outcome::rejected(Some(kind), format!("{place} {path}: {}", e.inner()))
+        }
+    }
+}
+
+fn classify_value(value: Value, place: &str) -> Outcome {
+    let Value::Object(map) = &value else {
+        return Outcome::ignored(
+            None,
+            "JSON, but not a recognised Alibaba Cloud API response (not an object)",
+        );
+    };
+    let has = |k: &str| map.contains_key(k);
+    if map.len() == 1
+        && let Some(inner) = map.get("DescribeRiskCheckResultResponse")
+    {
+        return typed(inner.clone(), place, Kind::SasRiskCheckResult, |p| {
+            Parsed::RiskCheckPage(p)
+        });
+    }
+    if has("AccountSecurityPracticeInfo") {
+        return typed(value, place, Kind::PracticeReport, Parsed::Practice);
+    }
+    if has("SecurityPreference") {
+        return typed(
+            value,
+            place,
+            Kind::SecurityPreference,
+            |p: RawSecurityPreferenceResponse| Parsed::Preference(p.security_preference),
+        );
+    }
+    if has("PasswordPolicy") {
+        return typed(
+            value,
+            place,
+            Kind::PasswordPolicy,
+            |p: RawPasswordPolicyResponse| Parsed::Password(p.password_policy),
+        );
+    }
+    if has("Checks") {
+        return typed(value, place, Kind::SasCheckResult, Parsed::CheckResultPage);
+    }
+    if let Some(list) = map.get("List") {
+        let first = match list {
+            Value::Array(items) => items.first(),
+            other => Some(other),
+        };
+        let risk_item = first.is_some_and(|f| f.get("ItemId").is_some());
+        let empty_page = first.is_none() && (has("PageCount") || has("TotalCount"));
+        if risk_item || empty_page {
+            return typed(
+                value,
+                place,
+                Kind::SasRiskCheckResult,
+                Parsed::RiskCheckPage,
+            );
+        }
+        if first.is_some_and(|f| f.get("CheckId").is_some() && f.get("CheckItem").is_some()) {
+            return Outcome::ignored(
+                Some(Kind::SasHostBaseline),
+                "Security Center host baseline summary (ListCheckItemWarningSummary): server OS checks, not account configuration",
+            );
+        }
+    }
+    if has("Content") && has("GeneratedTime") {
+        return credential_page(value, place);
+    }
+    if has("RiskCheckSummary") || has("Summarys") || has("OverallStatistic") {
+        return Outcome::ignored(
+            Some(Kind::SasSummary),
+            "Security Center summary: the per-item results (DescribeRiskCheckResult or ListCheckResult) are used instead",
+        );
+    }
+    if has("Credentials") && has("AssumedRoleUser") {
+        return Outcome::ignored(
+            Some(Kind::StsCredentials),
+            "STS AssumeRole response: not evidence, and it holds a temporary secret (delete it)",
+        );
+    }
+    if has("AccountId") && has("IdentityType") {
+        return typed(value, place, Kind::CallerIdentity, Parsed::CallerIdentity);
+    }
+    if has("State") && map.len() <= 3 {
+        return Outcome::ignored(
+            Some(Kind::CredentialReportState),
+            "GenerateCredentialReport status: the report itself comes from GetCredentialReport",
+        );
+    }
+    if has("Code") && has("Message") {
+        let text = |k: &str| {
+            map.get(k)
+                .map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .unwrap_or_default()
+        };
+        return Outcome::rejected(
+            Some(Kind::ApiError),
+            format!(
+                "a saved API error, not data: {}: {}",
+                text("Code"),
+                text("Message")
+            ),
+        );
+    }
+    Outcome::ignored(
+        None,
+        "JSON, but not a recognised Alibaba Cloud API response",
+    )
+}
+
+fn credential_page(value: Value, place: &str) -> Outcome {
+    let kind = Kind::CredentialReportApi;
+    let page: RawCredentialReportPage = match serde_path_to_error::deserialize(value) {
+        Ok(p) => p,
+        Err(e) => {
+            return Outcome::rejected(Some(kind), format!("{place} {}: {}", e.path(), e.inner()));
+        }
+    };
+    let generated = match credential::parse_time(page.generated_time.trim()) {
+        Ok(t) => t,
+        Err(e) => return Outcome::rejected(Some(kind), format!("{place} GeneratedTime: {e}")),
+    };
+    let csv = match credential::decode_content(&page.content) {
+        Ok(c) => c,
+        Err(e) => return Outcome::rejected(Some(kind), format!("{place} Content: {e}")),
+    };
+    Outcome::parsed(
+        kind,
+        Parsed::CredentialApiPage {
+            generated,
+            truncated: page.is_truncated.unwrap_or(false),
+            csv,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind_and_reason(text: &str, ext: &str) -> (Option<Kind>, String) {
+        let outcome = classify(text.as_bytes(), Some(ext));
+        let reason = match outcome.result {
+            Classified::Parsed(_) => "parsed".to_string(),
+            Classified::Ignored(r) => format!("ignored: {r}"),
+            Classified::Rejected(r) => format!("rejected: {r}"),
+        };
+        (outcome.kind, reason)
+    }
+
+    #[test]
+    fn recognises_by_content_not_name() {
+        let (kind, reason) = kind_and_reason(
+            r#"{"PasswordPolicy":{"MaxLoginAttemps":"5","HardExpiry":false}}"#,
+            "txt",
+        );
+        assert_eq!(kind, Some(Kind::PasswordPolicy));
+        assert_eq!(reason, "parsed");
+    }
+
+    #[test]
+    fn rejects_truncated_json_with_line_and_column() {
+        let (kind, reason) = kind_and_reason(
+            "{\n  \"AccountSecurityPracticeInfo\": {\"Score\": 6",
+            "json",
+        );
+        assert_eq!(kind, Some(Kind::PracticeReport));
+        assert_eq!(
+            reason,
+            "rejected: invalid JSON at line 2, column 44: EOF while parsing an object"
+        );
+    }
+
+    #[test]
+    fn rejects_a_wrong_type_naming_the_json_path() {
+        let (_, reason) = kind_and_reason(
+            r#"{"TotalCount":2,"List":[{"ItemId":3},{"ItemId":4,"CheckTime":"soon"}]}"#,
+            "json",
+        );
+        assert_eq!(
+            reason,
+            "rejected: JSON path List[1].CheckTime: expected a whole number, found \"soon\""
+        );
+    }
+
+    #[test]
+    fn ignores_unrelated_json_and_text() {
+        assert!(
+            kind_and_reason(r#"{"name":"x"}"#, "json")
+                .1
+                .starts_with("ignored")
+        );
+        assert!(kind_and_reason("hello", "md").1.starts_with("ignored"));
+        assert!(
+            kind_and_reason("hello", "json")
+                .1
+                .starts_with("rejected: invalid JSON")
+        );
+    }
+
+    #[test]
+    fn saved_api_errors_are_rejected_with_their_code() {
+        let (kind, reason) = kind_and_reason(
+            r#"{"RequestId":"x","Code":"Forbidden.RAM","Message":"no"}"#,
+            "json",
+        );
+        assert_eq!(kind, Some(Kind::ApiError));
+        assert_eq!(
+            reason,
+            "rejected: a saved API error, not data: Forbidden.RAM: no"
+        );
+    }
+
+    #[test]
+    fn xml_risk_check_page_with_a_single_item() {
+        let xml = "<DescribeRiskCheckResultResponse><TotalCount>1</TotalCount><List><ItemId>3</ItemId><Status>failed</Status><RiskItemResources><ContentResource>{}</ContentResource></RiskItemResources></List></DescribeRiskCheckResultResponse>";
+        let outcome = classify(xml.as_bytes(), Some("xml"));
+        let Classified::Parsed(Parsed::RiskCheckPage(page)) = outcome.result else {
+            panic!("not parsed");
+        };
+        assert_eq!(page.list.0.len(), 1);
+        assert_eq!(page.list.0[0].item_id, 3);
+        assert_eq!(page.total_count, Some(1));
+    }
+}

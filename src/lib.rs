@@ -1,0 +1,11 @@
+//! aliaudit: audit-ready compliance reports from evidence saved from Alibaba Cloud accounts.
+//!
+//! The pipeline is a chain of stages, one module each: [`discover`] finds account folders,
+//! [`ingest`] reads their files, [`model`] builds a typed account, [`rules`] evaluates the
+//! controls, [`aggregate`] rolls accounts up, [`summary`] shapes the output views and
+//! [`output`] writes files. [`pipeline`] is the orchestrator and the only place that runs
+//! accounts in parallel.
+
+pub mod diag;
+pub mod evidence;
+pub mod ingest;
