@@ -7,5 +7,8 @@
 //! accounts in parallel.
 
 pub mod diag;
+pub mod discover;
 pub mod evidence;
 pub mod ingest;
+pub mod model;
+pub mod rules;

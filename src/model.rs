@@ -1,0 +1,971 @@
+//! Model stage: turns one folder's [`RawBundle`] into a typed, normalised [`Account`].
+//!
+//! It chooses between duplicate files, merges Security Center pages, dates the evidence and
+//! notes what is missing. No I/O from here on; nothing is evaluated against a control yet.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde::Serialize;
+
+use crate::diag::Diagnostic;
+use crate::discover::{FolderSource, Site};
+use crate::evidence::{FileRecord, FileStatus, Kind};
+use crate::ingest::credential::{Flag, RawPrincipal, Stamp};
+use crate::ingest::wire::*;
+use crate::ingest::{Parsed, RawBundle, RawCredentialReport};
+
+/// A piece of evidence as the account has it: present (with the files it came from), rejected
+/// (files were found but could not be read) or missing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source<T> {
+    /// Read from these files.
+    Present {
+        /// The evidence.
+        value: T,
+        /// Input paths it came from.
+        files: Vec<String>,
+    },
+    /// Files of this kind were found but rejected.
+    Rejected(Vec<String>),
+    /// No file of this kind was found.
+    Missing,
+}
+
+impl<T> Source<T> {
+    /// The value, when present.
+    pub fn get(&self) -> Option<&T> {
+        match self {
+            Source::Present { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    /// The files the value came from (empty unless present).
+    pub fn files(&self) -> &[String] {
+        match self {
+            Source::Present { files, .. } => files,
+            _ => &[],
+        }
+    }
+
+    /// Why the evidence is not there, for a not-evaluable result.
+    pub fn absence(&self, what: &str) -> String {
+        match self {
+            Source::Present { .. } => format!("{what} present"),
+            Source::Rejected(paths) => format!("{what} was rejected ({})", paths.join(", ")),
+            Source::Missing => format!("no {what} was found"),
+        }
+    }
+}
+
+/// Severity of a control or a vendor check.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Must fix.
+    High,
+    /// Should fix.
+    Medium,
+    /// Good practice.
+    Low,
+}
+
+impl Severity {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        }
+    }
+
+    /// Parses the vendor's spelling (`high`, `HIGH`, ...).
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "high" => Some(Severity::High),
+            "medium" | "mid" => Some(Severity::Medium),
+            "low" => Some(Severity::Low),
+            _ => None,
+        }
+    }
+}
+
+/// The practice report's counters.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Practice {
+    /// The vendor's security score.
+    pub score: Option<i64>,
+    /// Root MFA bound.
+    pub root_mfa: Option<bool>,
+    /// Root AccessKeys.
+    pub root_access_keys: Option<i64>,
+    /// RAM users.
+    pub ram_users: Option<i64>,
+    /// RAM users with MFA.
+    pub ram_users_with_mfa: Option<i64>,
+    /// `SubUserPwdLevel` as given (`low`, `mid`, `high`).
+    pub password_level: Option<String>,
+}
+
+/// The MFA requirement at console logon.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MfaForLogin {
+    /// Every console logon needs MFA.
+    Mandatory,
+    /// Only risky logons need MFA.
+    Adaptive,
+    /// Each user's own setting decides.
+    Independent,
+    /// A value this version does not know.
+    Other(String),
+}
+
+/// Which API a security preference was saved from, judged by its fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PreferenceShape {
+    /// Ims 2019-08-15 (has fields only Ims returns).
+    Ims,
+    /// Ram 2015-05-01 (has `PublicKeyPreference`).
+    Ram,
+    /// Only the fields both share (Ram, or Ims before 2022).
+    Common,
+}
+
+/// Account-wide security preferences for RAM users.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Preference {
+    /// Which API shape the file has.
+    pub shape: PreferenceShape,
+    /// MFA at console logon (from `MFAOperationForLogin`, else legacy `EnforceMFAForLogin`).
+    pub mfa_for_login: Option<MfaForLogin>,
+    /// Whether the value came from the legacy field.
+    pub mfa_from_legacy_field: bool,
+    /// Console logon allow-list; empty = any network.
+    pub login_network_masks: Option<Vec<String>>,
+    /// Console session hours.
+    pub session_hours: Option<i64>,
+    /// Users may manage their own AccessKeys.
+    pub users_manage_access_keys: Option<bool>,
+    /// Remember MFA for seven days.
+    pub save_mfa_ticket: Option<bool>,
+    /// Idle console users auto-disabled after N days.
+    pub max_idle_days_users: Option<i64>,
+    /// Idle AccessKeys auto-disabled after N days.
+    pub max_idle_days_keys: Option<i64>,
+    /// Verification channels, flattened.
+    pub verification_types: Vec<String>,
+}
+
+/// The password policy for RAM users.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PasswordPolicy {
+    /// Minimum length.
+    pub min_length: Option<i64>,
+    /// Upper-case letter required.
+    pub require_uppercase: Option<bool>,
+    /// Lower-case letter required.
+    pub require_lowercase: Option<bool>,
+    /// Digit required.
+    pub require_numbers: Option<bool>,
+    /// Symbol required.
+    pub require_symbols: Option<bool>,
+    /// Days to expiry; 0 = never.
+    pub max_age_days: Option<i64>,
+    /// Previous passwords blocked from reuse.
+    pub reuse_prevention: Option<i64>,
+    /// Failed logons per hour before a lock; 0 = off.
+    pub max_login_attempts: Option<i64>,
+    /// Logon blocked after expiry.
+    pub hard_expire: Option<bool>,
+}
+
+/// One AccessKey slot of a principal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccessKey {
+    /// Column prefix: `access_key_1`, `additional_access_key_1`, ...
+    pub slot: String,
+    /// The key exists.
+    pub exist: Flag,
+    /// The key is active.
+    pub active: Flag,
+    /// Created or last rotated.
+    pub last_rotated: Stamp,
+    /// Last used.
+    pub last_used: Stamp,
+}
+
+impl AccessKey {
+    /// Exists and is active.
+    pub fn is_active(&self) -> bool {
+        self.exist.is_true() && self.active.is_true()
+    }
+}
+
+/// The root account or a RAM user, from the credential report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Principal {
+    /// `<root>` or the user principal name.
+    pub name: String,
+    /// Input file of the row.
+    pub file: String,
+    /// Line of the row in that file's CSV text.
+    pub line: u64,
+    /// Created.
+    pub created: Stamp,
+    /// Last console logon.
+    pub last_logon: Stamp,
+    /// Has a login profile.
+    pub password_exist: Flag,
+    /// Login profile enabled.
+    pub password_active: Flag,
+    /// Password must next be changed by.
+    pub password_next_rotation: Stamp,
+    /// MFA bound.
+    pub mfa_active: Flag,
+    /// Every key slot.
+    pub keys: Vec<AccessKey>,
+}
+
+impl Principal {
+    /// Console access as CIS 1.4 defines it: a password that exists and is active.
+    /// `FALSE`, `N/A` and `LOGIN_DISABLED` are not console access.
+    pub fn has_console_access(&self) -> bool {
+        self.password_exist.is_true() && self.password_active.is_true()
+    }
+
+    /// The keys that exist and are active.
+    pub fn active_keys(&self) -> impl Iterator<Item = &AccessKey> {
+        self.keys.iter().filter(|k| k.is_active())
+    }
+
+    /// `file, line N` for evidence references.
+    pub fn place(&self) -> String {
+        format!("line {}", self.line)
+    }
+}
+
+/// The credential report: the root row and the RAM users.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Credentials {
+    /// `GeneratedTime` when saved from the API.
+    pub generated: Option<DateTime<Utc>>,
+    /// The newest timestamp in any cell, which dates a CSV that has no `GeneratedTime`.
+    pub newest_cell: Option<DateTime<Utc>>,
+    /// The `<root>` row.
+    pub root: Option<Principal>,
+    /// RAM users, in report order.
+    pub users: Vec<Principal>,
+}
+
+impl Credentials {
+    /// When the report was taken: `GeneratedTime`, else its newest cell.
+    pub fn dated(&self) -> Option<DateTime<Utc>> {
+        self.generated.or(self.newest_cell)
+    }
+}
+
+/// What a Security Center check says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SasStatus {
+    /// `pass` / `PASS`.
+    Pass,
+    /// `failed` / `NOT_PASS` / `FAILED`.
+    Failed,
+    /// `ignored` / `WHITELIST`: accepted in the console.
+    Ignored,
+    /// `falsePositive`.
+    FalsePositive,
+    /// `running` / `waiting` / `CHECKING`.
+    Pending,
+    /// `NOT_CHECK`.
+    NotChecked,
+    /// `StartStatus` disabled: the edition does not cover the item.
+    NotCovered,
+    /// A value this version does not know.
+    Other(String),
+}
+
+/// Which Security Center API an item came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum SasApi {
+    /// `DescribeRiskCheckResult`.
+    DescribeRiskCheckResult,
+    /// `ListCheckResult`.
+    ListCheckResult,
+}
+
+/// One Security Center check item, merged across pages.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SasItem {
+    /// Our control id: `sas.<ItemId>` or `sas.cspm.<CheckId>`.
+    pub control_id: String,
+    /// The vendor's id.
+    pub vendor_id: i64,
+    /// Which API.
+    pub api: SasApi,
+    /// The vendor's title, as collected.
+    pub title: String,
+    /// The vendor's category.
+    pub category: Option<String>,
+    /// Risk level.
+    pub severity: Option<Severity>,
+    /// The vendor's risk level text, when it is not one we know.
+    pub severity_text: Option<String>,
+    /// Result.
+    pub status: SasStatus,
+    /// Last checked.
+    pub checked: Option<DateTime<Utc>>,
+    /// Affected assets.
+    pub affected: Option<i64>,
+    /// Input file.
+    pub file: String,
+    /// JSON path of the item in that file.
+    pub path: String,
+}
+
+/// Security Center check results from every page of either API.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SasResults {
+    /// Items by control id.
+    pub items: Vec<SasItem>,
+    /// Newest check time.
+    pub newest_check: Option<DateTime<Utc>>,
+}
+
+impl SasResults {
+    /// The item with this vendor id from `DescribeRiskCheckResult`.
+    pub fn item(&self, vendor_id: i64) -> Option<&SasItem> {
+        self.items
+            .iter()
+            .find(|i| i.api == SasApi::DescribeRiskCheckResult && i.vendor_id == vendor_id)
+    }
+}
+
+/// One account, typed and normalised: everything the rules need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Account {
+    /// Stable id: `uid` from `account.toml`, else the folder path below the root.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Customer, for grouping.
+    pub customer: Option<String>,
+    /// Account UID (from `account.toml` or `GetCallerIdentity`).
+    pub uid: Option<String>,
+    /// Account alias, from user principal names.
+    pub alias: Option<String>,
+    /// Folder as shown in output.
+    pub folder: String,
+    /// Site.
+    pub site: Option<Site>,
+    /// Report recipients.
+    pub contacts: Vec<String>,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// Practice report.
+    pub practice: Source<Practice>,
+    /// Security preference.
+    pub preference: Source<Preference>,
+    /// Password policy.
+    pub password_policy: Source<PasswordPolicy>,
+    /// Credential report.
+    pub credentials: Source<Credentials>,
+    /// Security Center results.
+    pub sas: Source<SasResults>,
+    /// Why the evidence is incomplete although present (missing pages, ...).
+    pub gaps: Vec<String>,
+    /// Notes about the evidence itself (disagreements are added by the rules).
+    pub data_quality: Vec<String>,
+}
+
+impl Account {
+    /// The newest evidence timestamp of this account (credential report, Sas checks).
+    pub fn newest_evidence(&self) -> Option<DateTime<Utc>> {
+        let cr = self.credentials.get().and_then(Credentials::dated);
+        let sas = self.sas.get().and_then(|s| s.newest_check);
+        cr.max(sas)
+    }
+}
+
+/// Output of the model stage for one folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Modelled {
+    /// The account.
+    pub account: Account,
+    /// The folder's files with their final status.
+    pub files: Vec<FileRecord>,
+    /// Diagnostics for this account.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Builds the account of one folder from its ingested files.
+pub fn build(folder: &FolderSource, bundle: RawBundle) -> Modelled {
+    let RawBundle {
+        mut files,
+        items,
+        credential_reports,
+        mut diagnostics,
+    } = bundle;
+    let meta = &folder.meta;
+    let mut gaps = Vec::new();
+    let mut data_quality = Vec::new();
+
+    let mut practice = Vec::new();
+    let mut preference = Vec::new();
+    let mut password = Vec::new();
+    let mut risk_pages = Vec::new();
+    let mut check_pages = Vec::new();
+    let mut caller_uid = None;
+    for (index, parsed) in items {
+        match parsed {
+            Parsed::Practice(p) => practice.push((index, p)),
+            Parsed::Preference(p) => preference.push((index, p)),
+            Parsed::Password(p) => password.push((index, p)),
+            Parsed::RiskCheckPage(p) => risk_pages.push((index, p)),
+            Parsed::CheckResultPage(p) => check_pages.push((index, p)),
+            Parsed::CallerIdentity(c) => caller_uid = caller_uid.or(Some(c.account_id)),
+            Parsed::CredentialCsv(_) | Parsed::CredentialApiPage { .. } => {}
+        }
+    }
+
+    // Prefer the Ims shape of the security preference: it carries more fields.
+    preference.sort_by_key(|(i, p)| (shape_of(p) != PreferenceShape::Ims, *i));
+    let practice =
+        choose_one(&mut files, practice, "practice report").map(|(p, f)| (practice_of(p), f));
+    let preference = choose_one(&mut files, preference, "security preference")
+        .map(|(p, f)| (preference_of(p, &mut diagnostics, &f), f));
+    let password =
+        choose_one(&mut files, password, "password policy").map(|(p, f)| (policy_of(p), f));
+    let credentials = choose_credentials(&mut files, credential_reports);
+    let sas = merge_sas(&files, risk_pages, check_pages, &mut gaps, &mut diagnostics);
+
+    let alias = credentials.as_ref().and_then(|(c, _)| alias_of(c));
+    let uid = meta
+        .uid
+        .clone()
+        .filter(|u| !u.trim().is_empty())
+        .or(caller_uid);
+
+    let account = Account {
+        id: folder.id.clone(),
+        name: meta
+            .name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| folder.folder_name.clone()),
+        customer: meta.customer.clone().filter(|c| !c.trim().is_empty()),
+        uid,
+        alias,
+        folder: folder.display.clone(),
+        site: meta.site,
+        contacts: meta.contacts.clone(),
+        tags: meta.tags.clone(),
+        practice: to_source(&[Kind::PracticeReport], practice, &files),
+        preference: to_source(&[Kind::SecurityPreference], preference, &files),
+        password_policy: to_source(&[Kind::PasswordPolicy], password, &files),
+        credentials: to_source(
+            &[Kind::CredentialReportCsv, Kind::CredentialReportApi],
+            credentials,
+            &files,
+        ),
+        sas: to_source(
+            &[Kind::SasRiskCheckResult, Kind::SasCheckResult],
+            sas,
+            &files,
+        ),
+        gaps,
+        data_quality: std::mem::take(&mut data_quality),
+    };
+    for file in &mut files {
+        file.account = Some(account.id.clone());
+    }
+    for d in &mut diagnostics {
+        d.account = Some(account.id.clone());
+    }
+    Modelled {
+        account,
+        files,
+        diagnostics,
+    }
+}
+
+fn to_source<T>(
+    kinds: &[Kind],
+    present: Option<(T, Vec<String>)>,
+    files: &[FileRecord],
+) -> Source<T> {
+    match present {
+        Some((value, used)) => Source::Present { value, files: used },
+        None => {
+            let rejected: Vec<String> = files
+                .iter()
+                .filter(|f| {
+                    f.status == FileStatus::Rejected && f.kind.is_some_and(|k| kinds.contains(&k))
+                })
+                .map(|f| f.path.clone())
+                .collect();
+            if rejected.is_empty() {
+                Source::Missing
+            } else {
+                Source::Rejected(rejected)
+            }
+        }
+    }
+}
+
+/// Keeps the first of several files of one kind and marks the others ignored, saying why.
+fn choose_one<T>(
+    files: &mut [FileRecord],
+    candidates: Vec<(usize, T)>,
+    what: &str,
+) -> Option<(T, Vec<String>)> {
+    let mut iter = candidates.into_iter();
+    let (first, value) = iter.next()?;
+    let chosen_path = files[first].path.clone();
+    let chosen_sha = files[first].sha256.clone();
+    for (other, _) in iter {
+        let same = files[other].sha256 == chosen_sha;
+        files[other].ignore(if same {
+            format!("same content as {chosen_path}, which is used")
+        } else {
+            format!("another {what} ({chosen_path}) is used; an account has one")
+        });
+    }
+    Some((value, vec![chosen_path]))
+}
+
+fn practice_of(raw: RawPracticeReport) -> Practice {
+    let info = raw.account_security_practice_info;
+    let user = info.account_security_practice_user_info.unwrap_or_default();
+    Practice {
+        score: info.score,
+        root_mfa: user.bind_mfa,
+        root_access_keys: user.root_with_access_key,
+        ram_users: user.sub_user,
+        ram_users_with_mfa: user.sub_user_bind_mfa,
+        password_level: user.sub_user_pwd_level,
+    }
+}
+
+fn shape_of(raw: &RawSecurityPreference) -> PreferenceShape {
+    let login = raw.login_profile_preference.as_ref();
+    let ims_only = raw.max_idle_days.is_some()
+        || raw.verification_preference.is_some()
+        || raw.personal_info_preference.is_some()
+        || login.is_some_and(|l| {
+            l.mfa_operation_for_login.is_some() || l.enforce_mfa_for_login.is_some()
+        });
+    if ims_only {
+        PreferenceShape::Ims
+    } else if raw.public_key_preference.is_some() {
+        PreferenceShape::Ram
+    } else {
+        PreferenceShape::Common
+    }
+}
+
+fn preference_of(
+    raw: RawSecurityPreference,
+    diagnostics: &mut Vec<Diagnostic>,
+    files: &[String],
+) -> Preference {
+    let shape = shape_of(&raw);
+    let login = raw.login_profile_preference.unwrap_or_default();
+    let (mfa_for_login, mfa_from_legacy_field) = match (
+        login.mfa_operation_for_login.as_deref(),
+        login.enforce_mfa_for_login,
+    ) {
+        (Some(v), _) => {
+            let parsed = match v.trim().to_ascii_lowercase().as_str() {
+                "mandatory" => MfaForLogin::Mandatory,
+                "adaptive" => MfaForLogin::Adaptive,
+                "independent" => MfaForLogin::Independent,
+                _ => {
+                    diagnostics.push(Diagnostic::warning(
+                        files.join(", "),
+                        format!(
+                            "JSON path SecurityPreference.LoginProfilePreference.MFAOperationForLogin: unknown value \"{v}\" (expected mandatory, adaptive or independent)"
+                        ),
+                    ));
+                    MfaForLogin::Other(v.to_string())
+                }
+            };
+            (Some(parsed), false)
+        }
+        (None, Some(true)) => (Some(MfaForLogin::Mandatory), true),
+        (None, Some(false)) => (Some(MfaForLogin::Independent), true),
+        (None, None) => (None, false),
+    };
+    let verification_types = raw
+        .verification_preference
+        .map(|v| flatten_types(v.verification_types.0))
+        .unwrap_or_default();
+    let idle = raw.max_idle_days.unwrap_or_default();
+    Preference {
+        shape,
+        mfa_for_login,
+        mfa_from_legacy_field,
+        login_network_masks: login.login_network_masks.map(|m| {
+            m.split([';', ','])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        }),
+        session_hours: login.login_session_duration,
+        users_manage_access_keys: raw
+            .access_key_preference
+            .and_then(|a| a.allow_user_to_manage_access_keys),
+        save_mfa_ticket: login.enable_save_mfa_ticket,
+        max_idle_days_users: idle.max_idle_days_for_users,
+        max_idle_days_keys: idle.max_idle_days_for_access_keys,
+        verification_types,
+    }
+}
+
+/// `VerificationTypes` may hold a JSON-encoded array as one element (a documented quirk).
+fn flatten_types(items: Vec<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    for item in items {
+        let trimmed = item.trim();
+        if trimmed.starts_with('[')
+            && let Ok(inner) = serde_json::from_str::<Vec<String>>(trimmed)
+        {
+            out.extend(inner);
+        } else {
+            out.push(trimmed.to_string());
+        }
+    }
+    out
+}
+
+fn policy_of(raw: RawPasswordPolicy) -> PasswordPolicy {
+    PasswordPolicy {
+        min_length: raw.minimum_password_length,
+        require_uppercase: raw.require_uppercase_characters,
+        require_lowercase: raw.require_lowercase_characters,
+        require_numbers: raw.require_numbers,
+        require_symbols: raw.require_symbols,
+        max_age_days: raw.max_password_age,
+        reuse_prevention: raw.password_reuse_prevention,
+        max_login_attempts: raw.max_login_attempts,
+        hard_expire: raw.hard_expire,
+    }
+}
+
+/// Chooses the credential report: the newest API report (dated by `GeneratedTime`), else the
+/// CSV whose newest cell is newest; the others are marked ignored.
+fn choose_credentials(
+    files: &mut [FileRecord],
+    reports: Vec<RawCredentialReport>,
+) -> Option<(Credentials, Vec<String>)> {
+    let mut built: Vec<(Credentials, Vec<usize>)> = reports
+        .into_iter()
+        .map(|r| {
+            let paths: Vec<String> = r.files.iter().map(|&i| files[i].path.clone()).collect();
+            let indexes = r.files.clone();
+            (credentials_of(r, &paths), indexes)
+        })
+        .collect();
+    // Newest first: API-dated reports before undated CSVs, then by date, then by path.
+    built.sort_by(|(a, ai), (b, bi)| {
+        let key = |c: &Credentials| (c.generated.is_some(), c.dated());
+        key(b)
+            .cmp(&key(a))
+            .then_with(|| files[ai[0]].path.cmp(&files[bi[0]].path))
+    });
+    let mut iter = built.into_iter();
+    let (chosen, chosen_files) = iter.next()?;
+    let chosen_paths: Vec<String> = chosen_files
+        .iter()
+        .map(|&i| files[i].path.clone())
+        .collect();
+    let label = match chosen.generated {
+        Some(t) => format!(
+            "the credential report generated {}",
+            t.format("%Y-%m-%dT%H:%M:%SZ")
+        ),
+        None => "a newer credential report".to_string(),
+    };
+    for (_, other) in iter {
+        for i in other {
+            files[i].ignore(format!("{label} ({}) is used", chosen_paths.join(", ")));
+        }
+    }
+    Some((chosen, chosen_paths))
+}
+
+fn credentials_of(report: RawCredentialReport, paths: &[String]) -> Credentials {
+    let mut root = None;
+    let mut users = Vec::new();
+    let mut newest: Option<DateTime<Utc>> = None;
+    for (row, page) in report.principals.into_iter().zip(report.row_file) {
+        let principal = principal_of(row, paths.get(page).cloned().unwrap_or_default());
+        for stamp in [principal.created, principal.last_logon].into_iter().chain(
+            principal
+                .keys
+                .iter()
+                .flat_map(|k| [k.last_rotated, k.last_used]),
+        ) {
+            if let Some(t) = stamp.at() {
+                newest = newest.max(Some(t));
+            }
+        }
+        if principal.name == "<root>" && root.is_none() {
+            root = Some(principal);
+        } else {
+            users.push(principal);
+        }
+    }
+    Credentials {
+        generated: report.generated,
+        newest_cell: newest,
+        root,
+        users,
+    }
+}
+
+fn principal_of(row: RawPrincipal, file: String) -> Principal {
+    Principal {
+        name: row.user,
+        file,
+        line: row.line,
+        created: row.created,
+        last_logon: row.last_logon,
+        password_exist: row.password_exist,
+        password_active: row.password_active,
+        password_next_rotation: row.password_next_rotation,
+        mfa_active: row.mfa_active,
+        keys: row
+            .keys
+            .into_iter()
+            .map(|k| AccessKey {
+                slot: k.slot,
+                exist: k.exist,
+                active: k.active,
+                last_rotated: k.last_rotated,
+                last_used: k.last_used,
+            })
+            .collect(),
+    }
+}
+
+/// The alias most users' principal names carry (`name@ALIAS.onaliyun.com`).
+fn alias_of(credentials: &Credentials) -> Option<String> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for user in &credentials.users {
+        if let Some((_, domain)) = user.name.rsplit_once('@')
+            && let Some(alias) = domain.strip_suffix(".onaliyun.com")
+            && !alias.is_empty()
+        {
+            *counts.entry(alias.to_string()).or_default() += 1;
+        }
+    }
+    // Most users first; ties go to the alphabetically first alias, for determinism.
+    counts
+        .into_iter()
+        .max_by(|(a, n), (b, m)| n.cmp(m).then_with(|| b.cmp(a)))
+        .map(|(alias, _)| alias)
+}
+
+fn millis(ms: Option<i64>) -> Option<DateTime<Utc>> {
+    ms.and_then(|ms| Utc.timestamp_millis_opt(ms).single())
+}
+
+fn sas_status_describe(status: Option<&str>, start: Option<&str>) -> SasStatus {
+    if let Some(start) = start {
+        let s = start.trim().to_ascii_lowercase();
+        if s == "disable" || s == "disabled" {
+            return SasStatus::NotCovered;
+        }
+    }
+    match status.map(str::trim) {
+        Some("pass") => SasStatus::Pass,
+        Some("failed") => SasStatus::Failed,
+        Some("ignored") => SasStatus::Ignored,
+        Some("falsePositive") => SasStatus::FalsePositive,
+        Some("running" | "waiting") => SasStatus::Pending,
+        Some(other) => SasStatus::Other(other.to_string()),
+        None => SasStatus::Other(String::new()),
+    }
+}
+
+fn sas_status_list(status: Option<&str>) -> SasStatus {
+    match status.map(|s| s.trim().to_ascii_uppercase()).as_deref() {
+        Some("PASS") => SasStatus::Pass,
+        Some("NOT_PASS" | "FAILED") => SasStatus::Failed,
+        Some("WHITELIST") => SasStatus::Ignored,
+        Some("CHECKING") => SasStatus::Pending,
+        Some("NOT_CHECK") => SasStatus::NotChecked,
+        Some(_) => SasStatus::Other(status.unwrap_or_default().to_string()),
+        None => SasStatus::Other(String::new()),
+    }
+}
+
+/// Merges Security Center pages by item id (the newest check wins) and reports missing pages.
+fn merge_sas(
+    files: &[FileRecord],
+    risk_pages: Vec<(usize, RawRiskCheckPage)>,
+    check_pages: Vec<(usize, RawCheckResultPage)>,
+    gaps: &mut Vec<String>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<(SasResults, Vec<String>)> {
+    if risk_pages.is_empty() && check_pages.is_empty() {
+        return None;
+    }
+    let mut items: BTreeMap<(u8, i64), SasItem> = BTreeMap::new();
+    let mut used = Vec::new();
+    // Pages merge by id; the newest check wins (ties keep the first page by path).
+    fn keep(items: &mut BTreeMap<(u8, i64), SasItem>, item: SasItem, key: (u8, i64)) {
+        match items.get(&key) {
+            Some(existing) if existing.checked >= item.checked => {}
+            _ => {
+                items.insert(key, item);
+            }
+        }
+    }
+    fn warn_unknown(diagnostics: &mut Vec<Diagnostic>, file: &str, path: &str, value: &str) {
+        diagnostics.push(Diagnostic::warning(
+            file,
+            format!(
+                "JSON path {path}.Status: unknown value \"{value}\"; the item is not evaluable"
+            ),
+        ));
+    }
+
+    if !risk_pages.is_empty() {
+        let mut total: Option<i64> = None;
+        let mut page_count: Option<i64> = None;
+        let mut pages_seen = std::collections::BTreeSet::new();
+        for (index, page) in &risk_pages {
+            let file = &files[*index].path;
+            used.push(file.clone());
+            total = total.max(page.total_count);
+            page_count = page_count.max(page.page_count);
+            if let Some(p) = page.current_page {
+                pages_seen.insert(p);
+            }
+            for (n, raw) in page.list.0.iter().enumerate() {
+                let path = format!("List[{n}]");
+                let status =
+                    sas_status_describe(raw.status.as_deref(), raw.start_status.as_deref());
+                if let SasStatus::Other(v) = &status {
+                    warn_unknown(diagnostics, file, &path, v);
+                }
+                let severity = raw.risk_level.as_deref().and_then(Severity::parse);
+                keep(
+                    &mut items,
+                    SasItem {
+                        control_id: format!("sas.{}", raw.item_id),
+                        vendor_id: raw.item_id,
+                        api: SasApi::DescribeRiskCheckResult,
+                        title: raw
+                            .title
+                            .clone()
+                            .unwrap_or_else(|| format!("Security Center check {}", raw.item_id)),
+                        category: raw.category.clone(),
+                        severity_text: raw.risk_level.clone().filter(|_| severity.is_none()),
+                        severity,
+                        status,
+                        checked: millis(raw.check_time),
+                        affected: raw.affected_count,
+                        file: file.clone(),
+                        path,
+                    },
+                    (0, raw.item_id),
+                );
+            }
+        }
+        let seen = items.keys().filter(|(api, _)| *api == 0).count() as i64;
+        if let Some(total) = total
+            && seen < total
+        {
+            let missing_pages = page_count
+                .map(|pc| {
+                    let missing: Vec<String> = (1..=pc.min(10_000))
+                        .filter(|p| !pages_seen.contains(p))
+                        .map(|p| p.to_string())
+                        .collect();
+                    if missing.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; page(s) {} of {pc} not found", missing.join(", "))
+                    }
+                })
+                .unwrap_or_default();
+            let text = format!(
+                "Security Center DescribeRiskCheckResult: TotalCount is {total} but {seen} distinct items were found{missing_pages}"
+            );
+            diagnostics.push(Diagnostic::warning(used.join(", "), text.clone()));
+            gaps.push(text);
+        }
+    }
+
+    if !check_pages.is_empty() {
+        let mut total: Option<i64> = None;
+        for (index, page) in &check_pages {
+            let file = &files[*index].path;
+            used.push(file.clone());
+            total = total.max(page.page_info.as_ref().and_then(|p| p.total_count));
+            for (n, raw) in page.checks.0.iter().enumerate() {
+                let path = format!("Checks[{n}]");
+                let status = sas_status_list(raw.status.as_deref());
+                if let SasStatus::Other(v) = &status {
+                    warn_unknown(diagnostics, file, &path, v);
+                }
+                let severity = raw.risk_level.as_deref().and_then(Severity::parse);
+                keep(
+                    &mut items,
+                    SasItem {
+                        control_id: format!("sas.cspm.{}", raw.check_id),
+                        vendor_id: raw.check_id,
+                        api: SasApi::ListCheckResult,
+                        title: raw
+                            .check_show_name
+                            .clone()
+                            .unwrap_or_else(|| format!("Security Center check {}", raw.check_id)),
+                        category: raw
+                            .check_policies
+                            .0
+                            .first()
+                            .and_then(|p| p.section_show_name.clone()),
+                        severity_text: raw.risk_level.clone().filter(|_| severity.is_none()),
+                        severity,
+                        status,
+                        checked: millis(raw.last_check_time),
+                        affected: None,
+                        file: file.clone(),
+                        path,
+                    },
+                    (1, raw.check_id),
+                );
+            }
+        }
+        let seen = items.keys().filter(|(api, _)| *api == 1).count() as i64;
+        if let Some(total) = total
+            && seen < total
+        {
+            let text = format!(
+                "Security Center ListCheckResult: TotalCount is {total} but {seen} distinct checks were found (pages missing)"
+            );
+            diagnostics.push(Diagnostic::warning(used.join(", "), text.clone()));
+            gaps.push(text);
+        }
+    }
+    let items: Vec<SasItem> = items.into_values().collect();
+    let newest_check = items.iter().filter_map(|i| i.checked).max();
+    Some((
+        SasResults {
+            items,
+            newest_check,
+        },
+        used,
+    ))
+}

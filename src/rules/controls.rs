@@ -1,0 +1,1546 @@
+//! Rules stage: the built-in control catalog and the logic of each control.
+//!
+//! Each control is a pure function of the account. Where sources disagree, the per-user,
+//! dated credential report decides, then the practice report, then Security Center items;
+//! the disagreement itself becomes a data-quality note, never a failure.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::{Ctx, Finding, Outcome, ResourceResult, Status};
+use crate::ingest::credential::{Flag, Stamp};
+use crate::model::{
+    Credentials, MfaForLogin, PasswordPolicy, Preference, Principal, SasItem, SasStatus, Severity,
+};
+
+/// Where a control is shown in reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Section {
+    /// CIS section 1, Identity and Access Management.
+    CisIdentity,
+    /// Account best practice beyond CIS.
+    BestPractice,
+    /// Security Center check items.
+    SecurityCenter,
+}
+
+impl Section {
+    /// Heading.
+    pub fn title(self) -> &'static str {
+        match self {
+            Section::CisIdentity => "CIS 1 - Identity and Access Management",
+            Section::BestPractice => "Account best practice",
+            Section::SecurityCenter => "Security Center checks",
+        }
+    }
+}
+
+/// A built-in control: its stable id, text, mappings and logic.
+pub struct ControlDef {
+    /// Stable id, used in output and exception files; never renamed casually.
+    pub id: &'static str,
+    /// Title.
+    pub title: &'static str,
+    /// Default severity.
+    pub severity: Severity,
+    /// Report section.
+    pub section: Section,
+    /// CIS Alibaba Cloud Foundations Benchmark v1.0.0 recommendation.
+    pub cis_v1: Option<&'static str>,
+    /// CIS v2.0.0 recommendation.
+    pub cis_v2: Option<&'static str>,
+    /// Why it matters.
+    pub rationale: &'static str,
+    /// How to fix a failure.
+    pub remediation: &'static str,
+    /// The exact logic, with `{threshold}` placeholders.
+    pub logic: &'static str,
+    /// Evidence used, in order of precedence.
+    pub evidence: &'static str,
+    /// The evaluation.
+    pub eval: fn(&Ctx) -> Outcome,
+}
+
+const CR: &str = "credential report";
+const PP: &str = "password policy";
+const SP: &str = "security preference";
+
+/// Every built-in control, in report order.
+pub static CATALOG: &[ControlDef] = &[
+    ControlDef {
+        id: "root.no_recent_use",
+        title: "Avoid use of the root account",
+        severity: Severity::High,
+        section: Section::CisIdentity,
+        cis_v1: Some("1.1"),
+        cis_v2: Some("1.1"),
+        rationale: "The root account has unrestricted access; everyday work should use RAM identities so that actions are attributable and limited.",
+        remediation: "Create RAM users or roles for daily work, stop using the root account's password and AccessKeys, and keep its credentials locked away.",
+        logic: "Fails when the <root> row shows a console logon, or any root AccessKey used, within {root_use_days} days before the as-of date.",
+        evidence: "credential report",
+        eval: root_no_recent_use,
+    },
+    ControlDef {
+        id: "root.no_access_key",
+        title: "No AccessKey exists for the root account",
+        severity: Severity::High,
+        section: Section::CisIdentity,
+        cis_v1: Some("1.2"),
+        cis_v2: Some("1.2"),
+        rationale: "A root AccessKey gives unrestricted API access and cannot be limited by policy; a leaked one compromises the whole account.",
+        remediation: "Delete every AccessKey of the root account (console: AccessKey management) and use RAM users or roles for API access.",
+        logic: "Fails when any key slot of the <root> row (access_key_1, access_key_2 and every additional_access_key_N) exists and is active. Without a credential report: the practice report's RootWithAccessKey count, then Security Center item 49.",
+        evidence: "credential report, then practice report, then Security Center item 49",
+        eval: root_no_access_key,
+    },
+    ControlDef {
+        id: "root.mfa",
+        title: "MFA is enabled for the root account",
+        severity: Severity::High,
+        section: Section::CisIdentity,
+        cis_v1: Some("1.3"),
+        cis_v2: Some("1.3"),
+        rationale: "A password alone can be phished or guessed; MFA protects the most powerful identity in the account.",
+        remediation: "Bind a virtual MFA device or security key to the root account (console: Security Settings).",
+        logic: "Passes when the <root> row's mfa_active is TRUE; else the practice report's BindMfa; else Security Center item 3.",
+        evidence: "credential report, then practice report, then Security Center item 3",
+        eval: root_mfa,
+    },
+    ControlDef {
+        id: "ram.console_mfa",
+        title: "MFA is enabled for every RAM user with console access",
+        severity: Severity::High,
+        section: Section::CisIdentity,
+        cis_v1: Some("1.4"),
+        cis_v2: Some("1.4"),
+        rationale: "Console users without MFA can be taken over with a stolen password.",
+        remediation: "Bind an MFA device to each listed user, or require MFA at logon for all users (security preference MFAOperationForLogin = mandatory) and have each user bind a device.",
+        logic: "Console access means password_exist TRUE and password_active TRUE (FALSE, N/A and LOGIN_DISABLED are not console access). Each console user fails unless mfa_active is TRUE. Users without console access are not applicable. An account-wide MFAOperationForLogin = mandatory is shown as a compensating control, not as a pass.",
+        evidence: "credential report, then practice report (pass only), then Security Center item 15",
+        eval: ram_console_mfa,
+    },
+    ControlDef {
+        id: "ram.inactive_console_users",
+        title: "Console users inactive for {inactive_user_days} days or more are disabled",
+        severity: Severity::Medium,
+        section: Section::CisIdentity,
+        cis_v1: Some("1.5"),
+        cis_v2: Some("1.5"),
+        rationale: "Dormant logins are unwatched doors; disabling them removes credentials nobody would miss.",
+        remediation: "Disable console logon for the listed users (or delete them), and set MaxIdleDaysForUsers to {max_idle_days} in the security preference.",
+        logic: "For each console user, inactivity runs from user_last_logon, or from user_creation_time when the user never logged on. A console user inactive for {inactive_user_days} days or more at the as-of date fails.",
+        evidence: "credential report",
+        eval: ram_inactive_console_users,
+    },
+    ControlDef {
+        id: "ram.access_key_rotation",
+        title: "Active AccessKeys are rotated within {access_key_rotation_days} days",
+        severity: Severity::Medium,
+        section: Section::CisIdentity,
+        cis_v1: Some("1.6"),
+        cis_v2: Some("1.6"),
+        rationale: "Long-lived keys accumulate exposure in scripts, logs and laptops; rotation limits how long a leaked key works.",
+        remediation: "Create a new AccessKey, move its users to it, then disable and delete the old key.",
+        logic: "Every active key (exist and active TRUE) in every slot of every row, root included, fails when last rotated more than {access_key_rotation_days} days before the as-of date. Inactive keys are not applicable.",
+        evidence: "credential report",
+        eval: ram_access_key_rotation,
+    },
+    ControlDef {
+        id: "pwd.require_uppercase",
+        title: "Password policy requires at least one upper-case letter",
+        severity: Severity::Medium,
+        section: Section::CisIdentity,
+        cis_v1: Some("1.7"),
+        cis_v2: Some("1.7"),
+        rationale: "Character classes make passwords harder to guess.",
+        remediation: "Set RequireUppercaseCharacters in the RAM password policy.",
+        logic: "Passes when RequireUppercaseCharacters is true.",
+        evidence: "password policy",
+        eval: pwd_uppercase,
+    },
+    ControlDef {
+        id: "pwd.require_lowercase",
+        title: "Password policy requires at least one lower-case letter",
+        severity: Severity::Medium,
+        section: Section::CisIdentity,
+        cis_v1: Some("1.8"),
+        cis_v2: Some("1.8"),
+        rationale: "Character classes make passwords harder to guess.",
+        remediation: "Set RequireLowercaseCharacters in the RAM password policy.",
+        logic: "Passes when RequireLowercaseCharacters is true.",
+        evidence: "password policy",
+        eval: pwd_lowercase,
+    },
+    ControlDef {
+        id: "pwd.require_symbols",
+        title: "Password policy requires at least one symbol",
+        severity: Severity::Medium,
+        section: Section::CisIdentity,
+        cis_v1: Some("1.9"),
+        cis_v2: Some("1.9"),
+        rationale: "Character classes make passwords harder to guess.",
+        remediation: "Set RequireSymbols in the RAM password policy.",
+        logic: "Passes when RequireSymbols is true.",
+        evidence: "password policy",
+        eval: pwd_symbols,
+    },
+    ControlDef {
+        id: "pwd.require_numbers",
+        title: "Password policy requires at least one number",
+        severity: Severity::Medium,
+        section: Section::CisIdentity,
+        cis_v1: Some("1.10"),
+        cis_v2: Some("1.10"),
+        rationale: "Character classes make passwords harder to guess.",
+        remediation: "Set RequireNumbers in the RAM password policy.",
+        logic: "Passes when RequireNumbers is true.",
+        evidence: "password policy",
+        eval: pwd_numbers,
+    },
+    ControlDef {
+        id: "pwd.min_length",
+        title: "Password policy requires a minimum length of {password_min_length} or more",
+        severity: Severity::Medium,
+        section: Section::CisIdentity,
+        cis_v1: Some("1.11"),
+        cis_v2: Some("1.11"),
+        rationale: "Length is the strongest defence against guessing.",
+        remediation: "Set MinimumPasswordLength to {password_min_length} or more.",
+        logic: "Passes when MinimumPasswordLength >= {password_min_length}.",
+        evidence: "password policy",
+        eval: pwd_min_length,
+    },
+    ControlDef {
+        id: "pwd.reuse_prevention",
+        title: "Password policy prevents reuse of the last {password_reuse_prevention} passwords or more",
+        severity: Severity::Medium,
+        section: Section::CisIdentity,
+        cis_v1: Some("1.12"),
+        cis_v2: Some("1.12"),
+        rationale: "Reuse brings back passwords that may already be known.",
+        remediation: "Set PasswordReusePrevention to {password_reuse_prevention} or more.",
+        logic: "Passes when PasswordReusePrevention >= {password_reuse_prevention} (more is better, not only exactly {password_reuse_prevention}).",
+        evidence: "password policy",
+        eval: pwd_reuse,
+    },
+    ControlDef {
+        id: "pwd.max_age_v1",
+        title: "Password policy expires passwords within {password_max_age_days_v1} days (CIS v1.0.0)",
+        severity: Severity::Low,
+        section: Section::CisIdentity,
+        cis_v1: Some("1.13"),
+        cis_v2: None,
+        rationale: "CIS v1.0.0 asks for periodic password changes.",
+        remediation: "Set MaxPasswordAge between 1 and {password_max_age_days_v1}.",
+        logic: "Passes when MaxPasswordAge is between 1 and {password_max_age_days_v1} days; 0 (never expires) fails.",
+        evidence: "password policy",
+        eval: pwd_max_age_v1,
+    },
+    ControlDef {
+        id: "pwd.max_age_v2",
+        title: "Passwords expire after {password_min_age_days_v2} days or more, or never (CIS v2.0.0)",
+        severity: Severity::Low,
+        section: Section::CisIdentity,
+        cis_v1: None,
+        cis_v2: Some("1.13"),
+        rationale: "CIS v2.0.0 follows current guidance: frequent forced changes lead to weaker passwords.",
+        remediation: "Set MaxPasswordAge to 0 (never) or to {password_min_age_days_v2} or more.",
+        logic: "Passes when MaxPasswordAge is 0 (never expires) or >= {password_min_age_days_v2}; shorter periods fail.",
+        evidence: "password policy",
+        eval: pwd_max_age_v2,
+    },
+    ControlDef {
+        id: "pwd.lockout",
+        title: "Logon is locked after at most {max_login_attempts} failed attempts",
+        severity: Severity::Medium,
+        section: Section::CisIdentity,
+        cis_v1: Some("1.14"),
+        cis_v2: Some("1.14"),
+        rationale: "Lockout stops online password guessing.",
+        remediation: "Set MaxLoginAttemps (sic) between 1 and {max_login_attempts}.",
+        logic: "Passes when MaxLoginAttemps is between 1 and {max_login_attempts}; 0 means lockout is off and fails.",
+        evidence: "password policy",
+        eval: pwd_lockout,
+    },
+    ControlDef {
+        id: "ram.no_admin_policies",
+        title: "No RAM policy grants full administrative privileges (*:*)",
+        severity: Severity::High,
+        section: Section::CisIdentity,
+        cis_v1: Some("1.15"),
+        cis_v2: Some("1.15"),
+        rationale: "Full-admin custom policies defeat least privilege.",
+        remediation: "Replace full-admin policies with policies scoped to the actions and resources needed.",
+        logic: "Needs the RAM policy documents (ListPolicies, GetPolicyVersion), which the saved evidence does not include: always not evaluable unless a Security Center item covers it.",
+        evidence: "none of the supported evidence",
+        eval: needs_policy_documents,
+    },
+    ControlDef {
+        id: "ram.policies_on_groups",
+        title: "RAM policies are attached only to groups or roles",
+        severity: Severity::Low,
+        section: Section::CisIdentity,
+        cis_v1: Some("1.16"),
+        cis_v2: Some("1.16"),
+        rationale: "Granting through groups keeps permissions reviewable as people join and leave.",
+        remediation: "Move policies attached to users onto groups and add the users to those groups.",
+        logic: "Needs the policy attachments of each user (ListPoliciesForUser), which the saved evidence does not include: always not evaluable unless a Security Center item covers it.",
+        evidence: "none of the supported evidence",
+        eval: needs_policy_documents,
+    },
+    ControlDef {
+        id: "ram.unused_access_keys",
+        title: "No active AccessKey is unused for {unused_access_key_days} days or more, or never used",
+        severity: Severity::Medium,
+        section: Section::BestPractice,
+        cis_v1: None,
+        cis_v2: None,
+        rationale: "Unused keys are pure exposure: nobody needs them and nobody watches them.",
+        remediation: "Disable, then delete, the listed keys.",
+        logic: "Every active key fails when access_key_*_last_used is '-' (never used) or {unused_access_key_days} days or more before the as-of date.",
+        evidence: "credential report",
+        eval: ram_unused_access_keys,
+    },
+    ControlDef {
+        id: "ram.single_active_key",
+        title: "No identity has more than one active AccessKey",
+        severity: Severity::Low,
+        section: Section::BestPractice,
+        cis_v1: None,
+        cis_v2: None,
+        rationale: "Two active keys are only needed during a rotation; otherwise the second key doubles the exposure.",
+        remediation: "Finish the rotation: disable and delete the older key.",
+        logic: "Each row with at least one active key fails when it has more than one active key, counting every slot.",
+        evidence: "credential report",
+        eval: ram_single_active_key,
+    },
+    ControlDef {
+        id: "pref.mfa_enforced",
+        title: "MFA is required at every console logon",
+        severity: Severity::High,
+        section: Section::BestPractice,
+        cis_v1: None,
+        cis_v2: None,
+        rationale: "An account-wide requirement covers users created tomorrow as well as today.",
+        remediation: "Set MFAOperationForLogin to mandatory in the RAM security preference.",
+        logic: "MFAOperationForLogin (legacy EnforceMFAForLogin true = mandatory, false = independent): mandatory passes; adaptive (MFA only for risky logons) is a partial measure and fails; independent fails. Absent (Ram 2015-05-01 shape or an older Ims response) is not evaluable.",
+        evidence: "security preference (Ims)",
+        eval: pref_mfa_enforced,
+    },
+    ControlDef {
+        id: "pref.login_network_restricted",
+        title: "Console logon is restricted to known networks",
+        severity: Severity::Low,
+        section: Section::BestPractice,
+        cis_v1: None,
+        cis_v2: None,
+        rationale: "A network allow-list makes stolen passwords useless from elsewhere.",
+        remediation: "Set LoginNetworkMasks to the office and VPN address ranges.",
+        logic: "Passes when LoginNetworkMasks lists at least one network; empty means logon from anywhere and fails.",
+        evidence: "security preference",
+        eval: pref_login_network,
+    },
+    ControlDef {
+        id: "pref.session_duration",
+        title: "Console sessions last at most {session_max_hours} hours",
+        severity: Severity::Low,
+        section: Section::BestPractice,
+        cis_v1: None,
+        cis_v2: None,
+        rationale: "Short sessions limit the use of an unattended or hijacked browser.",
+        remediation: "Set LoginSessionDuration to {session_max_hours} hours or less.",
+        logic: "Passes when LoginSessionDuration <= {session_max_hours}.",
+        evidence: "security preference",
+        eval: pref_session_duration,
+    },
+    ControlDef {
+        id: "pref.users_cannot_manage_keys",
+        title: "RAM users cannot manage their own AccessKeys",
+        severity: Severity::Medium,
+        section: Section::BestPractice,
+        cis_v1: None,
+        cis_v2: None,
+        rationale: "Self-service keys escape central review.",
+        remediation: "Set AllowUserToManageAccessKeys to false and issue keys centrally.",
+        logic: "Passes when AllowUserToManageAccessKeys is false.",
+        evidence: "security preference",
+        eval: pref_users_cannot_manage_keys,
+    },
+    ControlDef {
+        id: "pref.idle_users_disabled",
+        title: "Idle console users are disabled automatically within {max_idle_days} days",
+        severity: Severity::Low,
+        section: Section::BestPractice,
+        cis_v1: None,
+        cis_v2: None,
+        rationale: "Automatic disabling enforces CIS 1.5 between audits.",
+        remediation: "Set MaxIdleDaysForUsers to {max_idle_days}.",
+        logic: "Passes when MaxIdleDaysForUsers <= {max_idle_days}. Absent (Ram shape, or Ims before late 2024) is not evaluable.",
+        evidence: "security preference (Ims)",
+        eval: pref_idle_users,
+    },
+    ControlDef {
+        id: "pref.idle_keys_disabled",
+        title: "Idle AccessKeys are disabled automatically within {max_idle_days} days",
+        severity: Severity::Low,
+        section: Section::BestPractice,
+        cis_v1: None,
+        cis_v2: None,
+        rationale: "Automatic disabling removes forgotten keys between audits.",
+        remediation: "Set MaxIdleDaysForAccessKeys to {max_idle_days}.",
+        logic: "Passes when MaxIdleDaysForAccessKeys <= {max_idle_days}. Absent is not evaluable.",
+        evidence: "security preference (Ims)",
+        eval: pref_idle_keys,
+    },
+    ControlDef {
+        id: "pref.mfa_ticket_saving_off",
+        title: "MFA is not remembered for seven days",
+        severity: Severity::Low,
+        section: Section::BestPractice,
+        cis_v1: None,
+        cis_v2: None,
+        rationale: "A remembered MFA ticket turns a stolen session or device into a week of access.",
+        remediation: "Set EnableSaveMFATicket to false.",
+        logic: "Passes when EnableSaveMFATicket is false.",
+        evidence: "security preference",
+        eval: pref_mfa_ticket,
+    },
+    ControlDef {
+        id: "ram.password_rotation_overdue",
+        title: "No console user's password is past its rotation date",
+        severity: Severity::Low,
+        section: Section::BestPractice,
+        cis_v1: None,
+        cis_v2: None,
+        rationale: "An overdue password shows the expiry policy is not being followed.",
+        remediation: "Have the listed users change their password, or review the expiry policy.",
+        logic: "Each console user whose password_next_rotation is before the as-of date fails; '-' (the policy never expires passwords) passes.",
+        evidence: "credential report",
+        eval: ram_password_rotation_overdue,
+    },
+    ControlDef {
+        id: "spr.password_strength",
+        title: "RAM user passwords are rated strong by Alibaba Cloud",
+        severity: Severity::Low,
+        section: Section::BestPractice,
+        cis_v1: None,
+        cis_v2: None,
+        rationale: "The vendor's own rating of the RAM password policy.",
+        remediation: "Strengthen the password policy (length, character classes, reuse, lockout) until the rating is high.",
+        logic: "The practice report's SubUserPwdLevel: high passes; mid and low fail.",
+        evidence: "practice report",
+        eval: spr_password_strength,
+    },
+];
+
+// ---------------------------------------------------------------- helpers
+
+fn stamp_text(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d").to_string()
+}
+
+fn whole_days(d: Duration) -> i64 {
+    d.num_days()
+}
+
+fn credentials<'a>(ctx: &'a Ctx) -> Result<&'a Credentials, Outcome> {
+    ctx.account
+        .credentials
+        .get()
+        .ok_or_else(|| Outcome::not_evaluable(ctx.account.credentials.absence(CR)))
+}
+
+fn as_of(ctx: &Ctx) -> Result<DateTime<Utc>, Outcome> {
+    ctx.as_of.ok_or_else(|| {
+        Outcome::not_evaluable("no as-of date: the evidence carries no timestamp; give --as-of")
+    })
+}
+
+fn resource(
+    p: &Principal,
+    id: String,
+    status: Status,
+    detail: String,
+    column: &str,
+) -> ResourceResult {
+    ResourceResult {
+        id,
+        status,
+        detail,
+        file: Some(p.file.clone()),
+        field: Some(format!("{}, {column}", p.place())),
+    }
+}
+
+fn principals(c: &Credentials) -> impl Iterator<Item = &Principal> {
+    c.root.iter().chain(c.users.iter())
+}
+
+fn console_users(c: &Credentials) -> impl Iterator<Item = &Principal> {
+    c.users.iter().filter(|u| u.has_console_access())
+}
+
+/// The Security Center item that stands in for a built-in control, if any.
+fn sas_stand_in<'a>(ctx: &'a Ctx, control: &str) -> Option<&'a SasItem> {
+    ctx.account
+        .sas
+        .get()?
+        .items
+        .iter()
+        .find(|i| sas_duplicate_of(i) == Some(control))
+}
+
+fn from_sas(item: &SasItem, what: &str) -> Option<Outcome> {
+    let status = match item.status {
+        SasStatus::Pass => Status::Pass,
+        SasStatus::Failed => Status::Fail,
+        _ => return None,
+    };
+    let mut outcome = Outcome::of(
+        status,
+        format!(
+            "{what}: decided by Security Center item {} \"{}\" ({})",
+            item.vendor_id,
+            item.title,
+            status.as_str()
+        ),
+    );
+    outcome.resources.push(ResourceResult {
+        id: item.control_id.clone(),
+        status,
+        detail: item.title.clone(),
+        file: Some(item.file.clone()),
+        field: Some(item.path.clone()),
+    });
+    Some(outcome)
+}
+
+fn setting<T: std::fmt::Debug>(
+    file: &[String],
+    field: &str,
+    value: Option<T>,
+    what: &str,
+    check: impl Fn(&T) -> (bool, String),
+) -> Outcome {
+    let Some(value) = value else {
+        return Outcome::not_evaluable(format!("{field} is not in the saved {what}"));
+    };
+    let (ok, detail) = check(&value);
+    let status = if ok { Status::Pass } else { Status::Fail };
+    Outcome {
+        status: Some(status),
+        detail: detail.clone(),
+        compensating: None,
+        resources: vec![ResourceResult {
+            id: field.to_string(),
+            status,
+            detail,
+            file: file.first().cloned(),
+            field: Some(field.to_string()),
+        }],
+    }
+}
+
+fn policy<'a>(ctx: &'a Ctx) -> Result<(&'a PasswordPolicy, &'a [String]), Outcome> {
+    let source = &ctx.account.password_policy;
+    source
+        .get()
+        .map(|p| (p, source.files()))
+        .ok_or_else(|| Outcome::not_evaluable(source.absence(PP)))
+}
+
+fn preference<'a>(ctx: &'a Ctx) -> Result<(&'a Preference, &'a [String]), Outcome> {
+    let source = &ctx.account.preference;
+    source
+        .get()
+        .map(|p| (p, source.files()))
+        .ok_or_else(|| Outcome::not_evaluable(source.absence(SP)))
+}
+
+macro_rules! try_or {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(outcome) => return outcome,
+        }
+    };
+}
+
+// ---------------------------------------------------------------- CIS 1
+
+fn root_no_recent_use(ctx: &Ctx) -> Outcome {
+    let c = try_or!(credentials(ctx));
+    let as_of = try_or!(as_of(ctx));
+    let Some(root) = &c.root else {
+        return Outcome::not_evaluable("the credential report has no <root> row");
+    };
+    let window = Duration::days(ctx.t.root_use_days);
+    let mut resources = Vec::new();
+    let recent = |t: DateTime<Utc>| as_of - t <= window && t <= as_of + Duration::days(1);
+    let (status, detail) = match root.last_logon {
+        Stamp::At(t) if recent(t) => (
+            Status::Fail,
+            format!(
+                "console logon on {} ({} days before as-of)",
+                stamp_text(t),
+                whole_days(as_of - t)
+            ),
+        ),
+        Stamp::At(t) => (
+            Status::Pass,
+            format!("last console logon {}", stamp_text(t)),
+        ),
+        Stamp::Never => (Status::Pass, "never logged on to the console".to_string()),
+        _ => (
+            Status::NotEvaluable,
+            "user_last_logon holds no date".to_string(),
+        ),
+    };
+    resources.push(resource(
+        root,
+        "<root>/console".into(),
+        status,
+        detail,
+        "user_last_logon",
+    ));
+    for key in &root.keys {
+        if let Stamp::At(t) = key.last_used {
+            let status = if recent(t) {
+                Status::Fail
+            } else {
+                Status::Pass
+            };
+            resources.push(resource(
+                root,
+                format!("<root>/{}", key.slot),
+                status,
+                format!(
+                    "AccessKey last used {} ({} days before as-of)",
+                    stamp_text(t),
+                    whole_days(as_of - t)
+                ),
+                &format!("{}_last_used", key.slot),
+            ));
+        }
+    }
+    let mut outcome = Outcome {
+        resources,
+        ..Outcome::default()
+    };
+    outcome.detail = match super::roll_up(&outcome.resources) {
+        Status::Fail => format!(
+            "the root account was used within {} days of the as-of date",
+            ctx.t.root_use_days
+        ),
+        _ => format!(
+            "no root use within {} days of the as-of date",
+            ctx.t.root_use_days
+        ),
+    };
+    outcome
+}
+
+fn root_no_access_key(ctx: &Ctx) -> Outcome {
+    if let Some(c) = ctx.account.credentials.get() {
+        let Some(root) = &c.root else {
+            return Outcome::not_evaluable("the credential report has no <root> row");
+        };
+        let mut resources = Vec::new();
+        for key in &root.keys {
+            let status = match (&key.exist, &key.active) {
+                (Flag::True, Flag::True) => Status::Fail,
+                (Flag::True, Flag::Unknown(_)) | (Flag::Unknown(_), _) => Status::NotEvaluable,
+                _ => continue,
+            };
+            resources.push(resource(
+                root,
+                format!("<root>/{}", key.slot),
+                status,
+                match status {
+                    Status::Fail => "active root AccessKey".to_string(),
+                    _ => "root AccessKey state unknown".to_string(),
+                },
+                &format!("{}_active", key.slot),
+            ));
+        }
+        let active = resources
+            .iter()
+            .filter(|r| r.status == Status::Fail)
+            .count();
+        let status = if active > 0 {
+            Status::Fail
+        } else if resources.is_empty() {
+            Status::Pass
+        } else {
+            Status::NotEvaluable
+        };
+        return Outcome {
+            status: Some(status),
+            detail: if active > 0 {
+                format!("{active} active root AccessKey(s)")
+            } else {
+                "no active root AccessKey".to_string()
+            },
+            compensating: None,
+            resources,
+        };
+    }
+    if let Some(p) = ctx.account.practice.get()
+        && let Some(n) = p.root_access_keys
+    {
+        let status = if n > 0 { Status::Fail } else { Status::Pass };
+        return Outcome {
+            status: Some(status),
+            detail: format!("the practice report counts {n} root AccessKey(s) (RootWithAccessKey)"),
+            compensating: None,
+            resources: vec![ResourceResult {
+                id: "<root>".into(),
+                status,
+                detail: format!("RootWithAccessKey = {n}"),
+                file: ctx.account.practice.files().first().cloned(),
+                field: Some(
+                    "AccountSecurityPracticeInfo.AccountSecurityPracticeUserInfo.RootWithAccessKey"
+                        .into(),
+                ),
+            }],
+        };
+    }
+    if let Some(outcome) = sas_stand_in(ctx, "root.no_access_key")
+        .and_then(|i| from_sas(i, "no credential report or practice report"))
+    {
+        return outcome;
+    }
+    Outcome::not_evaluable(format!(
+        "{}; {}",
+        ctx.account.credentials.absence(CR),
+        ctx.account.practice.absence("practice report")
+    ))
+}
+
+fn root_mfa(ctx: &Ctx) -> Outcome {
+    if let Some(c) = ctx.account.credentials.get()
+        && let Some(root) = &c.root
+    {
+        let status = match root.mfa_active {
+            Flag::True => Status::Pass,
+            Flag::False => Status::Fail,
+            _ => Status::NotEvaluable,
+        };
+        if status != Status::NotEvaluable || ctx.account.practice.get().is_none() {
+            let detail = match status {
+                Status::Pass => "root MFA is active".to_string(),
+                Status::Fail => "root MFA is not active".to_string(),
+                _ => format!("mfa_active is {:?}", root.mfa_active),
+            };
+            return Outcome {
+                status: Some(status),
+                detail: detail.clone(),
+                compensating: None,
+                resources: vec![resource(
+                    root,
+                    "<root>".into(),
+                    status,
+                    detail,
+                    "mfa_active",
+                )],
+            };
+        }
+    }
+    if let Some(p) = ctx.account.practice.get()
+        && let Some(bound) = p.root_mfa
+    {
+        let status = if bound { Status::Pass } else { Status::Fail };
+        return Outcome {
+            status: Some(status),
+            detail: format!("practice report BindMfa = {bound}"),
+            compensating: None,
+            resources: vec![ResourceResult {
+                id: "<root>".into(),
+                status,
+                detail: format!("BindMfa = {bound}"),
+                file: ctx.account.practice.files().first().cloned(),
+                field: Some(
+                    "AccountSecurityPracticeInfo.AccountSecurityPracticeUserInfo.BindMfa".into(),
+                ),
+            }],
+        };
+    }
+    if let Some(outcome) = sas_stand_in(ctx, "root.mfa")
+        .and_then(|i| from_sas(i, "no credential report or practice report"))
+    {
+        return outcome;
+    }
+    Outcome::not_evaluable(format!(
+        "{}; {}",
+        ctx.account.credentials.absence(CR),
+        ctx.account.practice.absence("practice report")
+    ))
+}
+
+fn mandatory_mfa_note(ctx: &Ctx) -> Option<String> {
+    let pref = ctx.account.preference.get()?;
+    (pref.mfa_for_login == Some(MfaForLogin::Mandatory)).then(|| {
+        "compensating control: the security preference requires MFA at every console logon (MFAOperationForLogin = mandatory)".to_string()
+    })
+}
+
+fn ram_console_mfa(ctx: &Ctx) -> Outcome {
+    if let Some(c) = ctx.account.credentials.get() {
+        let resources: Vec<ResourceResult> = console_users(c)
+            .map(|u| {
+                let (status, detail) = match &u.mfa_active {
+                    Flag::True => (Status::Pass, "console access, MFA active".to_string()),
+                    Flag::Unknown(v) => (Status::NotEvaluable, format!("mfa_active is \"{v}\"")),
+                    _ => (Status::Fail, "console access without MFA".to_string()),
+                };
+                resource(u, u.name.clone(), status, detail, "mfa_active")
+            })
+            .collect();
+        let failing = resources
+            .iter()
+            .filter(|r| r.status == Status::Fail)
+            .count();
+        let detail = if resources.is_empty() {
+            "no RAM user has console access".to_string()
+        } else if failing > 0 {
+            format!("{failing} of {} console users have no MFA", resources.len())
+        } else {
+            format!("all {} console users have MFA", resources.len())
+        };
+        return Outcome {
+            status: None,
+            detail,
+            compensating: if failing > 0 {
+                mandatory_mfa_note(ctx)
+            } else {
+                None
+            },
+            resources,
+        };
+    }
+    if let Some(p) = ctx.account.practice.get()
+        && let (Some(users), Some(with_mfa)) = (p.ram_users, p.ram_users_with_mfa)
+    {
+        if users == 0 {
+            return Outcome::of(
+                Status::NotApplicable,
+                "the practice report counts no RAM users",
+            );
+        }
+        if with_mfa >= users {
+            return Outcome::of(
+                Status::Pass,
+                format!("the practice report counts MFA on all {users} RAM users"),
+            );
+        }
+        // Users without MFA may be API-only, so the counts cannot fail the control.
+    }
+    if let Some(outcome) =
+        sas_stand_in(ctx, "ram.console_mfa").and_then(|i| from_sas(i, "no credential report"))
+    {
+        return outcome;
+    }
+    Outcome::not_evaluable(format!(
+        "{} (the practice report's counts cannot tell console users from API-only users)",
+        ctx.account.credentials.absence(CR)
+    ))
+}
+
+fn ram_inactive_console_users(ctx: &Ctx) -> Outcome {
+    let c = try_or!(credentials(ctx));
+    let as_of = try_or!(as_of(ctx));
+    let limit = Duration::days(ctx.t.inactive_user_days);
+    let resources: Vec<ResourceResult> = console_users(c)
+        .map(|u| {
+            let (since, column, what) = match (u.last_logon, u.created) {
+                (Stamp::At(t), _) => (Some(t), "user_last_logon", "last logon"),
+                (Stamp::Never, Stamp::At(t)) => {
+                    (Some(t), "user_creation_time", "never logged on; created")
+                }
+                _ => (None, "user_last_logon", ""),
+            };
+            let (status, detail) = match since {
+                Some(t) if as_of - t >= limit => (
+                    Status::Fail,
+                    format!(
+                        "{what} {} ({} days before as-of), console logon still enabled",
+                        stamp_text(t),
+                        whole_days(as_of - t)
+                    ),
+                ),
+                Some(t) => (Status::Pass, format!("{what} {}", stamp_text(t))),
+                None => (
+                    Status::NotEvaluable,
+                    "no logon or creation date".to_string(),
+                ),
+            };
+            resource(u, u.name.clone(), status, detail, column)
+        })
+        .collect();
+    let failing = resources
+        .iter()
+        .filter(|r| r.status == Status::Fail)
+        .count();
+    Outcome {
+        status: None,
+        detail: if resources.is_empty() {
+            "no RAM user has console access".to_string()
+        } else {
+            format!(
+                "{failing} of {} console users inactive for {} days or more",
+                resources.len(),
+                ctx.t.inactive_user_days
+            )
+        },
+        compensating: None,
+        resources,
+    }
+}
+
+fn ram_access_key_rotation(ctx: &Ctx) -> Outcome {
+    let c = try_or!(credentials(ctx));
+    let as_of = try_or!(as_of(ctx));
+    let limit = Duration::days(ctx.t.access_key_rotation_days);
+    let mut resources = Vec::new();
+    for p in principals(c) {
+        for key in p.active_keys() {
+            let (status, detail) = match key.last_rotated {
+                Stamp::At(t) if as_of - t > limit => (
+                    Status::Fail,
+                    format!(
+                        "last rotated {} ({} days before as-of)",
+                        stamp_text(t),
+                        whole_days(as_of - t)
+                    ),
+                ),
+                Stamp::At(t) => (Status::Pass, format!("last rotated {}", stamp_text(t))),
+                _ => (
+                    Status::NotEvaluable,
+                    "active key without a rotation date".to_string(),
+                ),
+            };
+            resources.push(resource(
+                p,
+                format!("{}/{}", p.name, key.slot),
+                status,
+                detail,
+                &format!("{}_last_rotated", key.slot),
+            ));
+        }
+    }
+    let failing = resources
+        .iter()
+        .filter(|r| r.status == Status::Fail)
+        .count();
+    Outcome {
+        status: None,
+        detail: if resources.is_empty() {
+            "no active AccessKey".to_string()
+        } else {
+            format!(
+                "{failing} of {} active AccessKeys not rotated within {} days",
+                resources.len(),
+                ctx.t.access_key_rotation_days
+            )
+        },
+        compensating: None,
+        resources,
+    }
+}
+
+fn bool_setting(
+    ctx: &Ctx,
+    field: &str,
+    get: fn(&PasswordPolicy) -> Option<bool>,
+    want: &str,
+) -> Outcome {
+    let (p, files) = try_or!(policy(ctx));
+    setting(files, field, get(p), PP, |v| {
+        (
+            *v,
+            if *v {
+                format!("{want} required")
+            } else {
+                format!("{want} not required")
+            },
+        )
+    })
+}
+
+fn pwd_uppercase(ctx: &Ctx) -> Outcome {
+    bool_setting(
+        ctx,
+        "RequireUppercaseCharacters",
+        |p| p.require_uppercase,
+        "an upper-case letter is",
+    )
+}
+
+fn pwd_lowercase(ctx: &Ctx) -> Outcome {
+    bool_setting(
+        ctx,
+        "RequireLowercaseCharacters",
+        |p| p.require_lowercase,
+        "a lower-case letter is",
+    )
+}
+
+fn pwd_symbols(ctx: &Ctx) -> Outcome {
+    bool_setting(ctx, "RequireSymbols", |p| p.require_symbols, "a symbol is")
+}
+
+fn pwd_numbers(ctx: &Ctx) -> Outcome {
+    bool_setting(ctx, "RequireNumbers", |p| p.require_numbers, "a number is")
+}
+
+fn pwd_min_length(ctx: &Ctx) -> Outcome {
+    let (p, files) = try_or!(policy(ctx));
+    let min = ctx.t.password_min_length;
+    setting(files, "MinimumPasswordLength", p.min_length, PP, |v| {
+        (
+            *v >= min,
+            format!("minimum length {v} (needs {min} or more)"),
+        )
+    })
+}
+
+fn pwd_reuse(ctx: &Ctx) -> Outcome {
+    let (p, files) = try_or!(policy(ctx));
+    let min = ctx.t.password_reuse_prevention;
+    setting(
+        files,
+        "PasswordReusePrevention",
+        p.reuse_prevention,
+        PP,
+        |v| {
+            (
+                *v >= min,
+                format!("blocks reuse of the last {v} passwords (needs {min} or more)"),
+            )
+        },
+    )
+}
+
+fn pwd_max_age_v1(ctx: &Ctx) -> Outcome {
+    let (p, files) = try_or!(policy(ctx));
+    let max = ctx.t.password_max_age_days_v1;
+    setting(files, "MaxPasswordAge", p.max_age_days, PP, |v| match *v {
+        0 => (
+            false,
+            "passwords never expire (CIS v1.0.0 wants 1 to {max} days)"
+                .replace("{max}", &max.to_string()),
+        ),
+        d => (
+            (1..=max).contains(&d),
+            format!("passwords expire after {d} days (needs 1 to {max})"),
+        ),
+    })
+}
+
+fn pwd_max_age_v2(ctx: &Ctx) -> Outcome {
+    let (p, files) = try_or!(policy(ctx));
+    let min = ctx.t.password_min_age_days_v2;
+    setting(files, "MaxPasswordAge", p.max_age_days, PP, |v| match *v {
+        0 => (true, "passwords never expire".to_string()),
+        d => (
+            d >= min,
+            format!("passwords expire after {d} days (CIS v2.0.0 wants {min} or more, or never)"),
+        ),
+    })
+}
+
+fn pwd_lockout(ctx: &Ctx) -> Outcome {
+    let (p, files) = try_or!(policy(ctx));
+    let max = ctx.t.max_login_attempts;
+    setting(
+        files,
+        "MaxLoginAttemps",
+        p.max_login_attempts,
+        PP,
+        |v| match *v {
+            0 => (false, "lockout is off (MaxLoginAttemps = 0)".to_string()),
+            n => (
+                (1..=max).contains(&n),
+                format!("locked after {n} failed attempts (needs 1 to {max})"),
+            ),
+        },
+    )
+}
+
+fn needs_policy_documents(ctx: &Ctx) -> Outcome {
+    let _ = ctx;
+    Outcome::not_evaluable(
+        "needs RAM policy documents and attachments, which the supported evidence does not include",
+    )
+}
+
+// ---------------------------------------------------------------- best practice
+
+fn ram_unused_access_keys(ctx: &Ctx) -> Outcome {
+    let c = try_or!(credentials(ctx));
+    let as_of = try_or!(as_of(ctx));
+    let limit = Duration::days(ctx.t.unused_access_key_days);
+    let mut resources = Vec::new();
+    for p in principals(c) {
+        for key in p.active_keys() {
+            let (status, detail) = match key.last_used {
+                Stamp::Never => (Status::Fail, "active but never used".to_string()),
+                Stamp::At(t) if as_of - t >= limit => (
+                    Status::Fail,
+                    format!(
+                        "last used {} ({} days before as-of)",
+                        stamp_text(t),
+                        whole_days(as_of - t)
+                    ),
+                ),
+                Stamp::At(t) => (Status::Pass, format!("last used {}", stamp_text(t))),
+                _ => (Status::NotEvaluable, "no last-used date".to_string()),
+            };
+            resources.push(resource(
+                p,
+                format!("{}/{}", p.name, key.slot),
+                status,
+                detail,
+                &format!("{}_last_used", key.slot),
+            ));
+        }
+    }
+    let failing = resources
+        .iter()
+        .filter(|r| r.status == Status::Fail)
+        .count();
+    Outcome {
+        status: None,
+        detail: if resources.is_empty() {
+            "no active AccessKey".to_string()
+        } else {
+            format!(
+                "{failing} of {} active AccessKeys unused or never used",
+                resources.len()
+            )
+        },
+        compensating: None,
+        resources,
+    }
+}
+
+fn ram_single_active_key(ctx: &Ctx) -> Outcome {
+    let c = try_or!(credentials(ctx));
+    let resources: Vec<ResourceResult> = principals(c)
+        .filter_map(|p| {
+            let n = p.active_keys().count();
+            (n > 0).then(|| {
+                let status = if n > 1 { Status::Fail } else { Status::Pass };
+                resource(
+                    p,
+                    p.name.clone(),
+                    status,
+                    format!("{n} active AccessKey(s)"),
+                    "access_key_*_active",
+                )
+            })
+        })
+        .collect();
+    let failing = resources
+        .iter()
+        .filter(|r| r.status == Status::Fail)
+        .count();
+    Outcome {
+        status: None,
+        detail: if resources.is_empty() {
+            "no active AccessKey".to_string()
+        } else {
+            format!("{failing} identities hold more than one active AccessKey")
+        },
+        compensating: None,
+        resources,
+    }
+}
+
+fn pref_mfa_enforced(ctx: &Ctx) -> Outcome {
+    let (p, files) = try_or!(preference(ctx));
+    let field = if p.mfa_from_legacy_field {
+        "EnforceMFAForLogin"
+    } else {
+        "MFAOperationForLogin"
+    };
+    let Some(mode) = &p.mfa_for_login else {
+        return Outcome::not_evaluable(match p.shape {
+            crate::model::PreferenceShape::Ram => {
+                "the security preference was saved from the Ram API (2015-05-01), which has no MFA-at-logon setting; save it from Ims GetSecurityPreference"
+            }
+            _ => {
+                "the saved security preference has no MFAOperationForLogin (an older response); save it again from Ims GetSecurityPreference"
+            }
+        });
+    };
+    let (status, detail) = match mode {
+        MfaForLogin::Mandatory => (
+            Status::Pass,
+            "MFA required at every console logon (mandatory)".to_string(),
+        ),
+        MfaForLogin::Adaptive => (
+            Status::Fail,
+            "partial: MFA only for risky logons (adaptive)".to_string(),
+        ),
+        MfaForLogin::Independent => (Status::Fail, "each user decides (independent)".to_string()),
+        MfaForLogin::Other(v) => (Status::NotEvaluable, format!("unknown value \"{v}\"")),
+    };
+    Outcome {
+        status: Some(status),
+        detail: detail.clone(),
+        compensating: None,
+        resources: vec![ResourceResult {
+            id: field.to_string(),
+            status,
+            detail,
+            file: files.first().cloned(),
+            field: Some(format!("SecurityPreference.LoginProfilePreference.{field}")),
+        }],
+    }
+}
+
+fn pref_login_network(ctx: &Ctx) -> Outcome {
+    let (p, files) = try_or!(preference(ctx));
+    setting(
+        files,
+        "LoginNetworkMasks",
+        p.login_network_masks.as_ref(),
+        SP,
+        |masks| {
+            if masks.is_empty() {
+                (false, "console logon allowed from any network".to_string())
+            } else {
+                (
+                    true,
+                    format!("console logon limited to {}", masks.join("; ")),
+                )
+            }
+        },
+    )
+}
+
+fn pref_session_duration(ctx: &Ctx) -> Outcome {
+    let (p, files) = try_or!(preference(ctx));
+    let max = ctx.t.session_max_hours;
+    setting(files, "LoginSessionDuration", p.session_hours, SP, |h| {
+        (
+            *h <= max,
+            format!("sessions last {h} hours (needs {max} or less)"),
+        )
+    })
+}
+
+fn pref_users_cannot_manage_keys(ctx: &Ctx) -> Outcome {
+    let (p, files) = try_or!(preference(ctx));
+    setting(
+        files,
+        "AllowUserToManageAccessKeys",
+        p.users_manage_access_keys,
+        SP,
+        |v| {
+            (
+                !*v,
+                if *v {
+                    "users may manage their own AccessKeys".to_string()
+                } else {
+                    "only administrators manage AccessKeys".to_string()
+                },
+            )
+        },
+    )
+}
+
+fn idle_setting(
+    ctx: &Ctx,
+    field: &str,
+    get: fn(&Preference) -> Option<i64>,
+    what: &str,
+) -> Outcome {
+    let (p, files) = try_or!(preference(ctx));
+    let max = ctx.t.max_idle_days;
+    if get(p).is_none() {
+        return Outcome::not_evaluable(format!(
+            "{field} is not in the saved security preference (Ram shape, or an Ims response from before late 2024)"
+        ));
+    }
+    setting(files, field, get(p), SP, |d| {
+        (
+            *d <= max,
+            format!("idle {what} disabled after {d} days (needs {max} or less)"),
+        )
+    })
+}
+
+fn pref_idle_users(ctx: &Ctx) -> Outcome {
+    idle_setting(
+        ctx,
+        "MaxIdleDaysForUsers",
+        |p| p.max_idle_days_users,
+        "console users",
+    )
+}
+
+fn pref_idle_keys(ctx: &Ctx) -> Outcome {
+    idle_setting(
+        ctx,
+        "MaxIdleDaysForAccessKeys",
+        |p| p.max_idle_days_keys,
+        "AccessKeys",
+    )
+}
+
+fn pref_mfa_ticket(ctx: &Ctx) -> Outcome {
+    let (p, files) = try_or!(preference(ctx));
+    setting(files, "EnableSaveMFATicket", p.save_mfa_ticket, SP, |v| {
+        (
+            !*v,
+            if *v {
+                "MFA is remembered for seven days".to_string()
+            } else {
+                "MFA is asked at every logon".to_string()
+            },
+        )
+    })
+}
+
+fn ram_password_rotation_overdue(ctx: &Ctx) -> Outcome {
+    let c = try_or!(credentials(ctx));
+    let as_of = try_or!(as_of(ctx));
+    let resources: Vec<ResourceResult> = console_users(c)
+        .filter_map(|u| {
+            let (status, detail) = match u.password_next_rotation {
+                Stamp::At(t) if t < as_of => (
+                    Status::Fail,
+                    format!(
+                        "password change was due {} ({} days before as-of)",
+                        stamp_text(t),
+                        whole_days(as_of - t)
+                    ),
+                ),
+                Stamp::At(t) => (Status::Pass, format!("next change due {}", stamp_text(t))),
+                Stamp::Never => (
+                    Status::Pass,
+                    "the policy does not expire passwords".to_string(),
+                ),
+                _ => return None,
+            };
+            Some(resource(
+                u,
+                u.name.clone(),
+                status,
+                detail,
+                "password_next_rotation",
+            ))
+        })
+        .collect();
+    let failing = resources
+        .iter()
+        .filter(|r| r.status == Status::Fail)
+        .count();
+    Outcome {
+        status: None,
+        detail: if resources.is_empty() {
+            "no console user has a rotation date".to_string()
+        } else {
+            format!("{failing} console users are past their password rotation date")
+        },
+        compensating: None,
+        resources,
+    }
+}
+
+fn spr_password_strength(ctx: &Ctx) -> Outcome {
+    let source = &ctx.account.practice;
+    let Some(p) = source.get() else {
+        return Outcome::not_evaluable(source.absence("practice report"));
+    };
+    let Some(level) = p.password_level.as_deref() else {
+        return Outcome::not_evaluable("SubUserPwdLevel is not in the saved practice report");
+    };
+    let status = match level.trim().to_ascii_lowercase().as_str() {
+        "high" => Status::Pass,
+        "mid" | "medium" | "low" => Status::Fail,
+        _ => Status::NotEvaluable,
+    };
+    let detail = match status {
+        Status::NotEvaluable => {
+            format!("unknown SubUserPwdLevel \"{level}\" (expected low, mid or high)")
+        }
+        _ => format!("rated {level}"),
+    };
+    Outcome {
+        status: Some(status),
+        detail: detail.clone(),
+        compensating: None,
+        resources: vec![ResourceResult {
+            id: "SubUserPwdLevel".into(),
+            status,
+            detail,
+            file: source.files().first().cloned(),
+            field: Some(
+                "AccountSecurityPracticeInfo.AccountSecurityPracticeUserInfo.SubUserPwdLevel"
+                    .into(),
+            ),
+        }],
+    }
+}
+
+// ---------------------------------------------------------------- Security Center mapping
+
+/// How a Security Center item is recognised as a duplicate of a built-in control. Item ids
+/// changed meaning over the years, so both the id and the title must match.
+struct SasMapping {
+    item_ids: &'static [i64],
+    /// Each group must have at least one keyword in the (lower-cased) title.
+    all_of: &'static [&'static [&'static str]],
+    none_of: &'static [&'static str],
+    control: &'static str,
+}
+
+const MFA_WORDS: &[&str] = &["mfa", "multi-factor", "双因素", "多因素", "二次验证"];
+const RAM_USER_WORDS: &[&str] = &[
+    "ram user",
+    "ram-user",
+    "子账号",
+    "子用户",
+    "ram 用户",
+    "ram用户",
+];
+
+static SAS_MAPPINGS: &[SasMapping] = &[
+    SasMapping {
+        item_ids: &[3, 5],
+        all_of: &[MFA_WORDS],
+        none_of: RAM_USER_WORDS,
+        control: "root.mfa",
+    },
+    SasMapping {
+        item_ids: &[15],
+        all_of: &[MFA_WORDS, &["ram", "子账号", "子用户"]],
+        none_of: &[],
+        control: "ram.console_mfa",
+    },
+    SasMapping {
+        item_ids: &[49],
+        all_of: &[&["accesskey", "access key", "ak"]],
+        none_of: &["leak", "泄露"],
+        control: "root.no_access_key",
+    },
+    SasMapping {
+        item_ids: &[25],
+        all_of: &[&["长时间未使用", "long time", "inactive", "unused", "idle"]],
+        none_of: &[],
+        control: "ram.inactive_console_users",
+    },
+];
+
+/// The built-in control a Security Center item duplicates, matched on id and title.
+pub fn sas_duplicate_of(item: &SasItem) -> Option<&'static str> {
+    if item.api != crate::model::SasApi::DescribeRiskCheckResult {
+        return None;
+    }
+    let title = item.title.to_lowercase();
+    SAS_MAPPINGS
+        .iter()
+        .find(|m| {
+            m.item_ids.contains(&item.vendor_id)
+                && m.all_of
+                    .iter()
+                    .all(|group| group.iter().any(|w| title.contains(w)))
+                && !m.none_of.iter().any(|w| title.contains(w))
+        })
+        .map(|m| m.control)
+}
+
+// ---------------------------------------------------------------- data quality
+
+/// Disagreements between sources and stale evidence, as notes (never failures).
+pub fn data_quality(ctx: &Ctx, findings: &[Finding]) -> Vec<String> {
+    let mut notes = Vec::new();
+    let account = ctx.account;
+    if let Some(as_of) = ctx.as_of {
+        let stale = Duration::days(ctx.t.stale_evidence_days);
+        if let Some(c) = account.credentials.get()
+            && let Some(t) = c.dated()
+            && as_of - t > stale
+        {
+            notes.push(format!(
+                "stale evidence: the credential report is dated {}, {} days before the as-of date {}",
+                stamp_text(t),
+                whole_days(as_of - t),
+                stamp_text(as_of)
+            ));
+        }
+        if let Some(s) = account.sas.get()
+            && let Some(t) = s.newest_check
+            && as_of - t > stale
+        {
+            notes.push(format!(
+                "stale evidence: the newest Security Center check ran {}, {} days before the as-of date {}",
+                stamp_text(t),
+                whole_days(as_of - t),
+                stamp_text(as_of)
+            ));
+        }
+    }
+    if let (Some(c), Some(p)) = (account.credentials.get(), account.practice.get()) {
+        if let (Some(root), Some(bound)) = (&c.root, p.root_mfa) {
+            let cr = root.mfa_active.is_true();
+            if matches!(root.mfa_active, Flag::True | Flag::False) && cr != bound {
+                notes.push(format!(
+                    "sources disagree on root MFA: the credential report says mfa_active {}, the practice report says BindMfa {bound}; the credential report decides",
+                    if cr { "TRUE" } else { "FALSE" }
+                ));
+            }
+        }
+        if let (Some(root), Some(n)) = (&c.root, p.root_access_keys) {
+            let existing = root.keys.iter().filter(|k| k.exist.is_true()).count() as i64;
+            if existing != n {
+                notes.push(format!(
+                    "sources disagree on root AccessKeys: the credential report shows {existing}, the practice report counts {n} (RootWithAccessKey); the credential report decides"
+                ));
+            }
+        }
+        if let Some(n) = p.ram_users
+            && n != c.users.len() as i64
+        {
+            notes.push(format!(
+                "sources disagree on RAM users: the credential report lists {}, the practice report counts {n} (SubUser)",
+                c.users.len()
+            ));
+        }
+        if let Some(n) = p.ram_users_with_mfa {
+            let with_mfa = c.users.iter().filter(|u| u.mfa_active.is_true()).count() as i64;
+            if with_mfa != n {
+                notes.push(format!(
+                    "sources disagree on RAM users with MFA: the credential report shows {with_mfa}, the practice report counts {n} (SubUserBindMfa)"
+                ));
+            }
+        }
+    }
+    // Security Center items that duplicate a built-in control, against that control.
+    for sas in findings.iter().filter(|f| f.duplicates.is_some()) {
+        let Some(builtin) = findings
+            .iter()
+            .find(|f| Some(&f.control_id) == sas.duplicates.as_ref())
+        else {
+            continue;
+        };
+        let decided = matches!(builtin.status, Status::Pass | Status::Fail);
+        let vendor = matches!(sas.status, Status::Pass | Status::Fail);
+        if decided && vendor && builtin.status != sas.status {
+            notes.push(format!(
+                "sources disagree on {}: aliaudit finds {} ({}), Security Center item {} \"{}\" says {}; the credential report and practice report decide",
+                builtin.control_id,
+                builtin.status.as_str(),
+                builtin.detail,
+                sas.control_id,
+                sas.title,
+                sas.status.as_str()
+            ));
+        }
+    }
+    notes
+}

@@ -1,0 +1,453 @@
+//! Rules stage: evaluates the controls on one [`Account`] and returns its findings.
+//!
+//! Pure functions of the account, the as-of instant and the rule pack: no I/O, no clock.
+//! Missing evidence always gives `not_evaluable`, never a pass or a fail.
+
+pub mod controls;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Account, SasItem, SasStatus, Severity};
+pub use controls::{CATALOG, ControlDef, Section};
+
+/// The five result states of a control (SPEC 3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Compliant.
+    Pass,
+    /// Not compliant.
+    Fail,
+    /// Failed, but covered by an accepted risk (ours or the vendor's).
+    Excepted,
+    /// Nothing to check (e.g. no console users).
+    NotApplicable,
+    /// The evidence needed is missing or rejected.
+    NotEvaluable,
+}
+
+impl Status {
+    /// snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Excepted => "excepted",
+            Status::NotApplicable => "not_applicable",
+            Status::NotEvaluable => "not_evaluable",
+        }
+    }
+}
+
+/// Thresholds of the built-in controls; a rules file may override any of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Thresholds {
+    /// Root use within this many days fails (CIS 1.1).
+    pub root_use_days: i64,
+    /// Console users idle this many days or more must be disabled (CIS 1.5).
+    pub inactive_user_days: i64,
+    /// Active keys must be rotated within this many days (CIS 1.6).
+    pub access_key_rotation_days: i64,
+    /// Active keys unused this many days or more fail.
+    pub unused_access_key_days: i64,
+    /// Minimum password length (CIS 1.11).
+    pub password_min_length: i64,
+    /// Minimum number of previous passwords blocked (CIS 1.12).
+    pub password_reuse_prevention: i64,
+    /// CIS v1.0.0 1.13: passwords expire within this many days.
+    pub password_max_age_days_v1: i64,
+    /// CIS v2.0.0 1.13: passwords expire after at least this many days, or never.
+    pub password_min_age_days_v2: i64,
+    /// Lockout after at most this many failed attempts (CIS 1.14).
+    pub max_login_attempts: i64,
+    /// Console sessions last at most this many hours.
+    pub session_max_hours: i64,
+    /// Idle users and keys must be auto-disabled within this many days.
+    pub max_idle_days: i64,
+    /// Evidence older than this many days at as-of is flagged.
+    pub stale_evidence_days: i64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            root_use_days: 90,
+            inactive_user_days: 90,
+            access_key_rotation_days: 90,
+            unused_access_key_days: 90,
+            password_min_length: 14,
+            password_reuse_prevention: 5,
+            password_max_age_days_v1: 90,
+            password_min_age_days_v2: 365,
+            max_login_attempts: 5,
+            session_max_hours: 6,
+            max_idle_days: 90,
+            stale_evidence_days: 30,
+        }
+    }
+}
+
+impl Thresholds {
+    /// Pairs of (name, value), for printing and for filling `{name}` in logic texts.
+    pub fn entries(&self) -> Vec<(&'static str, i64)> {
+        vec![
+            ("root_use_days", self.root_use_days),
+            ("inactive_user_days", self.inactive_user_days),
+            ("access_key_rotation_days", self.access_key_rotation_days),
+            ("unused_access_key_days", self.unused_access_key_days),
+            ("password_min_length", self.password_min_length),
+            ("password_reuse_prevention", self.password_reuse_prevention),
+            ("password_max_age_days_v1", self.password_max_age_days_v1),
+            ("password_min_age_days_v2", self.password_min_age_days_v2),
+            ("max_login_attempts", self.max_login_attempts),
+            ("session_max_hours", self.session_max_hours),
+            ("max_idle_days", self.max_idle_days),
+            ("stale_evidence_days", self.stale_evidence_days),
+        ]
+    }
+
+    /// Replaces `{name}` placeholders with threshold values.
+    pub fn fill(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for (name, value) in self.entries() {
+            out = out.replace(&format!("{{{name}}}"), &value.to_string());
+        }
+        out
+    }
+}
+
+/// Per-control overrides in a rules file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlOverride {
+    /// Replaces the built-in severity.
+    pub severity: Option<Severity>,
+    /// `false` leaves the control out of every report.
+    pub enabled: Option<bool>,
+}
+
+/// The rule pack: thresholds and per-control overrides, from `--rules FILE` or the defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulePack {
+    /// Thresholds.
+    #[serde(default)]
+    pub thresholds: Thresholds,
+    /// Overrides by control id.
+    #[serde(default)]
+    pub controls: BTreeMap<String, ControlOverride>,
+}
+
+/// Errors in a rules file.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    /// Not valid TOML, or an unknown key.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What and where.
+        message: String,
+    },
+    /// A control id that does not exist.
+    #[error(
+        "{path}: [controls.\"{id}\"]: no built-in control has this id (see `aliaudit controls`)"
+    )]
+    UnknownControl {
+        /// The file.
+        path: String,
+        /// The id.
+        id: String,
+    },
+}
+
+impl RulePack {
+    /// Parses a rules file's text; unknown keys and unknown control ids are errors.
+    pub fn from_toml(text: &str, path: &str) -> Result<RulePack, RulesError> {
+        let pack: RulePack = toml::from_str(text).map_err(|e| {
+            let place = e
+                .span()
+                .map(|s| {
+                    let (line, col) = crate::ingest::xml::line_col(text, s.start);
+                    format!("line {line}, column {col}: ")
+                })
+                .unwrap_or_default();
+            RulesError::Parse {
+                path: path.to_string(),
+                message: format!("{place}{}", e.message()),
+            }
+        })?;
+        for id in pack.controls.keys() {
+            if !CATALOG.iter().any(|c| c.id == id) && !id.starts_with("sas.") {
+                return Err(RulesError::UnknownControl {
+                    path: path.to_string(),
+                    id: id.clone(),
+                });
+            }
+        }
+        Ok(pack)
+    }
+
+    /// The severity of a control after overrides.
+    pub fn severity(&self, id: &str, default: Severity) -> Severity {
+        self.controls
+            .get(id)
+            .and_then(|o| o.severity)
+            .unwrap_or(default)
+    }
+
+    /// Whether a control is enabled.
+    pub fn enabled(&self, id: &str) -> bool {
+        self.controls
+            .get(id)
+            .and_then(|o| o.enabled)
+            .unwrap_or(true)
+    }
+}
+
+/// The result for one resource (a user, a key slot, a setting) under a control.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceResult {
+    /// `<root>`, a user name, `user/access_key_2`, or a setting name.
+    pub id: String,
+    /// Its state.
+    pub status: Status,
+    /// Why, in words.
+    pub detail: String,
+    /// Input file the value came from.
+    pub file: Option<String>,
+    /// Field within that file: `line 4, mfa_active` or a JSON path.
+    pub field: Option<String>,
+}
+
+/// One control evaluated on one account.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// Stable control id.
+    pub control_id: String,
+    /// Title.
+    pub title: String,
+    /// Severity after overrides.
+    pub severity: Severity,
+    /// Report section.
+    pub section: Section,
+    /// CIS Alibaba Cloud Foundations Benchmark v1.0.0 recommendation.
+    pub cis_v1: Option<String>,
+    /// CIS v2.0.0 recommendation.
+    pub cis_v2: Option<String>,
+    /// Result.
+    pub status: Status,
+    /// Why, in one sentence.
+    pub detail: String,
+    /// A compensating control worth showing beside a fail.
+    pub compensating: Option<String>,
+    /// Counted in the score (built-in controls and Sas items that duplicate none).
+    pub scored: bool,
+    /// For a Sas item that duplicates a built-in control, that control's id.
+    pub duplicates: Option<String>,
+    /// Per-resource results.
+    pub resources: Vec<ResourceResult>,
+}
+
+/// What evaluating an account gives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// Findings, built-in controls first in catalog order, then Sas items by id.
+    pub findings: Vec<Finding>,
+    /// Data-quality notes: disagreements between sources and stale evidence.
+    pub data_quality: Vec<String>,
+}
+
+/// What every control function sees.
+pub struct Ctx<'a> {
+    /// The account.
+    pub account: &'a Account,
+    /// The as-of instant, when any evidence or `--as-of` gave one.
+    pub as_of: Option<DateTime<Utc>>,
+    /// Thresholds.
+    pub t: &'a Thresholds,
+}
+
+/// A control function's answer, before catalog data is attached.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Outcome {
+    /// Result (derived from resources when they decide it).
+    pub status: Option<Status>,
+    /// Why.
+    pub detail: String,
+    /// Compensating control.
+    pub compensating: Option<String>,
+    /// Per-resource results.
+    pub resources: Vec<ResourceResult>,
+}
+
+impl Outcome {
+    /// A result with no per-resource detail.
+    pub fn of(status: Status, detail: impl Into<String>) -> Outcome {
+        Outcome {
+            status: Some(status),
+            detail: detail.into(),
+            ..Outcome::default()
+        }
+    }
+
+    /// Not evaluable, saying what is missing.
+    pub fn not_evaluable(detail: impl Into<String>) -> Outcome {
+        Self::of(Status::NotEvaluable, detail)
+    }
+}
+
+/// Rolls per-resource results into a control result: any fail fails; otherwise any resource
+/// that could not be evaluated makes the control not evaluable; all pass passes.
+pub fn roll_up(resources: &[ResourceResult]) -> Status {
+    if resources.is_empty() {
+        Status::NotApplicable
+    } else if resources.iter().any(|r| r.status == Status::Fail) {
+        Status::Fail
+    } else if resources.iter().any(|r| r.status == Status::NotEvaluable) {
+        Status::NotEvaluable
+    } else if resources.iter().all(|r| r.status == Status::NotApplicable) {
+        Status::NotApplicable
+    } else {
+        Status::Pass
+    }
+}
+
+/// Evaluates every enabled control on one account.
+pub fn evaluate(account: &Account, as_of: Option<DateTime<Utc>>, pack: &RulePack) -> Evaluation {
+    let ctx = Ctx {
+        account,
+        as_of,
+        t: &pack.thresholds,
+    };
+    let mut findings = Vec::new();
+    for def in CATALOG.iter().filter(|d| pack.enabled(d.id)) {
+        let outcome = (def.eval)(&ctx);
+        let status = outcome
+            .status
+            .unwrap_or_else(|| roll_up(&outcome.resources));
+        findings.push(Finding {
+            control_id: def.id.to_string(),
+            title: def.title.to_string(),
+            severity: pack.severity(def.id, def.severity),
+            section: def.section,
+            cis_v1: def.cis_v1.map(String::from),
+            cis_v2: def.cis_v2.map(String::from),
+            status,
+            detail: outcome.detail,
+            compensating: outcome.compensating,
+            scored: true,
+            duplicates: None,
+            resources: outcome.resources,
+        });
+    }
+    if let Some(sas) = account.sas.get() {
+        for item in sas.items.iter().filter(|i| pack.enabled(&i.control_id)) {
+            findings.push(sas_finding(item, pack));
+        }
+    }
+    let data_quality = controls::data_quality(&ctx, &findings);
+    Evaluation {
+        findings,
+        data_quality,
+    }
+}
+
+fn sas_finding(item: &SasItem, pack: &RulePack) -> Finding {
+    let (status, detail) = match &item.status {
+        SasStatus::Pass => (Status::Pass, "Security Center: pass".to_string()),
+        SasStatus::Failed => (
+            Status::Fail,
+            match item.affected {
+                Some(n) if n > 0 => format!("Security Center: failed ({n} affected)"),
+                _ => "Security Center: failed".to_string(),
+            },
+        ),
+        SasStatus::Ignored => (
+            Status::Excepted,
+            "accepted in Security Center (ignored); source: vendor".to_string(),
+        ),
+        SasStatus::FalsePositive => (
+            Status::Excepted,
+            "marked a false positive in Security Center; source: vendor".to_string(),
+        ),
+        SasStatus::Pending => (
+            Status::NotEvaluable,
+            "Security Center check still running or waiting".to_string(),
+        ),
+        SasStatus::NotChecked => (
+            Status::NotEvaluable,
+            "Security Center has not run this check".to_string(),
+        ),
+        SasStatus::NotCovered => (
+            Status::NotEvaluable,
+            "not covered by the edition (StartStatus disabled)".to_string(),
+        ),
+        SasStatus::Other(v) => (
+            Status::NotEvaluable,
+            format!("unknown Security Center status \"{v}\""),
+        ),
+    };
+    let duplicates = controls::sas_duplicate_of(item).map(String::from);
+    let default_severity = item.severity.unwrap_or(Severity::Medium);
+    Finding {
+        control_id: item.control_id.clone(),
+        title: item.title.clone(),
+        severity: pack.severity(&item.control_id, default_severity),
+        section: Section::SecurityCenter,
+        cis_v1: duplicates
+            .as_deref()
+            .and_then(|d| CATALOG.iter().find(|c| c.id == d))
+            .and_then(|c| c.cis_v1.map(String::from)),
+        cis_v2: duplicates
+            .as_deref()
+            .and_then(|d| CATALOG.iter().find(|c| c.id == d))
+            .and_then(|c| c.cis_v2.map(String::from)),
+        status,
+        detail,
+        compensating: None,
+        scored: duplicates.is_none(),
+        duplicates,
+        resources: vec![ResourceResult {
+            id: format!("{}", item.vendor_id),
+            status,
+            detail: item.category.clone().unwrap_or_default(),
+            file: Some(item.file.clone()),
+            field: Some(item.path.clone()),
+        }],
+    }
+}
+
+/// The severity weight used by the score.
+pub fn weight(severity: Severity) -> u64 {
+    match severity {
+        Severity::High => 3,
+        Severity::Medium => 2,
+        Severity::Low => 1,
+    }
+}
+
+/// The score formula, printed in every report.
+pub const SCORE_FORMULA: &str = "score = 100 x (sum of weights of passed controls) / (sum of weights of passed and failed controls), weights high = 3, medium = 2, low = 1; excepted, not applicable and not evaluable controls, and Security Center items that duplicate a built-in control, are left out; rounded to one decimal; no score when nothing was evaluated";
+
+/// The compliance score in tenths of a point (0..=1000), or `None` when nothing was evaluated.
+/// Integer arithmetic keeps it identical whatever order accounts are processed in.
+pub fn score_tenths(findings: &[Finding]) -> Option<u32> {
+    let (mut passed, mut total) = (0u64, 0u64);
+    for f in findings.iter().filter(|f| f.scored) {
+        let w = weight(f.severity);
+        match f.status {
+            Status::Pass => {
+                passed += w;
+                total += w;
+            }
+            Status::Fail => total += w,
+            _ => {}
+        }
+    }
+    (total > 0).then(|| ((passed * 1000 * 2 + total) / (total * 2)) as u32)
+}
