@@ -6,9 +6,15 @@
 //! [`output`] writes files. [`pipeline`] is the orchestrator and the only place that runs
 //! accounts in parallel.
 
+pub mod aggregate;
+pub mod cli;
 pub mod diag;
 pub mod discover;
 pub mod evidence;
 pub mod ingest;
 pub mod model;
+pub mod output;
+pub mod pipeline;
 pub mod rules;
+pub mod sample;
+pub mod summary;

@@ -1,0 +1,231 @@
+//! Aggregate stage: rolls per-account results up into a [`PortfolioSummary`].
+//!
+//! The merge is associative and commutative on integers only, so the portfolio is the same
+//! whatever order or thread count produced the accounts. It reads no evidence.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::rules::Status;
+
+/// Accounts per state of one control.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ControlTally {
+    /// Accounts where it passed.
+    pub pass: u64,
+    /// Accounts where it failed.
+    pub fail: u64,
+    /// Accounts where it was excepted.
+    pub excepted: u64,
+    /// Accounts where it did not apply.
+    pub not_applicable: u64,
+    /// Accounts where it could not be evaluated.
+    pub not_evaluable: u64,
+}
+
+impl ControlTally {
+    /// Counts one account's result.
+    pub fn add(&mut self, status: Status) {
+        match status {
+            Status::Pass => self.pass += 1,
+            Status::Fail => self.fail += 1,
+            Status::Excepted => self.excepted += 1,
+            Status::NotApplicable => self.not_applicable += 1,
+            Status::NotEvaluable => self.not_evaluable += 1,
+        }
+    }
+
+    fn merge(&mut self, other: &ControlTally) {
+        self.pass += other.pass;
+        self.fail += other.fail;
+        self.excepted += other.excepted;
+        self.not_applicable += other.not_applicable;
+        self.not_evaluable += other.not_evaluable;
+    }
+}
+
+/// Completeness of an account's evidence (SPEC 4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountStatus {
+    /// All five evidence kinds present and accepted.
+    Complete,
+    /// Some missing or rejected, something evaluated.
+    Partial,
+    /// Nothing usable.
+    Failed,
+}
+
+impl AccountStatus {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Complete => "complete",
+            AccountStatus::Partial => "partial",
+            AccountStatus::Failed => "failed",
+        }
+    }
+}
+
+/// The small per-account figures the portfolio is built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountFigures {
+    /// Completeness.
+    pub status: AccountStatus,
+    /// Score in tenths, when anything was evaluated.
+    pub score_tenths: Option<u32>,
+    /// Status of each control.
+    pub controls: Vec<(String, Status)>,
+}
+
+/// The portfolio roll-up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PortfolioSummary {
+    /// Accounts.
+    pub accounts: u64,
+    /// Complete accounts.
+    pub complete: u64,
+    /// Partial accounts.
+    pub partial: u64,
+    /// Failed accounts.
+    pub failed: u64,
+    /// Every account score, in tenths, kept sorted (for the median).
+    pub scores: Vec<u32>,
+    /// Per-control tallies.
+    pub controls: BTreeMap<String, ControlTally>,
+}
+
+impl PortfolioSummary {
+    /// The portfolio of one account.
+    pub fn of(figures: &AccountFigures) -> PortfolioSummary {
+        let mut p = PortfolioSummary {
+            accounts: 1,
+            ..PortfolioSummary::default()
+        };
+        match figures.status {
+            AccountStatus::Complete => p.complete = 1,
+            AccountStatus::Partial => p.partial = 1,
+            AccountStatus::Failed => p.failed = 1,
+        }
+        p.scores.extend(figures.score_tenths);
+        for (id, status) in &figures.controls {
+            p.controls.entry(id.clone()).or_default().add(*status);
+        }
+        p
+    }
+
+    /// Combines two portfolios; associative and commutative.
+    pub fn merge(mut self, other: PortfolioSummary) -> PortfolioSummary {
+        self.accounts += other.accounts;
+        self.complete += other.complete;
+        self.partial += other.partial;
+        self.failed += other.failed;
+        self.scores.extend(other.scores);
+        self.scores.sort_unstable();
+        for (id, tally) in other.controls {
+            self.controls.entry(id).or_default().merge(&tally);
+        }
+        self
+    }
+
+    /// Mean score in tenths (rounded half up), over scored accounts.
+    pub fn mean_tenths(&self) -> Option<u32> {
+        let n = self.scores.len() as u64;
+        let sum: u64 = self.scores.iter().map(|&s| s as u64).sum();
+        (n > 0).then(|| ((sum * 2 + n) / (2 * n)) as u32)
+    }
+
+    /// Median score in tenths (the mean of the middle two, rounded half up, when even).
+    pub fn median_tenths(&self) -> Option<u32> {
+        let n = self.scores.len();
+        if n == 0 {
+            return None;
+        }
+        if n % 2 == 1 {
+            Some(self.scores[n / 2])
+        } else {
+            let (a, b) = (self.scores[n / 2 - 1] as u64, self.scores[n / 2] as u64);
+            Some(((a + b + 1) / 2) as u32)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn figures() -> impl Strategy<Value = AccountFigures> {
+        (
+            0u8..3,
+            proptest::option::of(0u32..=1000),
+            proptest::collection::vec((0u8..4, 0u8..5), 0..6),
+        )
+            .prop_map(|(s, score, controls)| AccountFigures {
+                status: [
+                    AccountStatus::Complete,
+                    AccountStatus::Partial,
+                    AccountStatus::Failed,
+                ][s as usize],
+                score_tenths: score,
+                controls: controls
+                    .into_iter()
+                    .map(|(id, st)| {
+                        (
+                            format!("c{id}"),
+                            [
+                                Status::Pass,
+                                Status::Fail,
+                                Status::Excepted,
+                                Status::NotApplicable,
+                                Status::NotEvaluable,
+                            ][st as usize],
+                        )
+                    })
+                    .collect(),
+            })
+    }
+
+    fn fold(items: &[AccountFigures]) -> PortfolioSummary {
+        items
+            .iter()
+            .map(PortfolioSummary::of)
+            .fold(PortfolioSummary::default(), PortfolioSummary::merge)
+    }
+
+    proptest! {
+        #[test]
+        fn merge_is_associative(a in figures(), b in figures(), c in figures()) {
+            let (pa, pb, pc) = (PortfolioSummary::of(&a), PortfolioSummary::of(&b), PortfolioSummary::of(&c));
+            let left = pa.clone().merge(pb.clone()).merge(pc.clone());
+            let right = pa.merge(pb.merge(pc));
+            prop_assert_eq!(left, right);
+        }
+
+        #[test]
+        fn totals_equal_the_sum_of_accounts(items in proptest::collection::vec(figures(), 0..30)) {
+            let p = fold(&items);
+            prop_assert_eq!(p.accounts, items.len() as u64);
+            prop_assert_eq!(p.complete + p.partial + p.failed, p.accounts);
+            let fails: u64 = items.iter().flat_map(|f| &f.controls).filter(|(_, s)| *s == Status::Fail).count() as u64;
+            prop_assert_eq!(p.controls.values().map(|t| t.fail).sum::<u64>(), fails);
+            prop_assert_eq!(p.scores.len(), items.iter().filter(|f| f.score_tenths.is_some()).count());
+        }
+
+        #[test]
+        fn order_does_not_matter(mut items in proptest::collection::vec(figures(), 0..20), seed in any::<u64>()) {
+            let before = fold(&items);
+            fastrand::Rng::with_seed(seed).shuffle(&mut items);
+            prop_assert_eq!(before, fold(&items));
+        }
+    }
+
+    #[test]
+    fn median_of_an_even_count_rounds_half_up() {
+        let mut p = PortfolioSummary::default();
+        p.scores = vec![700, 705];
+        assert_eq!(p.median_tenths(), Some(703));
+        assert_eq!(p.mean_tenths(), Some(703));
+    }
+}

@@ -1,0 +1,482 @@
+//! Command line: flags parsed by clap, validated into options, then the stages run.
+//!
+//! The help text is the manual. Fatal problems (bad flags, unwritable output) exit 1;
+//! problems with the evidence are reported and exit 2 after the reports are written.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::diag::Level;
+use crate::ingest::Limits;
+use crate::output::{self, Artifact};
+use crate::pipeline::{self, Run, RunOptions};
+use crate::rules::{CATALOG, RulePack};
+use crate::summary::{self, ManifestOptions};
+
+/// Exit code: every account fully evaluated.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: fatal (bad arguments, unwritable output).
+pub const EXIT_FATAL: u8 = 1;
+/// Exit code: reports written, but some input was rejected or some account is incomplete.
+pub const EXIT_INCOMPLETE: u8 = 2;
+
+const EXIT_HELP: &str = "\
+Exit codes:
+  0  every account fully evaluated, no input rejected
+  2  reports written, but some input was rejected or some account is incomplete
+     (with --strict: and nothing was written)
+  1  fatal: bad arguments, unreadable input root, unwritable output";
+
+/// aliaudit turns evidence saved from Alibaba Cloud accounts into audit-ready compliance
+/// reports: one folder per account in, findings per control and per user out.
+#[derive(Debug, Parser)]
+#[command(name = "aliaudit", version, about, long_about = None, after_help = EXIT_HELP)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate every account under INPUT and write summary.json, findings.csv and manifest.json.
+    #[command(after_help = EXIT_HELP)]
+    Report(ReportArgs),
+    /// Ingest and evaluate only: print each account's status and every diagnostic, write nothing.
+    #[command(after_help = EXIT_HELP)]
+    Validate(EvalArgs),
+    /// List the built-in controls with their logic, thresholds and CIS mappings.
+    Controls(ControlsArgs),
+    /// Write a realistic synthetic evidence tree (demos, benchmarks), deterministic by seed.
+    Sample(SampleArgs),
+}
+
+/// Flags shared by `report` and `validate`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Input roots: folders holding one folder per account, at any depth. An account folder
+    /// holds account.toml and/or saved API responses and credential reports; file names are
+    /// free, the kind is detected from the content.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Measure age-based checks (90 days...) against this instant: YYYY-MM-DD (the end of that
+    /// day, UTC) or RFC 3339. Default: the newest evidence timestamp (credential report
+    /// GeneratedTime, Security Center CheckTime), never the clock.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Rules file (TOML) overriding thresholds and per-control severity or enablement;
+    /// `aliaudit controls` lists the names.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Worker threads (default: all cores). Output is identical for any value.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Treat any rejected input or incomplete account as a failure: exit 2 and write nothing.
+    #[arg(long)]
+    pub strict: bool,
+    /// No progress bar and no diagnostics on the terminal (they are still in summary.json).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Largest evidence file read, in MiB; larger files are hashed and rejected.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub max_file_mb: u64,
+}
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum Format {
+    /// summary.json: the whole model (contract aliaudit.summary/v1).
+    Json,
+    /// findings.csv: one row per control result per resource.
+    Csv,
+}
+
+/// Flags of `report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Evaluation flags.
+    #[command(flatten)]
+    pub eval: EvalArgs,
+    /// Output folder (created if missing; files in it are replaced atomically).
+    #[arg(long, short = 'o', value_name = "OUT")]
+    pub out: PathBuf,
+    /// Output formats, comma-separated. manifest.json is always written.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "json,csv",
+        value_name = "LIST"
+    )]
+    pub format: Vec<Format>,
+}
+
+/// How `controls` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// Readable text.
+    Text,
+    /// JSON, for other tools.
+    Json,
+}
+
+/// Flags of `controls`.
+#[derive(Debug, Args)]
+pub struct ControlsArgs {
+    /// Show thresholds and severities as a rules file sets them.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
+}
+
+/// Flags of `sample`.
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// Folder to write the tree into (created; existing files of the same name are replaced).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: PathBuf,
+    /// Number of accounts.
+    #[arg(long, default_value_t = 6)]
+    pub accounts: usize,
+    /// RAM users per account (on average).
+    #[arg(long, default_value_t = 12)]
+    pub users: usize,
+    /// Random seed; the same seed gives the same tree, byte for byte.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// Parses `--as-of`: a date (end of that day, UTC) or an RFC 3339 instant.
+pub fn parse_as_of(text: &str) -> Result<DateTime<Utc>> {
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let end = date
+            .and_hms_opt(23, 59, 59)
+            .context("invalid --as-of date")?;
+        return Ok(end.and_utc());
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .with_context(|| {
+            format!("--as-of \"{text}\" is not a date; use YYYY-MM-DD or 2026-09-30T23:59:59Z")
+        })
+}
+
+fn load_rules(path: Option<&PathBuf>) -> Result<(RulePack, Option<(String, String)>)> {
+    let Some(path) = path else {
+        return Ok((RulePack::default(), None));
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read rules file {}", path.display()))?;
+    let shown = path.display().to_string();
+    let pack = RulePack::from_toml(&text, &shown)?;
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(text.as_bytes()))
+    };
+    Ok((pack, Some((shown, sha))))
+}
+
+fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
+    if jobs == Some(0) {
+        bail!("--jobs must be at least 1");
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.unwrap_or(0))
+        .build()
+        .context("cannot start worker threads")
+}
+
+struct Prepared {
+    options: RunOptions,
+    rules_file: Option<(String, String)>,
+}
+
+fn prepare(args: &EvalArgs) -> Result<Prepared> {
+    let as_of = args.as_of.as_deref().map(parse_as_of).transpose()?;
+    let (rules, rules_file) = load_rules(args.rules.as_ref())?;
+    if args.max_file_mb == 0 {
+        bail!("--max-file-mb must be at least 1");
+    }
+    Ok(Prepared {
+        options: RunOptions {
+            inputs: args.inputs.clone(),
+            as_of,
+            rules,
+            limits: Limits {
+                max_file_bytes: args.max_file_mb.saturating_mul(1024 * 1024),
+            },
+        },
+        rules_file,
+    })
+}
+
+fn evaluate(args: &EvalArgs, prepared: &Prepared) -> Result<Run> {
+    let pool = thread_pool(args.jobs)?;
+    let show = !args.quiet && std::io::stderr().is_terminal();
+    let spinner = show.then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message("reading and evaluating accounts");
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    });
+    let run = pool.install(|| pipeline::run(&prepared.options))?;
+    if let Some(bar) = spinner {
+        bar.finish_and_clear();
+    }
+    Ok(run)
+}
+
+fn print_diagnostics(run: &Run, quiet: bool) {
+    if quiet {
+        return;
+    }
+    let mut err = std::io::stderr().lock();
+    for d in run.diagnostics.iter().filter(|d| d.level != Level::Info) {
+        let _ = writeln!(err, "{d}");
+    }
+}
+
+fn totals_line(run: &Run) -> String {
+    let p = &run.portfolio;
+    let score = p
+        .mean_tenths()
+        .map(|t| format!(", mean score {:.1}", t as f64 / 10.0))
+        .unwrap_or_default();
+    let rejected = run
+        .files
+        .iter()
+        .filter(|f| f.status == crate::evidence::FileStatus::Rejected)
+        .count();
+    format!(
+        "{} accounts ({} complete, {} partial, {} failed){score}; {} files read, {rejected} rejected; as of {}",
+        p.accounts,
+        p.complete,
+        p.partial,
+        p.failed,
+        run.files.len(),
+        run.as_of
+            .map(summary::rfc3339)
+            .unwrap_or_else(|| "unknown".into())
+    )
+}
+
+fn report(args: &ReportArgs) -> Result<u8> {
+    let prepared = prepare(&args.eval)?;
+    let run = evaluate(&args.eval, &prepared)?;
+    print_diagnostics(&run, args.eval.quiet);
+    let problems = run.has_problems();
+    if args.eval.strict && problems {
+        if !args.eval.quiet {
+            eprintln!("{}", totals_line(&run));
+            eprintln!(
+                "strict: some input was rejected or some account is incomplete; nothing written"
+            );
+        }
+        return Ok(EXIT_INCOMPLETE);
+    }
+    let mut formats = args.format.clone();
+    formats.sort();
+    formats.dedup();
+    let manifest_options = ManifestOptions {
+        inputs: args
+            .eval
+            .inputs
+            .iter()
+            .map(|p| crate::discover::display_root(p))
+            .collect(),
+        formats: formats
+            .iter()
+            .map(|f| match f {
+                Format::Json => "json".to_string(),
+                Format::Csv => "csv".to_string(),
+            })
+            .collect(),
+        strict: args.eval.strict,
+        rules_file: prepared.rules_file.clone(),
+        thresholds: prepared
+            .options
+            .rules
+            .thresholds
+            .entries()
+            .into_iter()
+            .collect(),
+        max_file_bytes: prepared.options.limits.max_file_bytes,
+    };
+    let mut artifacts = Vec::new();
+    if formats.contains(&Format::Json) {
+        artifacts.push(Artifact {
+            path: "summary.json".into(),
+            bytes: output::summary_json(&run)?,
+        });
+    }
+    if formats.contains(&Format::Csv) {
+        artifacts.push(Artifact {
+            path: "findings.csv".into(),
+            bytes: output::findings_csv(&run)?,
+        });
+    }
+    artifacts.push(Artifact {
+        path: "manifest.json".into(),
+        bytes: output::manifest_json(&run, &manifest_options)?,
+    });
+    output::write_all(&args.out, &artifacts)
+        .with_context(|| "check that the output folder is writable (-o)")?;
+    if !args.eval.quiet {
+        let names: Vec<&str> = artifacts.iter().map(|a| a.path.as_str()).collect();
+        println!("{}", totals_line(&run));
+        println!("wrote {} to {}", names.join(", "), args.out.display());
+    }
+    Ok(if problems { EXIT_INCOMPLETE } else { EXIT_OK })
+}
+
+fn validate(args: &EvalArgs) -> Result<u8> {
+    let prepared = prepare(args)?;
+    let run = evaluate(args, &prepared)?;
+    print_diagnostics(&run, args.quiet);
+    if !args.quiet {
+        let mut out = std::io::stdout().lock();
+        for a in &run.accounts {
+            let c = summary::counts(&a.evaluation.findings);
+            let score = a
+                .score_tenths
+                .map(|t| format!("{:.1}", t as f64 / 10.0))
+                .unwrap_or_else(|| "-".into());
+            let _ = writeln!(
+                out,
+                "{:<8}  score {:>5}  pass {:>3}  fail {:>3}  excepted {:>2}  n/a {:>2}  not evaluable {:>2}  {}",
+                a.status.as_str(),
+                score,
+                c.pass,
+                c.fail,
+                c.excepted,
+                c.not_applicable,
+                c.not_evaluable,
+                a.account.id
+            );
+        }
+        let _ = writeln!(out, "{}", totals_line(&run));
+    }
+    Ok(if run.has_problems() {
+        EXIT_INCOMPLETE
+    } else {
+        EXIT_OK
+    })
+}
+
+fn controls(args: &ControlsArgs) -> Result<u8> {
+    let (pack, _) = load_rules(args.rules.as_ref())?;
+    let t = &pack.thresholds;
+    match args.format {
+        ListFormat::Json => {
+            let list: Vec<serde_json::Value> = CATALOG
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "id": c.id,
+                        "title": t.fill(c.title),
+                        "severity": pack.severity(c.id, c.severity).as_str(),
+                        "enabled": pack.enabled(c.id),
+                        "section": c.section,
+                        "frameworks": { "cis_v1": c.cis_v1, "cis_v2": c.cis_v2 },
+                        "logic": t.fill(c.logic),
+                        "evidence": c.evidence,
+                        "rationale": c.rationale,
+                        "remediation": t.fill(c.remediation),
+                    })
+                })
+                .collect();
+            let thresholds: serde_json::Map<String, serde_json::Value> = t
+                .entries()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.into()))
+                .collect();
+            let doc = serde_json::json!({
+                "controls": list,
+                "thresholds": thresholds,
+                "security_center": "every Security Center check item becomes a control sas.<ItemId> (DescribeRiskCheckResult) or sas.cspm.<CheckId> (ListCheckResult)",
+                "score": crate::rules::SCORE_FORMULA,
+            });
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
+        ListFormat::Text => {
+            let mut out = std::io::stdout().lock();
+            let mut section = None;
+            for c in CATALOG {
+                if section != Some(c.section) {
+                    section = Some(c.section);
+                    writeln!(out, "\n== {}\n", c.section.title())?;
+                }
+                let cis = match (c.cis_v1, c.cis_v2) {
+                    (Some(a), Some(b)) if a == b => format!("CIS v1.0.0 {a}, v2.0.0 {b}"),
+                    (Some(a), Some(b)) => format!("CIS v1.0.0 {a}, v2.0.0 {b}"),
+                    (Some(a), None) => format!("CIS v1.0.0 {a} (not in v2.0.0 in this form)"),
+                    (None, Some(b)) => format!("CIS v2.0.0 {b} (v1.0.0 asks otherwise)"),
+                    (None, None) => "not a CIS recommendation".to_string(),
+                };
+                let enabled = if pack.enabled(c.id) {
+                    ""
+                } else {
+                    "  (disabled)"
+                };
+                writeln!(
+                    out,
+                    "{}  [{}]  {cis}{enabled}\n  {}\n  logic:       {}\n  evidence:    {}\n  remediation: {}\n",
+                    c.id,
+                    pack.severity(c.id, c.severity).as_str(),
+                    t.fill(c.title),
+                    t.fill(c.logic),
+                    c.evidence,
+                    t.fill(c.remediation)
+                )?;
+            }
+            writeln!(
+                out,
+                "== Security Center checks\n\n  Every check item becomes a control sas.<ItemId> (DescribeRiskCheckResult) or\n  sas.cspm.<CheckId> (ListCheckResult) with the vendor's title and risk level: pass -> pass,\n  failed -> fail, ignored/falsePositive -> excepted (vendor), running/waiting -> not evaluable,\n  StartStatus disabled -> not evaluable (not covered by the edition). Items 3, 15, 49 and 25\n  (matched on id and title) duplicate built-in controls: they are cross-checked and not scored.\n\n== Thresholds (override in a rules file under [thresholds])\n"
+            )?;
+            for (k, v) in t.entries() {
+                writeln!(out, "  {k:<28} {v}")?;
+            }
+            writeln!(out, "\n== Score\n\n  {}", crate::rules::SCORE_FORMULA)?;
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// Runs a parsed command line and returns the exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match &cli.command {
+        Command::Report(args) => report(args),
+        Command::Validate(args) => validate(args),
+        Command::Controls(args) => controls(args),
+        Command::Sample(args) => crate::sample::write_tree(
+            &args.out,
+            &crate::sample::SampleOptions {
+                accounts: args.accounts,
+                users: args.users,
+                seed: args.seed,
+            },
+        )
+        .map(|n| {
+            println!(
+                "wrote {n} files for {} accounts to {}",
+                args.accounts,
+                args.out.display()
+            );
+            EXIT_OK
+        }),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_FATAL)
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! Output stage: renders the views to bytes and is the only module that writes files.
+//!
+//! Every file is written to a temporary name in its folder and renamed into place, so a
+//! reader never sees half a file. Renderers are pure functions returning bytes.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::pipeline::Run;
+use crate::summary::{self, ManifestOptions};
+
+/// A file to write: its path below the output folder and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    /// `/`-separated path below OUT.
+    pub path: String,
+    /// Content.
+    pub bytes: Vec<u8>,
+}
+
+/// Errors writing output.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// A folder or file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Serialising failed (a bug, not an input problem).
+    #[error("cannot render {what}: {message}")]
+    Render {
+        /// Which artifact.
+        what: &'static str,
+        /// Why.
+        message: String,
+    },
+}
+
+/// `summary.json` bytes.
+pub fn summary_json(run: &Run) -> Result<Vec<u8>, OutputError> {
+    let mut bytes = serde_json::to_vec_pretty(&summary::summary_view(run)).map_err(|e| {
+        OutputError::Render {
+            what: "summary.json",
+            message: e.to_string(),
+        }
+    })?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// `manifest.json` bytes.
+pub fn manifest_json(run: &Run, options: &ManifestOptions) -> Result<Vec<u8>, OutputError> {
+    let mut bytes =
+        serde_json::to_vec_pretty(&summary::manifest_view(run, options)).map_err(|e| {
+            OutputError::Render {
+                what: "manifest.json",
+                message: e.to_string(),
+            }
+        })?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// Neutralises a spreadsheet formula: a cell starting with `=`, `+`, `-`, `@`, tab or
+/// carriage return gets a leading apostrophe, so it is shown as text and never run.
+pub fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+/// The `findings.csv` columns.
+pub const FINDINGS_COLUMNS: [&str; 16] = [
+    "account_id",
+    "account_name",
+    "customer",
+    "control_id",
+    "control_title",
+    "severity",
+    "cis_v1",
+    "cis_v2",
+    "control_status",
+    "control_detail",
+    "resource_id",
+    "resource_status",
+    "resource_detail",
+    "source_file",
+    "source_field",
+    "as_of",
+];
+
+/// `findings.csv` bytes: one row per control result per resource (one row with empty
+/// resource columns for a control without resources).
+pub fn findings_csv(run: &Run) -> Result<Vec<u8>, OutputError> {
+    let render = |e: csv::Error| OutputError::Render {
+        what: "findings.csv",
+        message: e.to_string(),
+    };
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    writer.write_record(FINDINGS_COLUMNS).map_err(render)?;
+    let as_of = run.as_of.map(summary::rfc3339).unwrap_or_default();
+    let as_of = as_of.as_str();
+    for result in &run.accounts {
+        let a = &result.account;
+        for f in &result.evaluation.findings {
+            let base = [
+                a.id.as_str(),
+                a.name.as_str(),
+                a.customer.as_deref().unwrap_or(""),
+                f.control_id.as_str(),
+                f.title.as_str(),
+                f.severity.as_str(),
+                f.cis_v1.as_deref().unwrap_or(""),
+                f.cis_v2.as_deref().unwrap_or(""),
+                f.status.as_str(),
+                f.detail.as_str(),
+            ];
+            let mut rows: Vec<[&str; 5]> = f
+                .resources
+                .iter()
+                .map(|r| {
+                    [
+                        r.id.as_str(),
+                        r.status.as_str(),
+                        r.detail.as_str(),
+                        r.file.as_deref().unwrap_or(""),
+                        r.field.as_deref().unwrap_or(""),
+                    ]
+                })
+                .collect();
+            if rows.is_empty() {
+                rows.push(["", "", "", "", ""]);
+            }
+            for rest in rows {
+                let record = base
+                    .iter()
+                    .chain(rest.iter())
+                    .chain(std::iter::once(&as_of))
+                    .map(|c| csv_safe(c));
+                writer
+                    .write_record(record.map(|c| c.into_owned()))
+                    .map_err(render)?;
+            }
+        }
+    }
+    writer.into_inner().map_err(|e| OutputError::Render {
+        what: "findings.csv",
+        message: e.to_string(),
+    })
+}
+
+/// Safe, unique file names for account ids: lower-case ASCII letters, digits and `-`, at most
+/// 80 characters; collisions get `-2`, `-3`... in id order, so names are stable.
+pub fn slugs<'a>(ids: impl IntoIterator<Item = &'a str>) -> BTreeMap<String, String> {
+    let mut sorted: Vec<&str> = ids.into_iter().collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut used = std::collections::BTreeSet::new();
+    let mut out = BTreeMap::new();
+    for id in sorted {
+        let mut base = String::new();
+        for c in id.chars() {
+            if c.is_ascii_alphanumeric() {
+                base.push(c.to_ascii_lowercase());
+            } else if !base.ends_with('-') && !base.is_empty() {
+                base.push('-');
+            }
+        }
+        let mut base: String = base.trim_matches('-').chars().take(80).collect();
+        base = base.trim_end_matches('-').to_string();
+        if base.is_empty() {
+            base = "account".to_string();
+        }
+        let mut slug = base.clone();
+        let mut n = 2;
+        while !used.insert(slug.clone()) {
+            slug = format!("{base}-{n}");
+            n += 1;
+        }
+        out.insert(id.to_string(), slug);
+    }
+    out
+}
+
+/// Writes one file atomically: a temporary file in the same folder, then a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    let err = |source: std::io::Error| OutputError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".aliaudit-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+/// Writes every artifact below `out`.
+pub fn write_all(out: &Path, artifacts: &[Artifact]) -> Result<(), OutputError> {
+    std::fs::create_dir_all(out).map_err(|source| OutputError::Write {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    for a in artifacts {
+        write_atomic(&out.join(&a.path), &a.bytes)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        assert_eq!(csv_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(csv_safe("+1"), "'+1");
+        assert_eq!(csv_safe("-2+3"), "'-2+3");
+        assert_eq!(csv_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_safe("alice"), "alice");
+    }
+
+    #[test]
+    fn slugs_are_safe_and_unique() {
+        let s = slugs(["acme/prod", "Acme/Prod", "../../etc", "<script>", "中文"]);
+        assert_eq!(s["Acme/Prod"], "acme-prod");
+        assert_eq!(s["acme/prod"], "acme-prod-2");
+        assert_eq!(s["../../etc"], "etc");
+        assert_eq!(s["<script>"], "script");
+        assert_eq!(s["中文"], "account");
+    }
+}

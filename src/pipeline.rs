@@ -1,0 +1,289 @@
+//! Orchestrator: runs discover, ingest, model, rules and aggregate over every account.
+//!
+//! The only place with parallelism (rayon): accounts are independent, and every result is
+//! put back in a fixed order, so output does not depend on the thread count.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+
+use crate::aggregate::{AccountFigures, AccountStatus, PortfolioSummary};
+use crate::diag::{Diagnostic, Level};
+use crate::discover::{self, FolderSource};
+use crate::evidence::{FileRecord, FileStatus, Kind};
+use crate::ingest::{self, Limits};
+use crate::model::{self, Account};
+use crate::rules::{self, Evaluation, RulePack};
+
+/// What a run needs to know.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Input roots, in the order given.
+    pub inputs: Vec<PathBuf>,
+    /// `--as-of`; else the newest evidence timestamp.
+    pub as_of: Option<DateTime<Utc>>,
+    /// The rule pack.
+    pub rules: RulePack,
+    /// File size limits.
+    pub limits: Limits,
+}
+
+/// How the as-of instant was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsOfSource {
+    /// `--as-of`.
+    Option,
+    /// The newest evidence timestamp.
+    Evidence,
+    /// Nothing gave one.
+    None,
+}
+
+impl AsOfSource {
+    /// Words for output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AsOfSource::Option => "--as-of",
+            AsOfSource::Evidence => "newest evidence timestamp",
+            AsOfSource::None => "none",
+        }
+    }
+}
+
+/// One evaluated account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountResult {
+    /// The account.
+    pub account: Account,
+    /// Its findings and data-quality notes.
+    pub evaluation: Evaluation,
+    /// Evidence completeness.
+    pub status: AccountStatus,
+    /// Score in tenths.
+    pub score_tenths: Option<u32>,
+}
+
+/// Everything a run produced, in output order.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The as-of instant.
+    pub as_of: Option<DateTime<Utc>>,
+    /// Where it came from.
+    pub as_of_source: AsOfSource,
+    /// Accounts, sorted by id.
+    pub accounts: Vec<AccountResult>,
+    /// Every input file, sorted by path.
+    pub files: Vec<FileRecord>,
+    /// Every diagnostic, sorted.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The roll-up.
+    pub portfolio: PortfolioSummary,
+}
+
+impl Run {
+    /// Whether anything was rejected, incomplete or an error: exit code 2.
+    pub fn has_problems(&self) -> bool {
+        self.accounts
+            .iter()
+            .any(|a| a.status != AccountStatus::Complete)
+            || self.files.iter().any(|f| f.status == FileStatus::Rejected)
+            || self.diagnostics.iter().any(|d| d.level == Level::Error)
+    }
+}
+
+enum FolderOutcome {
+    Account(Box<model::Modelled>),
+    NotAccount(Vec<FileRecord>),
+}
+
+/// Ingests one folder; a folder with neither `account.toml` nor recognised evidence is not
+/// an account, and its files are listed as ignored.
+fn ingest_folder(folder: &FolderSource, limits: Limits) -> FolderOutcome {
+    let bundle = ingest::ingest_files(&folder.files, limits);
+    if !folder.has_meta_file && !bundle.has_evidence() {
+        let mut files = bundle.files;
+        for f in &mut files {
+            if f.status != FileStatus::Rejected {
+                let why = f.reason.take().unwrap_or_default();
+                f.ignore(format!(
+                    "not in an account folder (no account.toml and no recognised evidence beside it){}",
+                    if why.is_empty() { String::new() } else { format!("; {why}") }
+                ));
+            }
+        }
+        return FolderOutcome::NotAccount(files);
+    }
+    let mut modelled = model::build(folder, bundle);
+    if let Some(meta) = &folder.meta_record {
+        let mut meta = meta.clone();
+        meta.account = Some(modelled.account.id.clone());
+        modelled.files.push(meta);
+    }
+    for d in &folder.diagnostics {
+        modelled
+            .diagnostics
+            .push(d.clone().for_account(&modelled.account.id));
+    }
+    FolderOutcome::Account(Box::new(modelled))
+}
+
+/// Evidence completeness per SPEC 4.1.
+pub fn account_status(account: &Account, files: &[FileRecord]) -> AccountStatus {
+    let present = [
+        account.credentials.get().is_some(),
+        account.practice.get().is_some(),
+        account.preference.get().is_some(),
+        account.password_policy.get().is_some(),
+        account.sas.get().is_some(),
+    ];
+    if !present.iter().any(|p| *p) {
+        return AccountStatus::Failed;
+    }
+    let evidence_rejected = files.iter().any(|f| {
+        f.status == FileStatus::Rejected
+            && f.kind.is_some_and(|k| {
+                !matches!(k, Kind::AccountMetadata | Kind::ApiError | Kind::SasSummary)
+            })
+    });
+    if present.iter().all(|p| *p) && account.gaps.is_empty() && !evidence_rejected {
+        AccountStatus::Complete
+    } else {
+        AccountStatus::Partial
+    }
+}
+
+/// Runs the pipeline: every account is ingested and evaluated; nothing is written.
+pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
+    let discovery = discover::discover(&options.inputs)?;
+    let mut diagnostics = discovery.diagnostics;
+    let mut files = Vec::new();
+
+    let outcomes: Vec<FolderOutcome> = discovery
+        .folders
+        .par_iter()
+        .map(|folder| ingest_folder(folder, options.limits))
+        .collect();
+
+    // Two folders with one account id: the first (in discovery order) is kept.
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut modelled = Vec::new();
+    for outcome in outcomes {
+        match outcome {
+            FolderOutcome::NotAccount(f) => files.extend(f),
+            FolderOutcome::Account(m) => {
+                let id = m.account.id.clone();
+                if let Some(first) = seen.get(&id) {
+                    let message = format!(
+                        "two folders resolve to the account id \"{id}\": {first} and {}; only {first} is used (give each a distinct uid in account.toml)",
+                        m.account.folder
+                    );
+                    diagnostics
+                        .push(Diagnostic::error(&m.account.folder, &message).for_account(&id));
+                    files.extend(m.files.into_iter().map(|mut f| {
+                        f.reject(format!("duplicate account id \"{id}\" (also {first})"));
+                        f
+                    }));
+                    continue;
+                }
+                seen.insert(id, m.account.folder.clone());
+                modelled.push(*m);
+            }
+        }
+    }
+
+    let newest = modelled
+        .iter()
+        .filter_map(|m| m.account.newest_evidence())
+        .max();
+    let (as_of, as_of_source) = match (options.as_of, newest) {
+        (Some(t), _) => (Some(t), AsOfSource::Option),
+        (None, Some(t)) => (Some(t), AsOfSource::Evidence),
+        (None, None) => (None, AsOfSource::None),
+    };
+
+    let mut accounts: Vec<AccountResult> = modelled
+        .into_par_iter()
+        .map(|m| {
+            let evaluation = rules::evaluate(&m.account, as_of, &options.rules);
+            let status = account_status(&m.account, &m.files);
+            let score_tenths = rules::score_tenths(&evaluation.findings);
+            (
+                AccountResult {
+                    account: m.account,
+                    evaluation,
+                    status,
+                    score_tenths,
+                },
+                m.files,
+                m.diagnostics,
+            )
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|(result, f, d)| {
+            files.extend(f);
+            diagnostics.extend(d);
+            result
+        })
+        .collect();
+    accounts.sort_by(|a, b| a.account.id.cmp(&b.account.id));
+
+    if as_of.is_none() && !accounts.is_empty() {
+        diagnostics.push(Diagnostic::warning(
+            "",
+            "no evidence carries a timestamp and --as-of was not given: age-based controls are not evaluable",
+        ));
+    }
+    for (root, count) in options.inputs.iter().map(|r| {
+        let display = discover::display_root(r);
+        let n = accounts
+            .iter()
+            .filter(|a| {
+                a.account.folder == display || a.account.folder.starts_with(&format!("{display}/"))
+            })
+            .count();
+        (display, n)
+    }) {
+        if count == 0 {
+            diagnostics.push(Diagnostic::warning(
+                &root,
+                "no account folder found here (a folder with account.toml or recognised evidence files)",
+            ));
+        }
+    }
+
+    let portfolio = accounts
+        .par_iter()
+        .map(|a| PortfolioSummary::of(&figures(a)))
+        .reduce(PortfolioSummary::default, PortfolioSummary::merge);
+
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    diagnostics.sort_by(|a, b| {
+        (&a.account, &a.path, a.level, &a.message).cmp(&(&b.account, &b.path, b.level, &b.message))
+    });
+    diagnostics.dedup();
+    Ok(Run {
+        as_of,
+        as_of_source,
+        accounts,
+        files,
+        diagnostics,
+        portfolio,
+    })
+}
+
+/// The figures of one account that the portfolio is built from.
+pub fn figures(result: &AccountResult) -> AccountFigures {
+    AccountFigures {
+        status: result.status,
+        score_tenths: result.score_tenths,
+        controls: result
+            .evaluation
+            .findings
+            .iter()
+            .map(|f| (f.control_id.clone(), f.status))
+            .collect(),
+    }
+}

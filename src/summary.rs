@@ -1,0 +1,439 @@
+//! View stage: shapes a [`Run`] into the documented output contracts (`summary.json` v1,
+//! `findings.csv`, `manifest.json`). Serialize-only structs; no I/O and no evaluation.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::aggregate::AccountStatus;
+use crate::diag::Diagnostic;
+use crate::evidence::FileRecord;
+use crate::model::{Account, Source};
+use crate::pipeline::{AccountResult, Run};
+use crate::rules::{Finding, Section, Status};
+
+/// The `summary.json` schema id.
+pub const SUMMARY_SCHEMA: &str = "aliaudit.summary/v1";
+/// The `manifest.json` schema id.
+pub const MANIFEST_SCHEMA: &str = "aliaudit.manifest/v1";
+/// This build's version.
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// RFC 3339 with whole seconds and `Z`.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn score(tenths: Option<u32>) -> Option<f64> {
+    tenths.map(|t| t as f64 / 10.0)
+}
+
+/// `summary.json`.
+#[derive(Debug, Serialize)]
+pub struct SummaryView {
+    /// `aliaudit.summary/v1`.
+    pub schema: &'static str,
+    /// Tool version.
+    pub tool_version: &'static str,
+    /// As-of instant, RFC 3339.
+    pub as_of: Option<String>,
+    /// How the as-of instant was chosen.
+    pub as_of_source: &'static str,
+    /// The baseline's as-of (trends arrive later): null.
+    pub baseline: Option<String>,
+    /// Portfolio roll-up.
+    pub portfolio: PortfolioView,
+    /// Accounts, by id.
+    pub accounts: Vec<AccountView>,
+    /// Every diagnostic.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// `portfolio`.
+#[derive(Debug, Serialize)]
+pub struct PortfolioView {
+    /// Accounts.
+    pub accounts: u64,
+    /// Complete accounts.
+    pub accounts_complete: u64,
+    /// Partial accounts.
+    pub accounts_partial: u64,
+    /// Failed accounts.
+    pub accounts_failed: u64,
+    /// Mean score.
+    pub score_mean: Option<f64>,
+    /// Median score.
+    pub score_median: Option<f64>,
+    /// Per-control account counts.
+    pub controls: Vec<PortfolioControlView>,
+}
+
+/// `portfolio.controls[]`.
+#[derive(Debug, Serialize)]
+pub struct PortfolioControlView {
+    /// Control id.
+    pub id: String,
+    /// Accounts failing it.
+    pub fail_accounts: u64,
+    /// Accounts passing it.
+    pub pass_accounts: u64,
+    /// Accounts where it was excepted.
+    pub excepted_accounts: u64,
+    /// Accounts where it did not apply.
+    pub not_applicable_accounts: u64,
+    /// Accounts where it could not be evaluated.
+    pub not_evaluable_accounts: u64,
+}
+
+/// `accounts[]`.
+#[derive(Debug, Serialize)]
+pub struct AccountView {
+    /// Account id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Customer.
+    pub customer: Option<String>,
+    /// UID.
+    pub uid: Option<String>,
+    /// Alias.
+    pub alias: Option<String>,
+    /// complete, partial, failed.
+    pub status: AccountStatus,
+    /// Our score.
+    pub score: Option<f64>,
+    /// The vendor's score, never mixed into ours.
+    pub vendor_score: Option<i64>,
+    /// Results per state.
+    pub counts: Counts,
+    /// Identity figures.
+    pub identity: IdentityView,
+    /// Every control.
+    pub controls: Vec<ControlView>,
+    /// Change since the baseline (trends arrive later): null.
+    pub delta: Option<()>,
+    /// The folder it was read from.
+    pub folder: String,
+    /// Which evidence was present, missing or rejected.
+    pub evidence: BTreeMap<&'static str, String>,
+    /// Why present evidence is incomplete.
+    pub gaps: Vec<String>,
+    /// Notes about the evidence.
+    pub data_quality: Vec<String>,
+}
+
+/// `counts`.
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    /// Passed.
+    pub pass: u64,
+    /// Failed.
+    pub fail: u64,
+    /// Excepted.
+    pub excepted: u64,
+    /// Not applicable.
+    pub not_applicable: u64,
+    /// Not evaluable.
+    pub not_evaluable: u64,
+}
+
+/// `identity`: null where the evidence cannot tell.
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct IdentityView {
+    /// RAM users (credential-report rows other than `<root>`).
+    pub ram_users: Option<u64>,
+    /// RAM users with console access.
+    pub console_users: Option<u64>,
+    /// Console users whose `mfa_active` is not TRUE.
+    pub console_users_without_mfa: Option<u64>,
+    /// Active keys in every slot of every row, root included.
+    pub active_access_keys: Option<u64>,
+    /// Active keys last rotated more than 90 days before as-of.
+    pub access_keys_not_rotated_90d: Option<u64>,
+    /// Root MFA.
+    pub root_mfa: Option<bool>,
+    /// Active root keys.
+    pub root_active_access_keys: Option<u64>,
+}
+
+/// `controls[]`.
+#[derive(Debug, Serialize)]
+pub struct ControlView {
+    /// Control id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Severity.
+    pub severity: &'static str,
+    /// Result.
+    pub status: Status,
+    /// CIS mappings.
+    pub frameworks: Frameworks,
+    /// Per-resource results.
+    pub resources: Vec<ResourceView>,
+    /// Section.
+    pub section: Section,
+    /// Why.
+    pub detail: String,
+    /// Compensating control.
+    pub compensating: Option<String>,
+    /// Counted in the score.
+    pub scored: bool,
+    /// The built-in control a Sas item duplicates.
+    pub duplicates: Option<String>,
+}
+
+/// `frameworks`.
+#[derive(Debug, Serialize)]
+pub struct Frameworks {
+    /// CIS v1.0.0.
+    pub cis_v1: Option<String>,
+    /// CIS v2.0.0.
+    pub cis_v2: Option<String>,
+}
+
+/// `resources[]`.
+#[derive(Debug, Serialize)]
+pub struct ResourceView {
+    /// Resource id.
+    pub id: String,
+    /// Result.
+    pub status: Status,
+    /// Why.
+    pub detail: String,
+    /// Input file.
+    pub file: Option<String>,
+    /// Place in that file.
+    pub field: Option<String>,
+}
+
+fn evidence_state<T>(source: &Source<T>) -> String {
+    match source {
+        Source::Present { files, .. } => format!("present: {}", files.join(", ")),
+        Source::Rejected(paths) => format!("rejected: {}", paths.join(", ")),
+        Source::Missing => "missing".to_string(),
+    }
+}
+
+/// The identity figures of SPEC 4.1.
+pub fn identity(account: &Account, as_of: Option<DateTime<Utc>>) -> IdentityView {
+    let Some(c) = account.credentials.get() else {
+        let p = account.practice.get();
+        return IdentityView {
+            ram_users: p.and_then(|p| p.ram_users).map(|n| n.max(0) as u64),
+            root_mfa: p.and_then(|p| p.root_mfa),
+            root_active_access_keys: p.and_then(|p| p.root_access_keys).map(|n| n.max(0) as u64),
+            ..IdentityView::default()
+        };
+    };
+    let console: Vec<_> = c.users.iter().filter(|u| u.has_console_access()).collect();
+    let all = c.root.iter().chain(c.users.iter());
+    let active: Vec<_> = all.flat_map(|p| p.active_keys()).collect();
+    let not_rotated = as_of.and_then(|as_of| {
+        let limit = chrono::Duration::days(90);
+        let mut n = 0u64;
+        for key in &active {
+            match key.last_rotated.at() {
+                Some(t) if as_of - t > limit => n += 1,
+                Some(_) => {}
+                None => return None,
+            }
+        }
+        Some(n)
+    });
+    IdentityView {
+        ram_users: Some(c.users.len() as u64),
+        console_users: Some(console.len() as u64),
+        console_users_without_mfa: Some(
+            console.iter().filter(|u| !u.mfa_active.is_true()).count() as u64
+        ),
+        active_access_keys: Some(active.len() as u64),
+        access_keys_not_rotated_90d: not_rotated,
+        root_mfa: match &c.root {
+            Some(r) => match r.mfa_active {
+                crate::ingest::credential::Flag::True => Some(true),
+                crate::ingest::credential::Flag::False => Some(false),
+                _ => None,
+            },
+            None => account.practice.get().and_then(|p| p.root_mfa),
+        },
+        root_active_access_keys: c.root.as_ref().map(|r| r.active_keys().count() as u64),
+    }
+}
+
+/// Counts of each result state.
+pub fn counts(findings: &[Finding]) -> Counts {
+    let mut c = Counts::default();
+    for f in findings {
+        match f.status {
+            Status::Pass => c.pass += 1,
+            Status::Fail => c.fail += 1,
+            Status::Excepted => c.excepted += 1,
+            Status::NotApplicable => c.not_applicable += 1,
+            Status::NotEvaluable => c.not_evaluable += 1,
+        }
+    }
+    c
+}
+
+fn control_view(f: &Finding) -> ControlView {
+    ControlView {
+        id: f.control_id.clone(),
+        title: f.title.clone(),
+        severity: f.severity.as_str(),
+        status: f.status,
+        frameworks: Frameworks {
+            cis_v1: f.cis_v1.clone(),
+            cis_v2: f.cis_v2.clone(),
+        },
+        resources: f
+            .resources
+            .iter()
+            .map(|r| ResourceView {
+                id: r.id.clone(),
+                status: r.status,
+                detail: r.detail.clone(),
+                file: r.file.clone(),
+                field: r.field.clone(),
+            })
+            .collect(),
+        section: f.section,
+        detail: f.detail.clone(),
+        compensating: f.compensating.clone(),
+        scored: f.scored,
+        duplicates: f.duplicates.clone(),
+    }
+}
+
+/// One account's view.
+pub fn account_view(result: &AccountResult, as_of: Option<DateTime<Utc>>) -> AccountView {
+    let a = &result.account;
+    let mut evidence = BTreeMap::new();
+    evidence.insert("credential_report", evidence_state(&a.credentials));
+    evidence.insert("practice_report", evidence_state(&a.practice));
+    evidence.insert("security_preference", evidence_state(&a.preference));
+    evidence.insert("password_policy", evidence_state(&a.password_policy));
+    evidence.insert("security_center", evidence_state(&a.sas));
+    let mut data_quality = a.data_quality.clone();
+    data_quality.extend(result.evaluation.data_quality.iter().cloned());
+    AccountView {
+        id: a.id.clone(),
+        name: a.name.clone(),
+        customer: a.customer.clone(),
+        uid: a.uid.clone(),
+        alias: a.alias.clone(),
+        status: result.status,
+        score: score(result.score_tenths),
+        vendor_score: a.practice.get().and_then(|p| p.score),
+        counts: counts(&result.evaluation.findings),
+        identity: identity(a, as_of),
+        controls: result
+            .evaluation
+            .findings
+            .iter()
+            .map(control_view)
+            .collect(),
+        delta: None,
+        folder: a.folder.clone(),
+        evidence,
+        gaps: a.gaps.clone(),
+        data_quality,
+    }
+}
+
+/// The whole `summary.json` view.
+pub fn summary_view(run: &Run) -> SummaryView {
+    let p = &run.portfolio;
+    SummaryView {
+        schema: SUMMARY_SCHEMA,
+        tool_version: TOOL_VERSION,
+        as_of: run.as_of.map(rfc3339),
+        as_of_source: run.as_of_source.as_str(),
+        baseline: None,
+        portfolio: PortfolioView {
+            accounts: p.accounts,
+            accounts_complete: p.complete,
+            accounts_partial: p.partial,
+            accounts_failed: p.failed,
+            score_mean: score(p.mean_tenths()),
+            score_median: score(p.median_tenths()),
+            controls: p
+                .controls
+                .iter()
+                .map(|(id, t)| PortfolioControlView {
+                    id: id.clone(),
+                    fail_accounts: t.fail,
+                    pass_accounts: t.pass,
+                    excepted_accounts: t.excepted,
+                    not_applicable_accounts: t.not_applicable,
+                    not_evaluable_accounts: t.not_evaluable,
+                })
+                .collect(),
+        },
+        accounts: run
+            .accounts
+            .iter()
+            .map(|a| account_view(a, run.as_of))
+            .collect(),
+        diagnostics: run.diagnostics.clone(),
+    }
+}
+
+/// `manifest.json`.
+#[derive(Debug, Serialize)]
+pub struct ManifestView<'a> {
+    /// `aliaudit.manifest/v1`.
+    pub schema: &'static str,
+    /// Tool version.
+    pub tool_version: &'static str,
+    /// As-of instant.
+    pub as_of: Option<String>,
+    /// How it was chosen.
+    pub as_of_source: &'static str,
+    /// Options that shape the output (not `--jobs`, which never changes it).
+    pub options: &'a ManifestOptions,
+    /// Counts of files by status.
+    pub totals: BTreeMap<&'static str, usize>,
+    /// Every input file.
+    pub files: &'a [FileRecord],
+}
+
+/// The options recorded in the manifest.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ManifestOptions {
+    /// Input roots as given.
+    pub inputs: Vec<String>,
+    /// Output formats.
+    pub formats: Vec<String>,
+    /// `--strict`.
+    pub strict: bool,
+    /// The rules file and its SHA-256, when one was given.
+    pub rules_file: Option<(String, String)>,
+    /// Thresholds in force.
+    pub thresholds: BTreeMap<&'static str, i64>,
+    /// Largest evidence file read, in bytes.
+    pub max_file_bytes: u64,
+}
+
+/// The manifest view.
+pub fn manifest_view<'a>(run: &'a Run, options: &'a ManifestOptions) -> ManifestView<'a> {
+    let mut totals = BTreeMap::new();
+    for f in &run.files {
+        let key = match f.status {
+            crate::evidence::FileStatus::Used => "used",
+            crate::evidence::FileStatus::Ignored => "ignored",
+            crate::evidence::FileStatus::Rejected => "rejected",
+        };
+        *totals.entry(key).or_insert(0) += 1;
+    }
+    ManifestView {
+        schema: MANIFEST_SCHEMA,
+        tool_version: TOOL_VERSION,
+        as_of: run.as_of.map(rfc3339),
+        as_of_source: run.as_of_source.as_str(),
+        options,
+        totals,
+        files: &run.files,
+    }
+}
