@@ -146,7 +146,7 @@ impl PortfolioSummary {
             Some(self.scores[n / 2])
         } else {
             let (a, b) = (self.scores[n / 2 - 1] as u64, self.scores[n / 2] as u64);
-            Some(((a + b + 1) / 2) as u32)
+            Some((a + b).div_ceil(2) as u32)
         }
     }
 }
@@ -223,8 +223,10 @@ mod tests {
 
     #[test]
     fn median_of_an_even_count_rounds_half_up() {
-        let mut p = PortfolioSummary::default();
-        p.scores = vec![700, 705];
+        let p = PortfolioSummary {
+            scores: vec![700, 705],
+            ..PortfolioSummary::default()
+        };
         assert_eq!(p.median_tenths(), Some(703));
         assert_eq!(p.mean_tenths(), Some(703));
     }

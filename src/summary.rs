@@ -358,18 +358,22 @@ pub fn summary_view(run: &Run) -> SummaryView {
             accounts_failed: p.failed,
             score_mean: score(p.mean_tenths()),
             score_median: score(p.median_tenths()),
-            controls: p
-                .controls
-                .iter()
-                .map(|(id, t)| PortfolioControlView {
-                    id: id.clone(),
-                    fail_accounts: t.fail,
-                    pass_accounts: t.pass,
-                    excepted_accounts: t.excepted,
-                    not_applicable_accounts: t.not_applicable,
-                    not_evaluable_accounts: t.not_evaluable,
-                })
-                .collect(),
+            controls: {
+                let mut ids: Vec<(&String, &crate::aggregate::ControlTally)> =
+                    p.controls.iter().collect();
+                ids.sort_by_key(|(id, _)| crate::rules::order_key(id));
+                ids
+            }
+            .into_iter()
+            .map(|(id, t)| PortfolioControlView {
+                id: id.clone(),
+                fail_accounts: t.fail,
+                pass_accounts: t.pass,
+                excepted_accounts: t.excepted,
+                not_applicable_accounts: t.not_applicable,
+                not_evaluable_accounts: t.not_evaluable,
+            })
+            .collect(),
         },
         accounts: run
             .accounts

@@ -111,19 +111,50 @@ impl RawBundle {
 
 /// Reads and parses every file of a folder, then assembles credential-report pages.
 pub fn ingest_files(files: &[SourceFile], limits: Limits) -> RawBundle {
+    collect(files.iter().map(|f| read_file(f, limits)))
+}
+
+/// Parses files already in memory, as `(display path, bytes)`: for tests and fuzzing, and
+/// for callers that hold evidence without a folder.
+pub fn ingest_memory(files: &[(&str, &[u8])], limits: Limits) -> RawBundle {
+    collect(files.iter().map(|(display, bytes)| {
+        let mut record = FileRecord {
+            path: display.to_string(),
+            account: None,
+            size: bytes.len() as u64,
+            sha256: hex::encode(Sha256::digest(bytes)),
+            kind: None,
+            status: FileStatus::Ignored,
+            reason: None,
+        };
+        if bytes.len() as u64 > limits.max_file_bytes {
+            record.reject(format!(
+                "the file is {} bytes, over the {}-byte limit for one evidence file",
+                bytes.len(),
+                limits.max_file_bytes
+            ));
+            return (record, None, Vec::new());
+        }
+        let ext = extension(Path::new(display));
+        recognise(record, bytes, ext.as_deref())
+    }))
+}
+
+type FileOutcome = (FileRecord, Option<Parsed>, Vec<String>);
+
+fn collect(outcomes: impl Iterator<Item = FileOutcome>) -> RawBundle {
     let mut bundle = RawBundle::default();
     let mut pages = Vec::new();
-    for file in files {
-        let (record, parsed, warnings) = read_file(file, limits);
+    for (record, parsed, warnings) in outcomes {
         let index = bundle.files.len();
         for w in warnings {
             bundle
                 .diagnostics
-                .push(Diagnostic::warning(&file.display, w));
+                .push(Diagnostic::warning(&record.path, w));
         }
         if record.status == FileStatus::Rejected {
             bundle.diagnostics.push(Diagnostic::error(
-                &file.display,
+                &record.path,
                 record.reason.clone().unwrap_or_default(),
             ));
         }
@@ -255,7 +286,7 @@ fn join_group(group: &[Page]) -> Result<JoinedRows, (Option<usize>, String)> {
 }
 
 /// Reads one file: hashes it, recognises it and parses it.
-pub fn read_file(file: &SourceFile, limits: Limits) -> (FileRecord, Option<Parsed>, Vec<String>) {
+pub fn read_file(file: &SourceFile, limits: Limits) -> FileOutcome {
     let mut record = FileRecord {
         path: file.display.clone(),
         account: None,
@@ -265,15 +296,18 @@ pub fn read_file(file: &SourceFile, limits: Limits) -> (FileRecord, Option<Parse
         status: FileStatus::Ignored,
         reason: None,
     };
-    let bytes = match read_limited(&file.path, limits.max_file_bytes, &mut record) {
-        Ok(Some(bytes)) => bytes,
-        Ok(None) => return (record, None, Vec::new()),
+    match read_limited(&file.path, limits.max_file_bytes, &mut record) {
+        Ok(Some(bytes)) => recognise(record, &bytes, extension(&file.path).as_deref()),
+        Ok(None) => (record, None, Vec::new()),
         Err(e) => {
             record.reject(format!("cannot read the file: {e}"));
-            return (record, None, Vec::new());
+            (record, None, Vec::new())
         }
-    };
-    let outcome = classify(&bytes, extension(&file.path).as_deref());
+    }
+}
+
+fn recognise(mut record: FileRecord, bytes: &[u8], ext: Option<&str>) -> FileOutcome {
+    let outcome = classify(bytes, ext);
     record.kind = outcome.kind;
     match outcome.result {
         Classified::Parsed(parsed) => {

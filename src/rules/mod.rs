@@ -422,6 +422,21 @@ fn sas_finding(item: &SasItem, pack: &RulePack) -> Finding {
     }
 }
 
+/// Report order of a control id: built-in controls in catalog order, then Security Center
+/// items by API and number, then anything else by name.
+pub fn order_key(id: &str) -> (u8, i64, String) {
+    if let Some(i) = CATALOG.iter().position(|c| c.id == id) {
+        return (0, i as i64, String::new());
+    }
+    if let Some(n) = id.strip_prefix("sas.cspm.").and_then(|n| n.parse().ok()) {
+        return (2, n, String::new());
+    }
+    if let Some(n) = id.strip_prefix("sas.").and_then(|n| n.parse().ok()) {
+        return (1, n, String::new());
+    }
+    (3, 0, id.to_string())
+}
+
 /// The severity weight used by the score.
 pub fn weight(severity: Severity) -> u64 {
     match severity {
@@ -451,3 +466,6 @@ pub fn score_tenths(findings: &[Finding]) -> Option<u32> {
     }
     (total > 0).then(|| ((passed * 1000 * 2 + total) / (total * 2)) as u32)
 }
+
+#[cfg(test)]
+mod tests;

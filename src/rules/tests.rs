@@ -1,0 +1,649 @@
+//! Unit tests of every control: pass, fail, not applicable, not evaluable and edge values.
+
+use chrono::{DateTime, Utc};
+
+use super::*;
+use crate::discover::FolderSource;
+use crate::ingest::{self, Limits};
+use crate::model::{self, Account};
+
+const HEAD: &str = "user,user_creation_time,user_last_logon,password_exist,password_active,password_last_changed,password_next_rotation,mfa_active,access_key_1_exist,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used,access_key_2_exist,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used";
+const AS_OF: &str = "2026-09-30T00:00:00Z";
+const ROOT_OK: &str = "<root>,2016-01-01T00:00:00Z,2025-01-01T00:00:00Z,TRUE,N/A,N/A,N/A,TRUE,FALSE,N/A,N/A,N/A,FALSE,N/A,N/A,N/A";
+const NO_KEYS: &str = "FALSE,N/A,N/A,N/A,FALSE,N/A,N/A,N/A";
+
+fn account(files: &[(&str, &str)]) -> Account {
+    let bytes: Vec<(&str, &[u8])> = files.iter().map(|(n, c)| (*n, c.as_bytes())).collect();
+    let bundle = ingest::ingest_memory(&bytes, Limits::default());
+    let rejected: Vec<_> = bundle
+        .files
+        .iter()
+        .filter(|f| f.status == crate::evidence::FileStatus::Rejected)
+        .map(|f| format!("{}: {:?}", f.path, f.reason))
+        .collect();
+    assert!(rejected.is_empty(), "fixture rejected: {rejected:?}");
+    let folder = FolderSource {
+        id: "test".into(),
+        display: "test".into(),
+        folder_name: "test".into(),
+        meta: Default::default(),
+        has_meta_file: false,
+        meta_record: None,
+        files: Vec::new(),
+        diagnostics: Vec::new(),
+    };
+    model::build(&folder, bundle).account
+}
+
+fn csv(rows: &[&str]) -> String {
+    let mut text = format!("{HEAD}\n");
+    for r in rows {
+        text.push_str(r);
+        text.push('\n');
+    }
+    text
+}
+
+fn at(t: &str) -> DateTime<Utc> {
+    crate::ingest::credential::parse_time(t).unwrap()
+}
+
+fn finding(a: &Account, id: &str) -> Finding {
+    evaluate(a, Some(at(AS_OF)), &RulePack::default())
+        .findings
+        .into_iter()
+        .find(|f| f.control_id == id)
+        .unwrap_or_else(|| panic!("no finding {id}"))
+}
+
+fn status(a: &Account, id: &str) -> Status {
+    finding(a, id).status
+}
+
+fn with_root(root: &str, users: &[&str]) -> Account {
+    let mut rows = vec![root];
+    rows.extend_from_slice(users);
+    account(&[("cr.csv", &csv(&rows))])
+}
+
+fn user(name: &str, rest: &str) -> String {
+    format!("{name}@acme.onaliyun.com,2020-01-01T00:00:00Z,{rest}")
+}
+
+// ---- CIS 1.1
+
+#[test]
+fn root_logon_exactly_90_days_before_as_of_fails_and_91_passes() {
+    let at90 = "<root>,2016-01-01T00:00:00Z,2026-07-02T00:00:00Z,TRUE,N/A,N/A,N/A,TRUE,FALSE,N/A,N/A,N/A,FALSE,N/A,N/A,N/A";
+    assert_eq!(
+        status(&with_root(at90, &[]), "root.no_recent_use"),
+        Status::Fail
+    );
+    let at91 = at90.replace("2026-07-02", "2026-07-01");
+    assert_eq!(
+        status(&with_root(&at91, &[]), "root.no_recent_use"),
+        Status::Pass
+    );
+}
+
+#[test]
+fn root_access_key_use_counts_as_root_use() {
+    let root = "<root>,2016-01-01T00:00:00Z,-,TRUE,N/A,N/A,N/A,TRUE,TRUE,TRUE,2020-01-01T00:00:00Z,2026-09-20T00:00:00Z,FALSE,N/A,N/A,N/A";
+    let f = finding(&with_root(root, &[]), "root.no_recent_use");
+    assert_eq!(f.status, Status::Fail);
+    assert!(
+        f.resources
+            .iter()
+            .any(|r| r.id == "<root>/access_key_1" && r.status == Status::Fail)
+    );
+}
+
+#[test]
+fn root_use_without_credential_report_is_not_evaluable() {
+    let a = account(&[(
+        "pp.json",
+        r#"{"PasswordPolicy":{"MinimumPasswordLength":14}}"#,
+    )]);
+    let f = finding(&a, "root.no_recent_use");
+    assert_eq!(f.status, Status::NotEvaluable);
+    assert_eq!(f.detail, "no credential report was found");
+}
+
+// ---- CIS 1.2
+
+#[test]
+fn root_key_only_in_additional_access_key_1_fails() {
+    let text = format!(
+        "{HEAD},additional_access_key_1_exist,additional_access_key_1_active,additional_access_key_1_last_rotated,additional_access_key_1_last_used\n{ROOT_OK},TRUE,TRUE,2019-01-01T00:00:00Z,-\n"
+    );
+    let f = finding(&account(&[("cr.csv", &text)]), "root.no_access_key");
+    assert_eq!(f.status, Status::Fail);
+    assert_eq!(f.resources[0].id, "<root>/additional_access_key_1");
+    assert_eq!(
+        f.resources[0].field.as_deref(),
+        Some("line 2, additional_access_key_1_active")
+    );
+}
+
+#[test]
+fn an_inactive_root_key_passes() {
+    let root = "<root>,2016-01-01T00:00:00Z,-,TRUE,N/A,N/A,N/A,TRUE,TRUE,FALSE,2019-01-01T00:00:00Z,-,FALSE,N/A,N/A,N/A";
+    assert_eq!(
+        status(&with_root(root, &[]), "root.no_access_key"),
+        Status::Pass
+    );
+}
+
+#[test]
+fn root_key_falls_back_to_the_practice_report_then_security_center() {
+    let spr = |n: i64| {
+        format!(
+            r#"{{"AccountSecurityPracticeInfo":{{"Score":70,"AccountSecurityPracticeUserInfo":{{"RootWithAccessKey":{n},"BindMfa":true}}}}}}"#
+        )
+    };
+    assert_eq!(
+        status(&account(&[("spr.json", &spr(1))]), "root.no_access_key"),
+        Status::Fail
+    );
+    assert_eq!(
+        status(&account(&[("spr.json", &spr(0))]), "root.no_access_key"),
+        Status::Pass
+    );
+    let sas = r#"{"TotalCount":1,"List":[{"ItemId":49,"Title":"Alibaba Cloud account security - AccessKey pair","Status":"failed","RiskLevel":"medium"}]}"#;
+    let f = finding(&account(&[("sas.json", sas)]), "root.no_access_key");
+    assert_eq!(f.status, Status::Fail);
+    assert!(f.detail.contains("Security Center item 49"), "{}", f.detail);
+    let pp = r#"{"PasswordPolicy":{}}"#;
+    assert_eq!(
+        status(&account(&[("pp.json", pp)]), "root.no_access_key"),
+        Status::NotEvaluable
+    );
+}
+
+#[test]
+fn credential_report_and_practice_report_disagreeing_is_a_data_quality_note() {
+    let spr = r#"{"AccountSecurityPracticeInfo":{"AccountSecurityPracticeUserInfo":{"RootWithAccessKey":2,"BindMfa":false}}}"#;
+    let a = account(&[("cr.csv", &csv(&[ROOT_OK])), ("spr.json", spr)]);
+    let e = evaluate(&a, Some(at(AS_OF)), &RulePack::default());
+    let root_mfa = e
+        .findings
+        .iter()
+        .find(|f| f.control_id == "root.mfa")
+        .unwrap();
+    assert_eq!(
+        root_mfa.status,
+        Status::Pass,
+        "the credential report decides"
+    );
+    assert!(
+        e.data_quality.iter().any(|n| n.contains("root MFA")),
+        "{:?}",
+        e.data_quality
+    );
+    assert!(
+        e.data_quality.iter().any(|n| n.contains("root AccessKeys")),
+        "{:?}",
+        e.data_quality
+    );
+}
+
+// ---- CIS 1.3
+
+#[test]
+fn root_mfa_from_the_report_then_the_practice_report() {
+    let no_mfa = ROOT_OK.replace(",N/A,N/A,N/A,TRUE,", ",N/A,N/A,N/A,FALSE,");
+    assert_eq!(status(&with_root(&no_mfa, &[]), "root.mfa"), Status::Fail);
+    assert_eq!(status(&with_root(ROOT_OK, &[]), "root.mfa"), Status::Pass);
+    let spr = r#"{"AccountSecurityPracticeInfo":{"AccountSecurityPracticeUserInfo":{"BindMfa":"false"}}}"#;
+    assert_eq!(
+        status(&account(&[("spr.json", spr)]), "root.mfa"),
+        Status::Fail
+    );
+}
+
+// ---- CIS 1.4
+
+#[test]
+fn only_console_users_need_mfa() {
+    let users = [
+        user(
+            "console-no-mfa",
+            &format!("-,TRUE,TRUE,N/A,-,FALSE,{NO_KEYS}"),
+        ),
+        user("console-mfa", &format!("-,TRUE,TRUE,N/A,-,TRUE,{NO_KEYS}")),
+        user("disabled", &format!("-,TRUE,FALSE,N/A,-,FALSE,{NO_KEYS}")),
+        user(
+            "login-disabled",
+            &format!("-,TRUE,LOGIN_DISABLED,N/A,-,LOGIN_DISABLED,{NO_KEYS}"),
+        ),
+        user("api-only", &format!("-,FALSE,N/A,N/A,N/A,N/A,{NO_KEYS}")),
+    ];
+    let refs: Vec<&str> = users.iter().map(String::as_str).collect();
+    let f = finding(&with_root(ROOT_OK, &refs), "ram.console_mfa");
+    assert_eq!(f.status, Status::Fail);
+    let ids: Vec<&str> = f.resources.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "console-no-mfa@acme.onaliyun.com",
+            "console-mfa@acme.onaliyun.com"
+        ]
+    );
+}
+
+#[test]
+fn api_only_users_make_console_mfa_not_applicable() {
+    let u = user("bot", &format!("-,FALSE,N/A,N/A,N/A,N/A,{NO_KEYS}"));
+    assert_eq!(
+        status(&with_root(ROOT_OK, &[&u]), "ram.console_mfa"),
+        Status::NotApplicable
+    );
+}
+
+#[test]
+fn mandatory_mfa_at_logon_is_compensating_not_a_pass() {
+    let u = user("carol", &format!("-,TRUE,TRUE,N/A,-,FALSE,{NO_KEYS}"));
+    let pref =
+        r#"{"SecurityPreference":{"LoginProfilePreference":{"MFAOperationForLogin":"mandatory"}}}"#;
+    let a = account(&[("cr.csv", &csv(&[ROOT_OK, &u])), ("sp.json", pref)]);
+    let f = finding(&a, "ram.console_mfa");
+    assert_eq!(f.status, Status::Fail);
+    assert!(f.compensating.unwrap().contains("mandatory"));
+}
+
+// ---- CIS 1.5
+
+#[test]
+fn inactivity_counts_from_creation_when_never_logged_on() {
+    let never = "dave@acme.onaliyun.com,2026-06-01T00:00:00Z,-,TRUE,TRUE,N/A,-,TRUE,FALSE,N/A,N/A,N/A,FALSE,N/A,N/A,N/A";
+    let f = finding(&with_root(ROOT_OK, &[never]), "ram.inactive_console_users");
+    assert_eq!(f.status, Status::Fail);
+    assert_eq!(
+        f.resources[0].field.as_deref(),
+        Some("line 3, user_creation_time")
+    );
+    let recent = never.replace("2026-06-01", "2026-08-01");
+    assert_eq!(
+        status(
+            &with_root(ROOT_OK, &[&recent]),
+            "ram.inactive_console_users"
+        ),
+        Status::Pass
+    );
+}
+
+#[test]
+fn inactive_for_exactly_90_days_fails_and_89_passes() {
+    let u90 = user(
+        "erin",
+        &format!("2026-07-02T00:00:00Z,TRUE,TRUE,N/A,-,TRUE,{NO_KEYS}"),
+    );
+    assert_eq!(
+        status(&with_root(ROOT_OK, &[&u90]), "ram.inactive_console_users"),
+        Status::Fail
+    );
+    let u89 = u90.replace("2026-07-02", "2026-07-03");
+    assert_eq!(
+        status(&with_root(ROOT_OK, &[&u89]), "ram.inactive_console_users"),
+        Status::Pass
+    );
+}
+
+// ---- CIS 1.6 and key hygiene
+
+#[test]
+fn key_rotated_exactly_90_days_ago_passes_and_91_fails() {
+    let key = |rotated: &str| {
+        user(
+            "ci",
+            &format!(
+                "-,FALSE,N/A,N/A,N/A,N/A,TRUE,TRUE,{rotated},2026-09-29T00:00:00Z,TRUE,FALSE,2019-01-01T00:00:00Z,-"
+            ),
+        )
+    };
+    let f = finding(
+        &with_root(ROOT_OK, &[&key("2026-07-02T00:00:00Z")]),
+        "ram.access_key_rotation",
+    );
+    assert_eq!(f.status, Status::Pass);
+    assert_eq!(
+        f.resources.len(),
+        1,
+        "the inactive second key is not counted"
+    );
+    let f = finding(
+        &with_root(ROOT_OK, &[&key("2026-07-01T00:00:00Z")]),
+        "ram.access_key_rotation",
+    );
+    assert_eq!(f.status, Status::Fail);
+    assert_eq!(f.resources[0].id, "ci@acme.onaliyun.com/access_key_1");
+}
+
+#[test]
+fn never_used_and_idle_keys_fail_and_two_active_keys_fail() {
+    let u = user(
+        "etl",
+        "-,FALSE,N/A,N/A,N/A,N/A,TRUE,TRUE,2026-09-01T00:00:00Z,-,TRUE,TRUE,2026-09-01T00:00:00Z,2026-09-29T00:00:00Z",
+    );
+    let a = with_root(ROOT_OK, &[&u]);
+    let f = finding(&a, "ram.unused_access_keys");
+    assert_eq!(f.status, Status::Fail);
+    assert_eq!(f.resources[0].detail, "active but never used");
+    assert_eq!(f.resources[1].status, Status::Pass);
+    assert_eq!(status(&a, "ram.single_active_key"), Status::Fail);
+    assert_eq!(
+        status(&with_root(ROOT_OK, &[]), "ram.single_active_key"),
+        Status::NotApplicable
+    );
+}
+
+// ---- CIS 1.7 - 1.14
+
+fn policy(fields: &str) -> Account {
+    account(&[("pp.json", &format!(r#"{{"PasswordPolicy":{{{fields}}}}}"#))])
+}
+
+#[test]
+fn lockout_zero_fails_five_passes_six_fails() {
+    assert_eq!(
+        status(&policy(r#""MaxLoginAttemps":0"#), "pwd.lockout"),
+        Status::Fail
+    );
+    assert_eq!(
+        status(&policy(r#""MaxLoginAttemps":5"#), "pwd.lockout"),
+        Status::Pass
+    );
+    assert_eq!(
+        status(&policy(r#""MaxLoginAttemps":6"#), "pwd.lockout"),
+        Status::Fail
+    );
+    assert_eq!(
+        status(&policy(r#""MinimumPasswordLength":8"#), "pwd.lockout"),
+        Status::NotEvaluable
+    );
+}
+
+#[test]
+fn reuse_prevention_of_ten_passes() {
+    assert_eq!(
+        status(
+            &policy(r#""PasswordReusePrevention":10"#),
+            "pwd.reuse_prevention"
+        ),
+        Status::Pass
+    );
+    assert_eq!(
+        status(
+            &policy(r#""PasswordReusePrevention":5"#),
+            "pwd.reuse_prevention"
+        ),
+        Status::Pass
+    );
+    assert_eq!(
+        status(
+            &policy(r#""PasswordReusePrevention":4"#),
+            "pwd.reuse_prevention"
+        ),
+        Status::Fail
+    );
+}
+
+#[test]
+fn password_expiry_follows_each_cis_version() {
+    let p0 = policy(r#""MaxPasswordAge":0"#);
+    assert_eq!(status(&p0, "pwd.max_age_v1"), Status::Fail);
+    assert_eq!(status(&p0, "pwd.max_age_v2"), Status::Pass);
+    let p90 = policy(r#""MaxPasswordAge":90"#);
+    assert_eq!(status(&p90, "pwd.max_age_v1"), Status::Pass);
+    assert_eq!(status(&p90, "pwd.max_age_v2"), Status::Fail);
+    let p365 = policy(r#""MaxPasswordAge":"365""#);
+    assert_eq!(status(&p365, "pwd.max_age_v1"), Status::Fail);
+    assert_eq!(status(&p365, "pwd.max_age_v2"), Status::Pass);
+}
+
+#[test]
+fn length_and_character_classes() {
+    let p = policy(
+        r#""MinimumPasswordLength":14,"RequireSymbols":false,"RequireNumbers":true,"HardExpiry":true"#,
+    );
+    assert_eq!(status(&p, "pwd.min_length"), Status::Pass);
+    assert_eq!(status(&p, "pwd.require_symbols"), Status::Fail);
+    assert_eq!(status(&p, "pwd.require_numbers"), Status::Pass);
+    assert_eq!(status(&p, "pwd.require_uppercase"), Status::NotEvaluable);
+    assert_eq!(
+        status(&policy(r#""MinimumPasswordLength":13"#), "pwd.min_length"),
+        Status::Fail
+    );
+}
+
+// ---- preferences
+
+fn pref(login: &str, extra: &str) -> Account {
+    account(&[(
+        "sp.json",
+        &format!(r#"{{"SecurityPreference":{{"LoginProfilePreference":{{{login}}}{extra}}}}}"#),
+    )])
+}
+
+#[test]
+fn mfa_enforcement_modes() {
+    assert_eq!(
+        status(
+            &pref(r#""MFAOperationForLogin":"mandatory""#, ""),
+            "pref.mfa_enforced"
+        ),
+        Status::Pass
+    );
+    let adaptive = finding(
+        &pref(r#""MFAOperationForLogin":"adaptive""#, ""),
+        "pref.mfa_enforced",
+    );
+    assert_eq!(adaptive.status, Status::Fail);
+    assert!(adaptive.detail.starts_with("partial"));
+    assert_eq!(
+        status(
+            &pref(r#""EnforceMFAForLogin":true"#, ""),
+            "pref.mfa_enforced"
+        ),
+        Status::Pass
+    );
+    assert_eq!(
+        status(
+            &pref(r#""MFAOperationForLogin":"sometimes""#, ""),
+            "pref.mfa_enforced"
+        ),
+        Status::NotEvaluable
+    );
+}
+
+#[test]
+fn ram_shaped_preference_is_not_evaluable_for_mfa_and_idle_days() {
+    let a = pref(
+        r#""LoginNetworkMasks":"","LoginSessionDuration":6,"EnableSaveMFATicket":false"#,
+        r#","PublicKeyPreference":{"AllowUserToManagePublicKeys":false}"#,
+    );
+    let f = finding(&a, "pref.mfa_enforced");
+    assert_eq!(f.status, Status::NotEvaluable);
+    assert!(f.detail.contains("Ram API"), "{}", f.detail);
+    assert_eq!(status(&a, "pref.idle_users_disabled"), Status::NotEvaluable);
+    assert_eq!(status(&a, "pref.login_network_restricted"), Status::Fail);
+    assert_eq!(status(&a, "pref.session_duration"), Status::Pass);
+    assert_eq!(status(&a, "pref.mfa_ticket_saving_off"), Status::Pass);
+}
+
+#[test]
+fn idle_days_and_network_masks() {
+    let a = pref(
+        r#""LoginNetworkMasks":"10.0.0.0/8;192.168.0.0/16","LoginSessionDuration":12"#,
+        r#","MaxIdleDays":{"MaxIdleDaysForUsers":90,"MaxIdleDaysForAccessKeys":730}"#,
+    );
+    assert_eq!(status(&a, "pref.login_network_restricted"), Status::Pass);
+    assert_eq!(status(&a, "pref.session_duration"), Status::Fail);
+    assert_eq!(status(&a, "pref.idle_users_disabled"), Status::Pass);
+    assert_eq!(status(&a, "pref.idle_keys_disabled"), Status::Fail);
+}
+
+#[test]
+fn nested_verification_types_are_flattened() {
+    let a = pref(
+        "",
+        r#","VerificationPreference":{"VerificationTypes":["[\"sms\",\"email\"]"]}"#,
+    );
+    assert_eq!(
+        a.preference.get().unwrap().verification_types,
+        ["sms", "email"]
+    );
+}
+
+// ---- Security Center
+
+fn sas(items: &str) -> Account {
+    account(&[(
+        "sas.json",
+        &format!(
+            r#"{{"TotalCount":"{}","List":{items}}}"#,
+            items.matches("ItemId").count()
+        ),
+    )])
+}
+
+#[test]
+fn security_center_statuses_map_to_result_states() {
+    let a = sas(r#"[
+        {"ItemId":1,"Title":"ActionTrail","Status":"pass","RiskLevel":"medium"},
+        {"ItemId":2,"Title":"RDS","Status":"failed","RiskLevel":"high","AffectedCount":"3"},
+        {"ItemId":12,"Title":"OSS","Status":"ignored","RiskLevel":"high"},
+        {"ItemId":16,"Title":"OSS log","Status":"falsePositive","RiskLevel":"low"},
+        {"ItemId":18,"Title":"RDS backup","Status":"waiting","RiskLevel":"low"},
+        {"ItemId":8,"Title":"Agent","Status":"pass","StartStatus":"disable","RiskLevel":"high"}
+    ]"#);
+    assert_eq!(status(&a, "sas.1"), Status::Pass);
+    let failed = finding(&a, "sas.2");
+    assert_eq!(
+        (failed.status, failed.severity),
+        (Status::Fail, Severity::High)
+    );
+    assert_eq!(failed.detail, "Security Center: failed (3 affected)");
+    assert_eq!(status(&a, "sas.12"), Status::Excepted);
+    assert_eq!(status(&a, "sas.16"), Status::Excepted);
+    assert_eq!(status(&a, "sas.18"), Status::NotEvaluable);
+    let disabled = finding(&a, "sas.8");
+    assert_eq!(disabled.status, Status::NotEvaluable);
+    assert!(disabled.detail.contains("not covered by the edition"));
+}
+
+#[test]
+fn item_ids_are_matched_with_their_titles() {
+    let a = sas(r#"[
+        {"ItemId":5,"Title":"云平台-主账号双因素认证配置检查","Status":"failed","RiskLevel":"high"},
+        {"ItemId":15,"Title":"RAM - RAM user MFA","Status":"pass","RiskLevel":"medium"}
+    ]"#);
+    let root = finding(&a, "sas.5");
+    assert_eq!(root.duplicates.as_deref(), Some("root.mfa"));
+    assert!(!root.scored);
+    assert_eq!(
+        finding(&a, "sas.15").duplicates.as_deref(),
+        Some("ram.console_mfa")
+    );
+    let rds = sas(r#"{"ItemId":5,"Title":"RDS - whitelist configurations","Status":"failed"}"#);
+    assert_eq!(
+        finding(&rds, "sas.5").duplicates,
+        None,
+        "item 5 changed meaning"
+    );
+    assert!(finding(&rds, "sas.5").scored);
+}
+
+#[test]
+fn security_center_decides_root_mfa_only_without_the_other_sources() {
+    let a = sas(
+        r#"{"ItemId":3,"Title":"Alibaba Cloud account security - MFA","Status":"failed","RiskLevel":"high"}"#,
+    );
+    assert_eq!(status(&a, "root.mfa"), Status::Fail);
+}
+
+#[test]
+fn newest_check_time_wins_when_pages_repeat_an_item() {
+    let a = account(&[
+        (
+            "p1.json",
+            r#"{"TotalCount":1,"List":[{"ItemId":1,"Status":"failed","CheckTime":1000}]}"#,
+        ),
+        (
+            "p2.json",
+            r#"{"TotalCount":1,"List":[{"ItemId":1,"Status":"pass","CheckTime":2000}]}"#,
+        ),
+    ]);
+    assert_eq!(status(&a, "sas.1"), Status::Pass);
+}
+
+#[test]
+fn missing_pages_are_a_gap() {
+    let a = account(&[(
+        "p1.json",
+        r#"{"TotalCount":3,"PageCount":2,"CurrentPage":1,"List":[{"ItemId":1,"Status":"pass"},{"ItemId":2,"Status":"pass"}]}"#,
+    )]);
+    assert_eq!(a.gaps.len(), 1);
+    assert!(
+        a.gaps[0].contains("page(s) 2 of 2 not found"),
+        "{}",
+        a.gaps[0]
+    );
+}
+
+// ---- score and rule packs
+
+#[test]
+fn score_weights_severity_and_leaves_out_duplicates() {
+    let a = policy(r#""MinimumPasswordLength":14,"MaxLoginAttemps":0,"MaxPasswordAge":0"#);
+    let e = evaluate(&a, Some(at(AS_OF)), &RulePack::default());
+    // min_length pass (2), lockout fail (2), max_age_v1 fail (1), max_age_v2 pass (1): 3 of 6.
+    assert_eq!(score_tenths(&e.findings), Some(500));
+    let none = account(&[("x.json", r#"{"PasswordPolicy":{}}"#)]);
+    assert_eq!(
+        score_tenths(&evaluate(&none, None, &RulePack::default()).findings),
+        None
+    );
+}
+
+#[test]
+fn rules_file_overrides_thresholds_and_rejects_unknown_keys() {
+    let pack = RulePack::from_toml(
+        "[thresholds]\npassword_min_length = 12\n[controls.\"pwd.lockout\"]\nenabled = false\n",
+        "rules.toml",
+    )
+    .unwrap();
+    let a = policy(r#""MinimumPasswordLength":12,"MaxLoginAttemps":0"#);
+    let e = evaluate(&a, Some(at(AS_OF)), &pack);
+    assert_eq!(
+        e.findings
+            .iter()
+            .find(|f| f.control_id == "pwd.min_length")
+            .unwrap()
+            .status,
+        Status::Pass
+    );
+    assert!(e.findings.iter().all(|f| f.control_id != "pwd.lockout"));
+    let err =
+        RulePack::from_toml("[thresholds]\npassword_length = 12\n", "rules.toml").unwrap_err();
+    assert!(
+        err.to_string().contains("unknown field `password_length`"),
+        "{err}"
+    );
+    let err = RulePack::from_toml("[controls.\"pwd.nope\"]\nenabled = false\n", "rules.toml")
+        .unwrap_err();
+    assert!(err.to_string().contains("pwd.nope"), "{err}");
+}
+
+#[test]
+fn age_checks_without_an_as_of_are_not_evaluable() {
+    let a = with_root(ROOT_OK, &[]);
+    let e = evaluate(&a, None, &RulePack::default());
+    let f = e
+        .findings
+        .iter()
+        .find(|f| f.control_id == "ram.access_key_rotation")
+        .unwrap();
+    assert_eq!(f.status, Status::NotEvaluable);
+    assert!(f.detail.contains("--as-of"));
+}
