@@ -1,0 +1,683 @@
+//! End-to-end tests: the real binary over fixture trees in `tests/fixtures/<scenario>/`.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn aliaudit(args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_aliaudit"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run aliaudit");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn report(inputs: &[&str], extra: &[&str]) -> (Output, tempfile::TempDir) {
+    let out = tempfile::tempdir().unwrap();
+    let mut args = vec!["report"];
+    args.extend_from_slice(inputs);
+    args.extend_from_slice(&["-o", out.path().to_str().unwrap()]);
+    args.extend_from_slice(extra);
+    (aliaudit(&args), out)
+}
+
+fn json(dir: &Path, name: &str) -> Value {
+    serde_json::from_slice(&std::fs::read(dir.join(name)).unwrap()).unwrap()
+}
+
+fn account<'a>(summary: &'a Value, id: &str) -> &'a Value {
+    summary["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id)
+        .unwrap_or_else(|| panic!("no account {id}"))
+}
+
+fn control<'a>(account: &'a Value, id: &str) -> &'a Value {
+    account["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no control {id}"))
+}
+
+fn manifest_entry<'a>(manifest: &'a Value, suffix: &str) -> &'a Value {
+    manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with(suffix))
+        .unwrap_or_else(|| panic!("no manifest entry for {suffix}"))
+}
+
+const Q: &str = "tests/fixtures/quirks";
+const M: &str = "tests/fixtures/malformed";
+
+// ---------------------------------------------------------------- quirks
+
+#[test]
+fn every_evidence_shape_and_quirk_is_read_and_the_run_exits_0() {
+    let (out, dir) = report(&[Q], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let s = json(dir.path(), "summary.json");
+    assert_eq!(s["schema"], "aliaudit.summary/v1");
+    assert_eq!(s["portfolio"]["accounts_complete"], 2);
+    // The as-of instant is the newest evidence timestamp (Sas CheckTime 1790300000000 ms).
+    assert_eq!(s["as_of"], "2026-09-25T01:33:20Z");
+
+    let prod = account(&s, "1486203957716420");
+    assert_eq!(prod["name"], "Harbour Bank - Production 生产");
+    assert_eq!(prod["alias"], "harbourbank");
+    assert_eq!(prod["vendor_score"], 58);
+    // BOM + CRLF CSV, LOGIN_DISABLED, a root key only in additional_access_key_1.
+    assert_eq!(prod["identity"]["ram_users"], 4);
+    assert_eq!(prod["identity"]["console_users"], 2);
+    assert_eq!(prod["identity"]["root_active_access_keys"], 1);
+    let root_key = control(prod, "root.no_access_key");
+    assert_eq!(root_key["status"], "fail");
+    assert_eq!(
+        root_key["resources"][0]["id"],
+        "<root>/additional_access_key_1"
+    );
+    // XML page 1 and a JSON page 2 with numbers as strings and List as one object, merged.
+    assert_eq!(control(prod, "sas.3")["status"], "pass");
+    assert_eq!(control(prod, "sas.12")["status"], "fail");
+    assert_eq!(control(prod, "sas.49")["status"], "not_evaluable");
+    assert_eq!(control(prod, "sas.3")["duplicates"], "root.mfa");
+    assert_eq!(control(prod, "pref.mfa_enforced")["status"], "fail");
+
+    // API credential report in two pages (Base64 with line breaks, header repeated on page 2),
+    // Ram-shaped preference and password policy, ListCheckResult, uid from GetCallerIdentity.
+    let legacy = account(&s, "harbour-bank/legacy");
+    assert_eq!(legacy["uid"], "1099511627776000");
+    assert_eq!(legacy["identity"]["ram_users"], 3);
+    assert_eq!(
+        control(legacy, "pref.mfa_enforced")["status"],
+        "not_evaluable"
+    );
+    assert_eq!(control(legacy, "pwd.lockout")["status"], "fail");
+    assert_eq!(control(legacy, "sas.cspm.77")["status"], "fail");
+    assert_eq!(control(legacy, "sas.cspm.78")["status"], "excepted");
+
+    let m = json(dir.path(), "manifest.json");
+    assert_eq!(
+        manifest_entry(&m, "legacy/generate.json")["status"],
+        "ignored"
+    );
+    assert_eq!(
+        manifest_entry(&m, "harbour-bank/README.md")["status"],
+        "ignored"
+    );
+    assert_eq!(
+        manifest_entry(&m, "prod/risk-page-1.xml")["kind"],
+        "sas_risk_check_result"
+    );
+    let entry = manifest_entry(&m, "prod/pwd.json");
+    assert_eq!(entry["status"], "used");
+    assert_eq!(entry["sha256"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn summary_json_has_exactly_the_v1_contract_keys() {
+    let (_, dir) = report(&[Q], &[]);
+    let s = json(dir.path(), "summary.json");
+    let keys = |v: &Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+    let has = |v: &Value, want: &[&str]| {
+        let k = keys(v);
+        for w in want {
+            assert!(k.iter().any(|x| x == w), "missing {w} in {k:?}");
+        }
+    };
+    has(
+        &s,
+        &[
+            "schema",
+            "tool_version",
+            "as_of",
+            "baseline",
+            "portfolio",
+            "accounts",
+            "diagnostics",
+        ],
+    );
+    has(
+        &s["portfolio"],
+        &[
+            "accounts",
+            "accounts_complete",
+            "accounts_partial",
+            "accounts_failed",
+            "score_mean",
+            "score_median",
+            "controls",
+        ],
+    );
+    has(
+        &s["portfolio"]["controls"][0],
+        &["id", "fail_accounts", "pass_accounts"],
+    );
+    let a = &s["accounts"][0];
+    has(
+        a,
+        &[
+            "id",
+            "name",
+            "customer",
+            "uid",
+            "alias",
+            "status",
+            "score",
+            "vendor_score",
+            "counts",
+            "identity",
+            "controls",
+            "delta",
+        ],
+    );
+    has(
+        &a["counts"],
+        &[
+            "pass",
+            "fail",
+            "excepted",
+            "not_applicable",
+            "not_evaluable",
+        ],
+    );
+    has(
+        &a["identity"],
+        &[
+            "ram_users",
+            "console_users",
+            "console_users_without_mfa",
+            "active_access_keys",
+            "access_keys_not_rotated_90d",
+            "root_mfa",
+            "root_active_access_keys",
+        ],
+    );
+    has(
+        &a["controls"][0],
+        &[
+            "id",
+            "title",
+            "severity",
+            "status",
+            "frameworks",
+            "resources",
+        ],
+    );
+    has(&a["controls"][0]["frameworks"], &["cis_v1", "cis_v2"]);
+    has(
+        &a["controls"][0]["resources"][0],
+        &["id", "status", "detail"],
+    );
+    assert!(a["delta"].is_null());
+    assert!(s["baseline"].is_null());
+}
+
+#[test]
+fn output_is_byte_identical_across_runs_and_thread_counts() {
+    let inputs = [Q, M, "tests/fixtures/layout"];
+    let (one, a) = report(&inputs, &["--jobs", "1"]);
+    let (four, b) = report(&inputs, &["--jobs", "4"]);
+    assert_eq!(one.code, four.code);
+    for name in ["summary.json", "findings.csv", "manifest.json"] {
+        let x = std::fs::read(a.path().join(name)).unwrap();
+        let y = std::fs::read(b.path().join(name)).unwrap();
+        assert!(x == y, "{name} differs between --jobs 1 and --jobs 4");
+    }
+}
+
+#[test]
+fn as_of_option_takes_a_date_as_the_end_of_that_day() {
+    let (out, dir) = report(&[Q], &["--as-of", "2027-03-31"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let s = json(dir.path(), "summary.json");
+    assert_eq!(s["as_of"], "2027-03-31T23:59:59Z");
+    let prod = account(&s, "1486203957716420");
+    // Six months later the prod console user last seen 2026-08-30 is inactive.
+    assert_eq!(
+        control(prod, "ram.inactive_console_users")["status"],
+        "fail"
+    );
+    // The evidence is now months old: a data-quality note, not a failure.
+    let notes = prod["data_quality"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().starts_with("stale evidence")),
+        "{notes:?}"
+    );
+}
+
+// ---------------------------------------------------------------- malformed input
+
+fn malformed() -> (Output, Value, Value) {
+    let (out, dir) = report(&[M], &[]);
+    let s = json(dir.path(), "summary.json");
+    let m = json(dir.path(), "manifest.json");
+    (out, s, m)
+}
+
+fn rejected_reason(m: &Value, suffix: &str) -> String {
+    let e = manifest_entry(m, suffix);
+    assert_eq!(e["status"], "rejected", "{e}");
+    e["reason"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn malformed_input_exits_2_and_reports_every_file() {
+    let (out, s, m) = malformed();
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(s["portfolio"]["accounts"], 12);
+    let files = m["files"].as_array().unwrap();
+    let on_disk = walkdir::WalkDir::new(M)
+        .into_iter()
+        .filter(|e| e.as_ref().unwrap().file_type().is_file())
+        .count();
+    assert_eq!(files.len(), on_disk, "every file is listed");
+    assert!(
+        out.stderr
+            .contains("error: tests/fixtures/malformed/truncated-json/practice.json")
+    );
+}
+
+#[test]
+fn rejects_truncated_json_with_line_and_column_and_evaluates_the_rest() {
+    let (_, s, m) = malformed();
+    assert_eq!(
+        rejected_reason(&m, "truncated-json/practice.json"),
+        "invalid JSON at line 5, column 53: EOF while parsing a value"
+    );
+    assert_eq!(
+        manifest_entry(&m, "truncated-json/practice.json")["kind"],
+        "practice_report"
+    );
+    let a = account(&s, "truncated-json");
+    assert_eq!(a["status"], "partial");
+    assert_eq!(control(a, "pwd.min_length")["status"], "pass");
+    let strength = control(a, "spr.password_strength");
+    assert_eq!(strength["status"], "not_evaluable");
+    assert!(
+        strength["detail"]
+            .as_str()
+            .unwrap()
+            .contains("practice report was rejected")
+    );
+}
+
+#[test]
+fn rejects_a_csv_row_with_the_wrong_number_of_fields_naming_the_line() {
+    let (_, s, m) = malformed();
+    assert_eq!(
+        rejected_reason(&m, "csv-fields/cr.csv"),
+        "line 3: expected 16 fields like the header, found 4"
+    );
+    assert_eq!(
+        control(account(&s, "csv-fields"), "root.mfa")["status"],
+        "not_evaluable"
+    );
+}
+
+#[test]
+fn rejects_an_invalid_timestamp_naming_line_and_column() {
+    let (_, _, m) = malformed();
+    assert_eq!(
+        rejected_reason(&m, "bad-timestamp/cr.csv"),
+        "line 3: column user_last_logon: invalid timestamp \"yesterday\" (expected YYYY-MM-DDThh:mm:ssZ)"
+    );
+}
+
+#[test]
+fn rejects_binary_junk_empty_files_and_non_utf8() {
+    let (_, _, m) = malformed();
+    assert_eq!(
+        rejected_reason(&m, "junk/junk.json"),
+        "invalid JSON at line 1, column 1: expected value"
+    );
+    assert_eq!(rejected_reason(&m, "junk/empty.json"), "the file is empty");
+    assert_eq!(
+        rejected_reason(&m, "junk/latin1.csv"),
+        "line 3: column user: not valid UTF-8 (byte 4 of the cell)"
+    );
+    let png = manifest_entry(&m, "junk/photo.png");
+    assert_eq!(png["status"], "ignored");
+}
+
+#[test]
+fn rejects_a_wrong_type_naming_the_json_path() {
+    let (_, _, m) = malformed();
+    assert_eq!(
+        rejected_reason(&m, "wrong-type/sas.json"),
+        "JSON path List[1].CheckTime: expected a whole number, found \"tomorrow\""
+    );
+}
+
+#[test]
+fn rejects_truncated_xml_and_bad_base64_and_a_missing_last_page() {
+    let (_, _, m) = malformed();
+    assert_eq!(
+        rejected_reason(&m, "bad-xml/risk.xml"),
+        "invalid XML at line 6, column 1: document ends inside <List> (truncated?)"
+    );
+    assert!(
+        rejected_reason(&m, "bad-base64/cr.json")
+            .starts_with("JSON path Content: not valid Base64")
+    );
+    assert!(rejected_reason(&m, "missing-page/cr-1.json").contains("the last page is missing"));
+}
+
+#[test]
+fn unknown_enum_values_are_warnings_and_make_the_control_not_evaluable() {
+    let (_, s, _) = malformed();
+    let diags = s["diagnostics"].as_array().unwrap();
+    let find = |needle: &str| {
+        diags
+            .iter()
+            .find(|d| d["message"].as_str().unwrap().contains(needle))
+            .unwrap_or_else(|| panic!("no diagnostic with {needle}"))
+    };
+    let d = find("MFAOperationForLogin: unknown value \"sometimes\"");
+    assert_eq!(d["level"], "warning");
+    assert_eq!(d["account"], "unknown-enum");
+    find("List[0].Status: unknown value \"exploded\"");
+    find("line 2, column mfa_active: unknown value \"MAYBE\"");
+    let a = account(&s, "unknown-enum");
+    assert_eq!(control(a, "pref.mfa_enforced")["status"], "not_evaluable");
+    assert_eq!(control(a, "sas.1")["status"], "not_evaluable");
+    assert_eq!(control(a, "root.mfa")["status"], "not_evaluable");
+}
+
+#[test]
+fn a_saved_api_error_is_rejected_with_its_code() {
+    let (_, s, m) = malformed();
+    assert_eq!(
+        rejected_reason(&m, "api-error/GetPasswordPolicy.json"),
+        "a saved API error, not data: NoPermission: You are not authorized to do this action."
+    );
+    assert_eq!(account(&s, "api-error")["status"], "failed");
+}
+
+#[test]
+fn unknown_keys_in_account_toml_are_named() {
+    let (_, s, m) = malformed();
+    let reason = rejected_reason(&m, "bad-toml/account.toml");
+    assert!(
+        reason.starts_with("line 2, column 1: unknown field `owner`"),
+        "{reason}"
+    );
+    assert_eq!(account(&s, "bad-toml")["name"], "bad-toml");
+}
+
+#[test]
+fn hostile_cells_are_neutralised_in_findings_csv() {
+    let (_, dir) = report(&[M], &[]);
+    let text = std::fs::read_to_string(dir.path().join("findings.csv")).unwrap();
+    assert!(
+        text.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")@x.onaliyun.com\""),
+        "formula not neutralised"
+    );
+    assert!(!text.contains(",=HYPERLINK"));
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    assert_eq!(header.get(0), Some("account_id"));
+    for record in reader.records() {
+        for cell in record.unwrap().iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@']),
+                "unsafe cell {cell}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_huge_file_is_rejected_without_being_read_into_memory() {
+    let tree = tempfile::tempdir().unwrap();
+    let acct = tree.path().join("big");
+    std::fs::create_dir_all(&acct).unwrap();
+    std::fs::write(
+        acct.join("policy.json"),
+        r#"{"PasswordPolicy":{"MinimumPasswordLength":14}}"#,
+    )
+    .unwrap();
+    let big = vec![b' '; 3 * 1024 * 1024];
+    std::fs::write(acct.join("huge.json"), &big).unwrap();
+    let (out, dir) = report(&[tree.path().to_str().unwrap()], &["--max-file-mb", "1"]);
+    assert_eq!(out.code, 2);
+    let m = json(dir.path(), "manifest.json");
+    let e = manifest_entry(&m, "big/huge.json");
+    assert_eq!(e["status"], "rejected");
+    assert_eq!(
+        e["reason"],
+        "the file is 3145728 bytes, over the 1048576-byte limit for one evidence file"
+    );
+    assert_eq!(e["size"], 3145728);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_loop_is_reported_and_the_walk_goes_on() {
+    let tree = tempfile::tempdir().unwrap();
+    let acct = tree.path().join("cust/acct");
+    std::fs::create_dir_all(&acct).unwrap();
+    std::fs::write(
+        acct.join("policy.json"),
+        r#"{"PasswordPolicy":{"MinimumPasswordLength":14}}"#,
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(tree.path().join("cust"), acct.join("loop")).unwrap();
+    let (out, dir) = report(&[tree.path().to_str().unwrap()], &[]);
+    assert!(out.stderr.contains("link loop"), "{}", out.stderr);
+    let s = json(dir.path(), "summary.json");
+    assert_eq!(s["portfolio"]["accounts"], 1);
+}
+
+// ---------------------------------------------------------------- layout and ids
+
+#[test]
+fn account_folders_are_found_at_any_depth_and_hidden_entries_skipped() {
+    let (out, dir) = report(&["tests/fixtures/layout"], &[]);
+    assert_eq!(out.code, 2, "the solo account has no evidence");
+    let s = json(dir.path(), "summary.json");
+    account(&s, "customers/north/cn-hangzhou/web");
+    let solo = account(&s, "solo");
+    assert_eq!(solo["status"], "failed");
+    assert_eq!(solo["customer"], "South");
+    let m = json(dir.path(), "manifest.json");
+    let paths: Vec<&str> = m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        !paths.iter().any(|p| p.contains("/.")),
+        "hidden entries listed: {paths:?}"
+    );
+    let notes = manifest_entry(&m, "north/notes.txt");
+    assert_eq!(notes["status"], "ignored");
+    assert!(
+        notes["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("not in an account folder")
+    );
+}
+
+#[test]
+fn two_folders_with_one_account_id_are_an_error_naming_both() {
+    let (out, dir) = report(&["tests/fixtures/duplicates"], &[]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains(
+        "two folders resolve to the account id \"1111222233334444\": tests/fixtures/duplicates/team-a and tests/fixtures/duplicates/team-b"
+    ), "{}", out.stderr);
+    let s = json(dir.path(), "summary.json");
+    assert_eq!(s["portfolio"]["accounts"], 1);
+    assert_eq!(s["accounts"][0]["name"], "Team A");
+    let m = json(dir.path(), "manifest.json");
+    assert!(rejected_reason(&m, "team-b/policy.json").contains("duplicate account id"));
+}
+
+#[test]
+fn several_roots_are_read_in_order() {
+    let (out, dir) = report(&[Q, "tests/fixtures/layout"], &[]);
+    assert_eq!(out.code, 2);
+    let s = json(dir.path(), "summary.json");
+    assert_eq!(s["portfolio"]["accounts"], 4);
+}
+
+// ---------------------------------------------------------------- exit codes and flags
+
+#[test]
+fn strict_writes_nothing_and_exits_2() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let target = out_dir.path().join("out");
+    let out = aliaudit(&["report", M, "-o", target.to_str().unwrap(), "--strict"]);
+    assert_eq!(out.code, 2);
+    assert!(!target.exists(), "strict mode wrote output");
+    assert!(out.stderr.contains("nothing written"));
+}
+
+#[test]
+fn fatal_problems_exit_1_with_a_hint() {
+    let out = aliaudit(&["report", Q, "-o", "/tmp/x", "--as-of", "last friday"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("use YYYY-MM-DD"), "{}", out.stderr);
+    let out = aliaudit(&["validate", "tests/fixtures/no-such-folder"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("no-such-folder"), "{}", out.stderr);
+    let blocker = tempfile::NamedTempFile::new().unwrap();
+    let out = aliaudit(&["report", Q, "-o", blocker.path().to_str().unwrap()]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("cannot write"), "{}", out.stderr);
+    let out = aliaudit(&["report", Q, "-o", "/tmp/x", "--jobs", "0"]);
+    assert_eq!(out.code, 1);
+}
+
+#[test]
+fn validate_prints_each_account_and_writes_nothing() {
+    let out = aliaudit(&["validate", Q]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("complete  score  58.0"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("harbour-bank/legacy"));
+    assert!(
+        out.stdout
+            .contains("2 accounts (2 complete, 0 partial, 0 failed)")
+    );
+}
+
+#[test]
+fn a_rules_file_changes_thresholds_and_is_recorded_in_the_manifest() {
+    let rules = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(rules.path(), "[thresholds]\npassword_min_length = 10\n").unwrap();
+    let (out, dir) = report(&[Q], &["--rules", rules.path().to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let s = json(dir.path(), "summary.json");
+    assert_eq!(
+        control(account(&s, "harbour-bank/legacy"), "pwd.min_length")["status"],
+        "pass"
+    );
+    let m = json(dir.path(), "manifest.json");
+    assert_eq!(m["options"]["thresholds"]["password_min_length"], 10);
+    std::fs::write(rules.path(), "[thresholds]\nminimum = 10\n").unwrap();
+    let (bad, _) = report(&[Q], &["--rules", rules.path().to_str().unwrap()]);
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains("unknown field `minimum`"),
+        "{}",
+        bad.stderr
+    );
+}
+
+#[test]
+fn controls_lists_every_control_with_logic_and_mappings() {
+    let out = aliaudit(&["controls"]);
+    assert_eq!(out.code, 0);
+    for id in [
+        "root.no_recent_use",
+        "pwd.max_age_v1",
+        "pwd.max_age_v2",
+        "pref.mfa_enforced",
+        "spr.password_strength",
+    ] {
+        assert!(out.stdout.contains(id), "{id} missing");
+    }
+    assert!(
+        out.stdout
+            .contains("CIS v1.0.0 1.13 (not in v2.0.0 in this form)")
+    );
+    assert!(out.stdout.contains("MaxLoginAttemps is between 1 and 5"));
+    let json_out = aliaudit(&["controls", "--format", "json"]);
+    let v: Value = serde_json::from_str(&json_out.stdout).unwrap();
+    assert_eq!(v["thresholds"]["access_key_rotation_days"], 90);
+    assert!(v["controls"].as_array().unwrap().len() >= 28);
+}
+
+#[test]
+fn sample_trees_are_deterministic_and_evaluate_cleanly() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    for dir in [&a, &b] {
+        let out = aliaudit(&[
+            "sample",
+            "-o",
+            dir.path().to_str().unwrap(),
+            "--accounts",
+            "8",
+            "--seed",
+            "7",
+        ]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+    }
+    let (ra, oa) = report(&[a.path().to_str().unwrap()], &[]);
+    assert_eq!(ra.code, 0, "{}", ra.stderr);
+    let (_, ob) = report(&[b.path().to_str().unwrap()], &[]);
+    let strip = |v: Value| {
+        // Paths differ (two temporary folders); everything else must be equal.
+        let text = v.to_string();
+        text.replace(a.path().to_str().unwrap(), "ROOT")
+            .replace(b.path().to_str().unwrap(), "ROOT")
+    };
+    assert_eq!(
+        strip(json(oa.path(), "summary.json")),
+        strip(json(ob.path(), "summary.json"))
+    );
+    let s = json(oa.path(), "summary.json");
+    assert_eq!(s["portfolio"]["accounts_complete"], 8);
+}
+
+#[test]
+fn the_bundled_samples_report_cleanly() {
+    let (out, dir) = report(&["samples"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let s = json(dir.path(), "summary.json");
+    assert!(s["portfolio"]["accounts"].as_u64().unwrap() >= 6);
+    let customers: std::collections::BTreeSet<&str> = s["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["customer"].as_str())
+        .collect();
+    assert!(customers.len() >= 2, "{customers:?}");
+}
