@@ -431,7 +431,9 @@ pub fn build(folder: &FolderSource, bundle: RawBundle) -> Modelled {
             Parsed::RiskCheckPage(p) => risk_pages.push((index, p)),
             Parsed::CheckResultPage(p) => check_pages.push((index, p)),
             Parsed::CallerIdentity(c) => caller_uid = caller_uid.or(Some(c.account_id)),
-            Parsed::CredentialCsv(_) | Parsed::CredentialApiPage { .. } => {}
+            Parsed::CredentialCsv(_)
+            | Parsed::CredentialApiPage { .. }
+            | Parsed::CredentialPageRaw(_) => {}
         }
     }
 

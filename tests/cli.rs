@@ -365,7 +365,7 @@ fn rejects_a_wrong_type_naming_the_json_path() {
     let (_, _, m) = malformed();
     assert_eq!(
         rejected_reason(&m, "wrong-type/sas.json"),
-        "JSON path List[1].CheckTime: expected a whole number, found \"tomorrow\""
+        "JSON path List[1].CheckTime (line 1, column 144): expected a whole number, found \"tomorrow\""
     );
 }
 

@@ -79,25 +79,85 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
     }
 }
 
+/// Scalars as the APIs spell them: number, numeric string, boolean, text, or nothing.
+/// Read without building an intermediate `Value`, because these fields are everywhere.
+#[derive(Debug)]
+enum Scalar {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Text(String),
+    Null,
+    Other(&'static str),
+}
+
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a number, text or a boolean")
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+        Ok(Scalar::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+        Ok(i64::try_from(v).map_or(Scalar::Float(v as f64), Scalar::Int))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+        Ok(Scalar::Float(v))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+        Ok(Scalar::Bool(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+        Ok(Scalar::Text(v.to_string()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
+        Ok(Scalar::Text(v))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
+        Ok(Scalar::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Scalar, E> {
+        Ok(Scalar::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Scalar, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar, A::Error> {
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Other("an array"))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
+        while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Other("an object"))
+    }
+}
+
+fn scalar<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Scalar, D::Error> {
+    deserializer.deserialize_any(ScalarVisitor)
+}
+
 /// An optional integer given as a number or as a string of digits.
 pub fn opt_i64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
-    let value = Option::<Value>::deserialize(deserializer)?;
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
-            .map(Some)
-            .ok_or_else(|| de::Error::custom(format!("expected a whole number, found {n}"))),
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => s
+    match scalar(deserializer)? {
+        Scalar::Null => Ok(None),
+        Scalar::Int(n) => Ok(Some(n)),
+        Scalar::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => Ok(Some(f as i64)),
+        Scalar::Float(f) => Err(de::Error::custom(format!(
+            "expected a whole number, found {f}"
+        ))),
+        Scalar::Text(s) if s.trim().is_empty() => Ok(None),
+        Scalar::Text(s) => s
             .trim()
             .parse::<i64>()
             .map(Some)
             .map_err(|_| de::Error::custom(format!("expected a whole number, found \"{s}\""))),
-        Some(other) => Err(de::Error::custom(format!(
-            "expected a whole number, found {}",
-            kind_of(&other)
+        Scalar::Bool(_) => Err(de::Error::custom("expected a whole number, found a boolean")),
+        Scalar::Other(what) => Err(de::Error::custom(format!(
+            "expected a whole number, found {what}"
         ))),
     }
 }
@@ -109,11 +169,10 @@ pub fn req_i64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Err
 
 /// An optional boolean given as `true`/`false` or as the strings `"true"`/`"false"`.
 pub fn opt_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
-    let value = Option::<Value>::deserialize(deserializer)?;
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(b)),
-        Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+    match scalar(deserializer)? {
+        Scalar::Null => Ok(None),
+        Scalar::Bool(b) => Ok(Some(b)),
+        Scalar::Text(s) => match s.trim().to_ascii_lowercase().as_str() {
             "true" => Ok(Some(true)),
             "false" => Ok(Some(false)),
             "" => Ok(None),
@@ -121,24 +180,24 @@ pub fn opt_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<boo
                 "expected true or false, found \"{s}\""
             ))),
         },
-        Some(other) => Err(de::Error::custom(format!(
-            "expected true or false, found {}",
-            kind_of(&other)
+        Scalar::Int(_) | Scalar::Float(_) => {
+            Err(de::Error::custom("expected true or false, found a number"))
+        }
+        Scalar::Other(what) => Err(de::Error::custom(format!(
+            "expected true or false, found {what}"
         ))),
     }
 }
 
 /// An optional string; numbers are accepted and kept as their decimal text.
 pub fn opt_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-    let value = Option::<Value>::deserialize(deserializer)?;
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(Value::Number(n)) => Ok(Some(n.to_string())),
-        Some(other) => Err(de::Error::custom(format!(
-            "expected text, found {}",
-            kind_of(&other)
-        ))),
+    match scalar(deserializer)? {
+        Scalar::Null => Ok(None),
+        Scalar::Text(s) => Ok(Some(s)),
+        Scalar::Int(n) => Ok(Some(n.to_string())),
+        Scalar::Float(f) => Ok(Some(f.to_string())),
+        Scalar::Bool(_) => Err(de::Error::custom("expected text, found a boolean")),
+        Scalar::Other(what) => Err(de::Error::custom(format!("expected text, found {what}"))),
     }
 }
 

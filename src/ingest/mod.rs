@@ -9,12 +9,14 @@ pub mod lenient;
 pub mod wire;
 pub mod xml;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::diag::Diagnostic;
@@ -72,6 +74,8 @@ pub enum Parsed {
     },
     /// `GetCallerIdentity`.
     CallerIdentity(RawCallerIdentity),
+    /// A `GetCredentialReport` page before its Content is decoded (internal step).
+    CredentialPageRaw(RawCredentialReportPage),
 }
 
 /// A credential report assembled from one CSV file or from a set of API pages.
@@ -453,9 +457,258 @@ fn guess_kind(bytes: &[u8]) -> Option<Kind> {
     })
 }
 
+/// The top level of a response, enough to tell its kind without parsing it all.
+#[derive(Debug, Default)]
+struct Shape {
+    keys: BTreeSet<String>,
+    /// Keys of the first element of `List`, when `List` is a non-empty array or an object.
+    list_first: Option<BTreeSet<String>>,
+    code: Option<String>,
+    message: Option<String>,
+}
+
+impl Shape {
+    fn has(&self, key: &str) -> bool {
+        self.keys.contains(key)
+    }
+
+    fn from_raw(map: &BTreeMap<String, &RawValue>) -> Shape {
+        let text = |k: &str| {
+            map.get(k).map(|raw| match serde_json::from_str::<Value>(raw.get()) {
+                Ok(Value::String(s)) => s,
+                _ => raw.get().to_string(),
+            })
+        };
+        let list_first = map.get("List").and_then(|raw| {
+            let first: &RawValue = match raw.get().trim_start().as_bytes().first() {
+                Some(b'[') => *serde_json::from_str::<Vec<&RawValue>>(raw.get()).ok()?.first()?,
+                Some(b'{') => raw,
+                _ => return None,
+            };
+            serde_json::from_str::<BTreeMap<String, &RawValue>>(first.get())
+                .ok()
+                .map(|m| m.into_keys().collect())
+        });
+        Shape {
+            keys: map.keys().cloned().collect(),
+            list_first,
+            code: text("Code"),
+            message: text("Message"),
+        }
+    }
+
+    fn from_value(map: &serde_json::Map<String, Value>) -> Shape {
+        let text = |k: &str| {
+            map.get(k).map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+        };
+        let list_first = map.get("List").and_then(|list| {
+            let first = match list {
+                Value::Array(items) => items.first()?,
+                other => other,
+            };
+            first.as_object().map(|o| o.keys().cloned().collect())
+        });
+        Shape {
+            keys: map.keys().cloned().collect(),
+            list_first,
+            code: text("Code"),
+            message: text("Message"),
+        }
+    }
+}
+
+/// What a response was detected as.
+enum Detected {
+    Wrapped,
+    Practice,
+    Preference,
+    Password,
+    RiskPage,
+    CheckPage,
+    CredentialPage,
+    Caller,
+    ApiError,
+    Ignore(Option<Kind>, &'static str),
+}
+
+fn detect(shape: &Shape) -> Detected {
+    let has = |k: &str| shape.has(k);
+    if shape.keys.len() == 1 && has("DescribeRiskCheckResultResponse") {
+        return Detected::Wrapped;
+    }
+    if has("AccountSecurityPracticeInfo") {
+        return Detected::Practice;
+    }
+    if has("SecurityPreference") {
+        return Detected::Preference;
+    }
+    if has("PasswordPolicy") {
+        return Detected::Password;
+    }
+    if has("Checks") {
+        return Detected::CheckPage;
+    }
+    if has("List") {
+        match &shape.list_first {
+            Some(first) if first.contains("ItemId") => return Detected::RiskPage,
+            None if has("PageCount") || has("TotalCount") => return Detected::RiskPage,
+            Some(first) if first.contains("CheckId") && first.contains("CheckItem") => {
+                return Detected::Ignore(
+                    Some(Kind::SasHostBaseline),
+                    "Security Center host baseline summary (ListCheckItemWarningSummary): server OS checks, not account configuration",
+                );
+            }
+            _ => {}
+        }
+    }
+    if has("Content") && has("GeneratedTime") {
+        return Detected::CredentialPage;
+    }
+    if has("RiskCheckSummary") || has("Summarys") || has("OverallStatistic") {
+        return Detected::Ignore(
+            Some(Kind::SasSummary),
+            "Security Center summary: the per-item results (DescribeRiskCheckResult or ListCheckResult) are used instead",
+        );
+    }
+    if has("Credentials") && has("AssumedRoleUser") {
+        return Detected::Ignore(
+            Some(Kind::StsCredentials),
+            "STS AssumeRole response: not evidence, and it holds a temporary secret (delete it)",
+        );
+    }
+    if has("AccountId") && has("IdentityType") {
+        return Detected::Caller;
+    }
+    if has("State") && shape.keys.len() <= 3 {
+        return Detected::Ignore(
+            Some(Kind::CredentialReportState),
+            "GenerateCredentialReport status: the report itself comes from GetCredentialReport",
+        );
+    }
+    if has("Code") && has("Message") {
+        return Detected::ApiError;
+    }
+    Detected::Ignore(None, "JSON, but not a recognised Alibaba Cloud API response")
+}
+
+/// A document to deserialize typed values from: JSON text, or a tree (from XML).
+#[derive(Clone, Copy)]
+enum Doc<'a> {
+    Json(&'a str),
+    Tree(&'a Value),
+}
+
+/// Deserializes a typed response, naming the path (and for JSON text the line) of any error.
+fn typed<T: DeserializeOwned>(doc: Doc, kind: Kind, wrap: impl FnOnce(T) -> Parsed) -> Outcome {
+    let result = match doc {
+        Doc::Json(text) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
+                let inner = e.inner();
+                format!(
+                    "JSON path {} (line {}, column {}): {}",
+                    e.path(),
+                    inner.line(),
+                    inner.column(),
+                    json_error_text(inner)
+                )
+            })
+        }
+        Doc::Tree(value) => serde_path_to_error::deserialize::<_, T>(value)
+            .map_err(|e| format!("XML element {}: {}", e.path(), e.inner())),
+    };
+    match result {
+        Ok(parsed) => Outcome::parsed(kind, wrap(parsed)),
+        Err(message) => Outcome::rejected(Some(kind), message),
+    }
+}
+
+fn parse_detected(detected: Detected, doc: Doc, shape: &Shape) -> Outcome {
+    match detected {
+        Detected::Wrapped => {
+            let inner = match doc {
+                Doc::Json(text) => serde_json::from_str::<BTreeMap<String, &RawValue>>(text)
+                    .ok()
+                    .and_then(|m| m.get("DescribeRiskCheckResultResponse").map(|r| r.get().to_string())),
+                Doc::Tree(_) => None,
+            };
+            match (inner, doc) {
+                (Some(text), _) => typed(Doc::Json(&text), Kind::SasRiskCheckResult, Parsed::RiskCheckPage),
+                (None, Doc::Tree(v)) => match v.get("DescribeRiskCheckResultResponse") {
+                    Some(inner) => typed(Doc::Tree(inner), Kind::SasRiskCheckResult, Parsed::RiskCheckPage),
+                    None => Outcome::ignored(None, "empty wrapper"),
+                },
+                (None, Doc::Json(_)) => Outcome::ignored(None, "empty wrapper"),
+            }
+        }
+        Detected::Practice => typed(doc, Kind::PracticeReport, Parsed::Practice),
+        Detected::Preference => typed(doc, Kind::SecurityPreference, |p: RawSecurityPreferenceResponse| {
+            Parsed::Preference(p.security_preference)
+        }),
+        Detected::Password => typed(doc, Kind::PasswordPolicy, |p: RawPasswordPolicyResponse| {
+            Parsed::Password(p.password_policy)
+        }),
+        Detected::RiskPage => typed(doc, Kind::SasRiskCheckResult, Parsed::RiskCheckPage),
+        Detected::CheckPage => typed(doc, Kind::SasCheckResult, Parsed::CheckResultPage),
+        Detected::Caller => typed(doc, Kind::CallerIdentity, Parsed::CallerIdentity),
+        Detected::CredentialPage => {
+            let page = typed(doc, Kind::CredentialReportApi, |p: RawCredentialReportPage| {
+                Parsed::CredentialPageRaw(p)
+            });
+            credential_page(page, doc)
+        }
+        Detected::ApiError => Outcome::rejected(
+            Some(Kind::ApiError),
+            format!(
+                "a saved API error, not data: {}: {}",
+                shape.code.clone().unwrap_or_default(),
+                shape.message.clone().unwrap_or_default()
+            ),
+        ),
+        Detected::Ignore(kind, reason) => Outcome::ignored(kind, reason),
+    }
+}
+
 fn classify_json_bytes(bytes: &[u8]) -> Outcome {
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(value) => classify_value(value, "JSON path"),
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            // serde_json names the first problem, syntax or encoding, with its place.
+            if let Err(json) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                return Outcome::rejected(
+                    guess_kind(bytes),
+                    format!(
+                        "invalid JSON at line {}, column {}: {}",
+                        json.line(),
+                        json.column(),
+                        json_error_text(&json)
+                    ),
+                );
+            }
+            let (line, column) = xml::line_col(
+                &String::from_utf8_lossy(&bytes[..e.valid_up_to()]),
+                e.valid_up_to(),
+            );
+            return Outcome::rejected(
+                guess_kind(bytes),
+                format!("not valid UTF-8 at line {line}, column {column}"),
+            );
+        }
+    };
+    // Only the top level is parsed here; the detected kind is then read straight from the
+    // text into its typed form (no intermediate tree).
+    match serde_json::from_str::<BTreeMap<String, &RawValue>>(text) {
+        Ok(map) => {
+            let shape = Shape::from_raw(&map);
+            parse_detected(detect(&shape), Doc::Json(text), &shape)
+        }
+        Err(e) if e.classify() == serde_json::error::Category::Data => Outcome::ignored(
+            None,
+            "JSON, but not a recognised Alibaba Cloud API response (not an object)",
+        ),
         Err(e) => Outcome::rejected(
             guess_kind(bytes),
             format!(
@@ -494,14 +747,13 @@ fn classify_xml(bytes: &[u8]) -> Outcome {
     match xml::to_value(text) {
         Ok((root, value)) => {
             if root == "DescribeRiskCheckResultResponse" {
-                return typed(value, "XML element", Kind::SasRiskCheckResult, |p| {
-                    Parsed::RiskCheckPage(p)
-                });
+                return typed(Doc::Tree(&value), Kind::SasRiskCheckResult, Parsed::RiskCheckPage);
             }
-            if value.is_object() {
-                let outcome = classify_value(value, "XML element");
-                if outcome.kind.is_some() {
-                    return outcome;
+            if let Value::Object(map) = &value {
+                let shape = Shape::from_value(map);
+                let detected = detect(&shape);
+                if !matches!(detected, Detected::Ignore(None, _)) {
+                    return parse_detected(detected, Doc::Tree(&value), &shape);
                 }
             }
             Outcome::ignored(
@@ -513,136 +765,16 @@ fn classify_xml(bytes: &[u8]) -> Outcome {
     }
 }
 
-/// Deserializes a typed response from a JSON tree, naming the path of any error.
-fn typed<T: DeserializeOwned>(
-    value: Value,
-    place: &str,
-    kind: Kind,
-    wrap: impl FnOnce(T) -> Parsed,
-) -> Outcome {
-    match serde_path_to_error::deserialize::<_, T>(value) {
-        Ok(parsed) => Outcome::parsed(kind, wrap(parsed)),
-        Err(e) => {
-            let path = e.path().to_string();
-            Outcome::rejected(Some(kind), format!("{place} {path}: {}", e.inner()))
-        }
-    }
-}
-
-fn classify_value(value: Value, place: &str) -> Outcome {
-    let Value::Object(map) = &value else {
-        return Outcome::ignored(
-            None,
-            "JSON, but not a recognised Alibaba Cloud API response (not an object)",
-        );
-    };
-    let has = |k: &str| map.contains_key(k);
-    if map.len() == 1
-        && let Some(inner) = map.get("DescribeRiskCheckResultResponse")
-    {
-        return typed(inner.clone(), place, Kind::SasRiskCheckResult, |p| {
-            Parsed::RiskCheckPage(p)
-        });
-    }
-    if has("AccountSecurityPracticeInfo") {
-        return typed(value, place, Kind::PracticeReport, Parsed::Practice);
-    }
-    if has("SecurityPreference") {
-        return typed(
-            value,
-            place,
-            Kind::SecurityPreference,
-            |p: RawSecurityPreferenceResponse| Parsed::Preference(p.security_preference),
-        );
-    }
-    if has("PasswordPolicy") {
-        return typed(
-            value,
-            place,
-            Kind::PasswordPolicy,
-            |p: RawPasswordPolicyResponse| Parsed::Password(p.password_policy),
-        );
-    }
-    if has("Checks") {
-        return typed(value, place, Kind::SasCheckResult, Parsed::CheckResultPage);
-    }
-    if let Some(list) = map.get("List") {
-        let first = match list {
-            Value::Array(items) => items.first(),
-            other => Some(other),
-        };
-        let risk_item = first.is_some_and(|f| f.get("ItemId").is_some());
-        let empty_page = first.is_none() && (has("PageCount") || has("TotalCount"));
-        if risk_item || empty_page {
-            return typed(
-                value,
-                place,
-                Kind::SasRiskCheckResult,
-                Parsed::RiskCheckPage,
-            );
-        }
-        if first.is_some_and(|f| f.get("CheckId").is_some() && f.get("CheckItem").is_some()) {
-            return Outcome::ignored(
-                Some(Kind::SasHostBaseline),
-                "Security Center host baseline summary (ListCheckItemWarningSummary): server OS checks, not account configuration",
-            );
-        }
-    }
-    if has("Content") && has("GeneratedTime") {
-        return credential_page(value, place);
-    }
-    if has("RiskCheckSummary") || has("Summarys") || has("OverallStatistic") {
-        return Outcome::ignored(
-            Some(Kind::SasSummary),
-            "Security Center summary: the per-item results (DescribeRiskCheckResult or ListCheckResult) are used instead",
-        );
-    }
-    if has("Credentials") && has("AssumedRoleUser") {
-        return Outcome::ignored(
-            Some(Kind::StsCredentials),
-            "STS AssumeRole response: not evidence, and it holds a temporary secret (delete it)",
-        );
-    }
-    if has("AccountId") && has("IdentityType") {
-        return typed(value, place, Kind::CallerIdentity, Parsed::CallerIdentity);
-    }
-    if has("State") && map.len() <= 3 {
-        return Outcome::ignored(
-            Some(Kind::CredentialReportState),
-            "GenerateCredentialReport status: the report itself comes from GetCredentialReport",
-        );
-    }
-    if has("Code") && has("Message") {
-        let text = |k: &str| {
-            map.get(k)
-                .map(|v| match v {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                })
-                .unwrap_or_default()
-        };
-        return Outcome::rejected(
-            Some(Kind::ApiError),
-            format!(
-                "a saved API error, not data: {}: {}",
-                text("Code"),
-                text("Message")
-            ),
-        );
-    }
-    Outcome::ignored(
-        None,
-        "JSON, but not a recognised Alibaba Cloud API response",
-    )
-}
-
-fn credential_page(value: Value, place: &str) -> Outcome {
+/// Checks a `GetCredentialReport` page's time and decodes its Content.
+fn credential_page(outcome: Outcome, doc: Doc) -> Outcome {
     let kind = Kind::CredentialReportApi;
-    let page: RawCredentialReportPage = match serde_path_to_error::deserialize(value) {
-        Ok(p) => p,
-        Err(e) => {
-            return Outcome::rejected(Some(kind), format!("{place} {}: {}", e.path(), e.inner()));
-        }
+    let place = match doc {
+        Doc::Json(_) => "JSON path",
+        Doc::Tree(_) => "XML element",
+    };
+    let page = match outcome.result {
+        Classified::Parsed(Parsed::CredentialPageRaw(page)) => page,
+        _ => return outcome,
     };
     let generated = match credential::parse_time(page.generated_time.trim()) {
         Ok(t) => t,
@@ -707,7 +839,7 @@ mod tests {
         );
         assert_eq!(
             reason,
-            "rejected: JSON path List[1].CheckTime: expected a whole number, found \"soon\""
+            "rejected: JSON path List[1].CheckTime (line 1, column 68): expected a whole number, found \"soon\""
         );
     }
 
@@ -749,5 +881,94 @@ mod tests {
         assert_eq!(page.list.0.len(), 1);
         assert_eq!(page.list.0[0].item_id, 3);
         assert_eq!(page.total_count, Some(1));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    //! Property tests: whatever the bytes, ingest never panics and accounts for every file.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    const PAGE: &str = r#"{"TotalCount":"2","PageCount":1,"CurrentPage":1,"List":[{"ItemId":3,"Title":"MFA","Status":"pass","CheckTime":1790300000000,"RiskItemResources":{"ContentResource":"{\"type\":\"text\"}"}},{"ItemId":"4","Status":"failed","StartStatus":"disable"}]}"#;
+    const PREF: &str = r#"{"SecurityPreference":{"LoginProfilePreference":{"MFAOperationForLogin":"adaptive","LoginNetworkMasks":"10.0.0.0/8"},"VerificationPreference":{"VerificationTypes":["[\"sms\"]"]},"MaxIdleDays":{"MaxIdleDaysForUsers":"90"}}}"#;
+    const XML: &str = "<DescribeRiskCheckResultResponse><TotalCount>1</TotalCount><List><ItemId>3</ItemId><Status>pass</Status></List></DescribeRiskCheckResultResponse>";
+    const CSV: &str = "user,user_creation_time,user_last_logon,password_exist,password_active,password_last_changed,password_next_rotation,mfa_active,access_key_1_exist,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used\n<root>,2016-01-01T00:00:00Z,-,TRUE,N/A,N/A,N/A,TRUE,FALSE,N/A,N/A,N/A\n";
+
+    fn check(name: &str, bytes: &[u8]) {
+        let bundle = ingest_memory(&[(name, bytes)], Limits::default());
+        assert_eq!(bundle.files.len(), 1);
+        let file = &bundle.files[0];
+        match file.status {
+            FileStatus::Used => assert!(file.kind.is_some()),
+            FileStatus::Rejected => {
+                assert!(file.reason.as_deref().is_some_and(|r| !r.is_empty()));
+                assert!(bundle.diagnostics.iter().any(|d| d.path == name));
+            }
+            FileStatus::Ignored => assert!(file.reason.is_some()),
+        }
+    }
+
+    fn ext() -> impl Strategy<Value = &'static str> {
+        prop_oneof![Just("json"), Just("xml"), Just("csv"), Just("txt"), Just("")]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512), ext in ext()) {
+            check(&format!("f.{ext}"), &bytes);
+        }
+
+        #[test]
+        fn truncated_documents_are_rejected_or_used_never_panic(
+            doc in prop_oneof![Just(PAGE), Just(PREF), Just(XML), Just(CSV)],
+            cut in 0usize..400,
+        ) {
+            let end = cut.min(doc.len());
+            check("page.json", &doc.as_bytes()[..end]);
+        }
+
+        #[test]
+        fn single_byte_corruption_never_panics(
+            doc in prop_oneof![Just(PAGE), Just(PREF), Just(XML), Just(CSV)],
+            at in 0usize..400,
+            byte in any::<u8>(),
+        ) {
+            let mut bytes = doc.as_bytes().to_vec();
+            let i = at % bytes.len();
+            bytes[i] = byte;
+            check("doc", &bytes);
+        }
+
+        #[test]
+        fn csv_cells_of_any_text_parse_or_fail_with_a_line(
+            cells in proptest::collection::vec("[-A-Za-z0-9/:,\"\n_=+@ 中]{0,12}", 12),
+        ) {
+            let row = cells.iter().map(|c| format!("\"{}\"", c.replace('"', "\"\""))).collect::<Vec<_>>().join(",");
+            let text = format!("{}{row}\n", CSV.lines().next().map(|h| format!("{h}\n")).unwrap_or_default());
+            match credential::parse_csv(text.as_bytes(), None) {
+                Ok(parsed) => prop_assert_eq!(parsed.principals.len(), 1),
+                Err(e) => prop_assert!(e.line.is_some() || !e.message.is_empty()),
+            }
+        }
+
+        #[test]
+        fn credential_pages_in_any_order_join_to_the_same_rows(swap in any::<bool>()) {
+            use base64::Engine;
+            let enc = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+            let header = CSV.lines().next().unwrap_or_default();
+            let p1 = format!(r#"{{"GeneratedTime":"2026-01-01T00:00:00Z","Content":"{}","IsTruncated":"true","NextToken":"t"}}"#, enc(CSV));
+            let p2 = format!(r#"{{"GeneratedTime":"2026-01-01T00:00:00Z","Content":"{}","IsTruncated":false}}"#,
+                enc(&format!("{header}\na@x.onaliyun.com,2020-01-01T00:00:00Z,-,FALSE,N/A,N/A,N/A,N/A,FALSE,N/A,N/A,N/A\n")));
+            let mut files = vec![("a.json", p1.as_bytes()), ("b.json", p2.as_bytes())];
+            if swap { files.reverse(); }
+            let bundle = ingest_memory(&files, Limits::default());
+            prop_assert_eq!(bundle.credential_reports.len(), 1);
+            let users: Vec<&str> = bundle.credential_reports[0].principals.iter().map(|p| p.user.as_str()).collect();
+            prop_assert_eq!(users, vec!["<root>", "a@x.onaliyun.com"]);
+        }
     }
 }

@@ -1,0 +1,139 @@
+//! Benchmark of `validate` against a bare-parse baseline (run with `cargo bench --bench validate`).
+//!
+//! Generates (once, cached under `target/`) a sample tree of ALIAUDIT_BENCH_ACCOUNTS accounts
+//! (default 10,000) x ALIAUDIT_BENCH_USERS users (default 50), then runs, each in a fresh child
+//! process so that peak memory is measured per mode:
+//!   baseline  read every file and parse it into serde_json::Value / CSV records / XML events,
+//!             in parallel like the pipeline, and nothing else;
+//!   validate  the full pipeline (discover, ingest, model, rules, aggregate), no output.
+//! Prints accounts per second, wall time and peak RSS (VmHWM) for both, and their ratio.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn baseline(root: &Path) -> usize {
+    let files: Vec<PathBuf> = walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    files
+        .par_iter()
+        .map(|path| {
+            let bytes = std::fs::read(path).unwrap();
+            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+            match ext {
+                "json" => {
+                    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                    usize::from(!v.is_null())
+                }
+                "csv" => csv::ReaderBuilder::new()
+                    .from_reader(&bytes[..])
+                    .byte_records()
+                    .filter(|r| r.is_ok())
+                    .count(),
+                "xml" => {
+                    let mut reader = quick_xml::Reader::from_reader(&bytes[..]);
+                    let mut buf = Vec::new();
+                    let mut n = 0;
+                    while !matches!(reader.read_event_into(&mut buf), Ok(quick_xml::events::Event::Eof) | Err(_)) {
+                        n += 1;
+                        buf.clear();
+                    }
+                    n
+                }
+                _ => bytes.len(),
+            }
+        })
+        .sum()
+}
+
+fn child(mode: &str, root: &Path) {
+    let start = Instant::now();
+    let accounts = match mode {
+        "baseline" => {
+            baseline(root);
+            std::fs::read_dir(root).map(|_| 0).unwrap_or(0)
+        }
+        _ => {
+            let run = aliaudit::pipeline::run(&aliaudit::pipeline::RunOptions {
+                inputs: vec![root.to_path_buf()],
+                ..Default::default()
+            })
+            .unwrap();
+            run.accounts.len()
+        }
+    };
+    let secs = start.elapsed().as_secs_f64();
+    println!("RESULT {mode} {secs:.3} {} {accounts}", peak_rss_kb());
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        child(&args[i + 1], Path::new(&args[i + 2]));
+        return;
+    }
+    let accounts: usize = std::env::var("ALIAUDIT_BENCH_ACCOUNTS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let users: usize = std::env::var("ALIAUDIT_BENCH_USERS").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-tree-{accounts}x{users}"));
+    if !root.join(".complete").exists() {
+        let start = Instant::now();
+        let _ = std::fs::remove_dir_all(&root);
+        let n = aliaudit::sample::write_tree(&root, &aliaudit::sample::SampleOptions { accounts, users, seed: 42 }).unwrap();
+        std::fs::write(root.join(".complete"), b"").unwrap();
+        eprintln!("generated {n} files in {:.1} s", start.elapsed().as_secs_f64());
+    }
+    let (files, bytes) = walkdir::WalkDir::new(&root)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .fold((0u64, 0u64), |(n, b), e| (n + 1, b + e.metadata().map(|m| m.len()).unwrap_or(0)));
+    let exe = std::env::current_exe().unwrap();
+    let run = |mode: &str| -> (f64, u64) {
+        let out = Command::new(&exe).args(["--child", mode, root.to_str().unwrap()]).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text.lines().find(|l| l.starts_with("RESULT")).unwrap_or_else(|| panic!("{mode} failed: {}", String::from_utf8_lossy(&out.stderr)));
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        (parts[2].parse().unwrap(), parts[3].parse().unwrap())
+    };
+    // Warm the page cache so both modes read from memory.
+    run("baseline");
+    let rounds = 3;
+    let mut results = Vec::new();
+    for mode in ["baseline", "validate"] {
+        let mut best = (f64::MAX, 0);
+        for _ in 0..rounds {
+            let (secs, kb) = run(mode);
+            if secs < best.0 {
+                best = (secs, kb);
+            }
+        }
+        results.push((mode, best.0, best.1));
+    }
+    println!();
+    println!("tree: {accounts} accounts x ~{users} users, {files} files, {:.1} MiB; {} cores; best of {rounds}", bytes as f64 / 1048576.0, std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!("{:<10} {:>10} {:>14} {:>14}", "mode", "seconds", "accounts/s", "peak RSS MiB");
+    for (mode, secs, kb) in &results {
+        println!("{mode:<10} {secs:>10.3} {:>14.0} {:>14.1}", accounts as f64 / secs, *kb as f64 / 1024.0);
+    }
+    println!("validate / baseline time: {:.2}x", results[1].1 / results[0].1);
+}
