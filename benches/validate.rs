@@ -54,7 +54,10 @@ fn baseline(root: &Path) -> usize {
                     let mut reader = quick_xml::Reader::from_reader(&bytes[..]);
                     let mut buf = Vec::new();
                     let mut n = 0;
-                    while !matches!(reader.read_event_into(&mut buf), Ok(quick_xml::events::Event::Eof) | Err(_)) {
+                    while !matches!(
+                        reader.read_event_into(&mut buf),
+                        Ok(quick_xml::events::Event::Eof) | Err(_)
+                    ) {
                         n += 1;
                         buf.clear();
                     }
@@ -92,26 +95,52 @@ fn main() {
         child(&args[i + 1], Path::new(&args[i + 2]));
         return;
     }
-    let accounts: usize = std::env::var("ALIAUDIT_BENCH_ACCOUNTS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
-    let users: usize = std::env::var("ALIAUDIT_BENCH_USERS").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-tree-{accounts}x{users}"));
+    let accounts: usize = std::env::var("ALIAUDIT_BENCH_ACCOUNTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let users: usize = std::env::var("ALIAUDIT_BENCH_USERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
+    let root =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-tree-{accounts}x{users}"));
     if !root.join(".complete").exists() {
         let start = Instant::now();
         let _ = std::fs::remove_dir_all(&root);
-        let n = aliaudit::sample::write_tree(&root, &aliaudit::sample::SampleOptions { accounts, users, seed: 42 }).unwrap();
+        let n = aliaudit::sample::write_tree(
+            &root,
+            &aliaudit::sample::SampleOptions {
+                accounts,
+                users,
+                seed: 42,
+            },
+        )
+        .unwrap();
         std::fs::write(root.join(".complete"), b"").unwrap();
-        eprintln!("generated {n} files in {:.1} s", start.elapsed().as_secs_f64());
+        eprintln!(
+            "generated {n} files in {:.1} s",
+            start.elapsed().as_secs_f64()
+        );
     }
     let (files, bytes) = walkdir::WalkDir::new(&root)
         .into_iter()
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
-        .fold((0u64, 0u64), |(n, b), e| (n + 1, b + e.metadata().map(|m| m.len()).unwrap_or(0)));
+        .fold((0u64, 0u64), |(n, b), e| {
+            (n + 1, b + e.metadata().map(|m| m.len()).unwrap_or(0))
+        });
     let exe = std::env::current_exe().unwrap();
     let run = |mode: &str| -> (f64, u64) {
-        let out = Command::new(&exe).args(["--child", mode, root.to_str().unwrap()]).output().unwrap();
+        let out = Command::new(&exe)
+            .args(["--child", mode, root.to_str().unwrap()])
+            .output()
+            .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
-        let line = text.lines().find(|l| l.starts_with("RESULT")).unwrap_or_else(|| panic!("{mode} failed: {}", String::from_utf8_lossy(&out.stderr)));
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("RESULT"))
+            .unwrap_or_else(|| panic!("{mode} failed: {}", String::from_utf8_lossy(&out.stderr)));
         let parts: Vec<&str> = line.split_whitespace().collect();
         (parts[2].parse().unwrap(), parts[3].parse().unwrap())
     };
@@ -130,10 +159,26 @@ fn main() {
         results.push((mode, best.0, best.1));
     }
     println!();
-    println!("tree: {accounts} accounts x ~{users} users, {files} files, {:.1} MiB; {} cores; best of {rounds}", bytes as f64 / 1048576.0, std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    println!("{:<10} {:>10} {:>14} {:>14}", "mode", "seconds", "accounts/s", "peak RSS MiB");
+    println!(
+        "tree: {accounts} accounts x ~{users} users, {files} files, {:.1} MiB; {} cores; best of {rounds}",
+        bytes as f64 / 1048576.0,
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    println!(
+        "{:<10} {:>10} {:>14} {:>14}",
+        "mode", "seconds", "accounts/s", "peak RSS MiB"
+    );
     for (mode, secs, kb) in &results {
-        println!("{mode:<10} {secs:>10.3} {:>14.0} {:>14.1}", accounts as f64 / secs, *kb as f64 / 1024.0);
+        println!(
+            "{mode:<10} {secs:>10.3} {:>14.0} {:>14.1}",
+            accounts as f64 / secs,
+            *kb as f64 / 1024.0
+        );
     }
-    println!("validate / baseline time: {:.2}x", results[1].1 / results[0].1);
+    println!(
+        "validate / baseline time: {:.2}x",
+        results[1].1 / results[0].1
+    );
 }

@@ -5,7 +5,10 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
+
+use crate::model::Account;
 
 use crate::rules::Status;
 
@@ -148,6 +151,71 @@ impl PortfolioSummary {
             let (a, b) = (self.scores[n / 2 - 1] as u64, self.scores[n / 2] as u64);
             Some((a + b).div_ceil(2) as u32)
         }
+    }
+}
+
+/// `identity`: null where the evidence cannot tell.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Identity {
+    /// RAM users (credential-report rows other than `<root>`).
+    pub ram_users: Option<u64>,
+    /// RAM users with console access.
+    pub console_users: Option<u64>,
+    /// Console users whose `mfa_active` is not TRUE.
+    pub console_users_without_mfa: Option<u64>,
+    /// Active keys in every slot of every row, root included.
+    pub active_access_keys: Option<u64>,
+    /// Active keys last rotated more than 90 days before as-of.
+    pub access_keys_not_rotated_90d: Option<u64>,
+    /// Root MFA.
+    pub root_mfa: Option<bool>,
+    /// Active root keys.
+    pub root_active_access_keys: Option<u64>,
+}
+
+/// The identity figures of SPEC 4.1.
+pub fn identity(account: &Account, as_of: Option<DateTime<Utc>>) -> Identity {
+    let Some(c) = account.credentials.get() else {
+        let p = account.practice.get();
+        return Identity {
+            ram_users: p.and_then(|p| p.ram_users).map(|n| n.max(0) as u64),
+            root_mfa: p.and_then(|p| p.root_mfa),
+            root_active_access_keys: p.and_then(|p| p.root_access_keys).map(|n| n.max(0) as u64),
+            ..Identity::default()
+        };
+    };
+    let console: Vec<_> = c.users.iter().filter(|u| u.has_console_access()).collect();
+    let all = c.root.iter().chain(c.users.iter());
+    let active: Vec<_> = all.flat_map(|p| p.active_keys()).collect();
+    let not_rotated = as_of.and_then(|as_of| {
+        let limit = chrono::Duration::days(90);
+        let mut n = 0u64;
+        for key in &active {
+            match key.last_rotated.at() {
+                Some(t) if as_of - t > limit => n += 1,
+                Some(_) => {}
+                None => return None,
+            }
+        }
+        Some(n)
+    });
+    Identity {
+        ram_users: Some(c.users.len() as u64),
+        console_users: Some(console.len() as u64),
+        console_users_without_mfa: Some(
+            console.iter().filter(|u| !u.mfa_active.is_true()).count() as u64
+        ),
+        active_access_keys: Some(active.len() as u64),
+        access_keys_not_rotated_90d: not_rotated,
+        root_mfa: match &c.root {
+            Some(r) => match r.mfa_active {
+                crate::ingest::credential::Flag::True => Some(true),
+                crate::ingest::credential::Flag::False => Some(false),
+                _ => None,
+            },
+            None => account.practice.get().and_then(|p| p.root_mfa),
+        },
+        root_active_access_keys: c.root.as_ref().map(|r| r.active_keys().count() as u64),
     }
 }
 

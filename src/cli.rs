@@ -212,6 +212,7 @@ fn prepare(args: &EvalArgs) -> Result<Prepared> {
             limits: Limits {
                 max_file_bytes: args.max_file_mb.saturating_mul(1024 * 1024),
             },
+            keep_resources: true,
         },
         rules_file,
     })
@@ -337,7 +338,8 @@ fn report(args: &ReportArgs) -> Result<u8> {
 }
 
 fn validate(args: &EvalArgs) -> Result<u8> {
-    let prepared = prepare(args)?;
+    let mut prepared = prepare(args)?;
+    prepared.options.keep_resources = false;
     let run = evaluate(args, &prepared)?;
     print_diagnostics(&run, args.quiet);
     if !args.quiet {
@@ -358,7 +360,7 @@ fn validate(args: &EvalArgs) -> Result<u8> {
                 c.excepted,
                 c.not_applicable,
                 c.not_evaluable,
-                a.account.id
+                a.info.id
             );
         }
         let _ = writeln!(out, "{}", totals_line(&run));

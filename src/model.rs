@@ -4,6 +4,7 @@
 //! notes what is missing. No I/O from here on; nothing is evaluated against a control yet.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Serialize;
@@ -212,8 +213,8 @@ impl AccessKey {
 pub struct Principal {
     /// `<root>` or the user principal name.
     pub name: String,
-    /// Input file of the row.
-    pub file: String,
+    /// Input file of the row (shared by every row of that file).
+    pub file: Arc<str>,
     /// Line of the row in that file's CSV text.
     pub line: u64,
     /// Created.
@@ -325,7 +326,7 @@ pub struct SasItem {
     /// Affected assets.
     pub affected: Option<i64>,
     /// Input file.
-    pub file: String,
+    pub file: Arc<str>,
     /// JSON path of the item in that file.
     pub path: String,
 }
@@ -348,9 +349,9 @@ impl SasResults {
     }
 }
 
-/// One account, typed and normalised: everything the rules need.
+/// Who an account is: the metadata that every output keeps after the evidence is dropped.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Account {
+pub struct AccountInfo {
     /// Stable id: `uid` from `account.toml`, else the folder path below the root.
     pub id: String,
     /// Display name.
@@ -369,6 +370,13 @@ pub struct Account {
     pub contacts: Vec<String>,
     /// Tags.
     pub tags: BTreeMap<String, String>,
+}
+
+/// One account, typed and normalised: everything the rules need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Account {
+    /// Who it is.
+    pub info: AccountInfo,
     /// Practice report.
     pub practice: Source<Practice>,
     /// Security preference.
@@ -455,7 +463,7 @@ pub fn build(folder: &FolderSource, bundle: RawBundle) -> Modelled {
         .filter(|u| !u.trim().is_empty())
         .or(caller_uid);
 
-    let account = Account {
+    let info = AccountInfo {
         id: folder.id.clone(),
         name: meta
             .name
@@ -469,6 +477,9 @@ pub fn build(folder: &FolderSource, bundle: RawBundle) -> Modelled {
         site: meta.site,
         contacts: meta.contacts.clone(),
         tags: meta.tags.clone(),
+    };
+    let account = Account {
+        info,
         practice: to_source(&[Kind::PracticeReport], practice, &files),
         preference: to_source(&[Kind::SecurityPreference], preference, &files),
         password_policy: to_source(&[Kind::PasswordPolicy], password, &files),
@@ -486,10 +497,10 @@ pub fn build(folder: &FolderSource, bundle: RawBundle) -> Modelled {
         data_quality: std::mem::take(&mut data_quality),
     };
     for file in &mut files {
-        file.account = Some(account.id.clone());
+        file.account = Some(account.info.id.clone());
     }
     for d in &mut diagnostics {
-        d.account = Some(account.id.clone());
+        d.account = Some(account.info.id.clone());
     }
     Modelled {
         account,
@@ -708,8 +719,10 @@ fn credentials_of(report: RawCredentialReport, paths: &[String]) -> Credentials 
     let mut root = None;
     let mut users = Vec::new();
     let mut newest: Option<DateTime<Utc>> = None;
+    let shared: Vec<Arc<str>> = paths.iter().map(|p| Arc::from(p.as_str())).collect();
     for (row, page) in report.principals.into_iter().zip(report.row_file) {
-        let principal = principal_of(row, paths.get(page).cloned().unwrap_or_default());
+        let file = shared.get(page).cloned().unwrap_or_else(|| Arc::from(""));
+        let principal = principal_of(row, file);
         for stamp in [principal.created, principal.last_logon].into_iter().chain(
             principal
                 .keys
@@ -734,7 +747,7 @@ fn credentials_of(report: RawCredentialReport, paths: &[String]) -> Credentials 
     }
 }
 
-fn principal_of(row: RawPrincipal, file: String) -> Principal {
+fn principal_of(row: RawPrincipal, file: Arc<str>) -> Principal {
     Principal {
         name: row.user,
         file,
@@ -847,8 +860,8 @@ fn merge_sas(
         let mut page_count: Option<i64> = None;
         let mut pages_seen = std::collections::BTreeSet::new();
         for (index, page) in &risk_pages {
-            let file = &files[*index].path;
-            used.push(file.clone());
+            let file: Arc<str> = Arc::from(files[*index].path.as_str());
+            used.push(file.to_string());
             total = total.max(page.total_count);
             page_count = page_count.max(page.page_count);
             if let Some(p) = page.current_page {
@@ -859,7 +872,7 @@ fn merge_sas(
                 let status =
                     sas_status_describe(raw.status.as_deref(), raw.start_status.as_deref());
                 if let SasStatus::Other(v) = &status {
-                    warn_unknown(diagnostics, file, &path, v);
+                    warn_unknown(diagnostics, &file, &path, v);
                 }
                 let severity = raw.risk_level.as_deref().and_then(Severity::parse);
                 keep(
@@ -913,14 +926,14 @@ fn merge_sas(
     if !check_pages.is_empty() {
         let mut total: Option<i64> = None;
         for (index, page) in &check_pages {
-            let file = &files[*index].path;
-            used.push(file.clone());
+            let file: Arc<str> = Arc::from(files[*index].path.as_str());
+            used.push(file.to_string());
             total = total.max(page.page_info.as_ref().and_then(|p| p.total_count));
             for (n, raw) in page.checks.0.iter().enumerate() {
                 let path = format!("Checks[{n}]");
                 let status = sas_status_list(raw.status.as_deref());
                 if let SasStatus::Other(v) = &status {
-                    warn_unknown(diagnostics, file, &path, v);
+                    warn_unknown(diagnostics, &file, &path, v);
                 }
                 let severity = raw.risk_level.as_deref().and_then(Severity::parse);
                 keep(

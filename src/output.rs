@@ -108,7 +108,7 @@ pub fn findings_csv(run: &Run) -> Result<Vec<u8>, OutputError> {
     let as_of = run.as_of.map(summary::rfc3339).unwrap_or_default();
     let as_of = as_of.as_str();
     for result in &run.accounts {
-        let a = &result.account;
+        let a = &result.info;
         for f in &result.evaluation.findings {
             let base = [
                 a.id.as_str(),

@@ -9,12 +9,12 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
-use crate::aggregate::{AccountFigures, AccountStatus, PortfolioSummary};
+use crate::aggregate::{self, AccountFigures, AccountStatus, Identity, PortfolioSummary};
 use crate::diag::{Diagnostic, Level};
 use crate::discover::{self, FolderSource};
 use crate::evidence::{FileRecord, FileStatus, Kind};
 use crate::ingest::{self, Limits};
-use crate::model::{self, Account};
+use crate::model::{self, Account, AccountInfo, Source};
 use crate::rules::{self, Evaluation, RulePack};
 
 /// What a run needs to know.
@@ -28,6 +28,8 @@ pub struct RunOptions {
     pub rules: RulePack,
     /// File size limits.
     pub limits: Limits,
+    /// Keep per-resource results (reports need them; `validate` does not).
+    pub keep_resources: bool,
 }
 
 /// How the as-of instant was chosen.
@@ -52,11 +54,20 @@ impl AsOfSource {
     }
 }
 
-/// One evaluated account.
+/// One evaluated account: what output needs, without the evidence itself (which is dropped
+/// as soon as the account is evaluated, so memory holds one account's evidence per thread).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AccountResult {
-    /// The account.
-    pub account: Account,
+    /// Who the account is.
+    pub info: AccountInfo,
+    /// Each evidence kind: `present: <files>`, `rejected: <files>` or `missing`.
+    pub evidence: BTreeMap<&'static str, String>,
+    /// The practice report's score.
+    pub vendor_score: Option<i64>,
+    /// Identity figures.
+    pub identity: Identity,
+    /// Why present evidence is incomplete.
+    pub gaps: Vec<String>,
     /// Its findings and data-quality notes.
     pub evaluation: Evaluation,
     /// Evidence completeness.
@@ -118,15 +129,23 @@ fn ingest_folder(folder: &FolderSource, limits: Limits) -> FolderOutcome {
     let mut modelled = model::build(folder, bundle);
     if let Some(meta) = &folder.meta_record {
         let mut meta = meta.clone();
-        meta.account = Some(modelled.account.id.clone());
+        meta.account = Some(modelled.account.info.id.clone());
         modelled.files.push(meta);
     }
     for d in &folder.diagnostics {
         modelled
             .diagnostics
-            .push(d.clone().for_account(&modelled.account.id));
+            .push(d.clone().for_account(&modelled.account.info.id));
     }
     FolderOutcome::Account(Box::new(modelled))
+}
+
+fn evidence_state<T>(source: &Source<T>) -> String {
+    match source {
+        Source::Present { files, .. } => format!("present: {}", files.join(", ")),
+        Source::Rejected(paths) => format!("rejected: {}", paths.join(", ")),
+        Source::Missing => "missing".to_string(),
+    }
 }
 
 /// Evidence completeness per SPEC 4.1.
@@ -173,21 +192,21 @@ pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
         match outcome {
             FolderOutcome::NotAccount(f) => files.extend(f),
             FolderOutcome::Account(m) => {
-                let id = m.account.id.clone();
+                let id = m.account.info.id.clone();
                 if let Some(first) = seen.get(&id) {
                     let message = format!(
                         "two folders resolve to the account id \"{id}\": {first} and {}; only {first} is used (give each a distinct uid in account.toml)",
-                        m.account.folder
+                        m.account.info.folder
                     );
                     diagnostics
-                        .push(Diagnostic::error(&m.account.folder, &message).for_account(&id));
+                        .push(Diagnostic::error(&m.account.info.folder, &message).for_account(&id));
                     files.extend(m.files.into_iter().map(|mut f| {
                         f.reject(format!("duplicate account id \"{id}\" (also {first})"));
                         f
                     }));
                     continue;
                 }
-                seen.insert(id, m.account.folder.clone());
+                seen.insert(id, m.account.info.folder.clone());
                 modelled.push(*m);
             }
         }
@@ -206,12 +225,32 @@ pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
     let mut accounts: Vec<AccountResult> = modelled
         .into_par_iter()
         .map(|m| {
-            let evaluation = rules::evaluate(&m.account, as_of, &options.rules);
+            let mut evaluation = rules::evaluate(&m.account, as_of, &options.rules);
             let status = account_status(&m.account, &m.files);
             let score_tenths = rules::score_tenths(&evaluation.findings);
+            if !options.keep_resources {
+                for f in &mut evaluation.findings {
+                    f.resources = Vec::new();
+                }
+            }
+            let mut data_quality = m.account.data_quality.clone();
+            data_quality.append(&mut evaluation.data_quality);
+            evaluation.data_quality = data_quality;
+            let a = &m.account;
+            let evidence = BTreeMap::from([
+                ("credential_report", evidence_state(&a.credentials)),
+                ("practice_report", evidence_state(&a.practice)),
+                ("security_preference", evidence_state(&a.preference)),
+                ("password_policy", evidence_state(&a.password_policy)),
+                ("security_center", evidence_state(&a.sas)),
+            ]);
             (
                 AccountResult {
-                    account: m.account,
+                    identity: aggregate::identity(a, as_of),
+                    vendor_score: a.practice.get().and_then(|p| p.score),
+                    gaps: a.gaps.clone(),
+                    evidence,
+                    info: m.account.info,
                     evaluation,
                     status,
                     score_tenths,
@@ -228,7 +267,7 @@ pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
             result
         })
         .collect();
-    accounts.sort_by(|a, b| a.account.id.cmp(&b.account.id));
+    accounts.sort_by(|a, b| a.info.id.cmp(&b.info.id));
 
     if as_of.is_none() && !accounts.is_empty() {
         diagnostics.push(Diagnostic::warning(
@@ -241,7 +280,7 @@ pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
         let n = accounts
             .iter()
             .filter(|a| {
-                a.account.folder == display || a.account.folder.starts_with(&format!("{display}/"))
+                a.info.folder == display || a.info.folder.starts_with(&format!("{display}/"))
             })
             .count();
         (display, n)

@@ -6,10 +6,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::aggregate::AccountStatus;
+use crate::aggregate::{AccountStatus, Identity};
 use crate::diag::Diagnostic;
 use crate::evidence::FileRecord;
-use crate::model::{Account, Source};
 use crate::pipeline::{AccountResult, Run};
 use crate::rules::{Finding, Section, Status};
 
@@ -108,7 +107,7 @@ pub struct AccountView {
     /// Results per state.
     pub counts: Counts,
     /// Identity figures.
-    pub identity: IdentityView,
+    pub identity: Identity,
     /// Every control.
     pub controls: Vec<ControlView>,
     /// Change since the baseline (trends arrive later): null.
@@ -136,25 +135,6 @@ pub struct Counts {
     pub not_applicable: u64,
     /// Not evaluable.
     pub not_evaluable: u64,
-}
-
-/// `identity`: null where the evidence cannot tell.
-#[derive(Debug, Default, Serialize, PartialEq, Eq)]
-pub struct IdentityView {
-    /// RAM users (credential-report rows other than `<root>`).
-    pub ram_users: Option<u64>,
-    /// RAM users with console access.
-    pub console_users: Option<u64>,
-    /// Console users whose `mfa_active` is not TRUE.
-    pub console_users_without_mfa: Option<u64>,
-    /// Active keys in every slot of every row, root included.
-    pub active_access_keys: Option<u64>,
-    /// Active keys last rotated more than 90 days before as-of.
-    pub access_keys_not_rotated_90d: Option<u64>,
-    /// Root MFA.
-    pub root_mfa: Option<bool>,
-    /// Active root keys.
-    pub root_active_access_keys: Option<u64>,
 }
 
 /// `controls[]`.
@@ -203,63 +183,9 @@ pub struct ResourceView {
     /// Why.
     pub detail: String,
     /// Input file.
-    pub file: Option<String>,
+    pub file: Option<std::sync::Arc<str>>,
     /// Place in that file.
     pub field: Option<String>,
-}
-
-fn evidence_state<T>(source: &Source<T>) -> String {
-    match source {
-        Source::Present { files, .. } => format!("present: {}", files.join(", ")),
-        Source::Rejected(paths) => format!("rejected: {}", paths.join(", ")),
-        Source::Missing => "missing".to_string(),
-    }
-}
-
-/// The identity figures of SPEC 4.1.
-pub fn identity(account: &Account, as_of: Option<DateTime<Utc>>) -> IdentityView {
-    let Some(c) = account.credentials.get() else {
-        let p = account.practice.get();
-        return IdentityView {
-            ram_users: p.and_then(|p| p.ram_users).map(|n| n.max(0) as u64),
-            root_mfa: p.and_then(|p| p.root_mfa),
-            root_active_access_keys: p.and_then(|p| p.root_access_keys).map(|n| n.max(0) as u64),
-            ..IdentityView::default()
-        };
-    };
-    let console: Vec<_> = c.users.iter().filter(|u| u.has_console_access()).collect();
-    let all = c.root.iter().chain(c.users.iter());
-    let active: Vec<_> = all.flat_map(|p| p.active_keys()).collect();
-    let not_rotated = as_of.and_then(|as_of| {
-        let limit = chrono::Duration::days(90);
-        let mut n = 0u64;
-        for key in &active {
-            match key.last_rotated.at() {
-                Some(t) if as_of - t > limit => n += 1,
-                Some(_) => {}
-                None => return None,
-            }
-        }
-        Some(n)
-    });
-    IdentityView {
-        ram_users: Some(c.users.len() as u64),
-        console_users: Some(console.len() as u64),
-        console_users_without_mfa: Some(
-            console.iter().filter(|u| !u.mfa_active.is_true()).count() as u64
-        ),
-        active_access_keys: Some(active.len() as u64),
-        access_keys_not_rotated_90d: not_rotated,
-        root_mfa: match &c.root {
-            Some(r) => match r.mfa_active {
-                crate::ingest::credential::Flag::True => Some(true),
-                crate::ingest::credential::Flag::False => Some(false),
-                _ => None,
-            },
-            None => account.practice.get().and_then(|p| p.root_mfa),
-        },
-        root_active_access_keys: c.root.as_ref().map(|r| r.active_keys().count() as u64),
-    }
 }
 
 /// Counts of each result state.
@@ -307,16 +233,8 @@ fn control_view(f: &Finding) -> ControlView {
 }
 
 /// One account's view.
-pub fn account_view(result: &AccountResult, as_of: Option<DateTime<Utc>>) -> AccountView {
-    let a = &result.account;
-    let mut evidence = BTreeMap::new();
-    evidence.insert("credential_report", evidence_state(&a.credentials));
-    evidence.insert("practice_report", evidence_state(&a.practice));
-    evidence.insert("security_preference", evidence_state(&a.preference));
-    evidence.insert("password_policy", evidence_state(&a.password_policy));
-    evidence.insert("security_center", evidence_state(&a.sas));
-    let mut data_quality = a.data_quality.clone();
-    data_quality.extend(result.evaluation.data_quality.iter().cloned());
+pub fn account_view(result: &AccountResult) -> AccountView {
+    let a = &result.info;
     AccountView {
         id: a.id.clone(),
         name: a.name.clone(),
@@ -325,9 +243,9 @@ pub fn account_view(result: &AccountResult, as_of: Option<DateTime<Utc>>) -> Acc
         alias: a.alias.clone(),
         status: result.status,
         score: score(result.score_tenths),
-        vendor_score: a.practice.get().and_then(|p| p.score),
+        vendor_score: result.vendor_score,
         counts: counts(&result.evaluation.findings),
-        identity: identity(a, as_of),
+        identity: result.identity.clone(),
         controls: result
             .evaluation
             .findings
@@ -336,9 +254,9 @@ pub fn account_view(result: &AccountResult, as_of: Option<DateTime<Utc>>) -> Acc
             .collect(),
         delta: None,
         folder: a.folder.clone(),
-        evidence,
-        gaps: a.gaps.clone(),
-        data_quality,
+        evidence: result.evidence.clone(),
+        gaps: result.gaps.clone(),
+        data_quality: result.evaluation.data_quality.clone(),
     }
 }
 
@@ -375,11 +293,7 @@ pub fn summary_view(run: &Run) -> SummaryView {
             })
             .collect(),
         },
-        accounts: run
-            .accounts
-            .iter()
-            .map(|a| account_view(a, run.as_of))
-            .collect(),
+        accounts: run.accounts.iter().map(account_view).collect(),
         diagnostics: run.diagnostics.clone(),
     }
 }

@@ -104,13 +104,34 @@ pub struct RawPrincipal {
     pub keys: Vec<RawKey>,
 }
 
-/// The column layout of a credential report.
+/// The column layout of a credential report, with the column of every field looked up once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Header {
     index: BTreeMap<String, usize>,
-    slots: Vec<String>,
+    slots: Vec<SlotColumns>,
     width: usize,
+    columns: [Option<usize>; 8],
 }
+
+/// The columns of one key slot.
+#[derive(Debug, Clone, PartialEq)]
+struct SlotColumns {
+    slot: String,
+    names: [String; 4],
+    columns: [Option<usize>; 4],
+}
+
+/// Indexes into `Header::columns`.
+const BASE: [&str; 8] = [
+    "user",
+    "user_creation_time",
+    "user_last_logon",
+    "password_exist",
+    "password_active",
+    "password_last_changed",
+    "password_next_rotation",
+    "mfa_active",
+];
 
 /// A problem at one line of the CSV text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,16 +218,31 @@ impl Header {
             })
             .collect();
         additional.sort();
-        let mut slots: Vec<String> = ["access_key_1", "access_key_2"]
+        let mut slot_names: Vec<String> = ["access_key_1", "access_key_2"]
             .iter()
             .filter(|s| index.contains_key(&format!("{s}_exist")))
             .map(|s| s.to_string())
             .collect();
-        slots.extend(additional.into_iter().map(|(_, s)| s));
+        slot_names.extend(additional.into_iter().map(|(_, s)| s));
+        let slots = slot_names
+            .into_iter()
+            .map(|slot| {
+                let names = ["exist", "active", "last_rotated", "last_used"]
+                    .map(|field| format!("{slot}_{field}"));
+                let columns = [0, 1, 2, 3].map(|i| index.get(&names[i]).copied());
+                SlotColumns {
+                    slot,
+                    names,
+                    columns,
+                }
+            })
+            .collect();
+        let columns = BASE.map(|name| index.get(name).copied());
         Ok(Header {
             index,
             slots,
             width: names.len(),
+            columns,
         })
     }
 
@@ -233,14 +269,16 @@ pub fn parse_csv(bytes: &[u8], header: Option<&Header>) -> Result<ParsedCsv, Csv
         .has_headers(false)
         .flexible(false)
         .from_reader(bytes);
-    let records = reader.byte_records();
+    let mut record = csv::ByteRecord::new();
     let mut warnings = Vec::new();
     let mut principals = Vec::new();
     let mut own_header = None;
     let mut first = true;
     let mut width = header.map(|h| h.width);
-    for record in records {
-        let record = record.map_err(|e| csv_error(&e))?;
+    while reader
+        .read_byte_record(&mut record)
+        .map_err(|e| csv_error(&e))?
+    {
         let line = record.position().map(|p| p.line()).unwrap_or(0);
         if first {
             first = false;
@@ -342,26 +380,34 @@ fn parse_row(
     line: u64,
     warnings: &mut Vec<String>,
 ) -> Result<RawPrincipal, CsvError> {
-    let cell = |name: &str| -> Result<Option<String>, CsvError> {
-        match header.index.get(name).and_then(|&i| record.get(i)) {
-            Some(field) => utf8(field, line, name).map(|s| Some(s.trim().to_string())),
+    let cell = |column: Option<usize>, name: &str| -> Result<Option<&str>, CsvError> {
+        match column.and_then(|i| record.get(i)) {
+            Some(field) => std::str::from_utf8(field)
+                .map(|s| Some(s.trim()))
+                .map_err(|e| CsvError {
+                    line: Some(line),
+                    message: format!(
+                        "column {name}: not valid UTF-8 (byte {} of the cell)",
+                        e.valid_up_to() + 1
+                    ),
+                }),
             None => Ok(None),
         }
     };
-    let stamp = |name: &str| -> Result<Stamp, CsvError> {
-        let Some(value) = cell(name)? else {
+    let stamp = |column: Option<usize>, name: &str| -> Result<Stamp, CsvError> {
+        let Some(value) = cell(column, name)? else {
             return Ok(Stamp::Missing);
         };
-        parse_stamp(&value).map_err(|message| CsvError {
+        parse_stamp(value).map_err(|message| CsvError {
             line: Some(line),
             message: format!("column {name}: {message}"),
         })
     };
-    let mut flag = |name: &str| -> Result<Flag, CsvError> {
-        let Some(value) = cell(name)? else {
+    let mut flag = |column: Option<usize>, name: &str| -> Result<Flag, CsvError> {
+        let Some(value) = cell(column, name)? else {
             return Ok(Flag::Missing);
         };
-        let parsed = parse_flag(&value);
+        let parsed = parse_flag(value);
         if let Flag::Unknown(v) = &parsed {
             warnings.push(format!(
                 "line {line}, column {name}: unknown value \"{v}\" (expected TRUE, FALSE, N/A or LOGIN_DISABLED); treated as unknown"
@@ -369,32 +415,46 @@ fn parse_row(
         }
         Ok(parsed)
     };
-    let user = cell("user")?.unwrap_or_default();
+    let c = &header.columns;
+    let user = cell(c[0], BASE[0])?.unwrap_or_default();
     if user.is_empty() {
         return Err(CsvError {
             line: Some(line),
             message: "column user is empty".into(),
         });
     }
+    let user = user.to_string();
     let mut keys = Vec::with_capacity(header.slots.len());
     for slot in &header.slots {
+        let (n, k) = (&slot.names, &slot.columns);
+        let exist = flag(k[0], &n[0])?;
+        let active = flag(k[1], &n[1])?;
+        let last_rotated = stamp(k[2], &n[2])?;
+        let last_used = stamp(k[3], &n[3])?;
+        // Empty slots are the common case; keep only keys that exist or say something.
+        if exist == Flag::False
+            && matches!(active, Flag::NotApplicable | Flag::Missing)
+            && last_rotated == Stamp::NotApplicable
+        {
+            continue;
+        }
         keys.push(RawKey {
-            exist: flag(&format!("{slot}_exist"))?,
-            active: flag(&format!("{slot}_active"))?,
-            last_rotated: stamp(&format!("{slot}_last_rotated"))?,
-            last_used: stamp(&format!("{slot}_last_used"))?,
-            slot: slot.clone(),
+            slot: slot.slot.clone(),
+            exist,
+            active,
+            last_rotated,
+            last_used,
         });
     }
     Ok(RawPrincipal {
         line,
-        created: stamp("user_creation_time")?,
-        last_logon: stamp("user_last_logon")?,
-        password_exist: flag("password_exist")?,
-        password_active: flag("password_active")?,
-        password_last_changed: stamp("password_last_changed")?,
-        password_next_rotation: stamp("password_next_rotation")?,
-        mfa_active: flag("mfa_active")?,
+        created: stamp(c[1], BASE[1])?,
+        last_logon: stamp(c[2], BASE[2])?,
+        password_exist: flag(c[3], BASE[3])?,
+        password_active: flag(c[4], BASE[4])?,
+        password_last_changed: stamp(c[5], BASE[5])?,
+        password_next_rotation: stamp(c[6], BASE[6])?,
+        mfa_active: flag(c[7], BASE[7])?,
         keys,
         user,
     })
@@ -455,9 +515,10 @@ mod tests {
         assert_eq!(root.user, "<root>");
         assert_eq!(root.line, 2);
         assert_eq!(root.last_logon, Stamp::Never);
-        assert_eq!(root.keys.len(), 3);
-        assert_eq!(root.keys[2].slot, "additional_access_key_2");
-        assert_eq!(root.keys[2].active, Flag::True);
+        // Empty slots (FALSE, N/A, N/A) are dropped; the additional key is kept.
+        assert_eq!(root.keys.len(), 1);
+        assert_eq!(root.keys[0].slot, "additional_access_key_2");
+        assert_eq!(root.keys[0].active, Flag::True);
     }
 
     #[test]

@@ -131,7 +131,10 @@ impl<'de> Visitor<'de> for ScalarVisitor {
         Ok(Scalar::Other("an array"))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
-        while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+        while map
+            .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+            .is_some()
+        {}
         Ok(Scalar::Other("an object"))
     }
 }
@@ -155,7 +158,9 @@ pub fn opt_i64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>
             .parse::<i64>()
             .map(Some)
             .map_err(|_| de::Error::custom(format!("expected a whole number, found \"{s}\""))),
-        Scalar::Bool(_) => Err(de::Error::custom("expected a whole number, found a boolean")),
+        Scalar::Bool(_) => Err(de::Error::custom(
+            "expected a whole number, found a boolean",
+        )),
         Scalar::Other(what) => Err(de::Error::custom(format!(
             "expected a whole number, found {what}"
         ))),

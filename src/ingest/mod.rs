@@ -213,7 +213,11 @@ fn assemble_pages(bundle: &mut RawBundle, mut pages: Vec<Page>) {
             .map_or(pages.len(), |n| start + n);
         let group = &pages[start..end];
         match join_group(group) {
-            Ok((principals, row_page)) => {
+            Ok((principals, row_page, warnings)) => {
+                for (i, w) in warnings {
+                    let path = &bundle.files[group[i].file].path;
+                    bundle.diagnostics.push(Diagnostic::warning(path, w));
+                }
                 bundle.credential_reports.push(RawCredentialReport {
                     generated: Some(group[0].generated),
                     principals,
@@ -243,7 +247,8 @@ fn assemble_pages(bundle: &mut RawBundle, mut pages: Vec<Page>) {
     }
 }
 
-type JoinedRows = (Vec<RawPrincipal>, Vec<usize>);
+/// Rows, the page index of each row, and warnings as (page index, text).
+type JoinedRows = (Vec<RawPrincipal>, Vec<usize>, Vec<(usize, String)>);
 
 fn join_group(group: &[Page]) -> Result<JoinedRows, (Option<usize>, String)> {
     let finals = group.iter().filter(|p| !p.truncated).count();
@@ -264,29 +269,38 @@ fn join_group(group: &[Page]) -> Result<JoinedRows, (Option<usize>, String)> {
             ),
         ));
     }
-    // Any page may carry the header (whether later pages repeat it is undocumented).
-    let mut header = None;
-    for (i, page) in group.iter().enumerate() {
-        if credential::looks_like_report(&page.csv) {
-            let parsed = credential::parse_csv(&page.csv, None)
-                .map_err(|e| (Some(i), format!("Content (decoded CSV) {e}")))?;
-            header = Some(parsed.header);
-            break;
-        }
-    }
-    let header = header.ok_or((
-        None,
-        "no page holds the CSV header (the first page is missing)".to_string(),
-    ))?;
+    // Any page may carry the header (whether later pages repeat it is undocumented): parse
+    // the first page that has one, then the others with its layout.
+    let first = group
+        .iter()
+        .position(|p| credential::looks_like_report(&p.csv))
+        .ok_or((
+            None,
+            "no page holds the CSV header (the first page is missing)".to_string(),
+        ))?;
+    let head = credential::parse_csv(&group[first].csv, None)
+        .map_err(|e| (Some(first), format!("Content (decoded CSV) {e}")))?;
+    let header = head.header.clone();
+    let mut parsed: Vec<Option<ParsedCsv>> = vec![None; group.len()];
+    parsed[first] = Some(head);
     let mut rows = Vec::new();
     let mut row_page = Vec::new();
+    let mut warnings = Vec::new();
     for (i, page) in group.iter().enumerate() {
-        let parsed = credential::parse_csv(&page.csv, Some(&header))
-            .map_err(|e| (Some(i), format!("Content (decoded CSV) {e}")))?;
-        row_page.extend(std::iter::repeat_n(i, parsed.principals.len()));
-        rows.extend(parsed.principals);
+        let csv = match parsed[i].take() {
+            Some(csv) => csv,
+            None => credential::parse_csv(&page.csv, Some(&header))
+                .map_err(|e| (Some(i), format!("Content (decoded CSV) {e}")))?,
+        };
+        row_page.extend(std::iter::repeat_n(i, csv.principals.len()));
+        rows.extend(csv.principals);
+        warnings.extend(
+            csv.warnings
+                .into_iter()
+                .map(|w| (i, format!("Content (decoded CSV) {w}"))),
+        );
     }
-    Ok((rows, row_page))
+    Ok((rows, row_page, warnings))
 }
 
 /// Reads one file: hashes it, recognises it and parses it.
@@ -474,14 +488,17 @@ impl Shape {
 
     fn from_raw(map: &BTreeMap<String, &RawValue>) -> Shape {
         let text = |k: &str| {
-            map.get(k).map(|raw| match serde_json::from_str::<Value>(raw.get()) {
-                Ok(Value::String(s)) => s,
-                _ => raw.get().to_string(),
-            })
+            map.get(k)
+                .map(|raw| match serde_json::from_str::<Value>(raw.get()) {
+                    Ok(Value::String(s)) => s,
+                    _ => raw.get().to_string(),
+                })
         };
         let list_first = map.get("List").and_then(|raw| {
             let first: &RawValue = match raw.get().trim_start().as_bytes().first() {
-                Some(b'[') => *serde_json::from_str::<Vec<&RawValue>>(raw.get()).ok()?.first()?,
+                Some(b'[') => *serde_json::from_str::<Vec<&RawValue>>(raw.get())
+                    .ok()?
+                    .first()?,
                 Some(b'{') => raw,
                 _ => return None,
             };
@@ -591,7 +608,10 @@ fn detect(shape: &Shape) -> Detected {
     if has("Code") && has("Message") {
         return Detected::ApiError;
     }
-    Detected::Ignore(None, "JSON, but not a recognised Alibaba Cloud API response")
+    Detected::Ignore(
+        None,
+        "JSON, but not a recognised Alibaba Cloud API response",
+    )
 }
 
 /// A document to deserialize typed values from: JSON text, or a tree (from XML).
@@ -632,22 +652,35 @@ fn parse_detected(detected: Detected, doc: Doc, shape: &Shape) -> Outcome {
             let inner = match doc {
                 Doc::Json(text) => serde_json::from_str::<BTreeMap<String, &RawValue>>(text)
                     .ok()
-                    .and_then(|m| m.get("DescribeRiskCheckResultResponse").map(|r| r.get().to_string())),
+                    .and_then(|m| {
+                        m.get("DescribeRiskCheckResultResponse")
+                            .map(|r| r.get().to_string())
+                    }),
                 Doc::Tree(_) => None,
             };
             match (inner, doc) {
-                (Some(text), _) => typed(Doc::Json(&text), Kind::SasRiskCheckResult, Parsed::RiskCheckPage),
+                (Some(text), _) => typed(
+                    Doc::Json(&text),
+                    Kind::SasRiskCheckResult,
+                    Parsed::RiskCheckPage,
+                ),
                 (None, Doc::Tree(v)) => match v.get("DescribeRiskCheckResultResponse") {
-                    Some(inner) => typed(Doc::Tree(inner), Kind::SasRiskCheckResult, Parsed::RiskCheckPage),
+                    Some(inner) => typed(
+                        Doc::Tree(inner),
+                        Kind::SasRiskCheckResult,
+                        Parsed::RiskCheckPage,
+                    ),
                     None => Outcome::ignored(None, "empty wrapper"),
                 },
                 (None, Doc::Json(_)) => Outcome::ignored(None, "empty wrapper"),
             }
         }
         Detected::Practice => typed(doc, Kind::PracticeReport, Parsed::Practice),
-        Detected::Preference => typed(doc, Kind::SecurityPreference, |p: RawSecurityPreferenceResponse| {
-            Parsed::Preference(p.security_preference)
-        }),
+        Detected::Preference => typed(
+            doc,
+            Kind::SecurityPreference,
+            |p: RawSecurityPreferenceResponse| Parsed::Preference(p.security_preference),
+        ),
         Detected::Password => typed(doc, Kind::PasswordPolicy, |p: RawPasswordPolicyResponse| {
             Parsed::Password(p.password_policy)
         }),
@@ -655,9 +688,11 @@ fn parse_detected(detected: Detected, doc: Doc, shape: &Shape) -> Outcome {
         Detected::CheckPage => typed(doc, Kind::SasCheckResult, Parsed::CheckResultPage),
         Detected::Caller => typed(doc, Kind::CallerIdentity, Parsed::CallerIdentity),
         Detected::CredentialPage => {
-            let page = typed(doc, Kind::CredentialReportApi, |p: RawCredentialReportPage| {
-                Parsed::CredentialPageRaw(p)
-            });
+            let page = typed(
+                doc,
+                Kind::CredentialReportApi,
+                |p: RawCredentialReportPage| Parsed::CredentialPageRaw(p),
+            );
             credential_page(page, doc)
         }
         Detected::ApiError => Outcome::rejected(
@@ -747,7 +782,11 @@ fn classify_xml(bytes: &[u8]) -> Outcome {
     match xml::to_value(text) {
         Ok((root, value)) => {
             if root == "DescribeRiskCheckResultResponse" {
-                return typed(Doc::Tree(&value), Kind::SasRiskCheckResult, Parsed::RiskCheckPage);
+                return typed(
+                    Doc::Tree(&value),
+                    Kind::SasRiskCheckResult,
+                    Parsed::RiskCheckPage,
+                );
             }
             if let Value::Object(map) = &value {
                 let shape = Shape::from_value(map);
@@ -911,7 +950,13 @@ mod properties {
     }
 
     fn ext() -> impl Strategy<Value = &'static str> {
-        prop_oneof![Just("json"), Just("xml"), Just("csv"), Just("txt"), Just("")]
+        prop_oneof![
+            Just("json"),
+            Just("xml"),
+            Just("csv"),
+            Just("txt"),
+            Just("")
+        ]
     }
 
     proptest! {

@@ -4,6 +4,8 @@
 //! dated credential report decides, then the practice report, then Security Center items;
 //! the disagreement itself becomes a data-quality note, never a failure.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
@@ -536,7 +538,7 @@ fn setting<T: std::fmt::Debug>(
             id: field.to_string(),
             status,
             detail,
-            file: file.first().cloned(),
+            file: file.first().map(|f| Arc::from(f.as_str())),
             field: Some(field.to_string()),
         }],
     }
@@ -698,7 +700,12 @@ fn root_no_access_key(ctx: &Ctx) -> Outcome {
                 id: "<root>".into(),
                 status,
                 detail: format!("RootWithAccessKey = {n}"),
-                file: ctx.account.practice.files().first().cloned(),
+                file: ctx
+                    .account
+                    .practice
+                    .files()
+                    .first()
+                    .map(|f| Arc::from(f.as_str())),
                 field: Some(
                     "AccountSecurityPracticeInfo.AccountSecurityPracticeUserInfo.RootWithAccessKey"
                         .into(),
@@ -759,7 +766,12 @@ fn root_mfa(ctx: &Ctx) -> Outcome {
                 id: "<root>".into(),
                 status,
                 detail: format!("BindMfa = {bound}"),
-                file: ctx.account.practice.files().first().cloned(),
+                file: ctx
+                    .account
+                    .practice
+                    .files()
+                    .first()
+                    .map(|f| Arc::from(f.as_str())),
                 field: Some(
                     "AccountSecurityPracticeInfo.AccountSecurityPracticeUserInfo.BindMfa".into(),
                 ),
@@ -1195,7 +1207,7 @@ fn pref_mfa_enforced(ctx: &Ctx) -> Outcome {
             id: field.to_string(),
             status,
             detail,
-            file: files.first().cloned(),
+            file: files.first().map(|f| Arc::from(f.as_str())),
             field: Some(format!("SecurityPreference.LoginProfilePreference.{field}")),
         }],
     }
@@ -1378,7 +1390,7 @@ fn spr_password_strength(ctx: &Ctx) -> Outcome {
             id: "SubUserPwdLevel".into(),
             status,
             detail,
-            file: source.files().first().cloned(),
+            file: source.files().first().map(|f| Arc::from(f.as_str())),
             field: Some(
                 "AccountSecurityPracticeInfo.AccountSecurityPracticeUserInfo.SubUserPwdLevel"
                     .into(),

@@ -6,6 +6,7 @@
 pub mod controls;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -219,7 +220,7 @@ pub struct ResourceResult {
     /// Why, in words.
     pub detail: String,
     /// Input file the value came from.
-    pub file: Option<String>,
+    pub file: Option<Arc<str>>,
     /// Field within that file: `line 4, mfa_active` or a JSON path.
     pub field: Option<String>,
 }
