@@ -3,6 +3,7 @@
 //! The merge is associative and commutative on integers only, so the portfolio is the same
 //! whatever order or thread count produced the accounts. It reads no evidence.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -79,7 +80,7 @@ pub struct AccountFigures {
     /// Score in tenths, when anything was evaluated.
     pub score_tenths: Option<u32>,
     /// Status of each control.
-    pub controls: Vec<(String, Status)>,
+    pub controls: Vec<(Cow<'static, str>, Status)>,
 }
 
 /// The portfolio roll-up.
@@ -96,7 +97,7 @@ pub struct PortfolioSummary {
     /// Every account score, in tenths, kept sorted (for the median).
     pub scores: Vec<u32>,
     /// Per-control tallies.
-    pub controls: BTreeMap<String, ControlTally>,
+    pub controls: BTreeMap<Cow<'static, str>, ControlTally>,
 }
 
 impl PortfolioSummary {
@@ -241,7 +242,7 @@ mod tests {
                     .into_iter()
                     .map(|(id, st)| {
                         (
-                            format!("c{id}"),
+                            Cow::Owned(format!("c{id}")),
                             [
                                 Status::Pass,
                                 Status::Fail,

@@ -211,6 +211,7 @@ fn prepare(args: &EvalArgs) -> Result<Prepared> {
             rules,
             limits: Limits {
                 max_file_bytes: args.max_file_mb.saturating_mul(1024 * 1024),
+                hash: true,
             },
             keep_resources: true,
         },
@@ -339,7 +340,9 @@ fn report(args: &ReportArgs) -> Result<u8> {
 
 fn validate(args: &EvalArgs) -> Result<u8> {
     let mut prepared = prepare(args)?;
+    // validate writes no manifest and prints no per-resource text: skip both.
     prepared.options.keep_resources = false;
+    prepared.options.limits.hash = false;
     let run = evaluate(args, &prepared)?;
     print_diagnostics(&run, args.quiet);
     if !args.quiet {

@@ -190,7 +190,7 @@ pub struct PasswordPolicy {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AccessKey {
     /// Column prefix: `access_key_1`, `additional_access_key_1`, ...
-    pub slot: String,
+    pub slot: Arc<str>,
     /// The key exists.
     pub exist: Flag,
     /// The key is active.

@@ -225,7 +225,8 @@ pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
     let mut accounts: Vec<AccountResult> = modelled
         .into_par_iter()
         .map(|m| {
-            let mut evaluation = rules::evaluate(&m.account, as_of, &options.rules);
+            let mut evaluation =
+                rules::evaluate_with(&m.account, as_of, &options.rules, options.keep_resources);
             let status = account_status(&m.account, &m.files);
             let score_tenths = rules::score_tenths(&evaluation.findings);
             if !options.keep_resources {

@@ -205,13 +205,13 @@ pub fn counts(findings: &[Finding]) -> Counts {
 
 fn control_view(f: &Finding) -> ControlView {
     ControlView {
-        id: f.control_id.clone(),
-        title: f.title.clone(),
+        id: f.control_id.to_string(),
+        title: f.title.to_string(),
         severity: f.severity.as_str(),
         status: f.status,
         frameworks: Frameworks {
-            cis_v1: f.cis_v1.clone(),
-            cis_v2: f.cis_v2.clone(),
+            cis_v1: f.cis_v1.map(String::from),
+            cis_v2: f.cis_v2.map(String::from),
         },
         resources: f
             .resources
@@ -228,7 +228,7 @@ fn control_view(f: &Finding) -> ControlView {
         detail: f.detail.clone(),
         compensating: f.compensating.clone(),
         scored: f.scored,
-        duplicates: f.duplicates.clone(),
+        duplicates: f.duplicates.map(String::from),
     }
 }
 
@@ -277,14 +277,14 @@ pub fn summary_view(run: &Run) -> SummaryView {
             score_mean: score(p.mean_tenths()),
             score_median: score(p.median_tenths()),
             controls: {
-                let mut ids: Vec<(&String, &crate::aggregate::ControlTally)> =
+                let mut ids: Vec<(&std::borrow::Cow<str>, &crate::aggregate::ControlTally)> =
                     p.controls.iter().collect();
                 ids.sort_by_key(|(id, _)| crate::rules::order_key(id));
                 ids
             }
             .into_iter()
             .map(|(id, t)| PortfolioControlView {
-                id: id.clone(),
+                id: id.to_string(),
                 fail_accounts: t.fail,
                 pass_accounts: t.pass,
                 excepted_accounts: t.excepted,

@@ -5,6 +5,7 @@
 //! what the values mean for a control is decided later, in the model.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -67,8 +68,8 @@ impl Stamp {
 /// One AccessKey slot of a row (`access_key_1`, `access_key_2`, `additional_access_key_N`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RawKey {
-    /// The column prefix, e.g. `additional_access_key_1`.
-    pub slot: String,
+    /// The column prefix, e.g. `additional_access_key_1` (shared by every row).
+    pub slot: Arc<str>,
     /// `*_exist`.
     pub exist: Flag,
     /// `*_active`.
@@ -116,7 +117,7 @@ pub struct Header {
 /// The columns of one key slot.
 #[derive(Debug, Clone, PartialEq)]
 struct SlotColumns {
-    slot: String,
+    slot: Arc<str>,
     names: [String; 4],
     columns: [Option<usize>; 4],
 }
@@ -231,7 +232,7 @@ impl Header {
                     .map(|field| format!("{slot}_{field}"));
                 let columns = [0, 1, 2, 3].map(|i| index.get(&names[i]).copied());
                 SlotColumns {
-                    slot,
+                    slot: Arc::from(slot.as_str()),
                     names,
                     columns,
                 }
@@ -252,12 +253,75 @@ impl Header {
     }
 }
 
+/// One CSV record: its fields and the line it starts on.
+struct Record<'a> {
+    line: u64,
+    fields: &'a [&'a [u8]],
+}
+
+thread_local! {
+    // Building a CSV parser builds its state machine, which costs more than parsing a small
+    // report; each thread keeps one and resets it.
+    static CORE: std::cell::RefCell<csv_core::Reader> = std::cell::RefCell::new(csv_core::Reader::new());
+}
+
+/// Calls `each` for every record of `bytes` (blank lines are skipped by the parser).
+fn for_each_record(
+    bytes: &[u8],
+    mut each: impl FnMut(Record<'_>) -> Result<(), CsvError>,
+) -> Result<(), CsvError> {
+    CORE.with(|core| {
+        let mut reader = core.borrow_mut();
+        reader.reset();
+        let mut input = bytes;
+        let mut out = vec![0u8; bytes.len().clamp(64, 1 << 16)];
+        let mut ends = vec![0usize; 64];
+        let (mut out_len, mut ends_len) = (0, 0);
+        let mut start_line = 1;
+        let mut spans: Vec<(usize, usize)> = Vec::with_capacity(64);
+        loop {
+            let (result, read, written, ended) =
+                reader.read_record(input, &mut out[out_len..], &mut ends[ends_len..]);
+            input = &input[read..];
+            out_len += written;
+            ends_len += ended;
+            match result {
+                csv_core::ReadRecordResult::InputEmpty => {}
+                csv_core::ReadRecordResult::OutputFull => {
+                    let grown = out.len() * 2;
+                    out.resize(grown, 0);
+                }
+                csv_core::ReadRecordResult::OutputEndsFull => {
+                    let grown = ends.len() * 2;
+                    ends.resize(grown, 0);
+                }
+                csv_core::ReadRecordResult::Record => {
+                    spans.clear();
+                    let mut from = 0;
+                    for &end in &ends[..ends_len] {
+                        spans.push((from, end));
+                        from = end;
+                    }
+                    let fields: Vec<&[u8]> = spans.iter().map(|&(a, b)| &out[a..b]).collect();
+                    each(Record {
+                        line: start_line,
+                        fields: &fields,
+                    })?;
+                    out_len = 0;
+                    ends_len = 0;
+                    start_line = reader.line();
+                }
+                csv_core::ReadRecordResult::End => return Ok(()),
+            }
+        }
+    })
+}
+
 /// Parses one CSV text. With `header`, the text is a continuation page that has no header
 /// row of its own; a text that does start with a header line has it checked and skipped.
 pub fn parse_csv(bytes: &[u8], header: Option<&Header>) -> Result<ParsedCsv, CsvError> {
     let bytes = strip_bom(bytes);
-    // The csv crate miscounts lines (and byte offsets) after CRLF, so normalise line ends
-    // first to keep the line numbers in error messages right.
+    // Line numbers count '\n'; normalising CRLF keeps them right whatever the line ends.
     let normalised;
     let bytes = if bytes.contains(&b'\r') {
         normalised = normalise_line_ends(bytes);
@@ -265,31 +329,28 @@ pub fn parse_csv(bytes: &[u8], header: Option<&Header>) -> Result<ParsedCsv, Csv
     } else {
         bytes
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(false)
-        .from_reader(bytes);
-    let mut record = csv::ByteRecord::new();
     let mut warnings = Vec::new();
     let mut principals = Vec::new();
-    let mut own_header = None;
+    let mut own_header: Option<Header> = None;
     let mut first = true;
     let mut width = header.map(|h| h.width);
-    while reader
-        .read_byte_record(&mut record)
-        .map_err(|e| csv_error(&e))?
-    {
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+    for_each_record(bytes, |record| {
+        let line = record.line;
+        let fields = record.fields;
+        // A blank line, or one that is only a line break left by an editor.
+        if fields.len() == 1 && fields[0].is_empty() {
+            return Ok(());
+        }
         if first {
             first = false;
-            let is_header = record
-                .get(0)
+            let is_header = fields
+                .first()
                 .is_some_and(|f| f.eq_ignore_ascii_case(b"user"))
-                && record
+                && fields
                     .get(1)
                     .is_some_and(|f| f.eq_ignore_ascii_case(b"user_creation_time"));
             if is_header {
-                let names = record
+                let names = fields
                     .iter()
                     .enumerate()
                     .map(|(i, f)| utf8(f, line, &format!("header column {}", i + 1)))
@@ -305,7 +366,7 @@ pub fn parse_csv(bytes: &[u8], header: Option<&Header>) -> Result<ParsedCsv, Csv
                 }
                 width = Some(parsed.width);
                 own_header = Some(parsed);
-                continue;
+                return Ok(());
             } else if header.is_none() {
                 return Err(CsvError {
                     line: Some(line),
@@ -314,13 +375,13 @@ pub fn parse_csv(bytes: &[u8], header: Option<&Header>) -> Result<ParsedCsv, Csv
             }
         }
         if let Some(w) = width
-            && record.len() != w
+            && fields.len() != w
         {
             return Err(CsvError {
                 line: Some(line),
                 message: format!(
                     "expected {w} fields like the header, found {}",
-                    record.len()
+                    fields.len()
                 ),
             });
         }
@@ -328,8 +389,9 @@ pub fn parse_csv(bytes: &[u8], header: Option<&Header>) -> Result<ParsedCsv, Csv
             line: Some(line),
             message: "no header".into(),
         })?;
-        principals.push(parse_row(layout, &record, line, &mut warnings)?);
-    }
+        principals.push(parse_row(layout, fields, line, &mut warnings)?);
+        Ok(())
+    })?;
     let header = own_header.or_else(|| header.cloned()).ok_or(CsvError {
         line: None,
         message: "the file is empty".into(),
@@ -353,17 +415,6 @@ fn normalise_line_ends(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-fn csv_error(e: &csv::Error) -> CsvError {
-    let line = e.position().map(|p| p.line());
-    let message = match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => format!("expected {expected_len} fields like the header, found {len}"),
-        _ => e.to_string(),
-    };
-    CsvError { line, message }
-}
-
 fn utf8(field: &[u8], line: u64, column: &str) -> Result<String, CsvError> {
     String::from_utf8(field.to_vec()).map_err(|e| CsvError {
         line: Some(line),
@@ -376,12 +427,12 @@ fn utf8(field: &[u8], line: u64, column: &str) -> Result<String, CsvError> {
 
 fn parse_row(
     header: &Header,
-    record: &csv::ByteRecord,
+    record: &[&[u8]],
     line: u64,
     warnings: &mut Vec<String>,
 ) -> Result<RawPrincipal, CsvError> {
     let cell = |column: Option<usize>, name: &str| -> Result<Option<&str>, CsvError> {
-        match column.and_then(|i| record.get(i)) {
+        match column.and_then(|i| record.get(i).copied()) {
             Some(field) => std::str::from_utf8(field)
                 .map(|s| Some(s.trim()))
                 .map_err(|e| CsvError {
@@ -492,10 +543,13 @@ pub fn parse_time(value: &str) -> Result<DateTime<Utc>, String> {
 
 /// Decodes a `GetCredentialReport` `Content` value: standard Base64, line breaks allowed.
 pub fn decode_content(content: &str) -> Result<Vec<u8>, String> {
-    let compact: String = content.chars().filter(|c| !c.is_whitespace()).collect();
+    let compact: Vec<u8> = content
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
     base64::engine::general_purpose::STANDARD
-        .decode(compact.as_bytes())
-        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(compact.as_bytes()))
+        .decode(&compact)
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(&compact))
         .map_err(|e| format!("not valid Base64: {e}"))
 }
 
@@ -517,7 +571,7 @@ mod tests {
         assert_eq!(root.last_logon, Stamp::Never);
         // Empty slots (FALSE, N/A, N/A) are dropped; the additional key is kept.
         assert_eq!(root.keys.len(), 1);
-        assert_eq!(root.keys[0].slot, "additional_access_key_2");
+        assert_eq!(&*root.keys[0].slot, "additional_access_key_2");
         assert_eq!(root.keys[0].active, Flag::True);
     }
 

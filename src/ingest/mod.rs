@@ -29,12 +29,15 @@ use wire::*;
 pub struct Limits {
     /// Files larger than this are hashed but not parsed, and rejected.
     pub max_file_bytes: u64,
+    /// Compute each file's SHA-256 (the manifest needs it; `validate` writes no manifest).
+    pub hash: bool,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_file_bytes: 64 * 1024 * 1024,
+            hash: true,
         }
     }
 }
@@ -314,7 +317,7 @@ pub fn read_file(file: &SourceFile, limits: Limits) -> FileOutcome {
         status: FileStatus::Ignored,
         reason: None,
     };
-    match read_limited(&file.path, limits.max_file_bytes, &mut record) {
+    match read_limited(&file.path, limits, &mut record) {
         Ok(Some(bytes)) => recognise(record, &bytes, extension(&file.path).as_deref()),
         Ok(None) => (record, None, Vec::new()),
         Err(e) => {
@@ -330,7 +333,7 @@ fn recognise(mut record: FileRecord, bytes: &[u8], ext: Option<&str>) -> FileOut
     match outcome.result {
         Classified::Parsed(parsed) => {
             record.status = FileStatus::Used;
-            (record, Some(parsed), outcome.warnings)
+            (record, Some(*parsed), outcome.warnings)
         }
         Classified::Ignored(reason) => {
             record.ignore(reason);
@@ -347,16 +350,19 @@ fn recognise(mut record: FileRecord, bytes: &[u8], ext: Option<&str>) -> FileOut
 /// rejected, so a huge file costs time but never memory.
 fn read_limited(
     path: &Path,
-    max: u64,
+    limits: Limits,
     record: &mut FileRecord,
 ) -> std::io::Result<Option<Vec<u8>>> {
+    let max = limits.max_file_bytes;
     let mut file = std::fs::File::open(path)?;
     let size = file.metadata()?.len();
     record.size = size;
     if size > max {
-        let mut hasher = Sha256::new();
-        std::io::copy(&mut file, &mut hasher)?;
-        record.sha256 = hex::encode(hasher.finalize());
+        if limits.hash {
+            let mut hasher = Sha256::new();
+            std::io::copy(&mut file, &mut hasher)?;
+            record.sha256 = hex::encode(hasher.finalize());
+        }
         record.reject(format!(
             "the file is {size} bytes, over the {max}-byte limit for one evidence file"
         ));
@@ -365,7 +371,9 @@ fn read_limited(
     let mut bytes = Vec::with_capacity(size as usize);
     file.take(max + 1).read_to_end(&mut bytes)?;
     record.size = bytes.len() as u64;
-    record.sha256 = hex::encode(Sha256::digest(&bytes));
+    if limits.hash {
+        record.sha256 = hex::encode(Sha256::digest(&bytes));
+    }
     Ok(Some(bytes))
 }
 
@@ -376,7 +384,7 @@ fn extension(path: &Path) -> Option<String> {
 }
 
 enum Classified {
-    Parsed(Parsed),
+    Parsed(Box<Parsed>),
     Ignored(String),
     Rejected(String),
 }
@@ -391,7 +399,7 @@ impl Outcome {
     fn parsed(kind: Kind, parsed: Parsed) -> Self {
         Outcome {
             kind: Some(kind),
-            result: Classified::Parsed(parsed),
+            result: Classified::Parsed(Box::new(parsed)),
             warnings: Vec::new(),
         }
     }
@@ -494,17 +502,17 @@ impl Shape {
                     _ => raw.get().to_string(),
                 })
         };
+        // Only the first item's kind matters; a text search of the list is enough and avoids
+        // a second parse of what may be most of the file.
         let list_first = map.get("List").and_then(|raw| {
-            let first: &RawValue = match raw.get().trim_start().as_bytes().first() {
-                Some(b'[') => *serde_json::from_str::<Vec<&RawValue>>(raw.get())
-                    .ok()?
-                    .first()?,
-                Some(b'{') => raw,
-                _ => return None,
-            };
-            serde_json::from_str::<BTreeMap<String, &RawValue>>(first.get())
-                .ok()
-                .map(|m| m.into_keys().collect())
+            let text = raw.get();
+            let kinds = ["ItemId", "CheckId", "CheckItem"];
+            let found: BTreeSet<String> = kinds
+                .iter()
+                .filter(|k| text.contains(&format!("\"{k}\"")))
+                .map(|k| k.to_string())
+                .collect();
+            (!found.is_empty()).then_some(found)
         });
         Shape {
             keys: map.keys().cloned().collect(),
@@ -624,19 +632,24 @@ enum Doc<'a> {
 /// Deserializes a typed response, naming the path (and for JSON text the line) of any error.
 fn typed<T: DeserializeOwned>(doc: Doc, kind: Kind, wrap: impl FnOnce(T) -> Parsed) -> Outcome {
     let result = match doc {
-        Doc::Json(text) => {
+        // Path tracking allocates for every key, so parse without it and only re-parse with
+        // it to name the place of an error.
+        Doc::Json(text) => serde_json::from_str::<T>(text).map_err(|_| {
             let mut de = serde_json::Deserializer::from_str(text);
-            serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
-                let inner = e.inner();
-                format!(
-                    "JSON path {} (line {}, column {}): {}",
-                    e.path(),
-                    inner.line(),
-                    inner.column(),
-                    json_error_text(inner)
-                )
-            })
-        }
+            match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                Ok(_) => "the document could not be read".to_string(),
+                Err(e) => {
+                    let inner = e.inner();
+                    format!(
+                        "JSON path {} (line {}, column {}): {}",
+                        e.path(),
+                        inner.line(),
+                        inner.column(),
+                        json_error_text(inner)
+                    )
+                }
+            }
+        }),
         Doc::Tree(value) => serde_path_to_error::deserialize::<_, T>(value)
             .map_err(|e| format!("XML element {}: {}", e.path(), e.inner())),
     };
@@ -812,7 +825,10 @@ fn credential_page(outcome: Outcome, doc: Doc) -> Outcome {
         Doc::Tree(_) => "XML element",
     };
     let page = match outcome.result {
-        Classified::Parsed(Parsed::CredentialPageRaw(page)) => page,
+        Classified::Parsed(parsed) => match *parsed {
+            Parsed::CredentialPageRaw(page) => page,
+            other => return Outcome::parsed(kind, other),
+        },
         _ => return outcome,
     };
     let generated = match credential::parse_time(page.generated_time.trim()) {
@@ -914,8 +930,11 @@ mod tests {
     fn xml_risk_check_page_with_a_single_item() {
         let xml = "<DescribeRiskCheckResultResponse><TotalCount>1</TotalCount><List><ItemId>3</ItemId><Status>failed</Status><RiskItemResources><ContentResource>{}</ContentResource></RiskItemResources></List></DescribeRiskCheckResultResponse>";
         let outcome = classify(xml.as_bytes(), Some("xml"));
-        let Classified::Parsed(Parsed::RiskCheckPage(page)) = outcome.result else {
+        let Classified::Parsed(parsed) = outcome.result else {
             panic!("not parsed");
+        };
+        let Parsed::RiskCheckPage(page) = *parsed else {
+            panic!("not a risk check page");
         };
         assert_eq!(page.list.0.len(), 1);
         assert_eq!(page.list.0[0].item_id, 3);

@@ -439,7 +439,8 @@ pub static CATALOG: &[ControlDef] = &[
 // ---------------------------------------------------------------- helpers
 
 fn stamp_text(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d").to_string()
+    // NaiveDate's Display is YYYY-MM-DD without parsing a format string on every call.
+    t.date_naive().to_string()
 }
 
 fn whole_days(d: Duration) -> i64 {
@@ -460,6 +461,7 @@ fn as_of(ctx: &Ctx) -> Result<DateTime<Utc>, Outcome> {
 }
 
 fn resource(
+    ctx: &Ctx,
     p: &Principal,
     id: String,
     status: Status,
@@ -470,8 +472,8 @@ fn resource(
         id,
         status,
         detail,
-        file: Some(p.file.clone()),
-        field: Some(format!("{}, {column}", p.place())),
+        file: ctx.explain.then(|| p.file.clone()),
+        field: ctx.explain.then(|| format!("{}, {column}", p.place())),
     }
 }
 
@@ -560,6 +562,14 @@ fn preference<'a>(ctx: &'a Ctx) -> Result<(&'a Preference, &'a [String]), Outcom
         .ok_or_else(|| Outcome::not_evaluable(source.absence(SP)))
 }
 
+/// Text for output: skipped (empty) when the caller does not keep explanations, as
+/// `validate` does not, because formatting per-resource text is most of the rules' cost.
+macro_rules! text {
+    ($ctx:expr, $($arg:tt)*) => {
+        if $ctx.explain { format!($($arg)*) } else { String::new() }
+    };
+}
+
 macro_rules! try_or {
     ($e:expr) => {
         match $e {
@@ -583,7 +593,8 @@ fn root_no_recent_use(ctx: &Ctx) -> Outcome {
     let (status, detail) = match root.last_logon {
         Stamp::At(t) if recent(t) => (
             Status::Fail,
-            format!(
+            text!(
+                ctx,
                 "console logon on {} ({} days before as-of)",
                 stamp_text(t),
                 whole_days(as_of - t)
@@ -591,15 +602,16 @@ fn root_no_recent_use(ctx: &Ctx) -> Outcome {
         ),
         Stamp::At(t) => (
             Status::Pass,
-            format!("last console logon {}", stamp_text(t)),
+            text!(ctx, "last console logon {}", stamp_text(t)),
         ),
-        Stamp::Never => (Status::Pass, "never logged on to the console".to_string()),
+        Stamp::Never => (Status::Pass, text!(ctx, "never logged on to the console")),
         _ => (
             Status::NotEvaluable,
-            "user_last_logon holds no date".to_string(),
+            text!(ctx, "user_last_logon holds no date"),
         ),
     };
     resources.push(resource(
+        ctx,
         root,
         "<root>/console".into(),
         status,
@@ -614,15 +626,17 @@ fn root_no_recent_use(ctx: &Ctx) -> Outcome {
                 Status::Pass
             };
             resources.push(resource(
+                ctx,
                 root,
-                format!("<root>/{}", key.slot),
+                text!(ctx, "<root>/{}", key.slot),
                 status,
-                format!(
+                text!(
+                    ctx,
                     "AccessKey last used {} ({} days before as-of)",
                     stamp_text(t),
                     whole_days(as_of - t)
                 ),
-                &format!("{}_last_used", key.slot),
+                &text!(ctx, "{}_last_used", key.slot),
             ));
         }
     }
@@ -631,11 +645,13 @@ fn root_no_recent_use(ctx: &Ctx) -> Outcome {
         ..Outcome::default()
     };
     outcome.detail = match super::roll_up(&outcome.resources) {
-        Status::Fail => format!(
+        Status::Fail => text!(
+            ctx,
             "the root account was used within {} days of the as-of date",
             ctx.t.root_use_days
         ),
-        _ => format!(
+        _ => text!(
+            ctx,
             "no root use within {} days of the as-of date",
             ctx.t.root_use_days
         ),
@@ -656,14 +672,15 @@ fn root_no_access_key(ctx: &Ctx) -> Outcome {
                 _ => continue,
             };
             resources.push(resource(
+                ctx,
                 root,
-                format!("<root>/{}", key.slot),
+                text!(ctx, "<root>/{}", key.slot),
                 status,
                 match status {
-                    Status::Fail => "active root AccessKey".to_string(),
-                    _ => "root AccessKey state unknown".to_string(),
+                    Status::Fail => text!(ctx, "active root AccessKey"),
+                    _ => text!(ctx, "root AccessKey state unknown"),
                 },
-                &format!("{}_active", key.slot),
+                &text!(ctx, "{}_active", key.slot),
             ));
         }
         let active = resources
@@ -680,9 +697,9 @@ fn root_no_access_key(ctx: &Ctx) -> Outcome {
         return Outcome {
             status: Some(status),
             detail: if active > 0 {
-                format!("{active} active root AccessKey(s)")
+                text!(ctx, "{active} active root AccessKey(s)")
             } else {
-                "no active root AccessKey".to_string()
+                text!(ctx, "no active root AccessKey")
             },
             compensating: None,
             resources,
@@ -694,12 +711,15 @@ fn root_no_access_key(ctx: &Ctx) -> Outcome {
         let status = if n > 0 { Status::Fail } else { Status::Pass };
         return Outcome {
             status: Some(status),
-            detail: format!("the practice report counts {n} root AccessKey(s) (RootWithAccessKey)"),
+            detail: text!(
+                ctx,
+                "the practice report counts {n} root AccessKey(s) (RootWithAccessKey)"
+            ),
             compensating: None,
             resources: vec![ResourceResult {
                 id: "<root>".into(),
                 status,
-                detail: format!("RootWithAccessKey = {n}"),
+                detail: text!(ctx, "RootWithAccessKey = {n}"),
                 file: ctx
                     .account
                     .practice
@@ -718,7 +738,8 @@ fn root_no_access_key(ctx: &Ctx) -> Outcome {
     {
         return outcome;
     }
-    Outcome::not_evaluable(format!(
+    Outcome::not_evaluable(text!(
+        ctx,
         "{}; {}",
         ctx.account.credentials.absence(CR),
         ctx.account.practice.absence("practice report")
@@ -736,15 +757,16 @@ fn root_mfa(ctx: &Ctx) -> Outcome {
         };
         if status != Status::NotEvaluable || ctx.account.practice.get().is_none() {
             let detail = match status {
-                Status::Pass => "root MFA is active".to_string(),
-                Status::Fail => "root MFA is not active".to_string(),
-                _ => format!("mfa_active is {:?}", root.mfa_active),
+                Status::Pass => text!(ctx, "root MFA is active"),
+                Status::Fail => text!(ctx, "root MFA is not active"),
+                _ => text!(ctx, "mfa_active is {:?}", root.mfa_active),
             };
             return Outcome {
                 status: Some(status),
                 detail: detail.clone(),
                 compensating: None,
                 resources: vec![resource(
+                    ctx,
                     root,
                     "<root>".into(),
                     status,
@@ -760,12 +782,12 @@ fn root_mfa(ctx: &Ctx) -> Outcome {
         let status = if bound { Status::Pass } else { Status::Fail };
         return Outcome {
             status: Some(status),
-            detail: format!("practice report BindMfa = {bound}"),
+            detail: text!(ctx, "practice report BindMfa = {bound}"),
             compensating: None,
             resources: vec![ResourceResult {
                 id: "<root>".into(),
                 status,
-                detail: format!("BindMfa = {bound}"),
+                detail: text!(ctx, "BindMfa = {bound}"),
                 file: ctx
                     .account
                     .practice
@@ -783,7 +805,8 @@ fn root_mfa(ctx: &Ctx) -> Outcome {
     {
         return outcome;
     }
-    Outcome::not_evaluable(format!(
+    Outcome::not_evaluable(text!(
+        ctx,
         "{}; {}",
         ctx.account.credentials.absence(CR),
         ctx.account.practice.absence("practice report")
@@ -802,11 +825,18 @@ fn ram_console_mfa(ctx: &Ctx) -> Outcome {
         let resources: Vec<ResourceResult> = console_users(c)
             .map(|u| {
                 let (status, detail) = match &u.mfa_active {
-                    Flag::True => (Status::Pass, "console access, MFA active".to_string()),
-                    Flag::Unknown(v) => (Status::NotEvaluable, format!("mfa_active is \"{v}\"")),
-                    _ => (Status::Fail, "console access without MFA".to_string()),
+                    Flag::True => (Status::Pass, text!(ctx, "console access, MFA active")),
+                    Flag::Unknown(v) => (Status::NotEvaluable, text!(ctx, "mfa_active is \"{v}\"")),
+                    _ => (Status::Fail, text!(ctx, "console access without MFA")),
                 };
-                resource(u, u.name.clone(), status, detail, "mfa_active")
+                resource(
+                    ctx,
+                    u,
+                    text!(ctx, "{}", u.name),
+                    status,
+                    detail,
+                    "mfa_active",
+                )
             })
             .collect();
         let failing = resources
@@ -814,11 +844,15 @@ fn ram_console_mfa(ctx: &Ctx) -> Outcome {
             .filter(|r| r.status == Status::Fail)
             .count();
         let detail = if resources.is_empty() {
-            "no RAM user has console access".to_string()
+            text!(ctx, "no RAM user has console access")
         } else if failing > 0 {
-            format!("{failing} of {} console users have no MFA", resources.len())
+            text!(
+                ctx,
+                "{failing} of {} console users have no MFA",
+                resources.len()
+            )
         } else {
-            format!("all {} console users have MFA", resources.len())
+            text!(ctx, "all {} console users have MFA", resources.len())
         };
         return Outcome {
             status: None,
@@ -843,7 +877,10 @@ fn ram_console_mfa(ctx: &Ctx) -> Outcome {
         if with_mfa >= users {
             return Outcome::of(
                 Status::Pass,
-                format!("the practice report counts MFA on all {users} RAM users"),
+                text!(
+                    ctx,
+                    "the practice report counts MFA on all {users} RAM users"
+                ),
             );
         }
         // Users without MFA may be API-only, so the counts cannot fail the control.
@@ -853,7 +890,8 @@ fn ram_console_mfa(ctx: &Ctx) -> Outcome {
     {
         return outcome;
     }
-    Outcome::not_evaluable(format!(
+    Outcome::not_evaluable(text!(
+        ctx,
         "{} (the practice report's counts cannot tell console users from API-only users)",
         ctx.account.credentials.absence(CR)
     ))
@@ -875,19 +913,20 @@ fn ram_inactive_console_users(ctx: &Ctx) -> Outcome {
             let (status, detail) = match since {
                 Some(t) if as_of - t >= limit => (
                     Status::Fail,
-                    format!(
+                    text!(
+                        ctx,
                         "{what} {} ({} days before as-of), console logon still enabled",
                         stamp_text(t),
                         whole_days(as_of - t)
                     ),
                 ),
-                Some(t) => (Status::Pass, format!("{what} {}", stamp_text(t))),
+                Some(t) => (Status::Pass, text!(ctx, "{what} {}", stamp_text(t))),
                 None => (
                     Status::NotEvaluable,
-                    "no logon or creation date".to_string(),
+                    text!(ctx, "no logon or creation date"),
                 ),
             };
-            resource(u, u.name.clone(), status, detail, column)
+            resource(ctx, u, text!(ctx, "{}", u.name), status, detail, column)
         })
         .collect();
     let failing = resources
@@ -897,9 +936,10 @@ fn ram_inactive_console_users(ctx: &Ctx) -> Outcome {
     Outcome {
         status: None,
         detail: if resources.is_empty() {
-            "no RAM user has console access".to_string()
+            text!(ctx, "no RAM user has console access")
         } else {
-            format!(
+            text!(
+                ctx,
                 "{failing} of {} console users inactive for {} days or more",
                 resources.len(),
                 ctx.t.inactive_user_days
@@ -920,24 +960,26 @@ fn ram_access_key_rotation(ctx: &Ctx) -> Outcome {
             let (status, detail) = match key.last_rotated {
                 Stamp::At(t) if as_of - t > limit => (
                     Status::Fail,
-                    format!(
+                    text!(
+                        ctx,
                         "last rotated {} ({} days before as-of)",
                         stamp_text(t),
                         whole_days(as_of - t)
                     ),
                 ),
-                Stamp::At(t) => (Status::Pass, format!("last rotated {}", stamp_text(t))),
+                Stamp::At(t) => (Status::Pass, text!(ctx, "last rotated {}", stamp_text(t))),
                 _ => (
                     Status::NotEvaluable,
-                    "active key without a rotation date".to_string(),
+                    text!(ctx, "active key without a rotation date"),
                 ),
             };
             resources.push(resource(
+                ctx,
                 p,
-                format!("{}/{}", p.name, key.slot),
+                text!(ctx, "{}/{}", p.name, key.slot),
                 status,
                 detail,
-                &format!("{}_last_rotated", key.slot),
+                &text!(ctx, "{}_last_rotated", key.slot),
             ));
         }
     }
@@ -948,9 +990,10 @@ fn ram_access_key_rotation(ctx: &Ctx) -> Outcome {
     Outcome {
         status: None,
         detail: if resources.is_empty() {
-            "no active AccessKey".to_string()
+            text!(ctx, "no active AccessKey")
         } else {
-            format!(
+            text!(
+                ctx,
                 "{failing} of {} active AccessKeys not rotated within {} days",
                 resources.len(),
                 ctx.t.access_key_rotation_days
@@ -1097,24 +1140,26 @@ fn ram_unused_access_keys(ctx: &Ctx) -> Outcome {
     for p in principals(c) {
         for key in p.active_keys() {
             let (status, detail) = match key.last_used {
-                Stamp::Never => (Status::Fail, "active but never used".to_string()),
+                Stamp::Never => (Status::Fail, text!(ctx, "active but never used")),
                 Stamp::At(t) if as_of - t >= limit => (
                     Status::Fail,
-                    format!(
+                    text!(
+                        ctx,
                         "last used {} ({} days before as-of)",
                         stamp_text(t),
                         whole_days(as_of - t)
                     ),
                 ),
-                Stamp::At(t) => (Status::Pass, format!("last used {}", stamp_text(t))),
-                _ => (Status::NotEvaluable, "no last-used date".to_string()),
+                Stamp::At(t) => (Status::Pass, text!(ctx, "last used {}", stamp_text(t))),
+                _ => (Status::NotEvaluable, text!(ctx, "no last-used date")),
             };
             resources.push(resource(
+                ctx,
                 p,
-                format!("{}/{}", p.name, key.slot),
+                text!(ctx, "{}/{}", p.name, key.slot),
                 status,
                 detail,
-                &format!("{}_last_used", key.slot),
+                &text!(ctx, "{}_last_used", key.slot),
             ));
         }
     }
@@ -1125,9 +1170,10 @@ fn ram_unused_access_keys(ctx: &Ctx) -> Outcome {
     Outcome {
         status: None,
         detail: if resources.is_empty() {
-            "no active AccessKey".to_string()
+            text!(ctx, "no active AccessKey")
         } else {
-            format!(
+            text!(
+                ctx,
                 "{failing} of {} active AccessKeys unused or never used",
                 resources.len()
             )
@@ -1145,10 +1191,11 @@ fn ram_single_active_key(ctx: &Ctx) -> Outcome {
             (n > 0).then(|| {
                 let status = if n > 1 { Status::Fail } else { Status::Pass };
                 resource(
+                    ctx,
                     p,
-                    p.name.clone(),
+                    text!(ctx, "{}", p.name),
                     status,
-                    format!("{n} active AccessKey(s)"),
+                    text!(ctx, "{n} active AccessKey(s)"),
                     "access_key_*_active",
                 )
             })
@@ -1161,9 +1208,12 @@ fn ram_single_active_key(ctx: &Ctx) -> Outcome {
     Outcome {
         status: None,
         detail: if resources.is_empty() {
-            "no active AccessKey".to_string()
+            text!(ctx, "no active AccessKey")
         } else {
-            format!("{failing} identities hold more than one active AccessKey")
+            text!(
+                ctx,
+                "{failing} identities hold more than one active AccessKey"
+            )
         },
         compensating: None,
         resources,
@@ -1325,22 +1375,27 @@ fn ram_password_rotation_overdue(ctx: &Ctx) -> Outcome {
             let (status, detail) = match u.password_next_rotation {
                 Stamp::At(t) if t < as_of => (
                     Status::Fail,
-                    format!(
+                    text!(
+                        ctx,
                         "password change was due {} ({} days before as-of)",
                         stamp_text(t),
                         whole_days(as_of - t)
                     ),
                 ),
-                Stamp::At(t) => (Status::Pass, format!("next change due {}", stamp_text(t))),
+                Stamp::At(t) => (
+                    Status::Pass,
+                    text!(ctx, "next change due {}", stamp_text(t)),
+                ),
                 Stamp::Never => (
                     Status::Pass,
-                    "the policy does not expire passwords".to_string(),
+                    text!(ctx, "the policy does not expire passwords"),
                 ),
                 _ => return None,
             };
             Some(resource(
+                ctx,
                 u,
-                u.name.clone(),
+                text!(ctx, "{}", u.name),
                 status,
                 detail,
                 "password_next_rotation",
@@ -1354,9 +1409,12 @@ fn ram_password_rotation_overdue(ctx: &Ctx) -> Outcome {
     Outcome {
         status: None,
         detail: if resources.is_empty() {
-            "no console user has a rotation date".to_string()
+            text!(ctx, "no console user has a rotation date")
         } else {
-            format!("{failing} console users are past their password rotation date")
+            text!(
+                ctx,
+                "{failing} console users are past their password rotation date"
+            )
         },
         compensating: None,
         resources,
@@ -1536,7 +1594,7 @@ pub fn data_quality(ctx: &Ctx, findings: &[Finding]) -> Vec<String> {
     for sas in findings.iter().filter(|f| f.duplicates.is_some()) {
         let Some(builtin) = findings
             .iter()
-            .find(|f| Some(&f.control_id) == sas.duplicates.as_ref())
+            .find(|f| Some(&*f.control_id) == sas.duplicates)
         else {
             continue;
         };

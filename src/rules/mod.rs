@@ -5,6 +5,7 @@
 
 pub mod controls;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -141,6 +142,9 @@ pub struct RulePack {
     /// Overrides by control id.
     #[serde(default)]
     pub controls: BTreeMap<String, ControlOverride>,
+    /// Built-in titles with thresholds filled in, made on first use.
+    #[serde(skip)]
+    titles: std::sync::OnceLock<BTreeMap<&'static str, Arc<str>>>,
 }
 
 /// Errors in a rules file.
@@ -193,6 +197,17 @@ impl RulePack {
         Ok(pack)
     }
 
+    /// A built-in control's title with its thresholds filled in.
+    pub fn title(&self, id: &str) -> Arc<str> {
+        let titles = self.titles.get_or_init(|| {
+            CATALOG
+                .iter()
+                .map(|c| (c.id, Arc::from(self.thresholds.fill(c.title))))
+                .collect()
+        });
+        titles.get(id).cloned().unwrap_or_else(|| Arc::from(id))
+    }
+
     /// The severity of a control after overrides.
     pub fn severity(&self, id: &str, default: Severity) -> Severity {
         self.controls
@@ -229,17 +244,17 @@ pub struct ResourceResult {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
     /// Stable control id.
-    pub control_id: String,
-    /// Title.
-    pub title: String,
+    pub control_id: Cow<'static, str>,
+    /// Title (built-in titles are filled in once per run and shared by every account).
+    pub title: Arc<str>,
     /// Severity after overrides.
     pub severity: Severity,
     /// Report section.
     pub section: Section,
     /// CIS Alibaba Cloud Foundations Benchmark v1.0.0 recommendation.
-    pub cis_v1: Option<String>,
+    pub cis_v1: Option<&'static str>,
     /// CIS v2.0.0 recommendation.
-    pub cis_v2: Option<String>,
+    pub cis_v2: Option<&'static str>,
     /// Result.
     pub status: Status,
     /// Why, in one sentence.
@@ -249,7 +264,7 @@ pub struct Finding {
     /// Counted in the score (built-in controls and Sas items that duplicate none).
     pub scored: bool,
     /// For a Sas item that duplicates a built-in control, that control's id.
-    pub duplicates: Option<String>,
+    pub duplicates: Option<&'static str>,
     /// Per-resource results.
     pub resources: Vec<ResourceResult>,
 }
@@ -271,6 +286,8 @@ pub struct Ctx<'a> {
     pub as_of: Option<DateTime<Utc>>,
     /// Thresholds.
     pub t: &'a Thresholds,
+    /// Build per-resource text (ids, details, places); off for `validate`.
+    pub explain: bool,
 }
 
 /// A control function's answer, before catalog data is attached.
@@ -320,10 +337,22 @@ pub fn roll_up(resources: &[ResourceResult]) -> Status {
 
 /// Evaluates every enabled control on one account.
 pub fn evaluate(account: &Account, as_of: Option<DateTime<Utc>>, pack: &RulePack) -> Evaluation {
+    evaluate_with(account, as_of, pack, true)
+}
+
+/// Evaluates every enabled control; with `explain` false, per-resource results keep only
+/// their status (enough for counts, scores and roll-ups).
+pub fn evaluate_with(
+    account: &Account,
+    as_of: Option<DateTime<Utc>>,
+    pack: &RulePack,
+    explain: bool,
+) -> Evaluation {
     let ctx = Ctx {
         account,
         as_of,
         t: &pack.thresholds,
+        explain,
     };
     let mut findings = Vec::new();
     for def in CATALOG.iter().filter(|d| pack.enabled(d.id)) {
@@ -332,12 +361,12 @@ pub fn evaluate(account: &Account, as_of: Option<DateTime<Utc>>, pack: &RulePack
             .status
             .unwrap_or_else(|| roll_up(&outcome.resources));
         findings.push(Finding {
-            control_id: def.id.to_string(),
-            title: def.title.to_string(),
+            control_id: Cow::Borrowed(def.id),
+            title: pack.title(def.id),
             severity: pack.severity(def.id, def.severity),
             section: def.section,
-            cis_v1: def.cis_v1.map(String::from),
-            cis_v2: def.cis_v2.map(String::from),
+            cis_v1: def.cis_v1,
+            cis_v2: def.cis_v2,
             status,
             detail: outcome.detail,
             compensating: outcome.compensating,
@@ -348,7 +377,7 @@ pub fn evaluate(account: &Account, as_of: Option<DateTime<Utc>>, pack: &RulePack
     }
     if let Some(sas) = account.sas.get() {
         for item in sas.items.iter().filter(|i| pack.enabled(&i.control_id)) {
-            findings.push(sas_finding(item, pack));
+            findings.push(sas_finding(item, pack, explain));
         }
     }
     let data_quality = controls::data_quality(&ctx, &findings);
@@ -358,7 +387,7 @@ pub fn evaluate(account: &Account, as_of: Option<DateTime<Utc>>, pack: &RulePack
     }
 }
 
-fn sas_finding(item: &SasItem, pack: &RulePack) -> Finding {
+fn sas_finding(item: &SasItem, pack: &RulePack, explain: bool) -> Finding {
     let (status, detail) = match &item.status {
         SasStatus::Pass => (Status::Pass, "Security Center: pass".to_string()),
         SasStatus::Failed => (
@@ -393,32 +422,37 @@ fn sas_finding(item: &SasItem, pack: &RulePack) -> Finding {
             format!("unknown Security Center status \"{v}\""),
         ),
     };
-    let duplicates = controls::sas_duplicate_of(item).map(String::from);
+    let duplicates = controls::sas_duplicate_of(item);
     let default_severity = item.severity.unwrap_or(Severity::Medium);
+    let builtin = duplicates.and_then(|d| CATALOG.iter().find(|c| c.id == d));
     Finding {
-        control_id: item.control_id.clone(),
-        title: item.title.clone(),
+        control_id: Cow::Owned(item.control_id.clone()),
+        title: Arc::from(item.title.as_str()),
         severity: pack.severity(&item.control_id, default_severity),
         section: Section::SecurityCenter,
-        cis_v1: duplicates
-            .as_deref()
-            .and_then(|d| CATALOG.iter().find(|c| c.id == d))
-            .and_then(|c| c.cis_v1.map(String::from)),
-        cis_v2: duplicates
-            .as_deref()
-            .and_then(|d| CATALOG.iter().find(|c| c.id == d))
-            .and_then(|c| c.cis_v2.map(String::from)),
+        cis_v1: builtin.and_then(|c| c.cis_v1),
+        cis_v2: builtin.and_then(|c| c.cis_v2),
         status,
         detail,
         compensating: None,
         scored: duplicates.is_none(),
         duplicates,
-        resources: vec![ResourceResult {
-            id: format!("{}", item.vendor_id),
-            status,
-            detail: item.category.clone().unwrap_or_default(),
-            file: Some(item.file.clone()),
-            field: Some(item.path.clone()),
+        resources: vec![if explain {
+            ResourceResult {
+                id: item.vendor_id.to_string(),
+                status,
+                detail: item.category.clone().unwrap_or_default(),
+                file: Some(item.file.clone()),
+                field: Some(item.path.clone()),
+            }
+        } else {
+            ResourceResult {
+                id: String::new(),
+                status,
+                detail: String::new(),
+                file: None,
+                field: None,
+            }
         }],
     }
 }

@@ -539,10 +539,10 @@ fn item_ids_are_matched_with_their_titles() {
         {"ItemId":15,"Title":"RAM - RAM user MFA","Status":"pass","RiskLevel":"medium"}
     ]"#);
     let root = finding(&a, "sas.5");
-    assert_eq!(root.duplicates.as_deref(), Some("root.mfa"));
+    assert_eq!(root.duplicates, Some("root.mfa"));
     assert!(!root.scored);
     assert_eq!(
-        finding(&a, "sas.15").duplicates.as_deref(),
+        finding(&a, "sas.15").duplicates,
         Some("ram.console_mfa")
     );
     let rds = sas(r#"{"ItemId":5,"Title":"RDS - whitelist configurations","Status":"failed"}"#);
