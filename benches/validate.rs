@@ -5,7 +5,9 @@
 //! process so that peak memory is measured per mode:
 //!   baseline  read every file and parse it into serde_json::Value / CSV records / XML events,
 //!             in parallel like the pipeline, and nothing else;
-//!   validate  the full pipeline (discover, ingest, model, rules, aggregate), no output.
+//!   validate  the full pipeline (discover, ingest, model, rules, aggregate), no output;
+//!             as-of from the evidence, so every account's model is held until all are read;
+//!   validate-as-of  the same with --as-of given, which streams accounts.
 //! Prints accounts per second, wall time and peak RSS (VmHWM) for both, and their ratio.
 #![allow(missing_docs, clippy::unwrap_used)]
 
@@ -99,9 +101,13 @@ fn child(mode: &str, root: &Path) {
             std::fs::read_dir(root).map(|_| 0).unwrap_or(0)
         }
         _ => {
-            // Exactly what `aliaudit validate` runs (no manifest hashes, no per-resource text).
+            // Exactly what `aliaudit validate` runs (no manifest hashes, no per-resource text);
+            // `validate-as-of` is `aliaudit validate --as-of 2026-09-30`, which streams.
+            let as_of = (mode == "validate-as-of")
+                .then(|| aliaudit::cli::parse_as_of("2026-09-30").unwrap());
             let run = aliaudit::pipeline::run(&aliaudit::pipeline::RunOptions {
                 inputs: vec![root.to_path_buf()],
+                as_of,
                 limits: aliaudit::ingest::Limits {
                     hash: false,
                     ..Default::default()
@@ -174,9 +180,9 @@ fn main() {
     };
     // Warm the page cache so both modes read from memory.
     run("baseline");
-    let rounds = 3;
+    let rounds = 5;
     let mut results = Vec::new();
-    for mode in ["baseline", "validate"] {
+    for mode in ["baseline", "validate", "validate-as-of"] {
         let mut best = (f64::MAX, 0);
         for _ in 0..rounds {
             let (secs, kb) = run(mode);
@@ -195,18 +201,19 @@ fn main() {
             .unwrap_or(1)
     );
     println!(
-        "{:<10} {:>10} {:>14} {:>14}",
+        "{:<15} {:>10} {:>14} {:>14}",
         "mode", "seconds", "accounts/s", "peak RSS MiB"
     );
     for (mode, secs, kb) in &results {
         println!(
-            "{mode:<10} {secs:>10.3} {:>14.0} {:>14.1}",
+            "{mode:<15} {secs:>10.3} {:>14.0} {:>14.1}",
             accounts as f64 / secs,
             *kb as f64 / 1024.0
         );
     }
     println!(
-        "validate / baseline time: {:.2}x",
-        results[1].1 / results[0].1
+        "validate / baseline time: {:.2}x; with --as-of: {:.2}x",
+        results[1].1 / results[0].1,
+        results[2].1 / results[0].1
     );
 }

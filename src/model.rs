@@ -739,6 +739,8 @@ fn credentials_of(report: RawCredentialReport, paths: &[String]) -> Credentials 
             users.push(principal);
         }
     }
+    // Every account's model is held until the as-of instant is known: keep it tight.
+    users.shrink_to_fit();
     Credentials {
         generated: report.generated,
         newest_cell: newest,

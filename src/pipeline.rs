@@ -104,6 +104,61 @@ impl Run {
     }
 }
 
+/// One account after evaluation, with its files and diagnostics.
+struct Evaluated {
+    result: AccountResult,
+    files: Vec<FileRecord>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+enum Processed {
+    Account(Box<Evaluated>),
+    NotAccount(Vec<FileRecord>),
+}
+
+/// Evaluates one modelled account and keeps only what output needs; the model is dropped.
+fn evaluate_one(
+    m: model::Modelled,
+    as_of: Option<DateTime<Utc>>,
+    options: &RunOptions,
+) -> Evaluated {
+    let mut evaluation =
+        rules::evaluate_with(&m.account, as_of, &options.rules, options.keep_resources);
+    let status = account_status(&m.account, &m.files);
+    let score_tenths = rules::score_tenths(&evaluation.findings);
+    if !options.keep_resources {
+        for f in &mut evaluation.findings {
+            f.resources = Vec::new();
+            f.detail = String::new();
+        }
+    }
+    let mut data_quality = m.account.data_quality.clone();
+    data_quality.append(&mut evaluation.data_quality);
+    evaluation.data_quality = data_quality;
+    let a = &m.account;
+    let evidence = BTreeMap::from([
+        ("credential_report", evidence_state(&a.credentials)),
+        ("practice_report", evidence_state(&a.practice)),
+        ("security_preference", evidence_state(&a.preference)),
+        ("password_policy", evidence_state(&a.password_policy)),
+        ("security_center", evidence_state(&a.sas)),
+    ]);
+    Evaluated {
+        result: AccountResult {
+            identity: aggregate::identity(a, as_of),
+            vendor_score: a.practice.get().and_then(|p| p.score),
+            gaps: a.gaps.clone(),
+            evidence,
+            info: m.account.info,
+            evaluation,
+            status,
+            score_tenths,
+        },
+        files: m.files,
+        diagnostics: m.diagnostics,
+    }
+}
+
 enum FolderOutcome {
     Account(Box<model::Modelled>),
     NotAccount(Vec<FileRecord>),
@@ -179,96 +234,84 @@ pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
     let mut diagnostics = discovery.diagnostics;
     let mut files = Vec::new();
 
-    let outcomes: Vec<FolderOutcome> = discovery
-        .folders
-        .par_iter()
-        .map(|folder| ingest_folder(folder, options.limits))
-        .collect();
+    // With --as-of every account is read, evaluated and reduced to its result in one pass,
+    // so memory holds only the accounts in flight. Without it the as-of instant is the
+    // newest evidence of the whole run, so every model is kept until all are read.
+    let (processed, as_of, as_of_source): (Vec<Processed>, _, _) = match options.as_of {
+        Some(as_of) => {
+            let processed = discovery
+                .folders
+                .into_par_iter()
+                .map(|folder| match ingest_folder(&folder, options.limits) {
+                    FolderOutcome::Account(m) => {
+                        Processed::Account(Box::new(evaluate_one(*m, Some(as_of), options)))
+                    }
+                    FolderOutcome::NotAccount(f) => Processed::NotAccount(f),
+                })
+                .collect();
+            (processed, Some(as_of), AsOfSource::Option)
+        }
+        None => {
+            let outcomes: Vec<FolderOutcome> = discovery
+                .folders
+                .into_par_iter()
+                .map(|folder| ingest_folder(&folder, options.limits))
+                .collect();
+            let newest = outcomes
+                .iter()
+                .filter_map(|o| match o {
+                    FolderOutcome::Account(m) => m.account.newest_evidence(),
+                    FolderOutcome::NotAccount(_) => None,
+                })
+                .max();
+            let source = if newest.is_some() {
+                AsOfSource::Evidence
+            } else {
+                AsOfSource::None
+            };
+            let processed = outcomes
+                .into_par_iter()
+                .map(|o| match o {
+                    FolderOutcome::Account(m) => {
+                        Processed::Account(Box::new(evaluate_one(*m, newest, options)))
+                    }
+                    FolderOutcome::NotAccount(f) => Processed::NotAccount(f),
+                })
+                .collect();
+            (processed, newest, source)
+        }
+    };
 
     // Two folders with one account id: the first (in discovery order) is kept.
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
-    let mut modelled = Vec::new();
-    for outcome in outcomes {
-        match outcome {
-            FolderOutcome::NotAccount(f) => files.extend(f),
-            FolderOutcome::Account(m) => {
-                let id = m.account.info.id.clone();
-                if let Some(first) = seen.get(&id) {
-                    let message = format!(
-                        "two folders resolve to the account id \"{id}\": {first} and {}; only {first} is used (give each a distinct uid in account.toml)",
-                        m.account.info.folder
-                    );
-                    diagnostics
-                        .push(Diagnostic::error(&m.account.info.folder, &message).for_account(&id));
-                    files.extend(m.files.into_iter().map(|mut f| {
-                        f.reject(format!("duplicate account id \"{id}\" (also {first})"));
-                        f
-                    }));
-                    continue;
-                }
-                seen.insert(id, m.account.info.folder.clone());
-                modelled.push(*m);
+    let mut accounts = Vec::new();
+    for item in processed {
+        let evaluated = match item {
+            Processed::NotAccount(f) => {
+                files.extend(f);
+                continue;
             }
+            Processed::Account(e) => *e,
+        };
+        let id = evaluated.result.info.id.clone();
+        let folder = evaluated.result.info.folder.clone();
+        if let Some(first) = seen.get(&id) {
+            let message = format!(
+                "two folders resolve to the account id \"{id}\": {first} and {folder}; only {first} is used (give each a distinct uid in account.toml)"
+            );
+            diagnostics.push(Diagnostic::error(&folder, &message).for_account(&id));
+            files.extend(evaluated.files.into_iter().map(|mut f| {
+                f.reject(format!("duplicate account id \"{id}\" (also {first})"));
+                f
+            }));
+            continue;
         }
+        seen.insert(id, folder);
+        files.extend(evaluated.files);
+        diagnostics.extend(evaluated.diagnostics);
+        accounts.push(evaluated.result);
     }
-
-    let newest = modelled
-        .iter()
-        .filter_map(|m| m.account.newest_evidence())
-        .max();
-    let (as_of, as_of_source) = match (options.as_of, newest) {
-        (Some(t), _) => (Some(t), AsOfSource::Option),
-        (None, Some(t)) => (Some(t), AsOfSource::Evidence),
-        (None, None) => (None, AsOfSource::None),
-    };
-
-    let mut accounts: Vec<AccountResult> = modelled
-        .into_par_iter()
-        .map(|m| {
-            let mut evaluation =
-                rules::evaluate_with(&m.account, as_of, &options.rules, options.keep_resources);
-            let status = account_status(&m.account, &m.files);
-            let score_tenths = rules::score_tenths(&evaluation.findings);
-            if !options.keep_resources {
-                for f in &mut evaluation.findings {
-                    f.resources = Vec::new();
-                }
-            }
-            let mut data_quality = m.account.data_quality.clone();
-            data_quality.append(&mut evaluation.data_quality);
-            evaluation.data_quality = data_quality;
-            let a = &m.account;
-            let evidence = BTreeMap::from([
-                ("credential_report", evidence_state(&a.credentials)),
-                ("practice_report", evidence_state(&a.practice)),
-                ("security_preference", evidence_state(&a.preference)),
-                ("password_policy", evidence_state(&a.password_policy)),
-                ("security_center", evidence_state(&a.sas)),
-            ]);
-            (
-                AccountResult {
-                    identity: aggregate::identity(a, as_of),
-                    vendor_score: a.practice.get().and_then(|p| p.score),
-                    gaps: a.gaps.clone(),
-                    evidence,
-                    info: m.account.info,
-                    evaluation,
-                    status,
-                    score_tenths,
-                },
-                m.files,
-                m.diagnostics,
-            )
-        })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .map(|(result, f, d)| {
-            files.extend(f);
-            diagnostics.extend(d);
-            result
-        })
-        .collect();
-    accounts.sort_by(|a, b| a.info.id.cmp(&b.info.id));
+    accounts.sort_by(|a: &AccountResult, b: &AccountResult| a.info.id.cmp(&b.info.id));
 
     if as_of.is_none() && !accounts.is_empty() {
         diagnostics.push(Diagnostic::warning(

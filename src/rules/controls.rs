@@ -668,7 +668,7 @@ fn root_no_access_key(ctx: &Ctx) -> Outcome {
         for key in &root.keys {
             let status = match (&key.exist, &key.active) {
                 (Flag::True, Flag::True) => Status::Fail,
-                (Flag::True, Flag::Unknown(_)) | (Flag::Unknown(_), _) => Status::NotEvaluable,
+                (Flag::True, Flag::Unknown) | (Flag::Unknown, _) => Status::NotEvaluable,
                 _ => continue,
             };
             resources.push(resource(
@@ -826,7 +826,10 @@ fn ram_console_mfa(ctx: &Ctx) -> Outcome {
             .map(|u| {
                 let (status, detail) = match &u.mfa_active {
                     Flag::True => (Status::Pass, text!(ctx, "console access, MFA active")),
-                    Flag::Unknown(v) => (Status::NotEvaluable, text!(ctx, "mfa_active is \"{v}\"")),
+                    Flag::Unknown => (
+                        Status::NotEvaluable,
+                        text!(ctx, "mfa_active holds an unknown value (see the warnings)"),
+                    ),
                     _ => (Status::Fail, text!(ctx, "console access without MFA")),
                 };
                 resource(

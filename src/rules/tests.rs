@@ -541,10 +541,7 @@ fn item_ids_are_matched_with_their_titles() {
     let root = finding(&a, "sas.5");
     assert_eq!(root.duplicates, Some("root.mfa"));
     assert!(!root.scored);
-    assert_eq!(
-        finding(&a, "sas.15").duplicates,
-        Some("ram.console_mfa")
-    );
+    assert_eq!(finding(&a, "sas.15").duplicates, Some("ram.console_mfa"));
     let rds = sas(r#"{"ItemId":5,"Title":"RDS - whitelist configurations","Status":"failed"}"#);
     assert_eq!(
         finding(&rds, "sas.5").duplicates,
