@@ -730,7 +730,13 @@ fn xml_escape(s: &str) -> String {
 
 fn sas_files(rng: &mut fastrand::Rng, plan: &Plan, variant: usize) -> Vec<SampleFile> {
     let rows = sas_rows(rng, plan, variant);
-    let page_size = 10usize;
+    // Variant 3 pages so that the last page holds one item, which the API then spells as a
+    // bare object instead of a one-element array.
+    let page_size = if variant == 3 && rows.len() > 1 {
+        rows.len() - 1
+    } else {
+        10
+    };
     let pages: Vec<&[SasRow]> = rows.chunks(page_size).collect();
     let total = rows.len();
     let mut files = Vec::new();
