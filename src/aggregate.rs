@@ -83,6 +83,36 @@ pub struct AccountFigures {
     pub controls: Vec<(Cow<'static, str>, Status)>,
 }
 
+/// `counts`.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    /// Passed.
+    pub pass: u64,
+    /// Failed.
+    pub fail: u64,
+    /// Excepted.
+    pub excepted: u64,
+    /// Not applicable.
+    pub not_applicable: u64,
+    /// Not evaluable.
+    pub not_evaluable: u64,
+}
+
+/// Counts of each result state.
+pub fn counts(findings: &[crate::rules::Finding]) -> Counts {
+    let mut c = Counts::default();
+    for f in findings {
+        match f.status {
+            Status::Pass => c.pass += 1,
+            Status::Fail => c.fail += 1,
+            Status::Excepted => c.excepted += 1,
+            Status::NotApplicable => c.not_applicable += 1,
+            Status::NotEvaluable => c.not_evaluable += 1,
+        }
+    }
+    c
+}
+
 /// The portfolio roll-up.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PortfolioSummary {

@@ -348,7 +348,7 @@ fn validate(args: &EvalArgs) -> Result<u8> {
     if !args.quiet {
         let mut out = std::io::stdout().lock();
         for a in &run.accounts {
-            let c = summary::counts(&a.evaluation.findings);
+            let c = &a.counts;
             let score = a
                 .score_tenths
                 .map(|t| format!("{:.1}", t as f64 / 10.0))

@@ -1,5 +1,5 @@
 //! Discover stage: walks the input roots and lists every folder that directly holds files,
-//! with its `account.toml` read, in a deterministic order.
+//! in a deterministic order; [`load_meta`] reads a folder's `account.toml`.
 //!
 //! It opens no evidence file: whether a folder is an account is settled after ingest, when
 //! its files have been recognised. Hidden entries are skipped; link loops are reported.
@@ -58,6 +58,8 @@ pub struct FolderSource {
     pub meta: AccountMeta,
     /// Whether the folder holds an `account.toml` (valid or not).
     pub has_meta_file: bool,
+    /// Where `account.toml` is, until [`load_meta`] has read it.
+    pub meta_path: Option<PathBuf>,
     /// The manifest record for `account.toml`.
     pub meta_record: Option<FileRecord>,
     /// The other files, sorted by name.
@@ -207,6 +209,7 @@ fn folder_source(
         folder_name,
         meta: AccountMeta::default(),
         has_meta_file: false,
+        meta_path: None,
         meta_record: None,
         files: Vec::new(),
         diagnostics: Vec::new(),
@@ -219,17 +222,7 @@ fn folder_source(
         let file_display = format!("{display}/{name}");
         if name == "account.toml" {
             source.has_meta_file = true;
-            let (record, meta) = read_meta(&path, &file_display);
-            if record.status == FileStatus::Rejected {
-                source.diagnostics.push(Diagnostic::error(
-                    &file_display,
-                    record.reason.clone().unwrap_or_default(),
-                ));
-            }
-            if let Some(meta) = meta {
-                source.meta = meta;
-            }
-            source.meta_record = Some(record);
+            source.meta_path = Some(path);
         } else {
             source.files.push(SourceFile {
                 path,
@@ -237,6 +230,27 @@ fn folder_source(
             });
         }
     }
+    source
+}
+
+/// Reads the folder's `account.toml`, if any: fills `meta`, `meta_record` and the account id
+/// (its `uid`). Called by the orchestrator's workers, so discovery itself opens no file.
+pub fn load_meta(source: &mut FolderSource) {
+    let Some(path) = source.meta_path.take() else {
+        return;
+    };
+    let file_display = format!("{}/account.toml", source.display);
+    let (record, meta) = read_meta(&path, &file_display);
+    if record.status == FileStatus::Rejected {
+        source.diagnostics.push(Diagnostic::error(
+            &file_display,
+            record.reason.clone().unwrap_or_default(),
+        ));
+    }
+    if let Some(meta) = meta {
+        source.meta = meta;
+    }
+    source.meta_record = Some(record);
     if let Some(uid) = source
         .meta
         .uid
@@ -246,7 +260,6 @@ fn folder_source(
     {
         source.id = uid.to_string();
     }
-    source
 }
 
 /// Largest `account.toml` read; a bigger one is certainly not metadata.

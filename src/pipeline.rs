@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
-use crate::aggregate::{self, AccountFigures, AccountStatus, Identity, PortfolioSummary};
+use crate::aggregate::{self, AccountFigures, AccountStatus, Counts, Identity, PortfolioSummary};
 use crate::diag::{Diagnostic, Level};
 use crate::discover::{self, FolderSource};
 use crate::evidence::{FileRecord, FileStatus, Kind};
@@ -28,7 +28,8 @@ pub struct RunOptions {
     pub rules: RulePack,
     /// File size limits.
     pub limits: Limits,
-    /// Keep per-resource results (reports need them; `validate` does not).
+    /// Keep findings with per-resource results and their text (reports need them;
+    /// `validate` keeps only counts and per-control statuses).
     pub keep_resources: bool,
 }
 
@@ -68,6 +69,10 @@ pub struct AccountResult {
     pub identity: Identity,
     /// Why present evidence is incomplete.
     pub gaps: Vec<String>,
+    /// Results per state.
+    pub counts: Counts,
+    /// The status of every control, for the portfolio.
+    pub figures: AccountFigures,
     /// Its findings and data-quality notes.
     pub evaluation: Evaluation,
     /// Evidence completeness.
@@ -126,11 +131,20 @@ fn evaluate_one(
         rules::evaluate_with(&m.account, as_of, &options.rules, options.keep_resources);
     let status = account_status(&m.account, &m.files);
     let score_tenths = rules::score_tenths(&evaluation.findings);
+    let counts = aggregate::counts(&evaluation.findings);
+    let figures = AccountFigures {
+        status,
+        score_tenths,
+        controls: evaluation
+            .findings
+            .iter()
+            .map(|f| (f.control_id.clone(), f.status))
+            .collect(),
+    };
+    // `validate` needs only the figures: the findings themselves are dropped here, so what
+    // is kept per account stays small.
     if !options.keep_resources {
-        for f in &mut evaluation.findings {
-            f.resources = Vec::new();
-            f.detail = String::new();
-        }
+        evaluation.findings = Vec::new();
     }
     let mut data_quality = m.account.data_quality.clone();
     data_quality.append(&mut evaluation.data_quality);
@@ -148,6 +162,8 @@ fn evaluate_one(
             identity: aggregate::identity(a, as_of),
             vendor_score: a.practice.get().and_then(|p| p.score),
             gaps: a.gaps.clone(),
+            counts,
+            figures,
             evidence,
             info: m.account.info,
             evaluation,
@@ -166,7 +182,9 @@ enum FolderOutcome {
 
 /// Ingests one folder; a folder with neither `account.toml` nor recognised evidence is not
 /// an account, and its files are listed as ignored.
-fn ingest_folder(folder: &FolderSource, limits: Limits) -> FolderOutcome {
+fn ingest_folder(mut folder: FolderSource, limits: Limits) -> FolderOutcome {
+    discover::load_meta(&mut folder);
+    let folder = &folder;
     let bundle = ingest::ingest_files(&folder.files, limits);
     if !folder.has_meta_file && !bundle.has_evidence() {
         let mut files = bundle.files;
@@ -242,7 +260,7 @@ pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
             let processed = discovery
                 .folders
                 .into_par_iter()
-                .map(|folder| match ingest_folder(&folder, options.limits) {
+                .map(|folder| match ingest_folder(folder, options.limits) {
                     FolderOutcome::Account(m) => {
                         Processed::Account(Box::new(evaluate_one(*m, Some(as_of), options)))
                     }
@@ -255,7 +273,7 @@ pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
             let outcomes: Vec<FolderOutcome> = discovery
                 .folders
                 .into_par_iter()
-                .map(|folder| ingest_folder(&folder, options.limits))
+                .map(|folder| ingest_folder(folder, options.limits))
                 .collect();
             let newest = outcomes
                 .iter()
@@ -339,7 +357,7 @@ pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
 
     let portfolio = accounts
         .par_iter()
-        .map(|a| PortfolioSummary::of(&figures(a)))
+        .map(|a| PortfolioSummary::of(&a.figures))
         .reduce(PortfolioSummary::default, PortfolioSummary::merge);
 
     files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -355,18 +373,4 @@ pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
         diagnostics,
         portfolio,
     })
-}
-
-/// The figures of one account that the portfolio is built from.
-pub fn figures(result: &AccountResult) -> AccountFigures {
-    AccountFigures {
-        status: result.status,
-        score_tenths: result.score_tenths,
-        controls: result
-            .evaluation
-            .findings
-            .iter()
-            .map(|f| (f.control_id.clone(), f.status))
-            .collect(),
-    }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::aggregate::{AccountStatus, Identity};
+use crate::aggregate::{AccountStatus, Counts, Identity};
 use crate::diag::Diagnostic;
 use crate::evidence::FileRecord;
 use crate::pipeline::{AccountResult, Run};
@@ -122,21 +122,6 @@ pub struct AccountView {
     pub data_quality: Vec<String>,
 }
 
-/// `counts`.
-#[derive(Debug, Default, Serialize, PartialEq, Eq)]
-pub struct Counts {
-    /// Passed.
-    pub pass: u64,
-    /// Failed.
-    pub fail: u64,
-    /// Excepted.
-    pub excepted: u64,
-    /// Not applicable.
-    pub not_applicable: u64,
-    /// Not evaluable.
-    pub not_evaluable: u64,
-}
-
 /// `controls[]`.
 #[derive(Debug, Serialize)]
 pub struct ControlView {
@@ -188,21 +173,6 @@ pub struct ResourceView {
     pub field: Option<String>,
 }
 
-/// Counts of each result state.
-pub fn counts(findings: &[Finding]) -> Counts {
-    let mut c = Counts::default();
-    for f in findings {
-        match f.status {
-            Status::Pass => c.pass += 1,
-            Status::Fail => c.fail += 1,
-            Status::Excepted => c.excepted += 1,
-            Status::NotApplicable => c.not_applicable += 1,
-            Status::NotEvaluable => c.not_evaluable += 1,
-        }
-    }
-    c
-}
-
 fn control_view(f: &Finding) -> ControlView {
     ControlView {
         id: f.control_id.to_string(),
@@ -244,7 +214,7 @@ pub fn account_view(result: &AccountResult) -> AccountView {
         status: result.status,
         score: score(result.score_tenths),
         vendor_score: result.vendor_score,
-        counts: counts(&result.evaluation.findings),
+        counts: result.counts.clone(),
         identity: result.identity.clone(),
         controls: result
             .evaluation

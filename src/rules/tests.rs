@@ -28,6 +28,7 @@ fn account(files: &[(&str, &str)]) -> Account {
         folder_name: "test".into(),
         meta: Default::default(),
         has_meta_file: false,
+        meta_path: None,
         meta_record: None,
         files: Vec::new(),
         diagnostics: Vec::new(),
