@@ -247,11 +247,6 @@ impl Header {
             columns,
         })
     }
-
-    /// The header names in column order, for re-emitting the CSV.
-    pub fn width(&self) -> usize {
-        self.width
-    }
 }
 
 /// One CSV record: its fields and the line it starts on.

@@ -8,7 +8,6 @@ use std::marker::PhantomData;
 
 use serde::de::{self, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// A list that a response may spell as an array, a single object, or leave out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -203,18 +202,6 @@ pub fn opt_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<S
         Scalar::Float(f) => Ok(Some(f.to_string())),
         Scalar::Bool(_) => Err(de::Error::custom("expected text, found a boolean")),
         Scalar::Other(what) => Err(de::Error::custom(format!("expected text, found {what}"))),
-    }
-}
-
-/// Names a JSON value's type for error messages.
-pub fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "text",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -736,14 +736,7 @@ fn classify_json_bytes(bytes: &[u8]) -> Outcome {
                     ),
                 );
             }
-            let (line, column) = xml::line_col(
-                &String::from_utf8_lossy(&bytes[..e.valid_up_to()]),
-                e.valid_up_to(),
-            );
-            return Outcome::rejected(
-                guess_kind(bytes),
-                format!("not valid UTF-8 at line {line}, column {column}"),
-            );
+            return not_utf8(bytes, &e);
         }
     };
     // Only the top level is parsed here; the detected kind is then read straight from the
@@ -769,6 +762,17 @@ fn classify_json_bytes(bytes: &[u8]) -> Outcome {
     }
 }
 
+fn not_utf8(bytes: &[u8], e: &std::str::Utf8Error) -> Outcome {
+    let (line, column) = xml::line_col(
+        &String::from_utf8_lossy(&bytes[..e.valid_up_to()]),
+        e.valid_up_to(),
+    );
+    Outcome::rejected(
+        guess_kind(bytes),
+        format!("not valid UTF-8 at line {line}, column {column}"),
+    )
+}
+
 /// serde_json appends " at line L column C" to its messages; we print the place ourselves.
 fn json_error_text(e: &serde_json::Error) -> String {
     let text = e.to_string();
@@ -782,14 +786,7 @@ fn classify_xml(bytes: &[u8]) -> Outcome {
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            let (line, column) = xml::line_col(
-                &String::from_utf8_lossy(&bytes[..e.valid_up_to()]),
-                e.valid_up_to(),
-            );
-            return Outcome::rejected(
-                guess_kind(bytes),
-                format!("not valid UTF-8 at line {line}, column {column}"),
-            );
+            return not_utf8(bytes, &e);
         }
     };
     match xml::to_value(text) {

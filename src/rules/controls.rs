@@ -12,7 +12,8 @@ use serde::Serialize;
 use super::{Ctx, Finding, Outcome, ResourceResult, Status};
 use crate::ingest::credential::{Flag, Stamp};
 use crate::model::{
-    Credentials, MfaForLogin, PasswordPolicy, Preference, Principal, SasItem, SasStatus, Severity,
+    AccessKey, Credentials, MfaForLogin, PasswordPolicy, Preference, Principal, SasItem, SasStatus,
+    Severity,
 };
 
 /// Where a control is shown in reports.
@@ -579,6 +580,56 @@ macro_rules! try_or {
     };
 }
 
+/// One resource per active key of every row (root included), judged by `judge`; the field
+/// named is the key slot's `<slot>_<column>`.
+fn per_active_key(
+    ctx: &Ctx,
+    c: &Credentials,
+    column: &str,
+    judge: impl Fn(&AccessKey) -> (Status, String),
+) -> Vec<ResourceResult> {
+    let mut resources = Vec::new();
+    for p in principals(c) {
+        for key in p.active_keys() {
+            let (status, detail) = judge(key);
+            resources.push(resource(
+                ctx,
+                p,
+                text!(ctx, "{}/{}", p.name, key.slot),
+                status,
+                detail,
+                &text!(ctx, "{}_{column}", key.slot),
+            ));
+        }
+    }
+    resources
+}
+
+/// A control decided by its resources, with a one-line count: `none` when there is nothing
+/// to check, else `summary(failing, total)`.
+fn tally(
+    ctx: &Ctx,
+    resources: Vec<ResourceResult>,
+    none: &str,
+    summary: impl Fn(usize, usize) -> String,
+) -> Outcome {
+    let failing = resources
+        .iter()
+        .filter(|r| r.status == Status::Fail)
+        .count();
+    let detail = match (ctx.explain, resources.is_empty()) {
+        (false, _) => String::new(),
+        (true, true) => none.to_string(),
+        (true, false) => summary(failing, resources.len()),
+    };
+    Outcome {
+        status: None,
+        detail,
+        compensating: None,
+        resources,
+    }
+}
+
 // ---------------------------------------------------------------- CIS 1
 
 fn root_no_recent_use(ctx: &Ctx) -> Outcome {
@@ -694,6 +745,17 @@ fn root_no_access_key(ctx: &Ctx) -> Outcome {
         } else {
             Status::NotEvaluable
         };
+        if resources.is_empty() {
+            // Evidence of the pass: the row that was checked.
+            resources.push(resource(
+                ctx,
+                root,
+                text!(ctx, "<root>"),
+                Status::Pass,
+                text!(ctx, "no AccessKey slot is active"),
+                "access_key_*_active",
+            ));
+        }
         return Outcome {
             status: Some(status),
             detail: if active > 0 {
@@ -932,79 +994,45 @@ fn ram_inactive_console_users(ctx: &Ctx) -> Outcome {
             resource(ctx, u, text!(ctx, "{}", u.name), status, detail, column)
         })
         .collect();
-    let failing = resources
-        .iter()
-        .filter(|r| r.status == Status::Fail)
-        .count();
-    Outcome {
-        status: None,
-        detail: if resources.is_empty() {
-            text!(ctx, "no RAM user has console access")
-        } else {
-            text!(
-                ctx,
-                "{failing} of {} console users inactive for {} days or more",
-                resources.len(),
+    tally(
+        ctx,
+        resources,
+        "no RAM user has console access",
+        |failing, total| {
+            format!(
+                "{failing} of {total} console users inactive for {} days or more",
                 ctx.t.inactive_user_days
             )
         },
-        compensating: None,
-        resources,
-    }
+    )
 }
 
 fn ram_access_key_rotation(ctx: &Ctx) -> Outcome {
     let c = try_or!(credentials(ctx));
     let as_of = try_or!(as_of(ctx));
     let limit = Duration::days(ctx.t.access_key_rotation_days);
-    let mut resources = Vec::new();
-    for p in principals(c) {
-        for key in p.active_keys() {
-            let (status, detail) = match key.last_rotated {
-                Stamp::At(t) if as_of - t > limit => (
-                    Status::Fail,
-                    text!(
-                        ctx,
-                        "last rotated {} ({} days before as-of)",
-                        stamp_text(t),
-                        whole_days(as_of - t)
-                    ),
-                ),
-                Stamp::At(t) => (Status::Pass, text!(ctx, "last rotated {}", stamp_text(t))),
-                _ => (
-                    Status::NotEvaluable,
-                    text!(ctx, "active key without a rotation date"),
-                ),
-            };
-            resources.push(resource(
-                ctx,
-                p,
-                text!(ctx, "{}/{}", p.name, key.slot),
-                status,
-                detail,
-                &text!(ctx, "{}_last_rotated", key.slot),
-            ));
-        }
-    }
-    let failing = resources
-        .iter()
-        .filter(|r| r.status == Status::Fail)
-        .count();
-    Outcome {
-        status: None,
-        detail: if resources.is_empty() {
-            text!(ctx, "no active AccessKey")
-        } else {
+    let resources = per_active_key(ctx, c, "last_rotated", |key| match key.last_rotated {
+        Stamp::At(t) if as_of - t > limit => (
+            Status::Fail,
             text!(
                 ctx,
-                "{failing} of {} active AccessKeys not rotated within {} days",
-                resources.len(),
-                ctx.t.access_key_rotation_days
-            )
-        },
-        compensating: None,
-        resources,
-    }
+                "last rotated {} ({} days before as-of)",
+                stamp_text(t),
+                whole_days(as_of - t)
+            ),
+        ),
+        Stamp::At(t) => (Status::Pass, text!(ctx, "last rotated {}", stamp_text(t))),
+        _ => (
+            Status::NotEvaluable,
+            text!(ctx, "active key without a rotation date"),
+        ),
+    });
+    tally(ctx, resources, "no active AccessKey", |failing, total| {
+        format!(
+            "{failing} of {total} active AccessKeys not rotated within {} days",
+            ctx.t.access_key_rotation_days
+        )
+    })
 }
 
 fn bool_setting(
@@ -1139,51 +1167,23 @@ fn ram_unused_access_keys(ctx: &Ctx) -> Outcome {
     let c = try_or!(credentials(ctx));
     let as_of = try_or!(as_of(ctx));
     let limit = Duration::days(ctx.t.unused_access_key_days);
-    let mut resources = Vec::new();
-    for p in principals(c) {
-        for key in p.active_keys() {
-            let (status, detail) = match key.last_used {
-                Stamp::Never => (Status::Fail, text!(ctx, "active but never used")),
-                Stamp::At(t) if as_of - t >= limit => (
-                    Status::Fail,
-                    text!(
-                        ctx,
-                        "last used {} ({} days before as-of)",
-                        stamp_text(t),
-                        whole_days(as_of - t)
-                    ),
-                ),
-                Stamp::At(t) => (Status::Pass, text!(ctx, "last used {}", stamp_text(t))),
-                _ => (Status::NotEvaluable, text!(ctx, "no last-used date")),
-            };
-            resources.push(resource(
-                ctx,
-                p,
-                text!(ctx, "{}/{}", p.name, key.slot),
-                status,
-                detail,
-                &text!(ctx, "{}_last_used", key.slot),
-            ));
-        }
-    }
-    let failing = resources
-        .iter()
-        .filter(|r| r.status == Status::Fail)
-        .count();
-    Outcome {
-        status: None,
-        detail: if resources.is_empty() {
-            text!(ctx, "no active AccessKey")
-        } else {
+    let resources = per_active_key(ctx, c, "last_used", |key| match key.last_used {
+        Stamp::Never => (Status::Fail, text!(ctx, "active but never used")),
+        Stamp::At(t) if as_of - t >= limit => (
+            Status::Fail,
             text!(
                 ctx,
-                "{failing} of {} active AccessKeys unused or never used",
-                resources.len()
-            )
-        },
-        compensating: None,
-        resources,
-    }
+                "last used {} ({} days before as-of)",
+                stamp_text(t),
+                whole_days(as_of - t)
+            ),
+        ),
+        Stamp::At(t) => (Status::Pass, text!(ctx, "last used {}", stamp_text(t))),
+        _ => (Status::NotEvaluable, text!(ctx, "no last-used date")),
+    });
+    tally(ctx, resources, "no active AccessKey", |failing, total| {
+        format!("{failing} of {total} active AccessKeys unused or never used")
+    })
 }
 
 fn ram_single_active_key(ctx: &Ctx) -> Outcome {
@@ -1204,23 +1204,9 @@ fn ram_single_active_key(ctx: &Ctx) -> Outcome {
             })
         })
         .collect();
-    let failing = resources
-        .iter()
-        .filter(|r| r.status == Status::Fail)
-        .count();
-    Outcome {
-        status: None,
-        detail: if resources.is_empty() {
-            text!(ctx, "no active AccessKey")
-        } else {
-            text!(
-                ctx,
-                "{failing} identities hold more than one active AccessKey"
-            )
-        },
-        compensating: None,
-        resources,
-    }
+    tally(ctx, resources, "no active AccessKey", |failing, _| {
+        format!("{failing} identities hold more than one active AccessKey")
+    })
 }
 
 fn pref_mfa_enforced(ctx: &Ctx) -> Outcome {
@@ -1405,23 +1391,12 @@ fn ram_password_rotation_overdue(ctx: &Ctx) -> Outcome {
             ))
         })
         .collect();
-    let failing = resources
-        .iter()
-        .filter(|r| r.status == Status::Fail)
-        .count();
-    Outcome {
-        status: None,
-        detail: if resources.is_empty() {
-            text!(ctx, "no console user has a rotation date")
-        } else {
-            text!(
-                ctx,
-                "{failing} console users are past their password rotation date"
-            )
-        },
-        compensating: None,
+    tally(
+        ctx,
         resources,
-    }
+        "no console user has a rotation date",
+        |failing, _| format!("{failing} console users are past their password rotation date"),
+    )
 }
 
 fn spr_password_strength(ctx: &Ctx) -> Outcome {
