@@ -214,6 +214,7 @@ fn prepare(args: &EvalArgs) -> Result<Prepared> {
                 hash: true,
             },
             keep_resources: true,
+            progress: None,
         },
         rules_file,
     })
@@ -221,15 +222,26 @@ fn prepare(args: &EvalArgs) -> Result<Prepared> {
 
 fn evaluate(args: &EvalArgs, prepared: &Prepared) -> Result<Run> {
     let pool = thread_pool(args.jobs)?;
-    let show = !args.quiet && std::io::stderr().is_terminal();
-    let spinner = show.then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_message("reading and evaluating accounts");
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    // A progress bar only on a terminal (indicatif draws nothing when stderr is piped).
+    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} reading folders {bar:30} {pos}/{len} ({per_sec}, {eta} left)",
+        ) {
+            bar.set_style(style);
+        }
         bar
     });
-    let run = pool.install(|| pipeline::run(&prepared.options))?;
-    if let Some(bar) = spinner {
+    let mut options = prepared.options.clone();
+    if let Some(bar) = &bar {
+        let bar = bar.clone();
+        options.progress = Some(pipeline::Progress(std::sync::Arc::new(move |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })));
+    }
+    let run = pool.install(|| pipeline::run(&options))?;
+    if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     Ok(run)

@@ -31,6 +31,18 @@ pub struct RunOptions {
     /// Keep findings with per-resource results and their text (reports need them;
     /// `validate` keeps only counts and per-control statuses).
     pub keep_resources: bool,
+    /// Told how many folders there are, then once per folder read.
+    pub progress: Option<Progress>,
+}
+
+/// A progress callback: `(folders read, folders in all)`. Called from worker threads.
+#[derive(Clone)]
+pub struct Progress(pub std::sync::Arc<dyn Fn(u64, u64) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
 }
 
 /// How the as-of instant was chosen.
@@ -250,6 +262,22 @@ pub fn account_status(account: &Account, files: &[FileRecord]) -> AccountStatus 
 pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
     let discovery = discover::discover(&options.inputs)?;
     let mut diagnostics = discovery.diagnostics;
+    let total = discovery.folders.len() as u64;
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let tick = || {
+        if let Some(Progress(report)) = &options.progress {
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            report(n, total);
+        }
+    };
+    if let Some(Progress(report)) = &options.progress {
+        report(0, total);
+    }
+    let ingest_folder = |folder| {
+        let outcome = ingest_folder(folder, options.limits);
+        tick();
+        outcome
+    };
     let mut files = Vec::new();
 
     // With --as-of every account is read, evaluated and reduced to its result in one pass,
@@ -260,7 +288,7 @@ pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
             let processed = discovery
                 .folders
                 .into_par_iter()
-                .map(|folder| match ingest_folder(folder, options.limits) {
+                .map(|folder| match ingest_folder(folder) {
                     FolderOutcome::Account(m) => {
                         Processed::Account(Box::new(evaluate_one(*m, Some(as_of), options)))
                     }
@@ -273,7 +301,7 @@ pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
             let outcomes: Vec<FolderOutcome> = discovery
                 .folders
                 .into_par_iter()
-                .map(|folder| ingest_folder(folder, options.limits))
+                .map(ingest_folder)
                 .collect();
             let newest = outcomes
                 .iter()
