@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::diag::Level;
 use crate::ingest::Limits;
-use crate::output::{self, Artifact};
+use crate::output;
 use crate::pipeline::{self, Run, RunOptions};
 use crate::rules::{CATALOG, RulePack};
 use crate::summary::{self, ManifestOptions};
@@ -235,10 +235,12 @@ fn evaluate(args: &EvalArgs, prepared: &Prepared) -> Result<Run> {
     let mut options = prepared.options.clone();
     if let Some(bar) = &bar {
         let bar = bar.clone();
-        options.progress = Some(pipeline::Progress(std::sync::Arc::new(move |done, total| {
-            bar.set_length(total);
-            bar.set_position(done);
-        })));
+        options.progress = Some(pipeline::Progress(std::sync::Arc::new(
+            move |done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            },
+        )));
     }
     let run = pool.install(|| pipeline::run(&options))?;
     if let Some(bar) = bar {
@@ -323,29 +325,27 @@ fn report(args: &ReportArgs) -> Result<u8> {
             .collect(),
         max_file_bytes: prepared.options.limits.max_file_bytes,
     };
-    let mut artifacts = Vec::new();
+    let out = &args.out;
+    let mut written = Vec::new();
+    let hint = "check that the output folder is writable (-o)";
     if formats.contains(&Format::Json) {
-        artifacts.push(Artifact {
-            path: "summary.json".into(),
-            bytes: output::summary_json(&run)?,
-        });
+        output::write_atomic(&out.join("summary.json"), |w| output::summary_json(&run, w))
+            .context(hint)?;
+        written.push("summary.json");
     }
     if formats.contains(&Format::Csv) {
-        artifacts.push(Artifact {
-            path: "findings.csv".into(),
-            bytes: output::findings_csv(&run)?,
-        });
+        output::write_atomic(&out.join("findings.csv"), |w| output::findings_csv(&run, w))
+            .context(hint)?;
+        written.push("findings.csv");
     }
-    artifacts.push(Artifact {
-        path: "manifest.json".into(),
-        bytes: output::manifest_json(&run, &manifest_options)?,
-    });
-    output::write_all(&args.out, &artifacts)
-        .with_context(|| "check that the output folder is writable (-o)")?;
+    output::write_atomic(&out.join("manifest.json"), |w| {
+        output::manifest_json(&run, &manifest_options, w)
+    })
+    .context(hint)?;
+    written.push("manifest.json");
     if !args.eval.quiet {
-        let names: Vec<&str> = artifacts.iter().map(|a| a.path.as_str()).collect();
         println!("{}", totals_line(&run));
-        println!("wrote {} to {}", names.join(", "), args.out.display());
+        println!("wrote {} to {}", written.join(", "), out.display());
     }
     Ok(if problems { EXIT_INCOMPLETE } else { EXIT_OK })
 }

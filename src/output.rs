@@ -1,7 +1,8 @@
-//! Output stage: renders the views to bytes and is the only module that writes files.
+//! Output stage: renders the views and is the only module that writes files.
 //!
-//! Every file is written to a temporary name in its folder and renamed into place, so a
-//! reader never sees half a file. Renderers are pure functions returning bytes.
+//! Renderers write to any `Write` (the same bytes every time for the same run); files are
+//! written to a temporary name in their folder and renamed into place, so a reader never
+//! sees half a file. Large outputs stream: nothing holds a whole report in memory.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -9,15 +10,6 @@ use std::path::{Path, PathBuf};
 
 use crate::pipeline::Run;
 use crate::summary::{self, ManifestOptions};
-
-/// A file to write: its path below the output folder and its bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Artifact {
-    /// `/`-separated path below OUT.
-    pub path: String,
-    /// Content.
-    pub bytes: Vec<u8>,
-}
 
 /// Errors writing output.
 #[derive(Debug, thiserror::Error)]
@@ -30,39 +22,38 @@ pub enum OutputError {
         /// Why.
         source: std::io::Error,
     },
-    /// Serialising failed (a bug, not an input problem).
+    /// Serialising failed.
     #[error("cannot render {what}: {message}")]
     Render {
-        /// Which artifact.
+        /// Which output.
         what: &'static str,
         /// Why.
         message: String,
     },
 }
 
-/// `summary.json` bytes.
-pub fn summary_json(run: &Run) -> Result<Vec<u8>, OutputError> {
-    let mut bytes = serde_json::to_vec_pretty(&summary::summary_view(run)).map_err(|e| {
-        OutputError::Render {
-            what: "summary.json",
-            message: e.to_string(),
-        }
-    })?;
-    bytes.push(b'\n');
-    Ok(bytes)
+fn render_error(what: &'static str) -> impl Fn(String) -> OutputError {
+    move |message| OutputError::Render { what, message }
 }
 
-/// `manifest.json` bytes.
-pub fn manifest_json(run: &Run, options: &ManifestOptions) -> Result<Vec<u8>, OutputError> {
-    let mut bytes =
-        serde_json::to_vec_pretty(&summary::manifest_view(run, options)).map_err(|e| {
-            OutputError::Render {
-                what: "manifest.json",
-                message: e.to_string(),
-            }
-        })?;
-    bytes.push(b'\n');
-    Ok(bytes)
+/// Writes `summary.json` to `w` (pretty, with a final newline).
+pub fn summary_json(run: &Run, w: &mut dyn Write) -> Result<(), OutputError> {
+    let err = render_error("summary.json");
+    serde_json::to_writer_pretty(&mut *w, &summary::summary_view(run))
+        .map_err(|e| err(e.to_string()))?;
+    w.write_all(b"\n").map_err(|e| err(e.to_string()))
+}
+
+/// Writes `manifest.json` to `w`.
+pub fn manifest_json(
+    run: &Run,
+    options: &ManifestOptions,
+    w: &mut dyn Write,
+) -> Result<(), OutputError> {
+    let err = render_error("manifest.json");
+    serde_json::to_writer_pretty(&mut *w, &summary::manifest_view(run, options))
+        .map_err(|e| err(e.to_string()))?;
+    w.write_all(b"\n").map_err(|e| err(e.to_string()))
 }
 
 /// Neutralises a spreadsheet formula: a cell starting with `=`, `+`, `-`, `@`, tab or
@@ -94,16 +85,16 @@ pub const FINDINGS_COLUMNS: [&str; 16] = [
     "as_of",
 ];
 
-/// `findings.csv` bytes: one row per control result per resource (one row with empty
-/// resource columns for a control without resources).
-pub fn findings_csv(run: &Run) -> Result<Vec<u8>, OutputError> {
+/// Writes `findings.csv` to `w`: one row per control result per resource (one row with
+/// empty resource columns for a control without resources).
+pub fn findings_csv(run: &Run, w: &mut dyn Write) -> Result<(), OutputError> {
     let render = |e: csv::Error| OutputError::Render {
         what: "findings.csv",
         message: e.to_string(),
     };
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
+        .from_writer(w);
     writer.write_record(FINDINGS_COLUMNS).map_err(render)?;
     let as_of = run.as_of.map(summary::rfc3339).unwrap_or_default();
     let as_of = as_of.as_str();
@@ -150,7 +141,7 @@ pub fn findings_csv(run: &Run) -> Result<Vec<u8>, OutputError> {
             }
         }
     }
-    writer.into_inner().map_err(|e| OutputError::Render {
+    writer.flush().map_err(|e| OutputError::Render {
         what: "findings.csv",
         message: e.to_string(),
     })
@@ -189,20 +180,26 @@ pub fn slugs<'a>(ids: impl IntoIterator<Item = &'a str>) -> BTreeMap<String, Str
     out
 }
 
-/// Writes one file atomically: a temporary file in the same folder, then a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+/// Writes one file atomically: `render` writes into a temporary file in the same folder,
+/// which is renamed into place only when it is complete.
+pub fn write_atomic(
+    path: &Path,
+    render: impl FnOnce(&mut dyn Write) -> Result<(), OutputError>,
+) -> Result<(), OutputError> {
     let err = |source: std::io::Error| OutputError::Write {
         path: path.to_path_buf(),
         source,
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(err)?;
-    let mut tmp = tempfile::Builder::new()
+    let tmp = tempfile::Builder::new()
         .prefix(".aliaudit-")
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(err)?;
-    tmp.write_all(bytes).map_err(err)?;
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, tmp);
+    render(&mut buffered)?;
+    let tmp = buffered.into_inner().map_err(|e| err(e.into_error()))?;
     // Temporary files are private (0600); reports are ordinary files.
     #[cfg(unix)]
     {
@@ -213,18 +210,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     }
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
-}
-
-/// Writes every artifact below `out`.
-pub fn write_all(out: &Path, artifacts: &[Artifact]) -> Result<(), OutputError> {
-    std::fs::create_dir_all(out).map_err(|source| OutputError::Write {
-        path: out.to_path_buf(),
-        source,
-    })?;
-    for a in artifacts {
-        write_atomic(&out.join(&a.path), &a.bytes)?;
-    }
     Ok(())
 }
 

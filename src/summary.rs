@@ -28,9 +28,10 @@ fn score(tenths: Option<u32>) -> Option<f64> {
     tenths.map(|t| t as f64 / 10.0)
 }
 
-/// `summary.json`.
-#[derive(Debug, Serialize)]
-pub struct SummaryView {
+/// `summary.json`. Views borrow from the run; accounts are shaped one at a time while the
+/// document is written, so a large portfolio is never copied whole.
+#[derive(Serialize)]
+pub struct SummaryView<'a> {
     /// `aliaudit.summary/v1`.
     pub schema: &'static str,
     /// Tool version.
@@ -44,9 +45,18 @@ pub struct SummaryView {
     /// Portfolio roll-up.
     pub portfolio: PortfolioView,
     /// Accounts, by id.
-    pub accounts: Vec<AccountView>,
+    pub accounts: Accounts<'a>,
     /// Every diagnostic.
-    pub diagnostics: Vec<Diagnostic>,
+    pub diagnostics: &'a [Diagnostic],
+}
+
+/// The accounts of a run, serialized as a list of [`AccountView`]s built one at a time.
+pub struct Accounts<'a>(pub &'a [AccountResult]);
+
+impl Serialize for Accounts<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(account_view))
+    }
 }
 
 /// `portfolio`.
@@ -87,17 +97,17 @@ pub struct PortfolioControlView {
 
 /// `accounts[]`.
 #[derive(Debug, Serialize)]
-pub struct AccountView {
+pub struct AccountView<'a> {
     /// Account id.
-    pub id: String,
+    pub id: &'a str,
     /// Display name.
-    pub name: String,
+    pub name: &'a str,
     /// Customer.
-    pub customer: Option<String>,
+    pub customer: Option<&'a str>,
     /// UID.
-    pub uid: Option<String>,
+    pub uid: Option<&'a str>,
     /// Alias.
-    pub alias: Option<String>,
+    pub alias: Option<&'a str>,
     /// complete, partial, failed.
     pub status: AccountStatus,
     /// Our score.
@@ -105,30 +115,30 @@ pub struct AccountView {
     /// The vendor's score, never mixed into ours.
     pub vendor_score: Option<i64>,
     /// Results per state.
-    pub counts: Counts,
+    pub counts: &'a Counts,
     /// Identity figures.
-    pub identity: Identity,
+    pub identity: &'a Identity,
     /// Every control.
-    pub controls: Vec<ControlView>,
+    pub controls: Vec<ControlView<'a>>,
     /// Change since the baseline (trends arrive later): null.
     pub delta: Option<()>,
     /// The folder it was read from.
-    pub folder: String,
+    pub folder: &'a str,
     /// Which evidence was present, missing or rejected.
-    pub evidence: BTreeMap<&'static str, String>,
+    pub evidence: &'a BTreeMap<&'static str, String>,
     /// Why present evidence is incomplete.
-    pub gaps: Vec<String>,
+    pub gaps: &'a [String],
     /// Notes about the evidence.
-    pub data_quality: Vec<String>,
+    pub data_quality: &'a [String],
 }
 
 /// `controls[]`.
 #[derive(Debug, Serialize)]
-pub struct ControlView {
+pub struct ControlView<'a> {
     /// Control id.
-    pub id: String,
+    pub id: &'a str,
     /// Title.
-    pub title: String,
+    pub title: &'a str,
     /// Severity.
     pub severity: &'static str,
     /// Result.
@@ -136,86 +146,86 @@ pub struct ControlView {
     /// CIS mappings.
     pub frameworks: Frameworks,
     /// Per-resource results.
-    pub resources: Vec<ResourceView>,
+    pub resources: Vec<ResourceView<'a>>,
     /// Section.
     pub section: Section,
     /// Why.
-    pub detail: String,
+    pub detail: &'a str,
     /// Compensating control.
-    pub compensating: Option<String>,
+    pub compensating: Option<&'a str>,
     /// Counted in the score.
     pub scored: bool,
     /// The built-in control a Sas item duplicates.
-    pub duplicates: Option<String>,
+    pub duplicates: Option<&'static str>,
 }
 
 /// `frameworks`.
 #[derive(Debug, Serialize)]
 pub struct Frameworks {
     /// CIS v1.0.0.
-    pub cis_v1: Option<String>,
+    pub cis_v1: Option<&'static str>,
     /// CIS v2.0.0.
-    pub cis_v2: Option<String>,
+    pub cis_v2: Option<&'static str>,
 }
 
 /// `resources[]`.
 #[derive(Debug, Serialize)]
-pub struct ResourceView {
+pub struct ResourceView<'a> {
     /// Resource id.
-    pub id: String,
+    pub id: &'a str,
     /// Result.
     pub status: Status,
     /// Why.
-    pub detail: String,
+    pub detail: &'a str,
     /// Input file.
-    pub file: Option<std::sync::Arc<str>>,
+    pub file: Option<&'a str>,
     /// Place in that file.
-    pub field: Option<String>,
+    pub field: Option<&'a str>,
 }
 
-fn control_view(f: &Finding) -> ControlView {
+fn control_view(f: &Finding) -> ControlView<'_> {
     ControlView {
-        id: f.control_id.to_string(),
-        title: f.title.to_string(),
+        id: &f.control_id,
+        title: &f.title,
         severity: f.severity.as_str(),
         status: f.status,
         frameworks: Frameworks {
-            cis_v1: f.cis_v1.map(String::from),
-            cis_v2: f.cis_v2.map(String::from),
+            cis_v1: f.cis_v1,
+            cis_v2: f.cis_v2,
         },
         resources: f
             .resources
             .iter()
             .map(|r| ResourceView {
-                id: r.id.clone(),
+                id: &r.id,
                 status: r.status,
-                detail: r.detail.clone(),
-                file: r.file.clone(),
-                field: r.field.clone(),
+                detail: &r.detail,
+                file: r.file.as_deref(),
+                field: r.field.as_deref(),
             })
             .collect(),
         section: f.section,
-        detail: f.detail.clone(),
-        compensating: f.compensating.clone(),
+        detail: &f.detail,
+        compensating: f.compensating.as_deref(),
         scored: f.scored,
-        duplicates: f.duplicates.map(String::from),
+        duplicates: f.duplicates,
     }
 }
 
 /// One account's view.
-pub fn account_view(result: &AccountResult) -> AccountView {
+pub fn account_view(result: &AccountResult) -> AccountView<'_> {
     let a = &result.info;
     AccountView {
-        id: a.id.clone(),
-        name: a.name.clone(),
-        customer: a.customer.clone(),
-        uid: a.uid.clone(),
-        alias: a.alias.clone(),
+        id: &a.id,
+        name: &a.name,
+        customer: a.customer.as_deref(),
+        uid: a.uid.as_deref(),
+        alias: a.alias.as_deref(),
         status: result.status,
         score: score(result.score_tenths),
         vendor_score: result.vendor_score,
-        counts: result.counts.clone(),
-        identity: result.identity.clone(),
+        counts: &result.counts,
+        identity: &result.identity,
         controls: result
             .evaluation
             .findings
@@ -223,16 +233,18 @@ pub fn account_view(result: &AccountResult) -> AccountView {
             .map(control_view)
             .collect(),
         delta: None,
-        folder: a.folder.clone(),
-        evidence: result.evidence.clone(),
-        gaps: result.gaps.clone(),
-        data_quality: result.evaluation.data_quality.clone(),
+        folder: &a.folder,
+        evidence: &result.evidence,
+        gaps: &result.gaps,
+        data_quality: &result.evaluation.data_quality,
     }
 }
 
 /// The whole `summary.json` view.
-pub fn summary_view(run: &Run) -> SummaryView {
+pub fn summary_view(run: &Run) -> SummaryView<'_> {
     let p = &run.portfolio;
+    let mut controls: Vec<_> = p.controls.iter().collect();
+    controls.sort_by_key(|(id, _)| crate::rules::order_key(id));
     SummaryView {
         schema: SUMMARY_SCHEMA,
         tool_version: TOOL_VERSION,
@@ -246,25 +258,20 @@ pub fn summary_view(run: &Run) -> SummaryView {
             accounts_failed: p.failed,
             score_mean: score(p.mean_tenths()),
             score_median: score(p.median_tenths()),
-            controls: {
-                let mut ids: Vec<(&std::borrow::Cow<str>, &crate::aggregate::ControlTally)> =
-                    p.controls.iter().collect();
-                ids.sort_by_key(|(id, _)| crate::rules::order_key(id));
-                ids
-            }
-            .into_iter()
-            .map(|(id, t)| PortfolioControlView {
-                id: id.to_string(),
-                fail_accounts: t.fail,
-                pass_accounts: t.pass,
-                excepted_accounts: t.excepted,
-                not_applicable_accounts: t.not_applicable,
-                not_evaluable_accounts: t.not_evaluable,
-            })
-            .collect(),
+            controls: controls
+                .into_iter()
+                .map(|(id, t)| PortfolioControlView {
+                    id: id.to_string(),
+                    fail_accounts: t.fail,
+                    pass_accounts: t.pass,
+                    excepted_accounts: t.excepted,
+                    not_applicable_accounts: t.not_applicable,
+                    not_evaluable_accounts: t.not_evaluable,
+                })
+                .collect(),
         },
-        accounts: run.accounts.iter().map(account_view).collect(),
-        diagnostics: run.diagnostics.clone(),
+        accounts: Accounts(&run.accounts),
+        diagnostics: &run.diagnostics,
     }
 }
 
