@@ -18,3 +18,4 @@ pub mod pipeline;
 pub mod rules;
 pub mod sample;
 pub mod summary;
+pub mod charts;

@@ -1,0 +1,386 @@
+//! Charts stage: draws the report charts as SVG with plotters, one chart source for the HTML
+//! and (later) the PDF.
+//!
+//! Text is measured with the embedded Noto Sans CJK SC subset (registered once per process),
+//! so no system font is needed; colours are opaque (translucency turns into transparency
+//! groups in PDF). Input strings are escaped by plotters' SVG backend. No I/O.
+
+use std::sync::Once;
+
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use crate::aggregate::Counts;
+use crate::rules::Status;
+
+/// The embedded regular face.
+pub static FONT_REGULAR: &[u8] = include_bytes!("../fonts/NotoSansCJKsc-Regular-subset.otf");
+/// The embedded bold face.
+pub static FONT_BOLD: &[u8] = include_bytes!("../fonts/NotoSansCJKsc-Bold-subset.otf");
+
+/// The font family name charts use; the HTML stylesheet maps it to the page font.
+pub const FAMILY: &str = "sans-serif";
+
+static REGISTER: Once = Once::new();
+
+fn register_fonts() {
+    REGISTER.call_once(|| {
+        // Both faces are committed files; a failure here would be a build problem, and the
+        // charts then fall back to drawing no text rather than failing the report.
+        let _ = plotters::style::register_font(FAMILY, FontStyle::Normal, FONT_REGULAR);
+        let _ = plotters::style::register_font(FAMILY, FontStyle::Bold, FONT_BOLD);
+    });
+}
+
+/// Colour of a result state (opaque; paired with a text label wherever it is shown).
+pub fn status_colour(status: Status) -> RGBColor {
+    match status {
+        Status::Pass => RGBColor(0x2E, 0x7D, 0x32),
+        Status::Fail => RGBColor(0xC6, 0x28, 0x28),
+        Status::Excepted => RGBColor(0x6A, 0x1B, 0x9A),
+        Status::NotApplicable => RGBColor(0x9E, 0x9E, 0x9E),
+        Status::NotEvaluable => RGBColor(0xE0, 0x8E, 0x00),
+    }
+}
+
+const INK: RGBColor = RGBColor(0x21, 0x25, 0x29);
+const MUTED: RGBColor = RGBColor(0x6C, 0x75, 0x7D);
+const TRACK: RGBColor = RGBColor(0xE9, 0xEC, 0xEF);
+const ACCENT: RGBColor = RGBColor(0x1F, 0x5F, 0xA8);
+
+fn score_colour(score: f64) -> RGBColor {
+    if score >= 80.0 {
+        status_colour(Status::Pass)
+    } else if score >= 60.0 {
+        RGBColor(0xE0, 0x8E, 0x00)
+    } else {
+        status_colour(Status::Fail)
+    }
+}
+
+fn font(size: f64) -> TextStyle<'static> {
+    (FAMILY, size).into_font().color(&INK)
+}
+
+fn bold(size: f64) -> TextStyle<'static> {
+    (FAMILY, size)
+        .into_font()
+        .style(FontStyle::Bold)
+        .color(&INK)
+}
+
+/// Draws with `draw` on a `width` x `height` SVG and returns the document. A drawing error
+/// (it can only come from text measurement) gives an empty string, never a panic.
+fn svg(
+    width: u32,
+    height: u32,
+    draw: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> Result<(), String>,
+) -> String {
+    register_fonts();
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
+        if root.fill(&WHITE).is_err() || draw(&root).is_err() || root.present().is_err() {
+            return String::new();
+        }
+    }
+    out
+}
+
+fn e<T: std::fmt::Debug>(err: T) -> String {
+    format!("{err:?}")
+}
+
+/// Our score as a horizontal gauge (0-100) with the vendor's score marked beside it.
+pub fn score_gauge(score: Option<f64>, vendor: Option<i64>) -> String {
+    svg(420, 90, |area| {
+        let (x0, x1, y) = (10i32, 410i32, 34i32);
+        area.draw(&Rectangle::new([(x0, y), (x1, y + 22)], TRACK.filled()))
+            .map_err(e)?;
+        match score {
+            Some(s) => {
+                let w = (s.clamp(0.0, 100.0) / 100.0 * (x1 - x0) as f64) as i32;
+                area.draw(&Rectangle::new(
+                    [(x0, y), (x0 + w, y + 22)],
+                    score_colour(s).filled(),
+                ))
+                .map_err(e)?;
+                area.draw(&Text::new(format!("Score {s:.1} / 100"), (x0, 6), bold(18.0)))
+                    .map_err(e)?;
+            }
+            None => {
+                area.draw(&Text::new("No score: nothing evaluated", (x0, 6), bold(18.0)))
+                    .map_err(e)?;
+            }
+        }
+        if let Some(v) = vendor {
+            let x = x0 + (v.clamp(0, 100) as f64 / 100.0 * (x1 - x0) as f64) as i32;
+            area.draw(&PathElement::new(
+                vec![(x, y - 4), (x, y + 26)],
+                INK.stroke_width(2),
+            ))
+            .map_err(e)?;
+            area.draw(&Text::new(
+                format!("Alibaba Cloud score {v}"),
+                (x0, y + 30),
+                font(13.0).color(&MUTED),
+            ))
+            .map_err(e)?;
+        }
+        Ok(())
+    })
+}
+
+/// Results per state as a donut, with a legend that names each state and its count.
+pub fn status_donut(counts: &Counts) -> String {
+    let parts = [
+        (Status::Pass, "pass", counts.pass),
+        (Status::Fail, "fail", counts.fail),
+        (Status::Excepted, "excepted", counts.excepted),
+        (Status::NotApplicable, "not applicable", counts.not_applicable),
+        (Status::NotEvaluable, "not evaluable", counts.not_evaluable),
+    ];
+    svg(360, 180, |area| {
+        let center = (90i32, 90i32);
+        let radius = 80.0;
+        let visible: Vec<_> = parts.iter().filter(|p| p.2 > 0).collect();
+        if visible.is_empty() {
+            area.draw(&Circle::new(center, 80, TRACK.filled()))
+                .map_err(e)?;
+        } else {
+            let sizes: Vec<f64> = visible.iter().map(|p| p.2 as f64).collect();
+            let colours: Vec<RGBColor> = visible.iter().map(|p| status_colour(p.0)).collect();
+            let labels: Vec<&str> = visible.iter().map(|_| "").collect();
+            let mut pie = Pie::new(&center, &radius, &sizes, &colours, &labels);
+            pie.start_angle(-90.0);
+            pie.donut_hole(48.0);
+            area.draw(&pie).map_err(e)?;
+        }
+        let total: u64 = parts.iter().map(|p| p.2).sum();
+        area.draw(&Text::new(
+            total.to_string(),
+            (center.0, center.1 - 12),
+            bold(22.0).pos(plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Center,
+                plotters::style::text_anchor::VPos::Top,
+            )),
+        ))
+        .map_err(e)?;
+        for (i, (status, name, n)) in parts.iter().enumerate() {
+            let y = 22 + i as i32 * 28;
+            area.draw(&Rectangle::new(
+                [(190, y), (204, y + 14)],
+                status_colour(*status).filled(),
+            ))
+            .map_err(e)?;
+            area.draw(&Text::new(format!("{name}: {n}"), (212, y - 1), font(14.0)))
+                .map_err(e)?;
+        }
+        Ok(())
+    })
+}
+
+/// Failed controls per severity as vertical bars.
+pub fn severity_bars(high: u64, medium: u64, low: u64) -> String {
+    bars(
+        "Failed controls by severity",
+        &[("high", high), ("medium", medium), ("low", low)],
+        &[
+            status_colour(Status::Fail),
+            RGBColor(0xE0, 0x8E, 0x00),
+            RGBColor(0x9E, 0x9E, 0x9E),
+        ],
+    )
+}
+
+/// Accounts per score band (0-9, 10-19, ... 90-100).
+pub fn score_histogram(scores: &[f64]) -> String {
+    let mut bins = [0u64; 10];
+    for s in scores {
+        bins[((s / 10.0).floor() as usize).min(9)] += 1;
+    }
+    let labels: Vec<String> = (0..10)
+        .map(|i| {
+            if i == 9 {
+                "90+".to_string()
+            } else {
+                format!("{}", i * 10)
+            }
+        })
+        .collect();
+    let data: Vec<(&str, u64)> = labels.iter().map(|l| l.as_str()).zip(bins).collect();
+    let colours: Vec<RGBColor> = (0..10).map(|i| score_colour(i as f64 * 10.0)).collect();
+    bars("Accounts by score", &data, &colours)
+}
+
+fn bars(title: &str, data: &[(&str, u64)], colours: &[RGBColor]) -> String {
+    let width = (80 + data.len() as u32 * 56).max(300);
+    svg(width, 220, |area| {
+        area.draw(&Text::new(title.to_string(), (10, 6), bold(15.0)))
+            .map_err(e)?;
+        let max = data.iter().map(|d| d.1).max().unwrap_or(0).max(1);
+        let (top, bottom) = (40i32, 180i32);
+        for (i, (label, n)) in data.iter().enumerate() {
+            let x = 30 + i as i32 * 56;
+            let h = ((*n as f64 / max as f64) * (bottom - top) as f64) as i32;
+            area.draw(&Rectangle::new([(x, top), (x + 40, bottom)], TRACK.filled()))
+                .map_err(e)?;
+            let colour = colours.get(i).copied().unwrap_or(ACCENT);
+            area.draw(&Rectangle::new(
+                [(x, bottom - h), (x + 40, bottom)],
+                colour.filled(),
+            ))
+            .map_err(e)?;
+            area.draw(&Text::new(n.to_string(), (x + 4, top - 18), bold(13.0)))
+                .map_err(e)?;
+            area.draw(&Text::new(label.to_string(), (x, bottom + 8), font(13.0)))
+                .map_err(e)?;
+        }
+        Ok(())
+    })
+}
+
+/// The most common failures: one horizontal bar per control, with its failing-account count.
+pub fn top_failures(rows: &[(String, u64)], of: u64) -> String {
+    let height = 40 + rows.len().max(1) as u32 * 30;
+    svg(720, height, |area| {
+        area.draw(&Text::new(
+            format!("Most common failures (accounts, of {of})"),
+            (10, 6),
+            bold(15.0),
+        ))
+        .map_err(e)?;
+        let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
+        for (i, (label, n)) in rows.iter().enumerate() {
+            let y = 36 + i as i32 * 30;
+            let w = ((*n as f64 / max as f64) * 220.0) as i32;
+            area.draw(&Rectangle::new([(440, y), (660, y + 20)], TRACK.filled()))
+                .map_err(e)?;
+            area.draw(&Rectangle::new(
+                [(440, y), (440 + w, y + 20)],
+                status_colour(Status::Fail).filled(),
+            ))
+            .map_err(e)?;
+            area.draw(&Text::new(shorten(label, 46), (10, y + 2), font(13.0)))
+                .map_err(e)?;
+            area.draw(&Text::new(n.to_string(), (668, y + 2), bold(13.0)))
+                .map_err(e)?;
+        }
+        Ok(())
+    })
+}
+
+/// One row of the heat map: an account label and a status per column.
+pub struct HeatRow {
+    /// Account label.
+    pub label: String,
+    /// Status per column, `None` when the control was not run for the account.
+    pub cells: Vec<Option<Status>>,
+}
+
+/// Accounts x controls, one coloured cell per result; a letter in each cell names the state
+/// so that colour is never the only signal.
+pub fn heat_map(columns: &[String], rows: &[HeatRow]) -> String {
+    let cell = 18i32;
+    let left = 230i32;
+    let top = 120i32;
+    let width = (left + columns.len() as i32 * cell + 20).max(400) as u32;
+    let height = (top + rows.len() as i32 * cell + 20) as u32;
+    svg(width, height, |area| {
+        for (j, c) in columns.iter().enumerate() {
+            let x = left + j as i32 * cell + 4;
+            area.draw(&Text::new(
+                shorten(c, 20),
+                (x, top - 6),
+                font(11.0).transform(FontTransform::Rotate270),
+            ))
+            .map_err(e)?;
+        }
+        for (i, row) in rows.iter().enumerate() {
+            let y = top + i as i32 * cell;
+            area.draw(&Text::new(shorten(&row.label, 32), (6, y + 2), font(12.0)))
+                .map_err(e)?;
+            for (j, status) in row.cells.iter().enumerate() {
+                let x = left + j as i32 * cell;
+                let (colour, mark) = match status {
+                    Some(s) => (status_colour(*s), letter(*s)),
+                    None => (WHITE, ""),
+                };
+                area.draw(&Rectangle::new(
+                    [(x, y), (x + cell - 2, y + cell - 2)],
+                    colour.filled(),
+                ))
+                .map_err(e)?;
+                if !mark.is_empty() {
+                    area.draw(&Text::new(mark, (x + 4, y + 1), font(11.0).color(&WHITE)))
+                        .map_err(e)?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The one-letter code of a state in the heat map.
+pub fn letter(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "P",
+        Status::Fail => "F",
+        Status::Excepted => "E",
+        Status::NotApplicable => "-",
+        Status::NotEvaluable => "?",
+    }
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charts_are_svg_and_escape_hostile_text() {
+        let svg = top_failures(&[("</svg><script>alert(1)</script>".to_string(), 3)], 5);
+        assert!(svg.starts_with("<svg"), "{svg}");
+        assert!(!svg.contains("<script>"));
+        assert!(svg.contains("&lt;/svg&gt;&lt;script&gt;"));
+        let heat = heat_map(
+            &["\"onerror=x".to_string()],
+            &[HeatRow {
+                label: "<b>acct</b>".into(),
+                cells: vec![Some(Status::Fail)],
+            }],
+        );
+        assert!(!heat.contains("\"onerror"));
+        assert!(heat.contains("&lt;b&gt;acct"));
+    }
+
+    #[test]
+    fn the_gauge_shows_both_scores_and_the_donut_every_state() {
+        let g = score_gauge(Some(72.5), Some(63));
+        assert!(g.contains("Score 72.5 / 100") && g.contains("Alibaba Cloud score 63"));
+        let d = status_donut(&Counts {
+            pass: 3,
+            fail: 2,
+            excepted: 0,
+            not_applicable: 1,
+            not_evaluable: 4,
+        });
+        for label in ["pass: 3", "fail: 2", "excepted: 0", "not evaluable: 4"] {
+            assert!(d.contains(label), "{label}");
+        }
+    }
+
+    #[test]
+    fn chinese_labels_are_drawn() {
+        let svg = top_failures(&[("主账号安全-双因素认证".to_string(), 2)], 2);
+        assert!(svg.contains("主账号安全-双因素认证"));
+    }
+}
