@@ -105,12 +105,20 @@ pub fn score_gauge(score: Option<f64>, vendor: Option<i64>) -> String {
                     score_colour(s).filled(),
                 ))
                 .map_err(e)?;
-                area.draw(&Text::new(format!("Score {s:.1} / 100"), (x0, 6), bold(18.0)))
-                    .map_err(e)?;
+                area.draw(&Text::new(
+                    format!("Score {s:.1} / 100"),
+                    (x0, 6),
+                    bold(18.0),
+                ))
+                .map_err(e)?;
             }
             None => {
-                area.draw(&Text::new("No score: nothing evaluated", (x0, 6), bold(18.0)))
-                    .map_err(e)?;
+                area.draw(&Text::new(
+                    "No score: nothing evaluated",
+                    (x0, 6),
+                    bold(18.0),
+                ))
+                .map_err(e)?;
             }
         }
         if let Some(v) = vendor {
@@ -137,7 +145,11 @@ pub fn status_donut(counts: &Counts) -> String {
         (Status::Pass, "pass", counts.pass),
         (Status::Fail, "fail", counts.fail),
         (Status::Excepted, "excepted", counts.excepted),
-        (Status::NotApplicable, "not applicable", counts.not_applicable),
+        (
+            Status::NotApplicable,
+            "not applicable",
+            counts.not_applicable,
+        ),
         (Status::NotEvaluable, "not evaluable", counts.not_evaluable),
     ];
     svg(360, 180, |area| {
@@ -223,8 +235,11 @@ fn bars(title: &str, data: &[(&str, u64)], colours: &[RGBColor]) -> String {
         for (i, (label, n)) in data.iter().enumerate() {
             let x = 30 + i as i32 * 56;
             let h = ((*n as f64 / max as f64) * (bottom - top) as f64) as i32;
-            area.draw(&Rectangle::new([(x, top), (x + 40, bottom)], TRACK.filled()))
-                .map_err(e)?;
+            area.draw(&Rectangle::new(
+                [(x, top), (x + 40, bottom)],
+                TRACK.filled(),
+            ))
+            .map_err(e)?;
             let colour = colours.get(i).copied().unwrap_or(ACCENT);
             area.draw(&Rectangle::new(
                 [(x, bottom - h), (x + 40, bottom)],

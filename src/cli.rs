@@ -55,6 +55,21 @@ pub enum Command {
     Controls(ControlsArgs),
     /// Write a realistic synthetic evidence tree (demos, benchmarks), deterministic by seed.
     Sample(SampleArgs),
+    /// Work with the report templates.
+    #[command(subcommand)]
+    Templates(TemplatesCommand),
+}
+
+/// `aliaudit templates ...`.
+#[derive(Debug, Subcommand)]
+pub enum TemplatesCommand {
+    /// Write the built-in templates (base.html, index.html, customer.html, account.html,
+    /// accounts_table.html) and static files (report.css, report.js) into DIR for editing;
+    /// then pass `--templates DIR` to `report`. Files you delete fall back to the built-ins.
+    Export {
+        /// Folder to write into (created if missing; files of the same name are replaced).
+        dir: PathBuf,
+    },
 }
 
 /// Flags shared by `report` and `validate`.
@@ -95,6 +110,8 @@ pub enum Format {
     Json,
     /// findings.csv: one row per control result per resource.
     Csv,
+    /// index.html, customers/<slug>.html and accounts/<slug>.html: self-contained pages.
+    Html,
 }
 
 /// Flags of `report`.
@@ -110,10 +127,14 @@ pub struct ReportArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "json,csv",
+        default_value = "json,csv,html",
         value_name = "LIST"
     )]
     pub format: Vec<Format>,
+    /// Folder of templates and static files that replace the built-ins of the same name
+    /// (see `aliaudit templates export`).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
 }
 
 /// How `controls` prints.
@@ -285,6 +306,15 @@ fn totals_line(run: &Run) -> String {
 
 fn report(args: &ReportArgs) -> Result<u8> {
     let prepared = prepare(&args.eval)?;
+    // Templates are checked before any work, so a broken template fails fast (exit 1).
+    let templates = if args.format.contains(&Format::Html) {
+        Some(
+            crate::render::html::Templates::load(args.templates.as_deref())
+                .context("the report templates do not load (check --templates)")?,
+        )
+    } else {
+        None
+    };
     let run = evaluate(&args.eval, &prepared)?;
     print_diagnostics(&run, args.eval.quiet);
     let problems = run.has_problems();
@@ -312,6 +342,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
             .map(|f| match f {
                 Format::Json => "json".to_string(),
                 Format::Csv => "csv".to_string(),
+                Format::Html => "html".to_string(),
             })
             .collect(),
         strict: args.eval.strict,
@@ -337,6 +368,16 @@ fn report(args: &ReportArgs) -> Result<u8> {
         output::write_atomic(&out.join("findings.csv"), |w| output::findings_csv(&run, w))
             .context(hint)?;
         written.push("findings.csv");
+    }
+    if let Some(templates) = &templates {
+        let pool = thread_pool(args.eval.jobs)?;
+        let pages = pool
+            .install(|| pipeline::write_html(&run, &prepared.options.rules, templates, out))
+            .context(hint)?;
+        written.push("index.html");
+        if pages > 1 {
+            written.push("customers/ and accounts/ pages");
+        }
     }
     output::write_atomic(&out.join("manifest.json"), |w| {
         output::manifest_json(&run, &manifest_options, w)
@@ -472,6 +513,12 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Report(args) => report(args),
         Command::Validate(args) => validate(args),
         Command::Controls(args) => controls(args),
+        Command::Templates(TemplatesCommand::Export { dir }) => crate::render::html::export(dir)
+            .with_context(|| format!("cannot write templates to {}", dir.display()))
+            .map(|names| {
+                println!("wrote {} to {}", names.join(", "), dir.display());
+                EXIT_OK
+            }),
         Command::Sample(args) => crate::sample::write_tree(
             &args.out,
             &crate::sample::SampleOptions {

@@ -7,6 +7,7 @@
 //! accounts in parallel.
 
 pub mod aggregate;
+pub mod charts;
 pub mod cli;
 pub mod diag;
 pub mod discover;
@@ -15,7 +16,8 @@ pub mod ingest;
 pub mod model;
 pub mod output;
 pub mod pipeline;
+pub mod render;
 pub mod rules;
 pub mod sample;
 pub mod summary;
-pub mod charts;
+pub mod view;

@@ -402,3 +402,65 @@ pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
         portfolio,
     })
 }
+
+/// Writes the HTML reports below `out`: `index.html`, `customers/<slug>.html` and
+/// `accounts/<slug>.html`. Account pages are rendered in parallel; each is written
+/// atomically; the bytes do not depend on the thread count.
+pub fn write_html(
+    run: &Run,
+    rules: &RulePack,
+    templates: &crate::render::html::Templates,
+    out: &std::path::Path,
+) -> Result<usize, crate::output::OutputError> {
+    let site = crate::view::Site::new(run, rules);
+    let render = |template: &str, path: std::path::PathBuf, page: &dyn erased::Page| {
+        crate::output::write_atomic(&path, |w| {
+            page.render(templates, template, w)
+                .map_err(|e| crate::output::OutputError::Render {
+                    what: "html",
+                    message: e.to_string(),
+                })
+        })
+    };
+    render("index.html", out.join("index.html"), &site.portfolio())?;
+    let customers = site.customers();
+    for (slug, page) in &customers {
+        render(
+            "customer.html",
+            out.join("customers").join(format!("{slug}.html")),
+            page,
+        )?;
+    }
+    run.accounts.par_iter().try_for_each(|a| {
+        let slug = &site.account_slugs[&a.info.id];
+        render(
+            "account.html",
+            out.join("accounts").join(format!("{slug}.html")),
+            &site.account(a),
+        )
+    })?;
+    Ok(1 + customers.len() + run.accounts.len())
+}
+
+mod erased {
+    //! Lets one closure render any page type.
+    pub trait Page: Sync {
+        fn render(
+            &self,
+            templates: &crate::render::html::Templates,
+            template: &str,
+            out: &mut dyn std::io::Write,
+        ) -> Result<(), crate::render::html::HtmlError>;
+    }
+
+    impl<T: serde::Serialize + Sync> Page for T {
+        fn render(
+            &self,
+            templates: &crate::render::html::Templates,
+            template: &str,
+            out: &mut dyn std::io::Write,
+        ) -> Result<(), crate::render::html::HtmlError> {
+            templates.render(template, self, out)
+        }
+    }
+}

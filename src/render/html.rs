@@ -1,0 +1,145 @@
+//! Render stage, HTML: tera templates (compiled in, overridable by name) over the page views.
+//!
+//! Templates are named `*.html`, so tera escapes every value unless a template marks it
+//! `safe` (only the chart SVGs, which plotters escapes, and the compiled-in CSS and script).
+
+use std::path::Path;
+
+use serde::Serialize;
+
+/// The built-in templates and static files, by name.
+pub const BUILT_INS: [(&str, &str); 7] = [
+    ("base.html", include_str!("../../templates/base.html")),
+    ("index.html", include_str!("../../templates/index.html")),
+    (
+        "customer.html",
+        include_str!("../../templates/customer.html"),
+    ),
+    ("account.html", include_str!("../../templates/account.html")),
+    (
+        "accounts_table.html",
+        include_str!("../../templates/accounts_table.html"),
+    ),
+    ("report.css", include_str!("../../static/report.css")),
+    ("report.js", include_str!("../../static/report.js")),
+];
+
+/// Errors preparing or rendering templates.
+#[derive(Debug, thiserror::Error)]
+pub enum HtmlError {
+    /// A user template could not be read.
+    #[error("cannot read template {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A template does not parse.
+    #[error("template {name}: {message}")]
+    Template {
+        /// Template name.
+        name: String,
+        /// Tera's message.
+        message: String,
+    },
+    /// Rendering failed (a template refers to something the view does not have).
+    #[error("rendering {name}: {message}")]
+    Render {
+        /// Template name.
+        name: String,
+        /// Tera's message.
+        message: String,
+    },
+}
+
+/// The template set: built once per run and shared by every thread.
+pub struct Templates {
+    tera: tera::Tera,
+    css: String,
+    js: String,
+}
+
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+impl Templates {
+    /// Loads the built-ins, replacing any that `overrides` (a folder) has a file of the same
+    /// name for: the user's file wins, the built-ins fill in the rest.
+    pub fn load(overrides: Option<&Path>) -> Result<Templates, HtmlError> {
+        let mut sources: Vec<(String, String)> = Vec::new();
+        for (name, built_in) in BUILT_INS {
+            let user = overrides.map(|dir| dir.join(name)).filter(|p| p.is_file());
+            let text = match user {
+                Some(path) => std::fs::read_to_string(&path).map_err(|source| HtmlError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?,
+                None => built_in.to_string(),
+            };
+            sources.push((name.to_string(), text));
+        }
+        let mut tera = tera::Tera::new();
+        let mut css = String::new();
+        let mut js = String::new();
+        let templates: Vec<(String, String)> = sources
+            .into_iter()
+            .filter_map(|(name, text)| match name.as_str() {
+                "report.css" => {
+                    css = text;
+                    None
+                }
+                "report.js" => {
+                    js = text;
+                    None
+                }
+                _ => Some((name, text)),
+            })
+            .collect();
+        tera.add_raw_templates(templates.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+            .map_err(|e| HtmlError::Template {
+                name: "templates".into(),
+                message: chain(&e),
+            })?;
+        Ok(Templates { tera, css, js })
+    }
+
+    /// Renders `template` with `page` as `page`, plus the stylesheet and script, into `out`.
+    pub fn render<T: Serialize>(
+        &self,
+        template: &str,
+        page: &T,
+        out: &mut dyn std::io::Write,
+    ) -> Result<(), HtmlError> {
+        let err = |e: &dyn std::error::Error| HtmlError::Render {
+            name: template.to_string(),
+            message: chain(e),
+        };
+        let mut context = tera::Context::new();
+        context.insert("page", page);
+        context.insert("css", &self.css);
+        context.insert("js", &self.js);
+        self.tera
+            .render_to(template, &context, out)
+            .map_err(|e| err(&e))
+    }
+}
+
+/// Writes the built-in templates and static files into `dir` for editing.
+pub fn export(dir: &Path) -> std::io::Result<Vec<String>> {
+    std::fs::create_dir_all(dir)?;
+    let mut written = Vec::new();
+    for (name, text) in BUILT_INS {
+        std::fs::write(dir.join(name), text)?;
+        written.push(name.to_string());
+    }
+    Ok(written)
+}

@@ -1,0 +1,737 @@
+//! View stage: the page models the HTML templates (and later the PDF) see.
+//!
+//! Serialize-only structs built from a [`Run`]; templates never see domain types. Charts are
+//! drawn here once per page, as SVG strings. No I/O.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::aggregate::{Counts, Identity};
+use crate::charts::{self, HeatRow};
+use crate::diag::Level;
+use crate::evidence::{FileRecord, FileStatus};
+use crate::model::Severity;
+use crate::pipeline::{AccountResult, Run};
+use crate::rules::{self, CATALOG, Finding, RulePack, Section, Status};
+use crate::summary::{TOOL_VERSION, rfc3339};
+
+/// What every page shows in its header and appendix.
+#[derive(Debug, Clone, Serialize)]
+pub struct Meta {
+    /// Tool version.
+    pub tool_version: &'static str,
+    /// As-of instant (RFC 3339) or "unknown".
+    pub as_of: String,
+    /// How it was chosen.
+    pub as_of_source: &'static str,
+    /// The score formula.
+    pub score_formula: &'static str,
+}
+
+/// One account in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountRow {
+    /// Account id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Customer.
+    pub customer: Option<String>,
+    /// Link from the portfolio page (`accounts/<slug>.html`).
+    pub href: String,
+    /// complete, partial, failed.
+    pub status: &'static str,
+    /// Score, one decimal, or "-".
+    pub score: String,
+    /// Score for sorting (-1 when none).
+    pub score_sort: f64,
+    /// The vendor's score or "-".
+    pub vendor_score: String,
+    /// Results per state.
+    pub counts: Counts,
+    /// Failed high-severity controls.
+    pub high_fails: u64,
+}
+
+/// One customer in the portfolio.
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerRow {
+    /// Customer name.
+    pub name: String,
+    /// Link from the portfolio page.
+    pub href: String,
+    /// Its accounts.
+    pub accounts: usize,
+    /// Mean score.
+    pub score_mean: String,
+    /// Failed controls over its accounts.
+    pub fails: u64,
+}
+
+/// A diagnostic line.
+#[derive(Debug, Clone, Serialize)]
+pub struct DiagRow {
+    /// error, warning, info.
+    pub level: &'static str,
+    /// File or folder.
+    pub path: String,
+    /// Account, if any.
+    pub account: String,
+    /// Message.
+    pub message: String,
+}
+
+/// An input file in the evidence manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileRow {
+    /// Path.
+    pub path: String,
+    /// Kind, or "-".
+    pub kind: &'static str,
+    /// used, ignored, rejected.
+    pub status: &'static str,
+    /// Reason.
+    pub reason: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256.
+    pub sha256: String,
+}
+
+/// Headline figures of a set of accounts.
+#[derive(Debug, Clone, Serialize)]
+pub struct Totals {
+    /// Accounts.
+    pub accounts: usize,
+    /// Complete.
+    pub complete: usize,
+    /// Partial.
+    pub partial: usize,
+    /// Failed.
+    pub failed: usize,
+    /// Mean score.
+    pub score_mean: String,
+    /// Median score.
+    pub score_median: String,
+    /// Failed controls.
+    pub fails: u64,
+    /// Failed high-severity controls.
+    pub high_fails: u64,
+}
+
+/// Charts of a portfolio or customer page (SVG).
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupCharts {
+    /// Accounts by score band.
+    pub histogram: String,
+    /// Most common failures.
+    pub top_failures: String,
+    /// Accounts x controls.
+    pub heat_map: String,
+    /// The legend of the heat map's letters.
+    pub heat_note: String,
+}
+
+/// `index.html`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PortfolioPage {
+    /// Header data.
+    pub meta: Meta,
+    /// Headline figures.
+    pub totals: Totals,
+    /// Charts.
+    pub charts: GroupCharts,
+    /// Accounts, lowest score first.
+    pub accounts: Vec<AccountRow>,
+    /// Customers.
+    pub customers: Vec<CustomerRow>,
+    /// Errors and warnings.
+    pub problems: Vec<DiagRow>,
+    /// Rejected input files.
+    pub rejected: Vec<FileRow>,
+    /// Files used / ignored / rejected.
+    pub files: BTreeMap<&'static str, usize>,
+}
+
+/// `customers/<slug>.html`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerPage {
+    /// Header data.
+    pub meta: Meta,
+    /// Customer name.
+    pub name: String,
+    /// Headline figures.
+    pub totals: Totals,
+    /// Charts.
+    pub charts: GroupCharts,
+    /// Its accounts, lowest score first (links relative to this page).
+    pub accounts: Vec<AccountRow>,
+}
+
+/// One resource row.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceRow {
+    /// Resource id.
+    pub id: String,
+    /// Status.
+    pub status: &'static str,
+    /// Why.
+    pub detail: String,
+    /// File and place.
+    pub source: String,
+}
+
+/// One control on an account page.
+#[derive(Debug, Clone, Serialize)]
+pub struct ControlRow {
+    /// Control id.
+    pub id: String,
+    /// HTML anchor.
+    pub anchor: String,
+    /// Title.
+    pub title: String,
+    /// Severity.
+    pub severity: &'static str,
+    /// Status.
+    pub status: &'static str,
+    /// Status in words.
+    pub status_label: &'static str,
+    /// CIS v1.0.0 / v2.0.0.
+    pub cis: String,
+    /// Why.
+    pub detail: String,
+    /// Compensating control.
+    pub compensating: Option<String>,
+    /// Sas item duplicating a built-in control.
+    pub duplicates: Option<String>,
+    /// Counted in the score.
+    pub scored: bool,
+    /// Per-resource rows.
+    pub resources: Vec<ResourceRow>,
+    /// Failing resources.
+    pub failing: usize,
+}
+
+/// A report section.
+#[derive(Debug, Clone, Serialize)]
+pub struct SectionView {
+    /// Heading.
+    pub title: &'static str,
+    /// HTML anchor.
+    pub anchor: &'static str,
+    /// Its controls.
+    pub controls: Vec<ControlRow>,
+    /// Passed / failed / other.
+    pub pass: usize,
+    /// Failed.
+    pub fail: usize,
+}
+
+/// A control's logic for the appendix.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogicRow {
+    /// Control id.
+    pub id: &'static str,
+    /// Title.
+    pub title: String,
+    /// Logic.
+    pub logic: String,
+    /// Evidence.
+    pub evidence: &'static str,
+    /// Remediation.
+    pub remediation: String,
+}
+
+/// The charts of an account page.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountCharts {
+    /// Score gauge.
+    pub gauge: String,
+    /// Status donut.
+    pub donut: String,
+    /// Failures by severity.
+    pub severity: String,
+}
+
+/// `accounts/<slug>.html`.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountPage {
+    /// Header data.
+    pub meta: Meta,
+    /// The account.
+    pub account: AccountRow,
+    /// Account UID.
+    pub uid: Option<String>,
+    /// Alias.
+    pub alias: Option<String>,
+    /// Folder read.
+    pub folder: String,
+    /// Link to the customer page, if any.
+    pub customer_href: Option<String>,
+    /// Identity figures.
+    pub identity: Identity,
+    /// Charts.
+    pub charts: AccountCharts,
+    /// Failed controls, high severity first (executive summary).
+    pub top_failing: Vec<ControlRow>,
+    /// Controls by section.
+    pub sections: Vec<SectionView>,
+    /// Evidence kinds: (kind, state).
+    pub evidence: Vec<(&'static str, String)>,
+    /// Gaps in present evidence.
+    pub gaps: Vec<String>,
+    /// Data-quality notes.
+    pub data_quality: Vec<String>,
+    /// Diagnostics of this account.
+    pub diagnostics: Vec<DiagRow>,
+    /// The account's files (manifest).
+    pub files: Vec<FileRow>,
+    /// Logic of every built-in control.
+    pub logic: Vec<LogicRow>,
+    /// Thresholds in force.
+    pub thresholds: Vec<(&'static str, i64)>,
+}
+
+/// Everything needed to shape pages: the run, the rule pack and the file names.
+pub struct Site<'a> {
+    /// The run.
+    pub run: &'a Run,
+    /// The rule pack (thresholds, logic).
+    pub rules: &'a RulePack,
+    /// Account id -> slug.
+    pub account_slugs: BTreeMap<String, String>,
+    /// Customer name -> slug.
+    pub customer_slugs: BTreeMap<String, String>,
+    files_by_account: BTreeMap<&'a str, Vec<&'a FileRecord>>,
+}
+
+fn tenths(t: Option<u32>) -> String {
+    t.map(|t| format!("{:.1}", t as f64 / 10.0))
+        .unwrap_or_else(|| "-".into())
+}
+
+fn status_label(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "Pass",
+        Status::Fail => "Fail",
+        Status::Excepted => "Excepted",
+        Status::NotApplicable => "Not applicable",
+        Status::NotEvaluable => "Not evaluable",
+    }
+}
+
+fn file_row(f: &FileRecord) -> FileRow {
+    FileRow {
+        path: f.path.clone(),
+        kind: f.kind.map(|k| k.as_str()).unwrap_or("-"),
+        status: match f.status {
+            FileStatus::Used => "used",
+            FileStatus::Ignored => "ignored",
+            FileStatus::Rejected => "rejected",
+        },
+        reason: f.reason.clone().unwrap_or_default(),
+        size: f.size,
+        sha256: f.sha256.clone(),
+    }
+}
+
+fn diag_row(d: &crate::diag::Diagnostic) -> DiagRow {
+    DiagRow {
+        level: d.level.as_str(),
+        path: d.path.clone(),
+        account: d.account.clone().unwrap_or_default(),
+        message: d.message.clone(),
+    }
+}
+
+impl<'a> Site<'a> {
+    /// Prepares slugs and indexes for a run.
+    pub fn new(run: &'a Run, rules: &'a RulePack) -> Site<'a> {
+        let account_slugs = crate::output::slugs(run.accounts.iter().map(|a| a.info.id.as_str()));
+        let customer_slugs = crate::output::slugs(
+            run.accounts
+                .iter()
+                .filter_map(|a| a.info.customer.as_deref()),
+        );
+        let mut files_by_account: BTreeMap<&str, Vec<&FileRecord>> = BTreeMap::new();
+        for f in &run.files {
+            if let Some(a) = f.account.as_deref() {
+                files_by_account.entry(a).or_default().push(f);
+            }
+        }
+        Site {
+            run,
+            rules,
+            account_slugs,
+            customer_slugs,
+            files_by_account,
+        }
+    }
+
+    /// Header data.
+    pub fn meta(&self) -> Meta {
+        Meta {
+            tool_version: TOOL_VERSION,
+            as_of: self
+                .run
+                .as_of
+                .map(rfc3339)
+                .unwrap_or_else(|| "unknown".into()),
+            as_of_source: self.run.as_of_source.as_str(),
+            score_formula: rules::SCORE_FORMULA,
+        }
+    }
+
+    fn account_row(&self, a: &AccountResult, prefix: &str) -> AccountRow {
+        let slug = self
+            .account_slugs
+            .get(&a.info.id)
+            .cloned()
+            .unwrap_or_default();
+        AccountRow {
+            id: a.info.id.clone(),
+            name: a.info.name.clone(),
+            customer: a.info.customer.clone(),
+            href: format!("{prefix}accounts/{slug}.html"),
+            status: a.status.as_str(),
+            score: tenths(a.score_tenths),
+            score_sort: a.score_tenths.map(|t| t as f64 / 10.0).unwrap_or(-1.0),
+            vendor_score: a
+                .vendor_score
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| "-".into()),
+            counts: a.counts.clone(),
+            high_fails: a
+                .evaluation
+                .findings
+                .iter()
+                .filter(|f| f.status == Status::Fail && f.severity == Severity::High)
+                .count() as u64,
+        }
+    }
+
+    fn totals(&self, accounts: &[&AccountResult]) -> Totals {
+        let mut scores: Vec<u32> = accounts.iter().filter_map(|a| a.score_tenths).collect();
+        scores.sort_unstable();
+        let portfolio = crate::aggregate::PortfolioSummary {
+            scores,
+            ..Default::default()
+        };
+        let rows: Vec<AccountRow> = accounts.iter().map(|a| self.account_row(a, "")).collect();
+        Totals {
+            accounts: accounts.len(),
+            complete: accounts
+                .iter()
+                .filter(|a| a.status == crate::aggregate::AccountStatus::Complete)
+                .count(),
+            partial: accounts
+                .iter()
+                .filter(|a| a.status == crate::aggregate::AccountStatus::Partial)
+                .count(),
+            failed: accounts
+                .iter()
+                .filter(|a| a.status == crate::aggregate::AccountStatus::Failed)
+                .count(),
+            score_mean: tenths(portfolio.mean_tenths()),
+            score_median: tenths(portfolio.median_tenths()),
+            fails: rows.iter().map(|r| r.counts.fail).sum(),
+            high_fails: rows.iter().map(|r| r.high_fails).sum(),
+        }
+    }
+
+    /// Most failed controls over `accounts`: (title, accounts failing), most first.
+    fn failure_counts(accounts: &[&AccountResult]) -> Vec<(String, String, u64)> {
+        let mut by_id: BTreeMap<&str, (String, u64)> = BTreeMap::new();
+        for a in accounts {
+            for f in a
+                .evaluation
+                .findings
+                .iter()
+                .filter(|f| f.status == Status::Fail)
+            {
+                let entry = by_id
+                    .entry(&f.control_id)
+                    .or_insert_with(|| (f.title.to_string(), 0));
+                entry.1 += 1;
+            }
+        }
+        let mut rows: Vec<(String, String, u64)> = by_id
+            .into_iter()
+            .map(|(id, (title, n))| (id.to_string(), title, n))
+            .collect();
+        rows.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        rows
+    }
+
+    fn group_charts(&self, accounts: &[&AccountResult]) -> GroupCharts {
+        let scores: Vec<f64> = accounts
+            .iter()
+            .filter_map(|a| a.score_tenths)
+            .map(|t| t as f64 / 10.0)
+            .collect();
+        let failures = Self::failure_counts(accounts);
+        let top: Vec<(String, u64)> = failures
+            .iter()
+            .take(10)
+            .map(|(id, title, n)| (format!("{title} ({id})"), *n))
+            .collect();
+        // The heat map shows the built-in controls for the lowest-scoring 40 accounts.
+        let columns: Vec<&str> = CATALOG.iter().map(|c| c.id).collect();
+        let mut ranked: Vec<&&AccountResult> = accounts.iter().collect();
+        ranked.sort_by(|a, b| {
+            a.score_tenths
+                .unwrap_or(u32::MAX)
+                .cmp(&b.score_tenths.unwrap_or(u32::MAX))
+                .then_with(|| a.info.id.cmp(&b.info.id))
+        });
+        let rows: Vec<HeatRow> = ranked
+            .iter()
+            .take(40)
+            .map(|a| {
+                let by_id: BTreeMap<&str, Status> = a
+                    .evaluation
+                    .findings
+                    .iter()
+                    .map(|f| (&*f.control_id, f.status))
+                    .collect();
+                HeatRow {
+                    label: a.info.name.clone(),
+                    cells: columns.iter().map(|c| by_id.get(c).copied()).collect(),
+                }
+            })
+            .collect();
+        let shown = rows.len();
+        let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+        GroupCharts {
+            histogram: charts::score_histogram(&scores),
+            top_failures: charts::top_failures(&top, accounts.len() as u64),
+            heat_map: charts::heat_map(&columns, &rows),
+            heat_note: format!(
+                "Built-in controls for the {shown} lowest-scoring of {} accounts. P pass, F fail, E excepted, - not applicable, ? not evaluable.",
+                accounts.len()
+            ),
+        }
+    }
+
+    /// The portfolio page.
+    pub fn portfolio(&self) -> PortfolioPage {
+        let all: Vec<&AccountResult> = self.run.accounts.iter().collect();
+        let mut accounts: Vec<AccountRow> = all.iter().map(|a| self.account_row(a, "")).collect();
+        accounts.sort_by(|a, b| {
+            a.score_sort
+                .total_cmp(&b.score_sort)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        let mut customers = Vec::new();
+        for (name, slug) in &self.customer_slugs {
+            let members: Vec<&AccountResult> = all
+                .iter()
+                .copied()
+                .filter(|a| a.info.customer.as_deref() == Some(name))
+                .collect();
+            let totals = self.totals(&members);
+            customers.push(CustomerRow {
+                name: name.clone(),
+                href: format!("customers/{slug}.html"),
+                accounts: members.len(),
+                score_mean: totals.score_mean,
+                fails: totals.fails,
+            });
+        }
+        let mut files = BTreeMap::new();
+        for f in &self.run.files {
+            *files.entry(file_row(f).status).or_insert(0) += 1;
+        }
+        PortfolioPage {
+            meta: self.meta(),
+            totals: self.totals(&all),
+            charts: self.group_charts(&all),
+            accounts,
+            customers,
+            problems: self
+                .run
+                .diagnostics
+                .iter()
+                .filter(|d| d.level != Level::Info)
+                .map(diag_row)
+                .collect(),
+            rejected: self
+                .run
+                .files
+                .iter()
+                .filter(|f| f.status == FileStatus::Rejected)
+                .map(file_row)
+                .collect(),
+            files,
+        }
+    }
+
+    /// One page per customer: (slug, page).
+    pub fn customers(&self) -> Vec<(String, CustomerPage)> {
+        self.customer_slugs
+            .iter()
+            .map(|(name, slug)| {
+                let members: Vec<&AccountResult> = self
+                    .run
+                    .accounts
+                    .iter()
+                    .filter(|a| a.info.customer.as_deref() == Some(name))
+                    .collect();
+                let mut accounts: Vec<AccountRow> =
+                    members.iter().map(|a| self.account_row(a, "../")).collect();
+                accounts.sort_by(|a, b| {
+                    a.score_sort
+                        .total_cmp(&b.score_sort)
+                        .then_with(|| a.id.cmp(&b.id))
+                });
+                (
+                    slug.clone(),
+                    CustomerPage {
+                        meta: self.meta(),
+                        name: name.clone(),
+                        totals: self.totals(&members),
+                        charts: self.group_charts(&members),
+                        accounts,
+                    },
+                )
+            })
+            .collect()
+    }
+
+    fn control_row(f: &Finding) -> ControlRow {
+        let cis = match (f.cis_v1, f.cis_v2) {
+            (Some(a), Some(b)) if a == b => format!("CIS {a}"),
+            (Some(a), Some(b)) => format!("CIS v1 {a} / v2 {b}"),
+            (Some(a), None) => format!("CIS v1.0.0 {a}"),
+            (None, Some(b)) => format!("CIS v2.0.0 {b}"),
+            (None, None) => String::new(),
+        };
+        ControlRow {
+            id: f.control_id.to_string(),
+            anchor: format!("c-{}", f.control_id.replace('.', "-")),
+            title: f.title.to_string(),
+            severity: f.severity.as_str(),
+            status: f.status.as_str(),
+            status_label: status_label(f.status),
+            cis,
+            detail: f.detail.clone(),
+            compensating: f.compensating.clone(),
+            duplicates: f.duplicates.map(String::from),
+            scored: f.scored,
+            failing: f
+                .resources
+                .iter()
+                .filter(|r| r.status == Status::Fail)
+                .count(),
+            resources: f
+                .resources
+                .iter()
+                .map(|r| ResourceRow {
+                    id: r.id.clone(),
+                    status: r.status.as_str(),
+                    detail: r.detail.clone(),
+                    source: match (&r.file, &r.field) {
+                        (Some(file), Some(field)) => format!("{file} ({field})"),
+                        (Some(file), None) => file.to_string(),
+                        (None, Some(field)) => field.clone(),
+                        (None, None) => String::new(),
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    /// The page of one account.
+    pub fn account(&self, a: &AccountResult) -> AccountPage {
+        let findings = &a.evaluation.findings;
+        let sections = [
+            (Section::CisIdentity, "cis"),
+            (Section::BestPractice, "best-practice"),
+            (Section::SecurityCenter, "security-center"),
+        ]
+        .into_iter()
+        .filter_map(|(section, anchor)| {
+            let controls: Vec<ControlRow> = findings
+                .iter()
+                .filter(|f| f.section == section)
+                .map(Self::control_row)
+                .collect();
+            (!controls.is_empty()).then(|| SectionView {
+                title: section.title(),
+                anchor,
+                pass: controls.iter().filter(|c| c.status == "pass").count(),
+                fail: controls.iter().filter(|c| c.status == "fail").count(),
+                controls,
+            })
+        })
+        .collect();
+        let mut failing: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.status == Status::Fail && f.scored)
+            .collect();
+        failing.sort_by_key(|f| (f.severity, rules::order_key(&f.control_id)));
+        let sev = |s: Severity| {
+            findings
+                .iter()
+                .filter(|f| f.status == Status::Fail && f.severity == s)
+                .count() as u64
+        };
+        let t = &self.rules.thresholds;
+        AccountPage {
+            meta: self.meta(),
+            account: self.account_row(a, "../"),
+            uid: a.info.uid.clone(),
+            alias: a.info.alias.clone(),
+            folder: a.info.folder.clone(),
+            customer_href: a
+                .info
+                .customer
+                .as_ref()
+                .and_then(|c| self.customer_slugs.get(c))
+                .map(|s| format!("../customers/{s}.html")),
+            identity: a.identity.clone(),
+            charts: AccountCharts {
+                gauge: charts::score_gauge(a.score_tenths.map(|t| t as f64 / 10.0), a.vendor_score),
+                donut: charts::status_donut(&a.counts),
+                severity: charts::severity_bars(
+                    sev(Severity::High),
+                    sev(Severity::Medium),
+                    sev(Severity::Low),
+                ),
+            },
+            top_failing: failing
+                .iter()
+                .take(8)
+                .map(|f| Self::control_row(f))
+                .collect(),
+            sections,
+            evidence: a.evidence.iter().map(|(k, v)| (*k, v.clone())).collect(),
+            gaps: a.gaps.clone(),
+            data_quality: a.evaluation.data_quality.clone(),
+            diagnostics: self
+                .run
+                .diagnostics
+                .iter()
+                .filter(|d| d.account.as_deref() == Some(&a.info.id))
+                .map(diag_row)
+                .collect(),
+            files: self
+                .files_by_account
+                .get(a.info.id.as_str())
+                .map(|fs| fs.iter().map(|f| file_row(f)).collect())
+                .unwrap_or_default(),
+            logic: CATALOG
+                .iter()
+                .map(|c| LogicRow {
+                    id: c.id,
+                    title: t.fill(c.title),
+                    logic: t.fill(c.logic),
+                    evidence: c.evidence,
+                    remediation: t.fill(c.remediation),
+                })
+                .collect(),
+            thresholds: t.entries(),
+        }
+    }
+}
