@@ -231,17 +231,190 @@ fn summary_json_has_exactly_the_v1_contract_keys() {
     assert!(s["baseline"].is_null());
 }
 
+/// Every file below `dir`, as (relative path, bytes), sorted.
+fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (rel, std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
 #[test]
 fn output_is_byte_identical_across_runs_and_thread_counts() {
-    let inputs = [Q, M, "tests/fixtures/layout"];
+    let inputs = [Q, M, "tests/fixtures/layout", "samples"];
     let (one, a) = report(&inputs, &["--jobs", "1"]);
     let (four, b) = report(&inputs, &["--jobs", "4"]);
     assert_eq!(one.code, four.code);
-    for name in ["summary.json", "findings.csv", "manifest.json"] {
-        let x = std::fs::read(a.path().join(name)).unwrap();
-        let y = std::fs::read(b.path().join(name)).unwrap();
-        assert!(x == y, "{name} differs between --jobs 1 and --jobs 4");
+    let (x, y) = (tree(a.path()), tree(b.path()));
+    let names: Vec<&str> = x.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(names.contains(&"index.html") && names.iter().any(|n| n.starts_with("accounts/")));
+    assert_eq!(names, y.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>());
+    for ((name, bx), (_, by)) in x.iter().zip(&y) {
+        assert!(bx == by, "{name} differs between --jobs 1 and --jobs 4");
     }
+    let (_, again) = report(&inputs, &["--jobs", "1"]);
+    assert!(tree(again.path()) == x, "a second run gave different bytes");
+}
+
+// ---------------------------------------------------------------- HTML
+
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn html_escapes_hostile_names_in_text_attributes_and_svg() {
+    let (out, dir) = report(&["tests/fixtures/hostile"], &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let pages: Vec<(String, String)> = tree(dir.path())
+        .into_iter()
+        .filter(|(n, _)| n.ends_with(".html"))
+        .map(|(n, b)| (n, String::from_utf8(b).unwrap()))
+        .collect();
+    assert_eq!(pages.len(), 3, "index, one customer, one account");
+    for (name, html) in &pages {
+        for raw in [
+            "<script>alert",
+            "<img src=x",
+            "\"onerror=",
+            "</svg><script>",
+            "<b>x</b>",
+        ] {
+            assert!(!html.contains(raw), "{name} contains raw {raw}");
+        }
+        assert!(
+            html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+            "{name}: account name not shown escaped"
+        );
+    }
+    let account = &pages
+        .iter()
+        .find(|(n, _)| n.starts_with("accounts/"))
+        .unwrap()
+        .1;
+    assert!(
+        account.contains("&lt;script&gt;alert(3)&lt;&#x2F;script&gt;@x.onaliyun.com")
+            || account.contains("&lt;script&gt;alert(3)&lt;/script&gt;@x.onaliyun.com")
+    );
+    // The Sas title appears inside the SVG chart of the customer page, escaped by plotters.
+    let customer = &pages
+        .iter()
+        .find(|(n, _)| n.starts_with("customers/"))
+        .unwrap()
+        .1;
+    assert!(
+        customer.contains("&lt;/svg&gt;&lt;script&gt;alert(4)"),
+        "escaped title missing from the SVG"
+    );
+}
+
+#[test]
+fn html_pages_are_self_contained_and_link_to_each_other() {
+    let (out, dir) = report(&["samples"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let index = read(dir.path(), "index.html");
+    for (name, bytes) in tree(dir.path())
+        .iter()
+        .filter(|(n, _)| n.ends_with(".html"))
+    {
+        let html = String::from_utf8_lossy(bytes);
+        assert!(!html.contains("<link"), "{name} links a stylesheet");
+        assert!(!html.contains(" src="), "{name} loads a resource");
+        assert!(
+            !html.contains("href=\"http"),
+            "{name} links outside the report"
+        );
+        assert!(
+            html.contains("<style>") && html.contains("<svg"),
+            "{name} lacks inline CSS or charts"
+        );
+    }
+    let links: Vec<&str> = index
+        .split("href=\"")
+        .skip(1)
+        .map(|rest| &rest[..rest.find('"').unwrap()])
+        .filter(|h| h.starts_with("accounts/") || h.starts_with("customers/"))
+        .collect();
+    assert_eq!(
+        links.iter().filter(|h| h.starts_with("accounts/")).count(),
+        6
+    );
+    assert_eq!(
+        links.iter().filter(|h| h.starts_with("customers/")).count(),
+        3
+    );
+    for link in links {
+        let page = read(dir.path(), link);
+        assert!(
+            page.contains("href=\"../index.html\""),
+            "{link} does not link back"
+        );
+    }
+}
+
+#[test]
+fn templates_can_be_exported_and_overridden_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = aliaudit(&["templates", "export", dir.path().to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for name in [
+        "base.html",
+        "index.html",
+        "account.html",
+        "customer.html",
+        "report.css",
+        "report.js",
+    ] {
+        assert!(dir.path().join(name).is_file(), "{name} not exported");
+    }
+    // Keep only a changed index.html and stylesheet: the rest falls back to the built-ins.
+    for name in [
+        "base.html",
+        "account.html",
+        "customer.html",
+        "report.js",
+        "accounts_table.html",
+    ] {
+        std::fs::remove_file(dir.path().join(name)).unwrap();
+    }
+    let index = std::fs::read_to_string(dir.path().join("index.html")).unwrap();
+    std::fs::write(
+        dir.path().join("index.html"),
+        index.replace("Portfolio compliance report</h1>", "Quarterly review</h1>"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("report.css"),
+        "body { color: rebeccapurple; }",
+    )
+    .unwrap();
+    let (out, html) = report(&[Q], &["--templates", dir.path().to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let index = read(html.path(), "index.html");
+    assert!(index.contains("Quarterly review</h1>"));
+    assert!(index.contains("rebeccapurple"));
+    assert!(read(html.path(), "accounts/1486203957716420.html").contains("Executive summary"));
+    // A broken template is fatal before any work.
+    std::fs::write(dir.path().join("index.html"), "{% for x in %}").unwrap();
+    let (bad, _) = report(&[Q], &["--templates", dir.path().to_str().unwrap()]);
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains("templates do not load"),
+        "{}",
+        bad.stderr
+    );
 }
 
 #[test]
