@@ -52,7 +52,9 @@ fn main() {
         let bytes = walkdir::WalkDir::new(&out)
             .into_iter()
             .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "html"))
+            .filter(|e| {
+                e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "html")
+            })
             .map(|e| e.metadata().map(|m| m.len()).unwrap_or(0))
             .sum();
         (best, bytes)
@@ -62,11 +64,24 @@ fn main() {
     println!();
     println!(
         "tree: {accounts} accounts x ~{users} users; {} cores; best of 3",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
     );
-    println!("{:<28} {:>10} {:>12}", "report --format", "seconds", "accounts/s");
-    println!("{:<28} {without:>10.3} {:>12.0}", "json,csv", accounts as f64 / without);
-    println!("{:<28} {with:>10.3} {:>12.0}", "json,csv,html", accounts as f64 / with);
+    println!(
+        "{:<28} {:>10} {:>12}",
+        "report --format", "seconds", "accounts/s"
+    );
+    println!(
+        "{:<28} {without:>10.3} {:>12.0}",
+        "json,csv",
+        accounts as f64 / without
+    );
+    println!(
+        "{:<28} {with:>10.3} {:>12.0}",
+        "json,csv,html",
+        accounts as f64 / with
+    );
     println!(
         "HTML adds {:.3} s for {} pages ({:.1} MiB of HTML)",
         with - without,

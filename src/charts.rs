@@ -258,7 +258,7 @@ fn bars(title: &str, data: &[(&str, u64)], colours: &[RGBColor]) -> String {
 /// The most common failures: one horizontal bar per control, with its failing-account count.
 pub fn top_failures(rows: &[(String, u64)], of: u64) -> String {
     let height = 40 + rows.len().max(1) as u32 * 30;
-    svg(720, height, |area| {
+    svg(820, height, |area| {
         area.draw(&Text::new(
             format!("Most common failures (accounts, of {of})"),
             (10, 6),
@@ -269,16 +269,16 @@ pub fn top_failures(rows: &[(String, u64)], of: u64) -> String {
         for (i, (label, n)) in rows.iter().enumerate() {
             let y = 36 + i as i32 * 30;
             let w = ((*n as f64 / max as f64) * 220.0) as i32;
-            area.draw(&Rectangle::new([(440, y), (660, y + 20)], TRACK.filled()))
+            area.draw(&Rectangle::new([(540, y), (760, y + 20)], TRACK.filled()))
                 .map_err(e)?;
             area.draw(&Rectangle::new(
-                [(440, y), (440 + w, y + 20)],
+                [(540, y), (540 + w, y + 20)],
                 status_colour(Status::Fail).filled(),
             ))
             .map_err(e)?;
-            area.draw(&Text::new(shorten(label, 46), (10, y + 2), font(13.0)))
+            area.draw(&Text::new(shorten(label, 62), (10, y + 2), font(13.0)))
                 .map_err(e)?;
-            area.draw(&Text::new(n.to_string(), (668, y + 2), bold(13.0)))
+            area.draw(&Text::new(n.to_string(), (768, y + 2), bold(13.0)))
                 .map_err(e)?;
         }
         Ok(())
@@ -327,7 +327,12 @@ pub fn heat_map(columns: &[String], rows: &[HeatRow]) -> String {
                 ))
                 .map_err(e)?;
                 if !mark.is_empty() {
-                    area.draw(&Text::new(mark, (x + 4, y + 1), font(11.0).color(&WHITE)))
+                    // Dark letters on the light fills keep the contrast readable.
+                    let ink = match status {
+                        Some(Status::NotEvaluable | Status::NotApplicable) => INK,
+                        _ => WHITE,
+                    };
+                    area.draw(&Text::new(mark, (x + 4, y + 1), font(11.0).color(&ink)))
                         .map_err(e)?;
                 }
             }

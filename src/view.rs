@@ -69,6 +69,17 @@ pub struct CustomerRow {
     pub fails: u64,
 }
 
+/// The data-quality notes of one account.
+#[derive(Debug, Clone, Serialize)]
+pub struct QualityRow {
+    /// Account name.
+    pub name: String,
+    /// Link to its page.
+    pub href: String,
+    /// Gaps, then notes.
+    pub notes: Vec<String>,
+}
+
 /// A diagnostic line.
 #[derive(Debug, Clone, Serialize)]
 pub struct DiagRow {
@@ -150,6 +161,8 @@ pub struct PortfolioPage {
     pub problems: Vec<DiagRow>,
     /// Rejected input files.
     pub rejected: Vec<FileRow>,
+    /// Data-quality notes and evidence gaps, per account (accounts with none are left out).
+    pub data_quality: Vec<QualityRow>,
     /// Files used / ignored / rejected.
     pub files: BTreeMap<&'static str, usize>,
 }
@@ -304,6 +317,8 @@ pub struct Site<'a> {
     /// Customer name -> slug.
     pub customer_slugs: BTreeMap<String, String>,
     files_by_account: BTreeMap<&'a str, Vec<&'a FileRecord>>,
+    diagnostics_by_account: BTreeMap<&'a str, Vec<&'a crate::diag::Diagnostic>>,
+    members: BTreeMap<&'a str, Vec<&'a AccountResult>>,
 }
 
 fn tenths(t: Option<u32>) -> String {
@@ -360,12 +375,27 @@ impl<'a> Site<'a> {
                 files_by_account.entry(a).or_default().push(f);
             }
         }
+        let mut diagnostics_by_account: BTreeMap<&str, Vec<&crate::diag::Diagnostic>> =
+            BTreeMap::new();
+        for d in &run.diagnostics {
+            if let Some(a) = d.account.as_deref() {
+                diagnostics_by_account.entry(a).or_default().push(d);
+            }
+        }
+        let mut members: BTreeMap<&str, Vec<&AccountResult>> = BTreeMap::new();
+        for a in &run.accounts {
+            if let Some(c) = a.info.customer.as_deref() {
+                members.entry(c).or_default().push(a);
+            }
+        }
         Site {
             run,
             rules,
             account_slugs,
             customer_slugs,
             files_by_account,
+            diagnostics_by_account,
+            members,
         }
     }
 
@@ -525,11 +555,7 @@ impl<'a> Site<'a> {
         });
         let mut customers = Vec::new();
         for (name, slug) in &self.customer_slugs {
-            let members: Vec<&AccountResult> = all
-                .iter()
-                .copied()
-                .filter(|a| a.info.customer.as_deref() == Some(name))
-                .collect();
+            let members = self.members.get(name.as_str()).cloned().unwrap_or_default();
             let totals = self.totals(&members);
             customers.push(CustomerRow {
                 name: name.clone(),
@@ -563,6 +589,20 @@ impl<'a> Site<'a> {
                 .filter(|f| f.status == FileStatus::Rejected)
                 .map(file_row)
                 .collect(),
+            data_quality: all
+                .iter()
+                .filter(|a| !a.gaps.is_empty() || !a.evaluation.data_quality.is_empty())
+                .map(|a| QualityRow {
+                    name: a.info.name.clone(),
+                    href: self.account_row(a, "").href,
+                    notes: a
+                        .gaps
+                        .iter()
+                        .chain(&a.evaluation.data_quality)
+                        .cloned()
+                        .collect(),
+                })
+                .collect(),
             files,
         }
     }
@@ -572,12 +612,7 @@ impl<'a> Site<'a> {
         self.customer_slugs
             .iter()
             .map(|(name, slug)| {
-                let members: Vec<&AccountResult> = self
-                    .run
-                    .accounts
-                    .iter()
-                    .filter(|a| a.info.customer.as_deref() == Some(name))
-                    .collect();
+                let members = self.members.get(name.as_str()).cloned().unwrap_or_default();
                 let mut accounts: Vec<AccountRow> =
                     members.iter().map(|a| self.account_row(a, "../")).collect();
                 accounts.sort_by(|a, b| {
@@ -710,12 +745,10 @@ impl<'a> Site<'a> {
             gaps: a.gaps.clone(),
             data_quality: a.evaluation.data_quality.clone(),
             diagnostics: self
-                .run
-                .diagnostics
-                .iter()
-                .filter(|d| d.account.as_deref() == Some(&a.info.id))
-                .map(diag_row)
-                .collect(),
+                .diagnostics_by_account
+                .get(a.info.id.as_str())
+                .map(|ds| ds.iter().map(|d| diag_row(d)).collect())
+                .unwrap_or_default(),
             files: self
                 .files_by_account
                 .get(a.info.id.as_str())

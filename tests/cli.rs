@@ -341,7 +341,7 @@ fn html_pages_are_self_contained_and_link_to_each_other() {
             "{name} lacks inline CSS or charts"
         );
     }
-    let links: Vec<&str> = index
+    let links: std::collections::BTreeSet<&str> = index
         .split("href=\"")
         .skip(1)
         .map(|rest| &rest[..rest.find('"').unwrap()])

@@ -69,7 +69,11 @@ fn account_view_of_the_quirks_fixture() {
     let run = run("tests/fixtures/quirks");
     let rules = RulePack::default();
     let site = Site::new(&run, &rules);
-    let prod = run.accounts.iter().find(|a| a.info.id == "1486203957716420").unwrap();
+    let prod = run
+        .accounts
+        .iter()
+        .find(|a| a.info.id == "1486203957716420")
+        .unwrap();
     let mut view = without_charts(&site.account(prod));
     // The appendix (control logic, thresholds) is the catalog; `aliaudit controls` covers it.
     view.as_object_mut().unwrap().remove("logic");
@@ -83,10 +87,24 @@ fn rendered_pages_of_the_quirks_fixture() {
     let site = Site::new(&run, &rules);
     let templates = Templates::load(None).unwrap();
     let mut index = Vec::new();
-    templates.render("index.html", &site.portfolio(), &mut index).unwrap();
-    insta::assert_snapshot!("index_html", page_markup(&String::from_utf8(index).unwrap()));
-    let legacy = run.accounts.iter().find(|a| a.info.id == "harbour-bank/legacy").unwrap();
+    templates
+        .render("index.html", &site.portfolio(), &mut index)
+        .unwrap();
+    insta::assert_snapshot!(
+        "index_html",
+        page_markup(&String::from_utf8(index).unwrap())
+    );
+    let legacy = run
+        .accounts
+        .iter()
+        .find(|a| a.info.id == "harbour-bank/legacy")
+        .unwrap();
     let mut account = Vec::new();
-    templates.render("account.html", &site.account(legacy), &mut account).unwrap();
-    insta::assert_snapshot!("account_html", page_markup(&String::from_utf8(account).unwrap()));
+    templates
+        .render("account.html", &site.account(legacy), &mut account)
+        .unwrap();
+    insta::assert_snapshot!(
+        "account_html",
+        page_markup(&String::from_utf8(account).unwrap())
+    );
 }
