@@ -110,7 +110,7 @@ pub enum Format {
     Json,
     /// findings.csv: one row per control result per resource.
     Csv,
-    /// index.html, customers/<slug>.html and accounts/<slug>.html: self-contained pages.
+    /// index.html, customers/SLUG.html and accounts/SLUG.html: self-contained pages.
     Html,
 }
 
