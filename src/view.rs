@@ -256,6 +256,44 @@ pub struct LogicRow {
     pub remediation: String,
 }
 
+/// Identity figures as text: 0 is a count, "-" means unknown.
+#[derive(Debug, Clone, Serialize)]
+pub struct IdentityText {
+    /// RAM users.
+    pub ram_users: String,
+    /// Console users.
+    pub console_users: String,
+    /// Console users without MFA.
+    pub console_users_without_mfa: String,
+    /// Active AccessKeys.
+    pub active_access_keys: String,
+    /// Active keys not rotated in 90 days.
+    pub access_keys_not_rotated_90d: String,
+    /// "MFA on", "no MFA" or "-".
+    pub root_mfa: String,
+    /// Active root keys.
+    pub root_active_access_keys: String,
+}
+
+impl From<&Identity> for IdentityText {
+    fn from(i: &Identity) -> Self {
+        let n = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+        IdentityText {
+            ram_users: n(i.ram_users),
+            console_users: n(i.console_users),
+            console_users_without_mfa: n(i.console_users_without_mfa),
+            active_access_keys: n(i.active_access_keys),
+            access_keys_not_rotated_90d: n(i.access_keys_not_rotated_90d),
+            root_mfa: match i.root_mfa {
+                Some(true) => "MFA on".into(),
+                Some(false) => "no MFA".into(),
+                None => "-".into(),
+            },
+            root_active_access_keys: n(i.root_active_access_keys),
+        }
+    }
+}
+
 /// The charts of an account page.
 #[derive(Debug, Clone, Serialize)]
 pub struct AccountCharts {
@@ -282,8 +320,8 @@ pub struct AccountPage {
     pub folder: String,
     /// Link to the customer page, if any.
     pub customer_href: Option<String>,
-    /// Identity figures.
-    pub identity: Identity,
+    /// Identity figures as shown: a count, or "-" when the evidence cannot tell.
+    pub identity: IdentityText,
     /// Charts.
     pub charts: AccountCharts,
     /// Failed controls, high severity first (executive summary).
@@ -725,7 +763,7 @@ impl<'a> Site<'a> {
                 .as_ref()
                 .and_then(|c| self.customer_slugs.get(c))
                 .map(|s| format!("../customers/{s}.html")),
-            identity: a.identity.clone(),
+            identity: IdentityText::from(&a.identity),
             charts: AccountCharts {
                 gauge: charts::score_gauge(a.score_tenths.map(|t| t as f64 / 10.0), a.vendor_score),
                 donut: charts::status_donut(&a.counts),

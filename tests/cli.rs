@@ -308,6 +308,8 @@ fn html_escapes_hostile_names_in_text_attributes_and_svg() {
         account.contains("&lt;script&gt;alert(3)&lt;&#x2F;script&gt;@x.onaliyun.com")
             || account.contains("&lt;script&gt;alert(3)&lt;/script&gt;@x.onaliyun.com")
     );
+    // A count of zero is shown as 0, not as unknown.
+    assert!(account.contains("Active AccessKeys</span><span class=\"value\">0</span>"));
     // The Sas title appears inside the SVG chart of the customer page, escaped by plotters.
     let customer = &pages
         .iter()
