@@ -276,7 +276,7 @@ pub fn top_failures(rows: &[(String, u64)], of: u64) -> String {
                 status_colour(Status::Fail).filled(),
             ))
             .map_err(e)?;
-            area.draw(&Text::new(shorten(label, 62), (10, y + 2), font(13.0)))
+            area.draw(&Text::new(shorten(label, 80), (10, y + 2), font(13.0)))
                 .map_err(e)?;
             area.draw(&Text::new(n.to_string(), (768, y + 2), bold(13.0)))
                 .map_err(e)?;
