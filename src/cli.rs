@@ -112,6 +112,8 @@ pub enum Format {
     Csv,
     /// index.html, customers/SLUG.html and accounts/SLUG.html: self-contained pages.
     Html,
+    /// portfolio.pdf, customers/SLUG.pdf and accounts/SLUG.pdf: A4 reports with charts.
+    Pdf,
 }
 
 /// Flags of `report`.
@@ -127,7 +129,7 @@ pub struct ReportArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "json,csv,html",
+        default_value = "json,csv,html,pdf",
         value_name = "LIST"
     )]
     pub format: Vec<Format>,
@@ -343,6 +345,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
                 Format::Json => "json".to_string(),
                 Format::Csv => "csv".to_string(),
                 Format::Html => "html".to_string(),
+                Format::Pdf => "pdf".to_string(),
             })
             .collect(),
         strict: args.eval.strict,
@@ -377,6 +380,21 @@ fn report(args: &ReportArgs) -> Result<u8> {
         written.push("index.html");
         if pages > 1 {
             written.push("customers/ and accounts/ pages");
+        }
+    }
+    if formats.contains(&Format::Pdf) {
+        let fonts = crate::render::layout::Fonts::load()?;
+        let pool = thread_pool(args.eval.jobs)?;
+        pool.install(|| pipeline::write_pdf(&run, &prepared.options.rules, &fonts, out))
+            .context(hint)?;
+        written.push("portfolio.pdf and account PDFs");
+        let missing = fonts.missing();
+        if !missing.is_empty() && !args.eval.quiet {
+            let list: String = missing.iter().take(40).collect();
+            eprintln!(
+                "warning: {} characters are not in the embedded font and show as empty boxes in the PDFs: {list}",
+                missing.len()
+            );
         }
     }
     output::write_atomic(&out.join("manifest.json"), |w| {

@@ -464,3 +464,47 @@ mod erased {
         }
     }
 }
+
+/// Writes the PDF reports below `out`: `portfolio.pdf`, `customers/<slug>.pdf` and
+/// `accounts/<slug>.pdf`, accounts in parallel; the bytes do not depend on the thread count.
+pub fn write_pdf(
+    run: &Run,
+    rules: &RulePack,
+    fonts: &crate::render::layout::Fonts,
+    out: &std::path::Path,
+) -> Result<usize, crate::output::OutputError> {
+    use crate::render::pdf;
+    let site = crate::view::Site::new(run, rules);
+    let write = |path: std::path::PathBuf, bytes: Result<Vec<u8>, String>| {
+        let bytes = bytes.map_err(|message| crate::output::OutputError::Render {
+            what: "pdf",
+            message,
+        })?;
+        crate::output::write_atomic(&path, |w| {
+            w.write_all(&bytes)
+                .map_err(|e| crate::output::OutputError::Render {
+                    what: "pdf",
+                    message: e.to_string(),
+                })
+        })
+    };
+    write(
+        out.join("portfolio.pdf"),
+        pdf::portfolio(fonts, &site.portfolio(), run.as_of),
+    )?;
+    let customers = site.customers();
+    for (slug, page) in &customers {
+        write(
+            out.join("customers").join(format!("{slug}.pdf")),
+            pdf::customer(fonts, page, run.as_of),
+        )?;
+    }
+    run.accounts.par_iter().try_for_each(|a| {
+        let slug = &site.account_slugs[&a.info.id];
+        write(
+            out.join("accounts").join(format!("{slug}.pdf")),
+            pdf::account(fonts, &site.account(a), run.as_of),
+        )
+    })?;
+    Ok(1 + customers.len() + run.accounts.len())
+}

@@ -2,3 +2,5 @@
 //! files; the output module decides where the bytes go.
 
 pub mod html;
+pub mod layout;
+pub mod pdf;

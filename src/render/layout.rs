@@ -1,0 +1,786 @@
+//! Render stage, PDF layout: our own small layout engine over krilla (krilla draws, it does
+//! not lay out). Text is measured with the embedded font's advances and broken at spaces
+//! (Latin) or between ideographs (CJK, never before closing punctuation); tables break across
+//! pages with their header repeated; headings become the document outline.
+//!
+//! Layout produces pages of drawing operations first and draws them second, so every footer
+//! can say "Page X of Y". Pure: bytes out, no files, no clock.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use ab_glyph::{Font as _, FontRef};
+use krilla::color::rgb;
+use krilla::destination::XyzDestination;
+use krilla::geom::{PathBuilder, Point, Rect, Size};
+use krilla::num::NormalizedF32;
+use krilla::outline::{Outline, OutlineNode};
+use krilla::page::PageSettings;
+use krilla::paint::{Fill, Stroke};
+use krilla::text::{Font, TextDirection};
+use krilla_svg::{SurfaceExt, SvgSettings};
+
+use crate::charts::{FONT_BOLD, FONT_REGULAR};
+
+/// A4 in points.
+pub const PAGE_W: f32 = 595.28;
+/// A4 in points.
+pub const PAGE_H: f32 = 841.89;
+const MARGIN_X: f32 = 48.0;
+const MARGIN_TOP: f32 = 64.0;
+const MARGIN_BOTTOM: f32 = 60.0;
+/// Width available to content.
+pub const CONTENT_W: f32 = PAGE_W - 2.0 * MARGIN_X;
+
+/// An sRGB colour.
+pub type Rgb = (u8, u8, u8);
+/// Body text.
+pub const INK: Rgb = (0x21, 0x25, 0x29);
+/// Secondary text.
+pub const MUTED: Rgb = (0x5C, 0x63, 0x6A);
+/// Rules and table lines.
+pub const LINE: Rgb = (0xDE, 0xE2, 0xE6);
+/// Light fills.
+pub const SHADE: Rgb = (0xF1, 0xF3, 0xF5);
+/// Accent (headings, boxes).
+pub const ACCENT: Rgb = (0x16, 0x32, 0x4F);
+
+/// The fonts of a run: parsed once, shared by every thread.
+pub struct Fonts {
+    regular: Font,
+    bold: Font,
+    measure_regular: FontRef<'static>,
+    measure_bold: FontRef<'static>,
+    svg: usvg::Options<'static>,
+    missing: Mutex<BTreeSet<char>>,
+}
+
+/// Errors setting fonts up (a build problem: the fonts are compiled in).
+#[derive(Debug, thiserror::Error)]
+#[error("the embedded font cannot be read: {0}")]
+pub struct FontError(String);
+
+impl Fonts {
+    /// Loads the embedded Noto Sans CJK SC subset (regular and bold).
+    pub fn load() -> Result<Fonts, FontError> {
+        let regular = Font::new(FONT_REGULAR.into(), 0).ok_or(FontError("regular".into()))?;
+        let bold = Font::new(FONT_BOLD.into(), 0).ok_or(FontError("bold".into()))?;
+        let measure_regular =
+            FontRef::try_from_slice(FONT_REGULAR).map_err(|e| FontError(e.to_string()))?;
+        let measure_bold =
+            FontRef::try_from_slice(FONT_BOLD).map_err(|e| FontError(e.to_string()))?;
+        let mut db = usvg::fontdb::Database::new();
+        db.load_font_data(FONT_REGULAR.to_vec());
+        db.load_font_data(FONT_BOLD.to_vec());
+        let family = db
+            .faces()
+            .next()
+            .and_then(|f| f.families.first().map(|(name, _)| name.clone()))
+            .unwrap_or_else(|| "Noto Sans CJK SC".into());
+        db.set_sans_serif_family(family.clone());
+        let svg = usvg::Options {
+            font_family: family,
+            fontdb: Arc::new(db),
+            ..usvg::Options::default()
+        };
+        Ok(Fonts {
+            regular,
+            bold,
+            measure_regular,
+            measure_bold,
+            svg,
+            missing: Mutex::new(BTreeSet::new()),
+        })
+    }
+
+    /// Width of `text` at `size` points.
+    pub fn width(&self, text: &str, size: f32, bold: bool) -> f32 {
+        let font = if bold {
+            &self.measure_bold
+        } else {
+            &self.measure_regular
+        };
+        let units = font.units_per_em().unwrap_or(1000.0);
+        text.chars()
+            .map(|c| font.h_advance_unscaled(font.glyph_id(c)))
+            .sum::<f32>()
+            * size
+            / units
+    }
+
+    /// Characters the embedded font could not draw, over the whole run.
+    pub fn missing(&self) -> BTreeSet<char> {
+        self.missing.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    fn note_missing(&self, text: &str) {
+        let absent: Vec<char> = text
+            .chars()
+            .filter(|c| !c.is_control() && self.measure_regular.glyph_id(*c).0 == 0)
+            .collect();
+        if !absent.is_empty()
+            && let Ok(mut set) = self.missing.lock()
+        {
+            set.extend(absent);
+        }
+    }
+}
+
+/// One drawing operation on a page.
+enum Op {
+    Text {
+        x: f32,
+        y: f32,
+        size: f32,
+        bold: bool,
+        colour: Rgb,
+        text: String,
+    },
+    Rect {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        colour: Rgb,
+    },
+    Line {
+        x1: f32,
+        y1: f32,
+        x2: f32,
+        y2: f32,
+        colour: Rgb,
+    },
+    Svg {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        tree: Box<usvg::Tree>,
+    },
+}
+
+/// A table column: heading, share of the width, right-aligned or not.
+#[derive(Debug, Clone, Copy)]
+pub struct Column<'a> {
+    /// Heading.
+    pub title: &'a str,
+    /// Share of the table width (the shares are normalised).
+    pub share: f32,
+    /// Right-align (numbers).
+    pub right: bool,
+}
+
+/// A table cell: text, optionally shown as a coloured badge.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    /// Text.
+    pub text: String,
+    /// Badge colour (white text on it), if a badge.
+    pub badge: Option<Rgb>,
+    /// Bold.
+    pub bold: bool,
+}
+
+impl Cell {
+    /// Plain text.
+    pub fn text(text: impl Into<String>) -> Cell {
+        Cell {
+            text: text.into(),
+            badge: None,
+            bold: false,
+        }
+    }
+
+    /// Bold text.
+    pub fn bold(text: impl Into<String>) -> Cell {
+        Cell {
+            text: text.into(),
+            badge: None,
+            bold: true,
+        }
+    }
+
+    /// A badge.
+    pub fn badge(text: impl Into<String>, colour: Rgb) -> Cell {
+        Cell {
+            text: text.into(),
+            badge: Some(colour),
+            bold: false,
+        }
+    }
+}
+
+/// A document being laid out.
+pub struct Doc<'f> {
+    fonts: &'f Fonts,
+    pages: Vec<Vec<Op>>,
+    y: f32,
+    outline: Vec<(u8, String, usize, f32)>,
+    header: String,
+    /// Whether the current page is a cover (no header or footer).
+    covers: Vec<bool>,
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x2E80..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF)
+}
+
+/// Punctuation that must not start a line.
+fn no_break_before(c: char) -> bool {
+    "，。、；：！？）」』》】〉〕”’,.;:!?)]}%".contains(c)
+}
+
+impl<'f> Doc<'f> {
+    /// A new document whose page header shows `header`.
+    pub fn new(fonts: &'f Fonts, header: impl Into<String>) -> Doc<'f> {
+        let mut doc = Doc {
+            fonts,
+            pages: Vec::new(),
+            y: 0.0,
+            outline: Vec::new(),
+            header: header.into(),
+            covers: Vec::new(),
+        };
+        doc.new_page(false);
+        doc
+    }
+
+    fn new_page(&mut self, cover: bool) {
+        self.pages.push(Vec::new());
+        self.covers.push(cover);
+        self.y = if cover { 80.0 } else { MARGIN_TOP };
+    }
+
+    /// Starts a new page.
+    pub fn page_break(&mut self) {
+        self.new_page(false);
+    }
+
+    /// Marks the current (first) page as a cover: no header or footer on it.
+    pub fn cover(&mut self) {
+        if let Some(last) = self.covers.last_mut() {
+            *last = true;
+        }
+        self.y = 80.0;
+    }
+
+    fn room(&self) -> f32 {
+        PAGE_H - MARGIN_BOTTOM - self.y
+    }
+
+    fn ensure(&mut self, height: f32) {
+        if self.room() < height {
+            self.new_page(false);
+        }
+    }
+
+    fn op(&mut self, op: Op) {
+        if let Some(page) = self.pages.last_mut() {
+            page.push(op);
+        }
+    }
+
+    /// Moves down by `dy` points.
+    pub fn space(&mut self, dy: f32) {
+        self.y += dy;
+    }
+
+    /// Breaks `text` into lines no wider than `width`.
+    pub fn wrap(&self, text: &str, size: f32, bold: bool, width: f32) -> Vec<String> {
+        let mut lines = Vec::new();
+        for paragraph in text.split('\n') {
+            // Units: a run of non-space Latin, a space, or one CJK character.
+            let mut units: Vec<String> = Vec::new();
+            for c in paragraph.chars() {
+                let joins = match units.last() {
+                    Some(last) => {
+                        let prev = last.chars().last().unwrap_or(' ');
+                        (!c.is_whitespace() && !is_cjk(c) && !prev.is_whitespace() && !is_cjk(prev))
+                            || no_break_before(c)
+                    }
+                    None => false,
+                };
+                match units.last_mut() {
+                    Some(last) if joins => last.push(c),
+                    _ => units.push(c.to_string()),
+                }
+            }
+            let mut line = String::new();
+            let mut line_w = 0.0;
+            for unit in units {
+                let w = self.fonts.width(&unit, size, bold);
+                if line_w + w > width && !line.trim().is_empty() {
+                    lines.push(line.trim_end().to_string());
+                    line = String::new();
+                    line_w = 0.0;
+                    if unit.trim().is_empty() {
+                        continue;
+                    }
+                }
+                if w > width {
+                    // A unit wider than the line (a path, a hash): break it by character.
+                    for c in unit.chars() {
+                        let cw = self.fonts.width(&c.to_string(), size, bold);
+                        if line_w + cw > width && !line.is_empty() {
+                            lines.push(std::mem::take(&mut line));
+                            line_w = 0.0;
+                        }
+                        line.push(c);
+                        line_w += cw;
+                    }
+                } else {
+                    line.push_str(&unit);
+                    line_w += w;
+                }
+            }
+            lines.push(line.trim_end().to_string());
+        }
+        lines
+    }
+
+    fn text_at(&mut self, x: f32, y: f32, size: f32, bold: bool, colour: Rgb, text: &str) {
+        self.fonts.note_missing(text);
+        self.op(Op::Text {
+            x,
+            y,
+            size,
+            bold,
+            colour,
+            text: text.to_string(),
+        });
+    }
+
+    /// A heading; levels 1 and 2 enter the outline. Kept with what follows it.
+    pub fn heading(&mut self, level: u8, text: &str) {
+        let size = match level {
+            1 => 20.0,
+            2 => 15.0,
+            _ => 12.0,
+        };
+        self.ensure(size * 2.0 + 80.0);
+        if self.y > MARGIN_TOP + 1.0 {
+            self.y += size * 0.6;
+        }
+        let page = self.pages.len() - 1;
+        if level <= 2 {
+            self.outline.push((level, text.to_string(), page, self.y));
+        }
+        for line in self.wrap(text, size, true, CONTENT_W) {
+            self.y += size * 1.25;
+            self.text_at(MARGIN_X, self.y, size, true, ACCENT, &line);
+        }
+        if level <= 2 {
+            self.y += 5.0;
+            let y = self.y;
+            self.op(Op::Line {
+                x1: MARGIN_X,
+                y1: y,
+                x2: MARGIN_X + CONTENT_W,
+                y2: y,
+                colour: LINE,
+            });
+        }
+        self.y += size * 0.5;
+    }
+
+    /// A wrapped paragraph.
+    pub fn paragraph(&mut self, text: &str, size: f32, colour: Rgb) {
+        for line in self.wrap(text, size, false, CONTENT_W) {
+            self.ensure(size * 1.45);
+            self.y += size * 1.45;
+            self.text_at(MARGIN_X, self.y, size, false, colour, &line);
+        }
+        self.y += size * 0.4;
+    }
+
+    /// Large text at the left margin (cover pages).
+    pub fn title(&mut self, text: &str, size: f32, bold: bool, colour: Rgb) {
+        for line in self.wrap(text, size, bold, CONTENT_W) {
+            self.y += size * 1.3;
+            self.text_at(MARGIN_X, self.y, size, bold, colour, &line);
+        }
+    }
+
+    /// A row of key-figure boxes: (label, value, note).
+    pub fn figures(&mut self, boxes: &[(String, String, String)]) {
+        if boxes.is_empty() {
+            return;
+        }
+        let gap = 8.0;
+        let w = (CONTENT_W - gap * (boxes.len() as f32 - 1.0)) / boxes.len() as f32;
+        let h = 62.0;
+        self.ensure(h + 8.0);
+        let top = self.y + 4.0;
+        for (i, (label, value, note)) in boxes.iter().enumerate() {
+            let x = MARGIN_X + i as f32 * (w + gap);
+            self.op(Op::Rect {
+                x,
+                y: top,
+                w,
+                h,
+                colour: SHADE,
+            });
+            self.op(Op::Rect {
+                x,
+                y: top,
+                w: 3.0,
+                h,
+                colour: ACCENT,
+            });
+            let fit = |doc: &Doc, t: &str, size: f32| {
+                doc.wrap(t, size, false, w - 14.0)
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default()
+            };
+            let (l, n) = (fit(self, label, 8.0), fit(self, note, 7.5));
+            self.text_at(x + 9.0, top + 13.0, 8.0, false, MUTED, &l);
+            self.text_at(x + 9.0, top + 36.0, 18.0, true, INK, value);
+            self.text_at(x + 9.0, top + 52.0, 7.5, false, MUTED, &n);
+        }
+        self.y = top + h + 10.0;
+    }
+
+    /// A chart (SVG text), scaled to `width` points or less; it is skipped if it does not
+    /// parse (charts are our own output, so that would be a bug, not bad input).
+    pub fn chart(&mut self, svg: &str, width: f32) -> bool {
+        let Ok(tree) = usvg::Tree::from_str(svg, &self.fonts.svg) else {
+            return false;
+        };
+        let size = tree.size();
+        let scale = (width / size.width()).min(1.0);
+        let (w, h) = (size.width() * scale, size.height() * scale);
+        self.ensure(h + 6.0);
+        let y = self.y + 3.0;
+        self.op(Op::Svg {
+            x: MARGIN_X,
+            y,
+            w,
+            h,
+            tree: Box::new(tree),
+        });
+        self.y = y + h + 6.0;
+        true
+    }
+
+    /// Charts side by side in one row, each scaled to its share of the width.
+    pub fn chart_row(&mut self, svgs: &[&str]) {
+        let gap = 12.0;
+        let each = (CONTENT_W - gap * (svgs.len() as f32 - 1.0)) / svgs.len() as f32;
+        let trees: Vec<usvg::Tree> = svgs
+            .iter()
+            .filter_map(|s| usvg::Tree::from_str(s, &self.fonts.svg).ok())
+            .collect();
+        let heights: Vec<f32> = trees
+            .iter()
+            .map(|t| t.size().height() * (each / t.size().width()).min(1.0))
+            .collect();
+        let h = heights.iter().copied().fold(0.0, f32::max);
+        self.ensure(h + 6.0);
+        let y = self.y + 3.0;
+        for (i, tree) in trees.into_iter().enumerate() {
+            let scale = (each / tree.size().width()).min(1.0);
+            let (w, th) = (tree.size().width() * scale, tree.size().height() * scale);
+            self.op(Op::Svg {
+                x: MARGIN_X + i as f32 * (each + gap),
+                y,
+                w,
+                h: th,
+                tree: Box::new(tree),
+            });
+        }
+        self.y = y + h + 6.0;
+    }
+
+    /// A table that breaks across pages, repeating its header row; long cells wrap.
+    pub fn table(&mut self, columns: &[Column], rows: &[Vec<Cell>], size: f32) {
+        let total: f32 = columns.iter().map(|c| c.share).sum::<f32>().max(0.0001);
+        let widths: Vec<f32> = columns
+            .iter()
+            .map(|c| c.share / total * CONTENT_W)
+            .collect();
+        let pad = 4.0;
+        let line_h = size * 1.35;
+        let header: Vec<Vec<String>> = columns
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| self.wrap(c.title, size, true, w - 2.0 * pad))
+            .collect();
+        let header_h = header.iter().map(Vec::len).max().unwrap_or(1) as f32 * line_h + 2.0 * pad;
+        let draw_header = |doc: &mut Doc| {
+            let top = doc.y;
+            doc.op(Op::Rect {
+                x: MARGIN_X,
+                y: top,
+                w: CONTENT_W,
+                h: header_h,
+                colour: SHADE,
+            });
+            let mut x = MARGIN_X;
+            for ((lines, w), column) in header.iter().zip(&widths).zip(columns) {
+                for (i, line) in lines.iter().enumerate() {
+                    let lw = doc.fonts.width(line, size, true);
+                    let tx = if column.right {
+                        x + w - pad - lw
+                    } else {
+                        x + pad
+                    };
+                    doc.text_at(
+                        tx,
+                        top + pad + (i as f32 + 0.8) * line_h,
+                        size,
+                        true,
+                        INK,
+                        line,
+                    );
+                }
+                x += w;
+            }
+            doc.y = top + header_h;
+            let y = doc.y;
+            doc.op(Op::Line {
+                x1: MARGIN_X,
+                y1: y,
+                x2: MARGIN_X + CONTENT_W,
+                y2: y,
+                colour: MUTED,
+            });
+        };
+        self.ensure(header_h + line_h * 2.0 + 2.0 * pad);
+        draw_header(self);
+        for row in rows {
+            let wrapped: Vec<Vec<String>> = row
+                .iter()
+                .zip(&widths)
+                .map(|(cell, w)| {
+                    let inner = if cell.badge.is_some() {
+                        w - 2.0 * pad - 8.0
+                    } else {
+                        w - 2.0 * pad
+                    };
+                    self.wrap(&cell.text, size, cell.bold, inner)
+                })
+                .collect();
+            let lines = wrapped.iter().map(Vec::len).max().unwrap_or(1).max(1);
+            let row_h = lines as f32 * line_h + 2.0 * pad;
+            if self.room() < row_h {
+                self.new_page(false);
+                draw_header(self);
+            }
+            let top = self.y;
+            let mut x = MARGIN_X;
+            for (((cell, lines), w), column) in row.iter().zip(&wrapped).zip(&widths).zip(columns) {
+                for (i, line) in lines.iter().enumerate() {
+                    let lw = self.fonts.width(line, size, cell.bold);
+                    let baseline = top + pad + (i as f32 + 0.8) * line_h;
+                    match cell.badge {
+                        Some(colour) => {
+                            self.op(Op::Rect {
+                                x: x + pad,
+                                y: baseline - size * 0.95,
+                                w: lw + 8.0,
+                                h: size * 1.3,
+                                colour,
+                            });
+                            self.text_at(
+                                x + pad + 4.0,
+                                baseline,
+                                size,
+                                true,
+                                (255, 255, 255),
+                                line,
+                            );
+                        }
+                        None => {
+                            let tx = if column.right {
+                                x + w - pad - lw
+                            } else {
+                                x + pad
+                            };
+                            self.text_at(tx, baseline, size, cell.bold, INK, line);
+                        }
+                    }
+                }
+                x += w;
+            }
+            self.y = top + row_h;
+            let y = self.y;
+            self.op(Op::Line {
+                x1: MARGIN_X,
+                y1: y,
+                x2: MARGIN_X + CONTENT_W,
+                y2: y,
+                colour: LINE,
+            });
+        }
+        self.y += 8.0;
+    }
+
+    /// Number of pages so far.
+    pub fn page_count(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// Draws every page with krilla and returns the PDF bytes. `page_label` makes the footer
+    /// text from (page, pages); `metadata` is set on the document.
+    pub fn finish(
+        self,
+        page_label: impl Fn(usize, usize) -> String,
+        footer_left: &str,
+        metadata: krilla::metadata::Metadata,
+    ) -> Result<Vec<u8>, String> {
+        let fonts = self.fonts;
+        let mut document = krilla::Document::new();
+        document.set_metadata(metadata);
+        let total = self.pages.len();
+        let settings = || PageSettings::from_wh(PAGE_W, PAGE_H).ok_or("page size");
+        for (index, ops) in self.pages.into_iter().enumerate() {
+            let mut page = document.start_page_with(settings()?);
+            let mut surface = page.surface();
+            let fill = |colour: Rgb| Fill {
+                paint: rgb::Color::new(colour.0, colour.1, colour.2).into(),
+                opacity: NormalizedF32::ONE,
+                rule: Default::default(),
+            };
+            let draw_text = |surface: &mut krilla::surface::Surface,
+                             x: f32,
+                             y: f32,
+                             size: f32,
+                             bold: bool,
+                             colour: Rgb,
+                             text: &str| {
+                surface.set_fill(Some(fill(colour)));
+                let font = if bold {
+                    fonts.bold.clone()
+                } else {
+                    fonts.regular.clone()
+                };
+                surface.draw_text(
+                    Point::from_xy(x, y),
+                    font,
+                    size,
+                    text,
+                    false,
+                    TextDirection::Auto,
+                );
+            };
+            let cover = self.covers.get(index).copied().unwrap_or(false);
+            if !cover {
+                draw_text(
+                    &mut surface,
+                    MARGIN_X,
+                    36.0,
+                    8.0,
+                    false,
+                    MUTED,
+                    &self.header,
+                );
+                let label = page_label(index + 1, total);
+                let w = fonts.width(&label, 8.0, false);
+                draw_text(
+                    &mut surface,
+                    MARGIN_X + CONTENT_W - w,
+                    PAGE_H - 30.0,
+                    8.0,
+                    false,
+                    MUTED,
+                    &label,
+                );
+                draw_text(
+                    &mut surface,
+                    MARGIN_X,
+                    PAGE_H - 30.0,
+                    8.0,
+                    false,
+                    MUTED,
+                    footer_left,
+                );
+                let mut pb = PathBuilder::new();
+                if let Some(r) = Rect::from_xywh(MARGIN_X, 42.0, CONTENT_W, 0.6) {
+                    pb.push_rect(r);
+                }
+                if let Some(path) = pb.finish() {
+                    surface.set_fill(Some(fill(LINE)));
+                    surface.draw_path(&path);
+                }
+            }
+            for op in ops {
+                match op {
+                    Op::Text {
+                        x,
+                        y,
+                        size,
+                        bold,
+                        colour,
+                        text,
+                    } => draw_text(&mut surface, x, y, size, bold, colour, &text),
+                    Op::Rect { x, y, w, h, colour } => {
+                        let mut pb = PathBuilder::new();
+                        if let Some(r) = Rect::from_xywh(x, y, w.max(0.1), h.max(0.1)) {
+                            pb.push_rect(r);
+                        }
+                        if let Some(path) = pb.finish() {
+                            surface.set_fill(Some(fill(colour)));
+                            surface.set_stroke(None);
+                            surface.draw_path(&path);
+                        }
+                    }
+                    Op::Line {
+                        x1,
+                        y1,
+                        x2,
+                        y2,
+                        colour,
+                    } => {
+                        let mut pb = PathBuilder::new();
+                        pb.move_to(x1, y1);
+                        pb.line_to(x2, y2);
+                        if let Some(path) = pb.finish() {
+                            surface.set_fill(None);
+                            surface.set_stroke(Some(Stroke {
+                                paint: rgb::Color::new(colour.0, colour.1, colour.2).into(),
+                                width: 0.6,
+                                ..Default::default()
+                            }));
+                            surface.draw_path(&path);
+                            surface.set_stroke(None);
+                        }
+                    }
+                    Op::Svg { x, y, w, h, tree } => {
+                        let Some(size) = Size::from_wh(w, h) else {
+                            continue;
+                        };
+                        surface.push_transform(&krilla::geom::Transform::from_translate(x, y));
+                        surface.draw_svg(&tree, size, SvgSettings::default());
+                        surface.pop();
+                    }
+                }
+            }
+            surface.finish();
+            page.finish();
+        }
+        let mut outline = Outline::new();
+        let mut current: Option<OutlineNode> = None;
+        for (level, text, page, y) in self.outline {
+            let node = OutlineNode::new(
+                text,
+                XyzDestination::new(page, Point::from_xy(MARGIN_X, (y - 20.0).max(0.0))),
+            );
+            if level <= 1 {
+                if let Some(done) = current.take() {
+                    outline.push_child(done);
+                }
+                current = Some(node);
+            } else if let Some(parent) = current.as_mut() {
+                parent.push_child(node);
+            } else {
+                outline.push_child(node);
+            }
+        }
+        if let Some(done) = current {
+            outline.push_child(done);
+        }
+        document.set_outline(outline);
+        document.finish().map_err(|e| format!("{e:?}"))
+    }
+}

@@ -1,0 +1,737 @@
+//! Render stage, PDF: the same page views as the HTML, typeset on A4 with the layout engine.
+//!
+//! Account, customer and portfolio reports. The creation date is the as-of instant, so the
+//! same evidence gives the same bytes. Returns bytes; writes no file.
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+
+use super::layout::{Cell, Column, Doc, Fonts, INK, MUTED, Rgb};
+use crate::view::{AccountPage, AccountRow, CustomerPage, PortfolioPage};
+
+fn status_colour(status: &str) -> Rgb {
+    match status {
+        "pass" | "complete" | "used" => (0x2E, 0x7D, 0x32),
+        "fail" | "failed" | "rejected" | "error" => (0xC6, 0x28, 0x28),
+        "excepted" => (0x6A, 0x1B, 0x9A),
+        "not_evaluable" | "partial" | "warning" => (0xA1, 0x5C, 0x00),
+        _ => (0x6C, 0x75, 0x7D),
+    }
+}
+
+fn severity_colour(severity: &str) -> Rgb {
+    match severity {
+        "high" => (0x8B, 0x1A, 0x1A),
+        "medium" => (0xA1, 0x5C, 0x00),
+        _ => (0x5C, 0x63, 0x6A),
+    }
+}
+
+fn label(status: &str) -> &str {
+    match status {
+        "pass" => "Pass",
+        "fail" => "Fail",
+        "excepted" => "Excepted",
+        "not_applicable" => "N/A",
+        "not_evaluable" => "Not evaluable",
+        other => other,
+    }
+}
+
+/// The reporting period of an as-of instant: `2026-Q3`.
+pub fn period(as_of: Option<DateTime<Utc>>) -> String {
+    as_of
+        .map(|t| format!("{}-Q{}", t.year(), (t.month() - 1) / 3 + 1))
+        .unwrap_or_else(|| "-".into())
+}
+
+fn metadata(title: &str, as_of: Option<DateTime<Utc>>) -> krilla::metadata::Metadata {
+    let mut m = krilla::metadata::Metadata::new()
+        .title(title.to_string())
+        .authors(vec!["aliaudit".to_string()])
+        .creator(format!("aliaudit {}", crate::summary::TOOL_VERSION))
+        .language("en".to_string());
+    if let Some(t) = as_of {
+        m = m.creation_date(
+            krilla::metadata::DateTime::new(t.year() as u16)
+                .month(t.month() as u8)
+                .day(t.day() as u8)
+                .hour(t.hour() as u8)
+                .minute(t.minute() as u8)
+                .second(t.second() as u8)
+                .utc_offset_hour(0)
+                .utc_offset_minute(0),
+        );
+    }
+    m
+}
+
+fn page_label(page: usize, pages: usize) -> String {
+    format!("Page {page} of {pages}")
+}
+
+fn accounts_table(doc: &mut Doc, rows: &[AccountRow]) {
+    let columns = [
+        Column {
+            title: "Account",
+            share: 3.2,
+            right: false,
+        },
+        Column {
+            title: "Customer",
+            share: 2.0,
+            right: false,
+        },
+        Column {
+            title: "Evidence",
+            share: 1.2,
+            right: false,
+        },
+        Column {
+            title: "Score",
+            share: 0.8,
+            right: true,
+        },
+        Column {
+            title: "Vendor",
+            share: 0.8,
+            right: true,
+        },
+        Column {
+            title: "Failed",
+            share: 0.8,
+            right: true,
+        },
+        Column {
+            title: "High",
+            share: 0.7,
+            right: true,
+        },
+    ];
+    let cells: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|a| {
+            vec![
+                Cell::text(format!("{}\n{}", a.name, a.id)),
+                Cell::text(a.customer.clone().unwrap_or_else(|| "-".into())),
+                Cell::badge(a.status, status_colour(a.status)),
+                Cell::bold(a.score.clone()),
+                Cell::text(a.vendor_score.clone()),
+                Cell::text(a.counts.fail.to_string()),
+                Cell::text(a.high_fails.to_string()),
+            ]
+        })
+        .collect();
+    doc.table(&columns, &cells, 8.0);
+}
+
+fn cover(doc: &mut Doc, kind: &str, title: &str, lines: &[String], as_of: &str) {
+    doc.cover();
+    doc.title(kind, 11.0, true, MUTED);
+    doc.space(8.0);
+    doc.title(title, 26.0, true, INK);
+    doc.space(14.0);
+    for line in lines {
+        doc.title(line, 11.0, false, INK);
+    }
+    doc.space(20.0);
+    doc.title(&format!("As of {as_of}"), 10.0, false, MUTED);
+    doc.title(
+        "Prepared with aliaudit from saved Alibaba Cloud evidence; no live API was called.",
+        9.0,
+        false,
+        MUTED,
+    );
+}
+
+/// The PDF of one account.
+pub fn account(
+    fonts: &Fonts,
+    page: &AccountPage,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Vec<u8>, String> {
+    let a = &page.account;
+    let mut doc = Doc::new(fonts, format!("{} - compliance report", a.name));
+    let mut cover_lines = vec![
+        format!(
+            "Customer: {}",
+            a.customer.clone().unwrap_or_else(|| "-".into())
+        ),
+        format!("Account id: {}", a.id),
+        format!("UID: {}", page.uid.clone().unwrap_or_else(|| "-".into())),
+        format!("Period: {}", period(as_of)),
+        String::new(),
+        format!("Compliance score: {} / 100", a.score),
+        format!("Alibaba Cloud security score: {}", a.vendor_score),
+        format!("Evidence: {}", a.status),
+    ];
+    cover_lines.retain(|l| !l.is_empty());
+    cover(
+        &mut doc,
+        "COMPLIANCE REPORT",
+        &a.name,
+        &cover_lines,
+        &page.meta.as_of,
+    );
+
+    doc.page_break();
+    doc.heading(1, "Executive summary");
+    doc.figures(&[
+        ("Compliance score".into(), a.score.clone(), "of 100".into()),
+        (
+            "Alibaba Cloud score".into(),
+            a.vendor_score.clone(),
+            "shown beside ours, not mixed in".into(),
+        ),
+        (
+            "Failed controls".into(),
+            a.counts.fail.to_string(),
+            format!("{} of high severity", a.high_fails),
+        ),
+        (
+            "Not evaluable".into(),
+            a.counts.not_evaluable.to_string(),
+            "evidence missing".into(),
+        ),
+    ]);
+    // The score and the vendor's score are in the boxes above; the gauge is for the HTML.
+    doc.chart_row(&[&page.charts.donut, &page.charts.severity]);
+    doc.figures(&[
+        (
+            "RAM users".into(),
+            page.identity.ram_users.clone(),
+            format!("{} with console access", page.identity.console_users),
+        ),
+        (
+            "Console users without MFA".into(),
+            page.identity.console_users_without_mfa.clone(),
+            String::new(),
+        ),
+        (
+            "Active AccessKeys".into(),
+            page.identity.active_access_keys.clone(),
+            format!(
+                "{} not rotated in 90 days",
+                page.identity.access_keys_not_rotated_90d
+            ),
+        ),
+        (
+            "Root account".into(),
+            page.identity.root_mfa.clone(),
+            format!(
+                "{} active root AccessKeys",
+                page.identity.root_active_access_keys
+            ),
+        ),
+    ]);
+    doc.heading(2, "Fix first");
+    if page.top_failing.is_empty() {
+        doc.paragraph("No scored control failed.", 9.5, INK);
+    } else {
+        let rows: Vec<Vec<Cell>> = page
+            .top_failing
+            .iter()
+            .map(|c| {
+                vec![
+                    Cell::badge(c.severity, severity_colour(c.severity)),
+                    Cell::bold(c.title.clone()),
+                    Cell::text(c.detail.clone()),
+                ]
+            })
+            .collect();
+        doc.table(
+            &[
+                Column {
+                    title: "Severity",
+                    share: 1.0,
+                    right: false,
+                },
+                Column {
+                    title: "Control",
+                    share: 3.0,
+                    right: false,
+                },
+                Column {
+                    title: "Finding",
+                    share: 3.5,
+                    right: false,
+                },
+            ],
+            &rows,
+            8.5,
+        );
+    }
+    if !page.data_quality.is_empty() || !page.gaps.is_empty() {
+        doc.heading(2, "Data-quality warnings");
+        for note in page.gaps.iter().chain(&page.data_quality) {
+            doc.paragraph(&format!("- {note}"), 9.0, INK);
+        }
+    }
+
+    doc.page_break();
+    for section in &page.sections {
+        doc.heading(1, section.title);
+        doc.paragraph(
+            &format!(
+                "{} passed, {} failed of {}.",
+                section.pass,
+                section.fail,
+                section.controls.len()
+            ),
+            9.0,
+            MUTED,
+        );
+        let rows: Vec<Vec<Cell>> = section
+            .controls
+            .iter()
+            .map(|c| {
+                let mut finding = c.detail.clone();
+                if let Some(comp) = &c.compensating {
+                    finding.push('\n');
+                    finding.push_str(comp);
+                }
+                if let Some(d) = &c.duplicates {
+                    finding.push_str(&format!("\nSame check as {d}; cross-checked, not scored."));
+                }
+                vec![
+                    Cell::text(format!("{}\n{}", c.title, c.id)),
+                    Cell::text(if c.cis.is_empty() {
+                        "-".into()
+                    } else {
+                        c.cis.clone()
+                    }),
+                    Cell::badge(c.severity, severity_colour(c.severity)),
+                    Cell::badge(label(c.status), status_colour(c.status)),
+                    Cell::text(finding),
+                ]
+            })
+            .collect();
+        doc.table(
+            &[
+                Column {
+                    title: "Control",
+                    share: 3.2,
+                    right: false,
+                },
+                Column {
+                    title: "Framework",
+                    share: 1.2,
+                    right: false,
+                },
+                Column {
+                    title: "Severity",
+                    share: 1.0,
+                    right: false,
+                },
+                Column {
+                    title: "Result",
+                    share: 1.3,
+                    right: false,
+                },
+                Column {
+                    title: "Finding",
+                    share: 3.3,
+                    right: false,
+                },
+            ],
+            &rows,
+            8.0,
+        );
+    }
+
+    let detailed: Vec<_> = page
+        .sections
+        .iter()
+        .flat_map(|s| &s.controls)
+        .filter(|c| c.failing > 0 || c.resources.len() > 1)
+        .collect();
+    if !detailed.is_empty() {
+        doc.page_break();
+        doc.heading(1, "Evidence by control");
+        doc.paragraph(
+            "One row per user, AccessKey or setting checked, with the input file and line it came from.",
+            9.0,
+            MUTED,
+        );
+        for c in detailed {
+            doc.heading(3, &format!("{} ({})", c.title, c.id));
+            let rows: Vec<Vec<Cell>> = c
+                .resources
+                .iter()
+                .map(|r| {
+                    vec![
+                        Cell::text(r.id.clone()),
+                        Cell::badge(label(r.status), status_colour(r.status)),
+                        Cell::text(r.detail.clone()),
+                        Cell::text(r.source.clone()),
+                    ]
+                })
+                .collect();
+            doc.table(
+                &[
+                    Column {
+                        title: "Resource",
+                        share: 3.0,
+                        right: false,
+                    },
+                    Column {
+                        title: "Result",
+                        share: 1.3,
+                        right: false,
+                    },
+                    Column {
+                        title: "Detail",
+                        share: 3.0,
+                        right: false,
+                    },
+                    Column {
+                        title: "Source",
+                        share: 3.0,
+                        right: false,
+                    },
+                ],
+                &rows,
+                7.5,
+            );
+        }
+    }
+
+    doc.page_break();
+    doc.heading(1, "Evidence");
+    for (kind, state) in &page.evidence {
+        doc.paragraph(&format!("{kind}: {state}"), 8.5, INK);
+    }
+    let not_used: Vec<Vec<Cell>> = page
+        .files
+        .iter()
+        .filter(|f| f.status != "used")
+        .map(|f| {
+            vec![
+                Cell::text(f.path.clone()),
+                Cell::badge(f.status, status_colour(f.status)),
+                Cell::text(f.reason.clone()),
+            ]
+        })
+        .collect();
+    if !not_used.is_empty() {
+        doc.heading(2, "Rejected and ignored evidence");
+        doc.table(
+            &[
+                Column {
+                    title: "File",
+                    share: 3.0,
+                    right: false,
+                },
+                Column {
+                    title: "Status",
+                    share: 1.1,
+                    right: false,
+                },
+                Column {
+                    title: "Reason",
+                    share: 4.0,
+                    right: false,
+                },
+            ],
+            &not_used,
+            8.0,
+        );
+    }
+    if !page.diagnostics.is_empty() {
+        doc.heading(2, "Diagnostics");
+        for d in &page.diagnostics {
+            doc.paragraph(&format!("{}: {}: {}", d.level, d.path, d.message), 8.5, INK);
+        }
+    }
+
+    doc.page_break();
+    doc.heading(1, "Appendix");
+    doc.heading(2, "As of and score");
+    doc.paragraph(
+        &format!("As of {} ({}).", page.meta.as_of, page.meta.as_of_source),
+        9.0,
+        INK,
+    );
+    doc.paragraph(&format!("{}.", page.meta.score_formula), 9.0, INK);
+    doc.heading(2, "Evidence manifest");
+    let manifest: Vec<Vec<Cell>> = page
+        .files
+        .iter()
+        .map(|f| {
+            vec![
+                Cell::text(f.path.clone()),
+                Cell::text(f.kind),
+                Cell::text(f.status),
+                Cell::text(f.size.to_string()),
+                Cell::text(f.sha256.clone()),
+            ]
+        })
+        .collect();
+    doc.table(
+        &[
+            Column {
+                title: "File",
+                share: 3.2,
+                right: false,
+            },
+            Column {
+                title: "Kind",
+                share: 1.6,
+                right: false,
+            },
+            Column {
+                title: "Status",
+                share: 0.9,
+                right: false,
+            },
+            Column {
+                title: "Bytes",
+                share: 0.8,
+                right: true,
+            },
+            Column {
+                title: "SHA-256",
+                share: 3.4,
+                right: false,
+            },
+        ],
+        &manifest,
+        7.0,
+    );
+    doc.heading(2, "Thresholds");
+    let thresholds: Vec<Vec<Cell>> = page
+        .thresholds
+        .iter()
+        .map(|(k, v)| vec![Cell::text(*k), Cell::text(v.to_string())])
+        .collect();
+    doc.table(
+        &[
+            Column {
+                title: "Name",
+                share: 3.0,
+                right: false,
+            },
+            Column {
+                title: "Value",
+                share: 1.0,
+                right: true,
+            },
+        ],
+        &thresholds,
+        8.0,
+    );
+    doc.heading(2, "Control logic");
+    let logic: Vec<Vec<Cell>> = page
+        .logic
+        .iter()
+        .map(|l| {
+            vec![
+                Cell::text(format!("{}\n{}", l.title, l.id)),
+                Cell::text(l.logic.clone()),
+                Cell::text(l.remediation.clone()),
+            ]
+        })
+        .collect();
+    doc.table(
+        &[
+            Column {
+                title: "Control",
+                share: 2.4,
+                right: false,
+            },
+            Column {
+                title: "Logic",
+                share: 4.0,
+                right: false,
+            },
+            Column {
+                title: "Remediation",
+                share: 3.0,
+                right: false,
+            },
+        ],
+        &logic,
+        7.5,
+    );
+    doc.finish(
+        page_label,
+        &format!("aliaudit - as of {}", page.meta.as_of),
+        metadata(&format!("Compliance report: {}", a.name), as_of),
+    )
+}
+
+fn group_body(
+    doc: &mut Doc,
+    totals: &crate::view::Totals,
+    charts: &crate::view::GroupCharts,
+    accounts: &[AccountRow],
+) {
+    doc.heading(1, "Summary");
+    doc.figures(&[
+        (
+            "Accounts".into(),
+            totals.accounts.to_string(),
+            format!(
+                "{} complete, {} partial, {} failed",
+                totals.complete, totals.partial, totals.failed
+            ),
+        ),
+        (
+            "Mean score".into(),
+            totals.score_mean.clone(),
+            format!("median {}", totals.score_median),
+        ),
+        (
+            "Failed controls".into(),
+            totals.fails.to_string(),
+            format!("{} of high severity", totals.high_fails),
+        ),
+    ]);
+    doc.chart(&charts.histogram, 330.0);
+    doc.chart(&charts.top_failures, crate::render::layout::CONTENT_W);
+    doc.page_break();
+    doc.heading(1, "Accounts, lowest score first");
+    accounts_table(doc, accounts);
+    doc.page_break();
+    doc.heading(1, "Accounts and controls");
+    doc.chart(&charts.heat_map, crate::render::layout::CONTENT_W);
+    doc.paragraph(&charts.heat_note, 8.5, MUTED);
+}
+
+/// The PDF of one customer.
+pub fn customer(
+    fonts: &Fonts,
+    page: &CustomerPage,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Vec<u8>, String> {
+    let mut doc = Doc::new(fonts, format!("{} - compliance report", page.name));
+    cover(
+        &mut doc,
+        "CUSTOMER COMPLIANCE REPORT",
+        &page.name,
+        &[
+            format!("{} Alibaba Cloud accounts", page.totals.accounts),
+            format!("Period: {}", period(as_of)),
+            format!("Mean compliance score: {}", page.totals.score_mean),
+        ],
+        &page.meta.as_of,
+    );
+    doc.page_break();
+    group_body(&mut doc, &page.totals, &page.charts, &page.accounts);
+    doc.finish(
+        page_label,
+        &format!("aliaudit - as of {}", page.meta.as_of),
+        metadata(&format!("Compliance report: {}", page.name), as_of),
+    )
+}
+
+/// The portfolio PDF.
+pub fn portfolio(
+    fonts: &Fonts,
+    page: &PortfolioPage,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Vec<u8>, String> {
+    let mut doc = Doc::new(fonts, "Portfolio compliance report");
+    cover(
+        &mut doc,
+        "PORTFOLIO COMPLIANCE REPORT",
+        "Alibaba Cloud accounts",
+        &[
+            format!(
+                "{} accounts, {} customers",
+                page.totals.accounts,
+                page.customers.len()
+            ),
+            format!("Period: {}", period(as_of)),
+            format!("Mean compliance score: {}", page.totals.score_mean),
+        ],
+        &page.meta.as_of,
+    );
+    doc.page_break();
+    group_body(&mut doc, &page.totals, &page.charts, &page.accounts);
+    if !page.customers.is_empty() {
+        doc.heading(1, "Customers");
+        let rows: Vec<Vec<Cell>> = page
+            .customers
+            .iter()
+            .map(|c| {
+                vec![
+                    Cell::text(c.name.clone()),
+                    Cell::text(c.accounts.to_string()),
+                    Cell::text(c.score_mean.clone()),
+                    Cell::text(c.fails.to_string()),
+                ]
+            })
+            .collect();
+        doc.table(
+            &[
+                Column {
+                    title: "Customer",
+                    share: 4.0,
+                    right: false,
+                },
+                Column {
+                    title: "Accounts",
+                    share: 1.0,
+                    right: true,
+                },
+                Column {
+                    title: "Mean score",
+                    share: 1.2,
+                    right: true,
+                },
+                Column {
+                    title: "Failed controls",
+                    share: 1.4,
+                    right: true,
+                },
+            ],
+            &rows,
+            8.5,
+        );
+    }
+    doc.heading(1, "Data quality and input");
+    if page.data_quality.is_empty() {
+        doc.paragraph(
+            "The sources agree and the evidence is current for every account.",
+            9.0,
+            INK,
+        );
+    }
+    for q in &page.data_quality {
+        for n in &q.notes {
+            doc.paragraph(&format!("{}: {n}", q.name), 8.5, INK);
+        }
+    }
+    if page.rejected.is_empty() {
+        doc.paragraph("No input file was rejected.", 9.0, INK);
+    } else {
+        let rows: Vec<Vec<Cell>> = page
+            .rejected
+            .iter()
+            .map(|f| vec![Cell::text(f.path.clone()), Cell::text(f.reason.clone())])
+            .collect();
+        doc.table(
+            &[
+                Column {
+                    title: "Rejected file",
+                    share: 3.0,
+                    right: false,
+                },
+                Column {
+                    title: "Error",
+                    share: 4.0,
+                    right: false,
+                },
+            ],
+            &rows,
+            8.0,
+        );
+    }
+    doc.heading(1, "Method");
+    doc.paragraph(&format!("{}.", page.meta.score_formula), 9.0, INK);
+    doc.finish(
+        page_label,
+        &format!("aliaudit - as of {}", page.meta.as_of),
+        metadata("Portfolio compliance report", as_of),
+    )
+}
