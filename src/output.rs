@@ -148,7 +148,8 @@ pub fn findings_csv(run: &Run, w: &mut dyn Write) -> Result<(), OutputError> {
 }
 
 /// Safe, unique file names for account ids: lower-case ASCII letters, digits and `-`, at most
-/// 80 characters; collisions get `-2`, `-3`... in id order, so names are stable.
+/// 80 characters (a name with no ASCII letter or digit gets `x` and a hash of it); collisions
+/// get `-2`, `-3`... in id order, so names are stable.
 pub fn slugs<'a>(ids: impl IntoIterator<Item = &'a str>) -> BTreeMap<String, String> {
     let mut sorted: Vec<&str> = ids.into_iter().collect();
     sorted.sort_unstable();
@@ -167,7 +168,12 @@ pub fn slugs<'a>(ids: impl IntoIterator<Item = &'a str>) -> BTreeMap<String, Str
         let mut base: String = base.trim_matches('-').chars().take(80).collect();
         base = base.trim_end_matches('-').to_string();
         if base.is_empty() {
-            base = "account".to_string();
+            // Nothing ASCII to keep (a Chinese name): a short hash keeps it stable and distinct.
+            use sha2::Digest;
+            base = format!(
+                "x{}",
+                &hex::encode(sha2::Sha256::digest(id.as_bytes()))[..10]
+            );
         }
         let mut slug = base.clone();
         let mut n = 2;
@@ -233,6 +239,7 @@ mod tests {
         assert_eq!(s["acme/prod"], "acme-prod-2");
         assert_eq!(s["../../etc"], "etc");
         assert_eq!(s["<script>"], "script");
-        assert_eq!(s["中文"], "account");
+        assert_eq!(s["中文"], slugs(["中文"])["中文"]);
+        assert!(s["中文"].starts_with('x') && s["中文"].len() == 11);
     }
 }

@@ -665,6 +665,18 @@ impl<'f> Doc<'f> {
                 );
             };
             let cover = self.covers.get(index).copied().unwrap_or(false);
+            // Every page, the cover too, says which page of how many it is.
+            let label = page_label(index + 1, total);
+            let w = fonts.width(&label, 8.0, false);
+            draw_text(
+                &mut surface,
+                MARGIN_X + CONTENT_W - w,
+                PAGE_H - 30.0,
+                8.0,
+                false,
+                MUTED,
+                &label,
+            );
             if !cover {
                 draw_text(
                     &mut surface,
@@ -674,17 +686,6 @@ impl<'f> Doc<'f> {
                     false,
                     MUTED,
                     &self.header,
-                );
-                let label = page_label(index + 1, total);
-                let w = fonts.width(&label, 8.0, false);
-                draw_text(
-                    &mut surface,
-                    MARGIN_X + CONTENT_W - w,
-                    PAGE_H - 30.0,
-                    8.0,
-                    false,
-                    MUTED,
-                    &label,
                 );
                 draw_text(
                     &mut surface,

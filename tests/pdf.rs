@@ -1,0 +1,190 @@
+//! PDF reports read back with poppler (`pdftotext`, `pdffonts`, `pdfinfo`; `.ci/run`
+//! installs poppler-utils): text, fonts, pages, outline, metadata, size, repeatability.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::Command;
+
+fn aliaudit(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_aliaudit"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+fn report(input: &str, out: &Path) {
+    let o = aliaudit(&[
+        "report",
+        input,
+        "-o",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--format",
+        "pdf",
+    ]);
+    assert!(
+        o.status.code() == Some(0) || o.status.code() == Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn poppler(tool: &str, args: &[&str]) -> String {
+    let out = Command::new(tool).args(args).output().unwrap_or_else(|e| {
+        panic!("{tool} is needed for the PDF tests (apt-get install poppler-utils): {e}")
+    });
+    assert!(
+        out.status.success(),
+        "{tool}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn account_pdf_text_fonts_pages_outline_and_metadata() {
+    let out = tempfile::tempdir().unwrap();
+    report("tests/fixtures/cjk", out.path());
+    let pdf = out.path().join("accounts/2233445566778899.pdf");
+    let path = pdf.to_str().unwrap();
+
+    let text = poppler("pdftotext", &["-layout", path, "-"]);
+    for needle in [
+        "华东生产账号",
+        "华东物流集团",
+        "张伟@huadong.onaliyun.com",
+        "Page 1 of",
+        "Executive summary",
+        "Evidence manifest",
+        "OSS-Bucket",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from the PDF text");
+    }
+    // The failing user is listed with the reason, as evidence.
+    let line = text
+        .lines()
+        .find(|l| l.contains("张伟@huadong.onaliyun.com"))
+        .unwrap();
+    assert!(text.contains("console access without MFA"), "{line}");
+
+    let info = poppler("pdfinfo", &[path]);
+    assert!(
+        info.contains("Title:           Compliance report: 华东生产账号"),
+        "{info}"
+    );
+    assert!(info.contains("Author:          aliaudit"), "{info}");
+    assert!(info.contains("595.28 x 841.89 pts (A4)"), "{info}");
+    // The creation date is the as-of instant (Sas CheckTime 1790300000000 ms), not the clock.
+    assert!(
+        info.contains("CreationDate:    Fri Sep 25 01:33:20 2026 UTC"),
+        "{info}"
+    );
+    let pages: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(pages >= 6, "{pages} pages");
+    assert!(text.contains(&format!("Page {pages} of {pages}")));
+
+    let fonts = poppler("pdffonts", &[path]);
+    let rows: Vec<&str> = fonts.lines().skip(2).collect();
+    assert!(!rows.is_empty());
+    for row in rows {
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        let n = cols.len();
+        assert_eq!(
+            &cols[n - 5..n - 2],
+            ["yes", "yes", "yes"],
+            "font not embedded and subset: {row}"
+        );
+        assert!(row.contains("NotoSansCJKsc"), "{row}");
+    }
+
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(
+        bytes.windows(9).any(|w| w == b"/Outlines"),
+        "no document outline"
+    );
+}
+
+#[test]
+fn pdfs_repeat_byte_for_byte_and_portfolio_and_customer_pdfs_exist() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    report("tests/fixtures/cjk", a.path());
+    let o = aliaudit(&[
+        "report",
+        "tests/fixtures/cjk",
+        "-o",
+        b.path().to_str().unwrap(),
+        "--quiet",
+        "--format",
+        "pdf",
+        "--jobs",
+        "1",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "the account has no practice report: partial"
+    );
+    let customer = walkdir::WalkDir::new(a.path().join("customers"))
+        .into_iter()
+        .map(|e| e.unwrap())
+        .find(|e| e.file_type().is_file())
+        .unwrap();
+    let customer = format!("customers/{}", customer.file_name().to_string_lossy());
+    for name in [
+        "portfolio.pdf",
+        customer.as_str(),
+        "accounts/2233445566778899.pdf",
+    ] {
+        let x = std::fs::read(a.path().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let y = std::fs::read(b.path().join(name)).unwrap();
+        assert!(x == y, "{name} differs between two runs");
+    }
+    let portfolio = poppler(
+        "pdftotext",
+        &[a.path().join("portfolio.pdf").to_str().unwrap(), "-"],
+    );
+    assert!(
+        portfolio.contains("PORTFOLIO COMPLIANCE REPORT") && portfolio.contains("华东生产账号")
+    );
+}
+
+#[test]
+fn a_300_user_account_pdf_stays_under_one_megabyte() {
+    let tree = tempfile::tempdir().unwrap();
+    let o = aliaudit(&[
+        "sample",
+        "-o",
+        tree.path().to_str().unwrap(),
+        "--accounts",
+        "1",
+        "--users",
+        "300",
+        "--seed",
+        "3",
+    ]);
+    assert!(o.status.success());
+    let out = tempfile::tempdir().unwrap();
+    report(tree.path().to_str().unwrap(), out.path());
+    let pdf = walkdir::WalkDir::new(out.path().join("accounts"))
+        .into_iter()
+        .map(|e| e.unwrap())
+        .find(|e| e.path().extension().is_some_and(|x| x == "pdf"))
+        .unwrap();
+    let size = pdf.metadata().unwrap().len();
+    let summary = poppler("pdfinfo", &[pdf.path().to_str().unwrap()]);
+    eprintln!(
+        "300-user account PDF: {size} bytes; {}",
+        summary
+            .lines()
+            .find(|l| l.starts_with("Pages"))
+            .unwrap_or("")
+    );
+    assert!(size < 1_000_000, "{size} bytes");
+}
