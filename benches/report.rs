@@ -2,8 +2,8 @@
 //!
 //! Generates (once, under `target/`) ALIAUDIT_BENCH_ACCOUNTS accounts (default 1,000) x
 //! ALIAUDIT_BENCH_USERS users (default 100), then times the real binary, best of three:
-//! `report --format json,csv` and `report --format json,csv,html`; the difference is what the
-//! HTML pages cost.
+//! `report` with one more output format at each step (json; +csv; +html; +pdf), so the
+//! differences are the cost of each stage, and the peak RSS of a full run (`/usr/bin/time`).
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::path::Path;
@@ -59,8 +59,10 @@ fn main() {
             .sum();
         (best, bytes)
     };
-    let (without, _) = run("json,csv");
-    let (with, html_bytes) = run("json,csv,html");
+    // Each step adds one output format; the differences are the cost of each stage.
+    let steps = ["json", "json,csv", "json,csv,html", "json,csv,html,pdf"];
+    let times: Vec<(f64, u64)> = steps.iter().map(|f| run(f)).collect();
+    let (_, html_bytes) = times[2];
     println!();
     println!(
         "tree: {accounts} accounts x ~{users} users; {} cores; best of 3",
@@ -69,24 +71,48 @@ fn main() {
             .unwrap_or(1)
     );
     println!(
-        "{:<28} {:>10} {:>12}",
-        "report --format", "seconds", "accounts/s"
+        "{:<28} {:>10} {:>12} {:>12}",
+        "report --format", "seconds", "accounts/s", "stage adds"
     );
+    let stage = [
+        "read + evaluate + summary.json",
+        "findings.csv",
+        "HTML (views, charts, pages)",
+        "PDF (views, charts, layout)",
+    ];
+    for (i, f) in steps.iter().enumerate() {
+        let (secs, _) = times[i];
+        let added = if i == 0 { secs } else { secs - times[i - 1].0 };
+        println!(
+            "{f:<28} {secs:>10.3} {:>12.0} {added:>11.3}s  {}",
+            accounts as f64 / secs,
+            stage[i]
+        );
+    }
     println!(
-        "{:<28} {without:>10.3} {:>12.0}",
-        "json,csv",
-        accounts as f64 / without
-    );
-    println!(
-        "{:<28} {with:>10.3} {:>12.0}",
-        "json,csv,html",
-        accounts as f64 / with
-    );
-    println!(
-        "HTML adds {:.3} s for {} pages ({:.1} MiB of HTML)",
-        with - without,
+        "HTML adds {:.3} s for {} pages ({:.1} MiB of HTML); PDF adds {:.3} s",
+        times[2].0 - times[1].0,
         accounts + 1,
-        html_bytes as f64 / 1048576.0
+        html_bytes as f64 / 1048576.0,
+        times[3].0 - times[2].0
     );
+    if let Ok(out) = Command::new("/usr/bin/time")
+        .args(["-f", "%M"])
+        .arg(env!("CARGO_BIN_EXE_aliaudit"))
+        .args(["report", "--quiet", "-o"])
+        .arg(&out)
+        .arg(&root)
+        .output()
+    {
+        let kb: u64 = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or(0);
+        println!(
+            "peak RSS of report with every format: {:.0} MiB",
+            kb as f64 / 1024.0
+        );
+    }
     let _ = std::fs::remove_dir_all(&out);
 }

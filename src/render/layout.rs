@@ -17,7 +17,7 @@ use krilla::num::NormalizedF32;
 use krilla::outline::{Outline, OutlineNode};
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke};
-use krilla::text::{Font, TextDirection};
+use krilla::text::Font;
 use krilla_svg::{SurfaceExt, SvgSettings};
 
 use crate::charts::{FONT_BOLD, FONT_REGULAR};
@@ -49,8 +49,9 @@ pub const ACCENT: Rgb = (0x16, 0x32, 0x4F);
 pub struct Fonts {
     regular: Font,
     bold: Font,
-    measure_regular: FontRef<'static>,
-    measure_bold: FontRef<'static>,
+    /// Glyph id and advance (in em) of every character the faces map, looked up once.
+    metrics_regular: std::collections::HashMap<char, (u16, f32)>,
+    metrics_bold: std::collections::HashMap<char, (u16, f32)>,
     svg: usvg::Options<'static>,
     missing: Mutex<BTreeSet<char>>,
 }
@@ -69,6 +70,13 @@ impl Fonts {
             FontRef::try_from_slice(FONT_REGULAR).map_err(|e| FontError(e.to_string()))?;
         let measure_bold =
             FontRef::try_from_slice(FONT_BOLD).map_err(|e| FontError(e.to_string()))?;
+        let metrics = |font: &FontRef| {
+            let units = font.units_per_em().unwrap_or(1000.0);
+            font.codepoint_ids()
+                .map(|(id, c)| (c, (id.0, font.h_advance_unscaled(id) / units)))
+                .collect::<std::collections::HashMap<_, _>>()
+        };
+        let (metrics_regular, metrics_bold) = (metrics(&measure_regular), metrics(&measure_bold));
         let mut db = usvg::fontdb::Database::new();
         db.load_font_data(FONT_REGULAR.to_vec());
         db.load_font_data(FONT_BOLD.to_vec());
@@ -86,26 +94,49 @@ impl Fonts {
         Ok(Fonts {
             regular,
             bold,
-            measure_regular,
-            measure_bold,
+            metrics_regular,
+            metrics_bold,
             svg,
             missing: Mutex::new(BTreeSet::new()),
         })
     }
 
+    fn metrics(&self, bold: bool) -> &std::collections::HashMap<char, (u16, f32)> {
+        if bold {
+            &self.metrics_bold
+        } else {
+            &self.metrics_regular
+        }
+    }
+
     /// Width of `text` at `size` points.
     pub fn width(&self, text: &str, size: f32, bold: bool) -> f32 {
-        let font = if bold {
-            &self.measure_bold
-        } else {
-            &self.measure_regular
-        };
-        let units = font.units_per_em().unwrap_or(1000.0);
+        let metrics = self.metrics(bold);
         text.chars()
-            .map(|c| font.h_advance_unscaled(font.glyph_id(c)))
+            .map(|c| metrics.get(&c).map_or(0.5, |m| m.1))
             .sum::<f32>()
             * size
-            / units
+    }
+
+    /// Glyphs for `text`, one per character, with the font's advances. Our text is CJK and
+    /// Latin sans: no ligatures or kerning are needed, and this skips shaping (krilla's shaper
+    /// rebuilds its tables for every call, which made a PDF take a tenth of a second).
+    fn glyphs(&self, text: &str, bold: bool) -> Vec<krilla::text::KrillaGlyph> {
+        let metrics = self.metrics(bold);
+        text.char_indices()
+            .map(|(i, c)| {
+                let (id, advance) = metrics.get(&c).copied().unwrap_or((0, 0.5));
+                krilla::text::KrillaGlyph {
+                    glyph_id: krilla::text::GlyphId::new(u32::from(id)),
+                    text_range: i..i + c.len_utf8(),
+                    x_advance: advance,
+                    x_offset: 0.0,
+                    y_offset: 0.0,
+                    y_advance: 0.0,
+                    location: None,
+                }
+            })
+            .collect()
     }
 
     /// Characters the embedded font could not draw, over the whole run.
@@ -116,7 +147,7 @@ impl Fonts {
     fn note_missing(&self, text: &str) {
         let absent: Vec<char> = text
             .chars()
-            .filter(|c| !c.is_control() && self.measure_regular.glyph_id(*c).0 == 0)
+            .filter(|c| !c.is_control() && !self.metrics_regular.contains_key(c))
             .collect();
         if !absent.is_empty()
             && let Ok(mut set) = self.missing.lock()
@@ -655,14 +686,8 @@ impl<'f> Doc<'f> {
                 } else {
                     fonts.regular.clone()
                 };
-                surface.draw_text(
-                    Point::from_xy(x, y),
-                    font,
-                    size,
-                    text,
-                    false,
-                    TextDirection::Auto,
-                );
+                let glyphs = fonts.glyphs(text, bold);
+                surface.draw_glyphs(Point::from_xy(x, y), &glyphs, font, text, size, false);
             };
             let cover = self.covers.get(index).copied().unwrap_or(false);
             // Every page, the cover too, says which page of how many it is.

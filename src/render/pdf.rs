@@ -65,6 +65,14 @@ fn metadata(title: &str, as_of: Option<DateTime<Utc>>) -> krilla::metadata::Meta
     m
 }
 
+fn col(title: &str, share: f32, right: bool) -> Column<'_> {
+    Column {
+        title,
+        share,
+        right,
+    }
+}
+
 fn page_label(page: usize, pages: usize) -> String {
     format!("Page {page} of {pages}")
 }
@@ -348,15 +356,17 @@ pub fn account(
         doc.page_break();
         doc.heading(1, "Evidence by control");
         doc.paragraph(
-            "One row per user, AccessKey or setting checked, with the input file and line it came from.",
+            "Every user, AccessKey or setting that did not pass, with the input file and line it came from. Those that passed are counted here and listed one by one in the HTML report and findings.csv.",
             9.0,
             MUTED,
         );
         for c in detailed {
             doc.heading(3, &format!("{} ({})", c.title, c.id));
+            let passed = c.resources.iter().filter(|r| r.status == "pass").count();
             let rows: Vec<Vec<Cell>> = c
                 .resources
                 .iter()
+                .filter(|r| r.status != "pass")
                 .map(|r| {
                     vec![
                         Cell::text(r.id.clone()),
@@ -366,32 +376,25 @@ pub fn account(
                     ]
                 })
                 .collect();
-            doc.table(
-                &[
-                    Column {
-                        title: "Resource",
-                        share: 3.0,
-                        right: false,
-                    },
-                    Column {
-                        title: "Result",
-                        share: 1.3,
-                        right: false,
-                    },
-                    Column {
-                        title: "Detail",
-                        share: 3.0,
-                        right: false,
-                    },
-                    Column {
-                        title: "Source",
-                        share: 3.0,
-                        right: false,
-                    },
-                ],
-                &rows,
-                7.5,
-            );
+            if !rows.is_empty() {
+                doc.table(
+                    &[
+                        col("Resource", 3.0, false),
+                        col("Result", 1.3, false),
+                        col("Detail", 3.0, false),
+                        col("Source", 3.0, false),
+                    ],
+                    &rows,
+                    7.5,
+                );
+            }
+            if passed > 0 {
+                doc.paragraph(
+                    &format!("{passed} of {} passed.", c.resources.len()),
+                    8.0,
+                    MUTED,
+                );
+            }
         }
     }
 
