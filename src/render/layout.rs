@@ -652,6 +652,19 @@ impl<'f> Doc<'f> {
         self.pages.len()
     }
 
+    /// How many times each page draws exactly `text` (for tests of the layout).
+    #[cfg(test)]
+    fn occurrences(&self, needle: &str) -> Vec<usize> {
+        self.pages
+            .iter()
+            .map(|ops| {
+                ops.iter()
+                    .filter(|op| matches!(op, Op::Text { text, .. } if text == needle))
+                    .count()
+            })
+            .collect()
+    }
+
     /// Draws every page with krilla and returns the PDF bytes. `page_label` makes the footer
     /// text from (page, pages); `metadata` is set on the document.
     pub fn finish(
@@ -808,5 +821,112 @@ impl<'f> Doc<'f> {
         }
         document.set_outline(outline);
         document.finish().map_err(|e| format!("{e:?}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fonts() -> Fonts {
+        Fonts::load().unwrap()
+    }
+
+    #[test]
+    fn latin_breaks_at_spaces_and_long_words_by_character() {
+        let f = fonts();
+        let doc = Doc::new(&f, "t");
+        let lines = doc.wrap(
+            "the quick brown fox jumps over the lazy dog",
+            10.0,
+            false,
+            80.0,
+        );
+        assert!(lines.len() > 1);
+        assert!(
+            lines
+                .iter()
+                .all(|l| !l.starts_with(' ') && !l.ends_with(' '))
+        );
+        assert_eq!(
+            lines.join(" "),
+            "the quick brown fox jumps over the lazy dog"
+        );
+        let hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        let lines = doc.wrap(hash, 10.0, false, 80.0);
+        assert!(lines.len() > 2);
+        assert_eq!(lines.concat(), hash);
+        assert!(lines.iter().all(|l| f.width(l, 10.0, false) <= 80.0 + 0.01));
+    }
+
+    #[test]
+    fn cjk_breaks_between_ideographs_never_before_closing_punctuation() {
+        let f = fonts();
+        let doc = Doc::new(&f, "t");
+        let text =
+            "云安全中心检查发现主账号未开启多因素认证，存在风险。请尽快为主账号绑定虚拟MFA设备。";
+        for width in [40.0, 55.0, 70.0, 90.0, 120.0] {
+            let lines = doc.wrap(text, 10.0, false, width);
+            assert!(lines.len() > 1, "{width}");
+            assert_eq!(lines.concat(), text, "no character lost at {width}");
+            for line in &lines[1..] {
+                let first = line.chars().next().unwrap();
+                assert!(
+                    !no_break_before(first),
+                    "line starts with {first} at width {width}: {lines:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_long_table_repeats_its_header_on_every_page() {
+        let f = fonts();
+        let mut doc = Doc::new(&f, "t");
+        let rows: Vec<Vec<Cell>> = (0..200)
+            .map(|i| {
+                vec![
+                    Cell::text(format!("user{i}@x.onaliyun.com")),
+                    Cell::text("detail"),
+                ]
+            })
+            .collect();
+        doc.table(
+            &[
+                Column {
+                    title: "Resource",
+                    share: 1.0,
+                    right: false,
+                },
+                Column {
+                    title: "Detail",
+                    share: 1.0,
+                    right: false,
+                },
+            ],
+            &rows,
+            8.0,
+        );
+        let pages = doc.page_count();
+        assert!(pages >= 3, "{pages}");
+        assert_eq!(
+            doc.occurrences("Resource"),
+            vec![1; pages],
+            "header on every page"
+        );
+        assert_eq!(
+            doc.occurrences("user199@x.onaliyun.com")
+                .iter()
+                .sum::<usize>(),
+            1
+        );
+        let bytes = doc
+            .finish(
+                |p, n| format!("Page {p} of {n}"),
+                "",
+                krilla::metadata::Metadata::new(),
+            )
+            .unwrap();
+        assert!(bytes.starts_with(b"%PDF-"));
     }
 }
