@@ -137,6 +137,10 @@ pub struct ReportArgs {
     /// (see `aliaudit templates export`).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// A TrueType or OpenType font for characters the embedded Noto Sans CJK SC subset
+    /// (Latin-1, punctuation, GB2312) lacks, in the PDFs. Characters no font has are reported.
+    #[arg(long, value_name = "PATH")]
+    pub font: Option<PathBuf>,
 }
 
 /// How `controls` prints.
@@ -383,7 +387,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
         }
     }
     if formats.contains(&Format::Pdf) {
-        let fonts = crate::render::layout::Fonts::load()?;
+        let fonts = crate::render::layout::Fonts::load(args.font.as_deref())?;
         let pool = thread_pool(args.eval.jobs)?;
         pool.install(|| pipeline::write_pdf(&run, &prepared.options.rules, &fonts, out))
             .context(hint)?;

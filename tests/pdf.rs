@@ -188,3 +188,80 @@ fn a_300_user_account_pdf_stays_under_one_megabyte() {
     );
     assert!(size < 1_000_000, "{size} bytes");
 }
+
+#[test]
+fn characters_missing_from_the_embedded_font_are_reported_or_drawn_with_font() {
+    let dejavu = Path::new("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf");
+    if !dejavu.exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs fonts-dejavu-core"
+        );
+        eprintln!(
+            "SKIPPED: no {} (apt-get install fonts-dejavu-core)",
+            dejavu.display()
+        );
+        return;
+    }
+    let tree = tempfile::tempdir().unwrap();
+    let acct = tree.path().join("snow");
+    std::fs::create_dir_all(&acct).unwrap();
+    std::fs::write(
+        acct.join("cr.csv"),
+        "user,user_creation_time,user_last_logon,password_exist,password_active,password_last_changed,password_next_rotation,mfa_active,access_key_1_exist,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used\n<root>,2016-01-01T00:00:00Z,-,TRUE,N/A,N/A,N/A,TRUE,FALSE,N/A,N/A,N/A\nsnow\u{2603}man@x.onaliyun.com,2020-01-01T00:00:00Z,2026-01-01T00:00:00Z,TRUE,TRUE,N/A,-,FALSE,FALSE,N/A,N/A,N/A\n",
+    )
+    .unwrap();
+    let input = tree.path().to_str().unwrap();
+    let plain = tempfile::tempdir().unwrap();
+    let o = aliaudit(&[
+        "report",
+        input,
+        "-o",
+        plain.path().to_str().unwrap(),
+        "--format",
+        "pdf",
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("1 characters are not in the embedded font") && stderr.contains('\u{2603}'),
+        "{stderr}"
+    );
+
+    let with = tempfile::tempdir().unwrap();
+    let o = aliaudit(&[
+        "report",
+        input,
+        "-o",
+        with.path().to_str().unwrap(),
+        "--format",
+        "pdf",
+        "--font",
+        dejavu.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!stderr.contains("not in the embedded font"), "{stderr}");
+    let pdf = with.path().join("accounts/snow.pdf");
+    let fonts = poppler("pdffonts", &[pdf.to_str().unwrap()]);
+    assert!(fonts.contains("DejaVuSans"), "{fonts}");
+    let text = poppler("pdftotext", &[pdf.to_str().unwrap(), "-"]);
+    assert!(
+        text.contains("snow\u{2603}man@x.onaliyun.com"),
+        "the fallback glyph is real text"
+    );
+
+    let bad = aliaudit(&[
+        "report",
+        input,
+        "-o",
+        with.path().to_str().unwrap(),
+        "--format",
+        "pdf",
+        "--font",
+        "Cargo.toml",
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr)
+            .contains("--font Cargo.toml: not a TrueType or OpenType font")
+    );
+}

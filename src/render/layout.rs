@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
-use ab_glyph::{Font as _, FontRef};
+use ab_glyph::FontRef;
 use krilla::color::rgb;
 use krilla::destination::XyzDestination;
 use krilla::geom::{PathBuilder, Point, Rect, Size};
@@ -45,38 +45,65 @@ pub const SHADE: Rgb = (0xF1, 0xF3, 0xF5);
 /// Accent (headings, boxes).
 pub const ACCENT: Rgb = (0x16, 0x32, 0x4F);
 
+type Metrics = std::collections::HashMap<char, (u16, f32)>;
+
+fn metrics_of(font: &impl ab_glyph::Font) -> Metrics {
+    let units = font.units_per_em().unwrap_or(1000.0);
+    font.codepoint_ids()
+        .map(|(id, c)| (c, (id.0, font.h_advance_unscaled(id) / units)))
+        .collect()
+}
+
 /// The fonts of a run: parsed once, shared by every thread.
 pub struct Fonts {
     regular: Font,
     bold: Font,
     /// Glyph id and advance (in em) of every character the faces map, looked up once.
-    metrics_regular: std::collections::HashMap<char, (u16, f32)>,
-    metrics_bold: std::collections::HashMap<char, (u16, f32)>,
+    metrics_regular: Metrics,
+    metrics_bold: Metrics,
+    /// `--font`: used for characters the embedded faces lack.
+    fallback: Option<(Font, Metrics)>,
     svg: usvg::Options<'static>,
     missing: Mutex<BTreeSet<char>>,
 }
 
-/// Errors setting fonts up (a build problem: the fonts are compiled in).
+/// Errors setting fonts up.
 #[derive(Debug, thiserror::Error)]
-#[error("the embedded font cannot be read: {0}")]
+#[error("{0}")]
 pub struct FontError(String);
 
+/// Which face draws a character.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Face {
+    Main,
+    Fallback,
+}
+
 impl Fonts {
-    /// Loads the embedded Noto Sans CJK SC subset (regular and bold).
-    pub fn load() -> Result<Fonts, FontError> {
-        let regular = Font::new(FONT_REGULAR.into(), 0).ok_or(FontError("regular".into()))?;
-        let bold = Font::new(FONT_BOLD.into(), 0).ok_or(FontError("bold".into()))?;
-        let measure_regular =
-            FontRef::try_from_slice(FONT_REGULAR).map_err(|e| FontError(e.to_string()))?;
-        let measure_bold =
-            FontRef::try_from_slice(FONT_BOLD).map_err(|e| FontError(e.to_string()))?;
-        let metrics = |font: &FontRef| {
-            let units = font.units_per_em().unwrap_or(1000.0);
-            font.codepoint_ids()
-                .map(|(id, c)| (c, (id.0, font.h_advance_unscaled(id) / units)))
-                .collect::<std::collections::HashMap<_, _>>()
+    /// Loads the embedded Noto Sans CJK SC subset (regular and bold), and `fallback` (a TTF or
+    /// OTF file) for characters the subset lacks.
+    pub fn load(fallback: Option<&std::path::Path>) -> Result<Fonts, FontError> {
+        let embedded = |what: &str| FontError(format!("the embedded {what} font cannot be read"));
+        let regular = Font::new(FONT_REGULAR.into(), 0).ok_or_else(|| embedded("regular"))?;
+        let bold = Font::new(FONT_BOLD.into(), 0).ok_or_else(|| embedded("bold"))?;
+        let metrics_regular =
+            metrics_of(&FontRef::try_from_slice(FONT_REGULAR).map_err(|_| embedded("regular"))?);
+        let metrics_bold =
+            metrics_of(&FontRef::try_from_slice(FONT_BOLD).map_err(|_| embedded("bold"))?);
+        let fallback = match fallback {
+            None => None,
+            Some(path) => {
+                let bad = |why: String| FontError(format!("--font {}: {why}", path.display()));
+                let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+                let metrics = metrics_of(
+                    &ab_glyph::FontRef::try_from_slice(&bytes)
+                        .map_err(|_| bad("not a TrueType or OpenType font".into()))?,
+                );
+                let font = Font::new(Arc::new(bytes).into(), 0)
+                    .ok_or_else(|| bad("not a TrueType or OpenType font".into()))?;
+                Some((font, metrics))
+            }
         };
-        let (metrics_regular, metrics_bold) = (metrics(&measure_regular), metrics(&measure_bold));
         let mut db = usvg::fontdb::Database::new();
         db.load_font_data(FONT_REGULAR.to_vec());
         db.load_font_data(FONT_BOLD.to_vec());
@@ -96,12 +123,13 @@ impl Fonts {
             bold,
             metrics_regular,
             metrics_bold,
+            fallback,
             svg,
             missing: Mutex::new(BTreeSet::new()),
         })
     }
 
-    fn metrics(&self, bold: bool) -> &std::collections::HashMap<char, (u16, f32)> {
+    fn metrics(&self, bold: bool) -> &Metrics {
         if bold {
             &self.metrics_bold
         } else {
@@ -109,37 +137,71 @@ impl Fonts {
         }
     }
 
-    /// Width of `text` at `size` points.
-    pub fn width(&self, text: &str, size: f32, bold: bool) -> f32 {
-        let metrics = self.metrics(bold);
-        text.chars()
-            .map(|c| metrics.get(&c).map_or(0.5, |m| m.1))
-            .sum::<f32>()
-            * size
+    /// The face that draws `c`, and its glyph id and advance.
+    fn lookup(&self, c: char, bold: bool) -> (Face, u16, f32) {
+        if let Some(&(id, adv)) = self.metrics(bold).get(&c) {
+            return (Face::Main, id, adv);
+        }
+        if let Some((_, m)) = &self.fallback
+            && let Some(&(id, adv)) = m.get(&c)
+        {
+            return (Face::Fallback, id, adv);
+        }
+        (Face::Main, 0, 0.5)
     }
 
-    /// Glyphs for `text`, one per character, with the font's advances. Our text is CJK and
-    /// Latin sans: no ligatures or kerning are needed, and this skips shaping (krilla's shaper
-    /// rebuilds its tables for every call, which made a PDF take a tenth of a second).
-    fn glyphs(&self, text: &str, bold: bool) -> Vec<krilla::text::KrillaGlyph> {
-        let metrics = self.metrics(bold);
-        text.char_indices()
-            .map(|(i, c)| {
-                let (id, advance) = metrics.get(&c).copied().unwrap_or((0, 0.5));
-                krilla::text::KrillaGlyph {
-                    glyph_id: krilla::text::GlyphId::new(u32::from(id)),
-                    text_range: i..i + c.len_utf8(),
-                    x_advance: advance,
-                    x_offset: 0.0,
-                    y_offset: 0.0,
-                    y_advance: 0.0,
-                    location: None,
-                }
+    /// Width of `text` at `size` points.
+    pub fn width(&self, text: &str, size: f32, bold: bool) -> f32 {
+        text.chars().map(|c| self.lookup(c, bold).2).sum::<f32>() * size
+    }
+
+    /// Runs of `text` by face, each with its glyphs (one per character, with the font's
+    /// advances). Our text is CJK and Latin sans: no ligatures or kerning are needed, and this
+    /// skips shaping (krilla's shaper rebuilds its tables for every call, which made a PDF
+    /// take a tenth of a second).
+    fn runs<'t>(
+        &self,
+        text: &'t str,
+        bold: bool,
+    ) -> Vec<(Font, &'t str, Vec<krilla::text::KrillaGlyph>, f32)> {
+        let mut runs: Vec<(Face, usize, usize)> = Vec::new();
+        for (i, c) in text.char_indices() {
+            let face = self.lookup(c, bold).0;
+            match runs.last_mut() {
+                Some((f, _, end)) if *f == face => *end = i + c.len_utf8(),
+                _ => runs.push((face, i, i + c.len_utf8())),
+            }
+        }
+        runs.into_iter()
+            .map(|(face, start, end)| {
+                let part = &text[start..end];
+                let glyphs: Vec<krilla::text::KrillaGlyph> = part
+                    .char_indices()
+                    .map(|(i, c)| {
+                        let (_, id, advance) = self.lookup(c, bold);
+                        krilla::text::KrillaGlyph {
+                            glyph_id: krilla::text::GlyphId::new(u32::from(id)),
+                            text_range: i..i + c.len_utf8(),
+                            x_advance: advance,
+                            x_offset: 0.0,
+                            y_offset: 0.0,
+                            y_advance: 0.0,
+                            location: None,
+                        }
+                    })
+                    .collect();
+                let advance: f32 = glyphs.iter().map(|g| g.x_advance).sum();
+                let font = match (face, &self.fallback) {
+                    (Face::Fallback, Some((f, _))) => f.clone(),
+                    _ if bold => self.bold.clone(),
+                    _ => self.regular.clone(),
+                };
+                (font, part, glyphs, advance)
             })
             .collect()
     }
 
-    /// Characters the embedded font could not draw, over the whole run.
+    /// Characters no font could draw, over the whole run.
     pub fn missing(&self) -> BTreeSet<char> {
         self.missing.lock().map(|m| m.clone()).unwrap_or_default()
     }
@@ -147,7 +209,14 @@ impl Fonts {
     fn note_missing(&self, text: &str) {
         let absent: Vec<char> = text
             .chars()
-            .filter(|c| !c.is_control() && !self.metrics_regular.contains_key(c))
+            .filter(|c| {
+                !c.is_control()
+                    && !self.metrics_regular.contains_key(c)
+                    && !self
+                        .fallback
+                        .as_ref()
+                        .is_some_and(|(_, m)| m.contains_key(c))
+            })
             .collect();
         if !absent.is_empty()
             && let Ok(mut set) = self.missing.lock()
@@ -694,13 +763,11 @@ impl<'f> Doc<'f> {
                              colour: Rgb,
                              text: &str| {
                 surface.set_fill(Some(fill(colour)));
-                let font = if bold {
-                    fonts.bold.clone()
-                } else {
-                    fonts.regular.clone()
-                };
-                let glyphs = fonts.glyphs(text, bold);
-                surface.draw_glyphs(Point::from_xy(x, y), &glyphs, font, text, size, false);
+                let mut x = x;
+                for (font, part, glyphs, advance) in fonts.runs(text, bold) {
+                    surface.draw_glyphs(Point::from_xy(x, y), &glyphs, font, part, size, false);
+                    x += advance * size;
+                }
             };
             let cover = self.covers.get(index).copied().unwrap_or(false);
             // Every page, the cover too, says which page of how many it is.
@@ -829,7 +896,7 @@ mod tests {
     use super::*;
 
     fn fonts() -> Fonts {
-        Fonts::load().unwrap()
+        Fonts::load(None).unwrap()
     }
 
     #[test]
