@@ -257,6 +257,14 @@ enum Op {
         h: f32,
         tree: Box<usvg::Tree>,
     },
+    /// A clickable area that opens `uri` (another report file, relative to this one).
+    Link {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        uri: String,
+    },
 }
 
 /// A table column: heading, share of the width, right-aligned or not.
@@ -279,6 +287,8 @@ pub struct Cell {
     pub badge: Option<Rgb>,
     /// Bold.
     pub bold: bool,
+    /// Opens this file (relative to the PDF) when the cell is clicked.
+    pub link: Option<String>,
 }
 
 impl Cell {
@@ -288,7 +298,14 @@ impl Cell {
             text: text.into(),
             badge: None,
             bold: false,
+            link: None,
         }
+    }
+
+    /// Adds a link to another report file.
+    pub fn linked(mut self, uri: impl Into<String>) -> Cell {
+        self.link = Some(uri.into());
+        self
     }
 
     /// Bold text.
@@ -297,6 +314,7 @@ impl Cell {
             text: text.into(),
             badge: None,
             bold: true,
+            link: None,
         }
     }
 
@@ -306,6 +324,7 @@ impl Cell {
             text: text.into(),
             badge: Some(colour),
             bold: false,
+            link: None,
         }
     }
 }
@@ -669,6 +688,20 @@ impl<'f> Doc<'f> {
             }
             let top = self.y;
             let mut x = MARGIN_X;
+            for (((cell, _), w), _) in row.iter().zip(&wrapped).zip(&widths).zip(columns) {
+                if let Some(uri) = &cell.link {
+                    let (lx, lw) = (x, *w);
+                    self.op(Op::Link {
+                        x: lx,
+                        y: top,
+                        w: lw,
+                        h: row_h,
+                        uri: uri.clone(),
+                    });
+                }
+                x += w;
+            }
+            let mut x = MARGIN_X;
             for (((cell, lines), w), column) in row.iter().zip(&wrapped).zip(&widths).zip(columns) {
                 for (i, line) in lines.iter().enumerate() {
                     let lw = self.fonts.width(line, size, cell.bold);
@@ -810,6 +843,7 @@ impl<'f> Doc<'f> {
                     surface.draw_path(&path);
                 }
             }
+            let mut links = Vec::new();
             for op in ops {
                 match op {
                     Op::Text {
@@ -852,6 +886,7 @@ impl<'f> Doc<'f> {
                             surface.set_stroke(None);
                         }
                     }
+                    Op::Link { x, y, w, h, uri } => links.push((x, y, w, h, uri)),
                     Op::Svg { x, y, w, h, tree } => {
                         let Some(size) = Size::from_wh(w, h) else {
                             continue;
@@ -863,6 +898,19 @@ impl<'f> Doc<'f> {
                 }
             }
             surface.finish();
+            for (x, y, w, h, uri) in links {
+                if let Some(rect) = Rect::from_xywh(x, y, w, h) {
+                    page.add_annotation(
+                        krilla::annotation::LinkAnnotation::new(
+                            rect,
+                            krilla::annotation::Target::Action(krilla::action::Action::Link(
+                                krilla::action::LinkAction::new(uri),
+                            )),
+                        )
+                        .into(),
+                    );
+                }
+            }
             page.finish();
         }
         let mut outline = Outline::new();

@@ -119,7 +119,8 @@ fn accounts_table(doc: &mut Doc, rows: &[AccountRow]) {
         .iter()
         .map(|a| {
             vec![
-                Cell::text(format!("{}\n{}", a.name, a.id)),
+                // The HTML rows link relative to their page; the PDFs sit beside the HTML.
+                Cell::text(format!("{}\n{}", a.name, a.id)).linked(a.href.replace(".html", ".pdf")),
                 Cell::text(a.customer.clone().unwrap_or_else(|| "-".into())),
                 Cell::badge(a.status, status_colour(a.status)),
                 Cell::bold(a.score.clone()),
