@@ -153,6 +153,17 @@ fn pdfs_repeat_byte_for_byte_and_portfolio_and_customer_pdfs_exist() {
     assert!(
         portfolio.contains("PORTFOLIO COMPLIANCE REPORT") && portfolio.contains("华东生产账号")
     );
+    // The ranking links each account to its own PDF, relative to the linking file.
+    let urls = poppler(
+        "pdfinfo",
+        &["-url", a.path().join("portfolio.pdf").to_str().unwrap()],
+    );
+    assert!(urls.contains("accounts/2233445566778899.pdf"), "{urls}");
+    let urls = poppler(
+        "pdfinfo",
+        &["-url", a.path().join(&customer).to_str().unwrap()],
+    );
+    assert!(urls.contains("../accounts/2233445566778899.pdf"), "{urls}");
 }
 
 #[test]
