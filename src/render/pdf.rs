@@ -47,6 +47,10 @@ pub fn period(as_of: Option<DateTime<Utc>>) -> String {
 fn metadata(title: &str, as_of: Option<DateTime<Utc>>) -> krilla::metadata::Metadata {
     let mut m = krilla::metadata::Metadata::new()
         .title(title.to_string())
+        .description(format!(
+            "Alibaba Cloud compliance report (CIS Alibaba Cloud Foundations Benchmark v1.0.0 and v2.0.0, account best practice, Security Center), period {}",
+            period(as_of)
+        ))
         .authors(vec!["aliaudit".to_string()])
         .creator(format!("aliaudit {}", crate::summary::TOOL_VERSION))
         .language("en".to_string());
