@@ -63,6 +63,8 @@ pub struct Fonts {
     metrics_bold: Metrics,
     /// `--font`: used for characters the embedded faces lack.
     fallback: Option<(Font, Metrics)>,
+    /// The machine's fonts, scanned on the first character that neither face has.
+    system: std::sync::OnceLock<Mutex<SystemFonts>>,
     svg: usvg::Options<'static>,
     missing: Mutex<BTreeSet<char>>,
 }
@@ -77,6 +79,75 @@ pub struct FontError(String);
 enum Face {
     Main,
     Fallback,
+    /// A system font, by its index in [`SystemFonts::candidates`].
+    System(usize),
+}
+
+/// Font folders searched when neither the embedded font nor `--font` has a character.
+const SYSTEM_FONT_DIRS: [&str; 3] = [
+    "/usr/share/fonts",
+    "/usr/local/share/fonts",
+    "/usr/lib/fonts",
+];
+
+/// System fonts: every font file (sorted by path, so the choice is stable) and the characters
+/// it maps; a file is loaded for drawing only when one of its characters is needed.
+struct SystemFonts {
+    candidates: Vec<(std::path::PathBuf, std::collections::HashSet<char>)>,
+    loaded: std::collections::BTreeMap<usize, (Font, Metrics)>,
+}
+
+impl SystemFonts {
+    fn scan() -> SystemFonts {
+        let mut paths: Vec<std::path::PathBuf> = SYSTEM_FONT_DIRS
+            .iter()
+            .flat_map(|dir| walkdir::WalkDir::new(dir).follow_links(true).into_iter())
+            .filter_map(Result::ok)
+            .filter(|e| {
+                e.file_type().is_file()
+                    && e.path()
+                        .extension()
+                        .and_then(|x| x.to_str())
+                        .is_some_and(|x| {
+                            matches!(x.to_ascii_lowercase().as_str(), "ttf" | "otf" | "ttc")
+                        })
+            })
+            .map(|e| e.into_path())
+            .collect();
+        paths.sort();
+        let candidates = paths
+            .into_iter()
+            .filter_map(|path| {
+                let bytes = std::fs::read(&path).ok()?;
+                let font = FontRef::try_from_slice(&bytes).ok()?;
+                let chars = ab_glyph::Font::codepoint_ids(&font)
+                    .map(|(_, c)| c)
+                    .collect();
+                Some((path, chars))
+            })
+            .collect();
+        SystemFonts {
+            candidates,
+            loaded: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// The first font that has `c`: its index, glyph id and advance.
+    fn find(&mut self, c: char) -> Option<(usize, u16, f32)> {
+        let index = self
+            .candidates
+            .iter()
+            .position(|(_, chars)| chars.contains(&c))?;
+        if !self.loaded.contains_key(&index) {
+            let bytes = std::fs::read(&self.candidates[index].0).ok()?;
+            let metrics = metrics_of(&FontRef::try_from_slice(&bytes).ok()?);
+            let font = Font::new(Arc::new(bytes).into(), 0)?;
+            self.loaded.insert(index, (font, metrics));
+        }
+        let (_, metrics) = self.loaded.get(&index)?;
+        let &(id, advance) = metrics.get(&c)?;
+        Some((index, id, advance))
+    }
 }
 
 impl Fonts {
@@ -124,6 +195,7 @@ impl Fonts {
             metrics_regular,
             metrics_bold,
             fallback,
+            system: std::sync::OnceLock::new(),
             svg,
             missing: Mutex::new(BTreeSet::new()),
         })
@@ -146,6 +218,15 @@ impl Fonts {
             && let Some(&(id, adv)) = m.get(&c)
         {
             return (Face::Fallback, id, adv);
+        }
+        if !c.is_control()
+            && let Ok(mut system) = self
+                .system
+                .get_or_init(|| Mutex::new(SystemFonts::scan()))
+                .lock()
+            && let Some((index, id, adv)) = system.find(c)
+        {
+            return (Face::System(index), id, adv);
         }
         (Face::Main, 0, 0.5)
     }
@@ -191,8 +272,17 @@ impl Fonts {
                     })
                     .collect();
                 let advance: f32 = glyphs.iter().map(|g| g.x_advance).sum();
+                let system = |index: usize| {
+                    self.system
+                        .get()
+                        .and_then(|s| s.lock().ok())
+                        .and_then(|s| s.loaded.get(&index).map(|(f, _)| f.clone()))
+                };
                 let font = match (face, &self.fallback) {
                     (Face::Fallback, Some((f, _))) => f.clone(),
+                    (Face::System(index), _) => {
+                        system(index).unwrap_or_else(|| self.regular.clone())
+                    }
                     _ if bold => self.bold.clone(),
                     _ => self.regular.clone(),
                 };
@@ -209,14 +299,7 @@ impl Fonts {
     fn note_missing(&self, text: &str) {
         let absent: Vec<char> = text
             .chars()
-            .filter(|c| {
-                !c.is_control()
-                    && !self.metrics_regular.contains_key(c)
-                    && !self
-                        .fallback
-                        .as_ref()
-                        .is_some_and(|(_, m)| m.contains_key(c))
-            })
+            .filter(|c| !c.is_control() && self.lookup(*c, false).1 == 0)
             .collect();
         if !absent.is_empty()
             && let Ok(mut set) = self.missing.lock()
