@@ -97,6 +97,7 @@ fn main() {
         times[3].0 - times[2].0
     );
     if let Ok(out) = Command::new("/usr/bin/time")
+        .env("ALIAUDIT_TIMINGS", "1")
         .args(["-f", "%M"])
         .arg(env!("CARGO_BIN_EXE_aliaudit"))
         .args(["report", "--quiet", "-o"])
@@ -113,6 +114,12 @@ fn main() {
             "peak RSS of report with every format: {:.0} MiB",
             kb as f64 / 1024.0
         );
+        println!("CPU seconds by stage in that run (summed over threads):");
+        for line in String::from_utf8_lossy(&out.stderr).lines() {
+            if let Some(rest) = line.strip_prefix("timing ") {
+                println!("  {rest}");
+            }
+        }
     }
     let _ = std::fs::remove_dir_all(&out);
 }

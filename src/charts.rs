@@ -76,6 +76,17 @@ fn svg(
     height: u32,
     draw: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> Result<(), String>,
 ) -> String {
+    let started = std::time::Instant::now();
+    let out = svg_inner(width, height, draw);
+    crate::timing::add(crate::timing::Stage::Charts, started);
+    out
+}
+
+fn svg_inner(
+    width: u32,
+    height: u32,
+    draw: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> Result<(), String>,
+) -> String {
     register_fonts();
     let mut out = String::new();
     {

@@ -365,6 +365,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
     };
     let out = &args.out;
     let mut written = Vec::new();
+    let data_started = std::time::Instant::now();
     let hint = "check that the output folder is writable (-o)";
     if formats.contains(&Format::Json) {
         output::write_atomic(&out.join("summary.json"), |w| output::summary_json(&run, w))
@@ -376,6 +377,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
             .context(hint)?;
         written.push("findings.csv");
     }
+    crate::timing::add(crate::timing::Stage::Data, data_started);
     if let Some(templates) = &templates {
         let pool = thread_pool(args.eval.jobs)?;
         let pages = pool
@@ -409,6 +411,12 @@ fn report(args: &ReportArgs) -> Result<u8> {
     if !args.eval.quiet {
         println!("{}", totals_line(&run));
         println!("wrote {} to {}", written.join(", "), out.display());
+    }
+    // For the benchmarks: CPU seconds per stage, summed over threads.
+    if std::env::var_os("ALIAUDIT_TIMINGS").is_some() {
+        for (stage, secs) in crate::timing::report() {
+            eprintln!("timing {stage} {secs:.3}");
+        }
     }
     Ok(if problems { EXIT_INCOMPLETE } else { EXIT_OK })
 }

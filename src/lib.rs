@@ -20,4 +20,5 @@ pub mod render;
 pub mod rules;
 pub mod sample;
 pub mod summary;
+pub mod timing;
 pub mod view;

@@ -192,6 +192,27 @@ pub fn write_atomic(
     path: &Path,
     render: impl FnOnce(&mut dyn Write) -> Result<(), OutputError>,
 ) -> Result<(), OutputError> {
+    let started = std::time::Instant::now();
+    let mut rendering = std::time::Duration::ZERO;
+    let result = write_file(path, |w| {
+        let t = std::time::Instant::now();
+        let r = render(w);
+        rendering = t.elapsed();
+        r
+    });
+    let total = started.elapsed();
+    let write = total.saturating_sub(rendering);
+    crate::timing::add(
+        crate::timing::Stage::Write,
+        std::time::Instant::now() - write,
+    );
+    result
+}
+
+fn write_file(
+    path: &Path,
+    render: impl FnOnce(&mut dyn Write) -> Result<(), OutputError>,
+) -> Result<(), OutputError> {
     let err = |source: std::io::Error| OutputError::Write {
         path: path.to_path_buf(),
         source,

@@ -139,6 +139,17 @@ fn evaluate_one(
     as_of: Option<DateTime<Utc>>,
     options: &RunOptions,
 ) -> Evaluated {
+    let started = std::time::Instant::now();
+    let evaluated = evaluate_inner(m, as_of, options);
+    crate::timing::add(crate::timing::Stage::Evaluate, started);
+    evaluated
+}
+
+fn evaluate_inner(
+    m: model::Modelled,
+    as_of: Option<DateTime<Utc>>,
+    options: &RunOptions,
+) -> Evaluated {
     let mut evaluation =
         rules::evaluate_with(&m.account, as_of, &options.rules, options.keep_resources);
     let status = account_status(&m.account, &m.files);
@@ -274,7 +285,9 @@ pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
         report(0, total);
     }
     let ingest_folder = |folder| {
+        let started = std::time::Instant::now();
         let outcome = ingest_folder(folder, options.limits);
+        crate::timing::add(crate::timing::Stage::Ingest, started);
         tick();
         outcome
     };
@@ -412,6 +425,28 @@ pub fn write_html(
     templates: &crate::render::html::Templates,
     out: &std::path::Path,
 ) -> Result<usize, crate::output::OutputError> {
+    let (charts, written) = (
+        crate::timing::nanos(crate::timing::Stage::Charts),
+        crate::timing::nanos(crate::timing::Stage::Write),
+    );
+    let result = write_html_pages(run, rules, templates, out);
+    exclusive(crate::timing::Stage::Html, charts, written);
+    result
+}
+
+/// Keeps a page stage's time exclusive of the charts and file writes done inside it.
+fn exclusive(stage: crate::timing::Stage, charts_before: u64, written_before: u64) {
+    use crate::timing::{Stage, nanos, subtract};
+    subtract(stage, nanos(Stage::Charts).saturating_sub(charts_before));
+    subtract(stage, nanos(Stage::Write).saturating_sub(written_before));
+}
+
+fn write_html_pages(
+    run: &Run,
+    rules: &RulePack,
+    templates: &crate::render::html::Templates,
+    out: &std::path::Path,
+) -> Result<usize, crate::output::OutputError> {
     let site = crate::view::Site::new(run, rules);
     let render = |template: &str, path: std::path::PathBuf, page: &dyn erased::Page| {
         crate::output::write_atomic(&path, |w| {
@@ -422,16 +457,21 @@ pub fn write_html(
                 })
         })
     };
-    render("index.html", out.join("index.html"), &site.portfolio())?;
-    let customers = site.customers();
-    for (slug, page) in &customers {
-        render(
-            "customer.html",
-            out.join("customers").join(format!("{slug}.html")),
-            page,
-        )?;
-    }
+    let customers = {
+        let _timer = Timer::new(crate::timing::Stage::Html);
+        render("index.html", out.join("index.html"), &site.portfolio())?;
+        let customers = site.customers();
+        for (slug, page) in &customers {
+            render(
+                "customer.html",
+                out.join("customers").join(format!("{slug}.html")),
+                page,
+            )?;
+        }
+        customers
+    };
     run.accounts.par_iter().try_for_each(|a| {
+        let _timer = Timer::new(crate::timing::Stage::Html);
         let slug = &site.account_slugs[&a.info.id];
         render(
             "account.html",
@@ -473,6 +513,21 @@ pub fn write_pdf(
     fonts: &crate::render::layout::Fonts,
     out: &std::path::Path,
 ) -> Result<usize, crate::output::OutputError> {
+    let (charts, written) = (
+        crate::timing::nanos(crate::timing::Stage::Charts),
+        crate::timing::nanos(crate::timing::Stage::Write),
+    );
+    let result = write_pdf_files(run, rules, fonts, out);
+    exclusive(crate::timing::Stage::Pdf, charts, written);
+    result
+}
+
+fn write_pdf_files(
+    run: &Run,
+    rules: &RulePack,
+    fonts: &crate::render::layout::Fonts,
+    out: &std::path::Path,
+) -> Result<usize, crate::output::OutputError> {
     use crate::render::pdf;
     let site = crate::view::Site::new(run, rules);
     let write = |path: std::path::PathBuf, bytes: Result<Vec<u8>, String>| {
@@ -488,23 +543,42 @@ pub fn write_pdf(
                 })
         })
     };
+    let timed = |f: &dyn Fn() -> Result<Vec<u8>, String>| {
+        let _timer = Timer::new(crate::timing::Stage::Pdf);
+        f()
+    };
     write(
         out.join("portfolio.pdf"),
-        pdf::portfolio(fonts, &site.portfolio(), run.as_of),
+        timed(&|| pdf::portfolio(fonts, &site.portfolio(), run.as_of)),
     )?;
     let customers = site.customers();
     for (slug, page) in &customers {
         write(
             out.join("customers").join(format!("{slug}.pdf")),
-            pdf::customer(fonts, page, run.as_of),
+            timed(&|| pdf::customer(fonts, page, run.as_of)),
         )?;
     }
     run.accounts.par_iter().try_for_each(|a| {
         let slug = &site.account_slugs[&a.info.id];
         write(
             out.join("accounts").join(format!("{slug}.pdf")),
-            pdf::account(fonts, &site.account(a), run.as_of),
+            timed(&|| pdf::account(fonts, &site.account(a), run.as_of)),
         )
     })?;
     Ok(1 + customers.len() + run.accounts.len())
+}
+
+/// Adds its lifetime to a stage.
+struct Timer(crate::timing::Stage, std::time::Instant);
+
+impl Timer {
+    fn new(stage: crate::timing::Stage) -> Timer {
+        Timer(stage, std::time::Instant::now())
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        crate::timing::add(self.0, self.1);
+    }
 }
