@@ -10,30 +10,12 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+mod common;
+
 fn main() {
-    let accounts: usize = std::env::var("ALIAUDIT_BENCH_ACCOUNTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000);
-    let users: usize = std::env::var("ALIAUDIT_BENCH_USERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100);
+    let (accounts, users) = common::size(1_000, 100);
+    let root = common::tree(accounts, users);
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
-    let root = target.join(format!("bench-tree-{accounts}x{users}"));
-    if !root.join(".complete").exists() {
-        let _ = std::fs::remove_dir_all(&root);
-        aliaudit::sample::write_tree(
-            &root,
-            &aliaudit::sample::SampleOptions {
-                accounts,
-                users,
-                seed: 42,
-            },
-        )
-        .unwrap();
-        std::fs::write(root.join(".complete"), b"").unwrap();
-    }
     let out = target.join("bench-report-out");
     let run = |formats: &str| -> (f64, u64) {
         let mut best = f64::MAX;

@@ -17,6 +17,8 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+mod common;
+
 // The same allocator as the aliaudit binary, so the figures are the binary's.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -129,34 +131,8 @@ fn main() {
         child(&args[i + 1], Path::new(&args[i + 2]));
         return;
     }
-    let accounts: usize = std::env::var("ALIAUDIT_BENCH_ACCOUNTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000);
-    let users: usize = std::env::var("ALIAUDIT_BENCH_USERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(50);
-    let root =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-tree-{accounts}x{users}"));
-    if !root.join(".complete").exists() {
-        let start = Instant::now();
-        let _ = std::fs::remove_dir_all(&root);
-        let n = aliaudit::sample::write_tree(
-            &root,
-            &aliaudit::sample::SampleOptions {
-                accounts,
-                users,
-                seed: 42,
-            },
-        )
-        .unwrap();
-        std::fs::write(root.join(".complete"), b"").unwrap();
-        eprintln!(
-            "generated {n} files in {:.1} s",
-            start.elapsed().as_secs_f64()
-        );
-    }
+    let (accounts, users) = common::size(10_000, 50);
+    let root = common::tree(accounts, users);
     let (files, bytes) = walkdir::WalkDir::new(&root)
         .into_iter()
         .filter_map(Result::ok)

@@ -482,6 +482,18 @@ impl<'f> Doc<'f> {
         }
     }
 
+    /// A full-width horizontal rule at the current position.
+    fn rule(&mut self, colour: Rgb) {
+        let y = self.y;
+        self.op(Op::Line {
+            x1: MARGIN_X,
+            y1: y,
+            x2: MARGIN_X + CONTENT_W,
+            y2: y,
+            colour,
+        });
+    }
+
     /// Moves down by `dy` points.
     pub fn space(&mut self, dy: f32) {
         self.y += dy;
@@ -573,14 +585,7 @@ impl<'f> Doc<'f> {
         }
         if level <= 2 {
             self.y += 5.0;
-            let y = self.y;
-            self.op(Op::Line {
-                x1: MARGIN_X,
-                y1: y,
-                x2: MARGIN_X + CONTENT_W,
-                y2: y,
-                colour: LINE,
-            });
+            self.rule(LINE);
         }
         self.y += size * 0.5;
     }
@@ -739,14 +744,7 @@ impl<'f> Doc<'f> {
                 x += w;
             }
             doc.y = top + header_h;
-            let y = doc.y;
-            doc.op(Op::Line {
-                x1: MARGIN_X,
-                y1: y,
-                x2: MARGIN_X + CONTENT_W,
-                y2: y,
-                colour: MUTED,
-            });
+            doc.rule(MUTED);
         };
         self.ensure(header_h + line_h * 2.0 + 2.0 * pad);
         draw_header(self);
@@ -820,14 +818,7 @@ impl<'f> Doc<'f> {
                 x += w;
             }
             self.y = top + row_h;
-            let y = self.y;
-            self.op(Op::Line {
-                x1: MARGIN_X,
-                y1: y,
-                x2: MARGIN_X + CONTENT_W,
-                y2: y,
-                colour: LINE,
-            });
+            self.rule(LINE);
         }
         self.y += 8.0;
     }
