@@ -247,8 +247,7 @@ fn prepare(args: &EvalArgs) -> Result<Prepared> {
     })
 }
 
-fn evaluate(args: &EvalArgs, prepared: &Prepared) -> Result<Run> {
-    let pool = thread_pool(args.jobs)?;
+fn evaluate(args: &EvalArgs, prepared: &Prepared, pool: &rayon::ThreadPool) -> Result<Run> {
     // A progress bar only on a terminal (indicatif draws nothing when stderr is piped).
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(0);
@@ -312,6 +311,8 @@ fn totals_line(run: &Run) -> String {
 
 fn report(args: &ReportArgs) -> Result<u8> {
     let prepared = prepare(&args.eval)?;
+    // One worker pool for reading, evaluating and rendering.
+    let pool = thread_pool(args.eval.jobs)?;
     // Templates are checked before any work, so a broken template fails fast (exit 1).
     let templates = if args.format.contains(&Format::Html) {
         Some(
@@ -321,7 +322,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
     } else {
         None
     };
-    let run = evaluate(&args.eval, &prepared)?;
+    let run = evaluate(&args.eval, &prepared, &pool)?;
     print_diagnostics(&run, args.eval.quiet);
     let problems = run.has_problems();
     if args.eval.strict && problems {
@@ -378,27 +379,35 @@ fn report(args: &ReportArgs) -> Result<u8> {
         written.push("findings.csv");
     }
     crate::timing::add(crate::timing::Stage::Data, data_started);
-    if let Some(templates) = &templates {
-        let pool = thread_pool(args.eval.jobs)?;
-        let pages = pool
-            .install(|| pipeline::write_html(&run, &prepared.options.rules, templates, out))
-            .context(hint)?;
-        written.push("index.html");
-        if pages > 1 {
-            written.push("customers/ and accounts/ pages");
+    let fonts = if formats.contains(&Format::Pdf) {
+        Some(crate::render::layout::Fonts::load(args.font.as_deref())?)
+    } else {
+        None
+    };
+    if templates.is_some() || fonts.is_some() {
+        pool.install(|| {
+            pipeline::write_pages(
+                &run,
+                &prepared.options.rules,
+                templates.as_ref(),
+                fonts.as_ref(),
+                out,
+            )
+        })
+        .context(hint)?;
+        if templates.is_some() {
+            written.push("index.html, customers/ and accounts/ pages");
+        }
+        if fonts.is_some() {
+            written.push("portfolio.pdf and the customer and account PDFs");
         }
     }
-    if formats.contains(&Format::Pdf) {
-        let fonts = crate::render::layout::Fonts::load(args.font.as_deref())?;
-        let pool = thread_pool(args.eval.jobs)?;
-        pool.install(|| pipeline::write_pdf(&run, &prepared.options.rules, &fonts, out))
-            .context(hint)?;
-        written.push("portfolio.pdf and account PDFs");
+    if let Some(fonts) = &fonts {
         let missing = fonts.missing();
         if !missing.is_empty() && !args.eval.quiet {
             let list: String = missing.iter().take(40).collect();
             eprintln!(
-                "warning: {} characters are not in the embedded font and show as empty boxes in the PDFs: {list}",
+                "warning: {} characters are not in the embedded font (nor in --font or a system font) and show as empty boxes in the PDFs: {list}",
                 missing.len()
             );
         }
@@ -426,7 +435,7 @@ fn validate(args: &EvalArgs) -> Result<u8> {
     // validate writes no manifest and prints no per-resource text: skip both.
     prepared.options.keep_resources = false;
     prepared.options.limits.hash = false;
-    let run = evaluate(args, &prepared)?;
+    let run = evaluate(args, &prepared, &thread_pool(args.jobs)?)?;
     print_diagnostics(&run, args.quiet);
     if !args.quiet {
         let mut out = std::io::stdout().lock();

@@ -416,70 +416,103 @@ pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
     })
 }
 
-/// Writes the HTML reports below `out`: `index.html`, `customers/<slug>.html` and
-/// `accounts/<slug>.html`. Account pages are rendered in parallel; each is written
-/// atomically; the bytes do not depend on the thread count.
-pub fn write_html(
+/// Writes the HTML pages (`index.html`, `customers/<slug>.html`, `accounts/<slug>.html`)
+/// and/or the PDFs (`portfolio.pdf`, `customers/<slug>.pdf`, `accounts/<slug>.pdf`) below
+/// `out`. Each page view (with its charts) is built once and feeds both formats; accounts
+/// are rendered in parallel, each file written atomically; the bytes do not depend on the
+/// thread count. Returns the number of files written.
+pub fn write_pages(
     run: &Run,
     rules: &RulePack,
-    templates: &crate::render::html::Templates,
+    templates: Option<&crate::render::html::Templates>,
+    fonts: Option<&crate::render::layout::Fonts>,
     out: &std::path::Path,
 ) -> Result<usize, crate::output::OutputError> {
-    let (charts, written) = (
-        crate::timing::nanos(crate::timing::Stage::Charts),
-        crate::timing::nanos(crate::timing::Stage::Write),
-    );
-    let result = write_html_pages(run, rules, templates, out);
-    exclusive(crate::timing::Stage::Html, charts, written);
-    result
-}
-
-/// Keeps a page stage's time exclusive of the charts and file writes done inside it.
-fn exclusive(stage: crate::timing::Stage, charts_before: u64, written_before: u64) {
-    use crate::timing::{Stage, nanos, subtract};
-    subtract(stage, nanos(Stage::Charts).saturating_sub(charts_before));
-    subtract(stage, nanos(Stage::Write).saturating_sub(written_before));
-}
-
-fn write_html_pages(
-    run: &Run,
-    rules: &RulePack,
-    templates: &crate::render::html::Templates,
-    out: &std::path::Path,
-) -> Result<usize, crate::output::OutputError> {
-    let site = crate::view::Site::new(run, rules);
-    let render = |template: &str, path: std::path::PathBuf, page: &dyn erased::Page| {
-        crate::output::write_atomic(&path, |w| {
-            page.render(templates, template, w)
-                .map_err(|e| crate::output::OutputError::Render {
-                    what: "html",
-                    message: e.to_string(),
-                })
-        })
+    use crate::render::pdf;
+    use crate::timing::Stage;
+    let charts_before = crate::timing::nanos(Stage::Charts);
+    let site = {
+        let _timer = Timer::new(Stage::Html);
+        crate::view::Site::new(run, rules)
     };
-    let customers = {
-        let _timer = Timer::new(crate::timing::Stage::Html);
-        render("index.html", out.join("index.html"), &site.portfolio())?;
-        let customers = site.customers();
-        for (slug, page) in &customers {
-            render(
-                "customer.html",
-                out.join("customers").join(format!("{slug}.html")),
-                page,
-            )?;
-        }
-        customers
+    // Each page in the formats asked for; each returns the number of files it wrote.
+    let html = |path: std::path::PathBuf, template: &str, view: &dyn erased::Page| {
+        let Some(templates) = templates else {
+            return Ok(0);
+        };
+        let bytes = {
+            let _timer = Timer::new(Stage::Html);
+            let mut bytes = Vec::new();
+            view.render(templates, template, &mut bytes)
+                .map_err(|e| render_error("html", e.to_string()))?;
+            bytes
+        };
+        write_bytes(&path, &bytes).map(|()| 1)
     };
-    run.accounts.par_iter().try_for_each(|a| {
-        let _timer = Timer::new(crate::timing::Stage::Html);
-        let slug = &site.account_slugs[&a.info.id];
-        render(
-            "account.html",
-            out.join("accounts").join(format!("{slug}.html")),
-            &site.account(a),
-        )
+    let typeset =
+        |path: std::path::PathBuf,
+         make: &dyn Fn(&crate::render::layout::Fonts) -> Result<Vec<u8>, String>| {
+            let Some(fonts) = fonts else {
+                return Ok(0);
+            };
+            let bytes = {
+                let _timer = Timer::new(Stage::Pdf);
+                make(fonts).map_err(|e| render_error("pdf", e))?
+            };
+            write_bytes(&path, &bytes).map(|()| 1)
+        };
+    let as_of = run.as_of;
+    let (portfolio, customers) = {
+        let _timer = Timer::new(Stage::Html);
+        (site.portfolio(), site.customers())
+    };
+    let mut files = html(out.join("index.html"), "index.html", &portfolio)?;
+    files += typeset(out.join("portfolio.pdf"), &|f| {
+        pdf::portfolio(f, &portfolio, as_of)
     })?;
-    Ok(1 + customers.len() + run.accounts.len())
+    for (slug, view) in &customers {
+        let dir = out.join("customers");
+        files += html(dir.join(format!("{slug}.html")), "customer.html", view)?;
+        files += typeset(dir.join(format!("{slug}.pdf")), &|f| {
+            pdf::customer(f, view, as_of)
+        })?;
+    }
+    let per_account: Vec<usize> = run
+        .accounts
+        .par_iter()
+        .map(|a| {
+            let view = {
+                let _timer = Timer::new(Stage::Html);
+                site.account(a)
+            };
+            let dir = out.join("accounts");
+            let slug = &site.account_slugs[&a.info.id];
+            Ok(
+                html(dir.join(format!("{slug}.html")), "account.html", &view)?
+                    + typeset(dir.join(format!("{slug}.pdf")), &|f| {
+                        pdf::account(f, &view, as_of)
+                    })?,
+            )
+        })
+        .collect::<Result<_, crate::output::OutputError>>()?;
+    files += per_account.iter().sum::<usize>();
+    // Charts are drawn while the views are built: count them once, as charts.
+    crate::timing::subtract(
+        Stage::Html,
+        crate::timing::nanos(Stage::Charts).saturating_sub(charts_before),
+    );
+    Ok(files)
+}
+
+fn render_error(what: &'static str, message: String) -> crate::output::OutputError {
+    crate::output::OutputError::Render { what, message }
+}
+
+fn write_bytes(path: &std::path::Path, bytes: &[u8]) -> Result<(), crate::output::OutputError> {
+    crate::output::write_atomic(path, |w| {
+        w.write_all(bytes)
+            .map_err(|e| render_error("page", e.to_string()))
+    })
 }
 
 mod erased {
@@ -503,69 +536,6 @@ mod erased {
             templates.render(template, self, out)
         }
     }
-}
-
-/// Writes the PDF reports below `out`: `portfolio.pdf`, `customers/<slug>.pdf` and
-/// `accounts/<slug>.pdf`, accounts in parallel; the bytes do not depend on the thread count.
-pub fn write_pdf(
-    run: &Run,
-    rules: &RulePack,
-    fonts: &crate::render::layout::Fonts,
-    out: &std::path::Path,
-) -> Result<usize, crate::output::OutputError> {
-    let (charts, written) = (
-        crate::timing::nanos(crate::timing::Stage::Charts),
-        crate::timing::nanos(crate::timing::Stage::Write),
-    );
-    let result = write_pdf_files(run, rules, fonts, out);
-    exclusive(crate::timing::Stage::Pdf, charts, written);
-    result
-}
-
-fn write_pdf_files(
-    run: &Run,
-    rules: &RulePack,
-    fonts: &crate::render::layout::Fonts,
-    out: &std::path::Path,
-) -> Result<usize, crate::output::OutputError> {
-    use crate::render::pdf;
-    let site = crate::view::Site::new(run, rules);
-    let write = |path: std::path::PathBuf, bytes: Result<Vec<u8>, String>| {
-        let bytes = bytes.map_err(|message| crate::output::OutputError::Render {
-            what: "pdf",
-            message,
-        })?;
-        crate::output::write_atomic(&path, |w| {
-            w.write_all(&bytes)
-                .map_err(|e| crate::output::OutputError::Render {
-                    what: "pdf",
-                    message: e.to_string(),
-                })
-        })
-    };
-    let timed = |f: &dyn Fn() -> Result<Vec<u8>, String>| {
-        let _timer = Timer::new(crate::timing::Stage::Pdf);
-        f()
-    };
-    write(
-        out.join("portfolio.pdf"),
-        timed(&|| pdf::portfolio(fonts, &site.portfolio(), run.as_of)),
-    )?;
-    let customers = site.customers();
-    for (slug, page) in &customers {
-        write(
-            out.join("customers").join(format!("{slug}.pdf")),
-            timed(&|| pdf::customer(fonts, page, run.as_of)),
-        )?;
-    }
-    run.accounts.par_iter().try_for_each(|a| {
-        let slug = &site.account_slugs[&a.info.id];
-        write(
-            out.join("accounts").join(format!("{slug}.pdf")),
-            timed(&|| pdf::account(fonts, &site.account(a), run.as_of)),
-        )
-    })?;
-    Ok(1 + customers.len() + run.accounts.len())
 }
 
 /// Adds its lifetime to a stage.
