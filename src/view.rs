@@ -359,6 +359,14 @@ pub struct Site<'a> {
     members: BTreeMap<&'a str, Vec<&'a AccountResult>>,
 }
 
+fn high_fails(a: &AccountResult) -> u64 {
+    a.evaluation
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Fail && f.severity == Severity::High)
+        .count() as u64
+}
+
 fn tenths(t: Option<u32>) -> String {
     t.map(|t| format!("{:.1}", t as f64 / 10.0))
         .unwrap_or_else(|| "-".into())
@@ -470,12 +478,7 @@ impl<'a> Site<'a> {
                 .map(|v| v.to_string())
                 .unwrap_or_else(|| "-".into()),
             counts: a.counts.clone(),
-            high_fails: a
-                .evaluation
-                .findings
-                .iter()
-                .filter(|f| f.status == Status::Fail && f.severity == Severity::High)
-                .count() as u64,
+            high_fails: high_fails(a),
         }
     }
 
@@ -486,7 +489,6 @@ impl<'a> Site<'a> {
             scores,
             ..Default::default()
         };
-        let rows: Vec<AccountRow> = accounts.iter().map(|a| self.account_row(a, "")).collect();
         Totals {
             accounts: accounts.len(),
             complete: accounts
@@ -503,8 +505,8 @@ impl<'a> Site<'a> {
                 .count(),
             score_mean: tenths(portfolio.mean_tenths()),
             score_median: tenths(portfolio.median_tenths()),
-            fails: rows.iter().map(|r| r.counts.fail).sum(),
-            high_fails: rows.iter().map(|r| r.high_fails).sum(),
+            fails: accounts.iter().map(|a| a.counts.fail).sum(),
+            high_fails: accounts.iter().map(|a| high_fails(a)).sum(),
         }
     }
 
