@@ -45,13 +45,40 @@ pub const SHADE: Rgb = (0xF1, 0xF3, 0xF5);
 /// Accent (headings, boxes).
 pub const ACCENT: Rgb = (0x16, 0x32, 0x4F);
 
-type Metrics = std::collections::HashMap<char, (u16, f32)>;
+/// Glyph id and advance (in em) of every character a face maps: a dense table for the Basic
+/// Multilingual Plane (looked up for every character laid out, so no hashing) and a map for
+/// the rest. Glyph 0 (`.notdef`) marks a character the face does not have.
+struct Metrics {
+    bmp: Vec<(u16, f32)>,
+    astral: std::collections::HashMap<char, (u16, f32)>,
+}
+
+impl Metrics {
+    fn get(&self, c: char) -> Option<(u16, f32)> {
+        let found = match self.bmp.get(c as usize) {
+            Some(&m) => m,
+            None => *self.astral.get(&c)?,
+        };
+        (found.0 != 0).then_some(found)
+    }
+}
 
 fn metrics_of(font: &impl ab_glyph::Font) -> Metrics {
     let units = font.units_per_em().unwrap_or(1000.0);
-    font.codepoint_ids()
-        .map(|(id, c)| (c, (id.0, font.h_advance_unscaled(id) / units)))
-        .collect()
+    let mut metrics = Metrics {
+        bmp: vec![(0, 0.0); 0x10000],
+        astral: std::collections::HashMap::new(),
+    };
+    for (id, c) in font.codepoint_ids() {
+        let entry = (id.0, font.h_advance_unscaled(id) / units);
+        match metrics.bmp.get_mut(c as usize) {
+            Some(slot) => *slot = entry,
+            None => {
+                metrics.astral.insert(c, entry);
+            }
+        }
+    }
+    metrics
 }
 
 /// The fonts of a run: parsed once, shared by every thread.
@@ -145,7 +172,7 @@ impl SystemFonts {
             self.loaded.insert(index, (font, metrics));
         }
         let (_, metrics) = self.loaded.get(&index)?;
-        let &(id, advance) = metrics.get(&c)?;
+        let (id, advance) = metrics.get(c)?;
         Some((index, id, advance))
     }
 }
@@ -211,11 +238,11 @@ impl Fonts {
 
     /// The face that draws `c`, and its glyph id and advance.
     fn lookup(&self, c: char, bold: bool) -> (Face, u16, f32) {
-        if let Some(&(id, adv)) = self.metrics(bold).get(&c) {
+        if let Some((id, adv)) = self.metrics(bold).get(c) {
             return (Face::Main, id, adv);
         }
         if let Some((_, m)) = &self.fallback
-            && let Some(&(id, adv)) = m.get(&c)
+            && let Some((id, adv)) = m.get(c)
         {
             return (Face::Fallback, id, adv);
         }
