@@ -247,7 +247,13 @@ fn prepare(args: &EvalArgs) -> Result<Prepared> {
     })
 }
 
-fn evaluate(args: &EvalArgs, prepared: &Prepared, pool: &rayon::ThreadPool) -> Result<Run> {
+/// Runs the pipeline; with a sink, each account's findings go to it and are not kept.
+fn evaluate(
+    args: &EvalArgs,
+    prepared: &Prepared,
+    pool: &rayon::ThreadPool,
+    sink: Option<pipeline::Sink<'_>>,
+) -> Result<Run> {
     // A progress bar only on a terminal (indicatif draws nothing when stderr is piped).
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(0);
@@ -268,7 +274,10 @@ fn evaluate(args: &EvalArgs, prepared: &Prepared, pool: &rayon::ThreadPool) -> R
             },
         )));
     }
-    let run = pool.install(|| pipeline::run(&options))?;
+    let run = match sink {
+        Some(sink) => pool.install(|| pipeline::run_streamed(&options, sink))?,
+        None => pool.install(|| pipeline::run(&options))?,
+    };
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -322,10 +331,35 @@ fn report(args: &ReportArgs) -> Result<u8> {
     } else {
         None
     };
-    let run = evaluate(&args.eval, &prepared, &pool)?;
+    let mut formats = args.format.clone();
+    formats.sort();
+    formats.dedup();
+    let out = &args.out;
+    let hint = "check that the output folder is writable (-o)";
+    // Each account's summary.json entry and findings.csv rows are kept in a spill while the
+    // run goes on, so memory holds the accounts in flight, not the portfolio.
+    let out_existed = out.exists();
+    let spill = output::Spill::new(out).context(hint)?;
+    let data = formats.contains(&Format::Json) || formats.contains(&Format::Csv);
+    let sink = |a: &pipeline::AccountResult, as_of| {
+        if !data {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        let (json, csv) = output::account_fragments(a, as_of)?;
+        crate::timing::add(crate::timing::Stage::Data, started);
+        spill.put(&a.info.folder, &json, &csv)
+    };
+    let run = evaluate(&args.eval, &prepared, &pool, Some(&sink))?;
+    let spill = spill.finish().context(hint)?;
     print_diagnostics(&run, args.eval.quiet);
     let problems = run.has_problems();
     if args.eval.strict && problems {
+        drop(spill);
+        if !out_existed {
+            // Only the spill was there, and it is gone.
+            let _ = std::fs::remove_dir(out);
+        }
         if !args.eval.quiet {
             eprintln!("{}", totals_line(&run));
             eprintln!(
@@ -334,9 +368,6 @@ fn report(args: &ReportArgs) -> Result<u8> {
         }
         return Ok(EXIT_INCOMPLETE);
     }
-    let mut formats = args.format.clone();
-    formats.sort();
-    formats.dedup();
     let manifest_options = ManifestOptions {
         inputs: args
             .eval
@@ -364,21 +395,24 @@ fn report(args: &ReportArgs) -> Result<u8> {
             .collect(),
         max_file_bytes: prepared.options.limits.max_file_bytes,
     };
-    let out = &args.out;
     let mut written = Vec::new();
     let data_started = std::time::Instant::now();
-    let hint = "check that the output folder is writable (-o)";
     if formats.contains(&Format::Json) {
-        output::write_atomic(&out.join("summary.json"), |w| output::summary_json(&run, w))
-            .context(hint)?;
+        output::write_atomic(&out.join("summary.json"), |w| {
+            output::summary_json(&run, &spill, w)
+        })
+        .context(hint)?;
         written.push("summary.json");
     }
     if formats.contains(&Format::Csv) {
-        output::write_atomic(&out.join("findings.csv"), |w| output::findings_csv(&run, w))
-            .context(hint)?;
+        output::write_atomic(&out.join("findings.csv"), |w| {
+            output::findings_csv(&run, &spill, w)
+        })
+        .context(hint)?;
         written.push("findings.csv");
     }
     crate::timing::add(crate::timing::Stage::Data, data_started);
+    drop(spill);
     let fonts = if formats.contains(&Format::Pdf) {
         Some(crate::render::layout::Fonts::load(args.font.as_deref())?)
     } else {
@@ -388,7 +422,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
         pool.install(|| {
             pipeline::write_pages(
                 &run,
-                &prepared.options.rules,
+                &prepared.options,
                 templates.as_ref(),
                 fonts.as_ref(),
                 out,
@@ -435,7 +469,7 @@ fn validate(args: &EvalArgs) -> Result<u8> {
     // validate writes no manifest and prints no per-resource text: skip both.
     prepared.options.keep_resources = false;
     prepared.options.limits.hash = false;
-    let run = evaluate(args, &prepared, &thread_pool(args.jobs)?)?;
+    let run = evaluate(args, &prepared, &thread_pool(args.jobs)?, None)?;
     print_diagnostics(&run, args.quiet);
     if !args.quiet {
         let mut out = std::io::stdout().lock();

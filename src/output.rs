@@ -36,12 +36,195 @@ fn render_error(what: &'static str) -> impl Fn(String) -> OutputError {
     move |message| OutputError::Render { what, message }
 }
 
-/// Writes `summary.json` to `w` (pretty, with a final newline).
-pub fn summary_json(run: &Run, w: &mut dyn Write) -> Result<(), OutputError> {
+/// Writes `summary.json` to `w` (pretty, with a final newline): the run's head and tail
+/// around each account's entry, read back from `spill` in account order.
+pub fn summary_json(run: &Run, spill: &SpillReader, w: &mut dyn Write) -> Result<(), OutputError> {
     let err = render_error("summary.json");
-    serde_json::to_writer_pretty(&mut *w, &summary::summary_view(run))
+    // The document is serialized with an empty account list, which is then filled in: in
+    // pretty JSON `"accounts": []` can only be that field (quotes in strings are escaped).
+    let whole = serde_json::to_string_pretty(&summary::summary_view(run))
         .map_err(|e| err(e.to_string()))?;
-    w.write_all(b"\n").map_err(|e| err(e.to_string()))
+    const MARK: &str = "\n  \"accounts\": []";
+    let at = whole
+        .find(MARK)
+        .ok_or_else(|| err("no accounts field".into()))?;
+    let (head, tail) = (&whole[..at + MARK.len() - 2], &whole[at + MARK.len()..]);
+    let io = |e: std::io::Error| err(e.to_string());
+    w.write_all(head.as_bytes()).map_err(io)?;
+    if run.accounts.is_empty() {
+        w.write_all(b"[]").map_err(io)?;
+    } else {
+        for (i, a) in run.accounts.iter().enumerate() {
+            w.write_all(if i == 0 { b"[\n    " } else { b",\n    " })
+                .map_err(io)?;
+            w.write_all(&spill.json(&a.info.folder)?).map_err(io)?;
+        }
+        w.write_all(b"\n  ]").map_err(io)?;
+    }
+    w.write_all(tail.as_bytes()).map_err(io)?;
+    w.write_all(b"\n").map_err(io)
+}
+
+/// One account's entry of `summary.json` (indented for its place in the document) and its
+/// `findings.csv` rows.
+pub fn account_fragments(
+    result: &crate::pipeline::AccountResult,
+    as_of: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<(Vec<u8>, Vec<u8>), OutputError> {
+    let json = serde_json::to_string_pretty(&summary::account_view(result))
+        .map_err(|e| render_error("summary.json")(e.to_string()))?;
+    // Strings in JSON hold no raw newline, so every line break is between tokens.
+    let json = json.replace('\n', "\n    ").into_bytes();
+    let mut csv = Vec::new();
+    findings_rows(result, as_of, &mut csv)?;
+    Ok((json, csv))
+}
+
+/// Account fragments, written by worker threads while accounts are evaluated, kept in files
+/// of a private temporary folder (one file per thread) and read back in output order.
+pub struct Spill {
+    dir: tempfile::TempDir,
+    slots: Vec<std::sync::Mutex<Option<SpillFile>>>,
+    index: std::sync::Mutex<BTreeMap<String, SpillEntry>>,
+}
+
+/// A thread's spill file and how much is in it.
+type SpillFile = (std::io::BufWriter<std::fs::File>, u64);
+
+#[derive(Debug, Clone, Copy)]
+struct SpillEntry {
+    slot: usize,
+    offset: u64,
+    json: usize,
+    csv: usize,
+}
+
+/// A finished [`Spill`], for reading.
+pub struct SpillReader {
+    _dir: tempfile::TempDir,
+    files: Vec<std::sync::Mutex<Option<std::fs::File>>>,
+    index: BTreeMap<String, SpillEntry>,
+}
+
+impl Spill {
+    /// A spill in a hidden temporary folder below `out` (removed when dropped).
+    pub fn new(out: &Path) -> Result<Spill, OutputError> {
+        let err = |source| OutputError::Write {
+            path: out.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(out).map_err(err)?;
+        let dir = tempfile::Builder::new()
+            .prefix(".aliaudit-work-")
+            .tempdir_in(out)
+            .map_err(err)?;
+        let slots = (0..rayon::current_num_threads() + 1)
+            .map(|_| std::sync::Mutex::new(None))
+            .collect();
+        Ok(Spill {
+            dir,
+            slots,
+            index: Default::default(),
+        })
+    }
+
+    /// Keeps the fragments of the account read from `folder`.
+    pub fn put(&self, folder: &str, json: &[u8], csv: &[u8]) -> Result<(), OutputError> {
+        // Worker threads each have their own file; any other thread shares the last one.
+        let slot = rayon::current_thread_index()
+            .unwrap_or(self.slots.len() - 1)
+            .min(self.slots.len() - 1);
+        let path = self.dir.path().join(format!("{slot}.spill"));
+        let err = |source| OutputError::Write {
+            path: path.clone(),
+            source,
+        };
+        let mut guard = self.slots[slot].lock().unwrap_or_else(|e| e.into_inner());
+        if guard.is_none() {
+            let file = std::fs::File::create(&path).map_err(err)?;
+            *guard = Some((std::io::BufWriter::with_capacity(1 << 16, file), 0));
+        }
+        let Some((file, offset)) = guard.as_mut() else {
+            unreachable!("the slot was just filled");
+        };
+        file.write_all(json).map_err(err)?;
+        file.write_all(csv).map_err(err)?;
+        let entry = SpillEntry {
+            slot,
+            offset: *offset,
+            json: json.len(),
+            csv: csv.len(),
+        };
+        *offset += (json.len() + csv.len()) as u64;
+        drop(guard);
+        self.index
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(folder.to_string(), entry);
+        Ok(())
+    }
+
+    /// Flushes every file and opens them for reading.
+    pub fn finish(self) -> Result<SpillReader, OutputError> {
+        let mut files = Vec::new();
+        for (slot, writer) in self.slots.into_iter().enumerate() {
+            let writer = writer.into_inner().unwrap_or_else(|e| e.into_inner());
+            let path = self.dir.path().join(format!("{slot}.spill"));
+            let err = |source| OutputError::Write {
+                path: path.clone(),
+                source,
+            };
+            let file = match writer {
+                Some((w, _)) => {
+                    w.into_inner().map_err(|e| err(e.into_error()))?;
+                    Some(std::fs::File::open(&path).map_err(err)?)
+                }
+                None => None,
+            };
+            files.push(std::sync::Mutex::new(file));
+        }
+        Ok(SpillReader {
+            _dir: self.dir,
+            files,
+            index: self.index.into_inner().unwrap_or_else(|e| e.into_inner()),
+        })
+    }
+}
+
+impl SpillReader {
+    fn read(&self, folder: &str, csv: bool) -> Result<Vec<u8>, OutputError> {
+        use std::io::{Read, Seek, SeekFrom};
+        let missing = || OutputError::Render {
+            what: "summary",
+            message: format!("no evaluated account read from {folder}"),
+        };
+        let e = self.index.get(folder).ok_or_else(missing)?;
+        let (offset, len) = if csv {
+            (e.offset + e.json as u64, e.csv)
+        } else {
+            (e.offset, e.json)
+        };
+        let mut guard = self.files[e.slot].lock().unwrap_or_else(|e| e.into_inner());
+        let file = guard.as_mut().ok_or_else(missing)?;
+        let err = |source| OutputError::Write {
+            path: PathBuf::from(folder),
+            source,
+        };
+        file.seek(SeekFrom::Start(offset)).map_err(err)?;
+        let mut bytes = vec![0; len];
+        file.read_exact(&mut bytes).map_err(err)?;
+        Ok(bytes)
+    }
+
+    /// The `summary.json` entry of the account read from `folder`.
+    pub fn json(&self, folder: &str) -> Result<Vec<u8>, OutputError> {
+        self.read(folder, false)
+    }
+
+    /// The `findings.csv` rows of the account read from `folder`.
+    pub fn csv(&self, folder: &str) -> Result<Vec<u8>, OutputError> {
+        self.read(folder, true)
+    }
 }
 
 /// Writes `manifest.json` to `w`.
@@ -85,66 +268,86 @@ pub const FINDINGS_COLUMNS: [&str; 16] = [
     "as_of",
 ];
 
-/// Writes `findings.csv` to `w`: one row per control result per resource (one row with
-/// empty resource columns for a control without resources).
-pub fn findings_csv(run: &Run, w: &mut dyn Write) -> Result<(), OutputError> {
-    let render = |e: csv::Error| OutputError::Render {
-        what: "findings.csv",
-        message: e.to_string(),
-    };
-    let mut writer = csv::WriterBuilder::new()
+/// Writes `findings.csv` to `w`: the header, then each account's rows from `spill`.
+pub fn findings_csv(run: &Run, spill: &SpillReader, w: &mut dyn Write) -> Result<(), OutputError> {
+    let io = |e: std::io::Error| render_error("findings.csv")(e.to_string());
+    let mut header = Vec::new();
+    {
+        let mut writer = csv_writer(&mut header);
+        writer
+            .write_record(FINDINGS_COLUMNS)
+            .map_err(|e| render_error("findings.csv")(e.to_string()))?;
+        writer.flush().map_err(io)?;
+    }
+    w.write_all(&header).map_err(io)?;
+    for a in &run.accounts {
+        w.write_all(&spill.csv(&a.info.folder)?).map_err(io)?;
+    }
+    Ok(())
+}
+
+fn csv_writer(w: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
+    csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .from_writer(w);
-    writer.write_record(FINDINGS_COLUMNS).map_err(render)?;
-    let as_of = run.as_of.map(summary::rfc3339).unwrap_or_default();
+        .from_writer(w)
+}
+
+/// One account's `findings.csv` rows: one per control result per resource (one with empty
+/// resource columns for a control without resources).
+fn findings_rows(
+    result: &crate::pipeline::AccountResult,
+    as_of: Option<chrono::DateTime<chrono::Utc>>,
+    out: &mut Vec<u8>,
+) -> Result<(), OutputError> {
+    let render = |e: csv::Error| render_error("findings.csv")(e.to_string());
+    let mut writer = csv_writer(out);
+    let as_of = as_of.map(summary::rfc3339).unwrap_or_default();
     let as_of = as_of.as_str();
-    for result in &run.accounts {
-        let a = &result.info;
-        for f in &result.evaluation.findings {
-            let base = [
-                a.id.as_str(),
-                a.name.as_str(),
-                a.customer.as_deref().unwrap_or(""),
-                &*f.control_id,
-                &*f.title,
-                f.severity.as_str(),
-                f.cis_v1.unwrap_or(""),
-                f.cis_v2.unwrap_or(""),
-                f.status.as_str(),
-                f.detail.as_str(),
-            ];
-            let mut rows: Vec<[&str; 5]> = f
-                .resources
+    let a = &result.info;
+    for f in &result.evaluation.findings {
+        let base = [
+            a.id.as_str(),
+            a.name.as_str(),
+            a.customer.as_deref().unwrap_or(""),
+            &*f.control_id,
+            &*f.title,
+            f.severity.as_str(),
+            f.cis_v1.unwrap_or(""),
+            f.cis_v2.unwrap_or(""),
+            f.status.as_str(),
+            f.detail.as_str(),
+        ];
+        let mut rows: Vec<[&str; 5]> = f
+            .resources
+            .iter()
+            .map(|r| {
+                [
+                    r.id.as_str(),
+                    r.status.as_str(),
+                    r.detail.as_str(),
+                    r.file.as_deref().unwrap_or(""),
+                    r.field.as_deref().unwrap_or(""),
+                ]
+            })
+            .collect();
+        if rows.is_empty() {
+            rows.push(["", "", "", "", ""]);
+        }
+        for rest in rows {
+            let record = base
                 .iter()
-                .map(|r| {
-                    [
-                        r.id.as_str(),
-                        r.status.as_str(),
-                        r.detail.as_str(),
-                        r.file.as_deref().unwrap_or(""),
-                        r.field.as_deref().unwrap_or(""),
-                    ]
-                })
-                .collect();
-            if rows.is_empty() {
-                rows.push(["", "", "", "", ""]);
-            }
-            for rest in rows {
-                let record = base
-                    .iter()
-                    .chain(rest.iter())
-                    .chain(std::iter::once(&as_of))
-                    .map(|c| csv_safe(c));
-                writer
-                    .write_record(record.map(|c| c.into_owned()))
-                    .map_err(render)?;
-            }
+                .chain(rest.iter())
+                .chain(std::iter::once(&as_of))
+                .map(|c| match csv_safe(c) {
+                    std::borrow::Cow::Borrowed(b) => std::borrow::Cow::Borrowed(b.as_bytes()),
+                    std::borrow::Cow::Owned(o) => std::borrow::Cow::Owned(o.into_bytes()),
+                });
+            writer.write_record(record).map_err(render)?;
         }
     }
-    writer.flush().map_err(|e| OutputError::Render {
-        what: "findings.csv",
-        message: e.to_string(),
-    })
+    writer
+        .flush()
+        .map_err(|e| render_error("findings.csv")(e.to_string()))
 }
 
 /// Safe, unique file names for account ids: lower-case ASCII letters, digits and `-`, at most

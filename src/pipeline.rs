@@ -15,6 +15,7 @@ use crate::discover::{self, FolderSource};
 use crate::evidence::{FileRecord, FileStatus, Kind};
 use crate::ingest::{self, Limits};
 use crate::model::{self, Account, AccountInfo, Source};
+use crate::output::OutputError;
 use crate::rules::{self, Evaluation, RulePack};
 
 /// What a run needs to know.
@@ -91,6 +92,38 @@ pub struct AccountResult {
     pub status: AccountStatus,
     /// Score in tenths.
     pub score_tenths: Option<u32>,
+    /// The controls it fails, for the roll-ups (which see no findings).
+    pub failed: Vec<FailedControl>,
+}
+
+/// A control an account fails.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailedControl {
+    /// Control id.
+    pub id: std::borrow::Cow<'static, str>,
+    /// Title.
+    pub title: std::sync::Arc<str>,
+    /// Severity.
+    pub severity: model::Severity,
+}
+
+/// Receives each account while its findings are still there (the run keeps only what the
+/// roll-ups need), with the as-of instant. Called from worker threads.
+pub type Sink<'s> =
+    &'s (dyn Fn(&AccountResult, Option<DateTime<Utc>>) -> Result<(), OutputError> + Sync);
+
+/// Errors of a run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The inputs could not be listed.
+    #[error(transparent)]
+    Discover(#[from] discover::DiscoverError),
+    /// The sink could not write.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// An account's evidence changed between two readings in one run.
+    #[error("{0} changed while the report was being written; run the report again")]
+    Changed(String),
 }
 
 /// Everything a run produced, in output order.
@@ -108,6 +141,9 @@ pub struct Run {
     pub diagnostics: Vec<Diagnostic>,
     /// The roll-up.
     pub portfolio: PortfolioSummary,
+    /// Where each account was read from, when its findings went to a sink and must be read
+    /// again to render its pages.
+    sources: BTreeMap<String, FolderSource>,
 }
 
 impl Run {
@@ -129,7 +165,7 @@ struct Evaluated {
 }
 
 enum Processed {
-    Account(Box<Evaluated>),
+    Account(Box<(Evaluated, FolderSource)>),
     NotAccount(Vec<FileRecord>),
 }
 
@@ -164,6 +200,16 @@ fn evaluate_inner(
             .map(|f| (f.control_id.clone(), f.status))
             .collect(),
     };
+    let failed = evaluation
+        .findings
+        .iter()
+        .filter(|f| f.status == rules::Status::Fail)
+        .map(|f| FailedControl {
+            id: f.control_id.clone(),
+            title: f.title.clone(),
+            severity: f.severity,
+        })
+        .collect();
     // `validate` needs only the figures: the findings themselves are dropped here, so what
     // is kept per account stays small.
     if !options.keep_resources {
@@ -192,6 +238,7 @@ fn evaluate_inner(
             evaluation,
             status,
             score_tenths,
+            failed,
         },
         files: m.files,
         diagnostics: m.diagnostics,
@@ -205,7 +252,8 @@ enum FolderOutcome {
 
 /// Ingests one folder; a folder with neither `account.toml` nor recognised evidence is not
 /// an account, and its files are listed as ignored.
-fn ingest_folder(mut folder: FolderSource, limits: Limits) -> FolderOutcome {
+fn ingest_folder(folder: &FolderSource, limits: Limits) -> FolderOutcome {
+    let mut folder = folder.clone();
     discover::load_meta(&mut folder);
     let folder = &folder;
     let bundle = ingest::ingest_files(&folder.files, limits);
@@ -269,11 +317,32 @@ pub fn account_status(account: &Account, files: &[FileRecord]) -> AccountStatus 
     }
 }
 
-/// Runs the pipeline: every account is ingested and evaluated; nothing is written.
+/// Runs the pipeline: every account is ingested and evaluated, and kept with its findings;
+/// nothing is written.
 pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
+    match run_inner(options, None) {
+        Ok(run) => Ok(run),
+        Err(RunError::Discover(e)) => Err(e),
+        // Without a sink nothing writes and no evidence is read twice.
+        Err(other) => unreachable!("a run without a sink failed: {other}"),
+    }
+}
+
+/// Runs the pipeline with memory bounded by the accounts in flight: each account's findings
+/// go to `sink` and are dropped, so the run keeps only what the roll-ups need. Pages are then
+/// rendered by [`write_pages`], which reads each account again.
+pub fn run_streamed(options: &RunOptions, sink: Sink<'_>) -> Result<Run, RunError> {
+    run_inner(options, Some(sink))
+}
+
+fn run_inner(options: &RunOptions, sink: Option<Sink<'_>>) -> Result<Run, RunError> {
     let discovery = discover::discover(&options.inputs)?;
     let mut diagnostics = discovery.diagnostics;
-    let total = discovery.folders.len() as u64;
+    let folders = discovery.folders;
+    // Without --as-of the as-of instant is the newest evidence of the whole run, so every
+    // folder is read once to find it (and dropped), then again to evaluate.
+    let passes = if options.as_of.is_some() { 1 } else { 2 };
+    let total = folders.len() as u64 * passes;
     let done = std::sync::atomic::AtomicU64::new(0);
     let tick = || {
         if let Some(Progress(report)) = &options.progress {
@@ -284,41 +353,19 @@ pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
     if let Some(Progress(report)) = &options.progress {
         report(0, total);
     }
-    let ingest_folder = |folder| {
+    let ingest_folder = |folder: &FolderSource| {
         let started = std::time::Instant::now();
         let outcome = ingest_folder(folder, options.limits);
         crate::timing::add(crate::timing::Stage::Ingest, started);
         tick();
         outcome
     };
-    let mut files = Vec::new();
-
-    // With --as-of every account is read, evaluated and reduced to its result in one pass,
-    // so memory holds only the accounts in flight. Without it the as-of instant is the
-    // newest evidence of the whole run, so every model is kept until all are read.
-    let (processed, as_of, as_of_source): (Vec<Processed>, _, _) = match options.as_of {
-        Some(as_of) => {
-            let processed = discovery
-                .folders
-                .into_par_iter()
-                .map(|folder| match ingest_folder(folder) {
-                    FolderOutcome::Account(m) => {
-                        Processed::Account(Box::new(evaluate_one(*m, Some(as_of), options)))
-                    }
-                    FolderOutcome::NotAccount(f) => Processed::NotAccount(f),
-                })
-                .collect();
-            (processed, Some(as_of), AsOfSource::Option)
-        }
+    let (as_of, as_of_source) = match options.as_of {
+        Some(as_of) => (Some(as_of), AsOfSource::Option),
         None => {
-            let outcomes: Vec<FolderOutcome> = discovery
-                .folders
-                .into_par_iter()
-                .map(ingest_folder)
-                .collect();
-            let newest = outcomes
-                .iter()
-                .filter_map(|o| match o {
+            let newest = folders
+                .par_iter()
+                .filter_map(|folder| match ingest_folder(folder) {
                     FolderOutcome::Account(m) => m.account.newest_evidence(),
                     FolderOutcome::NotAccount(_) => None,
                 })
@@ -328,18 +375,27 @@ pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
             } else {
                 AsOfSource::None
             };
-            let processed = outcomes
-                .into_par_iter()
-                .map(|o| match o {
-                    FolderOutcome::Account(m) => {
-                        Processed::Account(Box::new(evaluate_one(*m, newest, options)))
-                    }
-                    FolderOutcome::NotAccount(f) => Processed::NotAccount(f),
-                })
-                .collect();
-            (processed, newest, source)
+            (newest, source)
         }
     };
+    // Each account is read, evaluated, handed to the sink and reduced to its result in one
+    // pass, so memory holds only the accounts in flight.
+    let processed: Vec<Processed> = folders
+        .into_par_iter()
+        .map(|folder| match ingest_folder(&folder) {
+            FolderOutcome::Account(m) => {
+                let mut evaluated = evaluate_one(*m, as_of, options);
+                if let Some(sink) = sink {
+                    sink(&evaluated.result, as_of)?;
+                    evaluated.result.evaluation.findings = Vec::new();
+                }
+                Ok(Processed::Account(Box::new((evaluated, folder))))
+            }
+            FolderOutcome::NotAccount(f) => Ok(Processed::NotAccount(f)),
+        })
+        .collect::<Result<_, OutputError>>()?;
+    let mut files = Vec::new();
+    let mut sources = BTreeMap::new();
 
     // Two folders with one account id: the first (in discovery order) is kept.
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
@@ -350,7 +406,15 @@ pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
                 files.extend(f);
                 continue;
             }
-            Processed::Account(e) => *e,
+            Processed::Account(e) => {
+                let (evaluated, source) = *e;
+                if sink.is_some() {
+                    sources
+                        .entry(evaluated.result.info.id.clone())
+                        .or_insert(source);
+                }
+                evaluated
+            }
         };
         let id = evaluated.result.info.id.clone();
         let folder = evaluated.result.info.folder.clone();
@@ -413,7 +477,41 @@ pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
         files,
         diagnostics,
         portfolio,
+        sources,
     })
+}
+
+impl Run {
+    /// `account` with its findings: as kept, or (after [`run_streamed`]) read and evaluated
+    /// again. Evidence that changed since the first reading is an error.
+    pub fn with_findings<'r>(
+        &'r self,
+        account: &'r AccountResult,
+        options: &RunOptions,
+    ) -> Result<std::borrow::Cow<'r, AccountResult>, RunError> {
+        let Some(source) = self.sources.get(&account.info.id) else {
+            return Ok(std::borrow::Cow::Borrowed(account));
+        };
+        let started = std::time::Instant::now();
+        let outcome = ingest_folder(source, options.limits);
+        crate::timing::add(crate::timing::Stage::Ingest, started);
+        let FolderOutcome::Account(m) = outcome else {
+            return Err(RunError::Changed(account.info.folder.clone()));
+        };
+        for f in &m.files {
+            let before = self
+                .files
+                .binary_search_by(|r| r.path.cmp(&f.path))
+                .ok()
+                .map(|i| &self.files[i]);
+            if before.is_none_or(|b| b.sha256 != f.sha256) {
+                return Err(RunError::Changed(f.path.clone()));
+            }
+        }
+        Ok(std::borrow::Cow::Owned(
+            evaluate_one(*m, self.as_of, options).result,
+        ))
+    }
 }
 
 /// Writes the HTML pages (`index.html`, `customers/<slug>.html`, `accounts/<slug>.html`)
@@ -423,17 +521,17 @@ pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
 /// thread count. Returns the number of files written.
 pub fn write_pages(
     run: &Run,
-    rules: &RulePack,
+    options: &RunOptions,
     templates: Option<&crate::render::html::Templates>,
     fonts: Option<&crate::render::layout::Fonts>,
     out: &std::path::Path,
-) -> Result<usize, crate::output::OutputError> {
+) -> Result<usize, RunError> {
     use crate::render::pdf;
     use crate::timing::Stage;
     let charts_before = crate::timing::nanos(Stage::Charts);
     let site = {
         let _timer = Timer::new(Stage::Html);
-        crate::view::Site::new(run, rules)
+        crate::view::Site::new(run, &options.rules)
     };
     // Each page in the formats asked for; each returns the number of files it wrote.
     let html = |path: std::path::PathBuf, template: &str, view: &dyn erased::Page| {
@@ -481,9 +579,10 @@ pub fn write_pages(
         .accounts
         .par_iter()
         .map(|a| {
+            let a = run.with_findings(a, options)?;
             let view = {
                 let _timer = Timer::new(Stage::Html);
-                site.account(a)
+                site.account(&a)
             };
             let dir = out.join("accounts");
             let slug = &site.account_slugs[&a.info.id];
@@ -494,7 +593,7 @@ pub fn write_pages(
                     })?,
             )
         })
-        .collect::<Result<_, crate::output::OutputError>>()?;
+        .collect::<Result<_, RunError>>()?;
     files += per_account.iter().sum::<usize>();
     // Charts are drawn while the views are built: count them once, as charts.
     crate::timing::subtract(
@@ -550,5 +649,87 @@ impl Timer {
 impl Drop for Timer {
     fn drop(&mut self) {
         crate::timing::add(self.0, self.1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A copy of a fixture tree that a test may change.
+    fn copy_of(fixture: &str) -> tempfile::TempDir {
+        let from = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture);
+        let to = tempfile::tempdir().unwrap();
+        for entry in walkdir::WalkDir::new(&from) {
+            let entry = entry.unwrap();
+            let target = to.path().join(entry.path().strip_prefix(&from).unwrap());
+            if entry.file_type().is_dir() {
+                std::fs::create_dir_all(&target).unwrap();
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+        to
+    }
+
+    fn options(root: &std::path::Path) -> RunOptions {
+        RunOptions {
+            inputs: vec![root.to_path_buf()],
+            keep_resources: true,
+            ..RunOptions::default()
+        }
+    }
+
+    #[test]
+    fn a_streamed_run_hands_findings_to_the_sink_and_reads_them_again() {
+        let tree = copy_of("tests/fixtures/quirks");
+        let options = options(tree.path());
+        let kept = run(&options).unwrap();
+        let seen = std::sync::Mutex::new(Vec::new());
+        let sink = |a: &AccountResult, _| {
+            seen.lock()
+                .unwrap()
+                .push((a.info.id.clone(), a.evaluation.findings.len()));
+            Ok(())
+        };
+        let streamed = run_streamed(&options, &sink).unwrap();
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort();
+        let expected: Vec<(String, usize)> = kept
+            .accounts
+            .iter()
+            .map(|a| (a.info.id.clone(), a.evaluation.findings.len()))
+            .collect();
+        assert_eq!(seen, expected);
+        assert!(expected.iter().all(|(_, n)| *n > 0));
+        for (full, lite) in kept.accounts.iter().zip(&streamed.accounts) {
+            assert!(lite.evaluation.findings.is_empty());
+            assert_eq!(lite.failed, full.failed);
+            assert_eq!(lite.figures, full.figures);
+            assert_eq!(*streamed.with_findings(lite, &options).unwrap(), *full);
+        }
+    }
+
+    #[test]
+    fn evidence_changed_between_readings_is_an_error() {
+        let tree = copy_of("tests/fixtures/quirks");
+        let options = options(tree.path());
+        let streamed = run_streamed(&options, &|_, _| Ok(())).unwrap();
+        let legacy = streamed
+            .accounts
+            .iter()
+            .find(|a| a.info.folder.ends_with("legacy"))
+            .unwrap();
+        let policy = tree.path().join("harbour-bank/legacy/pp.json");
+        let text = std::fs::read_to_string(&policy).unwrap();
+        std::fs::write(&policy, text.replace("true", "false")).unwrap();
+        let err = streamed.with_findings(legacy, &options).unwrap_err();
+        assert!(
+            err.to_string().ends_with(
+                "pp.json changed while the report was being written; run the report again"
+            ),
+            "{err}"
+        );
     }
 }

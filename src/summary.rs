@@ -28,8 +28,9 @@ fn score(tenths: Option<u32>) -> Option<f64> {
     tenths.map(|t| t as f64 / 10.0)
 }
 
-/// `summary.json`. Views borrow from the run; accounts are shaped one at a time while the
-/// document is written, so a large portfolio is never copied whole.
+/// `summary.json`. Views borrow from the run. The accounts' entries are shaped one at a time
+/// while each account is evaluated ([`account_view`]) and put in place when the document is
+/// written, so a large portfolio is never held whole.
 #[derive(Serialize)]
 pub struct SummaryView<'a> {
     /// `aliaudit.summary/v1`.
@@ -44,19 +45,10 @@ pub struct SummaryView<'a> {
     pub baseline: Option<String>,
     /// Portfolio roll-up.
     pub portfolio: PortfolioView,
-    /// Accounts, by id.
-    pub accounts: Accounts<'a>,
+    /// Accounts, by id: left empty here; `output::summary_json` fills it in.
+    pub accounts: [AccountView<'a>; 0],
     /// Every diagnostic.
     pub diagnostics: &'a [Diagnostic],
-}
-
-/// The accounts of a run, serialized as a list of [`AccountView`]s built one at a time.
-pub struct Accounts<'a>(pub &'a [AccountResult]);
-
-impl Serialize for Accounts<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(account_view))
-    }
 }
 
 /// `portfolio`.
@@ -270,7 +262,7 @@ pub fn summary_view(run: &Run) -> SummaryView<'_> {
                 })
                 .collect(),
         },
-        accounts: Accounts(&run.accounts),
+        accounts: [],
         diagnostics: &run.diagnostics,
     }
 }

@@ -360,10 +360,9 @@ pub struct Site<'a> {
 }
 
 fn high_fails(a: &AccountResult) -> u64 {
-    a.evaluation
-        .findings
+    a.failed
         .iter()
-        .filter(|f| f.status == Status::Fail && f.severity == Severity::High)
+        .filter(|f| f.severity == Severity::High)
         .count() as u64
 }
 
@@ -514,14 +513,9 @@ impl<'a> Site<'a> {
     fn failure_counts(accounts: &[&AccountResult]) -> Vec<(String, String, u64)> {
         let mut by_id: BTreeMap<&str, (String, u64)> = BTreeMap::new();
         for a in accounts {
-            for f in a
-                .evaluation
-                .findings
-                .iter()
-                .filter(|f| f.status == Status::Fail)
-            {
+            for f in &a.failed {
                 let entry = by_id
-                    .entry(&f.control_id)
+                    .entry(&f.id)
                     .or_insert_with(|| (f.title.to_string(), 0));
                 entry.1 += 1;
             }
@@ -560,10 +554,10 @@ impl<'a> Site<'a> {
             .take(40)
             .map(|a| {
                 let by_id: BTreeMap<&str, Status> = a
-                    .evaluation
-                    .findings
+                    .figures
+                    .controls
                     .iter()
-                    .map(|f| (&*f.control_id, f.status))
+                    .map(|(id, status)| (&**id, *status))
                     .collect();
                 HeatRow {
                     label: a.info.name.clone(),
