@@ -339,10 +339,12 @@ fn run_inner(options: &RunOptions, sink: Option<Sink<'_>>) -> Result<Run, RunErr
     let discovery = discover::discover(&options.inputs)?;
     let mut diagnostics = discovery.diagnostics;
     let folders = discovery.folders;
-    // Without --as-of the as-of instant is the newest evidence of the whole run, so every
-    // folder is read once to find it (and dropped), then again to evaluate.
-    let passes = if options.as_of.is_some() { 1 } else { 2 };
-    let total = folders.len() as u64 * passes;
+    // Without --as-of the as-of instant is the newest evidence of the whole run. A streamed
+    // run reads every folder once to find it (dropping what it read) and again to evaluate,
+    // so memory stays bounded; otherwise (`validate`) every model is kept until it is known,
+    // which reads each folder once.
+    let two_passes = options.as_of.is_none() && sink.is_some();
+    let total = folders.len() as u64 * if two_passes { 2 } else { 1 };
     let done = std::sync::atomic::AtomicU64::new(0);
     let tick = || {
         if let Some(Progress(report)) = &options.progress {
@@ -360,40 +362,61 @@ fn run_inner(options: &RunOptions, sink: Option<Sink<'_>>) -> Result<Run, RunErr
         tick();
         outcome
     };
-    let (as_of, as_of_source) = match options.as_of {
-        Some(as_of) => (Some(as_of), AsOfSource::Option),
-        None => {
-            let newest = folders
-                .par_iter()
-                .filter_map(|folder| match ingest_folder(folder) {
-                    FolderOutcome::Account(m) => m.account.newest_evidence(),
-                    FolderOutcome::NotAccount(_) => None,
-                })
-                .max();
-            let source = if newest.is_some() {
-                AsOfSource::Evidence
-            } else {
-                AsOfSource::None
+    let newest_of = |outcome: &FolderOutcome| match outcome {
+        FolderOutcome::Account(m) => m.account.newest_evidence(),
+        FolderOutcome::NotAccount(_) => None,
+    };
+    let from_evidence = |newest: Option<DateTime<Utc>>| {
+        let source = if newest.is_some() {
+            AsOfSource::Evidence
+        } else {
+            AsOfSource::None
+        };
+        (newest, source)
+    };
+    // Each account is evaluated, handed to the sink and reduced to its result.
+    let finish = |outcome: FolderOutcome, folder: FolderSource, as_of| match outcome {
+        FolderOutcome::Account(m) => {
+            let mut evaluated = evaluate_one(*m, as_of, options);
+            if let Some(sink) = sink {
+                sink(&evaluated.result, as_of)?;
+                evaluated.result.evaluation.findings = Vec::new();
+            }
+            Ok(Processed::Account(Box::new((evaluated, folder))))
+        }
+        FolderOutcome::NotAccount(f) => Ok(Processed::NotAccount(f)),
+    };
+    let (processed, as_of, as_of_source): (Vec<Processed>, _, _) = match options.as_of {
+        None if !two_passes => {
+            let outcomes: Vec<(FolderOutcome, FolderSource)> = folders
+                .into_par_iter()
+                .map(|folder| (ingest_folder(&folder), folder))
+                .collect();
+            let (as_of, source) =
+                from_evidence(outcomes.iter().filter_map(|(o, _)| newest_of(o)).max());
+            let processed = outcomes
+                .into_par_iter()
+                .map(|(outcome, folder)| finish(outcome, folder, as_of))
+                .collect::<Result<_, OutputError>>()?;
+            (processed, as_of, source)
+        }
+        given => {
+            let (as_of, source) = match given {
+                Some(as_of) => (Some(as_of), AsOfSource::Option),
+                None => from_evidence(
+                    folders
+                        .par_iter()
+                        .filter_map(|folder| newest_of(&ingest_folder(folder)))
+                        .max(),
+                ),
             };
-            (newest, source)
+            let processed = folders
+                .into_par_iter()
+                .map(|folder| finish(ingest_folder(&folder), folder, as_of))
+                .collect::<Result<_, OutputError>>()?;
+            (processed, as_of, source)
         }
     };
-    // Each account is read, evaluated, handed to the sink and reduced to its result in one
-    // pass, so memory holds only the accounts in flight.
-    let processed: Vec<Processed> = folders
-        .into_par_iter()
-        .map(|folder| match ingest_folder(&folder) {
-            FolderOutcome::Account(m) => {
-                let mut evaluated = evaluate_one(*m, as_of, options);
-                if let Some(sink) = sink {
-                    sink(&evaluated.result, as_of)?;
-                    evaluated.result.evaluation.findings = Vec::new();
-                }
-                Ok(Processed::Account(Box::new((evaluated, folder))))
-            }
-            FolderOutcome::NotAccount(f) => Ok(Processed::NotAccount(f)),
-        })
-        .collect::<Result<_, OutputError>>()?;
     let mut files = Vec::new();
     let mut sources = BTreeMap::new();
 
