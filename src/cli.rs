@@ -89,6 +89,12 @@ pub struct EvalArgs {
     /// `aliaudit controls` lists the names.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
+    /// Accepted risks (TOML): [[exception]] entries with account (id or glob), control,
+    /// optional resource (glob), reason, owner, approved_by and expires (YYYY-MM-DD, compared
+    /// with the as-of date). An unexpired entry turns the failures it matches into excepted;
+    /// the register (active, expired, stale) is printed in every report.
+    #[arg(long, value_name = "FILE")]
+    pub exceptions: Option<PathBuf>,
     /// Worker threads (default: all cores). Output is identical for any value.
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
@@ -210,6 +216,23 @@ fn load_rules(path: Option<&PathBuf>) -> Result<(RulePack, Option<(String, Strin
     Ok((pack, Some((shown, sha))))
 }
 
+fn load_exceptions(path: Option<&PathBuf>) -> Result<crate::exceptions::Register> {
+    let Some(path) = path else {
+        return Ok(crate::exceptions::Register::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read exceptions file {}", path.display()))?;
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(text.as_bytes()))
+    };
+    Ok(crate::exceptions::Register::from_toml(
+        &text,
+        &path.display().to_string(),
+        sha,
+    )?)
+}
+
 fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
     if jobs == Some(0) {
         bail!("--jobs must be at least 1");
@@ -228,6 +251,7 @@ struct Prepared {
 fn prepare(args: &EvalArgs) -> Result<Prepared> {
     let as_of = args.as_of.as_deref().map(parse_as_of).transpose()?;
     let (rules, rules_file) = load_rules(args.rules.as_ref())?;
+    let exceptions = load_exceptions(args.exceptions.as_ref())?;
     if args.max_file_mb == 0 {
         bail!("--max-file-mb must be at least 1");
     }
@@ -242,6 +266,7 @@ fn prepare(args: &EvalArgs) -> Result<Prepared> {
             },
             keep_resources: true,
             progress: None,
+            exceptions: std::sync::Arc::new(exceptions),
         },
         rules_file,
     })
@@ -386,6 +411,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
             .collect(),
         strict: args.eval.strict,
         rules_file: prepared.rules_file.clone(),
+        exceptions_file: prepared.options.exceptions.file.clone(),
         thresholds: prepared
             .options
             .rules

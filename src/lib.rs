@@ -12,6 +12,7 @@ pub mod cli;
 pub mod diag;
 pub mod discover;
 pub mod evidence;
+pub mod exceptions;
 pub mod ingest;
 pub mod model;
 pub mod output;

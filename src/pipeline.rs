@@ -34,6 +34,8 @@ pub struct RunOptions {
     pub keep_resources: bool,
     /// Told how many folders there are, then once per folder read.
     pub progress: Option<Progress>,
+    /// Accepted risks (`--exceptions`).
+    pub exceptions: std::sync::Arc<crate::exceptions::Register>,
 }
 
 /// A progress callback: `(folders read, folders in all)`. Called from worker threads.
@@ -94,6 +96,21 @@ pub struct AccountResult {
     pub score_tenths: Option<u32>,
     /// The controls it fails, for the roll-ups (which see no findings).
     pub failed: Vec<FailedControl>,
+    /// What the exceptions register matched here.
+    pub exceptions: Vec<crate::exceptions::Hit>,
+    /// Security Center items accepted in the console: (control id, title, state).
+    pub vendor_exceptions: Vec<VendorException>,
+}
+
+/// A Security Center item accepted in the vendor's console.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VendorException {
+    /// Control id (`sas.<ItemId>` or `sas.cspm.<CheckId>`).
+    pub control: String,
+    /// Title as collected.
+    pub title: std::sync::Arc<str>,
+    /// `ignored` or `false positive`.
+    pub state: &'static str,
 }
 
 /// A control an account fails.
@@ -141,6 +158,8 @@ pub struct Run {
     pub diagnostics: Vec<Diagnostic>,
     /// The roll-up.
     pub portfolio: PortfolioSummary,
+    /// The exceptions register the run applied.
+    pub exceptions: std::sync::Arc<crate::exceptions::Register>,
     /// Where each account was read from, when its findings went to a sink and must be read
     /// again to render its pages.
     sources: BTreeMap<String, FolderSource>,
@@ -188,6 +207,26 @@ fn evaluate_inner(
 ) -> Evaluated {
     let mut evaluation =
         rules::evaluate_with(&m.account, as_of, &options.rules, options.keep_resources);
+    // Vendor-side acceptances first: the register may then except Security Center items too.
+    let vendor_exceptions = evaluation
+        .findings
+        .iter()
+        .filter(|f| {
+            f.section == rules::Section::SecurityCenter && f.status == rules::Status::Excepted
+        })
+        .map(|f| VendorException {
+            control: f.control_id.to_string(),
+            title: f.title.clone(),
+            state: if f.detail.starts_with("marked a false positive") {
+                "false positive"
+            } else {
+                "ignored"
+            },
+        })
+        .collect();
+    let exceptions = options
+        .exceptions
+        .apply(&m.account.info.id, as_of, &mut evaluation.findings);
     let status = account_status(&m.account, &m.files);
     let score_tenths = rules::score_tenths(&evaluation.findings);
     let counts = aggregate::counts(&evaluation.findings);
@@ -239,6 +278,8 @@ fn evaluate_inner(
             status,
             score_tenths,
             failed,
+            exceptions,
+            vendor_exceptions,
         },
         files: m.files,
         diagnostics: m.diagnostics,
@@ -465,6 +506,12 @@ fn run_inner(options: &RunOptions, sink: Option<Sink<'_>>) -> Result<Run, RunErr
             "no evidence carries a timestamp and --as-of was not given: age-based controls are not evaluable",
         ));
     }
+    if as_of.is_none() && !options.exceptions.is_empty() {
+        diagnostics.push(Diagnostic::warning(
+            "",
+            "without an as-of date no exception can be shown to be unexpired: none was applied (give --as-of)",
+        ));
+    }
     for (root, count) in options.inputs.iter().map(|r| {
         let display = discover::display_root(r);
         let n = accounts
@@ -500,6 +547,7 @@ fn run_inner(options: &RunOptions, sink: Option<Sink<'_>>) -> Result<Run, RunErr
         files,
         diagnostics,
         portfolio,
+        exceptions: options.exceptions.clone(),
         sources,
     })
 }

@@ -49,6 +49,58 @@ pub struct SummaryView<'a> {
     pub accounts: [AccountView<'a>; 0],
     /// Every diagnostic.
     pub diagnostics: &'a [Diagnostic],
+    /// The accepted-risk register: `--exceptions` entries and Security Center acceptances.
+    pub exceptions: ExceptionsView<'a>,
+}
+
+/// `exceptions`: the register of a run.
+#[derive(Debug, Serialize)]
+pub struct ExceptionsView<'a> {
+    /// Active, expired and stale entries of `--exceptions`, with what each covers.
+    #[serde(flatten)]
+    pub register: crate::exceptions::RegisterView<'a>,
+    /// Security Center items accepted in the vendor's console.
+    pub vendor: Vec<VendorView<'a>>,
+}
+
+/// `exceptions.vendor[]`.
+#[derive(Debug, Serialize)]
+pub struct VendorView<'a> {
+    /// Account id.
+    pub account: &'a str,
+    /// Control id.
+    pub control: &'a str,
+    /// Title as collected.
+    pub title: &'a str,
+    /// `ignored` or `false positive`.
+    pub state: &'static str,
+    /// Who accepted it.
+    pub source: &'static str,
+}
+
+/// The register of a run.
+pub fn exceptions_view(run: &Run) -> ExceptionsView<'_> {
+    ExceptionsView {
+        register: run.exceptions.view(
+            run.as_of,
+            run.accounts
+                .iter()
+                .flat_map(|a| a.exceptions.iter().map(|h| (a.info.id.as_str(), h))),
+        ),
+        vendor: run
+            .accounts
+            .iter()
+            .flat_map(|a| {
+                a.vendor_exceptions.iter().map(|v| VendorView {
+                    account: &a.info.id,
+                    control: &v.control,
+                    title: &v.title,
+                    state: v.state,
+                    source: "Security Center",
+                })
+            })
+            .collect(),
+    }
 }
 
 /// `portfolio`.
@@ -264,6 +316,7 @@ pub fn summary_view(run: &Run) -> SummaryView<'_> {
         },
         accounts: [],
         diagnostics: &run.diagnostics,
+        exceptions: exceptions_view(run),
     }
 }
 
@@ -297,6 +350,8 @@ pub struct ManifestOptions {
     pub strict: bool,
     /// The rules file and its SHA-256, when one was given.
     pub rules_file: Option<(String, String)>,
+    /// The exceptions file and its SHA-256, when one was given.
+    pub exceptions_file: Option<(String, String)>,
     /// Thresholds in force.
     pub thresholds: BTreeMap<&'static str, i64>,
     /// Largest evidence file read, in bytes.
