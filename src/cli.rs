@@ -147,6 +147,15 @@ pub struct ReportArgs {
     /// (Latin-1, punctuation, GB2312) lacks, in the PDFs. Characters no font has are reported.
     #[arg(long, value_name = "PATH")]
     pub font: Option<PathBuf>,
+    /// The output folder of the previous run (or its summary.json): adds each account's
+    /// change since then (new, resolved and persisting failures, score change), carries the
+    /// score history forward and draws the trend charts.
+    #[arg(long, value_name = "PREVIOUS_OUT")]
+    pub baseline: Option<PathBuf>,
+    /// Name of this period in histories and trend charts. Default: the as-of date's quarter,
+    /// e.g. 2026-Q3. A run with the period of its baseline replaces that period's point.
+    #[arg(long, value_name = "LABEL")]
+    pub period: Option<String>,
 }
 
 /// How `controls` prints.
@@ -267,6 +276,8 @@ fn prepare(args: &EvalArgs) -> Result<Prepared> {
             keep_resources: true,
             progress: None,
             exceptions: std::sync::Arc::new(exceptions),
+            baseline: None,
+            period: None,
         },
         rules_file,
     })
@@ -344,7 +355,21 @@ fn totals_line(run: &Run) -> String {
 }
 
 fn report(args: &ReportArgs) -> Result<u8> {
-    let prepared = prepare(&args.eval)?;
+    let mut prepared = prepare(&args.eval)?;
+    if let Some(label) = &args.period
+        && (label.trim().is_empty()
+            || label.chars().count() > 40
+            || label.chars().any(char::is_control))
+    {
+        bail!(
+            "--period must be a short label such as 2026-Q3 (1 to 40 characters, no control characters)"
+        );
+    }
+    prepared.options.period = args.period.clone();
+    // The baseline is read before anything is written: a bad one leaves no partial output.
+    if let Some(path) = &args.baseline {
+        prepared.options.baseline = Some(std::sync::Arc::new(crate::trend::Baseline::load(path)?));
+    }
     // One worker pool for reading, evaluating and rendering.
     let pool = thread_pool(args.eval.jobs)?;
     // Templates are checked before any work, so a broken template fails fast (exit 1).

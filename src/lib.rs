@@ -22,4 +22,5 @@ pub mod rules;
 pub mod sample;
 pub mod summary;
 pub mod timing;
+pub mod trend;
 pub mod view;

@@ -36,6 +36,19 @@ pub struct RunOptions {
     pub progress: Option<Progress>,
     /// Accepted risks (`--exceptions`).
     pub exceptions: std::sync::Arc<crate::exceptions::Register>,
+    /// The previous run (`--baseline`).
+    pub baseline: Option<std::sync::Arc<crate::trend::Baseline>>,
+    /// `--period`; else derived from the as-of date (`2026-Q3`).
+    pub period: Option<String>,
+}
+
+impl RunOptions {
+    /// The period label of a run with this as-of instant.
+    pub fn period(&self, as_of: Option<DateTime<Utc>>) -> String {
+        self.period
+            .clone()
+            .unwrap_or_else(|| crate::trend::period_of(as_of))
+    }
 }
 
 /// A progress callback: `(folders read, folders in all)`. Called from worker threads.
@@ -100,6 +113,12 @@ pub struct AccountResult {
     pub exceptions: Vec<crate::exceptions::Hit>,
     /// Security Center items accepted in the console: (control id, title, state).
     pub vendor_exceptions: Vec<VendorException>,
+    /// Failed controls by severity.
+    pub fails: crate::trend::Fails,
+    /// Score history, this period last.
+    pub history: Vec<crate::trend::AccountPoint>,
+    /// Change since the baseline; `None` without one or for an account new since it.
+    pub delta: Option<crate::trend::Delta>,
 }
 
 /// A Security Center item accepted in the vendor's console.
@@ -160,6 +179,10 @@ pub struct Run {
     pub portfolio: PortfolioSummary,
     /// The exceptions register the run applied.
     pub exceptions: std::sync::Arc<crate::exceptions::Register>,
+    /// The period label.
+    pub period: String,
+    /// The baseline compared with.
+    pub baseline: Option<std::sync::Arc<crate::trend::Baseline>>,
     /// Where each account was read from, when its findings went to a sink and must be read
     /// again to render its pages.
     sources: BTreeMap<String, FolderSource>,
@@ -229,6 +252,27 @@ fn evaluate_inner(
         .apply(&m.account.info.id, as_of, &mut evaluation.findings);
     let status = account_status(&m.account, &m.files);
     let score_tenths = rules::score_tenths(&evaluation.findings);
+    let fails = crate::trend::Fails::of(&evaluation.findings);
+    let period = options.period(as_of);
+    let point = crate::trend::AccountPoint {
+        period: period.clone(),
+        as_of: as_of.map(crate::summary::rfc3339),
+        score: score_tenths.map(|t| t as f64 / 10.0),
+        fails,
+    };
+    let prior = options
+        .baseline
+        .as_deref()
+        .and_then(|b| b.accounts.get(&m.account.info.id).map(|p| (b, p)));
+    let history = crate::trend::extend(
+        prior.map(|(_, p)| p.history.as_slice()).unwrap_or_default(),
+        point,
+        |p| &p.period,
+    );
+    // An account the baseline only carried (not assessed there) has nothing to compare.
+    let delta = prior
+        .filter(|(_, p)| p.assessed)
+        .map(|(b, p)| crate::trend::delta(p, b, &evaluation.findings, score_tenths, &period));
     let counts = aggregate::counts(&evaluation.findings);
     let figures = AccountFigures {
         status,
@@ -280,6 +324,9 @@ fn evaluate_inner(
             failed,
             exceptions,
             vendor_exceptions,
+            fails,
+            history,
+            delta,
         },
         files: m.files,
         diagnostics: m.diagnostics,
@@ -422,6 +469,9 @@ fn run_inner(options: &RunOptions, sink: Option<Sink<'_>>) -> Result<Run, RunErr
             if let Some(sink) = sink {
                 sink(&evaluated.result, as_of)?;
                 evaluated.result.evaluation.findings = Vec::new();
+                if let Some(delta) = &mut evaluated.result.delta {
+                    delta.shrink();
+                }
             }
             Ok(Processed::Account(Box::new((evaluated, folder))))
         }
@@ -548,6 +598,8 @@ fn run_inner(options: &RunOptions, sink: Option<Sink<'_>>) -> Result<Run, RunErr
         diagnostics,
         portfolio,
         exceptions: options.exceptions.clone(),
+        period: options.period(as_of),
+        baseline: options.baseline.clone(),
         sources,
     })
 }

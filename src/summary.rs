@@ -41,16 +41,22 @@ pub struct SummaryView<'a> {
     pub as_of: Option<String>,
     /// How the as-of instant was chosen.
     pub as_of_source: &'static str,
-    /// The baseline's as-of (trends arrive later): null.
-    pub baseline: Option<String>,
+    /// This run's period label.
+    pub period: &'a str,
+    /// The baseline's as-of, or null without `--baseline`.
+    pub baseline: Option<&'a str>,
+    /// The baseline's period label.
+    pub baseline_period: Option<&'a str>,
     /// Portfolio roll-up.
-    pub portfolio: PortfolioView,
+    pub portfolio: PortfolioView<'a>,
     /// Accounts, by id: left empty here; `output::summary_json` fills it in.
     pub accounts: [AccountView<'a>; 0],
     /// Every diagnostic.
     pub diagnostics: &'a [Diagnostic],
     /// The accepted-risk register: `--exceptions` entries and Security Center acceptances.
     pub exceptions: ExceptionsView<'a>,
+    /// Baseline accounts this run did not assess, at their last state.
+    pub missing_accounts: Vec<crate::trend::Missing<'a>>,
 }
 
 /// `exceptions`: the register of a run.
@@ -105,7 +111,7 @@ pub fn exceptions_view(run: &Run) -> ExceptionsView<'_> {
 
 /// `portfolio`.
 #[derive(Debug, Serialize)]
-pub struct PortfolioView {
+pub struct PortfolioView<'a> {
     /// Accounts.
     pub accounts: u64,
     /// Complete accounts.
@@ -120,6 +126,10 @@ pub struct PortfolioView {
     pub score_median: Option<f64>,
     /// Per-control account counts.
     pub controls: Vec<PortfolioControlView>,
+    /// Score history, this period last.
+    pub history: Vec<crate::trend::PortfolioPoint>,
+    /// Change since the baseline, or null without one.
+    pub delta: Option<crate::trend::GroupDelta<'a>>,
 }
 
 /// `portfolio.controls[]`.
@@ -164,8 +174,10 @@ pub struct AccountView<'a> {
     pub identity: &'a Identity,
     /// Every control.
     pub controls: Vec<ControlView<'a>>,
-    /// Change since the baseline (trends arrive later): null.
-    pub delta: Option<()>,
+    /// Change since the baseline, or null (no baseline, or an account new since it).
+    pub delta: Option<&'a crate::trend::Delta>,
+    /// Score history, this period last.
+    pub history: &'a [crate::trend::AccountPoint],
     /// The folder it was read from.
     pub folder: &'a str,
     /// Which evidence was present, missing or rejected.
@@ -276,7 +288,8 @@ pub fn account_view(result: &AccountResult) -> AccountView<'_> {
             .iter()
             .map(control_view)
             .collect(),
-        delta: None,
+        delta: result.delta.as_ref(),
+        history: &result.history,
         folder: &a.folder,
         evidence: &result.evidence,
         gaps: &result.gaps,
@@ -287,6 +300,14 @@ pub fn account_view(result: &AccountResult) -> AccountView<'_> {
 /// The whole `summary.json` view.
 pub fn summary_view(run: &Run) -> SummaryView<'_> {
     let p = &run.portfolio;
+    let all: Vec<&AccountResult> = run.accounts.iter().collect();
+    let trend = crate::trend::group(
+        run.baseline.as_deref(),
+        &all,
+        None,
+        &run.period,
+        run.as_of.map(rfc3339),
+    );
     let mut controls: Vec<_> = p.controls.iter().collect();
     controls.sort_by_key(|(id, _)| crate::rules::order_key(id));
     SummaryView {
@@ -294,7 +315,9 @@ pub fn summary_view(run: &Run) -> SummaryView<'_> {
         tool_version: TOOL_VERSION,
         as_of: run.as_of.map(rfc3339),
         as_of_source: run.as_of_source.as_str(),
-        baseline: None,
+        period: &run.period,
+        baseline: run.baseline.as_ref().and_then(|b| b.as_of.as_deref()),
+        baseline_period: run.baseline.as_ref().map(|b| b.period.as_str()),
         portfolio: PortfolioView {
             accounts: p.accounts,
             accounts_complete: p.complete,
@@ -313,10 +336,13 @@ pub fn summary_view(run: &Run) -> SummaryView<'_> {
                     not_evaluable_accounts: t.not_evaluable,
                 })
                 .collect(),
+            history: trend.history,
+            delta: trend.delta,
         },
         accounts: [],
         diagnostics: &run.diagnostics,
         exceptions: exceptions_view(run),
+        missing_accounts: trend.missing,
     }
 }
 

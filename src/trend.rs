@@ -1,0 +1,873 @@
+//! Quarter over quarter (SPEC 5): the baseline (`--baseline PREVIOUS_OUT`), each account's
+//! change since it, and the score history carried forward in `summary.json`.
+//!
+//! Findings match by fingerprint: account id + control id + resource id (an empty resource
+//! id stands for a control that failed without naming resources). The baseline is read one
+//! account at a time and reduced to what the comparison needs, so a large baseline costs its
+//! failures, not its size.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use chrono::{DateTime, Datelike, Utc};
+use serde::de::{DeserializeSeed, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::model::Severity;
+use crate::rules::{Finding, Status};
+use crate::summary::SUMMARY_SCHEMA;
+
+/// The reporting period of an as-of instant: `2026-Q3` (`undated` without one).
+pub fn period_of(as_of: Option<DateTime<Utc>>) -> String {
+    as_of
+        .map(|t| format!("{}-Q{}", t.year(), (t.month() - 1) / 3 + 1))
+        .unwrap_or_else(|| "undated".into())
+}
+
+/// Failures by severity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fails {
+    /// High.
+    pub high: u64,
+    /// Medium.
+    pub medium: u64,
+    /// Low.
+    pub low: u64,
+}
+
+impl Fails {
+    /// Failed controls of `findings` by severity.
+    pub fn of(findings: &[Finding]) -> Fails {
+        let mut fails = Fails::default();
+        for f in findings.iter().filter(|f| f.status == Status::Fail) {
+            fails.add(f.severity, 1);
+        }
+        fails
+    }
+
+    /// Adds `n` failures of `severity`.
+    pub fn add(&mut self, severity: Severity, n: u64) {
+        match severity {
+            Severity::High => self.high += n,
+            Severity::Medium => self.medium += n,
+            Severity::Low => self.low += n,
+        }
+    }
+
+    /// All of them.
+    pub fn total(&self) -> u64 {
+        self.high + self.medium + self.low
+    }
+}
+
+/// One point of an account's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountPoint {
+    /// Period label.
+    pub period: String,
+    /// As-of instant, RFC 3339.
+    pub as_of: Option<String>,
+    /// Score.
+    pub score: Option<f64>,
+    /// Failed controls by severity.
+    pub fails: Fails,
+}
+
+/// One point of the portfolio's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortfolioPoint {
+    /// Period label.
+    pub period: String,
+    /// As-of instant, RFC 3339.
+    pub as_of: Option<String>,
+    /// Mean score of the accounts assessed.
+    pub score_mean: Option<f64>,
+    /// Accounts assessed in that period.
+    pub accounts: u64,
+    /// Accounts of earlier periods not re-assessed in that one.
+    pub accounts_not_reassessed: u64,
+    /// Failed controls by severity over the accounts assessed.
+    pub fails: Fails,
+}
+
+/// Appends `point` to `history`, replacing a point of the same period (re-running a quarter
+/// does not add a point).
+pub fn extend<T: Clone>(history: &[T], point: T, period: impl Fn(&T) -> &str) -> Vec<T> {
+    let mut out: Vec<T> = history
+        .iter()
+        .filter(|p| period(p) != period(&point))
+        .cloned()
+        .collect();
+    out.push(point);
+    out
+}
+
+/// How long a failure has lasted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Persist {
+    since: String,
+    periods: u32,
+}
+
+/// What the baseline knew of one account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prior {
+    /// Display name.
+    pub name: String,
+    /// Customer.
+    pub customer: Option<String>,
+    /// Score in tenths.
+    pub score_tenths: Option<i64>,
+    /// Status (`complete`, `partial`, `failed`).
+    pub status: String,
+    /// Whether the baseline run assessed it (else it was already missing there).
+    pub assessed: bool,
+    /// The period it was last assessed in.
+    pub last_period: String,
+    /// Its as-of then.
+    pub last_as_of: Option<String>,
+    /// Its history up to the baseline.
+    pub history: Vec<AccountPoint>,
+    controls: BTreeMap<String, (Status, String, Severity)>,
+    failing: BTreeMap<(String, String), Persist>,
+}
+
+/// The previous run, reduced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Baseline {
+    /// Where it was read from.
+    pub path: String,
+    /// Its as-of instant, RFC 3339.
+    pub as_of: Option<String>,
+    /// Its period label.
+    pub period: String,
+    /// Accounts it knew, assessed or carried, by id.
+    pub accounts: BTreeMap<String, Prior>,
+    /// The portfolio's history up to it.
+    pub history: Vec<PortfolioPoint>,
+}
+
+/// Errors reading a baseline.
+#[derive(Debug, thiserror::Error)]
+#[error("baseline {path}: {message}")]
+pub struct BaselineError {
+    path: String,
+    message: String,
+}
+
+// The parts of a summary.json the comparison reads; everything else is skipped.
+#[derive(Deserialize)]
+struct DocIn {
+    schema: String,
+    as_of: Option<String>,
+    #[serde(default)]
+    period: Option<String>,
+    #[serde(default)]
+    portfolio: PortfolioIn,
+    accounts: AccountsIn,
+    #[serde(default)]
+    missing_accounts: Vec<MissingIn>,
+}
+
+#[derive(Deserialize, Default)]
+struct PortfolioIn {
+    #[serde(default)]
+    history: Vec<PortfolioPoint>,
+}
+
+#[derive(Deserialize)]
+struct AccountIn {
+    id: String,
+    name: String,
+    customer: Option<String>,
+    status: String,
+    score: Option<f64>,
+    controls: Vec<ControlIn>,
+    #[serde(default)]
+    history: Vec<AccountPoint>,
+    #[serde(default)]
+    delta: Option<DeltaIn>,
+}
+
+#[derive(Deserialize)]
+struct ControlIn {
+    id: String,
+    title: String,
+    severity: Severity,
+    status: Status,
+    #[serde(default)]
+    resources: Vec<ResourceIn>,
+}
+
+#[derive(Deserialize)]
+struct ResourceIn {
+    id: String,
+    status: Status,
+}
+
+#[derive(Deserialize)]
+struct DeltaIn {
+    #[serde(default)]
+    persisting: Vec<PersistIn>,
+    #[serde(default)]
+    excepted: Vec<PersistIn>,
+}
+
+#[derive(Deserialize)]
+struct PersistIn {
+    control: String,
+    resource: String,
+    since: String,
+    periods: u32,
+}
+
+#[derive(Deserialize)]
+struct MissingIn {
+    id: String,
+    name: String,
+    customer: Option<String>,
+    status: String,
+    score: Option<f64>,
+    last_period: String,
+    last_as_of: Option<String>,
+    #[serde(default)]
+    history: Vec<AccountPoint>,
+}
+
+#[derive(Deserialize)]
+struct SchemaOnly {
+    schema: Option<serde_json::Value>,
+}
+
+/// The accounts list, reduced one account at a time.
+struct AccountsIn(Vec<(String, AccountIn)>);
+
+impl<'de> Deserialize<'de> for AccountsIn {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Seq;
+        impl<'de> Visitor<'de> for Seq {
+            type Value = AccountsIn;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of accounts")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<AccountsIn, A::Error> {
+                let mut out = Vec::new();
+                while let Some(mut a) = seq.next_element_seed(Reduce)? {
+                    // Only failures (excepted or not) and control states are kept.
+                    for c in &mut a.controls {
+                        c.resources
+                            .retain(|r| matches!(r.status, Status::Fail | Status::Excepted));
+                    }
+                    out.push((a.id.clone(), a));
+                }
+                Ok(AccountsIn(out))
+            }
+        }
+        d.deserialize_seq(Seq)
+    }
+}
+
+struct Reduce;
+
+impl<'de> DeserializeSeed<'de> for Reduce {
+    type Value = AccountIn;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<AccountIn, D::Error> {
+        AccountIn::deserialize(d)
+    }
+}
+
+fn tenths(score: Option<f64>) -> Option<i64> {
+    score.map(|s| (s * 10.0).round() as i64)
+}
+
+impl Baseline {
+    /// Reads `summary.json` from a previous output folder (or the file itself).
+    pub fn load(path: &std::path::Path) -> Result<Baseline, BaselineError> {
+        let file = if path.is_dir() {
+            path.join("summary.json")
+        } else {
+            path.to_path_buf()
+        };
+        let shown = file.display().to_string();
+        let err = |message: String| BaselineError {
+            path: shown.clone(),
+            message,
+        };
+        let mut bytes = Vec::new();
+        std::fs::File::open(&file)
+            .and_then(|mut f| f.read_to_end(&mut bytes))
+            .map_err(|e| err(format!("cannot read it: {e}")))?;
+        let doc: DocIn = match serde_json::from_slice(&bytes) {
+            Ok(doc) => doc,
+            Err(e) => {
+                // Say "not ours" before "damaged" when the schema says so.
+                if let Ok(SchemaOnly { schema }) = serde_json::from_slice(&bytes)
+                    && schema.as_ref().and_then(|s| s.as_str()) != Some(SUMMARY_SCHEMA)
+                {
+                    return Err(err(foreign(schema.as_ref())));
+                }
+                return Err(err(format!(
+                    "not a readable summary.json: {e} (line {}, column {})",
+                    e.line(),
+                    e.column()
+                )));
+            }
+        };
+        if doc.schema != SUMMARY_SCHEMA {
+            return Err(err(foreign(Some(&serde_json::Value::String(doc.schema)))));
+        }
+        let period = doc.period.clone().unwrap_or_else(|| {
+            period_of(
+                doc.as_of
+                    .as_deref()
+                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| t.with_timezone(&Utc)),
+            )
+        });
+        let mut accounts = BTreeMap::new();
+        for m in doc.missing_accounts {
+            accounts.insert(
+                m.id,
+                Prior {
+                    name: m.name,
+                    customer: m.customer,
+                    score_tenths: tenths(m.score),
+                    status: m.status,
+                    assessed: false,
+                    last_period: m.last_period,
+                    last_as_of: m.last_as_of,
+                    history: m.history,
+                    controls: BTreeMap::new(),
+                    failing: BTreeMap::new(),
+                },
+            );
+        }
+        for (id, a) in doc.accounts.0 {
+            let persisting: BTreeMap<(String, String), Persist> = a
+                .delta
+                .map(|d| {
+                    d.persisting
+                        .into_iter()
+                        .chain(d.excepted)
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| {
+                    (
+                        (p.control, p.resource),
+                        Persist {
+                            since: p.since,
+                            periods: p.periods,
+                        },
+                    )
+                })
+                .collect();
+            let mut failing = BTreeMap::new();
+            let mut controls = BTreeMap::new();
+            for c in a.controls {
+                let mut keys: Vec<String> = c.resources.into_iter().map(|r| r.id).collect();
+                if matches!(c.status, Status::Fail | Status::Excepted) && keys.is_empty() {
+                    keys.push(String::new());
+                }
+                for resource in keys {
+                    let key = (c.id.clone(), resource);
+                    let persist = persisting.get(&key).cloned().unwrap_or(Persist {
+                        since: period.clone(),
+                        periods: 1,
+                    });
+                    failing.insert(key, persist);
+                }
+                controls.insert(c.id, (c.status, c.title, c.severity));
+            }
+            let history = if a.history.is_empty() {
+                // A baseline written before histories existed: its own point.
+                vec![AccountPoint {
+                    period: period.clone(),
+                    as_of: doc.as_of.clone(),
+                    score: a.score,
+                    fails: fails_of_controls(&controls),
+                }]
+            } else {
+                a.history
+            };
+            accounts.insert(
+                id,
+                Prior {
+                    name: a.name,
+                    customer: a.customer,
+                    score_tenths: tenths(a.score),
+                    status: a.status,
+                    assessed: true,
+                    last_period: period.clone(),
+                    last_as_of: doc.as_of.clone(),
+                    history,
+                    controls,
+                    failing,
+                },
+            );
+        }
+        Ok(Baseline {
+            path: path.display().to_string(),
+            as_of: doc.as_of,
+            period,
+            accounts,
+            history: doc.portfolio.history,
+        })
+    }
+}
+
+fn foreign(schema: Option<&serde_json::Value>) -> String {
+    match schema {
+        Some(s) => format!(
+            "schema {s} is not {SUMMARY_SCHEMA}: give the output folder of an earlier aliaudit report"
+        ),
+        None => format!("no \"schema\" key: not an aliaudit summary.json ({SUMMARY_SCHEMA})"),
+    }
+}
+
+fn fails_of_controls(controls: &BTreeMap<String, (Status, String, Severity)>) -> Fails {
+    let mut fails = Fails::default();
+    for (status, _, severity) in controls.values() {
+        if *status == Status::Fail {
+            fails.add(*severity, 1);
+        }
+    }
+    fails
+}
+
+/// A finding that changed, by fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Change {
+    /// Control id.
+    pub control: String,
+    /// Control title.
+    pub title: String,
+    /// Severity.
+    pub severity: Severity,
+    /// Resource id (empty: the control as a whole).
+    pub resource: String,
+}
+
+/// A failure found in the baseline and again now.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Persisting {
+    /// What fails.
+    #[serde(flatten)]
+    pub change: Change,
+    /// The period it was first seen failing.
+    pub since: String,
+    /// Consecutive periods it has failed, this one included.
+    pub periods: u32,
+}
+
+/// A control whose result changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ControlChange {
+    /// Control id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Before.
+    pub from: Status,
+    /// Now.
+    pub to: Status,
+}
+
+/// How many of each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DeltaCounts {
+    /// Failures not in the baseline.
+    pub new_failures: u64,
+    /// Baseline failures that now pass or are gone.
+    pub resolved: u64,
+    /// Baseline failures that still fail.
+    pub persisting: u64,
+    /// Failures covered by an exception now.
+    pub excepted: u64,
+    /// Baseline failures whose control could not be evaluated now.
+    pub not_reassessed: u64,
+}
+
+/// One account's change since the baseline (`accounts[].delta`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Delta {
+    /// The baseline's period.
+    pub baseline_period: String,
+    /// The baseline's as-of.
+    pub baseline_as_of: Option<String>,
+    /// The score then.
+    pub previous_score: Option<f64>,
+    /// Score change (now minus then), when both exist.
+    pub score: Option<f64>,
+    /// How many of each.
+    pub counts: DeltaCounts,
+    /// Failures not in the baseline.
+    pub new_failures: Vec<Change>,
+    /// Baseline failures that now pass or are gone.
+    pub resolved: Vec<Change>,
+    /// Baseline failures that still fail, with how long.
+    pub persisting: Vec<Persisting>,
+    /// Failures covered by an exception now, with how long they have failed.
+    pub excepted: Vec<Persisting>,
+    /// Baseline failures whose control could not be evaluated now.
+    pub not_reassessed: Vec<Change>,
+    /// Controls whose result changed.
+    pub changed_controls: Vec<ControlChange>,
+    /// Score change in tenths, for ranking.
+    #[serde(skip)]
+    pub score_tenths: Option<i64>,
+}
+
+impl Delta {
+    /// Drops the lists, keeping the counts (what roll-ups need).
+    pub fn shrink(&mut self) {
+        self.new_failures = Vec::new();
+        self.resolved = Vec::new();
+        self.persisting = Vec::new();
+        self.excepted = Vec::new();
+        self.not_reassessed = Vec::new();
+        self.changed_controls = Vec::new();
+    }
+}
+
+/// The fingerprints `findings` fail on, with their control's title and severity.
+fn failing_now(findings: &[Finding]) -> BTreeMap<(String, String), (&Finding, Status)> {
+    let mut out = BTreeMap::new();
+    for f in findings {
+        let mut any = false;
+        for r in &f.resources {
+            if matches!(r.status, Status::Fail | Status::Excepted) {
+                out.insert((f.control_id.to_string(), r.id.clone()), (f, r.status));
+                any = true;
+            }
+        }
+        if !any && matches!(f.status, Status::Fail | Status::Excepted) {
+            out.insert((f.control_id.to_string(), String::new()), (f, f.status));
+        }
+    }
+    out
+}
+
+/// One account's change since `prior`, taken in `period`.
+pub fn delta(
+    prior: &Prior,
+    baseline: &Baseline,
+    findings: &[Finding],
+    score_tenths: Option<u32>,
+    period: &str,
+) -> Delta {
+    let now = failing_now(findings);
+    let change = |(control, resource): &(String, String), title: &str, severity| Change {
+        control: control.clone(),
+        title: title.to_string(),
+        severity,
+        resource: resource.clone(),
+    };
+    let mut d = Delta {
+        baseline_period: baseline.period.clone(),
+        baseline_as_of: baseline.as_of.clone(),
+        previous_score: prior.score_tenths.map(|t| t as f64 / 10.0),
+        score_tenths: match (score_tenths, prior.score_tenths) {
+            (Some(now), Some(then)) => Some(now as i64 - then),
+            _ => None,
+        },
+        score: None,
+        counts: DeltaCounts::default(),
+        new_failures: Vec::new(),
+        resolved: Vec::new(),
+        persisting: Vec::new(),
+        excepted: Vec::new(),
+        not_reassessed: Vec::new(),
+        changed_controls: Vec::new(),
+    };
+    d.score = d.score_tenths.map(|t| t as f64 / 10.0);
+    // A failure found again counts one more period, unless this run is the baseline's period
+    // again; excepted periods count too (the risk was there, only accepted).
+    let step = u32::from(baseline.period != period);
+    for (key, (f, status)) in &now {
+        let aged = |p: Option<&Persist>| Persisting {
+            change: change(key, &f.title, f.severity),
+            since: p.map_or_else(|| period.to_string(), |p| p.since.clone()),
+            periods: p.map_or(1, |p| p.periods + step),
+        };
+        match (status, prior.failing.get(key)) {
+            (Status::Excepted, before) => d.excepted.push(aged(before)),
+            (_, Some(before)) => d.persisting.push(aged(Some(before))),
+            (_, None) => d.new_failures.push(change(key, &f.title, f.severity)),
+        }
+    }
+    let by_id: BTreeMap<&str, &Finding> = findings.iter().map(|f| (&*f.control_id, f)).collect();
+    for key in prior.failing.keys() {
+        let (title, severity) = prior
+            .controls
+            .get(&key.0)
+            .map(|(_, t, s)| (t.as_str(), *s))
+            .unwrap_or((key.0.as_str(), Severity::Medium));
+        match now.get(key) {
+            Some(_) => {}
+            None => match by_id.get(key.0.as_str()).map(|f| f.status) {
+                Some(Status::NotEvaluable) | None => {
+                    d.not_reassessed.push(change(key, title, severity))
+                }
+                Some(_) => d.resolved.push(change(key, title, severity)),
+            },
+        }
+    }
+    for f in findings {
+        if let Some((before, _, _)) = prior.controls.get(&*f.control_id)
+            && *before != f.status
+        {
+            d.changed_controls.push(ControlChange {
+                id: f.control_id.to_string(),
+                title: f.title.to_string(),
+                from: *before,
+                to: f.status,
+            });
+        }
+    }
+    d.counts = DeltaCounts {
+        new_failures: d.new_failures.len() as u64,
+        resolved: d.resolved.len() as u64,
+        persisting: d.persisting.len() as u64,
+        excepted: d.excepted.len() as u64,
+        not_reassessed: d.not_reassessed.len() as u64,
+    };
+    d
+}
+
+impl Baseline {
+    /// The portfolio's history up to the baseline: as written there, else one point made
+    /// from the accounts it assessed.
+    pub fn portfolio_history(&self) -> Vec<PortfolioPoint> {
+        if !self.history.is_empty() {
+            return self.history.clone();
+        }
+        let assessed: Vec<&Prior> = self.accounts.values().filter(|p| p.assessed).collect();
+        let scores: Vec<i64> = assessed.iter().filter_map(|p| p.score_tenths).collect();
+        let mut fails = Fails::default();
+        for p in &assessed {
+            if let Some(last) = p.history.last() {
+                fails.high += last.fails.high;
+                fails.medium += last.fails.medium;
+                fails.low += last.fails.low;
+            }
+        }
+        vec![PortfolioPoint {
+            period: self.period.clone(),
+            as_of: self.as_of.clone(),
+            score_mean: mean(&scores),
+            accounts: assessed.len() as u64,
+            accounts_not_reassessed: (self.accounts.len() - assessed.len()) as u64,
+            fails,
+        }]
+    }
+}
+
+fn mean(tenths: &[i64]) -> Option<f64> {
+    (!tenths.is_empty()).then(|| {
+        let sum: i64 = tenths.iter().sum();
+        // Rounded to tenths with integer arithmetic, like the portfolio mean.
+        let n = tenths.len() as i64;
+        ((sum * 2 + n) / (2 * n)) as f64 / 10.0
+    })
+}
+
+/// An account of the baseline that this run did not assess (`missing_accounts[]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Missing<'a> {
+    /// Account id.
+    pub id: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// Customer.
+    pub customer: Option<&'a str>,
+    /// Status when last assessed.
+    pub status: &'a str,
+    /// Score when last assessed.
+    pub score: Option<f64>,
+    /// The period it was last assessed in.
+    pub last_period: &'a str,
+    /// Its as-of then.
+    pub last_as_of: Option<&'a str>,
+    /// Its history, kept for when it comes back.
+    pub history: &'a [AccountPoint],
+}
+
+/// The portfolio (or one customer) against the baseline.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupDelta<'a> {
+    /// The baseline's period.
+    pub baseline_period: &'a str,
+    /// Mean score change, when both means exist.
+    pub score_mean: Option<f64>,
+    /// Accounts whose score rose.
+    pub accounts_improved: u64,
+    /// Accounts whose score fell.
+    pub accounts_worsened: u64,
+    /// Accounts scored the same (both runs scored them).
+    pub accounts_unchanged: u64,
+    /// Accounts not in the baseline.
+    pub accounts_new: Vec<&'a str>,
+    /// Baseline accounts not assessed now (shown at their last state).
+    pub accounts_missing: Vec<&'a str>,
+    /// Summed over accounts.
+    pub counts: DeltaCounts,
+}
+
+/// The trend of a group of accounts: its change since the baseline and its history.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupTrend<'a> {
+    /// Change since the baseline, when there is one.
+    pub delta: Option<GroupDelta<'a>>,
+    /// History, this period last.
+    pub history: Vec<PortfolioPoint>,
+    /// Baseline accounts not assessed now.
+    pub missing: Vec<Missing<'a>>,
+}
+
+/// The trend of `accounts` (the portfolio, or one customer's accounts when `customer` is
+/// given) against the baseline. The history before this run is the portfolio's from the
+/// baseline, or a customer's built from its accounts' histories; without a baseline it is
+/// this run's point alone.
+pub fn group<'a>(
+    baseline: Option<&'a Baseline>,
+    accounts: &[&'a crate::pipeline::AccountResult],
+    customer: Option<&str>,
+    period: &str,
+    as_of: Option<String>,
+) -> GroupTrend<'a> {
+    static NONE: std::sync::LazyLock<Baseline> = std::sync::LazyLock::new(Baseline::default);
+    let has_baseline = baseline.is_some();
+    let baseline = baseline.unwrap_or(&NONE);
+    let in_group = |p: &Prior| customer.is_none() || p.customer.as_deref() == customer;
+    let ids: std::collections::BTreeSet<&str> =
+        accounts.iter().map(|a| a.info.id.as_str()).collect();
+    let missing: Vec<Missing<'a>> = baseline
+        .accounts
+        .iter()
+        .filter(|(id, p)| in_group(p) && !ids.contains(id.as_str()))
+        .map(|(id, p)| Missing {
+            id,
+            name: &p.name,
+            customer: p.customer.as_deref(),
+            status: &p.status,
+            score: p.score_tenths.map(|t| t as f64 / 10.0),
+            last_period: &p.last_period,
+            last_as_of: p.last_as_of.as_deref(),
+            history: &p.history,
+        })
+        .collect();
+    let mut delta = GroupDelta {
+        baseline_period: &baseline.period,
+        score_mean: None,
+        accounts_improved: 0,
+        accounts_worsened: 0,
+        accounts_unchanged: 0,
+        accounts_new: Vec::new(),
+        accounts_missing: missing.iter().map(|m| m.id).collect(),
+        counts: DeltaCounts::default(),
+    };
+    let mut fails = Fails::default();
+    for a in accounts {
+        fails.high += a.fails.high;
+        fails.medium += a.fails.medium;
+        fails.low += a.fails.low;
+        let Some(d) = &a.delta else {
+            if !baseline
+                .accounts
+                .get(&a.info.id)
+                .is_some_and(|p| p.assessed)
+            {
+                delta.accounts_new.push(&a.info.id);
+            }
+            continue;
+        };
+        match d.score_tenths {
+            Some(t) if t > 0 => delta.accounts_improved += 1,
+            Some(t) if t < 0 => delta.accounts_worsened += 1,
+            Some(_) => delta.accounts_unchanged += 1,
+            None => {}
+        }
+        let c = &mut delta.counts;
+        c.new_failures += d.counts.new_failures;
+        c.resolved += d.counts.resolved;
+        c.persisting += d.counts.persisting;
+        c.excepted += d.counts.excepted;
+        c.not_reassessed += d.counts.not_reassessed;
+    }
+    let scores: Vec<i64> = accounts
+        .iter()
+        .filter_map(|a| a.score_tenths.map(i64::from))
+        .collect();
+    let point = PortfolioPoint {
+        period: period.to_string(),
+        as_of,
+        score_mean: mean(&scores),
+        accounts: accounts.len() as u64,
+        accounts_not_reassessed: missing.len() as u64,
+        fails,
+    };
+    let before = match customer {
+        None if !has_baseline => Vec::new(),
+        None => baseline.portfolio_history(),
+        Some(_) => customer_history(
+            accounts
+                .iter()
+                .map(|a| a.history.as_slice())
+                .chain(missing.iter().map(|m| m.history)),
+            period,
+        ),
+    };
+    let previous = before
+        .iter()
+        .rev()
+        .find(|p| p.period != period)
+        .and_then(|p| p.score_mean);
+    delta.score_mean = match (point.score_mean, previous) {
+        (Some(now), Some(then)) => Some(((now - then) * 10.0).round() / 10.0),
+        _ => None,
+    };
+    GroupTrend {
+        delta: has_baseline.then_some(delta),
+        history: extend(&before, point, |p| &p.period),
+        missing,
+    }
+}
+
+/// A customer's history before `period`, from its accounts' histories: per period, the mean
+/// score and summed failures of the accounts assessed then.
+fn customer_history<'h>(
+    histories: impl Iterator<Item = &'h [AccountPoint]>,
+    period: &str,
+) -> Vec<PortfolioPoint> {
+    type Acc = (Option<String>, Vec<i64>, u64, Fails);
+    let mut by_period: BTreeMap<String, Acc> = BTreeMap::new();
+    for history in histories {
+        for p in history.iter().filter(|p| p.period != period) {
+            let entry = by_period.entry(p.period.clone()).or_default();
+            // A period is placed by its earliest as-of.
+            if entry.0.is_none() || (p.as_of.is_some() && p.as_of < entry.0) {
+                entry.0 = p.as_of.clone();
+            }
+            entry.1.extend(tenths(p.score));
+            entry.2 += 1;
+            entry.3.high += p.fails.high;
+            entry.3.medium += p.fails.medium;
+            entry.3.low += p.fails.low;
+        }
+    }
+    let mut points: Vec<PortfolioPoint> = by_period
+        .into_iter()
+        .map(|(period, (as_of, scores, n, fails))| PortfolioPoint {
+            period,
+            as_of,
+            score_mean: mean(&scores),
+            accounts: n,
+            accounts_not_reassessed: 0,
+            fails,
+        })
+        .collect();
+    points.sort_by(|a, b| (&a.as_of, &a.period).cmp(&(&b.as_of, &b.period)));
+    points
+}
