@@ -300,17 +300,19 @@ impl Baseline {
         let doc: DocIn = match serde_json::from_slice(&bytes) {
             Ok(doc) => doc,
             Err(e) => {
-                // Say "not ours" before "damaged" when the schema says so.
-                if let Ok(SchemaOnly { schema }) = serde_json::from_slice(&bytes)
-                    && schema.as_ref().and_then(|s| s.as_str()) != Some(SUMMARY_SCHEMA)
-                {
-                    return Err(err(foreign(schema.as_ref())));
-                }
-                return Err(err(format!(
-                    "not a readable summary.json: {e} (line {}, column {})",
-                    e.line(),
-                    e.column()
-                )));
+                // Say "not ours" before "damaged" when valid JSON shows it is not ours.
+                let valid = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok();
+                let object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+                let schema = object
+                    .then(|| serde_json::from_slice::<SchemaOnly>(&bytes).ok())
+                    .flatten()
+                    .and_then(|s| s.schema);
+                let ours = schema.as_ref().and_then(|s| s.as_str()) == Some(SUMMARY_SCHEMA);
+                return Err(err(if valid && !ours {
+                    foreign(schema.as_ref())
+                } else {
+                    format!("not a readable summary.json: {e}")
+                }));
             }
         };
         if doc.schema != SUMMARY_SCHEMA {
