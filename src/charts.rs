@@ -266,6 +266,129 @@ fn bars(title: &str, data: &[(&str, u64)], colours: &[RGBColor]) -> String {
     })
 }
 
+/// Severity colours: high, medium, low.
+const SEVERITY: [RGBColor; 3] = [
+    RGBColor(0xC6, 0x28, 0x28),
+    RGBColor(0xE0, 0x8E, 0x00),
+    RGBColor(0x9E, 0x9E, 0x9E),
+];
+
+/// Width of a trend chart with `n` periods.
+fn trend_width(n: usize) -> u32 {
+    (90 + n as u32 * 80).max(340)
+}
+
+/// Score per period as a line (a period without a score leaves a gap), 0-100 scale.
+pub fn score_trend(title: &str, points: &[(String, Option<f64>)]) -> String {
+    let width = trend_width(points.len());
+    svg(width, 220, |area| {
+        area.draw(&Text::new(title.to_string(), (10, 6), bold(15.0)))
+            .map_err(e)?;
+        let (top, bottom, left) = (44i32, 176i32, 46i32);
+        let y = |score: f64| bottom - ((score / 100.0) * (bottom - top) as f64).round() as i32;
+        for level in [0.0, 50.0, 100.0] {
+            area.draw(&PathElement::new(
+                vec![(left, y(level)), (width as i32 - 14, y(level))],
+                TRACK.stroke_width(1),
+            ))
+            .map_err(e)?;
+            area.draw(&Text::new(
+                format!("{level:.0}"),
+                (10, y(level) - 7),
+                font(11.0),
+            ))
+            .map_err(e)?;
+        }
+        let x = |i: usize| left + 36 + i as i32 * 80;
+        let mut run: Vec<(i32, i32)> = Vec::new();
+        let flush = |run: &mut Vec<(i32, i32)>| -> Result<(), String> {
+            if run.len() > 1 {
+                area.draw(&PathElement::new(run.clone(), ACCENT.stroke_width(2)))
+                    .map_err(e)?;
+            }
+            run.clear();
+            Ok(())
+        };
+        for (i, (_, score)) in points.iter().enumerate() {
+            match score {
+                Some(s) => run.push((x(i), y(*s))),
+                None => flush(&mut run)?,
+            }
+        }
+        flush(&mut run)?;
+        for (i, (label, score)) in points.iter().enumerate() {
+            if let Some(s) = score {
+                area.draw(&Circle::new((x(i), y(*s)), 4, ACCENT.filled()))
+                    .map_err(e)?;
+                area.draw(&Text::new(
+                    format!("{s:.1}"),
+                    (x(i) - 12, y(*s) - 22),
+                    bold(12.0),
+                ))
+                .map_err(e)?;
+            }
+            area.draw(&Text::new(
+                label.clone(),
+                (x(i) - 24, bottom + 12),
+                font(11.0),
+            ))
+            .map_err(e)?;
+        }
+        Ok(())
+    })
+}
+
+/// Failed controls per period, stacked by severity (high at the bottom).
+pub fn severity_trend(title: &str, points: &[(String, [u64; 3])]) -> String {
+    let width = trend_width(points.len());
+    svg(width, 220, |area| {
+        area.draw(&Text::new(title.to_string(), (10, 6), bold(15.0)))
+            .map_err(e)?;
+        for (i, name) in ["high", "medium", "low"].iter().enumerate() {
+            let x = width as i32 - 190 + i as i32 * 62;
+            area.draw(&Rectangle::new(
+                [(x, 30), (x + 10, 40)],
+                SEVERITY[i].filled(),
+            ))
+            .map_err(e)?;
+            area.draw(&Text::new(name.to_string(), (x + 14, 28), font(11.0)))
+                .map_err(e)?;
+        }
+        let (top, bottom) = (62i32, 176i32);
+        let max = points
+            .iter()
+            .map(|(_, f)| f.iter().sum::<u64>())
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        for (i, (label, fails)) in points.iter().enumerate() {
+            let x = 46 + i as i32 * 80;
+            let mut base = bottom;
+            for (k, n) in fails.iter().enumerate() {
+                let h = ((*n as f64 / max as f64) * (bottom - top) as f64).round() as i32;
+                if h > 0 {
+                    area.draw(&Rectangle::new(
+                        [(x, base - h), (x + 44, base)],
+                        SEVERITY[k].filled(),
+                    ))
+                    .map_err(e)?;
+                }
+                base -= h;
+            }
+            let total: u64 = fails.iter().sum();
+            area.draw(&Text::new(
+                total.to_string(),
+                (x + 14, base - 18),
+                bold(12.0),
+            ))
+            .map_err(e)?;
+            area.draw(&Text::new(label.clone(), (x - 2, bottom + 12), font(11.0)))
+                .map_err(e)?;
+        }
+        Ok(())
+    })
+}
+
 /// The most common failures: one horizontal bar per control, with its failing-account count.
 pub fn top_failures(rows: &[(String, u64)], of: u64) -> String {
     let height = 40 + rows.len().max(1) as u32 * 30;

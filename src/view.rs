@@ -165,6 +165,10 @@ pub struct PortfolioPage {
     pub data_quality: Vec<QualityRow>,
     /// Files used / ignored / rejected.
     pub files: BTreeMap<&'static str, usize>,
+    /// Change since the baseline (absent without one).
+    pub trend: Option<GroupTrendView>,
+    /// The accepted-risk register (absent when there is none).
+    pub register: Option<RegisterView>,
 }
 
 /// `customers/<slug>.html`.
@@ -180,6 +184,8 @@ pub struct CustomerPage {
     pub charts: GroupCharts,
     /// Its accounts, lowest score first (links relative to this page).
     pub accounts: Vec<AccountRow>,
+    /// Change since the baseline (absent without one).
+    pub trend: Option<GroupTrendView>,
 }
 
 /// One resource row.
@@ -342,6 +348,203 @@ pub struct AccountPage {
     pub logic: Vec<LogicRow>,
     /// Thresholds in force.
     pub thresholds: Vec<(&'static str, i64)>,
+    /// Change since the baseline (absent without one).
+    pub trend: Option<AccountTrendView>,
+    /// The register entries that touch this account (absent when there are none).
+    pub register: Option<RegisterView>,
+}
+
+/// Trend charts (SVG).
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendCharts {
+    /// Score per period.
+    pub score: String,
+    /// Failed controls per period, by severity.
+    pub severity: String,
+}
+
+/// One changed finding.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeRow {
+    /// Control id.
+    pub control: String,
+    /// Control title.
+    pub title: String,
+    /// Severity.
+    pub severity: &'static str,
+    /// Resource id ("-" for the control as a whole).
+    pub resource: String,
+    /// First period seen failing (persisting and excepted only).
+    pub since: String,
+    /// Consecutive periods failing (persisting and excepted only).
+    pub periods: u32,
+}
+
+/// "What changed" on an account page.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountTrendView {
+    /// The baseline's period.
+    pub baseline_period: String,
+    /// Not in the baseline.
+    pub new_account: bool,
+    /// Score then.
+    pub previous_score: String,
+    /// Score change, signed ("+2.5", "-1.0", "0.0") or "-".
+    pub change: String,
+    /// How many of each.
+    pub counts: crate::trend::DeltaCounts,
+    /// Failures not in the baseline.
+    pub new_failures: Vec<ChangeRow>,
+    /// Baseline failures fixed or gone.
+    pub resolved: Vec<ChangeRow>,
+    /// Baseline failures still failing.
+    pub persisting: Vec<ChangeRow>,
+    /// Failures covered by an exception.
+    pub excepted: Vec<ChangeRow>,
+    /// Baseline failures whose control could not be evaluated now.
+    pub not_reassessed: Vec<ChangeRow>,
+    /// Controls whose result changed: (title, id, from, to).
+    pub changed_controls: Vec<(String, String, &'static str, &'static str)>,
+    /// Charts.
+    pub charts: TrendCharts,
+}
+
+/// An account whose score moved, or that is missing.
+#[derive(Debug, Clone, Serialize)]
+pub struct MoverRow {
+    /// Name.
+    pub name: String,
+    /// Account id.
+    pub id: String,
+    /// Link (empty for a missing account).
+    pub href: String,
+    /// Score then.
+    pub previous: String,
+    /// Score now.
+    pub score: String,
+    /// Signed change.
+    pub change: String,
+    /// Period last assessed (missing accounts).
+    pub last_period: String,
+}
+
+/// "What changed" on a portfolio or customer page.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupTrendView {
+    /// The baseline's period.
+    pub baseline_period: String,
+    /// Mean score change, signed, or "-".
+    pub change: String,
+    /// Accounts whose score rose.
+    pub improved: u64,
+    /// Accounts whose score fell.
+    pub worsened: u64,
+    /// Accounts scored the same.
+    pub unchanged: u64,
+    /// Failures summed over accounts.
+    pub counts: crate::trend::DeltaCounts,
+    /// Accounts by score change, largest fall first.
+    pub movers: Vec<MoverRow>,
+    /// Accounts new since the baseline.
+    pub new_accounts: Vec<MoverRow>,
+    /// Baseline accounts not assessed now, at their last state.
+    pub missing: Vec<MoverRow>,
+    /// Charts.
+    pub charts: TrendCharts,
+}
+
+/// One register entry as shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisterRow {
+    /// Entry number in the file.
+    pub number: usize,
+    /// Account id or glob.
+    pub account: String,
+    /// Control id.
+    pub control: String,
+    /// Resource glob, or "-".
+    pub resource: String,
+    /// Why.
+    pub reason: String,
+    /// Owner.
+    pub owner: String,
+    /// Approver.
+    pub approved_by: String,
+    /// Expiry date.
+    pub expires: String,
+    /// What it covers, one line per match.
+    pub covers: Vec<String>,
+}
+
+/// A Security Center acceptance as shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct VendorRow {
+    /// Account id.
+    pub account: String,
+    /// Control id.
+    pub control: String,
+    /// Title.
+    pub title: String,
+    /// `ignored` or `false positive`.
+    pub state: &'static str,
+}
+
+/// The accepted-risk register as shown.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct RegisterView {
+    /// The exceptions file, if given.
+    pub file: Option<String>,
+    /// Unexpired entries covering failures.
+    pub active: Vec<RegisterRow>,
+    /// Expired entries (their failures stand).
+    pub expired: Vec<RegisterRow>,
+    /// Unexpired entries covering nothing.
+    pub stale: Vec<RegisterRow>,
+    /// Security Center acceptances.
+    pub vendor: Vec<VendorRow>,
+}
+
+impl RegisterView {
+    /// Whether there is nothing to show.
+    pub fn is_empty(&self) -> bool {
+        self.file.is_none() && self.vendor.is_empty()
+    }
+}
+
+fn signed(tenths: Option<f64>) -> String {
+    match tenths {
+        Some(v) if v > 0.0 => format!("+{v:.1}"),
+        Some(v) => format!("{v:.1}"),
+        None => "-".into(),
+    }
+}
+
+fn change_row(c: &crate::trend::Change, since: &str, periods: u32) -> ChangeRow {
+    ChangeRow {
+        control: c.control.clone(),
+        title: c.title.clone(),
+        severity: c.severity.as_str(),
+        resource: if c.resource.is_empty() {
+            "-".into()
+        } else {
+            c.resource.clone()
+        },
+        since: since.to_string(),
+        periods,
+    }
+}
+
+fn trend_charts(history: &[(String, Option<f64>, crate::trend::Fails)], what: &str) -> TrendCharts {
+    let scores: Vec<(String, Option<f64>)> =
+        history.iter().map(|(p, s, _)| (p.clone(), *s)).collect();
+    let fails: Vec<(String, [u64; 3])> = history
+        .iter()
+        .map(|(p, _, f)| (p.clone(), [f.high, f.medium, f.low]))
+        .collect();
+    TrendCharts {
+        score: charts::score_trend(&format!("{what} by period"), &scores),
+        severity: charts::severity_trend("Failed controls by period", &fails),
+    }
 }
 
 /// Everything needed to shape pages: the run, the rule pack and the file names.
@@ -638,7 +841,249 @@ impl<'a> Site<'a> {
                 })
                 .collect(),
             files,
+            trend: self.group_trend(&all, None, ""),
+            register: self.register(None),
         }
+    }
+
+    /// "What changed" for a group of accounts, when there is a baseline.
+    fn group_trend(
+        &self,
+        members: &[&AccountResult],
+        customer: Option<&str>,
+        prefix: &str,
+    ) -> Option<GroupTrendView> {
+        let baseline = self.run.baseline.as_deref()?;
+        let t = crate::trend::group(
+            Some(baseline),
+            members,
+            customer,
+            &self.run.period,
+            self.run.as_of.map(rfc3339),
+        );
+        let d = t.delta.as_ref()?;
+        let history: Vec<_> = t
+            .history
+            .iter()
+            .map(|p| (p.period.clone(), p.score_mean, p.fails))
+            .collect();
+        let mut movers: Vec<(i64, MoverRow)> = members
+            .iter()
+            .filter_map(|a| {
+                let delta = a.delta.as_ref()?;
+                let change = delta.score_tenths?;
+                Some((
+                    change,
+                    MoverRow {
+                        name: a.info.name.clone(),
+                        id: a.info.id.clone(),
+                        href: self.account_row(a, prefix).href,
+                        previous: tenths(delta.previous_score.map(|s| (s * 10.0).round() as u32)),
+                        score: tenths(a.score_tenths),
+                        change: signed(delta.score),
+                        last_period: self.run.period.clone(),
+                    },
+                ))
+            })
+            .filter(|(change, _)| *change != 0)
+            .collect();
+        movers.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+        let new_accounts = members
+            .iter()
+            .filter(|a| d.accounts_new.contains(&a.info.id.as_str()))
+            .map(|a| MoverRow {
+                name: a.info.name.clone(),
+                id: a.info.id.clone(),
+                href: self.account_row(a, prefix).href,
+                previous: "-".into(),
+                score: tenths(a.score_tenths),
+                change: "-".into(),
+                last_period: self.run.period.clone(),
+            })
+            .collect();
+        let missing = t
+            .missing
+            .iter()
+            .map(|m| MoverRow {
+                name: m.name.to_string(),
+                id: m.id.to_string(),
+                href: String::new(),
+                previous: m
+                    .score
+                    .map(|s| format!("{s:.1}"))
+                    .unwrap_or_else(|| "-".into()),
+                score: "-".into(),
+                change: "-".into(),
+                last_period: m.last_period.to_string(),
+            })
+            .collect();
+        Some(GroupTrendView {
+            baseline_period: baseline.period.clone(),
+            change: signed(d.score_mean),
+            improved: d.accounts_improved,
+            worsened: d.accounts_worsened,
+            unchanged: d.accounts_unchanged,
+            counts: d.counts,
+            movers: movers.into_iter().map(|(_, m)| m).collect(),
+            new_accounts,
+            missing,
+            charts: trend_charts(&history, "Mean score"),
+        })
+    }
+
+    /// The register, for the whole run or the entries touching one account.
+    fn register(&self, account: Option<&AccountResult>) -> Option<RegisterView> {
+        // An account page looks at that account's matches only.
+        let all = match account {
+            None => crate::summary::exceptions_view(self.run),
+            Some(a) => crate::summary::ExceptionsView {
+                register: self.run.exceptions.view(
+                    self.run.as_of,
+                    a.exceptions.iter().map(|h| (a.info.id.as_str(), h)),
+                ),
+                vendor: a
+                    .vendor_exceptions
+                    .iter()
+                    .map(|v| crate::summary::VendorView {
+                        account: &a.info.id,
+                        control: &v.control,
+                        title: &v.title,
+                        state: v.state,
+                        source: "Security Center",
+                    })
+                    .collect(),
+            },
+        };
+        let touches = |a: &str| account.is_none_or(|x| x.info.id == a);
+        let rows = |entries: &[crate::exceptions::EntryView]| -> Vec<RegisterRow> {
+            entries
+                .iter()
+                .filter(|e| account.is_none() || e.matches.iter().any(|m| touches(m.account)))
+                .map(|e| RegisterRow {
+                    number: e.number,
+                    account: e.entry.account.clone(),
+                    control: e.entry.control.clone(),
+                    resource: e.entry.resource.clone().unwrap_or_else(|| "-".into()),
+                    reason: e.entry.reason.clone(),
+                    owner: e.entry.owner.clone(),
+                    approved_by: e.entry.approved_by.clone(),
+                    expires: e.entry.expires.clone(),
+                    covers: e
+                        .matches
+                        .iter()
+                        .filter(|m| touches(m.account))
+                        .map(|m| {
+                            let what = if m.resource.is_empty() {
+                                m.control.to_string()
+                            } else {
+                                format!("{} {}", m.control, m.resource)
+                            };
+                            if account.is_some() {
+                                what
+                            } else {
+                                format!("{}: {what}", m.account)
+                            }
+                        })
+                        .collect(),
+                })
+                .collect()
+        };
+        let view = RegisterView {
+            file: all.register.file.map(str::to_string),
+            active: rows(&all.register.active),
+            expired: rows(&all.register.expired),
+            stale: if account.is_none() {
+                rows(&all.register.stale)
+            } else {
+                Vec::new()
+            },
+            vendor: all
+                .vendor
+                .iter()
+                .filter(|v| touches(v.account))
+                .map(|v| VendorRow {
+                    account: v.account.to_string(),
+                    control: v.control.to_string(),
+                    title: v.title.to_string(),
+                    state: v.state,
+                })
+                .collect(),
+        };
+        let empty = match account {
+            None => view.is_empty(),
+            Some(_) => view.active.is_empty() && view.expired.is_empty() && view.vendor.is_empty(),
+        };
+        (!empty).then_some(view)
+    }
+
+    /// "What changed" on an account page, when there is a baseline.
+    fn account_trend(&self, a: &AccountResult) -> Option<AccountTrendView> {
+        let baseline = self.run.baseline.as_deref()?;
+        let history: Vec<_> = a
+            .history
+            .iter()
+            .map(|p| (p.period.clone(), p.score, p.fails))
+            .collect();
+        let charts = trend_charts(&history, "Score");
+        let Some(d) = &a.delta else {
+            return Some(AccountTrendView {
+                baseline_period: baseline.period.clone(),
+                new_account: true,
+                previous_score: "-".into(),
+                change: "-".into(),
+                counts: Default::default(),
+                new_failures: Vec::new(),
+                resolved: Vec::new(),
+                persisting: Vec::new(),
+                excepted: Vec::new(),
+                not_reassessed: Vec::new(),
+                changed_controls: Vec::new(),
+                charts,
+            });
+        };
+        let plain = |list: &[crate::trend::Change]| -> Vec<ChangeRow> {
+            list.iter().map(|c| change_row(c, "", 0)).collect()
+        };
+        let aged = |list: &[crate::trend::Persisting]| -> Vec<ChangeRow> {
+            let mut rows: Vec<ChangeRow> = list
+                .iter()
+                .map(|p| change_row(&p.change, &p.since, p.periods))
+                .collect();
+            rows.sort_by(|a, b| {
+                b.periods
+                    .cmp(&a.periods)
+                    .then_with(|| a.control.cmp(&b.control))
+            });
+            rows
+        };
+        Some(AccountTrendView {
+            baseline_period: baseline.period.clone(),
+            new_account: false,
+            previous_score: d
+                .previous_score
+                .map(|s| format!("{s:.1}"))
+                .unwrap_or_else(|| "-".into()),
+            change: signed(d.score),
+            counts: d.counts,
+            new_failures: plain(&d.new_failures),
+            resolved: plain(&d.resolved),
+            persisting: aged(&d.persisting),
+            excepted: aged(&d.excepted),
+            not_reassessed: plain(&d.not_reassessed),
+            changed_controls: d
+                .changed_controls
+                .iter()
+                .map(|c| {
+                    (
+                        c.title.clone(),
+                        c.id.clone(),
+                        status_label(c.from),
+                        status_label(c.to),
+                    )
+                })
+                .collect(),
+            charts,
+        })
     }
 
     /// One page per customer: (slug, page).
@@ -662,6 +1107,7 @@ impl<'a> Site<'a> {
                         totals: self.totals(&members),
                         charts: self.group_charts(&members),
                         accounts,
+                        trend: self.group_trend(&members, Some(name), "../"),
                     },
                 )
             })
@@ -799,6 +1245,8 @@ impl<'a> Site<'a> {
                 })
                 .collect(),
             thresholds: t.entries(),
+            trend: self.account_trend(a),
+            register: self.register(Some(a)),
         }
     }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::Serialize;
 
 /// The built-in templates and static files, by name.
-pub const BUILT_INS: [(&str, &str); 7] = [
+pub const BUILT_INS: [(&str, &str); 10] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("index.html", include_str!("../../templates/index.html")),
     (
@@ -19,6 +19,18 @@ pub const BUILT_INS: [(&str, &str); 7] = [
     (
         "accounts_table.html",
         include_str!("../../templates/accounts_table.html"),
+    ),
+    (
+        "trend_group.html",
+        include_str!("../../templates/trend_group.html"),
+    ),
+    (
+        "register.html",
+        include_str!("../../templates/register.html"),
+    ),
+    (
+        "register_table.html",
+        include_str!("../../templates/register_table.html"),
     ),
     ("report.css", include_str!("../../static/report.css")),
     ("report.js", include_str!("../../static/report.js")),
