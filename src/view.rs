@@ -27,6 +27,8 @@ pub struct Meta {
     pub as_of_source: &'static str,
     /// The score formula.
     pub score_formula: &'static str,
+    /// The period label (`--period`, else the as-of date's quarter).
+    pub period: String,
 }
 
 /// One account in a list.
@@ -658,6 +660,7 @@ impl<'a> Site<'a> {
                 .unwrap_or_else(|| "unknown".into()),
             as_of_source: self.run.as_of_source.as_str(),
             score_formula: rules::SCORE_FORMULA,
+            period: self.run.period.clone(),
         }
     }
 

@@ -455,3 +455,60 @@ fn trends_are_byte_identical_whatever_the_thread_count() {
         );
     }
 }
+
+/// Text of a PDF (`pdftotext -layout`), or `None` without poppler outside CI.
+fn pdf_text(path: &Path) -> Option<String> {
+    let out = match Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(path)
+        .arg("-")
+        .output()
+    {
+        Ok(out) => out,
+        Err(_) => {
+            assert!(std::env::var_os("CI").is_none(), "CI needs poppler-utils");
+            eprintln!("SKIPPED: no poppler (apt-get install poppler-utils)");
+            return None;
+        }
+    };
+    assert!(out.status.success());
+    Some(String::from_utf8(out.stdout).unwrap())
+}
+
+#[test]
+fn html_and_pdf_show_what_changed_and_the_register_only_with_a_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d2, d3) = (dir.path().join("q2"), dir.path().join("q3"));
+    quarter("2026-q2", "2026-06-30", &d2, None, "json,html,pdf");
+    quarter("2026-q3", "2026-09-30", &d3, Some(&d2), "json,html,pdf");
+    let page = |d: &Path, name: &str| std::fs::read_to_string(d.join(name)).unwrap();
+    // Without a baseline the sections are absent, not empty.
+    assert!(!page(&d2, "index.html").contains("What changed"));
+    assert!(!page(&d2, "accounts/1100000000000001.html").contains("What changed"));
+    let account = page(&d3, "accounts/1100000000000001.html");
+    assert!(account.contains("What changed since 2026-Q2"));
+    assert!(account.contains("dave@northwind.onaliyun.com"));
+    assert!(account.contains("Score by period"), "trend chart missing");
+    // Register text is escaped like all evidence.
+    assert!(account.contains("Carol&#39;s hardware token is on order"));
+    let index = page(&d3, "index.html");
+    assert!(index.contains("Not re-assessed this period"));
+    assert!(index.contains("Northwind dev"));
+    assert!(index.contains("Stale (covers no failure)"));
+    assert!(page(&d3, "customers/eastwind.html").contains("New since 2026-Q2"));
+    let Some(text) = pdf_text(&d3.join("accounts/1100000000000001.pdf")) else {
+        return;
+    };
+    assert!(text.contains("What changed since 2026-Q2"), "{text}");
+    assert!(text.contains("Accepted risks"));
+    assert!(text.contains("Northwind CISO"));
+    assert!(text.contains("Period: 2026-Q3"));
+    let portfolio = pdf_text(&d3.join("portfolio.pdf")).unwrap();
+    assert!(portfolio.contains("Not re-assessed this period"));
+    assert!(portfolio.contains("Northwind dev (1100000000000002): last assessed 2026-Q2"));
+    assert!(
+        !pdf_text(&d2.join("portfolio.pdf"))
+            .unwrap()
+            .contains("What changed")
+    );
+}

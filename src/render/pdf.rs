@@ -6,7 +6,10 @@
 use chrono::{DateTime, Datelike, Timelike, Utc};
 
 use super::layout::{Cell, Column, Doc, Fonts, INK, MUTED, Rgb};
-use crate::view::{AccountPage, AccountRow, CustomerPage, PortfolioPage};
+use crate::view::{
+    AccountPage, AccountRow, AccountTrendView, ChangeRow, CustomerPage, GroupTrendView,
+    PortfolioPage, RegisterRow, RegisterView,
+};
 
 fn status_colour(status: &str) -> Rgb {
     match status {
@@ -37,19 +40,12 @@ fn label(status: &str) -> &str {
     }
 }
 
-/// The reporting period of an as-of instant: `2026-Q3`.
-pub fn period(as_of: Option<DateTime<Utc>>) -> String {
-    as_of
-        .map(|t| format!("{}-Q{}", t.year(), (t.month() - 1) / 3 + 1))
-        .unwrap_or_else(|| "-".into())
-}
-
-fn metadata(title: &str, as_of: Option<DateTime<Utc>>) -> krilla::metadata::Metadata {
+fn metadata(title: &str, period: &str, as_of: Option<DateTime<Utc>>) -> krilla::metadata::Metadata {
     let mut m = krilla::metadata::Metadata::new()
         .title(title.to_string())
         .description(format!(
             "Alibaba Cloud compliance report (CIS Alibaba Cloud Foundations Benchmark v1.0.0 and v2.0.0, account best practice, Security Center), period {}",
-            period(as_of)
+            period
         ))
         .authors(vec!["aliaudit".to_string()])
         .creator(format!("aliaudit {}", crate::summary::TOOL_VERSION))
@@ -171,7 +167,7 @@ pub fn account(
         ),
         format!("Account id: {}", a.id),
         format!("UID: {}", page.uid.clone().unwrap_or_else(|| "-".into())),
-        format!("Period: {}", period(as_of)),
+        format!("Period: {}", page.meta.period),
         String::new(),
         format!("Compliance score: {} / 100", a.score),
         format!("Alibaba Cloud security score: {}", a.vendor_score),
@@ -278,6 +274,11 @@ pub fn account(
         for note in page.gaps.iter().chain(&page.data_quality) {
             doc.paragraph(&format!("- {note}"), 9.0, INK);
         }
+    }
+
+    if let Some(t) = &page.trend {
+        doc.page_break();
+        account_trend(&mut doc, t);
     }
 
     doc.page_break();
@@ -451,6 +452,11 @@ pub fn account(
         }
     }
 
+    if let Some(r) = &page.register {
+        doc.page_break();
+        register(&mut doc, r);
+    }
+
     doc.page_break();
     doc.heading(1, "Appendix");
     doc.heading(2, "As of and score");
@@ -563,7 +569,11 @@ pub fn account(
     doc.finish(
         page_label,
         &format!("aliaudit - as of {}", page.meta.as_of),
-        metadata(&format!("Compliance report: {}", a.name), as_of),
+        metadata(
+            &format!("Compliance report: {}", a.name),
+            &page.meta.period,
+            as_of,
+        ),
     )
 }
 
@@ -572,6 +582,7 @@ fn group_body(
     totals: &crate::view::Totals,
     charts: &crate::view::GroupCharts,
     accounts: &[AccountRow],
+    trend: Option<&GroupTrendView>,
 ) {
     doc.heading(1, "Summary");
     doc.figures(&[
@@ -596,6 +607,10 @@ fn group_body(
     ]);
     doc.chart(&charts.histogram, 330.0);
     doc.chart(&charts.top_failures, crate::render::layout::CONTENT_W);
+    if let Some(t) = trend {
+        doc.page_break();
+        group_trend(doc, t);
+    }
     doc.page_break();
     doc.heading(1, "Accounts, lowest score first");
     accounts_table(doc, accounts);
@@ -618,17 +633,27 @@ pub fn customer(
         &page.name,
         &[
             format!("{} Alibaba Cloud accounts", page.totals.accounts),
-            format!("Period: {}", period(as_of)),
+            format!("Period: {}", page.meta.period),
             format!("Mean compliance score: {}", page.totals.score_mean),
         ],
         &page.meta.as_of,
     );
     doc.page_break();
-    group_body(&mut doc, &page.totals, &page.charts, &page.accounts);
+    group_body(
+        &mut doc,
+        &page.totals,
+        &page.charts,
+        &page.accounts,
+        page.trend.as_ref(),
+    );
     doc.finish(
         page_label,
         &format!("aliaudit - as of {}", page.meta.as_of),
-        metadata(&format!("Compliance report: {}", page.name), as_of),
+        metadata(
+            &format!("Compliance report: {}", page.name),
+            &page.meta.period,
+            as_of,
+        ),
     )
 }
 
@@ -649,13 +674,19 @@ pub fn portfolio(
                 page.totals.accounts,
                 page.customers.len()
             ),
-            format!("Period: {}", period(as_of)),
+            format!("Period: {}", page.meta.period),
             format!("Mean compliance score: {}", page.totals.score_mean),
         ],
         &page.meta.as_of,
     );
     doc.page_break();
-    group_body(&mut doc, &page.totals, &page.charts, &page.accounts);
+    group_body(
+        &mut doc,
+        &page.totals,
+        &page.charts,
+        &page.accounts,
+        page.trend.as_ref(),
+    );
     if !page.customers.is_empty() {
         doc.heading(1, "Customers");
         let rows: Vec<Vec<Cell>> = page
@@ -735,11 +766,273 @@ pub fn portfolio(
             8.0,
         );
     }
+    if let Some(r) = &page.register {
+        register(&mut doc, r);
+    }
     doc.heading(1, "Method");
     doc.paragraph(&format!("{}.", page.meta.score_formula), 9.0, INK);
     doc.finish(
         page_label,
         &format!("aliaudit - as of {}", page.meta.as_of),
-        metadata("Portfolio compliance report", as_of),
+        metadata("Portfolio compliance report", &page.meta.period, as_of),
     )
+}
+
+/// "What changed" of an account.
+fn account_trend(doc: &mut Doc, t: &AccountTrendView) {
+    doc.heading(1, &format!("What changed since {}", t.baseline_period));
+    if t.new_account {
+        doc.paragraph(
+            &format!(
+                "This account was not in the {} report: there is nothing to compare yet.",
+                t.baseline_period
+            ),
+            9.5,
+            INK,
+        );
+    } else {
+        doc.figures(&[
+            (
+                "Score change".into(),
+                t.change.clone(),
+                format!("from {} in {}", t.previous_score, t.baseline_period),
+            ),
+            (
+                "New failures".into(),
+                t.counts.new_failures.to_string(),
+                String::new(),
+            ),
+            (
+                "Resolved".into(),
+                t.counts.resolved.to_string(),
+                String::new(),
+            ),
+            (
+                "Persisting".into(),
+                t.counts.persisting.to_string(),
+                format!("{} excepted", t.counts.excepted),
+            ),
+        ]);
+    }
+    doc.chart_row(&[&t.charts.score, &t.charts.severity]);
+    let groups: [(&str, &[ChangeRow], bool); 5] = [
+        ("New failures", &t.new_failures, false),
+        ("Persisting failures", &t.persisting, true),
+        ("Resolved", &t.resolved, false),
+        ("Covered by an exception", &t.excepted, true),
+        (
+            "Not re-assessed (evidence missing now)",
+            &t.not_reassessed,
+            false,
+        ),
+    ];
+    for (title, rows, aged) in groups {
+        if rows.is_empty() {
+            continue;
+        }
+        doc.heading(2, title);
+        let cells: Vec<Vec<Cell>> = rows
+            .iter()
+            .map(|r| {
+                let mut row = vec![
+                    Cell::text(format!("{}\n{}", r.title, r.control)),
+                    Cell::badge(r.severity, severity_colour(r.severity)),
+                    Cell::text(r.resource.clone()),
+                ];
+                if aged {
+                    row.push(Cell::text(r.since.clone()));
+                    row.push(Cell::text(r.periods.to_string()));
+                }
+                row
+            })
+            .collect();
+        let mut columns = vec![
+            col("Control", 3.2, false),
+            col("Severity", 1.0, false),
+            col("Resource", 3.2, false),
+        ];
+        if aged {
+            columns.push(col("Failing since", 1.3, false));
+            columns.push(col("Periods", 0.9, true));
+        }
+        doc.table(&columns, &cells, 8.0);
+    }
+    if !t.changed_controls.is_empty() {
+        doc.heading(2, "Controls whose result changed");
+        for (title, id, from, to) in &t.changed_controls {
+            doc.paragraph(&format!("{title} ({id}): {from} -> {to}"), 8.5, INK);
+        }
+    }
+}
+
+/// "What changed" of a customer or the portfolio.
+fn group_trend(doc: &mut Doc, t: &GroupTrendView) {
+    doc.heading(1, &format!("What changed since {}", t.baseline_period));
+    doc.figures(&[
+        (
+            "Mean score change".into(),
+            t.change.clone(),
+            format!("since {}", t.baseline_period),
+        ),
+        (
+            "Accounts".into(),
+            format!("{} / {} / {}", t.improved, t.worsened, t.unchanged),
+            "better / worse / same".into(),
+        ),
+        (
+            "Failures".into(),
+            format!("{} new", t.counts.new_failures),
+            format!(
+                "{} resolved, {} persisting",
+                t.counts.resolved, t.counts.persisting
+            ),
+        ),
+        (
+            "Accounts in and out".into(),
+            format!("{} new", t.new_accounts.len()),
+            format!("{} not re-assessed", t.missing.len()),
+        ),
+    ]);
+    doc.chart_row(&[&t.charts.score, &t.charts.severity]);
+    if !t.movers.is_empty() {
+        doc.heading(2, "Accounts whose score changed, largest fall first");
+        let rows: Vec<Vec<Cell>> = t
+            .movers
+            .iter()
+            .map(|m| {
+                vec![
+                    Cell::text(m.name.clone()),
+                    Cell::text(m.previous.clone()),
+                    Cell::text(m.score.clone()),
+                    Cell::text(m.change.clone()),
+                ]
+            })
+            .collect();
+        doc.table(
+            &[
+                col("Account", 4.0, false),
+                col(&t.baseline_period, 1.2, true),
+                col("Now", 1.0, true),
+                col("Change", 1.0, true),
+            ],
+            &rows,
+            8.5,
+        );
+    }
+    if !t.new_accounts.is_empty() {
+        doc.heading(2, &format!("New since {}", t.baseline_period));
+        for m in &t.new_accounts {
+            doc.paragraph(
+                &format!("{} ({}): score {}", m.name, m.id, m.score),
+                8.5,
+                INK,
+            );
+        }
+    }
+    if !t.missing.is_empty() {
+        doc.heading(2, "Not re-assessed this period");
+        doc.paragraph(
+            "In an earlier report but not in this run's input; shown at their last state and kept in the trend.",
+            8.5,
+            MUTED,
+        );
+        for m in &t.missing {
+            doc.paragraph(
+                &format!(
+                    "{} ({}): last assessed {}, score {}",
+                    m.name, m.id, m.last_period, m.previous
+                ),
+                8.5,
+                INK,
+            );
+        }
+    }
+}
+
+/// The accepted-risk register.
+fn register(doc: &mut Doc, r: &RegisterView) {
+    doc.heading(1, "Accepted risks");
+    let file = r
+        .file
+        .as_ref()
+        .map(|f| format!("Exceptions file {f}. "))
+        .unwrap_or_default();
+    doc.paragraph(
+        &format!("{file}An unexpired entry turns the failures it covers into \"excepted\", which the score leaves out; expired entries change nothing and their failures stand."),
+        8.5,
+        MUTED,
+    );
+    let groups: [(&str, &[RegisterRow]); 3] = [
+        ("Active", &r.active),
+        ("Expired (failures stand)", &r.expired),
+        ("Stale (covers no failure)", &r.stale),
+    ];
+    for (title, rows) in groups {
+        if rows.is_empty() {
+            continue;
+        }
+        doc.heading(2, title);
+        let cells: Vec<Vec<Cell>> = rows
+            .iter()
+            .map(|e| {
+                vec![
+                    Cell::text(e.number.to_string()),
+                    Cell::text(format!(
+                        "{}\n{}{}",
+                        e.account,
+                        e.control,
+                        if e.resource == "-" {
+                            String::new()
+                        } else {
+                            format!("\n{}", e.resource)
+                        }
+                    )),
+                    Cell::text(format!(
+                        "{}\nOwner: {}\nApproved by: {}",
+                        e.reason, e.owner, e.approved_by
+                    )),
+                    Cell::text(e.expires.clone()),
+                    Cell::text(if e.covers.is_empty() {
+                        "-".into()
+                    } else {
+                        e.covers.join("\n")
+                    }),
+                ]
+            })
+            .collect();
+        doc.table(
+            &[
+                col("#", 0.4, true),
+                col("Account, control, resource", 2.6, false),
+                col("Reason and approval", 3.0, false),
+                col("Expires", 1.1, false),
+                col("Covers", 2.8, false),
+            ],
+            &cells,
+            7.5,
+        );
+    }
+    if !r.vendor.is_empty() {
+        doc.heading(2, "Accepted in Security Center");
+        let cells: Vec<Vec<Cell>> = r
+            .vendor
+            .iter()
+            .map(|v| {
+                vec![
+                    Cell::text(v.account.clone()),
+                    Cell::text(format!("{}\n{}", v.title, v.control)),
+                    Cell::text(v.state),
+                ]
+            })
+            .collect();
+        doc.table(
+            &[
+                col("Account", 2.0, false),
+                col("Item", 4.0, false),
+                col("State", 1.4, false),
+            ],
+            &cells,
+            8.0,
+        );
+    }
 }
