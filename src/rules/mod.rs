@@ -482,7 +482,7 @@ pub fn weight(severity: Severity) -> u64 {
 }
 
 /// The score formula, printed in every report.
-pub const SCORE_FORMULA: &str = "score = 100 x (sum of weights of passed controls) / (sum of weights of passed and failed controls), weights high = 3, medium = 2, low = 1; excepted, not applicable and not evaluable controls, and Security Center items that duplicate a built-in control, are left out; rounded to one decimal; no score when nothing was evaluated";
+pub const SCORE_FORMULA: &str = "score = 100 x (sum of weights of passed controls) / (sum of weights of passed and failed controls), weights high = 3, medium = 2, low = 1; excepted controls (accepted risks from --exceptions or Security Center, listed in the register) count neither for nor against it; not applicable and not evaluable controls, and Security Center items that duplicate a built-in control, are left out; rounded to one decimal; no score when nothing was evaluated";
 
 /// The compliance score in tenths of a point (0..=1000), or `None` when nothing was evaluated.
 /// Integer arithmetic keeps it identical whatever order accounts are processed in.
