@@ -80,13 +80,14 @@ pub struct PortfolioPoint {
     pub period: String,
     /// As-of instant, RFC 3339.
     pub as_of: Option<String>,
-    /// Mean score of the accounts assessed.
+    /// Mean score of the accounts assessed, and of those not re-assessed at their last
+    /// score.
     pub score_mean: Option<f64>,
     /// Accounts assessed in that period.
     pub accounts: u64,
     /// Accounts of earlier periods not re-assessed in that one.
     pub accounts_not_reassessed: u64,
-    /// Failed controls by severity over the accounts assessed.
+    /// Failed controls by severity (accounts not re-assessed at their last state).
     pub fails: Fails,
 }
 
@@ -798,10 +799,19 @@ pub fn group<'a>(
         c.excepted += d.counts.excepted;
         c.not_reassessed += d.counts.not_reassessed;
     }
-    let scores: Vec<i64> = accounts
+    // Accounts not re-assessed keep their last state in the trend (SPEC 5).
+    let mut scores: Vec<i64> = accounts
         .iter()
         .filter_map(|a| a.score_tenths.map(i64::from))
         .collect();
+    for m in &missing {
+        scores.extend(tenths(m.score));
+        if let Some(last) = m.history.last() {
+            fails.high += last.fails.high;
+            fails.medium += last.fails.medium;
+            fails.low += last.fails.low;
+        }
+    }
     let point = PortfolioPoint {
         period: period.to_string(),
         as_of,

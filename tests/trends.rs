@@ -189,6 +189,20 @@ fn two_quarters_give_new_resolved_persisting_and_excepted_failures() {
     assert_eq!(missing["id"], DEV);
     assert_eq!(missing["last_period"], "2026-Q2");
     assert_eq!(missing["score"], account(&c.q2, DEV)["score"]);
+    // In the portfolio trend the missing account counts at its last score.
+    let mut tenths: Vec<i64> = s["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["score"].as_f64().unwrap() * 10.0).round() as i64)
+        .collect();
+    tenths.push((missing["score"].as_f64().unwrap() * 10.0).round() as i64);
+    let n = tenths.len() as i64;
+    let mean = ((tenths.iter().sum::<i64>() * 2 + n) / (2 * n)) as f64 / 10.0;
+    let point = &s["portfolio"]["history"][1];
+    assert_eq!(point["score_mean"].as_f64().unwrap(), mean);
+    assert_eq!(point["accounts"], 3);
+    assert_eq!(point["accounts_not_reassessed"], 1);
 }
 
 #[test]
