@@ -477,6 +477,23 @@ expires = 2026-12-31
         assert_eq!(f[0].status, Status::Fail);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_gives_a_register_or_an_error_not_a_panic(text in "\\PC{0,300}") {
+            let _ = register(&text);
+        }
+
+        #[test]
+        fn damaged_files_give_a_register_or_an_error_not_a_panic(cut in 0usize..400, at in 0usize..400, c in proptest::prelude::any::<char>()) {
+            let mut text: Vec<char> = ONE.chars().collect();
+            if at < text.len() {
+                text[at] = c;
+            }
+            text.truncate(cut.min(text.len()));
+            let _ = register(&text.into_iter().collect::<String>());
+        }
+    }
+
     #[test]
     fn bad_files_name_the_entry_and_the_key() {
         let cases = [

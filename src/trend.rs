@@ -290,22 +290,32 @@ impl Baseline {
             path.to_path_buf()
         };
         let shown = file.display().to_string();
-        let err = |message: String| BaselineError {
-            path: shown.clone(),
-            message,
-        };
         let mut bytes = Vec::new();
         std::fs::File::open(&file)
             .and_then(|mut f| f.read_to_end(&mut bytes))
-            .map_err(|e| err(format!("cannot read it: {e}")))?;
-        let doc: DocIn = match serde_json::from_slice(&bytes) {
+            .map_err(|e| BaselineError {
+                path: shown.clone(),
+                message: format!("cannot read it: {e}"),
+            })?;
+        let mut baseline = Baseline::from_bytes(&bytes, &shown)?;
+        baseline.path = path.display().to_string();
+        Ok(baseline)
+    }
+
+    /// Reads a previous `summary.json` from its bytes (`shown` names it in errors).
+    pub fn from_bytes(bytes: &[u8], shown: &str) -> Result<Baseline, BaselineError> {
+        let err = |message: String| BaselineError {
+            path: shown.to_string(),
+            message,
+        };
+        let doc: DocIn = match serde_json::from_slice(bytes) {
             Ok(doc) => doc,
             Err(e) => {
                 // Say "not ours" before "damaged" when valid JSON shows it is not ours.
-                let valid = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok();
+                let valid = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
                 let object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
                 let schema = object
-                    .then(|| serde_json::from_slice::<SchemaOnly>(&bytes).ok())
+                    .then(|| serde_json::from_slice::<SchemaOnly>(bytes).ok())
                     .flatten()
                     .and_then(|s| s.schema);
                 let ours = schema.as_ref().and_then(|s| s.as_str()) == Some(SUMMARY_SCHEMA);
@@ -411,7 +421,7 @@ impl Baseline {
             );
         }
         Ok(Baseline {
-            path: path.display().to_string(),
+            path: shown.to_string(),
             as_of: doc.as_of,
             period,
             accounts,
@@ -848,38 +858,171 @@ pub fn group<'a>(
 }
 
 /// A customer's history before `period`, from its accounts' histories: per period, the mean
-/// score and summed failures of the accounts assessed then.
+/// score and summed failures of its accounts, an account without a point in a period counting
+/// at its latest earlier point (not re-assessed), as in the portfolio's history.
 fn customer_history<'h>(
     histories: impl Iterator<Item = &'h [AccountPoint]>,
     period: &str,
 ) -> Vec<PortfolioPoint> {
-    type Acc = (Option<String>, Vec<i64>, u64, Fails);
-    let mut by_period: BTreeMap<String, Acc> = BTreeMap::new();
-    for history in histories {
-        for p in history.iter().filter(|p| p.period != period) {
-            let entry = by_period.entry(p.period.clone()).or_default();
-            // A period is placed by its earliest as-of.
-            if entry.0.is_none() || (p.as_of.is_some() && p.as_of < entry.0) {
-                entry.0 = p.as_of.clone();
-            }
-            entry.1.extend(tenths(p.score));
-            entry.2 += 1;
-            entry.3.high += p.fails.high;
-            entry.3.medium += p.fails.medium;
-            entry.3.low += p.fails.low;
+    let histories: Vec<&[AccountPoint]> = histories.collect();
+    // Periods in time order: each placed by its earliest as-of.
+    let mut placed: BTreeMap<&str, Option<&str>> = BTreeMap::new();
+    for p in histories.iter().flat_map(|h| h.iter()) {
+        if p.period == period {
+            continue;
+        }
+        let at = placed.entry(&p.period).or_insert(p.as_of.as_deref());
+        if p.as_of.is_some() && (at.is_none() || p.as_of.as_deref() < *at) {
+            *at = p.as_of.as_deref();
         }
     }
-    let mut points: Vec<PortfolioPoint> = by_period
+    let mut order: Vec<(Option<&str>, &str)> = placed.iter().map(|(p, a)| (*a, *p)).collect();
+    order.sort();
+    order
         .into_iter()
-        .map(|(period, (as_of, scores, n, fails))| PortfolioPoint {
-            period,
-            as_of,
-            score_mean: mean(&scores),
-            accounts: n,
-            accounts_not_reassessed: 0,
-            fails,
+        .map(|(as_of, label)| {
+            let (mut scores, mut assessed, mut carried, mut fails) =
+                (Vec::new(), 0u64, 0u64, Fails::default());
+            for h in &histories {
+                let rank = |p: &AccountPoint| placed.get(p.period.as_str()).copied().flatten();
+                let point = match h.iter().find(|p| p.period == label) {
+                    Some(p) => {
+                        assessed += 1;
+                        p
+                    }
+                    None => match h
+                        .iter()
+                        .filter(|p| p.period != period && rank(p) < as_of)
+                        .next_back()
+                    {
+                        Some(p) => {
+                            carried += 1;
+                            p
+                        }
+                        None => continue,
+                    },
+                };
+                scores.extend(tenths(point.score));
+                fails.high += point.fails.high;
+                fails.medium += point.fails.medium;
+                fails.low += point.fails.low;
+            }
+            PortfolioPoint {
+                period: label.to_string(),
+                as_of: as_of.map(str::to_string),
+                score_mean: mean(&scores),
+                accounts: assessed,
+                accounts_not_reassessed: carried,
+                fails,
+            }
         })
-        .collect();
-    points.sort_by(|a, b| (&a.as_of, &a.period).cmp(&(&b.as_of, &b.period)));
-    points
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn point(period: &str, as_of: &str, score: f64, high: u64) -> AccountPoint {
+        AccountPoint {
+            period: period.into(),
+            as_of: Some(as_of.into()),
+            score: Some(score),
+            fails: Fails {
+                high,
+                medium: 0,
+                low: 0,
+            },
+        }
+    }
+
+    #[test]
+    fn a_customer_history_carries_accounts_not_reassessed_at_their_last_point() {
+        let a = [
+            point("Q2", "2026-06-30", 60.0, 1),
+            point("Q3", "2026-09-30", 80.0, 0),
+        ];
+        let b = [point("Q2", "2026-06-30", 40.0, 3)];
+        let c = [point("Q3", "2026-09-30", 90.0, 0)];
+        let history = customer_history([&a[..], &b[..], &c[..]].into_iter(), "Q4");
+        assert_eq!(history.len(), 2);
+        assert_eq!(history[0].period, "Q2");
+        assert_eq!(
+            (history[0].accounts, history[0].accounts_not_reassessed),
+            (2, 0)
+        );
+        assert_eq!(history[0].score_mean, Some(50.0));
+        assert_eq!(history[1].period, "Q3");
+        assert_eq!(
+            (history[1].accounts, history[1].accounts_not_reassessed),
+            (2, 1)
+        );
+        // (80 + 90 + 40) / 3 = 70.0; b's three high failures carried.
+        assert_eq!(history[1].score_mean, Some(70.0));
+        assert_eq!(history[1].fails.high, 3);
+    }
+
+    #[test]
+    fn extending_a_history_replaces_the_same_period() {
+        let h = vec![point("Q2", "a", 1.0, 0), point("Q3", "b", 2.0, 0)];
+        let out = extend(&h, point("Q3", "c", 3.0, 0), |p| &p.period);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[1].score, Some(3.0));
+        assert_eq!(extend(&h, point("Q4", "d", 4.0, 0), |p| &p.period).len(), 3);
+    }
+
+    #[test]
+    fn means_round_half_up_in_tenths() {
+        assert_eq!(mean(&[]), None);
+        assert_eq!(mean(&[600, 801]), Some(70.1));
+        assert_eq!(mean(&[1, 2]), Some(0.2));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_as_a_baseline_give_a_result_not_a_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            let _ = Baseline::from_bytes(&bytes, "b.json");
+        }
+
+        #[test]
+        fn damaged_summaries_give_a_result_not_a_panic(cut in 0usize..2000, flip in 0usize..2000) {
+            let mut bytes = SUMMARY.as_bytes().to_vec();
+            if flip < bytes.len() {
+                bytes[flip] ^= 0x20;
+            }
+            bytes.truncate(cut.min(bytes.len()));
+            let _ = Baseline::from_bytes(&bytes, "b.json");
+        }
+    }
+
+    const SUMMARY: &str = r#"{"schema": "aliaudit.summary/v1", "as_of": "2026-09-30T23:59:59Z", "period": "2026-Q3",
+      "portfolio": {"history": [{"period": "2026-Q3", "as_of": "2026-09-30T23:59:59Z", "score_mean": 50.0, "accounts": 1, "accounts_not_reassessed": 0, "fails": {"high": 1, "medium": 0, "low": 0}}]},
+      "accounts": [{"id": "a1", "name": "A", "customer": null, "status": "partial", "score": 50.0,
+        "controls": [{"id": "ram.console_mfa", "title": "MFA", "severity": "high", "status": "fail",
+          "resources": [{"id": "bob", "status": "fail"}, {"id": "amy", "status": "pass"}]}],
+        "delta": {"persisting": [{"control": "ram.console_mfa", "resource": "bob", "since": "2026-Q1", "periods": 3}]}}],
+      "missing_accounts": []}"#;
+
+    #[test]
+    fn a_baseline_keeps_failures_with_their_age_and_no_passes() {
+        let b = Baseline::from_bytes(SUMMARY.as_bytes(), "b.json").unwrap();
+        assert_eq!(b.period, "2026-Q3");
+        let a = &b.accounts["a1"];
+        assert!(a.assessed);
+        assert_eq!(a.score_tenths, Some(500));
+        assert_eq!(a.failing.len(), 1);
+        let bob = &a.failing[&("ram.console_mfa".to_string(), "bob".to_string())];
+        assert_eq!((bob.since.as_str(), bob.periods), ("2026-Q1", 3));
+        assert_eq!(b.history.len(), 1);
+    }
+
+    #[test]
+    fn periods_are_quarters_of_the_as_of_date() {
+        let t = |s: &str| Some(DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc));
+        assert_eq!(period_of(t("2026-03-31T23:59:59Z")), "2026-Q1");
+        assert_eq!(period_of(t("2026-04-01T00:00:00Z")), "2026-Q2");
+        assert_eq!(period_of(t("2026-12-31T23:59:59Z")), "2026-Q4");
+        assert_eq!(period_of(None), "undated");
+    }
 }

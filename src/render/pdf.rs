@@ -894,6 +894,11 @@ fn group_trend(doc: &mut Doc, t: &GroupTrendView) {
         ),
     ]);
     doc.chart_row(&[&t.charts.score, &t.charts.severity]);
+    doc.paragraph(
+        "Mean score and failed controls in each period; accounts not re-assessed count at their last state.",
+        8.5,
+        MUTED,
+    );
     if !t.movers.is_empty() {
         doc.heading(2, "Accounts whose score changed, largest fall first");
         let rows: Vec<Vec<Cell>> = t
