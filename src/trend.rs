@@ -890,11 +890,7 @@ fn customer_history<'h>(
                         assessed += 1;
                         p
                     }
-                    None => match h
-                        .iter()
-                        .filter(|p| p.period != period && rank(p) < as_of)
-                        .next_back()
-                    {
+                    None => match h.iter().rfind(|p| p.period != period && rank(p) < as_of) {
                         Some(p) => {
                             carried += 1;
                             p
