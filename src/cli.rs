@@ -152,6 +152,11 @@ pub struct ReportArgs {
     /// score history forward and draws the trend charts.
     #[arg(long, value_name = "PREVIOUS_OUT")]
     pub baseline: Option<PathBuf>,
+    /// White-label branding (TOML): company, logo (PNG or SVG, relative to the file), accent
+    /// (#rrggbb), title, footer, disclaimer, prepared_by, contact; [customers."Name"] tables
+    /// override any of them for that customer's reports.
+    #[arg(long, value_name = "FILE")]
+    pub branding: Option<PathBuf>,
     /// Name of this period in histories and trend charts. Default: the as-of date's quarter,
     /// e.g. 2026-Q3. A run with the period of its baseline replaces that period's point.
     #[arg(long, value_name = "LABEL")]
@@ -278,6 +283,7 @@ fn prepare(args: &EvalArgs) -> Result<Prepared> {
             exceptions: std::sync::Arc::new(exceptions),
             baseline: None,
             period: None,
+            branding: Default::default(),
         },
         rules_file,
     })
@@ -366,6 +372,9 @@ fn report(args: &ReportArgs) -> Result<u8> {
         );
     }
     prepared.options.period = args.period.clone();
+    if let Some(path) = &args.branding {
+        prepared.options.branding = std::sync::Arc::new(crate::branding::Branding::load(path)?);
+    }
     // The baseline is read before anything is written: a bad one leaves no partial output.
     if let Some(path) = &args.baseline {
         prepared.options.baseline = Some(std::sync::Arc::new(crate::trend::Baseline::load(path)?));
@@ -400,7 +409,21 @@ fn report(args: &ReportArgs) -> Result<u8> {
         crate::timing::add(crate::timing::Stage::Data, started);
         spill.put(&a.info.folder, &json, &csv)
     };
-    let run = evaluate(&args.eval, &prepared, &pool, Some(&sink))?;
+    let mut run = evaluate(&args.eval, &prepared, &pool, Some(&sink))?;
+    // Branding for a customer this run does not have is probably a typo.
+    for name in prepared.options.branding.customers() {
+        if !run
+            .accounts
+            .iter()
+            .any(|a| a.info.customer.as_deref() == Some(name))
+        {
+            let file = prepared.options.branding.file.as_ref();
+            run.diagnostics.push(crate::diag::Diagnostic::warning(
+                file.map(|f| f.0.as_str()).unwrap_or_default(),
+                format!("[customers.\"{name}\"] matches no customer of this run"),
+            ));
+        }
+    }
     let spill = spill.finish().context(hint)?;
     print_diagnostics(&run, args.eval.quiet);
     let problems = run.has_problems();
@@ -437,6 +460,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
         strict: args.eval.strict,
         rules_file: prepared.rules_file.clone(),
         exceptions_file: prepared.options.exceptions.file.clone(),
+        branding_file: prepared.options.branding.file.clone(),
         thresholds: prepared
             .options
             .rules

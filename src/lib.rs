@@ -7,6 +7,7 @@
 //! accounts in parallel.
 
 pub mod aggregate;
+pub mod branding;
 pub mod charts;
 pub mod cli;
 pub mod diag;

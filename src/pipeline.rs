@@ -40,6 +40,8 @@ pub struct RunOptions {
     pub baseline: Option<std::sync::Arc<crate::trend::Baseline>>,
     /// `--period`; else derived from the as-of date (`2026-Q3`).
     pub period: Option<String>,
+    /// White-label branding (`--branding`).
+    pub branding: std::sync::Arc<crate::branding::Branding>,
 }
 
 impl RunOptions {
@@ -183,6 +185,8 @@ pub struct Run {
     pub period: String,
     /// The baseline compared with.
     pub baseline: Option<std::sync::Arc<crate::trend::Baseline>>,
+    /// The branding pages are issued under.
+    pub branding: std::sync::Arc<crate::branding::Branding>,
     /// Where each account was read from, when its findings went to a sink and must be read
     /// again to render its pages.
     sources: BTreeMap<String, FolderSource>,
@@ -600,6 +604,7 @@ fn run_inner(options: &RunOptions, sink: Option<Sink<'_>>) -> Result<Run, RunErr
         exceptions: options.exceptions.clone(),
         period: options.period(as_of),
         baseline: options.baseline.clone(),
+        branding: options.branding.clone(),
         sources,
     })
 }

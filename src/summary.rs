@@ -378,6 +378,8 @@ pub struct ManifestOptions {
     pub rules_file: Option<(String, String)>,
     /// The exceptions file and its SHA-256, when one was given.
     pub exceptions_file: Option<(String, String)>,
+    /// The branding file and its SHA-256, when one was given.
+    pub branding_file: Option<(String, String)>,
     /// Thresholds in force.
     pub thresholds: BTreeMap<&'static str, i64>,
     /// Largest evidence file read, in bytes.

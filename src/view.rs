@@ -29,6 +29,36 @@ pub struct Meta {
     pub score_formula: &'static str,
     /// The period label (`--period`, else the as-of date's quarter).
     pub period: String,
+    /// The branding of this page.
+    pub brand: BrandView,
+}
+
+/// Branding as pages show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BrandView {
+    /// Company the report is issued under.
+    pub company: Option<String>,
+    /// Logo as a `data:` URI.
+    pub logo: Option<String>,
+    /// Logo as SVG (a PNG wrapped in one), for the PDF.
+    #[serde(skip)]
+    pub logo_svg: Option<String>,
+    /// Accent colour, `#rrggbb` (validated).
+    pub accent: String,
+    /// Text colour on the accent.
+    pub on_accent: &'static str,
+    /// Link colour on white.
+    pub link: String,
+    /// Report title.
+    pub title: Option<String>,
+    /// Footer text.
+    pub footer: Option<String>,
+    /// Disclaimer.
+    pub disclaimer: Option<String>,
+    /// Who prepared it.
+    pub prepared_by: Option<String>,
+    /// Whom to contact.
+    pub contact: Option<String>,
 }
 
 /// One account in a list.
@@ -650,7 +680,8 @@ impl<'a> Site<'a> {
     }
 
     /// Header data.
-    pub fn meta(&self) -> Meta {
+    pub fn meta(&self, customer: Option<&str>) -> Meta {
+        let b = self.run.branding.for_customer(customer);
         Meta {
             tool_version: TOOL_VERSION,
             as_of: self
@@ -661,6 +692,19 @@ impl<'a> Site<'a> {
             as_of_source: self.run.as_of_source.as_str(),
             score_formula: rules::SCORE_FORMULA,
             period: self.run.period.clone(),
+            brand: BrandView {
+                company: b.company.clone(),
+                logo: b.logo.as_ref().map(|l| l.data_uri()),
+                logo_svg: b.logo.as_ref().map(|l| l.svg()),
+                accent: b.accent.clone(),
+                on_accent: b.on_accent(),
+                link: b.link().to_string(),
+                title: b.title.clone(),
+                footer: b.footer.clone(),
+                disclaimer: b.disclaimer.clone(),
+                prepared_by: b.prepared_by.clone(),
+                contact: b.contact.clone(),
+            },
         }
     }
 
@@ -810,7 +854,7 @@ impl<'a> Site<'a> {
             *files.entry(file_row(f).status).or_insert(0) += 1;
         }
         PortfolioPage {
-            meta: self.meta(),
+            meta: self.meta(None),
             totals: self.totals(&all),
             charts: self.group_charts(&all),
             accounts,
@@ -1105,7 +1149,7 @@ impl<'a> Site<'a> {
                 (
                     slug.clone(),
                     CustomerPage {
-                        meta: self.meta(),
+                        meta: self.meta(Some(name)),
                         name: name.clone(),
                         totals: self.totals(&members),
                         charts: self.group_charts(&members),
@@ -1197,7 +1241,7 @@ impl<'a> Site<'a> {
         };
         let t = &self.rules.thresholds;
         AccountPage {
-            meta: self.meta(),
+            meta: self.meta(a.info.customer.as_deref()),
             account: self.account_row(a, "../"),
             uid: a.info.uid.clone(),
             alias: a.info.alias.clone(),

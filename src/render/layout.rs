@@ -448,6 +448,10 @@ pub struct Doc<'f> {
     header: String,
     /// Whether the current page is a cover (no header or footer).
     covers: Vec<bool>,
+    /// Colour of figure-box rules (branding).
+    accent: Rgb,
+    /// Colour of headings (the accent when it reads on white).
+    heading: Rgb,
 }
 
 fn is_cjk(c: char) -> bool {
@@ -469,6 +473,8 @@ impl<'f> Doc<'f> {
             outline: Vec::new(),
             header: header.into(),
             covers: Vec::new(),
+            accent: ACCENT,
+            heading: ACCENT,
         };
         doc.new_page(false);
         doc
@@ -478,6 +484,12 @@ impl<'f> Doc<'f> {
         self.pages.push(Vec::new());
         self.covers.push(cover);
         self.y = if cover { 80.0 } else { MARGIN_TOP };
+    }
+
+    /// Sets the colour of figure-box rules and of headings.
+    pub fn set_colours(&mut self, accent: Rgb, heading: Rgb) {
+        self.accent = accent;
+        self.heading = heading;
     }
 
     /// Starts a new page.
@@ -608,7 +620,7 @@ impl<'f> Doc<'f> {
         }
         for line in self.wrap(text, size, true, CONTENT_W) {
             self.y += size * 1.25;
-            self.text_at(MARGIN_X, self.y, size, true, ACCENT, &line);
+            self.text_at(MARGIN_X, self.y, size, true, self.heading, &line);
         }
         if level <= 2 {
             self.y += 5.0;
@@ -659,7 +671,7 @@ impl<'f> Doc<'f> {
                 y: top,
                 w: 3.0,
                 h,
-                colour: ACCENT,
+                colour: self.accent,
             });
             let fit = |doc: &Doc, t: &str, size: f32| {
                 doc.wrap(t, size, false, w - 14.0)
@@ -694,6 +706,27 @@ impl<'f> Doc<'f> {
             tree: Box::new(tree),
         });
         self.y = y + h + 6.0;
+        true
+    }
+
+    /// An image given as SVG (a logo), scaled to fit `max_w` x `max_h` points, left-aligned.
+    pub fn logo(&mut self, svg: &str, max_w: f32, max_h: f32) -> bool {
+        let Ok(tree) = usvg::Tree::from_str(svg, &self.fonts.svg) else {
+            return false;
+        };
+        let size = tree.size();
+        let scale = (max_w / size.width()).min(max_h / size.height());
+        let (w, h) = (size.width() * scale, size.height() * scale);
+        self.ensure(h + 6.0);
+        let y = self.y;
+        self.op(Op::Svg {
+            x: MARGIN_X,
+            y,
+            w,
+            h,
+            tree: Box::new(tree),
+        });
+        self.y = y + h + 10.0;
         true
     }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 
 use super::layout::{Cell, Column, Doc, Fonts, INK, MUTED, Rgb};
 use crate::view::{
-    AccountPage, AccountRow, AccountTrendView, ChangeRow, CustomerPage, GroupTrendView,
+    AccountPage, AccountRow, AccountTrendView, ChangeRow, CustomerPage, GroupTrendView, Meta,
     PortfolioPage, RegisterRow, RegisterView,
 };
 
@@ -40,14 +40,15 @@ fn label(status: &str) -> &str {
     }
 }
 
-fn metadata(title: &str, period: &str, as_of: Option<DateTime<Utc>>) -> krilla::metadata::Metadata {
+fn metadata(title: &str, meta: &Meta, as_of: Option<DateTime<Utc>>) -> krilla::metadata::Metadata {
+    let period = &meta.period;
     let mut m = krilla::metadata::Metadata::new()
         .title(title.to_string())
         .description(format!(
             "Alibaba Cloud compliance report (CIS Alibaba Cloud Foundations Benchmark v1.0.0 and v2.0.0, account best practice, Security Center), period {}",
             period
         ))
-        .authors(vec!["aliaudit".to_string()])
+        .authors(vec![meta.brand.company.clone().unwrap_or_else(|| "aliaudit".to_string())])
         .creator(format!("aliaudit {}", crate::summary::TOOL_VERSION))
         .language("en".to_string());
     if let Some(t) = as_of {
@@ -133,9 +134,42 @@ fn accounts_table(doc: &mut Doc, rows: &[AccountRow]) {
     doc.table(&columns, &cells, 8.0);
 }
 
-fn cover(doc: &mut Doc, kind: &str, title: &str, lines: &[String], as_of: &str) {
+/// A document with the page's branding: accent colour and header.
+fn start<'f>(fonts: &'f Fonts, meta: &Meta, header: String) -> Doc<'f> {
+    let mut doc = Doc::new(fonts, header);
+    if let (Some(accent), Some(heading)) = (hex_rgb(&meta.brand.accent), hex_rgb(&meta.brand.link))
+    {
+        // Headings take the accent only when it reads on white (else the default blue).
+        doc.set_colours(accent, heading);
+    }
+    doc
+}
+
+fn hex_rgb(text: &str) -> Option<(u8, u8, u8)> {
+    let hex = text.strip_prefix('#')?;
+    let byte = |i: usize| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok();
+    Some((byte(0)?, byte(2)?, byte(4)?))
+}
+
+/// The footer's left side: the brand's footer text, then the as-of instant.
+fn footer(meta: &Meta) -> String {
+    match &meta.brand.footer {
+        Some(f) => format!("{f} - as of {}", meta.as_of),
+        None => format!("aliaudit - as of {}", meta.as_of),
+    }
+}
+
+fn cover(doc: &mut Doc, meta: &Meta, kind: &str, title: &str, lines: &[String]) {
+    let b = &meta.brand;
     doc.cover();
-    doc.title(kind, 11.0, true, MUTED);
+    if let Some(svg) = &b.logo_svg {
+        doc.logo(svg, 180.0, 60.0);
+    }
+    if let Some(company) = &b.company {
+        doc.title(company, 12.0, true, INK);
+        doc.space(4.0);
+    }
+    doc.title(b.title.as_deref().unwrap_or(kind), 11.0, true, MUTED);
     doc.space(8.0);
     doc.title(title, 26.0, true, INK);
     doc.space(14.0);
@@ -143,13 +177,23 @@ fn cover(doc: &mut Doc, kind: &str, title: &str, lines: &[String], as_of: &str) 
         doc.title(line, 11.0, false, INK);
     }
     doc.space(20.0);
-    doc.title(&format!("As of {as_of}"), 10.0, false, MUTED);
+    doc.title(&format!("As of {}", meta.as_of), 10.0, false, MUTED);
+    if let Some(p) = &b.prepared_by {
+        doc.title(&format!("Prepared by {p}"), 10.0, false, MUTED);
+    }
+    if let Some(c) = &b.contact {
+        doc.title(&format!("Contact: {c}"), 10.0, false, MUTED);
+    }
     doc.title(
         "Prepared with aliaudit from saved Alibaba Cloud evidence; no live API was called.",
         9.0,
         false,
         MUTED,
     );
+    if let Some(d) = &b.disclaimer {
+        doc.space(16.0);
+        doc.paragraph(d, 8.5, MUTED);
+    }
 }
 
 /// The PDF of one account.
@@ -159,7 +203,11 @@ pub fn account(
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Vec<u8>, String> {
     let a = &page.account;
-    let mut doc = Doc::new(fonts, format!("{} - compliance report", a.name));
+    let mut doc = start(
+        fonts,
+        &page.meta,
+        format!("{} - {}", a.name, report_title(&page.meta)),
+    );
     let mut cover_lines = vec![
         format!(
             "Customer: {}",
@@ -176,10 +224,10 @@ pub fn account(
     cover_lines.retain(|l| !l.is_empty());
     cover(
         &mut doc,
+        &page.meta,
         "COMPLIANCE REPORT",
         &a.name,
         &cover_lines,
-        &page.meta.as_of,
     );
 
     doc.page_break();
@@ -568,12 +616,8 @@ pub fn account(
     );
     doc.finish(
         page_label,
-        &format!("aliaudit - as of {}", page.meta.as_of),
-        metadata(
-            &format!("Compliance report: {}", a.name),
-            &page.meta.period,
-            as_of,
-        ),
+        &footer(&page.meta),
+        metadata(&format!("Compliance report: {}", a.name), &page.meta, as_of),
     )
 }
 
@@ -626,9 +670,14 @@ pub fn customer(
     page: &CustomerPage,
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Vec<u8>, String> {
-    let mut doc = Doc::new(fonts, format!("{} - compliance report", page.name));
+    let mut doc = start(
+        fonts,
+        &page.meta,
+        format!("{} - {}", page.name, report_title(&page.meta)),
+    );
     cover(
         &mut doc,
+        &page.meta,
         "CUSTOMER COMPLIANCE REPORT",
         &page.name,
         &[
@@ -636,7 +685,6 @@ pub fn customer(
             format!("Period: {}", page.meta.period),
             format!("Mean compliance score: {}", page.totals.score_mean),
         ],
-        &page.meta.as_of,
     );
     doc.page_break();
     group_body(
@@ -648,10 +696,10 @@ pub fn customer(
     );
     doc.finish(
         page_label,
-        &format!("aliaudit - as of {}", page.meta.as_of),
+        &footer(&page.meta),
         metadata(
             &format!("Compliance report: {}", page.name),
-            &page.meta.period,
+            &page.meta,
             as_of,
         ),
     )
@@ -663,9 +711,14 @@ pub fn portfolio(
     page: &PortfolioPage,
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Vec<u8>, String> {
-    let mut doc = Doc::new(fonts, "Portfolio compliance report");
+    let mut doc = start(
+        fonts,
+        &page.meta,
+        format!("Portfolio - {}", report_title(&page.meta)),
+    );
     cover(
         &mut doc,
+        &page.meta,
         "PORTFOLIO COMPLIANCE REPORT",
         "Alibaba Cloud accounts",
         &[
@@ -677,7 +730,6 @@ pub fn portfolio(
             format!("Period: {}", page.meta.period),
             format!("Mean compliance score: {}", page.totals.score_mean),
         ],
-        &page.meta.as_of,
     );
     doc.page_break();
     group_body(
@@ -773,8 +825,8 @@ pub fn portfolio(
     doc.paragraph(&format!("{}.", page.meta.score_formula), 9.0, INK);
     doc.finish(
         page_label,
-        &format!("aliaudit - as of {}", page.meta.as_of),
-        metadata("Portfolio compliance report", &page.meta.period, as_of),
+        &footer(&page.meta),
+        metadata("Portfolio compliance report", &page.meta, as_of),
     )
 }
 
@@ -1040,4 +1092,12 @@ fn register(doc: &mut Doc, r: &RegisterView) {
             8.0,
         );
     }
+}
+
+/// "compliance report", or the brand's title.
+fn report_title(meta: &Meta) -> String {
+    meta.brand
+        .title
+        .clone()
+        .unwrap_or_else(|| "compliance report".to_string())
 }
