@@ -89,7 +89,7 @@ pub struct EvalArgs {
     /// `aliaudit controls` lists the names.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
-    /// Accepted risks (TOML): [[exception]] entries with account (id or glob), control,
+    /// Accepted risks (TOML): `[[exception]]` entries with account (id or glob), control,
     /// optional resource (glob), reason, owner, approved_by and expires (YYYY-MM-DD, compared
     /// with the as-of date). An unexpired entry turns the failures it matches into excepted;
     /// the register (active, expired, stale) is printed in every report.
@@ -153,7 +153,7 @@ pub struct ReportArgs {
     #[arg(long, value_name = "PREVIOUS_OUT")]
     pub baseline: Option<PathBuf>,
     /// White-label branding (TOML): company, logo (PNG or SVG, relative to the file), accent
-    /// (#rrggbb), title, footer, disclaimer, prepared_by, contact; [customers."Name"] tables
+    /// (#rrggbb), title, footer, disclaimer, prepared_by, contact; `[customers."Name"]` tables
     /// override any of them for that customer's reports.
     #[arg(long, value_name = "FILE")]
     pub branding: Option<PathBuf>,
