@@ -14,6 +14,7 @@ pub mod diag;
 pub mod discover;
 pub mod evidence;
 pub mod exceptions;
+pub mod i18n;
 pub mod ingest;
 pub mod model;
 pub mod output;

@@ -1,0 +1,242 @@
+//! Message catalogues: every built-in string of the HTML and PDF reports, one catalogue per
+//! language (`i18n/en.toml`, `i18n/zh.toml`, compiled in), chosen with `--lang`.
+//!
+//! Keys are dotted (`account.executive_summary`); `{name}` marks a value filled in when the
+//! message is used. A test fails when a key, or a placeholder, is in one catalogue and not
+//! the other. Evidence text (user names, Security Center titles) is never translated.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// A report language.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Lang {
+    /// English.
+    #[default]
+    En,
+    /// Simplified Chinese.
+    Zh,
+}
+
+impl Lang {
+    /// The BCP 47 tag (`en`, `zh-Hans`).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh-Hans",
+        }
+    }
+
+    /// The short code (`en`, `zh`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh",
+        }
+    }
+
+    fn source(self) -> &'static str {
+        match self {
+            Lang::En => include_str!("../i18n/en.toml"),
+            Lang::Zh => include_str!("../i18n/zh.toml"),
+        }
+    }
+}
+
+/// One language's messages.
+#[derive(Debug)]
+pub struct Catalogue {
+    lang: Lang,
+    flat: BTreeMap<String, String>,
+    nested: serde_json::Value,
+}
+
+fn flatten(prefix: &str, value: &toml::Value, out: &mut BTreeMap<String, String>) {
+    match value {
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, v, out);
+            }
+        }
+        toml::Value::String(s) => {
+            out.insert(prefix.to_string(), s.clone());
+        }
+        toml::Value::Integer(n) => {
+            out.insert(prefix.to_string(), n.to_string());
+        }
+        // Catalogues hold strings (and tables); anything else is left out, and the
+        // completeness test names the key.
+        _ => {}
+    }
+}
+
+impl Catalogue {
+    /// The catalogue of `lang`, parsed once per process.
+    pub fn get(lang: Lang) -> &'static Catalogue {
+        static EN: OnceLock<Catalogue> = OnceLock::new();
+        static ZH: OnceLock<Catalogue> = OnceLock::new();
+        let cell = match lang {
+            Lang::En => &EN,
+            Lang::Zh => &ZH,
+        };
+        cell.get_or_init(|| Catalogue::parse(lang))
+    }
+
+    fn parse(lang: Lang) -> Catalogue {
+        // The catalogues are committed files checked by the tests; a broken one would be a
+        // build problem, and then every message shows its key.
+        let table: toml::Value =
+            toml::from_str(lang.source()).unwrap_or(toml::Value::Table(toml::value::Table::new()));
+        let mut flat = BTreeMap::new();
+        flatten("", &table, &mut flat);
+        if lang == Lang::En {
+            // English control texts live with the controls themselves.
+            for c in crate::rules::CATALOG {
+                for (part, text) in [
+                    ("title", c.title),
+                    ("logic", c.logic),
+                    ("evidence", c.evidence),
+                    ("remediation", c.remediation),
+                ] {
+                    flat.insert(format!("control.{}.{part}", c.id), text.to_string());
+                }
+            }
+        }
+        let nested = serde_json::to_value(&table).unwrap_or(serde_json::Value::Null);
+        Catalogue { lang, flat, nested }
+    }
+
+    /// Its language.
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
+    /// The message for `key` (the key itself when missing, which the tests rule out).
+    pub fn t<'a>(&'a self, key: &'a str) -> &'a str {
+        self.flat.get(key).map(String::as_str).unwrap_or(key)
+    }
+
+    /// The message for `key` with each `{name}` replaced by its value.
+    pub fn f(&self, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+        let mut text = self.t(key).to_string();
+        for (name, value) in args {
+            text = text.replace(&format!("{{{name}}}"), &value.to_string());
+        }
+        text
+    }
+
+    /// A built-in control's text (`title`, `logic`, `evidence`, `remediation`) with
+    /// thresholds filled in; `None` for an id that is not built in (Security Center items keep
+    /// their collected titles).
+    pub fn control(
+        &self,
+        id: &str,
+        part: &str,
+        thresholds: &crate::rules::Thresholds,
+    ) -> Option<String> {
+        self.flat
+            .get(&format!("control.{id}.{part}"))
+            .map(|text| thresholds.fill(text))
+    }
+
+    /// Every key with its message.
+    pub fn entries(&self) -> &BTreeMap<String, String> {
+        &self.flat
+    }
+
+    /// The catalogue as nested tables, for templates (`{{ t.account.executive_summary }}`).
+    pub fn nested(&self) -> &serde_json::Value {
+        &self.nested
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn placeholders(text: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = text
+            .split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    #[test]
+    fn both_catalogues_parse_and_have_the_same_keys_and_placeholders() {
+        for lang in [Lang::En, Lang::Zh] {
+            toml::from_str::<toml::Value>(lang.source())
+                .unwrap_or_else(|e| panic!("i18n/{}.toml: {e}", lang.code()));
+        }
+        let en = Catalogue::get(Lang::En).entries();
+        let zh = Catalogue::get(Lang::Zh).entries();
+        let only_en: Vec<&String> = en.keys().filter(|k| !zh.contains_key(*k)).collect();
+        let only_zh: Vec<&String> = zh.keys().filter(|k| !en.contains_key(*k)).collect();
+        assert!(only_en.is_empty(), "keys only in en.toml: {only_en:?}");
+        assert!(only_zh.is_empty(), "keys only in zh.toml: {only_zh:?}");
+        for (key, text) in en {
+            assert_eq!(
+                placeholders(text),
+                placeholders(&zh[key]),
+                "placeholders of {key} differ"
+            );
+            assert!(!zh[key].trim().is_empty(), "{key} is empty in zh.toml");
+        }
+    }
+
+    #[test]
+    fn every_built_in_control_has_its_texts_in_both_languages() {
+        for lang in [Lang::En, Lang::Zh] {
+            let c = Catalogue::get(lang);
+            for def in crate::rules::CATALOG {
+                for part in ["title", "logic", "evidence", "remediation"] {
+                    let key = format!("control.{}.{part}", def.id);
+                    assert!(
+                        c.entries().contains_key(&key),
+                        "{} lacks {key}",
+                        lang.code()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_chinese_catalogue_is_chinese() {
+        let zh = Catalogue::get(Lang::Zh);
+        // Every message with letters in it also has Chinese, except names kept as they are
+        // (product names, ids, formats).
+        let kept = ["format.", "ui.tool", "account.uid", "pdf.uid_line"];
+        for (key, text) in zh.entries() {
+            if kept.iter().any(|k| key.starts_with(k)) || !text.chars().any(char::is_alphabetic) {
+                continue;
+            }
+            assert!(
+                text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "zh {key} has no Chinese: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        let en = Catalogue::get(Lang::En);
+        assert_eq!(
+            en.f("pdf.page_of", &[("page", &3), ("pages", &12)]),
+            "Page 3 of 12"
+        );
+        let zh = Catalogue::get(Lang::Zh);
+        assert_eq!(
+            zh.f("pdf.page_of", &[("page", &3), ("pages", &12)]),
+            "第 3 页，共 12 页"
+        );
+    }
+}
