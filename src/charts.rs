@@ -11,6 +11,7 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 use crate::aggregate::Counts;
+use crate::i18n::Catalogue;
 use crate::rules::Status;
 
 /// The embedded regular face.
@@ -103,7 +104,7 @@ fn e<T: std::fmt::Debug>(err: T) -> String {
 }
 
 /// Our score as a horizontal gauge (0-100) with the vendor's score marked beside it.
-pub fn score_gauge(score: Option<f64>, vendor: Option<i64>) -> String {
+pub fn score_gauge(c: &Catalogue, score: Option<f64>, vendor: Option<i64>) -> String {
     svg(420, 90, |area| {
         let (x0, x1, y) = (10i32, 410i32, 34i32);
         area.draw(&Rectangle::new([(x0, y), (x1, y + 22)], TRACK.filled()))
@@ -117,19 +118,15 @@ pub fn score_gauge(score: Option<f64>, vendor: Option<i64>) -> String {
                 ))
                 .map_err(e)?;
                 area.draw(&Text::new(
-                    format!("Score {s:.1} / 100"),
+                    c.f("chart.score_of", &[("score", &format!("{s:.1}"))]),
                     (x0, 6),
                     bold(18.0),
                 ))
                 .map_err(e)?;
             }
             None => {
-                area.draw(&Text::new(
-                    "No score: nothing evaluated",
-                    (x0, 6),
-                    bold(18.0),
-                ))
-                .map_err(e)?;
+                area.draw(&Text::new(c.t("chart.no_score"), (x0, 6), bold(18.0)))
+                    .map_err(e)?;
             }
         }
         if let Some(v) = vendor {
@@ -140,7 +137,7 @@ pub fn score_gauge(score: Option<f64>, vendor: Option<i64>) -> String {
             ))
             .map_err(e)?;
             area.draw(&Text::new(
-                format!("Alibaba Cloud score {v}"),
+                c.f("chart.vendor_score", &[("score", &v)]),
                 (x0, y + 30),
                 font(13.0).color(&MUTED),
             ))
@@ -151,17 +148,25 @@ pub fn score_gauge(score: Option<f64>, vendor: Option<i64>) -> String {
 }
 
 /// Results per state as a donut, with a legend that names each state and its count.
-pub fn status_donut(counts: &Counts) -> String {
+pub fn status_donut(c: &Catalogue, counts: &Counts) -> String {
     let parts = [
-        (Status::Pass, "pass", counts.pass),
-        (Status::Fail, "fail", counts.fail),
-        (Status::Excepted, "excepted", counts.excepted),
+        (Status::Pass, c.t("chart.legend.pass"), counts.pass),
+        (Status::Fail, c.t("chart.legend.fail"), counts.fail),
+        (
+            Status::Excepted,
+            c.t("chart.legend.excepted"),
+            counts.excepted,
+        ),
         (
             Status::NotApplicable,
-            "not applicable",
+            c.t("chart.legend.not_applicable"),
             counts.not_applicable,
         ),
-        (Status::NotEvaluable, "not evaluable", counts.not_evaluable),
+        (
+            Status::NotEvaluable,
+            c.t("chart.legend.not_evaluable"),
+            counts.not_evaluable,
+        ),
     ];
     svg(360, 180, |area| {
         let center = (90i32, 90i32);
@@ -204,10 +209,14 @@ pub fn status_donut(counts: &Counts) -> String {
 }
 
 /// Failed controls per severity as vertical bars.
-pub fn severity_bars(high: u64, medium: u64, low: u64) -> String {
+pub fn severity_bars(c: &Catalogue, high: u64, medium: u64, low: u64) -> String {
     bars(
-        "Failed controls by severity",
-        &[("high", high), ("medium", medium), ("low", low)],
+        c.t("chart.failed_by_severity"),
+        &[
+            (c.t("severity.high"), high),
+            (c.t("severity.medium"), medium),
+            (c.t("severity.low"), low),
+        ],
         &[
             status_colour(Status::Fail),
             RGBColor(0xE0, 0x8E, 0x00),
@@ -217,7 +226,7 @@ pub fn severity_bars(high: u64, medium: u64, low: u64) -> String {
 }
 
 /// Accounts per score band (0-9, 10-19, ... 90-100).
-pub fn score_histogram(scores: &[f64]) -> String {
+pub fn score_histogram(c: &Catalogue, scores: &[f64]) -> String {
     let mut bins = [0u64; 10];
     for s in scores {
         bins[((s / 10.0).floor() as usize).min(9)] += 1;
@@ -233,7 +242,7 @@ pub fn score_histogram(scores: &[f64]) -> String {
         .collect();
     let data: Vec<(&str, u64)> = labels.iter().map(|l| l.as_str()).zip(bins).collect();
     let colours: Vec<RGBColor> = (0..10).map(|i| score_colour(i as f64 * 10.0)).collect();
-    bars("Accounts by score", &data, &colours)
+    bars(c.t("chart.accounts_by_score"), &data, &colours)
 }
 
 fn bars(title: &str, data: &[(&str, u64)], colours: &[RGBColor]) -> String {
@@ -339,12 +348,17 @@ pub fn score_trend(title: &str, points: &[(String, Option<f64>)]) -> String {
 }
 
 /// Failed controls per period, stacked by severity (high at the bottom).
-pub fn severity_trend(title: &str, points: &[(String, [u64; 3])]) -> String {
+pub fn severity_trend(c: &Catalogue, title: &str, points: &[(String, [u64; 3])]) -> String {
     let width = trend_width(points.len());
     svg(width, 220, |area| {
         area.draw(&Text::new(title.to_string(), (10, 6), bold(15.0)))
             .map_err(e)?;
-        for (i, name) in ["high", "medium", "low"].iter().enumerate() {
+        let names = [
+            c.t("severity.high"),
+            c.t("severity.medium"),
+            c.t("severity.low"),
+        ];
+        for (i, name) in names.iter().enumerate() {
             let x = width as i32 - 190 + i as i32 * 62;
             area.draw(&Rectangle::new(
                 [(x, 30), (x + 10, 40)],
@@ -390,11 +404,11 @@ pub fn severity_trend(title: &str, points: &[(String, [u64; 3])]) -> String {
 }
 
 /// The most common failures: one horizontal bar per control, with its failing-account count.
-pub fn top_failures(rows: &[(String, u64)], of: u64) -> String {
+pub fn top_failures(c: &Catalogue, rows: &[(String, u64)], of: u64) -> String {
     let height = 40 + rows.len().max(1) as u32 * 30;
     svg(820, height, |area| {
         area.draw(&Text::new(
-            format!("Most common failures (accounts, of {of})"),
+            c.f("chart.most_common_failures", &[("n", &of)]),
             (10, 6),
             bold(15.0),
         ))
@@ -499,9 +513,17 @@ fn shorten(text: &str, max: usize) -> String {
 mod tests {
     use super::*;
 
+    fn en() -> &'static Catalogue {
+        Catalogue::get(crate::i18n::Lang::En)
+    }
+
     #[test]
     fn charts_are_svg_and_escape_hostile_text() {
-        let svg = top_failures(&[("</svg><script>alert(1)</script>".to_string(), 3)], 5);
+        let svg = top_failures(
+            en(),
+            &[("</svg><script>alert(1)</script>".to_string(), 3)],
+            5,
+        );
         assert!(svg.starts_with("<svg"), "{svg}");
         assert!(!svg.contains("<script>"));
         assert!(svg.contains("&lt;/svg&gt;&lt;script&gt;"));
@@ -518,15 +540,18 @@ mod tests {
 
     #[test]
     fn the_gauge_shows_both_scores_and_the_donut_every_state() {
-        let g = score_gauge(Some(72.5), Some(63));
+        let g = score_gauge(en(), Some(72.5), Some(63));
         assert!(g.contains("Score 72.5 / 100") && g.contains("Alibaba Cloud score 63"));
-        let d = status_donut(&Counts {
-            pass: 3,
-            fail: 2,
-            excepted: 0,
-            not_applicable: 1,
-            not_evaluable: 4,
-        });
+        let d = status_donut(
+            en(),
+            &Counts {
+                pass: 3,
+                fail: 2,
+                excepted: 0,
+                not_applicable: 1,
+                not_evaluable: 4,
+            },
+        );
         for label in ["pass: 3", "fail: 2", "excepted: 0", "not evaluable: 4"] {
             assert!(d.contains(label), "{label}");
         }
@@ -534,7 +559,7 @@ mod tests {
 
     #[test]
     fn chinese_labels_are_drawn() {
-        let svg = top_failures(&[("主账号安全-双因素认证".to_string(), 2)], 2);
+        let svg = top_failures(en(), &[("主账号安全-双因素认证".to_string(), 2)], 2);
         assert!(svg.contains("主账号安全-双因素认证"));
     }
 }

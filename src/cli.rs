@@ -152,6 +152,10 @@ pub struct ReportArgs {
     /// score history forward and draws the trend charts.
     #[arg(long, value_name = "PREVIOUS_OUT")]
     pub baseline: Option<PathBuf>,
+    /// Language of every built-in string of the HTML and PDF reports (evidence text is shown
+    /// as collected). summary.json and findings.csv stay in English for other tools.
+    #[arg(long, value_enum, default_value = "en")]
+    pub lang: crate::i18n::Lang,
     /// White-label branding (TOML): company, logo (PNG or SVG, relative to the file), accent
     /// (#rrggbb), title, footer, disclaimer, prepared_by, contact; `[customers."Name"]` tables
     /// override any of them for that customer's reports.
@@ -284,6 +288,7 @@ fn prepare(args: &EvalArgs) -> Result<Prepared> {
             baseline: None,
             period: None,
             branding: Default::default(),
+            lang: Default::default(),
         },
         rules_file,
     })
@@ -372,6 +377,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
         );
     }
     prepared.options.period = args.period.clone();
+    prepared.options.lang = args.lang;
     if let Some(path) = &args.branding {
         prepared.options.branding = std::sync::Arc::new(crate::branding::Branding::load(path)?);
     }
@@ -384,7 +390,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
     // Templates are checked before any work, so a broken template fails fast (exit 1).
     let templates = if args.format.contains(&Format::Html) {
         Some(
-            crate::render::html::Templates::load(args.templates.as_deref())
+            crate::render::html::Templates::load(args.templates.as_deref(), args.lang)
                 .context("the report templates do not load (check --templates)")?,
         )
     } else {

@@ -116,9 +116,9 @@ impl Catalogue {
         self.lang
     }
 
-    /// The message for `key` (the key itself when missing, which the tests rule out).
-    pub fn t<'a>(&'a self, key: &'a str) -> &'a str {
-        self.flat.get(key).map(String::as_str).unwrap_or(key)
+    /// The message for `key` (`?` when missing, which the tests rule out).
+    pub fn t(&self, key: &str) -> &str {
+        self.flat.get(key).map(String::as_str).unwrap_or("?")
     }
 
     /// The message for `key` with each `{name}` replaced by its value.

@@ -42,6 +42,8 @@ pub struct RunOptions {
     pub period: Option<String>,
     /// White-label branding (`--branding`).
     pub branding: std::sync::Arc<crate::branding::Branding>,
+    /// Report language (`--lang`).
+    pub lang: crate::i18n::Lang,
 }
 
 impl RunOptions {
@@ -187,6 +189,8 @@ pub struct Run {
     pub baseline: Option<std::sync::Arc<crate::trend::Baseline>>,
     /// The branding pages are issued under.
     pub branding: std::sync::Arc<crate::branding::Branding>,
+    /// The report language.
+    pub lang: crate::i18n::Lang,
     /// Where each account was read from, when its findings went to a sink and must be read
     /// again to render its pages.
     sources: BTreeMap<String, FolderSource>,
@@ -605,6 +609,7 @@ fn run_inner(options: &RunOptions, sink: Option<Sink<'_>>) -> Result<Run, RunErr
         period: options.period(as_of),
         baseline: options.baseline.clone(),
         branding: options.branding.clone(),
+        lang: options.lang,
         sources,
     })
 }

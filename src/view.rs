@@ -11,6 +11,7 @@ use crate::aggregate::{Counts, Identity};
 use crate::charts::{self, HeatRow};
 use crate::diag::Level;
 use crate::evidence::{FileRecord, FileStatus};
+use crate::i18n::Catalogue;
 use crate::model::Severity;
 use crate::pipeline::{AccountResult, Run};
 use crate::rules::{self, CATALOG, Finding, RulePack, Section, Status};
@@ -31,6 +32,8 @@ pub struct Meta {
     pub period: String,
     /// The branding of this page.
     pub brand: BrandView,
+    /// The report language's tag (`en`, `zh-Hans`).
+    pub lang: &'static str,
 }
 
 /// Branding as pages show it.
@@ -289,7 +292,7 @@ pub struct LogicRow {
     /// Logic.
     pub logic: String,
     /// Evidence.
-    pub evidence: &'static str,
+    pub evidence: String,
     /// Remediation.
     pub remediation: String,
 }
@@ -313,8 +316,8 @@ pub struct IdentityText {
     pub root_active_access_keys: String,
 }
 
-impl From<&Identity> for IdentityText {
-    fn from(i: &Identity) -> Self {
+impl IdentityText {
+    fn new(c: &'static Catalogue, i: &Identity) -> Self {
         let n = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
         IdentityText {
             ram_users: n(i.ram_users),
@@ -323,8 +326,8 @@ impl From<&Identity> for IdentityText {
             active_access_keys: n(i.active_access_keys),
             access_keys_not_rotated_90d: n(i.access_keys_not_rotated_90d),
             root_mfa: match i.root_mfa {
-                Some(true) => "MFA on".into(),
-                Some(false) => "no MFA".into(),
+                Some(true) => c.t("identity.mfa_on").into(),
+                Some(false) => c.t("identity.mfa_off").into(),
                 None => "-".into(),
             },
             root_active_access_keys: n(i.root_active_access_keys),
@@ -566,7 +569,11 @@ fn change_row(c: &crate::trend::Change, since: &str, periods: u32) -> ChangeRow 
     }
 }
 
-fn trend_charts(history: &[(String, Option<f64>, crate::trend::Fails)], what: &str) -> TrendCharts {
+fn trend_charts(
+    c: &'static Catalogue,
+    history: &[(String, Option<f64>, crate::trend::Fails)],
+    title: &str,
+) -> TrendCharts {
     let scores: Vec<(String, Option<f64>)> =
         history.iter().map(|(p, s, _)| (p.clone(), *s)).collect();
     let fails: Vec<(String, [u64; 3])> = history
@@ -574,8 +581,8 @@ fn trend_charts(history: &[(String, Option<f64>, crate::trend::Fails)], what: &s
         .map(|(p, _, f)| (p.clone(), [f.high, f.medium, f.low]))
         .collect();
     TrendCharts {
-        score: charts::score_trend(&format!("{what} by period"), &scores),
-        severity: charts::severity_trend("Failed controls by period", &fails),
+        score: charts::score_trend(title, &scores),
+        severity: charts::severity_trend(c, c.t("trend.fails_by_period"), &fails),
     }
 }
 
@@ -592,6 +599,8 @@ pub struct Site<'a> {
     files_by_account: BTreeMap<&'a str, Vec<&'a FileRecord>>,
     diagnostics_by_account: BTreeMap<&'a str, Vec<&'a crate::diag::Diagnostic>>,
     members: BTreeMap<&'a str, Vec<&'a AccountResult>>,
+    /// The messages of the report language.
+    c: &'static Catalogue,
 }
 
 fn high_fails(a: &AccountResult) -> u64 {
@@ -606,13 +615,26 @@ fn tenths(t: Option<u32>) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-fn status_label(s: Status) -> &'static str {
-    match s {
-        Status::Pass => "Pass",
-        Status::Fail => "Fail",
-        Status::Excepted => "Excepted",
-        Status::NotApplicable => "Not applicable",
-        Status::NotEvaluable => "Not evaluable",
+fn status_label(c: &'static Catalogue, s: Status) -> &'static str {
+    c.t(&format!("status.{}", s.as_str()))
+}
+
+fn section_title(c: &'static Catalogue, s: Section) -> &'static str {
+    c.t(match s {
+        Section::CisIdentity => "section.cis_identity",
+        Section::BestPractice => "section.best_practice",
+        Section::SecurityCenter => "section.security_center",
+    })
+}
+
+/// An evidence kind's state in words: `present: <files>`, `rejected: <files>` or `missing`.
+fn evidence_state(c: &'static Catalogue, state: &str) -> String {
+    if let Some(files) = state.strip_prefix("present: ") {
+        c.f("evidence_state.present", &[("files", &files)])
+    } else if let Some(files) = state.strip_prefix("rejected: ") {
+        c.f("evidence_state.rejected", &[("files", &files)])
+    } else {
+        c.t("evidence_state.missing").to_string()
     }
 }
 
@@ -676,6 +698,7 @@ impl<'a> Site<'a> {
             files_by_account,
             diagnostics_by_account,
             members,
+            c: Catalogue::get(run.lang),
         }
     }
 
@@ -705,6 +728,7 @@ impl<'a> Site<'a> {
                 prepared_by: b.prepared_by.clone(),
                 contact: b.contact.clone(),
             },
+            lang: self.run.lang.tag(),
         }
     }
 
@@ -788,7 +812,7 @@ impl<'a> Site<'a> {
         let top: Vec<(String, u64)> = failures
             .iter()
             .take(10)
-            .map(|(id, title, n)| (format!("{title} ({id})"), *n))
+            .map(|(id, title, n)| (format!("{} ({id})", self.control_title(id, title)), *n))
             .collect();
         // The heat map shows the built-in controls for the lowest-scoring 40 accounts.
         let columns: Vec<&str> = CATALOG.iter().map(|c| c.id).collect();
@@ -818,12 +842,12 @@ impl<'a> Site<'a> {
         let shown = rows.len();
         let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
         GroupCharts {
-            histogram: charts::score_histogram(&scores),
-            top_failures: charts::top_failures(&top, accounts.len() as u64),
+            histogram: charts::score_histogram(self.c, &scores),
+            top_failures: charts::top_failures(self.c, &top, accounts.len() as u64),
             heat_map: charts::heat_map(&columns, &rows),
-            heat_note: format!(
-                "Built-in controls for the {shown} lowest-scoring of {} accounts. P pass, F fail, E excepted, - not applicable, ? not evaluable.",
-                accounts.len()
+            heat_note: self.c.f(
+                "ui.heat_note",
+                &[("shown", &shown), ("total", &accounts.len())],
             ),
         }
     }
@@ -974,7 +998,7 @@ impl<'a> Site<'a> {
             movers: movers.into_iter().map(|(_, m)| m).collect(),
             new_accounts,
             missing,
-            charts: trend_charts(&history, "Mean score"),
+            charts: trend_charts(self.c, &history, self.c.t("trend.mean_by_period")),
         })
     }
 
@@ -1071,7 +1095,7 @@ impl<'a> Site<'a> {
             .iter()
             .map(|p| (p.period.clone(), p.score, p.fails))
             .collect();
-        let charts = trend_charts(&history, "Score");
+        let charts = trend_charts(self.c, &history, self.c.t("trend.score_by_period"));
         let Some(d) = &a.delta else {
             return Some(AccountTrendView {
                 baseline_period: baseline.period.clone(),
@@ -1088,13 +1112,19 @@ impl<'a> Site<'a> {
                 charts,
             });
         };
+        let localise = |mut row: ChangeRow| {
+            row.title = self.control_title(&row.control, &row.title);
+            row
+        };
         let plain = |list: &[crate::trend::Change]| -> Vec<ChangeRow> {
-            list.iter().map(|c| change_row(c, "", 0)).collect()
+            list.iter()
+                .map(|c| localise(change_row(c, "", 0)))
+                .collect()
         };
         let aged = |list: &[crate::trend::Persisting]| -> Vec<ChangeRow> {
             let mut rows: Vec<ChangeRow> = list
                 .iter()
-                .map(|p| change_row(&p.change, &p.since, p.periods))
+                .map(|p| localise(change_row(&p.change, &p.since, p.periods)))
                 .collect();
             rows.sort_by(|a, b| {
                 b.periods
@@ -1122,10 +1152,10 @@ impl<'a> Site<'a> {
                 .iter()
                 .map(|c| {
                     (
-                        c.title.clone(),
+                        self.control_title(&c.id, &c.title),
                         c.id.clone(),
-                        status_label(c.from),
-                        status_label(c.to),
+                        status_label(self.c, c.from),
+                        status_label(self.c, c.to),
                     )
                 })
                 .collect(),
@@ -1161,7 +1191,15 @@ impl<'a> Site<'a> {
             .collect()
     }
 
-    fn control_row(f: &Finding) -> ControlRow {
+    /// A control's title in the report language: built-in controls from the catalogue,
+    /// Security Center items as collected.
+    fn control_title(&self, id: &str, collected: &str) -> String {
+        self.c
+            .control(id, "title", &self.rules.thresholds)
+            .unwrap_or_else(|| collected.to_string())
+    }
+
+    fn control_row(&self, f: &Finding) -> ControlRow {
         let cis = match (f.cis_v1, f.cis_v2) {
             (Some(a), Some(b)) if a == b => format!("CIS {a}"),
             (Some(a), Some(b)) => format!("CIS v1 {a} / v2 {b}"),
@@ -1172,10 +1210,10 @@ impl<'a> Site<'a> {
         ControlRow {
             id: f.control_id.to_string(),
             anchor: format!("c-{}", f.control_id.replace('.', "-")),
-            title: f.title.to_string(),
+            title: self.control_title(&f.control_id, &f.title),
             severity: f.severity.as_str(),
             status: f.status.as_str(),
-            status_label: status_label(f.status),
+            status_label: status_label(self.c, f.status),
             cis,
             detail: f.detail.clone(),
             compensating: f.compensating.clone(),
@@ -1217,10 +1255,10 @@ impl<'a> Site<'a> {
             let controls: Vec<ControlRow> = findings
                 .iter()
                 .filter(|f| f.section == section)
-                .map(Self::control_row)
+                .map(|f| self.control_row(f))
                 .collect();
             (!controls.is_empty()).then(|| SectionView {
-                title: section.title(),
+                title: section_title(self.c, section),
                 anchor,
                 pass: controls.iter().filter(|c| c.status == "pass").count(),
                 fail: controls.iter().filter(|c| c.status == "fail").count(),
@@ -1252,11 +1290,16 @@ impl<'a> Site<'a> {
                 .as_ref()
                 .and_then(|c| self.customer_slugs.get(c))
                 .map(|s| format!("../customers/{s}.html")),
-            identity: IdentityText::from(&a.identity),
+            identity: IdentityText::new(self.c, &a.identity),
             charts: AccountCharts {
-                gauge: charts::score_gauge(a.score_tenths.map(|t| t as f64 / 10.0), a.vendor_score),
-                donut: charts::status_donut(&a.counts),
+                gauge: charts::score_gauge(
+                    self.c,
+                    a.score_tenths.map(|t| t as f64 / 10.0),
+                    a.vendor_score,
+                ),
+                donut: charts::status_donut(self.c, &a.counts),
                 severity: charts::severity_bars(
+                    self.c,
                     sev(Severity::High),
                     sev(Severity::Medium),
                     sev(Severity::Low),
@@ -1265,10 +1308,19 @@ impl<'a> Site<'a> {
             top_failing: failing
                 .iter()
                 .take(8)
-                .map(|f| Self::control_row(f))
+                .map(|f| self.control_row(f))
                 .collect(),
             sections,
-            evidence: a.evidence.iter().map(|(k, v)| (*k, v.clone())).collect(),
+            evidence: a
+                .evidence
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        self.c.t(&format!("evidence_kind.{k}")),
+                        evidence_state(self.c, v),
+                    )
+                })
+                .collect(),
             gaps: a.gaps.clone(),
             data_quality: a.evaluation.data_quality.clone(),
             diagnostics: self
@@ -1283,12 +1335,15 @@ impl<'a> Site<'a> {
                 .unwrap_or_default(),
             logic: CATALOG
                 .iter()
-                .map(|c| LogicRow {
-                    id: c.id,
-                    title: t.fill(c.title),
-                    logic: t.fill(c.logic),
-                    evidence: c.evidence,
-                    remediation: t.fill(c.remediation),
+                .map(|c| {
+                    let part = |p: &str| self.c.control(c.id, p, t).unwrap_or_default();
+                    LogicRow {
+                        id: c.id,
+                        title: part("title"),
+                        logic: part("logic"),
+                        evidence: part("evidence"),
+                        remediation: part("remediation"),
+                    }
                 })
                 .collect(),
             thresholds: t.entries(),

@@ -85,7 +85,7 @@ fn rendered_pages_of_the_quirks_fixture() {
     let run = run("tests/fixtures/quirks");
     let rules = RulePack::default();
     let site = Site::new(&run, &rules);
-    let templates = Templates::load(None).unwrap();
+    let templates = Templates::load(None, aliaudit::i18n::Lang::En).unwrap();
     let mut index = Vec::new();
     templates
         .render("index.html", &site.portfolio(), &mut index)

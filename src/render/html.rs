@@ -70,6 +70,8 @@ pub struct Templates {
     tera: tera::Tera,
     css: String,
     js: String,
+    /// The messages of the report language, as `t` in every template.
+    messages: serde_json::Value,
 }
 
 fn chain(e: &dyn std::error::Error) -> String {
@@ -86,7 +88,7 @@ fn chain(e: &dyn std::error::Error) -> String {
 impl Templates {
     /// Loads the built-ins, replacing any that `overrides` (a folder) has a file of the same
     /// name for: the user's file wins, the built-ins fill in the rest.
-    pub fn load(overrides: Option<&Path>) -> Result<Templates, HtmlError> {
+    pub fn load(overrides: Option<&Path>, lang: crate::i18n::Lang) -> Result<Templates, HtmlError> {
         let mut sources: Vec<(String, String)> = Vec::new();
         for (name, built_in) in BUILT_INS {
             let user = overrides.map(|dir| dir.join(name)).filter(|p| p.is_file());
@@ -100,6 +102,18 @@ impl Templates {
             sources.push((name.to_string(), text));
         }
         let mut tera = tera::Tera::new();
+        // `{{ t.ui.median | fill(median=x) }}`: each `{name}` of a message gets its value
+        // (escaped like any other output).
+        tera.register_filter(
+            "fill",
+            |text: &str, kwargs: tera::Kwargs, _: &tera::State| -> String {
+                let mut out = text.to_string();
+                for (name, value) in kwargs.iter() {
+                    out = out.replace(&format!("{{{name}}}"), &value.to_string());
+                }
+                out
+            },
+        );
         let mut css = String::new();
         let mut js = String::new();
         let templates: Vec<(String, String)> = sources
@@ -121,7 +135,12 @@ impl Templates {
                 name: "templates".into(),
                 message: chain(&e),
             })?;
-        Ok(Templates { tera, css, js })
+        Ok(Templates {
+            tera,
+            css,
+            js,
+            messages: crate::i18n::Catalogue::get(lang).nested().clone(),
+        })
     }
 
     /// Renders `template` with `page` as `page`, plus the stylesheet and script, into `out`.
@@ -139,6 +158,7 @@ impl Templates {
         context.insert("page", page);
         context.insert("css", &self.css);
         context.insert("js", &self.js);
+        context.insert("t", &self.messages);
         self.tera
             .render_to(template, &context, out)
             .map_err(|e| err(&e))
