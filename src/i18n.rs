@@ -95,7 +95,11 @@ impl Catalogue {
         let mut flat = BTreeMap::new();
         flatten("", &table, &mut flat);
         if lang == Lang::En {
-            // English control texts live with the controls themselves.
+            // The English score formula and control texts live with the rules themselves.
+            flat.insert(
+                "method.score_formula".to_string(),
+                crate::rules::SCORE_FORMULA.to_string(),
+            );
             for c in crate::rules::CATALOG {
                 for (part, text) in [
                     ("title", c.title),
@@ -214,7 +218,13 @@ mod tests {
         let zh = Catalogue::get(Lang::Zh);
         // Every message with letters in it also has Chinese, except names kept as they are
         // (product names, ids, formats).
-        let kept = ["format.", "ui.tool", "account.uid", "pdf.uid_line"];
+        let kept = [
+            "format.",
+            "ui.tool",
+            "account.uid",
+            "pdf.uid_line",
+            "as_of_source.option",
+        ];
         for (key, text) in zh.entries() {
             if kept.iter().any(|k| key.starts_with(k)) || !text.chars().any(char::is_alphabetic) {
                 continue;

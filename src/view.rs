@@ -712,8 +712,12 @@ impl<'a> Site<'a> {
                 .as_of
                 .map(rfc3339)
                 .unwrap_or_else(|| "unknown".into()),
-            as_of_source: self.run.as_of_source.as_str(),
-            score_formula: rules::SCORE_FORMULA,
+            as_of_source: self.c.t(match self.run.as_of_source {
+                crate::pipeline::AsOfSource::Option => "as_of_source.option",
+                crate::pipeline::AsOfSource::Evidence => "as_of_source.evidence",
+                crate::pipeline::AsOfSource::None => "as_of_source.none",
+            }),
+            score_formula: self.c.t("method.score_formula"),
             period: self.run.period.clone(),
             brand: BrandView {
                 company: b.company.clone(),
@@ -1076,7 +1080,11 @@ impl<'a> Site<'a> {
                     account: v.account.to_string(),
                     control: v.control.to_string(),
                     title: v.title.to_string(),
-                    state: v.state,
+                    state: self.c.t(if v.state == "ignored" {
+                        "register.ignored"
+                    } else {
+                        "register.false_positive"
+                    }),
                 })
                 .collect(),
         };

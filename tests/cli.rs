@@ -394,7 +394,7 @@ fn templates_can_be_exported_and_overridden_by_name() {
     let index = std::fs::read_to_string(dir.path().join("index.html")).unwrap();
     std::fs::write(
         dir.path().join("index.html"),
-        index.replace("Portfolio compliance report</h1>", "Quarterly review</h1>"),
+        index.replace("{{ t.portfolio.heading }}</h1>", "Quarterly review</h1>"),
     )
     .unwrap();
     std::fs::write(
