@@ -34,6 +34,9 @@ pub struct Meta {
     pub brand: BrandView,
     /// The report language's tag (`en`, `zh-Hans`).
     pub lang: &'static str,
+    /// The report language.
+    #[serde(skip)]
+    pub language: crate::i18n::Lang,
 }
 
 /// Branding as pages show it.
@@ -733,6 +736,7 @@ impl<'a> Site<'a> {
                 contact: b.contact.clone(),
             },
             lang: self.run.lang.tag(),
+            language: self.run.lang,
         }
     }
 

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Datelike, Timelike, Utc};
 
 use super::layout::{Cell, Column, Doc, Fonts, INK, MUTED, Rgb};
+use crate::i18n::Catalogue;
 use crate::view::{
     AccountPage, AccountRow, AccountTrendView, ChangeRow, CustomerPage, GroupTrendView, Meta,
     PortfolioPage, RegisterRow, RegisterView,
@@ -29,28 +30,24 @@ fn severity_colour(severity: &str) -> Rgb {
     }
 }
 
-fn label(status: &str) -> &str {
-    match status {
-        "pass" => "Pass",
-        "fail" => "Fail",
-        "excepted" => "Excepted",
-        "not_applicable" => "N/A",
-        "not_evaluable" => "Not evaluable",
-        other => other,
-    }
+/// A severity (`high`, `medium`, `low`) in the report language.
+fn severity_name(c: &'static Catalogue, severity: &str) -> &'static str {
+    c.t(&format!("severity.{severity}"))
 }
 
 fn metadata(title: &str, meta: &Meta, as_of: Option<DateTime<Utc>>) -> krilla::metadata::Metadata {
     let period = &meta.period;
     let mut m = krilla::metadata::Metadata::new()
         .title(title.to_string())
-        .description(format!(
-            "Alibaba Cloud compliance report (CIS Alibaba Cloud Foundations Benchmark v1.0.0 and v2.0.0, account best practice, Security Center), period {}",
-            period
-        ))
-        .authors(vec![meta.brand.company.clone().unwrap_or_else(|| "aliaudit".to_string())])
+        .description(cat(meta).f("pdf.description", &[("period", period)]))
+        .authors(vec![
+            meta.brand
+                .company
+                .clone()
+                .unwrap_or_else(|| "aliaudit".to_string()),
+        ])
         .creator(format!("aliaudit {}", crate::summary::TOOL_VERSION))
-        .language("en".to_string());
+        .language(meta.lang.to_string());
     if let Some(t) = as_of {
         m = m.creation_date(
             krilla::metadata::DateTime::new(t.year() as u16)
@@ -74,44 +71,50 @@ fn col(title: &str, share: f32, right: bool) -> Column<'_> {
     }
 }
 
-fn page_label(page: usize, pages: usize) -> String {
-    format!("Page {page} of {pages}")
+/// The messages of a page's language.
+fn cat(meta: &Meta) -> &'static Catalogue {
+    Catalogue::get(meta.language)
 }
 
-fn accounts_table(doc: &mut Doc, rows: &[AccountRow]) {
+/// "Page X of Y" in the page's language.
+fn page_label(c: &'static Catalogue) -> impl Fn(usize, usize) -> String {
+    move |page, pages| c.f("pdf.page_of", &[("page", &page), ("pages", &pages)])
+}
+
+fn accounts_table(doc: &mut Doc, c: &Catalogue, rows: &[AccountRow]) {
     let columns = [
         Column {
-            title: "Account",
+            title: c.t("ui.account"),
             share: 3.2,
             right: false,
         },
         Column {
-            title: "Customer",
+            title: c.t("ui.customer"),
             share: 2.0,
             right: false,
         },
         Column {
-            title: "Evidence",
+            title: c.t("ui.evidence"),
             share: 1.2,
             right: false,
         },
         Column {
-            title: "Score",
+            title: c.t("ui.score"),
             share: 0.8,
             right: true,
         },
         Column {
-            title: "Vendor",
+            title: c.t("ui.vendor"),
             share: 0.8,
             right: true,
         },
         Column {
-            title: "Failed",
+            title: c.t("ui.failed"),
             share: 0.8,
             right: true,
         },
         Column {
-            title: "High",
+            title: c.t("ui.high"),
             share: 0.7,
             right: true,
         },
@@ -123,7 +126,10 @@ fn accounts_table(doc: &mut Doc, rows: &[AccountRow]) {
                 // The HTML rows link relative to their page; the PDFs sit beside the HTML.
                 Cell::text(format!("{}\n{}", a.name, a.id)).linked(a.href.replace(".html", ".pdf")),
                 Cell::text(a.customer.clone().unwrap_or_else(|| "-".into())),
-                Cell::badge(a.status, status_colour(a.status)),
+                Cell::badge(
+                    c.t(&format!("evidence_status.{}", a.status)),
+                    status_colour(a.status),
+                ),
                 Cell::bold(a.score.clone()),
                 Cell::text(a.vendor_score.clone()),
                 Cell::text(a.counts.fail.to_string()),
@@ -153,14 +159,13 @@ fn hex_rgb(text: &str) -> Option<(u8, u8, u8)> {
 
 /// The footer's left side: the brand's footer text, then the as-of instant.
 fn footer(meta: &Meta) -> String {
-    match &meta.brand.footer {
-        Some(f) => format!("{f} - as of {}", meta.as_of),
-        None => format!("aliaudit - as of {}", meta.as_of),
-    }
+    let footer = meta.brand.footer.as_deref().unwrap_or("aliaudit");
+    cat(meta).f("pdf.footer", &[("footer", &footer), ("as_of", &meta.as_of)])
 }
 
 fn cover(doc: &mut Doc, meta: &Meta, kind: &str, title: &str, lines: &[String]) {
     let b = &meta.brand;
+    let c = cat(meta);
     doc.cover();
     if let Some(svg) = &b.logo_svg {
         doc.logo(svg, 180.0, 60.0);
@@ -177,19 +182,24 @@ fn cover(doc: &mut Doc, meta: &Meta, kind: &str, title: &str, lines: &[String]) 
         doc.title(line, 11.0, false, INK);
     }
     doc.space(20.0);
-    doc.title(&format!("As of {}", meta.as_of), 10.0, false, MUTED);
-    if let Some(p) = &b.prepared_by {
-        doc.title(&format!("Prepared by {p}"), 10.0, false, MUTED);
-    }
-    if let Some(c) = &b.contact {
-        doc.title(&format!("Contact: {c}"), 10.0, false, MUTED);
-    }
     doc.title(
-        "Prepared with aliaudit from saved Alibaba Cloud evidence; no live API was called.",
-        9.0,
+        &c.f("pdf.as_of_line", &[("as_of", &meta.as_of)]),
+        10.0,
         false,
         MUTED,
     );
+    if let Some(p) = &b.prepared_by {
+        doc.title(&c.f("pdf.prepared_by", &[("name", p)]), 10.0, false, MUTED);
+    }
+    if let Some(contact) = &b.contact {
+        doc.title(
+            &c.f("pdf.contact", &[("contact", contact)]),
+            10.0,
+            false,
+            MUTED,
+        );
+    }
+    doc.title(c.t("pdf.no_live_api"), 9.0, false, MUTED);
     if let Some(d) = &b.disclaimer {
         doc.space(16.0);
         doc.paragraph(d, 8.5, MUTED);
@@ -203,122 +213,120 @@ pub fn account(
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Vec<u8>, String> {
     let a = &page.account;
+    let c = cat(&page.meta);
     let mut doc = start(
         fonts,
         &page.meta,
         format!("{} - {}", a.name, report_title(&page.meta)),
     );
+    let customer = a.customer.clone().unwrap_or_else(|| "-".into());
+    let uid = page.uid.clone().unwrap_or_else(|| "-".into());
     let mut cover_lines = vec![
-        format!(
-            "Customer: {}",
-            a.customer.clone().unwrap_or_else(|| "-".into())
-        ),
-        format!("Account id: {}", a.id),
-        format!("UID: {}", page.uid.clone().unwrap_or_else(|| "-".into())),
-        format!("Period: {}", page.meta.period),
+        c.f("pdf.customer_line", &[("name", &customer)]),
+        c.f("pdf.account_id_line", &[("id", &a.id)]),
+        c.f("pdf.uid_line", &[("uid", &uid)]),
+        c.f("pdf.period_line", &[("period", &page.meta.period)]),
         String::new(),
-        format!("Compliance score: {} / 100", a.score),
-        format!("Alibaba Cloud security score: {}", a.vendor_score),
-        format!("Evidence: {}", a.status),
+        c.f("pdf.score_line", &[("score", &a.score)]),
+        c.f("pdf.vendor_line", &[("score", &a.vendor_score)]),
+        c.f(
+            "pdf.evidence_line",
+            &[("status", &c.t(&format!("evidence_status.{}", a.status)))],
+        ),
     ];
     cover_lines.retain(|l| !l.is_empty());
     cover(
         &mut doc,
         &page.meta,
-        "COMPLIANCE REPORT",
+        c.t("pdf.compliance_report"),
         &a.name,
         &cover_lines,
     );
 
     doc.page_break();
-    doc.heading(1, "Executive summary");
+    doc.heading(1, c.t("account.executive_summary"));
     doc.figures(&[
-        ("Compliance score".into(), a.score.clone(), "of 100".into()),
         (
-            "Alibaba Cloud score".into(),
+            c.t("account.compliance_score").into(),
+            a.score.clone(),
+            c.t("account.of_100").into(),
+        ),
+        (
+            c.t("ui.vendor_score").into(),
             a.vendor_score.clone(),
-            "shown beside ours, not mixed in".into(),
+            c.t("account.beside").into(),
         ),
         (
-            "Failed controls".into(),
+            c.t("ui.failed_controls").into(),
             a.counts.fail.to_string(),
-            format!("{} of high severity", a.high_fails),
+            c.f("ui.of_high_severity", &[("n", &a.high_fails)]),
         ),
         (
-            "Not evaluable".into(),
+            c.t("ui.not_evaluable").into(),
             a.counts.not_evaluable.to_string(),
-            "evidence missing".into(),
+            c.t("account.evidence_missing").into(),
         ),
     ]);
     // The score and the vendor's score are in the boxes above; the gauge is for the HTML.
     doc.chart_row(&[&page.charts.donut, &page.charts.severity]);
     doc.figures(&[
         (
-            "RAM users".into(),
+            c.t("account.ram_users").into(),
             page.identity.ram_users.clone(),
-            format!("{} with console access", page.identity.console_users),
+            c.f(
+                "account.with_console",
+                &[("n", &page.identity.console_users)],
+            ),
         ),
         (
-            "Console users without MFA".into(),
+            c.t("account.console_without_mfa").into(),
             page.identity.console_users_without_mfa.clone(),
             String::new(),
         ),
         (
-            "Active AccessKeys".into(),
+            c.t("account.active_keys").into(),
             page.identity.active_access_keys.clone(),
-            format!(
-                "{} not rotated in 90 days",
-                page.identity.access_keys_not_rotated_90d
+            c.f(
+                "account.not_rotated",
+                &[("n", &page.identity.access_keys_not_rotated_90d)],
             ),
         ),
         (
-            "Root account".into(),
+            c.t("account.root_account").into(),
             page.identity.root_mfa.clone(),
-            format!(
-                "{} active root AccessKeys",
-                page.identity.root_active_access_keys
+            c.f(
+                "account.root_keys",
+                &[("n", &page.identity.root_active_access_keys)],
             ),
         ),
     ]);
-    doc.heading(2, "Fix first");
+    doc.heading(2, c.t("account.fix_first"));
     if page.top_failing.is_empty() {
-        doc.paragraph("No scored control failed.", 9.5, INK);
+        doc.paragraph(c.t("account.none_failed"), 9.5, INK);
     } else {
         let rows: Vec<Vec<Cell>> = page
             .top_failing
             .iter()
-            .map(|c| {
+            .map(|f| {
                 vec![
-                    Cell::badge(c.severity, severity_colour(c.severity)),
-                    Cell::bold(c.title.clone()),
-                    Cell::text(c.detail.clone()),
+                    Cell::badge(severity_name(c, f.severity), severity_colour(f.severity)),
+                    Cell::bold(f.title.clone()),
+                    Cell::text(f.detail.clone()),
                 ]
             })
             .collect();
         doc.table(
             &[
-                Column {
-                    title: "Severity",
-                    share: 1.0,
-                    right: false,
-                },
-                Column {
-                    title: "Control",
-                    share: 3.0,
-                    right: false,
-                },
-                Column {
-                    title: "Finding",
-                    share: 3.5,
-                    right: false,
-                },
+                col(c.t("ui.severity"), 1.0, false),
+                col(c.t("ui.control"), 3.0, false),
+                col(c.t("ui.finding"), 3.5, false),
             ],
             &rows,
             8.5,
         );
     }
     if !page.data_quality.is_empty() || !page.gaps.is_empty() {
-        doc.heading(2, "Data-quality warnings");
+        doc.heading(2, c.t("account.data_quality_warnings"));
         for note in page.gaps.iter().chain(&page.data_quality) {
             doc.paragraph(&format!("- {note}"), 9.0, INK);
         }
@@ -326,18 +334,20 @@ pub fn account(
 
     if let Some(t) = &page.trend {
         doc.page_break();
-        account_trend(&mut doc, t);
+        account_trend(&mut doc, c, t);
     }
 
     doc.page_break();
     for section in &page.sections {
         doc.heading(1, section.title);
         doc.paragraph(
-            &format!(
-                "{} passed, {} failed of {}.",
-                section.pass,
-                section.fail,
-                section.controls.len()
+            &c.f(
+                "account.section_counts",
+                &[
+                    ("pass", &section.pass),
+                    ("fail", &section.fail),
+                    ("n", &section.controls.len()),
+                ],
             ),
             9.0,
             MUTED,
@@ -345,55 +355,39 @@ pub fn account(
         let rows: Vec<Vec<Cell>> = section
             .controls
             .iter()
-            .map(|c| {
-                let mut finding = c.detail.clone();
-                if let Some(comp) = &c.compensating {
+            .map(|row| {
+                let mut finding = row.detail.clone();
+                if let Some(comp) = &row.compensating {
                     finding.push('\n');
                     finding.push_str(comp);
                 }
-                if let Some(d) = &c.duplicates {
-                    finding.push_str(&format!("\nSame check as {d}; cross-checked, not scored."));
+                if let Some(d) = &row.duplicates {
+                    finding.push('\n');
+                    finding.push_str(&c.f("account.same_check", &[("id", d)]));
                 }
                 vec![
-                    Cell::text(format!("{}\n{}", c.title, c.id)),
-                    Cell::text(if c.cis.is_empty() {
+                    Cell::text(format!("{}\n{}", row.title, row.id)),
+                    Cell::text(if row.cis.is_empty() {
                         "-".into()
                     } else {
-                        c.cis.clone()
+                        row.cis.clone()
                     }),
-                    Cell::badge(c.severity, severity_colour(c.severity)),
-                    Cell::badge(label(c.status), status_colour(c.status)),
+                    Cell::badge(
+                        severity_name(c, row.severity),
+                        severity_colour(row.severity),
+                    ),
+                    Cell::badge(row.status_label, status_colour(row.status)),
                     Cell::text(finding),
                 ]
             })
             .collect();
         doc.table(
             &[
-                Column {
-                    title: "Control",
-                    share: 3.2,
-                    right: false,
-                },
-                Column {
-                    title: "Framework",
-                    share: 1.2,
-                    right: false,
-                },
-                Column {
-                    title: "Severity",
-                    share: 1.0,
-                    right: false,
-                },
-                Column {
-                    title: "Result",
-                    share: 1.3,
-                    right: false,
-                },
-                Column {
-                    title: "Finding",
-                    share: 3.3,
-                    right: false,
-                },
+                col(c.t("ui.control"), 3.2, false),
+                col(c.t("ui.framework"), 1.2, false),
+                col(c.t("ui.severity"), 1.0, false),
+                col(c.t("ui.result"), 1.3, false),
+                col(c.t("ui.finding"), 3.3, false),
             ],
             &rows,
             8.0,
@@ -408,23 +402,26 @@ pub fn account(
         .collect();
     if !detailed.is_empty() {
         doc.page_break();
-        doc.heading(1, "Evidence by control");
-        doc.paragraph(
-            "Every user, AccessKey or setting that did not pass, with the input file and line it came from. Those that passed are counted here and listed one by one in the HTML report and findings.csv.",
-            9.0,
-            MUTED,
-        );
-        for c in detailed {
-            doc.heading(3, &format!("{} ({})", c.title, c.id));
-            let passed = c.resources.iter().filter(|r| r.status == "pass").count();
-            let rows: Vec<Vec<Cell>> = c
+        doc.heading(1, c.t("account.evidence_by_control"));
+        doc.paragraph(c.t("account.evidence_by_control_note"), 9.0, MUTED);
+        for control in detailed {
+            doc.heading(3, &format!("{} ({})", control.title, control.id));
+            let passed = control
+                .resources
+                .iter()
+                .filter(|r| r.status == "pass")
+                .count();
+            let rows: Vec<Vec<Cell>> = control
                 .resources
                 .iter()
                 .filter(|r| r.status != "pass")
                 .map(|r| {
                     vec![
                         Cell::text(r.id.clone()),
-                        Cell::badge(label(r.status), status_colour(r.status)),
+                        Cell::badge(
+                            c.t(&format!("status.{}", r.status)),
+                            status_colour(r.status),
+                        ),
                         Cell::text(r.detail.clone()),
                         Cell::text(r.source.clone()),
                     ]
@@ -433,10 +430,10 @@ pub fn account(
             if !rows.is_empty() {
                 doc.table(
                     &[
-                        col("Resource", 3.0, false),
-                        col("Result", 1.3, false),
-                        col("Detail", 3.0, false),
-                        col("Source", 3.0, false),
+                        col(c.t("ui.resource"), 3.0, false),
+                        col(c.t("ui.result"), 1.3, false),
+                        col(c.t("ui.detail"), 3.0, false),
+                        col(c.t("ui.source"), 3.0, false),
                     ],
                     &rows,
                     7.5,
@@ -444,7 +441,10 @@ pub fn account(
             }
             if passed > 0 {
                 doc.paragraph(
-                    &format!("{passed} of {} passed.", c.resources.len()),
+                    &c.f(
+                        "account.passed_of",
+                        &[("passed", &passed), ("n", &control.resources.len())],
+                    ),
                     8.0,
                     MUTED,
                 );
@@ -453,7 +453,7 @@ pub fn account(
     }
 
     doc.page_break();
-    doc.heading(1, "Evidence");
+    doc.heading(1, c.t("ui.evidence"));
     for (kind, state) in &page.evidence {
         doc.paragraph(&format!("{kind}: {state}"), 8.5, INK);
     }
@@ -464,57 +464,55 @@ pub fn account(
         .map(|f| {
             vec![
                 Cell::text(f.path.clone()),
-                Cell::badge(f.status, status_colour(f.status)),
+                Cell::badge(
+                    c.t(&format!("file_status.{}", f.status)),
+                    status_colour(f.status),
+                ),
                 Cell::text(f.reason.clone()),
             ]
         })
         .collect();
     if !not_used.is_empty() {
-        doc.heading(2, "Rejected and ignored evidence");
+        doc.heading(2, c.t("account.rejected_ignored"));
         doc.table(
             &[
-                Column {
-                    title: "File",
-                    share: 3.0,
-                    right: false,
-                },
-                Column {
-                    title: "Status",
-                    share: 1.1,
-                    right: false,
-                },
-                Column {
-                    title: "Reason",
-                    share: 4.0,
-                    right: false,
-                },
+                col(c.t("ui.file"), 3.0, false),
+                col(c.t("ui.status"), 1.1, false),
+                col(c.t("ui.reason"), 4.0, false),
             ],
             &not_used,
             8.0,
         );
     }
     if !page.diagnostics.is_empty() {
-        doc.heading(2, "Diagnostics");
+        doc.heading(2, c.t("ui.diagnostics"));
         for d in &page.diagnostics {
-            doc.paragraph(&format!("{}: {}: {}", d.level, d.path, d.message), 8.5, INK);
+            let level = c.t(&format!("level.{}", d.level));
+            doc.paragraph(&format!("{level}: {}: {}", d.path, d.message), 8.5, INK);
         }
     }
 
     if let Some(r) = &page.register {
         doc.page_break();
-        register(&mut doc, r);
+        register(&mut doc, c, r);
     }
 
     doc.page_break();
-    doc.heading(1, "Appendix");
-    doc.heading(2, "As of and score");
+    doc.heading(1, c.t("ui.appendix"));
+    doc.heading(2, c.t("account.as_of_and_score"));
     doc.paragraph(
-        &format!("As of {} ({}).", page.meta.as_of, page.meta.as_of_source),
+        &c.f(
+            "account.as_of_line",
+            &[
+                ("as_of", &page.meta.as_of),
+                ("source", &page.meta.as_of_source),
+            ],
+        ),
         9.0,
         INK,
     );
     doc.paragraph(&format!("{}.", page.meta.score_formula), 9.0, INK);
-    doc.heading(2, "Evidence manifest");
+    doc.heading(2, c.t("account.evidence_manifest"));
     let manifest: Vec<Vec<Cell>> = page
         .files
         .iter()
@@ -522,7 +520,7 @@ pub fn account(
             vec![
                 Cell::text(f.path.clone()),
                 Cell::text(f.kind),
-                Cell::text(f.status),
+                Cell::text(c.t(&format!("file_status.{}", f.status))),
                 Cell::text(f.size.to_string()),
                 Cell::text(f.sha256.clone()),
             ]
@@ -530,36 +528,16 @@ pub fn account(
         .collect();
     doc.table(
         &[
-            Column {
-                title: "File",
-                share: 3.2,
-                right: false,
-            },
-            Column {
-                title: "Kind",
-                share: 1.6,
-                right: false,
-            },
-            Column {
-                title: "Status",
-                share: 0.9,
-                right: false,
-            },
-            Column {
-                title: "Bytes",
-                share: 0.8,
-                right: true,
-            },
-            Column {
-                title: "SHA-256",
-                share: 3.4,
-                right: false,
-            },
+            col(c.t("ui.file"), 3.2, false),
+            col(c.t("ui.kind"), 1.6, false),
+            col(c.t("ui.status"), 0.9, false),
+            col(c.t("ui.bytes"), 0.8, true),
+            col(c.t("ui.sha256"), 3.4, false),
         ],
         &manifest,
         7.0,
     );
-    doc.heading(2, "Thresholds");
+    doc.heading(2, c.t("ui.thresholds"));
     let thresholds: Vec<Vec<Cell>> = page
         .thresholds
         .iter()
@@ -567,21 +545,13 @@ pub fn account(
         .collect();
     doc.table(
         &[
-            Column {
-                title: "Name",
-                share: 3.0,
-                right: false,
-            },
-            Column {
-                title: "Value",
-                share: 1.0,
-                right: true,
-            },
+            col(c.t("ui.name"), 3.0, false),
+            col(c.t("ui.value"), 1.0, true),
         ],
         &thresholds,
         8.0,
     );
-    doc.heading(2, "Control logic");
+    doc.heading(2, c.t("ui.control_logic"));
     let logic: Vec<Vec<Cell>> = page
         .logic
         .iter()
@@ -595,71 +565,68 @@ pub fn account(
         .collect();
     doc.table(
         &[
-            Column {
-                title: "Control",
-                share: 2.4,
-                right: false,
-            },
-            Column {
-                title: "Logic",
-                share: 4.0,
-                right: false,
-            },
-            Column {
-                title: "Remediation",
-                share: 3.0,
-                right: false,
-            },
+            col(c.t("ui.control"), 2.4, false),
+            col(c.t("ui.logic"), 4.0, false),
+            col(c.t("ui.remediation"), 3.0, false),
         ],
         &logic,
         7.5,
     );
     doc.finish(
-        page_label,
+        page_label(c),
         &footer(&page.meta),
-        metadata(&format!("Compliance report: {}", a.name), &page.meta, as_of),
+        metadata(
+            &c.f("pdf.metadata_title", &[("name", &a.name)]),
+            &page.meta,
+            as_of,
+        ),
     )
 }
 
 fn group_body(
     doc: &mut Doc,
+    c: &'static Catalogue,
     totals: &crate::view::Totals,
     charts: &crate::view::GroupCharts,
     accounts: &[AccountRow],
     trend: Option<&GroupTrendView>,
 ) {
-    doc.heading(1, "Summary");
+    doc.heading(1, c.t("ui.summary"));
     doc.figures(&[
         (
-            "Accounts".into(),
+            c.t("ui.accounts").into(),
             totals.accounts.to_string(),
-            format!(
-                "{} complete, {} partial, {} failed",
-                totals.complete, totals.partial, totals.failed
+            c.f(
+                "ui.accounts_sub",
+                &[
+                    ("complete", &totals.complete),
+                    ("partial", &totals.partial),
+                    ("failed", &totals.failed),
+                ],
             ),
         ),
         (
-            "Mean score".into(),
+            c.t("ui.mean_score").into(),
             totals.score_mean.clone(),
-            format!("median {}", totals.score_median),
+            c.f("ui.median", &[("median", &totals.score_median)]),
         ),
         (
-            "Failed controls".into(),
+            c.t("ui.failed_controls").into(),
             totals.fails.to_string(),
-            format!("{} of high severity", totals.high_fails),
+            c.f("ui.of_high_severity", &[("n", &totals.high_fails)]),
         ),
     ]);
     doc.chart(&charts.histogram, 330.0);
     doc.chart(&charts.top_failures, crate::render::layout::CONTENT_W);
     if let Some(t) = trend {
         doc.page_break();
-        group_trend(doc, t);
+        group_trend(doc, c, t);
     }
     doc.page_break();
-    doc.heading(1, "Accounts, lowest score first");
-    accounts_table(doc, accounts);
+    doc.heading(1, c.t("portfolio.accounts_heading"));
+    accounts_table(doc, c, accounts);
     doc.page_break();
-    doc.heading(1, "Accounts and controls");
+    doc.heading(1, c.t("ui.heat_heading"));
     doc.chart(&charts.heat_map, crate::render::layout::CONTENT_W);
     doc.paragraph(&charts.heat_note, 8.5, MUTED);
 }
@@ -670,6 +637,7 @@ pub fn customer(
     page: &CustomerPage,
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Vec<u8>, String> {
+    let c = cat(&page.meta);
     let mut doc = start(
         fonts,
         &page.meta,
@@ -678,27 +646,28 @@ pub fn customer(
     cover(
         &mut doc,
         &page.meta,
-        "CUSTOMER COMPLIANCE REPORT",
+        c.t("pdf.customer_report"),
         &page.name,
         &[
-            format!("{} Alibaba Cloud accounts", page.totals.accounts),
-            format!("Period: {}", page.meta.period),
-            format!("Mean compliance score: {}", page.totals.score_mean),
+            c.f("pdf.n_accounts", &[("n", &page.totals.accounts)]),
+            c.f("pdf.period_line", &[("period", &page.meta.period)]),
+            c.f("pdf.mean_line", &[("score", &page.totals.score_mean)]),
         ],
     );
     doc.page_break();
     group_body(
         &mut doc,
+        c,
         &page.totals,
         &page.charts,
         &page.accounts,
         page.trend.as_ref(),
     );
     doc.finish(
-        page_label,
+        page_label(c),
         &footer(&page.meta),
         metadata(
-            &format!("Compliance report: {}", page.name),
+            &c.f("pdf.metadata_title", &[("name", &page.name)]),
             &page.meta,
             as_of,
         ),
@@ -711,82 +680,69 @@ pub fn portfolio(
     page: &PortfolioPage,
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Vec<u8>, String> {
+    let c = cat(&page.meta);
     let mut doc = start(
         fonts,
         &page.meta,
-        format!("Portfolio - {}", report_title(&page.meta)),
+        c.f(
+            "pdf.portfolio_header",
+            &[("title", &report_title(&page.meta))],
+        ),
     );
     cover(
         &mut doc,
         &page.meta,
-        "PORTFOLIO COMPLIANCE REPORT",
-        "Alibaba Cloud accounts",
+        c.t("pdf.portfolio_report"),
+        c.t("pdf.alibaba_accounts"),
         &[
-            format!(
-                "{} accounts, {} customers",
-                page.totals.accounts,
-                page.customers.len()
+            c.f(
+                "pdf.accounts_customers",
+                &[
+                    ("n", &page.totals.accounts),
+                    ("customers", &page.customers.len()),
+                ],
             ),
-            format!("Period: {}", page.meta.period),
-            format!("Mean compliance score: {}", page.totals.score_mean),
+            c.f("pdf.period_line", &[("period", &page.meta.period)]),
+            c.f("pdf.mean_line", &[("score", &page.totals.score_mean)]),
         ],
     );
     doc.page_break();
     group_body(
         &mut doc,
+        c,
         &page.totals,
         &page.charts,
         &page.accounts,
         page.trend.as_ref(),
     );
     if !page.customers.is_empty() {
-        doc.heading(1, "Customers");
+        doc.heading(1, c.t("ui.customers"));
         let rows: Vec<Vec<Cell>> = page
             .customers
             .iter()
-            .map(|c| {
+            .map(|row| {
                 vec![
-                    Cell::text(c.name.clone()),
-                    Cell::text(c.accounts.to_string()),
-                    Cell::text(c.score_mean.clone()),
-                    Cell::text(c.fails.to_string()),
+                    Cell::text(row.name.clone()),
+                    Cell::text(row.accounts.to_string()),
+                    Cell::text(row.score_mean.clone()),
+                    Cell::text(row.fails.to_string()),
                 ]
             })
             .collect();
         doc.table(
             &[
-                Column {
-                    title: "Customer",
-                    share: 4.0,
-                    right: false,
-                },
-                Column {
-                    title: "Accounts",
-                    share: 1.0,
-                    right: true,
-                },
-                Column {
-                    title: "Mean score",
-                    share: 1.2,
-                    right: true,
-                },
-                Column {
-                    title: "Failed controls",
-                    share: 1.4,
-                    right: true,
-                },
+                col(c.t("ui.customer"), 4.0, false),
+                col(c.t("ui.accounts"), 1.0, true),
+                col(c.t("ui.mean_score"), 1.2, true),
+                col(c.t("ui.failed_controls"), 1.4, true),
             ],
             &rows,
             8.5,
         );
     }
-    doc.heading(1, "Data quality and input");
+    doc.heading(1, c.t("pdf.data_quality_input"));
     if page.data_quality.is_empty() {
-        doc.paragraph(
-            "The sources agree and the evidence is current for every account.",
-            9.0,
-            INK,
-        );
+        doc.paragraph(c.t("ui.sources_agree_all"), 9.0, INK);
     }
     for q in &page.data_quality {
         for n in &q.notes {
@@ -794,7 +750,7 @@ pub fn portfolio(
         }
     }
     if page.rejected.is_empty() {
-        doc.paragraph("No input file was rejected.", 9.0, INK);
+        doc.paragraph(c.t("portfolio.no_rejected"), 9.0, INK);
     } else {
         let rows: Vec<Vec<Cell>> = page
             .rejected
@@ -803,77 +759,72 @@ pub fn portfolio(
             .collect();
         doc.table(
             &[
-                Column {
-                    title: "Rejected file",
-                    share: 3.0,
-                    right: false,
-                },
-                Column {
-                    title: "Error",
-                    share: 4.0,
-                    right: false,
-                },
+                col(c.t("pdf.rejected_file"), 3.0, false),
+                col(c.t("ui.error"), 4.0, false),
             ],
             &rows,
             8.0,
         );
     }
     if let Some(r) = &page.register {
-        register(&mut doc, r);
+        register(&mut doc, c, r);
     }
-    doc.heading(1, "Method");
+    doc.heading(1, c.t("ui.method"));
     doc.paragraph(&format!("{}.", page.meta.score_formula), 9.0, INK);
     doc.finish(
-        page_label,
+        page_label(c),
         &footer(&page.meta),
-        metadata("Portfolio compliance report", &page.meta, as_of),
+        metadata(c.t("pdf.portfolio_title"), &page.meta, as_of),
     )
 }
 
 /// "What changed" of an account.
-fn account_trend(doc: &mut Doc, t: &AccountTrendView) {
-    doc.heading(1, &format!("What changed since {}", t.baseline_period));
+fn account_trend(doc: &mut Doc, c: &'static Catalogue, t: &AccountTrendView) {
+    let period = &t.baseline_period;
+    doc.heading(1, &c.f("trend.heading", &[("period", period)]));
     if t.new_account {
-        doc.paragraph(
-            &format!(
-                "This account was not in the {} report: there is nothing to compare yet.",
-                t.baseline_period
-            ),
-            9.5,
-            INK,
-        );
+        doc.paragraph(&c.f("trend.new_account", &[("period", period)]), 9.5, INK);
     } else {
         doc.figures(&[
             (
-                "Score change".into(),
+                c.t("trend.score_change").into(),
                 t.change.clone(),
-                format!("from {} in {}", t.previous_score, t.baseline_period),
+                c.f(
+                    "trend.from_then",
+                    &[("score", &t.previous_score), ("period", period)],
+                ),
             ),
             (
-                "New failures".into(),
+                c.t("trend.new_failures").into(),
                 t.counts.new_failures.to_string(),
                 String::new(),
             ),
             (
-                "Resolved".into(),
+                c.t("trend.resolved").into(),
                 t.counts.resolved.to_string(),
                 String::new(),
             ),
             (
-                "Persisting".into(),
+                c.t("trend.persisting").into(),
                 t.counts.persisting.to_string(),
-                format!("{} excepted", t.counts.excepted),
+                c.f(
+                    "trend.persisting_sub",
+                    &[
+                        ("excepted", &t.counts.excepted),
+                        ("not_reassessed", &t.counts.not_reassessed),
+                    ],
+                ),
             ),
         ]);
     }
     doc.chart_row(&[&t.charts.score, &t.charts.severity]);
     let groups: [(&str, &[ChangeRow], bool); 5] = [
-        ("New failures", &t.new_failures, false),
-        ("Persisting failures", &t.persisting, true),
-        ("Resolved", &t.resolved, false),
-        ("Covered by an exception", &t.excepted, true),
+        (c.t("trend.new_failures"), &t.new_failures, false),
+        (c.t("trend.persisting_failures"), &t.persisting, true),
+        (c.t("trend.resolved"), &t.resolved, false),
+        (c.t("trend.covered"), &t.excepted, true),
         (
-            "Not re-assessed (evidence missing now)",
+            c.t("trend.not_reassessed_failures"),
             &t.not_reassessed,
             false,
         ),
@@ -888,7 +839,7 @@ fn account_trend(doc: &mut Doc, t: &AccountTrendView) {
             .map(|r| {
                 let mut row = vec![
                     Cell::text(format!("{}\n{}", r.title, r.control)),
-                    Cell::badge(r.severity, severity_colour(r.severity)),
+                    Cell::badge(severity_name(c, r.severity), severity_colour(r.severity)),
                     Cell::text(r.resource.clone()),
                 ];
                 if aged {
@@ -899,18 +850,18 @@ fn account_trend(doc: &mut Doc, t: &AccountTrendView) {
             })
             .collect();
         let mut columns = vec![
-            col("Control", 3.2, false),
-            col("Severity", 1.0, false),
-            col("Resource", 3.2, false),
+            col(c.t("ui.control"), 3.2, false),
+            col(c.t("ui.severity"), 1.0, false),
+            col(c.t("ui.resource"), 3.2, false),
         ];
         if aged {
-            columns.push(col("Failing since", 1.3, false));
-            columns.push(col("Periods", 0.9, true));
+            columns.push(col(c.t("trend.failing_since"), 1.3, false));
+            columns.push(col(c.t("trend.periods"), 0.9, true));
         }
         doc.table(&columns, &cells, 8.0);
     }
     if !t.changed_controls.is_empty() {
-        doc.heading(2, "Controls whose result changed");
+        doc.heading(2, c.t("trend.changed_controls"));
         for (title, id, from, to) in &t.changed_controls {
             doc.paragraph(&format!("{title} ({id}): {from} -> {to}"), 8.5, INK);
         }
@@ -918,41 +869,41 @@ fn account_trend(doc: &mut Doc, t: &AccountTrendView) {
 }
 
 /// "What changed" of a customer or the portfolio.
-fn group_trend(doc: &mut Doc, t: &GroupTrendView) {
-    doc.heading(1, &format!("What changed since {}", t.baseline_period));
+fn group_trend(doc: &mut Doc, c: &'static Catalogue, t: &GroupTrendView) {
+    let period = &t.baseline_period;
+    doc.heading(1, &c.f("trend.heading", &[("period", period)]));
     doc.figures(&[
         (
-            "Mean score change".into(),
+            c.t("trend.mean_change").into(),
             t.change.clone(),
-            format!("since {}", t.baseline_period),
+            c.f("trend.since", &[("period", period)]),
         ),
         (
-            "Accounts".into(),
+            c.t("ui.accounts").into(),
             format!("{} / {} / {}", t.improved, t.worsened, t.unchanged),
-            "better / worse / same".into(),
+            c.t("trend.better_worse_same").into(),
         ),
         (
-            "Failures".into(),
-            format!("{} new", t.counts.new_failures),
-            format!(
-                "{} resolved, {} persisting",
-                t.counts.resolved, t.counts.persisting
+            c.t("trend.failures").into(),
+            c.f("trend.n_new", &[("n", &t.counts.new_failures)]),
+            c.f(
+                "trend.resolved_persisting",
+                &[
+                    ("resolved", &t.counts.resolved),
+                    ("persisting", &t.counts.persisting),
+                ],
             ),
         ),
         (
-            "Accounts in and out".into(),
-            format!("{} new", t.new_accounts.len()),
-            format!("{} not re-assessed", t.missing.len()),
+            c.t("trend.in_and_out").into(),
+            c.f("trend.n_new", &[("n", &t.new_accounts.len())]),
+            c.f("trend.not_reassessed_n", &[("n", &t.missing.len())]),
         ),
     ]);
     doc.chart_row(&[&t.charts.score, &t.charts.severity]);
-    doc.paragraph(
-        "Mean score and failed controls in each period; accounts not re-assessed count at their last state.",
-        8.5,
-        MUTED,
-    );
+    doc.paragraph(c.t("trend.pdf_charts_note"), 8.5, MUTED);
     if !t.movers.is_empty() {
-        doc.heading(2, "Accounts whose score changed, largest fall first");
+        doc.heading(2, c.t("trend.movers_caption").trim_end_matches(['.', '。']));
         let rows: Vec<Vec<Cell>> = t
             .movers
             .iter()
@@ -967,62 +918,48 @@ fn group_trend(doc: &mut Doc, t: &GroupTrendView) {
             .collect();
         doc.table(
             &[
-                col("Account", 4.0, false),
-                col(&t.baseline_period, 1.2, true),
-                col("Now", 1.0, true),
-                col("Change", 1.0, true),
+                col(c.t("ui.account"), 4.0, false),
+                col(period, 1.2, true),
+                col(c.t("trend.now"), 1.0, true),
+                col(c.t("trend.change"), 1.0, true),
             ],
             &rows,
             8.5,
         );
     }
     if !t.new_accounts.is_empty() {
-        doc.heading(2, &format!("New since {}", t.baseline_period));
+        doc.heading(2, &c.f("trend.new_since", &[("period", period)]));
         for m in &t.new_accounts {
-            doc.paragraph(
-                &format!("{} ({}): score {}", m.name, m.id, m.score),
-                8.5,
-                INK,
-            );
+            let score = c.f("trend.score_n", &[("score", &m.score)]);
+            doc.paragraph(&format!("{} ({}): {score}", m.name, m.id), 8.5, INK);
         }
     }
     if !t.missing.is_empty() {
-        doc.heading(2, "Not re-assessed this period");
-        doc.paragraph(
-            "In an earlier report but not in this run's input; shown at their last state and kept in the trend.",
-            8.5,
-            MUTED,
-        );
+        doc.heading(2, c.t("trend.missing_heading"));
+        doc.paragraph(c.t("trend.missing_note"), 8.5, MUTED);
         for m in &t.missing {
-            doc.paragraph(
-                &format!(
-                    "{} ({}): last assessed {}, score {}",
-                    m.name, m.id, m.last_period, m.previous
-                ),
-                8.5,
-                INK,
+            let last = c.f(
+                "trend.last_assessed",
+                &[("period", &m.last_period), ("score", &m.previous)],
             );
+            doc.paragraph(&format!("{} ({}): {last}", m.name, m.id), 8.5, INK);
         }
     }
 }
 
 /// The accepted-risk register.
-fn register(doc: &mut Doc, r: &RegisterView) {
-    doc.heading(1, "Accepted risks");
+fn register(doc: &mut Doc, c: &'static Catalogue, r: &RegisterView) {
+    doc.heading(1, c.t("register.heading"));
     let file = r
         .file
         .as_ref()
-        .map(|f| format!("Exceptions file {f}. "))
+        .map(|f| format!("{} ", c.f("register.file", &[("file", f)])))
         .unwrap_or_default();
-    doc.paragraph(
-        &format!("{file}An unexpired entry turns the failures it covers into \"excepted\", which the score leaves out; expired entries change nothing and their failures stand."),
-        8.5,
-        MUTED,
-    );
+    doc.paragraph(&format!("{file}{}", c.t("register.intro")), 8.5, MUTED);
     let groups: [(&str, &[RegisterRow]); 3] = [
-        ("Active", &r.active),
-        ("Expired (failures stand)", &r.expired),
-        ("Stale (covers no failure)", &r.stale),
+        (c.t("register.active"), &r.active),
+        (c.t("register.expired"), &r.expired),
+        (c.t("register.stale"), &r.stale),
     ];
     for (title, rows) in groups {
         if rows.is_empty() {
@@ -1045,8 +982,10 @@ fn register(doc: &mut Doc, r: &RegisterView) {
                         }
                     )),
                     Cell::text(format!(
-                        "{}\nOwner: {}\nApproved by: {}",
-                        e.reason, e.owner, e.approved_by
+                        "{}\n{}\n{}",
+                        e.reason,
+                        c.f("register.owner_line", &[("owner", &e.owner)]),
+                        c.f("register.approved_line", &[("name", &e.approved_by)])
                     )),
                     Cell::text(e.expires.clone()),
                     Cell::text(if e.covers.is_empty() {
@@ -1059,18 +998,18 @@ fn register(doc: &mut Doc, r: &RegisterView) {
             .collect();
         doc.table(
             &[
-                col("#", 0.4, true),
-                col("Account, control, resource", 2.6, false),
-                col("Reason and approval", 3.0, false),
-                col("Expires", 1.1, false),
-                col("Covers", 2.8, false),
+                col(c.t("register.number"), 0.5, true),
+                col(c.t("register.target"), 2.6, false),
+                col(c.t("register.approval"), 3.0, false),
+                col(c.t("register.expires"), 1.1, false),
+                col(c.t("register.covers"), 2.8, false),
             ],
             &cells,
             7.5,
         );
     }
     if !r.vendor.is_empty() {
-        doc.heading(2, "Accepted in Security Center");
+        doc.heading(2, c.t("register.vendor_heading"));
         let cells: Vec<Vec<Cell>> = r
             .vendor
             .iter()
@@ -1084,9 +1023,9 @@ fn register(doc: &mut Doc, r: &RegisterView) {
             .collect();
         doc.table(
             &[
-                col("Account", 2.0, false),
-                col("Item", 4.0, false),
-                col("State", 1.4, false),
+                col(c.t("ui.account"), 2.0, false),
+                col(c.t("register.item"), 4.0, false),
+                col(c.t("register.state"), 1.4, false),
             ],
             &cells,
             8.0,
@@ -1099,5 +1038,5 @@ fn report_title(meta: &Meta) -> String {
     meta.brand
         .title
         .clone()
-        .unwrap_or_else(|| "compliance report".to_string())
+        .unwrap_or_else(|| cat(meta).t("pdf.report_title").to_string())
 }
