@@ -38,7 +38,7 @@
     var wrap = document.createElement("div");
     wrap.className = "filter";
     var label = document.createElement("label");
-    label.textContent = document.body.getAttribute("data-filter-label") || "Filter rows: ";
+    label.textContent = document.body.getAttribute("data-filter-label") || "";
     var input = document.createElement("input");
     input.type = "search";
     input.setAttribute("aria-controls", table.id || "");
