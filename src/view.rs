@@ -24,6 +24,8 @@ pub struct Meta {
     pub tool_version: &'static str,
     /// As-of instant (RFC 3339) or "unknown".
     pub as_of: String,
+    /// The as-of instant for reading, in the report language's date format.
+    pub as_of_text: String,
     /// How it was chosen.
     pub as_of_source: &'static str,
     /// The score formula.
@@ -715,6 +717,11 @@ impl<'a> Site<'a> {
                 .as_of
                 .map(rfc3339)
                 .unwrap_or_else(|| "unknown".into()),
+            as_of_text: self
+                .run
+                .as_of
+                .map(|t| t.format(self.c.t("format.date_time")).to_string())
+                .unwrap_or_else(|| "-".into()),
             as_of_source: self.c.t(match self.run.as_of_source {
                 crate::pipeline::AsOfSource::Option => "as_of_source.option",
                 crate::pipeline::AsOfSource::Evidence => "as_of_source.evidence",

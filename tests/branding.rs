@@ -110,7 +110,7 @@ fn branding_reaches_the_pdfs() {
     )
     .unwrap();
     assert!(
-        second.contains("Lighthouse Audit - restricted - as of 2026-09-30T23:59:59Z"),
+        second.contains("Lighthouse Audit - restricted - as of 2026-09-30 23:59 UTC"),
         "{second}"
     );
     let east = poppler(

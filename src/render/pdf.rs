@@ -160,7 +160,10 @@ fn hex_rgb(text: &str) -> Option<(u8, u8, u8)> {
 /// The footer's left side: the brand's footer text, then the as-of instant.
 fn footer(meta: &Meta) -> String {
     let footer = meta.brand.footer.as_deref().unwrap_or("aliaudit");
-    cat(meta).f("pdf.footer", &[("footer", &footer), ("as_of", &meta.as_of)])
+    cat(meta).f(
+        "pdf.footer",
+        &[("footer", &footer), ("as_of", &meta.as_of_text)],
+    )
 }
 
 fn cover(doc: &mut Doc, meta: &Meta, kind: &str, title: &str, lines: &[String]) {
@@ -183,7 +186,7 @@ fn cover(doc: &mut Doc, meta: &Meta, kind: &str, title: &str, lines: &[String]) 
     }
     doc.space(20.0);
     doc.title(
-        &c.f("pdf.as_of_line", &[("as_of", &meta.as_of)]),
+        &c.f("pdf.as_of_line", &[("as_of", &meta.as_of_text)]),
         10.0,
         false,
         MUTED,
