@@ -90,7 +90,7 @@ fn accounts_table(doc: &mut Doc, c: &Catalogue, rows: &[AccountRow]) {
         },
         Column {
             title: c.t("ui.customer"),
-            share: 2.0,
+            share: 1.8,
             right: false,
         },
         Column {
@@ -105,7 +105,7 @@ fn accounts_table(doc: &mut Doc, c: &Catalogue, rows: &[AccountRow]) {
         },
         Column {
             title: c.t("ui.vendor"),
-            share: 0.8,
+            share: 1.0,
             right: true,
         },
         Column {
