@@ -259,16 +259,8 @@ impl Branding {
             path: shown.to_string(),
             message,
         };
-        let form: FileForm = toml::from_str(text).map_err(|e| {
-            let place = e
-                .span()
-                .map(|s| {
-                    let (line, col) = crate::ingest::xml::line_col(text, s.start);
-                    format!("line {line}, column {col}: ")
-                })
-                .unwrap_or_default();
-            err(format!("{place}{}", e.message()))
-        })?;
+        let form: FileForm =
+            toml::from_str(text).map_err(|e| err(crate::diag::toml_error(text, &e)))?;
         let base = resolve(&form.base, &Brand::default(), dir, "").map_err(err)?;
         let mut customers = BTreeMap::new();
         for (name, fields) in &form.customers {

@@ -79,3 +79,15 @@ impl std::fmt::Display for Diagnostic {
         )
     }
 }
+
+/// A TOML error as "line L, column C: message" (the place when the parser knows it).
+pub fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let place = e
+        .span()
+        .map(|span| {
+            let (line, column) = crate::ingest::xml::line_col(text, span.start);
+            format!("line {line}, column {column}: ")
+        })
+        .unwrap_or_default();
+    format!("{place}{}", e.message())
+}

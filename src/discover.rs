@@ -305,16 +305,9 @@ fn read_meta(path: &Path, display: &str) -> (FileRecord, Option<AccountMeta>) {
     match toml::from_str::<AccountMeta>(text) {
         Ok(meta) => (record, Some(meta)),
         Err(e) => {
-            let place = e
-                .span()
-                .map(|span| {
-                    let (line, column) = crate::ingest::xml::line_col(text, span.start);
-                    format!("line {line}, column {column}: ")
-                })
-                .unwrap_or_default();
             record.reject(format!(
-                "{place}{}; defaults are used for this account",
-                e.message()
+                "{}; defaults are used for this account",
+                crate::diag::toml_error(text, &e)
             ));
             (record, None)
         }

@@ -113,16 +113,8 @@ impl Register {
             message,
         };
         let line_of = |offset: usize| crate::ingest::xml::line_col(text, offset).0;
-        let form: FileForm = toml::from_str(text).map_err(|e| {
-            let place = e
-                .span()
-                .map(|s| {
-                    let (line, col) = crate::ingest::xml::line_col(text, s.start);
-                    format!("line {line}, column {col}: ")
-                })
-                .unwrap_or_default();
-            err(format!("{place}{}", e.message()))
-        })?;
+        let form: FileForm =
+            toml::from_str(text).map_err(|e| err(crate::diag::toml_error(text, &e)))?;
         let mut rules = Vec::new();
         for (n, spanned) in form.exception.into_iter().enumerate() {
             let line = line_of(spanned.span().start);

@@ -173,18 +173,9 @@ pub enum RulesError {
 impl RulePack {
     /// Parses a rules file's text; unknown keys and unknown control ids are errors.
     pub fn from_toml(text: &str, path: &str) -> Result<RulePack, RulesError> {
-        let pack: RulePack = toml::from_str(text).map_err(|e| {
-            let place = e
-                .span()
-                .map(|s| {
-                    let (line, col) = crate::ingest::xml::line_col(text, s.start);
-                    format!("line {line}, column {col}: ")
-                })
-                .unwrap_or_default();
-            RulesError::Parse {
-                path: path.to_string(),
-                message: format!("{place}{}", e.message()),
-            }
+        let pack: RulePack = toml::from_str(text).map_err(|e| RulesError::Parse {
+            path: path.to_string(),
+            message: crate::diag::toml_error(text, &e),
         })?;
         for id in pack.controls.keys() {
             if !CATALOG.iter().any(|c| c.id == id) && !id.starts_with("sas.") {
