@@ -290,34 +290,48 @@ impl Baseline {
             path.to_path_buf()
         };
         let shown = file.display().to_string();
-        let mut bytes = Vec::new();
-        std::fs::File::open(&file)
-            .and_then(|mut f| f.read_to_end(&mut bytes))
-            .map_err(|e| BaselineError {
-                path: shown.clone(),
-                message: format!("cannot read it: {e}"),
-            })?;
-        let mut baseline = Baseline::from_bytes(&bytes, &shown)?;
+        // Streamed from the file (a large portfolio's summary is gigabytes); the file is
+        // opened again only to explain an error.
+        let open =
+            || std::fs::File::open(&file).map(|f| std::io::BufReader::with_capacity(1 << 16, f));
+        let mut baseline = Baseline::from_reader(open, &shown)?;
         baseline.path = path.display().to_string();
         Ok(baseline)
     }
 
     /// Reads a previous `summary.json` from its bytes (`shown` names it in errors).
     pub fn from_bytes(bytes: &[u8], shown: &str) -> Result<Baseline, BaselineError> {
+        Baseline::from_reader(|| Ok(bytes), shown)
+    }
+
+    /// Reads a previous `summary.json` from a reader that `open` makes (called again only to
+    /// explain an error).
+    fn from_reader<R: Read>(
+        open: impl Fn() -> std::io::Result<R>,
+        shown: &str,
+    ) -> Result<Baseline, BaselineError> {
         let err = |message: String| BaselineError {
             path: shown.to_string(),
             message,
         };
-        let doc: DocIn = match serde_json::from_slice(bytes) {
+        let reader = open().map_err(|e| err(format!("cannot read it: {e}")))?;
+        let doc: DocIn = match serde_json::from_reader(reader) {
             Ok(doc) => doc,
+            Err(e) if e.is_io() => return Err(err(format!("cannot read it: {e}"))),
             Err(e) => {
                 // Say "not ours" before "damaged" when valid JSON shows it is not ours.
-                let valid = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
-                let object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-                let schema = object
-                    .then(|| serde_json::from_slice::<SchemaOnly>(bytes).ok())
-                    .flatten()
-                    .and_then(|s| s.schema);
+                let valid = open().ok().is_some_and(|r| {
+                    serde_json::from_reader::<_, serde::de::IgnoredAny>(r).is_ok()
+                });
+                let object = open().ok().and_then(first_byte) == Some(b'{');
+                let schema = if object {
+                    open()
+                        .ok()
+                        .and_then(|r| serde_json::from_reader::<_, SchemaOnly>(r).ok())
+                        .and_then(|s| s.schema)
+                } else {
+                    None
+                };
                 let ours = schema.as_ref().and_then(|s| s.as_str()) == Some(SUMMARY_SCHEMA);
                 return Err(err(if valid && !ours {
                     foreign(schema.as_ref())
@@ -427,6 +441,20 @@ impl Baseline {
             accounts,
             history: doc.portfolio.history,
         })
+    }
+}
+
+/// The first byte of `reader` that is not white space.
+fn first_byte(mut reader: impl Read) -> Option<u8> {
+    let mut buf = [0u8; 512];
+    loop {
+        let n = reader.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        if let Some(b) = buf[..n].iter().find(|b| !b.is_ascii_whitespace()) {
+            return Some(*b);
+        }
     }
 }
 
