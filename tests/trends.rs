@@ -449,18 +449,25 @@ fn trends_are_byte_identical_whatever_the_thread_count() {
             "tests/fixtures/quarters/exceptions.toml",
             "--jobs",
             jobs,
-            "--format",
-            "json,csv,html",
+            "--branding",
+            "tests/fixtures/branding/branding.toml",
+            "--lang",
+            "zh",
             "--quiet",
         ]);
         assert_eq!(code, 2, "{stderr}");
         outputs.push(out);
     }
+    // Every format, branded and in Chinese.
     for name in [
         "summary.json",
         "findings.csv",
         "index.html",
         "manifest.json",
+        "portfolio.pdf",
+        "customers/northwind.pdf",
+        "accounts/1100000000000001.pdf",
+        "accounts/1100000000000001.html",
     ] {
         assert_eq!(
             std::fs::read(outputs[0].join(name)).unwrap(),
