@@ -80,6 +80,33 @@ pub fn account_fragments(
     Ok((json, csv))
 }
 
+/// Removes what an interrupted earlier run into `out` left behind: its spill folders
+/// (`.aliaudit-work-*`, which hold report data) and half-written files (`.aliaudit-*.tmp`)
+/// in `out`, `out/accounts` and `out/customers`. Only names of that shape are touched.
+fn remove_leftovers(out: &Path) {
+    for dir in [
+        out.to_path_buf(),
+        out.join("accounts"),
+        out.join("customers"),
+    ] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() && dir == out && name.starts_with(".aliaudit-work-") {
+                let _ = std::fs::remove_dir_all(entry.path());
+            } else if kind.is_file() && name.starts_with(".aliaudit-") && name.ends_with(".tmp") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
 /// Account fragments, written by worker threads while accounts are evaluated, kept in files
 /// of a private temporary folder (one file per thread) and read back in output order.
 pub struct Spill {
@@ -114,6 +141,7 @@ impl Spill {
             source,
         };
         std::fs::create_dir_all(out).map_err(err)?;
+        remove_leftovers(out);
         let dir = tempfile::Builder::new()
             .prefix(".aliaudit-work-")
             .tempdir_in(out)

@@ -856,3 +856,33 @@ fn the_bundled_samples_report_cleanly() {
         .collect();
     assert!(customers.len() >= 2, "{customers:?}");
 }
+
+#[test]
+fn leftovers_of_an_interrupted_run_are_removed() {
+    let out = tempfile::tempdir().unwrap();
+    let spill = out.path().join(".aliaudit-work-abc123");
+    std::fs::create_dir_all(&spill).unwrap();
+    std::fs::write(spill.join("0.spill"), "findings of an earlier run").unwrap();
+    std::fs::create_dir_all(out.path().join("accounts")).unwrap();
+    let half = out.path().join("accounts/.aliaudit-x1y2.tmp");
+    std::fs::write(&half, "half a page").unwrap();
+    let mine = out.path().join("accounts/notes.txt");
+    std::fs::write(&mine, "the user's own file").unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_aliaudit"))
+        .args(["report", Q, "--quiet", "--format", "json", "-o"])
+        .arg(out.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(!spill.exists(), "an old spill folder survived");
+    assert!(!half.exists(), "a half-written file survived");
+    assert!(mine.exists(), "a file of the user's was removed");
+    // Nothing of this run is left behind either.
+    let hidden: Vec<_> = std::fs::read_dir(out.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(hidden.is_empty(), "{hidden:?}");
+}
