@@ -224,9 +224,10 @@ fn evaluate_one(
     m: model::Modelled,
     as_of: Option<DateTime<Utc>>,
     options: &RunOptions,
+    lang: crate::i18n::Lang,
 ) -> Evaluated {
     let started = std::time::Instant::now();
-    let evaluated = evaluate_inner(m, as_of, options);
+    let evaluated = evaluate_inner(m, as_of, options, lang);
     crate::timing::add(crate::timing::Stage::Evaluate, started);
     evaluated
 }
@@ -235,9 +236,15 @@ fn evaluate_inner(
     m: model::Modelled,
     as_of: Option<DateTime<Utc>>,
     options: &RunOptions,
+    lang: crate::i18n::Lang,
 ) -> Evaluated {
-    let mut evaluation =
-        rules::evaluate_with(&m.account, as_of, &options.rules, options.keep_resources);
+    let mut evaluation = rules::evaluate_in(
+        &m.account,
+        as_of,
+        &options.rules,
+        options.keep_resources,
+        lang,
+    );
     // Vendor-side acceptances first: the register may then except Security Center items too.
     let vendor_exceptions = evaluation
         .findings
@@ -473,7 +480,14 @@ fn run_inner(options: &RunOptions, sink: Option<Sink<'_>>) -> Result<Run, RunErr
     // Each account is evaluated, handed to the sink and reduced to its result.
     let finish = |outcome: FolderOutcome, folder: FolderSource, as_of| match outcome {
         FolderOutcome::Account(m) => {
-            let mut evaluated = evaluate_one(*m, as_of, options);
+            // What goes to the sink (summary.json, findings.csv) is English; a run that keeps
+            // its findings (for pages) explains them in the report language.
+            let lang = if sink.is_some() {
+                crate::i18n::Lang::En
+            } else {
+                options.lang
+            };
+            let mut evaluated = evaluate_one(*m, as_of, options, lang);
             if let Some(sink) = sink {
                 sink(&evaluated.result, as_of)?;
                 evaluated.result.evaluation.findings = Vec::new();
@@ -642,7 +656,7 @@ impl Run {
             }
         }
         Ok(std::borrow::Cow::Owned(
-            evaluate_one(*m, self.as_of, options).result,
+            evaluate_one(*m, self.as_of, options, options.lang).result,
         ))
     }
 }

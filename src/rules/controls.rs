@@ -571,6 +571,19 @@ macro_rules! text {
     };
 }
 
+/// An explanation from the message catalogue (`engine.<key>`) in the run's language, with
+/// named values: `say!(ctx, "inactive_summary", failing = n, total = m)`. Skipped (empty) like
+/// [`text!`] when explanations are off.
+macro_rules! say {
+    ($ctx:expr, $key:literal $(, $name:ident = $value:expr)* $(,)?) => {
+        if $ctx.explain {
+            $ctx.c.f(concat!("engine.", $key), &[$((stringify!($name), &$value)),*])
+        } else {
+            String::new()
+        }
+    };
+}
+
 macro_rules! try_or {
     ($e:expr) => {
         match $e {
@@ -644,22 +657,16 @@ fn root_no_recent_use(ctx: &Ctx) -> Outcome {
     let (status, detail) = match root.last_logon {
         Stamp::At(t) if recent(t) => (
             Status::Fail,
-            text!(
+            say!(
                 ctx,
-                "console logon on {} ({} days before as-of)",
-                stamp_text(t),
-                whole_days(as_of - t)
+                "root_logon_recent",
+                date = stamp_text(t),
+                days = whole_days(as_of - t)
             ),
         ),
-        Stamp::At(t) => (
-            Status::Pass,
-            text!(ctx, "last console logon {}", stamp_text(t)),
-        ),
-        Stamp::Never => (Status::Pass, text!(ctx, "never logged on to the console")),
-        _ => (
-            Status::NotEvaluable,
-            text!(ctx, "user_last_logon holds no date"),
-        ),
+        Stamp::At(t) => (Status::Pass, say!(ctx, "last_logon", date = stamp_text(t))),
+        Stamp::Never => (Status::Pass, say!(ctx, "never_logged_on")),
+        _ => (Status::NotEvaluable, say!(ctx, "no_logon_date")),
     };
     resources.push(resource(
         ctx,
@@ -681,11 +688,11 @@ fn root_no_recent_use(ctx: &Ctx) -> Outcome {
                 root,
                 text!(ctx, "<root>/{}", key.slot),
                 status,
-                text!(
+                say!(
                     ctx,
-                    "AccessKey last used {} ({} days before as-of)",
-                    stamp_text(t),
-                    whole_days(as_of - t)
+                    "key_used_recent",
+                    date = stamp_text(t),
+                    days = whole_days(as_of - t)
                 ),
                 &text!(ctx, "{}_last_used", key.slot),
             ));
@@ -696,16 +703,8 @@ fn root_no_recent_use(ctx: &Ctx) -> Outcome {
         ..Outcome::default()
     };
     outcome.detail = match super::roll_up(&outcome.resources) {
-        Status::Fail => text!(
-            ctx,
-            "the root account was used within {} days of the as-of date",
-            ctx.t.root_use_days
-        ),
-        _ => text!(
-            ctx,
-            "no root use within {} days of the as-of date",
-            ctx.t.root_use_days
-        ),
+        Status::Fail => say!(ctx, "root_used", days = ctx.t.root_use_days),
+        _ => say!(ctx, "root_not_used", days = ctx.t.root_use_days),
     };
     outcome
 }
@@ -728,8 +727,8 @@ fn root_no_access_key(ctx: &Ctx) -> Outcome {
                 text!(ctx, "<root>/{}", key.slot),
                 status,
                 match status {
-                    Status::Fail => text!(ctx, "active root AccessKey"),
-                    _ => text!(ctx, "root AccessKey state unknown"),
+                    Status::Fail => say!(ctx, "root_key_active"),
+                    _ => say!(ctx, "root_key_unknown"),
                 },
                 &text!(ctx, "{}_active", key.slot),
             ));
@@ -752,16 +751,16 @@ fn root_no_access_key(ctx: &Ctx) -> Outcome {
                 root,
                 text!(ctx, "<root>"),
                 Status::Pass,
-                text!(ctx, "no AccessKey slot is active"),
+                say!(ctx, "no_key_slot_active"),
                 "access_key_*_active",
             ));
         }
         return Outcome {
             status: Some(status),
             detail: if active > 0 {
-                text!(ctx, "{active} active root AccessKey(s)")
+                say!(ctx, "root_keys_active", n = active)
             } else {
-                text!(ctx, "no active root AccessKey")
+                say!(ctx, "no_root_key")
             },
             compensating: None,
             resources,
@@ -773,10 +772,7 @@ fn root_no_access_key(ctx: &Ctx) -> Outcome {
         let status = if n > 0 { Status::Fail } else { Status::Pass };
         return Outcome {
             status: Some(status),
-            detail: text!(
-                ctx,
-                "the practice report counts {n} root AccessKey(s) (RootWithAccessKey)"
-            ),
+            detail: say!(ctx, "practice_root_keys", n = n),
             compensating: None,
             resources: vec![ResourceResult {
                 id: "<root>".into(),
@@ -819,8 +815,8 @@ fn root_mfa(ctx: &Ctx) -> Outcome {
         };
         if status != Status::NotEvaluable || ctx.account.practice.get().is_none() {
             let detail = match status {
-                Status::Pass => text!(ctx, "root MFA is active"),
-                Status::Fail => text!(ctx, "root MFA is not active"),
+                Status::Pass => say!(ctx, "root_mfa_on"),
+                Status::Fail => say!(ctx, "root_mfa_off"),
                 _ => text!(ctx, "mfa_active is {:?}", root.mfa_active),
             };
             return Outcome {
@@ -844,7 +840,7 @@ fn root_mfa(ctx: &Ctx) -> Outcome {
         let status = if bound { Status::Pass } else { Status::Fail };
         return Outcome {
             status: Some(status),
-            detail: text!(ctx, "practice report BindMfa = {bound}"),
+            detail: say!(ctx, "practice_bind_mfa", value = bound),
             compensating: None,
             resources: vec![ResourceResult {
                 id: "<root>".into(),
@@ -877,9 +873,8 @@ fn root_mfa(ctx: &Ctx) -> Outcome {
 
 fn mandatory_mfa_note(ctx: &Ctx) -> Option<String> {
     let pref = ctx.account.preference.get()?;
-    (pref.mfa_for_login == Some(MfaForLogin::Mandatory)).then(|| {
-        "compensating control: the security preference requires MFA at every console logon (MFAOperationForLogin = mandatory)".to_string()
-    })
+    (pref.mfa_for_login == Some(MfaForLogin::Mandatory))
+        .then(|| ctx.c.t("engine.compensating_mfa").to_string())
 }
 
 fn ram_console_mfa(ctx: &Ctx) -> Outcome {
@@ -887,12 +882,9 @@ fn ram_console_mfa(ctx: &Ctx) -> Outcome {
         let resources: Vec<ResourceResult> = console_users(c)
             .map(|u| {
                 let (status, detail) = match &u.mfa_active {
-                    Flag::True => (Status::Pass, text!(ctx, "console access, MFA active")),
-                    Flag::Unknown => (
-                        Status::NotEvaluable,
-                        text!(ctx, "mfa_active holds an unknown value (see the warnings)"),
-                    ),
-                    _ => (Status::Fail, text!(ctx, "console access without MFA")),
+                    Flag::True => (Status::Pass, say!(ctx, "console_mfa_on")),
+                    Flag::Unknown => (Status::NotEvaluable, say!(ctx, "mfa_unknown")),
+                    _ => (Status::Fail, say!(ctx, "console_mfa_off")),
                 };
                 resource(
                     ctx,
@@ -909,15 +901,16 @@ fn ram_console_mfa(ctx: &Ctx) -> Outcome {
             .filter(|r| r.status == Status::Fail)
             .count();
         let detail = if resources.is_empty() {
-            text!(ctx, "no RAM user has console access")
+            say!(ctx, "no_console_users")
         } else if failing > 0 {
-            text!(
+            say!(
                 ctx,
-                "{failing} of {} console users have no MFA",
-                resources.len()
+                "console_mfa_summary",
+                failing = failing,
+                total = resources.len()
             )
         } else {
-            text!(ctx, "all {} console users have MFA", resources.len())
+            say!(ctx, "all_console_mfa", n = resources.len())
         };
         return Outcome {
             status: None,
@@ -934,19 +927,10 @@ fn ram_console_mfa(ctx: &Ctx) -> Outcome {
         && let (Some(users), Some(with_mfa)) = (p.ram_users, p.ram_users_with_mfa)
     {
         if users == 0 {
-            return Outcome::of(
-                Status::NotApplicable,
-                "the practice report counts no RAM users",
-            );
+            return Outcome::of(Status::NotApplicable, say!(ctx, "practice_no_users"));
         }
         if with_mfa >= users {
-            return Outcome::of(
-                Status::Pass,
-                text!(
-                    ctx,
-                    "the practice report counts MFA on all {users} RAM users"
-                ),
-            );
+            return Outcome::of(Status::Pass, say!(ctx, "practice_all_mfa", n = users));
         }
         // Users without MFA may be API-only, so the counts cannot fail the control.
     }
@@ -968,28 +952,24 @@ fn ram_inactive_console_users(ctx: &Ctx) -> Outcome {
     let limit = Duration::days(ctx.t.inactive_user_days);
     let resources: Vec<ResourceResult> = console_users(c)
         .map(|u| {
-            let (since, column, what) = match (u.last_logon, u.created) {
-                (Stamp::At(t), _) => (Some(t), "user_last_logon", "last logon"),
-                (Stamp::Never, Stamp::At(t)) => {
-                    (Some(t), "user_creation_time", "never logged on; created")
-                }
-                _ => (None, "user_last_logon", ""),
+            let (since, column, logged_on) = match (u.last_logon, u.created) {
+                (Stamp::At(t), _) => (Some(t), "user_last_logon", true),
+                (Stamp::Never, Stamp::At(t)) => (Some(t), "user_creation_time", false),
+                _ => (None, "user_last_logon", true),
             };
             let (status, detail) = match since {
-                Some(t) if as_of - t >= limit => (
-                    Status::Fail,
-                    text!(
-                        ctx,
-                        "{what} {} ({} days before as-of), console logon still enabled",
-                        stamp_text(t),
-                        whole_days(as_of - t)
-                    ),
-                ),
-                Some(t) => (Status::Pass, text!(ctx, "{what} {}", stamp_text(t))),
-                None => (
-                    Status::NotEvaluable,
-                    text!(ctx, "no logon or creation date"),
-                ),
+                Some(t) if as_of - t >= limit => {
+                    let (date, days) = (stamp_text(t), whole_days(as_of - t));
+                    let detail = if logged_on {
+                        say!(ctx, "inactive_logon", date = date, days = days)
+                    } else {
+                        say!(ctx, "inactive_created", date = date, days = days)
+                    };
+                    (Status::Fail, detail)
+                }
+                Some(t) if logged_on => (Status::Pass, say!(ctx, "logon_at", date = stamp_text(t))),
+                Some(t) => (Status::Pass, say!(ctx, "created_at", date = stamp_text(t))),
+                None => (Status::NotEvaluable, say!(ctx, "no_logon_or_creation")),
             };
             resource(ctx, u, text!(ctx, "{}", u.name), status, detail, column)
         })
@@ -997,11 +977,14 @@ fn ram_inactive_console_users(ctx: &Ctx) -> Outcome {
     tally(
         ctx,
         resources,
-        "no RAM user has console access",
+        &say!(ctx, "no_console_users"),
         |failing, total| {
-            format!(
-                "{failing} of {total} console users inactive for {} days or more",
-                ctx.t.inactive_user_days
+            say!(
+                ctx,
+                "inactive_summary",
+                failing = failing,
+                total = total,
+                days = ctx.t.inactive_user_days
             )
         },
     )
@@ -1014,25 +997,33 @@ fn ram_access_key_rotation(ctx: &Ctx) -> Outcome {
     let resources = per_active_key(ctx, c, "last_rotated", |key| match key.last_rotated {
         Stamp::At(t) if as_of - t > limit => (
             Status::Fail,
-            text!(
+            say!(
                 ctx,
-                "last rotated {} ({} days before as-of)",
-                stamp_text(t),
-                whole_days(as_of - t)
+                "rotated_stale",
+                date = stamp_text(t),
+                days = whole_days(as_of - t)
             ),
         ),
-        Stamp::At(t) => (Status::Pass, text!(ctx, "last rotated {}", stamp_text(t))),
-        _ => (
-            Status::NotEvaluable,
-            text!(ctx, "active key without a rotation date"),
+        Stamp::At(t) => (
+            Status::Pass,
+            say!(ctx, "last_rotated", date = stamp_text(t)),
         ),
+        _ => (Status::NotEvaluable, say!(ctx, "no_rotation_date")),
     });
-    tally(ctx, resources, "no active AccessKey", |failing, total| {
-        format!(
-            "{failing} of {total} active AccessKeys not rotated within {} days",
-            ctx.t.access_key_rotation_days
-        )
-    })
+    tally(
+        ctx,
+        resources,
+        &say!(ctx, "no_active_key"),
+        |failing, total| {
+            say!(
+                ctx,
+                "rotation_summary",
+                failing = failing,
+                total = total,
+                days = ctx.t.access_key_rotation_days
+            )
+        },
+    )
 }
 
 fn bool_setting(

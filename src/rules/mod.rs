@@ -279,6 +279,8 @@ pub struct Ctx<'a> {
     pub t: &'a Thresholds,
     /// Build per-resource text (ids, details, places); off for `validate`.
     pub explain: bool,
+    /// The language explanations are written in.
+    pub c: &'static crate::i18n::Catalogue,
 }
 
 /// A control function's answer, before catalog data is attached.
@@ -339,11 +341,24 @@ pub fn evaluate_with(
     pack: &RulePack,
     explain: bool,
 ) -> Evaluation {
+    evaluate_in(account, as_of, pack, explain, crate::i18n::Lang::En)
+}
+
+/// [`evaluate_with`], with the explanations written in `lang` (the pages of a Chinese
+/// report; `summary.json` and `findings.csv` are always English).
+pub fn evaluate_in(
+    account: &Account,
+    as_of: Option<DateTime<Utc>>,
+    pack: &RulePack,
+    explain: bool,
+    lang: crate::i18n::Lang,
+) -> Evaluation {
     let ctx = Ctx {
         account,
         as_of,
         t: &pack.thresholds,
         explain,
+        c: crate::i18n::Catalogue::get(lang),
     };
     let mut findings = Vec::new();
     for def in CATALOG.iter().filter(|d| pack.enabled(d.id)) {
