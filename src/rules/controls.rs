@@ -1030,18 +1030,12 @@ fn bool_setting(
     ctx: &Ctx,
     field: &str,
     get: fn(&PasswordPolicy) -> Option<bool>,
-    want: &str,
+    (required, not_required): (&str, &str),
 ) -> Outcome {
     let (p, files) = try_or!(policy(ctx));
     setting(files, field, get(p), PP, |v| {
-        (
-            *v,
-            if *v {
-                format!("{want} required")
-            } else {
-                format!("{want} not required")
-            },
-        )
+        let key = if *v { required } else { not_required };
+        (*v, ctx.c.t(&format!("engine.{key}")).to_string())
     })
 }
 
@@ -1050,7 +1044,7 @@ fn pwd_uppercase(ctx: &Ctx) -> Outcome {
         ctx,
         "RequireUppercaseCharacters",
         |p| p.require_uppercase,
-        "an upper-case letter is",
+        ("upper_required", "upper_not_required"),
     )
 }
 
@@ -1059,16 +1053,26 @@ fn pwd_lowercase(ctx: &Ctx) -> Outcome {
         ctx,
         "RequireLowercaseCharacters",
         |p| p.require_lowercase,
-        "a lower-case letter is",
+        ("lower_required", "lower_not_required"),
     )
 }
 
 fn pwd_symbols(ctx: &Ctx) -> Outcome {
-    bool_setting(ctx, "RequireSymbols", |p| p.require_symbols, "a symbol is")
+    bool_setting(
+        ctx,
+        "RequireSymbols",
+        |p| p.require_symbols,
+        ("symbol_required", "symbol_not_required"),
+    )
 }
 
 fn pwd_numbers(ctx: &Ctx) -> Outcome {
-    bool_setting(ctx, "RequireNumbers", |p| p.require_numbers, "a number is")
+    bool_setting(
+        ctx,
+        "RequireNumbers",
+        |p| p.require_numbers,
+        ("number_required", "number_not_required"),
+    )
 }
 
 fn pwd_min_length(ctx: &Ctx) -> Outcome {
@@ -1077,7 +1081,7 @@ fn pwd_min_length(ctx: &Ctx) -> Outcome {
     setting(files, "MinimumPasswordLength", p.min_length, PP, |v| {
         (
             *v >= min,
-            format!("minimum length {v} (needs {min} or more)"),
+            ctx.c.f("engine.min_length", &[("value", v), ("min", &min)]),
         )
     })
 }
@@ -1093,7 +1097,7 @@ fn pwd_reuse(ctx: &Ctx) -> Outcome {
         |v| {
             (
                 *v >= min,
-                format!("blocks reuse of the last {v} passwords (needs {min} or more)"),
+                ctx.c.f("engine.reuse", &[("value", v), ("min", &min)]),
             )
         },
     )
@@ -1103,14 +1107,10 @@ fn pwd_max_age_v1(ctx: &Ctx) -> Outcome {
     let (p, files) = try_or!(policy(ctx));
     let max = ctx.t.password_max_age_days_v1;
     setting(files, "MaxPasswordAge", p.max_age_days, PP, |v| match *v {
-        0 => (
-            false,
-            "passwords never expire (CIS v1.0.0 wants 1 to {max} days)"
-                .replace("{max}", &max.to_string()),
-        ),
+        0 => (false, ctx.c.f("engine.never_expire_v1", &[("max", &max)])),
         d => (
             (1..=max).contains(&d),
-            format!("passwords expire after {d} days (needs 1 to {max})"),
+            ctx.c.f("engine.expire_v1", &[("days", &d), ("max", &max)]),
         ),
     })
 }
@@ -1119,10 +1119,10 @@ fn pwd_max_age_v2(ctx: &Ctx) -> Outcome {
     let (p, files) = try_or!(policy(ctx));
     let min = ctx.t.password_min_age_days_v2;
     setting(files, "MaxPasswordAge", p.max_age_days, PP, |v| match *v {
-        0 => (true, "passwords never expire".to_string()),
+        0 => (true, ctx.c.t("engine.never_expire").to_string()),
         d => (
             d >= min,
-            format!("passwords expire after {d} days (CIS v2.0.0 wants {min} or more, or never)"),
+            ctx.c.f("engine.expire_v2", &[("days", &d), ("min", &min)]),
         ),
     })
 }
@@ -1136,20 +1136,17 @@ fn pwd_lockout(ctx: &Ctx) -> Outcome {
         p.max_login_attempts,
         PP,
         |v| match *v {
-            0 => (false, "lockout is off (MaxLoginAttemps = 0)".to_string()),
+            0 => (false, ctx.c.t("engine.lockout_off").to_string()),
             n => (
                 (1..=max).contains(&n),
-                format!("locked after {n} failed attempts (needs 1 to {max})"),
+                ctx.c.f("engine.lockout", &[("n", &n), ("max", &max)]),
             ),
         },
     )
 }
 
 fn needs_policy_documents(ctx: &Ctx) -> Outcome {
-    let _ = ctx;
-    Outcome::not_evaluable(
-        "needs RAM policy documents and attachments, which the supported evidence does not include",
-    )
+    Outcome::not_evaluable(ctx.c.t("engine.needs_policies"))
 }
 
 // ---------------------------------------------------------------- best practice
@@ -1159,22 +1156,25 @@ fn ram_unused_access_keys(ctx: &Ctx) -> Outcome {
     let as_of = try_or!(as_of(ctx));
     let limit = Duration::days(ctx.t.unused_access_key_days);
     let resources = per_active_key(ctx, c, "last_used", |key| match key.last_used {
-        Stamp::Never => (Status::Fail, text!(ctx, "active but never used")),
+        Stamp::Never => (Status::Fail, say!(ctx, "never_used")),
         Stamp::At(t) if as_of - t >= limit => (
             Status::Fail,
-            text!(
+            say!(
                 ctx,
-                "last used {} ({} days before as-of)",
-                stamp_text(t),
-                whole_days(as_of - t)
+                "used_stale",
+                date = stamp_text(t),
+                days = whole_days(as_of - t)
             ),
         ),
-        Stamp::At(t) => (Status::Pass, text!(ctx, "last used {}", stamp_text(t))),
-        _ => (Status::NotEvaluable, text!(ctx, "no last-used date")),
+        Stamp::At(t) => (Status::Pass, say!(ctx, "last_used", date = stamp_text(t))),
+        _ => (Status::NotEvaluable, say!(ctx, "no_last_used")),
     });
-    tally(ctx, resources, "no active AccessKey", |failing, total| {
-        format!("{failing} of {total} active AccessKeys unused or never used")
-    })
+    tally(
+        ctx,
+        resources,
+        &say!(ctx, "no_active_key"),
+        |failing, total| say!(ctx, "unused_summary", failing = failing, total = total),
+    )
 }
 
 fn ram_single_active_key(ctx: &Ctx) -> Outcome {
@@ -1189,14 +1189,14 @@ fn ram_single_active_key(ctx: &Ctx) -> Outcome {
                     p,
                     text!(ctx, "{}", p.name),
                     status,
-                    text!(ctx, "{n} active AccessKey(s)"),
+                    say!(ctx, "keys_active", n = n),
                     "access_key_*_active",
                 )
             })
         })
         .collect();
-    tally(ctx, resources, "no active AccessKey", |failing, _| {
-        format!("{failing} identities hold more than one active AccessKey")
+    tally(ctx, resources, &say!(ctx, "no_active_key"), |failing, _| {
+        say!(ctx, "multi_key_summary", failing = failing)
     })
 }
 
@@ -1218,16 +1218,13 @@ fn pref_mfa_enforced(ctx: &Ctx) -> Outcome {
         });
     };
     let (status, detail) = match mode {
-        MfaForLogin::Mandatory => (
-            Status::Pass,
-            "MFA required at every console logon (mandatory)".to_string(),
+        MfaForLogin::Mandatory => (Status::Pass, ctx.c.t("engine.mfa_mandatory").to_string()),
+        MfaForLogin::Adaptive => (Status::Fail, ctx.c.t("engine.mfa_adaptive").to_string()),
+        MfaForLogin::Independent => (Status::Fail, ctx.c.t("engine.mfa_independent").to_string()),
+        MfaForLogin::Other(v) => (
+            Status::NotEvaluable,
+            ctx.c.f("engine.unknown_value", &[("value", v)]),
         ),
-        MfaForLogin::Adaptive => (
-            Status::Fail,
-            "partial: MFA only for risky logons (adaptive)".to_string(),
-        ),
-        MfaForLogin::Independent => (Status::Fail, "each user decides (independent)".to_string()),
-        MfaForLogin::Other(v) => (Status::NotEvaluable, format!("unknown value \"{v}\"")),
     };
     Outcome {
         status: Some(status),
@@ -1252,11 +1249,11 @@ fn pref_login_network(ctx: &Ctx) -> Outcome {
         SP,
         |masks| {
             if masks.is_empty() {
-                (false, "console logon allowed from any network".to_string())
+                (false, ctx.c.t("engine.any_network").to_string())
             } else {
                 (
                     true,
-                    format!("console logon limited to {}", masks.join("; ")),
+                    ctx.c.f("engine.networks", &[("masks", &masks.join("; "))]),
                 )
             }
         },
@@ -1269,7 +1266,7 @@ fn pref_session_duration(ctx: &Ctx) -> Outcome {
     setting(files, "LoginSessionDuration", p.session_hours, SP, |h| {
         (
             *h <= max,
-            format!("sessions last {h} hours (needs {max} or less)"),
+            ctx.c.f("engine.session", &[("hours", &h), ("max", &max)]),
         )
     })
 }
@@ -1285,9 +1282,9 @@ fn pref_users_cannot_manage_keys(ctx: &Ctx) -> Outcome {
             (
                 !*v,
                 if *v {
-                    "users may manage their own AccessKeys".to_string()
+                    ctx.c.t("engine.users_manage_keys").to_string()
                 } else {
-                    "only administrators manage AccessKeys".to_string()
+                    ctx.c.t("engine.admins_manage_keys").to_string()
                 },
             )
         },
@@ -1298,7 +1295,7 @@ fn idle_setting(
     ctx: &Ctx,
     field: &str,
     get: fn(&Preference) -> Option<i64>,
-    what: &str,
+    what: &'static str,
 ) -> Outcome {
     let (p, files) = try_or!(preference(ctx));
     let max = ctx.t.max_idle_days;
@@ -1310,7 +1307,10 @@ fn idle_setting(
     setting(files, field, get(p), SP, |d| {
         (
             *d <= max,
-            format!("idle {what} disabled after {d} days (needs {max} or less)"),
+            ctx.c.f(
+                &format!("engine.idle_{what}"),
+                &[("days", d), ("max", &max)],
+            ),
         )
     })
 }
@@ -1320,7 +1320,7 @@ fn pref_idle_users(ctx: &Ctx) -> Outcome {
         ctx,
         "MaxIdleDaysForUsers",
         |p| p.max_idle_days_users,
-        "console users",
+        "users",
     )
 }
 
@@ -1329,7 +1329,7 @@ fn pref_idle_keys(ctx: &Ctx) -> Outcome {
         ctx,
         "MaxIdleDaysForAccessKeys",
         |p| p.max_idle_days_keys,
-        "AccessKeys",
+        "keys",
     )
 }
 
@@ -1339,9 +1339,9 @@ fn pref_mfa_ticket(ctx: &Ctx) -> Outcome {
         (
             !*v,
             if *v {
-                "MFA is remembered for seven days".to_string()
+                ctx.c.t("engine.mfa_remembered").to_string()
             } else {
-                "MFA is asked at every logon".to_string()
+                ctx.c.t("engine.mfa_every_logon").to_string()
             },
         )
     })
@@ -1355,21 +1355,15 @@ fn ram_password_rotation_overdue(ctx: &Ctx) -> Outcome {
             let (status, detail) = match u.password_next_rotation {
                 Stamp::At(t) if t < as_of => (
                     Status::Fail,
-                    text!(
+                    say!(
                         ctx,
-                        "password change was due {} ({} days before as-of)",
-                        stamp_text(t),
-                        whole_days(as_of - t)
+                        "password_overdue",
+                        date = stamp_text(t),
+                        days = whole_days(as_of - t)
                     ),
                 ),
-                Stamp::At(t) => (
-                    Status::Pass,
-                    text!(ctx, "next change due {}", stamp_text(t)),
-                ),
-                Stamp::Never => (
-                    Status::Pass,
-                    text!(ctx, "the policy does not expire passwords"),
-                ),
+                Stamp::At(t) => (Status::Pass, say!(ctx, "next_change", date = stamp_text(t))),
+                Stamp::Never => (Status::Pass, say!(ctx, "policy_no_expiry")),
                 _ => return None,
             };
             Some(resource(
@@ -1385,8 +1379,8 @@ fn ram_password_rotation_overdue(ctx: &Ctx) -> Outcome {
     tally(
         ctx,
         resources,
-        "no console user has a rotation date",
-        |failing, _| format!("{failing} console users are past their password rotation date"),
+        &say!(ctx, "no_rotation_dates"),
+        |failing, _| say!(ctx, "overdue_summary", failing = failing),
     )
 }
 
