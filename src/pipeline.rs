@@ -255,7 +255,7 @@ fn evaluate_inner(
         .map(|f| VendorException {
             control: f.control_id.to_string(),
             title: f.title.clone(),
-            state: if f.detail.starts_with("marked a false positive") {
+            state: if f.detail == crate::i18n::Catalogue::get(lang).t("engine.sas_false_positive") {
                 "false positive"
             } else {
                 "ignored"

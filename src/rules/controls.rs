@@ -65,7 +65,6 @@ pub struct ControlDef {
     pub eval: fn(&Ctx) -> Outcome,
 }
 
-const CR: &str = "credential report";
 const PP: &str = "password policy";
 const SP: &str = "security preference";
 
@@ -449,10 +448,9 @@ fn whole_days(d: Duration) -> i64 {
 }
 
 fn credentials<'a>(ctx: &'a Ctx) -> Result<&'a Credentials, Outcome> {
-    ctx.account
-        .credentials
-        .get()
-        .ok_or_else(|| Outcome::not_evaluable(ctx.account.credentials.absence(CR)))
+    ctx.account.credentials.get().ok_or_else(|| {
+        Outcome::not_evaluable(absence(ctx, &ctx.account.credentials, "credential_report"))
+    })
 }
 
 fn as_of(ctx: &Ctx) -> Result<DateTime<Utc>, Outcome> {
@@ -552,7 +550,7 @@ fn policy<'a>(ctx: &'a Ctx) -> Result<(&'a PasswordPolicy, &'a [String]), Outcom
     source
         .get()
         .map(|p| (p, source.files()))
-        .ok_or_else(|| Outcome::not_evaluable(source.absence(PP)))
+        .ok_or_else(|| Outcome::not_evaluable(absence(ctx, source, "password_policy")))
 }
 
 fn preference<'a>(ctx: &'a Ctx) -> Result<(&'a Preference, &'a [String]), Outcome> {
@@ -560,7 +558,7 @@ fn preference<'a>(ctx: &'a Ctx) -> Result<(&'a Preference, &'a [String]), Outcom
     source
         .get()
         .map(|p| (p, source.files()))
-        .ok_or_else(|| Outcome::not_evaluable(source.absence(SP)))
+        .ok_or_else(|| Outcome::not_evaluable(absence(ctx, source, "security_preference")))
 }
 
 /// Text for output: skipped (empty) when the caller does not keep explanations, as
@@ -582,6 +580,21 @@ macro_rules! say {
             String::new()
         }
     };
+}
+
+/// Why evidence is not there, in the run's language: `what` names it (`credential_report`...).
+fn absence<T>(ctx: &Ctx, source: &crate::model::Source<T>, what: &str) -> String {
+    let name = ctx.c.t(&format!("engine.what_{what}"));
+    match source {
+        crate::model::Source::Present { .. } => {
+            ctx.c.f("engine.source_present", &[("what", &name)])
+        }
+        crate::model::Source::Rejected(paths) => ctx.c.f(
+            "engine.source_rejected",
+            &[("what", &name), ("files", &paths.join(", "))],
+        ),
+        crate::model::Source::Missing => ctx.c.f("engine.source_missing", &[("what", &name)]),
+    }
 }
 
 macro_rules! try_or {
@@ -799,8 +812,8 @@ fn root_no_access_key(ctx: &Ctx) -> Outcome {
     Outcome::not_evaluable(text!(
         ctx,
         "{}; {}",
-        ctx.account.credentials.absence(CR),
-        ctx.account.practice.absence("practice report")
+        absence(ctx, &ctx.account.credentials, "credential_report"),
+        absence(ctx, &ctx.account.practice, "practice_report")
     ))
 }
 
@@ -866,8 +879,8 @@ fn root_mfa(ctx: &Ctx) -> Outcome {
     Outcome::not_evaluable(text!(
         ctx,
         "{}; {}",
-        ctx.account.credentials.absence(CR),
-        ctx.account.practice.absence("practice report")
+        absence(ctx, &ctx.account.credentials, "credential_report"),
+        absence(ctx, &ctx.account.practice, "practice_report")
     ))
 }
 
@@ -942,7 +955,7 @@ fn ram_console_mfa(ctx: &Ctx) -> Outcome {
     Outcome::not_evaluable(text!(
         ctx,
         "{} (the practice report's counts cannot tell console users from API-only users)",
-        ctx.account.credentials.absence(CR)
+        absence(ctx, &ctx.account.credentials, "credential_report")
     ))
 }
 
@@ -1387,10 +1400,10 @@ fn ram_password_rotation_overdue(ctx: &Ctx) -> Outcome {
 fn spr_password_strength(ctx: &Ctx) -> Outcome {
     let source = &ctx.account.practice;
     let Some(p) = source.get() else {
-        return Outcome::not_evaluable(source.absence("practice report"));
+        return Outcome::not_evaluable(absence(ctx, source, "practice_report"));
     };
     let Some(level) = p.password_level.as_deref() else {
-        return Outcome::not_evaluable("SubUserPwdLevel is not in the saved practice report");
+        return Outcome::not_evaluable(ctx.c.t("engine.spr_missing"));
     };
     let status = match level.trim().to_ascii_lowercase().as_str() {
         "high" => Status::Pass,
@@ -1398,10 +1411,8 @@ fn spr_password_strength(ctx: &Ctx) -> Outcome {
         _ => Status::NotEvaluable,
     };
     let detail = match status {
-        Status::NotEvaluable => {
-            format!("unknown SubUserPwdLevel \"{level}\" (expected low, mid or high)")
-        }
-        _ => format!("rated {level}"),
+        Status::NotEvaluable => ctx.c.f("engine.spr_unknown", &[("level", &level)]),
+        _ => ctx.c.f("engine.spr_rated", &[("level", &level)]),
     };
     Outcome {
         status: Some(status),

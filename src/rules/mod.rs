@@ -383,7 +383,7 @@ pub fn evaluate_in(
     }
     if let Some(sas) = account.sas.get() {
         for item in sas.items.iter().filter(|i| pack.enabled(&i.control_id)) {
-            findings.push(sas_finding(item, pack, explain));
+            findings.push(sas_finding(item, pack, explain, ctx.c));
         }
     }
     let data_quality = controls::data_quality(&ctx, &findings);
@@ -393,39 +393,38 @@ pub fn evaluate_in(
     }
 }
 
-fn sas_finding(item: &SasItem, pack: &RulePack, explain: bool) -> Finding {
+fn sas_finding(
+    item: &SasItem,
+    pack: &RulePack,
+    explain: bool,
+    c: &crate::i18n::Catalogue,
+) -> Finding {
     let (status, detail) = match &item.status {
-        SasStatus::Pass => (Status::Pass, "Security Center: pass".to_string()),
+        SasStatus::Pass => (Status::Pass, c.t("engine.sas_pass").to_string()),
         SasStatus::Failed => (
             Status::Fail,
             match item.affected {
-                Some(n) if n > 0 => format!("Security Center: failed ({n} affected)"),
-                _ => "Security Center: failed".to_string(),
+                Some(n) if n > 0 => c.f("engine.sas_failed_n", &[("n", &n)]),
+                _ => c.t("engine.sas_failed").to_string(),
             },
         ),
-        SasStatus::Ignored => (
-            Status::Excepted,
-            "accepted in Security Center (ignored); source: vendor".to_string(),
-        ),
+        SasStatus::Ignored => (Status::Excepted, c.t("engine.sas_ignored").to_string()),
         SasStatus::FalsePositive => (
             Status::Excepted,
-            "marked a false positive in Security Center; source: vendor".to_string(),
+            c.t("engine.sas_false_positive").to_string(),
         ),
-        SasStatus::Pending => (
-            Status::NotEvaluable,
-            "Security Center check still running or waiting".to_string(),
-        ),
+        SasStatus::Pending => (Status::NotEvaluable, c.t("engine.sas_pending").to_string()),
         SasStatus::NotChecked => (
             Status::NotEvaluable,
-            "Security Center has not run this check".to_string(),
+            c.t("engine.sas_not_checked").to_string(),
         ),
         SasStatus::NotCovered => (
             Status::NotEvaluable,
-            "not covered by the edition (StartStatus disabled)".to_string(),
+            c.t("engine.sas_not_covered").to_string(),
         ),
         SasStatus::Other(v) => (
             Status::NotEvaluable,
-            format!("unknown Security Center status \"{v}\""),
+            c.f("engine.sas_unknown", &[("value", v)]),
         ),
     };
     let duplicates = controls::sas_duplicate_of(item);
