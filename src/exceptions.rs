@@ -188,6 +188,7 @@ impl Register {
         account: &str,
         as_of: Option<DateTime<Utc>>,
         findings: &mut [Finding],
+        c: &crate::i18n::Catalogue,
     ) -> Vec<Hit> {
         let mut hits = Vec::new();
         for (index, rule) in self.rules.iter().enumerate() {
@@ -195,7 +196,7 @@ impl Register {
                 continue;
             }
             let expired = self.expired(index, as_of);
-            let note = rule.note(index);
+            let note = rule.note(index, c);
             for f in findings
                 .iter_mut()
                 .filter(|f| f.control_id == rule.entry.control && f.status == Status::Fail)
@@ -283,14 +284,16 @@ impl Register {
 }
 
 impl Rule {
-    fn note(&self, index: usize) -> String {
-        format!(
-            "excepted until {} by exception {} (reason: {}; owner: {}; approved by: {})",
-            self.entry.expires,
-            index + 1,
-            self.entry.reason,
-            self.entry.owner,
-            self.entry.approved_by
+    fn note(&self, index: usize, c: &crate::i18n::Catalogue) -> String {
+        c.f(
+            "engine.excepted_note",
+            &[
+                ("expires", &self.entry.expires),
+                ("n", &(index + 1)),
+                ("reason", &self.entry.reason),
+                ("owner", &self.entry.owner),
+                ("approved_by", &self.entry.approved_by),
+            ],
         )
     }
 }
@@ -341,6 +344,10 @@ mod tests {
     use super::*;
     use crate::model::Severity;
     use crate::rules::{ResourceResult, Section};
+
+    fn en() -> &'static crate::i18n::Catalogue {
+        crate::i18n::Catalogue::get(crate::i18n::Lang::En)
+    }
 
     fn register(text: &str) -> Result<Register, ExceptionsError> {
         Register::from_toml(text, "exceptions.toml", "00".into())
@@ -408,7 +415,7 @@ expires = 2026-12-31
                 ("bob", Status::Pass),
             ],
         )];
-        let hits = r.apply("123456", at("2026-09-30"), &mut f);
+        let hits = r.apply("123456", at("2026-09-30"), &mut f, en());
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].resource, "svc-ops");
         assert!(!hits[0].expired);
@@ -426,7 +433,7 @@ expires = 2026-12-31
             "ram.console_mfa",
             &[("svc-ops", Status::Fail), ("svc-etl", Status::Fail)],
         )];
-        r.apply("1234", at("2026-12-31"), &mut f);
+        r.apply("1234", at("2026-12-31"), &mut f, en());
         assert_eq!(f[0].status, Status::Excepted);
         assert!(
             f[0].detail
@@ -439,7 +446,7 @@ expires = 2026-12-31
         let r = register(ONE).unwrap();
         let mut f = vec![finding("ram.console_mfa", &[("svc-ops", Status::Fail)])];
         let before = f.clone();
-        let hits = r.apply("1234", at("2027-01-01"), &mut f);
+        let hits = r.apply("1234", at("2027-01-01"), &mut f, en());
         assert_eq!(f, before);
         assert!(hits[0].expired);
         let view = r.view(at("2027-01-01"), hits.iter().map(|h| ("1234", h)));
@@ -452,9 +459,12 @@ expires = 2026-12-31
     fn entries_for_other_accounts_or_passing_controls_are_stale() {
         let r = register(ONE).unwrap();
         let mut f = vec![finding("ram.console_mfa", &[("svc-ops", Status::Fail)])];
-        assert!(r.apply("999", at("2026-09-30"), &mut f).is_empty());
+        assert!(r.apply("999", at("2026-09-30"), &mut f, en()).is_empty());
         let mut passing = vec![finding("ram.console_mfa", &[("svc-ops", Status::Pass)])];
-        assert!(r.apply("1234", at("2026-09-30"), &mut passing).is_empty());
+        assert!(
+            r.apply("1234", at("2026-09-30"), &mut passing, en())
+                .is_empty()
+        );
         let view = r.view(at("2026-09-30"), std::iter::empty());
         assert_eq!(view.stale.len(), 1);
         assert_eq!(view.stale[0].line, 2);
@@ -464,7 +474,7 @@ expires = 2026-12-31
     fn without_an_as_of_date_no_entry_holds() {
         let r = register(ONE).unwrap();
         let mut f = vec![finding("ram.console_mfa", &[("svc-ops", Status::Fail)])];
-        let hits = r.apply("1234", None, &mut f);
+        let hits = r.apply("1234", None, &mut f, en());
         assert!(hits[0].expired);
         assert_eq!(f[0].status, Status::Fail);
     }

@@ -262,9 +262,12 @@ fn evaluate_inner(
             },
         })
         .collect();
-    let exceptions = options
-        .exceptions
-        .apply(&m.account.info.id, as_of, &mut evaluation.findings);
+    let exceptions = options.exceptions.apply(
+        &m.account.info.id,
+        as_of,
+        &mut evaluation.findings,
+        crate::i18n::Catalogue::get(lang),
+    );
     let status = account_status(&m.account, &m.files);
     let score_tenths = rules::score_tenths(&evaluation.findings);
     let fails = crate::trend::Fails::of(&evaluation.findings);
