@@ -494,7 +494,7 @@ fn sas_stand_in<'a>(ctx: &'a Ctx, control: &str) -> Option<&'a SasItem> {
         .find(|i| sas_duplicate_of(i) == Some(control))
 }
 
-fn from_sas(item: &SasItem, what: &str) -> Option<Outcome> {
+fn from_sas(ctx: &Ctx, item: &SasItem, what: &str) -> Option<Outcome> {
     let status = match item.status {
         SasStatus::Pass => Status::Pass,
         SasStatus::Failed => Status::Fail,
@@ -502,11 +502,17 @@ fn from_sas(item: &SasItem, what: &str) -> Option<Outcome> {
     };
     let mut outcome = Outcome::of(
         status,
-        format!(
-            "{what}: decided by Security Center item {} \"{}\" ({})",
-            item.vendor_id,
-            item.title,
-            status.as_str()
+        ctx.c.f(
+            "engine.decided_by_sas",
+            &[
+                ("why", &ctx.c.t(&format!("engine.{what}"))),
+                ("id", &item.vendor_id),
+                ("title", &item.title),
+                (
+                    "status",
+                    &ctx.c.t(&format!("chart.legend.{}", status.as_str())),
+                ),
+            ],
         ),
     );
     outcome.resources.push(ResourceResult {
@@ -804,8 +810,8 @@ fn root_no_access_key(ctx: &Ctx) -> Outcome {
             }],
         };
     }
-    if let Some(outcome) = sas_stand_in(ctx, "root.no_access_key")
-        .and_then(|i| from_sas(i, "no credential report or practice report"))
+    if let Some(outcome) =
+        sas_stand_in(ctx, "root.no_access_key").and_then(|i| from_sas(ctx, i, "no_cr_or_practice"))
     {
         return outcome;
     }
@@ -871,8 +877,8 @@ fn root_mfa(ctx: &Ctx) -> Outcome {
             }],
         };
     }
-    if let Some(outcome) = sas_stand_in(ctx, "root.mfa")
-        .and_then(|i| from_sas(i, "no credential report or practice report"))
+    if let Some(outcome) =
+        sas_stand_in(ctx, "root.mfa").and_then(|i| from_sas(ctx, i, "no_cr_or_practice"))
     {
         return outcome;
     }
@@ -948,14 +954,14 @@ fn ram_console_mfa(ctx: &Ctx) -> Outcome {
         // Users without MFA may be API-only, so the counts cannot fail the control.
     }
     if let Some(outcome) =
-        sas_stand_in(ctx, "ram.console_mfa").and_then(|i| from_sas(i, "no credential report"))
+        sas_stand_in(ctx, "ram.console_mfa").and_then(|i| from_sas(ctx, i, "no_cr"))
     {
         return outcome;
     }
-    Outcome::not_evaluable(text!(
+    Outcome::not_evaluable(say!(
         ctx,
-        "{} (the practice report's counts cannot tell console users from API-only users)",
-        absence(ctx, &ctx.account.credentials, "credential_report")
+        "counts_not_enough",
+        why = absence(ctx, &ctx.account.credentials, "credential_report")
     ))
 }
 
