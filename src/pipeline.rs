@@ -101,6 +101,9 @@ pub struct AccountResult {
     pub identity: Identity,
     /// Why present evidence is incomplete.
     pub gaps: Vec<String>,
+    /// The rules' data-quality notes in the report language (the evaluation's are in the
+    /// language it was explained in).
+    pub notes_shown: Vec<String>,
     /// Results per state.
     pub counts: Counts,
     /// The status of every control, for the portfolio.
@@ -316,7 +319,29 @@ fn evaluate_inner(
     if !options.keep_resources {
         evaluation.findings = Vec::new();
     }
+    // The portfolio page shows the notes from the first reading: in the report language.
+    let rules_notes = (lang != options.lang).then(|| {
+        rules::data_quality_in(
+            &m.account,
+            as_of,
+            &options.rules,
+            &evaluation.findings,
+            options.lang,
+        )
+    });
     let mut data_quality = m.account.data_quality.clone();
+    let notes_shown = match rules_notes {
+        Some(mut notes) => {
+            let mut shown = data_quality.clone();
+            shown.append(&mut notes);
+            shown
+        }
+        None => {
+            let mut shown = data_quality.clone();
+            shown.extend(evaluation.data_quality.iter().cloned());
+            shown
+        }
+    };
     data_quality.append(&mut evaluation.data_quality);
     evaluation.data_quality = data_quality;
     let a = &m.account;
@@ -332,6 +357,7 @@ fn evaluate_inner(
             identity: aggregate::identity(a, as_of),
             vendor_score: a.practice.get().and_then(|p| p.score),
             gaps: a.gaps.clone(),
+            notes_shown,
             counts,
             figures,
             evidence,

@@ -914,16 +914,11 @@ impl<'a> Site<'a> {
                 .collect(),
             data_quality: all
                 .iter()
-                .filter(|a| !a.gaps.is_empty() || !a.evaluation.data_quality.is_empty())
+                .filter(|a| !a.gaps.is_empty() || !a.notes_shown.is_empty())
                 .map(|a| QualityRow {
                     name: a.info.name.clone(),
                     href: self.account_row(a, "").href,
-                    notes: a
-                        .gaps
-                        .iter()
-                        .chain(&a.evaluation.data_quality)
-                        .cloned()
-                        .collect(),
+                    notes: a.gaps.iter().chain(&a.notes_shown).cloned().collect(),
                 })
                 .collect(),
             files,

@@ -57,9 +57,27 @@ fn english_messages() -> Vec<&'static str> {
         .collect()
 }
 
+/// The rules engine's English sentences as fixed fragments (the longest text between
+/// placeholders, when it is long enough to be telling).
+fn engine_fragments() -> Vec<String> {
+    Catalogue::get(Lang::En)
+        .entries()
+        .iter()
+        .filter(|(k, _)| k.starts_with("engine.") && !k.starts_with("engine.what_"))
+        .filter_map(|(_, v)| {
+            v.split(['{', '}'])
+                .step_by(2)
+                .max_by_key(|part| part.len())
+                .map(str::trim)
+                .filter(|part| part.len() >= 12)
+                .map(String::from)
+        })
+        .collect()
+}
+
 #[test]
 fn a_chinese_html_report_has_chinese_headings_and_no_english_built_in_strings() {
-    let out = report(&["samples", "--lang", "zh", "--format", "html"]);
+    let out = report(&["samples", "--lang", "zh", "--format", "html,json"]);
     let english = english_messages();
     assert!(
         english.len() > 80,
@@ -86,7 +104,28 @@ fn a_chinese_html_report_has_chinese_headings_and_no_english_built_in_strings() 
             );
         }
     }
+    // The rules engine explains findings in Chinese on the pages...
+    let fragments = engine_fragments();
+    assert!(fragments.len() > 40, "only {} fragments", fragments.len());
+    for page in &html {
+        let text = std::fs::read_to_string(page).unwrap();
+        for fragment in &fragments {
+            let escaped = fragment.replace('"', "&quot;").replace('\'', "&#39;");
+            assert!(
+                !text.contains(&escaped),
+                "{} still explains in English: \"{fragment}\"",
+                page.display()
+            );
+        }
+    }
+    // ...while summary.json stays English for other tools.
+    let summary = std::fs::read_to_string(out.path().join("summary.json")).unwrap();
+    assert!(summary.contains("console users have no MFA"));
     let index = std::fs::read_to_string(out.path().join("index.html")).unwrap();
+    assert!(
+        index.contains("来源不一致"),
+        "the data-quality note is not in Chinese"
+    );
     for heading in [
         "总览合规报告",
         "账号（得分由低到高）",
@@ -95,7 +134,8 @@ fn a_chinese_html_report_has_chinese_headings_and_no_english_built_in_strings() 
     ] {
         assert!(index.contains(heading), "index lacks {heading}");
     }
-    let account = pages(&out.path().join("accounts"), "html").remove(0);
+    // Blue Harbor Logistics - dev: console users without MFA.
+    let account = out.path().join("accounts/1985122531331123.html");
     let account = std::fs::read_to_string(account).unwrap();
     for heading in [
         "管理层摘要",
@@ -108,6 +148,8 @@ fn a_chinese_html_report_has_chinese_headings_and_no_english_built_in_strings() 
     // Control titles and logic come from the Chinese catalogue, thresholds filled in.
     assert!(account.contains("启用中的 AccessKey 在 90 天内轮换"));
     assert!(account.contains("将 MaxIdleDaysForUsers 设为 90。"));
+    assert!(account.contains("个控制台用户中有"));
+    assert!(account.contains("可登录控制台，未启用 MFA"));
     // Evidence stays as collected.
     assert!(account.contains("@blue-harbor") || account.contains("onaliyun.com"));
 }

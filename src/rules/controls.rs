@@ -1516,22 +1516,26 @@ pub fn data_quality(ctx: &Ctx, findings: &[Finding]) -> Vec<String> {
             && let Some(t) = c.dated()
             && as_of - t > stale
         {
-            notes.push(format!(
-                "stale evidence: the credential report is dated {}, {} days before the as-of date {}",
-                stamp_text(t),
-                whole_days(as_of - t),
-                stamp_text(as_of)
+            notes.push(ctx.c.f(
+                "engine.stale_cr",
+                &[
+                    ("date", &stamp_text(t)),
+                    ("days", &whole_days(as_of - t)),
+                    ("as_of", &stamp_text(as_of)),
+                ],
             ));
         }
         if let Some(s) = account.sas.get()
             && let Some(t) = s.newest_check
             && as_of - t > stale
         {
-            notes.push(format!(
-                "stale evidence: the newest Security Center check ran {}, {} days before the as-of date {}",
-                stamp_text(t),
-                whole_days(as_of - t),
-                stamp_text(as_of)
+            notes.push(ctx.c.f(
+                "engine.stale_sas",
+                &[
+                    ("date", &stamp_text(t)),
+                    ("days", &whole_days(as_of - t)),
+                    ("as_of", &stamp_text(as_of)),
+                ],
             ));
         }
     }
@@ -1539,34 +1543,39 @@ pub fn data_quality(ctx: &Ctx, findings: &[Finding]) -> Vec<String> {
         if let (Some(root), Some(bound)) = (&c.root, p.root_mfa) {
             let cr = root.mfa_active.is_true();
             if matches!(root.mfa_active, Flag::True | Flag::False) && cr != bound {
-                notes.push(format!(
-                    "sources disagree on root MFA: the credential report says mfa_active {}, the practice report says BindMfa {bound}; the credential report decides",
-                    if cr { "TRUE" } else { "FALSE" }
+                notes.push(ctx.c.f(
+                    "engine.disagree_root_mfa",
+                    &[
+                        ("cr", &if cr { "TRUE" } else { "FALSE" }),
+                        ("bound", &bound),
+                    ],
                 ));
             }
         }
         if let (Some(root), Some(n)) = (&c.root, p.root_access_keys) {
             let existing = root.keys.iter().filter(|k| k.exist.is_true()).count() as i64;
             if existing != n {
-                notes.push(format!(
-                    "sources disagree on root AccessKeys: the credential report shows {existing}, the practice report counts {n} (RootWithAccessKey); the credential report decides"
-                ));
+                notes.push(
+                    ctx.c
+                        .f("engine.disagree_root_keys", &[("cr", &existing), ("n", &n)]),
+                );
             }
         }
         if let Some(n) = p.ram_users
             && n != c.users.len() as i64
         {
-            notes.push(format!(
-                "sources disagree on RAM users: the credential report lists {}, the practice report counts {n} (SubUser)",
-                c.users.len()
+            notes.push(ctx.c.f(
+                "engine.disagree_users",
+                &[("cr", &c.users.len()), ("n", &n)],
             ));
         }
         if let Some(n) = p.ram_users_with_mfa {
             let with_mfa = c.users.iter().filter(|u| u.mfa_active.is_true()).count() as i64;
             if with_mfa != n {
-                notes.push(format!(
-                    "sources disagree on RAM users with MFA: the credential report shows {with_mfa}, the practice report counts {n} (SubUserBindMfa)"
-                ));
+                notes.push(
+                    ctx.c
+                        .f("engine.disagree_users_mfa", &[("cr", &with_mfa), ("n", &n)]),
+                );
             }
         }
     }
@@ -1581,14 +1590,17 @@ pub fn data_quality(ctx: &Ctx, findings: &[Finding]) -> Vec<String> {
         let decided = matches!(builtin.status, Status::Pass | Status::Fail);
         let vendor = matches!(sas.status, Status::Pass | Status::Fail);
         if decided && vendor && builtin.status != sas.status {
-            notes.push(format!(
-                "sources disagree on {}: aliaudit finds {} ({}), Security Center item {} \"{}\" says {}; the credential report and practice report decide",
-                builtin.control_id,
-                builtin.status.as_str(),
-                builtin.detail,
-                sas.control_id,
-                sas.title,
-                sas.status.as_str()
+            let legend = |s: Status| ctx.c.t(&format!("chart.legend.{}", s.as_str()));
+            notes.push(ctx.c.f(
+                "engine.disagree_sas",
+                &[
+                    ("control", &builtin.control_id),
+                    ("ours", &legend(builtin.status)),
+                    ("detail", &builtin.detail),
+                    ("item", &sas.control_id),
+                    ("title", &sas.title),
+                    ("theirs", &legend(sas.status)),
+                ],
             ));
         }
     }

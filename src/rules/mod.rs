@@ -344,6 +344,25 @@ pub fn evaluate_with(
     evaluate_in(account, as_of, pack, explain, crate::i18n::Lang::En)
 }
 
+/// The data-quality notes of `findings` written in `lang` (the pages of a report in another
+/// language than the English of `summary.json`).
+pub fn data_quality_in(
+    account: &Account,
+    as_of: Option<DateTime<Utc>>,
+    pack: &RulePack,
+    findings: &[Finding],
+    lang: crate::i18n::Lang,
+) -> Vec<String> {
+    let ctx = Ctx {
+        account,
+        as_of,
+        t: &pack.thresholds,
+        explain: true,
+        c: crate::i18n::Catalogue::get(lang),
+    };
+    controls::data_quality(&ctx, findings)
+}
+
 /// [`evaluate_with`], with the explanations written in `lang` (the pages of a Chinese
 /// report; `summary.json` and `findings.csv` are always English).
 pub fn evaluate_in(
