@@ -454,9 +454,8 @@ fn credentials<'a>(ctx: &'a Ctx) -> Result<&'a Credentials, Outcome> {
 }
 
 fn as_of(ctx: &Ctx) -> Result<DateTime<Utc>, Outcome> {
-    ctx.as_of.ok_or_else(|| {
-        Outcome::not_evaluable("no as-of date: the evidence carries no timestamp; give --as-of")
-    })
+    ctx.as_of
+        .ok_or_else(|| Outcome::not_evaluable(ctx.c.t("engine.no_as_of")))
 }
 
 fn resource(
@@ -668,7 +667,7 @@ fn root_no_recent_use(ctx: &Ctx) -> Outcome {
     let c = try_or!(credentials(ctx));
     let as_of = try_or!(as_of(ctx));
     let Some(root) = &c.root else {
-        return Outcome::not_evaluable("the credential report has no <root> row");
+        return Outcome::not_evaluable(ctx.c.t("engine.no_root_row"));
     };
     let window = Duration::days(ctx.t.root_use_days);
     let mut resources = Vec::new();
@@ -731,7 +730,7 @@ fn root_no_recent_use(ctx: &Ctx) -> Outcome {
 fn root_no_access_key(ctx: &Ctx) -> Outcome {
     if let Some(c) = ctx.account.credentials.get() {
         let Some(root) = &c.root else {
-            return Outcome::not_evaluable("the credential report has no <root> row");
+            return Outcome::not_evaluable(ctx.c.t("engine.no_root_row"));
         };
         let mut resources = Vec::new();
         for key in &root.keys {
@@ -1227,14 +1226,10 @@ fn pref_mfa_enforced(ctx: &Ctx) -> Outcome {
         "MFAOperationForLogin"
     };
     let Some(mode) = &p.mfa_for_login else {
-        return Outcome::not_evaluable(match p.shape {
-            crate::model::PreferenceShape::Ram => {
-                "the security preference was saved from the Ram API (2015-05-01), which has no MFA-at-logon setting; save it from Ims GetSecurityPreference"
-            }
-            _ => {
-                "the saved security preference has no MFAOperationForLogin (an older response); save it again from Ims GetSecurityPreference"
-            }
-        });
+        return Outcome::not_evaluable(ctx.c.t(match p.shape {
+            crate::model::PreferenceShape::Ram => "engine.pref_ram_shape",
+            _ => "engine.pref_no_mfa_field",
+        }));
     };
     let (status, detail) = match mode {
         MfaForLogin::Mandatory => (Status::Pass, ctx.c.t("engine.mfa_mandatory").to_string()),
@@ -1319,9 +1314,7 @@ fn idle_setting(
     let (p, files) = try_or!(preference(ctx));
     let max = ctx.t.max_idle_days;
     if get(p).is_none() {
-        return Outcome::not_evaluable(format!(
-            "{field} is not in the saved security preference (Ram shape, or an Ims response from before late 2024)"
-        ));
+        return Outcome::not_evaluable(ctx.c.f("engine.pref_field_missing", &[("field", &field)]));
     }
     setting(files, field, get(p), SP, |d| {
         (
