@@ -43,6 +43,27 @@ impl Lang {
     }
 }
 
+/// A message kept as its key and values, to be written in any language later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// Catalogue key.
+    pub key: &'static str,
+    /// Named values.
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl Note {
+    /// The message in `c`'s language.
+    pub fn render(&self, c: &Catalogue) -> String {
+        let args: Vec<(&str, &dyn std::fmt::Display)> = self
+            .args
+            .iter()
+            .map(|(k, v)| (*k, v as &dyn std::fmt::Display))
+            .collect();
+        c.f(self.key, &args)
+    }
+}
+
 /// One language's messages.
 #[derive(Debug)]
 pub struct Catalogue {

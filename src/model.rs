@@ -387,8 +387,10 @@ pub struct Account {
     pub credentials: Source<Credentials>,
     /// Security Center results.
     pub sas: Source<SasResults>,
-    /// Why the evidence is incomplete although present (missing pages, ...).
+    /// Why the evidence is incomplete although present (missing pages, ...), in English.
     pub gaps: Vec<String>,
+    /// The same, as messages to be written in the report language.
+    pub gap_notes: Vec<crate::i18n::Note>,
     /// Notes about the evidence itself (disagreements are added by the rules).
     pub data_quality: Vec<String>,
 }
@@ -493,7 +495,11 @@ pub fn build(folder: &FolderSource, bundle: RawBundle) -> Modelled {
             sas,
             &files,
         ),
-        gaps,
+        gaps: gaps
+            .iter()
+            .map(|n| n.render(crate::i18n::Catalogue::get(crate::i18n::Lang::En)))
+            .collect(),
+        gap_notes: gaps,
         data_quality: std::mem::take(&mut data_quality),
     };
     for file in &mut files {
@@ -831,7 +837,7 @@ fn merge_sas(
     files: &[FileRecord],
     risk_pages: Vec<(usize, RawRiskCheckPage)>,
     check_pages: Vec<(usize, RawCheckResultPage)>,
-    gaps: &mut Vec<String>,
+    gaps: &mut Vec<crate::i18n::Note>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<(SasResults, Vec<String>)> {
     if risk_pages.is_empty() && check_pages.is_empty() {
@@ -904,24 +910,32 @@ fn merge_sas(
         if let Some(total) = total
             && seen < total
         {
-            let missing_pages = page_count
+            let missing: Vec<String> = page_count
                 .map(|pc| {
-                    let missing: Vec<String> = (1..=pc.min(10_000))
+                    (1..=pc.min(10_000))
                         .filter(|p| !pages_seen.contains(p))
                         .map(|p| p.to_string())
-                        .collect();
-                    if missing.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; page(s) {} of {pc} not found", missing.join(", "))
-                    }
+                        .collect()
                 })
                 .unwrap_or_default();
-            let text = format!(
-                "Security Center DescribeRiskCheckResult: TotalCount is {total} but {seen} distinct items were found{missing_pages}"
-            );
-            diagnostics.push(Diagnostic::warning(used.join(", "), text.clone()));
-            gaps.push(text);
+            let note = match page_count {
+                Some(pc) if !missing.is_empty() => crate::i18n::Note {
+                    key: "engine.gap_risk_pages",
+                    args: vec![
+                        ("total", total.to_string()),
+                        ("seen", seen.to_string()),
+                        ("pages", missing.join(", ")),
+                        ("count", pc.to_string()),
+                    ],
+                },
+                _ => crate::i18n::Note {
+                    key: "engine.gap_risk_items",
+                    args: vec![("total", total.to_string()), ("seen", seen.to_string())],
+                },
+            };
+            let text = note.render(crate::i18n::Catalogue::get(crate::i18n::Lang::En));
+            diagnostics.push(Diagnostic::warning(used.join(", "), text));
+            gaps.push(note);
         }
     }
 
@@ -969,11 +983,13 @@ fn merge_sas(
         if let Some(total) = total
             && seen < total
         {
-            let text = format!(
-                "Security Center ListCheckResult: TotalCount is {total} but {seen} distinct checks were found (pages missing)"
-            );
-            diagnostics.push(Diagnostic::warning(used.join(", "), text.clone()));
-            gaps.push(text);
+            let note = crate::i18n::Note {
+                key: "engine.gap_check_pages",
+                args: vec![("total", total.to_string()), ("seen", seen.to_string())],
+            };
+            let text = note.render(crate::i18n::Catalogue::get(crate::i18n::Lang::En));
+            diagnostics.push(Diagnostic::warning(used.join(", "), text));
+            gaps.push(note);
         }
     }
     let items: Vec<SasItem> = items.into_values().collect();

@@ -101,6 +101,8 @@ pub struct AccountResult {
     pub identity: Identity,
     /// Why present evidence is incomplete.
     pub gaps: Vec<String>,
+    /// Why present evidence is incomplete, in the report language.
+    pub gaps_shown: Vec<String>,
     /// The rules' data-quality notes in the report language (the evaluation's are in the
     /// language it was explained in).
     pub notes_shown: Vec<String>,
@@ -357,6 +359,11 @@ fn evaluate_inner(
             identity: aggregate::identity(a, as_of),
             vendor_score: a.practice.get().and_then(|p| p.score),
             gaps: a.gaps.clone(),
+            gaps_shown: a
+                .gap_notes
+                .iter()
+                .map(|n| n.render(crate::i18n::Catalogue::get(options.lang)))
+                .collect(),
             notes_shown,
             counts,
             figures,

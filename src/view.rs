@@ -914,11 +914,11 @@ impl<'a> Site<'a> {
                 .collect(),
             data_quality: all
                 .iter()
-                .filter(|a| !a.gaps.is_empty() || !a.notes_shown.is_empty())
+                .filter(|a| !a.gaps_shown.is_empty() || !a.notes_shown.is_empty())
                 .map(|a| QualityRow {
                     name: a.info.name.clone(),
                     href: self.account_row(a, "").href,
-                    notes: a.gaps.iter().chain(&a.notes_shown).cloned().collect(),
+                    notes: a.gaps_shown.iter().chain(&a.notes_shown).cloned().collect(),
                 })
                 .collect(),
             files,
@@ -1335,7 +1335,7 @@ impl<'a> Site<'a> {
                     )
                 })
                 .collect(),
-            gaps: a.gaps.clone(),
+            gaps: a.gaps_shown.clone(),
             data_quality: a.evaluation.data_quality.clone(),
             diagnostics: self
                 .diagnostics_by_account

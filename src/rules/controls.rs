@@ -65,9 +65,6 @@ pub struct ControlDef {
     pub eval: fn(&Ctx) -> Outcome,
 }
 
-const PP: &str = "password policy";
-const SP: &str = "security preference";
-
 /// Every built-in control, in report order.
 pub static CATALOG: &[ControlDef] = &[
     ControlDef {
@@ -525,6 +522,7 @@ fn from_sas(ctx: &Ctx, item: &SasItem, what: &str) -> Option<Outcome> {
 }
 
 fn setting<T: std::fmt::Debug>(
+    ctx: &Ctx,
     file: &[String],
     field: &str,
     value: Option<T>,
@@ -532,7 +530,11 @@ fn setting<T: std::fmt::Debug>(
     check: impl Fn(&T) -> (bool, String),
 ) -> Outcome {
     let Some(value) = value else {
-        return Outcome::not_evaluable(format!("{field} is not in the saved {what}"));
+        let what = ctx.c.t(&format!("engine.what_{what}"));
+        return Outcome::not_evaluable(ctx.c.f(
+            "engine.field_missing",
+            &[("field", &field), ("what", &what)],
+        ));
     };
     let (ok, detail) = check(&value);
     let status = if ok { Status::Pass } else { Status::Fail };
@@ -1051,7 +1053,7 @@ fn bool_setting(
     (required, not_required): (&str, &str),
 ) -> Outcome {
     let (p, files) = try_or!(policy(ctx));
-    setting(files, field, get(p), PP, |v| {
+    setting(ctx, files, field, get(p), "password_policy", |v| {
         let key = if *v { required } else { not_required };
         (*v, ctx.c.t(&format!("engine.{key}")).to_string())
     })
@@ -1096,22 +1098,30 @@ fn pwd_numbers(ctx: &Ctx) -> Outcome {
 fn pwd_min_length(ctx: &Ctx) -> Outcome {
     let (p, files) = try_or!(policy(ctx));
     let min = ctx.t.password_min_length;
-    setting(files, "MinimumPasswordLength", p.min_length, PP, |v| {
-        (
-            *v >= min,
-            ctx.c.f("engine.min_length", &[("value", v), ("min", &min)]),
-        )
-    })
+    setting(
+        ctx,
+        files,
+        "MinimumPasswordLength",
+        p.min_length,
+        "password_policy",
+        |v| {
+            (
+                *v >= min,
+                ctx.c.f("engine.min_length", &[("value", v), ("min", &min)]),
+            )
+        },
+    )
 }
 
 fn pwd_reuse(ctx: &Ctx) -> Outcome {
     let (p, files) = try_or!(policy(ctx));
     let min = ctx.t.password_reuse_prevention;
     setting(
+        ctx,
         files,
         "PasswordReusePrevention",
         p.reuse_prevention,
-        PP,
+        "password_policy",
         |v| {
             (
                 *v >= min,
@@ -1124,35 +1134,50 @@ fn pwd_reuse(ctx: &Ctx) -> Outcome {
 fn pwd_max_age_v1(ctx: &Ctx) -> Outcome {
     let (p, files) = try_or!(policy(ctx));
     let max = ctx.t.password_max_age_days_v1;
-    setting(files, "MaxPasswordAge", p.max_age_days, PP, |v| match *v {
-        0 => (false, ctx.c.f("engine.never_expire_v1", &[("max", &max)])),
-        d => (
-            (1..=max).contains(&d),
-            ctx.c.f("engine.expire_v1", &[("days", &d), ("max", &max)]),
-        ),
-    })
+    setting(
+        ctx,
+        files,
+        "MaxPasswordAge",
+        p.max_age_days,
+        "password_policy",
+        |v| match *v {
+            0 => (false, ctx.c.f("engine.never_expire_v1", &[("max", &max)])),
+            d => (
+                (1..=max).contains(&d),
+                ctx.c.f("engine.expire_v1", &[("days", &d), ("max", &max)]),
+            ),
+        },
+    )
 }
 
 fn pwd_max_age_v2(ctx: &Ctx) -> Outcome {
     let (p, files) = try_or!(policy(ctx));
     let min = ctx.t.password_min_age_days_v2;
-    setting(files, "MaxPasswordAge", p.max_age_days, PP, |v| match *v {
-        0 => (true, ctx.c.t("engine.never_expire").to_string()),
-        d => (
-            d >= min,
-            ctx.c.f("engine.expire_v2", &[("days", &d), ("min", &min)]),
-        ),
-    })
+    setting(
+        ctx,
+        files,
+        "MaxPasswordAge",
+        p.max_age_days,
+        "password_policy",
+        |v| match *v {
+            0 => (true, ctx.c.t("engine.never_expire").to_string()),
+            d => (
+                d >= min,
+                ctx.c.f("engine.expire_v2", &[("days", &d), ("min", &min)]),
+            ),
+        },
+    )
 }
 
 fn pwd_lockout(ctx: &Ctx) -> Outcome {
     let (p, files) = try_or!(policy(ctx));
     let max = ctx.t.max_login_attempts;
     setting(
+        ctx,
         files,
         "MaxLoginAttemps",
         p.max_login_attempts,
-        PP,
+        "password_policy",
         |v| match *v {
             0 => (false, ctx.c.t("engine.lockout_off").to_string()),
             n => (
@@ -1257,10 +1282,11 @@ fn pref_mfa_enforced(ctx: &Ctx) -> Outcome {
 fn pref_login_network(ctx: &Ctx) -> Outcome {
     let (p, files) = try_or!(preference(ctx));
     setting(
+        ctx,
         files,
         "LoginNetworkMasks",
         p.login_network_masks.as_ref(),
-        SP,
+        "security_preference",
         |masks| {
             if masks.is_empty() {
                 (false, ctx.c.t("engine.any_network").to_string())
@@ -1277,21 +1303,29 @@ fn pref_login_network(ctx: &Ctx) -> Outcome {
 fn pref_session_duration(ctx: &Ctx) -> Outcome {
     let (p, files) = try_or!(preference(ctx));
     let max = ctx.t.session_max_hours;
-    setting(files, "LoginSessionDuration", p.session_hours, SP, |h| {
-        (
-            *h <= max,
-            ctx.c.f("engine.session", &[("hours", &h), ("max", &max)]),
-        )
-    })
+    setting(
+        ctx,
+        files,
+        "LoginSessionDuration",
+        p.session_hours,
+        "security_preference",
+        |h| {
+            (
+                *h <= max,
+                ctx.c.f("engine.session", &[("hours", &h), ("max", &max)]),
+            )
+        },
+    )
 }
 
 fn pref_users_cannot_manage_keys(ctx: &Ctx) -> Outcome {
     let (p, files) = try_or!(preference(ctx));
     setting(
+        ctx,
         files,
         "AllowUserToManageAccessKeys",
         p.users_manage_access_keys,
-        SP,
+        "security_preference",
         |v| {
             (
                 !*v,
@@ -1316,7 +1350,7 @@ fn idle_setting(
     if get(p).is_none() {
         return Outcome::not_evaluable(ctx.c.f("engine.pref_field_missing", &[("field", &field)]));
     }
-    setting(files, field, get(p), SP, |d| {
+    setting(ctx, files, field, get(p), "security_preference", |d| {
         (
             *d <= max,
             ctx.c.f(
@@ -1347,16 +1381,23 @@ fn pref_idle_keys(ctx: &Ctx) -> Outcome {
 
 fn pref_mfa_ticket(ctx: &Ctx) -> Outcome {
     let (p, files) = try_or!(preference(ctx));
-    setting(files, "EnableSaveMFATicket", p.save_mfa_ticket, SP, |v| {
-        (
-            !*v,
-            if *v {
-                ctx.c.t("engine.mfa_remembered").to_string()
-            } else {
-                ctx.c.t("engine.mfa_every_logon").to_string()
-            },
-        )
-    })
+    setting(
+        ctx,
+        files,
+        "EnableSaveMFATicket",
+        p.save_mfa_ticket,
+        "security_preference",
+        |v| {
+            (
+                !*v,
+                if *v {
+                    ctx.c.t("engine.mfa_remembered").to_string()
+                } else {
+                    ctx.c.t("engine.mfa_every_logon").to_string()
+                },
+            )
+        },
+    )
 }
 
 fn ram_password_rotation_overdue(ctx: &Ctx) -> Outcome {
