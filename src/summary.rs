@@ -86,15 +86,19 @@ pub struct VendorView<'a> {
 
 /// The register of a run.
 pub fn exceptions_view(run: &Run) -> ExceptionsView<'_> {
+    exceptions_view_of(run, &run.accounts)
+}
+
+/// The register as far as `accounts` go (all of a run's, or one account's).
+pub fn exceptions_view_of<'a>(run: &'a Run, accounts: &'a [AccountResult]) -> ExceptionsView<'a> {
     ExceptionsView {
         register: run.exceptions.view(
             run.as_of,
-            run.accounts
+            accounts
                 .iter()
                 .flat_map(|a| a.exceptions.iter().map(|h| (a.info.id.as_str(), h))),
         ),
-        vendor: run
-            .accounts
+        vendor: accounts
             .iter()
             .flat_map(|a| {
                 a.vendor_exceptions.iter().map(|v| VendorView {

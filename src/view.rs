@@ -1017,23 +1017,7 @@ impl<'a> Site<'a> {
         // An account page looks at that account's matches only.
         let all = match account {
             None => crate::summary::exceptions_view(self.run),
-            Some(a) => crate::summary::ExceptionsView {
-                register: self.run.exceptions.view(
-                    self.run.as_of,
-                    a.exceptions.iter().map(|h| (a.info.id.as_str(), h)),
-                ),
-                vendor: a
-                    .vendor_exceptions
-                    .iter()
-                    .map(|v| crate::summary::VendorView {
-                        account: &a.info.id,
-                        control: &v.control,
-                        title: &v.title,
-                        state: v.state,
-                        source: "Security Center",
-                    })
-                    .collect(),
-            },
+            Some(a) => crate::summary::exceptions_view_of(self.run, std::slice::from_ref(a)),
         };
         let touches = |a: &str| account.is_none_or(|x| x.info.id == a);
         let rows = |entries: &[crate::exceptions::EntryView]| -> Vec<RegisterRow> {

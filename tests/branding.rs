@@ -2,23 +2,14 @@
 //! logo, a customer override, hostile text) over the quarter fixture.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+use common::aliaudit;
+
 use std::path::Path;
 use std::process::Command;
 
 const TREE: &str = "tests/fixtures/quarters/2026-q3";
 const BRANDING: &str = "tests/fixtures/branding/branding.toml";
-
-fn aliaudit(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_aliaudit"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn branded(formats: &str) -> (tempfile::TempDir, String) {
     let out = tempfile::tempdir().unwrap();
@@ -40,18 +31,6 @@ fn branded(formats: &str) -> (tempfile::TempDir, String) {
 
 fn read(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name)).unwrap()
-}
-
-/// Output of a poppler tool, or `None` without poppler outside CI.
-fn poppler(tool: &str, args: &[&str], file: &Path) -> Option<String> {
-    match Command::new(tool).args(args).arg(file).arg("-").output() {
-        Ok(out) => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
-        Err(_) => {
-            assert!(std::env::var_os("CI").is_none(), "CI needs poppler-utils");
-            eprintln!("SKIPPED: no poppler (apt-get install poppler-utils)");
-            None
-        }
-    }
 }
 
 #[test]
@@ -88,11 +67,7 @@ fn branding_reaches_every_html_page_escaped() {
 #[test]
 fn branding_reaches_the_pdfs() {
     let (out, _) = branded("pdf");
-    let Some(cover) = poppler(
-        "pdftotext",
-        &["-layout", "-l", "1"],
-        &out.path().join("portfolio.pdf"),
-    ) else {
+    let Some(cover) = common::pdf_text(&out.path().join("portfolio.pdf"), &["-l", "1"]) else {
         return;
     };
     assert!(
@@ -103,22 +78,13 @@ fn branding_reaches_the_pdfs() {
     assert!(cover.contains("Prepared by Lighthouse Audit team"));
     assert!(cover.contains("Contact: audit@lighthouse.example"));
     assert!(cover.contains("\"quoted\" & <b>bold</b> text stays text"));
-    let second = poppler(
-        "pdftotext",
-        &["-layout", "-f", "2", "-l", "2"],
-        &out.path().join("portfolio.pdf"),
-    )
-    .unwrap();
+    let second =
+        common::pdf_text(&out.path().join("portfolio.pdf"), &["-f", "2", "-l", "2"]).unwrap();
     assert!(
         second.contains("Lighthouse Audit - restricted - as of 2026-09-30 23:59 UTC"),
         "{second}"
     );
-    let east = poppler(
-        "pdftotext",
-        &["-layout", "-l", "1"],
-        &out.path().join("customers/eastwind.pdf"),
-    )
-    .unwrap();
+    let east = common::pdf_text(&out.path().join("customers/eastwind.pdf"), &["-l", "1"]).unwrap();
     assert!(east.contains("Eastwind access review"));
     let info = Command::new("pdfinfo")
         .arg(out.path().join("portfolio.pdf"))

@@ -2,8 +2,10 @@
 //! consecutive quarters of `tests/fixtures/quarters/` (see its README for what changes).
 #![allow(clippy::unwrap_used)]
 
+mod common;
+use common::aliaudit;
+
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -12,18 +14,6 @@ const PROD: &str = "1100000000000001";
 const DEV: &str = "1100000000000002";
 const EAST: &str = "2200000000000001";
 const NEW: &str = "2200000000000002";
-
-fn aliaudit(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_aliaudit"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// Runs one quarter into `out`, against `baseline` when given; returns summary.json.
 fn quarter(name: &str, as_of: &str, out: &Path, baseline: Option<&Path>, formats: &str) -> Value {
@@ -477,25 +467,6 @@ fn trends_are_byte_identical_whatever_the_thread_count() {
     }
 }
 
-/// Text of a PDF (`pdftotext -layout`), or `None` without poppler outside CI.
-fn pdf_text(path: &Path) -> Option<String> {
-    let out = match Command::new("pdftotext")
-        .args(["-layout"])
-        .arg(path)
-        .arg("-")
-        .output()
-    {
-        Ok(out) => out,
-        Err(_) => {
-            assert!(std::env::var_os("CI").is_none(), "CI needs poppler-utils");
-            eprintln!("SKIPPED: no poppler (apt-get install poppler-utils)");
-            return None;
-        }
-    };
-    assert!(out.status.success());
-    Some(String::from_utf8(out.stdout).unwrap())
-}
-
 #[test]
 fn html_and_pdf_show_what_changed_and_the_register_only_with_a_baseline() {
     let dir = tempfile::tempdir().unwrap();
@@ -517,18 +488,18 @@ fn html_and_pdf_show_what_changed_and_the_register_only_with_a_baseline() {
     assert!(index.contains("Northwind dev"));
     assert!(index.contains("Stale (covers no failure)"));
     assert!(page(&d3, "customers/eastwind.html").contains("New since 2026-Q2"));
-    let Some(text) = pdf_text(&d3.join("accounts/1100000000000001.pdf")) else {
+    let Some(text) = common::pdf_text(&d3.join("accounts/1100000000000001.pdf"), &[]) else {
         return;
     };
     assert!(text.contains("What changed since 2026-Q2"), "{text}");
     assert!(text.contains("Accepted risks"));
     assert!(text.contains("Northwind CISO"));
     assert!(text.contains("Period: 2026-Q3"));
-    let portfolio = pdf_text(&d3.join("portfolio.pdf")).unwrap();
+    let portfolio = common::pdf_text(&d3.join("portfolio.pdf"), &[]).unwrap();
     assert!(portfolio.contains("Not re-assessed this period"));
     assert!(portfolio.contains("Northwind dev (1100000000000002): last assessed 2026-Q2"));
     assert!(
-        !pdf_text(&d2.join("portfolio.pdf"))
+        !common::pdf_text(&d2.join("portfolio.pdf"), &[])
             .unwrap()
             .contains("What changed")
     );
