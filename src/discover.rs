@@ -267,6 +267,7 @@ const MAX_META_BYTES: u64 = 1024 * 1024;
 
 fn read_meta(path: &Path, display: &str) -> (FileRecord, Option<AccountMeta>) {
     let mut record = FileRecord {
+        reason_note: None,
         path: display.to_string(),
         account: None,
         size: 0,

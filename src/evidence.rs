@@ -90,6 +90,9 @@ pub struct FileRecord {
     pub status: FileStatus,
     /// Why it was ignored or rejected (or a note on how it was used).
     pub reason: Option<String>,
+    /// The reason as a message, when it can be written in another language for the pages.
+    #[serde(skip)]
+    pub reason_note: Option<crate::i18n::Note>,
 }
 
 impl FileRecord {
@@ -97,11 +100,29 @@ impl FileRecord {
     pub fn ignore(&mut self, reason: impl Into<String>) {
         self.status = FileStatus::Ignored;
         self.reason = Some(reason.into());
+        self.reason_note = None;
+    }
+
+    /// Marks the file ignored, with a reason from the message catalogue (English in the
+    /// manifest, the report language on the pages).
+    pub fn ignore_because(&mut self, note: crate::i18n::Note) {
+        self.status = FileStatus::Ignored;
+        self.reason = Some(note.render(crate::i18n::Catalogue::get(crate::i18n::Lang::En)));
+        self.reason_note = Some(note);
+    }
+
+    /// The reason in `c`'s language.
+    pub fn reason_in(&self, c: &crate::i18n::Catalogue) -> Option<String> {
+        match &self.reason_note {
+            Some(note) => Some(note.render(c)),
+            None => self.reason.clone(),
+        }
     }
 
     /// Marks the file rejected, with the error.
     pub fn reject(&mut self, reason: impl Into<String>) {
         self.status = FileStatus::Rejected;
         self.reason = Some(reason.into());
+        self.reason_note = None;
     }
 }

@@ -551,10 +551,20 @@ fn choose_one<T>(
     let chosen_sha = files[first].sha256.clone();
     for (other, _) in iter {
         let same = files[other].sha256 == chosen_sha;
-        files[other].ignore(if same {
-            format!("same content as {chosen_path}, which is used")
+        files[other].ignore_because(if same {
+            crate::i18n::Note {
+                key: "file.same_content",
+                args: vec![("path", chosen_path.clone())],
+            }
         } else {
-            format!("another {what} ({chosen_path}) is used; an account has one")
+            crate::i18n::Note {
+                key: match what {
+                    "practice report" => "file.another_practice",
+                    "security preference" => "file.another_preference",
+                    _ => "file.another_policy",
+                },
+                args: vec![("path", chosen_path.clone())],
+            }
         });
     }
     Some((value, vec![chosen_path]))
@@ -706,16 +716,23 @@ fn choose_credentials(
         .iter()
         .map(|&i| files[i].path.clone())
         .collect();
-    let label = match chosen.generated {
-        Some(t) => format!(
-            "the credential report generated {}",
-            t.format("%Y-%m-%dT%H:%M:%SZ")
-        ),
-        None => "a newer credential report".to_string(),
+    let paths = chosen_paths.join(", ");
+    let note = match chosen.generated {
+        Some(t) => crate::i18n::Note {
+            key: "file.newer_report_at",
+            args: vec![
+                ("generated", t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+                ("paths", paths),
+            ],
+        },
+        None => crate::i18n::Note {
+            key: "file.newer_report",
+            args: vec![("paths", paths)],
+        },
     };
     for (_, other) in iter {
         for i in other {
-            files[i].ignore(format!("{label} ({}) is used", chosen_paths.join(", ")));
+            files[i].ignore_because(note.clone());
         }
     }
     Some((chosen, chosen_paths))

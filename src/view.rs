@@ -643,7 +643,7 @@ fn evidence_state(c: &'static Catalogue, state: &str) -> String {
     }
 }
 
-fn file_row(f: &FileRecord) -> FileRow {
+fn file_row(c: &'static Catalogue, f: &FileRecord) -> FileRow {
     FileRow {
         path: f.path.clone(),
         kind: f.kind.map(|k| k.as_str()).unwrap_or("-"),
@@ -652,7 +652,7 @@ fn file_row(f: &FileRecord) -> FileRow {
             FileStatus::Ignored => "ignored",
             FileStatus::Rejected => "rejected",
         },
-        reason: f.reason.clone().unwrap_or_default(),
+        reason: f.reason_in(c).unwrap_or_default(),
         size: f.size,
         sha256: f.sha256.clone(),
     }
@@ -890,7 +890,7 @@ impl<'a> Site<'a> {
         }
         let mut files = BTreeMap::new();
         for f in &self.run.files {
-            *files.entry(file_row(f).status).or_insert(0) += 1;
+            *files.entry(file_row(self.c, f).status).or_insert(0) += 1;
         }
         PortfolioPage {
             meta: self.meta(None),
@@ -910,7 +910,7 @@ impl<'a> Site<'a> {
                 .files
                 .iter()
                 .filter(|f| f.status == FileStatus::Rejected)
-                .map(file_row)
+                .map(|f| file_row(self.c, f))
                 .collect(),
             data_quality: all
                 .iter()
@@ -1329,7 +1329,7 @@ impl<'a> Site<'a> {
             files: self
                 .files_by_account
                 .get(a.info.id.as_str())
-                .map(|fs| fs.iter().map(|f| file_row(f)).collect())
+                .map(|fs| fs.iter().map(|f| file_row(self.c, f)).collect())
                 .unwrap_or_default(),
             logic: CATALOG
                 .iter()

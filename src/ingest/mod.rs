@@ -126,6 +126,7 @@ pub fn ingest_files(files: &[SourceFile], limits: Limits) -> RawBundle {
 pub fn ingest_memory(files: &[(&str, &[u8])], limits: Limits) -> RawBundle {
     collect(files.iter().map(|(display, bytes)| {
         let mut record = FileRecord {
+            reason_note: None,
             path: display.to_string(),
             account: None,
             size: bytes.len() as u64,
@@ -309,6 +310,7 @@ fn join_group(group: &[Page]) -> Result<JoinedRows, (Option<usize>, String)> {
 /// Reads one file: hashes it, recognises it and parses it.
 pub fn read_file(file: &SourceFile, limits: Limits) -> FileOutcome {
     let mut record = FileRecord {
+        reason_note: None,
         path: file.display.clone(),
         account: None,
         size: 0,
@@ -336,7 +338,7 @@ fn recognise(mut record: FileRecord, bytes: &[u8], ext: Option<&str>) -> FileOut
             (record, Some(*parsed), outcome.warnings)
         }
         Classified::Ignored(reason) => {
-            record.ignore(reason);
+            record.ignore_because(reason);
             (record, None, outcome.warnings)
         }
         Classified::Rejected(reason) => {
@@ -385,7 +387,7 @@ fn extension(path: &Path) -> Option<String> {
 
 enum Classified {
     Parsed(Box<Parsed>),
-    Ignored(String),
+    Ignored(crate::i18n::Note),
     Rejected(String),
 }
 
@@ -403,10 +405,10 @@ impl Outcome {
             warnings: Vec::new(),
         }
     }
-    fn ignored(kind: Option<Kind>, reason: impl Into<String>) -> Self {
+    fn ignored(kind: Option<Kind>, reason: crate::i18n::Note) -> Self {
         Outcome {
             kind,
-            result: Classified::Ignored(reason.into()),
+            result: Classified::Ignored(reason),
             warnings: Vec::new(),
         }
     }
@@ -427,7 +429,7 @@ fn classify(bytes: &[u8], ext: Option<&str>) -> Outcome {
     let evidence_ext = matches!(ext, Some("json" | "xml" | "csv"));
     match first {
         None if evidence_ext => Outcome::rejected(None, "the file is empty"),
-        None => Outcome::ignored(None, "empty file"),
+        None => Outcome::ignored(None, note("file.empty_file")),
         Some(b'{' | b'[') => classify_json_bytes(body),
         Some(b'<') => classify_xml(body),
         Some(_) if credential::looks_like_report(body) => match credential::parse_csv(body, None) {
@@ -450,10 +452,7 @@ fn classify(bytes: &[u8], ext: Option<&str>) -> Outcome {
                     credential::HEADER_PREFIX
                 ),
             ),
-            _ => Outcome::ignored(
-                None,
-                "not a recognised evidence kind (neither JSON, XML nor a credential-report CSV)",
-            ),
+            _ => Outcome::ignored(None, note("file.not_evidence_kind")),
         },
     }
 }
@@ -546,6 +545,14 @@ impl Shape {
 }
 
 /// What a response was detected as.
+/// A catalogue message without values.
+fn note(key: &'static str) -> crate::i18n::Note {
+    crate::i18n::Note {
+        key,
+        args: Vec::new(),
+    }
+}
+
 enum Detected {
     Wrapped,
     Practice,
@@ -581,10 +588,7 @@ fn detect(shape: &Shape) -> Detected {
             Some(first) if first.contains("ItemId") => return Detected::RiskPage,
             None if has("PageCount") || has("TotalCount") => return Detected::RiskPage,
             Some(first) if first.contains("CheckId") && first.contains("CheckItem") => {
-                return Detected::Ignore(
-                    Some(Kind::SasHostBaseline),
-                    "Security Center host baseline summary (ListCheckItemWarningSummary): server OS checks, not account configuration",
-                );
+                return Detected::Ignore(Some(Kind::SasHostBaseline), "file.host_baseline");
             }
             _ => {}
         }
@@ -593,33 +597,21 @@ fn detect(shape: &Shape) -> Detected {
         return Detected::CredentialPage;
     }
     if has("RiskCheckSummary") || has("Summarys") || has("OverallStatistic") {
-        return Detected::Ignore(
-            Some(Kind::SasSummary),
-            "Security Center summary: the per-item results (DescribeRiskCheckResult or ListCheckResult) are used instead",
-        );
+        return Detected::Ignore(Some(Kind::SasSummary), "file.sas_summary");
     }
     if has("Credentials") && has("AssumedRoleUser") {
-        return Detected::Ignore(
-            Some(Kind::StsCredentials),
-            "STS AssumeRole response: not evidence, and it holds a temporary secret (delete it)",
-        );
+        return Detected::Ignore(Some(Kind::StsCredentials), "file.sts_credentials");
     }
     if has("AccountId") && has("IdentityType") {
         return Detected::Caller;
     }
     if has("State") && shape.keys.len() <= 3 {
-        return Detected::Ignore(
-            Some(Kind::CredentialReportState),
-            "GenerateCredentialReport status: the report itself comes from GetCredentialReport",
-        );
+        return Detected::Ignore(Some(Kind::CredentialReportState), "file.cr_state");
     }
     if has("Code") && has("Message") {
         return Detected::ApiError;
     }
-    Detected::Ignore(
-        None,
-        "JSON, but not a recognised Alibaba Cloud API response",
-    )
+    Detected::Ignore(None, "file.json_unknown")
 }
 
 /// A document to deserialize typed values from: JSON text, or a tree (from XML).
@@ -683,9 +675,9 @@ fn parse_detected(detected: Detected, doc: Doc, shape: &Shape) -> Outcome {
                         Kind::SasRiskCheckResult,
                         Parsed::RiskCheckPage,
                     ),
-                    None => Outcome::ignored(None, "empty wrapper"),
+                    None => Outcome::ignored(None, note("file.empty_wrapper")),
                 },
-                (None, Doc::Json(_)) => Outcome::ignored(None, "empty wrapper"),
+                (None, Doc::Json(_)) => Outcome::ignored(None, note("file.empty_wrapper")),
             }
         }
         Detected::Practice => typed(doc, Kind::PracticeReport, Parsed::Practice),
@@ -716,7 +708,7 @@ fn parse_detected(detected: Detected, doc: Doc, shape: &Shape) -> Outcome {
                 shape.message.clone().unwrap_or_default()
             ),
         ),
-        Detected::Ignore(kind, reason) => Outcome::ignored(kind, reason),
+        Detected::Ignore(kind, key) => Outcome::ignored(kind, note(key)),
     }
 }
 
@@ -746,10 +738,9 @@ fn classify_json_bytes(bytes: &[u8]) -> Outcome {
             let shape = Shape::from_raw(&map);
             parse_detected(detect(&shape), Doc::Json(text), &shape)
         }
-        Err(e) if e.classify() == serde_json::error::Category::Data => Outcome::ignored(
-            None,
-            "JSON, but not a recognised Alibaba Cloud API response (not an object)",
-        ),
+        Err(e) if e.classify() == serde_json::error::Category::Data => {
+            Outcome::ignored(None, note("file.json_not_object"))
+        }
         Err(e) => Outcome::rejected(
             guess_kind(bytes),
             format!(
@@ -807,7 +798,10 @@ fn classify_xml(bytes: &[u8]) -> Outcome {
             }
             Outcome::ignored(
                 None,
-                format!("XML, but not a recognised Alibaba Cloud API response (root <{root}>)"),
+                crate::i18n::Note {
+                    key: "file.xml_unknown",
+                    args: vec![("root", root.to_string())],
+                },
             )
         }
         Err(e) => Outcome::rejected(guess_kind(bytes), format!("invalid XML at {e}")),
@@ -854,7 +848,10 @@ mod tests {
         let outcome = classify(text.as_bytes(), Some(ext));
         let reason = match outcome.result {
             Classified::Parsed(_) => "parsed".to_string(),
-            Classified::Ignored(r) => format!("ignored: {r}"),
+            Classified::Ignored(r) => format!(
+                "ignored: {}",
+                r.render(crate::i18n::Catalogue::get(crate::i18n::Lang::En))
+            ),
             Classified::Rejected(r) => format!("rejected: {r}"),
         };
         (outcome.kind, reason)
