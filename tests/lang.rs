@@ -179,6 +179,12 @@ fn a_chinese_pdf_says_page_x_of_y_in_chinese() {
     for english in english_messages() {
         assert!(!text.contains(english), "PDF still says \"{english}\"");
     }
+    for fragment in engine_fragments() {
+        assert!(
+            !text.contains(&fragment),
+            "PDF still explains in English: \"{fragment}\""
+        );
+    }
     let info = Command::new("pdfinfo").arg(&pdf).output().unwrap();
     assert!(String::from_utf8_lossy(&info.stdout).contains("合规报告："));
 }
@@ -189,4 +195,21 @@ fn english_stays_the_default() {
     let index = std::fs::read_to_string(out.path().join("index.html")).unwrap();
     assert!(index.contains("<html lang=\"en\">"));
     assert!(index.contains("Portfolio compliance report"));
+}
+
+#[test]
+fn why_a_file_was_ignored_is_written_in_chinese() {
+    let out = report(&[
+        "tests/fixtures/quirks",
+        "--lang",
+        "zh",
+        "--format",
+        "html,json",
+    ]);
+    let page =
+        std::fs::read_to_string(out.path().join("accounts/harbour-bank-legacy.html")).unwrap();
+    assert!(page.contains("GenerateCredentialReport 状态：凭证报告本身来自 GetCredentialReport"));
+    // The manifest keeps the English reason for other tools.
+    let manifest = std::fs::read_to_string(out.path().join("manifest.json")).unwrap();
+    assert!(manifest.contains("the report itself comes from GetCredentialReport"));
 }
