@@ -10,6 +10,7 @@ pub mod aggregate;
 pub mod branding;
 pub mod charts;
 pub mod cli;
+pub mod collect;
 pub mod diag;
 pub mod discover;
 pub mod evidence;

@@ -1,0 +1,4 @@
+//! Collect stage (`aliaudit collect`, SPEC 6): fetches the evidence from the live APIs and
+//! saves it in the layout `report` reads. So far: request signing.
+
+pub mod sign;
