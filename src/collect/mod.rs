@@ -1,4 +1,5 @@
 //! Collect stage (`aliaudit collect`, SPEC 6): fetches the evidence from the live APIs and
 //! saves it in the layout `report` reads. So far: request signing.
 
+pub mod accounts;
 pub mod sign;
