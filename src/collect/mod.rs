@@ -2,4 +2,5 @@
 //! saves it in the layout `report` reads. So far: request signing.
 
 pub mod accounts;
+pub mod credentials;
 pub mod sign;
