@@ -130,6 +130,17 @@ pub struct PortfolioSummary {
     pub controls: BTreeMap<Cow<'static, str>, ControlTally>,
 }
 
+/// The mean of scores in tenths, rounded half up with integer arithmetic (so the order of
+/// the scores never changes it); `None` for none.
+pub fn mean_tenths(tenths: impl Iterator<Item = u64>) -> Option<u64> {
+    let (mut sum, mut n) = (0u64, 0u64);
+    for t in tenths {
+        sum += t;
+        n += 1;
+    }
+    (n > 0).then(|| (sum * 2 + n) / (2 * n))
+}
+
 impl PortfolioSummary {
     /// The portfolio of one account.
     pub fn of(figures: &AccountFigures) -> PortfolioSummary {
@@ -165,9 +176,7 @@ impl PortfolioSummary {
 
     /// Mean score in tenths (rounded half up), over scored accounts.
     pub fn mean_tenths(&self) -> Option<u32> {
-        let n = self.scores.len() as u64;
-        let sum: u64 = self.scores.iter().map(|&s| s as u64).sum();
-        (n > 0).then(|| ((sum * 2 + n) / (2 * n)) as u32)
+        mean_tenths(self.scores.iter().map(|&s| s as u64)).map(|m| m as u32)
     }
 
     /// Median score in tenths (the mean of the middle two, rounded half up, when even).

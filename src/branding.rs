@@ -173,7 +173,8 @@ pub struct BrandingError {
     message: String,
 }
 
-fn parse_colour(text: &str) -> Option<(u8, u8, u8)> {
+/// `#rrggbb` as RGB.
+pub fn parse_colour(text: &str) -> Option<(u8, u8, u8)> {
     let hex = text.strip_prefix('#')?;
     if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;

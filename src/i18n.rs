@@ -43,6 +43,35 @@ impl Lang {
     }
 }
 
+/// `template` with each `{name}` replaced by its value, in one pass (values are not searched
+/// again; a `{name}` with no value stays as written). The rules call this for every resource.
+pub fn fill(template: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(template.len() + 16 * args.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            args.iter()
+                .find(|(n, _)| *n == &after[..close])
+                .map(|a| (close, a.1))
+        });
+        match value {
+            Some((close, value)) => {
+                let _ = write!(out, "{value}");
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A message kept as its key and values, to be written in any language later.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Note {
@@ -148,11 +177,7 @@ impl Catalogue {
 
     /// The message for `key` with each `{name}` replaced by its value.
     pub fn f(&self, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
-        let mut text = self.t(key).to_string();
-        for (name, value) in args {
-            text = text.replace(&format!("{{{name}}}"), &value.to_string());
-        }
-        text
+        fill(self.t(key), args)
     }
 
     /// A built-in control's text (`title`, `logic`, `evidence`, `remediation`) with
@@ -255,6 +280,18 @@ mod tests {
                 "zh {key} has no Chinese: {text}"
             );
         }
+    }
+
+    #[test]
+    fn fill_replaces_each_placeholder_once_and_keeps_unknown_ones() {
+        assert_eq!(
+            fill("{a} and {b}", &[("a", &"{b}"), ("b", &2)]),
+            "{b} and 2"
+        );
+        assert_eq!(fill("{x} {a}", &[("a", &1)]), "{x} 1");
+        assert_eq!(fill("no braces", &[]), "no braces");
+        assert_eq!(fill("open { only", &[("a", &1)]), "open { only");
+        assert_eq!(fill("中{n}文", &[("n", &3)]), "中3文");
     }
 
     #[test]

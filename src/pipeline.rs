@@ -101,11 +101,11 @@ pub struct AccountResult {
     pub identity: Identity,
     /// Why present evidence is incomplete.
     pub gaps: Vec<String>,
-    /// Why present evidence is incomplete, in the report language.
-    pub gaps_shown: Vec<String>,
-    /// The rules' data-quality notes in the report language (the evaluation's are in the
-    /// language it was explained in).
-    pub notes_shown: Vec<String>,
+    /// The same, as messages to write in the report language.
+    pub gap_notes: Vec<crate::i18n::Note>,
+    /// The data-quality notes in the report language, when the evaluation was explained in
+    /// another (a first reading for summary.json); else they are the evaluation's.
+    pub notes_shown: Option<Vec<String>>,
     /// Results per state.
     pub counts: Counts,
     /// The status of every control, for the portfolio.
@@ -139,6 +139,20 @@ pub struct VendorException {
     pub title: std::sync::Arc<str>,
     /// `ignored` or `false positive`.
     pub state: &'static str,
+}
+
+impl AccountResult {
+    /// Why present evidence is incomplete, in `c`'s language.
+    pub fn gaps_in(&self, c: &crate::i18n::Catalogue) -> Vec<String> {
+        self.gap_notes.iter().map(|n| n.render(c)).collect()
+    }
+
+    /// The data-quality notes in the report language.
+    pub fn notes(&self) -> &[String] {
+        self.notes_shown
+            .as_deref()
+            .unwrap_or(&self.evaluation.data_quality)
+    }
 }
 
 /// A control an account fails.
@@ -251,22 +265,30 @@ fn evaluate_inner(
         lang,
     );
     // Vendor-side acceptances first: the register may then except Security Center items too.
-    let vendor_exceptions = evaluation
-        .findings
-        .iter()
-        .filter(|f| {
-            f.section == rules::Section::SecurityCenter && f.status == rules::Status::Excepted
+    // Read from the Security Center items themselves, not from the findings' wording.
+    let vendor_exceptions = m
+        .account
+        .sas
+        .get()
+        .map(|sas| {
+            sas.items
+                .iter()
+                .filter(|i| options.rules.enabled(&i.control_id))
+                .filter_map(|i| {
+                    let state = match i.status {
+                        model::SasStatus::Ignored => "ignored",
+                        model::SasStatus::FalsePositive => "false positive",
+                        _ => return None,
+                    };
+                    Some(VendorException {
+                        control: i.control_id.clone(),
+                        title: std::sync::Arc::from(i.title.as_str()),
+                        state,
+                    })
+                })
+                .collect()
         })
-        .map(|f| VendorException {
-            control: f.control_id.to_string(),
-            title: f.title.clone(),
-            state: if f.detail == crate::i18n::Catalogue::get(lang).t("engine.sas_false_positive") {
-                "false positive"
-            } else {
-                "ignored"
-            },
-        })
-        .collect();
+        .unwrap_or_default();
     let exceptions = options.exceptions.apply(
         &m.account.info.id,
         as_of,
@@ -321,29 +343,20 @@ fn evaluate_inner(
     if !options.keep_resources {
         evaluation.findings = Vec::new();
     }
-    // The portfolio page shows the notes from the first reading: in the report language.
-    let rules_notes = (lang != options.lang).then(|| {
-        rules::data_quality_in(
+    // The portfolio page shows the notes of the first reading, so an English first reading
+    // (for summary.json) also writes them in the report language.
+    let notes_shown = (lang != options.lang).then(|| {
+        let mut notes = m.account.data_quality.clone();
+        notes.extend(rules::data_quality_in(
             &m.account,
             as_of,
             &options.rules,
             &evaluation.findings,
             options.lang,
-        )
+        ));
+        notes
     });
     let mut data_quality = m.account.data_quality.clone();
-    let notes_shown = match rules_notes {
-        Some(mut notes) => {
-            let mut shown = data_quality.clone();
-            shown.append(&mut notes);
-            shown
-        }
-        None => {
-            let mut shown = data_quality.clone();
-            shown.extend(evaluation.data_quality.iter().cloned());
-            shown
-        }
-    };
     data_quality.append(&mut evaluation.data_quality);
     evaluation.data_quality = data_quality;
     let a = &m.account;
@@ -359,11 +372,7 @@ fn evaluate_inner(
             identity: aggregate::identity(a, as_of),
             vendor_score: a.practice.get().and_then(|p| p.score),
             gaps: a.gaps.clone(),
-            gaps_shown: a
-                .gap_notes
-                .iter()
-                .map(|n| n.render(crate::i18n::Catalogue::get(options.lang)))
-                .collect(),
+            gap_notes: a.gap_notes.clone(),
             notes_shown,
             counts,
             figures,

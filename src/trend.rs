@@ -53,10 +53,13 @@ impl Fails {
             Severity::Low => self.low += n,
         }
     }
+}
 
-    /// All of them.
-    pub fn total(&self) -> u64 {
-        self.high + self.medium + self.low
+impl std::ops::AddAssign for Fails {
+    fn add_assign(&mut self, other: Fails) {
+        self.high += other.high;
+        self.medium += other.medium;
+        self.low += other.low;
     }
 }
 
@@ -689,9 +692,7 @@ impl Baseline {
         let mut fails = Fails::default();
         for p in &assessed {
             if let Some(last) = p.history.last() {
-                fails.high += last.fails.high;
-                fails.medium += last.fails.medium;
-                fails.low += last.fails.low;
+                fails += last.fails;
             }
         }
         vec![PortfolioPoint {
@@ -706,12 +707,7 @@ impl Baseline {
 }
 
 fn mean(tenths: &[i64]) -> Option<f64> {
-    (!tenths.is_empty()).then(|| {
-        let sum: i64 = tenths.iter().sum();
-        // Rounded to tenths with integer arithmetic, like the portfolio mean.
-        let n = tenths.len() as i64;
-        ((sum * 2 + n) / (2 * n)) as f64 / 10.0
-    })
+    crate::aggregate::mean_tenths(tenths.iter().map(|&t| t.max(0) as u64)).map(|m| m as f64 / 10.0)
 }
 
 /// An account of the baseline that this run did not assess (`missing_accounts[]`).
@@ -811,9 +807,7 @@ pub fn group<'a>(
     };
     let mut fails = Fails::default();
     for a in accounts {
-        fails.high += a.fails.high;
-        fails.medium += a.fails.medium;
-        fails.low += a.fails.low;
+        fails += a.fails;
         let Some(d) = &a.delta else {
             if !baseline
                 .accounts
@@ -845,9 +839,7 @@ pub fn group<'a>(
     for m in &missing {
         scores.extend(tenths(m.score));
         if let Some(last) = m.history.last() {
-            fails.high += last.fails.high;
-            fails.medium += last.fails.medium;
-            fails.low += last.fails.low;
+            fails += last.fails;
         }
     }
     let point = PortfolioPoint {
@@ -927,9 +919,7 @@ fn customer_history<'h>(
                     },
                 };
                 scores.extend(tenths(point.score));
-                fails.high += point.fails.high;
-                fails.medium += point.fails.medium;
-                fails.low += point.fails.low;
+                fails += point.fails;
             }
             PortfolioPoint {
                 period: label.to_string(),

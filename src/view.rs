@@ -914,11 +914,15 @@ impl<'a> Site<'a> {
                 .collect(),
             data_quality: all
                 .iter()
-                .filter(|a| !a.gaps_shown.is_empty() || !a.notes_shown.is_empty())
+                .filter(|a| !a.gap_notes.is_empty() || !a.notes().is_empty())
                 .map(|a| QualityRow {
                     name: a.info.name.clone(),
                     href: self.account_row(a, "").href,
-                    notes: a.gaps_shown.iter().chain(&a.notes_shown).cloned().collect(),
+                    notes: a
+                        .gaps_in(self.c)
+                        .into_iter()
+                        .chain(a.notes().iter().cloned())
+                        .collect(),
                 })
                 .collect(),
             files,
@@ -1319,7 +1323,7 @@ impl<'a> Site<'a> {
                     )
                 })
                 .collect(),
-            gaps: a.gaps_shown.clone(),
+            gaps: a.gaps_in(self.c),
             data_quality: a.evaluation.data_quality.clone(),
             diagnostics: self
                 .diagnostics_by_account

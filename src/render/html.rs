@@ -107,11 +107,13 @@ impl Templates {
         tera.register_filter(
             "fill",
             |text: &str, kwargs: tera::Kwargs, _: &tera::State| -> String {
-                let mut out = text.to_string();
-                for (name, value) in kwargs.iter() {
-                    out = out.replace(&format!("{{{name}}}"), &value.to_string());
-                }
-                out
+                let names: Vec<String> = kwargs.iter().map(|(k, _)| k.to_string()).collect();
+                let args: Vec<(&str, &dyn std::fmt::Display)> = names
+                    .iter()
+                    .zip(kwargs.iter())
+                    .map(|(n, (_, v))| (n.as_str(), v as &dyn std::fmt::Display))
+                    .collect();
+                crate::i18n::fill(text, &args)
             },
         );
         let mut css = String::new();

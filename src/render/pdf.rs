@@ -143,18 +143,12 @@ fn accounts_table(doc: &mut Doc, c: &Catalogue, rows: &[AccountRow]) {
 /// A document with the page's branding: accent colour and header.
 fn start<'f>(fonts: &'f Fonts, meta: &Meta, header: String) -> Doc<'f> {
     let mut doc = Doc::new(fonts, header);
-    if let (Some(accent), Some(heading)) = (hex_rgb(&meta.brand.accent), hex_rgb(&meta.brand.link))
-    {
+    let rgb = crate::branding::parse_colour;
+    if let (Some(accent), Some(heading)) = (rgb(&meta.brand.accent), rgb(&meta.brand.link)) {
         // Headings take the accent only when it reads on white (else the default blue).
         doc.set_colours(accent, heading);
     }
     doc
-}
-
-fn hex_rgb(text: &str) -> Option<(u8, u8, u8)> {
-    let hex = text.strip_prefix('#')?;
-    let byte = |i: usize| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok();
-    Some((byte(0)?, byte(2)?, byte(4)?))
 }
 
 /// The footer's left side: the brand's footer text, then the as-of instant.
