@@ -96,7 +96,6 @@ impl Note {
 /// One language's messages.
 #[derive(Debug)]
 pub struct Catalogue {
-    lang: Lang,
     flat: BTreeMap<String, String>,
     nested: serde_json::Value,
 }
@@ -162,12 +161,7 @@ impl Catalogue {
             }
         }
         let nested = serde_json::to_value(&table).unwrap_or(serde_json::Value::Null);
-        Catalogue { lang, flat, nested }
-    }
-
-    /// Its language.
-    pub fn lang(&self) -> Lang {
-        self.lang
+        Catalogue { flat, nested }
     }
 
     /// The message for `key` (`?` when missing, which the tests rule out).
