@@ -51,6 +51,10 @@ pub enum Command {
     /// Ingest and evaluate only: print each account's status and every diagnostic, write nothing.
     #[command(after_help = EXIT_HELP)]
     Validate(EvalArgs),
+    /// Call the live Alibaba Cloud APIs and save each account's evidence in the layout
+    /// `report` reads (one folder per account, responses saved verbatim).
+    #[command(after_help = collect_help())]
+    Collect(CollectArgs),
     /// List the built-in controls with their logic, thresholds and CIS mappings.
     Controls(ControlsArgs),
     /// Write a realistic synthetic evidence tree (demos, benchmarks), deterministic by seed.
@@ -165,6 +169,78 @@ pub struct ReportArgs {
     /// e.g. 2026-Q3. A run with the period of its baseline replaces that period's point.
     #[arg(long, value_name = "LABEL")]
     pub period: Option<String>,
+}
+
+fn collect_help() -> String {
+    "\
+Accounts file (TOML):
+  [endpoints]            optional: ims, sas, sts base URLs replacing the real hosts
+  [defaults]             optional: site = \"china\" | \"international\", lang = \"en\" | \"zh\"
+  [[account]]
+  folder = \"acme/prod\"   output folder, relative to -o
+  name, customer, contacts = [\"cto@acme.example\"], site
+  credentials = \"env\"                   ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET / _SECURITY_TOKEN
+  credentials = { profile = \"NAME\" }    aliyun CLI profile (AK, StsToken, RamRoleArn,
+                                          ChainableRamRoleArn) of ~/.aliyun/config.json
+                                          (ALIBABA_CLOUD_CONFIG_FILE overrides the path)
+  credentials = { assume_role = \"acs:ram::UID:role/NAME\", from = \"env\" | { profile = \"NAME\" },
+                  external_id = \"...\", session_name = \"...\" }
+
+RAM permissions the collecting identity needs in each account (a policy to paste):
+{POLICY}
+
+For assume_role, the identity that assumes the roles needs sts:AssumeRole
+(system policy AliyunSTSAssumeRoleAccess, or a policy naming the role ARNs), and each
+customer's role trusts that identity (ideally with an external id condition).
+
+Each account is written to OUT/.aliaudit-collect/FOLDER and moved to OUT/FOLDER when done,
+with account.toml (uid from GetCallerIdentity) and collection-log.json (every call: action,
+time, RequestId, status, error code; never a secret).
+
+Exit codes:
+  0  every account complete (or skipped as complete with --resume)
+  2  some account is partial (evidence missing, the log says why) or failed
+  1  fatal: unreadable accounts file, unwritable output folder"
+        .replace("{POLICY}", crate::collect::POLICY)
+}
+
+/// Flags of `collect`.
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// Accounts file (TOML): where each account's evidence goes and how to reach it.
+    #[arg(long, value_name = "FILE")]
+    pub accounts: PathBuf,
+    /// Output folder: becomes an INPUT of `report`.
+    #[arg(long, short = 'o', value_name = "INPUT")]
+    pub out: PathBuf,
+    /// Accounts collected at once.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 4)]
+    pub jobs: usize,
+    /// Skip accounts whose folder already holds a complete collection.
+    #[arg(long)]
+    pub resume: bool,
+    /// Language of Security Center titles (default: the accounts file's, else en).
+    #[arg(long, value_parser = ["en", "zh"])]
+    pub lang: Option<String>,
+    /// Timeout of each request, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
+    /// Retries of a request after throttling, 5xx, timeouts or dropped connections.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub retries: u32,
+    /// First retry delay in milliseconds, doubled each retry (with jitter) up to 30 s;
+    /// a server's x-acs-retry-after is used instead when it sends one.
+    #[arg(long, value_name = "MS", default_value_t = 500)]
+    pub backoff_ms: u64,
+    /// Most requests per second to one endpoint, across all accounts.
+    #[arg(long, value_name = "N", default_value_t = 10.0)]
+    pub rate: f64,
+    /// Longest wait, in seconds, for a credential report being generated.
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    pub report_wait: u64,
+    /// No progress bar and no table on the terminal.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// How `controls` prints.
@@ -661,11 +737,86 @@ fn controls(args: &ControlsArgs) -> Result<u8> {
     Ok(EXIT_OK)
 }
 
+fn collect(args: &CollectArgs) -> Result<u8> {
+    use crate::collect::{self, Status};
+    if args.jobs == 0 {
+        bail!("--jobs must be at least 1");
+    }
+    if args.rate.is_nan() || args.rate <= 0.0 {
+        bail!("--rate must be more than 0");
+    }
+    let file = collect::load(&args.accounts)?;
+    let backoff = std::time::Duration::from_millis(args.backoff_ms);
+    let report_wait = std::time::Duration::from_secs(args.report_wait);
+    let options = collect::Options {
+        out: args.out.clone(),
+        jobs: args.jobs,
+        resume: args.resume,
+        lang: args.lang.clone(),
+        settings: collect::api::Settings {
+            timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+            retries: args.retries,
+            backoff,
+            ..collect::api::Settings::default()
+        },
+        waits: collect::fetch::Waits {
+            report: report_wait,
+            poll: (report_wait / 20).clamp(
+                std::time::Duration::from_millis(50),
+                std::time::Duration::from_secs(5),
+            ),
+        },
+    };
+    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(file.accounts.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "collecting {pos}/{len} accounts {wide_bar} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let progress = |o: &collect::Outcome| {
+        if let Some(bar) = &bar {
+            bar.set_message(format!("{} {}", o.folder, o.status.word()));
+            bar.inc(1);
+        }
+    };
+    let outcomes = collect::run(
+        &file,
+        &options,
+        &crate::collect::credentials::ProcessEnv,
+        &progress,
+    )?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let count = |s: Status| outcomes.iter().filter(|o| o.status == s).count();
+    if !args.quiet {
+        print!("{}", collect::table(&outcomes));
+        println!(
+            "{} complete, {} partial, {} failed, {} skipped; evidence in {}",
+            count(Status::Complete),
+            count(Status::Partial),
+            count(Status::Failed),
+            count(Status::Skipped),
+            args.out.display()
+        );
+    }
+    Ok(if count(Status::Partial) + count(Status::Failed) == 0 {
+        EXIT_OK
+    } else {
+        EXIT_INCOMPLETE
+    })
+}
+
 /// Runs a parsed command line and returns the exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match &cli.command {
         Command::Report(args) => report(args),
         Command::Validate(args) => validate(args),
+        Command::Collect(args) => collect(args),
         Command::Controls(args) => controls(args),
         Command::Templates(TemplatesCommand::Export { dir }) => crate::render::html::export(dir)
             .with_context(|| format!("cannot write templates to {}", dir.display()))

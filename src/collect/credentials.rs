@@ -64,7 +64,7 @@ pub struct Plan {
 }
 
 /// Errors finding credentials (never holding a secret).
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[error("{0}")]
 pub struct CredentialsError(String);
 
@@ -173,6 +173,20 @@ pub fn config_path(vars: &dyn Vars) -> Option<PathBuf> {
             vars.var("HOME")
                 .map(|h| Path::new(&h).join(".aliyun/config.json"))
         })
+}
+
+/// Reads the aliyun CLI's configuration file: its path as shown, and its text.
+pub fn read_config(vars: &dyn Vars) -> Result<(String, String), CredentialsError> {
+    let path = config_path(vars).ok_or_else(|| {
+        CredentialsError(
+            "a profile is named, but neither ALIBABA_CLOUD_CONFIG_FILE nor HOME is set".into(),
+        )
+    })?;
+    let shown = path.display().to_string();
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok((shown, text)),
+        Err(e) => Err(CredentialsError(format!("{shown}: cannot read it ({e})"))),
+    }
 }
 
 /// Resolves a profile of the aliyun CLI's configuration (`text`, read from `shown`) to a

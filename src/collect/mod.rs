@@ -1,6 +1,403 @@
 //! Collect stage (`aliaudit collect`, SPEC 6): fetches the evidence from the live APIs and
-//! saves it in the layout `report` reads. So far: request signing.
+//! saves it in the layout `report` reads.
+//!
+//! Per account: credentials are resolved ([`credentials`]), roles assumed, every response
+//! fetched ([`fetch`]) through the signing, retrying caller ([`api`]), and saved verbatim
+//! with `account.toml` and `collection-log.json` into `OUT/.aliaudit-collect/FOLDER`, which
+//! is moved to `OUT/FOLDER` only when the account is done. An interrupted run therefore never
+//! leaves half an account where `report` would read it.
 
 pub mod accounts;
+pub mod api;
 pub mod credentials;
+pub mod fetch;
 pub mod sign;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use accounts::{AccountEntry, AccountsFile, Site};
+use api::{Apis, Caller, Settings};
+use credentials::{CredentialsError, Vars};
+use fetch::{Call, Missing, Waits};
+
+/// The RAM policy a collecting identity needs in each account it reads.
+pub const POLICY: &str = r#"{
+  "Version": "1",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": [
+        "ram:GetAccountSecurityPracticeReport",
+        "ram:GetSecurityPreference",
+        "ram:GetPasswordPolicy",
+        "ram:GenerateCredentialReport",
+        "ram:GetCredentialReport",
+        "yundun-sas:DescribeRiskCheckResult",
+        "yundun-sas:ListCheckResult"
+      ],
+      "Resource": "*"
+    }
+  ]
+}"#;
+
+/// The policy the MSP's own identity needs to assume the customers' roles.
+pub const ASSUME_POLICY: &str = r#"{
+  "Version": "1",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": "sts:AssumeRole",
+      "Resource": "acs:ram::*:role/aliaudit-reader"
+    }
+  ]
+}"#;
+
+/// The hidden folder (under the output folder) where accounts are written before they move.
+pub const WORK_DIR: &str = ".aliaudit-collect";
+/// The log written into each account folder.
+pub const LOG_FILE: &str = "collection-log.json";
+/// The log's schema name.
+pub const LOG_SCHEMA: &str = "aliaudit.collection-log/v1";
+
+/// What `collect` is asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The output folder (an INPUT of `report`).
+    pub out: PathBuf,
+    /// Accounts collected at once.
+    pub jobs: usize,
+    /// Skip accounts whose folder holds a complete collection.
+    pub resume: bool,
+    /// Security Center language (`en`, `zh`); default from the accounts file, else `en`.
+    pub lang: Option<String>,
+    /// Timeouts, retries and pace of the calls.
+    pub settings: Settings,
+    /// Credential report waits.
+    pub waits: Waits,
+}
+
+/// How an account's collection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every piece of evidence saved.
+    Complete,
+    /// Saved, but some evidence is missing (the log says which and why).
+    Partial,
+    /// Nothing saved (no access, or the folder could not be written).
+    Failed,
+    /// Already complete and `--resume` was given.
+    Skipped,
+}
+
+impl Status {
+    /// The word shown in the final table.
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Complete => "complete",
+            Status::Partial => "partial",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+/// One account's result.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The account's folder (relative to the output folder).
+    pub folder: String,
+    /// Its UID, when known.
+    pub uid: Option<String>,
+    /// How it ended.
+    pub status: Status,
+    /// Files saved.
+    pub files: usize,
+    /// API calls made.
+    pub calls: usize,
+    /// What is missing and why (one line each).
+    pub notes: Vec<String>,
+}
+
+/// The collection log written into each account folder.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Log {
+    /// [`LOG_SCHEMA`].
+    pub schema: String,
+    /// The account folder.
+    pub folder: String,
+    /// Account UID.
+    pub uid: Option<String>,
+    /// How it ended.
+    pub status: Status,
+    /// When the first call started (UTC).
+    pub started: String,
+    /// When the account was finished (UTC).
+    pub finished: String,
+    /// Evidence not collected.
+    pub missing: Vec<Missing>,
+    /// Every call made.
+    pub calls: Vec<Call>,
+}
+
+#[derive(Serialize)]
+struct AccountToml<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uid: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer: Option<&'a str>,
+    site: &'a str,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    contacts: &'a [String],
+}
+
+/// Whether `folder` (under `out`) holds a collection whose log says it is complete.
+fn is_complete(dir: &Path) -> bool {
+    std::fs::read(dir.join(LOG_FILE))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Log>(&b).ok())
+        .is_some_and(|log| log.schema == LOG_SCHEMA && log.status == Status::Complete)
+}
+
+/// Collects every account of `file`, `options.jobs` at a time; `progress` is told of each
+/// finished account. Results come back in file order.
+pub fn run(
+    file: &AccountsFile,
+    options: &Options,
+    vars: &(dyn Vars + Sync),
+    progress: &(dyn Fn(&Outcome) + Sync),
+) -> Result<Vec<Outcome>> {
+    std::fs::create_dir_all(options.out.join(WORK_DIR))
+        .with_context(|| format!("cannot create {}", options.out.join(WORK_DIR).display()))?;
+    let caller = Caller::new(options.settings.clone()).context("cannot start HTTP client")?;
+    let lang = options
+        .lang
+        .clone()
+        .or_else(|| file.defaults.lang.clone())
+        .unwrap_or_else(|| "en".into());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.max(1))
+        .build()
+        .context("cannot start worker threads")?;
+    // The aliyun CLI's configuration is read once, when the first profile needs it.
+    let config: Mutex<Option<Result<(String, String), CredentialsError>>> = Mutex::new(None);
+    let read_config = || -> Result<(String, String), CredentialsError> {
+        let mut cached = config.lock().unwrap_or_else(|p| p.into_inner());
+        cached
+            .get_or_insert_with(|| credentials::read_config(vars))
+            .clone()
+    };
+    let outcomes = pool.install(|| {
+        file.accounts
+            .par_iter()
+            .map(|(_, entry)| {
+                let outcome = collect_one(entry, file, options, &caller, &lang, vars, &read_config);
+                progress(&outcome);
+                outcome
+            })
+            .collect::<Vec<_>>()
+    });
+    // Gone when empty; anything left is from an account that could not be moved.
+    let _ = std::fs::remove_dir(options.out.join(WORK_DIR));
+    Ok(outcomes)
+}
+
+fn failed(entry: &AccountEntry, calls: usize, note: String) -> Outcome {
+    Outcome {
+        folder: entry.folder.clone(),
+        uid: None,
+        status: Status::Failed,
+        files: 0,
+        calls,
+        notes: vec![note],
+    }
+}
+
+fn collect_one(
+    entry: &AccountEntry,
+    file: &AccountsFile,
+    options: &Options,
+    caller: &Caller,
+    lang: &str,
+    vars: &(dyn Vars + Sync),
+    read_config: &(dyn Fn() -> Result<(String, String), CredentialsError> + Sync),
+) -> Outcome {
+    let target = options.out.join(&entry.folder);
+    if options.resume && is_complete(&target) {
+        return Outcome {
+            folder: entry.folder.clone(),
+            uid: None,
+            status: Status::Skipped,
+            files: 0,
+            calls: 0,
+            notes: vec!["already complete".into()],
+        };
+    }
+    if target.exists() && !target.join(LOG_FILE).is_file() {
+        return failed(
+            entry,
+            0,
+            format!(
+                "{} exists and was not written by aliaudit collect; move it or choose another folder",
+                target.display()
+            ),
+        );
+    }
+    let plan = match credentials::plan(&entry.credentials, vars, read_config) {
+        Ok(plan) => plan,
+        Err(e) => return failed(entry, 0, e.to_string()),
+    };
+    let site = entry.site.or(file.defaults.site).unwrap_or_default();
+    let apis = Apis::for_site(&file.endpoints, site);
+    let started = api::utc_now();
+    let fetched = fetch::fetch(caller, &apis, plan.keys, &plan.roles, lang, options.waits);
+    let calls = fetched.calls.len();
+    if let Some(fatal) = fetched.fatal {
+        return failed(entry, calls, fatal.reason);
+    }
+    let status = if fetched.missing.is_empty() {
+        Status::Complete
+    } else {
+        Status::Partial
+    };
+    let log = Log {
+        schema: LOG_SCHEMA.into(),
+        folder: entry.folder.clone(),
+        uid: fetched.uid.clone(),
+        status,
+        started,
+        finished: api::utc_now(),
+        missing: fetched.missing.clone(),
+        calls: fetched.calls,
+    };
+    let site_word = match site {
+        Site::China => "china",
+        Site::International => "international",
+    };
+    let meta = AccountToml {
+        name: entry.name.as_deref(),
+        uid: fetched.uid.as_deref(),
+        customer: entry.customer.as_deref(),
+        site: site_word,
+        contacts: &entry.contacts,
+    };
+    let files = fetched.files.len() + 2;
+    match place(&options.out, &entry.folder, &fetched.files, &meta, &log) {
+        Ok(()) => Outcome {
+            folder: entry.folder.clone(),
+            uid: fetched.uid,
+            status,
+            files,
+            calls,
+            notes: fetched.missing.iter().map(|m| m.reason.clone()).collect(),
+        },
+        Err(e) => failed(entry, calls, format!("{e:#}")),
+    }
+}
+
+/// Writes the account into the work folder, then moves it to `out/folder` (replacing an
+/// earlier collection there).
+fn place(
+    out: &Path,
+    folder: &str,
+    files: &[(String, Vec<u8>)],
+    meta: &AccountToml,
+    log: &Log,
+) -> Result<()> {
+    let work = out.join(WORK_DIR).join(folder);
+    if work.exists() {
+        std::fs::remove_dir_all(&work)
+            .with_context(|| format!("cannot clear {}", work.display()))?;
+    }
+    std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
+    let write = |name: &str, bytes: &[u8]| {
+        std::fs::write(work.join(name), bytes)
+            .with_context(|| format!("cannot write {}", work.join(name).display()))
+    };
+    for (name, body) in files {
+        write(name, body)?;
+    }
+    write(
+        "account.toml",
+        toml::to_string(meta)
+            .context("cannot write account.toml")?
+            .as_bytes(),
+    )?;
+    let mut log_text = serde_json::to_vec_pretty(log).context("cannot write the log")?;
+    log_text.push(b'\n');
+    write(LOG_FILE, &log_text)?;
+    let target = out.join(folder);
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    if target.exists() {
+        let old = out.join(WORK_DIR).join(format!("{folder}.replaced"));
+        let _ = std::fs::remove_dir_all(&old);
+        if let Some(parent) = old.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::rename(&target, &old)
+            .with_context(|| format!("cannot move the earlier {} aside", target.display()))?;
+        std::fs::rename(&work, &target)
+            .with_context(|| format!("cannot move {} into place", work.display()))?;
+        std::fs::remove_dir_all(&old)
+            .with_context(|| format!("cannot remove {}", old.display()))?;
+    } else {
+        std::fs::rename(&work, &target)
+            .with_context(|| format!("cannot move {} into place", work.display()))?;
+    }
+    // Empty parents left in the work folder (nested account folders).
+    let mut parent = work.parent();
+    while let Some(p) = parent {
+        if p == out.join(WORK_DIR) || std::fs::remove_dir(p).is_err() {
+            break;
+        }
+        parent = p.parent();
+    }
+    Ok(())
+}
+
+/// The final table: one line per account.
+pub fn table(outcomes: &[Outcome]) -> String {
+    let width = outcomes
+        .iter()
+        .map(|o| o.folder.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(6);
+    let mut out = format!(
+        "{:<width$}  {:<16}  {:<8}  {:>5}  {:>5}  note\n",
+        "folder", "uid", "status", "files", "calls"
+    );
+    for o in outcomes {
+        let note = o.notes.first().cloned().unwrap_or_default();
+        let more = match o.notes.len() {
+            0 | 1 => String::new(),
+            n => format!(" (+{} more in {LOG_FILE})", n - 1),
+        };
+        out.push_str(&format!(
+            "{:<width$}  {:<16}  {:<8}  {:>5}  {:>5}  {note}{more}\n",
+            o.folder,
+            o.uid.as_deref().unwrap_or("-"),
+            o.status.word(),
+            o.files,
+            o.calls,
+        ));
+    }
+    out
+}
+
+/// Reads an accounts file.
+pub fn load(path: &Path) -> Result<AccountsFile> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(AccountsFile::from_toml(&text, &path.display().to_string())?)
+}

@@ -571,6 +571,9 @@ fn detect(shape: &Shape) -> Detected {
     if shape.keys.len() == 1 && has("DescribeRiskCheckResultResponse") {
         return Detected::Wrapped;
     }
+    if has("schema") && has("calls") && has("missing") {
+        return Detected::Ignore(None, "file.collection_log");
+    }
     if has("AccountSecurityPracticeInfo") {
         return Detected::Practice;
     }

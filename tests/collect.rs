@@ -1,0 +1,412 @@
+//! `aliaudit collect` against our stand-in cloud on 127.0.0.1 (real HTTP over a real socket,
+//! every signature checked by the server's own implementation), then `report` on the result.
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/cloud.rs"]
+mod cloud;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use cloud::{AccountData, Cloud, Fault, Report};
+use serde_json::Value;
+
+const ALPHA: &str = "1100000000000001";
+const BETA: &str = "1200000000000002";
+const GAMMA: &str = "1300000000000003";
+const MSP: &str = "1900000000000009";
+const BETA_ROLE: &str = "acs:ram::1200000000000002:role/aliaudit-reader";
+
+const ALPHA_ID: &str = "LTAIalphaEnvKey01";
+const ALPHA_SECRET: &str = "alpha-env-s3cret-Zq8";
+const MSP_ID: &str = "LTAImspProfile01";
+const MSP_SECRET: &str = "msp-profile-s3cret-Wd2";
+const GAMMA_ID: &str = "LTAIgammaProfile1";
+const GAMMA_SECRET: &str = "gamma-profile-s3cret-Kp5";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn aliaudit(args: &[&str], envs: &[(&str, &Path)], home: &Path) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aliaudit"));
+    cmd.args(args)
+        .env("HOME", home)
+        .env("ALIBABA_CLOUD_CONFIG_FILE", home.join("config.json"))
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ALPHA_ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ALPHA_SECRET)
+        .env_remove("ALIBABA_CLOUD_SECURITY_TOKEN");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A config.json with the MSP's and gamma's profiles; gamma's secret as given.
+fn write_config(home: &Path, gamma_secret: &str) {
+    let config = serde_json::json!({
+        "current": "msp",
+        "profiles": [
+            {"name": "msp", "mode": "AK", "access_key_id": MSP_ID, "access_key_secret": MSP_SECRET},
+            {"name": "gamma", "mode": "AK", "access_key_id": GAMMA_ID, "access_key_secret": gamma_secret}
+        ]
+    });
+    std::fs::write(home.join("config.json"), config.to_string()).unwrap();
+}
+
+fn write_accounts(dir: &Path, cloud: &Cloud) -> PathBuf {
+    let text = format!(
+        r#"[endpoints]
+ims = "{url}"
+sas = "{url}"
+sts = "{url}/"
+
+[defaults]
+site = "china"
+
+[[account]]
+folder = "alpha-retail/prod"
+name = "Alpha Retail - Production"
+customer = "Alpha Retail"
+contacts = ["cio@alpha-retail.example"]
+credentials = "env"
+
+[[account]]
+folder = "beta-logistics/main"
+name = "Beta Logistics"
+customer = "Beta Logistics"
+contacts = ["security@beta-logistics.example", "cfo@beta-logistics.example"]
+credentials = {{ assume_role = "{BETA_ROLE}", from = {{ profile = "msp" }}, external_id = "ext-beta-7", session_name = "aliaudit-q4" }}
+
+[[account]]
+folder = "gamma-media/intl"
+customer = "Gamma Media"
+site = "international"
+credentials = {{ profile = "gamma" }}
+"#,
+        url = cloud.url
+    );
+    let path = dir.join("accounts.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The three accounts with their data; beta's report is expired and paged, its Security
+/// Center checks span three pages.
+fn world() -> Cloud {
+    let cloud = Cloud::start();
+    cloud.account(ALPHA, AccountData::fixture("alpha"), Report::Ready);
+    let mut beta = AccountData::fixture("beta");
+    beta.report_page_rows = 1;
+    for n in 0..119 {
+        beta.risk.push(serde_json::json!({
+            "ItemId": 1000 + n, "Title": format!("Padding check {n}"), "Type": "network",
+            "RiskLevel": "low", "Status": "pass", "StartStatus": "enabled", "CheckTime": 1763700000000u64
+        }));
+    }
+    cloud.account(BETA, beta, Report::Expired { polls: 2 });
+    cloud.account(GAMMA, AccountData::fixture("gamma"), Report::Ready);
+    cloud.key(ALPHA, ALPHA_ID, ALPHA_SECRET);
+    cloud.key(MSP, MSP_ID, MSP_SECRET);
+    cloud.key(GAMMA, GAMMA_ID, GAMMA_SECRET);
+    cloud.role(BETA_ROLE, BETA, MSP, Some("ext-beta-7"));
+    cloud
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(files_under(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut n: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    n.sort();
+    n
+}
+
+fn log_of(dir: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(dir.join("collection-log.json")).unwrap()).unwrap()
+}
+
+fn calls<'a>(cloud: &'a [cloud::Seen], uid: &str, action: &str) -> Vec<&'a cloud::Seen> {
+    cloud
+        .iter()
+        .filter(|s| s.uid.as_deref() == Some(uid) && s.action == action)
+        .collect()
+}
+
+#[test]
+fn collects_three_accounts_then_reports_on_them() {
+    let cloud = world();
+    // gamma: throttled twice (the server asks for 40 ms), one 500, one answer too slow.
+    cloud.fault(
+        GAMMA,
+        "GetPasswordPolicy",
+        Fault::Throttle {
+            times: 2,
+            retry_after_ms: Some(40),
+        },
+    );
+    cloud.fault(GAMMA, "ListCheckResult", Fault::ServerError { times: 1 });
+    cloud.fault(
+        GAMMA,
+        "GetSecurityPreference",
+        Fault::Slow {
+            times: 1,
+            millis: 2500,
+        },
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    write_config(home, GAMMA_SECRET);
+    let accounts = write_accounts(home, &cloud);
+    let out = home.join("evidence");
+    let run = aliaudit(
+        &[
+            "collect",
+            "--accounts",
+            accounts.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--backoff-ms",
+            "20",
+            "--timeout",
+            "1",
+            "--report-wait",
+            "10",
+            "--jobs",
+            "3",
+        ],
+        &[],
+        home,
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("3 complete, 0 partial, 0 failed"),
+        "{}",
+        run.stdout
+    );
+    let seen = cloud.seen();
+    // Every request carried a signature the server could verify, and a fresh nonce.
+    for s in &seen {
+        assert!(
+            s.status == 200
+                || matches!(
+                    s.code.as_deref(),
+                    Some("Throttling.User" | "InternalError" | "Expired.CredentialReport")
+                ),
+            "unexpected answer {s:?}"
+        );
+    }
+
+    let alpha = out.join("alpha-retail/prod");
+    assert_eq!(
+        names(&alpha),
+        [
+            "account.toml",
+            "caller-identity.json",
+            "check-result-p001.json",
+            "collection-log.json",
+            "credential-report.json",
+            "password-policy.json",
+            "risk-check-result-p001.json",
+            "security-practice-report.json",
+            "security-preference.json"
+        ]
+    );
+    let meta = std::fs::read_to_string(alpha.join("account.toml")).unwrap();
+    assert!(meta.contains(&format!("uid = \"{ALPHA}\"")), "{meta}");
+    assert!(meta.contains("customer = \"Alpha Retail\""), "{meta}");
+    assert!(meta.contains("cio@alpha-retail.example"), "{meta}");
+    // Saved verbatim: the body is the server's, RequestId included.
+    let policy: Value =
+        serde_json::from_slice(&std::fs::read(alpha.join("password-policy.json")).unwrap())
+            .unwrap();
+    assert!(policy["RequestId"].as_str().unwrap().starts_with("REQ-"));
+    assert_eq!(policy["PasswordPolicy"]["MinimumPasswordLength"], 14);
+
+    // beta: reached by AssumeRole from the MSP profile, with the external id; the expired
+    // report was generated (two polls in progress), read over three pages; three Sas pages.
+    let beta = out.join("beta-logistics/main");
+    let assume: Vec<_> = seen.iter().filter(|s| s.action == "AssumeRole").collect();
+    assert_eq!(assume.len(), 1);
+    assert_eq!(assume[0].access_key_id, MSP_ID);
+    assert!(
+        assume[0].query.contains("ExternalId=ext-beta-7"),
+        "{}",
+        assume[0].query
+    );
+    assert!(assume[0].query.contains("RoleSessionName=aliaudit-q4"));
+    for s in seen.iter().filter(|s| s.uid.as_deref() == Some(BETA)) {
+        assert!(s.access_key_id.starts_with("STS."), "{s:?}");
+        assert!(
+            s.raw.contains("x-acs-security-token"),
+            "token header missing"
+        );
+    }
+    assert_eq!(calls(&seen, BETA, "GenerateCredentialReport").len(), 3);
+    assert_eq!(calls(&seen, BETA, "GetCredentialReport").len(), 4);
+    assert_eq!(calls(&seen, BETA, "DescribeRiskCheckResult").len(), 3);
+    for s in calls(&seen, BETA, "DescribeRiskCheckResult") {
+        assert!(s.query.contains("Lang=en") && s.query.contains("PageSize=50"));
+    }
+    let beta_files = names(&beta);
+    for f in [
+        "credential-report.json",
+        "credential-report-2.json",
+        "credential-report-3.json",
+        "risk-check-result-p001.json",
+        "risk-check-result-p002.json",
+        "risk-check-result-p003.json",
+        "check-result-p001.json",
+    ] {
+        assert!(
+            beta_files.iter().any(|n| n == f),
+            "{f} missing: {beta_files:?}"
+        );
+    }
+    let meta = std::fs::read_to_string(beta.join("account.toml")).unwrap();
+    assert!(meta.contains(&format!("uid = \"{BETA}\"")), "{meta}");
+
+    // gamma: the retries, as the server saw them and as the log records them.
+    assert_eq!(calls(&seen, GAMMA, "GetPasswordPolicy").len(), 3);
+    assert_eq!(calls(&seen, GAMMA, "ListCheckResult").len(), 2);
+    assert_eq!(calls(&seen, GAMMA, "GetSecurityPreference").len(), 2);
+    let gamma = out.join("gamma-media/intl");
+    let log = log_of(&gamma);
+    assert_eq!(log["status"], "complete");
+    assert_eq!(log["uid"], GAMMA);
+    let policy_call = log["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["action"] == "GetPasswordPolicy")
+        .unwrap();
+    assert_eq!(policy_call["attempts"], 3);
+    assert_eq!(policy_call["file"], "password-policy.json");
+    assert!(
+        policy_call["request_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("REQ-")
+    );
+    let meta = std::fs::read_to_string(gamma.join("account.toml")).unwrap();
+    assert!(meta.contains("site = \"international\""), "{meta}");
+    // Nothing left in the work folder.
+    assert!(!out.join(".aliaudit-collect").exists());
+
+    // report reads what collect wrote.
+    let rep = home.join("report");
+    let r = aliaudit(
+        &[
+            "report",
+            out.to_str().unwrap(),
+            "-o",
+            rep.to_str().unwrap(),
+            "--format",
+            "json",
+            "--as-of",
+            "2026-11-23",
+            "--quiet",
+        ],
+        &[],
+        home,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(rep.join("summary.json")).unwrap()).unwrap();
+    let accounts = summary["accounts"].as_array().unwrap();
+    let ids: Vec<&str> = accounts.iter().map(|a| a["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 3);
+    for uid in [ALPHA, BETA, GAMMA] {
+        assert!(ids.contains(&uid), "{ids:?}");
+    }
+    let account = |uid: &str| accounts.iter().find(|a| a["id"] == uid).unwrap();
+    let state = |uid: &str, control: &str| {
+        account(uid)["controls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == control)
+            .map(|c| c["status"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("{control} not in {uid}"))
+    };
+    assert_eq!(state(BETA, "root.mfa"), "fail");
+    assert_eq!(state(ALPHA, "root.mfa"), "pass");
+    assert_eq!(state(BETA, "root.no_access_key"), "fail");
+    // All three pages of beta's credential report joined: kenji's old key is found.
+    let beta_rotation = account(BETA)["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "ram.access_key_rotation")
+        .unwrap()
+        .to_string();
+    assert!(
+        beta_rotation.contains("kenji@beta-logistics.onaliyun.com"),
+        "{beta_rotation}"
+    );
+    // Every kind of evidence there, all pages (120 Security Center items over three pages).
+    for uid in [ALPHA, BETA, GAMMA] {
+        assert_eq!(account(uid)["gaps"], serde_json::json!([]), "{uid}");
+    }
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(rep.join("manifest.json")).unwrap()).unwrap();
+    let log_entry = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("alpha-retail/prod/collection-log.json")
+        })
+        .unwrap();
+    assert_eq!(log_entry["status"], "ignored");
+    assert!(
+        log_entry["reason"]
+            .as_str()
+            .unwrap()
+            .contains("collection log")
+    );
+
+    // No secret, given or handed out, reached any file or output.
+    let mut secrets = vec![
+        ALPHA_SECRET.to_string(),
+        MSP_SECRET.to_string(),
+        GAMMA_SECRET.to_string(),
+    ];
+    secrets.extend(cloud.issued_secrets());
+    assert_eq!(secrets.len(), 5);
+    let mut texts = vec![run.stdout, run.stderr, r.stdout, r.stderr];
+    for f in files_under(&out).into_iter().chain(files_under(&rep)) {
+        texts.push(String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned());
+    }
+    for secret in &secrets {
+        for t in &texts {
+            assert!(!t.contains(secret.as_str()), "a secret was written");
+        }
+    }
+}
