@@ -410,3 +410,154 @@ fn collects_three_accounts_then_reports_on_them() {
         }
     }
 }
+
+#[test]
+fn permission_and_key_errors_are_reported_per_account_and_resume_redoes_only_the_rest() {
+    let cloud = world();
+    // alpha may not read Security Center at all; gamma's secret is wrong.
+    cloud.fault(ALPHA, "DescribeRiskCheckResult", Fault::Deny);
+    cloud.fault(ALPHA, "ListCheckResult", Fault::Deny);
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    write_config(home, "not-gamma-s3cret");
+    let accounts = write_accounts(home, &cloud);
+    let out = home.join("evidence");
+    // A folder of the user's own where gamma would go is never replaced...
+    std::fs::create_dir_all(out.join("gamma-media/intl")).unwrap();
+    std::fs::write(out.join("gamma-media/intl/notes.txt"), "mine").unwrap();
+    // ...and a work folder left by an interrupted run is cleared, never read.
+    std::fs::create_dir_all(out.join(".aliaudit-collect/alpha-retail/prod")).unwrap();
+    std::fs::write(
+        out.join(".aliaudit-collect/alpha-retail/prod/half.json"),
+        "{}",
+    )
+    .unwrap();
+    let args = [
+        "collect",
+        "--accounts",
+        accounts.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--backoff-ms",
+        "20",
+        "--report-wait",
+        "10",
+    ];
+    let run = aliaudit(&args, &[], home);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("1 complete, 1 partial, 1 failed"),
+        "{}",
+        run.stdout
+    );
+    let line = |folder: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.starts_with(folder))
+            .unwrap_or_else(|| panic!("no line for {folder}: {}", run.stdout))
+            .to_string()
+    };
+    let alpha_line = line("alpha-retail/prod");
+    assert!(alpha_line.contains("partial"), "{alpha_line}");
+    assert!(alpha_line.contains("grant yundun-sas:"), "{alpha_line}");
+    assert!(line("beta-logistics/main").contains("complete"));
+    let gamma_line = line("gamma-media/intl");
+    assert!(gamma_line.contains("failed"), "{gamma_line}");
+    assert!(
+        gamma_line.contains("exists and was not written by aliaudit collect"),
+        "{gamma_line}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("gamma-media/intl/notes.txt")).unwrap(),
+        "mine"
+    );
+    // Permission errors are not retried; the log names the missing RAM actions.
+    let seen = cloud.seen();
+    assert_eq!(calls(&seen, ALPHA, "ListCheckResult").len(), 1);
+    let log = log_of(&out.join("alpha-retail/prod"));
+    assert_eq!(log["status"], "partial");
+    let missing = log["missing"].as_array().unwrap();
+    assert_eq!(missing.len(), 1);
+    assert_eq!(missing[0]["evidence"], "Security Center checks");
+    assert_eq!(
+        missing[0]["ram_actions"],
+        serde_json::json!([
+            "yundun-sas:DescribeRiskCheckResult",
+            "yundun-sas:ListCheckResult"
+        ])
+    );
+    assert!(
+        missing[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("yundun-sas:DescribeRiskCheckResult")
+    );
+    assert!(!out.join("alpha-retail/prod/half.json").exists());
+    assert!(!out.join(".aliaudit-collect").exists());
+
+    // With the folder moved away, gamma's wrong secret fails at once: one request, no retry.
+    std::fs::remove_dir_all(out.join("gamma-media")).unwrap();
+    let before = cloud.seen().len();
+    let run = aliaudit(&[&args[..], &["--resume"]].concat(), &[], home);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    let seen = cloud.seen();
+    let new = &seen[before..];
+    let gamma: Vec<_> = new
+        .iter()
+        .filter(|s| s.code.as_deref() == Some("SignatureDoesNotMatch"))
+        .collect();
+    assert_eq!(gamma.len(), 1, "{new:?}");
+    assert!(!new.iter().any(|s| s.access_key_id == GAMMA_ID));
+    let gamma_line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("gamma-media/intl"))
+        .unwrap();
+    assert!(gamma_line.contains("failed"), "{gamma_line}");
+    assert!(
+        gamma_line.contains("SignatureDoesNotMatch (HTTP 400); the AccessKey secret is wrong"),
+        "{gamma_line}"
+    );
+    assert!(!out.join("gamma-media/intl").exists());
+    // --resume: beta was complete and is not asked again; alpha (partial) is.
+    assert!(
+        !new.iter()
+            .any(|s| s.uid.as_deref() == Some(BETA) || s.access_key_id == MSP_ID)
+    );
+    assert!(new.iter().any(|s| s.uid.as_deref() == Some(ALPHA)));
+    assert!(run.stdout.contains("beta-logistics/main"));
+    assert!(run.stdout.contains("skipped"), "{}", run.stdout);
+    // The server's echo of its string to sign (no secret in it) is cut and kept one line.
+    assert!(!gamma_line.contains("not-gamma-s3cret"));
+}
+
+#[test]
+fn a_bad_accounts_file_is_fatal_and_names_the_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    let file = home.join("accounts.toml");
+    std::fs::write(
+        &file,
+        "[[account]]\nfolder = \"a\"\ncredentials = \"env\"\n\n[[account]]\nfolder = \"../b\"\ncredentials = \"env\"\n",
+    )
+    .unwrap();
+    let out = home.join("out");
+    let run = aliaudit(
+        &[
+            "collect",
+            "--accounts",
+            file.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        &[],
+        home,
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("account 2 (line 5)") && run.stderr.contains("../b"),
+        "{}",
+        run.stderr
+    );
+    assert!(!out.exists());
+}

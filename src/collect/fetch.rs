@@ -82,9 +82,9 @@ pub struct Missing {
     pub evidence: String,
     /// Why, in one line.
     pub reason: String,
-    /// The RAM action to grant, when a permission is missing.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ram_action: Option<String>,
+    /// The RAM actions to grant, when permissions are missing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ram_actions: Vec<String>,
 }
 
 /// What came of one account.
@@ -187,20 +187,67 @@ impl Session<'_> {
 }
 
 fn missing_of(evidence: &str, action: &str, failure: &Failure) -> Missing {
-    let ram = (failure.kind == FailureKind::Permission).then(|| {
-        failure
-            .denied_action
-            .clone()
-            .unwrap_or_else(|| ram_action(action).to_string())
-    });
-    let reason = match &ram {
-        Some(ram) => format!("{action}: {failure}; grant {ram}"),
-        None => format!("{action}: {failure}"),
-    };
+    missing_all(evidence, &[(action, failure)])
+}
+
+/// What to tell the user about an authentication failure.
+fn auth_hint(code: &str) -> &'static str {
+    if code.starts_with("InvalidAccessKeyId") {
+        "the AccessKey ID is unknown or disabled"
+    } else if code.starts_with("SignatureDoesNotMatch")
+        || code.starts_with("InvalidAccessKeySecret")
+    {
+        "the AccessKey secret is wrong"
+    } else if code.starts_with("InvalidSecurityToken") {
+        "the STS token is wrong or expired"
+    } else if code.starts_with("InvalidTimeStamp") {
+        "this machine's clock is off by more than 15 minutes"
+    } else {
+        "the credentials were refused"
+    }
+}
+
+/// One line for failures of several actions, each `Action Code (HTTP n)`, with the RAM
+/// actions to grant and, for refused credentials, what is likely wrong. The servers' full
+/// messages stay in the calls of the log.
+fn missing_all(evidence: &str, failures: &[(&str, &Failure)]) -> Missing {
+    let mut parts = Vec::new();
+    let mut ram_actions = Vec::new();
+    let mut hints = Vec::new();
+    for (action, f) in failures {
+        let mut part = format!("{action} {}", f.code);
+        if let Some(status) = f.status {
+            part.push_str(&format!(" (HTTP {status})"));
+        }
+        if f.attempts > 1 {
+            part.push_str(&format!(" after {} attempts", f.attempts));
+        }
+        if f.kind == FailureKind::Refused && !f.message.is_empty() {
+            part.push_str(&format!(": {}", f.message));
+        }
+        parts.push(part);
+        match f.kind {
+            FailureKind::Permission => ram_actions.push(
+                f.denied_action
+                    .clone()
+                    .unwrap_or_else(|| ram_action(action).to_string()),
+            ),
+            FailureKind::Auth => hints.push(auth_hint(&f.code)),
+            _ => {}
+        }
+    }
+    let mut reason = parts.join(", ");
+    if !ram_actions.is_empty() {
+        reason.push_str(&format!("; grant {}", ram_actions.join(", ")));
+    }
+    hints.dedup();
+    for hint in hints {
+        reason.push_str(&format!("; {hint}"));
+    }
     Missing {
         evidence: evidence.into(),
         reason,
-        ram_action: ram,
+        ram_actions,
     }
 }
 
@@ -322,15 +369,10 @@ pub fn fetch(
     let risk = sas_pages(&mut s, "DescribeRiskCheckResult", lang);
     let checks = sas_pages(&mut s, "ListCheckResult", lang);
     if let (Err(a), Err(b)) = (risk, checks) {
-        let (first, second) = (
-            missing_of(EVIDENCE[4], "DescribeRiskCheckResult", &a),
-            missing_of(EVIDENCE[4], "ListCheckResult", &b),
-        );
-        s.out.missing.push(Missing {
-            evidence: EVIDENCE[4].into(),
-            reason: format!("{}; {}", first.reason, second.reason),
-            ram_action: second.ram_action.or(first.ram_action),
-        });
+        s.out.missing.push(missing_all(
+            EVIDENCE[4],
+            &[("DescribeRiskCheckResult", &a), ("ListCheckResult", &b)],
+        ));
     }
     s.out
 }
@@ -519,20 +561,29 @@ mod tests {
     fn permission_errors_name_the_ram_action() {
         let f = failure(FailureKind::Permission, 403, "Forbidden.RAM");
         let m = missing_of(EVIDENCE[2], "GetPasswordPolicy", &f);
-        assert_eq!(m.ram_action.as_deref(), Some("ram:GetPasswordPolicy"));
-        assert!(
-            m.reason.contains("grant ram:GetPasswordPolicy"),
-            "{}",
-            m.reason
+        assert_eq!(m.ram_actions, ["ram:GetPasswordPolicy"]);
+        assert_eq!(
+            m.reason,
+            "GetPasswordPolicy Forbidden.RAM (HTTP 403); grant ram:GetPasswordPolicy"
         );
         let mut told = f.clone();
         told.denied_action = Some("ram:GetPasswordPolicy2".into());
         let m = missing_of(EVIDENCE[2], "GetPasswordPolicy", &told);
-        assert_eq!(m.ram_action.as_deref(), Some("ram:GetPasswordPolicy2"));
+        assert_eq!(m.ram_actions, ["ram:GetPasswordPolicy2"]);
         let other = failure(FailureKind::Unavailable, 503, "ServiceUnavailable");
         assert_eq!(
-            missing_of(EVIDENCE[2], "GetPasswordPolicy", &other).ram_action,
-            None
+            missing_of(EVIDENCE[2], "GetPasswordPolicy", &other).ram_actions,
+            Vec::<String>::new()
+        );
+        let mut bad = failure(FailureKind::Auth, 400, "SignatureDoesNotMatch");
+        bad.message = "server string to sign is: ...".into();
+        let both = missing_all(
+            "access",
+            &[("GetCallerIdentity", &bad), ("GetPasswordPolicy", &other)],
+        );
+        assert_eq!(
+            both.reason,
+            "GetCallerIdentity SignatureDoesNotMatch (HTTP 400), GetPasswordPolicy ServiceUnavailable (HTTP 503); the AccessKey secret is wrong"
         );
     }
 

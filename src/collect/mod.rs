@@ -158,12 +158,12 @@ struct AccountToml<'a> {
     contacts: &'a [String],
 }
 
-/// Whether `folder` (under `out`) holds a collection whose log says it is complete.
-fn is_complete(dir: &Path) -> bool {
+/// The log of a complete collection in `dir`, if there is one.
+fn complete_log(dir: &Path) -> Option<Log> {
     std::fs::read(dir.join(LOG_FILE))
         .ok()
         .and_then(|b| serde_json::from_slice::<Log>(&b).ok())
-        .is_some_and(|log| log.schema == LOG_SCHEMA && log.status == Status::Complete)
+        .filter(|log| log.schema == LOG_SCHEMA && log.status == Status::Complete)
 }
 
 /// Collects every account of `file`, `options.jobs` at a time; `progress` is told of each
@@ -230,14 +230,16 @@ fn collect_one(
     read_config: &(dyn Fn() -> Result<(String, String), CredentialsError> + Sync),
 ) -> Outcome {
     let target = options.out.join(&entry.folder);
-    if options.resume && is_complete(&target) {
+    if options.resume
+        && let Some(log) = complete_log(&target)
+    {
         return Outcome {
             folder: entry.folder.clone(),
-            uid: None,
+            uid: log.uid,
             status: Status::Skipped,
             files: 0,
             calls: 0,
-            notes: vec!["already complete".into()],
+            notes: vec![format!("already complete ({})", log.finished)],
         };
     }
     if target.exists() && !target.join(LOG_FILE).is_file() {
@@ -260,7 +262,7 @@ fn collect_one(
     let fetched = fetch::fetch(caller, &apis, plan.keys, &plan.roles, lang, options.waits);
     let calls = fetched.calls.len();
     if let Some(fatal) = fetched.fatal {
-        return failed(entry, calls, fatal.reason);
+        return failed(entry, calls, format!("no access: {}", fatal.reason));
     }
     let status = if fetched.missing.is_empty() {
         Status::Complete
@@ -296,7 +298,11 @@ fn collect_one(
             status,
             files,
             calls,
-            notes: fetched.missing.iter().map(|m| m.reason.clone()).collect(),
+            notes: fetched
+                .missing
+                .iter()
+                .map(|m| format!("no {}: {}", m.evidence, m.reason))
+                .collect(),
         },
         Err(e) => failed(entry, calls, format!("{e:#}")),
     }
