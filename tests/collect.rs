@@ -561,3 +561,22 @@ fn a_bad_accounts_file_is_fatal_and_names_the_place() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn the_readme_and_help_give_the_policy_collect_needs() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    assert!(readme.contains(aliaudit::collect::POLICY));
+    let tmp = tempfile::tempdir().unwrap();
+    let help = aliaudit(&["collect", "--help"], &[], tmp.path());
+    assert_eq!(help.code, 0);
+    assert!(
+        help.stdout.contains(aliaudit::collect::POLICY),
+        "{}",
+        help.stdout
+    );
+    // The policy is valid JSON naming every action collect calls.
+    let policy: Value = serde_json::from_str(aliaudit::collect::POLICY).unwrap();
+    let actions = policy["Statement"][0]["Action"].as_array().unwrap();
+    assert_eq!(actions.len(), 7);
+}

@@ -405,4 +405,25 @@ credentials = { assume_role = "acs:ram::2234567890123456:role/msp-audit", from =
         assert!(!is_role_arn("acs:ram::123:role/"));
         assert!(!is_role_arn("arn:aws:iam::123:role/x"));
     }
+
+    proptest::proptest! {
+        /// Any text, and any damage to a good file, gives a file or an error naming the
+        /// path: never a panic.
+        #[test]
+        fn any_text_is_checked_without_panic(text in "\\PC{0,400}") {
+            if let Err(e) = AccountsFile::from_toml(&text, "a.toml") {
+                proptest::prop_assert!(e.to_string().starts_with("a.toml: "));
+            }
+        }
+
+        #[test]
+        fn damaged_files_are_checked_without_panic(cut in 0usize..400, insert in "[\\[\\]=\"{}a-z.\n]{0,8}") {
+            let mut text = GOOD.to_string();
+            let at = cut.min(text.len());
+            if text.is_char_boundary(at) {
+                text.insert_str(at, &insert);
+                let _ = AccountsFile::from_toml(&text, "a.toml");
+            }
+        }
+    }
 }

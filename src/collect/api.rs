@@ -302,23 +302,27 @@ impl Caller {
         })
     }
 
-    /// Waits for this host's next free slot under the rate limit.
-    fn wait_turn(&self, host: &str) {
+    /// Books the next free slot of `host` under the rate limit, asked at `now`: the instant
+    /// the request may go. Slots of one host are `1 / rate` apart whatever the thread.
+    fn reserve(&self, host: &str, now: Instant) -> Instant {
         if self.settings.rate <= 0.0 {
-            return;
+            return now;
         }
         let interval = Duration::from_secs_f64(1.0 / self.settings.rate);
+        let mut slots = self
+            .next_slot
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let slot = slots.entry(host.to_string()).or_insert(now);
+        let at = (*slot).max(now);
+        *slot = at + interval;
+        at
+    }
+
+    /// Waits for this host's next free slot under the rate limit.
+    fn wait_turn(&self, host: &str) {
         let now = Instant::now();
-        let at = {
-            let mut slots = self
-                .next_slot
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let slot = slots.entry(host.to_string()).or_insert(now);
-            let at = (*slot).max(now);
-            *slot = at + interval;
-            at
-        };
+        let at = self.reserve(host, now);
         if at > now {
             std::thread::sleep(at - now);
         }
@@ -530,6 +534,26 @@ mod tests {
         let text = scrub("signed with topsecret and\ntok123", &keys);
         assert_eq!(text, "signed with *** and ***");
         assert_eq!(scrub(&"x".repeat(1000), &keys).chars().count(), 300);
+    }
+
+    #[test]
+    fn the_rate_limit_spaces_requests_per_host() {
+        let caller = Caller::new(Settings {
+            rate: 4.0,
+            ..Settings::default()
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let t0 = Instant::now();
+        let quarter = Duration::from_millis(250);
+        assert_eq!(caller.reserve("ims", t0), t0);
+        assert_eq!(caller.reserve("ims", t0), t0 + quarter);
+        assert_eq!(caller.reserve("ims", t0), t0 + quarter * 2);
+        // Another host has its own slots.
+        assert_eq!(caller.reserve("tds", t0), t0);
+        // After a quiet spell the next request goes at once.
+        let later = t0 + Duration::from_secs(5);
+        assert_eq!(caller.reserve("ims", later), later);
+        assert_eq!(caller.reserve("ims", later), later + quarter);
     }
 
     #[test]

@@ -432,4 +432,24 @@ mod tests {
             assert!(!e.0.contains(secret), "{e}");
         }
     }
+
+    proptest::proptest! {
+        /// Any text as a CLI configuration gives a plan or an error that quotes none of it
+        /// past the path: never a panic, never a secret.
+        #[test]
+        fn any_config_text_resolves_without_panic(cut in 0usize..1200, junk in "\\PC{0,12}") {
+            let mut text = CONFIG.to_string();
+            let at = cut.min(text.len());
+            if text.is_char_boundary(at) {
+                text.insert_str(at, &junk);
+                for name in ["default", "temp", "customer-a", "customer-b", "loop", "ecs"] {
+                    if let Err(e) = from_profile(&text, "config.json", name) {
+                        for secret in ["s3cret-default", "s3cret-a", "tok-temp"] {
+                            proptest::prop_assert!(!e.0.contains(secret));
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
