@@ -580,3 +580,57 @@ fn the_readme_and_help_give_the_policy_collect_needs() {
     let actions = policy["Statement"][0]["Action"].as_array().unwrap();
     assert_eq!(actions.len(), 7);
 }
+
+#[test]
+fn an_unreachable_endpoint_fails_the_account_without_writing_it() {
+    // A port with nobody listening.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    let file = home.join("accounts.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[endpoints]\nims = \"http://127.0.0.1:{port}\"\nsas = \"http://127.0.0.1:{port}\"\nsts = \"http://127.0.0.1:{port}\"\n\n[[account]]\nfolder = \"lost\"\ncredentials = \"env\"\n"
+        ),
+    )
+    .unwrap();
+    let out = home.join("out");
+    let run = aliaudit(
+        &[
+            "collect",
+            "--accounts",
+            file.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--retries",
+            "2",
+            "--backoff-ms",
+            "10",
+        ],
+        &[],
+        home,
+    );
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    let first = run.stdout.lines().nth(1).unwrap();
+    assert!(
+        first.starts_with("lost") && first.contains("failed"),
+        "{first}"
+    );
+    assert!(
+        first.contains("GetCallerIdentity connection after 3 attempts"),
+        "{first}"
+    );
+    // Later calls to the same endpoint are not retried all over again.
+    assert!(
+        run.stdout.contains("GetPasswordPolicy not tried"),
+        "{}",
+        run.stdout
+    );
+    assert!(!out.join("lost").exists());
+    assert!(!out.join(".aliaudit-collect").exists());
+}

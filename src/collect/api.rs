@@ -206,6 +206,23 @@ fn request_id_of(body: &[u8]) -> Option<String> {
         .and_then(|b| b.request_id)
 }
 
+/// A transport error with its causes (`error sending request: ... dns error: ...`), without
+/// the URL (ours, and long).
+fn transport_message(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// Whether an error response is worth another attempt.
 pub fn retryable(status: u16, code: &str) -> bool {
     status >= 500
@@ -409,8 +426,7 @@ impl Caller {
                 } else {
                     "connection"
                 };
-                // Without the URL: it is ours, and the message says enough.
-                let message = e.without_url().to_string();
+                let message = transport_message(e);
                 return Attempt::Retry(
                     failure(FailureKind::Unavailable, None, code, message, None, None),
                     None,
@@ -432,7 +448,7 @@ impl Caller {
                 } else {
                     "connection"
                 };
-                let message = e.without_url().to_string();
+                let message = transport_message(e);
                 return Attempt::Retry(
                     failure(
                         FailureKind::Unavailable,

@@ -107,6 +107,9 @@ struct Session<'a> {
     apis: &'a Apis,
     keys: KeyPair,
     out: Fetched,
+    /// Hosts that gave no answer at all after every retry: later calls of this account to
+    /// them fail at once with that failure instead of waiting through the retries again.
+    unreachable: Vec<(String, Failure)>,
 }
 
 fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -123,7 +126,21 @@ impl Session<'_> {
         action: &str,
         query: &[(String, String)],
     ) -> Result<Reply, Failure> {
-        let result = self.caller.call(endpoint, action, query, &self.keys);
+        let known = self
+            .unreachable
+            .iter()
+            .find(|(host, _)| *host == endpoint.host)
+            .map(|(_, f)| f.clone());
+        let result = match known {
+            Some(f) => Err(Failure { attempts: 0, ..f }),
+            None => self.caller.call(endpoint, action, query, &self.keys),
+        };
+        if let Err(f) = &result
+            && f.status.is_none()
+            && f.attempts > 0
+        {
+            self.unreachable.push((endpoint.host.clone(), f.clone()));
+        }
         let call = match &result {
             Ok(reply) => Call {
                 action: action.into(),
@@ -215,6 +232,12 @@ fn missing_all(evidence: &str, failures: &[(&str, &Failure)]) -> Missing {
     let mut ram_actions = Vec::new();
     let mut hints = Vec::new();
     for (action, f) in failures {
+        if f.attempts == 0 {
+            parts.push(format!(
+                "{action} not tried (its endpoint gave no answer before)"
+            ));
+            continue;
+        }
         let mut part = format!("{action} {}", f.code);
         if let Some(status) = f.status {
             part.push_str(&format!(" (HTTP {status})"));
@@ -222,7 +245,7 @@ fn missing_all(evidence: &str, failures: &[(&str, &Failure)]) -> Missing {
         if f.attempts > 1 {
             part.push_str(&format!(" after {} attempts", f.attempts));
         }
-        if f.kind == FailureKind::Refused && !f.message.is_empty() {
+        if (f.kind == FailureKind::Refused || f.status.is_none()) && !f.message.is_empty() {
             part.push_str(&format!(": {}", f.message));
         }
         parts.push(part);
@@ -318,6 +341,7 @@ pub fn fetch(
         apis,
         keys,
         out: Fetched::default(),
+        unreachable: Vec::new(),
     };
     for role in roles {
         if let Err(f) = assume(&mut s, role) {

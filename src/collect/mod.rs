@@ -220,6 +220,14 @@ fn failed(entry: &AccountEntry, calls: usize, note: String) -> Outcome {
     }
 }
 
+/// The table's notes for missing evidence.
+fn missing_notes(missing: &[Missing]) -> Vec<String> {
+    missing
+        .iter()
+        .map(|m| format!("no {}: {}", m.evidence, m.reason))
+        .collect()
+}
+
 fn collect_one(
     entry: &AccountEntry,
     file: &AccountsFile,
@@ -264,6 +272,16 @@ fn collect_one(
     if let Some(fatal) = fetched.fatal {
         return failed(entry, calls, format!("no access: {}", fatal.reason));
     }
+    // Nothing of what reports read came: nothing is written (the table says why).
+    if fetch::EVIDENCE
+        .iter()
+        .all(|e| fetched.missing.iter().any(|m| m.evidence == *e))
+    {
+        return Outcome {
+            notes: missing_notes(&fetched.missing),
+            ..failed(entry, calls, String::new())
+        };
+    }
     let status = if fetched.missing.is_empty() {
         Status::Complete
     } else {
@@ -298,11 +316,7 @@ fn collect_one(
             status,
             files,
             calls,
-            notes: fetched
-                .missing
-                .iter()
-                .map(|m| format!("no {}: {}", m.evidence, m.reason))
-                .collect(),
+            notes: missing_notes(&fetched.missing),
         },
         Err(e) => failed(entry, calls, format!("{e:#}")),
     }
@@ -371,7 +385,7 @@ fn place(
     Ok(())
 }
 
-/// The final table: one line per account.
+/// The final table: one line per account, and one more for each further note.
 pub fn table(outcomes: &[Outcome]) -> String {
     let width = outcomes
         .iter()
@@ -384,19 +398,21 @@ pub fn table(outcomes: &[Outcome]) -> String {
         "folder", "uid", "status", "files", "calls"
     );
     for o in outcomes {
-        let note = o.notes.first().cloned().unwrap_or_default();
-        let more = match o.notes.len() {
-            0 | 1 => String::new(),
-            n => format!(" (+{} more in {LOG_FILE})", n - 1),
-        };
+        let mut notes = o.notes.iter();
         out.push_str(&format!(
-            "{:<width$}  {:<16}  {:<8}  {:>5}  {:>5}  {note}{more}\n",
+            "{:<width$}  {:<16}  {:<8}  {:>5}  {:>5}  {}",
             o.folder,
             o.uid.as_deref().unwrap_or("-"),
             o.status.word(),
             o.files,
             o.calls,
+            notes.next().map_or("", String::as_str),
         ));
+        out = out.trim_end().to_string();
+        out.push('\n');
+        for note in notes {
+            out.push_str(&format!("{:width$}  {note}\n", "", width = width + 42));
+        }
     }
     out
 }
