@@ -159,13 +159,14 @@ fn calls<'a>(cloud: &'a [cloud::Seen], uid: &str, action: &str) -> Vec<&'a cloud
 #[test]
 fn collects_three_accounts_then_reports_on_them() {
     let cloud = world();
-    // gamma: throttled twice (the server asks for 40 ms), one 500, one answer too slow.
+    // gamma: throttled twice (the server asks for 700 ms, far more than --backoff-ms), one
+    // 500, one answer too slow.
     cloud.fault(
         GAMMA,
         "GetPasswordPolicy",
         Fault::Throttle {
             times: 2,
-            retry_after_ms: Some(40),
+            retry_after_ms: Some(700),
         },
     );
     cloud.fault(GAMMA, "ListCheckResult", Fault::ServerError { times: 1 });
@@ -197,6 +198,8 @@ fn collects_three_accounts_then_reports_on_them() {
             "10",
             "--jobs",
             "3",
+            "--rate",
+            "50",
         ],
         &[],
         home,
@@ -290,7 +293,13 @@ fn collects_three_accounts_then_reports_on_them() {
     assert!(meta.contains(&format!("uid = \"{BETA}\"")), "{meta}");
 
     // gamma: the retries, as the server saw them and as the log records them.
-    assert_eq!(calls(&seen, GAMMA, "GetPasswordPolicy").len(), 3);
+    let policy_calls = calls(&seen, GAMMA, "GetPasswordPolicy");
+    assert_eq!(policy_calls.len(), 3);
+    // x-acs-retry-after was honoured (the backoff alone would wait 10-20 ms).
+    for pair in policy_calls.windows(2) {
+        let gap = pair[1].at - pair[0].at;
+        assert!(gap >= std::time::Duration::from_millis(700), "{gap:?}");
+    }
     assert_eq!(calls(&seen, GAMMA, "ListCheckResult").len(), 2);
     assert_eq!(calls(&seen, GAMMA, "GetSecurityPreference").len(), 2);
     let gamma = out.join("gamma-media/intl");
@@ -304,6 +313,10 @@ fn collects_three_accounts_then_reports_on_them() {
         .find(|c| c["action"] == "GetPasswordPolicy")
         .unwrap();
     assert_eq!(policy_call["attempts"], 3);
+    assert_eq!(
+        policy_call["retried"],
+        serde_json::json!(["Throttling.User (HTTP 400)", "Throttling.User (HTTP 400)"])
+    );
     assert_eq!(policy_call["file"], "password-policy.json");
     assert!(
         policy_call["request_id"]

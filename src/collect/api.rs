@@ -5,6 +5,9 @@
 //! is exactly the one signed. Error text from a server is cut short and has every secret of
 //! the caller removed before it is kept, so nothing this module returns can carry one.
 
+// A failure travels once per network call, which costs far more than moving it.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -122,6 +125,8 @@ pub struct Reply {
     pub request_id: Option<String>,
     /// Attempts made (1 = no retry).
     pub attempts: u32,
+    /// Why the earlier attempts were retried (`Throttling.User (HTTP 400)`), in order.
+    pub retried: Vec<String>,
 }
 
 /// What went wrong, sorted by what it means for the account.
@@ -155,6 +160,18 @@ pub struct Failure {
     pub denied_action: Option<String>,
     /// Attempts made.
     pub attempts: u32,
+    /// Why the earlier attempts were retried, in order.
+    pub retried: Vec<String>,
+}
+
+impl Failure {
+    /// `Code (HTTP n)`, or the code alone without a response.
+    pub fn short(&self) -> String {
+        match self.status {
+            Some(status) => format!("{} (HTTP {status})", self.code),
+            None => self.code.clone(),
+        }
+    }
 }
 
 impl std::fmt::Display for Failure {
@@ -354,14 +371,16 @@ impl Caller {
         keys: &KeyPair,
     ) -> Result<Reply, Failure> {
         let mut attempt = 1;
+        let mut retried = Vec::new();
         loop {
             match self.attempt(endpoint, action, params, keys, attempt) {
-                Attempt::Done(reply) => return Ok(reply),
-                Attempt::Fail(failure) => return Err(failure),
+                Attempt::Done(reply) => return Ok(Reply { retried, ..reply }),
+                Attempt::Fail(failure) => return Err(Failure { retried, ..failure }),
                 Attempt::Retry(failure, _) if attempt > self.settings.retries => {
-                    return Err(failure);
+                    return Err(Failure { retried, ..failure });
                 }
-                Attempt::Retry(_, asked) => {
+                Attempt::Retry(failure, asked) => {
+                    retried.push(failure.short());
                     let delay = asked
                         .map(|d| d.min(self.settings.max_backoff))
                         .unwrap_or_else(|| backoff(&self.settings, attempt));
@@ -417,6 +436,7 @@ impl Caller {
                 request_id,
                 denied_action,
                 attempts: attempt,
+                retried: Vec::new(),
             };
         let response = match builder.send() {
             Ok(r) => r,
@@ -468,6 +488,7 @@ impl Caller {
                 body,
                 status,
                 attempts: attempt,
+                retried: Vec::new(),
             });
         }
         let parsed: ErrorBody = serde_json::from_slice(&body).unwrap_or_default();

@@ -4,6 +4,9 @@
 //! Each kind of evidence is kept whole or not at all: pages are held until the last one has
 //! arrived, so a failure half-way never leaves a set of pages that looks complete.
 
+// A failure travels once per network call, which costs far more than moving it.
+#![allow(clippy::result_large_err)]
+
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -56,6 +59,9 @@ pub struct Call {
     pub time: String,
     /// Attempts made (more than 1 after retries).
     pub attempts: u32,
+    /// Why earlier attempts were retried (`Throttling.User (HTTP 400)`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retried: Vec<String>,
     /// HTTP status of the last attempt.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
@@ -147,6 +153,7 @@ impl Session<'_> {
                 product: endpoint.product.into(),
                 time: super::api::utc_now(),
                 attempts: reply.attempts,
+                retried: reply.retried.clone(),
                 http_status: Some(reply.status),
                 request_id: reply.request_id.clone(),
                 result: "ok".into(),
@@ -159,6 +166,7 @@ impl Session<'_> {
                 product: endpoint.product.into(),
                 time: super::api::utc_now(),
                 attempts: f.attempts,
+                retried: f.retried.clone(),
                 http_status: f.status,
                 request_id: f.request_id.clone(),
                 result: "error".into(),
@@ -238,10 +246,7 @@ fn missing_all(evidence: &str, failures: &[(&str, &Failure)]) -> Missing {
             ));
             continue;
         }
-        let mut part = format!("{action} {}", f.code);
-        if let Some(status) = f.status {
-            part.push_str(&format!(" (HTTP {status})"));
-        }
+        let mut part = format!("{action} {}", f.short());
         if f.attempts > 1 {
             part.push_str(&format!(" after {} attempts", f.attempts));
         }
@@ -324,6 +329,7 @@ fn unreadable(action: &str, what: &str, attempts: u32) -> Failure {
         request_id: None,
         denied_action: None,
         attempts,
+        retried: Vec::new(),
     }
 }
 
@@ -469,6 +475,7 @@ fn credential_report(s: &mut Session, waits: Waits) {
                 request_id: reply.request_id,
                 denied_action: None,
                 attempts: 1,
+                retried: Vec::new(),
             };
             return s.missing(EVIDENCE[3], "GenerateCredentialReport", &f);
         }
@@ -578,6 +585,7 @@ mod tests {
             request_id: None,
             denied_action: None,
             attempts: 1,
+            retried: Vec::new(),
         }
     }
 

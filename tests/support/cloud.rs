@@ -104,6 +104,8 @@ pub struct Seen {
     pub code: Option<String>,
     pub query: String,
     pub raw: String,
+    /// When the request arrived.
+    pub at: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -462,6 +464,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
         code: body.get("Code").and_then(Value::as_str).map(str::to_string),
         query: req.query.clone(),
         raw: req.raw.clone(),
+        at: std::time::Instant::now(),
     });
     drop(s);
     if let Some(d) = delay {
