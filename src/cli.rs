@@ -543,6 +543,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
         rules_file: prepared.rules_file.clone(),
         exceptions_file: prepared.options.exceptions.file.clone(),
         branding_file: prepared.options.branding.file.clone(),
+        lang: args.lang.code(),
         thresholds: prepared
             .options
             .rules

@@ -162,6 +162,8 @@ pub struct AccountView<'a> {
     pub name: &'a str,
     /// Customer.
     pub customer: Option<&'a str>,
+    /// Who receives this customer's reports (`account.toml` contacts).
+    pub contacts: &'a [String],
     /// UID.
     pub uid: Option<&'a str>,
     /// Alias.
@@ -279,6 +281,7 @@ pub fn account_view(result: &AccountResult) -> AccountView<'_> {
         id: &a.id,
         name: &a.name,
         customer: a.customer.as_deref(),
+        contacts: &a.contacts,
         uid: a.uid.as_deref(),
         alias: a.alias.as_deref(),
         status: result.status,
@@ -384,6 +387,8 @@ pub struct ManifestOptions {
     pub exceptions_file: Option<(String, String)>,
     /// The branding file and its SHA-256, when one was given.
     pub branding_file: Option<(String, String)>,
+    /// Language of the HTML and PDF reports (`en`, `zh`).
+    pub lang: &'static str,
     /// Thresholds in force.
     pub thresholds: BTreeMap<&'static str, i64>,
     /// Largest evidence file read, in bytes.
