@@ -55,6 +55,10 @@ pub enum Command {
     /// `report` reads (one folder per account, responses saved verbatim).
     #[command(after_help = collect_help())]
     Collect(CollectArgs),
+    /// E-mail each customer's PDF to its recipients and the portfolio PDF to management
+    /// (SMTP), or write the messages as .eml files.
+    #[command(after_help = DELIVER_HELP)]
+    Deliver(DeliverArgs),
     /// List the built-in controls with their logic, thresholds and CIS mappings.
     Controls(ControlsArgs),
     /// Write a realistic synthetic evidence tree (demos, benchmarks), deterministic by seed.
@@ -67,9 +71,10 @@ pub enum Command {
 /// `aliaudit templates ...`.
 #[derive(Debug, Subcommand)]
 pub enum TemplatesCommand {
-    /// Write the built-in templates (base.html, index.html, customer.html, account.html,
-    /// accounts_table.html) and static files (report.css, report.js) into DIR for editing;
-    /// then pass `--templates DIR` to `report`. Files you delete fall back to the built-ins.
+    /// Write the built-in templates (base.html, index.html, customer.html, account.html and
+    /// the parts they include; email.html, email.txt, email_subject.txt for `deliver`) and
+    /// static files (report.css, report.js) into DIR for editing; then pass
+    /// `--templates DIR` to `report` or `deliver`. Files you delete fall back to the built-ins.
     Export {
         /// Folder to write into (created if missing; files of the same name are replaced).
         dir: PathBuf,
@@ -202,6 +207,66 @@ Exit codes:
   2  some account is partial (evidence missing, the log says why) or failed
   1  fatal: unreadable accounts file, unwritable output folder"
         .replace("{POLICY}", crate::collect::POLICY)
+}
+
+const DELIVER_HELP: &str = "\
+Configuration (TOML; unknown keys are errors):
+  from = \"Audit Desk <audit@msp.example>\"
+  management = [\"ceo@msp.example\"]      the portfolio message (management_cc too)
+  attach_accounts = false               also attach each account's PDF to its customer's message
+  max_attachment_mb = 10                per message; larger is an error before anything is sent
+  [smtp]
+  host = \"smtp.msp.example\"
+  port = 587
+  security = \"starttls\"                 or \"tls\" (465), or \"none\" (127.0.0.1 only)
+  user = \"audit@msp.example\"
+  password_env = \"ALIAUDIT_SMTP_PASSWORD\" the variable holding the password (never the password)
+  [customers.\"Acme Retail\"]
+  to = [\"cto@acme.example\"]            replaces the contacts of the customer's account.toml files
+  cc = [\"audit@acme.example\"]
+
+One message per customer (its customer PDF), one to management (the portfolio PDF); subject and
+body from the templates email_subject.txt, email.txt and email.html (see `templates export`),
+in the report's language and branding. Every address and attachment is checked before anything
+is sent. OUT/delivery-log.jsonl records each message: time, Message-ID, recipients, attachments
+with their SHA-256, result. A message sent before (same recipients, same PDFs) is not sent again
+unless --resend: run deliver again after a failure and only the rest goes.
+
+Exit codes:
+  0  every message sent (or sent before), or written with --eml, or listed with --dry-run
+  2  some message failed, or some customer has no recipients
+  1  fatal: bad configuration or address, missing PDF, attachments too large, SMTP not set up";
+
+/// Flags of `deliver`.
+#[derive(Debug, Args)]
+pub struct DeliverArgs {
+    /// The output folder of `aliaudit report` (with summary.json, manifest.json and the PDFs).
+    #[arg(value_name = "OUT")]
+    pub out: PathBuf,
+    /// Delivery configuration (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Write each message as DIR/NAME.eml instead of sending.
+    #[arg(long, value_name = "DIR", conflicts_with = "dry_run")]
+    pub eml: Option<PathBuf>,
+    /// List who would get what; send and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Send again messages that were sent before.
+    #[arg(long)]
+    pub resend: bool,
+    /// Templates replacing the built-in e-mail templates (see `templates export`).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Branding (default: the file the report used, from its manifest).
+    #[arg(long, value_name = "FILE")]
+    pub branding: Option<PathBuf>,
+    /// Language of the e-mails (default: the report's).
+    #[arg(long, value_enum)]
+    pub lang: Option<crate::i18n::Lang>,
+    /// Print nothing but errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// Flags of `collect`.
@@ -812,12 +877,59 @@ fn collect(args: &CollectArgs) -> Result<u8> {
     })
 }
 
+fn deliver(args: &DeliverArgs) -> Result<u8> {
+    use crate::deliver::{self, Delivery, Mode};
+    let config = deliver::config::Config::load(&args.config)?;
+    let options = deliver::Options {
+        out: args.out.clone(),
+        templates: args.templates.clone(),
+        branding: args.branding.clone(),
+        lang: args.lang,
+        mode: match (&args.eml, args.dry_run) {
+            (Some(dir), _) => Mode::Eml(dir.clone()),
+            (None, true) => Mode::DryRun,
+            (None, false) => Mode::Send,
+        },
+        resend: args.resend,
+    };
+    let plan = deliver::plan(&options, &config)?;
+    for w in &plan.warnings {
+        eprintln!("warning: {w}");
+    }
+    let password = config
+        .smtp
+        .as_ref()
+        .and_then(|s| s.password_env.as_deref())
+        .and_then(|var| std::env::var(var).ok());
+    let outcomes = deliver::run(&options, &config, &plan, password, &|o| {
+        if !args.quiet && matches!(o.result, Delivery::Failed(_)) {
+            eprintln!("{}: not sent", o.key);
+        }
+    })?;
+    if !args.quiet {
+        print!("{}", deliver::table(&outcomes, &plan.skipped));
+    }
+    let failed = outcomes
+        .iter()
+        .any(|o| matches!(o.result, Delivery::Failed(_)));
+    let unreached = plan
+        .skipped
+        .iter()
+        .any(|(key, _)| key.starts_with("customer:"));
+    Ok(if failed || unreached {
+        EXIT_INCOMPLETE
+    } else {
+        EXIT_OK
+    })
+}
+
 /// Runs a parsed command line and returns the exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match &cli.command {
         Command::Report(args) => report(args),
         Command::Validate(args) => validate(args),
         Command::Collect(args) => collect(args),
+        Command::Deliver(args) => deliver(args),
         Command::Controls(args) => controls(args),
         Command::Templates(TemplatesCommand::Export { dir }) => crate::render::html::export(dir)
             .with_context(|| format!("cannot write templates to {}", dir.display()))

@@ -91,3 +91,19 @@ pub fn toml_error(text: &str, e: &toml::de::Error) -> String {
         .unwrap_or_default();
     format!("{place}{}", e.message())
 }
+
+/// An error with its causes, `outer: inner: innermost`, on one line; a cause already quoted
+/// by the one before it is not repeated.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = cause.source();
+    }
+    text.replace(['\r', '\n'], " ")
+}

@@ -11,6 +11,7 @@ pub mod branding;
 pub mod charts;
 pub mod cli;
 pub mod collect;
+pub mod deliver;
 pub mod diag;
 pub mod discover;
 pub mod evidence;

@@ -226,18 +226,7 @@ fn request_id_of(body: &[u8]) -> Option<String> {
 /// A transport error with its causes (`error sending request: ... dns error: ...`), without
 /// the URL (ours, and long).
 fn transport_message(e: reqwest::Error) -> String {
-    let e = e.without_url();
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(cause) = source {
-        let part = cause.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = cause.source();
-    }
-    text
+    crate::diag::chain(&e.without_url())
 }
 
 /// Whether an error response is worth another attempt.

@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::Serialize;
 
 /// The built-in templates and static files, by name.
-pub const BUILT_INS: [(&str, &str); 10] = [
+pub const BUILT_INS: [(&str, &str); 13] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("index.html", include_str!("../../templates/index.html")),
     (
@@ -31,6 +31,12 @@ pub const BUILT_INS: [(&str, &str); 10] = [
     (
         "register_table.html",
         include_str!("../../templates/register_table.html"),
+    ),
+    ("email.html", include_str!("../../templates/email.html")),
+    ("email.txt", include_str!("../../templates/email.txt")),
+    (
+        "email_subject.txt",
+        include_str!("../../templates/email_subject.txt"),
     ),
     ("report.css", include_str!("../../static/report.css")),
     ("report.js", include_str!("../../static/report.js")),
@@ -72,17 +78,6 @@ pub struct Templates {
     js: String,
     /// The messages of the report language, as `t` in every template.
     messages: serde_json::Value,
-}
-
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 impl Templates {
@@ -135,7 +130,7 @@ impl Templates {
         tera.add_raw_templates(templates.iter().map(|(n, t)| (n.as_str(), t.as_str())))
             .map_err(|e| HtmlError::Template {
                 name: "templates".into(),
-                message: chain(&e),
+                message: crate::diag::chain(&e),
             })?;
         Ok(Templates {
             tera,
@@ -154,7 +149,7 @@ impl Templates {
     ) -> Result<(), HtmlError> {
         let err = |e: &dyn std::error::Error| HtmlError::Render {
             name: template.to_string(),
-            message: chain(e),
+            message: crate::diag::chain(e),
         };
         let mut context = tera::Context::new();
         context.insert("page", page);

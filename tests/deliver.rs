@@ -1,0 +1,503 @@
+//! `aliaudit deliver` through a real SMTP server on 127.0.0.1 (ours, in tests/support), with
+//! every received message parsed back: recipients, subject, both body parts, attachments
+//! byte for byte against the PDFs of the report.
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/smtp.rs"]
+mod smtp;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use mail_parser::{MessageParser, MimeHeaders};
+use serde_json::Value;
+
+const PASSWORD: &str = "smtp-pa55-Hx7";
+const PASSWORD_VAR: &str = "ALIAUDIT_TEST_SMTP_PASSWORD";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn aliaudit(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_aliaudit"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env(PASSWORD_VAR, PASSWORD)
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The Q3 report (with Q2 as baseline, PDFs included), written once for all tests.
+fn report() -> &'static Path {
+    static OUT: OnceLock<PathBuf> = OnceLock::new();
+    OUT.get_or_init(|| {
+        let base = std::env::temp_dir().join(format!("aliaudit-deliver-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let q = "tests/fixtures/quarters";
+        let q2 = base.join("q2");
+        let q3 = base.join("q3");
+        let r = aliaudit(&[
+            "report",
+            &format!("{q}/2026-q2"),
+            "-o",
+            q2.to_str().unwrap(),
+            "--as-of",
+            "2026-06-30",
+            "--format",
+            "json",
+            "-q",
+        ]);
+        assert_ne!(r.code, 1, "{}", r.stderr);
+        let r = aliaudit(&[
+            "report",
+            &format!("{q}/2026-q3"),
+            "-o",
+            q3.to_str().unwrap(),
+            "--as-of",
+            "2026-09-30",
+            "--baseline",
+            q2.to_str().unwrap(),
+            "--format",
+            "json,pdf",
+            "-q",
+        ]);
+        assert_ne!(r.code, 1, "{}", r.stderr);
+        q3
+    })
+}
+
+/// A copy of the report, so each test has its own delivery log.
+fn fresh_out(tmp: &Path) -> PathBuf {
+    let out = tmp.join("out");
+    let status = Command::new("cp")
+        .args(["-r", report().to_str().unwrap(), out.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    out
+}
+
+fn config(tmp: &Path, port: u16, extra: &str) -> PathBuf {
+    let text = format!(
+        r#"from = "MSP Audit Desk <audit@msp.example>"
+management = ["ceo@msp.example"]
+management_cc = ["board@msp.example"]
+attach_accounts = true
+{extra}
+[smtp]
+host = "127.0.0.1"
+port = {port}
+security = "none"
+user = "mailer"
+password_env = "{PASSWORD_VAR}"
+
+[customers."Northwind"]
+to = ["Northwind CTO <cto@northwind.example>"]
+cc = ["audit@northwind.example"]
+"#
+    );
+    let path = tmp.join("deliver.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn log(out: &Path) -> Vec<Value> {
+    std::fs::read_to_string(out.join("delivery-log.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn by_rcpt<'a>(received: &'a [smtp::Received], address: &str) -> Vec<&'a smtp::Received> {
+    received
+        .iter()
+        .filter(|r| r.rcpt.iter().any(|a| a == address))
+        .collect()
+}
+
+#[test]
+fn one_message_per_customer_and_one_to_management_with_the_pdfs() {
+    let server = smtp::Server::start(Some(("mailer", PASSWORD)));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = fresh_out(tmp.path());
+    let cfg = config(tmp.path(), server.port, "");
+    let run = aliaudit(&[
+        "deliver",
+        out.to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let received = server.received();
+    assert_eq!(received.len(), 3);
+    assert_eq!(server.auth_failures(), 0);
+    for r in &received {
+        assert_eq!(r.from, "audit@msp.example");
+        assert_eq!(r.user.as_deref(), Some("mailer"));
+    }
+
+    // Eastwind: its two accounts' contacts, the shared address once.
+    let eastwind = by_rcpt(&received, "it@eastwind.example");
+    assert_eq!(eastwind.len(), 1);
+    let mut rcpt = eastwind[0].rcpt.clone();
+    rcpt.sort();
+    assert_eq!(rcpt, ["ciso@eastwind.example", "it@eastwind.example"]);
+    let m = MessageParser::default().parse(&eastwind[0].data).unwrap();
+    assert_eq!(
+        m.subject(),
+        Some("Eastwind: security compliance report 2026-Q3")
+    );
+    let text = m.body_text(0).unwrap();
+    assert!(text.contains("Compliance score: "), "{text}");
+    assert!(text.contains("Change since 2026-Q2: "), "{text}");
+    let html = m.body_html(0).unwrap();
+    assert!(
+        html.contains("Fix first") && html.contains("Eastwind analytics"),
+        "{html}"
+    );
+    // Both parts are really there (not one made from the other).
+    let types: Vec<String> = m
+        .parts
+        .iter()
+        .filter_map(|p| p.content_type())
+        .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or_default()))
+        .collect();
+    assert!(types.contains(&"text/plain".to_string()), "{types:?}");
+    assert!(types.contains(&"text/html".to_string()), "{types:?}");
+    // Attachments: the customer PDF and both account PDFs, byte for byte.
+    let attached: Vec<(String, Vec<u8>)> = m
+        .attachments()
+        .map(|a| {
+            (
+                a.attachment_name().unwrap().to_string(),
+                a.contents().to_vec(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        attached.len(),
+        3,
+        "{:?}",
+        attached.iter().map(|a| &a.0).collect::<Vec<_>>()
+    );
+    assert_eq!(attached[0].0, "Eastwind 2026-Q3.pdf");
+    assert_eq!(
+        attached[0].1,
+        std::fs::read(out.join("customers/eastwind.pdf")).unwrap()
+    );
+    assert_eq!(
+        attached[1].0,
+        "Eastwind analytics (2200000000000002) 2026-Q3.pdf"
+    );
+    assert_eq!(
+        attached[1].1,
+        std::fs::read(out.join("accounts/2200000000000002.pdf")).unwrap()
+    );
+    assert_eq!(
+        attached[2].1,
+        std::fs::read(out.join("accounts/2200000000000001.pdf")).unwrap()
+    );
+
+    // Northwind: the configuration's recipients replace the contacts; cc in the envelope.
+    let northwind = by_rcpt(&received, "cto@northwind.example");
+    assert_eq!(northwind.len(), 1);
+    assert!(
+        northwind[0]
+            .rcpt
+            .contains(&"audit@northwind.example".to_string())
+    );
+    let m = MessageParser::default().parse(&northwind[0].data).unwrap();
+    let to = m.to().unwrap().first().unwrap();
+    assert_eq!(to.name(), Some("Northwind CTO"));
+    assert_eq!(
+        m.cc().unwrap().first().unwrap().address(),
+        Some("audit@northwind.example")
+    );
+
+    // Management: the portfolio PDF, the portfolio's figures.
+    let management = by_rcpt(&received, "ceo@msp.example");
+    assert_eq!(management.len(), 1);
+    assert!(
+        management[0]
+            .rcpt
+            .contains(&"board@msp.example".to_string())
+    );
+    let m = MessageParser::default().parse(&management[0].data).unwrap();
+    assert_eq!(
+        m.subject(),
+        Some("Portfolio security compliance report 2026-Q3")
+    );
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let mean = format!(
+        "{:.1}",
+        summary["portfolio"]["score_mean"].as_f64().unwrap()
+    );
+    assert!(
+        m.body_text(0)
+            .unwrap()
+            .contains(&format!("Compliance score: {mean} of 100"))
+    );
+    let pdf: Vec<Vec<u8>> = m.attachments().map(|a| a.contents().to_vec()).collect();
+    assert_eq!(pdf, vec![std::fs::read(out.join("portfolio.pdf")).unwrap()]);
+
+    // The log: one line per message, its Message-ID as sent, the attachments' SHA-256.
+    let lines = log(&out);
+    assert_eq!(lines.len(), 3);
+    for line in &lines {
+        assert_eq!(line["result"], "sent", "{line}");
+        assert!(line["detail"].as_str().unwrap().starts_with("250"));
+        let id = line["message_id"].as_str().unwrap();
+        let sent = received
+            .iter()
+            .map(|r| MessageParser::default().parse(&r.data).unwrap())
+            .any(|m| m.message_id().map(|i| format!("<{i}>")) == Some(id.to_string()));
+        assert!(sent, "{id} not received");
+        for a in line["attachments"].as_array().unwrap() {
+            let bytes = std::fs::read(out.join(a["file"].as_str().unwrap())).unwrap();
+            use sha2::Digest;
+            assert_eq!(a["sha256"], hex::encode(sha2::Sha256::digest(&bytes)));
+        }
+    }
+    // The password went to the server and nowhere else.
+    for text in [
+        run.stdout.as_str(),
+        run.stderr.as_str(),
+        &std::fs::read_to_string(out.join("delivery-log.jsonl")).unwrap(),
+    ] {
+        assert!(!text.contains(PASSWORD));
+    }
+}
+
+#[test]
+fn a_refused_recipient_fails_its_message_and_reruns_send_only_the_rest() {
+    let server = smtp::Server::start(Some(("mailer", PASSWORD)));
+    server.refuse("ciso@eastwind.example");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = fresh_out(tmp.path());
+    let cfg = config(tmp.path(), server.port, "");
+    let args = [
+        "deliver",
+        out.to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+    ];
+    let run = aliaudit(&args);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("customer:Eastwind: FAILED") && run.stdout.contains("550"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(server.received().len(), 2);
+    let failed: Vec<Value> = log(&out)
+        .into_iter()
+        .filter(|l| l["result"] == "failed")
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["message"], "customer:Eastwind");
+
+    // Again, still refused: nothing is sent twice, Eastwind fails again.
+    let run = aliaudit(&args);
+    assert_eq!(run.code, 2);
+    assert_eq!(server.received().len(), 2);
+    assert!(
+        run.stdout.contains("customer:Northwind: already sent"),
+        "{}",
+        run.stdout
+    );
+
+    // The address is fixed at the other end: only Eastwind goes.
+    server.accept_all();
+    let run = aliaudit(&args);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let received = server.received();
+    assert_eq!(received.len(), 3);
+    assert_eq!(by_rcpt(&received, "it@eastwind.example").len(), 1);
+
+    // --resend sends everything again, under new Message-IDs.
+    let run = aliaudit(&[&args[..], &["--resend"]].concat());
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let received = server.received();
+    assert_eq!(received.len(), 6);
+    let ids: std::collections::BTreeSet<String> = received
+        .iter()
+        .map(|r| {
+            MessageParser::default()
+                .parse(&r.data)
+                .unwrap()
+                .message_id()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ids.len(), 6);
+}
+
+#[test]
+fn a_connection_dropped_mid_message_fails_that_message_only() {
+    let server = smtp::Server::start(Some(("mailer", PASSWORD)));
+    server.drop_once("ceo@msp.example", 2000);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = fresh_out(tmp.path());
+    let cfg = config(tmp.path(), server.port, "");
+    let args = [
+        "deliver",
+        out.to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+    ];
+    let run = aliaudit(&args);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("management: FAILED"), "{}", run.stdout);
+    assert!(by_rcpt(&server.received(), "ceo@msp.example").is_empty());
+    assert_eq!(server.received().len(), 2);
+    let run = aliaudit(&args);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let received = server.received();
+    assert_eq!(received.len(), 3);
+    assert_eq!(by_rcpt(&received, "ceo@msp.example").len(), 1);
+}
+
+#[test]
+fn eml_files_and_dry_runs_send_nothing() {
+    let server = smtp::Server::start(Some(("mailer", PASSWORD)));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = fresh_out(tmp.path());
+    let cfg = config(tmp.path(), server.port, "");
+    let dry = aliaudit(&[
+        "deliver",
+        out.to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+        "--dry-run",
+    ]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(
+        dry.stdout.contains("customer:Eastwind: would be sent"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        dry.stdout
+            .contains("to: it@eastwind.example, Eastwind CISO <ciso@eastwind.example>"),
+        "{}",
+        dry.stdout
+    );
+    assert!(!out.join("delivery-log.jsonl").exists());
+
+    let eml = tmp.path().join("eml");
+    let run = aliaudit(&[
+        "deliver",
+        out.to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+        "--eml",
+        eml.to_str().unwrap(),
+        "--lang",
+        "zh",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(server.connections(), 0);
+    let mut names: Vec<String> = std::fs::read_dir(&eml)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "customer-eastwind.eml",
+            "customer-northwind.eml",
+            "management.eml"
+        ]
+    );
+    let bytes = std::fs::read(eml.join("customer-northwind.eml")).unwrap();
+    let m = MessageParser::default().parse(&bytes).unwrap();
+    assert_eq!(m.subject(), Some("Northwind：安全合规报告 2026-Q3"));
+    assert!(m.body_text(0).unwrap().contains("合规得分"));
+    let first = m.attachments().next().unwrap();
+    assert_eq!(
+        first.contents(),
+        std::fs::read(out.join("customers/northwind.pdf")).unwrap()
+    );
+    // Written, not sent: a later send still sends.
+    assert!(log(&out).iter().all(|l| l["result"] == "written"));
+    let run = aliaudit(&[
+        "deliver",
+        out.to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+        "--dry-run",
+    ]);
+    assert!(!run.stdout.contains("already"), "{}", run.stdout);
+}
+
+#[test]
+fn bad_configurations_and_oversized_attachments_stop_before_anything_is_sent() {
+    let server = smtp::Server::start(Some(("mailer", PASSWORD)));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = fresh_out(tmp.path());
+    let cases = [
+        ("max_attachment_mb = 0.01", "attachments total"),
+        (
+            "[customers.\"Southwind\"]\nto = [\"x@southwind.example\"]",
+            "customers.\"Southwind\", which is not a customer",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let cfg = config(tmp.path(), server.port, extra);
+        let run = aliaudit(&[
+            "deliver",
+            out.to_str().unwrap(),
+            "--config",
+            cfg.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, 1, "{extra}: {}", run.stdout);
+        assert!(run.stderr.contains(expected), "{}", run.stderr);
+    }
+    // The password variable unset.
+    let cfg = config(tmp.path(), server.port, "");
+    let out_ = Command::new(env!("CARGO_BIN_EXE_aliaudit"))
+        .args([
+            "deliver",
+            out.to_str().unwrap(),
+            "--config",
+            cfg.to_str().unwrap(),
+        ])
+        .env_remove(PASSWORD_VAR)
+        .output()
+        .unwrap();
+    assert_eq!(out_.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out_.stderr).contains(PASSWORD_VAR));
+    // A wrong password: the server refuses, every message fails, nothing is logged as sent.
+    let cfg_text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace(PASSWORD_VAR, "ALIAUDIT_TEST_WRONG");
+    std::fs::write(&cfg, cfg_text).unwrap();
+    let out_ = Command::new(env!("CARGO_BIN_EXE_aliaudit"))
+        .args([
+            "deliver",
+            out.to_str().unwrap(),
+            "--config",
+            cfg.to_str().unwrap(),
+        ])
+        .env("ALIAUDIT_TEST_WRONG", "not-the-password")
+        .output()
+        .unwrap();
+    assert_eq!(out_.status.code(), Some(2));
+    assert!(server.auth_failures() > 0);
+    assert_eq!(server.received().len(), 0);
+    assert!(log(&out).iter().all(|l| l["result"] == "failed"));
+    assert!(!String::from_utf8_lossy(&out_.stdout).contains("not-the-password"));
+}
