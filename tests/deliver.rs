@@ -501,3 +501,37 @@ fn bad_configurations_and_oversized_attachments_stop_before_anything_is_sent() {
     assert!(log(&out).iter().all(|l| l["result"] == "failed"));
     assert!(!String::from_utf8_lossy(&out_.stdout).contains("not-the-password"));
 }
+
+#[test]
+fn exported_templates_change_the_messages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = fresh_out(tmp.path());
+    let templates = tmp.path().join("templates");
+    let run = aliaudit(&["templates", "export", templates.to_str().unwrap()]);
+    assert_eq!(run.code, 0);
+    for name in ["email.html", "email.txt", "email_subject.txt"] {
+        assert!(templates.join(name).is_file(), "{name} not exported");
+    }
+    std::fs::write(
+        templates.join("email_subject.txt"),
+        "Quarterly review: {{ page.name }}\n({{ page.period }})",
+    )
+    .unwrap();
+    let cfg = config(tmp.path(), 25, "");
+    let eml = tmp.path().join("eml");
+    let run = aliaudit(&[
+        "deliver",
+        out.to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+        "--eml",
+        eml.to_str().unwrap(),
+        "--templates",
+        templates.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let bytes = std::fs::read(eml.join("customer-eastwind.eml")).unwrap();
+    let m = MessageParser::default().parse(&bytes).unwrap();
+    // A subject is one line whatever the template does.
+    assert_eq!(m.subject(), Some("Quarterly review: Eastwind (2026-Q3)"));
+}
