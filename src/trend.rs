@@ -861,20 +861,35 @@ pub fn group<'a>(
             period,
         ),
     };
-    let previous = before
-        .iter()
-        .rev()
-        .find(|p| p.period != period)
-        .and_then(|p| p.score_mean);
-    delta.score_mean = match (point.score_mean, previous) {
-        (Some(now), Some(then)) => Some(((now - then) * 10.0).round() / 10.0),
-        _ => None,
-    };
+    delta.score_mean = change_since(point.score_mean, &before, period);
     GroupTrend {
         delta: has_baseline.then_some(delta),
         history: extend(&before, point, |p| &p.period),
         missing,
     }
+}
+
+/// The change of a mean score since the last point of `before` from another period, to one
+/// decimal.
+fn change_since(now: Option<f64>, before: &[PortfolioPoint], period: &str) -> Option<f64> {
+    let then = before
+        .iter()
+        .rev()
+        .find(|p| p.period != period)
+        .and_then(|p| p.score_mean)?;
+    Some(((now? - then) * 10.0).round() / 10.0)
+}
+
+/// A customer's mean score change since its previous period, as its pages show it, from what
+/// `summary.json` holds: the scores of its accounts now and of its accounts not re-assessed
+/// (at their last score), and the histories of both.
+pub fn customer_change<'h>(
+    scores: impl Iterator<Item = Option<f64>>,
+    histories: impl Iterator<Item = &'h [AccountPoint]>,
+    period: &str,
+) -> Option<f64> {
+    let scores: Vec<i64> = scores.filter_map(tenths).collect();
+    change_since(mean(&scores), &customer_history(histories, period), period)
 }
 
 /// A customer's history before `period`, from its accounts' histories: per period, the mean

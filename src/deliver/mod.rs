@@ -66,6 +66,16 @@ struct SummaryLite {
     baseline_period: Option<String>,
     portfolio: PortfolioLite,
     accounts: Vec<AccountLite>,
+    #[serde(default)]
+    missing_accounts: Vec<MissingLite>,
+}
+
+#[derive(Deserialize)]
+struct MissingLite {
+    customer: Option<String>,
+    score: Option<f64>,
+    #[serde(default)]
+    history: Vec<crate::trend::AccountPoint>,
 }
 
 #[derive(Deserialize)]
@@ -90,6 +100,8 @@ struct AccountLite {
     score: Option<f64>,
     #[serde(default)]
     delta: Option<DeltaLite>,
+    #[serde(default)]
+    history: Vec<crate::trend::AccountPoint>,
     controls: Vec<ControlLite>,
 }
 
@@ -262,15 +274,6 @@ fn change_text(change: Option<f64>) -> Option<String> {
     change.map(|c| format!("{:+.1}", (c * 10.0).round() / 10.0))
 }
 
-fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
-    let (mut sum, mut n) = (0.0, 0usize);
-    for v in values {
-        sum += v;
-        n += 1;
-    }
-    (n > 0).then(|| sum / n as f64)
-}
-
 /// Mean score of accounts, in tenths rounded half up, the way the report computes it.
 fn mean_score(accounts: &[&AccountLite]) -> Option<f64> {
     crate::aggregate::mean_tenths(
@@ -282,11 +285,23 @@ fn mean_score(accounts: &[&AccountLite]) -> Option<f64> {
     .map(|t| t as f64 / 10.0)
 }
 
-fn mean_change(accounts: &[&AccountLite]) -> Option<f64> {
-    mean(
+/// A customer's change since the baseline, the way its report computes it: accounts not
+/// re-assessed count at their last score.
+fn customer_change(
+    accounts: &[&AccountLite],
+    missing: &[&MissingLite],
+    period: &str,
+) -> Option<f64> {
+    crate::trend::customer_change(
         accounts
             .iter()
-            .filter_map(|a| a.delta.as_ref().and_then(|d| d.score)),
+            .map(|a| a.score)
+            .chain(missing.iter().map(|m| m.score)),
+        accounts
+            .iter()
+            .map(|a| a.history.as_slice())
+            .chain(missing.iter().map(|m| m.history.as_slice())),
+        period,
     )
 }
 
@@ -495,6 +510,17 @@ pub fn plan(options: &Options, config: &Config) -> Result<Plan> {
             }
         );
     }
+    let mut missing_by_customer: BTreeMap<&str, Vec<&MissingLite>> = BTreeMap::new();
+    for m in &summary.missing_accounts {
+        if let Some(customer) = m.customer.as_deref() {
+            missing_by_customer.entry(customer).or_default().push(m);
+        }
+    }
+    let missing_of = |customer: &str| -> &[&MissingLite] {
+        missing_by_customer
+            .get(customer)
+            .map_or(&[], |v| v.as_slice())
+    };
     let account_slugs = crate::output::slugs(summary.accounts.iter().map(|a| a.id.as_str()));
     let customer_slugs = crate::output::slugs(by_customer.keys().copied());
 
@@ -528,7 +554,7 @@ pub fn plan(options: &Options, config: &Config) -> Result<Plan> {
                 .map(|(customer, members)| ScoreRow {
                     name: customer.to_string(),
                     score: score_text(mean_score(members)),
-                    change: change_text(mean_change(members)),
+                    change: change_text(customer_change(members, missing_of(customer), &period)),
                 })
                 .collect(),
         };
@@ -536,7 +562,7 @@ pub fn plan(options: &Options, config: &Config) -> Result<Plan> {
             Kind::Customer => {
                 figures.customers = 1;
                 figures.score = score_text(mean_score(accounts));
-                figures.change = change_text(mean_change(accounts));
+                figures.change = change_text(customer_change(accounts, missing_of(name), &period));
             }
             Kind::Management => {
                 figures.customers = by_customer.len();
