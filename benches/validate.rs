@@ -11,11 +11,9 @@
 //! Prints accounts per second, wall time and peak RSS (VmHWM) for both, and their ratio.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
-
-use rayon::prelude::*;
 
 mod common;
 
@@ -23,83 +21,11 @@ mod common;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn peak_rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn baseline(root: &Path) -> usize {
-    let files: Vec<PathBuf> = walkdir::WalkDir::new(root)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| e.into_path())
-        .collect();
-    files
-        .par_iter()
-        .map(|path| {
-            let bytes = std::fs::read(path).unwrap();
-            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-            match ext {
-                "json" => {
-                    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-                    // A credential report page holds its CSV records Base64-encoded.
-                    match v.get("Content").and_then(|c| c.as_str()) {
-                        Some(content) => {
-                            use base64::Engine;
-                            let compact: Vec<u8> = content
-                                .bytes()
-                                .filter(|b| !b.is_ascii_whitespace())
-                                .collect();
-                            let csv = base64::engine::general_purpose::STANDARD
-                                .decode(&compact)
-                                .unwrap();
-                            csv::ReaderBuilder::new()
-                                .from_reader(&csv[..])
-                                .byte_records()
-                                .filter(|r| r.is_ok())
-                                .count()
-                        }
-                        None => usize::from(!v.is_null()),
-                    }
-                }
-                "csv" => csv::ReaderBuilder::new()
-                    .from_reader(&bytes[..])
-                    .byte_records()
-                    .filter(|r| r.is_ok())
-                    .count(),
-                "xml" => {
-                    let mut reader = quick_xml::Reader::from_reader(&bytes[..]);
-                    let mut buf = Vec::new();
-                    let mut n = 0;
-                    while !matches!(
-                        reader.read_event_into(&mut buf),
-                        Ok(quick_xml::events::Event::Eof) | Err(_)
-                    ) {
-                        n += 1;
-                        buf.clear();
-                    }
-                    n
-                }
-                _ => bytes.len(),
-            }
-        })
-        .sum()
-}
-
 fn child(mode: &str, root: &Path) {
     let start = Instant::now();
     let accounts = match mode {
         "baseline" => {
-            baseline(root);
+            common::baseline(root);
             std::fs::read_dir(root).map(|_| 0).unwrap_or(0)
         }
         _ => {
@@ -122,7 +48,10 @@ fn child(mode: &str, root: &Path) {
         }
     };
     let secs = start.elapsed().as_secs_f64();
-    println!("RESULT {mode} {secs:.3} {} {accounts}", peak_rss_kb());
+    println!(
+        "RESULT {mode} {secs:.3} {} {accounts}",
+        common::peak_rss_kb()
+    );
 }
 
 fn main() {
