@@ -50,7 +50,7 @@ impl ControlTally {
 }
 
 /// Completeness of an account's evidence (SPEC 4.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AccountStatus {
     /// All five evidence kinds present and accepted.
@@ -73,7 +73,7 @@ impl AccountStatus {
 }
 
 /// The small per-account figures the portfolio is built from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct AccountFigures {
     /// Completeness.
     pub status: AccountStatus,
@@ -84,7 +84,7 @@ pub struct AccountFigures {
 }
 
 /// `counts`.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct Counts {
     /// Passed.
     pub pass: u64,
@@ -195,7 +195,7 @@ impl PortfolioSummary {
 }
 
 /// `identity`: null where the evidence cannot tell.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct Identity {
     /// RAM users (credential-report rows other than `<root>`).
     pub ram_users: Option<u64>,

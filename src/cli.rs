@@ -47,7 +47,7 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate every account under INPUT and write summary.json, findings.csv and manifest.json.
     #[command(after_help = EXIT_HELP)]
-    Report(ReportArgs),
+    Report(Box<ReportArgs>),
     /// Ingest and evaluate only: print each account's status and every diagnostic, write nothing.
     #[command(after_help = EXIT_HELP)]
     Validate(EvalArgs),
@@ -55,6 +55,11 @@ pub enum Command {
     /// `report` reads (one folder per account, responses saved verbatim).
     #[command(after_help = collect_help())]
     Collect(CollectArgs),
+    /// Put the outputs of `report --shard K/N` together: portfolio and customer pages,
+    /// summary.json, findings.csv and manifest.json, as one run would write them, without
+    /// reading the evidence again.
+    #[command(after_help = EXIT_HELP)]
+    Merge(MergeArgs),
     /// E-mail each customer's PDF to its recipients and the portfolio PDF to management
     /// (SMTP), or write the messages as .eml files.
     #[command(after_help = DELIVER_HELP)]
@@ -174,6 +179,33 @@ pub struct ReportArgs {
     /// e.g. 2026-Q3. A run with the period of its baseline replaces that period's point.
     #[arg(long, value_name = "LABEL")]
     pub period: Option<String>,
+    /// Evaluate only shard K of N (accounts by a stable hash of their id) and write their
+    /// pages and a shard summary (shard.json) into OUT; `aliaudit merge` then writes the
+    /// rest from all N shard folders. Needs --as-of, so that every shard measures against
+    /// the same date.
+    #[arg(long, value_name = "K/N", conflicts_with = "shard_count")]
+    pub shard: Option<String>,
+    /// The shard count of a Kubernetes Indexed Job: this is shard JOB_COMPLETION_INDEX + 1
+    /// of N (the job's completions).
+    #[arg(long, value_name = "N")]
+    pub shard_count: Option<usize>,
+}
+
+/// Flags of `merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The output folders of every `report --shard K/N` of one run.
+    #[arg(required = true, value_name = "SHARD_OUT")]
+    pub shards: Vec<PathBuf>,
+    /// Output folder: the same files as one run over the whole input.
+    #[arg(long, short = 'o', value_name = "OUT")]
+    pub out: PathBuf,
+    /// Worker threads (default: all cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// No diagnostics on the terminal.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 fn collect_help() -> String {
@@ -430,6 +462,7 @@ fn prepare(args: &EvalArgs) -> Result<Prepared> {
             period: None,
             branding: Default::default(),
             lang: Default::default(),
+            shard: None,
         },
         rules_file,
     })
@@ -506,6 +539,149 @@ fn totals_line(run: &Run) -> String {
     )
 }
 
+/// `[customers."X"]` branding tables that match no customer of the run: probably typos.
+fn branding_warnings(run: &Run) -> Vec<crate::diag::Diagnostic> {
+    let branding = &run.branding;
+    branding
+        .customers()
+        .filter(|name| {
+            !run.accounts
+                .iter()
+                .any(|a| a.info.customer.as_deref() == Some(*name))
+        })
+        .map(|name| {
+            let file = branding.file.as_ref();
+            crate::diag::Diagnostic::warning(
+                file.map(|f| f.0.as_str()).unwrap_or_default(),
+                format!("[customers.\"{name}\"] matches no customer of this run"),
+            )
+        })
+        .collect()
+}
+
+fn format_names(formats: &[Format]) -> Vec<String> {
+    formats
+        .iter()
+        .map(|f| match f {
+            Format::Json => "json".to_string(),
+            Format::Csv => "csv".to_string(),
+            Format::Html => "html".to_string(),
+            Format::Pdf => "pdf".to_string(),
+        })
+        .collect()
+}
+
+/// How pages are rendered: the templates (HTML), the extra font (PDF), whether PDFs are
+/// wanted, and whether to stay quiet.
+struct Rendering<'a> {
+    templates: Option<&'a crate::render::html::Templates>,
+    font: Option<&'a std::path::Path>,
+    pdf: bool,
+    quiet: bool,
+}
+
+/// Writes the pages of `which` in the formats asked for; returns what was written.
+fn pages(
+    run: &Run,
+    options: &RunOptions,
+    rendering: &Rendering,
+    pool: &rayon::ThreadPool,
+    out: &std::path::Path,
+    which: pipeline::Pages,
+) -> Result<Vec<&'static str>> {
+    let Rendering {
+        templates,
+        font,
+        pdf,
+        quiet,
+    } = *rendering;
+    let hint = "check that the output folder is writable (-o)";
+    let mut written = Vec::new();
+    let fonts = if pdf {
+        Some(crate::render::layout::Fonts::load(font)?)
+    } else {
+        None
+    };
+    if templates.is_some() || fonts.is_some() {
+        pool.install(|| pipeline::write_pages(run, options, templates, fonts.as_ref(), out, which))
+            .context(hint)?;
+        let (html, pdf) = match which {
+            pipeline::Pages::All => (
+                "index.html, customers/ and accounts/ pages",
+                "portfolio.pdf and the customer and account PDFs",
+            ),
+            pipeline::Pages::Accounts => ("accounts/ pages", "account PDFs"),
+            pipeline::Pages::RollUps => (
+                "index.html and customers/ pages",
+                "portfolio.pdf and the customer PDFs",
+            ),
+        };
+        if templates.is_some() {
+            written.push(html);
+        }
+        if fonts.is_some() {
+            written.push(pdf);
+        }
+    }
+    if let Some(fonts) = &fonts {
+        let missing = fonts.missing();
+        if !missing.is_empty() && !quiet {
+            let list: String = missing.iter().take(40).collect();
+            eprintln!(
+                "warning: {} characters are not in the embedded font (nor in --font or a system font) and show as empty boxes in the PDFs: {list}",
+                missing.len()
+            );
+        }
+    }
+    Ok(written)
+}
+
+/// summary.json and findings.csv, in the formats asked for, from each account's fragments.
+fn data_files(
+    run: &Run,
+    fragments: &dyn output::Fragments,
+    formats: &[Format],
+    out: &std::path::Path,
+) -> Result<Vec<&'static str>> {
+    let hint = "check that the output folder is writable (-o)";
+    let mut written = Vec::new();
+    let data_started = std::time::Instant::now();
+    if formats.contains(&Format::Json) {
+        output::write_atomic(&out.join("summary.json"), |w| {
+            output::summary_json(run, fragments, w)
+        })
+        .context(hint)?;
+        written.push("summary.json");
+    }
+    if formats.contains(&Format::Csv) {
+        output::write_atomic(&out.join("findings.csv"), |w| {
+            output::findings_csv(run, fragments, w)
+        })
+        .context(hint)?;
+        written.push("findings.csv");
+    }
+    crate::timing::add(crate::timing::Stage::Data, data_started);
+    Ok(written)
+}
+
+fn print_timings() {
+    // For the benchmarks: CPU seconds per stage, summed over threads.
+    if std::env::var_os("ALIAUDIT_TIMINGS").is_some() {
+        for (stage, secs) in crate::timing::report() {
+            eprintln!("timing {stage} {secs:.3}");
+        }
+    }
+}
+
+fn sha256_of_file(path: &std::path::Path) -> Result<String> {
+    use sha2::Digest;
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut h = sha2::Sha256::new();
+    std::io::copy(&mut file, &mut h).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(hex::encode(h.finalize()))
+}
+
 fn report(args: &ReportArgs) -> Result<u8> {
     let mut prepared = prepare(&args.eval)?;
     if let Some(label) = &args.period
@@ -517,14 +693,41 @@ fn report(args: &ReportArgs) -> Result<u8> {
             "--period must be a short label such as 2026-Q3 (1 to 40 characters, no control characters)"
         );
     }
+    let shard = match (&args.shard, args.shard_count) {
+        (Some(text), _) => Some(crate::shard::Shard::parse(text).map_err(anyhow::Error::msg)?),
+        (None, Some(count)) => {
+            let index = std::env::var("JOB_COMPLETION_INDEX").map_err(|_| {
+                anyhow::anyhow!(
+                    "--shard-count needs JOB_COMPLETION_INDEX (a Kubernetes Indexed Job sets it); elsewhere give --shard K/N"
+                )
+            })?;
+            Some(crate::shard::Shard::from_job_index(&index, count).map_err(anyhow::Error::msg)?)
+        }
+        (None, None) => None,
+    };
+    if shard.is_some() && args.eval.as_of.is_none() {
+        bail!(
+            "--shard needs --as-of, so that every shard measures ages against the same date (e.g. --as-of 2026-12-31)"
+        );
+    }
+    prepared.options.shard = shard;
     prepared.options.period = args.period.clone();
     prepared.options.lang = args.lang;
     if let Some(path) = &args.branding {
         prepared.options.branding = std::sync::Arc::new(crate::branding::Branding::load(path)?);
     }
     // The baseline is read before anything is written: a bad one leaves no partial output.
+    let mut baseline_file = None;
     if let Some(path) = &args.baseline {
         prepared.options.baseline = Some(std::sync::Arc::new(crate::trend::Baseline::load(path)?));
+        if shard.is_some() {
+            let file = if path.is_dir() {
+                path.join("summary.json")
+            } else {
+                path.clone()
+            };
+            baseline_file = Some((file.display().to_string(), sha256_of_file(&file)?));
+        }
     }
     // One worker pool for reading, evaluating and rendering.
     let pool = thread_pool(args.eval.jobs)?;
@@ -546,7 +749,8 @@ fn report(args: &ReportArgs) -> Result<u8> {
     // run goes on, so memory holds the accounts in flight, not the portfolio.
     let out_existed = out.exists();
     let spill = output::Spill::new(out).context(hint)?;
-    let data = formats.contains(&Format::Json) || formats.contains(&Format::Csv);
+    // A shard keeps the fragments of every account for the merge.
+    let data = shard.is_some() || formats.contains(&Format::Json) || formats.contains(&Format::Csv);
     let sink = |a: &pipeline::AccountResult, as_of| {
         if !data {
             return Ok(());
@@ -557,21 +761,78 @@ fn report(args: &ReportArgs) -> Result<u8> {
         spill.put(&a.info.folder, &json, &csv)
     };
     let mut run = evaluate(&args.eval, &prepared, &pool, Some(&sink))?;
-    // Branding for a customer this run does not have is probably a typo.
-    for name in prepared.options.branding.customers() {
-        if !run
-            .accounts
-            .iter()
-            .any(|a| a.info.customer.as_deref() == Some(name))
-        {
-            let file = prepared.options.branding.file.as_ref();
-            run.diagnostics.push(crate::diag::Diagnostic::warning(
-                file.map(|f| f.0.as_str()).unwrap_or_default(),
-                format!("[customers.\"{name}\"] matches no customer of this run"),
-            ));
-        }
-    }
     let spill = spill.finish().context(hint)?;
+    let manifest_options = ManifestOptions {
+        inputs: args
+            .eval
+            .inputs
+            .iter()
+            .map(|p| crate::discover::display_root(p))
+            .collect(),
+        formats: format_names(&formats),
+        strict: args.eval.strict,
+        rules_file: prepared.rules_file.clone(),
+        exceptions_file: prepared.options.exceptions.file.clone(),
+        branding_file: prepared.options.branding.file.clone(),
+        lang: args.lang.code().to_string(),
+        thresholds: prepared
+            .options
+            .rules
+            .thresholds
+            .entries()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        max_file_bytes: prepared.options.limits.max_file_bytes,
+    };
+    if let Some(shard) = shard {
+        // A shard writes its accounts' pages and its summary; the merge does the rest.
+        print_diagnostics(&run, args.eval.quiet);
+        let rendering = Rendering {
+            templates: templates.as_ref(),
+            font: args.font.as_deref(),
+            pdf: formats.contains(&Format::Pdf),
+            quiet: args.eval.quiet,
+        };
+        let mut written = pages(
+            &run,
+            &prepared.options,
+            &rendering,
+            &pool,
+            out,
+            pipeline::Pages::Accounts,
+        )?;
+        let spec = crate::shard::RunSpec {
+            manifest: manifest_options,
+            as_of: run.as_of.map(summary::rfc3339).unwrap_or_default(),
+            period: args.period.clone(),
+            baseline: baseline_file,
+            templates: args.templates.as_ref().map(|p| p.display().to_string()),
+            font: args.font.as_ref().map(|p| p.display().to_string()),
+            count: shard.count,
+            input_ids: crate::shard::ids_digest(
+                run.everyone.iter().flatten().map(|(id, _)| id.as_str()),
+            ),
+        };
+        crate::shard::write(&run, &spill, &spec, shard, out).context(hint)?;
+        written.push("shard.json and shard-fragments.dat");
+        if !args.eval.quiet {
+            println!(
+                "shard {}/{}: {} accounts; wrote {} to {}; when every shard is done: aliaudit merge SHARD_OUT... -o OUT",
+                shard.index,
+                shard.count,
+                run.accounts.len(),
+                written.join(", "),
+                out.display()
+            );
+        }
+        print_timings();
+        // Problems are the whole run's: the merge's exit code tells them.
+        return Ok(EXIT_OK);
+    }
+    // Branding for a customer this run does not have is probably a typo.
+    let warnings = branding_warnings(&run);
+    run.diagnostics.extend(warnings);
     print_diagnostics(&run, args.eval.quiet);
     let problems = run.has_problems();
     if args.eval.strict && problems {
@@ -588,87 +849,22 @@ fn report(args: &ReportArgs) -> Result<u8> {
         }
         return Ok(EXIT_INCOMPLETE);
     }
-    let manifest_options = ManifestOptions {
-        inputs: args
-            .eval
-            .inputs
-            .iter()
-            .map(|p| crate::discover::display_root(p))
-            .collect(),
-        formats: formats
-            .iter()
-            .map(|f| match f {
-                Format::Json => "json".to_string(),
-                Format::Csv => "csv".to_string(),
-                Format::Html => "html".to_string(),
-                Format::Pdf => "pdf".to_string(),
-            })
-            .collect(),
-        strict: args.eval.strict,
-        rules_file: prepared.rules_file.clone(),
-        exceptions_file: prepared.options.exceptions.file.clone(),
-        branding_file: prepared.options.branding.file.clone(),
-        lang: args.lang.code(),
-        thresholds: prepared
-            .options
-            .rules
-            .thresholds
-            .entries()
-            .into_iter()
-            .collect(),
-        max_file_bytes: prepared.options.limits.max_file_bytes,
-    };
-    let mut written = Vec::new();
-    let data_started = std::time::Instant::now();
-    if formats.contains(&Format::Json) {
-        output::write_atomic(&out.join("summary.json"), |w| {
-            output::summary_json(&run, &spill, w)
-        })
-        .context(hint)?;
-        written.push("summary.json");
-    }
-    if formats.contains(&Format::Csv) {
-        output::write_atomic(&out.join("findings.csv"), |w| {
-            output::findings_csv(&run, &spill, w)
-        })
-        .context(hint)?;
-        written.push("findings.csv");
-    }
-    crate::timing::add(crate::timing::Stage::Data, data_started);
+    let mut written = data_files(&run, &spill, &formats, out)?;
     drop(spill);
-    let fonts = if formats.contains(&Format::Pdf) {
-        Some(crate::render::layout::Fonts::load(args.font.as_deref())?)
-    } else {
-        None
+    let rendering = Rendering {
+        templates: templates.as_ref(),
+        font: args.font.as_deref(),
+        pdf: formats.contains(&Format::Pdf),
+        quiet: args.eval.quiet,
     };
-    if templates.is_some() || fonts.is_some() {
-        pool.install(|| {
-            pipeline::write_pages(
-                &run,
-                &prepared.options,
-                templates.as_ref(),
-                fonts.as_ref(),
-                out,
-            )
-        })
-        .context(hint)?;
-        if templates.is_some() {
-            written.push("index.html, customers/ and accounts/ pages");
-        }
-        if fonts.is_some() {
-            written.push("portfolio.pdf and the customer and account PDFs");
-        }
-    }
-    if let Some(fonts) = &fonts {
-        let missing = fonts.missing();
-        if !missing.is_empty() && !args.eval.quiet {
-            let list: String = missing.iter().take(40).collect();
-            eprintln!(
-                "warning: {} characters are not in the embedded font (nor in --font or a system font) and show as empty boxes in the PDFs: {list}",
-                missing.len()
-            );
-        }
-    }
+    written.extend(pages(
+        &run,
+        &prepared.options,
+        &rendering,
+        &pool,
+        out,
+        pipeline::Pages::All,
+    )?);
     output::write_atomic(&out.join("manifest.json"), |w| {
         output::manifest_json(&run, &manifest_options, w)
     })
@@ -678,11 +874,200 @@ fn report(args: &ReportArgs) -> Result<u8> {
         println!("{}", totals_line(&run));
         println!("wrote {} to {}", written.join(", "), out.display());
     }
-    // For the benchmarks: CPU seconds per stage, summed over threads.
-    if std::env::var_os("ALIAUDIT_TIMINGS").is_some() {
-        for (stage, secs) in crate::timing::report() {
-            eprintln!("timing {stage} {secs:.3}");
+    print_timings();
+    Ok(if problems { EXIT_INCOMPLETE } else { EXIT_OK })
+}
+
+/// Loads a file the shards used, checking it is still the same.
+fn same_file(
+    what: &str,
+    recorded: &Option<(String, String)>,
+    now: Option<&(String, String)>,
+) -> Result<()> {
+    match (recorded, now) {
+        (Some((path, sha)), Some((_, now))) if sha != now => bail!(
+            "{path} ({what}) changed since the shards ran; run the shards again or restore it"
+        ),
+        _ => Ok(()),
+    }
+}
+
+fn merge(args: &MergeArgs) -> Result<u8> {
+    let merged = crate::shard::read(&args.shards)?;
+    let spec = merged.spec.clone();
+    let m = &spec.manifest;
+    let path_of = |f: &Option<(String, String)>| f.as_ref().map(|(p, _)| PathBuf::from(p));
+    let (rules, rules_file) = load_rules(path_of(&m.rules_file).as_ref())?;
+    same_file("--rules", &m.rules_file, rules_file.as_ref())?;
+    let exceptions = load_exceptions(path_of(&m.exceptions_file).as_ref())?;
+    same_file("--exceptions", &m.exceptions_file, exceptions.file.as_ref())?;
+    let branding = match path_of(&m.branding_file) {
+        Some(path) => crate::branding::Branding::load(&path)?,
+        None => Default::default(),
+    };
+    same_file("--branding", &m.branding_file, branding.file.as_ref())?;
+    let baseline = match &spec.baseline {
+        Some((path, _)) => {
+            let path = PathBuf::from(path);
+            let now = sha256_of_file(&path)?;
+            same_file("--baseline", &spec.baseline, Some(&(String::new(), now)))?;
+            Some(std::sync::Arc::new(crate::trend::Baseline::load(&path)?))
         }
+        None => None,
+    };
+    let lang = if m.lang == "zh" {
+        crate::i18n::Lang::Zh
+    } else {
+        crate::i18n::Lang::En
+    };
+    let as_of = parse_as_of(&spec.as_of)?;
+    let options = RunOptions {
+        inputs: m.inputs.iter().map(PathBuf::from).collect(),
+        as_of: Some(as_of),
+        rules,
+        limits: Limits {
+            max_file_bytes: m.max_file_bytes,
+            hash: true,
+        },
+        keep_resources: true,
+        progress: None,
+        exceptions: std::sync::Arc::new(exceptions),
+        baseline,
+        period: spec.period.clone(),
+        branding: std::sync::Arc::new(branding),
+        lang,
+        shard: None,
+    };
+    let formats: Vec<Format> = m
+        .formats
+        .iter()
+        .filter_map(|f| Format::from_str(f, true).ok())
+        .collect();
+    let templates = if formats.contains(&Format::Html) {
+        Some(
+            crate::render::html::Templates::load(
+                spec.templates.as_deref().map(std::path::Path::new),
+                lang,
+            )
+            .context("the report templates do not load (the shards' --templates)")?,
+        )
+    } else {
+        None
+    };
+    let mut diagnostics = merged.diagnostics.clone();
+    diagnostics.extend(pipeline::run_diagnostics(
+        &merged.accounts,
+        Some(as_of),
+        &options,
+    ));
+    diagnostics.sort_by(|a, b| {
+        (&a.account, &a.path, a.level, &a.message).cmp(&(&b.account, &b.path, b.level, &b.message))
+    });
+    diagnostics.dedup();
+    let crate::shard::Merged {
+        accounts,
+        files,
+        pages: shard_pages,
+        customer_slugs,
+        ..
+    } = &merged;
+    let mut run = Run::from_parts(
+        Some(as_of),
+        pipeline::AsOfSource::Option,
+        accounts.clone(),
+        files.clone(),
+        diagnostics,
+        &options,
+    );
+    let warnings = branding_warnings(&run);
+    run.diagnostics.extend(warnings);
+    // The shards named pages among every account of the input; a single run names them
+    // among the accounts it found. They differ only when a folder without evidence takes
+    // an account's name.
+    let (account_slugs, final_customers) = crate::view::page_names(&run);
+    if final_customers != *customer_slugs
+        || run
+            .accounts
+            .iter()
+            .any(|a| shard_pages.get(&a.info.id).map(|p| &p.1) != account_slugs.get(&a.info.id))
+    {
+        bail!(
+            "the shards named some pages differently from a single run (a folder without evidence has the same page name as an account); run the report unsharded"
+        );
+    }
+    print_diagnostics(&run, args.quiet);
+    let problems = run.has_problems();
+    if m.strict && problems {
+        if !args.quiet {
+            eprintln!("{}", totals_line(&run));
+            eprintln!(
+                "strict: some input was rejected or some account is incomplete; nothing written"
+            );
+        }
+        return Ok(EXIT_INCOMPLETE);
+    }
+    let out = &args.out;
+    let hint = "check that the output folder is writable (-o)";
+    std::fs::create_dir_all(out).context(hint)?;
+    let pool = thread_pool(args.jobs)?;
+    let mut written = data_files(&run, merged.fragments(), &formats, out)?;
+    let rendering = Rendering {
+        templates: templates.as_ref(),
+        font: spec.font.as_deref().map(std::path::Path::new),
+        pdf: formats.contains(&Format::Pdf),
+        quiet: args.quiet,
+    };
+    written.extend(pages(
+        &run,
+        &options,
+        &rendering,
+        &pool,
+        out,
+        pipeline::Pages::RollUps,
+    )?);
+    // The accounts' pages, as the shards wrote them.
+    let exts: Vec<&str> = [(Format::Html, "html"), (Format::Pdf, "pdf")]
+        .iter()
+        .filter(|(f, _)| formats.contains(f))
+        .map(|(_, e)| *e)
+        .collect();
+    if !exts.is_empty() {
+        std::fs::create_dir_all(out.join("accounts")).context(hint)?;
+        pool.install(|| {
+            use rayon::prelude::*;
+            run.accounts.par_iter().try_for_each(|a| -> Result<()> {
+                let (dir, slug) = &shard_pages[&a.info.id];
+                for ext in &exts {
+                    let from = dir.join("accounts").join(format!("{slug}.{ext}"));
+                    let bytes = std::fs::read(&from)
+                        .with_context(|| format!("cannot read {}", from.display()))?;
+                    let to = out.join("accounts").join(format!("{slug}.{ext}"));
+                    output::write_atomic(&to, |w| {
+                        w.write_all(&bytes).map_err(|e| output::OutputError::Write {
+                            path: to.clone(),
+                            source: e,
+                        })
+                    })
+                    .context(hint)?;
+                }
+                Ok(())
+            })
+        })?;
+        written.push("accounts/ pages (from the shards)");
+    }
+    output::write_atomic(&out.join("manifest.json"), |w| {
+        output::manifest_json(&run, m, w)
+    })
+    .context(hint)?;
+    written.push("manifest.json");
+    if !args.quiet {
+        println!("{}", totals_line(&run));
+        println!(
+            "merged {} shards; wrote {} to {}",
+            args.shards.len(),
+            written.join(", "),
+            out.display()
+        );
     }
     Ok(if problems { EXIT_INCOMPLETE } else { EXIT_OK })
 }
@@ -930,6 +1315,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate(args) => validate(args),
         Command::Collect(args) => collect(args),
         Command::Deliver(args) => deliver(args),
+        Command::Merge(args) => merge(args),
         Command::Controls(args) => controls(args),
         Command::Templates(TemplatesCommand::Export { dir }) => crate::render::html::export(dir)
             .with_context(|| format!("cannot write templates to {}", dir.display()))

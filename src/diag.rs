@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// How serious a diagnostic is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// Input was rejected or an account could not be evaluated as given.
@@ -28,7 +28,7 @@ impl Level {
 }
 
 /// One message about one input file (or folder), for one account when known.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     /// Input path as shown in the manifest (root as given, then `/`-separated).
     pub path: String,

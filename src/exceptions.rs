@@ -92,7 +92,7 @@ pub struct ExceptionsError {
 
 /// What one entry did to one account: the control and resource (empty for the whole
 /// control) it covers, and whether the entry had expired (then nothing was changed).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Hit {
     /// The entry, by its place in the file (0-based).
     pub entry: usize,

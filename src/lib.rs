@@ -24,6 +24,7 @@ pub mod pipeline;
 pub mod render;
 pub mod rules;
 pub mod sample;
+pub mod shard;
 pub mod summary;
 pub mod timing;
 pub mod trend;

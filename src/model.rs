@@ -350,7 +350,7 @@ impl SasResults {
 }
 
 /// Who an account is: the metadata that every output keeps after the evidence is dropped.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct AccountInfo {
     /// Stable id: `uid` from `account.toml`, else the folder path below the root.
     pub id: String,

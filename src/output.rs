@@ -38,7 +38,11 @@ fn render_error(what: &'static str) -> impl Fn(String) -> OutputError {
 
 /// Writes `summary.json` to `w` (pretty, with a final newline): the run's head and tail
 /// around each account's entry, read back from `spill` in account order.
-pub fn summary_json(run: &Run, spill: &SpillReader, w: &mut dyn Write) -> Result<(), OutputError> {
+pub fn summary_json(
+    run: &Run,
+    spill: &dyn Fragments,
+    w: &mut dyn Write,
+) -> Result<(), OutputError> {
     let err = render_error("summary.json");
     // The document is serialized with an empty account list, which is then filled in: in
     // pretty JSON `"accounts": []` can only be that field (quotes in strings are escaped).
@@ -219,6 +223,25 @@ impl Spill {
     }
 }
 
+/// Where each account's `summary.json` entry and `findings.csv` rows are kept until the
+/// documents are written: this run's spill, or the shards' fragment files.
+pub trait Fragments {
+    /// The `summary.json` entry of the account read from `folder`.
+    fn json(&self, folder: &str) -> Result<Vec<u8>, OutputError>;
+    /// The `findings.csv` rows of the account read from `folder`.
+    fn csv(&self, folder: &str) -> Result<Vec<u8>, OutputError>;
+}
+
+impl Fragments for SpillReader {
+    fn json(&self, folder: &str) -> Result<Vec<u8>, OutputError> {
+        self.read(folder, false)
+    }
+
+    fn csv(&self, folder: &str) -> Result<Vec<u8>, OutputError> {
+        self.read(folder, true)
+    }
+}
+
 impl SpillReader {
     fn read(&self, folder: &str, csv: bool) -> Result<Vec<u8>, OutputError> {
         use std::io::{Read, Seek, SeekFrom};
@@ -242,16 +265,6 @@ impl SpillReader {
         let mut bytes = vec![0; len];
         file.read_exact(&mut bytes).map_err(err)?;
         Ok(bytes)
-    }
-
-    /// The `summary.json` entry of the account read from `folder`.
-    pub fn json(&self, folder: &str) -> Result<Vec<u8>, OutputError> {
-        self.read(folder, false)
-    }
-
-    /// The `findings.csv` rows of the account read from `folder`.
-    pub fn csv(&self, folder: &str) -> Result<Vec<u8>, OutputError> {
-        self.read(folder, true)
     }
 }
 
@@ -297,7 +310,11 @@ pub const FINDINGS_COLUMNS: [&str; 16] = [
 ];
 
 /// Writes `findings.csv` to `w`: the header, then each account's rows from `spill`.
-pub fn findings_csv(run: &Run, spill: &SpillReader, w: &mut dyn Write) -> Result<(), OutputError> {
+pub fn findings_csv(
+    run: &Run,
+    spill: &dyn Fragments,
+    w: &mut dyn Write,
+) -> Result<(), OutputError> {
     let io = |e: std::io::Error| render_error("findings.csv")(e.to_string());
     let mut header = Vec::new();
     {

@@ -44,6 +44,8 @@ pub struct RunOptions {
     pub branding: std::sync::Arc<crate::branding::Branding>,
     /// Report language (`--lang`).
     pub lang: crate::i18n::Lang,
+    /// Evaluate only the accounts of this shard (`--shard K/N`).
+    pub shard: Option<crate::shard::Shard>,
 }
 
 impl RunOptions {
@@ -156,7 +158,7 @@ impl AccountResult {
 }
 
 /// A control an account fails.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FailedControl {
     /// Control id.
     pub id: std::borrow::Cow<'static, str>,
@@ -210,12 +212,46 @@ pub struct Run {
     pub branding: std::sync::Arc<crate::branding::Branding>,
     /// The report language.
     pub lang: crate::i18n::Lang,
+    /// Every account id of the whole input with its customer, when this run is one shard of
+    /// it: page names are chosen among all of them, as a single run would.
+    pub everyone: Option<Vec<(String, Option<String>)>>,
     /// Where each account was read from, when its findings went to a sink and must be read
     /// again to render its pages.
     sources: BTreeMap<String, FolderSource>,
 }
 
 impl Run {
+    /// A run put together from its parts (merging shards): its pages cannot be read again.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_parts(
+        as_of: Option<DateTime<Utc>>,
+        as_of_source: AsOfSource,
+        accounts: Vec<AccountResult>,
+        files: Vec<FileRecord>,
+        diagnostics: Vec<Diagnostic>,
+        options: &RunOptions,
+    ) -> Run {
+        let portfolio = accounts
+            .par_iter()
+            .map(|a| PortfolioSummary::of(&a.figures))
+            .reduce(PortfolioSummary::default, PortfolioSummary::merge);
+        Run {
+            as_of,
+            as_of_source,
+            accounts,
+            files,
+            diagnostics,
+            portfolio,
+            exceptions: options.exceptions.clone(),
+            period: options.period(as_of),
+            baseline: options.baseline.clone(),
+            branding: options.branding.clone(),
+            lang: options.lang,
+            everyone: None,
+            sources: BTreeMap::new(),
+        }
+    }
+
     /// Whether anything was rejected, incomplete or an error: exit code 2.
     pub fn has_problems(&self) -> bool {
         self.accounts
@@ -486,7 +522,18 @@ pub fn run_streamed(options: &RunOptions, sink: Sink<'_>) -> Result<Run, RunErro
 fn run_inner(options: &RunOptions, sink: Option<Sink<'_>>) -> Result<Run, RunError> {
     let discovery = discover::discover(&options.inputs)?;
     let mut diagnostics = discovery.diagnostics;
-    let folders = discovery.folders;
+    let mut folders = discovery.folders;
+    // A shard reads every account.toml (for the ids and customers of all accounts, which
+    // page names depend on) and then keeps only the folders whose account id is its own.
+    let everyone = options.shard.map(|shard| {
+        folders.par_iter_mut().for_each(discover::load_meta);
+        let everyone = folders
+            .iter()
+            .map(|f| (f.id.clone(), f.meta.customer.clone()))
+            .collect();
+        folders.retain(|f| shard.contains(&f.id));
+        everyone
+    });
     // Without --as-of the as-of instant is the newest evidence of the whole run. A streamed
     // run reads every folder once to find it (dropping what it read) and again to evaluate,
     // so memory stays bounded; otherwise (`validate`) every model is kept until it is known,
@@ -617,34 +664,9 @@ fn run_inner(options: &RunOptions, sink: Option<Sink<'_>>) -> Result<Run, RunErr
     }
     accounts.sort_by(|a: &AccountResult, b: &AccountResult| a.info.id.cmp(&b.info.id));
 
-    if as_of.is_none() && !accounts.is_empty() {
-        diagnostics.push(Diagnostic::warning(
-            "",
-            "no evidence carries a timestamp and --as-of was not given: age-based controls are not evaluable",
-        ));
-    }
-    if as_of.is_none() && !options.exceptions.is_empty() {
-        diagnostics.push(Diagnostic::warning(
-            "",
-            "without an as-of date no exception can be shown to be unexpired: none was applied (give --as-of)",
-        ));
-    }
-    for (root, count) in options.inputs.iter().map(|r| {
-        let display = discover::display_root(r);
-        let n = accounts
-            .iter()
-            .filter(|a| {
-                a.info.folder == display || a.info.folder.starts_with(&format!("{display}/"))
-            })
-            .count();
-        (display, n)
-    }) {
-        if count == 0 {
-            diagnostics.push(Diagnostic::warning(
-                &root,
-                "no account folder found here (a folder with account.toml or recognised evidence files)",
-            ));
-        }
+    // A shard cannot tell these: the merge does, over all accounts.
+    if options.shard.is_none() {
+        diagnostics.extend(run_diagnostics(&accounts, as_of, options));
     }
 
     let portfolio = accounts
@@ -669,6 +691,7 @@ fn run_inner(options: &RunOptions, sink: Option<Sink<'_>>) -> Result<Run, RunErr
         baseline: options.baseline.clone(),
         branding: options.branding.clone(),
         lang: options.lang,
+        everyone,
         sources,
     })
 }
@@ -706,6 +729,57 @@ impl Run {
     }
 }
 
+/// Which pages [`write_pages`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pages {
+    /// Every page.
+    All,
+    /// The accounts' pages only (a shard).
+    Accounts,
+    /// The portfolio and customer pages only (merging shards).
+    RollUps,
+}
+
+/// Diagnostics about the run as a whole: no as-of date, exceptions not applied, input roots
+/// without accounts.
+pub fn run_diagnostics(
+    accounts: &[AccountResult],
+    as_of: Option<DateTime<Utc>>,
+    options: &RunOptions,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    if as_of.is_none() && !accounts.is_empty() {
+        out.push(Diagnostic::warning(
+            "",
+            "no evidence carries a timestamp and --as-of was not given: age-based controls are not evaluable",
+        ));
+    }
+    if as_of.is_none() && !options.exceptions.is_empty() {
+        out.push(Diagnostic::warning(
+            "",
+            "without an as-of date no exception can be shown to be unexpired: none was applied (give --as-of)",
+        ));
+    }
+    for (root, count) in options.inputs.iter().map(|r| {
+        let display = discover::display_root(r);
+        let n = accounts
+            .iter()
+            .filter(|a| {
+                a.info.folder == display || a.info.folder.starts_with(&format!("{display}/"))
+            })
+            .count();
+        (display, n)
+    }) {
+        if count == 0 {
+            out.push(Diagnostic::warning(
+                &root,
+                "no account folder found here (a folder with account.toml or recognised evidence files)",
+            ));
+        }
+    }
+    out
+}
+
 /// Writes the HTML pages (`index.html`, `customers/<slug>.html`, `accounts/<slug>.html`)
 /// and/or the PDFs (`portfolio.pdf`, `customers/<slug>.pdf`, `accounts/<slug>.pdf`) below
 /// `out`. Each page view (with its charts) is built once and feeds both formats; accounts
@@ -717,6 +791,7 @@ pub fn write_pages(
     templates: Option<&crate::render::html::Templates>,
     fonts: Option<&crate::render::layout::Fonts>,
     out: &std::path::Path,
+    which: Pages,
 ) -> Result<usize, RunError> {
     use crate::render::pdf;
     use crate::timing::Stage;
@@ -752,20 +827,26 @@ pub fn write_pages(
             write_bytes(&path, &bytes).map(|()| 1)
         };
     let as_of = run.as_of;
-    let (portfolio, customers) = {
-        let _timer = Timer::new(Stage::Html);
-        (site.portfolio(), site.customers())
-    };
-    let mut files = html(out.join("index.html"), "index.html", &portfolio)?;
-    files += typeset(out.join("portfolio.pdf"), &|f| {
-        pdf::portfolio(f, &portfolio, as_of)
-    })?;
-    for (slug, view) in &customers {
-        let dir = out.join("customers");
-        files += html(dir.join(format!("{slug}.html")), "customer.html", view)?;
-        files += typeset(dir.join(format!("{slug}.pdf")), &|f| {
-            pdf::customer(f, view, as_of)
+    let mut files = 0;
+    if which != Pages::Accounts {
+        let (portfolio, customers) = {
+            let _timer = Timer::new(Stage::Html);
+            (site.portfolio(), site.customers())
+        };
+        files += html(out.join("index.html"), "index.html", &portfolio)?;
+        files += typeset(out.join("portfolio.pdf"), &|f| {
+            pdf::portfolio(f, &portfolio, as_of)
         })?;
+        for (slug, view) in &customers {
+            let dir = out.join("customers");
+            files += html(dir.join(format!("{slug}.html")), "customer.html", view)?;
+            files += typeset(dir.join(format!("{slug}.pdf")), &|f| {
+                pdf::customer(f, view, as_of)
+            })?;
+        }
+    }
+    if which == Pages::RollUps {
+        return Ok(files);
     }
     let per_account: Vec<usize> = run
         .accounts

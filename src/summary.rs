@@ -373,7 +373,7 @@ pub struct ManifestView<'a> {
 }
 
 /// The options recorded in the manifest.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, Default, PartialEq, Eq)]
 pub struct ManifestOptions {
     /// Input roots as given.
     pub inputs: Vec<String>,
@@ -388,9 +388,9 @@ pub struct ManifestOptions {
     /// The branding file and its SHA-256, when one was given.
     pub branding_file: Option<(String, String)>,
     /// Language of the HTML and PDF reports (`en`, `zh`).
-    pub lang: &'static str,
+    pub lang: String,
     /// Thresholds in force.
-    pub thresholds: BTreeMap<&'static str, i64>,
+    pub thresholds: BTreeMap<String, i64>,
     /// Largest evidence file read, in bytes.
     pub max_file_bytes: u64,
 }

@@ -481,7 +481,7 @@ fn fails_of_controls(controls: &BTreeMap<String, (Status, String, Severity)>) ->
 }
 
 /// A finding that changed, by fingerprint.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Change {
     /// Control id.
     pub control: String,
@@ -494,7 +494,7 @@ pub struct Change {
 }
 
 /// A failure found in the baseline and again now.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Persisting {
     /// What fails.
     #[serde(flatten)]
@@ -506,7 +506,7 @@ pub struct Persisting {
 }
 
 /// A control whose result changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ControlChange {
     /// Control id.
     pub id: String,
@@ -519,7 +519,7 @@ pub struct ControlChange {
 }
 
 /// How many of each.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeltaCounts {
     /// Failures not in the baseline.
     pub new_failures: u64,
@@ -534,7 +534,7 @@ pub struct DeltaCounts {
 }
 
 /// One account's change since the baseline (`accounts[].delta`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Delta {
     /// The baseline's period.
     pub baseline_period: String,

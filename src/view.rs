@@ -667,15 +667,29 @@ fn diag_row(d: &crate::diag::Diagnostic) -> DiagRow {
     }
 }
 
+/// The page names of accounts and customers (`accounts/<name>.html`...), chosen among all
+/// accounts of the input: a shard knows them all, so its names are a single run's.
+pub fn page_names(run: &Run) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    match &run.everyone {
+        Some(all) => (
+            crate::output::slugs(all.iter().map(|(id, _)| id.as_str())),
+            crate::output::slugs(all.iter().filter_map(|(_, c)| c.as_deref())),
+        ),
+        None => (
+            crate::output::slugs(run.accounts.iter().map(|a| a.info.id.as_str())),
+            crate::output::slugs(
+                run.accounts
+                    .iter()
+                    .filter_map(|a| a.info.customer.as_deref()),
+            ),
+        ),
+    }
+}
+
 impl<'a> Site<'a> {
     /// Prepares slugs and indexes for a run.
     pub fn new(run: &'a Run, rules: &'a RulePack) -> Site<'a> {
-        let account_slugs = crate::output::slugs(run.accounts.iter().map(|a| a.info.id.as_str()));
-        let customer_slugs = crate::output::slugs(
-            run.accounts
-                .iter()
-                .filter_map(|a| a.info.customer.as_deref()),
-        );
+        let (account_slugs, customer_slugs) = page_names(run);
         let mut files_by_account: BTreeMap<&str, Vec<&FileRecord>> = BTreeMap::new();
         for f in &run.files {
             if let Some(a) = f.account.as_deref() {
