@@ -187,6 +187,8 @@ pub struct Planned {
     pub attachments: Vec<Attached>,
     /// SHA-256 over the key, recipients and attachments: the same message has the same one.
     pub fingerprint: String,
+    /// File name for `--eml` (`customer-<page name>`, `management`).
+    pub stem: String,
     page: EmailPage,
     brand: Brand,
 }
@@ -649,6 +651,7 @@ pub fn plan(options: &Options, config: &Config) -> Result<Plan> {
         let page = page_for(Kind::Customer, customer, accounts, &attachments, &brand);
         messages.push(Planned {
             fingerprint: fingerprint(&key, &to, &cc, &attachments),
+            stem: format!("customer-{slug}"),
             key,
             kind: Kind::Customer,
             name: customer.to_string(),
@@ -685,6 +688,7 @@ pub fn plan(options: &Options, config: &Config) -> Result<Plan> {
                 &config.management_cc,
                 &attachments,
             ),
+            stem: "management".to_string(),
             key,
             kind: Kind::Management,
             name: label,
@@ -954,7 +958,6 @@ pub fn run(
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let mut outcomes = Vec::new();
-    let names = crate::output::slugs(plan.messages.iter().map(|m| m.key.as_str()));
     for m in &plan.messages {
         let recipients: Vec<String> = m.to.iter().chain(&m.cc).map(|a| a.to_string()).collect();
         let attachments: Vec<String> = m
@@ -988,7 +991,7 @@ pub fn run(
             }
             (Mode::Eml(dir), _) => {
                 let message = compose(&options.out, plan, m, &config.from, &id)?;
-                let path = dir.join(format!("{}.eml", names[&m.key]));
+                let path = dir.join(format!("{}.eml", m.stem));
                 crate::output::write_atomic(&path, |w| {
                     w.write_all(&message.formatted()).map_err(|e| {
                         crate::output::OutputError::Write {
