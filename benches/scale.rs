@@ -91,13 +91,7 @@ fn main() {
     let mut rows = Vec::new();
     for &accounts in &sizes {
         let root = common::tree(accounts, users);
-        let (files, bytes) = walkdir::WalkDir::new(&root)
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file())
-            .fold((0u64, 0u64), |(n, b), e| {
-                (n + 1, b + e.metadata().map(|m| m.len()).unwrap_or(0))
-            });
+        let (files, bytes) = common::tree_stats(&root);
         let rounds = std::env::var("ALIAUDIT_BENCH_ROUNDS")
             .ok()
             .and_then(|v| v.parse().ok())

@@ -62,13 +62,7 @@ fn main() {
     }
     let (accounts, users) = common::size(10_000, 50);
     let root = common::tree(accounts, users);
-    let (files, bytes) = walkdir::WalkDir::new(&root)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .fold((0u64, 0u64), |(n, b), e| {
-            (n + 1, b + e.metadata().map(|m| m.len()).unwrap_or(0))
-        });
+    let (files, bytes) = common::tree_stats(&root);
     let exe = std::env::current_exe().unwrap();
     let run = |mode: &str| -> (f64, u64) {
         let out = Command::new(&exe)

@@ -960,10 +960,6 @@ fn merge(args: &MergeArgs) -> Result<u8> {
         Some(as_of),
         &options,
     ));
-    diagnostics.sort_by(|a, b| {
-        (&a.account, &a.path, a.level, &a.message).cmp(&(&b.account, &b.path, b.level, &b.message))
-    });
-    diagnostics.dedup();
     let crate::shard::Merged {
         accounts,
         files,

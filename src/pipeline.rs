@@ -221,7 +221,8 @@ pub struct Run {
 }
 
 impl Run {
-    /// A run put together from its parts (merging shards): its pages cannot be read again.
+    /// A run from its parts (diagnostics are put in output order). Pages of accounts that
+    /// went to a sink can be rendered only when the run itself read them.
     #[allow(clippy::too_many_arguments)]
     pub fn from_parts(
         as_of: Option<DateTime<Utc>>,
@@ -231,6 +232,8 @@ impl Run {
         diagnostics: Vec<Diagnostic>,
         options: &RunOptions,
     ) -> Run {
+        let mut diagnostics = diagnostics;
+        sort_diagnostics(&mut diagnostics);
         let portfolio = accounts
             .par_iter()
             .map(|a| PortfolioSummary::of(&a.figures))
@@ -669,31 +672,19 @@ fn run_inner(options: &RunOptions, sink: Option<Sink<'_>>) -> Result<Run, RunErr
         diagnostics.extend(run_diagnostics(&accounts, as_of, options));
     }
 
-    let portfolio = accounts
-        .par_iter()
-        .map(|a| PortfolioSummary::of(&a.figures))
-        .reduce(PortfolioSummary::default, PortfolioSummary::merge);
-
     files.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut run = Run::from_parts(as_of, as_of_source, accounts, files, diagnostics, options);
+    run.everyone = everyone;
+    run.sources = sources;
+    Ok(run)
+}
+
+/// Diagnostics in output order (account, path, level, message), each once.
+pub fn sort_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
     diagnostics.sort_by(|a, b| {
         (&a.account, &a.path, a.level, &a.message).cmp(&(&b.account, &b.path, b.level, &b.message))
     });
     diagnostics.dedup();
-    Ok(Run {
-        as_of,
-        as_of_source,
-        accounts,
-        files,
-        diagnostics,
-        portfolio,
-        exceptions: options.exceptions.clone(),
-        period: options.period(as_of),
-        baseline: options.baseline.clone(),
-        branding: options.branding.clone(),
-        lang: options.lang,
-        everyone,
-        sources,
-    })
 }
 
 impl Run {

@@ -4,9 +4,9 @@
 
 #[path = "support/cloud.rs"]
 mod cloud;
+mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use cloud::{AccountData, Cloud, Fault, Report};
 use serde_json::Value;
@@ -24,29 +24,16 @@ const MSP_SECRET: &str = "msp-profile-s3cret-Wd2";
 const GAMMA_ID: &str = "LTAIgammaProfile1";
 const GAMMA_SECRET: &str = "gamma-profile-s3cret-Kp5";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn aliaudit(args: &[&str], envs: &[(&str, &Path)], home: &Path) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aliaudit"));
-    cmd.args(args)
-        .env("HOME", home)
-        .env("ALIBABA_CLOUD_CONFIG_FILE", home.join("config.json"))
-        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ALPHA_ID)
-        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ALPHA_SECRET)
-        .env_remove("ALIBABA_CLOUD_SECURITY_TOKEN");
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+/// Runs the binary with alpha's keys in the environment and `home` holding the aliyun CLI
+/// configuration.
+fn aliaudit(args: &[&str], home: &Path) -> common::Output {
+    common::run_with(args, |cmd| {
+        cmd.env("HOME", home)
+            .env("ALIBABA_CLOUD_CONFIG_FILE", home.join("config.json"))
+            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ALPHA_ID)
+            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ALPHA_SECRET)
+            .env_remove("ALIBABA_CLOUD_SECURITY_TOKEN");
+    })
 }
 
 /// A config.json with the MSP's and gamma's profiles; gamma's secret as given.
@@ -201,7 +188,6 @@ fn collects_three_accounts_then_reports_on_them() {
             "--rate",
             "50",
         ],
-        &[],
         home,
     );
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
@@ -343,7 +329,6 @@ fn collects_three_accounts_then_reports_on_them() {
             "2026-11-23",
             "--quiet",
         ],
-        &[],
         home,
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -456,7 +441,7 @@ fn permission_and_key_errors_are_reported_per_account_and_resume_redoes_only_the
         "--report-wait",
         "10",
     ];
-    let run = aliaudit(&args, &[], home);
+    let run = aliaudit(&args, home);
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.stdout.contains("1 complete, 1 partial, 1 failed"),
@@ -511,7 +496,7 @@ fn permission_and_key_errors_are_reported_per_account_and_resume_redoes_only_the
     // With the folder moved away, gamma's wrong secret fails at once: one request, no retry.
     std::fs::remove_dir_all(out.join("gamma-media")).unwrap();
     let before = cloud.seen().len();
-    let run = aliaudit(&[&args[..], &["--resume"]].concat(), &[], home);
+    let run = aliaudit(&[&args[..], &["--resume"]].concat(), home);
     assert_eq!(run.code, 2, "{}", run.stdout);
     let seen = cloud.seen();
     let new = &seen[before..];
@@ -563,7 +548,6 @@ fn a_bad_accounts_file_is_fatal_and_names_the_place() {
             "-o",
             out.to_str().unwrap(),
         ],
-        &[],
         home,
     );
     assert_eq!(run.code, 1);
@@ -581,7 +565,7 @@ fn the_readme_and_help_give_the_policy_collect_needs() {
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     assert!(readme.contains(aliaudit::collect::POLICY));
     let tmp = tempfile::tempdir().unwrap();
-    let help = aliaudit(&["collect", "--help"], &[], tmp.path());
+    let help = aliaudit(&["collect", "--help"], tmp.path());
     assert_eq!(help.code, 0);
     assert!(
         help.stdout.contains(aliaudit::collect::POLICY),
@@ -625,7 +609,6 @@ fn an_unreachable_endpoint_fails_the_account_without_writing_it() {
             "--backoff-ms",
             "10",
         ],
-        &[],
         home,
     );
     assert_eq!(run.code, 2, "{}", run.stdout);

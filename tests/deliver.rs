@@ -3,6 +3,7 @@
 //! byte for byte against the PDFs of the report.
 #![allow(clippy::unwrap_used)]
 
+mod common;
 #[path = "support/smtp.rs"]
 mod smtp;
 
@@ -16,24 +17,23 @@ use serde_json::Value;
 const PASSWORD: &str = "smtp-pa55-Hx7";
 const PASSWORD_VAR: &str = "ALIAUDIT_TEST_SMTP_PASSWORD";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+/// Runs the binary with the SMTP password in its variable.
+fn aliaudit(args: &[&str]) -> common::Output {
+    common::run_with(args, |cmd| {
+        cmd.env(PASSWORD_VAR, PASSWORD);
+    })
 }
 
-fn aliaudit(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_aliaudit"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env(PASSWORD_VAR, PASSWORD)
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+/// `deliver OUT --config CFG EXTRA...`.
+fn deliver(out: &Path, cfg: &Path, extra: &[&str]) -> common::Output {
+    let mut args = vec![
+        "deliver",
+        out.to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    aliaudit(&args)
 }
 
 /// The Q3 report (with Q2 as baseline, PDFs included), written once for all tests.
@@ -131,12 +131,7 @@ fn one_message_per_customer_and_one_to_management_with_the_pdfs() {
     let tmp = tempfile::tempdir().unwrap();
     let out = fresh_out(tmp.path());
     let cfg = config(tmp.path(), server.port, "");
-    let run = aliaudit(&[
-        "deliver",
-        out.to_str().unwrap(),
-        "--config",
-        cfg.to_str().unwrap(),
-    ]);
+    let run = deliver(&out, &cfg, &[]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let received = server.received();
     assert_eq!(received.len(), 3);
@@ -377,13 +372,7 @@ fn eml_files_and_dry_runs_send_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let out = fresh_out(tmp.path());
     let cfg = config(tmp.path(), server.port, "");
-    let dry = aliaudit(&[
-        "deliver",
-        out.to_str().unwrap(),
-        "--config",
-        cfg.to_str().unwrap(),
-        "--dry-run",
-    ]);
+    let dry = deliver(&out, &cfg, &["--dry-run"]);
     assert_eq!(dry.code, 0, "{}", dry.stderr);
     assert!(
         dry.stdout.contains("customer:Eastwind: would be sent"),
@@ -399,16 +388,11 @@ fn eml_files_and_dry_runs_send_nothing() {
     assert!(!out.join("delivery-log.jsonl").exists());
 
     let eml = tmp.path().join("eml");
-    let run = aliaudit(&[
-        "deliver",
-        out.to_str().unwrap(),
-        "--config",
-        cfg.to_str().unwrap(),
-        "--eml",
-        eml.to_str().unwrap(),
-        "--lang",
-        "zh",
-    ]);
+    let run = deliver(
+        &out,
+        &cfg,
+        &["--eml", eml.to_str().unwrap(), "--lang", "zh"],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(server.connections(), 0);
     let mut names: Vec<String> = std::fs::read_dir(&eml)
@@ -435,13 +419,7 @@ fn eml_files_and_dry_runs_send_nothing() {
     );
     // Written, not sent: a later send still sends.
     assert!(log(&out).iter().all(|l| l["result"] == "written"));
-    let run = aliaudit(&[
-        "deliver",
-        out.to_str().unwrap(),
-        "--config",
-        cfg.to_str().unwrap(),
-        "--dry-run",
-    ]);
+    let run = deliver(&out, &cfg, &["--dry-run"]);
     assert!(!run.stdout.contains("already"), "{}", run.stdout);
 }
 
@@ -459,49 +437,36 @@ fn bad_configurations_and_oversized_attachments_stop_before_anything_is_sent() {
     ];
     for (extra, expected) in cases {
         let cfg = config(tmp.path(), server.port, extra);
-        let run = aliaudit(&[
-            "deliver",
-            out.to_str().unwrap(),
-            "--config",
-            cfg.to_str().unwrap(),
-        ]);
+        let run = deliver(&out, &cfg, &[]);
         assert_eq!(run.code, 1, "{extra}: {}", run.stdout);
         assert!(run.stderr.contains(expected), "{}", run.stderr);
     }
     // The password variable unset.
     let cfg = config(tmp.path(), server.port, "");
-    let out_ = Command::new(env!("CARGO_BIN_EXE_aliaudit"))
-        .args([
-            "deliver",
-            out.to_str().unwrap(),
-            "--config",
-            cfg.to_str().unwrap(),
-        ])
-        .env_remove(PASSWORD_VAR)
-        .output()
-        .unwrap();
-    assert_eq!(out_.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out_.stderr).contains(PASSWORD_VAR));
+    let args = [
+        "deliver",
+        out.to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+    ];
+    let unset = common::run_with(&args, |cmd| {
+        cmd.env_remove(PASSWORD_VAR);
+    });
+    assert_eq!(unset.code, 1);
+    assert!(unset.stderr.contains(PASSWORD_VAR));
     // A wrong password: the server refuses, every message fails, nothing is logged as sent.
     let cfg_text = std::fs::read_to_string(&cfg)
         .unwrap()
         .replace(PASSWORD_VAR, "ALIAUDIT_TEST_WRONG");
     std::fs::write(&cfg, cfg_text).unwrap();
-    let out_ = Command::new(env!("CARGO_BIN_EXE_aliaudit"))
-        .args([
-            "deliver",
-            out.to_str().unwrap(),
-            "--config",
-            cfg.to_str().unwrap(),
-        ])
-        .env("ALIAUDIT_TEST_WRONG", "not-the-password")
-        .output()
-        .unwrap();
-    assert_eq!(out_.status.code(), Some(2));
+    let wrong = common::run_with(&args, |cmd| {
+        cmd.env("ALIAUDIT_TEST_WRONG", "not-the-password");
+    });
+    assert_eq!(wrong.code, 2);
     assert!(server.auth_failures() > 0);
     assert_eq!(server.received().len(), 0);
     assert!(log(&out).iter().all(|l| l["result"] == "failed"));
-    assert!(!String::from_utf8_lossy(&out_.stdout).contains("not-the-password"));
+    assert!(!wrong.stdout.contains("not-the-password"));
 }
 
 #[test]
@@ -521,16 +486,16 @@ fn exported_templates_change_the_messages() {
     .unwrap();
     let cfg = config(tmp.path(), 25, "");
     let eml = tmp.path().join("eml");
-    let run = aliaudit(&[
-        "deliver",
-        out.to_str().unwrap(),
-        "--config",
-        cfg.to_str().unwrap(),
-        "--eml",
-        eml.to_str().unwrap(),
-        "--templates",
-        templates.to_str().unwrap(),
-    ]);
+    let run = deliver(
+        &out,
+        &cfg,
+        &[
+            "--eml",
+            eml.to_str().unwrap(),
+            "--templates",
+            templates.to_str().unwrap(),
+        ],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let bytes = std::fs::read(eml.join("customer-eastwind.eml")).unwrap();
     let m = MessageParser::default().parse(&bytes).unwrap();

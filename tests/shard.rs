@@ -4,31 +4,19 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+mod common;
+
+fn aliaudit_env(args: &[&str], env: &[(&str, &str)]) -> common::Output {
+    common::run_with(args, |cmd| {
+        cmd.env_remove("JOB_COMPLETION_INDEX");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+    })
 }
 
-fn aliaudit_env(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aliaudit"));
-    cmd.args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("JOB_COMPLETION_INDEX");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn aliaudit(args: &[&str]) -> Run {
+fn aliaudit(args: &[&str]) -> common::Output {
     aliaudit_env(args, &[])
 }
 
@@ -72,7 +60,7 @@ fn shard_runs(inputs: &[&str], opts: &[&str], count: usize, base: &Path) -> Vec<
         .collect()
 }
 
-fn merge(shards: &[PathBuf], out: &Path) -> Run {
+fn merge(shards: &[PathBuf], out: &Path) -> common::Output {
     let mut args = vec!["merge".to_string()];
     args.extend(shards.iter().map(|s| s.display().to_string()));
     args.extend(["-o".into(), out.display().to_string(), "-q".into()]);

@@ -117,3 +117,14 @@ pub fn baseline(root: &Path) -> usize {
         })
         .sum()
 }
+
+/// Files below `root` and their total size in bytes.
+pub fn tree_stats(root: &Path) -> (u64, u64) {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .fold((0u64, 0u64), |(n, b), e| {
+            (n + 1, b + e.metadata().map(|m| m.len()).unwrap_or(0))
+        })
+}

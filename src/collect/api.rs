@@ -427,20 +427,22 @@ impl Caller {
                 attempts: attempt,
                 retried: Vec::new(),
             };
+        // No answer, or no whole answer: worth another attempt.
+        let lost = |e: reqwest::Error, status: Option<u16>| {
+            let code = if e.is_timeout() {
+                "timeout"
+            } else {
+                "connection"
+            };
+            let message = transport_message(e);
+            Attempt::Retry(
+                failure(FailureKind::Unavailable, status, code, message, None, None),
+                None,
+            )
+        };
         let response = match builder.send() {
             Ok(r) => r,
-            Err(e) => {
-                let code = if e.is_timeout() {
-                    "timeout"
-                } else {
-                    "connection"
-                };
-                let message = transport_message(e);
-                return Attempt::Retry(
-                    failure(FailureKind::Unavailable, None, code, message, None, None),
-                    None,
-                );
-            }
+            Err(e) => return lost(e, None),
         };
         let status = response.status().as_u16();
         let asked = response
@@ -451,25 +453,7 @@ impl Caller {
             .map(Duration::from_millis);
         let body = match response.bytes() {
             Ok(b) => b.to_vec(),
-            Err(e) => {
-                let code = if e.is_timeout() {
-                    "timeout"
-                } else {
-                    "connection"
-                };
-                let message = transport_message(e);
-                return Attempt::Retry(
-                    failure(
-                        FailureKind::Unavailable,
-                        Some(status),
-                        code,
-                        message,
-                        None,
-                        None,
-                    ),
-                    None,
-                );
-            }
+            Err(e) => return lost(e, Some(status)),
         };
         if (200..300).contains(&status) {
             return Attempt::Done(Reply {

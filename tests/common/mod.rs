@@ -42,3 +42,27 @@ pub fn pdf_text(path: &Path, extra: &[&str]) -> Option<String> {
         }
     }
 }
+
+/// What a run of the binary gave.
+pub struct Output {
+    /// Exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// Runs the real binary from the repository root with `args`, after `setup` has adjusted the
+/// command (environment variables...).
+pub fn run_with(args: &[&str], setup: impl FnOnce(&mut Command)) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aliaudit"));
+    cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
+    setup(&mut cmd);
+    let out = cmd.output().unwrap();
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
