@@ -253,6 +253,7 @@ Configuration (TOML; unknown keys are errors):
   security = \"starttls\"                 or \"tls\" (465), or \"none\" (127.0.0.1 only)
   user = \"audit@msp.example\"
   password_env = \"ALIAUDIT_SMTP_PASSWORD\" the variable holding the password (never the password)
+  ca_file = \"company-ca.pem\"            optional authority (PEM) to trust besides the public ones
   [customers.\"Acme Retail\"]
   to = [\"cto@acme.example\"]            replaces the contacts of the customer's account.toml files
   cc = [\"audit@acme.example\"]

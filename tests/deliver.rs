@@ -502,3 +502,79 @@ fn exported_templates_change_the_messages() {
     // A subject is one line whatever the template does.
     assert_eq!(m.subject(), Some("Quarterly review: Eastwind (2026-Q3)"));
 }
+
+/// The configuration of `config`, over STARTTLS, trusting `ca_file` when given (copied next
+/// to the configuration, where a relative `ca_file` is looked for).
+fn starttls_config(tmp: &Path, port: u16, ca: bool) -> PathBuf {
+    let cfg = config(tmp, port, "");
+    let mut smtp = "security = \"starttls\"".to_string();
+    if ca {
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls/ca.pem"),
+            tmp.join("company-ca.pem"),
+        )
+        .unwrap();
+        smtp.push_str("\nca_file = \"company-ca.pem\"");
+    }
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("security = \"none\"", &smtp);
+    std::fs::write(&cfg, text).unwrap();
+    cfg
+}
+
+#[test]
+fn starttls_is_required_and_checks_the_certificate() {
+    // A relay whose certificate a company authority signed: trusted through ca_file, the
+    // messages (and the password) go over TLS.
+    let server = smtp::Server::start_with(Some(("mailer", PASSWORD)), true);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = fresh_out(tmp.path());
+    let cfg = starttls_config(tmp.path(), server.port, true);
+    let run = deliver(&out, &cfg, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let received = server.received();
+    assert_eq!(received.len(), 3);
+    assert!(
+        received
+            .iter()
+            .all(|r| r.tls && r.user.as_deref() == Some("mailer"))
+    );
+
+    // Without the authority the certificate is not trusted: nothing is sent, no password.
+    let server = smtp::Server::start_with(Some(("mailer", PASSWORD)), true);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = fresh_out(tmp.path());
+    let cfg = starttls_config(tmp.path(), server.port, false);
+    let run = deliver(&out, &cfg, &[]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stdout.contains("FAILED"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("name yours in [smtp] ca_file"),
+        "{}",
+        run.stdout
+    );
+    assert!(server.received().is_empty());
+    assert_eq!(server.auth_attempts(), 0);
+
+    // A server that does not offer STARTTLS gets nothing either (no plain-text fallback).
+    let server = smtp::Server::start(Some(("mailer", PASSWORD)));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = fresh_out(tmp.path());
+    let cfg = starttls_config(tmp.path(), server.port, true);
+    let run = deliver(&out, &cfg, &[]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(server.received().is_empty());
+    assert_eq!(server.auth_attempts(), 0);
+
+    // A ca_file that is not a certificate is a configuration error.
+    std::fs::write(tmp.path().join("company-ca.pem"), "not a certificate").unwrap();
+    let run = deliver(&out, &cfg, &["--dry-run"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("[smtp] ca_file \"company-ca.pem\": no PEM certificate"),
+        "{}",
+        run.stderr
+    );
+}

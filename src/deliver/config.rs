@@ -34,6 +34,9 @@ pub struct Smtp {
     pub user: Option<String>,
     /// Name of the environment variable that holds the password (never the password).
     pub password_env: Option<String>,
+    /// PEM file of a certificate authority to trust besides the public ones (a company's
+    /// own mail relay), relative to the configuration file.
+    pub ca_file: Option<String>,
 }
 
 impl Smtp {
@@ -91,6 +94,8 @@ pub struct Config {
     pub smtp: Option<Smtp>,
     /// Per-customer recipients: to, cc.
     pub customers: BTreeMap<String, (Vec<Mailbox>, Vec<Mailbox>)>,
+    /// The `ca_file` certificates (PEM), read when the file was loaded.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 /// Errors in the configuration.
@@ -121,7 +126,22 @@ impl Config {
             path: shown.clone(),
             message: format!("cannot read it: {e}"),
         })?;
-        Config::from_toml(&text, &shown)
+        let mut config = Config::from_toml(&text, &shown)?;
+        if let Some(ca) = config.smtp.as_ref().and_then(|s| s.ca_file.as_deref()) {
+            let file = path.parent().unwrap_or(std::path::Path::new(".")).join(ca);
+            let err = |message: String| ConfigError {
+                path: shown.clone(),
+                message: format!("[smtp] ca_file \"{ca}\": {message}"),
+            };
+            let pem = std::fs::read(&file).map_err(|e| err(format!("cannot read it: {e}")))?;
+            if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+                return Err(err("no PEM certificate in it".into()));
+            }
+            lettre::transport::smtp::client::Certificate::from_pem(&pem)
+                .map_err(|e| err(format!("not a usable certificate ({e})")))?;
+            config.ca_pem = Some(pem);
+        }
+        Ok(config)
     }
 
     /// Parses and checks a configuration's text.
@@ -185,6 +205,7 @@ impl Config {
             max_attachment_bytes: (mb * 1024.0 * 1024.0) as u64,
             smtp: form.smtp,
             customers,
+            ca_pem: None,
         })
     }
 }

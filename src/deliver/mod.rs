@@ -902,20 +902,26 @@ pub struct Outcome {
 /// The SMTP transport of the configuration; `password` from the variable it names.
 fn transport(config: &Config, password: Option<String>) -> Result<lettre::SmtpTransport> {
     use lettre::transport::smtp::authentication::Credentials;
-    use lettre::transport::smtp::client::{Tls, TlsParameters};
+    use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
     let Some(smtp) = &config.smtp else {
         bail!("the configuration has no [smtp] table: add one, or use --eml DIR or --dry-run");
     };
-    let mut builder = match smtp.security {
-        config::Security::Starttls => lettre::SmtpTransport::starttls_relay(&smtp.host)?,
-        config::Security::Tls => lettre::SmtpTransport::relay(&smtp.host)?,
-        config::Security::None => {
-            lettre::SmtpTransport::builder_dangerous(&smtp.host).tls(Tls::None)
+    // The public roots, and the configuration's own authority when it names one.
+    let tls = || -> Result<TlsParameters> {
+        let mut params = TlsParameters::builder(smtp.host.clone());
+        if let Some(pem) = &config.ca_pem {
+            params = params.add_root_certificate(Certificate::from_pem(pem)?);
         }
+        Ok(params.build_rustls()?)
     };
-    if smtp.security == config::Security::Starttls {
-        builder = builder.tls(Tls::Required(TlsParameters::new(smtp.host.clone())?));
-    }
+    // "Dangerous" only names a builder without TLS preset; each mode sets its own.
+    let plain = lettre::SmtpTransport::builder_dangerous(&smtp.host);
+    let mut builder = match smtp.security {
+        // STARTTLS is required: a server that does not offer it gets nothing.
+        config::Security::Starttls => plain.tls(Tls::Required(tls()?)),
+        config::Security::Tls => plain.tls(Tls::Wrapper(tls()?)),
+        config::Security::None => plain.tls(Tls::None),
+    };
     builder = builder
         .port(smtp.port())
         .timeout(Some(std::time::Duration::from_secs(60)));
@@ -1020,7 +1026,12 @@ pub fn run(
                         Delivery::Sent(answer)
                     }
                     Some(Err(e)) => {
-                        let why = crate::diag::chain(&e);
+                        let mut why = crate::diag::chain(&e);
+                        if why.contains("UnknownIssuer") {
+                            why.push_str(
+                                " (the server's certificate is not signed by a public authority: name yours in [smtp] ca_file)",
+                            );
+                        }
                         append_log(&options.out, &line("failed", why.clone()))?;
                         Delivery::Failed(why)
                     }

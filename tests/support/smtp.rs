@@ -1,11 +1,14 @@
-//! A small SMTP server on 127.0.0.1 (RFC 5321 over a real socket: EHLO, AUTH PLAIN/LOGIN,
-//! MAIL, RCPT, DATA with dot-unstuffing, RSET, NOOP, QUIT) that keeps what it receives and
-//! can refuse recipients or drop the connection in the middle of DATA.
+//! A small SMTP server on 127.0.0.1 (RFC 5321 over a real socket: EHLO, STARTTLS (rustls,
+//! with the certificate of `tests/fixtures/tls`), AUTH PLAIN/LOGIN, MAIL, RCPT, DATA with
+//! dot-unstuffing, RSET, NOOP, QUIT) that keeps what it receives and can refuse recipients or
+//! drop the connection in the middle of DATA.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
+
+use rustls::pki_types::pem::PemObject;
 
 use base64::Engine;
 
@@ -20,6 +23,8 @@ pub struct Received {
     pub data: Vec<u8>,
     /// The user who authenticated, if any.
     pub user: Option<String>,
+    /// Whether the message came over TLS (after STARTTLS).
+    pub tls: bool,
 }
 
 #[derive(Default)]
@@ -31,6 +36,10 @@ struct State {
     credentials: Option<(String, String)>,
     auth_failures: usize,
     connections: usize,
+    /// Offer STARTTLS with this configuration.
+    tls: Option<Arc<rustls::ServerConfig>>,
+    /// AUTH commands seen (over any connection).
+    auth_attempts: usize,
 }
 
 /// The running server.
@@ -42,10 +51,17 @@ pub struct Server {
 impl Server {
     /// Starts on a free port; `credentials` (user, password) makes AUTH required.
     pub fn start(credentials: Option<(&str, &str)>) -> Server {
+        Server::start_with(credentials, false)
+    }
+
+    /// Starts on a free port, offering STARTTLS when `tls` (with the test certificate of
+    /// 127.0.0.1, signed by `tests/fixtures/tls/ca.pem`).
+    pub fn start_with(credentials: Option<(&str, &str)>, tls: bool) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let state = Arc::new(Mutex::new(State {
             credentials: credentials.map(|(u, p)| (u.to_string(), p.to_string())),
+            tls: tls.then(server_config),
             ..State::default()
         }));
         let shared = state.clone();
@@ -87,128 +103,216 @@ impl Server {
     pub fn connections(&self) -> usize {
         self.state.lock().unwrap().connections
     }
+
+    /// AUTH commands received.
+    pub fn auth_attempts(&self) -> usize {
+        self.state.lock().unwrap().auth_attempts
+    }
+}
+
+fn server_config() -> Arc<rustls::ServerConfig> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+    let certs: Vec<_> = rustls::pki_types::CertificateDer::pem_file_iter(dir.join("server.pem"))
+        .unwrap()
+        .map(|c| c.unwrap())
+        .collect();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(dir.join("server.key")).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    Arc::new(config)
+}
+
+/// The connection, plain or (after STARTTLS) TLS.
+enum Conn {
+    Plain(TcpStream),
+    Tls(Box<rustls::StreamOwned<rustls::ServerConnection, TcpStream>>),
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.read(buf),
+            Conn::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.write(buf),
+            Conn::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Conn::Plain(s) => s.flush(),
+            Conn::Tls(s) => s.flush(),
+        }
+    }
+}
+
+impl Conn {
+    fn shutdown(&self) {
+        let tcp = match self {
+            Conn::Plain(s) => s,
+            Conn::Tls(s) => &s.sock,
+        };
+        let _ = tcp.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+fn say(reader: &mut BufReader<Conn>, text: &str) {
+    let w = reader.get_mut();
+    let _ = w.write_all(text.as_bytes());
+    let _ = w.flush();
+}
+
+/// The next line from the client, or `None` when it has gone.
+fn line(reader: &mut BufReader<Conn>) -> Option<String> {
+    let mut l = String::new();
+    (reader.read_line(&mut l).unwrap_or(0) > 0).then_some(l)
+}
+
+fn base64_text(text: &str) -> String {
+    String::from_utf8_lossy(
+        &base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .unwrap_or_default(),
+    )
+    .into_owned()
 }
 
 fn session(stream: TcpStream, state: &Mutex<State>) {
-    state.lock().unwrap().connections += 1;
-    let mut writer = stream.try_clone().unwrap();
-    let mut reader = BufReader::new(stream);
-    let say = |w: &mut TcpStream, text: &str| {
-        let _ = w.write_all(text.as_bytes());
-        let _ = w.flush();
+    let tls_config = {
+        let mut s = state.lock().unwrap();
+        s.connections += 1;
+        s.tls.clone()
     };
-    say(&mut writer, "220 127.0.0.1 ESMTP test\r\n");
+    let mut reader = BufReader::new(Conn::Plain(stream));
+    say(&mut reader, "220 127.0.0.1 ESMTP test\r\n");
     let mut from = String::new();
     let mut rcpt: Vec<String> = Vec::new();
     let mut user: Option<String> = None;
+    let mut tls = false;
     let needs_auth = state.lock().unwrap().credentials.is_some();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
+    let check = |u: &str, p: &str| {
+        let mut s = state.lock().unwrap();
+        s.auth_attempts += 1;
+        let ok = s
+            .credentials
+            .as_ref()
+            .is_some_and(|(eu, ep)| eu == u && ep == p);
+        if !ok {
+            s.auth_failures += 1;
         }
-        let command = line.trim_end().to_string();
+        ok
+    };
+    loop {
+        let Some(command) = line(&mut reader) else {
+            return;
+        };
+        let command = command.trim_end().to_string();
         let upper = command.to_ascii_uppercase();
         if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+            let starttls = if tls_config.is_some() && !tls {
+                "250-STARTTLS\r\n"
+            } else {
+                ""
+            };
             let auth = if needs_auth {
                 "250-AUTH PLAIN LOGIN\r\n"
             } else {
                 ""
             };
             say(
-                &mut writer,
-                &format!("250-127.0.0.1\r\n{auth}250-8BITMIME\r\n250 SIZE 52428800\r\n"),
+                &mut reader,
+                &format!("250-127.0.0.1\r\n{starttls}{auth}250-8BITMIME\r\n250 SIZE 52428800\r\n"),
             );
-        } else if upper.starts_with("AUTH PLAIN") {
-            let encoded = command
-                .split_whitespace()
-                .nth(2)
-                .map(str::to_string)
-                .unwrap_or_else(|| {
-                    say(&mut writer, "334 \r\n");
-                    let mut l = String::new();
-                    reader.read_line(&mut l).unwrap_or(0);
-                    l.trim().to_string()
-                });
-            let decoded = base64::engine::general_purpose::STANDARD
-                .decode(encoded.trim())
-                .unwrap_or_default();
-            let parts: Vec<String> = decoded
-                .split(|b| *b == 0)
-                .map(|p| String::from_utf8_lossy(p).into_owned())
-                .collect();
-            let ok = {
-                let s = state.lock().unwrap();
-                s.credentials
-                    .as_ref()
-                    .is_some_and(|(u, p)| parts.len() == 3 && &parts[1] == u && &parts[2] == p)
+        } else if upper == "STARTTLS" {
+            let Some(config) = tls_config.clone().filter(|_| !tls) else {
+                say(&mut reader, "502 5.5.1 STARTTLS not available\r\n");
+                continue;
             };
-            if ok {
-                user = parts.get(1).cloned();
-                say(&mut writer, "235 2.7.0 Authentication successful\r\n");
+            say(&mut reader, "220 2.0.0 Ready to start TLS\r\n");
+            let Conn::Plain(tcp) = reader.into_inner() else {
+                return;
+            };
+            let connection = rustls::ServerConnection::new(config).unwrap();
+            reader = BufReader::new(Conn::Tls(Box::new(rustls::StreamOwned::new(
+                connection, tcp,
+            ))));
+            // RFC 3207: everything known before TLS is forgotten.
+            tls = true;
+            from.clear();
+            rcpt.clear();
+            user = None;
+        } else if upper.starts_with("AUTH PLAIN") {
+            let encoded = match command.split_whitespace().nth(2) {
+                Some(e) => e.to_string(),
+                None => {
+                    say(&mut reader, "334 \r\n");
+                    line(&mut reader).unwrap_or_default()
+                }
+            };
+            let decoded = base64_text(&encoded);
+            let parts: Vec<&str> = decoded.split('\0').collect();
+            if parts.len() == 3 && check(parts[1], parts[2]) {
+                user = Some(parts[1].to_string());
+                say(&mut reader, "235 2.7.0 Authentication successful\r\n");
             } else {
-                state.lock().unwrap().auth_failures += 1;
                 say(
-                    &mut writer,
+                    &mut reader,
                     "535 5.7.8 Authentication credentials invalid\r\n",
                 );
             }
         } else if upper.starts_with("AUTH LOGIN") {
-            let read = |prompt: &str, w: &mut TcpStream, r: &mut BufReader<TcpStream>| {
-                let _ = w.write_all(prompt.as_bytes());
-                let mut l = String::new();
-                r.read_line(&mut l).unwrap_or(0);
-                String::from_utf8_lossy(
-                    &base64::engine::general_purpose::STANDARD
-                        .decode(l.trim())
-                        .unwrap_or_default(),
-                )
-                .into_owned()
-            };
-            let u = read("334 VXNlcm5hbWU6\r\n", &mut writer, &mut reader);
-            let p = read("334 UGFzc3dvcmQ6\r\n", &mut writer, &mut reader);
-            let ok = state
-                .lock()
-                .unwrap()
-                .credentials
-                .as_ref()
-                .is_some_and(|(eu, ep)| *eu == u && *ep == p);
-            if ok {
+            say(&mut reader, "334 VXNlcm5hbWU6\r\n");
+            let u = base64_text(&line(&mut reader).unwrap_or_default());
+            say(&mut reader, "334 UGFzc3dvcmQ6\r\n");
+            let p = base64_text(&line(&mut reader).unwrap_or_default());
+            if check(&u, &p) {
                 user = Some(u);
-                say(&mut writer, "235 2.7.0 Authentication successful\r\n");
+                say(&mut reader, "235 2.7.0 Authentication successful\r\n");
             } else {
-                state.lock().unwrap().auth_failures += 1;
                 say(
-                    &mut writer,
+                    &mut reader,
                     "535 5.7.8 Authentication credentials invalid\r\n",
                 );
             }
         } else if upper.starts_with("MAIL FROM:") {
             if needs_auth && user.is_none() {
-                say(&mut writer, "530 5.7.0 Authentication required\r\n");
+                say(&mut reader, "530 5.7.0 Authentication required\r\n");
                 continue;
             }
             from = address_of(&command[10..]);
             rcpt.clear();
-            say(&mut writer, "250 2.1.0 Ok\r\n");
+            say(&mut reader, "250 2.1.0 Ok\r\n");
         } else if upper.starts_with("RCPT TO:") {
             let address = address_of(&command[8..]);
             let refused = state.lock().unwrap().refuse.contains(&address);
             if refused {
                 say(
-                    &mut writer,
+                    &mut reader,
                     &format!("550 5.1.1 <{address}>: Recipient address rejected: User unknown\r\n"),
                 );
             } else {
                 rcpt.push(address);
-                say(&mut writer, "250 2.1.5 Ok\r\n");
+                say(&mut reader, "250 2.1.5 Ok\r\n");
             }
         } else if upper == "DATA" {
             if rcpt.is_empty() {
-                say(&mut writer, "554 5.5.1 No valid recipients\r\n");
+                say(&mut reader, "554 5.5.1 No valid recipients\r\n");
                 continue;
             }
-            say(&mut writer, "354 End data with <CR><LF>.<CR><LF>\r\n");
+            say(&mut reader, "354 End data with <CR><LF>.<CR><LF>\r\n");
             let drop_after = {
                 let mut s = state.lock().unwrap();
                 match &s.drop_for {
@@ -237,7 +341,7 @@ fn session(stream: TcpStream, state: &Mutex<State>) {
                 data.extend_from_slice(body);
                 if drop_after.is_some_and(|n| data.len() >= n) {
                     // Gone in the middle of the message.
-                    let _ = writer.shutdown(std::net::Shutdown::Both);
+                    reader.get_ref().shutdown();
                     return;
                 }
             }
@@ -248,21 +352,22 @@ fn session(stream: TcpStream, state: &Mutex<State>) {
                     rcpt: rcpt.clone(),
                     data,
                     user: user.clone(),
+                    tls,
                 });
                 s.received.len()
             };
-            say(&mut writer, &format!("250 2.0.0 Ok: queued as Q{n:04}\r\n"));
+            say(&mut reader, &format!("250 2.0.0 Ok: queued as Q{n:04}\r\n"));
             rcpt.clear();
         } else if upper == "RSET" {
             rcpt.clear();
-            say(&mut writer, "250 2.0.0 Ok\r\n");
+            say(&mut reader, "250 2.0.0 Ok\r\n");
         } else if upper == "NOOP" {
-            say(&mut writer, "250 2.0.0 Ok\r\n");
+            say(&mut reader, "250 2.0.0 Ok\r\n");
         } else if upper == "QUIT" {
-            say(&mut writer, "221 2.0.0 Bye\r\n");
+            say(&mut reader, "221 2.0.0 Bye\r\n");
             return;
         } else {
-            say(&mut writer, "502 5.5.2 Command not recognised\r\n");
+            say(&mut reader, "502 5.5.2 Command not recognised\r\n");
         }
     }
 }
