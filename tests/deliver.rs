@@ -567,6 +567,21 @@ fn starttls_is_required_and_checks_the_certificate() {
     assert!(server.received().is_empty());
     assert_eq!(server.auth_attempts(), 0);
 
+    // TLS from the first byte (security = "tls", port 465 style).
+    let server = smtp::Server::start_implicit_tls(Some(("mailer", PASSWORD)));
+    let tmp2 = tempfile::tempdir().unwrap();
+    let out2 = fresh_out(tmp2.path());
+    let cfg2 = starttls_config(tmp2.path(), server.port, true);
+    let text = std::fs::read_to_string(&cfg2)
+        .unwrap()
+        .replace("security = \"starttls\"", "security = \"tls\"");
+    std::fs::write(&cfg2, text).unwrap();
+    let run = deliver(&out2, &cfg2, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let received = server.received();
+    assert_eq!(received.len(), 3);
+    assert!(received.iter().all(|r| r.tls));
+
     // A ca_file that is not a certificate is a configuration error.
     std::fs::write(tmp.path().join("company-ca.pem"), "not a certificate").unwrap();
     let run = deliver(&out, &cfg, &["--dry-run"]);

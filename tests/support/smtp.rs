@@ -38,6 +38,8 @@ struct State {
     connections: usize,
     /// Offer STARTTLS with this configuration.
     tls: Option<Arc<rustls::ServerConfig>>,
+    /// Speak TLS from the first byte (port 465 style) instead.
+    implicit: bool,
     /// AUTH commands seen (over any connection).
     auth_attempts: usize,
 }
@@ -52,6 +54,13 @@ impl Server {
     /// Starts on a free port; `credentials` (user, password) makes AUTH required.
     pub fn start(credentials: Option<(&str, &str)>) -> Server {
         Server::start_with(credentials, false)
+    }
+
+    /// Starts on a free port speaking TLS from the first byte (port 465 style).
+    pub fn start_implicit_tls(credentials: Option<(&str, &str)>) -> Server {
+        let server = Server::start_with(credentials, true);
+        server.state.lock().unwrap().implicit = true;
+        server
     }
 
     /// Starts on a free port, offering STARTTLS when `tls` (with the test certificate of
@@ -191,17 +200,26 @@ fn base64_text(text: &str) -> String {
 }
 
 fn session(stream: TcpStream, state: &Mutex<State>) {
-    let tls_config = {
+    let (tls_config, implicit) = {
         let mut s = state.lock().unwrap();
         s.connections += 1;
-        s.tls.clone()
+        (s.tls.clone(), s.implicit)
     };
-    let mut reader = BufReader::new(Conn::Plain(stream));
+    let (conn, mut tls) = match (&tls_config, implicit) {
+        (Some(config), true) => {
+            let connection = rustls::ServerConnection::new(config.clone()).unwrap();
+            (
+                Conn::Tls(Box::new(rustls::StreamOwned::new(connection, stream))),
+                true,
+            )
+        }
+        _ => (Conn::Plain(stream), false),
+    };
+    let mut reader = BufReader::new(conn);
     say(&mut reader, "220 127.0.0.1 ESMTP test\r\n");
     let mut from = String::new();
     let mut rcpt: Vec<String> = Vec::new();
     let mut user: Option<String> = None;
-    let mut tls = false;
     let needs_auth = state.lock().unwrap().credentials.is_some();
     let check = |u: &str, p: &str| {
         let mut s = state.lock().unwrap();
