@@ -317,3 +317,34 @@ fn an_indexed_job_finds_its_shard_and_a_shard_needs_an_as_of_date() {
     assert!(r.stderr.contains("expected K/N"), "{}", r.stderr);
     assert!(r.stdout.is_empty());
 }
+
+#[test]
+fn the_kubernetes_manifests_match_the_kubernetes_api() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/kubernetes");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 3);
+    let out = match std::process::Command::new("kubernetes-validate")
+        .args(["--strict", "--kubernetes-version", "1.31.0"])
+        .args(&files)
+        .output()
+    {
+        Ok(out) => out,
+        Err(_) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI needs kubernetes-validate"
+            );
+            eprintln!("SKIPPED: no kubernetes-validate (pip install kubernetes-validate)");
+            return;
+        }
+    };
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert_eq!(text.matches("passed").count(), 3, "{text}");
+}
