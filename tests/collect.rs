@@ -630,3 +630,41 @@ fn an_unreachable_endpoint_fails_the_account_without_writing_it() {
     assert!(!out.join("lost").exists());
     assert!(!out.join(".aliaudit-collect").exists());
 }
+
+#[test]
+fn security_center_titles_come_in_the_language_asked_for() {
+    let cloud = world();
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    write_config(home, GAMMA_SECRET);
+    // Only alpha: the accounts file's other entries are left out.
+    let text = std::fs::read_to_string(write_accounts(home, &cloud)).unwrap();
+    let alpha_only = text
+        .split("\n[[account]]")
+        .take(2)
+        .collect::<Vec<_>>()
+        .join("\n[[account]]");
+    let accounts = home.join("alpha.toml");
+    std::fs::write(&accounts, alpha_only).unwrap();
+    let out = home.join("evidence");
+    let run = aliaudit(
+        &[
+            "collect",
+            "--accounts",
+            accounts.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--lang",
+            "zh",
+        ],
+        home,
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let seen = cloud.seen();
+    let sas = calls(&seen, ALPHA, "ListCheckResult");
+    assert!(sas.iter().all(|s| s.query.contains("Lang=zh")), "{sas:?}");
+    let page =
+        std::fs::read_to_string(out.join("alpha-retail/prod/check-result-p001.json")).unwrap();
+    assert!(page.contains("【中文】RAM users without MFA"), "{page}");
+    assert!(!out.join("beta-logistics").exists());
+}
