@@ -36,6 +36,19 @@ fn aliaudit(args: &[&str], home: &Path) -> common::Output {
     })
 }
 
+/// `collect --accounts ACCOUNTS -o OUT EXTRA...`.
+fn collect(accounts: &Path, out: &Path, extra: &[&str], home: &Path) -> common::Output {
+    let mut args = vec![
+        "collect",
+        "--accounts",
+        accounts.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    aliaudit(&args, home)
+}
+
 /// A config.json with the MSP's and gamma's profiles; gamma's secret as given.
 fn write_config(home: &Path, gamma_secret: &str) {
     let config = serde_json::json!({
@@ -170,13 +183,10 @@ fn collects_three_accounts_then_reports_on_them() {
     write_config(home, GAMMA_SECRET);
     let accounts = write_accounts(home, &cloud);
     let out = home.join("evidence");
-    let run = aliaudit(
+    let run = collect(
+        &accounts,
+        &out,
         &[
-            "collect",
-            "--accounts",
-            accounts.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
             "--backoff-ms",
             "20",
             "--timeout",
@@ -540,16 +550,7 @@ fn a_bad_accounts_file_is_fatal_and_names_the_place() {
     )
     .unwrap();
     let out = home.join("out");
-    let run = aliaudit(
-        &[
-            "collect",
-            "--accounts",
-            file.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ],
-        home,
-    );
+    let run = collect(&file, &out, &[], home);
     assert_eq!(run.code, 1);
     assert!(
         run.stderr.contains("account 2 (line 5)") && run.stderr.contains("../b"),
@@ -597,20 +598,7 @@ fn an_unreachable_endpoint_fails_the_account_without_writing_it() {
     )
     .unwrap();
     let out = home.join("out");
-    let run = aliaudit(
-        &[
-            "collect",
-            "--accounts",
-            file.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "--retries",
-            "2",
-            "--backoff-ms",
-            "10",
-        ],
-        home,
-    );
+    let run = collect(&file, &out, &["--retries", "2", "--backoff-ms", "10"], home);
     assert_eq!(run.code, 2, "{}", run.stdout);
     let first = run.stdout.lines().nth(1).unwrap();
     assert!(
@@ -647,18 +635,7 @@ fn security_center_titles_come_in_the_language_asked_for() {
     let accounts = home.join("alpha.toml");
     std::fs::write(&accounts, alpha_only).unwrap();
     let out = home.join("evidence");
-    let run = aliaudit(
-        &[
-            "collect",
-            "--accounts",
-            accounts.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "--lang",
-            "zh",
-        ],
-        home,
-    );
+    let run = collect(&accounts, &out, &["--lang", "zh"], home);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let seen = cloud.seen();
     let sas = calls(&seen, ALPHA, "ListCheckResult");
