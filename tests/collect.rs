@@ -645,3 +645,24 @@ fn security_center_titles_come_in_the_language_asked_for() {
     assert!(page.contains("【中文】RAM users without MFA"), "{page}");
     assert!(!out.join("beta-logistics").exists());
 }
+
+/// The first ```toml block after `marker` in the README.
+fn readme_toml(marker: &str) -> String {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let after = &readme[readme.find(marker).unwrap()..];
+    let start = after.find("```toml\n").unwrap() + "```toml\n".len();
+    after[start..start + after[start..].find("```").unwrap()].to_string()
+}
+
+#[test]
+fn the_readme_examples_are_valid_files() {
+    let accounts = readme_toml("The accounts file (TOML");
+    let file = aliaudit::collect::accounts::AccountsFile::from_toml(&accounts, "README.md")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(file.accounts.len(), 3);
+    let deliver = readme_toml("## Delivering the PDFs");
+    let config = aliaudit::deliver::config::Config::from_toml(&deliver, "README.md")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.customers.len(), 1);
+}
