@@ -880,13 +880,9 @@ fn report(args: &ReportArgs) -> Result<u8> {
 }
 
 /// Loads a file the shards used, checking it is still the same.
-fn same_file(
-    what: &str,
-    recorded: &Option<(String, String)>,
-    now: Option<&(String, String)>,
-) -> Result<()> {
+fn same_file(what: &str, recorded: &Option<(String, String)>, now: Option<&str>) -> Result<()> {
     match (recorded, now) {
-        (Some((path, sha)), Some((_, now))) if sha != now => bail!(
+        (Some((path, sha)), Some(now)) if sha != now => bail!(
             "{path} ({what}) changed since the shards ran; run the shards again or restore it"
         ),
         _ => Ok(()),
@@ -899,19 +895,31 @@ fn merge(args: &MergeArgs) -> Result<u8> {
     let m = &spec.manifest;
     let path_of = |f: &Option<(String, String)>| f.as_ref().map(|(p, _)| PathBuf::from(p));
     let (rules, rules_file) = load_rules(path_of(&m.rules_file).as_ref())?;
-    same_file("--rules", &m.rules_file, rules_file.as_ref())?;
+    same_file(
+        "--rules",
+        &m.rules_file,
+        rules_file.as_ref().map(|f| f.1.as_str()),
+    )?;
     let exceptions = load_exceptions(path_of(&m.exceptions_file).as_ref())?;
-    same_file("--exceptions", &m.exceptions_file, exceptions.file.as_ref())?;
+    same_file(
+        "--exceptions",
+        &m.exceptions_file,
+        exceptions.file.as_ref().map(|f| f.1.as_str()),
+    )?;
     let branding = match path_of(&m.branding_file) {
         Some(path) => crate::branding::Branding::load(&path)?,
         None => Default::default(),
     };
-    same_file("--branding", &m.branding_file, branding.file.as_ref())?;
+    same_file(
+        "--branding",
+        &m.branding_file,
+        branding.file.as_ref().map(|f| f.1.as_str()),
+    )?;
     let baseline = match &spec.baseline {
         Some((path, _)) => {
             let path = PathBuf::from(path);
             let now = sha256_of_file(&path)?;
-            same_file("--baseline", &spec.baseline, Some(&(String::new(), now)))?;
+            same_file("--baseline", &spec.baseline, Some(&now))?;
             Some(std::sync::Arc::new(crate::trend::Baseline::load(&path)?))
         }
         None => None,

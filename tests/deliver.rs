@@ -420,7 +420,18 @@ fn eml_files_and_dry_runs_send_nothing() {
     // Written, not sent: a later send still sends.
     assert!(log(&out).iter().all(|l| l["result"] == "written"));
     let run = deliver(&out, &cfg, &["--dry-run"]);
-    assert!(!run.stdout.contains("already"), "{}", run.stdout);
+    // (A message sent before would read "sent <time>; would not be sent again".)
+    assert_eq!(
+        run.stdout.matches(": would be sent").count(),
+        3,
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("would not be sent again"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -592,4 +603,44 @@ fn starttls_is_required_and_checks_the_certificate() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn branded_messages_carry_the_logo_inline_and_escape_the_brand() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("branded");
+    let r = aliaudit(&[
+        "report",
+        "tests/fixtures/quarters/2026-q3",
+        "-o",
+        out.to_str().unwrap(),
+        "--as-of",
+        "2026-09-30",
+        "--format",
+        "json,pdf",
+        "--branding",
+        "tests/fixtures/branding/branding.toml",
+        "-q",
+    ]);
+    assert_ne!(r.code, 1, "{}", r.stderr);
+    let cfg = config(tmp.path(), 25, "");
+    let eml = tmp.path().join("eml");
+    let run = deliver(&out, &cfg, &["--eml", eml.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let bytes = std::fs::read(eml.join("management.eml")).unwrap();
+    let m = MessageParser::default().parse(&bytes).unwrap();
+    let logo = m
+        .parts
+        .iter()
+        .find(|p| p.content_id() == Some("logo"))
+        .expect("an inline logo part");
+    assert_eq!(
+        logo.contents(),
+        std::fs::read("tests/fixtures/branding/logo.png").unwrap()
+    );
+    let html = m.body_html(0).unwrap();
+    assert!(html.contains("src=\"cid:logo\""), "{html}");
+    // The brand is text: escaped in the HTML body.
+    assert!(html.contains("Lighthouse Audit &lt;script&gt;"), "{html}");
+    assert!(!html.contains("<script>"), "{html}");
 }

@@ -348,3 +348,30 @@ fn the_kubernetes_manifests_match_the_kubernetes_api() {
     assert!(out.status.success(), "{text}");
     assert_eq!(text.matches("passed").count(), 3, "{text}");
 }
+
+#[test]
+fn merge_refuses_a_file_changed_since_the_shards_ran() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path();
+    let exceptions = base.join("exceptions.toml");
+    std::fs::copy("tests/fixtures/quarters/exceptions.toml", &exceptions).unwrap();
+    let opts = [
+        "--as-of",
+        "2026-09-30",
+        "--format",
+        "json",
+        "--exceptions",
+        exceptions.to_str().unwrap(),
+    ];
+    let shards = shard_runs(&["tests/fixtures/quarters/2026-q3"], &opts, 2, base);
+    let text = std::fs::read_to_string(&exceptions).unwrap();
+    std::fs::write(&exceptions, text + "\n# edited\n").unwrap();
+    let m = merge(&shards, &base.join("out"));
+    assert_eq!(m.code, 1);
+    assert!(
+        m.stderr
+            .contains("(--exceptions) changed since the shards ran"),
+        "{}",
+        m.stderr
+    );
+}

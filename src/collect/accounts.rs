@@ -204,7 +204,7 @@ impl AccountsFile {
             if let Some(bad) = entry
                 .contacts
                 .iter()
-                .find(|c| c.parse::<address::Address>().is_err())
+                .find(|c| crate::deliver::config::mailbox(c).is_err())
             {
                 return Err(err(format!(
                     "{at}: contact \"{bad}\" is not an e-mail address"
@@ -236,25 +236,6 @@ impl AccountsFile {
             defaults: form.defaults,
             accounts,
         })
-    }
-}
-
-/// A minimal e-mail address check (`local@domain.tld`, no spaces or angle brackets) until
-/// delivery brings its own address parser.
-mod address {
-    pub struct Address;
-
-    impl std::str::FromStr for Address {
-        type Err = ();
-        fn from_str(s: &str) -> Result<Self, ()> {
-            let (local, domain) = s.split_once('@').ok_or(())?;
-            let ok = !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !s.chars().any(|c| c.is_whitespace() || "<>,;\"".contains(c));
-            if ok { Ok(Address) } else { Err(()) }
-        }
     }
 }
 

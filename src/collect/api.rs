@@ -213,7 +213,7 @@ struct DeniedDetail {
 
 /// The time now, UTC, in whole seconds (`2026-11-23T18:40:00Z`): signatures and logs.
 pub fn utc_now() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    crate::summary::rfc3339(chrono::Utc::now())
 }
 
 /// `RequestId` of a JSON body.

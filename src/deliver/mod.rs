@@ -420,7 +420,6 @@ fn fingerprint(key: &str, to: &[Mailbox], cc: &[Mailbox], attachments: &[Attache
 }
 
 /// The plan: every message, checked, and what will not be sent and why.
-#[derive(Debug)]
 pub struct Plan {
     /// Messages to deliver.
     pub messages: Vec<Planned>,
@@ -428,8 +427,8 @@ pub struct Plan {
     pub skipped: Vec<(String, String)>,
     /// Things the user should know (branding changed since the report...).
     pub warnings: Vec<String>,
-    lang: Lang,
-    templates: Option<PathBuf>,
+    /// The e-mail templates, loaded once (a broken one fails the plan, before any sending).
+    templates: crate::render::html::Templates,
 }
 
 /// Reads the report's output and the configuration into messages, checking every address
@@ -724,8 +723,7 @@ pub fn plan(options: &Options, config: &Config) -> Result<Plan> {
         messages,
         skipped,
         warnings,
-        lang,
-        templates: options.templates.clone(),
+        templates: crate::render::html::Templates::load(options.templates.as_deref(), lang)?,
     })
 }
 
@@ -733,7 +731,7 @@ pub fn plan(options: &Options, config: &Config) -> Result<Plan> {
 
 /// The subject, plain text and HTML of a message.
 pub fn render(plan: &Plan, message: &Planned) -> Result<(String, String, String)> {
-    let templates = crate::render::html::Templates::load(plan.templates.as_deref(), plan.lang)?;
+    let templates = &plan.templates;
     let mut page = message.page.clone();
     let text = |name: &str, page: &EmailPage| -> Result<String> {
         let mut buf = Vec::new();
@@ -978,7 +976,7 @@ pub fn run(
             .count();
         let id = message_id(m, &config.from, previous);
         let line = |result: &str, detail: String| LogLine {
-            time: crate::collect::api::utc_now(),
+            time: crate::summary::rfc3339(chrono::Utc::now()),
             message: m.key.clone(),
             fingerprint: m.fingerprint.clone(),
             message_id: id.clone(),
