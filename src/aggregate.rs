@@ -49,7 +49,7 @@ impl ControlTally {
     }
 }
 
-/// Completeness of an account's evidence (SPEC 4.1).
+/// Completeness of an account's evidence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AccountStatus {
@@ -213,7 +213,8 @@ pub struct Identity {
     pub root_active_access_keys: Option<u64>,
 }
 
-/// The identity figures of SPEC 4.1.
+/// The identity figures of an account (users, console users without MFA, keys, root), from
+/// the credential report, else from the security practice report.
 pub fn identity(account: &Account, as_of: Option<DateTime<Utc>>) -> Identity {
     let Some(c) = account.credentials.get() else {
         let p = account.practice.get();

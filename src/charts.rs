@@ -11,13 +11,9 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 use crate::aggregate::Counts;
+use crate::fonts::{FONT_BOLD, FONT_REGULAR};
 use crate::i18n::Catalogue;
 use crate::rules::Status;
-
-/// The embedded regular face.
-pub static FONT_REGULAR: &[u8] = include_bytes!("../fonts/NotoSansCJKsc-Regular-subset.otf");
-/// The embedded bold face.
-pub static FONT_BOLD: &[u8] = include_bytes!("../fonts/NotoSansCJKsc-Bold-subset.otf");
 
 /// The font family name charts use; the HTML stylesheet maps it to the page font.
 pub const FAMILY: &str = "sans-serif";

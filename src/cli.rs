@@ -11,12 +11,12 @@ use anyhow::{Context, Result, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::diag::Level;
+use crate::diag::{Level, shown_path as shown};
 use crate::ingest::Limits;
 use crate::output;
 use crate::pipeline::{self, Run, RunOptions};
 use crate::rules::{CATALOG, RulePack};
-use crate::summary::{self, ManifestOptions};
+use crate::summary::ManifestOptions;
 
 /// Exit code: every account fully evaluated.
 pub const EXIT_OK: u8 = 0;
@@ -109,8 +109,8 @@ pub struct EvalArgs {
     /// the register (active, expired, stale) is printed in every report.
     #[arg(long, value_name = "FILE")]
     pub exceptions: Option<PathBuf>,
-    /// Worker threads (default: all cores). Output is identical for any value.
-    #[arg(long, short = 'j', value_name = "N")]
+    /// Worker threads, 1 to 1024 (default: all cores). Output is identical for any value.
+    #[arg(long, short = 'j', value_name = "N", value_parser = jobs_range())]
     pub jobs: Option<usize>,
     /// Treat any rejected input or incomplete account as a failure: exit 2 and write nothing.
     #[arg(long)]
@@ -118,8 +118,9 @@ pub struct EvalArgs {
     /// No progress bar and no diagnostics on the terminal (they are still in summary.json).
     #[arg(long, short = 'q')]
     pub quiet: bool,
-    /// Largest evidence file read, in MiB; larger files are hashed and rejected.
-    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    /// Largest evidence file read, in MiB (1 to 4096); larger files are hashed and rejected.
+    #[arg(long, value_name = "MIB", default_value_t = crate::ingest::DEFAULT_MAX_FILE_BYTES >> 20,
+          value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=MAX_FILE_MB))]
     pub max_file_mb: u64,
 }
 
@@ -134,6 +135,26 @@ pub enum Format {
     Html,
     /// portfolio.pdf, customers/SLUG.pdf and accounts/SLUG.pdf: A4 reports with charts.
     Pdf,
+}
+
+/// `--lang`: a report language as the command line names it (the clap side of
+/// [`crate::i18n::Lang`], which stays free of the argument parser).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum LangArg {
+    /// English.
+    #[default]
+    En,
+    /// Simplified Chinese.
+    Zh,
+}
+
+impl From<LangArg> for crate::i18n::Lang {
+    fn from(lang: LangArg) -> Self {
+        match lang {
+            LangArg::En => crate::i18n::Lang::En,
+            LangArg::Zh => crate::i18n::Lang::Zh,
+        }
+    }
 }
 
 /// Flags of `report`.
@@ -169,7 +190,7 @@ pub struct ReportArgs {
     /// Language of every built-in string of the HTML and PDF reports (evidence text is shown
     /// as collected). summary.json and findings.csv stay in English for other tools.
     #[arg(long, value_enum, default_value = "en")]
-    pub lang: crate::i18n::Lang,
+    pub lang: LangArg,
     /// White-label branding (TOML): company, logo (PNG or SVG, relative to the file), accent
     /// (#rrggbb), title, footer, disclaimer, prepared_by, contact; `[customers."Name"]` tables
     /// override any of them for that customer's reports.
@@ -187,7 +208,8 @@ pub struct ReportArgs {
     pub shard: Option<String>,
     /// The shard count of a Kubernetes Indexed Job: this is shard JOB_COMPLETION_INDEX + 1
     /// of N (the job's completions).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_SHARDS))]
     pub shard_count: Option<usize>,
 }
 
@@ -200,8 +222,8 @@ pub struct MergeArgs {
     /// Output folder: the same files as one run over the whole input.
     #[arg(long, short = 'o', value_name = "OUT")]
     pub out: PathBuf,
-    /// Worker threads (default: all cores).
-    #[arg(long, short = 'j', value_name = "N")]
+    /// Worker threads, 1 to 1024 (default: all cores).
+    #[arg(long, short = 'j', value_name = "N", value_parser = jobs_range())]
     pub jobs: Option<usize>,
     /// No diagnostics on the terminal.
     #[arg(long, short = 'q')]
@@ -233,6 +255,13 @@ customer's role trusts that identity (ideally with an external id condition).
 Each account is written to OUT/.aliaudit-collect/FOLDER and moved to OUT/FOLDER when done,
 with account.toml (uid from GetCallerIdentity) and collection-log.json (every call: action,
 time, RequestId, status, error code; never a secret).
+
+Servers are not trusted: a redirect is never followed (the call fails, naming the status and
+the Location host); a response over --max-response-mb is cut off while it streams; a 200 that
+is not the action's answer (not JSON, the wrong shape, an error envelope) is not evidence; and
+every text a server sends (codes, ids, messages, headers, transport errors) has each secret
+and token of the account's identities removed and control characters escaped before it is
+logged or printed.
 
 Exit codes:
   0  every account complete (or skipped as complete with --resume)
@@ -296,7 +325,7 @@ pub struct DeliverArgs {
     pub branding: Option<PathBuf>,
     /// Language of the e-mails (default: the report's).
     #[arg(long, value_enum)]
-    pub lang: Option<crate::i18n::Lang>,
+    pub lang: Option<LangArg>,
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -311,8 +340,9 @@ pub struct CollectArgs {
     /// Output folder: becomes an INPUT of `report`.
     #[arg(long, short = 'o', value_name = "INPUT")]
     pub out: PathBuf,
-    /// Accounts collected at once.
-    #[arg(long, short = 'j', value_name = "N", default_value_t = 4)]
+    /// Accounts collected at once (1 to 64).
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 4,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
     pub jobs: usize,
     /// Skip accounts whose folder already holds a complete collection.
     #[arg(long)]
@@ -320,22 +350,32 @@ pub struct CollectArgs {
     /// Language of Security Center titles (default: the accounts file's, else en).
     #[arg(long, value_parser = ["en", "zh"])]
     pub lang: Option<String>,
-    /// Timeout of each request, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    /// Timeout of each request, in seconds (1 to 3600).
+    #[arg(long, value_name = "SECS", default_value_t = 30,
+          value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=3600))]
     pub timeout: u64,
-    /// Retries of a request after throttling, 5xx, timeouts or dropped connections.
-    #[arg(long, value_name = "N", default_value_t = 5)]
+    /// Retries of a request after throttling, 5xx, timeouts or dropped connections (0 to 20).
+    #[arg(long, value_name = "N", default_value_t = 5,
+          value_parser = clap::builder::RangedU64ValueParser::<u32>::new().range(0..=20))]
     pub retries: u32,
-    /// First retry delay in milliseconds, doubled each retry (with jitter) up to 30 s;
-    /// a server's x-acs-retry-after is used instead when it sends one.
-    #[arg(long, value_name = "MS", default_value_t = 500)]
+    /// First retry delay in milliseconds (0 to 60000), doubled each retry (with jitter) up to
+    /// 30 s; a server's x-acs-retry-after is used instead when it sends one.
+    #[arg(long, value_name = "MS", default_value_t = 500,
+          value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(0..=60_000))]
     pub backoff_ms: u64,
-    /// Most requests per second to one endpoint, across all accounts.
-    #[arg(long, value_name = "N", default_value_t = 10.0)]
+    /// Most requests per second to one endpoint, across all accounts (more than 0, at most
+    /// 1000).
+    #[arg(long, value_name = "N", default_value_t = 10.0, value_parser = parse_rate)]
     pub rate: f64,
-    /// Longest wait, in seconds, for a credential report being generated.
-    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    /// Longest wait, in seconds, for a credential report being generated (1 to 3600).
+    #[arg(long, value_name = "SECS", default_value_t = 120,
+          value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=3600))]
     pub report_wait: u64,
+    /// Largest response read, in MiB (1 to 4096; default: the largest file `report` reads).
+    /// A larger response is an error for that call and is not retried.
+    #[arg(long, value_name = "MIB", default_value_t = crate::collect::api::DEFAULT_MAX_RESPONSE_BYTES >> 20,
+          value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=MAX_FILE_MB))]
+    pub max_response_mb: u64,
     /// No progress bar and no table on the terminal.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -367,15 +407,38 @@ pub struct SampleArgs {
     /// Folder to write the tree into (created; existing files of the same name are replaced).
     #[arg(long, short = 'o', value_name = "DIR")]
     pub out: PathBuf,
-    /// Number of accounts.
-    #[arg(long, default_value_t = 6)]
+    /// Number of accounts (1 to 1,000,000).
+    #[arg(long, default_value_t = 6,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
     pub accounts: usize,
-    /// RAM users per account (on average).
-    #[arg(long, default_value_t = 12)]
+    /// RAM users per account (on average; 0 to 100,000).
+    #[arg(long, default_value_t = 12,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=100_000))]
     pub users: usize,
     /// Random seed; the same seed gives the same tree, byte for byte.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+}
+
+/// Most worker threads: far more than any machine's cores, far fewer than a typo's.
+const MAX_JOBS: u64 = 1024;
+/// Largest `--max-file-mb`: 4 GiB, so that the byte count never overflows.
+const MAX_FILE_MB: u64 = 4096;
+/// Most shards of one run.
+const MAX_SHARDS: u64 = 100_000;
+
+/// `--rate`: a number of requests per second, more than 0 and at most 1000.
+fn parse_rate(text: &str) -> std::result::Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate > 0.0 && rate <= 1000.0 => Ok(rate),
+        _ => Err(format!(
+            "{text} is not a rate in requests per second (more than 0, at most 1000)"
+        )),
+    }
+}
+
+fn jobs_range() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_JOBS)
 }
 
 /// Parses `--as-of`: a date (end of that day, UTC) or an RFC 3339 instant.
@@ -426,9 +489,6 @@ fn load_exceptions(path: Option<&PathBuf>) -> Result<crate::exceptions::Register
 }
 
 fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
-    if jobs == Some(0) {
-        bail!("--jobs must be at least 1");
-    }
     rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.unwrap_or(0))
         .build()
@@ -444,16 +504,14 @@ fn prepare(args: &EvalArgs) -> Result<Prepared> {
     let as_of = args.as_of.as_deref().map(parse_as_of).transpose()?;
     let (rules, rules_file) = load_rules(args.rules.as_ref())?;
     let exceptions = load_exceptions(args.exceptions.as_ref())?;
-    if args.max_file_mb == 0 {
-        bail!("--max-file-mb must be at least 1");
-    }
     Ok(Prepared {
         options: RunOptions {
             inputs: args.inputs.clone(),
+            exclude: Vec::new(),
             as_of,
             rules,
             limits: Limits {
-                max_file_bytes: args.max_file_mb.saturating_mul(1024 * 1024),
+                max_file_bytes: args.max_file_mb * 1024 * 1024,
                 hash: true,
             },
             keep_resources: true,
@@ -535,7 +593,7 @@ fn totals_line(run: &Run) -> String {
         p.failed,
         run.files.len(),
         run.as_of
-            .map(summary::rfc3339)
+            .map(crate::text::rfc3339)
             .unwrap_or_else(|| "unknown".into())
     )
 }
@@ -588,7 +646,7 @@ fn pages(
     rendering: &Rendering,
     pool: &rayon::ThreadPool,
     out: &std::path::Path,
-    which: pipeline::Pages,
+    which: crate::pages::Pages,
 ) -> Result<Vec<&'static str>> {
     let Rendering {
         templates,
@@ -604,15 +662,17 @@ fn pages(
         None
     };
     if templates.is_some() || fonts.is_some() {
-        pool.install(|| pipeline::write_pages(run, options, templates, fonts.as_ref(), out, which))
-            .context(hint)?;
+        pool.install(|| {
+            crate::pages::write_pages(run, options, templates, fonts.as_ref(), out, which)
+        })
+        .context(hint)?;
         let (html, pdf) = match which {
-            pipeline::Pages::All => (
+            crate::pages::Pages::All => (
                 "index.html, customers/ and accounts/ pages",
                 "portfolio.pdf and the customer and account PDFs",
             ),
-            pipeline::Pages::Accounts => ("accounts/ pages", "account PDFs"),
-            pipeline::Pages::RollUps => (
+            crate::pages::Pages::Accounts => ("accounts/ pages", "account PDFs"),
+            crate::pages::Pages::RollUps => (
                 "index.html and customers/ pages",
                 "portfolio.pdf and the customer PDFs",
             ),
@@ -644,21 +704,22 @@ fn data_files(
     formats: &[Format],
     out: &std::path::Path,
 ) -> Result<Vec<&'static str>> {
-    let hint = "check that the output folder is writable (-o)";
+    // The fragments may come from shard files (read here) as well as from our own spill, so
+    // the error says what was not written and the cause says why.
     let mut written = Vec::new();
     let data_started = std::time::Instant::now();
     if formats.contains(&Format::Json) {
         output::write_atomic(&out.join("summary.json"), |w| {
             output::summary_json(run, fragments, w)
         })
-        .context(hint)?;
+        .context("summary.json was not written")?;
         written.push("summary.json");
     }
     if formats.contains(&Format::Csv) {
         output::write_atomic(&out.join("findings.csv"), |w| {
             output::findings_csv(run, fragments, w)
         })
-        .context(hint)?;
+        .context("findings.csv was not written")?;
         written.push("findings.csv");
     }
     crate::timing::add(crate::timing::Stage::Data, data_started);
@@ -713,7 +774,9 @@ fn report(args: &ReportArgs) -> Result<u8> {
     }
     prepared.options.shard = shard;
     prepared.options.period = args.period.clone();
-    prepared.options.lang = args.lang;
+    prepared.options.lang = args.lang.into();
+    // Our own pages are never evidence, even when -o is inside an input root.
+    prepared.options.exclude = vec![args.out.clone()];
     if let Some(path) = &args.branding {
         prepared.options.branding = std::sync::Arc::new(crate::branding::Branding::load(path)?);
     }
@@ -735,7 +798,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
     // Templates are checked before any work, so a broken template fails fast (exit 1).
     let templates = if args.format.contains(&Format::Html) {
         Some(
-            crate::render::html::Templates::load(args.templates.as_deref(), args.lang)
+            crate::render::html::Templates::load(args.templates.as_deref(), args.lang.into())
                 .context("the report templates do not load (check --templates)")?,
         )
     } else {
@@ -744,11 +807,14 @@ fn report(args: &ReportArgs) -> Result<u8> {
     let mut formats = args.format.clone();
     formats.sort();
     formats.dedup();
-    let out = &args.out;
+    // The new set is built beside OUT and swapped in at the end; OUT stays the previous
+    // complete set until then, and a second run into it stops here.
+    let staged = crate::outdir::Staged::begin(&args.out, "report")?;
+    note_cleaned(&staged, args.eval.quiet);
+    let out = staged.path();
     let hint = "check that the output folder is writable (-o)";
     // Each account's summary.json entry and findings.csv rows are kept in a spill while the
     // run goes on, so memory holds the accounts in flight, not the portfolio.
-    let out_existed = out.exists();
     let spill = output::Spill::new(out).context(hint)?;
     // A shard keeps the fragments of every account for the merge.
     let data = shard.is_some() || formats.contains(&Format::Json) || formats.contains(&Format::Csv);
@@ -775,7 +841,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
         rules_file: prepared.rules_file.clone(),
         exceptions_file: prepared.options.exceptions.file.clone(),
         branding_file: prepared.options.branding.file.clone(),
-        lang: args.lang.code().to_string(),
+        lang: crate::i18n::Lang::from(args.lang).code().to_string(),
         thresholds: prepared
             .options
             .rules
@@ -801,11 +867,11 @@ fn report(args: &ReportArgs) -> Result<u8> {
             &rendering,
             &pool,
             out,
-            pipeline::Pages::Accounts,
+            crate::pages::Pages::Accounts,
         )?;
         let spec = crate::shard::RunSpec {
             manifest: manifest_options,
-            as_of: run.as_of.map(summary::rfc3339).unwrap_or_default(),
+            as_of: run.as_of.map(crate::text::rfc3339).unwrap_or_default(),
             period: args.period.clone(),
             baseline: baseline_file,
             templates: args.templates.as_ref().map(|p| p.display().to_string()),
@@ -817,6 +883,8 @@ fn report(args: &ReportArgs) -> Result<u8> {
         };
         crate::shard::write(&run, &spill, &spec, shard, out).context(hint)?;
         written.push("shard.json and shard-fragments.dat");
+        drop(spill);
+        staged.commit().context(hint)?;
         if !args.eval.quiet {
             println!(
                 "shard {}/{}: {} accounts; wrote {} to {}; when every shard is done: aliaudit merge SHARD_OUT... -o OUT",
@@ -824,7 +892,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
                 shard.count,
                 run.accounts.len(),
                 written.join(", "),
-                out.display()
+                shown(&args.out)
             );
         }
         print_timings();
@@ -837,11 +905,9 @@ fn report(args: &ReportArgs) -> Result<u8> {
     print_diagnostics(&run, args.eval.quiet);
     let problems = run.has_problems();
     if args.eval.strict && problems {
+        // The staging folder goes with `staged`; OUT keeps the previous set.
         drop(spill);
-        if !out_existed {
-            // Only the spill was there, and it is gone.
-            let _ = std::fs::remove_dir(out);
-        }
+        drop(staged);
         if !args.eval.quiet {
             eprintln!("{}", totals_line(&run));
             eprintln!(
@@ -864,19 +930,39 @@ fn report(args: &ReportArgs) -> Result<u8> {
         &rendering,
         &pool,
         out,
-        pipeline::Pages::All,
+        crate::pages::Pages::All,
     )?);
     output::write_atomic(&out.join("manifest.json"), |w| {
         output::manifest_json(&run, &manifest_options, w)
     })
     .context(hint)?;
     written.push("manifest.json");
+    staged.commit().context(hint)?;
     if !args.eval.quiet {
         println!("{}", totals_line(&run));
-        println!("wrote {} to {}", written.join(", "), out.display());
+        println!("wrote {} to {}", written.join(", "), shown(&args.out));
     }
     print_timings();
     Ok(if problems { EXIT_INCOMPLETE } else { EXIT_OK })
+}
+
+/// Whether two paths name the same folder (both resolved; a missing one is never the same).
+fn same_folder(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Says once what a run that died had left beside the output folder and this run removed.
+fn note_cleaned(staged: &crate::outdir::Staged, quiet: bool) {
+    if !quiet && !staged.cleaned.is_empty() {
+        eprintln!(
+            "note: removed what an interrupted run left beside {}: {}",
+            staged.shown(),
+            staged.cleaned.join(", ")
+        );
+    }
 }
 
 /// Loads a file the shards used, checking it is still the same.
@@ -890,6 +976,31 @@ fn same_file(what: &str, recorded: &Option<(String, String)>, now: Option<&str>)
 }
 
 fn merge(args: &MergeArgs) -> Result<u8> {
+    for folder in &args.shards {
+        if same_folder(folder, &args.out) {
+            bail!(
+                "-o {} is one of the shard folders; the merge replaces its output folder as a whole, so give a new one",
+                shown(&args.out)
+            );
+        }
+    }
+    // A second run into OUT stops here, before any shard is read.
+    let staged = crate::outdir::Staged::begin(&args.out, "merge")?;
+    note_cleaned(&staged, args.quiet);
+    // No shard folder may change while it is read.
+    let mut shard_locks = Vec::new();
+    let mut locked = std::collections::BTreeSet::new();
+    for folder in &args.shards {
+        // A folder named twice is refused by the reader, with a better message.
+        if !locked.insert(std::fs::canonicalize(folder).unwrap_or_else(|_| folder.clone())) {
+            continue;
+        }
+        // Shards on a read-only volume cannot be rewritten while we read them either.
+        shard_locks.extend(crate::outdir::Lock::for_reading(
+            folder,
+            "merge (reading this shard)",
+        )?);
+    }
     let merged = crate::shard::read(&args.shards)?;
     let spec = merged.spec.clone();
     let m = &spec.manifest;
@@ -906,6 +1017,7 @@ fn merge(args: &MergeArgs) -> Result<u8> {
         &m.exceptions_file,
         exceptions.file.as_ref().map(|f| f.1.as_str()),
     )?;
+    merged.check_exception_hits(&exceptions)?;
     let branding = match path_of(&m.branding_file) {
         Some(path) => crate::branding::Branding::load(&path)?,
         None => Default::default(),
@@ -932,6 +1044,7 @@ fn merge(args: &MergeArgs) -> Result<u8> {
     let as_of = parse_as_of(&spec.as_of)?;
     let options = RunOptions {
         inputs: m.inputs.iter().map(PathBuf::from).collect(),
+        exclude: Vec::new(),
         as_of: Some(as_of),
         rules,
         limits: Limits {
@@ -1011,9 +1124,8 @@ fn merge(args: &MergeArgs) -> Result<u8> {
         }
         return Ok(EXIT_INCOMPLETE);
     }
-    let out = &args.out;
+    let out = staged.path();
     let hint = "check that the output folder is writable (-o)";
-    std::fs::create_dir_all(out).context(hint)?;
     let pool = thread_pool(args.jobs)?;
     let mut written = data_files(&run, merged.fragments(), &formats, out)?;
     let rendering = Rendering {
@@ -1028,7 +1140,7 @@ fn merge(args: &MergeArgs) -> Result<u8> {
         &rendering,
         &pool,
         out,
-        pipeline::Pages::RollUps,
+        crate::pages::Pages::RollUps,
     )?);
     // The accounts' pages, as the shards wrote them.
     let exts: Vec<&str> = [(Format::Html, "html"), (Format::Pdf, "pdf")]
@@ -1065,13 +1177,15 @@ fn merge(args: &MergeArgs) -> Result<u8> {
     })
     .context(hint)?;
     written.push("manifest.json");
+    staged.commit().context(hint)?;
+    drop(shard_locks);
     if !args.quiet {
         println!("{}", totals_line(&run));
         println!(
             "merged {} shards; wrote {} to {}",
             args.shards.len(),
             written.join(", "),
-            out.display()
+            shown(&args.out)
         );
     }
     Ok(if problems { EXIT_INCOMPLETE } else { EXIT_OK })
@@ -1102,7 +1216,7 @@ fn validate(args: &EvalArgs) -> Result<u8> {
                 c.excepted,
                 c.not_applicable,
                 c.not_evaluable,
-                a.info.id
+                crate::diag::one_line(&a.info.id)
             );
         }
         let _ = writeln!(out, "{}", totals_line(&run));
@@ -1195,13 +1309,10 @@ fn controls(args: &ControlsArgs) -> Result<u8> {
 
 fn collect(args: &CollectArgs) -> Result<u8> {
     use crate::collect::{self, Status};
-    if args.jobs == 0 {
-        bail!("--jobs must be at least 1");
-    }
-    if args.rate.is_nan() || args.rate <= 0.0 {
-        bail!("--rate must be more than 0");
-    }
-    let file = collect::load(&args.accounts)?;
+    // Contacts are checked with the parser delivery sends with.
+    let file = collect::load(&args.accounts, |c| {
+        crate::deliver::config::mailbox(c).is_ok()
+    })?;
     let backoff = std::time::Duration::from_millis(args.backoff_ms);
     let report_wait = std::time::Duration::from_secs(args.report_wait);
     let options = collect::Options {
@@ -1213,6 +1324,9 @@ fn collect(args: &CollectArgs) -> Result<u8> {
             timeout: std::time::Duration::from_secs(args.timeout.max(1)),
             retries: args.retries,
             backoff,
+            max_response_bytes: args.max_response_mb << 20,
+            // `--rate` was parsed but never passed on before: every run went at 10/s.
+            rate: args.rate,
             ..collect::api::Settings::default()
         },
         waits: collect::fetch::Waits {
@@ -1269,12 +1383,15 @@ fn collect(args: &CollectArgs) -> Result<u8> {
 
 fn deliver(args: &DeliverArgs) -> Result<u8> {
     use crate::deliver::{self, Delivery, Mode};
+    // A report swapping OUT while its PDFs are read, or two deliveries appending to one log,
+    // would mix runs: deliver holds OUT's lock too.
+    let _lock = crate::outdir::Lock::for_reading(&args.out, "deliver")?;
     let config = deliver::config::Config::load(&args.config)?;
     let options = deliver::Options {
         out: args.out.clone(),
         templates: args.templates.clone(),
         branding: args.branding.clone(),
-        lang: args.lang,
+        lang: args.lang.map(Into::into),
         mode: match (&args.eml, args.dry_run) {
             (Some(dir), _) => Mode::Eml(dir.clone()),
             (None, true) => Mode::DryRun,
@@ -1284,7 +1401,7 @@ fn deliver(args: &DeliverArgs) -> Result<u8> {
     };
     let plan = deliver::plan(&options, &config)?;
     for w in &plan.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", crate::diag::printable(w));
     }
     let password = config
         .smtp
@@ -1293,7 +1410,7 @@ fn deliver(args: &DeliverArgs) -> Result<u8> {
         .and_then(|var| std::env::var(var).ok());
     let outcomes = deliver::run(&options, &config, &plan, password, &|o| {
         if !args.quiet && matches!(o.result, Delivery::Failed(_)) {
-            eprintln!("{}: not sent", o.key);
+            eprintln!("{}: not sent", crate::diag::printable(&o.key));
         }
     })?;
     if !args.quiet {
@@ -1357,7 +1474,9 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::from(EXIT_OK)
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors quote paths and names from the input: one line, nothing that moves the
+            // cursor or reorders text (what is escaped already stays as it is).
+            eprintln!("error: {}", crate::diag::one_line(&format!("{e:#}")));
             ExitCode::from(EXIT_FATAL)
         }
     }

@@ -2,7 +2,11 @@
 //! in a deterministic order; [`load_meta`] reads a folder's `account.toml`.
 //!
 //! It opens no evidence file: whether a folder is an account is settled after ingest, when
-//! its files have been recognised. Hidden entries are skipped; link loops are reported.
+//! its files have been recognised. Every path found is handed on, so that each one reaches
+//! the manifest: regular files to read, what is never opened (named pipes, sockets, devices,
+//! links back to a parent folder) and what cannot be read (a dangling link, a folder without
+//! permission). Hidden entries and excluded folders (the output folder) are skipped. Paths
+//! stay `OsStr` for I/O and become text only through [`display_os`], which is one-to-one.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,9 +14,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::diag::Diagnostic;
-use crate::evidence::{FileRecord, FileStatus, Kind};
-use crate::ingest::SourceFile;
+use crate::diag::{Diagnostic, display_os, display_path};
+use crate::evidence::{FileRecord, FileStatus, Kind, Special};
+use crate::ingest::{Entry, SourceFile};
 
 /// Which Alibaba Cloud site an account lives on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,9 +85,9 @@ pub struct Discovery {
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoverError {
     /// The root does not exist or cannot be read.
-    #[error("input {path}: {source}")]
+    #[error("input {}: {source}", crate::diag::printable(path))]
     Root {
-        /// The root as given.
+        /// The root as given (see [`display_root`]).
         path: String,
         /// Why.
         source: std::io::Error,
@@ -91,16 +95,19 @@ pub enum DiscoverError {
 }
 
 fn is_hidden(entry: &walkdir::DirEntry) -> bool {
-    entry.depth() > 0
-        && entry
-            .file_name()
-            .to_str()
-            .is_some_and(|n| n.starts_with('.'))
+    // Bytes, not text: a hidden name need not be UTF-8.
+    entry.depth() > 0 && entry.file_name().as_encoded_bytes().starts_with(b".")
 }
 
-/// How a root is shown: as given, without trailing separators, with `/`.
+/// How a root is shown: as given (see [`display_os`]), without trailing separators, with `/`.
 pub fn display_root(root: &Path) -> String {
-    let text = root.to_string_lossy().replace('\\', "/");
+    let text = display_path(root);
+    // On Windows a backslash is a separator; elsewhere it is part of a name (and doubled).
+    let text = if cfg!(windows) {
+        text.replace("\\\\", "/")
+    } else {
+        text
+    };
     let trimmed = text.trim_end_matches('/');
     if trimmed.is_empty() {
         "/".to_string()
@@ -109,69 +116,188 @@ pub fn display_root(root: &Path) -> String {
     }
 }
 
-/// Walks every root and lists candidate folders.
-pub fn discover(roots: &[PathBuf]) -> Result<Discovery, DiscoverError> {
+/// Walks every root and lists candidate folders. Folders in `exclude` (the output folder)
+/// and everything below them are not read, wherever a root reaches them.
+pub fn discover(roots: &[PathBuf], exclude: &[PathBuf]) -> Result<Discovery, DiscoverError> {
     let mut discovery = Discovery::default();
+    let mut excluded: Vec<Excluded> = exclude.iter().map(|p| Excluded::new(p)).collect();
     for root in roots {
-        let meta = std::fs::metadata(root).map_err(|source| DiscoverError::Root {
-            path: root.display().to_string(),
+        let fail = |source| DiscoverError::Root {
+            path: display_root(root),
             source,
-        })?;
+        };
+        let meta = std::fs::metadata(root).map_err(fail)?;
         if !meta.is_dir() {
-            return Err(DiscoverError::Root {
-                path: root.display().to_string(),
-                source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a folder"),
-            });
+            return Err(fail(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a folder",
+            )));
         }
-        walk_root(root, &mut discovery);
+        // A root that cannot be listed is fatal, like a missing one.
+        std::fs::read_dir(root).map_err(fail)?;
+        let canonical = std::fs::canonicalize(root).ok();
+        for ex in &mut excluded {
+            if let Some(canonical) = &canonical {
+                ex.say_if_inside(root, canonical, &mut discovery.diagnostics);
+            }
+        }
+        walk_root(root, &mut excluded, &mut discovery);
     }
     Ok(discovery)
 }
 
-fn walk_root(root: &Path, discovery: &mut Discovery) {
+/// A folder not to read (the output folder), by its canonical path; it may not exist yet.
+struct Excluded {
+    /// Canonical: the path itself when it exists, else its nearest existing ancestor's
+    /// canonical path joined with the rest.
+    canonical: Option<PathBuf>,
+    /// Whether the diagnostic has been given.
+    said: bool,
+}
+
+impl Excluded {
+    fn new(path: &Path) -> Excluded {
+        Excluded {
+            canonical: planned_canonical(path),
+            said: false,
+        }
+    }
+
+    /// Whether the walk's folder `entry` is this one. Only a folder of the same name, or a
+    /// link, can be: the others are not resolved.
+    fn matches(&self, entry: &walkdir::DirEntry) -> bool {
+        self.canonical.as_deref().is_some_and(|ex| {
+            (entry.path_is_symlink() || ex.file_name() == Some(entry.file_name()))
+                && std::fs::canonicalize(entry.path()).is_ok_and(|p| p == ex)
+        })
+    }
+
+    /// Says once that the folder, found in the walk at `shown` (as an input path: the root as
+    /// given, then the path below it), is not read.
+    fn say(&mut self, root: &Path, shown: String, diagnostics: &mut Vec<Diagnostic>) {
+        if !self.said {
+            self.said = true;
+            diagnostics.push(Diagnostic::warning(
+                shown,
+                format!(
+                    "the output folder is inside the input root {}; it is not read as evidence",
+                    display_root(root)
+                ),
+            ));
+        }
+    }
+
+    /// Says so up front when the folder is below `root` (even before its first run), unless
+    /// a hidden folder on the way skips it anyway.
+    fn say_if_inside(
+        &mut self,
+        root: &Path,
+        canonical_root: &Path,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        let Some(rest) = self
+            .canonical
+            .as_deref()
+            .and_then(|ex| ex.strip_prefix(canonical_root).ok())
+        else {
+            return;
+        };
+        let hidden = rest
+            .components()
+            .any(|c| c.as_os_str().as_encoded_bytes().starts_with(b"."));
+        if !hidden {
+            // Shown below the root, like every input path: never the machine's absolute path.
+            let shown = display_below(
+                &display_root(root),
+                canonical_root,
+                &canonical_root.join(rest),
+            );
+            self.say(root, shown, diagnostics);
+        }
+    }
+}
+
+/// `path` made absolute with links resolved, also when it does not exist yet: the nearest
+/// existing ancestor is resolved and the rest joined to it.
+fn planned_canonical(path: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(path).ok()?;
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(canonical) = std::fs::canonicalize(existing) {
+            return Some(rest.iter().rev().fold(canonical, |p, name| p.join(name)));
+        }
+        rest.push(existing.file_name()?.to_os_string());
+        existing = existing.parent()?;
+    }
+}
+
+fn walk_root(root: &Path, excluded: &mut [Excluded], discovery: &mut Discovery) {
     let root_display = display_root(root);
     let root_name = std::fs::canonicalize(root)
         .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .and_then(|p| p.file_name().map(display_os))
         .unwrap_or_else(|| root_display.clone());
-    // Files grouped by their folder; BTreeMap keeps folders sorted by relative path.
-    let mut folders: BTreeMap<String, (PathBuf, Vec<PathBuf>)> = BTreeMap::new();
-    let walker = walkdir::WalkDir::new(root)
+    // Paths grouped by their folder. The key is the folder's path below the root as text,
+    // which keeps folders sorted by relative path; `display_os` is one-to-one, so two
+    // folders never share a key.
+    let mut folders: BTreeMap<String, (PathBuf, Vec<SourceFile>)> = BTreeMap::new();
+    let mut add = |dir: &Path, path: PathBuf, entry: Entry| {
+        let display = display_below(&root_display, root, &path);
+        folders
+            .entry(relative(root, dir))
+            .or_insert_with(|| (dir.to_path_buf(), Vec::new()))
+            .1
+            .push(SourceFile {
+                path,
+                display,
+                entry,
+            });
+    };
+    let mut walker = walkdir::WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| !is_hidden(e));
-    for entry in walker {
+    while let Some(entry) = walker.next() {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                let path = e
-                    .path()
-                    .map(|p| display_path(&root_display, root, p))
-                    .unwrap_or_else(|| root_display.clone());
-                let message = if e.loop_ancestor().is_some() {
-                    "link loop: this folder links back to one of its parents; skipped".to_string()
-                } else {
-                    format!("cannot read: {e}")
+                let path = e.path().unwrap_or(root).to_path_buf();
+                let dir = match path.parent() {
+                    Some(parent) if e.depth() > 0 && path != root => parent.to_path_buf(),
+                    _ => root.to_path_buf(),
                 };
-                discovery
-                    .diagnostics
-                    .push(Diagnostic::warning(path, message));
+                let what = if e.loop_ancestor().is_some() {
+                    discovery.diagnostics.push(Diagnostic::warning(
+                        display_below(&root_display, root, &path),
+                        "link loop: this folder links back to one of its parents; skipped",
+                    ));
+                    Entry::LinkLoop
+                } else {
+                    Entry::Unreadable(unreadable(&path, &e))
+                };
+                add(&dir, path, what);
                 continue;
             }
         };
-        if !entry.file_type().is_file() {
+        let file_type = entry.file_type();
+        if file_type.is_dir() {
+            if let Some(ex) = excluded.iter_mut().find(|ex| ex.matches(&entry)) {
+                let shown = display_below(&display_root(root), root, entry.path());
+                ex.say(root, shown, &mut discovery.diagnostics);
+                walker.skip_current_dir();
+            }
             continue;
         }
         let Some(parent) = entry.path().parent() else {
             continue;
         };
-        let rel = relative(root, parent);
-        folders
-            .entry(rel)
-            .or_insert_with(|| (parent.to_path_buf(), Vec::new()))
-            .1
-            .push(entry.path().to_path_buf());
+        let what = match Special::of(&file_type) {
+            None => Entry::File,
+            Some(special) => Entry::Special(special),
+        };
+        add(parent, entry.path().to_path_buf(), what);
     }
     for (rel, (dir, paths)) in folders {
         let display = if rel.is_empty() {
@@ -183,7 +309,7 @@ fn walk_root(root: &Path, discovery: &mut Discovery) {
             root_name.clone()
         } else {
             dir.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
+                .map(display_os)
                 .unwrap_or_else(|| rel.clone())
         };
         let default_id = if rel.is_empty() {
@@ -197,11 +323,27 @@ fn walk_root(root: &Path, discovery: &mut Discovery) {
     }
 }
 
+/// Why a path the walk found cannot be read: the OS error, and what the path is when that
+/// explains it (a link whose target is gone).
+fn unreadable(path: &Path, e: &walkdir::Error) -> String {
+    let dangling = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+        && std::fs::metadata(path).is_err_and(|m| m.kind() == std::io::ErrorKind::NotFound);
+    let os = e
+        .io_error()
+        .map(|io| io.to_string())
+        .unwrap_or_else(|| e.to_string());
+    if dangling {
+        format!("cannot read: a link to a path that does not exist: {os}")
+    } else {
+        format!("cannot read: {os}")
+    }
+}
+
 fn folder_source(
     display: &str,
     folder_name: String,
     default_id: String,
-    paths: Vec<PathBuf>,
+    paths: Vec<SourceFile>,
 ) -> FolderSource {
     let mut source = FolderSource {
         id: default_id,
@@ -214,20 +356,14 @@ fn folder_source(
         files: Vec::new(),
         diagnostics: Vec::new(),
     };
-    for path in paths {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let file_display = format!("{display}/{name}");
-        if name == "account.toml" {
+    for file in paths {
+        // Only a regular file is metadata; an unreadable or special `account.toml` is
+        // listed like any other path.
+        if file.entry == Entry::File && file.path.file_name() == Some("account.toml".as_ref()) {
             source.has_meta_file = true;
-            source.meta_path = Some(path);
+            source.meta_path = Some(file.path);
         } else {
-            source.files.push(SourceFile {
-                path,
-                display: file_display,
-            });
+            source.files.push(file);
         }
     }
     source
@@ -276,16 +412,23 @@ fn read_meta(path: &Path, display: &str) -> (FileRecord, Option<AccountMeta>) {
         status: FileStatus::Used,
         reason: None,
     };
-    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    if size > MAX_META_BYTES {
-        record.size = size;
-        record.reject(format!(
-            "the file is {size} bytes, too large for account metadata"
-        ));
-        return (record, None);
-    }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
+    let bytes = match read_small(path, MAX_META_BYTES) {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(Small::TooLarge(size))) => {
+            record.size = size;
+            record.reject(format!(
+                "the file is {size} bytes, too large for account metadata"
+            ));
+            return (record, None);
+        }
+        Ok(Err(Small::Special(special))) => {
+            record.kind = None;
+            record.ignore_because(crate::i18n::Note {
+                key: special.note_key(),
+                args: Vec::new(),
+            });
+            return (record, None);
+        }
         Err(e) => {
             record.reject(format!("cannot read the file: {e}"));
             return (record, None);
@@ -315,20 +458,120 @@ fn read_meta(path: &Path, display: &str) -> (FileRecord, Option<AccountMeta>) {
     }
 }
 
+/// Why [`read_small`] read nothing.
+enum Small {
+    /// The size, over the limit.
+    TooLarge(u64),
+    /// Not a regular file.
+    Special(Special),
+}
+
+/// A regular file's bytes when it holds at most `max` (never more is read).
+fn read_small(path: &Path, max: u64) -> std::io::Result<Result<Vec<u8>, Small>> {
+    use std::io::Read;
+    let file = match crate::ingest::open_regular(path)? {
+        Ok(file) => file,
+        Err(special) => return Ok(Err(Small::Special(special))),
+    };
+    let size = file.metadata()?.len();
+    if size > max {
+        return Ok(Err(Small::TooLarge(size)));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Ok(Err(Small::TooLarge(bytes.len() as u64)));
+    }
+    Ok(Ok(bytes))
+}
+
 fn relative(root: &Path, dir: &Path) -> String {
     dir.strip_prefix(root)
         .unwrap_or(dir)
         .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .map(|c| display_os(c.as_os_str()))
         .collect::<Vec<_>>()
         .join("/")
 }
 
-fn display_path(root_display: &str, root: &Path, path: &Path) -> String {
+fn display_below(root_display: &str, root: &Path, path: &Path) -> String {
     let rel = relative(root, path);
     if rel.is_empty() {
         root_display.to_string()
     } else {
         format!("{root_display}/{rel}")
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const POLICY: &str = r#"{"PasswordPolicy":{"MinimumPasswordLength":14}}"#;
+
+    /// A root with an account `acct`, and `out/old`: evidence too, as a report folder could
+    /// hold (a fake account if it were read).
+    fn tree() -> tempfile::TempDir {
+        let tree = tempfile::tempdir().unwrap();
+        for dir in ["root/acct", "root/out/old"] {
+            std::fs::create_dir_all(tree.path().join(dir)).unwrap();
+            std::fs::write(tree.path().join(dir).join("pp.json"), POLICY).unwrap();
+        }
+        tree
+    }
+
+    fn ids(d: &Discovery) -> Vec<&str> {
+        d.folders.iter().map(|f| f.id.as_str()).collect()
+    }
+
+    fn said(d: &Discovery) -> Vec<String> {
+        d.diagnostics
+            .iter()
+            .filter(|d| d.message.starts_with("the output folder is inside"))
+            .map(|d| format!("{}: {}", d.path, d.message))
+            .collect()
+    }
+
+    #[test]
+    fn the_output_folder_is_not_walked_even_through_a_link_and_is_named_once() {
+        let tree = tree();
+        let root = tree.path().join("root");
+        std::os::unix::fs::symlink(root.join("out"), root.join("alias")).unwrap();
+        let d = discover(std::slice::from_ref(&root), &[root.join("out")]).unwrap();
+        assert_eq!(ids(&d), ["acct"]);
+        assert_eq!(
+            said(&d),
+            [format!(
+                "{}/out: the output folder is inside the input root {}; it is not read as evidence",
+                display_root(&root),
+                display_root(&root)
+            )]
+        );
+        // Without the exclusion, both ways in are read: the test can fail.
+        let all = discover(std::slice::from_ref(&root), &[]).unwrap();
+        assert_eq!(ids(&all), ["acct", "alias/old", "out/old"]);
+    }
+
+    #[test]
+    fn an_output_folder_not_made_yet_is_named_when_it_will_be_inside() {
+        let tree = tree();
+        let root = tree.path().join("root");
+        // Given through a path with `..`, below a folder that does not exist yet.
+        let out = root.join("acct/../new/report");
+        let d = discover(std::slice::from_ref(&root), &[out]).unwrap();
+        assert_eq!(ids(&d), ["acct", "out/old"]);
+        assert_eq!(said(&d).len(), 1, "{:?}", d.diagnostics);
+    }
+
+    #[test]
+    fn an_output_folder_elsewhere_or_hidden_is_not_named() {
+        let tree = tree();
+        let root = tree.path().join("root");
+        let elsewhere = discover(std::slice::from_ref(&root), &[tree.path().join("out")]).unwrap();
+        assert!(said(&elsewhere).is_empty(), "{:?}", elsewhere.diagnostics);
+        let hidden = discover(std::slice::from_ref(&root), &[root.join(".out")]).unwrap();
+        assert!(said(&hidden).is_empty(), "{:?}", hidden.diagnostics);
+        assert_eq!(ids(&hidden), ["acct", "out/old"]);
     }
 }

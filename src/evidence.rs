@@ -128,3 +128,57 @@ impl FileRecord {
         self.reason_note = None;
     }
 }
+
+/// What is at a path found under an input root that is neither a regular file nor a folder.
+/// Such a path is listed as ignored and never opened: reading a named pipe would wait for a
+/// writer forever, and a device is not evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Special {
+    /// A named pipe (FIFO).
+    Fifo,
+    /// A Unix domain socket.
+    Socket,
+    /// A block device.
+    BlockDevice,
+    /// A character device.
+    CharDevice,
+    /// Anything else that is not a regular file.
+    Other,
+}
+
+impl Special {
+    /// What `file_type` is, when it is not a regular file (`None` for a regular file).
+    pub fn of(file_type: &std::fs::FileType) -> Option<Special> {
+        if file_type.is_file() {
+            return None;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            if file_type.is_fifo() {
+                return Some(Special::Fifo);
+            }
+            if file_type.is_socket() {
+                return Some(Special::Socket);
+            }
+            if file_type.is_block_device() {
+                return Some(Special::BlockDevice);
+            }
+            if file_type.is_char_device() {
+                return Some(Special::CharDevice);
+            }
+        }
+        Some(Special::Other)
+    }
+
+    /// The catalogue key of the reason it is ignored (`file.fifo`...).
+    pub fn note_key(self) -> &'static str {
+        match self {
+            Special::Fifo => "file.fifo",
+            Special::Socket => "file.socket",
+            Special::BlockDevice => "file.block_device",
+            Special::CharDevice => "file.char_device",
+            Special::Other => "file.not_a_file",
+        }
+    }
+}

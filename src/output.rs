@@ -1,6 +1,9 @@
-//! Output stage: renders the views and is the only module that writes files.
+//! Output stage, data files: `summary.json`, `findings.csv` and `manifest.json`, and the
+//! spill that keeps each account's fragments until they are written. The HTML and PDF pages
+//! are written by [`crate::pages`]; everything goes into the staging folder that
+//! [`crate::outdir`] swaps into place.
 //!
-//! Renderers write to any `Write` (the same bytes every time for the same run); files are
+//! Writers write to any `Write` (the same bytes every time for the same run); files are
 //! written to a temporary name in their folder and renamed into place, so a reader never
 //! sees half a file. Large outputs stream: nothing holds a whole report in memory.
 
@@ -8,29 +11,9 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub use crate::atomic::{OutputError, write_atomic};
 use crate::pipeline::Run;
 use crate::summary::{self, ManifestOptions};
-
-/// Errors writing output.
-#[derive(Debug, thiserror::Error)]
-pub enum OutputError {
-    /// A folder or file could not be written.
-    #[error("cannot write {path}: {source}")]
-    Write {
-        /// The path.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// Serialising failed.
-    #[error("cannot render {what}: {message}")]
-    Render {
-        /// Which output.
-        what: &'static str,
-        /// Why.
-        message: String,
-    },
-}
 
 fn render_error(what: &'static str) -> impl Fn(String) -> OutputError {
     move |message| OutputError::Render { what, message }
@@ -84,33 +67,6 @@ pub fn account_fragments(
     Ok((json, csv))
 }
 
-/// Removes what an interrupted earlier run into `out` left behind: its spill folders
-/// (`.aliaudit-work-*`, which hold report data) and half-written files (`.aliaudit-*.tmp`)
-/// in `out`, `out/accounts` and `out/customers`. Only names of that shape are touched.
-fn remove_leftovers(out: &Path) {
-    for dir in [
-        out.to_path_buf(),
-        out.join("accounts"),
-        out.join("customers"),
-    ] {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            if kind.is_dir() && dir == out && name.starts_with(".aliaudit-work-") {
-                let _ = std::fs::remove_dir_all(entry.path());
-            } else if kind.is_file() && name.starts_with(".aliaudit-") && name.ends_with(".tmp") {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
-    }
-}
-
 /// Account fragments, written by worker threads while accounts are evaluated, kept in files
 /// of a private temporary folder (one file per thread) and read back in output order.
 pub struct Spill {
@@ -145,7 +101,6 @@ impl Spill {
             source,
         };
         std::fs::create_dir_all(out).map_err(err)?;
-        remove_leftovers(out);
         let dir = tempfile::Builder::new()
             .prefix(".aliaudit-work-")
             .tempdir_in(out)
@@ -346,7 +301,7 @@ fn findings_rows(
 ) -> Result<(), OutputError> {
     let render = |e: csv::Error| render_error("findings.csv")(e.to_string());
     let mut writer = csv_writer(out);
-    let as_of = as_of.map(summary::rfc3339).unwrap_or_default();
+    let as_of = as_of.map(crate::text::rfc3339).unwrap_or_default();
     let as_of = as_of.as_str();
     let a = &result.info;
     for f in &result.evaluation.findings {
@@ -395,101 +350,6 @@ fn findings_rows(
         .map_err(|e| render_error("findings.csv")(e.to_string()))
 }
 
-/// Safe, unique file names for account ids: lower-case ASCII letters, digits and `-`, at most
-/// 80 characters (a name with no ASCII letter or digit gets `x` and a hash of it); collisions
-/// get `-2`, `-3`... in id order, so names are stable.
-pub fn slugs<'a>(ids: impl IntoIterator<Item = &'a str>) -> BTreeMap<String, String> {
-    let mut sorted: Vec<&str> = ids.into_iter().collect();
-    sorted.sort_unstable();
-    sorted.dedup();
-    let mut used = std::collections::BTreeSet::new();
-    let mut out = BTreeMap::new();
-    for id in sorted {
-        let mut base = String::new();
-        for c in id.chars() {
-            if c.is_ascii_alphanumeric() {
-                base.push(c.to_ascii_lowercase());
-            } else if !base.ends_with('-') && !base.is_empty() {
-                base.push('-');
-            }
-        }
-        let mut base: String = base.trim_matches('-').chars().take(80).collect();
-        base = base.trim_end_matches('-').to_string();
-        if base.is_empty() {
-            // Nothing ASCII to keep (a Chinese name): a short hash keeps it stable and distinct.
-            use sha2::Digest;
-            base = format!(
-                "x{}",
-                &hex::encode(sha2::Sha256::digest(id.as_bytes()))[..10]
-            );
-        }
-        let mut slug = base.clone();
-        let mut n = 2;
-        while !used.insert(slug.clone()) {
-            slug = format!("{base}-{n}");
-            n += 1;
-        }
-        out.insert(id.to_string(), slug);
-    }
-    out
-}
-
-/// Writes one file atomically: `render` writes into a temporary file in the same folder,
-/// which is renamed into place only when it is complete.
-pub fn write_atomic(
-    path: &Path,
-    render: impl FnOnce(&mut dyn Write) -> Result<(), OutputError>,
-) -> Result<(), OutputError> {
-    let started = std::time::Instant::now();
-    let mut rendering = std::time::Duration::ZERO;
-    let result = write_file(path, |w| {
-        let t = std::time::Instant::now();
-        let r = render(w);
-        rendering = t.elapsed();
-        r
-    });
-    let total = started.elapsed();
-    let write = total.saturating_sub(rendering);
-    crate::timing::add(
-        crate::timing::Stage::Write,
-        std::time::Instant::now() - write,
-    );
-    result
-}
-
-fn write_file(
-    path: &Path,
-    render: impl FnOnce(&mut dyn Write) -> Result<(), OutputError>,
-) -> Result<(), OutputError> {
-    let err = |source: std::io::Error| OutputError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(err)?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".aliaudit-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(err)?;
-    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, tmp);
-    render(&mut buffered)?;
-    let tmp = buffered.into_inner().map_err(|e| err(e.into_error()))?;
-    // Temporary files are private (0600); reports are ordinary files.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(err)?;
-    }
-    // No fsync per file: a report is thousands of files, waiting for each on the disk cost
-    // a tenth of the run, and a report interrupted by a crash is simply run again. The
-    // rename still means a reader never sees a half-written file.
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -501,16 +361,5 @@ mod tests {
         assert_eq!(csv_safe("-2+3"), "'-2+3");
         assert_eq!(csv_safe("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(csv_safe("alice"), "alice");
-    }
-
-    #[test]
-    fn slugs_are_safe_and_unique() {
-        let s = slugs(["acme/prod", "Acme/Prod", "../../etc", "<script>", "中文"]);
-        assert_eq!(s["Acme/Prod"], "acme-prod");
-        assert_eq!(s["acme/prod"], "acme-prod-2");
-        assert_eq!(s["../../etc"], "etc");
-        assert_eq!(s["<script>"], "script");
-        assert_eq!(s["中文"], slugs(["中文"])["中文"]);
-        assert!(s["中文"].starts_with('x') && s["中文"].len() == 11);
     }
 }

@@ -10,12 +10,12 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 
 use crate::aggregate::{self, AccountFigures, AccountStatus, Counts, Identity, PortfolioSummary};
+use crate::atomic::OutputError;
 use crate::diag::{Diagnostic, Level};
 use crate::discover::{self, FolderSource};
 use crate::evidence::{FileRecord, FileStatus, Kind};
 use crate::ingest::{self, Limits};
 use crate::model::{self, Account, AccountInfo, Source};
-use crate::output::OutputError;
 use crate::rules::{self, Evaluation, RulePack};
 
 /// What a run needs to know.
@@ -23,6 +23,9 @@ use crate::rules::{self, Evaluation, RulePack};
 pub struct RunOptions {
     /// Input roots, in the order given.
     pub inputs: Vec<PathBuf>,
+    /// Folders never read as evidence, wherever the roots reach them: the output folder
+    /// (`-o`), so that a report written inside an input root is not read back as an account.
+    pub exclude: Vec<PathBuf>,
     /// `--as-of`; else the newest evidence timestamp.
     pub as_of: Option<DateTime<Utc>>,
     /// The rule pack.
@@ -45,7 +48,7 @@ pub struct RunOptions {
     /// Report language (`--lang`).
     pub lang: crate::i18n::Lang,
     /// Evaluate only the accounts of this shard (`--shard K/N`).
-    pub shard: Option<crate::shard::Shard>,
+    pub shard: Option<Shard>,
 }
 
 impl RunOptions {
@@ -54,6 +57,61 @@ impl RunOptions {
         self.period
             .clone()
             .unwrap_or_else(|| crate::trend::period_of(as_of))
+    }
+}
+
+/// One shard of N: accounts whose id hashes to `index - 1` modulo `count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Shard {
+    /// 1-based.
+    pub index: usize,
+    /// How many shards.
+    pub count: usize,
+}
+
+impl Shard {
+    /// Parses `K/N` (1 <= K <= N).
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let bad = || format!("--shard {text:?}: expected K/N with 1 <= K <= N, e.g. 2/8");
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let index: usize = k.trim().parse().map_err(|_| bad())?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if count == 0 || index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// The shard of a Kubernetes Indexed Job: `JOB_COMPLETION_INDEX` (0-based) of `count`.
+    pub fn from_job_index(index: &str, count: usize) -> Result<Shard, String> {
+        let i: usize = index
+            .trim()
+            .parse()
+            .map_err(|_| format!("JOB_COMPLETION_INDEX={index:?} is not a number"))?;
+        if count == 0 || i >= count {
+            return Err(format!(
+                "JOB_COMPLETION_INDEX={i} is not below --shard-count {count}"
+            ));
+        }
+        Ok(Shard {
+            index: i + 1,
+            count,
+        })
+    }
+
+    /// Whether account `id` belongs to this shard: the first 8 bytes of its SHA-256, as a
+    /// big-endian number, modulo the shard count (the same on every machine).
+    pub fn contains(&self, id: &str) -> bool {
+        Shard::of(id, self.count) == self.index
+    }
+
+    /// The shard (1-based) of `count` that account `id` belongs to.
+    pub(crate) fn of(id: &str, count: usize) -> usize {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(id.as_bytes());
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        (u64::from_be_bytes(first) % count.max(1) as u64) as usize + 1
     }
 }
 
@@ -157,6 +215,24 @@ impl AccountResult {
     }
 }
 
+impl crate::trend::Member for AccountResult {
+    fn id(&self) -> &str {
+        &self.info.id
+    }
+    fn fails(&self) -> crate::trend::Fails {
+        self.fails
+    }
+    fn delta(&self) -> Option<&crate::trend::Delta> {
+        self.delta.as_ref()
+    }
+    fn score_tenths(&self) -> Option<u32> {
+        self.score_tenths
+    }
+    fn history(&self) -> &[crate::trend::AccountPoint] {
+        &self.history
+    }
+}
+
 /// A control an account fails.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FailedControl {
@@ -183,7 +259,10 @@ pub enum RunError {
     #[error(transparent)]
     Output(#[from] OutputError),
     /// An account's evidence changed between two readings in one run.
-    #[error("{0} changed while the report was being written; run the report again")]
+    #[error(
+        "{} changed while the report was being written; run the report again",
+        crate::diag::printable(.0)
+    )]
     Changed(String),
 }
 
@@ -274,7 +353,8 @@ struct Evaluated {
 
 enum Processed {
     Account(Box<(Evaluated, FolderSource)>),
-    NotAccount(Vec<FileRecord>),
+    /// Its files, and the errors of those rejected.
+    NotAccount(Vec<FileRecord>, Vec<Diagnostic>),
 }
 
 /// Evaluates one modelled account and keeps only what output needs; the model is dropped.
@@ -340,7 +420,7 @@ fn evaluate_inner(
     let period = options.period(as_of);
     let point = crate::trend::AccountPoint {
         period: period.clone(),
-        as_of: as_of.map(crate::summary::rfc3339),
+        as_of: as_of.map(crate::text::rfc3339),
         score: score_tenths.map(|t| t as f64 / 10.0),
         fails,
     };
@@ -434,11 +514,13 @@ fn evaluate_inner(
 
 enum FolderOutcome {
     Account(Box<model::Modelled>),
-    NotAccount(Vec<FileRecord>),
+    /// Its files, and the errors of those rejected (a path that cannot be read is an error
+    /// wherever it is).
+    NotAccount(Vec<FileRecord>, Vec<Diagnostic>),
 }
 
 /// Ingests one folder; a folder with neither `account.toml` nor recognised evidence is not
-/// an account, and its files are listed as ignored.
+/// an account, and its files are listed as ignored (those that cannot be read, rejected).
 fn ingest_folder(folder: &FolderSource, limits: Limits) -> FolderOutcome {
     let mut folder = folder.clone();
     discover::load_meta(&mut folder);
@@ -455,7 +537,12 @@ fn ingest_folder(folder: &FolderSource, limits: Limits) -> FolderOutcome {
                 ));
             }
         }
-        return FolderOutcome::NotAccount(files);
+        let errors = bundle
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.level == Level::Error)
+            .collect();
+        return FolderOutcome::NotAccount(files, errors);
     }
     let mut modelled = model::build(folder, bundle);
     if let Some(meta) = &folder.meta_record {
@@ -479,7 +566,7 @@ fn evidence_state<T>(source: &Source<T>) -> String {
     }
 }
 
-/// Evidence completeness per SPEC 4.1.
+/// Evidence completeness: complete, partial or failed (README, "summary.json").
 pub fn account_status(account: &Account, files: &[FileRecord]) -> AccountStatus {
     let present = [
         account.credentials.get().is_some(),
@@ -517,13 +604,13 @@ pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
 
 /// Runs the pipeline with memory bounded by the accounts in flight: each account's findings
 /// go to `sink` and are dropped, so the run keeps only what the roll-ups need. Pages are then
-/// rendered by [`write_pages`], which reads each account again.
+/// rendered by [`crate::pages::write_pages`], which reads each account again.
 pub fn run_streamed(options: &RunOptions, sink: Sink<'_>) -> Result<Run, RunError> {
     run_inner(options, Some(sink))
 }
 
 fn run_inner(options: &RunOptions, sink: Option<Sink<'_>>) -> Result<Run, RunError> {
-    let discovery = discover::discover(&options.inputs)?;
+    let discovery = discover::discover(&options.inputs, &options.exclude)?;
     let mut diagnostics = discovery.diagnostics;
     let mut folders = discovery.folders;
     // A shard reads every account.toml (for the ids and customers of all accounts, which
@@ -562,7 +649,7 @@ fn run_inner(options: &RunOptions, sink: Option<Sink<'_>>) -> Result<Run, RunErr
     };
     let newest_of = |outcome: &FolderOutcome| match outcome {
         FolderOutcome::Account(m) => m.account.newest_evidence(),
-        FolderOutcome::NotAccount(_) => None,
+        FolderOutcome::NotAccount(..) => None,
     };
     let from_evidence = |newest: Option<DateTime<Utc>>| {
         let source = if newest.is_some() {
@@ -592,7 +679,7 @@ fn run_inner(options: &RunOptions, sink: Option<Sink<'_>>) -> Result<Run, RunErr
             }
             Ok(Processed::Account(Box::new((evaluated, folder))))
         }
-        FolderOutcome::NotAccount(f) => Ok(Processed::NotAccount(f)),
+        FolderOutcome::NotAccount(f, d) => Ok(Processed::NotAccount(f, d)),
     };
     let (processed, as_of, as_of_source): (Vec<Processed>, _, _) = match options.as_of {
         None if !two_passes => {
@@ -633,8 +720,9 @@ fn run_inner(options: &RunOptions, sink: Option<Sink<'_>>) -> Result<Run, RunErr
     let mut accounts = Vec::new();
     for item in processed {
         let evaluated = match item {
-            Processed::NotAccount(f) => {
+            Processed::NotAccount(f, d) => {
                 files.extend(f);
+                diagnostics.extend(d);
                 continue;
             }
             Processed::Account(e) => {
@@ -720,17 +808,6 @@ impl Run {
     }
 }
 
-/// Which pages [`write_pages`] writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pages {
-    /// Every page.
-    All,
-    /// The accounts' pages only (a shard).
-    Accounts,
-    /// The portfolio and customer pages only (merging shards).
-    RollUps,
-}
-
 /// Diagnostics about the run as a whole: no as-of date, exceptions not applied, input roots
 /// without accounts.
 pub fn run_diagnostics(
@@ -769,151 +846,6 @@ pub fn run_diagnostics(
         }
     }
     out
-}
-
-/// Writes the HTML pages (`index.html`, `customers/<slug>.html`, `accounts/<slug>.html`)
-/// and/or the PDFs (`portfolio.pdf`, `customers/<slug>.pdf`, `accounts/<slug>.pdf`) below
-/// `out`. Each page view (with its charts) is built once and feeds both formats; accounts
-/// are rendered in parallel, each file written atomically; the bytes do not depend on the
-/// thread count. Returns the number of files written.
-pub fn write_pages(
-    run: &Run,
-    options: &RunOptions,
-    templates: Option<&crate::render::html::Templates>,
-    fonts: Option<&crate::render::layout::Fonts>,
-    out: &std::path::Path,
-    which: Pages,
-) -> Result<usize, RunError> {
-    use crate::render::pdf;
-    use crate::timing::Stage;
-    let charts_before = crate::timing::nanos(Stage::Charts);
-    let site = {
-        let _timer = Timer::new(Stage::Html);
-        crate::view::Site::new(run, &options.rules)
-    };
-    // Each page in the formats asked for; each returns the number of files it wrote.
-    let html = |path: std::path::PathBuf, template: &str, view: &dyn erased::Page| {
-        let Some(templates) = templates else {
-            return Ok(0);
-        };
-        let bytes = {
-            let _timer = Timer::new(Stage::Html);
-            let mut bytes = Vec::new();
-            view.render(templates, template, &mut bytes)
-                .map_err(|e| render_error("html", e.to_string()))?;
-            bytes
-        };
-        write_bytes(&path, &bytes).map(|()| 1)
-    };
-    let typeset =
-        |path: std::path::PathBuf,
-         make: &dyn Fn(&crate::render::layout::Fonts) -> Result<Vec<u8>, String>| {
-            let Some(fonts) = fonts else {
-                return Ok(0);
-            };
-            let bytes = {
-                let _timer = Timer::new(Stage::Pdf);
-                make(fonts).map_err(|e| render_error("pdf", e))?
-            };
-            write_bytes(&path, &bytes).map(|()| 1)
-        };
-    let as_of = run.as_of;
-    let mut files = 0;
-    if which != Pages::Accounts {
-        let (portfolio, customers) = {
-            let _timer = Timer::new(Stage::Html);
-            (site.portfolio(), site.customers())
-        };
-        files += html(out.join("index.html"), "index.html", &portfolio)?;
-        files += typeset(out.join("portfolio.pdf"), &|f| {
-            pdf::portfolio(f, &portfolio, as_of)
-        })?;
-        for (slug, view) in &customers {
-            let dir = out.join("customers");
-            files += html(dir.join(format!("{slug}.html")), "customer.html", view)?;
-            files += typeset(dir.join(format!("{slug}.pdf")), &|f| {
-                pdf::customer(f, view, as_of)
-            })?;
-        }
-    }
-    if which == Pages::RollUps {
-        return Ok(files);
-    }
-    let per_account: Vec<usize> = run
-        .accounts
-        .par_iter()
-        .map(|a| {
-            let a = run.with_findings(a, options)?;
-            let view = {
-                let _timer = Timer::new(Stage::Html);
-                site.account(&a)
-            };
-            let dir = out.join("accounts");
-            let slug = &site.account_slugs[&a.info.id];
-            Ok(
-                html(dir.join(format!("{slug}.html")), "account.html", &view)?
-                    + typeset(dir.join(format!("{slug}.pdf")), &|f| {
-                        pdf::account(f, &view, as_of)
-                    })?,
-            )
-        })
-        .collect::<Result<_, RunError>>()?;
-    files += per_account.iter().sum::<usize>();
-    // Charts are drawn while the views are built: count them once, as charts.
-    crate::timing::subtract(
-        Stage::Html,
-        crate::timing::nanos(Stage::Charts).saturating_sub(charts_before),
-    );
-    Ok(files)
-}
-
-fn render_error(what: &'static str, message: String) -> crate::output::OutputError {
-    crate::output::OutputError::Render { what, message }
-}
-
-fn write_bytes(path: &std::path::Path, bytes: &[u8]) -> Result<(), crate::output::OutputError> {
-    crate::output::write_atomic(path, |w| {
-        w.write_all(bytes)
-            .map_err(|e| render_error("page", e.to_string()))
-    })
-}
-
-mod erased {
-    //! Lets one closure render any page type.
-    pub trait Page: Sync {
-        fn render(
-            &self,
-            templates: &crate::render::html::Templates,
-            template: &str,
-            out: &mut dyn std::io::Write,
-        ) -> Result<(), crate::render::html::HtmlError>;
-    }
-
-    impl<T: serde::Serialize + Sync> Page for T {
-        fn render(
-            &self,
-            templates: &crate::render::html::Templates,
-            template: &str,
-            out: &mut dyn std::io::Write,
-        ) -> Result<(), crate::render::html::HtmlError> {
-            templates.render(template, self, out)
-        }
-    }
-}
-
-/// Adds its lifetime to a stage.
-struct Timer(crate::timing::Stage, std::time::Instant);
-
-impl Timer {
-    fn new(stage: crate::timing::Stage) -> Timer {
-        Timer(stage, std::time::Instant::now())
-    }
-}
-
-impl Drop for Timer {
-    fn drop(&mut self) {
-        crate::timing::add(self.0, self.1);
-    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Sharded runs (SPEC 8): `report --shard K/N` evaluates the accounts whose id hashes to
+//! Sharded runs (README "Running on many machines"): `report --shard K/N` evaluates the accounts whose id hashes to
 //! shard K and writes their pages plus a shard summary; `merge` puts the shard summaries
 //! together into the portfolio, customer pages, `summary.json`, `findings.csv` and
 //! `manifest.json`, byte for byte what one run over the whole input writes, without reading
@@ -7,6 +7,10 @@
 //! A shard's output folder holds `accounts/` (its accounts' pages), `shard.json` (what the
 //! roll-ups need of each account, its files and diagnostics, the options of the run) and
 //! `shard-fragments.dat` (each account's `summary.json` entry and `findings.csv` rows).
+//!
+//! Shard folders travel between machines and are untrusted input to `merge`: [`read`] checks
+//! every size, offset, count, index and page name in them against the files as they are,
+//! before the merge writes anything, and refuses a damaged set naming the file and account.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{Read, Seek, SeekFrom};
@@ -30,54 +34,7 @@ pub const SUMMARY_FILE: &str = "shard.json";
 /// The fragments' file name.
 pub const FRAGMENTS_FILE: &str = "shard-fragments.dat";
 
-/// One shard of N: accounts whose id hashes to `index - 1` modulo `count`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Shard {
-    /// 1-based.
-    pub index: usize,
-    /// How many shards.
-    pub count: usize,
-}
-
-impl Shard {
-    /// Parses `K/N` (1 <= K <= N).
-    pub fn parse(text: &str) -> Result<Shard, String> {
-        let bad = || format!("--shard {text:?}: expected K/N with 1 <= K <= N, e.g. 2/8");
-        let (k, n) = text.split_once('/').ok_or_else(bad)?;
-        let index: usize = k.trim().parse().map_err(|_| bad())?;
-        let count: usize = n.trim().parse().map_err(|_| bad())?;
-        if count == 0 || index == 0 || index > count {
-            return Err(bad());
-        }
-        Ok(Shard { index, count })
-    }
-
-    /// The shard of a Kubernetes Indexed Job: `JOB_COMPLETION_INDEX` (0-based) of `count`.
-    pub fn from_job_index(index: &str, count: usize) -> Result<Shard, String> {
-        let i: usize = index
-            .trim()
-            .parse()
-            .map_err(|_| format!("JOB_COMPLETION_INDEX={index:?} is not a number"))?;
-        if count == 0 || i >= count {
-            return Err(format!(
-                "JOB_COMPLETION_INDEX={i} is not below --shard-count {count}"
-            ));
-        }
-        Ok(Shard {
-            index: i + 1,
-            count,
-        })
-    }
-
-    /// Whether account `id` belongs to this shard: the first 8 bytes of its SHA-256, as a
-    /// big-endian number, modulo the shard count (the same on every machine).
-    pub fn contains(&self, id: &str) -> bool {
-        let digest = sha2::Sha256::digest(id.as_bytes());
-        let mut first = [0u8; 8];
-        first.copy_from_slice(&digest[..8]);
-        (u64::from_be_bytes(first) % self.count as u64) as usize == self.index - 1
-    }
-}
+pub use crate::pipeline::Shard;
 
 /// A string that lives for the whole process: catalogue keys and the few fixed words the
 /// results carry. Each distinct text is kept once.
@@ -392,10 +349,35 @@ pub enum MergeError {
         /// Why.
         message: String,
     },
+    /// A shard file says what no shard writes: it was damaged after the shard ran.
+    #[error("{path}: {message}; the shard folder is damaged: run that shard again")]
+    Damaged {
+        /// The file.
+        path: String,
+        /// What is wrong, naming the account or entry.
+        message: String,
+    },
     /// The shards do not belong together.
     #[error("{0}")]
     Mismatch(String),
 }
+
+/// The largest `shard.json` that `merge` reads. A shard summary holds a few kilobytes per
+/// account, so this is room for well over a hundred thousand accounts in one shard; a larger
+/// file is refused before it is read into memory.
+pub const MAX_SUMMARY_BYTES: u64 = 1 << 30;
+
+/// The largest count a shard may carry that is not checked against a list it also carries
+/// (identity figures, changes since the baseline): far above what an evidence file can
+/// hold, and low enough that sums over every account a merge can hold stay exact in `u64`.
+const MAX_COUNT: u64 = u32::MAX as u64;
+
+/// The highest score, in tenths.
+const MAX_SCORE_TENTHS: u32 = 1000;
+
+/// The longest page name a shard may give: [`crate::view::slugs`] keeps 80 characters and
+/// may add a `-N` suffix.
+const MAX_PAGE_NAME: usize = 100;
 
 /// The shards, read and checked: one run's complete set.
 pub struct Merged {
@@ -407,14 +389,49 @@ pub struct Merged {
     pub files: Vec<FileRecord>,
     /// Every shard's diagnostics (sorting and the run's own are left to the caller).
     pub diagnostics: Vec<Diagnostic>,
-    /// Where each account's pages are: shard folder and page name.
+    /// Where each account's pages are: shard folder and page name (a plain file stem).
     pub pages: BTreeMap<String, (PathBuf, String)>,
-    /// The customers' page names the shards used.
+    /// The customers' page names the shards used (plain file stems).
     pub customer_slugs: BTreeMap<String, String>,
     fragments: ShardFragments,
 }
 
 impl Merged {
+    /// Checks that every accepted risk an account matched is an entry of `register` (the
+    /// exceptions file the merge reopened, and found unchanged): a damaged entry number would
+    /// index past the register when the pages are written.
+    pub fn check_exception_hits(
+        &self,
+        register: &crate::exceptions::Register,
+    ) -> Result<(), MergeError> {
+        let entries = register.len();
+        for a in &self.accounts {
+            let Some(hit) = a.exceptions.iter().find(|h| h.entry >= entries) else {
+                continue;
+            };
+            let who = account_label(&a.info.id);
+            let message = match &register.file {
+                Some((path, _)) => format!(
+                    "{who}: accepted risk number {} of {} matched, but that file has {entries} entries",
+                    hit.entry as u128 + 1,
+                    crate::diag::printable(path)
+                ),
+                None => {
+                    format!("{who}: an accepted risk matched, but the run had no exceptions file")
+                }
+            };
+            let dir = self
+                .pages
+                .get(&a.info.id)
+                .map(|(dir, _)| dir.join("shard.json"));
+            return Err(MergeError::Damaged {
+                path: dir.map(|d| crate::diag::shown_path(&d)).unwrap_or_default(),
+                message,
+            });
+        }
+        Ok(())
+    }
+
     /// The accounts' fragments.
     pub fn fragments(&self) -> &dyn Fragments {
         &self.fragments
@@ -422,30 +439,41 @@ impl Merged {
 }
 
 struct ShardFragments {
-    files: Vec<Mutex<std::fs::File>>,
+    /// Each shard's fragments file, and its path for messages.
+    files: Vec<(PathBuf, Mutex<std::fs::File>)>,
+    /// Per account folder: file, offset, `summary.json` bytes, `findings.csv` bytes. Every
+    /// range was checked to lie inside its file when the file was opened.
     index: BTreeMap<String, (usize, u64, u64, u64)>,
 }
 
 impl ShardFragments {
     fn read(&self, folder: &str, csv: bool) -> Result<Vec<u8>, OutputError> {
-        let &(file, offset, json_len, csv_len) =
-            self.index.get(folder).ok_or_else(|| OutputError::Render {
-                what: "summary",
-                message: format!("no shard holds the account read from {folder}"),
-            })?;
+        let what = if csv { "findings.csv" } else { "summary.json" };
+        let fail = |message: String| OutputError::Render { what, message };
+        let shown = crate::diag::printable(folder);
+        let &(file, offset, json_len, csv_len) = self
+            .index
+            .get(folder)
+            .ok_or_else(|| fail(format!("no shard holds the account read from {shown}")))?;
+        // Every range was checked against its file's length when the shards were read (see
+        // `check_shard`), and the shard folders are locked: a read that fails now means the
+        // file changed anyway.
+        let (path, file) = &self.files[file];
+        let changed = |e: std::io::Error| {
+            fail(format!(
+                "{}: the fragment of the account read from {shown} cannot be read ({e}); the file changed while the merge read it: run that shard again",
+                crate::diag::shown_path(path)
+            ))
+        };
         let (at, len) = if csv {
             (offset + json_len, csv_len)
         } else {
             (offset, json_len)
         };
-        let mut f = self.files[file].lock().unwrap_or_else(|p| p.into_inner());
-        let err = |source| OutputError::Write {
-            path: PathBuf::from(FRAGMENTS_FILE),
-            source,
-        };
-        f.seek(SeekFrom::Start(at)).map_err(err)?;
         let mut bytes = vec![0; len as usize];
-        f.read_exact(&mut bytes).map_err(err)?;
+        let mut f = file.lock().unwrap_or_else(|p| p.into_inner());
+        f.seek(SeekFrom::Start(at)).map_err(changed)?;
+        f.read_exact(&mut bytes).map_err(changed)?;
         Ok(bytes)
     }
 }
@@ -460,45 +488,38 @@ impl Fragments for ShardFragments {
     }
 }
 
+/// One shard folder, read and checked on its own.
+struct Opened {
+    dir: PathBuf,
+    summary: String,
+    form: ShardForm,
+    fragments_path: PathBuf,
+    fragments: std::fs::File,
+}
+
 /// Reads the shard folders and checks that they are the complete set of one run: the same
-/// version, options and input, each shard once.
+/// version, options and input, each shard once. Every shard file is untrusted input: sizes,
+/// offsets, counts, indexes and page names are checked here, before anything is written, so
+/// a damaged set is refused whole with the file and the account it concerns.
 pub fn read(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
-    let mut forms: Vec<(PathBuf, ShardForm)> = Vec::new();
+    let mut shards: Vec<Opened> = Vec::new();
     for dir in dirs {
-        let path = dir.join(SUMMARY_FILE);
-        let shown = path.display().to_string();
-        let file = std::fs::File::open(&path).map_err(|e| MergeError::Read {
-            path: shown.clone(),
-            message: format!("cannot read it ({e}); is this the output of report --shard?"),
-        })?;
-        let form: ShardForm =
-            serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| {
-                MergeError::Read {
-                    path: shown.clone(),
-                    message: format!("not a shard summary of this aliaudit ({e})"),
-                }
-            })?;
-        if form.schema != SCHEMA {
-            return Err(MergeError::Read {
-                path: shown,
-                message: format!("schema {} is not {SCHEMA}", form.schema),
-            });
-        }
-        forms.push((dir.clone(), form));
+        shards.push(open(dir)?);
     }
-    let Some((first_dir, first)) = forms.first() else {
+    let Some(first) = shards.first() else {
         return Err(MergeError::Mismatch("no shard folders given".into()));
     };
-    let spec = first.spec.clone();
-    for (dir, f) in &forms[1..] {
+    let spec = first.form.spec.clone();
+    for s in &shards[1..] {
+        let f = &s.form;
         let differs = |what: &str| {
             MergeError::Mismatch(format!(
                 "{} and {} are shards of different runs: {what} differ",
-                first_dir.display(),
-                dir.display()
+                crate::diag::shown_path(&first.dir),
+                crate::diag::shown_path(&s.dir)
             ))
         };
-        if f.tool_version != first.tool_version {
+        if f.tool_version != first.form.tool_version {
             return Err(differs("the aliaudit versions"));
         }
         if f.spec.input_ids != spec.input_ids || f.spec.manifest.inputs != spec.manifest.inputs {
@@ -514,46 +535,99 @@ pub fn read(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
         }
     }
     let mut seen = BTreeMap::new();
-    for (dir, f) in &forms {
-        if let Some(other) = seen.insert(f.index, dir.clone()) {
+    for s in &shards {
+        if let Some(other) = seen.insert(s.form.index, s.dir.clone()) {
             return Err(MergeError::Mismatch(format!(
                 "{} and {} are both shard {}/{}",
-                other.display(),
-                dir.display(),
-                f.index,
+                crate::diag::shown_path(&other),
+                crate::diag::shown_path(&s.dir),
+                s.form.index,
                 spec.count
             )));
         }
     }
-    let missing: Vec<String> = (1..=spec.count)
-        .filter(|k| !seen.contains_key(k))
-        .map(|k| format!("{k}/{}", spec.count))
-        .collect();
-    if !missing.is_empty() {
+    // Each index is in 1..=count (checked when read), so this looks at no more numbers
+    // than there are folders, plus ten, whatever count a shard claims.
+    let missing_count = spec.count - seen.len();
+    if missing_count > 0 {
+        let listed: Vec<String> = (1..=spec.count)
+            .filter(|k| !seen.contains_key(k))
+            .take(10)
+            .map(|k| format!("{k}/{}", spec.count))
+            .collect();
+        let more = if missing_count > listed.len() {
+            format!(" and {} more", missing_count - listed.len())
+        } else {
+            String::new()
+        };
         return Err(MergeError::Mismatch(format!(
-            "shard {} missing: give every shard's output folder",
-            missing.join(", ")
+            "shard {}{more} missing: give every shard's output folder",
+            listed.join(", ")
         )));
     }
+    let formats = &spec.manifest.formats;
+    let page_exts: Vec<&str> = ["html", "pdf"]
+        .into_iter()
+        .filter(|e| formats.iter().any(|f| f == e))
+        .collect();
     let mut accounts = Vec::new();
     let mut files = Vec::new();
     let mut diagnostics = Vec::new();
     let mut pages = BTreeMap::new();
-    let customer_slugs = first.customer_slugs.clone();
+    let mut page_owners: BTreeMap<String, (String, PathBuf)> = BTreeMap::new();
+    let customer_slugs = first.form.customer_slugs.clone();
+    let first_dir = first.dir.clone();
     let mut fragment_files = Vec::new();
-    let mut index = BTreeMap::new();
-    for (n, (dir, form)) in forms.into_iter().enumerate() {
-        let path = dir.join(FRAGMENTS_FILE);
-        let file = std::fs::File::open(&path).map_err(|e| MergeError::Read {
-            path: path.display().to_string(),
-            message: format!("cannot read it ({e})"),
-        })?;
-        fragment_files.push(Mutex::new(file));
+    let mut index: BTreeMap<String, (usize, u64, u64, u64)> = BTreeMap::new();
+    let mut folder_owners: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for (n, s) in shards.into_iter().enumerate() {
+        let damaged = |message: String| MergeError::Damaged {
+            path: s.summary.clone(),
+            message,
+        };
+        let form = s.form;
+        if form.customer_slugs != customer_slugs {
+            return Err(damaged(format!(
+                "its customers' page names differ from those of {}",
+                crate::diag::shown_path(&first_dir)
+            )));
+        }
+        for a in &form.accounts {
+            let who = account_label(&a.info.id);
+            if let Some(other) = folder_owners.insert(a.info.folder.clone(), s.dir.clone()) {
+                return Err(damaged(format!(
+                    "{who} is read from {}, and so is an account of {}",
+                    crate::diag::printable(&a.info.folder),
+                    crate::diag::shown_path(&other)
+                )));
+            }
+            // Checked to be there when the shard was read.
+            let slug = form.slugs.get(&a.info.id).cloned().unwrap_or_default();
+            if let Some((other, dir)) =
+                page_owners.insert(slug.clone(), (a.info.id.clone(), s.dir.clone()))
+            {
+                return Err(damaged(format!(
+                    "{who} has the page name \"{slug}\" of {} in {}",
+                    account_label(&other),
+                    crate::diag::shown_path(&dir)
+                )));
+            }
+            for ext in &page_exts {
+                let page = s.dir.join("accounts").join(format!("{slug}.{ext}"));
+                if !page.is_file() {
+                    return Err(damaged(format!(
+                        "{who}: its page {} is missing",
+                        crate::diag::shown_path(&page)
+                    )));
+                }
+            }
+        }
+        fragment_files.push((s.fragments_path, Mutex::new(s.fragments)));
         for (folder, (offset, json, csv)) in form.fragments {
             index.insert(folder, (n, offset, json, csv));
         }
         for (id, slug) in form.slugs {
-            pages.insert(id, (dir.clone(), slug));
+            pages.insert(id, (s.dir.clone(), slug));
         }
         accounts.extend(form.accounts.into_iter().map(AccountForm::result));
         files.extend(form.files.into_iter().map(FileForm::record));
@@ -575,6 +649,347 @@ pub fn read(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
     })
 }
 
+/// Opens one shard folder: reads `shard.json` (bounded), opens `shard-fragments.dat` and
+/// checks the summary against itself and the fragments file's real length.
+fn open(dir: &Path) -> Result<Opened, MergeError> {
+    let path = dir.join(SUMMARY_FILE);
+    let summary = crate::diag::shown_path(&path);
+    let form = read_summary(&path, &summary)?;
+    let fragments_path = dir.join(FRAGMENTS_FILE);
+    let fragments_shown = crate::diag::shown_path(&fragments_path);
+    let cannot = |e: std::io::Error| MergeError::Read {
+        path: fragments_shown.clone(),
+        message: format!("cannot read it ({e})"),
+    };
+    let not_file = || MergeError::Read {
+        path: fragments_shown.clone(),
+        message: "is not a file; is this the output of report --shard?".into(),
+    };
+    // Never a named pipe waited on, also one put in the file's place meanwhile.
+    let fragments = crate::ingest::open_regular(&fragments_path)
+        .map_err(cannot)?
+        .map_err(|_| not_file())?;
+    let meta = fragments.metadata().map_err(cannot)?;
+    check_shard(&form, meta.len()).map_err(|message| MergeError::Damaged {
+        path: summary.clone(),
+        message,
+    })?;
+    Ok(Opened {
+        dir: dir.to_path_buf(),
+        summary,
+        form,
+        fragments_path,
+        fragments,
+    })
+}
+
+/// Reads and parses a `shard.json`, refusing one larger than [`MAX_SUMMARY_BYTES`] before
+/// reading it.
+fn read_summary(path: &Path, shown: &str) -> Result<ShardForm, MergeError> {
+    let read_error = |message: String| MergeError::Read {
+        path: shown.to_string(),
+        message,
+    };
+    let cannot = |e: std::io::Error| {
+        read_error(format!(
+            "cannot read it ({e}); is this the output of report --shard?"
+        ))
+    };
+    let too_large = |size: u64| MergeError::Damaged {
+        path: shown.to_string(),
+        message: format!(
+            "it has {size} bytes, more than a shard summary can have ({MAX_SUMMARY_BYTES})"
+        ),
+    };
+    let file = crate::ingest::open_regular(path)
+        .map_err(cannot)?
+        .map_err(|_| read_error("is not a file; is this the output of report --shard?".into()))?;
+    let size = file.metadata().map_err(cannot)?.len();
+    if size > MAX_SUMMARY_BYTES {
+        return Err(too_large(size));
+    }
+    let mut bytes = Vec::new();
+    // The file may have grown since: never more than the limit is read.
+    file.take(MAX_SUMMARY_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_SUMMARY_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    parse_summary(&bytes).map_err(read_error)
+}
+
+/// Parses a shard summary (serde_json limits nesting), naming the JSON path of an error.
+fn parse_summary(bytes: &[u8]) -> Result<ShardForm, String> {
+    // serde's messages quote what they found as it is: escaped, so that the file's bytes
+    // cannot reach the terminal as control characters.
+    let not_summary = |why: String| {
+        format!(
+            "not a shard summary of this aliaudit ({}); if it is one, the shard folder is damaged: run that shard again",
+            crate::diag::printable(&why)
+        )
+    };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let form: ShardForm = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let at = e.path().to_string();
+        not_summary(if at == "." {
+            e.inner().to_string()
+        } else {
+            format!("at {at}: {}", e.inner())
+        })
+    })?;
+    de.end().map_err(|e| not_summary(e.to_string()))?;
+    if form.schema != SCHEMA {
+        return Err(format!(
+            "schema {} is not {SCHEMA}",
+            crate::diag::printable(&form.schema)
+        ));
+    }
+    Ok(form)
+}
+
+/// `account "ID"`, printable on a terminal whatever the id holds.
+fn account_label(id: &str) -> String {
+    format!("account \"{}\"", crate::diag::printable(id))
+}
+
+/// Whether `name` is a page name a shard writes: a plain file stem of lower-case ASCII
+/// letters, digits and `-`, as [`crate::view::slugs`] makes them.
+fn is_page_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_PAGE_NAME
+        && !name.starts_with('-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+const PAGE_NAME_RULE: &str =
+    "is not a plain page name (1 to 100 lower-case ASCII letters, digits and '-')";
+
+/// Checks one shard summary against itself and against its fragments file's real length:
+/// the shard index, every account (its shard, figures, page name and fragment), and that the
+/// fragments lie inside the file, one after the other, as a shard writes them.
+fn check_shard(form: &ShardForm, fragments_len: u64) -> Result<(), String> {
+    let count = form.spec.count;
+    if form.index == 0 || form.index > count {
+        return Err(format!(
+            "it says it is shard {}/{count}, which no run has",
+            form.index
+        ));
+    }
+    let mut folders: BTreeMap<&str, &str> = BTreeMap::new();
+    for a in &form.accounts {
+        let id = a.info.id.as_str();
+        let who = account_label(id);
+        let owner = Shard::of(id, count);
+        if owner != form.index {
+            return Err(format!(
+                "{who} belongs to shard {owner}/{count}, not to this shard {}/{count}",
+                form.index
+            ));
+        }
+        if let Some(other) = folders.insert(a.info.folder.as_str(), id) {
+            return Err(format!(
+                "{who} and {} are both read from {}",
+                account_label(other),
+                crate::diag::printable(&a.info.folder)
+            ));
+        }
+        match form.slugs.get(id) {
+            None => return Err(format!("{who} has no page name")),
+            Some(slug) if !is_page_name(slug) => {
+                return Err(format!(
+                    "{who}: page name \"{}\" {PAGE_NAME_RULE}",
+                    crate::diag::printable(slug)
+                ));
+            }
+            Some(_) => {}
+        }
+        if !form.fragments.contains_key(&a.info.folder) {
+            return Err(format!(
+                "{who}: no fragment for its folder {}",
+                crate::diag::printable(&a.info.folder)
+            ));
+        }
+        check_figures(a).map_err(|m| format!("{who}: {m}"))?;
+    }
+    let ids: BTreeSet<&str> = form.accounts.iter().map(|a| a.info.id.as_str()).collect();
+    if ids.len() != form.accounts.len() {
+        return Err("an account is listed twice".into());
+    }
+    if let Some(id) = form.slugs.keys().find(|id| !ids.contains(id.as_str())) {
+        return Err(format!(
+            "a page name for {}, which this shard does not have",
+            account_label(id)
+        ));
+    }
+    for (name, slug) in &form.customer_slugs {
+        if !is_page_name(slug) {
+            return Err(format!(
+                "customer \"{}\": page name \"{}\" {PAGE_NAME_RULE}",
+                crate::diag::printable(name),
+                crate::diag::printable(slug)
+            ));
+        }
+    }
+    let mut ranges: Vec<(u64, u64, &str)> = Vec::with_capacity(form.fragments.len());
+    for (folder, &(offset, json, csv)) in &form.fragments {
+        let Some(&id) = folders.get(folder.as_str()) else {
+            return Err(format!(
+                "a fragment for {}, which no account of this shard is read from",
+                crate::diag::printable(folder)
+            ));
+        };
+        let past_end = |at: String| {
+            format!(
+                "{}: fragment at {at} lies past the end of {FRAGMENTS_FILE} ({fragments_len} bytes)",
+                account_label(id)
+            )
+        };
+        let Some(len) = json.checked_add(csv) else {
+            return Err(past_end(format!("{offset}+{json}+{csv}")));
+        };
+        match offset.checked_add(len) {
+            Some(end) if end <= fragments_len => ranges.push((offset, end, id)),
+            _ => return Err(past_end(format!("{offset}+{len}"))),
+        }
+    }
+    // A shard writes the fragments one after the other from the start of the file: a gap,
+    // an overlap or bytes after the last one mean the file or the summary was changed.
+    ranges.sort_unstable();
+    let mut next = 0;
+    for (offset, end, id) in ranges {
+        if offset != next {
+            return Err(format!(
+                "{}: fragment at {offset}+{} {} the one before it, which ends at {next}",
+                account_label(id),
+                end - offset,
+                if offset < next {
+                    "overlaps"
+                } else {
+                    "leaves a gap after"
+                }
+            ));
+        }
+        next = end;
+    }
+    if next != fragments_len {
+        return Err(format!(
+            "{FRAGMENTS_FILE} has {fragments_len} bytes, but its fragments end at {next}"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the figures of one account: counts agree with the lists they count, scores are
+/// scores, and the counts that nothing lists are in range.
+fn check_figures(a: &AccountForm) -> Result<(), String> {
+    let mut tally = crate::aggregate::ControlTally::default();
+    for (_, status) in &a.figures.controls {
+        tally.add(*status);
+    }
+    let c = &a.counts;
+    if [
+        c.pass,
+        c.fail,
+        c.excepted,
+        c.not_applicable,
+        c.not_evaluable,
+    ] != [
+        tally.pass,
+        tally.fail,
+        tally.excepted,
+        tally.not_applicable,
+        tally.not_evaluable,
+    ] {
+        return Err(format!(
+            "its result counts ({} pass, {} fail, {} excepted, {} not applicable, {} not evaluable) do not match its {} control results",
+            c.pass,
+            c.fail,
+            c.excepted,
+            c.not_applicable,
+            c.not_evaluable,
+            a.figures.controls.len()
+        ));
+    }
+    let f = &a.fails;
+    let fails = f
+        .high
+        .checked_add(f.medium)
+        .and_then(|n| n.checked_add(f.low));
+    if fails != Some(c.fail) || a.failed.len() as u64 != c.fail {
+        return Err(format!(
+            "its failures by severity ({} high, {} medium, {} low) and its {} failed controls do not match its {} failures",
+            f.high,
+            f.medium,
+            f.low,
+            a.failed.len(),
+            c.fail
+        ));
+    }
+    if a.score_tenths.is_some_and(|t| t > MAX_SCORE_TENTHS) {
+        return Err(format!(
+            "score {} tenths is above 100",
+            a.score_tenths.unwrap_or_default()
+        ));
+    }
+    if a.figures.score_tenths != a.score_tenths || a.figures.status != a.status {
+        return Err("its score or status is given twice, differently".into());
+    }
+    let i = &a.identity;
+    let mut counts = vec![
+        ("ram_users", i.ram_users),
+        ("console_users", i.console_users),
+        ("console_users_without_mfa", i.console_users_without_mfa),
+        ("active_access_keys", i.active_access_keys),
+        ("access_keys_not_rotated_90d", i.access_keys_not_rotated_90d),
+        ("root_active_access_keys", i.root_active_access_keys),
+    ];
+    // Scores (0 to 100) and score changes (-100 to 100).
+    let mut scores = Vec::new();
+    if let Some(d) = &a.delta {
+        let c = &d.counts;
+        counts.extend([
+            ("delta.new_failures", Some(c.new_failures)),
+            ("delta.resolved", Some(c.resolved)),
+            ("delta.persisting", Some(c.persisting)),
+            ("delta.excepted", Some(c.excepted)),
+            ("delta.not_reassessed", Some(c.not_reassessed)),
+        ]);
+        scores.push(("delta.previous_score".to_string(), d.previous_score, 0.0));
+        scores.push(("delta.score".to_string(), d.score, -100.0));
+    }
+    // The history is summed over accounts and periods for the trend charts. Only a point
+    // that is out of range is put into words.
+    for (n, p) in a.history.iter().enumerate() {
+        counts.extend([
+            ("history.fails.high", Some(p.fails.high)),
+            ("history.fails.medium", Some(p.fails.medium)),
+            ("history.fails.low", Some(p.fails.low)),
+        ]);
+        if p.score.is_some_and(|s| !(0.0..=100.0).contains(&s)) {
+            scores.push((format!("history[{n}].score"), p.score, 0.0));
+        }
+    }
+    if let Some((name, Some(n))) = counts
+        .into_iter()
+        .find(|(_, n)| n.is_some_and(|n| n > MAX_COUNT))
+    {
+        return Err(format!("{name} {n} is beyond any count of evidence"));
+    }
+    if let Some((name, Some(s), low)) = scores
+        .into_iter()
+        .find(|(_, s, low)| s.is_some_and(|s| !(*low..=100.0).contains(&s)))
+    {
+        return Err(format!("{name} {s:?} is not between {low} and 100"));
+    }
+    Ok(())
+}
+
+/// How many entries the run's exceptions file has, when that can be known now: the file is
+/// read again and counted if it is unchanged; a changed or unreadable one is `None` (the
+/// merge refuses it when it loads it).
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -630,6 +1045,291 @@ mod tests {
             let back: FileForm = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(back.record(), *f);
         }
+    }
+
+    /// Per account folder: its `summary.json` entry and `findings.csv` rows.
+    type FragmentBytes = BTreeMap<String, (Vec<u8>, Vec<u8>)>;
+
+    /// Fragments kept in memory, as a shard's spill would hand them over.
+    struct Kept(Mutex<FragmentBytes>);
+
+    impl Kept {
+        fn get(&self, folder: &str, csv: bool) -> Result<Vec<u8>, OutputError> {
+            let kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            let (json, rows) = kept.get(folder).ok_or_else(|| OutputError::Render {
+                what: "summary.json",
+                message: format!("no fragments for {folder}"),
+            })?;
+            Ok(if csv { rows.clone() } else { json.clone() })
+        }
+    }
+
+    impl Fragments for Kept {
+        fn json(&self, folder: &str) -> Result<Vec<u8>, OutputError> {
+            self.get(folder, false)
+        }
+
+        fn csv(&self, folder: &str) -> Result<Vec<u8>, OutputError> {
+            self.get(folder, true)
+        }
+    }
+
+    /// The two shards of `samples` below `base`, as `report --shard K/2` writes their
+    /// summaries and fragments.
+    fn write_shards(base: &Path) -> Vec<PathBuf> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+        let as_of = chrono::DateTime::parse_from_rfc3339("2026-09-30T23:59:59Z")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .with_timezone(&chrono::Utc);
+        (1..=2)
+            .map(|index| {
+                let shard = Shard { index, count: 2 };
+                let options = crate::pipeline::RunOptions {
+                    inputs: vec![root.clone()],
+                    as_of: Some(as_of),
+                    keep_resources: true,
+                    shard: Some(shard),
+                    ..Default::default()
+                };
+                let kept = Kept(Mutex::new(BTreeMap::new()));
+                let run = crate::pipeline::run_streamed(&options, &|a, as_of| {
+                    let (json, csv) = crate::output::account_fragments(a, as_of)?;
+                    kept.0
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(a.info.folder.clone(), (json, csv));
+                    Ok(())
+                })
+                .unwrap_or_else(|e| panic!("{e}"));
+                let spec = RunSpec {
+                    manifest: ManifestOptions {
+                        inputs: vec!["samples".into()],
+                        formats: vec!["json".into(), "csv".into()],
+                        lang: "en".into(),
+                        ..Default::default()
+                    },
+                    as_of: "2026-09-30T23:59:59Z".into(),
+                    period: None,
+                    baseline: None,
+                    templates: None,
+                    font: None,
+                    count: 2,
+                    input_ids: ids_digest(run.everyone.iter().flatten().map(|(id, _)| id.as_str())),
+                };
+                let dir = base.join(format!("shard-{index}"));
+                std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+                write(&run, &kept, &spec, shard, &dir).unwrap_or_else(|e| panic!("{e}"));
+                dir
+            })
+            .collect()
+    }
+
+    /// One way a shard file can be damaged.
+    #[derive(Debug, Clone)]
+    enum Damage {
+        /// The file replaced by these bytes.
+        Replace(Vec<u8>),
+        /// The file cut to this many thousandths of its length.
+        Truncate(u64),
+        /// Bits flipped: (position in millionths of the length, bit).
+        Flip(Vec<(u64, u8)>),
+        /// A fragment entry (the n-th) set to these numbers.
+        Offsets(usize, [u64; 3]),
+        /// The n-th number of `shard.json` set to this.
+        Number(usize, serde_json::Value),
+        /// The n-th string of `shard.json` set to this.
+        Text(usize, String),
+        /// The n-th key of an object in `shard.json` renamed to this.
+        Key(usize, String),
+    }
+
+    /// Which shard, which of its files (for byte damage: the fragments file or not), and how.
+    fn damage() -> impl proptest::strategy::Strategy<Value = (usize, bool, Damage)> {
+        use proptest::prelude::*;
+        let number = prop_oneof![
+            any::<u64>(),
+            0u64..400_000,
+            Just(u64::MAX),
+            (u64::MAX - 1_000_000)..=u64::MAX,
+            Just(u64::from(u32::MAX) + 1),
+        ];
+        let text = prop_oneof![
+            "\\PC{0,12}",
+            "[./a-zA-Z0-9\\\\\u{0}-\u{1f}\u{202e}-]{0,12}",
+            Just("../evil".to_string()),
+        ];
+        let kind = prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..600).prop_map(Damage::Replace),
+            (0u64..1000).prop_map(Damage::Truncate),
+            proptest::collection::vec((0u64..1_000_000, 0u8..8), 1..6).prop_map(Damage::Flip),
+            (
+                any::<usize>(),
+                [number.clone(), number.clone(), number.clone()]
+            )
+                .prop_map(|(n, v)| Damage::Offsets(n, v)),
+            (any::<usize>(), number.clone())
+                .prop_map(|(n, v)| Damage::Number(n, serde_json::json!(v))),
+            (any::<usize>(), any::<i64>())
+                .prop_map(|(n, v)| Damage::Number(n, serde_json::json!(v))),
+            (any::<usize>(), text.clone()).prop_map(|(n, t)| Damage::Text(n, t)),
+            (any::<usize>(), text).prop_map(|(n, t)| Damage::Key(n, t)),
+        ];
+        (0usize..2, any::<bool>(), kind)
+    }
+
+    /// JSON pointers to every number, string or object key (`key`) below `v`.
+    fn leaves(v: &serde_json::Value, at: &str, want: &str, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                    if want == "key" {
+                        out.push(here.clone());
+                    }
+                    leaves(x, &here, want, out);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, x) in items.iter().enumerate() {
+                    leaves(x, &format!("{at}/{i}"), want, out);
+                }
+            }
+            serde_json::Value::Number(_) if want == "number" => out.push(at.to_string()),
+            serde_json::Value::String(_) if want == "string" => out.push(at.to_string()),
+            _ => {}
+        }
+    }
+
+    /// Applies `damage` to the files of the shard folder `dir`.
+    fn apply(dir: &Path, fragments: bool, damage: &Damage) {
+        let summary_path = dir.join(SUMMARY_FILE);
+        let edit = |n: usize, want: &str, change: &dyn Fn(&mut serde_json::Value, &str)| {
+            let text = std::fs::read(&summary_path).unwrap_or_else(|e| panic!("{e}"));
+            let mut v: serde_json::Value =
+                serde_json::from_slice(&text).unwrap_or_else(|e| panic!("{e}"));
+            let mut all = Vec::new();
+            leaves(&v, "", want, &mut all);
+            if !all.is_empty() {
+                change(&mut v, &all[n % all.len()]);
+            }
+            std::fs::write(&summary_path, v.to_string()).unwrap_or_else(|e| panic!("{e}"));
+        };
+        let file = dir.join(if fragments {
+            FRAGMENTS_FILE
+        } else {
+            SUMMARY_FILE
+        });
+        let mut bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{e}"));
+        match damage {
+            Damage::Replace(with) => bytes.clone_from(with),
+            Damage::Truncate(keep) => bytes.truncate((bytes.len() as u64 * keep / 1000) as usize),
+            Damage::Flip(at) => {
+                for &(pos, bit) in at {
+                    if !bytes.is_empty() {
+                        let i = (bytes.len() as u64 * pos / 1_000_000) as usize;
+                        bytes[i] ^= 1 << bit;
+                    }
+                }
+            }
+            Damage::Offsets(n, values) => {
+                return edit(*n, "key", &|v, _| {
+                    if let Some(map) = v["fragments"].as_object_mut()
+                        && let Some(key) = map.keys().nth(n % map.len().max(1)).cloned()
+                    {
+                        map.insert(key, serde_json::json!(values));
+                    }
+                });
+            }
+            Damage::Number(n, value) => {
+                return edit(*n, "number", &|v, at| {
+                    if let Some(x) = v.pointer_mut(at) {
+                        *x = value.clone();
+                    }
+                });
+            }
+            Damage::Text(n, text) => {
+                return edit(*n, "string", &|v, at| {
+                    if let Some(x) = v.pointer_mut(at) {
+                        *x = serde_json::json!(text);
+                    }
+                });
+            }
+            Damage::Key(n, text) => {
+                return edit(*n, "key", &|v, at| {
+                    let (parent, key) = at.rsplit_once('/').unwrap_or_default();
+                    let key = key.replace("~1", "/").replace("~0", "~");
+                    if let Some(map) = v.pointer_mut(parent).and_then(|p| p.as_object_mut())
+                        && let Some(x) = map.remove(&key)
+                    {
+                        map.insert(text.clone(), x);
+                    }
+                });
+            }
+        }
+        std::fs::write(&file, bytes).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
+    fn damaged_shard_files_give_a_named_error_or_readable_shards_never_a_panic() {
+        use proptest::test_runner::{Config, TestCaseError, TestRunner};
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let shards = write_shards(&tmp.path().join("good"));
+        // The undamaged pair reads, and reads back every fragment.
+        let merged = read(&shards).unwrap_or_else(|e| panic!("{e}"));
+        assert!(merged.accounts.len() >= 4, "{}", merged.accounts.len());
+        let mut runner = TestRunner::new(Config {
+            cases: 512,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let case = std::sync::atomic::AtomicUsize::new(0);
+        let result = runner.run(&damage(), |(which, fragments, damage)| {
+            let n = case.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let base = tmp.path().join(format!("case-{n}"));
+            let dirs: Vec<PathBuf> = shards
+                .iter()
+                .map(|s| {
+                    let to = base.join(s.file_name().unwrap_or_default());
+                    std::fs::create_dir_all(&to).unwrap_or_else(|e| panic!("{e}"));
+                    for f in [SUMMARY_FILE, FRAGMENTS_FILE] {
+                        std::fs::copy(s.join(f), to.join(f)).unwrap_or_else(|e| panic!("{e}"));
+                    }
+                    to
+                })
+                .collect();
+            apply(&dirs[which], fragments, &damage);
+            let outcome = read(&dirs);
+            let _ = std::fs::remove_dir_all(&base);
+            match outcome {
+                Ok(merged) => {
+                    // What was accepted can be merged: every fragment reads back, every page
+                    // name is a plain file stem.
+                    for a in &merged.accounts {
+                        let folder = &a.info.folder;
+                        proptest::prop_assert!(merged.fragments().json(folder).is_ok(), "{folder}");
+                        proptest::prop_assert!(merged.fragments().csv(folder).is_ok(), "{folder}");
+                    }
+                    let stems = merged.pages.values().map(|(_, s)| s);
+                    for name in stems.chain(merged.customer_slugs.values()) {
+                        proptest::prop_assert!(
+                            !name.is_empty()
+                                && name.chars().all(|c| c.is_ascii_lowercase()
+                                    || c.is_ascii_digit()
+                                    || c == '-'),
+                            "{name:?}"
+                        );
+                    }
+                }
+                Err(e) => {
+                    let text = e.to_string();
+                    let dir = dirs[which].display().to_string();
+                    proptest::prop_assert!(text.contains(&dir), "{text}");
+                    proptest::prop_assert!(!text.chars().any(char::is_control), "{text:?}");
+                }
+            }
+            Ok::<(), TestCaseError>(())
+        });
+        result.unwrap_or_else(|e| panic!("{e}"));
     }
 
     #[test]

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::aggregate::{AccountStatus, Counts, Identity};
@@ -11,18 +10,13 @@ use crate::diag::Diagnostic;
 use crate::evidence::FileRecord;
 use crate::pipeline::{AccountResult, Run};
 use crate::rules::{Finding, Section, Status};
+use crate::text::rfc3339;
 
-/// The `summary.json` schema id.
-pub const SUMMARY_SCHEMA: &str = "aliaudit.summary/v1";
+pub use crate::trend::SUMMARY_SCHEMA;
 /// The `manifest.json` schema id.
 pub const MANIFEST_SCHEMA: &str = "aliaudit.manifest/v1";
 /// This build's version.
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// RFC 3339 with whole seconds and `Z`.
-pub fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
 
 fn score(tenths: Option<u32>) -> Option<f64> {
     tenths.map(|t| t as f64 / 10.0)

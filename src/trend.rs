@@ -1,4 +1,4 @@
-//! Quarter over quarter (SPEC 5): the baseline (`--baseline PREVIOUS_OUT`), each account's
+//! Quarter over quarter (README "Quarter over quarter"): the baseline (`--baseline PREVIOUS_OUT`), each account's
 //! change since it, and the score history carried forward in `summary.json`.
 //!
 //! Findings match by fingerprint: account id + control id + resource id (an empty resource
@@ -15,7 +15,10 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::model::Severity;
 use crate::rules::{Finding, Status};
-use crate::summary::SUMMARY_SCHEMA;
+
+/// The `summary.json` schema id: written by [`crate::summary`], read back here from a
+/// baseline.
+pub const SUMMARY_SCHEMA: &str = "aliaudit.summary/v1";
 
 /// The reporting period of an as-of instant: `2026-Q3` (`undated` without one).
 pub fn period_of(as_of: Option<DateTime<Utc>>) -> String {
@@ -346,6 +349,14 @@ impl Baseline {
         if doc.schema != SUMMARY_SCHEMA {
             return Err(err(foreign(Some(&serde_json::Value::String(doc.schema)))));
         }
+        // The figures are summed into trend charts and means: a damaged or hand-made file
+        // with 1e308 or u64::MAX in them would overflow there.
+        check_figures(&doc).map_err(|e| {
+            err(format!(
+                "not a readable summary.json: {}",
+                crate::diag::printable(&e)
+            ))
+        })?;
         let period = doc.period.clone().unwrap_or_else(|| {
             period_of(
                 doc.as_of
@@ -445,6 +456,60 @@ impl Baseline {
             history: doc.portfolio.history,
         })
     }
+}
+
+/// Scores of 0 to 100 and counts that fit 32 bits, everywhere a baseline carries them. Where
+/// a figure is wrong is only put into words when one is.
+fn check_figures(doc: &DocIn) -> Result<(), String> {
+    const MAX_COUNT: u64 = u32::MAX as u64;
+    let bad_score =
+        |s: Option<f64>| s.is_some_and(|v| !(v.is_finite() && (0.0..=100.0).contains(&v)));
+    let bad_fails = |f: &Fails| [f.high, f.medium, f.low].iter().any(|&n| n > MAX_COUNT);
+    let check_point = |what: &dyn Fn() -> String, p: &AccountPoint| {
+        if bad_score(p.score) || bad_fails(&p.fails) {
+            Err(format!(
+                "{}, history {}: a score outside 0 to 100 or a count of failures out of range",
+                what(),
+                p.period
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    let check_account =
+        |what: &dyn Fn() -> String, score: Option<f64>, history: &[AccountPoint]| {
+            if bad_score(score) {
+                return Err(format!(
+                    "{}: score {} is not between 0 and 100",
+                    what(),
+                    score.unwrap_or_default()
+                ));
+            }
+            history.iter().try_for_each(|p| check_point(what, p))
+        };
+    for p in &doc.portfolio.history {
+        if bad_score(p.score_mean)
+            || bad_fails(&p.fails)
+            || p.accounts > MAX_COUNT
+            || p.accounts_not_reassessed > MAX_COUNT
+        {
+            return Err(format!(
+                "portfolio history {}: a score outside 0 to 100 or a count out of range",
+                p.period
+            ));
+        }
+    }
+    for (id, a) in &doc.accounts.0 {
+        check_account(&|| format!("account \"{id}\""), a.score, &a.history)?;
+    }
+    for m in &doc.missing_accounts {
+        check_account(
+            &|| format!("missing account \"{}\"", m.id),
+            m.score,
+            &m.history,
+        )?;
+    }
+    Ok(())
 }
 
 /// The first byte of `reader` that is not white space.
@@ -763,13 +828,28 @@ pub struct GroupTrend<'a> {
     pub missing: Vec<Missing<'a>>,
 }
 
+/// What [`group`] reads of an evaluated account (implemented by
+/// [`crate::pipeline::AccountResult`], which sits above this module).
+pub trait Member {
+    /// Account id.
+    fn id(&self) -> &str;
+    /// Failed controls by severity.
+    fn fails(&self) -> Fails;
+    /// Change since the baseline.
+    fn delta(&self) -> Option<&Delta>;
+    /// Score in tenths.
+    fn score_tenths(&self) -> Option<u32>;
+    /// Score history, this period last.
+    fn history(&self) -> &[AccountPoint];
+}
+
 /// The trend of `accounts` (the portfolio, or one customer's accounts when `customer` is
 /// given) against the baseline. The history before this run is the portfolio's from the
 /// baseline, or a customer's built from its accounts' histories; without a baseline it is
 /// this run's point alone.
-pub fn group<'a>(
+pub fn group<'a, A: Member>(
     baseline: Option<&'a Baseline>,
-    accounts: &[&'a crate::pipeline::AccountResult],
+    accounts: &[&'a A],
     customer: Option<&str>,
     period: &str,
     as_of: Option<String>,
@@ -778,8 +858,7 @@ pub fn group<'a>(
     let has_baseline = baseline.is_some();
     let baseline = baseline.unwrap_or(&NONE);
     let in_group = |p: &Prior| customer.is_none() || p.customer.as_deref() == customer;
-    let ids: std::collections::BTreeSet<&str> =
-        accounts.iter().map(|a| a.info.id.as_str()).collect();
+    let ids: std::collections::BTreeSet<&str> = accounts.iter().map(|a| a.id()).collect();
     let missing: Vec<Missing<'a>> = baseline
         .accounts
         .iter()
@@ -807,14 +886,10 @@ pub fn group<'a>(
     };
     let mut fails = Fails::default();
     for a in accounts {
-        fails += a.fails;
-        let Some(d) = &a.delta else {
-            if !baseline
-                .accounts
-                .get(&a.info.id)
-                .is_some_and(|p| p.assessed)
-            {
-                delta.accounts_new.push(&a.info.id);
+        fails += a.fails();
+        let Some(d) = a.delta() else {
+            if !baseline.accounts.get(a.id()).is_some_and(|p| p.assessed) {
+                delta.accounts_new.push(a.id());
             }
             continue;
         };
@@ -831,10 +906,10 @@ pub fn group<'a>(
         c.excepted += d.counts.excepted;
         c.not_reassessed += d.counts.not_reassessed;
     }
-    // Accounts not re-assessed keep their last state in the trend (SPEC 5).
+    // Accounts not re-assessed keep their last state in the trend.
     let mut scores: Vec<i64> = accounts
         .iter()
-        .filter_map(|a| a.score_tenths.map(i64::from))
+        .filter_map(|a| a.score_tenths().map(i64::from))
         .collect();
     for m in &missing {
         scores.extend(tenths(m.score));
@@ -856,7 +931,7 @@ pub fn group<'a>(
         Some(_) => customer_history(
             accounts
                 .iter()
-                .map(|a| a.history.as_slice())
+                .map(|a| a.history())
                 .chain(missing.iter().map(|m| m.history)),
             period,
         ),
@@ -1044,6 +1119,28 @@ mod tests {
         let bob = &a.failing[&("ram.console_mfa".to_string(), "bob".to_string())];
         assert_eq!((bob.since.as_str(), bob.periods), ("2026-Q1", 3));
         assert_eq!(b.history.len(), 1);
+    }
+
+    #[test]
+    fn a_baseline_with_figures_no_report_has_is_refused() {
+        for (from, to) in [
+            ("\"score\": 50.0,", "\"score\": 1e308,"),
+            ("\"score_mean\": 50.0", "\"score_mean\": -3"),
+            ("\"high\": 1", "\"high\": 18446744073709551615"),
+            ("\"accounts\": 1,", "\"accounts\": 99999999999,"),
+        ] {
+            assert!(SUMMARY.contains(from), "{from}");
+            let damaged = SUMMARY.replacen(from, to, 1);
+            let e = Baseline::from_bytes(damaged.as_bytes(), "b.json")
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(e.contains("not a readable summary.json"), "{to}: {e}");
+            assert!(
+                e.contains("range") || e.contains("between 0 and 100"),
+                "{to}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -15,7 +15,8 @@ use crate::i18n::Catalogue;
 use crate::model::Severity;
 use crate::pipeline::{AccountResult, Run};
 use crate::rules::{self, CATALOG, Finding, RulePack, Section, Status};
-use crate::summary::{TOOL_VERSION, rfc3339};
+use crate::summary::TOOL_VERSION;
+use crate::text::rfc3339;
 
 /// What every page shows in its header and appendix.
 #[derive(Debug, Clone, Serialize)]
@@ -672,12 +673,12 @@ fn diag_row(d: &crate::diag::Diagnostic) -> DiagRow {
 pub fn page_names(run: &Run) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
     match &run.everyone {
         Some(all) => (
-            crate::output::slugs(all.iter().map(|(id, _)| id.as_str())),
-            crate::output::slugs(all.iter().filter_map(|(_, c)| c.as_deref())),
+            slugs(all.iter().map(|(id, _)| id.as_str())),
+            slugs(all.iter().filter_map(|(_, c)| c.as_deref())),
         ),
         None => (
-            crate::output::slugs(run.accounts.iter().map(|a| a.info.id.as_str())),
-            crate::output::slugs(
+            slugs(run.accounts.iter().map(|a| a.info.id.as_str())),
+            slugs(
                 run.accounts
                     .iter()
                     .filter_map(|a| a.info.customer.as_deref()),
@@ -741,7 +742,7 @@ impl<'a> Site<'a> {
                 crate::pipeline::AsOfSource::Evidence => "as_of_source.evidence",
                 crate::pipeline::AsOfSource::None => "as_of_source.none",
             }),
-            score_formula: self.c.t("method.score_formula"),
+            score_formula: crate::rules::score_formula(self.c),
             period: self.run.period.clone(),
             brand: BrandView {
                 company: b.company.clone(),
@@ -1210,8 +1211,7 @@ impl<'a> Site<'a> {
     /// A control's title in the report language: built-in controls from the catalogue,
     /// Security Center items as collected.
     fn control_title(&self, id: &str, collected: &str) -> String {
-        self.c
-            .control(id, "title", &self.rules.thresholds)
+        crate::rules::control_text(self.c, id, "title", &self.rules.thresholds)
             .unwrap_or_else(|| collected.to_string())
     }
 
@@ -1352,7 +1352,9 @@ impl<'a> Site<'a> {
             logic: CATALOG
                 .iter()
                 .map(|c| {
-                    let part = |p: &str| self.c.control(c.id, p, t).unwrap_or_default();
+                    let part = |p: &str| {
+                        crate::rules::control_text(self.c, c.id, p, t).unwrap_or_default()
+                    };
                     LogicRow {
                         id: c.id,
                         title: part("title"),
@@ -1366,5 +1368,60 @@ impl<'a> Site<'a> {
             trend: self.account_trend(a),
             register: self.register(Some(a)),
         }
+    }
+}
+
+/// Safe, unique file names for account ids: lower-case ASCII letters, digits and `-`, at most
+/// 80 characters (a name with no ASCII letter or digit gets `x` and a hash of it); collisions
+/// get `-2`, `-3`... in id order, so names are stable.
+pub fn slugs<'a>(ids: impl IntoIterator<Item = &'a str>) -> BTreeMap<String, String> {
+    let mut sorted: Vec<&str> = ids.into_iter().collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut used = std::collections::BTreeSet::new();
+    let mut out = BTreeMap::new();
+    for id in sorted {
+        let mut base = String::new();
+        for c in id.chars() {
+            if c.is_ascii_alphanumeric() {
+                base.push(c.to_ascii_lowercase());
+            } else if !base.ends_with('-') && !base.is_empty() {
+                base.push('-');
+            }
+        }
+        let mut base: String = base.trim_matches('-').chars().take(80).collect();
+        base = base.trim_end_matches('-').to_string();
+        if base.is_empty() {
+            // Nothing ASCII to keep (a Chinese name): a short hash keeps it stable and distinct.
+            use sha2::Digest;
+            base = format!(
+                "x{}",
+                &hex::encode(sha2::Sha256::digest(id.as_bytes()))[..10]
+            );
+        }
+        let mut slug = base.clone();
+        let mut n = 2;
+        while !used.insert(slug.clone()) {
+            slug = format!("{base}-{n}");
+            n += 1;
+        }
+        out.insert(id.to_string(), slug);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_safe_and_unique() {
+        let s = slugs(["acme/prod", "Acme/Prod", "../../etc", "<script>", "中文"]);
+        assert_eq!(s["Acme/Prod"], "acme-prod");
+        assert_eq!(s["acme/prod"], "acme-prod-2");
+        assert_eq!(s["../../etc"], "etc");
+        assert_eq!(s["<script>"], "script");
+        assert_eq!(s["中文"], slugs(["中文"])["中文"]);
+        assert!(s["中文"].starts_with('x') && s["中文"].len() == 11);
     }
 }

@@ -6,17 +6,19 @@
 //! passes, except under CI (`CI` set), where a missing browser is a failure.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use reqwest::Method;
+use reqwest::blocking::Client;
 use serde_json::{Value, json};
 
 struct Driver {
     child: Child,
     port: u16,
+    http: Client,
 }
 
 impl Drop for Driver {
@@ -26,37 +28,36 @@ impl Drop for Driver {
     }
 }
 
-/// One HTTP/1.1 request to chromedriver on 127.0.0.1; returns the JSON body.
-fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
-    let payload = body.map(|b| b.to_string()).unwrap_or_default();
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
-        payload.len()
-    )
-    .unwrap();
-    // Read the head, then exactly Content-Length bytes: the server may keep the connection.
-    let mut response = Vec::new();
-    let mut byte = [0u8; 1];
-    while !response.ends_with(b"\r\n\r\n") {
-        let n = stream.read(&mut byte).unwrap();
-        assert!(n == 1, "{method} {path}: connection closed in the headers");
-        response.push(byte[0]);
+impl Driver {
+    /// One request to chromedriver on 127.0.0.1 with an optional JSON body; the JSON reply,
+    /// or why there is none.
+    fn try_http(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value, String> {
+        let url = format!("http://127.0.0.1:{}{path}", self.port);
+        let mut request = self.http.request(method, url);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        // The reply's status is not checked: WebDriver errors come as JSON with their own
+        // `value.error`, which Session::call reports.
+        request.send().and_then(|r| r.json()).map_err(|e| chain(&e))
     }
-    let head = String::from_utf8_lossy(&response).to_ascii_lowercase();
-    let length: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0u8; length];
-    stream.read_exact(&mut body).unwrap();
-    serde_json::from_slice(&body)
-        .unwrap_or_else(|e| panic!("{method} {path}: {e}: {}", String::from_utf8_lossy(&body)))
+
+    fn http(&self, method: Method, path: &str, body: Option<&Value>) -> Value {
+        let shown = format!("{method} {path}");
+        self.try_http(method, path, body)
+            .unwrap_or_else(|e| panic!("{shown}: {e}"))
+    }
+}
+
+/// An error and its causes on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    text
 }
 
 fn start_driver() -> Option<Driver> {
@@ -81,18 +82,24 @@ fn start_driver() -> Option<Driver> {
             return None;
         }
     };
-    let driver = Driver { child, port };
+    // No proxy from the environment: chromedriver is on this machine.
+    let http = Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let driver = Driver { child, port, http };
     let start = Instant::now();
+    let mut last = String::new();
     while start.elapsed() < Duration::from_secs(20) {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            let status = http(port, "GET", "/status", None);
-            if status["value"]["ready"] == true {
-                return Some(driver);
-            }
+        match driver.try_http(Method::GET, "/status", None) {
+            Ok(status) if status["value"]["ready"] == true => return Some(driver),
+            Ok(status) => last = status.to_string(),
+            Err(e) => last = e,
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    panic!("chromedriver did not start on port {port}");
+    panic!("chromedriver did not start on port {port}: {last}");
 }
 
 struct Session<'a> {
@@ -101,27 +108,24 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
-    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let reply = http(
-            self.driver.port,
+    fn call(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        let shown = format!("{method} {path}");
+        let reply = self.driver.http(
             method,
             &format!("/session/{}{path}", self.id),
             body.as_ref(),
         );
-        assert!(
-            reply["value"].get("error").is_none(),
-            "{method} {path}: {reply}"
-        );
+        assert!(reply["value"].get("error").is_none(), "{shown}: {reply}");
         reply["value"].clone()
     }
 
     fn go(&self, url: &str) {
-        self.call("POST", "/url", Some(json!({ "url": url })));
+        self.call(Method::POST, "/url", Some(json!({ "url": url })));
     }
 
     fn script(&self, script: &str) -> Value {
         self.call(
-            "POST",
+            Method::POST,
             "/execute/sync",
             Some(json!({ "script": script, "args": [] })),
         )
@@ -129,7 +133,7 @@ impl Session<'_> {
 
     fn click(&self, css: &str) {
         let element = self.call(
-            "POST",
+            Method::POST,
             "/element",
             Some(json!({ "using": "css selector", "value": css })),
         );
@@ -139,12 +143,16 @@ impl Session<'_> {
             .and_then(|v| v.as_str())
             .unwrap()
             .to_string();
-        self.call("POST", &format!("/element/{id}/click"), Some(json!({})));
+        self.call(
+            Method::POST,
+            &format!("/element/{id}/click"),
+            Some(json!({})),
+        );
     }
 
     /// Browser console messages at SEVERE level since the last call.
     fn console_errors(&self) -> Vec<String> {
-        let log = self.call("POST", "/se/log", Some(json!({ "type": "browser" })));
+        let log = self.call(Method::POST, "/se/log", Some(json!({ "type": "browser" })));
         log.as_array()
             .unwrap()
             .iter()
@@ -156,12 +164,9 @@ impl Session<'_> {
 
 impl Drop for Session<'_> {
     fn drop(&mut self) {
-        let _ = http(
-            self.driver.port,
-            "DELETE",
-            &format!("/session/{}", self.id),
-            None,
-        );
+        let _ = self
+            .driver
+            .try_http(Method::DELETE, &format!("/session/{}", self.id), None);
     }
 }
 
@@ -179,7 +184,7 @@ fn open_session<'a>(driver: &'a Driver, profile: &Path) -> Session<'a> {
             ]
         }
     }}});
-    let reply = http(driver.port, "POST", "/session", Some(&caps));
+    let reply = driver.http(Method::POST, "/session", Some(&caps));
     let id = reply["value"]["sessionId"]
         .as_str()
         .unwrap_or_else(|| panic!("no session: {reply}"))

@@ -741,7 +741,7 @@ fn fatal_problems_exit_1_with_a_hint() {
     let blocker = tempfile::NamedTempFile::new().unwrap();
     let out = aliaudit(&["report", Q, "-o", blocker.path().to_str().unwrap()]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("cannot write"), "{}", out.stderr);
+    assert!(out.stderr.contains("is not a folder"), "{}", out.stderr);
     let out = aliaudit(&["report", Q, "-o", "/tmp/x", "--jobs", "0"]);
     assert_eq!(out.code, 1);
 }
@@ -866,8 +866,8 @@ fn leftovers_of_an_interrupted_run_are_removed() {
     std::fs::create_dir_all(out.path().join("accounts")).unwrap();
     let half = out.path().join("accounts/.aliaudit-x1y2.tmp");
     std::fs::write(&half, "half a page").unwrap();
-    let mine = out.path().join("accounts/notes.txt");
-    std::fs::write(&mine, "the user's own file").unwrap();
+    let stale = out.path().join("accounts/closed-account.html");
+    std::fs::write(&stale, "a page of an account that is gone").unwrap();
     let status = Command::new(env!("CARGO_BIN_EXE_aliaudit"))
         .args(["report", Q, "--quiet", "--format", "json", "-o"])
         .arg(out.path())
@@ -877,7 +877,7 @@ fn leftovers_of_an_interrupted_run_are_removed() {
     assert!(status.success());
     assert!(!spill.exists(), "an old spill folder survived");
     assert!(!half.exists(), "a half-written file survived");
-    assert!(mine.exists(), "a file of the user's was removed");
+    assert!(!stale.exists(), "a page of an earlier run survived");
     // Nothing of this run is left behind either.
     let hidden: Vec<_> = std::fs::read_dir(out.path())
         .unwrap()
@@ -885,4 +885,29 @@ fn leftovers_of_an_interrupted_run_are_removed() {
         .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
         .collect();
     assert!(hidden.is_empty(), "{hidden:?}");
+}
+
+#[test]
+fn a_folder_holding_files_of_the_user_is_never_replaced() {
+    let out = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(out.path().join("accounts")).unwrap();
+    let mine = out.path().join("accounts/notes.txt");
+    std::fs::write(&mine, "the user's own file").unwrap();
+    let run = aliaudit(&[
+        "report",
+        Q,
+        "--format",
+        "json",
+        "-o",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("accounts/notes.txt"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("choose a new or empty folder"),
+        "{}",
+        run.stderr
+    );
+    assert!(mine.exists(), "a file of the user's was removed");
+    assert!(!out.path().join("summary.json").exists());
 }

@@ -27,17 +27,35 @@ const GAMMA_SECRET: &str = "gamma-profile-s3cret-Kp5";
 /// Runs the binary with alpha's keys in the environment and `home` holding the aliyun CLI
 /// configuration.
 fn aliaudit(args: &[&str], home: &Path) -> common::Output {
+    run_as_alpha(args, home, None)
+}
+
+/// Runs the binary with alpha's keys in the environment, and an STS token with them if given.
+fn run_as_alpha(args: &[&str], home: &Path, token: Option<&str>) -> common::Output {
     common::run_with(args, |cmd| {
         cmd.env("HOME", home)
             .env("ALIBABA_CLOUD_CONFIG_FILE", home.join("config.json"))
             .env("ALIBABA_CLOUD_ACCESS_KEY_ID", ALPHA_ID)
-            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ALPHA_SECRET)
-            .env_remove("ALIBABA_CLOUD_SECURITY_TOKEN");
+            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ALPHA_SECRET);
+        match token {
+            Some(token) => cmd.env("ALIBABA_CLOUD_SECURITY_TOKEN", token),
+            None => cmd.env_remove("ALIBABA_CLOUD_SECURITY_TOKEN"),
+        };
     })
 }
 
 /// `collect --accounts ACCOUNTS -o OUT EXTRA...`.
 fn collect(accounts: &Path, out: &Path, extra: &[&str], home: &Path) -> common::Output {
+    collect_args(accounts, out, extra, home, None)
+}
+
+fn collect_args(
+    accounts: &Path,
+    out: &Path,
+    extra: &[&str],
+    home: &Path,
+    token: Option<&str>,
+) -> common::Output {
     let mut args = vec![
         "collect",
         "--accounts",
@@ -46,7 +64,7 @@ fn collect(accounts: &Path, out: &Path, extra: &[&str], home: &Path) -> common::
         out.to_str().unwrap(),
     ];
     args.extend(extra);
-    aliaudit(&args, home)
+    run_as_alpha(&args, home, token)
 }
 
 /// A config.json with the MSP's and gamma's profiles; gamma's secret as given.
@@ -503,6 +521,12 @@ fn permission_and_key_errors_are_reported_per_account_and_resume_redoes_only_the
     assert!(!out.join("alpha-retail/prod/half.json").exists());
     assert!(!out.join(".aliaudit-collect").exists());
 
+    // A log edited by hand to carry terminal controls: --resume shows them escaped.
+    let log_path = out.join("beta-logistics/main/collection-log.json");
+    let mut log: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&log_path).unwrap()).unwrap();
+    log["finished"] = serde_json::json!("2026-01-01\nerror: forged\u{1b}[2J");
+    std::fs::write(&log_path, serde_json::to_vec(&log).unwrap()).unwrap();
     // With the folder moved away, gamma's wrong secret fails at once: one request, no retry.
     std::fs::remove_dir_all(out.join("gamma-media")).unwrap();
     let before = cloud.seen().len();
@@ -535,6 +559,14 @@ fn permission_and_key_errors_are_reported_per_account_and_resume_redoes_only_the
     assert!(new.iter().any(|s| s.uid.as_deref() == Some(ALPHA)));
     assert!(run.stdout.contains("beta-logistics/main"));
     assert!(run.stdout.contains("skipped"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("already complete (2026-01-01\\nerror: forged\\x1b[2J)"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains('\u{1b}'));
+    assert!(!run.stdout.lines().any(|l| l.starts_with("error: forged")));
     // The server's echo of its string to sign (no secret in it) is cut and kept one line.
     assert!(!gamma_line.contains("not-gamma-s3cret"));
 }
@@ -558,6 +590,35 @@ fn a_bad_accounts_file_is_fatal_and_names_the_place() {
         run.stderr
     );
     assert!(!out.exists());
+}
+
+#[test]
+fn a_contact_delivery_could_not_send_to_is_fatal() {
+    // Addresses with an `@` that the e-mail parser still refuses: collect checks contacts with
+    // the parser delivery uses.
+    for bad in ["bob@", "a b@c.example"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path();
+        let file = home.join("accounts.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "[[account]]\nfolder = \"a\"\ncredentials = \"env\"\ncontacts = [\"Bob <bob@a.example>\"]\n[[account]]\nfolder = \"b\"\ncredentials = \"env\"\ncontacts = [\"ok@b.example\", {bad:?}]\n"
+            ),
+        )
+        .unwrap();
+        let out = home.join("out");
+        let run = collect(&file, &out, &[], home);
+        assert_eq!(run.code, 1, "{bad}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!(
+                "account 2 (line 5): contact \"{bad}\" is not an e-mail address"
+            )),
+            "{}",
+            run.stderr
+        );
+        assert!(!out.exists());
+    }
 }
 
 #[test]
@@ -658,11 +719,519 @@ fn readme_toml(marker: &str) -> String {
 #[test]
 fn the_readme_examples_are_valid_files() {
     let accounts = readme_toml("The accounts file (TOML");
-    let file = aliaudit::collect::accounts::AccountsFile::from_toml(&accounts, "README.md")
-        .unwrap_or_else(|e| panic!("{e}"));
+    let file = aliaudit::collect::accounts::AccountsFile::from_toml(&accounts, "README.md", |c| {
+        aliaudit::deliver::config::mailbox(c).is_ok()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(file.accounts.len(), 3);
     let deliver = readme_toml("## Delivering the PDFs");
     let config = aliaudit::deliver::config::Config::from_toml(&deliver, "README.md")
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(config.customers.len(), 1);
+}
+
+// ---- hostile and broken endpoints ----------------------------------------------------------
+
+const ALPHA_TOKEN: &str = "alpha-env-sts-t0ken-Rb3";
+
+/// Runs collect with alpha's keys and an STS token of theirs in the environment.
+fn collect_with_token(accounts: &Path, out: &Path, extra: &[&str], home: &Path) -> common::Output {
+    collect_args(accounts, out, extra, home, Some(ALPHA_TOKEN))
+}
+
+/// alpha (keys with a token from the environment) and beta (a role assumed from the MSP's
+/// profile), with the data of `world`.
+fn hostile_world() -> (Cloud, tempfile::TempDir, PathBuf) {
+    let cloud = Cloud::start();
+    cloud.account(ALPHA, AccountData::fixture("alpha"), Report::Ready);
+    cloud.account(BETA, AccountData::fixture("beta"), Report::Ready);
+    cloud.account(GAMMA, AccountData::fixture("gamma"), Report::Ready);
+    cloud.sts_key(ALPHA, ALPHA_ID, ALPHA_SECRET, ALPHA_TOKEN);
+    cloud.key(MSP, MSP_ID, MSP_SECRET);
+    cloud.key(GAMMA, GAMMA_ID, GAMMA_SECRET);
+    cloud.role(BETA_ROLE, BETA, MSP, Some("ext-beta-7"));
+    let tmp = tempfile::tempdir().unwrap();
+    write_config(tmp.path(), GAMMA_SECRET);
+    let accounts = write_accounts(tmp.path(), &cloud);
+    (cloud, tmp, accounts)
+}
+
+/// Every secret and token the run could know: given, and handed out by AssumeRole.
+fn all_secrets(cloud: &Cloud) -> Vec<String> {
+    let mut secrets: Vec<String> = [ALPHA_SECRET, ALPHA_TOKEN, MSP_SECRET, GAMMA_SECRET]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    secrets.extend(cloud.issued_secrets());
+    secrets
+}
+
+/// No secret in any file under `out` (the work folder included) nor in the run's output.
+fn assert_no_secret_anywhere(secrets: &[String], out: &Path, run: &common::Output) {
+    let mut texts = vec![
+        ("stdout".to_string(), run.stdout.clone()),
+        ("stderr".to_string(), run.stderr.clone()),
+    ];
+    for f in files_under(out) {
+        texts.push((
+            f.display().to_string(),
+            String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned(),
+        ));
+    }
+    for secret in secrets {
+        for (name, text) in &texts {
+            assert!(
+                !text.contains(secret.as_str()),
+                "a secret ({} chars) is in {name}",
+                secret.len()
+            );
+        }
+    }
+}
+
+/// The table line of `folder` and the notes under it.
+fn table_block(stdout: &str, folder: &str) -> String {
+    let mut lines = stdout.lines().skip_while(|l| !l.starts_with(folder));
+    let mut block = lines.next().unwrap_or_default().to_string();
+    for l in lines.take_while(|l| l.starts_with(' ')) {
+        block.push('\n');
+        block.push_str(l);
+    }
+    block
+}
+
+fn missing_reason(log: &Value, evidence: &str) -> String {
+    log["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["evidence"] == evidence)
+        .unwrap_or_else(|| panic!("{evidence} not missing: {log}"))["reason"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn redirects_are_never_followed_and_their_target_gets_nothing() {
+    let (cloud, tmp, accounts) = hostile_world();
+    let trap = cloud::Trap::start();
+    let to_trap = |status: u16, path: &str| Fault::Redirect {
+        status,
+        location: format!("{}{path}", trap.url),
+    };
+    cloud.fault(ALPHA, "GetPasswordPolicy", to_trap(302, "/"));
+    cloud.fault(
+        ALPHA,
+        "GetSecurityPreference",
+        to_trap(307, "/x?Action=Get"),
+    );
+    // beta calls with a role's token: both Security Center lists point away.
+    cloud.fault(BETA, "DescribeRiskCheckResult", to_trap(307, "/"));
+    cloud.fault(BETA, "ListCheckResult", to_trap(302, "/"));
+    let out = tmp.path().join("evidence");
+    let run = collect_with_token(&accounts, &out, &["--backoff-ms", "20"], tmp.path());
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("1 complete, 2 partial, 0 failed"),
+        "{}",
+        run.stdout
+    );
+    // Nobody came to the other host: no request, no token.
+    assert_eq!(trap.hits(), Vec::<String>::new());
+    // Not retried, though retries are on.
+    let seen = cloud.seen();
+    assert_eq!(calls(&seen, ALPHA, "GetPasswordPolicy").len(), 1);
+    assert_eq!(calls(&seen, ALPHA, "GetSecurityPreference").len(), 1);
+    assert_eq!(calls(&seen, BETA, "ListCheckResult").len(), 1);
+
+    let alpha = out.join("alpha-retail/prod");
+    let log = log_of(&alpha);
+    assert_eq!(log["status"], "partial");
+    assert_eq!(
+        missing_reason(&log, "password policy"),
+        format!(
+            "GetPasswordPolicy Redirect (HTTP 302): redirect to {} not followed",
+            trap.host
+        )
+    );
+    assert_eq!(
+        missing_reason(&log, "security preference"),
+        format!(
+            "GetSecurityPreference Redirect (HTTP 307): redirect to {} not followed",
+            trap.host
+        )
+    );
+    for f in ["password-policy.json", "security-preference.json"] {
+        assert!(!alpha.join(f).exists(), "{f} was saved");
+    }
+    let block = table_block(&run.stdout, "alpha-retail/prod");
+    assert!(
+        block.contains(&format!(
+            "no password policy: GetPasswordPolicy Redirect (HTTP 302): redirect to {} not followed",
+            trap.host
+        )),
+        "{block}"
+    );
+    let beta = out.join("beta-logistics/main");
+    let reason = missing_reason(&log_of(&beta), "Security Center checks");
+    assert!(
+        reason.contains("DescribeRiskCheckResult Redirect (HTTP 307)")
+            && reason.contains("ListCheckResult Redirect (HTTP 302)"),
+        "{reason}"
+    );
+    assert!(!beta.join("check-result-p001.json").exists());
+    assert!(!beta.join("risk-check-result-p001.json").exists());
+    // Nothing of the trap's answer anywhere.
+    for f in files_under(&out) {
+        let text = std::fs::read_to_string(&f).unwrap();
+        assert!(!text.contains("TRAP"), "{}", f.display());
+    }
+    assert_no_secret_anywhere(&all_secrets(&cloud), &out, &run);
+}
+
+#[test]
+fn server_text_echoing_secrets_and_tokens_is_scrubbed_everywhere() {
+    let (cloud, tmp, accounts) = hostile_world();
+    // alpha (keys and token from the environment): errors echoing them in every field and
+    // header, a 200 whose RequestId holds them, a redirect whose Location host is them.
+    cloud.fault(ALPHA, "GetPasswordPolicy", Fault::Echo { status: 403 });
+    cloud.fault(ALPHA, "GetCredentialReport", Fault::Echo { status: 400 });
+    cloud.fault(ALPHA, "GetSecurityPreference", Fault::EchoInReply);
+    cloud.fault(ALPHA, "DescribeRiskCheckResult", Fault::RedirectEcho);
+    cloud.fault(ALPHA, "ListCheckResult", Fault::Echo { status: 400 });
+    // beta: AssumeRole's own RequestId holds the credentials it hands out; later errors
+    // echo the role's secret and token and the MSP's secret.
+    cloud.fault(MSP, "AssumeRole", Fault::EchoInReply);
+    cloud.fault(
+        BETA,
+        "GetAccountSecurityPracticeReport",
+        Fault::Echo { status: 403 },
+    );
+    cloud.fault(BETA, "GetCredentialReport", Fault::Echo { status: 400 });
+    let out = tmp.path().join("evidence");
+    let run = collect_with_token(&accounts, &out, &["--backoff-ms", "20"], tmp.path());
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("1 complete, 2 partial, 0 failed"),
+        "{}",
+        run.stdout
+    );
+    let secrets = all_secrets(&cloud);
+    assert_eq!(secrets.len(), 6, "beta's role was assumed once");
+    assert_no_secret_anywhere(&secrets, &out, &run);
+
+    // The texts are kept, with *** for each secret, on one printable line.
+    let alpha = log_of(&out.join("alpha-retail/prod"));
+    let call = |log: &Value, action: &str| {
+        log["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["action"] == action)
+            .unwrap()
+            .clone()
+    };
+    let policy = call(&alpha, "GetPasswordPolicy");
+    assert_eq!(policy["error_code"], "Forbidden.RAM.***.***");
+    assert_eq!(policy["request_id"], "*** ***");
+    let error = policy["error"].as_str().unwrap();
+    assert!(
+        error.contains("refused *** ***\\r\\nerror: forged line\\x1b[2J\\u{202e}*** ***"),
+        "{error}"
+    );
+    let granted = alpha["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["evidence"] == "password policy")
+        .unwrap()["ram_actions"]
+        .clone();
+    assert_eq!(granted, serde_json::json!(["ram:*** ***"]));
+    // A 200 holding a secret is not evidence, and its RequestId is logged scrubbed.
+    let preference = call(&alpha, "GetSecurityPreference");
+    assert_eq!(preference["request_id"], "*** ***");
+    assert_eq!(preference["error_code"], "SecretInResponse");
+    assert!(
+        !out.join("alpha-retail/prod/security-preference.json")
+            .exists()
+    );
+    assert!(
+        missing_reason(&alpha, "Security Center checks")
+            .contains("DescribeRiskCheckResult Redirect (HTTP 307): redirect to ***.***.invalid:81 not followed"),
+        "{alpha}"
+    );
+    // The table shows the refused calls' messages, scrubbed, and no forged line.
+    let block = table_block(&run.stdout, "alpha-retail/prod");
+    assert!(
+        block.contains("GetCredentialReport InvalidParameter.***.*** (HTTP 400): refused *** ***\\r\\nerror: forged line\\x1b[2J\\u{202e}"),
+        "{block}"
+    );
+    for text in [&run.stdout, &run.stderr] {
+        assert!(
+            !text.lines().any(|l| l.starts_with("error: forged")),
+            "{text}"
+        );
+        assert!(!text.contains(['\u{1b}', '\u{202e}', '\r']), "{text}");
+    }
+    for f in files_under(&out) {
+        let text = std::fs::read_to_string(&f).unwrap();
+        assert!(!text.contains(['\u{1b}', '\u{202e}']), "{}", f.display());
+    }
+    // beta: the role's credentials were learned before AssumeRole's RequestId was logged.
+    let beta = log_of(&out.join("beta-logistics/main"));
+    assert_eq!(beta["status"], "partial");
+    assert_eq!(call(&beta, "AssumeRole")["request_id"], "*** *** ***");
+    assert_eq!(
+        call(&beta, "GetAccountSecurityPracticeReport")["error_code"],
+        "Forbidden.RAM.***.***.***"
+    );
+    assert!(
+        missing_reason(&beta, "credential report")
+            .contains("InvalidParameter.***.***.*** (HTTP 400): refused *** *** ***"),
+        "{beta}"
+    );
+}
+
+#[test]
+fn responses_over_the_size_cap_are_cut_off_while_they_stream() {
+    let (cloud, tmp, accounts) = hostile_world();
+    let mib = 1 << 20;
+    cloud.fault(ALPHA, "GetAccountSecurityPracticeReport", Fault::Endless);
+    cloud.fault(
+        ALPHA,
+        "GetPasswordPolicy",
+        Fault::Big {
+            bytes: 2 * mib,
+            content_length: true,
+        },
+    );
+    cloud.fault(
+        ALPHA,
+        "GetSecurityPreference",
+        Fault::Big {
+            bytes: 2 * mib,
+            content_length: false,
+        },
+    );
+    // Exactly at the cap is still kept.
+    cloud.fault(ALPHA, "ListCheckResult", Fault::PadTo(mib));
+    let out = tmp.path().join("evidence");
+    let started = std::time::Instant::now();
+    let run = collect_with_token(
+        &accounts,
+        &out,
+        &[
+            "--max-response-mb",
+            "1",
+            "--timeout",
+            "60",
+            "--backoff-ms",
+            "20",
+        ],
+        tmp.path(),
+    );
+    let took = started.elapsed();
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(took < std::time::Duration::from_secs(30), "{took:?}");
+    // The endless body was read no further than the cap: the server could write little more
+    // than the cap and the sockets' buffers before the client hung up.
+    let streamed = cloud.streamed();
+    let endless = streamed
+        .iter()
+        .find(|(a, _)| a == "GetAccountSecurityPracticeReport")
+        .unwrap()
+        .1;
+    assert!(endless < 32 * mib as u64, "{endless} bytes sent");
+    let seen = cloud.seen();
+    for action in [
+        "GetAccountSecurityPracticeReport",
+        "GetPasswordPolicy",
+        "GetSecurityPreference",
+    ] {
+        assert_eq!(calls(&seen, ALPHA, action).len(), 1, "{action} retried");
+    }
+    let alpha = out.join("alpha-retail/prod");
+    let log = log_of(&alpha);
+    assert_eq!(
+        missing_reason(&log, "practice report"),
+        "GetAccountSecurityPracticeReport ResponseTooLarge (HTTP 200): the response is larger than the 1 MiB cap (--max-response-mb)"
+    );
+    assert_eq!(
+        missing_reason(&log, "password policy"),
+        "GetPasswordPolicy ResponseTooLarge (HTTP 200): the response announces 2 MiB, more than the 1 MiB cap (--max-response-mb)"
+    );
+    assert!(
+        missing_reason(&log, "security preference").contains("larger than the 1 MiB cap"),
+        "{log}"
+    );
+    assert!(
+        table_block(&run.stdout, "alpha-retail/prod")
+            .contains("no practice report: GetAccountSecurityPracticeReport ResponseTooLarge"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        std::fs::metadata(alpha.join("check-result-p001.json"))
+            .unwrap()
+            .len(),
+        mib as u64
+    );
+    for f in [
+        "security-practice-report.json",
+        "password-policy.json",
+        "security-preference.json",
+    ] {
+        assert!(!alpha.join(f).exists(), "{f} was saved");
+    }
+    assert_no_secret_anywhere(&all_secrets(&cloud), &out, &run);
+
+    // The cap has bounds, checked before anything is called.
+    for bad in ["0", "4097"] {
+        let before = cloud.seen().len();
+        let run = collect_with_token(&accounts, &out, &["--max-response-mb", bad], tmp.path());
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!(
+                "invalid value '{bad}' for '--max-response-mb <MIB>': {bad} is not in 1..=4096"
+            )),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(cloud.seen().len(), before);
+    }
+}
+
+#[test]
+fn a_200_that_is_not_an_api_response_is_not_evidence() {
+    let (cloud, tmp, accounts) = hostile_world();
+    let raw = |text: &str| Fault::Raw(text.to_string());
+    cloud.fault(
+        ALPHA,
+        "GetAccountSecurityPracticeReport",
+        raw("<html><body>Sign in to continue</body></html>"),
+    );
+    cloud.fault(ALPHA, "GetPasswordPolicy", raw(r#"{"RequestId":"R-1"}"#));
+    cloud.fault(
+        ALPHA,
+        "DescribeRiskCheckResult",
+        raw(r#"{"RequestId":"R-2","TotalCount":0}"#),
+    );
+    cloud.fault(
+        ALPHA,
+        "ListCheckResult",
+        raw(r#"{"RequestId":"R-3","Checks":"none"}"#),
+    );
+    cloud.fault(
+        GAMMA,
+        "GetCredentialReport",
+        raw(r#"{"RequestId":"R-4","IsTruncated":false,"GeneratedTime":"2026-11-20T06:00:00Z"}"#),
+    );
+    cloud.fault(
+        GAMMA,
+        "GetSecurityPreference",
+        raw(r#"{"RequestId":"R-5","Code":"Forbidden.RAM","Message":"User not authorized."}"#),
+    );
+    let out = tmp.path().join("evidence");
+    let run = collect_with_token(&accounts, &out, &["--backoff-ms", "20"], tmp.path());
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("1 complete, 2 partial, 0 failed"),
+        "{}",
+        run.stdout
+    );
+    let alpha = out.join("alpha-retail/prod");
+    let log = log_of(&alpha);
+    assert_eq!(log["status"], "partial");
+    assert_eq!(
+        missing_reason(&log, "practice report"),
+        "GetAccountSecurityPracticeReport UnreadableResponse (HTTP 200): the GetAccountSecurityPracticeReport response is not JSON, not saved"
+    );
+    assert_eq!(
+        missing_reason(&log, "password policy"),
+        "GetPasswordPolicy UnreadableResponse (HTTP 200): the GetPasswordPolicy response has no PasswordPolicy object, not saved"
+    );
+    let sas = missing_reason(&log, "Security Center checks");
+    assert!(
+        sas.contains("has no List list") && sas.contains("has no Checks list"),
+        "{sas}"
+    );
+    for f in [
+        "security-practice-report.json",
+        "password-policy.json",
+        "risk-check-result-p001.json",
+        "check-result-p001.json",
+    ] {
+        assert!(!alpha.join(f).exists(), "{f} was saved");
+    }
+    assert!(alpha.join("security-preference.json").exists());
+    // The log records each such call as an error, with its RequestId.
+    let policy_call = log["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["action"] == "GetPasswordPolicy")
+        .unwrap();
+    assert_eq!(policy_call["result"], "error");
+    assert_eq!(policy_call["http_status"], 200);
+    assert_eq!(policy_call["request_id"], "R-1");
+    assert!(policy_call.get("file").is_none());
+
+    let gamma = out.join("gamma-media/intl");
+    let log = log_of(&gamma);
+    assert_eq!(
+        missing_reason(&log, "credential report"),
+        "GetCredentialReport UnreadableResponse (HTTP 200): the GetCredentialReport response has no Content text, not saved"
+    );
+    // An error envelope sent with 200 is the error it names.
+    assert_eq!(
+        missing_reason(&log, "security preference"),
+        "GetSecurityPreference Forbidden.RAM (HTTP 200); grant ram:GetSecurityPreference"
+    );
+    assert!(!gamma.join("credential-report.json").exists());
+    assert!(!gamma.join("security-preference.json").exists());
+    let block = table_block(&run.stdout, "gamma-media/intl");
+    assert!(
+        block.contains("no security preference: GetSecurityPreference Forbidden.RAM (HTTP 200)"),
+        "{block}"
+    );
+    assert_no_secret_anywhere(&all_secrets(&cloud), &out, &run);
+}
+
+#[test]
+fn a_folder_report_would_skip_is_refused_with_account_and_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    let out = home.join("out");
+    for (folder, problem) in [
+        (
+            "acme/.prod",
+            "has a part starting with \".\", which report skips as hidden",
+        ),
+        (".aliaudit-collect", "has a part starting with \".\""),
+        ("acme\\\\prod", "has a backslash"),
+        ("acme/prod/", "has an empty part"),
+        (
+            "acme/pr\\u001bod",
+            "has a control or bidirectional character",
+        ),
+    ] {
+        let file = home.join("accounts.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "[[account]]\nfolder = \"a\"\ncredentials = \"env\"\n\n[[account]]\nfolder = \"{folder}\"\ncredentials = \"env\"\n"
+            ),
+        )
+        .unwrap();
+        let run = collect(&file, &out, &[], home);
+        assert_eq!(run.code, 1, "{folder}: {}", run.stdout);
+        assert!(
+            run.stderr.contains("account 2 (line 5): folder \"") && run.stderr.contains(problem),
+            "{folder}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains('\u{1b}'), "{}", run.stderr);
+        assert!(!out.exists());
+    }
 }

@@ -644,3 +644,285 @@ fn branded_messages_carry_the_logo_inline_and_escape_the_brand() {
     assert!(html.contains("Lighthouse Audit &lt;script&gt;"), "{html}");
     assert!(!html.contains("<script>"), "{html}");
 }
+
+/// Every form the SMTP password can take in text: itself, the base64 of the AUTH PLAIN
+/// strings, and the characters of its base64 (and the user's) that depend on it alone, at each
+/// of the three alignments, which show whatever longer base64 string it is in.
+fn secret_forms() -> Vec<String> {
+    use base64::Engine;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let cores = |secret: &str| -> Vec<String> {
+        (0..3)
+            .map(|k| {
+                let mut data = vec![b'x'; k];
+                data.extend_from_slice(secret.as_bytes());
+                data.extend_from_slice(b"yz");
+                let from = (8 * k).div_ceil(6);
+                let to = (8 * (k + secret.len()) - 6) / 6 + 1;
+                b64(&data)[from..to].to_string()
+            })
+            .collect()
+    };
+    let mut forms = vec![
+        PASSWORD.to_string(),
+        b64(format!("\0mailer\0{PASSWORD}").as_bytes()),
+        b64(format!("admin\0mailer\0{PASSWORD}").as_bytes()),
+        b64(PASSWORD.as_bytes()),
+        b64(b"mailer"),
+    ];
+    forms.extend(cores(PASSWORD));
+    forms.extend(cores("mailer"));
+    forms
+}
+
+/// No form of the password in `bytes`.
+fn assert_no_secret(what: &str, bytes: &[u8]) {
+    for form in secret_forms() {
+        assert!(
+            !bytes.windows(form.len()).any(|w| w == form.as_bytes()),
+            "{what} holds {form}:\n{}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+}
+
+/// Every file under `dir`.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[test]
+fn a_server_quoting_the_auth_exchange_gets_no_password_into_the_log_or_the_terminal() {
+    use smtp::Echo;
+    for (echo, login) in [
+        (Echo::Refusal, false),
+        (Echo::Refusal, true),
+        (Echo::Later, false),
+        (Echo::Later, true),
+        (Echo::Accepted, false),
+        (Echo::Accepted, true),
+    ] {
+        let case = format!("{echo:?}, AUTH {}", if login { "LOGIN" } else { "PLAIN" });
+        let server = smtp::Server::start(Some(("mailer", PASSWORD)));
+        server.echo_auth(echo);
+        if login {
+            server.offer_only_login();
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let out = fresh_out(tmp.path());
+        let cfg = config(tmp.path(), server.port, "");
+        let run = deliver(&out, &cfg, &[]);
+        let sent = echo == Echo::Accepted;
+        assert_eq!(
+            run.code,
+            if sent { 0 } else { 2 },
+            "{case}: {}\n{}",
+            run.stdout,
+            run.stderr
+        );
+        // The server did quote the exchange, once per message (else this proves nothing).
+        assert_eq!(server.echoed(), 3, "{case}");
+        assert_eq!(server.received().len(), if sent { 3 } else { 0 }, "{case}");
+
+        let lines = log(&out);
+        assert_eq!(lines.len(), 3, "{case}");
+        let (result, words) = match echo {
+            Echo::Refusal => ("failed", "(535): 5.7.8 Authentication credentials invalid"),
+            Echo::Later => ("failed", "(554): 5.7.1 Sender rejected"),
+            Echo::Accepted => ("sent", "250 2.0.0 Ok: queued as Q"),
+        };
+        for line in &lines {
+            assert_eq!(line["result"], result, "{case}: {line}");
+            let detail = line["detail"].as_str().unwrap();
+            // The server's words stay, the secrets are marked as taken out, and its escape
+            // sequence and bidirectional override are written as escapes.
+            assert!(detail.contains(words), "{case}: {detail}");
+            assert!(detail.contains("you sent [redacted]"), "{case}: {detail}");
+            assert!(
+                detail.contains("\\x1b[2J\\u{202e}exe.txt"),
+                "{case}: {detail}"
+            );
+        }
+        assert!(
+            run.stdout.contains("\\x1b[2J\\u{202e}exe.txt"),
+            "{case}: {}",
+            run.stdout
+        );
+        for (what, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+            assert_no_secret(&format!("{case}: {what}"), text.as_bytes());
+            assert!(
+                !text.contains(['\x1b', '\u{202e}']),
+                "{case}: {what}: {text}"
+            );
+        }
+
+        // The same report written as .eml files, the password still in the environment.
+        let eml = tmp.path().join("eml");
+        let run = deliver(&out, &cfg, &["--eml", eml.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{case}: {}", run.stderr);
+        // No file written anywhere (the log, the .eml files, the report) holds the password.
+        for file in files_under(tmp.path()) {
+            assert_no_secret(
+                &format!("{case}: {}", file.display()),
+                &std::fs::read(&file).unwrap(),
+            );
+        }
+    }
+}
+
+/// Whether `text` holds a control character or a bidirectional control.
+fn has_control_or_bidi(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() || aliaudit::diag::is_bidi_or_separator(c))
+}
+
+#[test]
+fn names_with_encoded_words_and_bidi_controls_reach_the_headers_as_plain_text() {
+    // The Q3 evidence, with names that a mail client would decode ("Hacked", "Evil", "CEO",
+    // "Boss") or show reversed (U+202E), for a customer, an account, a contact and the company.
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    let status = Command::new("cp")
+        .args([
+            "-r",
+            "tests/fixtures/quarters/2026-q3",
+            input.to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let customer = "Eastwind =?utf-8?B?SGFja2Vk?= \u{202e}fdp.exe";
+    for (account, extra) in [("main", true), ("new", false)] {
+        let path = input.join("eastwind").join(account).join("account.toml");
+        let mut text = std::fs::read_to_string(&path).unwrap().replace(
+            "customer = \"Eastwind\"",
+            &format!("customer = \"{customer}\""),
+        );
+        if extra {
+            text = text
+                .replace(
+                    "name = \"Eastwind main\"",
+                    "name = \"Main =?UTF-8?q?Evil?= \u{202e}txt.exe\u{2066}\"",
+                )
+                .replace("Eastwind CISO <", "=?utf-8?B?Q0VP?= <");
+        }
+        std::fs::write(&path, text).unwrap();
+    }
+    let branding = tmp.path().join("branding.toml");
+    std::fs::write(
+        &branding,
+        "company = \"=?utf-8?B?Qm9zcw==?= \u{202e}Audit\"\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let r = aliaudit(&[
+        "report",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--as-of",
+        "2026-09-30",
+        "--format",
+        "json,pdf",
+        "--branding",
+        branding.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_ne!(r.code, 1, "{}", r.stderr);
+
+    let server = smtp::Server::start(Some(("mailer", PASSWORD)));
+    let cfg = config(tmp.path(), server.port, "");
+    let run = deliver(&out, &cfg, &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    // The table shows the names as escapes, not as reordered text.
+    for text in [&run.stdout, &run.stderr] {
+        assert!(!text.contains('\u{202e}'), "{text}");
+    }
+    assert!(run.stdout.contains("\\u{202e}fdp.exe"), "{}", run.stdout);
+
+    let eml = tmp.path().join("eml");
+    let written = deliver(&out, &cfg, &["--eml", eml.to_str().unwrap()]);
+    assert_eq!(written.code, 0, "{}", written.stderr);
+    let mut messages: Vec<(String, Vec<u8>)> = server
+        .received()
+        .into_iter()
+        .map(|r| ("sent".to_string(), r.data))
+        .collect();
+    for file in files_under(&eml) {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(!has_control_or_bidi(&name), "{name:?}");
+        messages.push((name, std::fs::read(&file).unwrap()));
+    }
+    assert_eq!(messages.len(), 6);
+
+    let mut subjects = Vec::new();
+    for (source, data) in &messages {
+        let m = MessageParser::default().parse(data).unwrap();
+        let subject = m.subject().unwrap().to_string();
+        // Nothing decodes into the hidden text; what was typed shows, visibly neutralised.
+        for hidden in ["Hacked", "Evil", "CEO", "Boss"] {
+            assert!(!subject.contains(hidden), "{source}: {subject}");
+        }
+        assert!(!has_control_or_bidi(&subject), "{source}: {subject:?}");
+        for a in m.attachments() {
+            let name = a.attachment_name().unwrap_or_default();
+            assert!(!has_control_or_bidi(name), "{source}: {name:?}");
+            // `?` is not kept in a file name, so no encoded-word can start.
+            assert!(!name.contains("=?"), "{source}: {name}");
+        }
+        for to in m.to().unwrap().iter() {
+            let name = to.name().unwrap_or_default();
+            assert!(
+                !name.contains("CEO") || name.contains("= ?"),
+                "{source}: {name}"
+            );
+            assert!(!has_control_or_bidi(name), "{source}: {name:?}");
+        }
+        subjects.push(subject);
+    }
+    subjects.sort();
+    subjects.dedup();
+    assert_eq!(
+        subjects,
+        [
+            "Eastwind = ?utf-8?B?SGFja2Vk?= \u{fffd}fdp.exe: security compliance report 2026-Q3 (= ?utf-8?B?Qm9zcw== ?= \u{fffd}Audit)",
+            "Northwind: security compliance report 2026-Q3 (= ?utf-8?B?Qm9zcw== ?= \u{fffd}Audit)",
+            "Portfolio security compliance report 2026-Q3 (= ?utf-8?B?Qm9zcw== ?= \u{fffd}Audit)",
+        ]
+    );
+    // The attachments keep the names' text, with the controls replaced.
+    let eastwind_eml = files_under(&eml)
+        .into_iter()
+        .find(|f| f.to_string_lossy().contains("eastwind"))
+        .unwrap();
+    let bytes = std::fs::read(eastwind_eml).unwrap();
+    let eastwind = MessageParser::default().parse(&bytes).unwrap();
+    let names: Vec<String> = eastwind
+        .attachments()
+        .map(|a| a.attachment_name().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Eastwind =-utf-8-B-SGFja2Vk-= -fdp.exe 2026-Q3.pdf",
+            "Eastwind analytics (2200000000000002) 2026-Q3.pdf",
+            "Main =-UTF-8-q-Evil-= -txt.exe- (2200000000000001) 2026-Q3.pdf",
+        ]
+    );
+    let ciso = eastwind
+        .to()
+        .unwrap()
+        .iter()
+        .find(|a| a.address() == Some("ciso@eastwind.example"))
+        .unwrap();
+    assert_eq!(ciso.name(), Some("= ?utf-8?B?Q0VP?="));
+}

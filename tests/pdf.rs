@@ -301,3 +301,74 @@ fn characters_missing_from_the_embedded_font_come_from_font_or_system_fonts_or_a
             .contains("--font Cargo.toml: not a TrueType or OpenType font")
     );
 }
+
+#[test]
+fn system_fonts_are_the_folders_fontconfig_names() {
+    let dejavu = Path::new("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf");
+    if !have_poppler() || !dejavu.exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs fonts-dejavu-core"
+        );
+        return;
+    }
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tree.path().join("in/snow")).unwrap();
+    std::fs::write(
+        tree.path().join("in/snow/cr.csv"),
+        "user,user_creation_time,user_last_logon,password_exist,password_active,password_last_changed,password_next_rotation,mfa_active,access_key_1_exist,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used\n<root>,2016-01-01T00:00:00Z,-,TRUE,N/A,N/A,N/A,TRUE,FALSE,N/A,N/A,N/A\nsnow\u{2603}man@x.onaliyun.com,2020-01-01T00:00:00Z,2026-01-01T00:00:00Z,TRUE,TRUE,N/A,-,FALSE,FALSE,N/A,N/A,N/A\n",
+    )
+    .unwrap();
+    // One folder holding DejaVu Sans (regular only), one holding nothing.
+    let one = tree.path().join("one-font");
+    let none = tree.path().join("no-fonts");
+    std::fs::create_dir_all(&one).unwrap();
+    std::fs::create_dir_all(&none).unwrap();
+    std::fs::copy(dejavu, one.join("only.ttf")).unwrap();
+    let run = |dir: &Path, name: &str| {
+        let config = tree.path().join(format!("{name}.conf"));
+        std::fs::write(
+            &config,
+            format!(
+                "<?xml version=\"1.0\"?>\n<fontconfig><dir>{}</dir></fontconfig>\n",
+                dir.display()
+            ),
+        )
+        .unwrap();
+        let out = tree.path().join(name);
+        let o = Command::new(env!("CARGO_BIN_EXE_aliaudit"))
+            .args(["report", "in", "-o", name, "--format", "pdf"])
+            .current_dir(tree.path())
+            .env("FONTCONFIG_FILE", &config)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(matches!(o.status.code(), Some(0 | 2)), "{stderr}");
+        let pdf = out.join("accounts/snow.pdf");
+        (poppler("pdffonts", &[pdf.to_str().unwrap()]), stderr)
+    };
+    // Only the configured folder is searched: the snowman comes from its one font, even in
+    // bold (the machine's DejaVuSans-Bold is not looked at).
+    let (fonts, stderr) = run(&one, "one");
+    let names: Vec<&str> = fonts
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| !n.contains("NotoSansCJKsc"))
+        .collect();
+    assert!(
+        !names.is_empty() && names.iter().all(|n| n.ends_with("+DejaVuSans")),
+        "{fonts}"
+    );
+    assert!(!stderr.contains("not in the embedded font"), "{stderr}");
+    // A folder without fonts: nothing draws the snowman, and the run says so.
+    let (fonts, stderr) = run(&none, "none");
+    assert!(
+        fonts.lines().skip(2).all(|l| l.contains("NotoSansCJKsc")),
+        "{fonts}"
+    );
+    assert!(
+        stderr.contains("1 characters are not in the embedded font") && stderr.contains('\u{2603}'),
+        "{stderr}"
+    );
+}

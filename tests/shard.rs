@@ -68,15 +68,12 @@ fn merge(shards: &[PathBuf], out: &Path) -> common::Output {
     aliaudit(&args)
 }
 
-#[test]
-fn four_shards_and_a_merge_write_what_one_run_writes() {
-    let tmp = tempfile::tempdir().unwrap();
-    let base = tmp.path();
-    let q = "tests/fixtures/quarters";
+/// The Q2 report of the quarters fixture (json only) in `base/q2`: a baseline for Q3 runs.
+fn q2_baseline(base: &Path) -> PathBuf {
     let q2 = base.join("q2");
     let r = aliaudit(&[
         "report",
-        &format!("{q}/2026-q2"),
+        "tests/fixtures/quarters/2026-q2",
         "-o",
         q2.to_str().unwrap(),
         "--as-of",
@@ -86,6 +83,15 @@ fn four_shards_and_a_merge_write_what_one_run_writes() {
         "-q",
     ]);
     assert_ne!(r.code, 1, "{}", r.stderr);
+    q2
+}
+
+#[test]
+fn four_shards_and_a_merge_write_what_one_run_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path();
+    let q = "tests/fixtures/quarters";
+    let q2 = q2_baseline(base);
     // Two roots (one full of broken files), a baseline, accepted risks, branding, Chinese:
     // everything the roll-ups carry.
     let inputs = [
@@ -374,4 +380,364 @@ fn merge_refuses_a_file_changed_since_the_shards_ran() {
         "{}",
         m.stderr
     );
+}
+
+/// A copy of `shard` with `damage` applied to its files, merged with `others`: the merge must
+/// exit 1, write nothing and say why; returns its stderr.
+fn merge_damaged(
+    base: &Path,
+    name: &str,
+    shard: &Path,
+    others: &[PathBuf],
+    damage: impl FnOnce(&Path),
+) -> String {
+    let copy = base.join(name);
+    std::fs::create_dir_all(copy.join("accounts")).unwrap();
+    for e in walkdir::WalkDir::new(shard).into_iter().map(|e| e.unwrap()) {
+        if e.file_type().is_file() {
+            let rel = e.path().strip_prefix(shard).unwrap();
+            std::fs::copy(e.path(), copy.join(rel)).unwrap();
+        }
+    }
+    damage(&copy);
+    let mut shards = vec![copy];
+    shards.extend(others.iter().cloned());
+    let out = base.join(format!("{name}-out"));
+    let m = merge(&shards, &out);
+    assert_eq!(m.code, 1, "{name}: {}", m.stderr);
+    assert!(!m.stderr.contains("panicked"), "{name}: {}", m.stderr);
+    assert!(!out.exists(), "{name}: the merge wrote {}", out.display());
+    m.stderr
+}
+
+/// Rewrites `dir/shard.json` through `edit`.
+fn edit_summary(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let path = dir.join("shard.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    edit(&mut v);
+    std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+}
+
+/// The first account of a shard summary with a fragment: its id and folder.
+fn first_account(dir: &Path) -> (String, String) {
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("shard.json")).unwrap()).unwrap();
+    let a = &v["accounts"][0]["info"];
+    (
+        a["id"].as_str().unwrap().to_string(),
+        a["folder"].as_str().unwrap().to_string(),
+    )
+}
+
+#[test]
+fn merge_refuses_damaged_shard_files_before_writing_anything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path();
+    let opts = ["--as-of", "2026-09-30", "--format", "json,csv,html"];
+    let shards = shard_runs(&["samples"], &opts, 2, base);
+    // The undamaged pair merges.
+    let m = merge(&shards, &base.join("good"));
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    let (shard, other) = (&shards[0], &shards[1..]);
+    let (id, folder) = first_account(shard);
+    let fragments_len = std::fs::metadata(shard.join("shard-fragments.dat"))
+        .unwrap()
+        .len();
+    let summary = |name: &str| format!("{}: ", base.join(name).join("shard.json").display());
+    let damaged = "the shard folder is damaged: run that shard again";
+
+    // (a) An offset past the end of shard-fragments.dat.
+    let at = fragments_len + 1_048_576;
+    let err = merge_damaged(base, "past-end", shard, other, |d| {
+        edit_summary(d, |v| {
+            v["fragments"][&folder] = serde_json::json!([at, 512, 0]);
+        })
+    });
+    let expected = format!(
+        "{}account \"{id}\": fragment at {at}+512 lies past the end of shard-fragments.dat ({fragments_len} bytes); {damaged}",
+        summary("past-end")
+    );
+    assert!(err.contains(&expected), "{err}");
+
+    // (b) Absurd offsets and lengths: none of them may be allocated or added unchecked.
+    for (n, triple) in [
+        [0, u64::MAX, 0],
+        [u64::MAX - 1, 10, 10],
+        [0, u64::MAX, u64::MAX],
+        [1 << 62, 1 << 62, 0],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let name = format!("absurd-{n}");
+        let err = merge_damaged(base, &name, shard, other, |d| {
+            edit_summary(d, |v| v["fragments"][&folder] = serde_json::json!(triple))
+        });
+        assert!(err.contains(&summary(&name)), "{err}");
+        assert!(
+            err.contains(&format!("account \"{id}\": fragment at {}+", triple[0])),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!(
+                "lies past the end of shard-fragments.dat ({fragments_len} bytes); {damaged}"
+            )),
+            "{err}"
+        );
+    }
+
+    // (c) A truncated shard-fragments.dat: named as damaged, not as an unwritable output.
+    let err = merge_damaged(base, "truncated", shard, other, |d| {
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(d.join("shard-fragments.dat"))
+            .unwrap();
+        f.set_len(fragments_len / 2).unwrap();
+    });
+    assert!(err.contains(&summary("truncated")), "{err}");
+    assert!(
+        err.contains(&format!(
+            "lies past the end of shard-fragments.dat ({} bytes); {damaged}",
+            fragments_len / 2
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("writable"), "{err}");
+
+    // (d) Page names that would leave the output folder or are not plain file stems.
+    for (n, bad) in ["../evil", "..", "a/b", "x\u{1b}[2J", "", "UPPER", "-x"]
+        .into_iter()
+        .enumerate()
+    {
+        let name = format!("page-name-{n}");
+        let err = merge_damaged(base, &name, shard, other, |d| {
+            edit_summary(d, |v| v["slugs"][&id] = serde_json::json!(bad))
+        });
+        let shown = bad.replace('\u{1b}', "\\x1b");
+        assert!(
+            err.contains(&format!(
+                "{}account \"{id}\": page name \"{shown}\" is not a plain page name",
+                summary(&name)
+            )),
+            "{err}"
+        );
+        assert!(
+            !err.contains('\u{1b}'),
+            "a control character reached the terminal"
+        );
+    }
+    let err = merge_damaged(base, "customer-page-name", shard, other, |d| {
+        edit_summary(d, |v| {
+            let customers = v["customer_slugs"].as_object_mut().unwrap();
+            let first = customers.keys().next().unwrap().clone();
+            customers[&first] = serde_json::json!("../../index");
+        })
+    });
+    assert!(
+        err.contains("page name \"../../index\" is not a plain page name"),
+        "{err}"
+    );
+
+    // Fragments that overlap, or leave bytes of the file unaccounted for.
+    let err = merge_damaged(base, "gap", shard, other, |d| {
+        edit_summary(d, |v| {
+            let f = &mut v["fragments"][&folder];
+            f[0] = serde_json::json!(f[0].as_u64().unwrap() + 1);
+        })
+    });
+    assert!(
+        err.contains("leaves a gap after") || err.contains("overlaps"),
+        "{err}"
+    );
+    let err = merge_damaged(base, "trailing", shard, other, |d| {
+        let mut bytes = std::fs::read(d.join("shard-fragments.dat")).unwrap();
+        bytes.extend_from_slice(b"junk");
+        std::fs::write(d.join("shard-fragments.dat"), bytes).unwrap();
+    });
+    assert!(
+        err.contains(&format!(
+            "shard-fragments.dat has {} bytes, but its fragments end at {fragments_len}",
+            fragments_len + 4
+        )),
+        "{err}"
+    );
+
+    // Counts, indexes and the shard count are checked too.
+    let err = merge_damaged(base, "count", shard, other, |d| {
+        edit_summary(d, |v| {
+            v["accounts"][0]["counts"]["fail"] = serde_json::json!(u64::MAX);
+        })
+    });
+    assert!(
+        err.contains(&format!("account \"{id}\": its result counts")),
+        "{err}"
+    );
+    let err = merge_damaged(base, "index", shard, other, |d| {
+        edit_summary(d, |v| v["index"] = serde_json::json!(3))
+    });
+    assert!(
+        err.contains("it says it is shard 3/2, which no run has"),
+        "{err}"
+    );
+    // A shard count in the billions, in both summaries alike, and no account in either (so
+    // nothing else is wrong with them): the missing shards are listed, not counted to.
+    let huge = u64::MAX / 2;
+    let hollow = |d: &Path| {
+        edit_summary(d, |v| {
+            v["spec"]["count"] = serde_json::json!(huge);
+            for key in ["accounts", "files", "diagnostics"] {
+                v[key] = serde_json::json!([]);
+            }
+            for key in ["slugs", "fragments"] {
+                v[key] = serde_json::json!({});
+            }
+        });
+        std::fs::write(d.join("shard-fragments.dat"), b"").unwrap();
+    };
+    let second = base.join("huge-count-2");
+    std::fs::create_dir_all(&second).unwrap();
+    for f in ["shard.json", "shard-fragments.dat"] {
+        std::fs::copy(other[0].join(f), second.join(f)).unwrap();
+    }
+    hollow(&second);
+    let started = std::time::Instant::now();
+    let err = merge_damaged(base, "huge-count", shard, &[second], hollow);
+    assert!(started.elapsed().as_secs() < 30);
+    assert!(err.contains(&format!("shard 3/{huge}, 4/{huge}")), "{err}");
+    assert!(
+        err.contains(&format!("and {} more missing", huge - 12)),
+        "{err}"
+    );
+    // An account in the wrong shard (the other shard's, listed twice).
+    let err = merge_damaged(base, "wrong-shard", shard, other, |d| {
+        edit_summary(d, |v| {
+            let theirs: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(other[0].join("shard.json")).unwrap())
+                    .unwrap();
+            v["accounts"][0]["info"]["id"] = theirs["accounts"][0]["info"]["id"].clone();
+        })
+    });
+    assert!(
+        err.contains("belongs to shard 2/2, not to this shard 1/2"),
+        "{err}"
+    );
+
+    // A shard summary too large to be one is not read into memory.
+    let err = merge_damaged(base, "huge-summary", shard, other, |d| {
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(d.join("shard.json"))
+            .unwrap();
+        f.set_len((1 << 30) + 1).unwrap();
+    });
+    assert!(
+        err.contains(&format!(
+            "{}it has 1073741825 bytes, more than a shard summary can have",
+            summary("huge-summary")
+        )),
+        "{err}"
+    );
+    // Nor is a missing account page found out half-way through writing.
+    let err = merge_damaged(base, "missing-page", shard, other, |d| {
+        let page = std::fs::read_dir(d.join("accounts"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "html"))
+            .unwrap();
+        std::fs::remove_file(page).unwrap();
+    });
+    assert!(
+        err.contains("is missing; the shard folder is damaged"),
+        "{err}"
+    );
+}
+
+#[test]
+fn merge_refuses_an_accepted_risk_entry_the_exceptions_file_does_not_have() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path();
+    let exceptions = "tests/fixtures/quarters/exceptions.toml";
+    let opts = [
+        "--as-of",
+        "2026-09-30",
+        "--format",
+        "json",
+        "--exceptions",
+        exceptions,
+    ];
+    let shards = shard_runs(&["tests/fixtures/quarters/2026-q3"], &opts, 2, base);
+    // The shard whose accounts matched an entry.
+    let holder = shards
+        .iter()
+        .position(|s| {
+            let v: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(s.join("shard.json")).unwrap()).unwrap();
+            v["accounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| !a["exceptions"].as_array().unwrap().is_empty())
+        })
+        .expect("an accepted risk matched");
+    let others: Vec<PathBuf> = shards
+        .iter()
+        .enumerate()
+        .filter(|(n, _)| *n != holder)
+        .map(|(_, s)| s.clone())
+        .collect();
+    let err = merge_damaged(base, "entry", &shards[holder], &others, |d| {
+        edit_summary(d, |v| {
+            for a in v["accounts"].as_array_mut().unwrap() {
+                for hit in a["exceptions"].as_array_mut().unwrap() {
+                    hit["entry"] = serde_json::json!(41);
+                }
+            }
+        })
+    });
+    assert!(
+        err.contains(&format!(
+            "accepted risk number 42 of {exceptions} matched, but that file has 3 entries"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn merge_refuses_history_figures_no_report_has() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path();
+    let q = "tests/fixtures/quarters";
+    let q2 = q2_baseline(base);
+    let opts = [
+        "--as-of",
+        "2026-09-30",
+        "--format",
+        "json",
+        "--baseline",
+        q2.to_str().unwrap(),
+    ];
+    let inputs = format!("{q}/2026-q3");
+    let shards = shard_runs(&[&inputs], &opts, 2, base);
+    let (shard, other) = (&shards[0], &shards[1..]);
+    let (id, _) = first_account(shard);
+    // Summed into the trend charts: a score of 1e308 or failures of u64::MAX overflowed there.
+    for (name, pointer, value, says) in [
+        (
+            "history-score",
+            "/accounts/0/history/0/score",
+            serde_json::json!(1e308),
+            "history[0].score 1e308 is not between 0 and 100",
+        ),
+        (
+            "history-fails",
+            "/accounts/0/history/0/fails/high",
+            serde_json::json!(u64::MAX),
+            "history.fails.high 18446744073709551615 is beyond any count of evidence",
+        ),
+    ] {
+        let err = merge_damaged(base, name, shard, other, |d| {
+            edit_summary(d, |v| *v.pointer_mut(pointer).unwrap() = value.clone())
+        });
+        assert!(err.contains(&format!("account \"{id}\": {says}")), "{err}");
+    }
 }

@@ -1,8 +1,6 @@
 //! The accounts file of `aliaudit collect` (TOML, unknown keys rejected): where each
 //! account's evidence goes, who it belongs to, which site it is on and how to reach it.
 
-use std::collections::BTreeSet;
-
 use serde::Deserialize;
 
 /// Which Alibaba Cloud site an account is on (it picks the Security Center endpoint).
@@ -141,20 +139,50 @@ pub fn is_role_arn(arn: &str) -> bool {
     !uid.is_empty() && uid.bytes().all(|b| b.is_ascii_digit()) && !role.trim().is_empty()
 }
 
-/// Whether `folder` is a safe relative path: not absolute, no `..`, no empty parts.
-fn is_safe_folder(folder: &str) -> bool {
-    !folder.is_empty()
-        && !folder.starts_with('/')
-        && !folder.starts_with('\\')
-        && !folder.contains(':')
-        && folder
-            .split(['/', '\\'])
-            .all(|part| !part.is_empty() && part != "." && part != "..")
+/// Why `folder` cannot be an account folder, if it cannot: it must be a relative path inside
+/// the output folder that `report` reads back as the same folder, so `/`-separated parts,
+/// none empty, none starting with `.` (report skips hidden parts, and `.`/`..` are not
+/// folders), no backslash, no control or bidirectional characters.
+fn folder_problem(folder: &str) -> Option<&'static str> {
+    let parts = || folder.split('/');
+    if folder.is_empty()
+        || folder.starts_with(['/', '\\'])
+        || folder.contains(':')
+        || parts().any(|p| p == "." || p == "..")
+    {
+        Some("must be a relative path inside the output folder")
+    } else if folder.contains('\\') {
+        Some("has a backslash: separate folders with /")
+    } else if folder
+        .chars()
+        .any(|c| c.is_control() || crate::diag::is_bidi_or_separator(c))
+    {
+        Some("has a control or bidirectional character")
+    } else if parts().any(str::is_empty) {
+        Some("has an empty part (a doubled or trailing /)")
+    } else if parts().any(|p| p.starts_with('.')) {
+        Some("has a part starting with \".\", which report skips as hidden")
+    } else {
+        None
+    }
+}
+
+/// Whether the folder `inner` lies inside the folder `outer` (or is it).
+fn nested(outer: &str, inner: &str) -> bool {
+    inner
+        .strip_prefix(outer)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 impl AccountsFile {
-    /// Parses and checks an accounts file's text.
-    pub fn from_toml(text: &str, path: &str) -> Result<AccountsFile, AccountsError> {
+    /// Parses and checks an accounts file's text. `is_address` decides whether a contact is
+    /// an e-mail address: the caller passes the parser delivery will use, which collect does
+    /// not depend on.
+    pub fn from_toml(
+        text: &str,
+        path: &str,
+        is_address: fn(&str) -> bool,
+    ) -> Result<AccountsFile, AccountsError> {
         let err = |message: String| AccountsError {
             path: path.to_string(),
             message,
@@ -183,29 +211,30 @@ impl AccountsFile {
         if form.account.is_empty() {
             return Err(err("no [[account]] entries".into()));
         }
-        let mut folders = BTreeSet::new();
-        let mut accounts = Vec::new();
+        let mut accounts: Vec<(usize, AccountEntry)> = Vec::new();
         for (n, spanned) in form.account.into_iter().enumerate() {
-            let line = crate::ingest::xml::line_col(text, spanned.span().start).0;
+            let line = crate::diag::line_col(text, spanned.span().start).0;
             let entry = spanned.into_inner();
             let at = format!("account {} (line {line})", n + 1);
-            if !is_safe_folder(&entry.folder) {
-                return Err(err(format!(
-                    "{at}: folder \"{}\" must be a relative path inside the output folder",
-                    entry.folder
-                )));
+            let shown = crate::diag::printable(&entry.folder);
+            if let Some(problem) = folder_problem(&entry.folder) {
+                return Err(err(format!("{at}: folder \"{shown}\" {problem}")));
             }
-            if !folders.insert(entry.folder.clone()) {
-                return Err(err(format!(
-                    "{at}: folder \"{}\" is used by an earlier account",
-                    entry.folder
-                )));
+            for (k, (_, earlier)) in accounts.iter().enumerate() {
+                let other: &str = &earlier.folder;
+                if other == entry.folder {
+                    return Err(err(format!(
+                        "{at}: folder \"{shown}\" is used by an earlier account"
+                    )));
+                }
+                if nested(other, &entry.folder) || nested(&entry.folder, other) {
+                    return Err(err(format!(
+                        "{at}: folder \"{shown}\" and the folder \"{other}\" of account {} are nested; each account needs a folder of its own",
+                        k + 1
+                    )));
+                }
             }
-            if let Some(bad) = entry
-                .contacts
-                .iter()
-                .find(|c| crate::deliver::config::mailbox(c).is_err())
-            {
+            if let Some(bad) = entry.contacts.iter().find(|c| !is_address(c)) {
                 return Err(err(format!(
                     "{at}: contact \"{bad}\" is not an e-mail address"
                 )));
@@ -273,8 +302,13 @@ folder = "initech/main"
 credentials = { assume_role = "acs:ram::2234567890123456:role/msp-audit", from = { profile = "msp" } }
 "#;
 
+    /// A stand-in for delivery's address parser (tests/collect.rs runs the real one).
+    fn is_address(text: &str) -> bool {
+        text.contains('@')
+    }
+
     fn parse(text: &str) -> Result<AccountsFile, String> {
-        AccountsFile::from_toml(text, "accounts.toml").map_err(|e| e.to_string())
+        AccountsFile::from_toml(text, "accounts.toml", is_address).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -334,6 +368,18 @@ credentials = { assume_role = "acs:ram::2234567890123456:role/msp-audit", from =
                 "account 2 (line 16): folder \"acme/prod\" is used by an earlier account",
             ),
             (
+                GOOD.replace("folder = \"acme/dev\"", "folder = \"acme/.dev\""),
+                "account 2 (line 16): folder \"acme/.dev\" has a part starting with \".\", which report skips as hidden",
+            ),
+            (
+                GOOD.replace("folder = \"acme/dev\"", "folder = \"acme/prod/eu\""),
+                "account 2 (line 16): folder \"acme/prod/eu\" and the folder \"acme/prod\" of account 1 are nested",
+            ),
+            (
+                GOOD.replace("folder = \"acme/dev\"", "folder = \"acme\""),
+                "account 2 (line 16): folder \"acme\" and the folder \"acme/prod\" of account 1 are nested",
+            ),
+            (
                 GOOD.replace(
                     "role/msp-audit\", from = \"env\"",
                     "user/bob\", from = \"env\"",
@@ -380,6 +426,41 @@ credentials = { assume_role = "acs:ram::2234567890123456:role/msp-audit", from =
     }
 
     #[test]
+    fn only_folders_report_reads_back_as_themselves_are_accepted() {
+        for good in [
+            "acme",
+            "acme/prod",
+            "acme/prod.eu",
+            "客户/生产",
+            "a b/c-d_e",
+        ] {
+            assert_eq!(folder_problem(good), None, "{good}");
+        }
+        for (bad, problem) in [
+            ("", "must be a relative path"),
+            ("/etc", "must be a relative path"),
+            ("\\\\server\\x", "must be a relative path"),
+            ("c:/x", "must be a relative path"),
+            ("acme/../x", "must be a relative path"),
+            ("./acme", "must be a relative path"),
+            ("acme\\prod", "backslash"),
+            ("acme/pr\u{7}od", "control"),
+            ("acme/\u{202e}dorp", "bidirectional"),
+            ("acme/prod\n", "control"),
+            ("acme/", "empty part"),
+            ("acme//prod", "empty part"),
+            (".aliaudit-collect/x", "starting with \".\""),
+            ("acme/.prod", "starting with \".\""),
+            ("acme/...", "starting with \".\""),
+        ] {
+            let found = folder_problem(bad).unwrap_or_else(|| panic!("{bad:?} accepted"));
+            assert!(found.contains(problem), "{bad:?}: {found}");
+        }
+        assert!(nested("acme", "acme/prod") && nested("acme", "acme"));
+        assert!(!nested("acme", "acme-dev") && !nested("acme/prod", "acme"));
+    }
+
+    #[test]
     fn role_arns_are_checked() {
         assert!(is_role_arn("acs:ram::1234567890123456:role/msp-audit"));
         assert!(!is_role_arn("acs:ram::12ab:role/x"));
@@ -392,7 +473,7 @@ credentials = { assume_role = "acs:ram::2234567890123456:role/msp-audit", from =
         /// path: never a panic.
         #[test]
         fn any_text_is_checked_without_panic(text in "\\PC{0,400}") {
-            if let Err(e) = AccountsFile::from_toml(&text, "a.toml") {
+            if let Err(e) = AccountsFile::from_toml(&text, "a.toml", is_address) {
                 proptest::prop_assert!(e.to_string().starts_with("a.toml: "));
             }
         }
@@ -403,7 +484,7 @@ credentials = { assume_role = "acs:ram::2234567890123456:role/msp-audit", from =
             let at = cut.min(text.len());
             if text.is_char_boundary(at) {
                 text.insert_str(at, &insert);
-                let _ = AccountsFile::from_toml(&text, "a.toml");
+                let _ = AccountsFile::from_toml(&text, "a.toml", is_address);
             }
         }
     }

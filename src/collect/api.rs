@@ -2,20 +2,22 @@
 //! limit per host, and errors sorted into what to do about them.
 //!
 //! Every request is signed afresh (new date and nonce), also on retry. The query string sent
-//! is exactly the one signed. Error text from a server is cut short and has every secret of
-//! the caller removed before it is kept, so nothing this module returns can carry one.
+//! is exactly the one signed. Redirects are never followed (a 3xx is an error naming where it
+//! pointed), and a body is read only up to the size cap, so memory stays bounded whatever a
+//! server sends. Every piece of server text in a [`Failure`] is a [`Text`] from the account's
+//! [`Scrubber`], so nothing this module returns can carry a secret.
 
 // A failure travels once per network call, which costs far more than moving it.
 #![allow(clippy::result_large_err)]
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
-
 use super::accounts::{Endpoints, Site};
 use super::credentials::KeyPair;
+use super::scrub::{Scrubber, Text};
 use super::sign;
 
 /// One API product at one address.
@@ -87,6 +89,10 @@ impl Apis {
     }
 }
 
+/// The default cap on a response body: the largest file `report` reads by default
+/// (`--max-file-mb`), since a larger response could not be used as evidence anyway.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = crate::ingest::DEFAULT_MAX_FILE_BYTES;
+
 /// How calls are made: timeouts, retries, pace.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -100,6 +106,8 @@ pub struct Settings {
     pub max_backoff: Duration,
     /// Requests per second to one host, across all threads.
     pub rate: f64,
+    /// Largest response body read; a larger one is an error for that call (not retried).
+    pub max_response_bytes: u64,
 }
 
 impl Default for Settings {
@@ -110,19 +118,18 @@ impl Default for Settings {
             backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
             rate: 10.0,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
 
-/// A successful response.
+/// A 2xx response (whether its body is an API response is for the caller to judge).
 #[derive(Debug)]
 pub struct Reply {
     /// The body, exactly as received.
     pub body: Vec<u8>,
     /// HTTP status.
     pub status: u16,
-    /// `RequestId` from the body.
-    pub request_id: Option<String>,
     /// Attempts made (1 = no retry).
     pub attempts: u32,
     /// Why the earlier attempts were retried (`Throttling.User (HTTP 400)`), in order.
@@ -151,13 +158,13 @@ pub struct Failure {
     /// HTTP status, when a response came.
     pub status: Option<u16>,
     /// The API's error code (`Forbidden.RAM`), or `timeout` / `connection` without a response.
-    pub code: String,
+    pub code: Text,
     /// The API's message or the transport error, short and without secrets.
-    pub message: String,
+    pub message: Text,
     /// `RequestId`, when a response came.
-    pub request_id: Option<String>,
+    pub request_id: Option<Text>,
     /// The RAM action the server said was denied (`AccessDeniedDetail.AuthAction`).
-    pub denied_action: Option<String>,
+    pub denied_action: Option<Text>,
     /// Attempts made.
     pub attempts: u32,
     /// Why the earlier attempts were retried, in order.
@@ -169,7 +176,7 @@ impl Failure {
     pub fn short(&self) -> String {
         match self.status {
             Some(status) => format!("{} (HTTP {status})", self.code),
-            None => self.code.clone(),
+            None => self.code.to_string(),
         }
     }
 }
@@ -180,7 +187,7 @@ impl std::fmt::Display for Failure {
             Some(status) => write!(f, "{} (HTTP {status})", self.code)?,
             None => write!(f, "{}", self.code)?,
         }
-        if !self.message.is_empty() {
+        if !self.message.as_str().is_empty() {
             write!(f, ": {}", self.message)?;
         }
         if self.attempts > 1 {
@@ -190,43 +197,79 @@ impl std::fmt::Display for Failure {
     }
 }
 
-#[derive(Deserialize, Default)]
-struct ErrorBody {
-    #[serde(alias = "code")]
-    #[serde(rename = "Code")]
-    code: Option<String>,
-    #[serde(alias = "message")]
-    #[serde(rename = "Message")]
-    message: Option<String>,
-    #[serde(alias = "requestId")]
-    #[serde(rename = "RequestId")]
-    request_id: Option<String>,
-    #[serde(rename = "AccessDeniedDetail")]
-    denied: Option<DeniedDetail>,
-}
-
-#[derive(Deserialize, Default)]
-struct DeniedDetail {
-    #[serde(rename = "AuthAction")]
-    auth_action: Option<String>,
+/// A field of an error body as text, whatever JSON type the server chose (`"RequestId": 123`
+/// must not lose the code and message beside it). `keys` are the spellings to try.
+fn error_field(body: &serde_json::Value, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| body.get(k)).and_then(|v| match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    })
 }
 
 /// The time now, UTC, in whole seconds (`2026-11-23T18:40:00Z`): signatures and logs.
 pub fn utc_now() -> String {
-    crate::summary::rfc3339(chrono::Utc::now())
-}
-
-/// `RequestId` of a JSON body.
-fn request_id_of(body: &[u8]) -> Option<String> {
-    serde_json::from_slice::<ErrorBody>(body)
-        .ok()
-        .and_then(|b| b.request_id)
+    crate::text::rfc3339(chrono::Utc::now())
 }
 
 /// A transport error with its causes (`error sending request: ... dns error: ...`), without
 /// the URL (ours, and long).
 fn transport_message(e: reqwest::Error) -> String {
     crate::diag::chain(&e.without_url())
+}
+
+/// A body read error: `timeout` or `connection`, and the error with its causes, without the
+/// URL.
+fn read_error(e: std::io::Error) -> (&'static str, String) {
+    let mut timed_out = e.kind() == std::io::ErrorKind::TimedOut;
+    let plain = e.to_string();
+    let message = match e
+        .into_inner()
+        .map(|inner| inner.downcast::<reqwest::Error>())
+    {
+        Some(Ok(re)) => {
+            timed_out |= re.is_timeout();
+            transport_message(*re)
+        }
+        Some(Err(other)) => crate::diag::chain(other.as_ref()),
+        None => plain,
+    };
+    (if timed_out { "timeout" } else { "connection" }, message)
+}
+
+/// A size for messages: `64 MiB`, or bytes when not a whole number of MiB.
+fn size_text(bytes: u64) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// `host[:port]` a redirect's `Location` points to, as written there (a relative location
+/// points to `host`, the endpoint's), without user info; `None` when it names no host. Read
+/// from the text, not through a URL parser, which would lower-case and decode it: what is
+/// shown is what the server sent (and goes through the scrubber).
+pub fn redirect_host(host: &str, location: &str) -> Option<String> {
+    let location = location.trim();
+    let authority = match location.split_once("://") {
+        Some((scheme, rest))
+            if !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) =>
+        {
+            rest
+        }
+        _ => match location.strip_prefix("//") {
+            Some(rest) => rest,
+            None => return Some(host.to_string()),
+        },
+    };
+    let authority = authority.split(['/', '?', '#']).next().unwrap_or_default();
+    let named = authority.rsplit('@').next().unwrap_or_default();
+    (!named.is_empty()).then(|| named.to_string())
 }
 
 /// Whether an error response is worth another attempt.
@@ -267,23 +310,31 @@ pub fn classify(status: u16, code: &str) -> FailureKind {
     }
 }
 
-/// `text` with every occurrence of the caller's secrets replaced by `***`, cut to 300
-/// characters, on one line.
-pub fn scrub(text: &str, keys: &KeyPair) -> String {
-    let mut out = text.replace(['\r', '\n'], " ");
-    for secret in [Some(&keys.secret), keys.token.as_ref()]
-        .into_iter()
-        .flatten()
-    {
-        let s = secret.expose();
-        if !s.is_empty() {
-            out = out.replace(s, "***");
-        }
-    }
-    if out.chars().count() > 300 {
-        out = out.chars().take(299).collect::<String>() + "…";
-    }
-    out
+/// The failure an error body (`Code`, `Message`, `RequestId`, `AccessDeniedDetail`) sent with
+/// `status` stands for, every text of it through `scrubber`; and whether it is worth another
+/// attempt.
+pub fn error_reply(
+    status: u16,
+    body: &[u8],
+    scrubber: &Scrubber,
+    attempts: u32,
+) -> (Failure, bool) {
+    let parsed: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let code = error_field(&parsed, &["Code", "code"]).unwrap_or_else(|| format!("HTTP{status}"));
+    let denied = parsed
+        .get("AccessDeniedDetail")
+        .and_then(|d| error_field(d, &["AuthAction"]));
+    let failure = Failure {
+        kind: classify(status, &code),
+        status: Some(status),
+        code: scrubber.clean(&code),
+        message: scrubber.clean(&error_field(&parsed, &["Message", "message"]).unwrap_or_default()),
+        request_id: error_field(&parsed, &["RequestId", "requestId"]).map(|r| scrubber.clean(&r)),
+        denied_action: denied.map(|a| scrubber.clean(&a)),
+        attempts,
+        retried: Vec::new(),
+    };
+    (failure, retryable(status, &code))
 }
 
 /// The delay before retry number `retry` (1-based): `base * 2^(retry-1)`, capped, with
@@ -317,6 +368,9 @@ impl Caller {
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("aliaudit/", env!("CARGO_PKG_VERSION")))
+            // A redirect would carry the signed headers (the STS token among them) to a host
+            // the accounts file never named, and its answer would be saved as evidence.
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Caller {
             http,
@@ -351,18 +405,20 @@ impl Caller {
         }
     }
 
-    /// Calls `action` with `params`, retrying what is worth retrying.
+    /// Calls `action` with `params` signed with `keys`, retrying what is worth retrying;
+    /// server text in a failure goes through `scrubber`.
     pub fn call(
         &self,
         endpoint: &Endpoint,
         action: &str,
         params: &[(String, String)],
         keys: &KeyPair,
+        scrubber: &Scrubber,
     ) -> Result<Reply, Failure> {
         let mut attempt = 1;
         let mut retried = Vec::new();
         loop {
-            match self.attempt(endpoint, action, params, keys, attempt) {
+            match self.attempt(endpoint, action, params, keys, scrubber, attempt) {
                 Attempt::Done(reply) => return Ok(Reply { retried, ..reply }),
                 Attempt::Fail(failure) => return Err(Failure { retried, ..failure }),
                 Attempt::Retry(failure, _) if attempt > self.settings.retries => {
@@ -386,6 +442,7 @@ impl Caller {
         action: &str,
         params: &[(String, String)],
         keys: &KeyPair,
+        scrubber: &Scrubber,
         attempt: u32,
     ) -> Attempt {
         self.wait_turn(&endpoint.host);
@@ -416,68 +473,117 @@ impl Caller {
                 builder = builder.header(name, value);
             }
         }
-        let failure =
-            |kind, status, code: &str, message: String, request_id, denied_action| Failure {
-                kind,
-                status,
-                code: code.to_string(),
-                message: scrub(&message, keys),
-                request_id,
-                denied_action,
-                attempts: attempt,
-                retried: Vec::new(),
-            };
+        let failure = |kind, status, code: Text, message: Text| Failure {
+            kind,
+            status,
+            code,
+            message,
+            request_id: None,
+            denied_action: None,
+            attempts: attempt,
+            retried: Vec::new(),
+        };
         // No answer, or no whole answer: worth another attempt.
-        let lost = |e: reqwest::Error, status: Option<u16>| {
-            let code = if e.is_timeout() {
-                "timeout"
-            } else {
-                "connection"
-            };
-            let message = transport_message(e);
+        let lost = |code: &'static str, message: String, status: Option<u16>| {
             Attempt::Retry(
-                failure(FailureKind::Unavailable, status, code, message, None, None),
+                failure(
+                    FailureKind::Unavailable,
+                    status,
+                    Text::ours(code),
+                    scrubber.clean(&message),
+                ),
                 None,
             )
         };
-        let response = match builder.send() {
+        let mut response = match builder.send() {
             Ok(r) => r,
-            Err(e) => return lost(e, None),
+            Err(e) => {
+                let code = if e.is_timeout() {
+                    "timeout"
+                } else {
+                    "connection"
+                };
+                return lost(code, transport_message(e), None);
+            }
         };
         let status = response.status().as_u16();
+        if (300..400).contains(&status) {
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            let message = match location
+                .as_deref()
+                .map(|l| redirect_host(&endpoint.host, l))
+            {
+                Some(Some(host)) => format!("redirect to {host} not followed"),
+                Some(None) => "redirect to a Location without a host, not followed".to_string(),
+                None => "redirect without a Location, not followed".to_string(),
+            };
+            return Attempt::Fail(failure(
+                FailureKind::Refused,
+                Some(status),
+                Text::ours("Redirect"),
+                scrubber.clean(&message),
+            ));
+        }
+        let cap = self.settings.max_response_bytes;
+        let too_large = |announced: Option<u64>| {
+            let message = match announced {
+                Some(len) => format!(
+                    "the response announces {}, more than the {} cap (--max-response-mb)",
+                    size_text(len),
+                    size_text(cap)
+                ),
+                None => format!(
+                    "the response is larger than the {} cap (--max-response-mb)",
+                    size_text(cap)
+                ),
+            };
+            Attempt::Fail(failure(
+                FailureKind::Refused,
+                Some(status),
+                Text::ours("ResponseTooLarge"),
+                scrubber.clean(&message),
+            ))
+        };
+        let announced = response.content_length();
+        if let Some(len) = announced
+            && len > cap
+        {
+            return too_large(Some(len));
+        }
         let asked = response
             .headers()
             .get("x-acs-retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_millis);
-        let body = match response.bytes() {
-            Ok(b) => b.to_vec(),
-            Err(e) => return lost(e, Some(status)),
-        };
+        // One byte past the cap tells a body at the cap from a larger one; reading stops there
+        // whatever the server keeps sending.
+        // The announced length is only a hint, capped so a server cannot make us reserve the
+        // whole cap (up to 4 GiB) before it sends a byte.
+        let mut body = Vec::with_capacity(announced.unwrap_or(0).min(cap).min(1 << 20) as usize);
+        if let Err(e) = (&mut response)
+            .take(cap.saturating_add(1))
+            .read_to_end(&mut body)
+        {
+            let (code, message) = read_error(e);
+            return lost(code, message, Some(status));
+        }
+        if body.len() as u64 > cap {
+            return too_large(None);
+        }
         if (200..300).contains(&status) {
             return Attempt::Done(Reply {
-                request_id: request_id_of(&body),
                 body,
                 status,
                 attempts: attempt,
                 retried: Vec::new(),
             });
         }
-        let parsed: ErrorBody = serde_json::from_slice(&body).unwrap_or_default();
-        let code = parsed.code.unwrap_or_else(|| format!("HTTP{status}"));
-        let message = parsed.message.unwrap_or_default();
-        let denied = parsed.denied.and_then(|d| d.auth_action);
-        let kind = classify(status, &code);
-        let f = failure(
-            kind,
-            Some(status),
-            &code,
-            message,
-            parsed.request_id,
-            denied,
-        );
-        if retryable(status, &code) {
+        let (f, again) = error_reply(status, &body, scrubber, attempt);
+        if again {
             Attempt::Retry(f, asked)
         } else {
             Attempt::Fail(f)
@@ -488,7 +594,6 @@ impl Caller {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collect::credentials::Secret;
 
     #[test]
     fn endpoints_by_site_and_overrides() {
@@ -535,15 +640,47 @@ mod tests {
     }
 
     #[test]
-    fn scrub_removes_secrets_and_cuts() {
-        let keys = KeyPair {
-            id: "LTAI".into(),
-            secret: Secret::new("topsecret"),
-            token: Some(Secret::new("tok123")),
-        };
-        let text = scrub("signed with topsecret and\ntok123", &keys);
-        assert_eq!(text, "signed with *** and ***");
-        assert_eq!(scrub(&"x".repeat(1000), &keys).chars().count(), 300);
+    fn redirect_targets_are_named_by_host_as_written() {
+        let host = "127.0.0.1:8080";
+        for (location, expected) in [
+            ("http://evil.example:9999/x?y", Some("evil.example:9999")),
+            ("https://Other.Example", Some("Other.Example")),
+            ("https://user:pw@other.example#x", Some("other.example")),
+            ("//cdn.example/a", Some("cdn.example")),
+            ("/elsewhere", Some(host)),
+            ("elsewhere?x=http://a", Some(host)),
+            ("http://", None),
+            ("http:///path", None),
+        ] {
+            assert_eq!(
+                redirect_host(host, location).as_deref(),
+                expected,
+                "{location}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_error_body_keeps_its_code_whatever_type_its_other_fields_have() {
+        let body = br#"{"RequestId": 123, "Code": "Forbidden.RAM", "Message": "no",
+            "AccessDeniedDetail": {"AuthAction": "ram:GetPasswordPolicy"}}"#;
+        let (f, again) = error_reply(403, body, &Scrubber::default(), 1);
+        assert_eq!(f.code.as_str(), "Forbidden.RAM");
+        assert_eq!(f.request_id.as_ref().map(|r| r.as_str()), Some("123"));
+        assert_eq!(
+            f.denied_action.as_ref().map(|a| a.as_str()),
+            Some("ram:GetPasswordPolicy")
+        );
+        assert_eq!(f.kind, FailureKind::Permission);
+        assert!(!again);
+        let (f, _) = error_reply(502, b"<html>bad gateway</html>", &Scrubber::default(), 1);
+        assert_eq!(f.code.as_str(), "HTTP502");
+    }
+
+    #[test]
+    fn sizes_read_in_mib_when_whole() {
+        assert_eq!(size_text(64 << 20), "64 MiB");
+        assert_eq!(size_text(1000), "1000 bytes");
     }
 
     #[test]

@@ -3,6 +3,12 @@
 //!
 //! Each kind of evidence is kept whole or not at all: pages are held until the last one has
 //! arrived, so a failure half-way never leaves a set of pages that looks complete.
+//!
+//! Every 2xx body is judged in one place (`Session::call`) before it is logged or kept: it
+//! must be JSON with its action's top-level shape (an error envelope sent with 200, or any
+//! other body, is not evidence), and it must hold no secret or token of the account. The
+//! account's [`Scrubber`] learns an assumed role's credentials before anything of that reply
+//! is logged.
 
 // A failure travels once per network call, which costs far more than moving it.
 #![allow(clippy::result_large_err)]
@@ -13,6 +19,39 @@ use serde::{Deserialize, Serialize};
 
 use super::api::{Apis, Caller, Endpoint, Failure, FailureKind, Reply};
 use super::credentials::{KeyPair, Role, Secret};
+use super::scrub::{Scrubber, Text};
+
+/// The RAM policy a collecting identity needs in each account it reads.
+pub const POLICY: &str = r#"{
+  "Version": "1",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": [
+        "ram:GetAccountSecurityPracticeReport",
+        "ram:GetSecurityPreference",
+        "ram:GetPasswordPolicy",
+        "ram:GenerateCredentialReport",
+        "ram:GetCredentialReport",
+        "yundun-sas:DescribeRiskCheckResult",
+        "yundun-sas:ListCheckResult"
+      ],
+      "Resource": "*"
+    }
+  ]
+}"#;
+
+/// The policy the MSP's own identity needs to assume the customers' roles.
+pub const ASSUME_POLICY: &str = r#"{
+  "Version": "1",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": "sts:AssumeRole",
+      "Resource": "acs:ram::*:role/aliaudit-reader"
+    }
+  ]
+}"#;
 
 /// The pieces of evidence an account's collection aims for, in order.
 pub const EVIDENCE: [&str; 5] = [
@@ -48,8 +87,8 @@ pub struct Waits {
     pub poll: Duration,
 }
 
-/// One call, as logged.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One call, as logged: every text from a server in it is a [`Text`].
+#[derive(Debug, Clone, Serialize)]
 pub struct Call {
     /// API action.
     pub action: String,
@@ -67,12 +106,12 @@ pub struct Call {
     pub http_status: Option<u16>,
     /// `RequestId` of the response.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
+    pub request_id: Option<Text>,
     /// `ok` or `error`.
     pub result: String,
     /// The API's error code.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<String>,
+    pub error_code: Option<Text>,
     /// The error, short and without secrets.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -108,10 +147,99 @@ pub struct Fetched {
     pub fatal: Option<Missing>,
 }
 
+/// A 2xx response that is an API response of its action.
+struct Answer {
+    body: Vec<u8>,
+    /// The body, parsed.
+    value: serde_json::Value,
+    status: u16,
+    request_id: Option<Text>,
+    attempts: u32,
+    retried: Vec<String>,
+}
+
+/// What a field of a response must be.
+#[derive(Clone, Copy)]
+enum Want {
+    Object,
+    /// An array (or, as older XML-derived answers have it, an object).
+    List,
+    Text,
+    /// An account UID: digits, as a string or a number.
+    Uid,
+}
+
+impl Want {
+    fn fits(self, value: Option<&serde_json::Value>) -> bool {
+        use serde_json::Value;
+        match (self, value) {
+            (Want::Object, Some(Value::Object(_))) => true,
+            (Want::List, Some(Value::Array(_) | Value::Object(_))) => true,
+            (Want::Text, Some(Value::String(_))) => true,
+            (Want::Uid, Some(v)) => text_of(v).is_some_and(|t| is_uid(&t)),
+            _ => false,
+        }
+    }
+
+    fn word(self) -> &'static str {
+        match self {
+            Want::Object => "object",
+            Want::List => "list",
+            Want::Text => "text",
+            Want::Uid => "account UID",
+        }
+    }
+}
+
+/// Whether `text` is an account UID (digits only).
+fn is_uid(text: &str) -> bool {
+    (1..=32).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The top-level fields a 2xx answer of `action` must have (see the API formats): without
+/// them the body is not what the action answers, and `report` would not read it.
+fn expected(action: &str) -> &'static [(&'static str, Want)] {
+    match action {
+        "AssumeRole" => &[("Credentials", Want::Object)],
+        "GetCallerIdentity" => &[("AccountId", Want::Uid)],
+        "GetAccountSecurityPracticeReport" => &[("AccountSecurityPracticeInfo", Want::Object)],
+        "GetSecurityPreference" => &[("SecurityPreference", Want::Object)],
+        "GetPasswordPolicy" => &[("PasswordPolicy", Want::Object)],
+        "GenerateCredentialReport" => &[("State", Want::Text)],
+        "GetCredentialReport" => &[("Content", Want::Text), ("GeneratedTime", Want::Text)],
+        "DescribeRiskCheckResult" => &[("List", Want::List)],
+        "ListCheckResult" => &[("Checks", Want::List)],
+        _ => &[],
+    }
+}
+
+/// Why a parsed 2xx body of `action` is not its API response, if it is not.
+fn shape_error(action: &str, value: &serde_json::Value) -> Option<String> {
+    if !value.is_object() {
+        return Some("is JSON but not an object".into());
+    }
+    expected(action)
+        .iter()
+        .find(|(field, want)| !want.fits(value.get(field)))
+        .map(|(field, want)| format!("has no {field} {}", want.word()))
+}
+
+/// The temporary credentials of an AssumeRole answer.
+fn sts_keys(value: &serde_json::Value) -> Option<KeyPair> {
+    let parsed: AssumeRoleReply = serde_json::from_value(value.clone()).ok()?;
+    Some(KeyPair {
+        id: parsed.credentials.id,
+        secret: Secret::new(parsed.credentials.secret),
+        token: Some(Secret::new(parsed.credentials.token)),
+    })
+}
+
 struct Session<'a> {
     caller: &'a Caller,
     apis: &'a Apis,
     keys: KeyPair,
+    /// Every secret and token of this account's identities so far.
+    scrubber: Scrubber,
     out: Fetched,
     /// Hosts that gave no answer at all after every retry: later calls of this account to
     /// them fail at once with that failure instead of waiting through the retries again.
@@ -126,12 +254,13 @@ fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 impl Session<'_> {
+    /// Calls `action`, judges a 2xx body ([`Session::judge`]) and logs the call.
     fn call(
         &mut self,
         endpoint: &Endpoint,
         action: &str,
         query: &[(String, String)],
-    ) -> Result<Reply, Failure> {
+    ) -> Result<Answer, Failure> {
         let known = self
             .unreachable
             .iter()
@@ -139,7 +268,10 @@ impl Session<'_> {
             .map(|(_, f)| f.clone());
         let result = match known {
             Some(f) => Err(Failure { attempts: 0, ..f }),
-            None => self.caller.call(endpoint, action, query, &self.keys),
+            None => self
+                .caller
+                .call(endpoint, action, query, &self.keys, &self.scrubber)
+                .and_then(|reply| self.judge(action, reply)),
         };
         if let Err(f) = &result
             && f.status.is_none()
@@ -148,14 +280,14 @@ impl Session<'_> {
             self.unreachable.push((endpoint.host.clone(), f.clone()));
         }
         let call = match &result {
-            Ok(reply) => Call {
+            Ok(answer) => Call {
                 action: action.into(),
                 product: endpoint.product.into(),
                 time: super::api::utc_now(),
-                attempts: reply.attempts,
-                retried: reply.retried.clone(),
-                http_status: Some(reply.status),
-                request_id: reply.request_id.clone(),
+                attempts: answer.attempts,
+                retried: answer.retried.clone(),
+                http_status: Some(answer.status),
+                request_id: answer.request_id.clone(),
                 result: "ok".into(),
                 error_code: None,
                 error: None,
@@ -177,6 +309,96 @@ impl Session<'_> {
         };
         self.out.calls.push(call);
         result
+    }
+
+    /// Whether a 2xx reply of `action` is its API response (JSON, with the action's shape,
+    /// holding no secret); its RequestId through the scrubber. An AssumeRole reply's
+    /// credentials are learned first, so nothing of that reply is logged before the scrubber
+    /// knows them.
+    fn judge(&mut self, action: &str, reply: Reply) -> Result<Answer, Failure> {
+        let value = serde_json::from_slice::<serde_json::Value>(&reply.body).ok();
+        if action == "AssumeRole"
+            && let Some(keys) = value.as_ref().and_then(sts_keys)
+        {
+            self.scrubber.learn(&keys);
+        }
+        let request_id = value
+            .as_ref()
+            .and_then(|v| v.get("RequestId"))
+            .and_then(text_of)
+            .map(|r| self.scrubber.clean(&r));
+        let refuse = |s: &Session, code: &'static str, message: String| Failure {
+            kind: FailureKind::Refused,
+            status: Some(reply.status),
+            code: Text::ours(code),
+            message: s.scrubber.clean(&message),
+            request_id: request_id.clone(),
+            denied_action: None,
+            attempts: reply.attempts,
+            retried: reply.retried.clone(),
+        };
+        let Some(value) = value else {
+            return Err(refuse(
+                self,
+                "UnreadableResponse",
+                format!("the {action} response is not JSON, not saved"),
+            ));
+        };
+        if let Some(problem) = shape_error(action, &value) {
+            // An error envelope sent with a 2xx status is the error it names.
+            if value.get("Code").is_some_and(|c| !c.is_null()) {
+                let (f, _) = super::api::error_reply(
+                    reply.status,
+                    &reply.body,
+                    &self.scrubber,
+                    reply.attempts,
+                );
+                return Err(Failure {
+                    retried: reply.retried,
+                    ..f
+                });
+            }
+            return Err(refuse(
+                self,
+                "UnreadableResponse",
+                format!("the {action} response {problem}, not saved"),
+            ));
+        }
+        // AssumeRole's answer holds the new credentials by design; it is never saved.
+        if action != "AssumeRole" && self.scrubber.body_holds_secret(&reply.body, Some(&value)) {
+            return Err(refuse(
+                self,
+                "SecretInResponse",
+                format!(
+                    "the {action} response holds a secret or token of this account's credentials, not saved"
+                ),
+            ));
+        }
+        Ok(Answer {
+            body: reply.body,
+            value,
+            status: reply.status,
+            request_id,
+            attempts: reply.attempts,
+            retried: reply.retried,
+        })
+    }
+
+    /// A failure of ours about an answer that is no usable end of its pages (no `NextToken`,
+    /// too many pages).
+    fn unreadable(&self, action: &str, what: &str, attempts: u32) -> Failure {
+        Failure {
+            kind: FailureKind::Refused,
+            status: None,
+            code: Text::ours("UnreadableResponse"),
+            message: self
+                .scrubber
+                .clean(&format!("the {action} response has no readable {what}")),
+            request_id: None,
+            denied_action: None,
+            attempts,
+            retried: Vec::new(),
+        }
     }
 
     /// Keeps `body` as `name` and notes the file on the last logged call.
@@ -250,17 +472,18 @@ fn missing_all(evidence: &str, failures: &[(&str, &Failure)]) -> Missing {
         if f.attempts > 1 {
             part.push_str(&format!(" after {} attempts", f.attempts));
         }
-        if (f.kind == FailureKind::Refused || f.status.is_none()) && !f.message.is_empty() {
+        if (f.kind == FailureKind::Refused || f.status.is_none()) && !f.message.as_str().is_empty()
+        {
             part.push_str(&format!(": {}", f.message));
         }
         parts.push(part);
         match f.kind {
             FailureKind::Permission => ram_actions.push(
                 f.denied_action
-                    .clone()
-                    .unwrap_or_else(|| ram_action(action).to_string()),
+                    .as_ref()
+                    .map_or_else(|| ram_action(action).to_string(), Text::to_string),
             ),
-            FailureKind::Auth => hints.push(auth_hint(&f.code)),
+            FailureKind::Auth => hints.push(auth_hint(f.code.as_str())),
             _ => {}
         }
     }
@@ -295,12 +518,6 @@ struct StsCredentials {
     token: String,
 }
 
-#[derive(Deserialize)]
-struct CallerReply {
-    #[serde(rename = "AccountId")]
-    account_id: Option<serde_json::Value>,
-}
-
 /// A JSON value read as text (numbers and strings alike).
 fn text_of(value: &serde_json::Value) -> Option<String> {
     match value {
@@ -320,19 +537,6 @@ fn number_of(value: Option<&serde_json::Value>) -> Option<i64> {
     })
 }
 
-fn unreadable(action: &str, what: &str, attempts: u32) -> Failure {
-    Failure {
-        kind: FailureKind::Refused,
-        status: None,
-        code: "UnreadableResponse".into(),
-        message: format!("the {action} response has no readable {what}"),
-        request_id: None,
-        denied_action: None,
-        attempts,
-        retried: Vec::new(),
-    }
-}
-
 /// Collects one account with `keys`, assuming `roles` first.
 pub fn fetch(
     caller: &Caller,
@@ -345,6 +549,7 @@ pub fn fetch(
     let mut s = Session {
         caller,
         apis,
+        scrubber: Scrubber::new(&keys),
         keys,
         out: Fetched::default(),
         unreachable: Vec::new(),
@@ -356,13 +561,10 @@ pub fn fetch(
         }
     }
     match s.call(&apis.sts, "GetCallerIdentity", &[]) {
-        Ok(reply) => {
-            s.out.uid = serde_json::from_slice::<CallerReply>(&reply.body)
-                .ok()
-                .and_then(|c| c.account_id)
-                .as_ref()
-                .and_then(text_of);
-            s.keep("caller-identity.json".into(), reply.body);
+        Ok(answer) => {
+            // Checked to be digits when the answer was judged.
+            s.out.uid = answer.value.get("AccountId").and_then(text_of);
+            s.keep("caller-identity.json".into(), answer.body);
         }
         Err(f) if f.kind == FailureKind::Auth => {
             s.out.fatal = Some(missing_of("access", "GetCallerIdentity", &f));
@@ -386,7 +588,7 @@ pub fn fetch(
     ];
     for (evidence, action, file) in single {
         match s.call(&apis.ims, action, &[]) {
-            Ok(reply) => s.keep(file.into(), reply.body),
+            Ok(answer) => s.keep(file.into(), answer.body),
             Err(f) if f.kind == FailureKind::Auth => {
                 s.out.fatal = Some(missing_of("access", action, &f));
                 return s.out;
@@ -417,23 +619,20 @@ fn assume(s: &mut Session, role: &Role) -> Result<(), Failure> {
         query.push(("ExternalId".into(), id.clone()));
     }
     let sts = s.apis.sts.clone();
-    let reply = s.call(&sts, "AssumeRole", &query)?;
-    let parsed: AssumeRoleReply = serde_json::from_slice(&reply.body)
-        .map_err(|_| unreadable("AssumeRole", "Credentials", reply.attempts))?;
-    s.keys = KeyPair {
-        id: parsed.credentials.id,
-        secret: Secret::new(parsed.credentials.secret),
-        token: Some(Secret::new(parsed.credentials.token)),
-    };
+    let answer = s.call(&sts, "AssumeRole", &query)?;
+    // The scrubber learned these keys when the answer was judged.
+    s.keys = sts_keys(&answer.value)
+        .ok_or_else(|| s.unreadable("AssumeRole", "Credentials", answer.attempts))?;
     Ok(())
 }
 
 /// Whether a GetCredentialReport error means "no report yet, or an expired one".
 fn report_absent(f: &Failure) -> bool {
+    let code = f.code.as_str();
     matches!(f.status, Some(404 | 410))
-        || f.code.starts_with("Expired")
-        || f.code.contains("NotExist")
-        || f.code == "ReportNotGenerated"
+        || code.starts_with("Expired")
+        || code.contains("NotExist")
+        || code == "ReportNotGenerated"
 }
 
 /// The credential report: read it; when there is none (or it expired), generate one, wait
@@ -447,13 +646,14 @@ fn credential_report(s: &mut Session, waits: Waits) {
     }
     let deadline = Instant::now() + waits.report;
     loop {
-        let reply = match s.call(&ims, "GenerateCredentialReport", &[]) {
-            Ok(reply) => reply,
+        let answer = match s.call(&ims, "GenerateCredentialReport", &[]) {
+            Ok(answer) => answer,
             Err(f) => return s.missing(EVIDENCE[3], "GenerateCredentialReport", &f),
         };
-        let state = serde_json::from_slice::<serde_json::Value>(&reply.body)
-            .ok()
-            .and_then(|v| v.get("State").and_then(text_of))
+        let state = answer
+            .value
+            .get("State")
+            .and_then(text_of)
             .unwrap_or_default();
         if state.eq_ignore_ascii_case("COMPLETED") {
             break;
@@ -461,9 +661,9 @@ fn credential_report(s: &mut Session, waits: Waits) {
         if Instant::now() + waits.poll > deadline {
             let f = Failure {
                 kind: FailureKind::Unavailable,
-                status: Some(reply.status),
-                code: "ReportNotReady".into(),
-                message: format!(
+                status: Some(answer.status),
+                code: Text::ours("ReportNotReady"),
+                message: s.scrubber.clean(&format!(
                     "the credential report was still {} after {} s",
                     if state.is_empty() {
                         "not ready"
@@ -471,8 +671,8 @@ fn credential_report(s: &mut Session, waits: Waits) {
                         &state
                     },
                     waits.report.as_secs()
-                ),
-                request_id: reply.request_id,
+                )),
+                request_id: answer.request_id,
                 denied_action: None,
                 attempts: 1,
                 retried: Vec::new(),
@@ -496,12 +696,8 @@ fn report_pages(s: &mut Session, ims: &Endpoint) -> Result<Vec<(String, Vec<u8>)
             Some(t) => params(&[("NextToken", t)]),
             None => Vec::new(),
         };
-        let reply = s.call(ims, "GetCredentialReport", &query)?;
-        let value: serde_json::Value = serde_json::from_slice(&reply.body)
-            .map_err(|_| unreadable("GetCredentialReport", "JSON", reply.attempts))?;
-        if value.get("Content").is_none() {
-            return Err(unreadable("GetCredentialReport", "Content", reply.attempts));
-        }
+        let answer = s.call(ims, "GetCredentialReport", &query)?;
+        let value = answer.value;
         let truncated = value
             .get("IsTruncated")
             .and_then(text_of)
@@ -512,11 +708,11 @@ fn report_pages(s: &mut Session, ims: &Endpoint) -> Result<Vec<(String, Vec<u8>)
         } else {
             format!("credential-report-{}.json", pages.len() + 1)
         };
-        pages.push((name, reply.body));
+        pages.push((name, answer.body));
         match next {
             Some(next) if truncated && token.as_deref() != Some(next.as_str()) => {
                 if pages.len() >= 100 {
-                    return Err(unreadable(
+                    return Err(s.unreadable(
                         "GetCredentialReport",
                         "end (more than 100 pages)",
                         1,
@@ -525,7 +721,7 @@ fn report_pages(s: &mut Session, ims: &Endpoint) -> Result<Vec<(String, Vec<u8>)
                 token = Some(next);
             }
             _ if truncated => {
-                return Err(unreadable("GetCredentialReport", "NextToken", 1));
+                return Err(s.unreadable("GetCredentialReport", "NextToken", 1));
             }
             _ => return Ok(pages),
         }
@@ -548,9 +744,8 @@ fn sas_pages(s: &mut Session, action: &'static str, lang: &str) -> Result<(), Fa
             ("PageSize", &page_size.to_string()),
             ("Lang", lang),
         ]);
-        let reply = s.call(&sas, action, &query)?;
-        let value: serde_json::Value = serde_json::from_slice(&reply.body)
-            .map_err(|_| unreadable(action, "JSON", reply.attempts))?;
+        let answer = s.call(&sas, action, &query)?;
+        let value = answer.value;
         let items = match value.get(list_key) {
             Some(serde_json::Value::Array(a)) => a.len() as i64,
             Some(serde_json::Value::Object(_)) => 1,
@@ -560,7 +755,7 @@ fn sas_pages(s: &mut Session, action: &'static str, lang: &str) -> Result<(), Fa
         let total = number_of(info.get("TotalCount"));
         let page_count = number_of(value.get("PageCount"));
         seen += items;
-        pages.push((format!("{stem}-p{page:03}.json"), reply.body));
+        pages.push((format!("{stem}-p{page:03}.json"), answer.body));
         let done = items == 0
             || total.is_none_or(|t| seen >= t)
             || page_count.is_some_and(|pc| page as i64 >= pc);
@@ -569,19 +764,23 @@ fn sas_pages(s: &mut Session, action: &'static str, lang: &str) -> Result<(), Fa
             return Ok(());
         }
     }
-    Err(unreadable(action, "end (more than 1,000 pages)", 1))
+    Err(s.unreadable(action, "end (more than 1,000 pages)", 1))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn text(t: &str) -> Text {
+        Scrubber::default().clean(t)
+    }
+
     fn failure(kind: FailureKind, status: u16, code: &str) -> Failure {
         Failure {
             kind,
             status: Some(status),
-            code: code.into(),
-            message: String::new(),
+            code: text(code),
+            message: Text::ours(""),
             request_id: None,
             denied_action: None,
             attempts: 1,
@@ -599,7 +798,7 @@ mod tests {
             "GetPasswordPolicy Forbidden.RAM (HTTP 403); grant ram:GetPasswordPolicy"
         );
         let mut told = f.clone();
-        told.denied_action = Some("ram:GetPasswordPolicy2".into());
+        told.denied_action = Some(text("ram:GetPasswordPolicy2"));
         let m = missing_of(EVIDENCE[2], "GetPasswordPolicy", &told);
         assert_eq!(m.ram_actions, ["ram:GetPasswordPolicy2"]);
         let other = failure(FailureKind::Unavailable, 503, "ServiceUnavailable");
@@ -608,7 +807,7 @@ mod tests {
             Vec::<String>::new()
         );
         let mut bad = failure(FailureKind::Auth, 400, "SignatureDoesNotMatch");
-        bad.message = "server string to sign is: ...".into();
+        bad.message = text("server string to sign is: ...");
         let both = missing_all(
             "access",
             &[("GetCallerIdentity", &bad), ("GetPasswordPolicy", &other)],
@@ -616,6 +815,56 @@ mod tests {
         assert_eq!(
             both.reason,
             "GetCallerIdentity SignatureDoesNotMatch (HTTP 400), GetPasswordPolicy ServiceUnavailable (HTTP 503); the AccessKey secret is wrong"
+        );
+    }
+
+    #[test]
+    fn each_action_answer_needs_its_top_level_shape() {
+        let judge = |action: &str, body: &str| {
+            let value: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+            shape_error(action, &value)
+        };
+        assert_eq!(judge("GetPasswordPolicy", r#"{"PasswordPolicy":{}}"#), None);
+        assert_eq!(
+            judge("GetPasswordPolicy", r#"{"RequestId":"x"}"#).as_deref(),
+            Some("has no PasswordPolicy object")
+        );
+        assert_eq!(
+            judge("GetPasswordPolicy", r#"{"PasswordPolicy":"strong"}"#).as_deref(),
+            Some("has no PasswordPolicy object")
+        );
+        assert_eq!(
+            judge("GetSecurityPreference", "[1]").as_deref(),
+            Some("is JSON but not an object")
+        );
+        assert_eq!(
+            judge("GetCredentialReport", r#"{"GeneratedTime":"t"}"#).as_deref(),
+            Some("has no Content text")
+        );
+        assert_eq!(
+            judge(
+                "GetCredentialReport",
+                r#"{"Content":"", "GeneratedTime":"t"}"#
+            ),
+            None
+        );
+        assert_eq!(judge("DescribeRiskCheckResult", r#"{"List":[]}"#), None);
+        assert_eq!(
+            judge("ListCheckResult", r#"{"List":[]}"#).as_deref(),
+            Some("has no Checks list")
+        );
+        assert_eq!(judge("GetCallerIdentity", r#"{"AccountId":1100}"#), None);
+        assert_eq!(
+            judge("GetCallerIdentity", r#"{"AccountId":"11\n00"}"#).as_deref(),
+            Some("has no AccountId account UID")
+        );
+        assert_eq!(
+            judge("AssumeRole", r#"{"Code":"x","Message":"y"}"#).as_deref(),
+            Some("has no Credentials object")
+        );
+        assert_eq!(
+            judge("GenerateCredentialReport", r#"{"State":"COMPLETED"}"#),
+            None
         );
     }
 
@@ -640,7 +889,7 @@ mod tests {
 
     #[test]
     fn every_action_has_a_ram_action() {
-        assert!(super::super::ASSUME_POLICY.contains(ram_action("AssumeRole")));
+        assert!(ASSUME_POLICY.contains(ram_action("AssumeRole")));
         for action in [
             "GetAccountSecurityPracticeReport",
             "GetSecurityPreference",
@@ -650,10 +899,7 @@ mod tests {
             "DescribeRiskCheckResult",
             "ListCheckResult",
         ] {
-            assert!(
-                super::super::POLICY.contains(ram_action(action)),
-                "{action}"
-            );
+            assert!(POLICY.contains(ram_action(action)), "{action}");
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Collect stage (`aliaudit collect`, SPEC 6): fetches the evidence from the live APIs and
+//! Collect stage (`aliaudit collect`, README "Collecting the evidence"): fetches the evidence from the live APIs and
 //! saves it in the layout `report` reads.
 //!
 //! Per account: credentials are resolved ([`credentials`]), roles assumed, every response
@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod api;
 pub mod credentials;
 pub mod fetch;
+pub mod scrub;
 pub mod sign;
 
 use std::path::{Path, PathBuf};
@@ -19,43 +20,15 @@ use std::sync::Mutex;
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use unicode_width::UnicodeWidthStr;
 
 use accounts::{AccountEntry, AccountsFile, Site};
 use api::{Apis, Caller, Settings};
 use credentials::{CredentialsError, Vars};
 use fetch::{Call, Missing, Waits};
 
-/// The RAM policy a collecting identity needs in each account it reads.
-pub const POLICY: &str = r#"{
-  "Version": "1",
-  "Statement": [
-    {
-      "Effect": "Allow",
-      "Action": [
-        "ram:GetAccountSecurityPracticeReport",
-        "ram:GetSecurityPreference",
-        "ram:GetPasswordPolicy",
-        "ram:GenerateCredentialReport",
-        "ram:GetCredentialReport",
-        "yundun-sas:DescribeRiskCheckResult",
-        "yundun-sas:ListCheckResult"
-      ],
-      "Resource": "*"
-    }
-  ]
-}"#;
-
-/// The policy the MSP's own identity needs to assume the customers' roles.
-pub const ASSUME_POLICY: &str = r#"{
-  "Version": "1",
-  "Statement": [
-    {
-      "Effect": "Allow",
-      "Action": "sts:AssumeRole",
-      "Resource": "acs:ram::*:role/aliaudit-reader"
-    }
-  ]
-}"#;
+// The policies grant the actions fetch calls, so they are written beside them.
+pub use fetch::{ASSUME_POLICY, POLICY};
 
 /// The hidden folder (under the output folder) where accounts are written before they move.
 pub const WORK_DIR: &str = ".aliaudit-collect";
@@ -125,7 +98,7 @@ pub struct Outcome {
 }
 
 /// The collection log written into each account folder.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize)]
 pub struct Log {
     /// [`LOG_SCHEMA`].
     pub schema: String,
@@ -158,12 +131,27 @@ struct AccountToml<'a> {
     contacts: &'a [String],
 }
 
+/// What `--resume` reads back of a log.
+#[derive(Deserialize)]
+struct LogHead {
+    schema: String,
+    uid: Option<String>,
+    status: Status,
+    finished: String,
+}
+
 /// The log of a complete collection in `dir`, if there is one.
-fn complete_log(dir: &Path) -> Option<Log> {
+fn complete_log(dir: &Path) -> Option<LogHead> {
     std::fs::read(dir.join(LOG_FILE))
         .ok()
-        .and_then(|b| serde_json::from_slice::<Log>(&b).ok())
+        .and_then(|b| serde_json::from_slice::<LogHead>(&b).ok())
         .filter(|log| log.schema == LOG_SCHEMA && log.status == Status::Complete)
+        // The log sits in a folder anyone may edit: what it says reaches the table as text.
+        .map(|log| LogHead {
+            uid: log.uid.map(|u| crate::diag::printable(&u).into_owned()),
+            finished: crate::diag::printable(&log.finished).into_owned(),
+            ..log
+        })
 }
 
 /// Collects every account of `file`, `options.jobs` at a time; `progress` is told of each
@@ -385,25 +373,31 @@ fn place(
     Ok(())
 }
 
-/// The final table: one line per account, and one more for each further note.
+/// The final table: one line per account, and one more for each further note. Columns are
+/// padded by display width, so a folder named in Chinese (two columns a character) or with
+/// combining marks (none) still lines up.
 pub fn table(outcomes: &[Outcome]) -> String {
     let width = outcomes
         .iter()
-        .map(|o| o.folder.chars().count())
+        .map(|o| o.folder.width())
         .max()
         .unwrap_or(0)
         .max(6);
     let mut out = format!(
-        "{:<width$}  {:<16}  {:<8}  {:>5}  {:>5}  note\n",
-        "folder", "uid", "status", "files", "calls"
+        "{}  {}  {}  {:>5}  {:>5}  note\n",
+        padded("folder", width),
+        padded("uid", 16),
+        padded("status", 8),
+        "files",
+        "calls"
     );
     for o in outcomes {
         let mut notes = o.notes.iter();
         out.push_str(&format!(
-            "{:<width$}  {:<16}  {:<8}  {:>5}  {:>5}  {}",
-            o.folder,
-            o.uid.as_deref().unwrap_or("-"),
-            o.status.word(),
+            "{}  {}  {}  {:>5}  {:>5}  {}",
+            padded(&o.folder, width),
+            padded(o.uid.as_deref().unwrap_or("-"), 16),
+            padded(o.status.word(), 8),
             o.files,
             o.calls,
             notes.next().map_or("", String::as_str),
@@ -417,9 +411,99 @@ pub fn table(outcomes: &[Outcome]) -> String {
     out
 }
 
-/// Reads an accounts file.
-pub fn load(path: &Path) -> Result<AccountsFile> {
+/// `text` followed by spaces up to `width` terminal columns (`format!`'s `{:<width$}` counts
+/// characters, not columns).
+fn padded(text: &str, width: usize) -> String {
+    let fill = width.saturating_sub(text.width());
+    format!("{text}{:fill$}", "")
+}
+
+/// Reads an accounts file; `is_address` checks the contacts (see [`AccountsFile::from_toml`]).
+pub fn load(path: &Path, is_address: fn(&str) -> bool) -> Result<AccountsFile> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(AccountsFile::from_toml(&text, &path.display().to_string())?)
+    Ok(AccountsFile::from_toml(
+        &text,
+        &path.display().to_string(),
+        is_address,
+    )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(folder: &str, uid: Option<&str>, status: Status, notes: &[&str]) -> Outcome {
+        Outcome {
+            folder: folder.into(),
+            uid: uid.map(String::from),
+            status,
+            files: 9,
+            calls: 12,
+            notes: notes.iter().map(|n| n.to_string()).collect(),
+        }
+    }
+
+    /// The display column where `needle` starts in `line`.
+    fn column(line: &str, needle: &str) -> usize {
+        let at = line
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} not in {line:?}"));
+        line[..at].width()
+    }
+
+    #[test]
+    fn table_lines_up_wide_and_zero_width_folder_names() {
+        let rows = [
+            ("acme", "1111"),
+            ("陈记食品/零售", "2222"),
+            ("cafe\u{301}-eu", "3333"),
+            ("🚀-team", "4444"),
+        ];
+        let outcomes: Vec<Outcome> = rows
+            .iter()
+            .map(|&(f, u)| outcome(f, Some(u), Status::Partial, &["first note", "second note"]))
+            .collect();
+        let text = table(&outcomes);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 1 + 2 * rows.len(), "{text}");
+        // The widest folder (six CJK characters and a slash: 13 columns) sets the width.
+        let uid_at = column(lines[0], "uid");
+        let status_at = column(lines[0], "status");
+        let note_at = column(lines[0], "note");
+        assert_eq!(uid_at, 13 + 2);
+        for (i, &(folder, uid)) in rows.iter().enumerate() {
+            let row = lines[1 + 2 * i];
+            let more = lines[2 + 2 * i];
+            assert!(row.starts_with(folder), "{row}");
+            assert_eq!(column(row, uid), uid_at, "{text}");
+            assert_eq!(column(row, "partial"), status_at, "{text}");
+            assert_eq!(column(row, "first note"), note_at, "{text}");
+            assert_eq!(column(more, "second note"), note_at, "{text}");
+        }
+    }
+
+    #[test]
+    fn ascii_table_is_unchanged() {
+        let outcomes = [
+            outcome(
+                "acme/retail",
+                Some("1234567890123456"),
+                Status::Complete,
+                &[],
+            ),
+            outcome("b", None, Status::Failed, &["no access: denied", "again"]),
+        ];
+        assert_eq!(
+            table(&outcomes),
+            "folder       uid               status    files  calls  note\n\
+             acme/retail  1234567890123456  complete      9     12\n\
+             b            -                 failed        9     12  no access: denied\n\
+             \x20                                                      again\n"
+        );
+        assert_eq!(
+            table(&[]),
+            "folder  uid               status    files  calls  note\n"
+        );
+    }
 }

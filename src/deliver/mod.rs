@@ -1,4 +1,4 @@
-//! Deliver stage (`aliaudit deliver`, SPEC 7): e-mails each customer's PDF to its recipients
+//! Deliver stage (`aliaudit deliver`, README "Delivering the PDFs"): e-mails each customer's PDF to its recipients
 //! and the portfolio PDF to management, over SMTP, or writes the messages as `.eml` files.
 //!
 //! Everything is checked before the first message goes: the configuration, every address,
@@ -6,8 +6,15 @@
 //! `OUT/delivery-log.jsonl` as it is sent, with a fingerprint of its recipients and
 //! attachments; a message whose fingerprint was sent before is not sent again unless
 //! `--resend`, so a run that failed half-way is simply run again.
+//!
+//! Names in the report (customers, accounts, the branding's company) and contacts come from
+//! evidence and are untrusted: whatever reaches a header goes through [`header_text`] (no
+//! RFC 2047 encoded-word can start in it, no control or bidirectional character) and
+//! attachment names through `shown_name`. Whatever an SMTP server says goes through
+//! `scrub::Scrubber` before the log, the table or the terminal.
 
 pub mod config;
+mod scrub;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -342,8 +349,7 @@ fn failures(
     let mut top: Vec<(String, &str, usize)> = by_control
         .into_iter()
         .map(|(id, (title, severity, n))| {
-            let title = c
-                .control(id, "title", thresholds)
+            let title = crate::rules::control_text(c, id, "title", thresholds)
                 .unwrap_or_else(|| title.to_string());
             (title, severity, n)
         })
@@ -375,19 +381,45 @@ fn size_text(bytes: u64) -> String {
     }
 }
 
-/// A file name a recipient can read: the title with characters file systems refuse removed.
+/// A file name a recipient can read: the title with characters file systems refuse, control
+/// characters and the bidirectional controls (which can show `exe.pdf` as `fdp.exe`) replaced
+/// by `-`. `?` is among them, so no encoded-word (`=?utf-8?B?...?=`) can be read in it either.
 fn shown_name(title: &str, period: &str) -> String {
-    let clean: String = title
+    let clean: String = format!("{} {period}", title.trim())
         .chars()
         .map(|c| {
-            if "/\\:*?\"<>|".contains(c) || c.is_control() {
+            if "/\\:*?\"<>|".contains(c) || c.is_control() || crate::diag::is_bidi_or_separator(c) {
                 '-'
             } else {
                 c
             }
         })
         .collect();
-    format!("{} {period}.pdf", clean.trim())
+    format!("{}.pdf", clean.trim())
+}
+
+/// Untrusted text made safe for a header (the subject, a display name): control and
+/// bidirectional characters become U+FFFD, and `=?`, which would start an RFC 2047
+/// encoded-word that mail clients decode into other text, becomes `= ?`. Text without any of
+/// them is kept as it is; applying it twice changes nothing more.
+pub fn header_text(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| {
+            if c.is_control() || crate::diag::is_bidi_or_separator(c) {
+                char::REPLACEMENT_CHARACTER
+            } else {
+                c
+            }
+        })
+        .collect();
+    clean.replace("=?", "= ?")
+}
+
+/// The mailbox with its display name made safe for a header (the address is checked by
+/// lettre's parser and cannot carry an encoded-word).
+fn header_mailbox(m: &Mailbox) -> Mailbox {
+    Mailbox::new(m.name.as_deref().map(header_text), m.email.clone())
 }
 
 fn attach(out: &Path, file: String, name: String) -> Result<Attached> {
@@ -522,8 +554,8 @@ pub fn plan(options: &Options, config: &Config) -> Result<Plan> {
             .get(customer)
             .map_or(&[], |v| v.as_slice())
     };
-    let account_slugs = crate::output::slugs(summary.accounts.iter().map(|a| a.id.as_str()));
-    let customer_slugs = crate::output::slugs(by_customer.keys().copied());
+    let account_slugs = crate::view::slugs(summary.accounts.iter().map(|a| a.id.as_str()));
+    let customer_slugs = crate::view::slugs(by_customer.keys().copied());
 
     let mut messages = Vec::new();
     let mut skipped = Vec::new();
@@ -738,11 +770,14 @@ pub fn render(plan: &Plan, message: &Planned) -> Result<(String, String, String)
         templates.render(name, page, &mut buf)?;
         Ok(String::from_utf8_lossy(&buf).into_owned())
     };
-    // One line, whatever the template does.
-    page.subject = text("email_subject.txt", &page)?
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    // One line, whatever the template does, and nothing a mail client would decode into
+    // other text: the names in it are untrusted, and so is a template's own text.
+    page.subject = header_text(
+        &text("email_subject.txt", &page)?
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
     let plain = text("email.txt", &page)?;
     let html = text("email.html", &page)?;
     Ok((page.subject, plain, html))
@@ -769,14 +804,14 @@ pub fn compose(
 ) -> Result<lettre::Message> {
     let (subject, plain, html) = render(plan, message)?;
     let mut builder = lettre::Message::builder()
-        .from(from.clone())
+        .from(header_mailbox(from))
         .subject(subject)
         .message_id(Some(id.to_string()));
     for to in &message.to {
-        builder = builder.to(to.clone());
+        builder = builder.to(header_mailbox(to));
     }
     for cc in &message.cc {
-        builder = builder.cc(cc.clone());
+        builder = builder.cc(header_mailbox(cc));
     }
     let html_part = SinglePart::html(html);
     let alternative = match message
@@ -947,6 +982,12 @@ pub fn run(
             .map(|l| l.time.clone())
             .next_back()
     };
+    // Every word from the server, and every transport error (which may quote one), goes
+    // through this before it is logged, shown or printed.
+    let scrubber = scrub::Scrubber::new(
+        config.smtp.as_ref().and_then(|s| s.user.as_deref()),
+        password.as_deref(),
+    );
     let transport = match &options.mode {
         Mode::Send
             if plan
@@ -976,7 +1017,7 @@ pub fn run(
             .count();
         let id = message_id(m, &config.from, previous);
         let line = |result: &str, detail: String| LogLine {
-            time: crate::summary::rfc3339(chrono::Utc::now()),
+            time: crate::text::rfc3339(chrono::Utc::now()),
             message: m.key.clone(),
             fingerprint: m.fingerprint.clone(),
             message_id: id.clone(),
@@ -1015,16 +1056,16 @@ pub fn run(
                     .map(|t| lettre::Transport::send(t, &message));
                 match sent {
                     Some(Ok(response)) => {
-                        let answer = format!(
+                        let answer = scrubber.line(&format!(
                             "{} {}",
                             response.code(),
                             response.message().collect::<Vec<_>>().join(" ")
-                        );
+                        ));
                         append_log(&options.out, &line("sent", answer.clone()))?;
                         Delivery::Sent(answer)
                     }
                     Some(Err(e)) => {
-                        let mut why = crate::diag::chain(&e);
+                        let mut why = scrubber.line(&crate::diag::chain(&e));
                         if why.contains("UnknownIssuer") {
                             why.push_str(
                                 " (the server's certificate is not signed by a public authority: name yours in [smtp] ca_file)",
@@ -1049,26 +1090,39 @@ pub fn run(
     Ok(outcomes)
 }
 
-/// The final table: each message, its recipients and attachments, and what happened.
+/// The final table: each message, its recipients and attachments, and what happened, one
+/// printable line for each (names and addresses come from evidence; the server's words were
+/// made printable by the scrubber).
 pub fn table(outcomes: &[Outcome], skipped: &[(String, String)]) -> String {
+    use crate::diag::printable;
     let mut out = String::new();
     for o in outcomes {
         let status = match &o.result {
             Delivery::Sent(answer) => format!("sent ({answer})"),
-            Delivery::AlreadySent(when) => {
-                format!("already sent {when}, not sent again (--resend to send it again)")
-            }
+            Delivery::AlreadySent(when) => format!(
+                "already sent {}, not sent again (--resend to send it again)",
+                printable(when)
+            ),
             Delivery::Failed(why) => format!("FAILED: {why}"),
-            Delivery::Written(path) => format!("written to {path}"),
+            Delivery::Written(path) => format!("written to {}", printable(path)),
             Delivery::WouldSend => "would be sent".to_string(),
-            Delivery::WouldSkip(when) => format!("sent {when}; would not be sent again"),
+            Delivery::WouldSkip(when) => {
+                format!("sent {}; would not be sent again", printable(when))
+            }
         };
-        out.push_str(&format!("{}: {status}\n", o.key));
-        out.push_str(&format!("  to: {}\n", o.recipients.join(", ")));
-        out.push_str(&format!("  attached: {}\n", o.attachments.join(", ")));
+        out.push_str(&format!("{}: {status}\n", printable(&o.key)));
+        out.push_str(&format!("  to: {}\n", printable(&o.recipients.join(", "))));
+        out.push_str(&format!(
+            "  attached: {}\n",
+            printable(&o.attachments.join(", "))
+        ));
     }
     for (name, why) in skipped {
-        out.push_str(&format!("{name}: not sent: {why}\n"));
+        out.push_str(&format!(
+            "{}: not sent: {}\n",
+            printable(name),
+            printable(why)
+        ));
     }
     out
 }
@@ -1088,6 +1142,35 @@ mod tests {
             shown_name("Acme/Retail: \"EU\"", "2026-Q4"),
             "Acme-Retail- -EU- 2026-Q4.pdf"
         );
+    }
+
+    #[test]
+    fn names_in_headers_and_file_names_cannot_hide_other_text() {
+        assert_eq!(
+            header_text("Acme =?utf-8?B?SGk=?= =?UTF-8?q?x?="),
+            "Acme = ?utf-8?B?SGk= ?= = ?UTF-8?q?x?="
+        );
+        assert_eq!(
+            header_text("a\u{202e}b\x1b\u{2066}c"),
+            "a\u{fffd}b\u{fffd}\u{fffd}c"
+        );
+        let once = header_text("==??=?\u{202e}");
+        assert_eq!(header_text(&once), once);
+        assert!(!once.contains("=?"), "{once}");
+        assert_eq!(
+            header_text("Northwind：安全合规报告"),
+            "Northwind：安全合规报告"
+        );
+        assert_eq!(
+            shown_name("Main \u{202e}fdp.exe\u{2069}\u{200f}", "2026-Q3\u{202d}"),
+            "Main -fdp.exe-- 2026-Q3-.pdf"
+        );
+        let m: Mailbox = "\"=?utf-8?B?Q0VP?=\" <ceo@x.example>"
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let safe = header_mailbox(&m);
+        assert_eq!(safe.name.as_deref(), Some("= ?utf-8?B?Q0VP?="));
+        assert_eq!(safe.email, m.email);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::diag::Diagnostic;
-use crate::evidence::{FileRecord, FileStatus, Kind};
+use crate::evidence::{FileRecord, FileStatus, Kind, Special};
 use credential::{ParsedCsv, RawPrincipal};
 use wire::*;
 
@@ -33,22 +33,43 @@ pub struct Limits {
     pub hash: bool,
 }
 
+/// The largest evidence file read by default (`--max-file-mb 64`); `collect` caps a response
+/// at the same size by default.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_file_bytes: 64 * 1024 * 1024,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             hash: true,
         }
     }
 }
 
-/// A file to read: where it is, and how the manifest names it.
+/// A path found in a folder: where it is, how the manifest names it, and what discovery
+/// found there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFile {
     /// Path on disk.
     pub path: PathBuf,
-    /// Root as given, then the `/`-separated path below it.
+    /// Root as given, then the `/`-separated path below it (see [`crate::diag::display_os`]).
     pub display: String,
+    /// A file to read, or something listed without being opened.
+    pub entry: Entry,
+}
+
+/// What discovery found at a path. Only a regular file is ever opened; everything else is
+/// still listed in the manifest, so nothing found under a root disappears.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// A regular file (or a link to one).
+    File,
+    /// A named pipe, socket or device: ignored, with its type.
+    Special(Special),
+    /// A link to one of its own parent folders (whose files are read there): ignored.
+    LinkLoop,
+    /// It could not be read (a dangling link, no permission...): rejected with the OS error.
+    Unreadable(String),
 }
 
 /// A parsed evidence file, still in wire form.
@@ -319,14 +340,65 @@ pub fn read_file(file: &SourceFile, limits: Limits) -> FileOutcome {
         status: FileStatus::Ignored,
         reason: None,
     };
+    match &file.entry {
+        Entry::File => {}
+        Entry::Special(special) => {
+            record.ignore_because(note(special.note_key()));
+            return (record, None, Vec::new());
+        }
+        Entry::LinkLoop => {
+            record.ignore_because(note("file.link_loop"));
+            return (record, None, Vec::new());
+        }
+        Entry::Unreadable(reason) => {
+            record.reject(reason.clone());
+            return (record, None, Vec::new());
+        }
+    }
     match read_limited(&file.path, limits, &mut record) {
-        Ok(Some(bytes)) => recognise(record, &bytes, extension(&file.path).as_deref()),
-        Ok(None) => (record, None, Vec::new()),
+        Ok(Got::Bytes(bytes)) => recognise(record, &bytes, extension(&file.path).as_deref()),
+        Ok(Got::Done) => (record, None, Vec::new()),
+        Ok(Got::Special(special)) => {
+            record.ignore_because(note(special.note_key()));
+            (record, None, Vec::new())
+        }
         Err(e) => {
             record.reject(format!("cannot read the file: {e}"));
             (record, None, Vec::new())
         }
     }
+}
+
+/// Opens `path` for reading if it is a regular file; anything else is named, not opened.
+/// Discovery has already set special files aside; this checks again before opening and on
+/// the open file (opened without waiting, on Unix), so a named pipe put in a file's place
+/// after discovery cannot block the run.
+pub fn open_regular(path: &Path) -> std::io::Result<Result<std::fs::File, Special>> {
+    if let Some(special) = Special::of(&std::fs::metadata(path)?.file_type()) {
+        return Ok(Err(special));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    match Special::of(&file.metadata()?.file_type()) {
+        Some(special) => Ok(Err(special)),
+        None => Ok(Ok(file)),
+    }
+}
+
+/// What [`read_limited`] got.
+enum Got {
+    /// The whole file.
+    Bytes(Vec<u8>),
+    /// Nothing to parse: the record says why (too large).
+    Done,
+    /// Not a regular file after all; not read.
+    Special(Special),
 }
 
 fn recognise(mut record: FileRecord, bytes: &[u8], ext: Option<&str>) -> FileOutcome {
@@ -350,13 +422,12 @@ fn recognise(mut record: FileRecord, bytes: &[u8], ext: Option<&str>) -> FileOut
 
 /// Reads a file whole if it is within `max` bytes; larger files are hashed as a stream and
 /// rejected, so a huge file costs time but never memory.
-fn read_limited(
-    path: &Path,
-    limits: Limits,
-    record: &mut FileRecord,
-) -> std::io::Result<Option<Vec<u8>>> {
+fn read_limited(path: &Path, limits: Limits, record: &mut FileRecord) -> std::io::Result<Got> {
     let max = limits.max_file_bytes;
-    let mut file = std::fs::File::open(path)?;
+    let mut file = match open_regular(path)? {
+        Ok(file) => file,
+        Err(special) => return Ok(Got::Special(special)),
+    };
     let size = file.metadata()?.len();
     record.size = size;
     if size > max {
@@ -368,7 +439,7 @@ fn read_limited(
         record.reject(format!(
             "the file is {size} bytes, over the {max}-byte limit for one evidence file"
         ));
-        return Ok(None);
+        return Ok(Got::Done);
     }
     let mut bytes = Vec::with_capacity(size as usize);
     file.take(max + 1).read_to_end(&mut bytes)?;
@@ -376,7 +447,7 @@ fn read_limited(
     if limits.hash {
         record.sha256 = hex::encode(Sha256::digest(&bytes));
     }
-    Ok(Some(bytes))
+    Ok(Got::Bytes(bytes))
 }
 
 fn extension(path: &Path) -> Option<String> {
@@ -757,7 +828,7 @@ fn classify_json_bytes(bytes: &[u8]) -> Outcome {
 }
 
 fn not_utf8(bytes: &[u8], e: &std::str::Utf8Error) -> Outcome {
-    let (line, column) = xml::line_col(
+    let (line, column) = crate::diag::line_col(
         &String::from_utf8_lossy(&bytes[..e.valid_up_to()]),
         e.valid_up_to(),
     );
@@ -921,6 +992,32 @@ mod tests {
             reason,
             "rejected: a saved API error, not data: Forbidden.RAM: no"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_named_pipe_is_named_and_never_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let pipe = dir.path().join("page.json");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&pipe)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        // Reading it would wait for a writer forever; it is named instead.
+        assert!(matches!(open_regular(&pipe), Ok(Err(Special::Fifo))));
+        let file = SourceFile {
+            path: pipe,
+            display: "in/page.json".to_string(),
+            entry: Entry::File,
+        };
+        let (record, parsed, _) = read_file(&file, Limits::default());
+        assert_eq!(record.status, FileStatus::Ignored);
+        assert_eq!(
+            record.reason.as_deref(),
+            Some("a named pipe (FIFO), not a file")
+        );
+        assert!(parsed.is_none());
     }
 
     #[test]

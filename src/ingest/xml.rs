@@ -46,7 +46,7 @@ pub fn to_value(text: &str) -> Result<(String, Value), XmlError> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<(String, Value)> = None;
     let at = |offset: u64, message: String| {
-        let (line, column) = line_col(text, offset as usize);
+        let (line, column) = crate::diag::line_col(text, offset as usize);
         XmlError {
             line,
             column,
@@ -157,20 +157,6 @@ fn insert(map: &mut Map<String, Value>, name: String, value: Value) {
             map.insert(name, value);
         }
     }
-}
-
-/// 1-based line and column of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text.as_bytes()[..offset];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let column = offset
-        - before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p + 1)
-        + 1;
-    (line, column)
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use krilla::paint::{Fill, Stroke};
 use krilla::text::Font;
 use krilla_svg::{SurfaceExt, SvgSettings};
 
-use crate::charts::{FONT_BOLD, FONT_REGULAR};
+use crate::fonts::{FONT_BOLD, FONT_REGULAR};
 
 /// A4 in points.
 pub const PAGE_W: f32 = 595.28;
@@ -110,47 +110,41 @@ enum Face {
     System(usize),
 }
 
-/// Font folders searched when neither the embedded font nor `--font` has a character.
-const SYSTEM_FONT_DIRS: [&str; 3] = [
-    "/usr/share/fonts",
-    "/usr/local/share/fonts",
-    "/usr/lib/fonts",
-];
-
-/// System fonts: every font file (sorted by path, so the choice is stable) and the characters
-/// it maps; a file is loaded for drawing only when one of its characters is needed.
+/// The machine's fonts, as fontdb finds them (fontconfig's folders on Linux, the usual
+/// folders elsewhere), searched when neither the embedded font nor `--font` has a character:
+/// every face (sorted by file and index in the file, so the choice is stable) and the
+/// characters it maps; a face is loaded for drawing only when one of its characters is needed.
 struct SystemFonts {
-    candidates: Vec<(std::path::PathBuf, std::collections::HashSet<char>)>,
+    candidates: Vec<(std::path::PathBuf, u32, std::collections::HashSet<char>)>,
     loaded: std::collections::BTreeMap<usize, (Font, Metrics)>,
 }
 
 impl SystemFonts {
     fn scan() -> SystemFonts {
-        let mut paths: Vec<std::path::PathBuf> = SYSTEM_FONT_DIRS
-            .iter()
-            .flat_map(|dir| walkdir::WalkDir::new(dir).follow_links(true).into_iter())
-            .filter_map(Result::ok)
-            .filter(|e| {
-                e.file_type().is_file()
-                    && e.path()
-                        .extension()
-                        .and_then(|x| x.to_str())
-                        .is_some_and(|x| {
-                            matches!(x.to_ascii_lowercase().as_str(), "ttf" | "otf" | "ttc")
-                        })
+        let mut db = fontdb::Database::new();
+        db.load_system_fonts();
+        let mut faces: Vec<(std::path::PathBuf, u32, fontdb::ID)> = db
+            .faces()
+            .filter_map(|f| match &f.source {
+                fontdb::Source::File(path) => Some((path.clone(), f.index, f.id)),
+                _ => None,
             })
-            .map(|e| e.into_path())
             .collect();
-        paths.sort();
-        let candidates = paths
+        faces.sort();
+        // A folder fontconfig names twice gives its faces twice.
+        faces.dedup_by(|a, b| (&a.0, a.1) == (&b.0, b.1));
+        let candidates = faces
             .into_iter()
-            .filter_map(|path| {
-                let bytes = std::fs::read(&path).ok()?;
-                let font = FontRef::try_from_slice(&bytes).ok()?;
-                let chars = ab_glyph::Font::codepoint_ids(&font)
-                    .map(|(_, c)| c)
-                    .collect();
-                Some((path, chars))
+            .filter_map(|(path, index, id)| {
+                let chars = db.with_face_data(id, |data, index| {
+                    let font = FontRef::try_from_slice_and_index(data, index).ok()?;
+                    Some(
+                        ab_glyph::Font::codepoint_ids(&font)
+                            .map(|(_, c)| c)
+                            .collect(),
+                    )
+                })??;
+                Some((path, index, chars))
             })
             .collect();
         SystemFonts {
@@ -164,11 +158,12 @@ impl SystemFonts {
         let index = self
             .candidates
             .iter()
-            .position(|(_, chars)| chars.contains(&c))?;
+            .position(|(_, _, chars)| chars.contains(&c))?;
         if !self.loaded.contains_key(&index) {
-            let bytes = std::fs::read(&self.candidates[index].0).ok()?;
-            let metrics = metrics_of(&FontRef::try_from_slice(&bytes).ok()?);
-            let font = Font::new(Arc::new(bytes).into(), 0)?;
+            let (path, face, _) = &self.candidates[index];
+            let bytes = std::fs::read(path).ok()?;
+            let metrics = metrics_of(&FontRef::try_from_slice_and_index(&bytes, *face).ok()?);
+            let font = Font::new(Arc::new(bytes).into(), *face)?;
             self.loaded.insert(index, (font, metrics));
         }
         let (_, metrics) = self.loaded.get(&index)?;
@@ -211,9 +206,13 @@ impl Fonts {
             .and_then(|f| f.families.first().map(|(name, _)| name.clone()))
             .unwrap_or_else(|| "Noto Sans CJK SC".into());
         db.set_sans_serif_family(family.clone());
+        // Nothing an SVG (a logo) names is read at render time: no file, only checked
+        // `data:` images (see `branding::image_resolver`).
         let svg = usvg::Options {
             font_family: family,
             fontdb: Arc::new(db),
+            resources_dir: None,
+            image_href_resolver: crate::branding::image_resolver(),
             ..usvg::Options::default()
         };
         Ok(Fonts {

@@ -7,37 +7,13 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
 
-use super::{Ctx, Finding, Outcome, ResourceResult, Status};
+use super::types::{Ctx, Finding, Outcome, ResourceResult, Section, Status};
 use crate::ingest::credential::{Flag, Stamp};
 use crate::model::{
     AccessKey, Credentials, MfaForLogin, PasswordPolicy, Preference, Principal, SasItem, SasStatus,
     Severity,
 };
-
-/// Where a control is shown in reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Section {
-    /// CIS section 1, Identity and Access Management.
-    CisIdentity,
-    /// Account best practice beyond CIS.
-    BestPractice,
-    /// Security Center check items.
-    SecurityCenter,
-}
-
-impl Section {
-    /// Heading.
-    pub fn title(self) -> &'static str {
-        match self {
-            Section::CisIdentity => "CIS 1 - Identity and Access Management",
-            Section::BestPractice => "Account best practice",
-            Section::SecurityCenter => "Security Center checks",
-        }
-    }
-}
 
 /// A built-in control: its stable id, text, mappings and logic.
 pub struct ControlDef {
@@ -722,7 +698,7 @@ fn root_no_recent_use(ctx: &Ctx) -> Outcome {
         resources,
         ..Outcome::default()
     };
-    outcome.detail = match super::roll_up(&outcome.resources) {
+    outcome.detail = match super::types::roll_up(&outcome.resources) {
         Status::Fail => say!(ctx, "root_used", days = ctx.t.root_use_days),
         _ => say!(ctx, "root_not_used", days = ctx.t.root_use_days),
     };

@@ -4,6 +4,7 @@
 //! Missing evidence always gives `not_evaluable`, never a pass or a fail.
 
 pub mod controls;
+mod types;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -13,114 +14,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Account, SasItem, SasStatus, Severity};
-pub use controls::{CATALOG, ControlDef, Section};
-
-/// The five result states of a control (SPEC 3.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Compliant.
-    Pass,
-    /// Not compliant.
-    Fail,
-    /// Failed, but covered by an accepted risk (ours or the vendor's).
-    Excepted,
-    /// Nothing to check (e.g. no console users).
-    NotApplicable,
-    /// The evidence needed is missing or rejected.
-    NotEvaluable,
-}
-
-impl Status {
-    /// snake_case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Fail => "fail",
-            Status::Excepted => "excepted",
-            Status::NotApplicable => "not_applicable",
-            Status::NotEvaluable => "not_evaluable",
-        }
-    }
-}
-
-/// Thresholds of the built-in controls; a rules file may override any of them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Thresholds {
-    /// Root use within this many days fails (CIS 1.1).
-    pub root_use_days: i64,
-    /// Console users idle this many days or more must be disabled (CIS 1.5).
-    pub inactive_user_days: i64,
-    /// Active keys must be rotated within this many days (CIS 1.6).
-    pub access_key_rotation_days: i64,
-    /// Active keys unused this many days or more fail.
-    pub unused_access_key_days: i64,
-    /// Minimum password length (CIS 1.11).
-    pub password_min_length: i64,
-    /// Minimum number of previous passwords blocked (CIS 1.12).
-    pub password_reuse_prevention: i64,
-    /// CIS v1.0.0 1.13: passwords expire within this many days.
-    pub password_max_age_days_v1: i64,
-    /// CIS v2.0.0 1.13: passwords expire after at least this many days, or never.
-    pub password_min_age_days_v2: i64,
-    /// Lockout after at most this many failed attempts (CIS 1.14).
-    pub max_login_attempts: i64,
-    /// Console sessions last at most this many hours.
-    pub session_max_hours: i64,
-    /// Idle users and keys must be auto-disabled within this many days.
-    pub max_idle_days: i64,
-    /// Evidence older than this many days at as-of is flagged.
-    pub stale_evidence_days: i64,
-}
-
-impl Default for Thresholds {
-    fn default() -> Self {
-        Thresholds {
-            root_use_days: 90,
-            inactive_user_days: 90,
-            access_key_rotation_days: 90,
-            unused_access_key_days: 90,
-            password_min_length: 14,
-            password_reuse_prevention: 5,
-            password_max_age_days_v1: 90,
-            password_min_age_days_v2: 365,
-            max_login_attempts: 5,
-            session_max_hours: 6,
-            max_idle_days: 90,
-            stale_evidence_days: 30,
-        }
-    }
-}
-
-impl Thresholds {
-    /// Pairs of (name, value), for printing and for filling `{name}` in logic texts.
-    pub fn entries(&self) -> Vec<(&'static str, i64)> {
-        vec![
-            ("root_use_days", self.root_use_days),
-            ("inactive_user_days", self.inactive_user_days),
-            ("access_key_rotation_days", self.access_key_rotation_days),
-            ("unused_access_key_days", self.unused_access_key_days),
-            ("password_min_length", self.password_min_length),
-            ("password_reuse_prevention", self.password_reuse_prevention),
-            ("password_max_age_days_v1", self.password_max_age_days_v1),
-            ("password_min_age_days_v2", self.password_min_age_days_v2),
-            ("max_login_attempts", self.max_login_attempts),
-            ("session_max_hours", self.session_max_hours),
-            ("max_idle_days", self.max_idle_days),
-            ("stale_evidence_days", self.stale_evidence_days),
-        ]
-    }
-
-    /// Replaces `{name}` placeholders with threshold values.
-    pub fn fill(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for (name, value) in self.entries() {
-            out = out.replace(&format!("{{{name}}}"), &value.to_string());
-        }
-        out
-    }
-}
+pub use controls::{CATALOG, ControlDef};
+pub use types::{Ctx, Finding, Outcome, ResourceResult, Section, Status, Thresholds, roll_up};
 
 /// Per-control overrides in a rules file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,50 +111,6 @@ impl RulePack {
     }
 }
 
-/// The result for one resource (a user, a key slot, a setting) under a control.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ResourceResult {
-    /// `<root>`, a user name, `user/access_key_2`, or a setting name.
-    pub id: String,
-    /// Its state.
-    pub status: Status,
-    /// Why, in words.
-    pub detail: String,
-    /// Input file the value came from.
-    pub file: Option<Arc<str>>,
-    /// Field within that file: `line 4, mfa_active` or a JSON path.
-    pub field: Option<String>,
-}
-
-/// One control evaluated on one account.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Finding {
-    /// Stable control id.
-    pub control_id: Cow<'static, str>,
-    /// Title (built-in titles are filled in once per run and shared by every account).
-    pub title: Arc<str>,
-    /// Severity after overrides.
-    pub severity: Severity,
-    /// Report section.
-    pub section: Section,
-    /// CIS Alibaba Cloud Foundations Benchmark v1.0.0 recommendation.
-    pub cis_v1: Option<&'static str>,
-    /// CIS v2.0.0 recommendation.
-    pub cis_v2: Option<&'static str>,
-    /// Result.
-    pub status: Status,
-    /// Why, in one sentence.
-    pub detail: String,
-    /// A compensating control worth showing beside a fail.
-    pub compensating: Option<String>,
-    /// Counted in the score (built-in controls and Sas items that duplicate none).
-    pub scored: bool,
-    /// For a Sas item that duplicates a built-in control, that control's id.
-    pub duplicates: Option<&'static str>,
-    /// Per-resource results.
-    pub resources: Vec<ResourceResult>,
-}
-
 /// What evaluating an account gives.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
@@ -267,65 +118,6 @@ pub struct Evaluation {
     pub findings: Vec<Finding>,
     /// Data-quality notes: disagreements between sources and stale evidence.
     pub data_quality: Vec<String>,
-}
-
-/// What every control function sees.
-pub struct Ctx<'a> {
-    /// The account.
-    pub account: &'a Account,
-    /// The as-of instant, when any evidence or `--as-of` gave one.
-    pub as_of: Option<DateTime<Utc>>,
-    /// Thresholds.
-    pub t: &'a Thresholds,
-    /// Build per-resource text (ids, details, places); off for `validate`.
-    pub explain: bool,
-    /// The language explanations are written in.
-    pub c: &'static crate::i18n::Catalogue,
-}
-
-/// A control function's answer, before catalog data is attached.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Outcome {
-    /// Result (derived from resources when they decide it).
-    pub status: Option<Status>,
-    /// Why.
-    pub detail: String,
-    /// Compensating control.
-    pub compensating: Option<String>,
-    /// Per-resource results.
-    pub resources: Vec<ResourceResult>,
-}
-
-impl Outcome {
-    /// A result with no per-resource detail.
-    pub fn of(status: Status, detail: impl Into<String>) -> Outcome {
-        Outcome {
-            status: Some(status),
-            detail: detail.into(),
-            ..Outcome::default()
-        }
-    }
-
-    /// Not evaluable, saying what is missing.
-    pub fn not_evaluable(detail: impl Into<String>) -> Outcome {
-        Self::of(Status::NotEvaluable, detail)
-    }
-}
-
-/// Rolls per-resource results into a control result: any fail fails; otherwise any resource
-/// that could not be evaluated makes the control not evaluable; all pass passes.
-pub fn roll_up(resources: &[ResourceResult]) -> Status {
-    if resources.is_empty() {
-        Status::NotApplicable
-    } else if resources.iter().any(|r| r.status == Status::Fail) {
-        Status::Fail
-    } else if resources.iter().any(|r| r.status == Status::NotEvaluable) {
-        Status::NotEvaluable
-    } else if resources.iter().all(|r| r.status == Status::NotApplicable) {
-        Status::NotApplicable
-    } else {
-        Status::Pass
-    }
 }
 
 /// Evaluates every enabled control on one account.
@@ -507,6 +299,44 @@ pub fn weight(severity: Severity) -> u64 {
 
 /// The score formula, printed in every report.
 pub const SCORE_FORMULA: &str = "score = 100 x (sum of weights of passed controls) / (sum of weights of passed and failed controls), weights high = 3, medium = 2, low = 1; excepted controls (accepted risks from --exceptions or Security Center, listed in the register) count neither for nor against it; not applicable and not evaluable controls, and Security Center items that duplicate a built-in control, are left out; rounded to one decimal; no score when nothing was evaluated";
+
+/// The score formula in `c`'s language: English from [`SCORE_FORMULA`], others from their
+/// catalogue.
+pub fn score_formula(c: &crate::i18n::Catalogue) -> &str {
+    match c.lang() {
+        crate::i18n::Lang::En => SCORE_FORMULA,
+        _ => c.t("method.score_formula"),
+    }
+}
+
+/// A built-in control's text (`title`, `logic`, `evidence`, `remediation`) in `c`'s language
+/// with thresholds filled in; `None` for an id that is not built in (Security Center items keep
+/// their collected titles). English comes from [`CATALOG`], other languages from their
+/// catalogue (`control.<id>.<part>`).
+pub fn control_text(
+    c: &crate::i18n::Catalogue,
+    id: &str,
+    part: &str,
+    thresholds: &Thresholds,
+) -> Option<String> {
+    let english = (c.lang() == crate::i18n::Lang::En)
+        .then(|| CATALOG.iter().find(|d| d.id == id))
+        .flatten()
+        .and_then(|d| match part {
+            "title" => Some(d.title),
+            "logic" => Some(d.logic),
+            "evidence" => Some(d.evidence),
+            "remediation" => Some(d.remediation),
+            _ => None,
+        });
+    english
+        .or_else(|| {
+            c.entries()
+                .get(&format!("control.{id}.{part}"))
+                .map(String::as_str)
+        })
+        .map(|text| thresholds.fill(text))
+}
 
 /// The compliance score in tenths of a point (0..=1000), or `None` when nothing was evaluated.
 /// Integer arithmetic keeps it identical whatever order accounts are processed in.

@@ -645,3 +645,36 @@ fn age_checks_without_an_as_of_are_not_evaluable() {
     assert_eq!(f.status, Status::NotEvaluable);
     assert!(f.detail.contains("--as-of"));
 }
+
+use crate::i18n::tests::placeholders;
+
+#[test]
+fn every_built_in_control_has_its_texts_in_both_languages_with_the_same_placeholders() {
+    use crate::i18n::{Catalogue, Lang};
+    let (en, zh) = (Catalogue::get(Lang::En), Catalogue::get(Lang::Zh));
+    for def in CATALOG {
+        for (part, english) in [
+            ("title", def.title),
+            ("logic", def.logic),
+            ("evidence", def.evidence),
+            ("remediation", def.remediation),
+        ] {
+            let key = format!("control.{}.{part}", def.id);
+            let chinese = zh
+                .entries()
+                .get(&key)
+                .unwrap_or_else(|| panic!("zh lacks {key}"));
+            assert_eq!(placeholders(english), placeholders(chinese), "{key}");
+            assert!(!chinese.trim().is_empty(), "{key} is empty in zh.toml");
+            let t = Thresholds::default();
+            assert_eq!(control_text(en, def.id, part, &t), Some(t.fill(english)));
+            assert_eq!(control_text(zh, def.id, part, &t), Some(t.fill(chinese)));
+        }
+    }
+    let t = Thresholds::default();
+    assert_eq!(control_text(en, "sas.49", "title", &t), None);
+    assert_eq!(control_text(zh, "sas.49", "title", &t), None);
+    assert_eq!(score_formula(en), SCORE_FORMULA);
+    assert_eq!(score_formula(zh), zh.t("method.score_formula"));
+    assert_ne!(score_formula(zh), "?");
+}

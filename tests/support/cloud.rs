@@ -2,7 +2,9 @@
 //! 127.0.0.1, answering from fixture data, checking every request's ACS3-HMAC-SHA256
 //! signature with its own implementation (written from the published algorithm, sharing no
 //! code with aliaudit's signer), and injecting the faults a collector meets: throttling,
-//! 5xx, slow answers, expired credential reports, paging and permission errors.
+//! 5xx, slow answers, expired credential reports, paging and permission errors; and those a
+//! hostile or broken endpoint sends: redirects, echoed secrets, endless or oversized bodies,
+//! and 200s that are no API response. [`Trap`] is a second listener a redirect points to.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -69,6 +71,26 @@ pub enum Fault {
     Slow { times: u32, millis: u64 },
     /// `Forbidden.RAM` (HTTP 403) on every call.
     Deny,
+    /// Every call answers `status` (302, 307...) with `Location: location`.
+    Redirect { status: u16, location: String },
+    /// Every call answers 307 with a `Location` whose host is the caller's secret and token.
+    RedirectEcho,
+    /// Every call is an error (HTTP `status`: 403 gives `Forbidden.RAM.*`, others
+    /// `InvalidParameter.*`) whose Code, RequestId, Message, AccessDeniedDetail and headers
+    /// echo every secret and token of the calling identity's chain, with control characters
+    /// and a line of its own in the Message.
+    Echo { status: u16 },
+    /// The normal 200 answer, its RequestId holding every secret and token of the calling
+    /// identity's chain (and, for AssumeRole, of the credentials it hands out).
+    EchoInReply,
+    /// 200 with a chunked body that never ends (stops at 1 GiB, or when the client leaves).
+    Endless,
+    /// 200 with `bytes` bytes, announced in Content-Length or not (then ended by closing).
+    Big { bytes: usize, content_length: bool },
+    /// 200 with this body.
+    Raw(String),
+    /// The normal answer, padded with spaces to exactly `bytes` bytes.
+    PadTo(usize),
 }
 
 /// The credential report of an account.
@@ -86,6 +108,8 @@ struct Key {
     token: Option<String>,
     uid: String,
     kind: &'static str,
+    /// The key that assumed the role this key is of.
+    parent: Option<String>,
 }
 
 struct Role {
@@ -120,6 +144,8 @@ struct State {
     seen: Vec<Seen>,
     /// Secrets and tokens the server handed out (AssumeRole), for leak checks.
     issued_secrets: Vec<String>,
+    /// Bytes written of each streamed body (Endless, Big): action and count.
+    streamed: Vec<(String, u64)>,
 }
 
 /// The running server.
@@ -160,6 +186,21 @@ impl Cloud {
                 token: None,
                 uid: uid.into(),
                 kind: "RAMUser",
+                parent: None,
+            },
+        );
+    }
+
+    /// Adds temporary credentials of `uid` (an STS key with its token).
+    pub fn sts_key(&self, uid: &str, id: &str, secret: &str, token: &str) {
+        self.state.lock().unwrap().keys.insert(
+            id.into(),
+            Key {
+                secret: secret.into(),
+                token: Some(token.into()),
+                uid: uid.into(),
+                kind: "AssumedRoleUser",
+                parent: None,
             },
         );
     }
@@ -193,6 +234,55 @@ impl Cloud {
     /// Secrets and tokens handed out by AssumeRole.
     pub fn issued_secrets(&self) -> Vec<String> {
         self.state.lock().unwrap().issued_secrets.clone()
+    }
+
+    /// Bytes written of each streamed body, with its action.
+    pub fn streamed(&self) -> Vec<(String, u64)> {
+        self.state.lock().unwrap().streamed.clone()
+    }
+}
+
+/// A listener that should never be reached: it records every connection and what came in
+/// on it, and answers like an API would, so that following a redirect to it would show.
+pub struct Trap {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// `127.0.0.1:PORT`.
+    pub host: String,
+    hits: Arc<Mutex<Vec<String>>>,
+}
+
+impl Trap {
+    /// Starts on a free port of 127.0.0.1.
+    pub fn start() -> Trap {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let host = listener.local_addr().unwrap().to_string();
+        let hits = Arc::new(Mutex::new(Vec::new()));
+        let shared = hits.clone();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+                let mut buf = vec![0; 64 * 1024];
+                let n = stream.read(&mut buf).unwrap_or(0);
+                shared
+                    .lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+                let body = json!({"RequestId": "TRAP", "PasswordPolicy": {"MinimumPasswordLength": 99},
+                    "SecurityPreference": {}, "List": [], "Checks": [], "TotalCount": 0});
+                respond(stream, 200, &Body::Json(body), &[]);
+            }
+        });
+        Trap {
+            url: format!("http://{host}"),
+            host,
+            hits,
+        }
+    }
+
+    /// What each connection sent, in order (empty when nobody came).
+    pub fn hits(&self) -> Vec<String> {
+        self.hits.lock().unwrap().clone()
     }
 }
 
@@ -258,19 +348,85 @@ fn read_request(stream: &TcpStream) -> Option<Request> {
     })
 }
 
-fn respond(mut stream: TcpStream, status: u16, body: &Value, extra: &[(&str, String)]) {
-    let text = body.to_string();
+/// A response body.
+#[derive(Clone, Debug)]
+pub enum Body {
+    Json(Value),
+    Raw(Vec<u8>),
+    /// Chunked, without end (up to 1 GiB).
+    Endless,
+    /// `bytes` of JSON-ish filler, with Content-Length or ended by closing.
+    Big {
+        bytes: usize,
+        content_length: bool,
+    },
+}
+
+/// Writes the response; for a streamed body, the bytes of it written before the client left.
+fn respond(
+    mut stream: TcpStream,
+    status: u16,
+    body: &Body,
+    extra: &[(&str, String)],
+) -> Option<u64> {
     let mut head = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: application/json;charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n",
-        text.len()
+        "HTTP/1.1 {status} X\r\nContent-Type: application/json;charset=utf-8\r\nConnection: close\r\n"
     );
     for (k, v) in extra {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
-    head.push_str("\r\n");
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(text.as_bytes());
-    let _ = stream.flush();
+    let whole = |stream: &mut TcpStream, head: &mut String, bytes: &[u8]| {
+        head.push_str(&format!("Content-Length: {}\r\n\r\n", bytes.len()));
+        let _ = stream.write_all(head.as_bytes());
+        let _ = stream.write_all(bytes);
+        let _ = stream.flush();
+    };
+    let chunk = vec![b' '; 64 * 1024];
+    match body {
+        Body::Json(v) => {
+            whole(&mut stream, &mut head, v.to_string().as_bytes());
+            None
+        }
+        Body::Raw(bytes) => {
+            whole(&mut stream, &mut head, bytes);
+            None
+        }
+        Body::Endless => {
+            head.push_str("Transfer-Encoding: chunked\r\n\r\n");
+            let _ = stream.write_all(head.as_bytes());
+            let mut sent = 0u64;
+            let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+            framed.extend_from_slice(&chunk);
+            framed.extend_from_slice(b"\r\n");
+            while sent < 1 << 30 {
+                if stream.write_all(&framed).is_err() {
+                    break;
+                }
+                sent += chunk.len() as u64;
+            }
+            Some(sent)
+        }
+        Body::Big {
+            bytes,
+            content_length,
+        } => {
+            if *content_length {
+                head.push_str(&format!("Content-Length: {bytes}\r\n"));
+            }
+            head.push_str("\r\n");
+            let _ = stream.write_all(head.as_bytes());
+            let mut sent = 0u64;
+            while (sent as usize) < *bytes {
+                let n = chunk.len().min(bytes - sent as usize);
+                if stream.write_all(&chunk[..n]).is_err() {
+                    break;
+                }
+                sent += n as u64;
+            }
+            let _ = stream.flush();
+            Some(sent)
+        }
+    }
 }
 
 // ---- ACS3-HMAC-SHA256, verified independently --------------------------------------------
@@ -461,7 +617,10 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
         uid,
         access_key_id: id,
         status,
-        code: body.get("Code").and_then(Value::as_str).map(str::to_string),
+        code: match &body {
+            Body::Json(v) => v.get("Code").and_then(Value::as_str).map(str::to_string),
+            _ => None,
+        },
         query: req.query.clone(),
         raw: req.raw.clone(),
         at: std::time::Instant::now(),
@@ -470,26 +629,75 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
     if let Some(d) = delay {
         std::thread::sleep(d);
     }
-    respond(stream, status, &body, &extra);
+    if let Some(sent) = respond(stream, status, &body, &extra) {
+        state.lock().unwrap().streamed.push((action, sent));
+    }
+}
+
+/// Every secret and token of `id` and of the keys that assumed its role, in order.
+fn chain_secrets(keys: &HashMap<String, Key>, id: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut at = keys.get(id);
+    while let Some(key) = at {
+        out.push(key.secret.clone());
+        out.extend(key.token.clone());
+        at = key.parent.as_ref().and_then(|p| keys.get(p));
+    }
+    out
 }
 
 type Answer = (
     u16,
-    Value,
+    Body,
     Vec<(&'static str, String)>,
     Option<Duration>,
     Option<String>,
     String,
 );
 
+/// The answer, then the faults that change a normal answer (EchoInReply, PadTo).
 fn answer(req: &Request, action: &str, state: &Mutex<State>) -> Answer {
+    let mut a = plain_answer(req, action, state);
+    let s = state.lock().unwrap();
+    let Some(uid) = &a.4 else {
+        return a;
+    };
+    let fault = s
+        .faults
+        .get(&(uid.clone(), action.to_string()))
+        .map(|(f, _)| f.clone());
+    match (fault, &mut a.1) {
+        (Some(Fault::EchoInReply), Body::Json(v)) if a.0 == 200 => {
+            let mut echo = chain_secrets(&s.keys, &a.5);
+            for k in ["AccessKeySecret", "SecurityToken"] {
+                if let Some(t) = v["Credentials"][k].as_str() {
+                    echo.push(t.to_string());
+                }
+            }
+            v["RequestId"] = json!(echo.join(" "));
+        }
+        (Some(Fault::PadTo(bytes)), Body::Json(v)) if a.0 == 200 => {
+            let mut text = v.to_string().into_bytes();
+            assert!(
+                text.len() <= bytes,
+                "PadTo({bytes}) is smaller than the answer"
+            );
+            text.resize(bytes, b' ');
+            a.1 = Body::Raw(text);
+        }
+        _ => {}
+    }
+    a
+}
+
+fn plain_answer(req: &Request, action: &str, state: &Mutex<State>) -> Answer {
     let mut s = state.lock().unwrap();
     let id = match verify(req, &s.keys) {
         Ok(id) => id,
         Err((status, code, message)) => {
             return (
                 status,
-                error(code, &message),
+                Body::Json(error(code, &message)),
                 vec![],
                 None,
                 None,
@@ -504,7 +712,7 @@ fn answer(req: &Request, action: &str, state: &Mutex<State>) -> Answer {
     if !s.nonces.insert(nonce) {
         return (
             400,
-            error("SignatureNonceUsed", "nonce used"),
+            Body::Json(error("SignatureNonceUsed", "nonce used")),
             vec![],
             None,
             None,
@@ -534,10 +742,10 @@ fn answer(req: &Request, action: &str, state: &Mutex<State>) -> Answer {
                     .unwrap_or_default();
                 return (
                     400,
-                    error(
+                    Body::Json(error(
                         "Throttling.User",
                         "Request was denied due to user flow control.",
-                    ),
+                    )),
                     extra,
                     None,
                     Some(uid),
@@ -547,10 +755,10 @@ fn answer(req: &Request, action: &str, state: &Mutex<State>) -> Answer {
             Fault::ServerError { times } if n <= times => {
                 return (
                     500,
-                    error(
+                    Body::Json(error(
                         "InternalError",
                         "The request processing has failed due to some unknown error.",
-                    ),
+                    )),
                     vec![],
                     None,
                     Some(uid),
@@ -571,7 +779,82 @@ fn answer(req: &Request, action: &str, state: &Mutex<State>) -> Answer {
                 );
                 body["AccessDeniedDetail"] = json!({"PolicyType": "AccountLevelIdentityBasedPolicy",
                     "AuthAction": ram, "NoPermissionType": "ImplicitDeny", "AuthPrincipalType": "SubUser"});
-                return (403, body, vec![], None, Some(uid), id);
+                return (403, Body::Json(body), vec![], None, Some(uid), id);
+            }
+            Fault::Redirect { status, location } => {
+                return (
+                    status,
+                    Body::Json(json!({})),
+                    vec![("Location", location)],
+                    None,
+                    Some(uid),
+                    id,
+                );
+            }
+            Fault::RedirectEcho => {
+                let echo = chain_secrets(&s.keys, &id).join(".");
+                return (
+                    307,
+                    Body::Json(json!({})),
+                    vec![(
+                        "Location",
+                        format!("http://{echo}.invalid:81/{echo}?t={echo}"),
+                    )],
+                    None,
+                    Some(uid),
+                    id,
+                );
+            }
+            Fault::Echo { status } => {
+                let echo = chain_secrets(&s.keys, &id);
+                let all = echo.join(" ");
+                let code = if status == 403 {
+                    "Forbidden.RAM"
+                } else {
+                    "InvalidParameter"
+                };
+                let body = json!({
+                    "RequestId": all,
+                    "HostId": all,
+                    "Code": format!("{code}.{}", echo.join(".")),
+                    "Message": format!("refused {all}\r\nerror: forged line\u{1b}[2J\u{202e}{all}"),
+                    "AccessDeniedDetail": {"AuthAction": format!("ram:{all}"), "EncodedDiagnosticMessage": all},
+                });
+                return (
+                    status,
+                    Body::Json(body),
+                    vec![("x-acs-echo", all.clone()), ("x-acs-request-id", all)],
+                    None,
+                    Some(uid),
+                    id,
+                );
+            }
+            Fault::Endless => return (200, Body::Endless, vec![], None, Some(uid), id),
+            Fault::Big {
+                bytes,
+                content_length,
+            } => {
+                return (
+                    200,
+                    Body::Big {
+                        bytes,
+                        content_length,
+                    },
+                    vec![],
+                    None,
+                    Some(uid),
+                    id,
+                );
+            }
+            Fault::Raw(text) => {
+                return (
+                    200,
+                    Body::Raw(text.into_bytes()),
+                    vec![],
+                    None,
+                    Some(uid),
+                    id,
+                );
             }
             _ => {}
         }
@@ -579,8 +862,16 @@ fn answer(req: &Request, action: &str, state: &Mutex<State>) -> Answer {
     let params = query_params(&req.query);
     let param = |k: &str| params.get(k).cloned().unwrap_or_default();
     let data = s.accounts.get(&uid).cloned();
-    let reply =
-        |status: u16, body: Value| (status, body, vec![], delay, Some(uid.clone()), id.clone());
+    let reply = |status: u16, body: Value| {
+        (
+            status,
+            Body::Json(body),
+            vec![],
+            delay,
+            Some(uid.clone()),
+            id.clone(),
+        )
+    };
     match action {
         "GetCallerIdentity" => reply(
             200,
@@ -623,6 +914,7 @@ fn answer(req: &Request, action: &str, state: &Mutex<State>) -> Answer {
                     token: Some(token.clone()),
                     uid: target.clone(),
                     kind: "AssumedRoleUser",
+                    parent: Some(id.clone()),
                 },
             );
             reply(

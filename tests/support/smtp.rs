@@ -1,7 +1,8 @@
 //! A small SMTP server on 127.0.0.1 (RFC 5321 over a real socket: EHLO, STARTTLS (rustls,
 //! with the certificate of `tests/fixtures/tls`), AUTH PLAIN/LOGIN, MAIL, RCPT, DATA with
-//! dot-unstuffing, RSET, NOOP, QUIT) that keeps what it receives and can refuse recipients or
-//! drop the connection in the middle of DATA.
+//! dot-unstuffing, RSET, NOOP, QUIT) that keeps what it receives and can refuse recipients,
+//! drop the connection in the middle of DATA, or quote the AUTH exchange back in a reply (as a
+//! server that logs too much into its answers does).
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -11,6 +12,20 @@ use std::sync::{Arc, Mutex};
 use rustls::pki_types::pem::PemObject;
 
 use base64::Engine;
+
+/// Where the server quotes the AUTH exchange back: what it received, the user and password it
+/// decoded, and the password again in base64 (AUTH PLAIN with and without an authorization
+/// identity, alone, inside longer strings at each alignment, URL-safe, across reply lines),
+/// with an escape sequence and a bidirectional override after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Echo {
+    /// In the 535 that refuses the AUTH.
+    Refusal,
+    /// The AUTH is accepted; the 554 refusing MAIL FROM quotes it, over two reply lines.
+    Later,
+    /// Everything is accepted; the 250 that takes the message quotes it.
+    Accepted,
+}
 
 /// A message as the server took it.
 #[derive(Clone, Debug)]
@@ -42,6 +57,12 @@ struct State {
     implicit: bool,
     /// AUTH commands seen (over any connection).
     auth_attempts: usize,
+    /// Quote the AUTH exchange back.
+    echo: Option<Echo>,
+    /// Offer AUTH LOGIN only (not PLAIN).
+    login_only: bool,
+    /// Replies that quoted the AUTH exchange.
+    echoed: usize,
 }
 
 /// The running server.
@@ -96,6 +117,21 @@ impl Server {
     /// The next message to `address` loses its connection after `bytes` of DATA.
     pub fn drop_once(&self, address: &str, bytes: usize) {
         self.state.lock().unwrap().drop_for = Some((address.to_string(), bytes));
+    }
+
+    /// Quote the AUTH exchange back in a reply, from now on.
+    pub fn echo_auth(&self, when: Echo) {
+        self.state.lock().unwrap().echo = Some(when);
+    }
+
+    /// Offer AUTH LOGIN only, so that clients send the user and the password apart.
+    pub fn offer_only_login(&self) {
+        self.state.lock().unwrap().login_only = true;
+    }
+
+    /// Replies that quoted the AUTH exchange.
+    pub fn echoed(&self) -> usize {
+        self.state.lock().unwrap().echoed
     }
 
     /// Messages received so far.
@@ -199,6 +235,31 @@ fn base64_text(text: &str) -> String {
     .into_owned()
 }
 
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The AUTH exchange quoted back: the lines received, what they decoded to, and the password
+/// re-encoded every way a server might. `split` puts a reply-line break in the middle of the
+/// AUTH PLAIN base64 (the caller starts the next line there).
+fn quote(sent: &[String], user: &str, password: &str, split: Option<&str>) -> String {
+    let plain = b64(format!("\0{user}\0{password}").as_bytes());
+    let (head, tail) = plain.split_at(plain.len() / 2);
+    format!(
+        "you sent {} = user {user} password {password}; as PLAIN {plain} or {}; alone {}; \
+         inside {} {} {}; url {}; wrapped {head}{}{tail} \x1b[2J\u{202e}exe.txt",
+        sent.join(" "),
+        b64(format!("admin\0{user}\0{password}").as_bytes()),
+        b64(password.as_bytes()),
+        b64(format!("x{password}!").as_bytes()),
+        b64(format!("xy{password}!!").as_bytes()),
+        b64(format!("xyz{password}").as_bytes()),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(format!("?>\0{user}\0{password}").as_bytes()),
+        split.unwrap_or(" "),
+    )
+}
+
 fn session(stream: TcpStream, state: &Mutex<State>) {
     let (tls_config, implicit) = {
         let mut s = state.lock().unwrap();
@@ -220,7 +281,14 @@ fn session(stream: TcpStream, state: &Mutex<State>) {
     let mut from = String::new();
     let mut rcpt: Vec<String> = Vec::new();
     let mut user: Option<String> = None;
-    let needs_auth = state.lock().unwrap().credentials.is_some();
+    let (needs_auth, echo, login_only) = {
+        let s = state.lock().unwrap();
+        (s.credentials.is_some(), s.echo, s.login_only)
+    };
+    // The AUTH exchange of this connection: the lines received, and what they decoded to.
+    let mut sent: Vec<String> = Vec::new();
+    let mut decoded_auth = (String::new(), String::new());
+    let echoed = || state.lock().unwrap().echoed += 1;
     let check = |u: &str, p: &str| {
         let mut s = state.lock().unwrap();
         s.auth_attempts += 1;
@@ -245,10 +313,10 @@ fn session(stream: TcpStream, state: &Mutex<State>) {
             } else {
                 ""
             };
-            let auth = if needs_auth {
-                "250-AUTH PLAIN LOGIN\r\n"
-            } else {
-                ""
+            let auth = match (needs_auth, login_only) {
+                (false, _) => "",
+                (true, false) => "250-AUTH PLAIN LOGIN\r\n",
+                (true, true) => "250-AUTH LOGIN\r\n",
             };
             say(
                 &mut reader,
@@ -272,6 +340,11 @@ fn session(stream: TcpStream, state: &Mutex<State>) {
             from.clear();
             rcpt.clear();
             user = None;
+        } else if upper.starts_with("AUTH PLAIN") && login_only {
+            say(
+                &mut reader,
+                "504 5.5.4 Unrecognized authentication type\r\n",
+            );
         } else if upper.starts_with("AUTH PLAIN") {
             let encoded = match command.split_whitespace().nth(2) {
                 Some(e) => e.to_string(),
@@ -282,7 +355,20 @@ fn session(stream: TcpStream, state: &Mutex<State>) {
             };
             let decoded = base64_text(&encoded);
             let parts: Vec<&str> = decoded.split('\0').collect();
-            if parts.len() == 3 && check(parts[1], parts[2]) {
+            sent = vec![encoded.trim().to_string()];
+            decoded_auth = (
+                parts.get(1).unwrap_or(&"").to_string(),
+                parts.get(2).unwrap_or(&"").to_string(),
+            );
+            if echo == Some(Echo::Refusal) {
+                check(&decoded_auth.0, &decoded_auth.1);
+                echoed();
+                let q = quote(&sent, &decoded_auth.0, &decoded_auth.1, None);
+                say(
+                    &mut reader,
+                    &format!("535 5.7.8 Authentication credentials invalid: {q}\r\n"),
+                );
+            } else if parts.len() == 3 && check(parts[1], parts[2]) {
                 user = Some(parts[1].to_string());
                 say(&mut reader, "235 2.7.0 Authentication successful\r\n");
             } else {
@@ -293,10 +379,22 @@ fn session(stream: TcpStream, state: &Mutex<State>) {
             }
         } else if upper.starts_with("AUTH LOGIN") {
             say(&mut reader, "334 VXNlcm5hbWU6\r\n");
-            let u = base64_text(&line(&mut reader).unwrap_or_default());
+            let u_line = line(&mut reader).unwrap_or_default();
+            let u = base64_text(&u_line);
             say(&mut reader, "334 UGFzc3dvcmQ6\r\n");
-            let p = base64_text(&line(&mut reader).unwrap_or_default());
-            if check(&u, &p) {
+            let p_line = line(&mut reader).unwrap_or_default();
+            let p = base64_text(&p_line);
+            sent = vec![u_line.trim().to_string(), p_line.trim().to_string()];
+            decoded_auth = (u.clone(), p.clone());
+            if echo == Some(Echo::Refusal) {
+                check(&u, &p);
+                echoed();
+                let q = quote(&sent, &u, &p, None);
+                say(
+                    &mut reader,
+                    &format!("535 5.7.8 Authentication credentials invalid: {q}\r\n"),
+                );
+            } else if check(&u, &p) {
                 user = Some(u);
                 say(&mut reader, "235 2.7.0 Authentication successful\r\n");
             } else {
@@ -308,6 +406,17 @@ fn session(stream: TcpStream, state: &Mutex<State>) {
         } else if upper.starts_with("MAIL FROM:") {
             if needs_auth && user.is_none() {
                 say(&mut reader, "530 5.7.0 Authentication required\r\n");
+                continue;
+            }
+            if echo == Some(Echo::Later) {
+                echoed();
+                let q = quote(
+                    &sent,
+                    &decoded_auth.0,
+                    &decoded_auth.1,
+                    Some("\r\n554 5.7.1 "),
+                );
+                say(&mut reader, &format!("554-5.7.1 Sender rejected: {q}\r\n"));
                 continue;
             }
             from = address_of(&command[10..]);
@@ -374,7 +483,16 @@ fn session(stream: TcpStream, state: &Mutex<State>) {
                 });
                 s.received.len()
             };
-            say(&mut reader, &format!("250 2.0.0 Ok: queued as Q{n:04}\r\n"));
+            if echo == Some(Echo::Accepted) {
+                echoed();
+                let q = quote(&sent, &decoded_auth.0, &decoded_auth.1, None);
+                say(
+                    &mut reader,
+                    &format!("250 2.0.0 Ok: queued as Q{n:04}: {q}\r\n"),
+                );
+            } else {
+                say(&mut reader, &format!("250 2.0.0 Ok: queued as Q{n:04}\r\n"));
+            }
             rcpt.clear();
         } else if upper == "RSET" {
             rcpt.clear();
