@@ -11,7 +11,8 @@ after the split into crates they must still compile.
 The intended layering, top to bottom (src/lib.rs describes it too). A module may use modules
 on its own layer or below, never above, and never in a cycle:
 
-    9  lib, cli                 the command line (clap); may use anything; nothing uses cli
+   10  lib, cli                 the command line (clap); may use anything; nothing uses cli
+    9  commands                 each command as a library function over a validated spec
     8  collect, deliver         HTTP (reqwest) and SMTP (lettre), apart from each other
     7  pages, sample            page writing (views rendered to HTML and PDF); sample evidence
     6  shard, output, outdir    shard files and merge reading; summary.json, findings.csv,
@@ -40,10 +41,11 @@ import sys
 
 SRC = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
 # Packages whose submodules are nodes of their own.
-SPLIT = {"render", "rules", "ingest", "collect", "deliver"}
+SPLIT = {"render", "rules", "ingest", "collect", "deliver", "commands"}
 # Layer of each top-level module (a submodule of a SPLIT package takes its package's layer).
 LAYERS = {
-    9: ["lib", "cli"],
+    10: ["lib", "cli"],
+    9: ["commands"],
     8: ["collect", "deliver"],
     7: ["pages", "sample"],
     6: ["shard", "output", "outdir"],

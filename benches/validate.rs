@@ -32,7 +32,7 @@ fn child(mode: &str, root: &Path) {
             // Exactly what `aliaudit validate` runs (no manifest hashes, no per-resource text);
             // `validate-as-of` is `aliaudit validate --as-of 2026-09-30`, which streams.
             let as_of = (mode == "validate-as-of")
-                .then(|| aliaudit::cli::parse_as_of("2026-09-30").unwrap());
+                .then(|| aliaudit::text::parse_as_of("2026-09-30").unwrap());
             let run = aliaudit::pipeline::run(&aliaudit::pipeline::RunOptions {
                 inputs: vec![root.to_path_buf()],
                 as_of,

@@ -1,22 +1,20 @@
-//! Command line: flags parsed by clap, validated into options, then the stages run.
+//! Command line: flags parsed by clap and checked into a spec, which one function of
+//! [`crate::commands`] runs. Nothing else happens here.
 //!
 //! The help text is the manual. Fatal problems (bad flags, unwritable output) exit 1;
 //! problems with the evidence are reported and exit 2 after the reports are written.
 
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
-use chrono::{DateTime, NaiveDate, Utc};
+use anyhow::{Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::diag::{Level, shown_path as shown};
-use crate::ingest::Limits;
-use crate::output;
-use crate::pipeline::{self, Run, RunOptions};
-use crate::rules::{CATALOG, RulePack};
-use crate::summary::ManifestOptions;
+use crate::commands::{
+    self, collect::CollectSpec, deliver::DeliverSpec, report::EvalSpec, report::ReportSpec,
+};
+use crate::pipeline::Shard;
+use crate::text::parse_as_of;
 
 /// Exit code: every account fully evaluated.
 pub const EXIT_OK: u8 = 0;
@@ -135,6 +133,18 @@ pub enum Format {
     Html,
     /// portfolio.pdf, customers/SLUG.pdf and accounts/SLUG.pdf: A4 reports with charts.
     Pdf,
+}
+
+impl Format {
+    /// The library's format.
+    fn format(self) -> commands::Format {
+        match self {
+            Format::Json => commands::Format::Json,
+            Format::Csv => commands::Format::Csv,
+            Format::Html => commands::Format::Html,
+            Format::Pdf => commands::Format::Pdf,
+        }
+    }
 }
 
 /// `--lang`: a report language as the command line names it (the clap side of
@@ -441,311 +451,24 @@ fn jobs_range() -> clap::builder::RangedU64ValueParser<usize> {
     clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_JOBS)
 }
 
-/// Parses `--as-of`: a date (end of that day, UTC) or an RFC 3339 instant.
-pub fn parse_as_of(text: &str) -> Result<DateTime<Utc>> {
-    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        let end = date
-            .and_hms_opt(23, 59, 59)
-            .context("invalid --as-of date")?;
-        return Ok(end.and_utc());
-    }
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .with_context(|| {
-            format!("--as-of \"{text}\" is not a date; use YYYY-MM-DD or 2026-09-30T23:59:59Z")
-        })
-}
-
-fn load_rules(path: Option<&PathBuf>) -> Result<(RulePack, Option<(String, String)>)> {
-    let Some(path) = path else {
-        return Ok((RulePack::default(), None));
-    };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read rules file {}", path.display()))?;
-    let shown = path.display().to_string();
-    let pack = RulePack::from_toml(&text, &shown)?;
-    let sha = {
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(text.as_bytes()))
-    };
-    Ok((pack, Some((shown, sha))))
-}
-
-fn load_exceptions(path: Option<&PathBuf>) -> Result<crate::exceptions::Register> {
-    let Some(path) = path else {
-        return Ok(crate::exceptions::Register::default());
-    };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read exceptions file {}", path.display()))?;
-    let sha = {
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(text.as_bytes()))
-    };
-    Ok(crate::exceptions::Register::from_toml(
-        &text,
-        &path.display().to_string(),
-        sha,
-    )?)
-}
-
-fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.unwrap_or(0))
-        .build()
-        .context("cannot start worker threads")
-}
-
-struct Prepared {
-    options: RunOptions,
-    rules_file: Option<(String, String)>,
-}
-
-fn prepare(args: &EvalArgs) -> Result<Prepared> {
-    let as_of = args.as_of.as_deref().map(parse_as_of).transpose()?;
-    let (rules, rules_file) = load_rules(args.rules.as_ref())?;
-    let exceptions = load_exceptions(args.exceptions.as_ref())?;
-    Ok(Prepared {
-        options: RunOptions {
-            inputs: args.inputs.clone(),
-            exclude: Vec::new(),
-            as_of,
-            rules,
-            limits: Limits {
-                max_file_bytes: args.max_file_mb * 1024 * 1024,
-                hash: true,
-            },
-            keep_resources: true,
-            progress: None,
-            exceptions: std::sync::Arc::new(exceptions),
-            baseline: None,
-            period: None,
-            branding: Default::default(),
-            lang: Default::default(),
-            shard: None,
-        },
-        rules_file,
+/// The evaluation flags as a spec (`--as-of` parsed).
+fn eval_spec(args: &EvalArgs) -> Result<EvalSpec> {
+    Ok(EvalSpec {
+        inputs: args.inputs.clone(),
+        as_of: args.as_of.as_deref().map(parse_as_of).transpose()?,
+        rules: args.rules.clone(),
+        exceptions: args.exceptions.clone(),
+        jobs: args.jobs,
+        strict: args.strict,
+        quiet: args.quiet,
+        max_file_bytes: args.max_file_mb * 1024 * 1024,
     })
 }
 
-/// Runs the pipeline; with a sink, each account's findings go to it and are not kept.
-fn evaluate(
-    args: &EvalArgs,
-    prepared: &Prepared,
-    pool: &rayon::ThreadPool,
-    sink: Option<pipeline::Sink<'_>>,
-) -> Result<Run> {
-    // A progress bar only on a terminal (indicatif draws nothing when stderr is piped).
-    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new(0);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{spinner} reading folders {bar:30} {pos}/{len} ({per_sec}, {eta} left)",
-        ) {
-            bar.set_style(style);
-        }
-        bar
-    });
-    let mut options = prepared.options.clone();
-    if let Some(bar) = &bar {
-        let bar = bar.clone();
-        options.progress = Some(pipeline::Progress(std::sync::Arc::new(
-            move |done, total| {
-                bar.set_length(total);
-                bar.set_position(done);
-            },
-        )));
-    }
-    let run = match sink {
-        Some(sink) => pool.install(|| pipeline::run_streamed(&options, sink))?,
-        None => pool.install(|| pipeline::run(&options))?,
-    };
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    Ok(run)
-}
-
-fn print_diagnostics(run: &Run, quiet: bool) {
-    if quiet {
-        return;
-    }
-    let mut err = std::io::stderr().lock();
-    for d in run.diagnostics.iter().filter(|d| d.level != Level::Info) {
-        let _ = writeln!(err, "{d}");
-    }
-}
-
-fn totals_line(run: &Run) -> String {
-    let p = &run.portfolio;
-    let score = p
-        .mean_tenths()
-        .map(|t| format!(", mean score {:.1}", t as f64 / 10.0))
-        .unwrap_or_default();
-    let rejected = run
-        .files
-        .iter()
-        .filter(|f| f.status == crate::evidence::FileStatus::Rejected)
-        .count();
-    format!(
-        "{} accounts ({} complete, {} partial, {} failed){score}; {} files read, {rejected} rejected; as of {}",
-        p.accounts,
-        p.complete,
-        p.partial,
-        p.failed,
-        run.files.len(),
-        run.as_of
-            .map(crate::text::rfc3339)
-            .unwrap_or_else(|| "unknown".into())
-    )
-}
-
-/// `[customers."X"]` branding tables that match no customer of the run: probably typos.
-fn branding_warnings(run: &Run) -> Vec<crate::diag::Diagnostic> {
-    let branding = &run.branding;
-    branding
-        .customers()
-        .filter(|name| {
-            !run.accounts
-                .iter()
-                .any(|a| a.info.customer.as_deref() == Some(*name))
-        })
-        .map(|name| {
-            let file = branding.file.as_ref();
-            crate::diag::Diagnostic::warning(
-                file.map(|f| f.0.as_str()).unwrap_or_default(),
-                format!("[customers.\"{name}\"] matches no customer of this run"),
-            )
-        })
-        .collect()
-}
-
-fn format_names(formats: &[Format]) -> Vec<String> {
-    formats
-        .iter()
-        .map(|f| match f {
-            Format::Json => "json".to_string(),
-            Format::Csv => "csv".to_string(),
-            Format::Html => "html".to_string(),
-            Format::Pdf => "pdf".to_string(),
-        })
-        .collect()
-}
-
-/// How pages are rendered: the templates (HTML), the extra font (PDF), whether PDFs are
-/// wanted, and whether to stay quiet.
-struct Rendering<'a> {
-    templates: Option<&'a crate::render::html::Templates>,
-    font: Option<&'a std::path::Path>,
-    pdf: bool,
-    quiet: bool,
-}
-
-/// Writes the pages of `which` in the formats asked for; returns what was written.
-fn pages(
-    run: &Run,
-    options: &RunOptions,
-    rendering: &Rendering,
-    pool: &rayon::ThreadPool,
-    out: &std::path::Path,
-    which: crate::pages::Pages,
-) -> Result<Vec<&'static str>> {
-    let Rendering {
-        templates,
-        font,
-        pdf,
-        quiet,
-    } = *rendering;
-    let hint = "check that the output folder is writable (-o)";
-    let mut written = Vec::new();
-    let fonts = if pdf {
-        Some(crate::render::layout::Fonts::load(font)?)
-    } else {
-        None
-    };
-    if templates.is_some() || fonts.is_some() {
-        pool.install(|| {
-            crate::pages::write_pages(run, options, templates, fonts.as_ref(), out, which)
-        })
-        .context(hint)?;
-        let (html, pdf) = match which {
-            crate::pages::Pages::All => (
-                "index.html, customers/ and accounts/ pages",
-                "portfolio.pdf and the customer and account PDFs",
-            ),
-            crate::pages::Pages::Accounts => ("accounts/ pages", "account PDFs"),
-            crate::pages::Pages::RollUps => (
-                "index.html and customers/ pages",
-                "portfolio.pdf and the customer PDFs",
-            ),
-        };
-        if templates.is_some() {
-            written.push(html);
-        }
-        if fonts.is_some() {
-            written.push(pdf);
-        }
-    }
-    if let Some(fonts) = &fonts {
-        let missing = fonts.missing();
-        if !missing.is_empty() && !quiet {
-            let list: String = missing.iter().take(40).collect();
-            eprintln!(
-                "warning: {} characters are not in the embedded font (nor in --font or a system font) and show as empty boxes in the PDFs: {list}",
-                missing.len()
-            );
-        }
-    }
-    Ok(written)
-}
-
-/// summary.json and findings.csv, in the formats asked for, from each account's fragments.
-fn data_files(
-    run: &Run,
-    fragments: &dyn output::Fragments,
-    formats: &[Format],
-    out: &std::path::Path,
-) -> Result<Vec<&'static str>> {
-    // The fragments may come from shard files (read here) as well as from our own spill, so
-    // the error says what was not written and the cause says why.
-    let mut written = Vec::new();
-    let data_started = std::time::Instant::now();
-    if formats.contains(&Format::Json) {
-        output::write_atomic(&out.join("summary.json"), |w| {
-            output::summary_json(run, fragments, w)
-        })
-        .context("summary.json was not written")?;
-        written.push("summary.json");
-    }
-    if formats.contains(&Format::Csv) {
-        output::write_atomic(&out.join("findings.csv"), |w| {
-            output::findings_csv(run, fragments, w)
-        })
-        .context("findings.csv was not written")?;
-        written.push("findings.csv");
-    }
-    crate::timing::add(crate::timing::Stage::Data, data_started);
-    Ok(written)
-}
-
-fn print_timings() {
-    // For the benchmarks: CPU seconds per stage, summed over threads.
-    if std::env::var_os("ALIAUDIT_TIMINGS").is_some() {
-        for (stage, secs) in crate::timing::report() {
-            eprintln!("timing {stage} {secs:.3}");
-        }
-    }
-}
-
-fn sha256_of_file(path: &std::path::Path) -> Result<String> {
-    use sha2::Digest;
-    let mut file =
-        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut h = sha2::Sha256::new();
-    std::io::copy(&mut file, &mut h).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(hex::encode(h.finalize()))
-}
-
-fn report(args: &ReportArgs) -> Result<u8> {
-    let mut prepared = prepare(&args.eval)?;
+/// The `report` flags as a checked spec: the period label, the shard (from `--shard` or a
+/// Kubernetes Indexed Job) and its as-of date.
+fn report_spec(args: &ReportArgs) -> Result<ReportSpec> {
+    let eval = eval_spec(&args.eval)?;
     if let Some(label) = &args.period
         && (label.trim().is_empty()
             || label.chars().count() > 40
@@ -756,712 +479,124 @@ fn report(args: &ReportArgs) -> Result<u8> {
         );
     }
     let shard = match (&args.shard, args.shard_count) {
-        (Some(text), _) => Some(crate::shard::Shard::parse(text).map_err(anyhow::Error::msg)?),
+        (Some(text), _) => Some(Shard::parse(text).map_err(anyhow::Error::msg)?),
         (None, Some(count)) => {
             let index = std::env::var("JOB_COMPLETION_INDEX").map_err(|_| {
                 anyhow::anyhow!(
                     "--shard-count needs JOB_COMPLETION_INDEX (a Kubernetes Indexed Job sets it); elsewhere give --shard K/N"
                 )
             })?;
-            Some(crate::shard::Shard::from_job_index(&index, count).map_err(anyhow::Error::msg)?)
+            Some(Shard::from_job_index(&index, count).map_err(anyhow::Error::msg)?)
         }
         (None, None) => None,
     };
-    if shard.is_some() && args.eval.as_of.is_none() {
+    if shard.is_some() && eval.as_of.is_none() {
         bail!(
             "--shard needs --as-of, so that every shard measures ages against the same date (e.g. --as-of 2026-12-31)"
         );
     }
-    prepared.options.shard = shard;
-    prepared.options.period = args.period.clone();
-    prepared.options.lang = args.lang.into();
-    // Our own pages are never evidence, even when -o is inside an input root.
-    prepared.options.exclude = vec![args.out.clone()];
-    if let Some(path) = &args.branding {
-        prepared.options.branding = std::sync::Arc::new(crate::branding::Branding::load(path)?);
-    }
-    // The baseline is read before anything is written: a bad one leaves no partial output.
-    let mut baseline_file = None;
-    if let Some(path) = &args.baseline {
-        prepared.options.baseline = Some(std::sync::Arc::new(crate::trend::Baseline::load(path)?));
-        if shard.is_some() {
-            let file = if path.is_dir() {
-                path.join("summary.json")
-            } else {
-                path.clone()
-            };
-            baseline_file = Some((file.display().to_string(), sha256_of_file(&file)?));
-        }
-    }
-    // One worker pool for reading, evaluating and rendering.
-    let pool = thread_pool(args.eval.jobs)?;
-    // Templates are checked before any work, so a broken template fails fast (exit 1).
-    let templates = if args.format.contains(&Format::Html) {
-        Some(
-            crate::render::html::Templates::load(args.templates.as_deref(), args.lang.into())
-                .context("the report templates do not load (check --templates)")?,
-        )
-    } else {
-        None
-    };
-    let mut formats = args.format.clone();
+    let mut formats: Vec<commands::Format> = args.format.iter().map(|f| f.format()).collect();
     formats.sort();
     formats.dedup();
-    // The new set is built beside OUT and swapped in at the end; OUT stays the previous
-    // complete set until then, and a second run into it stops here.
-    let staged = crate::outdir::Staged::begin(&args.out, "report")?;
-    note_cleaned(&staged, args.eval.quiet);
-    let out = staged.path();
-    let hint = "check that the output folder is writable (-o)";
-    // Each account's summary.json entry and findings.csv rows are kept in a spill while the
-    // run goes on, so memory holds the accounts in flight, not the portfolio.
-    let spill = output::Spill::new(out).context(hint)?;
-    // A shard keeps the fragments of every account for the merge.
-    let data = shard.is_some() || formats.contains(&Format::Json) || formats.contains(&Format::Csv);
-    let sink = |a: &pipeline::AccountResult, as_of| {
-        if !data {
-            return Ok(());
-        }
-        let started = std::time::Instant::now();
-        let (json, csv) = output::account_fragments(a, as_of)?;
-        crate::timing::add(crate::timing::Stage::Data, started);
-        spill.put(&a.info.folder, &json, &csv)
-    };
-    let mut run = evaluate(&args.eval, &prepared, &pool, Some(&sink))?;
-    let spill = spill.finish().context(hint)?;
-    let manifest_options = ManifestOptions {
-        inputs: args
-            .eval
-            .inputs
-            .iter()
-            .map(|p| crate::discover::display_root(p))
-            .collect(),
-        formats: format_names(&formats),
-        strict: args.eval.strict,
-        rules_file: prepared.rules_file.clone(),
-        exceptions_file: prepared.options.exceptions.file.clone(),
-        branding_file: prepared.options.branding.file.clone(),
-        lang: crate::i18n::Lang::from(args.lang).code().to_string(),
-        thresholds: prepared
-            .options
-            .rules
-            .thresholds
-            .entries()
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-        max_file_bytes: prepared.options.limits.max_file_bytes,
-    };
-    if let Some(shard) = shard {
-        // A shard writes its accounts' pages and its summary; the merge does the rest.
-        print_diagnostics(&run, args.eval.quiet);
-        let rendering = Rendering {
-            templates: templates.as_ref(),
-            font: args.font.as_deref(),
-            pdf: formats.contains(&Format::Pdf),
-            quiet: args.eval.quiet,
-        };
-        let mut written = pages(
-            &run,
-            &prepared.options,
-            &rendering,
-            &pool,
-            out,
-            crate::pages::Pages::Accounts,
-        )?;
-        let spec = crate::shard::RunSpec {
-            manifest: manifest_options,
-            as_of: run.as_of.map(crate::text::rfc3339).unwrap_or_default(),
-            period: args.period.clone(),
-            baseline: baseline_file,
-            templates: args.templates.as_ref().map(|p| p.display().to_string()),
-            font: args.font.as_ref().map(|p| p.display().to_string()),
-            count: shard.count,
-            input_ids: crate::shard::ids_digest(
-                run.everyone.iter().flatten().map(|(id, _)| id.as_str()),
-            ),
-        };
-        crate::shard::write(&run, &spill, &spec, shard, out).context(hint)?;
-        written.push("shard.json and shard-fragments.dat");
-        drop(spill);
-        staged.commit().context(hint)?;
-        if !args.eval.quiet {
-            println!(
-                "shard {}/{}: {} accounts; wrote {} to {}; when every shard is done: aliaudit merge SHARD_OUT... -o OUT",
-                shard.index,
-                shard.count,
-                run.accounts.len(),
-                written.join(", "),
-                shown(&args.out)
-            );
-        }
-        print_timings();
-        // Problems are the whole run's: the merge's exit code tells them.
-        return Ok(EXIT_OK);
-    }
-    // Branding for a customer this run does not have is probably a typo.
-    let warnings = branding_warnings(&run);
-    run.diagnostics.extend(warnings);
-    print_diagnostics(&run, args.eval.quiet);
-    let problems = run.has_problems();
-    if args.eval.strict && problems {
-        // The staging folder goes with `staged`; OUT keeps the previous set.
-        drop(spill);
-        drop(staged);
-        if !args.eval.quiet {
-            eprintln!("{}", totals_line(&run));
-            eprintln!(
-                "strict: some input was rejected or some account is incomplete; nothing written"
-            );
-        }
-        return Ok(EXIT_INCOMPLETE);
-    }
-    let mut written = data_files(&run, &spill, &formats, out)?;
-    drop(spill);
-    let rendering = Rendering {
-        templates: templates.as_ref(),
-        font: args.font.as_deref(),
-        pdf: formats.contains(&Format::Pdf),
-        quiet: args.eval.quiet,
-    };
-    written.extend(pages(
-        &run,
-        &prepared.options,
-        &rendering,
-        &pool,
-        out,
-        crate::pages::Pages::All,
-    )?);
-    output::write_atomic(&out.join("manifest.json"), |w| {
-        output::manifest_json(&run, &manifest_options, w)
-    })
-    .context(hint)?;
-    written.push("manifest.json");
-    staged.commit().context(hint)?;
-    if !args.eval.quiet {
-        println!("{}", totals_line(&run));
-        println!("wrote {} to {}", written.join(", "), shown(&args.out));
-    }
-    print_timings();
-    Ok(if problems { EXIT_INCOMPLETE } else { EXIT_OK })
-}
-
-/// Whether two paths name the same folder (both resolved; a missing one is never the same).
-fn same_folder(a: &std::path::Path, b: &std::path::Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
-}
-
-/// Says once what a run that died had left beside the output folder and this run removed.
-fn note_cleaned(staged: &crate::outdir::Staged, quiet: bool) {
-    if !quiet && !staged.cleaned.is_empty() {
-        eprintln!(
-            "note: removed what an interrupted run left beside {}: {}",
-            staged.shown(),
-            staged.cleaned.join(", ")
-        );
-    }
-}
-
-/// Loads a file the shards used, checking it is still the same.
-fn same_file(what: &str, recorded: &Option<(String, String)>, now: Option<&str>) -> Result<()> {
-    match (recorded, now) {
-        (Some((path, sha)), Some(now)) if sha != now => bail!(
-            "{path} ({what}) changed since the shards ran; run the shards again or restore it"
-        ),
-        _ => Ok(()),
-    }
-}
-
-fn merge(args: &MergeArgs) -> Result<u8> {
-    for folder in &args.shards {
-        if same_folder(folder, &args.out) {
-            bail!(
-                "-o {} is one of the shard folders; the merge replaces its output folder as a whole, so give a new one",
-                shown(&args.out)
-            );
-        }
-    }
-    // A second run into OUT stops here, before any shard is read.
-    let staged = crate::outdir::Staged::begin(&args.out, "merge")?;
-    note_cleaned(&staged, args.quiet);
-    // No shard folder may change while it is read.
-    let mut shard_locks = Vec::new();
-    let mut locked = std::collections::BTreeSet::new();
-    for folder in &args.shards {
-        // A folder named twice is refused by the reader, with a better message.
-        if !locked.insert(std::fs::canonicalize(folder).unwrap_or_else(|_| folder.clone())) {
-            continue;
-        }
-        // Shards on a read-only volume cannot be rewritten while we read them either.
-        shard_locks.extend(crate::outdir::Lock::for_reading(
-            folder,
-            "merge (reading this shard)",
-        )?);
-    }
-    let merged = crate::shard::read(&args.shards)?;
-    let spec = merged.spec.clone();
-    let m = &spec.manifest;
-    let path_of = |f: &Option<(String, String)>| f.as_ref().map(|(p, _)| PathBuf::from(p));
-    let (rules, rules_file) = load_rules(path_of(&m.rules_file).as_ref())?;
-    same_file(
-        "--rules",
-        &m.rules_file,
-        rules_file.as_ref().map(|f| f.1.as_str()),
-    )?;
-    let exceptions = load_exceptions(path_of(&m.exceptions_file).as_ref())?;
-    same_file(
-        "--exceptions",
-        &m.exceptions_file,
-        exceptions.file.as_ref().map(|f| f.1.as_str()),
-    )?;
-    merged.check_exception_hits(&exceptions)?;
-    let branding = match path_of(&m.branding_file) {
-        Some(path) => crate::branding::Branding::load(&path)?,
-        None => Default::default(),
-    };
-    same_file(
-        "--branding",
-        &m.branding_file,
-        branding.file.as_ref().map(|f| f.1.as_str()),
-    )?;
-    let baseline = match &spec.baseline {
-        Some((path, _)) => {
-            let path = PathBuf::from(path);
-            let now = sha256_of_file(&path)?;
-            same_file("--baseline", &spec.baseline, Some(&now))?;
-            Some(std::sync::Arc::new(crate::trend::Baseline::load(&path)?))
-        }
-        None => None,
-    };
-    let lang = if m.lang == "zh" {
-        crate::i18n::Lang::Zh
-    } else {
-        crate::i18n::Lang::En
-    };
-    let as_of = parse_as_of(&spec.as_of)?;
-    let options = RunOptions {
-        inputs: m.inputs.iter().map(PathBuf::from).collect(),
-        exclude: Vec::new(),
-        as_of: Some(as_of),
-        rules,
-        limits: Limits {
-            max_file_bytes: m.max_file_bytes,
-            hash: true,
-        },
-        keep_resources: true,
-        progress: None,
-        exceptions: std::sync::Arc::new(exceptions),
-        baseline,
-        period: spec.period.clone(),
-        branding: std::sync::Arc::new(branding),
-        lang,
-        shard: None,
-    };
-    let formats: Vec<Format> = m
-        .formats
-        .iter()
-        .filter_map(|f| Format::from_str(f, true).ok())
-        .collect();
-    let templates = if formats.contains(&Format::Html) {
-        Some(
-            crate::render::html::Templates::load(
-                spec.templates.as_deref().map(std::path::Path::new),
-                lang,
-            )
-            .context("the report templates do not load (the shards' --templates)")?,
-        )
-    } else {
-        None
-    };
-    let mut diagnostics = merged.diagnostics.clone();
-    diagnostics.extend(pipeline::run_diagnostics(
-        &merged.accounts,
-        Some(as_of),
-        &options,
-    ));
-    let crate::shard::Merged {
-        accounts,
-        files,
-        pages: shard_pages,
-        customer_slugs,
-        ..
-    } = &merged;
-    let mut run = Run::from_parts(
-        Some(as_of),
-        pipeline::AsOfSource::Option,
-        accounts.clone(),
-        files.clone(),
-        diagnostics,
-        &options,
-    );
-    let warnings = branding_warnings(&run);
-    run.diagnostics.extend(warnings);
-    // The shards named pages among every account of the input; a single run names them
-    // among the accounts it found. They differ only when a folder without evidence takes
-    // an account's name.
-    let (account_slugs, final_customers) = crate::view::page_names(&run);
-    if final_customers != *customer_slugs
-        || run
-            .accounts
-            .iter()
-            .any(|a| shard_pages.get(&a.info.id).map(|p| &p.1) != account_slugs.get(&a.info.id))
-    {
-        bail!(
-            "the shards named some pages differently from a single run (a folder without evidence has the same page name as an account); run the report unsharded"
-        );
-    }
-    print_diagnostics(&run, args.quiet);
-    let problems = run.has_problems();
-    if m.strict && problems {
-        if !args.quiet {
-            eprintln!("{}", totals_line(&run));
-            eprintln!(
-                "strict: some input was rejected or some account is incomplete; nothing written"
-            );
-        }
-        return Ok(EXIT_INCOMPLETE);
-    }
-    let out = staged.path();
-    let hint = "check that the output folder is writable (-o)";
-    let pool = thread_pool(args.jobs)?;
-    let mut written = data_files(&run, merged.fragments(), &formats, out)?;
-    let rendering = Rendering {
-        templates: templates.as_ref(),
-        font: spec.font.as_deref().map(std::path::Path::new),
-        pdf: formats.contains(&Format::Pdf),
-        quiet: args.quiet,
-    };
-    written.extend(pages(
-        &run,
-        &options,
-        &rendering,
-        &pool,
-        out,
-        crate::pages::Pages::RollUps,
-    )?);
-    // The accounts' pages, as the shards wrote them.
-    let exts: Vec<&str> = [(Format::Html, "html"), (Format::Pdf, "pdf")]
-        .iter()
-        .filter(|(f, _)| formats.contains(f))
-        .map(|(_, e)| *e)
-        .collect();
-    if !exts.is_empty() {
-        std::fs::create_dir_all(out.join("accounts")).context(hint)?;
-        pool.install(|| {
-            use rayon::prelude::*;
-            run.accounts.par_iter().try_for_each(|a| -> Result<()> {
-                let (dir, slug) = &shard_pages[&a.info.id];
-                for ext in &exts {
-                    let from = dir.join("accounts").join(format!("{slug}.{ext}"));
-                    let bytes = std::fs::read(&from)
-                        .with_context(|| format!("cannot read {}", from.display()))?;
-                    let to = out.join("accounts").join(format!("{slug}.{ext}"));
-                    output::write_atomic(&to, |w| {
-                        w.write_all(&bytes).map_err(|e| output::OutputError::Write {
-                            path: to.clone(),
-                            source: e,
-                        })
-                    })
-                    .context(hint)?;
-                }
-                Ok(())
-            })
-        })?;
-        written.push("accounts/ pages (from the shards)");
-    }
-    output::write_atomic(&out.join("manifest.json"), |w| {
-        output::manifest_json(&run, m, w)
-    })
-    .context(hint)?;
-    written.push("manifest.json");
-    staged.commit().context(hint)?;
-    drop(shard_locks);
-    if !args.quiet {
-        println!("{}", totals_line(&run));
-        println!(
-            "merged {} shards; wrote {} to {}",
-            args.shards.len(),
-            written.join(", "),
-            shown(&args.out)
-        );
-    }
-    Ok(if problems { EXIT_INCOMPLETE } else { EXIT_OK })
-}
-
-fn validate(args: &EvalArgs) -> Result<u8> {
-    let mut prepared = prepare(args)?;
-    // validate writes no manifest and prints no per-resource text: skip both.
-    prepared.options.keep_resources = false;
-    prepared.options.limits.hash = false;
-    let run = evaluate(args, &prepared, &thread_pool(args.jobs)?, None)?;
-    print_diagnostics(&run, args.quiet);
-    if !args.quiet {
-        let mut out = std::io::stdout().lock();
-        for a in &run.accounts {
-            let c = &a.counts;
-            let score = a
-                .score_tenths
-                .map(|t| format!("{:.1}", t as f64 / 10.0))
-                .unwrap_or_else(|| "-".into());
-            let _ = writeln!(
-                out,
-                "{:<8}  score {:>5}  pass {:>3}  fail {:>3}  excepted {:>2}  n/a {:>2}  not evaluable {:>2}  {}",
-                a.status.as_str(),
-                score,
-                c.pass,
-                c.fail,
-                c.excepted,
-                c.not_applicable,
-                c.not_evaluable,
-                crate::diag::one_line(&a.info.id)
-            );
-        }
-        let _ = writeln!(out, "{}", totals_line(&run));
-    }
-    Ok(if run.has_problems() {
-        EXIT_INCOMPLETE
-    } else {
-        EXIT_OK
-    })
-}
-
-fn controls(args: &ControlsArgs) -> Result<u8> {
-    let (pack, _) = load_rules(args.rules.as_ref())?;
-    let t = &pack.thresholds;
-    match args.format {
-        ListFormat::Json => {
-            let list: Vec<serde_json::Value> = CATALOG
-                .iter()
-                .map(|c| {
-                    serde_json::json!({
-                        "id": c.id,
-                        "title": t.fill(c.title),
-                        "severity": pack.severity(c.id, c.severity).as_str(),
-                        "enabled": pack.enabled(c.id),
-                        "section": c.section,
-                        "frameworks": { "cis_v1": c.cis_v1, "cis_v2": c.cis_v2 },
-                        "logic": t.fill(c.logic),
-                        "evidence": c.evidence,
-                        "rationale": c.rationale,
-                        "remediation": t.fill(c.remediation),
-                    })
-                })
-                .collect();
-            let thresholds: serde_json::Map<String, serde_json::Value> = t
-                .entries()
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.into()))
-                .collect();
-            let doc = serde_json::json!({
-                "controls": list,
-                "thresholds": thresholds,
-                "security_center": "every Security Center check item becomes a control sas.<ItemId> (DescribeRiskCheckResult) or sas.cspm.<CheckId> (ListCheckResult)",
-                "score": crate::rules::SCORE_FORMULA,
-            });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
-        }
-        ListFormat::Text => {
-            let mut out = std::io::stdout().lock();
-            let mut section = None;
-            for c in CATALOG {
-                if section != Some(c.section) {
-                    section = Some(c.section);
-                    writeln!(out, "\n== {}\n", c.section.title())?;
-                }
-                let cis = match (c.cis_v1, c.cis_v2) {
-                    (Some(a), Some(b)) if a == b => format!("CIS v1.0.0 {a}, v2.0.0 {b}"),
-                    (Some(a), Some(b)) => format!("CIS v1.0.0 {a}, v2.0.0 {b}"),
-                    (Some(a), None) => format!("CIS v1.0.0 {a} (not in v2.0.0 in this form)"),
-                    (None, Some(b)) => format!("CIS v2.0.0 {b} (v1.0.0 asks otherwise)"),
-                    (None, None) => "not a CIS recommendation".to_string(),
-                };
-                let enabled = if pack.enabled(c.id) {
-                    ""
-                } else {
-                    "  (disabled)"
-                };
-                writeln!(
-                    out,
-                    "{}  [{}]  {cis}{enabled}\n  {}\n  logic:       {}\n  evidence:    {}\n  remediation: {}\n",
-                    c.id,
-                    pack.severity(c.id, c.severity).as_str(),
-                    t.fill(c.title),
-                    t.fill(c.logic),
-                    c.evidence,
-                    t.fill(c.remediation)
-                )?;
-            }
-            writeln!(
-                out,
-                "== Security Center checks\n\n  Every check item becomes a control sas.<ItemId> (DescribeRiskCheckResult) or\n  sas.cspm.<CheckId> (ListCheckResult) with the vendor's title and risk level: pass -> pass,\n  failed -> fail, ignored/falsePositive -> excepted (vendor), running/waiting -> not evaluable,\n  StartStatus disabled -> not evaluable (not covered by the edition). Items 3, 15, 49 and 25\n  (matched on id and title) duplicate built-in controls: they are cross-checked and not scored.\n\n== Thresholds (override in a rules file under [thresholds])\n"
-            )?;
-            for (k, v) in t.entries() {
-                writeln!(out, "  {k:<28} {v}")?;
-            }
-            writeln!(out, "\n== Score\n\n  {}", crate::rules::SCORE_FORMULA)?;
-        }
-    }
-    Ok(EXIT_OK)
-}
-
-fn collect(args: &CollectArgs) -> Result<u8> {
-    use crate::collect::{self, Status};
-    // Contacts are checked with the parser delivery sends with.
-    let file = collect::load(&args.accounts, |c| {
-        crate::deliver::config::mailbox(c).is_ok()
-    })?;
-    let backoff = std::time::Duration::from_millis(args.backoff_ms);
-    let report_wait = std::time::Duration::from_secs(args.report_wait);
-    let options = collect::Options {
+    Ok(ReportSpec {
+        eval,
         out: args.out.clone(),
-        jobs: args.jobs,
-        resume: args.resume,
-        lang: args.lang.clone(),
-        settings: collect::api::Settings {
-            timeout: std::time::Duration::from_secs(args.timeout.max(1)),
-            retries: args.retries,
-            backoff,
-            max_response_bytes: args.max_response_mb << 20,
-            // `--rate` was parsed but never passed on before: every run went at 10/s.
-            rate: args.rate,
-            ..collect::api::Settings::default()
-        },
-        waits: collect::fetch::Waits {
-            report: report_wait,
-            poll: (report_wait / 20).clamp(
-                std::time::Duration::from_millis(50),
-                std::time::Duration::from_secs(5),
-            ),
-        },
-    };
-    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new(file.accounts.len() as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "collecting {pos}/{len} accounts {wide_bar} {msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let progress = |o: &collect::Outcome| {
-        if let Some(bar) = &bar {
-            bar.set_message(format!("{} {}", o.folder, o.status.word()));
-            bar.inc(1);
-        }
-    };
-    let outcomes = collect::run(
-        &file,
-        &options,
-        &crate::collect::credentials::ProcessEnv,
-        &progress,
-    )?;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    let count = |s: Status| outcomes.iter().filter(|o| o.status == s).count();
-    if !args.quiet {
-        print!("{}", collect::table(&outcomes));
-        println!(
-            "{} complete, {} partial, {} failed, {} skipped; evidence in {}",
-            count(Status::Complete),
-            count(Status::Partial),
-            count(Status::Failed),
-            count(Status::Skipped),
-            args.out.display()
-        );
-    }
-    Ok(if count(Status::Partial) + count(Status::Failed) == 0 {
-        EXIT_OK
-    } else {
-        EXIT_INCOMPLETE
-    })
-}
-
-fn deliver(args: &DeliverArgs) -> Result<u8> {
-    use crate::deliver::{self, Delivery, Mode};
-    // A report swapping OUT while its PDFs are read, or two deliveries appending to one log,
-    // would mix runs: deliver holds OUT's lock too.
-    let _lock = crate::outdir::Lock::for_reading(&args.out, "deliver")?;
-    let config = deliver::config::Config::load(&args.config)?;
-    let options = deliver::Options {
-        out: args.out.clone(),
+        formats,
         templates: args.templates.clone(),
+        font: args.font.clone(),
+        baseline: args.baseline.clone(),
+        lang: args.lang.into(),
         branding: args.branding.clone(),
-        lang: args.lang.map(Into::into),
-        mode: match (&args.eml, args.dry_run) {
-            (Some(dir), _) => Mode::Eml(dir.clone()),
-            (None, true) => Mode::DryRun,
-            (None, false) => Mode::Send,
-        },
-        resend: args.resend,
-    };
-    let plan = deliver::plan(&options, &config)?;
-    for w in &plan.warnings {
-        eprintln!("warning: {}", crate::diag::printable(w));
-    }
-    let password = config
-        .smtp
-        .as_ref()
-        .and_then(|s| s.password_env.as_deref())
-        .and_then(|var| std::env::var(var).ok());
-    let outcomes = deliver::run(&options, &config, &plan, password, &|o| {
-        if !args.quiet && matches!(o.result, Delivery::Failed(_)) {
-            eprintln!("{}: not sent", crate::diag::printable(&o.key));
-        }
-    })?;
-    if !args.quiet {
-        print!("{}", deliver::table(&outcomes, &plan.skipped));
-    }
-    let failed = outcomes
-        .iter()
-        .any(|o| matches!(o.result, Delivery::Failed(_)));
-    let unreached = plan
-        .skipped
-        .iter()
-        .any(|(key, _)| key.starts_with("customer:"));
-    Ok(if failed || unreached {
-        EXIT_INCOMPLETE
-    } else {
-        EXIT_OK
+        period: args.period.clone(),
+        shard,
     })
+}
+
+/// The `collect` flags as a spec.
+fn collect_spec(args: &CollectArgs) -> CollectSpec {
+    let report_wait = std::time::Duration::from_secs(args.report_wait);
+    CollectSpec {
+        accounts: args.accounts.clone(),
+        quiet: args.quiet,
+        options: crate::collect::Options {
+            out: args.out.clone(),
+            jobs: args.jobs,
+            resume: args.resume,
+            lang: args.lang.clone(),
+            settings: crate::collect::api::Settings {
+                timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+                retries: args.retries,
+                backoff: std::time::Duration::from_millis(args.backoff_ms),
+                max_response_bytes: args.max_response_mb << 20,
+                rate: args.rate,
+                ..crate::collect::api::Settings::default()
+            },
+            waits: crate::collect::fetch::Waits {
+                report: report_wait,
+                poll: (report_wait / 20).clamp(
+                    std::time::Duration::from_millis(50),
+                    std::time::Duration::from_secs(5),
+                ),
+            },
+        },
+    }
+}
+
+/// The `deliver` flags as a spec.
+fn deliver_spec(args: &DeliverArgs) -> DeliverSpec {
+    use crate::deliver::Mode;
+    DeliverSpec {
+        config: args.config.clone(),
+        quiet: args.quiet,
+        options: crate::deliver::Options {
+            out: args.out.clone(),
+            templates: args.templates.clone(),
+            branding: args.branding.clone(),
+            lang: args.lang.map(Into::into),
+            mode: match (&args.eml, args.dry_run) {
+                (Some(dir), _) => Mode::Eml(dir.clone()),
+                (None, true) => Mode::DryRun,
+                (None, false) => Mode::Send,
+            },
+            resend: args.resend,
+        },
+    }
 }
 
 /// Runs a parsed command line and returns the exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    use crate::commands;
     let result = match &cli.command {
-        Command::Report(args) => report(args),
-        Command::Validate(args) => validate(args),
-        Command::Collect(args) => collect(args),
-        Command::Deliver(args) => deliver(args),
-        Command::Merge(args) => merge(args),
-        Command::Controls(args) => controls(args),
-        Command::Templates(TemplatesCommand::Export { dir }) => crate::render::html::export(dir)
-            .with_context(|| format!("cannot write templates to {}", dir.display()))
-            .map(|names| {
-                println!("wrote {} to {}", names.join(", "), dir.display());
-                EXIT_OK
-            }),
-        Command::Sample(args) => crate::sample::write_tree(
+        Command::Report(args) => report_spec(args).and_then(|spec| commands::report::run(&spec)),
+        Command::Validate(args) => eval_spec(args).and_then(|spec| commands::validate::run(&spec)),
+        Command::Collect(args) => commands::collect::run(&collect_spec(args)),
+        Command::Deliver(args) => commands::deliver::run(&deliver_spec(args)),
+        Command::Merge(args) => commands::merge::run(&commands::merge::MergeSpec {
+            shards: args.shards.clone(),
+            out: args.out.clone(),
+            jobs: args.jobs,
+            quiet: args.quiet,
+        }),
+        Command::Controls(args) => commands::controls::run(&commands::controls::ControlsSpec {
+            rules: args.rules.clone(),
+            json: args.format == ListFormat::Json,
+        }),
+        Command::Templates(TemplatesCommand::Export { dir }) => {
+            commands::sample::export_templates(dir)
+        }
+        Command::Sample(args) => commands::sample::run(
             &args.out,
             &crate::sample::SampleOptions {
                 accounts: args.accounts,
                 users: args.users,
                 seed: args.seed,
             },
-        )
-        .map(|n| {
-            println!(
-                "wrote {n} files for {} accounts to {}",
-                args.accounts,
-                args.out.display()
-            );
-            EXIT_OK
-        }),
-    };
+        ),
+    }
+    .map(|outcome| match outcome {
+        commands::Outcome::Complete => EXIT_OK,
+        commands::Outcome::Incomplete => EXIT_INCOMPLETE,
+    });
     match result {
         Ok(code) => ExitCode::from(code),
         // A closed pipe (`aliaudit controls | head`) is the reader's choice, not an error.

@@ -7,13 +7,15 @@
 //! parallel, results put back in a fixed order) and holds the run types ([`pipeline::Run`],
 //! [`pipeline::AccountResult`]). [`summary`] and [`view`] shape what the outputs show,
 //! [`output`] writes summary.json, findings.csv and the manifest, [`pages`] renders the
-//! HTML and PDF pages ([`render`], [`charts`]), and [`cli`] drives it all.
+//! HTML and PDF pages ([`render`], [`charts`]). [`commands`] runs each command from a
+//! validated spec, and [`cli`] only turns the flags into that spec.
 //!
 //! The modules are layered; a module uses modules on its own layer or below, never above,
 //! and there is no module cycle. `.ci/module-cycles.py` checks this from the imports in CI.
 //!
 //! ```text
 //! lib, cli                        the command line (clap); nothing uses cli
+//! commands                        each command as a function over a validated spec
 //! collect | deliver               HTTP (reqwest) | SMTP (lettre); apart from each other
 //! pages, sample                   page writing; sample evidence
 //! shard, output, outdir           shard files and merge reading; output files; folder swap
@@ -34,6 +36,7 @@ pub mod branding;
 pub mod charts;
 pub mod cli;
 pub mod collect;
+pub mod commands;
 pub mod deliver;
 pub mod diag;
 pub mod discover;

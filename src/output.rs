@@ -187,6 +187,17 @@ pub trait Fragments {
     fn csv(&self, folder: &str) -> Result<Vec<u8>, OutputError>;
 }
 
+/// A borrowed source of fragments (a merge's shard files) is a source of fragments.
+impl<T: Fragments + ?Sized> Fragments for &T {
+    fn json(&self, folder: &str) -> Result<Vec<u8>, OutputError> {
+        (**self).json(folder)
+    }
+
+    fn csv(&self, folder: &str) -> Result<Vec<u8>, OutputError> {
+        (**self).csv(folder)
+    }
+}
+
 impl Fragments for SpillReader {
     fn json(&self, folder: &str) -> Result<Vec<u8>, OutputError> {
         self.read(folder, false)

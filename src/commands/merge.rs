@@ -1,0 +1,259 @@
+//! `merge`: the output set of one run, put together from the folders of every
+//! `report --shard K/N` without reading the evidence again.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+
+use super::set::{self, Ending, Rendering, WRITABLE};
+use super::{Format, Outcome};
+use crate::diag::shown_path as shown;
+use crate::ingest::Limits;
+use crate::output;
+use crate::pipeline::{self, Run, RunOptions};
+
+/// A `merge` run, validated from the flags.
+#[derive(Debug, Clone)]
+pub struct MergeSpec {
+    /// The output folders of every shard of one run.
+    pub shards: Vec<PathBuf>,
+    /// The output folder.
+    pub out: PathBuf,
+    /// Worker threads (`None`: one per core).
+    pub jobs: Option<usize>,
+    /// No diagnostics or totals on the terminal.
+    pub quiet: bool,
+}
+
+/// Whether two paths name the same folder (both resolved; a missing one is never the same).
+fn same_folder(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Checks that a file the shards used is still the same (by its SHA-256).
+fn same_file(what: &str, recorded: &Option<(String, String)>, now: Option<&str>) -> Result<()> {
+    match (recorded, now) {
+        (Some((path, sha)), Some(now)) if sha != now => bail!(
+            "{path} ({what}) changed since the shards ran; run the shards again or restore it"
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Runs `merge`: reads every shard folder as untrusted input, checks that the files the
+/// shards used are unchanged, and writes what one run would have written.
+pub fn run(spec: &MergeSpec) -> Result<Outcome> {
+    let quiet = spec.quiet;
+    for folder in &spec.shards {
+        if same_folder(folder, &spec.out) {
+            bail!(
+                "-o {} is one of the shard folders; the merge replaces its output folder as a whole, so give a new one",
+                shown(&spec.out)
+            );
+        }
+    }
+    // A second run into OUT stops here, before any shard is read.
+    let staged = crate::outdir::Staged::begin(&spec.out, "merge")?;
+    super::note_cleaned(&staged, quiet);
+    // No shard folder may change while it is read.
+    let mut shard_locks = Vec::new();
+    let mut locked = std::collections::BTreeSet::new();
+    for folder in &spec.shards {
+        // A folder named twice is refused by the reader, with a better message.
+        if !locked.insert(std::fs::canonicalize(folder).unwrap_or_else(|_| folder.clone())) {
+            continue;
+        }
+        // Shards on a read-only volume cannot be rewritten while we read them either.
+        shard_locks.extend(crate::outdir::Lock::for_reading(
+            folder,
+            "merge (reading this shard)",
+        )?);
+    }
+    let merged = crate::shard::read(&spec.shards)?;
+    let shard_spec = merged.spec.clone();
+    let m = &shard_spec.manifest;
+    let path_of = |f: &Option<(String, String)>| f.as_ref().map(|(p, _)| PathBuf::from(p));
+    let (rules, rules_file) = super::load_rules(path_of(&m.rules_file).as_ref())?;
+    same_file(
+        "--rules",
+        &m.rules_file,
+        rules_file.as_ref().map(|f| f.1.as_str()),
+    )?;
+    let exceptions = super::load_exceptions(path_of(&m.exceptions_file).as_ref())?;
+    same_file(
+        "--exceptions",
+        &m.exceptions_file,
+        exceptions.file.as_ref().map(|f| f.1.as_str()),
+    )?;
+    merged.check_exception_hits(&exceptions)?;
+    let branding = match path_of(&m.branding_file) {
+        Some(path) => crate::branding::Branding::load(&path)?,
+        None => Default::default(),
+    };
+    same_file(
+        "--branding",
+        &m.branding_file,
+        branding.file.as_ref().map(|f| f.1.as_str()),
+    )?;
+    let baseline = match &shard_spec.baseline {
+        Some((path, _)) => {
+            let path = PathBuf::from(path);
+            let now = super::sha256_of_file(&path)?;
+            same_file("--baseline", &shard_spec.baseline, Some(&now))?;
+            Some(Arc::new(crate::trend::Baseline::load(&path)?))
+        }
+        None => None,
+    };
+    let lang = if m.lang == "zh" {
+        crate::i18n::Lang::Zh
+    } else {
+        crate::i18n::Lang::En
+    };
+    let as_of = crate::text::parse_as_of(&shard_spec.as_of)?;
+    let options = RunOptions {
+        inputs: m.inputs.iter().map(PathBuf::from).collect(),
+        exclude: Vec::new(),
+        as_of: Some(as_of),
+        rules,
+        limits: Limits {
+            max_file_bytes: m.max_file_bytes,
+            hash: true,
+        },
+        keep_resources: true,
+        progress: None,
+        exceptions: Arc::new(exceptions),
+        baseline,
+        period: shard_spec.period.clone(),
+        branding: Arc::new(branding),
+        lang,
+        shard: None,
+    };
+    let formats: Vec<Format> = m
+        .formats
+        .iter()
+        .filter_map(|f| Format::from_name(f))
+        .collect();
+    let templates = if formats.contains(&Format::Html) {
+        Some(
+            crate::render::html::Templates::load(
+                shard_spec.templates.as_deref().map(Path::new),
+                lang,
+            )
+            .context("the report templates do not load (the shards' --templates)")?,
+        )
+    } else {
+        None
+    };
+    let mut diagnostics = merged.diagnostics.clone();
+    diagnostics.extend(pipeline::run_diagnostics(
+        &merged.accounts,
+        Some(as_of),
+        &options,
+    ));
+    let crate::shard::Merged {
+        accounts,
+        files,
+        pages: shard_pages,
+        customer_slugs,
+        ..
+    } = &merged;
+    let mut run = Run::from_parts(
+        Some(as_of),
+        pipeline::AsOfSource::Option,
+        accounts.clone(),
+        files.clone(),
+        diagnostics,
+        &options,
+    );
+    // The shards named pages among every account of the input; a single run names them
+    // among the accounts it found. They differ only when a folder without evidence takes
+    // an account's name.
+    let (account_slugs, final_customers) = crate::view::page_names(&run);
+    if final_customers != *customer_slugs
+        || run
+            .accounts
+            .iter()
+            .any(|a| shard_pages.get(&a.info.id).map(|p| &p.1) != account_slugs.get(&a.info.id))
+    {
+        bail!(
+            "the shards named some pages differently from a single run (a folder without evidence has the same page name as an account); run the report unsharded"
+        );
+    }
+    if let Some(stop) = set::check(&mut run, m.strict, quiet) {
+        return Ok(stop);
+    }
+    let out = staged.path();
+    let pool = super::thread_pool(spec.jobs)?;
+    let ending = Ending {
+        run: &run,
+        options: &options,
+        formats: &formats,
+        rendering: Rendering {
+            templates: templates.as_ref(),
+            font: shard_spec.font.as_deref().map(Path::new),
+            pdf: formats.contains(&Format::Pdf),
+            quiet,
+        },
+        pool: &pool,
+        manifest: m,
+    };
+    // The accounts' pages, as the shards wrote them.
+    let copy_pages = || -> Result<Option<&'static str>> {
+        let exts: Vec<&str> = [(Format::Html, "html"), (Format::Pdf, "pdf")]
+            .iter()
+            .filter(|(f, _)| formats.contains(f))
+            .map(|(_, e)| *e)
+            .collect();
+        if exts.is_empty() {
+            return Ok(None);
+        }
+        std::fs::create_dir_all(out.join("accounts")).context(WRITABLE)?;
+        pool.install(|| {
+            use rayon::prelude::*;
+            run.accounts.par_iter().try_for_each(|a| -> Result<()> {
+                let (dir, slug) = &shard_pages[&a.info.id];
+                for ext in &exts {
+                    let from = dir.join("accounts").join(format!("{slug}.{ext}"));
+                    let bytes = std::fs::read(&from)
+                        .with_context(|| format!("cannot read {}", from.display()))?;
+                    let to = out.join("accounts").join(format!("{slug}.{ext}"));
+                    output::write_atomic(&to, |w| {
+                        std::io::Write::write_all(w, &bytes).map_err(|e| {
+                            output::OutputError::Write {
+                                path: to.clone(),
+                                source: e,
+                            }
+                        })
+                    })
+                    .context(WRITABLE)?;
+                }
+                Ok(())
+            })
+        })?;
+        Ok(Some("accounts/ pages (from the shards)"))
+    };
+    let written = set::write_set(
+        &ending,
+        merged.fragments(),
+        out,
+        crate::pages::Pages::RollUps,
+        copy_pages,
+    )?;
+    staged.commit().context(WRITABLE)?;
+    drop(shard_locks);
+    if !quiet {
+        println!("{}", super::totals_line(&run));
+        println!(
+            "merged {} shards; wrote {} to {}",
+            spec.shards.len(),
+            written.join(", "),
+            shown(&spec.out)
+        );
+    }
+    super::print_timings();
+    Ok(Outcome::from_problems(run.has_problems()))
+}

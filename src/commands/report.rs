@@ -1,0 +1,247 @@
+//! `report` and `report --shard K/N`: evaluate every account under the inputs and write the
+//! output set (or a shard's part of it) into OUT.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+
+use super::set::{self, Ending, Rendering, WRITABLE};
+use super::{Format, Outcome};
+use crate::diag::shown_path as shown;
+use crate::ingest::Limits;
+use crate::output;
+use crate::pipeline::{self, RunOptions, Shard};
+use crate::summary::ManifestOptions;
+
+/// What `report` and `validate` evaluate, validated from the flags.
+#[derive(Debug, Clone)]
+pub struct EvalSpec {
+    /// The input roots.
+    pub inputs: Vec<PathBuf>,
+    /// `--as-of`: the instant ages are measured against (else: the newest evidence).
+    pub as_of: Option<DateTime<Utc>>,
+    /// `--rules`: a rules file.
+    pub rules: Option<PathBuf>,
+    /// `--exceptions`: an accepted-risk register.
+    pub exceptions: Option<PathBuf>,
+    /// Worker threads (`None`: one per core).
+    pub jobs: Option<usize>,
+    /// `--strict`: write nothing when some input is rejected or some account incomplete.
+    pub strict: bool,
+    /// No diagnostics or totals on the terminal.
+    pub quiet: bool,
+    /// The largest evidence file read, in bytes.
+    pub max_file_bytes: u64,
+}
+
+/// A `report` run, validated from the flags.
+#[derive(Debug, Clone)]
+pub struct ReportSpec {
+    /// What is evaluated.
+    pub eval: EvalSpec,
+    /// The output folder.
+    pub out: PathBuf,
+    /// The formats written (sorted, each once).
+    pub formats: Vec<Format>,
+    /// `--templates`: a folder of templates replacing the built-ins.
+    pub templates: Option<PathBuf>,
+    /// `--font`: a font for characters the embedded one lacks.
+    pub font: Option<PathBuf>,
+    /// `--baseline`: the previous output folder or its summary.json.
+    pub baseline: Option<PathBuf>,
+    /// The language of the pages.
+    pub lang: crate::i18n::Lang,
+    /// `--branding`: a branding file.
+    pub branding: Option<PathBuf>,
+    /// `--period`: the label of this period (checked: 1 to 40 characters, no controls).
+    pub period: Option<String>,
+    /// `--shard`: only this shard's accounts (then `as_of` is set).
+    pub shard: Option<Shard>,
+}
+
+/// The run options and the rules file (name, SHA-256) of an evaluation.
+pub(crate) struct Prepared {
+    pub options: RunOptions,
+    pub rules_file: Option<(String, String)>,
+}
+
+/// Reads the rules and exceptions files into run options (nothing else set yet).
+pub(crate) fn prepare(spec: &EvalSpec) -> Result<Prepared> {
+    let (rules, rules_file) = super::load_rules(spec.rules.as_ref())?;
+    let exceptions = super::load_exceptions(spec.exceptions.as_ref())?;
+    Ok(Prepared {
+        options: RunOptions {
+            inputs: spec.inputs.clone(),
+            exclude: Vec::new(),
+            as_of: spec.as_of,
+            rules,
+            limits: Limits {
+                max_file_bytes: spec.max_file_bytes,
+                hash: true,
+            },
+            keep_resources: true,
+            progress: None,
+            exceptions: Arc::new(exceptions),
+            baseline: None,
+            period: None,
+            branding: Default::default(),
+            lang: Default::default(),
+            shard: None,
+        },
+        rules_file,
+    })
+}
+
+/// Runs `report`: evaluates, then writes the output set (a shard: its part) into OUT, which
+/// holds the previous set until the new one is complete.
+pub fn run(spec: &ReportSpec) -> Result<Outcome> {
+    let quiet = spec.eval.quiet;
+    let mut prepared = prepare(&spec.eval)?;
+    prepared.options.shard = spec.shard;
+    prepared.options.period = spec.period.clone();
+    prepared.options.lang = spec.lang;
+    // Our own pages are never evidence, even when -o is inside an input root.
+    prepared.options.exclude = vec![spec.out.clone()];
+    if let Some(path) = &spec.branding {
+        prepared.options.branding = Arc::new(crate::branding::Branding::load(path)?);
+    }
+    // The baseline is read before anything is written: a bad one leaves no partial output.
+    let mut baseline_file = None;
+    if let Some(path) = &spec.baseline {
+        prepared.options.baseline = Some(Arc::new(crate::trend::Baseline::load(path)?));
+        if spec.shard.is_some() {
+            let file = if path.is_dir() {
+                path.join("summary.json")
+            } else {
+                path.clone()
+            };
+            baseline_file = Some((file.display().to_string(), super::sha256_of_file(&file)?));
+        }
+    }
+    let pool = super::thread_pool(spec.eval.jobs)?;
+    // Templates are checked before any work, so a broken template fails fast (exit 1).
+    let templates = if spec.formats.contains(&Format::Html) {
+        Some(
+            crate::render::html::Templates::load(spec.templates.as_deref(), spec.lang)
+                .context("the report templates do not load (check --templates)")?,
+        )
+    } else {
+        None
+    };
+    let formats = &spec.formats;
+    // The new set is built beside OUT and swapped in at the end; OUT stays the previous
+    // complete set until then, and a second run into it stops here.
+    let staged = crate::outdir::Staged::begin(&spec.out, "report")?;
+    super::note_cleaned(&staged, quiet);
+    let out = staged.path();
+    // Each account's summary.json entry and findings.csv rows are kept in a spill while the
+    // run goes on, so memory holds the accounts in flight, not the portfolio.
+    let spill = output::Spill::new(out).context(WRITABLE)?;
+    // A shard keeps the fragments of every account for the merge.
+    let data =
+        spec.shard.is_some() || formats.contains(&Format::Json) || formats.contains(&Format::Csv);
+    let sink = |a: &pipeline::AccountResult, as_of| {
+        if !data {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        let (json, csv) = output::account_fragments(a, as_of)?;
+        crate::timing::add(crate::timing::Stage::Data, started);
+        spill.put(&a.info.folder, &json, &csv)
+    };
+    let mut run = super::evaluate(&prepared.options, quiet, &pool, Some(&sink))?;
+    let spill = spill.finish().context(WRITABLE)?;
+    let manifest = ManifestOptions {
+        inputs: spec
+            .eval
+            .inputs
+            .iter()
+            .map(|p| crate::discover::display_root(p))
+            .collect(),
+        formats: set::format_names(formats),
+        strict: spec.eval.strict,
+        rules_file: prepared.rules_file.clone(),
+        exceptions_file: prepared.options.exceptions.file.clone(),
+        branding_file: prepared.options.branding.file.clone(),
+        lang: spec.lang.code().to_string(),
+        thresholds: prepared
+            .options
+            .rules
+            .thresholds
+            .entries()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        max_file_bytes: prepared.options.limits.max_file_bytes,
+    };
+    let rendering = Rendering {
+        templates: templates.as_ref(),
+        font: spec.font.as_deref(),
+        pdf: formats.contains(&Format::Pdf),
+        quiet,
+    };
+    if let Some(shard) = spec.shard {
+        // A shard writes its accounts' pages and its summary; the merge does the rest.
+        super::print_diagnostics(&run, quiet);
+        let ending = Ending {
+            run: &run,
+            options: &prepared.options,
+            formats,
+            rendering,
+            pool: &pool,
+            manifest: &manifest,
+        };
+        let mut written = set::pages(&ending, out, crate::pages::Pages::Accounts)?;
+        let shard_spec = crate::shard::RunSpec {
+            manifest,
+            as_of: run.as_of.map(crate::text::rfc3339).unwrap_or_default(),
+            period: spec.period.clone(),
+            baseline: baseline_file,
+            templates: spec.templates.as_ref().map(|p| p.display().to_string()),
+            font: spec.font.as_ref().map(|p| p.display().to_string()),
+            count: shard.count,
+            input_ids: crate::shard::ids_digest(
+                run.everyone.iter().flatten().map(|(id, _)| id.as_str()),
+            ),
+        };
+        crate::shard::write(&run, &spill, &shard_spec, shard, out).context(WRITABLE)?;
+        written.push("shard.json and shard-fragments.dat");
+        drop(spill);
+        staged.commit().context(WRITABLE)?;
+        if !quiet {
+            println!(
+                "shard {}/{}: {} accounts; wrote {} to {}; when every shard is done: aliaudit merge SHARD_OUT... -o OUT",
+                shard.index,
+                shard.count,
+                run.accounts.len(),
+                written.join(", "),
+                shown(&spec.out)
+            );
+        }
+        super::print_timings();
+        // Problems are the whole run's: the merge's exit code tells them.
+        return Ok(Outcome::Complete);
+    }
+    if let Some(stop) = set::check(&mut run, spec.eval.strict, quiet) {
+        // The staging folder goes with `staged`; OUT keeps the previous set.
+        return Ok(stop);
+    }
+    let ending = Ending {
+        run: &run,
+        options: &prepared.options,
+        formats,
+        rendering,
+        pool: &pool,
+        manifest: &manifest,
+    };
+    let written = set::write_set(&ending, spill, out, crate::pages::Pages::All, || Ok(None))?;
+    staged.commit().context(WRITABLE)?;
+    if !quiet {
+        println!("{}", super::totals_line(&run));
+        println!("wrote {} to {}", written.join(", "), shown(&spec.out));
+    }
+    super::print_timings();
+    Ok(Outcome::from_problems(run.has_problems()))
+}

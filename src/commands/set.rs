@@ -1,0 +1,185 @@
+//! The sequence that ends `report` and `merge` (and, for its pages, a shard): the strict
+//! check, summary.json and findings.csv from the accounts' fragments, the pages, the
+//! manifest, then the staged folder swapped into place.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use super::{Format, Outcome, print_diagnostics, totals_line};
+use crate::output::{self, Fragments};
+use crate::pipeline::{Run, RunOptions};
+use crate::summary::ManifestOptions;
+
+/// The hint of every failed write below OUT.
+pub(super) const WRITABLE: &str = "check that the output folder is writable (-o)";
+
+/// How pages are rendered: the templates (HTML), the extra font (PDF), whether PDFs are
+/// wanted, and whether to stay quiet.
+pub(super) struct Rendering<'a> {
+    pub templates: Option<&'a crate::render::html::Templates>,
+    pub font: Option<&'a Path>,
+    pub pdf: bool,
+    pub quiet: bool,
+}
+
+/// A run ready to be written: everything the shared sequence needs.
+pub(super) struct Ending<'a> {
+    pub run: &'a Run,
+    pub options: &'a RunOptions,
+    pub formats: &'a [Format],
+    pub rendering: Rendering<'a>,
+    pub pool: &'a rayon::ThreadPool,
+    pub manifest: &'a ManifestOptions,
+}
+
+/// The names of the formats, for the manifest.
+pub(super) fn format_names(formats: &[Format]) -> Vec<String> {
+    formats.iter().map(|f| f.name().to_string()).collect()
+}
+
+/// Adds the branding warnings, prints the diagnostics and, with `--strict` and problems,
+/// says that nothing is written. Returns the outcome when the run stops there.
+pub(super) fn check(run: &mut Run, strict: bool, quiet: bool) -> Option<Outcome> {
+    // Branding for a customer this run does not have is probably a typo.
+    let warnings = branding_warnings(run);
+    run.diagnostics.extend(warnings);
+    print_diagnostics(run, quiet);
+    if strict && run.has_problems() {
+        if !quiet {
+            eprintln!("{}", totals_line(run));
+            eprintln!(
+                "strict: some input was rejected or some account is incomplete; nothing written"
+            );
+        }
+        return Some(Outcome::Incomplete);
+    }
+    None
+}
+
+/// `[customers."X"]` branding tables that match no customer of the run: probably typos.
+fn branding_warnings(run: &Run) -> Vec<crate::diag::Diagnostic> {
+    let branding = &run.branding;
+    branding
+        .customers()
+        .filter(|name| {
+            !run.accounts
+                .iter()
+                .any(|a| a.info.customer.as_deref() == Some(*name))
+        })
+        .map(|name| {
+            let file = branding.file.as_ref();
+            crate::diag::Diagnostic::warning(
+                file.map(|f| f.0.as_str()).unwrap_or_default(),
+                format!("[customers.\"{name}\"] matches no customer of this run"),
+            )
+        })
+        .collect()
+}
+
+/// Writes the whole set into the staging folder `out`: the data files from `fragments`
+/// (dropped once they are written: a spill's files must not reach OUT), the pages of
+/// `which`, what `extra` adds (merge: the shards' account pages), and the manifest. Returns
+/// what was written, for the closing line.
+pub(super) fn write_set<F: Fragments>(
+    e: &Ending,
+    fragments: F,
+    out: &Path,
+    which: crate::pages::Pages,
+    extra: impl FnOnce() -> Result<Option<&'static str>>,
+) -> Result<Vec<&'static str>> {
+    let mut written = data_files(e.run, &fragments, e.formats, out)?;
+    drop(fragments);
+    written.extend(pages(e, out, which)?);
+    written.extend(extra()?);
+    output::write_atomic(&out.join("manifest.json"), |w| {
+        output::manifest_json(e.run, e.manifest, w)
+    })
+    .context(WRITABLE)?;
+    written.push("manifest.json");
+    Ok(written)
+}
+
+/// Writes the pages of `which` in the formats asked for; returns what was written.
+pub(super) fn pages(
+    e: &Ending,
+    out: &Path,
+    which: crate::pages::Pages,
+) -> Result<Vec<&'static str>> {
+    let Rendering {
+        templates,
+        font,
+        pdf,
+        quiet,
+    } = e.rendering;
+    let mut written = Vec::new();
+    let fonts = if pdf {
+        Some(crate::render::layout::Fonts::load(font)?)
+    } else {
+        None
+    };
+    if templates.is_some() || fonts.is_some() {
+        e.pool
+            .install(|| {
+                crate::pages::write_pages(e.run, e.options, templates, fonts.as_ref(), out, which)
+            })
+            .context(WRITABLE)?;
+        let (html, pdf) = match which {
+            crate::pages::Pages::All => (
+                "index.html, customers/ and accounts/ pages",
+                "portfolio.pdf and the customer and account PDFs",
+            ),
+            crate::pages::Pages::Accounts => ("accounts/ pages", "account PDFs"),
+            crate::pages::Pages::RollUps => (
+                "index.html and customers/ pages",
+                "portfolio.pdf and the customer PDFs",
+            ),
+        };
+        if templates.is_some() {
+            written.push(html);
+        }
+        if fonts.is_some() {
+            written.push(pdf);
+        }
+    }
+    if let Some(fonts) = &fonts {
+        let missing = fonts.missing();
+        if !missing.is_empty() && !quiet {
+            let list: String = missing.iter().take(40).collect();
+            eprintln!(
+                "warning: {} characters are not in the embedded font (nor in --font or a system font) and show as empty boxes in the PDFs: {list}",
+                missing.len()
+            );
+        }
+    }
+    Ok(written)
+}
+
+/// summary.json and findings.csv, in the formats asked for, from each account's fragments.
+fn data_files(
+    run: &Run,
+    fragments: &dyn Fragments,
+    formats: &[Format],
+    out: &Path,
+) -> Result<Vec<&'static str>> {
+    // The fragments may come from shard files (read here) as well as from our own spill, so
+    // the error says what was not written and the cause says why.
+    let mut written = Vec::new();
+    let data_started = std::time::Instant::now();
+    if formats.contains(&Format::Json) {
+        output::write_atomic(&out.join("summary.json"), |w| {
+            output::summary_json(run, fragments, w)
+        })
+        .context("summary.json was not written")?;
+        written.push("summary.json");
+    }
+    if formats.contains(&Format::Csv) {
+        output::write_atomic(&out.join("findings.csv"), |w| {
+            output::findings_csv(run, fragments, w)
+        })
+        .context("findings.csv was not written")?;
+        written.push("findings.csv");
+    }
+    crate::timing::add(crate::timing::Stage::Data, data_started);
+    Ok(written)
+}
