@@ -4,7 +4,7 @@
 //! the terminal (diagnostics, the totals, what was written); errors are returned.
 //!
 //! `report`, a shard (`report --shard`) and `merge` end with one shared sequence
-//! ([`set`]): data files, pages, manifest, then the swap of the output folder.
+//! (`commands/set.rs`): data files, pages, manifest, then the swap of the output folder.
 
 pub mod collect;
 pub mod controls;
