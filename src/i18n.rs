@@ -4,6 +4,10 @@
 //! Keys are dotted (`account.executive_summary`); `{name}` marks a value filled in when the
 //! message is used. A test fails when a key, or a placeholder, is in one catalogue and not
 //! the other. Evidence text (user names, Security Center titles) is never translated.
+//!
+//! What the rules, the exceptions register and the model say is kept as a [`Message`] (a key
+//! and its arguments) and written in a language only by the outputs, so evaluating an account
+//! does not depend on the report language.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -360,6 +364,32 @@ pub(crate) mod tests {
         assert_eq!(fill("no braces", &[]), "no braces");
         assert_eq!(fill("open { only", &[("a", &1)]), "open { only");
         assert_eq!(fill("中{n}文", &[("n", &3)]), "中3文");
+    }
+
+    #[test]
+    fn a_message_is_written_in_the_language_it_is_rendered_in() {
+        let (en, zh) = (Catalogue::get(Lang::En), Catalogue::get(Lang::Zh));
+        let page = Message::key("pdf.page_of").arg("page", 3).arg("pages", 12);
+        assert_eq!(page.render(en), "Page 3 of 12");
+        assert_eq!(page.render(zh), "第 3 页，共 12 页");
+        // An argument that is a message is written in the same language; text as it is.
+        let missing = Message::key("engine.source_missing")
+            .nested("what", Message::key("engine.what_credential_report"));
+        assert_eq!(missing.render(en), "no credential report was found");
+        assert_eq!(missing.render(zh), "未找到凭证报告");
+        let joined = missing.clone().then("; ", Message::text("{what} as is"));
+        assert_eq!(
+            joined.render(en),
+            "no credential report was found; {what} as is"
+        );
+        assert_eq!(joined.render(zh), "未找到凭证报告; {what} as is");
+        // Nothing is added to an empty message, and text takes no arguments.
+        assert_eq!(Message::default().then("; ", missing.clone()), missing);
+        assert!(Message::default().is_empty() && !missing.is_empty());
+        assert_eq!(Message::from("x").arg("n", 1), Message::from("x"));
+        // A value is written as given, never searched for placeholders again.
+        let odd = Message::key("engine.source_missing").arg("what", "{what}");
+        assert_eq!(odd.render(en), "no {what} was found");
     }
 
     #[test]

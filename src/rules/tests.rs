@@ -683,3 +683,76 @@ fn every_built_in_control_has_its_texts_in_both_languages_with_the_same_placehol
     assert_eq!(score_formula(zh), zh.t("method.score_formula"));
     assert_ne!(score_formula(zh), "?");
 }
+
+#[test]
+fn one_evaluation_is_written_in_either_language() {
+    use crate::i18n::{Catalogue, Lang};
+    let (en, zh) = (Catalogue::get(Lang::En), Catalogue::get(Lang::Zh));
+    let both = |m: &Message| (m.render(en), m.render(zh));
+    let say = |a: &str, b: &str| (a.to_string(), b.to_string());
+
+    // A message naming what is missing, itself a message.
+    let f = finding(
+        &account(&[(
+            "pp.json",
+            r#"{"PasswordPolicy":{"MinimumPasswordLength":8}}"#,
+        )]),
+        "root.no_recent_use",
+    );
+    assert_eq!(
+        both(&f.detail),
+        say("no credential report was found", "未找到凭证报告")
+    );
+
+    // Values filled into the sentence.
+    let f = finding(
+        &account(&[(
+            "pp.json",
+            r#"{"PasswordPolicy":{"MinimumPasswordLength":8}}"#,
+        )]),
+        "pwd.min_length",
+    );
+    let expected = say(
+        "minimum length 8 (needs 14 or more)",
+        "最小长度 8（要求 14 或以上）",
+    );
+    assert_eq!(both(&f.detail), expected);
+    assert_eq!(both(&f.resources[0].detail), expected);
+
+    // Words of the catalogue (why, the status name) and evidence text (the title) together.
+    let sas = r#"{"TotalCount":1,"List":[{"ItemId":49,"Title":"Alibaba Cloud account security - AccessKey pair","Status":"failed","RiskLevel":"medium"}]}"#;
+    let f = finding(&account(&[("sas.json", sas)]), "root.no_access_key");
+    assert_eq!(
+        both(&f.detail),
+        say(
+            "no credential report or practice report: decided by Security Center item 49 \"Alibaba Cloud account security - AccessKey pair\" (fail)",
+            "没有凭证报告或安全实践报告：由云安全中心检查项 49“Alibaba Cloud account security - AccessKey pair”判定（未通过）",
+        )
+    );
+    assert_eq!(
+        both(&f.resources[0].detail),
+        say(
+            "Alibaba Cloud account security - AccessKey pair",
+            "Alibaba Cloud account security - AccessKey pair"
+        )
+    );
+
+    // A count, and a compensating control.
+    let u = user("carol", &format!("-,TRUE,TRUE,N/A,-,FALSE,{NO_KEYS}"));
+    let pref =
+        r#"{"SecurityPreference":{"LoginProfilePreference":{"MFAOperationForLogin":"mandatory"}}}"#;
+    let f = finding(
+        &account(&[("cr.csv", &csv(&[ROOT_OK, &u])), ("sp.json", pref)]),
+        "ram.console_mfa",
+    );
+    assert_eq!(
+        both(&f.detail),
+        say(
+            "1 of 1 console users have no MFA",
+            "1 个控制台用户中有 1 个未启用 MFA"
+        )
+    );
+    let compensating = both(f.compensating.as_ref().unwrap());
+    assert!(compensating.0.starts_with("compensating control: "));
+    assert!(compensating.1.starts_with("补偿性控制："));
+}
