@@ -423,10 +423,7 @@ fn read_meta(path: &Path, display: &str) -> (FileRecord, Option<AccountMeta>) {
         }
         Ok(Err(Small::Special(special))) => {
             record.kind = None;
-            record.ignore_because(crate::i18n::Note {
-                key: special.note_key(),
-                args: Vec::new(),
-            });
+            record.ignore_because(crate::i18n::Message::key(special.note_key()));
             return (record, None);
         }
         Err(e) => {

@@ -94,7 +94,7 @@ pub struct FileRecord {
     pub reason: Option<String>,
     /// The reason as a message, when it can be written in another language for the pages.
     #[serde(skip)]
-    pub reason_note: Option<crate::i18n::Note>,
+    pub reason_note: Option<crate::i18n::Message>,
 }
 
 impl FileRecord {
@@ -107,7 +107,7 @@ impl FileRecord {
 
     /// Marks the file ignored, with a reason from the message catalogue (English in the
     /// manifest, the report language on the pages).
-    pub fn ignore_because(&mut self, note: crate::i18n::Note) {
+    pub fn ignore_because(&mut self, note: crate::i18n::Message) {
         self.status = FileStatus::Ignored;
         self.reason = Some(note.render(crate::i18n::Catalogue::get(crate::i18n::Lang::En)));
         self.reason_note = Some(note);

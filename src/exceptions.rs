@@ -191,14 +191,13 @@ impl Register {
     }
 
     /// Applies the register to one account's findings: failures covered by an unexpired
-    /// entry become `excepted`, with the entry in their detail. Returns every match, expired
-    /// entries included.
+    /// entry become `excepted`, with the entry added to their detail (as a message, written
+    /// in a language by the outputs). Returns every match, expired entries included.
     pub fn apply(
         &self,
         account: &str,
         as_of: Option<DateTime<Utc>>,
         findings: &mut [Finding],
-        c: &crate::i18n::Catalogue,
     ) -> Vec<Hit> {
         let mut hits = Vec::new();
         for (index, rule) in self.rules.iter().enumerate() {
@@ -206,7 +205,7 @@ impl Register {
                 continue;
             }
             let expired = self.expired(index, as_of);
-            let note = rule.note(index, c);
+            let note = rule.note(index);
             for f in findings
                 .iter_mut()
                 .filter(|f| f.control_id == rule.entry.control && f.status == Status::Fail)
@@ -226,7 +225,7 @@ impl Register {
                     if !expired {
                         r.status = Status::Excepted;
                         if !r.detail.is_empty() {
-                            r.detail = format!("{}; {note}", r.detail);
+                            r.detail = std::mem::take(&mut r.detail).then("; ", note.clone());
                         }
                     }
                 }
@@ -242,11 +241,7 @@ impl Register {
                 let still_failing = f.resources.iter().any(|r| r.status == Status::Fail);
                 if !expired && (covered > 0 || whole) && !still_failing {
                     f.status = Status::Excepted;
-                    f.detail = if f.detail.is_empty() {
-                        note.clone()
-                    } else {
-                        format!("{}; {note}", f.detail)
-                    };
+                    f.detail = std::mem::take(&mut f.detail).then("; ", note.clone());
                 }
             }
         }
@@ -294,17 +289,14 @@ impl Register {
 }
 
 impl Rule {
-    fn note(&self, index: usize, c: &crate::i18n::Catalogue) -> String {
-        c.f(
-            "engine.excepted_note",
-            &[
-                ("expires", &self.entry.expires),
-                ("n", &(index + 1)),
-                ("reason", &self.entry.reason),
-                ("owner", &self.entry.owner),
-                ("approved_by", &self.entry.approved_by),
-            ],
-        )
+    /// What an excepted result says of the entry (entry `index`, 0-based).
+    fn note(&self, index: usize) -> crate::i18n::Message {
+        crate::i18n::Message::key("engine.excepted_note")
+            .arg("expires", &self.entry.expires)
+            .arg("n", index + 1)
+            .arg("reason", &self.entry.reason)
+            .arg("owner", &self.entry.owner)
+            .arg("approved_by", &self.entry.approved_by)
     }
 }
 
@@ -425,12 +417,17 @@ expires = 2026-12-31
                 ("bob", Status::Pass),
             ],
         )];
-        let hits = r.apply("123456", at("2026-09-30"), &mut f, en());
+        let hits = r.apply("123456", at("2026-09-30"), &mut f);
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].resource, "svc-ops");
         assert!(!hits[0].expired);
         assert_eq!(f[0].resources[0].status, Status::Excepted);
-        assert!(f[0].resources[0].detail.contains("approved by: CISO"));
+        assert!(
+            f[0].resources[0]
+                .detail
+                .render(en())
+                .contains("approved by: CISO")
+        );
         assert_eq!(f[0].resources[1].status, Status::Fail);
         // alice still fails, so the control does.
         assert_eq!(f[0].status, Status::Fail);
@@ -443,10 +440,11 @@ expires = 2026-12-31
             "ram.console_mfa",
             &[("svc-ops", Status::Fail), ("svc-etl", Status::Fail)],
         )];
-        r.apply("1234", at("2026-12-31"), &mut f, en());
+        r.apply("1234", at("2026-12-31"), &mut f);
         assert_eq!(f[0].status, Status::Excepted);
         assert!(
             f[0].detail
+                .render(en())
                 .starts_with("2 of 3 users; excepted until 2026-12-31 by exception 1")
         );
     }
@@ -456,7 +454,7 @@ expires = 2026-12-31
         let r = register(ONE).unwrap();
         let mut f = vec![finding("ram.console_mfa", &[("svc-ops", Status::Fail)])];
         let before = f.clone();
-        let hits = r.apply("1234", at("2027-01-01"), &mut f, en());
+        let hits = r.apply("1234", at("2027-01-01"), &mut f);
         assert_eq!(f, before);
         assert!(hits[0].expired);
         let view = r.view(at("2027-01-01"), hits.iter().map(|h| ("1234", h)));
@@ -469,12 +467,9 @@ expires = 2026-12-31
     fn entries_for_other_accounts_or_passing_controls_are_stale() {
         let r = register(ONE).unwrap();
         let mut f = vec![finding("ram.console_mfa", &[("svc-ops", Status::Fail)])];
-        assert!(r.apply("999", at("2026-09-30"), &mut f, en()).is_empty());
+        assert!(r.apply("999", at("2026-09-30"), &mut f).is_empty());
         let mut passing = vec![finding("ram.console_mfa", &[("svc-ops", Status::Pass)])];
-        assert!(
-            r.apply("1234", at("2026-09-30"), &mut passing, en())
-                .is_empty()
-        );
+        assert!(r.apply("1234", at("2026-09-30"), &mut passing).is_empty());
         let view = r.view(at("2026-09-30"), std::iter::empty());
         assert_eq!(view.stale.len(), 1);
         assert_eq!(view.stale[0].line, 2);
@@ -484,7 +479,7 @@ expires = 2026-12-31
     fn without_an_as_of_date_no_entry_holds() {
         let r = register(ONE).unwrap();
         let mut f = vec![finding("ram.console_mfa", &[("svc-ops", Status::Fail)])];
-        let hits = r.apply("1234", None, &mut f, en());
+        let hits = r.apply("1234", None, &mut f);
         assert!(hits[0].expired);
         assert_eq!(f[0].status, Status::Fail);
     }

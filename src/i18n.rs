@@ -4,7 +4,12 @@
 //! Keys are dotted (`account.executive_summary`); `{name}` marks a value filled in when the
 //! message is used. A test fails when a key, or a placeholder, is in one catalogue and not
 //! the other. Evidence text (user names, Security Center titles) is never translated.
+//!
+//! What the rules, the exceptions register and the model say is kept as a [`Message`] (a key
+//! and its arguments) and written in a language only by the outputs, so evaluating an account
+//! does not depend on the report language.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -72,24 +77,130 @@ pub fn fill(template: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
     out
 }
 
-/// A message kept as its key and values, to be written in any language later.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Note {
-    /// Catalogue key.
-    pub key: &'static str,
-    /// Named values.
-    pub args: Vec<(&'static str, String)>,
+/// A text kept as what it says, to be written in any language later: the rules, the
+/// exceptions register and the model say things this way, and the outputs write them (English
+/// in `summary.json`, `findings.csv` and the manifest, the report language on the pages).
+///
+/// It is a catalogue key with named arguments, each itself a message (usually plain text such
+/// as a date, a count or a user name, but a localisable word too, like a status name); text
+/// that reads the same in every language; or messages written one after another. Keys and
+/// names are `Cow`s, so a message read back from a shard file needs no `'static` strings.
+///
+/// As JSON (shard files) a catalogue message is `{"key": K, "args": [[name, value], ...]}`,
+/// plain text a string and a sequence an array.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Message {
+    /// Text written the same in every language: evidence (user names, Security Center titles
+    /// and categories), field names and values, numbers and dates.
+    Text(Cow<'static, str>),
+    /// Messages written one after another, with nothing between them.
+    Concat(Vec<Message>),
+    /// The catalogue's message `key`, with each `{name}` replaced by its argument.
+    Key {
+        /// Catalogue key (`engine.root_used`).
+        key: Cow<'static, str>,
+        /// Named arguments, in the order given.
+        args: Vec<(Cow<'static, str>, Message)>,
+    },
 }
 
-impl Note {
+impl Default for Message {
+    /// The empty text (what a rule says when explanations are off).
+    fn default() -> Message {
+        Message::Text(Cow::Borrowed(""))
+    }
+}
+
+impl From<String> for Message {
+    /// Plain text, the same in every language.
+    fn from(text: String) -> Message {
+        Message::Text(Cow::Owned(text))
+    }
+}
+
+impl From<&'static str> for Message {
+    /// Plain text, the same in every language (not a catalogue key: see [`Message::key`]).
+    fn from(text: &'static str) -> Message {
+        Message::Text(Cow::Borrowed(text))
+    }
+}
+
+impl Message {
+    /// The catalogue's message `key`, so far without arguments.
+    pub fn key(key: impl Into<Cow<'static, str>>) -> Message {
+        Message::Key {
+            key: key.into(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Plain text, the same in every language.
+    pub fn text(text: impl Into<Cow<'static, str>>) -> Message {
+        Message::Text(text.into())
+    }
+
+    /// This message with the argument `name` set to `value` written as text (numbers and
+    /// booleans as `Display` writes them). Only a catalogue message has arguments: on any
+    /// other message this does nothing.
+    pub fn arg(self, name: &'static str, value: impl std::fmt::Display) -> Message {
+        self.nested(name, Message::Text(Cow::Owned(value.to_string())))
+    }
+
+    /// This message with the argument `name` set to another message, written in the same
+    /// language. Only a catalogue message has arguments: on any other message this does
+    /// nothing.
+    pub fn nested(mut self, name: &'static str, value: Message) -> Message {
+        if let Message::Key { args, .. } = &mut self {
+            args.push((Cow::Borrowed(name), value));
+        }
+        self
+    }
+
+    /// This message, then `separator`, then `next`; or just `next` when this one is empty.
+    pub fn then(self, separator: &'static str, next: Message) -> Message {
+        if self.is_empty() {
+            return next;
+        }
+        let mut parts = match self {
+            Message::Concat(parts) => parts,
+            other => vec![other],
+        };
+        parts.push(Message::Text(Cow::Borrowed(separator)));
+        parts.push(next);
+        Message::Concat(parts)
+    }
+
+    /// Whether the message writes nothing in any language (a catalogue message never does).
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Message::Text(text) => text.is_empty(),
+            Message::Concat(parts) => parts.iter().all(Message::is_empty),
+            Message::Key { .. } => false,
+        }
+    }
+
     /// The message in `c`'s language.
     pub fn render(&self, c: &Catalogue) -> String {
-        let args: Vec<(&str, &dyn std::fmt::Display)> = self
-            .args
-            .iter()
-            .map(|(k, v)| (*k, v as &dyn std::fmt::Display))
-            .collect();
-        c.f(self.key, &args)
+        match self {
+            Message::Text(text) => text.to_string(),
+            Message::Concat(parts) => parts.iter().map(|p| p.render(c)).collect(),
+            Message::Key { key, args } => {
+                let values: Vec<Cow<'_, str>> = args
+                    .iter()
+                    .map(|(_, value)| match value {
+                        Message::Text(text) => Cow::Borrowed(&**text),
+                        other => Cow::Owned(other.render(c)),
+                    })
+                    .collect();
+                let named: Vec<(&str, &dyn std::fmt::Display)> = args
+                    .iter()
+                    .zip(&values)
+                    .map(|((name, _), value)| (&**name, value as &dyn std::fmt::Display))
+                    .collect();
+                c.f(key, &named)
+            }
+        }
     }
 }
 
@@ -253,6 +364,32 @@ pub(crate) mod tests {
         assert_eq!(fill("no braces", &[]), "no braces");
         assert_eq!(fill("open { only", &[("a", &1)]), "open { only");
         assert_eq!(fill("中{n}文", &[("n", &3)]), "中3文");
+    }
+
+    #[test]
+    fn a_message_is_written_in_the_language_it_is_rendered_in() {
+        let (en, zh) = (Catalogue::get(Lang::En), Catalogue::get(Lang::Zh));
+        let page = Message::key("pdf.page_of").arg("page", 3).arg("pages", 12);
+        assert_eq!(page.render(en), "Page 3 of 12");
+        assert_eq!(page.render(zh), "第 3 页，共 12 页");
+        // An argument that is a message is written in the same language; text as it is.
+        let missing = Message::key("engine.source_missing")
+            .nested("what", Message::key("engine.what_credential_report"));
+        assert_eq!(missing.render(en), "no credential report was found");
+        assert_eq!(missing.render(zh), "未找到凭证报告");
+        let joined = missing.clone().then("; ", Message::text("{what} as is"));
+        assert_eq!(
+            joined.render(en),
+            "no credential report was found; {what} as is"
+        );
+        assert_eq!(joined.render(zh), "未找到凭证报告; {what} as is");
+        // Nothing is added to an empty message, and text takes no arguments.
+        assert_eq!(Message::default().then("; ", missing.clone()), missing);
+        assert!(Message::default().is_empty() && !missing.is_empty());
+        assert_eq!(Message::from("x").arg("n", 1), Message::from("x"));
+        // A value is written as given, never searched for placeholders again.
+        let odd = Message::key("engine.source_missing").arg("what", "{what}");
+        assert_eq!(odd.render(en), "no {what} was found");
     }
 
     #[test]

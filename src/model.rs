@@ -390,7 +390,7 @@ pub struct Account {
     /// Why the evidence is incomplete although present (missing pages, ...), in English.
     pub gaps: Vec<String>,
     /// The same, as messages to be written in the report language.
-    pub gap_notes: Vec<crate::i18n::Note>,
+    pub gap_notes: Vec<crate::i18n::Message>,
     /// Notes about the evidence itself (disagreements are added by the rules).
     pub data_quality: Vec<String>,
 }
@@ -552,19 +552,14 @@ fn choose_one<T>(
     for (other, _) in iter {
         let same = files[other].sha256 == chosen_sha;
         files[other].ignore_because(if same {
-            crate::i18n::Note {
-                key: "file.same_content",
-                args: vec![("path", chosen_path.clone())],
-            }
+            crate::i18n::Message::key("file.same_content").arg("path", &chosen_path)
         } else {
-            crate::i18n::Note {
-                key: match what {
-                    "practice report" => "file.another_practice",
-                    "security preference" => "file.another_preference",
-                    _ => "file.another_policy",
-                },
-                args: vec![("path", chosen_path.clone())],
-            }
+            crate::i18n::Message::key(match what {
+                "practice report" => "file.another_practice",
+                "security preference" => "file.another_preference",
+                _ => "file.another_policy",
+            })
+            .arg("path", &chosen_path)
         });
     }
     Some((value, vec![chosen_path]))
@@ -718,17 +713,10 @@ fn choose_credentials(
         .collect();
     let paths = chosen_paths.join(", ");
     let note = match chosen.generated {
-        Some(t) => crate::i18n::Note {
-            key: "file.newer_report_at",
-            args: vec![
-                ("generated", t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
-                ("paths", paths),
-            ],
-        },
-        None => crate::i18n::Note {
-            key: "file.newer_report",
-            args: vec![("paths", paths)],
-        },
+        Some(t) => crate::i18n::Message::key("file.newer_report_at")
+            .arg("generated", t.format("%Y-%m-%dT%H:%M:%SZ"))
+            .arg("paths", paths),
+        None => crate::i18n::Message::key("file.newer_report").arg("paths", paths),
     };
     for (_, other) in iter {
         for i in other {
@@ -854,7 +842,7 @@ fn merge_sas(
     files: &[FileRecord],
     risk_pages: Vec<(usize, RawRiskCheckPage)>,
     check_pages: Vec<(usize, RawCheckResultPage)>,
-    gaps: &mut Vec<crate::i18n::Note>,
+    gaps: &mut Vec<crate::i18n::Message>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<(SasResults, Vec<String>)> {
     if risk_pages.is_empty() && check_pages.is_empty() {
@@ -936,19 +924,16 @@ fn merge_sas(
                 })
                 .unwrap_or_default();
             let note = match page_count {
-                Some(pc) if !missing.is_empty() => crate::i18n::Note {
-                    key: "engine.gap_risk_pages",
-                    args: vec![
-                        ("total", total.to_string()),
-                        ("seen", seen.to_string()),
-                        ("pages", missing.join(", ")),
-                        ("count", pc.to_string()),
-                    ],
-                },
-                _ => crate::i18n::Note {
-                    key: "engine.gap_risk_items",
-                    args: vec![("total", total.to_string()), ("seen", seen.to_string())],
-                },
+                Some(pc) if !missing.is_empty() => {
+                    crate::i18n::Message::key("engine.gap_risk_pages")
+                        .arg("total", total)
+                        .arg("seen", seen)
+                        .arg("pages", missing.join(", "))
+                        .arg("count", pc)
+                }
+                _ => crate::i18n::Message::key("engine.gap_risk_items")
+                    .arg("total", total)
+                    .arg("seen", seen),
             };
             let text = note.render(crate::i18n::Catalogue::get(crate::i18n::Lang::En));
             diagnostics.push(Diagnostic::warning(used.join(", "), text));
@@ -1000,10 +985,9 @@ fn merge_sas(
         if let Some(total) = total
             && seen < total
         {
-            let note = crate::i18n::Note {
-                key: "engine.gap_check_pages",
-                args: vec![("total", total.to_string()), ("seen", seen.to_string())],
-            };
+            let note = crate::i18n::Message::key("engine.gap_check_pages")
+                .arg("total", total)
+                .arg("seen", seen);
             let text = note.render(crate::i18n::Catalogue::get(crate::i18n::Lang::En));
             diagnostics.push(Diagnostic::warning(used.join(", "), text));
             gaps.push(note);

@@ -315,7 +315,9 @@ fn findings_rows(
     let as_of = as_of.map(crate::text::rfc3339).unwrap_or_default();
     let as_of = as_of.as_str();
     let a = &result.info;
+    let en = crate::i18n::Catalogue::get(crate::i18n::Lang::En);
     for f in &result.evaluation.findings {
+        let detail = f.detail.render(en);
         let base = [
             a.id.as_str(),
             a.name.as_str(),
@@ -326,16 +328,18 @@ fn findings_rows(
             f.cis_v1.unwrap_or(""),
             f.cis_v2.unwrap_or(""),
             f.status.as_str(),
-            f.detail.as_str(),
+            detail.as_str(),
         ];
+        let details: Vec<String> = f.resources.iter().map(|r| r.detail.render(en)).collect();
         let mut rows: Vec<[&str; 5]> = f
             .resources
             .iter()
-            .map(|r| {
+            .zip(&details)
+            .map(|(r, detail)| {
                 [
                     r.id.as_str(),
                     r.status.as_str(),
-                    r.detail.as_str(),
+                    detail.as_str(),
                     r.file.as_deref().unwrap_or(""),
                     r.field.as_deref().unwrap_or(""),
                 ]

@@ -3,6 +3,7 @@
 //! The only place with parallelism (rayon): accounts are independent, and every result is
 //! put back in a fixed order, so output does not depend on the thread count.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -14,6 +15,7 @@ use crate::atomic::OutputError;
 use crate::diag::{Diagnostic, Level};
 use crate::discover::{self, FolderSource};
 use crate::evidence::{FileRecord, FileStatus, Kind};
+use crate::i18n::Message;
 use crate::ingest::{self, Limits};
 use crate::model::{self, Account, AccountInfo, Source};
 use crate::rules::{self, Evaluation, RulePack};
@@ -154,17 +156,19 @@ pub struct AccountResult {
     /// Who the account is.
     pub info: AccountInfo,
     /// Each evidence kind: `present: <files>`, `rejected: <files>` or `missing`.
-    pub evidence: BTreeMap<&'static str, String>,
+    pub evidence: BTreeMap<Cow<'static, str>, String>,
     /// The practice report's score.
     pub vendor_score: Option<i64>,
     /// Identity figures.
     pub identity: Identity,
-    /// Why present evidence is incomplete.
+    /// Why present evidence is incomplete, in English.
     pub gaps: Vec<String>,
     /// The same, as messages to write in the report language.
-    pub gap_notes: Vec<crate::i18n::Note>,
-    /// The data-quality notes in the report language, when the evaluation was explained in
-    /// another (a first reading for summary.json); else they are the evaluation's.
+    pub gap_notes: Vec<Message>,
+    /// The data-quality notes in the report language as a shard file gave them, for an
+    /// account read back from a shard that was not written in English (a shard keeps the
+    /// notes as text, in English and in the report language); `None` for an account this
+    /// run evaluated, whose notes are the evaluation's messages.
     pub notes_shown: Option<Vec<String>>,
     /// Results per state.
     pub counts: Counts,
@@ -198,7 +202,7 @@ pub struct VendorException {
     /// Title as collected.
     pub title: std::sync::Arc<str>,
     /// `ignored` or `false positive`.
-    pub state: &'static str,
+    pub state: Cow<'static, str>,
 }
 
 impl AccountResult {
@@ -207,11 +211,18 @@ impl AccountResult {
         self.gap_notes.iter().map(|n| n.render(c)).collect()
     }
 
-    /// The data-quality notes in the report language.
-    pub fn notes(&self) -> &[String] {
-        self.notes_shown
-            .as_deref()
-            .unwrap_or(&self.evaluation.data_quality)
+    /// The data-quality notes in `c`'s language, the report language (as a shard wrote
+    /// them, for an account read back from one in another language than English).
+    pub fn notes_in(&self, c: &crate::i18n::Catalogue) -> Vec<String> {
+        match &self.notes_shown {
+            Some(shown) => shown.clone(),
+            None => self
+                .evaluation
+                .data_quality
+                .iter()
+                .map(|n| n.render(c))
+                .collect(),
+        }
     }
 }
 
@@ -362,10 +373,9 @@ fn evaluate_one(
     m: model::Modelled,
     as_of: Option<DateTime<Utc>>,
     options: &RunOptions,
-    lang: crate::i18n::Lang,
 ) -> Evaluated {
     let started = std::time::Instant::now();
-    let evaluated = evaluate_inner(m, as_of, options, lang);
+    let evaluated = evaluate_inner(m, as_of, options);
     crate::timing::add(crate::timing::Stage::Evaluate, started);
     evaluated
 }
@@ -374,15 +384,9 @@ fn evaluate_inner(
     m: model::Modelled,
     as_of: Option<DateTime<Utc>>,
     options: &RunOptions,
-    lang: crate::i18n::Lang,
 ) -> Evaluated {
-    let mut evaluation = rules::evaluate_in(
-        &m.account,
-        as_of,
-        &options.rules,
-        options.keep_resources,
-        lang,
-    );
+    let mut evaluation =
+        rules::evaluate_with(&m.account, as_of, &options.rules, options.keep_resources);
     // Vendor-side acceptances first: the register may then except Security Center items too.
     // Read from the Security Center items themselves, not from the findings' wording.
     let vendor_exceptions = m
@@ -395,8 +399,8 @@ fn evaluate_inner(
                 .filter(|i| options.rules.enabled(&i.control_id))
                 .filter_map(|i| {
                     let state = match i.status {
-                        model::SasStatus::Ignored => "ignored",
-                        model::SasStatus::FalsePositive => "false positive",
+                        model::SasStatus::Ignored => Cow::Borrowed("ignored"),
+                        model::SasStatus::FalsePositive => Cow::Borrowed("false positive"),
                         _ => return None,
                     };
                     Some(VendorException {
@@ -408,12 +412,9 @@ fn evaluate_inner(
                 .collect()
         })
         .unwrap_or_default();
-    let exceptions = options.exceptions.apply(
-        &m.account.info.id,
-        as_of,
-        &mut evaluation.findings,
-        crate::i18n::Catalogue::get(lang),
-    );
+    let exceptions = options
+        .exceptions
+        .apply(&m.account.info.id, as_of, &mut evaluation.findings);
     let status = account_status(&m.account, &m.files);
     let score_tenths = rules::score_tenths(&evaluation.findings);
     let fails = crate::trend::Fails::of(&evaluation.findings);
@@ -462,29 +463,35 @@ fn evaluate_inner(
     if !options.keep_resources {
         evaluation.findings = Vec::new();
     }
-    // The portfolio page shows the notes of the first reading, so an English first reading
-    // (for summary.json) also writes them in the report language.
-    let notes_shown = (lang != options.lang).then(|| {
-        let mut notes = m.account.data_quality.clone();
-        notes.extend(rules::data_quality_in(
-            &m.account,
-            as_of,
-            &options.rules,
-            &evaluation.findings,
-            options.lang,
-        ));
-        notes
-    });
-    let mut data_quality = m.account.data_quality.clone();
+    // The model's notes (in English) first, then the rules'.
+    let mut data_quality: Vec<Message> = m
+        .account
+        .data_quality
+        .iter()
+        .cloned()
+        .map(Message::from)
+        .collect();
     data_quality.append(&mut evaluation.data_quality);
     evaluation.data_quality = data_quality;
     let a = &m.account;
     let evidence = BTreeMap::from([
-        ("credential_report", evidence_state(&a.credentials)),
-        ("practice_report", evidence_state(&a.practice)),
-        ("security_preference", evidence_state(&a.preference)),
-        ("password_policy", evidence_state(&a.password_policy)),
-        ("security_center", evidence_state(&a.sas)),
+        (
+            Cow::Borrowed("credential_report"),
+            evidence_state(&a.credentials),
+        ),
+        (
+            Cow::Borrowed("practice_report"),
+            evidence_state(&a.practice),
+        ),
+        (
+            Cow::Borrowed("security_preference"),
+            evidence_state(&a.preference),
+        ),
+        (
+            Cow::Borrowed("password_policy"),
+            evidence_state(&a.password_policy),
+        ),
+        (Cow::Borrowed("security_center"), evidence_state(&a.sas)),
     ]);
     Evaluated {
         result: AccountResult {
@@ -492,7 +499,7 @@ fn evaluate_inner(
             vendor_score: a.practice.get().and_then(|p| p.score),
             gaps: a.gaps.clone(),
             gap_notes: a.gap_notes.clone(),
-            notes_shown,
+            notes_shown: None,
             counts,
             figures,
             evidence,
@@ -662,14 +669,7 @@ fn run_inner(options: &RunOptions, sink: Option<Sink<'_>>) -> Result<Run, RunErr
     // Each account is evaluated, handed to the sink and reduced to its result.
     let finish = |outcome: FolderOutcome, folder: FolderSource, as_of| match outcome {
         FolderOutcome::Account(m) => {
-            // What goes to the sink (summary.json, findings.csv) is English; a run that keeps
-            // its findings (for pages) explains them in the report language.
-            let lang = if sink.is_some() {
-                crate::i18n::Lang::En
-            } else {
-                options.lang
-            };
-            let mut evaluated = evaluate_one(*m, as_of, options, lang);
+            let mut evaluated = evaluate_one(*m, as_of, options);
             if let Some(sink) = sink {
                 sink(&evaluated.result, as_of)?;
                 evaluated.result.evaluation.findings = Vec::new();
@@ -803,7 +803,7 @@ impl Run {
             }
         }
         Ok(std::borrow::Cow::Owned(
-            evaluate_one(*m, self.as_of, options, options.lang).result,
+            evaluate_one(*m, self.as_of, options).result,
         ))
     }
 }

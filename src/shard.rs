@@ -12,7 +12,7 @@
 //! every size, offset, count, index and page name in them against the files as they are,
 //! before the merge writes anything, and refuses a damaged set naming the file and account.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -22,7 +22,7 @@ use sha2::Digest;
 
 use crate::diag::Diagnostic;
 use crate::evidence::{FileRecord, FileStatus, Kind};
-use crate::i18n::Note;
+use crate::i18n::{Catalogue, Lang, Message};
 use crate::output::{Fragments, OutputError};
 use crate::pipeline::{AccountResult, VendorException};
 use crate::summary::ManifestOptions;
@@ -35,50 +35,6 @@ pub const SUMMARY_FILE: &str = "shard.json";
 pub const FRAGMENTS_FILE: &str = "shard-fragments.dat";
 
 pub use crate::pipeline::Shard;
-
-/// A string that lives for the whole process: catalogue keys and the few fixed words the
-/// results carry. Each distinct text is kept once.
-fn intern(text: &str) -> &'static str {
-    static SEEN: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
-    let mut guard = SEEN.lock().unwrap_or_else(|p| p.into_inner());
-    let seen = guard.get_or_insert_with(HashSet::new);
-    if let Some(s) = seen.get(text) {
-        return s;
-    }
-    let leaked: &'static str = Box::leak(text.to_string().into_boxed_str());
-    seen.insert(leaked);
-    leaked
-}
-
-#[derive(Serialize, Deserialize)]
-struct NoteForm {
-    key: String,
-    args: Vec<(String, String)>,
-}
-
-impl NoteForm {
-    fn of(n: &Note) -> NoteForm {
-        NoteForm {
-            key: n.key.to_string(),
-            args: n
-                .args
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        }
-    }
-
-    fn note(self) -> Note {
-        Note {
-            key: intern(&self.key),
-            args: self
-                .args
-                .into_iter()
-                .map(|(k, v)| (intern(&k), v))
-                .collect(),
-        }
-    }
-}
 
 #[derive(Serialize, Deserialize)]
 struct VendorForm {
@@ -95,10 +51,13 @@ struct AccountForm {
     vendor_score: Option<i64>,
     identity: crate::aggregate::Identity,
     gaps: Vec<String>,
-    gap_notes: Vec<NoteForm>,
+    /// As `{"key": K, "args": [[name, value], ...]}`.
+    gap_notes: Vec<Message>,
+    /// The data-quality notes in the report language, when that is not English.
     notes_shown: Option<Vec<String>>,
     counts: crate::aggregate::Counts,
     figures: crate::aggregate::AccountFigures,
+    /// The data-quality notes in English.
     data_quality: Vec<String>,
     status: crate::aggregate::AccountStatus,
     score_tenths: Option<u32>,
@@ -111,7 +70,9 @@ struct AccountForm {
 }
 
 impl AccountForm {
-    fn of(a: &AccountResult) -> AccountForm {
+    /// The form of `a`, an account of a run in `lang`.
+    fn of(a: &AccountResult, lang: Lang) -> AccountForm {
+        let en = Catalogue::get(Lang::En);
         AccountForm {
             info: a.info.clone(),
             evidence: a
@@ -122,11 +83,16 @@ impl AccountForm {
             vendor_score: a.vendor_score,
             identity: a.identity.clone(),
             gaps: a.gaps.clone(),
-            gap_notes: a.gap_notes.iter().map(NoteForm::of).collect(),
-            notes_shown: a.notes_shown.clone(),
+            gap_notes: a.gap_notes.clone(),
+            notes_shown: (lang != Lang::En).then(|| a.notes_in(Catalogue::get(lang))),
             counts: a.counts.clone(),
             figures: a.figures.clone(),
-            data_quality: a.evaluation.data_quality.clone(),
+            data_quality: a
+                .evaluation
+                .data_quality
+                .iter()
+                .map(|n| n.render(en))
+                .collect(),
             status: a.status,
             score_tenths: a.score_tenths,
             failed: a.failed.clone(),
@@ -152,18 +118,20 @@ impl AccountForm {
             evidence: self
                 .evidence
                 .into_iter()
-                .map(|(k, v)| (intern(&k), v))
+                .map(|(k, v)| (k.into(), v))
                 .collect(),
             vendor_score: self.vendor_score,
             identity: self.identity,
             gaps: self.gaps,
-            gap_notes: self.gap_notes.into_iter().map(NoteForm::note).collect(),
+            gap_notes: self.gap_notes,
             notes_shown: self.notes_shown,
             counts: self.counts,
             figures: self.figures,
             evaluation: crate::rules::Evaluation {
                 findings: Vec::new(),
-                data_quality: self.data_quality,
+                // English, as summary.json writes them; the pages use `notes_shown` when
+                // the shard was written in another language.
+                data_quality: self.data_quality.into_iter().map(Message::from).collect(),
             },
             status: self.status,
             score_tenths: self.score_tenths,
@@ -175,7 +143,7 @@ impl AccountForm {
                 .map(|v| VendorException {
                     control: v.control,
                     title: v.title,
-                    state: intern(&v.state),
+                    state: v.state.into(),
                 })
                 .collect(),
             fails: self.fails,
@@ -198,7 +166,7 @@ struct FileForm {
     kind: Option<Kind>,
     status: FileStatus,
     reason: Option<String>,
-    reason_note: Option<NoteForm>,
+    reason_note: Option<Message>,
 }
 
 impl FileForm {
@@ -211,7 +179,7 @@ impl FileForm {
             kind: f.kind,
             status: f.status,
             reason: f.reason.clone(),
-            reason_note: f.reason_note.as_ref().map(NoteForm::of),
+            reason_note: f.reason_note.clone(),
         }
     }
 
@@ -224,7 +192,7 @@ impl FileForm {
             kind: self.kind,
             status: self.status,
             reason: self.reason,
-            reason_note: self.reason_note.map(NoteForm::note),
+            reason_note: self.reason_note,
         }
     }
 }
@@ -325,7 +293,11 @@ pub fn write(
             })
             .collect(),
         customer_slugs,
-        accounts: run.accounts.iter().map(AccountForm::of).collect(),
+        accounts: run
+            .accounts
+            .iter()
+            .map(|a| AccountForm::of(a, run.lang))
+            .collect(),
         files: run.files.iter().map(FileForm::of).collect(),
         diagnostics: run.diagnostics.clone(),
         fragments: index,
@@ -1035,10 +1007,16 @@ mod tests {
         let run = crate::pipeline::run_streamed(&options, &|_, _| Ok(()))
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(!run.accounts.is_empty());
+        let en = Catalogue::get(Lang::En);
         for a in &run.accounts {
-            let text = serde_json::to_string(&AccountForm::of(a)).unwrap_or_default();
+            let text = serde_json::to_string(&AccountForm::of(a, Lang::En)).unwrap_or_default();
             let back: AccountForm = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(back.result(), *a);
+            // The shard keeps the data-quality notes as the English text summary.json has.
+            let mut expected = a.clone();
+            for note in &mut expected.evaluation.data_quality {
+                *note = Message::from(note.render(en));
+            }
+            assert_eq!(back.result(), expected);
         }
         for f in &run.files {
             let text = serde_json::to_string(&FileForm::of(f)).unwrap_or_default();
@@ -1333,9 +1311,111 @@ mod tests {
     }
 
     #[test]
-    fn interned_strings_are_kept_once() {
-        let a = intern("engine.gap_risk_items");
-        let b = intern(&String::from("engine.gap_risk_items"));
-        assert!(std::ptr::eq(a, b));
+    fn messages_written_to_a_shard_and_read_back_say_the_same_in_both_languages() {
+        let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let options = crate::pipeline::RunOptions {
+            inputs: vec![here.join("samples"), here.join("tests/fixtures/malformed")],
+            keep_resources: true,
+            lang: Lang::Zh,
+            ..Default::default()
+        };
+        let mut run = crate::pipeline::run_streamed(&options, &|_, _| Ok(()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        // No fixture misses a Security Center page, and a disagreement with Security Center
+        // (whose note holds other messages) needs both: give one account of each.
+        let a = &mut run.accounts[0];
+        a.gap_notes.push(
+            Message::key("engine.gap_risk_pages")
+                .arg("total", 40)
+                .arg("seen", 20)
+                .arg("pages", "2")
+                .arg("count", 2),
+        );
+        a.evaluation.data_quality.push(
+            Message::key("engine.disagree_sas")
+                .arg("control", "root.mfa")
+                .nested("ours", Message::key("chart.legend.pass"))
+                .nested("detail", Message::key("engine.root_mfa_on"))
+                .arg("item", "sas.3")
+                .arg("title", "MFA")
+                .nested("theirs", Message::key("chart.legend.fail")),
+        );
+        let (en, zh) = (Catalogue::get(Lang::En), Catalogue::get(Lang::Zh));
+        let (mut gaps, mut notes, mut reasons) = (0, 0, 0);
+        for a in &run.accounts {
+            let text = serde_json::to_string(&AccountForm::of(a, Lang::Zh)).unwrap_or_default();
+            let back = serde_json::from_str::<AccountForm>(&text)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .result();
+            for c in [en, zh] {
+                assert_eq!(back.gaps_in(c), a.gaps_in(c), "{}", a.info.id);
+            }
+            // The pages show the report language; summary.json (spliced from the
+            // fragments, and for the baseline) English.
+            assert_eq!(back.notes_in(zh), a.notes_in(zh), "{}", a.info.id);
+            let english = |r: &AccountResult| -> Vec<String> {
+                r.evaluation
+                    .data_quality
+                    .iter()
+                    .map(|n| n.render(en))
+                    .collect()
+            };
+            assert_eq!(english(&back), english(a), "{}", a.info.id);
+            gaps += a.gap_notes.len();
+            notes += a.evaluation.data_quality.len();
+        }
+        for f in &run.files {
+            let text = serde_json::to_string(&FileForm::of(f)).unwrap_or_default();
+            let back = serde_json::from_str::<FileForm>(&text)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .record();
+            for c in [en, zh] {
+                assert_eq!(back.reason_in(c), f.reason_in(c), "{}", f.path);
+            }
+            reasons += usize::from(f.reason_note.is_some());
+        }
+        // The fixture has messages of every kind, so the checks above checked something.
+        assert!(
+            gaps > 0 && notes > 0 && reasons > 0,
+            "{gaps} {notes} {reasons}"
+        );
+    }
+
+    #[test]
+    fn a_message_is_stored_as_a_key_with_its_arguments() {
+        let note = Message::key("engine.gap_risk_items")
+            .arg("total", 40)
+            .arg("seen", 20);
+        let text = serde_json::to_string(&note).unwrap_or_default();
+        assert_eq!(
+            text,
+            r#"{"key":"engine.gap_risk_items","args":[["total","40"],["seen","20"]]}"#
+        );
+        let back: Message = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, note);
+        // Keys and names read back are the file's own strings, not leaked ones.
+        assert!(matches!(
+            back,
+            Message::Key {
+                key: std::borrow::Cow::Owned(_),
+                ..
+            }
+        ));
+        let nested = Message::key("engine.counts_not_enough").nested(
+            "why",
+            Message::key("engine.source_missing")
+                .nested("what", Message::key("engine.what_credential_report")),
+        );
+        let text = serde_json::to_string(&nested).unwrap_or_default();
+        let back: Message = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            back.render(Catalogue::get(Lang::Zh)),
+            nested.render(Catalogue::get(Lang::Zh))
+        );
+        assert_eq!(back, nested);
+        let joined = Message::from("a").then("; ", Message::key("engine.no_as_of"));
+        let text = serde_json::to_string(&joined).unwrap_or_default();
+        assert_eq!(text, r#"["a","; ",{"key":"engine.no_as_of","args":[]}]"#);
+        assert_eq!(serde_json::from_str::<Message>(&text).ok(), Some(joined));
     }
 }

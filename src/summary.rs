@@ -1,5 +1,6 @@
 //! View stage: shapes a [`Run`] into the documented output contracts (`summary.json` v1,
-//! `findings.csv`, `manifest.json`). Serialize-only structs; no I/O and no evaluation.
+//! `findings.csv`, `manifest.json`). Serialize-only structs; no I/O and no evaluation. The
+//! rules' messages are written in English here, whatever the report language.
 
 use std::collections::BTreeMap;
 
@@ -73,7 +74,7 @@ pub struct VendorView<'a> {
     /// Title as collected.
     pub title: &'a str,
     /// `ignored` or `false positive`.
-    pub state: &'static str,
+    pub state: &'a str,
     /// Who accepted it.
     pub source: &'static str,
 }
@@ -99,7 +100,7 @@ pub fn exceptions_view_of<'a>(run: &'a Run, accounts: &'a [AccountResult]) -> Ex
                     account: &a.info.id,
                     control: &v.control,
                     title: &v.title,
-                    state: v.state,
+                    state: &v.state,
                     source: "Security Center",
                 })
             })
@@ -181,11 +182,11 @@ pub struct AccountView<'a> {
     /// The folder it was read from.
     pub folder: &'a str,
     /// Which evidence was present, missing or rejected.
-    pub evidence: &'a BTreeMap<&'static str, String>,
+    pub evidence: &'a BTreeMap<std::borrow::Cow<'static, str>, String>,
     /// Why present evidence is incomplete.
     pub gaps: &'a [String],
-    /// Notes about the evidence.
-    pub data_quality: &'a [String],
+    /// Notes about the evidence, in English.
+    pub data_quality: Vec<String>,
 }
 
 /// `controls[]`.
@@ -205,10 +206,10 @@ pub struct ControlView<'a> {
     pub resources: Vec<ResourceView<'a>>,
     /// Section.
     pub section: Section,
-    /// Why.
-    pub detail: &'a str,
-    /// Compensating control.
-    pub compensating: Option<&'a str>,
+    /// Why, in English.
+    pub detail: String,
+    /// Compensating control, in English.
+    pub compensating: Option<String>,
     /// Counted in the score.
     pub scored: bool,
     /// The built-in control a Sas item duplicates.
@@ -231,8 +232,8 @@ pub struct ResourceView<'a> {
     pub id: &'a str,
     /// Result.
     pub status: Status,
-    /// Why.
-    pub detail: &'a str,
+    /// Why, in English.
+    pub detail: String,
     /// Input file.
     pub file: Option<&'a str>,
     /// Place in that file.
@@ -240,6 +241,7 @@ pub struct ResourceView<'a> {
 }
 
 fn control_view(f: &Finding) -> ControlView<'_> {
+    let en = crate::i18n::Catalogue::get(crate::i18n::Lang::En);
     ControlView {
         id: &f.control_id,
         title: &f.title,
@@ -255,14 +257,14 @@ fn control_view(f: &Finding) -> ControlView<'_> {
             .map(|r| ResourceView {
                 id: &r.id,
                 status: r.status,
-                detail: &r.detail,
+                detail: r.detail.render(en),
                 file: r.file.as_deref(),
                 field: r.field.as_deref(),
             })
             .collect(),
         section: f.section,
-        detail: &f.detail,
-        compensating: f.compensating.as_deref(),
+        detail: f.detail.render(en),
+        compensating: f.compensating.as_ref().map(|m| m.render(en)),
         scored: f.scored,
         duplicates: f.duplicates,
     }
@@ -294,7 +296,12 @@ pub fn account_view(result: &AccountResult) -> AccountView<'_> {
         folder: &a.folder,
         evidence: &result.evidence,
         gaps: &result.gaps,
-        data_quality: &result.evaluation.data_quality,
+        data_quality: result
+            .evaluation
+            .data_quality
+            .iter()
+            .map(|n| n.render(crate::i18n::Catalogue::get(crate::i18n::Lang::En)))
+            .collect(),
     }
 }
 

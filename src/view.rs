@@ -929,15 +929,14 @@ impl<'a> Site<'a> {
                 .collect(),
             data_quality: all
                 .iter()
-                .filter(|a| !a.gap_notes.is_empty() || !a.notes().is_empty())
-                .map(|a| QualityRow {
-                    name: a.info.name.clone(),
-                    href: self.account_row(a, "").href,
-                    notes: a
-                        .gaps_in(self.c)
-                        .into_iter()
-                        .chain(a.notes().iter().cloned())
-                        .collect(),
+                .filter_map(|a| {
+                    let mut notes = a.gaps_in(self.c);
+                    notes.extend(a.notes_in(self.c));
+                    (!notes.is_empty()).then(|| QualityRow {
+                        name: a.info.name.clone(),
+                        href: self.account_row(a, "").href,
+                        notes,
+                    })
                 })
                 .collect(),
             files,
@@ -1231,8 +1230,8 @@ impl<'a> Site<'a> {
             status: f.status.as_str(),
             status_label: status_label(self.c, f.status),
             cis,
-            detail: f.detail.clone(),
-            compensating: f.compensating.clone(),
+            detail: f.detail.render(self.c),
+            compensating: f.compensating.as_ref().map(|m| m.render(self.c)),
             duplicates: f.duplicates.map(String::from),
             scored: f.scored,
             failing: f
@@ -1246,7 +1245,7 @@ impl<'a> Site<'a> {
                 .map(|r| ResourceRow {
                     id: r.id.clone(),
                     status: r.status.as_str(),
-                    detail: r.detail.clone(),
+                    detail: r.detail.render(self.c),
                     source: match (&r.file, &r.field) {
                         (Some(file), Some(field)) => format!("{file} ({field})"),
                         (Some(file), None) => file.to_string(),
@@ -1338,7 +1337,12 @@ impl<'a> Site<'a> {
                 })
                 .collect(),
             gaps: a.gaps_in(self.c),
-            data_quality: a.evaluation.data_quality.clone(),
+            data_quality: a
+                .evaluation
+                .data_quality
+                .iter()
+                .map(|n| n.render(self.c))
+                .collect(),
             diagnostics: self
                 .diagnostics_by_account
                 .get(a.info.id.as_str())

@@ -458,7 +458,7 @@ fn extension(path: &Path) -> Option<String> {
 
 enum Classified {
     Parsed(Box<Parsed>),
-    Ignored(crate::i18n::Note),
+    Ignored(crate::i18n::Message),
     Rejected(String),
 }
 
@@ -476,7 +476,7 @@ impl Outcome {
             warnings: Vec::new(),
         }
     }
-    fn ignored(kind: Option<Kind>, reason: crate::i18n::Note) -> Self {
+    fn ignored(kind: Option<Kind>, reason: crate::i18n::Message) -> Self {
         Outcome {
             kind,
             result: Classified::Ignored(reason),
@@ -617,11 +617,8 @@ impl Shape {
 
 /// What a response was detected as.
 /// A catalogue message without values.
-fn note(key: &'static str) -> crate::i18n::Note {
-    crate::i18n::Note {
-        key,
-        args: Vec::new(),
-    }
+fn note(key: &'static str) -> crate::i18n::Message {
+    crate::i18n::Message::key(key)
 }
 
 enum Detected {
@@ -872,10 +869,7 @@ fn classify_xml(bytes: &[u8]) -> Outcome {
             }
             Outcome::ignored(
                 None,
-                crate::i18n::Note {
-                    key: "file.xml_unknown",
-                    args: vec![("root", root.to_string())],
-                },
+                crate::i18n::Message::key("file.xml_unknown").arg("root", root),
             )
         }
         Err(e) => Outcome::rejected(guess_kind(bytes), format!("invalid XML at {e}")),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::types::{Ctx, Finding, Outcome, ResourceResult, Section, Status};
+use super::types::{Ctx, Finding, Message, Outcome, ResourceResult, Section, Status};
 use crate::ingest::credential::{Flag, Stamp};
 use crate::model::{
     AccessKey, Credentials, MfaForLogin, PasswordPolicy, Preference, Principal, SasItem, SasStatus,
@@ -420,15 +420,18 @@ fn whole_days(d: Duration) -> i64 {
     d.num_days()
 }
 
-fn credentials<'a>(ctx: &'a Ctx) -> Result<&'a Credentials, Outcome> {
+fn credentials<'a>(ctx: &'a Ctx) -> Result<&'a Credentials, Box<Outcome>> {
     ctx.account.credentials.get().ok_or_else(|| {
-        Outcome::not_evaluable(absence(ctx, &ctx.account.credentials, "credential_report"))
+        Box::new(Outcome::not_evaluable(absence(
+            &ctx.account.credentials,
+            "credential_report",
+        )))
     })
 }
 
-fn as_of(ctx: &Ctx) -> Result<DateTime<Utc>, Outcome> {
+fn as_of(ctx: &Ctx) -> Result<DateTime<Utc>, Box<Outcome>> {
     ctx.as_of
-        .ok_or_else(|| Outcome::not_evaluable(ctx.c.t("engine.no_as_of")))
+        .ok_or_else(|| Box::new(Outcome::not_evaluable(Message::key("engine.no_as_of"))))
 }
 
 fn resource(
@@ -436,7 +439,7 @@ fn resource(
     p: &Principal,
     id: String,
     status: Status,
-    detail: String,
+    detail: Message,
     column: &str,
 ) -> ResourceResult {
     ResourceResult {
@@ -466,7 +469,14 @@ fn sas_stand_in<'a>(ctx: &'a Ctx, control: &str) -> Option<&'a SasItem> {
         .find(|i| sas_duplicate_of(i) == Some(control))
 }
 
-fn from_sas(ctx: &Ctx, item: &SasItem, what: &str) -> Option<Outcome> {
+/// The name of a status as the charts' legend writes it (`chart.legend.<status>`).
+fn legend(status: Status) -> Message {
+    Message::key(format!("chart.legend.{}", status.as_str()))
+}
+
+/// A control decided by the Security Center item standing in for it; `why` is the
+/// catalogue key saying why our own evidence could not decide it.
+fn from_sas(item: &SasItem, why: &'static str) -> Option<Outcome> {
     let status = match item.status {
         SasStatus::Pass => Status::Pass,
         SasStatus::Failed => Status::Fail,
@@ -474,23 +484,16 @@ fn from_sas(ctx: &Ctx, item: &SasItem, what: &str) -> Option<Outcome> {
     };
     let mut outcome = Outcome::of(
         status,
-        ctx.c.f(
-            "engine.decided_by_sas",
-            &[
-                ("why", &ctx.c.t(&format!("engine.{what}"))),
-                ("id", &item.vendor_id),
-                ("title", &item.title),
-                (
-                    "status",
-                    &ctx.c.t(&format!("chart.legend.{}", status.as_str())),
-                ),
-            ],
-        ),
+        Message::key("engine.decided_by_sas")
+            .nested("why", Message::key(why))
+            .arg("id", item.vendor_id)
+            .arg("title", &item.title)
+            .nested("status", legend(status)),
     );
     outcome.resources.push(ResourceResult {
         id: item.control_id.clone(),
         status,
-        detail: item.title.clone(),
+        detail: Message::from(item.title.clone()),
         file: Some(item.file.clone()),
         field: Some(item.path.clone()),
     });
@@ -498,19 +501,18 @@ fn from_sas(ctx: &Ctx, item: &SasItem, what: &str) -> Option<Outcome> {
 }
 
 fn setting<T: std::fmt::Debug>(
-    ctx: &Ctx,
     file: &[String],
     field: &str,
     value: Option<T>,
     what: &str,
-    check: impl Fn(&T) -> (bool, String),
+    check: impl Fn(&T) -> (bool, Message),
 ) -> Outcome {
     let Some(value) = value else {
-        let what = ctx.c.t(&format!("engine.what_{what}"));
-        return Outcome::not_evaluable(ctx.c.f(
-            "engine.field_missing",
-            &[("field", &field), ("what", &what)],
-        ));
+        return Outcome::not_evaluable(
+            Message::key("engine.field_missing")
+                .arg("field", field)
+                .nested("what", Message::key(format!("engine.what_{what}"))),
+        );
     };
     let (ok, detail) = check(&value);
     let status = if ok { Status::Pass } else { Status::Fail };
@@ -528,20 +530,22 @@ fn setting<T: std::fmt::Debug>(
     }
 }
 
-fn policy<'a>(ctx: &'a Ctx) -> Result<(&'a PasswordPolicy, &'a [String]), Outcome> {
+fn policy<'a>(ctx: &'a Ctx) -> Result<(&'a PasswordPolicy, &'a [String]), Box<Outcome>> {
     let source = &ctx.account.password_policy;
     source
         .get()
         .map(|p| (p, source.files()))
-        .ok_or_else(|| Outcome::not_evaluable(absence(ctx, source, "password_policy")))
+        .ok_or_else(|| Box::new(Outcome::not_evaluable(absence(source, "password_policy"))))
 }
 
-fn preference<'a>(ctx: &'a Ctx) -> Result<(&'a Preference, &'a [String]), Outcome> {
+fn preference<'a>(ctx: &'a Ctx) -> Result<(&'a Preference, &'a [String]), Box<Outcome>> {
     let source = &ctx.account.preference;
-    source
-        .get()
-        .map(|p| (p, source.files()))
-        .ok_or_else(|| Outcome::not_evaluable(absence(ctx, source, "security_preference")))
+    source.get().map(|p| (p, source.files())).ok_or_else(|| {
+        Box::new(Outcome::not_evaluable(absence(
+            source,
+            "security_preference",
+        )))
+    })
 }
 
 /// Text for output: skipped (empty) when the caller does not keep explanations, as
@@ -552,39 +556,50 @@ macro_rules! text {
     };
 }
 
-/// An explanation from the message catalogue (`engine.<key>`) in the run's language, with
-/// named values: `say!(ctx, "inactive_summary", failing = n, total = m)`. Skipped (empty) like
+/// An explanation from the message catalogue (`engine.<key>`) with named values written as
+/// text: `say!(ctx, "inactive_summary", failing = n, total = m)`. Skipped (empty) like
 /// [`text!`] when explanations are off.
 macro_rules! say {
     ($ctx:expr, $key:literal $(, $name:ident = $value:expr)* $(,)?) => {
         if $ctx.explain {
-            $ctx.c.f(concat!("engine.", $key), &[$((stringify!($name), &$value)),*])
+            Message::key(concat!("engine.", $key))$(.arg(stringify!($name), $value))*
         } else {
-            String::new()
+            Message::default()
         }
     };
 }
 
-/// Why evidence is not there, in the run's language: `what` names it (`credential_report`...).
-fn absence<T>(ctx: &Ctx, source: &crate::model::Source<T>, what: &str) -> String {
-    let name = ctx.c.t(&format!("engine.what_{what}"));
+/// Why evidence is not there: `what` names it (`credential_report`...).
+fn absence<T>(source: &crate::model::Source<T>, what: &str) -> Message {
+    let name = Message::key(format!("engine.what_{what}"));
     match source {
         crate::model::Source::Present { .. } => {
-            ctx.c.f("engine.source_present", &[("what", &name)])
+            Message::key("engine.source_present").nested("what", name)
         }
-        crate::model::Source::Rejected(paths) => ctx.c.f(
-            "engine.source_rejected",
-            &[("what", &name), ("files", &paths.join(", "))],
-        ),
-        crate::model::Source::Missing => ctx.c.f("engine.source_missing", &[("what", &name)]),
+        crate::model::Source::Rejected(paths) => Message::key("engine.source_rejected")
+            .nested("what", name)
+            .arg("files", paths.join(", ")),
+        crate::model::Source::Missing => Message::key("engine.source_missing").nested("what", name),
     }
 }
 
+/// Why neither the credential report nor the practice report could decide a control (empty
+/// when explanations are off).
+fn absences(ctx: &Ctx) -> Message {
+    if !ctx.explain {
+        return Message::default();
+    }
+    absence(&ctx.account.credentials, "credential_report")
+        .then("; ", absence(&ctx.account.practice, "practice_report"))
+}
+
+/// The value, or the control's answer when it cannot be evaluated (boxed, as the error of a
+/// `Result` should be small).
 macro_rules! try_or {
     ($e:expr) => {
         match $e {
             Ok(v) => v,
-            Err(outcome) => return outcome,
+            Err(outcome) => return *outcome,
         }
     };
 }
@@ -595,7 +610,7 @@ fn per_active_key(
     ctx: &Ctx,
     c: &Credentials,
     column: &str,
-    judge: impl Fn(&AccessKey) -> (Status, String),
+    judge: impl Fn(&AccessKey) -> (Status, Message),
 ) -> Vec<ResourceResult> {
     let mut resources = Vec::new();
     for p in principals(c) {
@@ -619,16 +634,16 @@ fn per_active_key(
 fn tally(
     ctx: &Ctx,
     resources: Vec<ResourceResult>,
-    none: &str,
-    summary: impl Fn(usize, usize) -> String,
+    none: Message,
+    summary: impl Fn(usize, usize) -> Message,
 ) -> Outcome {
     let failing = resources
         .iter()
         .filter(|r| r.status == Status::Fail)
         .count();
     let detail = match (ctx.explain, resources.is_empty()) {
-        (false, _) => String::new(),
-        (true, true) => none.to_string(),
+        (false, _) => Message::default(),
+        (true, true) => none,
         (true, false) => summary(failing, resources.len()),
     };
     Outcome {
@@ -645,7 +660,7 @@ fn root_no_recent_use(ctx: &Ctx) -> Outcome {
     let c = try_or!(credentials(ctx));
     let as_of = try_or!(as_of(ctx));
     let Some(root) = &c.root else {
-        return Outcome::not_evaluable(ctx.c.t("engine.no_root_row"));
+        return Outcome::not_evaluable(Message::key("engine.no_root_row"));
     };
     let window = Duration::days(ctx.t.root_use_days);
     let mut resources = Vec::new();
@@ -708,7 +723,7 @@ fn root_no_recent_use(ctx: &Ctx) -> Outcome {
 fn root_no_access_key(ctx: &Ctx) -> Outcome {
     if let Some(c) = ctx.account.credentials.get() {
         let Some(root) = &c.root else {
-            return Outcome::not_evaluable(ctx.c.t("engine.no_root_row"));
+            return Outcome::not_evaluable(Message::key("engine.no_root_row"));
         };
         let mut resources = Vec::new();
         for key in &root.keys {
@@ -773,7 +788,7 @@ fn root_no_access_key(ctx: &Ctx) -> Outcome {
             resources: vec![ResourceResult {
                 id: "<root>".into(),
                 status,
-                detail: text!(ctx, "RootWithAccessKey = {n}"),
+                detail: Message::from(text!(ctx, "RootWithAccessKey = {n}")),
                 file: ctx
                     .account
                     .practice
@@ -787,17 +802,12 @@ fn root_no_access_key(ctx: &Ctx) -> Outcome {
             }],
         };
     }
-    if let Some(outcome) =
-        sas_stand_in(ctx, "root.no_access_key").and_then(|i| from_sas(ctx, i, "no_cr_or_practice"))
+    if let Some(outcome) = sas_stand_in(ctx, "root.no_access_key")
+        .and_then(|i| from_sas(i, "engine.no_cr_or_practice"))
     {
         return outcome;
     }
-    Outcome::not_evaluable(text!(
-        ctx,
-        "{}; {}",
-        absence(ctx, &ctx.account.credentials, "credential_report"),
-        absence(ctx, &ctx.account.practice, "practice_report")
-    ))
+    Outcome::not_evaluable(absences(ctx))
 }
 
 fn root_mfa(ctx: &Ctx) -> Outcome {
@@ -813,7 +823,7 @@ fn root_mfa(ctx: &Ctx) -> Outcome {
             let detail = match status {
                 Status::Pass => say!(ctx, "root_mfa_on"),
                 Status::Fail => say!(ctx, "root_mfa_off"),
-                _ => text!(ctx, "mfa_active is {:?}", root.mfa_active),
+                _ => Message::from(text!(ctx, "mfa_active is {:?}", root.mfa_active)),
             };
             return Outcome {
                 status: Some(status),
@@ -841,7 +851,7 @@ fn root_mfa(ctx: &Ctx) -> Outcome {
             resources: vec![ResourceResult {
                 id: "<root>".into(),
                 status,
-                detail: text!(ctx, "BindMfa = {bound}"),
+                detail: Message::from(text!(ctx, "BindMfa = {bound}")),
                 file: ctx
                     .account
                     .practice
@@ -855,22 +865,17 @@ fn root_mfa(ctx: &Ctx) -> Outcome {
         };
     }
     if let Some(outcome) =
-        sas_stand_in(ctx, "root.mfa").and_then(|i| from_sas(ctx, i, "no_cr_or_practice"))
+        sas_stand_in(ctx, "root.mfa").and_then(|i| from_sas(i, "engine.no_cr_or_practice"))
     {
         return outcome;
     }
-    Outcome::not_evaluable(text!(
-        ctx,
-        "{}; {}",
-        absence(ctx, &ctx.account.credentials, "credential_report"),
-        absence(ctx, &ctx.account.practice, "practice_report")
-    ))
+    Outcome::not_evaluable(absences(ctx))
 }
 
-fn mandatory_mfa_note(ctx: &Ctx) -> Option<String> {
+fn mandatory_mfa_note(ctx: &Ctx) -> Option<Message> {
     let pref = ctx.account.preference.get()?;
     (pref.mfa_for_login == Some(MfaForLogin::Mandatory))
-        .then(|| ctx.c.t("engine.compensating_mfa").to_string())
+        .then(|| Message::key("engine.compensating_mfa"))
 }
 
 fn ram_console_mfa(ctx: &Ctx) -> Outcome {
@@ -931,15 +936,18 @@ fn ram_console_mfa(ctx: &Ctx) -> Outcome {
         // Users without MFA may be API-only, so the counts cannot fail the control.
     }
     if let Some(outcome) =
-        sas_stand_in(ctx, "ram.console_mfa").and_then(|i| from_sas(ctx, i, "no_cr"))
+        sas_stand_in(ctx, "ram.console_mfa").and_then(|i| from_sas(i, "engine.no_cr"))
     {
         return outcome;
     }
-    Outcome::not_evaluable(say!(
-        ctx,
-        "counts_not_enough",
-        why = absence(ctx, &ctx.account.credentials, "credential_report")
-    ))
+    Outcome::not_evaluable(if ctx.explain {
+        Message::key("engine.counts_not_enough").nested(
+            "why",
+            absence(&ctx.account.credentials, "credential_report"),
+        )
+    } else {
+        Message::default()
+    })
 }
 
 fn ram_inactive_console_users(ctx: &Ctx) -> Outcome {
@@ -973,7 +981,7 @@ fn ram_inactive_console_users(ctx: &Ctx) -> Outcome {
     tally(
         ctx,
         resources,
-        &say!(ctx, "no_console_users"),
+        say!(ctx, "no_console_users"),
         |failing, total| {
             say!(
                 ctx,
@@ -1009,7 +1017,7 @@ fn ram_access_key_rotation(ctx: &Ctx) -> Outcome {
     tally(
         ctx,
         resources,
-        &say!(ctx, "no_active_key"),
+        say!(ctx, "no_active_key"),
         |failing, total| {
             say!(
                 ctx,
@@ -1026,12 +1034,11 @@ fn bool_setting(
     ctx: &Ctx,
     field: &str,
     get: fn(&PasswordPolicy) -> Option<bool>,
-    (required, not_required): (&str, &str),
+    (required, not_required): (&'static str, &'static str),
 ) -> Outcome {
     let (p, files) = try_or!(policy(ctx));
-    setting(ctx, files, field, get(p), "password_policy", |v| {
-        let key = if *v { required } else { not_required };
-        (*v, ctx.c.t(&format!("engine.{key}")).to_string())
+    setting(files, field, get(p), "password_policy", |v| {
+        (*v, Message::key(if *v { required } else { not_required }))
     })
 }
 
@@ -1040,7 +1047,7 @@ fn pwd_uppercase(ctx: &Ctx) -> Outcome {
         ctx,
         "RequireUppercaseCharacters",
         |p| p.require_uppercase,
-        ("upper_required", "upper_not_required"),
+        ("engine.upper_required", "engine.upper_not_required"),
     )
 }
 
@@ -1049,7 +1056,7 @@ fn pwd_lowercase(ctx: &Ctx) -> Outcome {
         ctx,
         "RequireLowercaseCharacters",
         |p| p.require_lowercase,
-        ("lower_required", "lower_not_required"),
+        ("engine.lower_required", "engine.lower_not_required"),
     )
 }
 
@@ -1058,7 +1065,7 @@ fn pwd_symbols(ctx: &Ctx) -> Outcome {
         ctx,
         "RequireSymbols",
         |p| p.require_symbols,
-        ("symbol_required", "symbol_not_required"),
+        ("engine.symbol_required", "engine.symbol_not_required"),
     )
 }
 
@@ -1067,7 +1074,7 @@ fn pwd_numbers(ctx: &Ctx) -> Outcome {
         ctx,
         "RequireNumbers",
         |p| p.require_numbers,
-        ("number_required", "number_not_required"),
+        ("engine.number_required", "engine.number_not_required"),
     )
 }
 
@@ -1075,7 +1082,6 @@ fn pwd_min_length(ctx: &Ctx) -> Outcome {
     let (p, files) = try_or!(policy(ctx));
     let min = ctx.t.password_min_length;
     setting(
-        ctx,
         files,
         "MinimumPasswordLength",
         p.min_length,
@@ -1083,7 +1089,9 @@ fn pwd_min_length(ctx: &Ctx) -> Outcome {
         |v| {
             (
                 *v >= min,
-                ctx.c.f("engine.min_length", &[("value", v), ("min", &min)]),
+                Message::key("engine.min_length")
+                    .arg("value", v)
+                    .arg("min", min),
             )
         },
     )
@@ -1093,7 +1101,6 @@ fn pwd_reuse(ctx: &Ctx) -> Outcome {
     let (p, files) = try_or!(policy(ctx));
     let min = ctx.t.password_reuse_prevention;
     setting(
-        ctx,
         files,
         "PasswordReusePrevention",
         p.reuse_prevention,
@@ -1101,7 +1108,7 @@ fn pwd_reuse(ctx: &Ctx) -> Outcome {
         |v| {
             (
                 *v >= min,
-                ctx.c.f("engine.reuse", &[("value", v), ("min", &min)]),
+                Message::key("engine.reuse").arg("value", v).arg("min", min),
             )
         },
     )
@@ -1111,16 +1118,20 @@ fn pwd_max_age_v1(ctx: &Ctx) -> Outcome {
     let (p, files) = try_or!(policy(ctx));
     let max = ctx.t.password_max_age_days_v1;
     setting(
-        ctx,
         files,
         "MaxPasswordAge",
         p.max_age_days,
         "password_policy",
         |v| match *v {
-            0 => (false, ctx.c.f("engine.never_expire_v1", &[("max", &max)])),
+            0 => (
+                false,
+                Message::key("engine.never_expire_v1").arg("max", max),
+            ),
             d => (
                 (1..=max).contains(&d),
-                ctx.c.f("engine.expire_v1", &[("days", &d), ("max", &max)]),
+                Message::key("engine.expire_v1")
+                    .arg("days", d)
+                    .arg("max", max),
             ),
         },
     )
@@ -1130,16 +1141,17 @@ fn pwd_max_age_v2(ctx: &Ctx) -> Outcome {
     let (p, files) = try_or!(policy(ctx));
     let min = ctx.t.password_min_age_days_v2;
     setting(
-        ctx,
         files,
         "MaxPasswordAge",
         p.max_age_days,
         "password_policy",
         |v| match *v {
-            0 => (true, ctx.c.t("engine.never_expire").to_string()),
+            0 => (true, Message::key("engine.never_expire")),
             d => (
                 d >= min,
-                ctx.c.f("engine.expire_v2", &[("days", &d), ("min", &min)]),
+                Message::key("engine.expire_v2")
+                    .arg("days", d)
+                    .arg("min", min),
             ),
         },
     )
@@ -1149,23 +1161,22 @@ fn pwd_lockout(ctx: &Ctx) -> Outcome {
     let (p, files) = try_or!(policy(ctx));
     let max = ctx.t.max_login_attempts;
     setting(
-        ctx,
         files,
         "MaxLoginAttemps",
         p.max_login_attempts,
         "password_policy",
         |v| match *v {
-            0 => (false, ctx.c.t("engine.lockout_off").to_string()),
+            0 => (false, Message::key("engine.lockout_off")),
             n => (
                 (1..=max).contains(&n),
-                ctx.c.f("engine.lockout", &[("n", &n), ("max", &max)]),
+                Message::key("engine.lockout").arg("n", n).arg("max", max),
             ),
         },
     )
 }
 
-fn needs_policy_documents(ctx: &Ctx) -> Outcome {
-    Outcome::not_evaluable(ctx.c.t("engine.needs_policies"))
+fn needs_policy_documents(_: &Ctx) -> Outcome {
+    Outcome::not_evaluable(Message::key("engine.needs_policies"))
 }
 
 // ---------------------------------------------------------------- best practice
@@ -1191,7 +1202,7 @@ fn ram_unused_access_keys(ctx: &Ctx) -> Outcome {
     tally(
         ctx,
         resources,
-        &say!(ctx, "no_active_key"),
+        say!(ctx, "no_active_key"),
         |failing, total| say!(ctx, "unused_summary", failing = failing, total = total),
     )
 }
@@ -1214,7 +1225,7 @@ fn ram_single_active_key(ctx: &Ctx) -> Outcome {
             })
         })
         .collect();
-    tally(ctx, resources, &say!(ctx, "no_active_key"), |failing, _| {
+    tally(ctx, resources, say!(ctx, "no_active_key"), |failing, _| {
         say!(ctx, "multi_key_summary", failing = failing)
     })
 }
@@ -1227,18 +1238,18 @@ fn pref_mfa_enforced(ctx: &Ctx) -> Outcome {
         "MFAOperationForLogin"
     };
     let Some(mode) = &p.mfa_for_login else {
-        return Outcome::not_evaluable(ctx.c.t(match p.shape {
+        return Outcome::not_evaluable(Message::key(match p.shape {
             crate::model::PreferenceShape::Ram => "engine.pref_ram_shape",
             _ => "engine.pref_no_mfa_field",
         }));
     };
     let (status, detail) = match mode {
-        MfaForLogin::Mandatory => (Status::Pass, ctx.c.t("engine.mfa_mandatory").to_string()),
-        MfaForLogin::Adaptive => (Status::Fail, ctx.c.t("engine.mfa_adaptive").to_string()),
-        MfaForLogin::Independent => (Status::Fail, ctx.c.t("engine.mfa_independent").to_string()),
+        MfaForLogin::Mandatory => (Status::Pass, Message::key("engine.mfa_mandatory")),
+        MfaForLogin::Adaptive => (Status::Fail, Message::key("engine.mfa_adaptive")),
+        MfaForLogin::Independent => (Status::Fail, Message::key("engine.mfa_independent")),
         MfaForLogin::Other(v) => (
             Status::NotEvaluable,
-            ctx.c.f("engine.unknown_value", &[("value", v)]),
+            Message::key("engine.unknown_value").arg("value", v),
         ),
     };
     Outcome {
@@ -1258,18 +1269,17 @@ fn pref_mfa_enforced(ctx: &Ctx) -> Outcome {
 fn pref_login_network(ctx: &Ctx) -> Outcome {
     let (p, files) = try_or!(preference(ctx));
     setting(
-        ctx,
         files,
         "LoginNetworkMasks",
         p.login_network_masks.as_ref(),
         "security_preference",
         |masks| {
             if masks.is_empty() {
-                (false, ctx.c.t("engine.any_network").to_string())
+                (false, Message::key("engine.any_network"))
             } else {
                 (
                     true,
-                    ctx.c.f("engine.networks", &[("masks", &masks.join("; "))]),
+                    Message::key("engine.networks").arg("masks", masks.join("; ")),
                 )
             }
         },
@@ -1280,7 +1290,6 @@ fn pref_session_duration(ctx: &Ctx) -> Outcome {
     let (p, files) = try_or!(preference(ctx));
     let max = ctx.t.session_max_hours;
     setting(
-        ctx,
         files,
         "LoginSessionDuration",
         p.session_hours,
@@ -1288,7 +1297,9 @@ fn pref_session_duration(ctx: &Ctx) -> Outcome {
         |h| {
             (
                 *h <= max,
-                ctx.c.f("engine.session", &[("hours", &h), ("max", &max)]),
+                Message::key("engine.session")
+                    .arg("hours", h)
+                    .arg("max", max),
             )
         },
     )
@@ -1297,7 +1308,6 @@ fn pref_session_duration(ctx: &Ctx) -> Outcome {
 fn pref_users_cannot_manage_keys(ctx: &Ctx) -> Outcome {
     let (p, files) = try_or!(preference(ctx));
     setting(
-        ctx,
         files,
         "AllowUserToManageAccessKeys",
         p.users_manage_access_keys,
@@ -1306,9 +1316,9 @@ fn pref_users_cannot_manage_keys(ctx: &Ctx) -> Outcome {
             (
                 !*v,
                 if *v {
-                    ctx.c.t("engine.users_manage_keys").to_string()
+                    Message::key("engine.users_manage_keys")
                 } else {
-                    ctx.c.t("engine.admins_manage_keys").to_string()
+                    Message::key("engine.admins_manage_keys")
                 },
             )
         },
@@ -1324,15 +1334,16 @@ fn idle_setting(
     let (p, files) = try_or!(preference(ctx));
     let max = ctx.t.max_idle_days;
     if get(p).is_none() {
-        return Outcome::not_evaluable(ctx.c.f("engine.pref_field_missing", &[("field", &field)]));
+        return Outcome::not_evaluable(
+            Message::key("engine.pref_field_missing").arg("field", field),
+        );
     }
-    setting(ctx, files, field, get(p), "security_preference", |d| {
+    setting(files, field, get(p), "security_preference", |d| {
         (
             *d <= max,
-            ctx.c.f(
-                &format!("engine.idle_{what}"),
-                &[("days", d), ("max", &max)],
-            ),
+            Message::key(format!("engine.idle_{what}"))
+                .arg("days", d)
+                .arg("max", max),
         )
     })
 }
@@ -1358,7 +1369,6 @@ fn pref_idle_keys(ctx: &Ctx) -> Outcome {
 fn pref_mfa_ticket(ctx: &Ctx) -> Outcome {
     let (p, files) = try_or!(preference(ctx));
     setting(
-        ctx,
         files,
         "EnableSaveMFATicket",
         p.save_mfa_ticket,
@@ -1367,9 +1377,9 @@ fn pref_mfa_ticket(ctx: &Ctx) -> Outcome {
             (
                 !*v,
                 if *v {
-                    ctx.c.t("engine.mfa_remembered").to_string()
+                    Message::key("engine.mfa_remembered")
                 } else {
-                    ctx.c.t("engine.mfa_every_logon").to_string()
+                    Message::key("engine.mfa_every_logon")
                 },
             )
         },
@@ -1408,7 +1418,7 @@ fn ram_password_rotation_overdue(ctx: &Ctx) -> Outcome {
     tally(
         ctx,
         resources,
-        &say!(ctx, "no_rotation_dates"),
+        say!(ctx, "no_rotation_dates"),
         |failing, _| say!(ctx, "overdue_summary", failing = failing),
     )
 }
@@ -1416,10 +1426,10 @@ fn ram_password_rotation_overdue(ctx: &Ctx) -> Outcome {
 fn spr_password_strength(ctx: &Ctx) -> Outcome {
     let source = &ctx.account.practice;
     let Some(p) = source.get() else {
-        return Outcome::not_evaluable(absence(ctx, source, "practice_report"));
+        return Outcome::not_evaluable(absence(source, "practice_report"));
     };
     let Some(level) = p.password_level.as_deref() else {
-        return Outcome::not_evaluable(ctx.c.t("engine.spr_missing"));
+        return Outcome::not_evaluable(Message::key("engine.spr_missing"));
     };
     let status = match level.trim().to_ascii_lowercase().as_str() {
         "high" => Status::Pass,
@@ -1427,8 +1437,8 @@ fn spr_password_strength(ctx: &Ctx) -> Outcome {
         _ => Status::NotEvaluable,
     };
     let detail = match status {
-        Status::NotEvaluable => ctx.c.f("engine.spr_unknown", &[("level", &level)]),
-        _ => ctx.c.f("engine.spr_rated", &[("level", &level)]),
+        Status::NotEvaluable => Message::key("engine.spr_unknown").arg("level", level),
+        _ => Message::key("engine.spr_rated").arg("level", level),
     };
     Outcome {
         status: Some(status),
@@ -1517,7 +1527,7 @@ pub fn sas_duplicate_of(item: &SasItem) -> Option<&'static str> {
 // ---------------------------------------------------------------- data quality
 
 /// Disagreements between sources and stale evidence, as notes (never failures).
-pub fn data_quality(ctx: &Ctx, findings: &[Finding]) -> Vec<String> {
+pub fn data_quality(ctx: &Ctx, findings: &[Finding]) -> Vec<Message> {
     let mut notes = Vec::new();
     let account = ctx.account;
     if let Some(as_of) = ctx.as_of {
@@ -1526,65 +1536,62 @@ pub fn data_quality(ctx: &Ctx, findings: &[Finding]) -> Vec<String> {
             && let Some(t) = c.dated()
             && as_of - t > stale
         {
-            notes.push(ctx.c.f(
-                "engine.stale_cr",
-                &[
-                    ("date", &stamp_text(t)),
-                    ("days", &whole_days(as_of - t)),
-                    ("as_of", &stamp_text(as_of)),
-                ],
-            ));
+            notes.push(
+                Message::key("engine.stale_cr")
+                    .arg("date", stamp_text(t))
+                    .arg("days", whole_days(as_of - t))
+                    .arg("as_of", stamp_text(as_of)),
+            );
         }
         if let Some(s) = account.sas.get()
             && let Some(t) = s.newest_check
             && as_of - t > stale
         {
-            notes.push(ctx.c.f(
-                "engine.stale_sas",
-                &[
-                    ("date", &stamp_text(t)),
-                    ("days", &whole_days(as_of - t)),
-                    ("as_of", &stamp_text(as_of)),
-                ],
-            ));
+            notes.push(
+                Message::key("engine.stale_sas")
+                    .arg("date", stamp_text(t))
+                    .arg("days", whole_days(as_of - t))
+                    .arg("as_of", stamp_text(as_of)),
+            );
         }
     }
     if let (Some(c), Some(p)) = (account.credentials.get(), account.practice.get()) {
         if let (Some(root), Some(bound)) = (&c.root, p.root_mfa) {
             let cr = root.mfa_active.is_true();
             if matches!(root.mfa_active, Flag::True | Flag::False) && cr != bound {
-                notes.push(ctx.c.f(
-                    "engine.disagree_root_mfa",
-                    &[
-                        ("cr", &if cr { "TRUE" } else { "FALSE" }),
-                        ("bound", &bound),
-                    ],
-                ));
+                notes.push(
+                    Message::key("engine.disagree_root_mfa")
+                        .arg("cr", if cr { "TRUE" } else { "FALSE" })
+                        .arg("bound", bound),
+                );
             }
         }
         if let (Some(root), Some(n)) = (&c.root, p.root_access_keys) {
             let existing = root.keys.iter().filter(|k| k.exist.is_true()).count() as i64;
             if existing != n {
                 notes.push(
-                    ctx.c
-                        .f("engine.disagree_root_keys", &[("cr", &existing), ("n", &n)]),
+                    Message::key("engine.disagree_root_keys")
+                        .arg("cr", existing)
+                        .arg("n", n),
                 );
             }
         }
         if let Some(n) = p.ram_users
             && n != c.users.len() as i64
         {
-            notes.push(ctx.c.f(
-                "engine.disagree_users",
-                &[("cr", &c.users.len()), ("n", &n)],
-            ));
+            notes.push(
+                Message::key("engine.disagree_users")
+                    .arg("cr", c.users.len())
+                    .arg("n", n),
+            );
         }
         if let Some(n) = p.ram_users_with_mfa {
             let with_mfa = c.users.iter().filter(|u| u.mfa_active.is_true()).count() as i64;
             if with_mfa != n {
                 notes.push(
-                    ctx.c
-                        .f("engine.disagree_users_mfa", &[("cr", &with_mfa), ("n", &n)]),
+                    Message::key("engine.disagree_users_mfa")
+                        .arg("cr", with_mfa)
+                        .arg("n", n),
                 );
             }
         }
@@ -1600,18 +1607,15 @@ pub fn data_quality(ctx: &Ctx, findings: &[Finding]) -> Vec<String> {
         let decided = matches!(builtin.status, Status::Pass | Status::Fail);
         let vendor = matches!(sas.status, Status::Pass | Status::Fail);
         if decided && vendor && builtin.status != sas.status {
-            let legend = |s: Status| ctx.c.t(&format!("chart.legend.{}", s.as_str()));
-            notes.push(ctx.c.f(
-                "engine.disagree_sas",
-                &[
-                    ("control", &builtin.control_id),
-                    ("ours", &legend(builtin.status)),
-                    ("detail", &builtin.detail),
-                    ("item", &sas.control_id),
-                    ("title", &sas.title),
-                    ("theirs", &legend(sas.status)),
-                ],
-            ));
+            notes.push(
+                Message::key("engine.disagree_sas")
+                    .arg("control", &builtin.control_id)
+                    .nested("ours", legend(builtin.status))
+                    .nested("detail", builtin.detail.clone())
+                    .arg("item", &sas.control_id)
+                    .arg("title", &sas.title)
+                    .nested("theirs", legend(sas.status)),
+            );
         }
     }
     notes

@@ -1,6 +1,7 @@
 //! Rules stage: evaluates the controls on one [`Account`] and returns its findings.
 //!
-//! Pure functions of the account, the as-of instant and the rule pack: no I/O, no clock.
+//! Pure functions of the account, the as-of instant and the rule pack: no I/O, no clock, and
+//! no language (every explanation is a [`Message`], written in a language by the outputs).
 //! Missing evidence always gives `not_evaluable`, never a pass or a fail.
 
 pub mod controls;
@@ -15,7 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Account, SasItem, SasStatus, Severity};
 pub use controls::{CATALOG, ControlDef};
-pub use types::{Ctx, Finding, Outcome, ResourceResult, Section, Status, Thresholds, roll_up};
+pub use types::{
+    Ctx, Finding, Message, Outcome, ResourceResult, Section, Status, Thresholds, roll_up,
+};
 
 /// Per-control overrides in a rules file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,7 +120,7 @@ pub struct Evaluation {
     /// Findings, built-in controls first in catalog order, then Sas items by id.
     pub findings: Vec<Finding>,
     /// Data-quality notes: disagreements between sources and stale evidence.
-    pub data_quality: Vec<String>,
+    pub data_quality: Vec<Message>,
 }
 
 /// Evaluates every enabled control on one account.
@@ -133,43 +136,11 @@ pub fn evaluate_with(
     pack: &RulePack,
     explain: bool,
 ) -> Evaluation {
-    evaluate_in(account, as_of, pack, explain, crate::i18n::Lang::En)
-}
-
-/// The data-quality notes of `findings` written in `lang` (the pages of a report in another
-/// language than the English of `summary.json`).
-pub fn data_quality_in(
-    account: &Account,
-    as_of: Option<DateTime<Utc>>,
-    pack: &RulePack,
-    findings: &[Finding],
-    lang: crate::i18n::Lang,
-) -> Vec<String> {
-    let ctx = Ctx {
-        account,
-        as_of,
-        t: &pack.thresholds,
-        explain: true,
-        c: crate::i18n::Catalogue::get(lang),
-    };
-    controls::data_quality(&ctx, findings)
-}
-
-/// [`evaluate_with`], with the explanations written in `lang` (the pages of a Chinese
-/// report; `summary.json` and `findings.csv` are always English).
-pub fn evaluate_in(
-    account: &Account,
-    as_of: Option<DateTime<Utc>>,
-    pack: &RulePack,
-    explain: bool,
-    lang: crate::i18n::Lang,
-) -> Evaluation {
     let ctx = Ctx {
         account,
         as_of,
         t: &pack.thresholds,
         explain,
-        c: crate::i18n::Catalogue::get(lang),
     };
     let mut findings = Vec::new();
     for def in CATALOG.iter().filter(|d| pack.enabled(d.id)) {
@@ -194,7 +165,7 @@ pub fn evaluate_in(
     }
     if let Some(sas) = account.sas.get() {
         for item in sas.items.iter().filter(|i| pack.enabled(&i.control_id)) {
-            findings.push(sas_finding(item, pack, explain, ctx.c));
+            findings.push(sas_finding(item, pack, explain));
         }
     }
     let data_quality = controls::data_quality(&ctx, &findings);
@@ -204,38 +175,24 @@ pub fn evaluate_in(
     }
 }
 
-fn sas_finding(
-    item: &SasItem,
-    pack: &RulePack,
-    explain: bool,
-    c: &crate::i18n::Catalogue,
-) -> Finding {
+fn sas_finding(item: &SasItem, pack: &RulePack, explain: bool) -> Finding {
     let (status, detail) = match &item.status {
-        SasStatus::Pass => (Status::Pass, c.t("engine.sas_pass").to_string()),
+        SasStatus::Pass => (Status::Pass, Message::key("engine.sas_pass")),
         SasStatus::Failed => (
             Status::Fail,
             match item.affected {
-                Some(n) if n > 0 => c.f("engine.sas_failed_n", &[("n", &n)]),
-                _ => c.t("engine.sas_failed").to_string(),
+                Some(n) if n > 0 => Message::key("engine.sas_failed_n").arg("n", n),
+                _ => Message::key("engine.sas_failed"),
             },
         ),
-        SasStatus::Ignored => (Status::Excepted, c.t("engine.sas_ignored").to_string()),
-        SasStatus::FalsePositive => (
-            Status::Excepted,
-            c.t("engine.sas_false_positive").to_string(),
-        ),
-        SasStatus::Pending => (Status::NotEvaluable, c.t("engine.sas_pending").to_string()),
-        SasStatus::NotChecked => (
-            Status::NotEvaluable,
-            c.t("engine.sas_not_checked").to_string(),
-        ),
-        SasStatus::NotCovered => (
-            Status::NotEvaluable,
-            c.t("engine.sas_not_covered").to_string(),
-        ),
+        SasStatus::Ignored => (Status::Excepted, Message::key("engine.sas_ignored")),
+        SasStatus::FalsePositive => (Status::Excepted, Message::key("engine.sas_false_positive")),
+        SasStatus::Pending => (Status::NotEvaluable, Message::key("engine.sas_pending")),
+        SasStatus::NotChecked => (Status::NotEvaluable, Message::key("engine.sas_not_checked")),
+        SasStatus::NotCovered => (Status::NotEvaluable, Message::key("engine.sas_not_covered")),
         SasStatus::Other(v) => (
             Status::NotEvaluable,
-            c.f("engine.sas_unknown", &[("value", v)]),
+            Message::key("engine.sas_unknown").arg("value", v),
         ),
     };
     let duplicates = controls::sas_duplicate_of(item);
@@ -257,7 +214,7 @@ fn sas_finding(
             ResourceResult {
                 id: item.vendor_id.to_string(),
                 status,
-                detail: item.category.clone().unwrap_or_default(),
+                detail: Message::from(item.category.clone().unwrap_or_default()),
                 file: Some(item.file.clone()),
                 field: Some(item.path.clone()),
             }
@@ -265,7 +222,7 @@ fn sas_finding(
             ResourceResult {
                 id: String::new(),
                 status,
-                detail: String::new(),
+                detail: Message::default(),
                 file: None,
                 field: None,
             }

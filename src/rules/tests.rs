@@ -49,6 +49,11 @@ fn at(t: &str) -> DateTime<Utc> {
     crate::ingest::credential::parse_time(t).unwrap()
 }
 
+/// A message as the English outputs write it.
+fn en(message: &Message) -> String {
+    message.render(crate::i18n::Catalogue::get(crate::i18n::Lang::En))
+}
+
 fn finding(a: &Account, id: &str) -> Finding {
     evaluate(a, Some(at(AS_OF)), &RulePack::default())
         .findings
@@ -107,7 +112,7 @@ fn root_use_without_credential_report_is_not_evaluable() {
     )]);
     let f = finding(&a, "root.no_recent_use");
     assert_eq!(f.status, Status::NotEvaluable);
-    assert_eq!(f.detail, "no credential report was found");
+    assert_eq!(en(&f.detail), "no credential report was found");
 }
 
 // ---- CIS 1.2
@@ -153,7 +158,11 @@ fn root_key_falls_back_to_the_practice_report_then_security_center() {
     let sas = r#"{"TotalCount":1,"List":[{"ItemId":49,"Title":"Alibaba Cloud account security - AccessKey pair","Status":"failed","RiskLevel":"medium"}]}"#;
     let f = finding(&account(&[("sas.json", sas)]), "root.no_access_key");
     assert_eq!(f.status, Status::Fail);
-    assert!(f.detail.contains("Security Center item 49"), "{}", f.detail);
+    assert!(
+        en(&f.detail).contains("Security Center item 49"),
+        "{}",
+        en(&f.detail)
+    );
     let pp = r#"{"PasswordPolicy":{}}"#;
     assert_eq!(
         status(&account(&[("pp.json", pp)]), "root.no_access_key"),
@@ -176,15 +185,11 @@ fn credential_report_and_practice_report_disagreeing_is_a_data_quality_note() {
         Status::Pass,
         "the credential report decides"
     );
+    let notes: Vec<String> = e.data_quality.iter().map(en).collect();
+    assert!(notes.iter().any(|n| n.contains("root MFA")), "{notes:?}");
     assert!(
-        e.data_quality.iter().any(|n| n.contains("root MFA")),
-        "{:?}",
-        e.data_quality
-    );
-    assert!(
-        e.data_quality.iter().any(|n| n.contains("root AccessKeys")),
-        "{:?}",
-        e.data_quality
+        notes.iter().any(|n| n.contains("root AccessKeys")),
+        "{notes:?}"
     );
 }
 
@@ -249,7 +254,7 @@ fn mandatory_mfa_at_logon_is_compensating_not_a_pass() {
     let a = account(&[("cr.csv", &csv(&[ROOT_OK, &u])), ("sp.json", pref)]);
     let f = finding(&a, "ram.console_mfa");
     assert_eq!(f.status, Status::Fail);
-    assert!(f.compensating.unwrap().contains("mandatory"));
+    assert!(en(&f.compensating.unwrap()).contains("mandatory"));
 }
 
 // ---- CIS 1.5
@@ -329,7 +334,7 @@ fn never_used_and_idle_keys_fail_and_two_active_keys_fail() {
     let a = with_root(ROOT_OK, &[&u]);
     let f = finding(&a, "ram.unused_access_keys");
     assert_eq!(f.status, Status::Fail);
-    assert_eq!(f.resources[0].detail, "active but never used");
+    assert_eq!(en(&f.resources[0].detail), "active but never used");
     assert_eq!(f.resources[1].status, Status::Pass);
     assert_eq!(status(&a, "ram.single_active_key"), Status::Fail);
     assert_eq!(
@@ -440,7 +445,7 @@ fn mfa_enforcement_modes() {
         "pref.mfa_enforced",
     );
     assert_eq!(adaptive.status, Status::Fail);
-    assert!(adaptive.detail.starts_with("partial"));
+    assert!(en(&adaptive.detail).starts_with("partial"));
     assert_eq!(
         status(
             &pref(r#""EnforceMFAForLogin":true"#, ""),
@@ -465,7 +470,7 @@ fn ram_shaped_preference_is_not_evaluable_for_mfa_and_idle_days() {
     );
     let f = finding(&a, "pref.mfa_enforced");
     assert_eq!(f.status, Status::NotEvaluable);
-    assert!(f.detail.contains("Ram API"), "{}", f.detail);
+    assert!(en(&f.detail).contains("Ram API"), "{}", en(&f.detail));
     assert_eq!(status(&a, "pref.idle_users_disabled"), Status::NotEvaluable);
     assert_eq!(status(&a, "pref.login_network_restricted"), Status::Fail);
     assert_eq!(status(&a, "pref.session_duration"), Status::Pass);
@@ -524,13 +529,13 @@ fn security_center_statuses_map_to_result_states() {
         (failed.status, failed.severity),
         (Status::Fail, Severity::High)
     );
-    assert_eq!(failed.detail, "Security Center: failed (3 affected)");
+    assert_eq!(en(&failed.detail), "Security Center: failed (3 affected)");
     assert_eq!(status(&a, "sas.12"), Status::Excepted);
     assert_eq!(status(&a, "sas.16"), Status::Excepted);
     assert_eq!(status(&a, "sas.18"), Status::NotEvaluable);
     let disabled = finding(&a, "sas.8");
     assert_eq!(disabled.status, Status::NotEvaluable);
-    assert!(disabled.detail.contains("not covered by the edition"));
+    assert!(en(&disabled.detail).contains("not covered by the edition"));
 }
 
 #[test]
@@ -643,7 +648,7 @@ fn age_checks_without_an_as_of_are_not_evaluable() {
         .find(|f| f.control_id == "ram.access_key_rotation")
         .unwrap();
     assert_eq!(f.status, Status::NotEvaluable);
-    assert!(f.detail.contains("--as-of"));
+    assert!(en(&f.detail).contains("--as-of"));
 }
 
 use crate::i18n::tests::placeholders;
@@ -677,4 +682,77 @@ fn every_built_in_control_has_its_texts_in_both_languages_with_the_same_placehol
     assert_eq!(score_formula(en), SCORE_FORMULA);
     assert_eq!(score_formula(zh), zh.t("method.score_formula"));
     assert_ne!(score_formula(zh), "?");
+}
+
+#[test]
+fn one_evaluation_is_written_in_either_language() {
+    use crate::i18n::{Catalogue, Lang};
+    let (en, zh) = (Catalogue::get(Lang::En), Catalogue::get(Lang::Zh));
+    let both = |m: &Message| (m.render(en), m.render(zh));
+    let say = |a: &str, b: &str| (a.to_string(), b.to_string());
+
+    // A message naming what is missing, itself a message.
+    let f = finding(
+        &account(&[(
+            "pp.json",
+            r#"{"PasswordPolicy":{"MinimumPasswordLength":8}}"#,
+        )]),
+        "root.no_recent_use",
+    );
+    assert_eq!(
+        both(&f.detail),
+        say("no credential report was found", "未找到凭证报告")
+    );
+
+    // Values filled into the sentence.
+    let f = finding(
+        &account(&[(
+            "pp.json",
+            r#"{"PasswordPolicy":{"MinimumPasswordLength":8}}"#,
+        )]),
+        "pwd.min_length",
+    );
+    let expected = say(
+        "minimum length 8 (needs 14 or more)",
+        "最小长度 8（要求 14 或以上）",
+    );
+    assert_eq!(both(&f.detail), expected);
+    assert_eq!(both(&f.resources[0].detail), expected);
+
+    // Words of the catalogue (why, the status name) and evidence text (the title) together.
+    let sas = r#"{"TotalCount":1,"List":[{"ItemId":49,"Title":"Alibaba Cloud account security - AccessKey pair","Status":"failed","RiskLevel":"medium"}]}"#;
+    let f = finding(&account(&[("sas.json", sas)]), "root.no_access_key");
+    assert_eq!(
+        both(&f.detail),
+        say(
+            "no credential report or practice report: decided by Security Center item 49 \"Alibaba Cloud account security - AccessKey pair\" (fail)",
+            "没有凭证报告或安全实践报告：由云安全中心检查项 49“Alibaba Cloud account security - AccessKey pair”判定（未通过）",
+        )
+    );
+    assert_eq!(
+        both(&f.resources[0].detail),
+        say(
+            "Alibaba Cloud account security - AccessKey pair",
+            "Alibaba Cloud account security - AccessKey pair"
+        )
+    );
+
+    // A count, and a compensating control.
+    let u = user("carol", &format!("-,TRUE,TRUE,N/A,-,FALSE,{NO_KEYS}"));
+    let pref =
+        r#"{"SecurityPreference":{"LoginProfilePreference":{"MFAOperationForLogin":"mandatory"}}}"#;
+    let f = finding(
+        &account(&[("cr.csv", &csv(&[ROOT_OK, &u])), ("sp.json", pref)]),
+        "ram.console_mfa",
+    );
+    assert_eq!(
+        both(&f.detail),
+        say(
+            "1 of 1 console users have no MFA",
+            "1 个控制台用户中有 1 个未启用 MFA"
+        )
+    );
+    let compensating = both(f.compensating.as_ref().unwrap());
+    assert!(compensating.0.starts_with("compensating control: "));
+    assert!(compensating.1.starts_with("补偿性控制："));
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use crate::i18n::Message;
 use crate::model::{Account, Severity};
 
 /// The five result states of a control (README "Controls").
@@ -147,8 +148,8 @@ pub struct ResourceResult {
     pub id: String,
     /// Its state.
     pub status: Status,
-    /// Why, in words.
-    pub detail: String,
+    /// Why, in words (written in a language by the outputs).
+    pub detail: Message,
     /// Input file the value came from.
     pub file: Option<Arc<str>>,
     /// Field within that file: `line 4, mfa_active` or a JSON path.
@@ -172,10 +173,10 @@ pub struct Finding {
     pub cis_v2: Option<&'static str>,
     /// Result.
     pub status: Status,
-    /// Why, in one sentence.
-    pub detail: String,
+    /// Why, in one sentence (written in a language by the outputs).
+    pub detail: Message,
     /// A compensating control worth showing beside a fail.
-    pub compensating: Option<String>,
+    pub compensating: Option<Message>,
     /// Counted in the score (built-in controls and Sas items that duplicate none).
     pub scored: bool,
     /// For a Sas item that duplicates a built-in control, that control's id.
@@ -184,7 +185,8 @@ pub struct Finding {
     pub resources: Vec<ResourceResult>,
 }
 
-/// What every control function sees.
+/// What every control function sees. It holds no language: a control says why as a
+/// [`Message`], and each output writes it in its own language.
 pub struct Ctx<'a> {
     /// The account.
     pub account: &'a Account,
@@ -194,8 +196,6 @@ pub struct Ctx<'a> {
     pub t: &'a Thresholds,
     /// Build per-resource text (ids, details, places); off for `validate`.
     pub explain: bool,
-    /// The language explanations are written in.
-    pub c: &'static crate::i18n::Catalogue,
 }
 
 /// A control function's answer, before catalog data is attached.
@@ -204,16 +204,16 @@ pub struct Outcome {
     /// Result (derived from resources when they decide it).
     pub status: Option<Status>,
     /// Why.
-    pub detail: String,
+    pub detail: Message,
     /// Compensating control.
-    pub compensating: Option<String>,
+    pub compensating: Option<Message>,
     /// Per-resource results.
     pub resources: Vec<ResourceResult>,
 }
 
 impl Outcome {
     /// A result with no per-resource detail.
-    pub fn of(status: Status, detail: impl Into<String>) -> Outcome {
+    pub fn of(status: Status, detail: impl Into<Message>) -> Outcome {
         Outcome {
             status: Some(status),
             detail: detail.into(),
@@ -222,7 +222,7 @@ impl Outcome {
     }
 
     /// Not evaluable, saying what is missing.
-    pub fn not_evaluable(detail: impl Into<String>) -> Outcome {
+    pub fn not_evaluable(detail: impl Into<Message>) -> Outcome {
         Self::of(Status::NotEvaluable, detail)
     }
 }
