@@ -40,6 +40,34 @@ import re
 import sys
 
 SRC = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
+# The workspace's library crates, read as one tree of modules: module names are unique across
+# the crates, so `aliaudit_core::pipeline` is the node `pipeline` wherever it is used. The
+# collect and deliver crates are the modules `collect` and `deliver` (their lib.rs the mod.rs).
+CRATES = {
+    "aliaudit_core": ("core", []),
+    "aliaudit_report": ("report", []),
+    "aliaudit_collect": ("collect", ["collect"]),
+    "aliaudit_deliver": ("deliver", ["deliver"]),
+}
+
+
+def roots():
+    """(src folder, module prefix) of every crate read: the package's src/ and crates/*/src."""
+    out = [(SRC, [])]
+    for name, (folder, prefix) in sorted(CRATES.items()):
+        path = os.path.normpath(os.path.join(SRC, "..", "crates", folder, "src"))
+        if os.path.isdir(path):
+            out.append((path, prefix))
+    return out
+
+
+def as_one_crate(text, prefix):
+    """Source whose paths name other crates of the workspace rewritten as `crate::` paths."""
+    if prefix:
+        text = re.sub(r"(?<![\w:])crate\s*::", "crate::" + "::".join(prefix) + "::", text)
+    for name, (_, pre) in CRATES.items():
+        text = re.sub(r"(?<![\w:])" + name + r"\b", "::".join(["crate"] + pre), text)
+    return text
 # Packages whose submodules are nodes of their own.
 SPLIT = {"render", "rules", "ingest", "collect", "deliver", "commands"}
 # Layer of each top-level module (a submodule of a SPLIT package takes its package's layer).
@@ -116,13 +144,13 @@ def strip(src):
     return "".join(out)
 
 
-def file_module(path):
-    rel = os.path.relpath(path, SRC)[:-3].split(os.sep)
+def file_module(path, src=None, prefix=()):
+    rel = os.path.relpath(path, src or SRC)[:-3].split(os.sep)
     if rel[-1] == "mod":
         rel = rel[:-1]
     if rel == ["lib"]:
-        return []
-    return rel
+        rel = []
+    return list(prefix) + rel
 
 
 def parse_use_tree(text, i):
@@ -228,18 +256,19 @@ def scope_at(marks, pos):
 
 def collect():
     files = []
-    for root, _, names in os.walk(SRC):
-        for name in names:
-            if name.endswith(".rs") and not (root == SRC and name == "main.rs"):
-                files.append(os.path.normpath(os.path.join(root, name)))
+    for src, prefix in roots():
+        for root, _, names in os.walk(src):
+            for name in names:
+                if name.endswith(".rs") and not (root == SRC and name == "main.rs"):
+                    files.append((os.path.normpath(os.path.join(root, name)), src, prefix))
     files.sort()
     modules = {()}
     children = {}
     texts = {}
-    for f in files:
-        base = file_module(f)
+    for f, src, prefix in files:
+        base = file_module(f, src, prefix)
         with open(f, encoding="utf-8") as fh:
-            text = strip(fh.read())
+            text = as_one_crate(strip(fh.read()), prefix)
         texts[f] = (base, text)
         for k in range(1, len(base) + 1):
             modules.add(tuple(base[:k]))
