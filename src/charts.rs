@@ -13,7 +13,9 @@ use plotters::style::FontStyle;
 use crate::aggregate::Counts;
 use crate::fonts::{FONT_BOLD, FONT_REGULAR};
 use crate::i18n::Catalogue;
+use crate::model::Severity;
 use crate::rules::Status;
+use crate::theme::{self, Colour};
 
 /// The font family name charts use; the HTML stylesheet maps it to the page font.
 pub const FAMILY: &str = "sans-serif";
@@ -29,30 +31,24 @@ fn register_fonts() {
     });
 }
 
-/// Colour of a result state (opaque; paired with a text label wherever it is shown).
-pub fn status_colour(status: Status) -> RGBColor {
-    match status {
-        Status::Pass => RGBColor(0x2E, 0x7D, 0x32),
-        Status::Fail => RGBColor(0xC6, 0x28, 0x28),
-        Status::Excepted => RGBColor(0x6A, 0x1B, 0x9A),
-        Status::NotApplicable => RGBColor(0x9E, 0x9E, 0x9E),
-        Status::NotEvaluable => RGBColor(0xE0, 0x8E, 0x00),
-    }
+/// A palette colour as plotters takes it.
+const fn rgb(c: Colour) -> RGBColor {
+    RGBColor(c.r, c.g, c.b)
 }
 
-const INK: RGBColor = RGBColor(0x21, 0x25, 0x29);
-const MUTED: RGBColor = RGBColor(0x6C, 0x75, 0x7D);
-const TRACK: RGBColor = RGBColor(0xE9, 0xEC, 0xEF);
-const ACCENT: RGBColor = RGBColor(0x1F, 0x5F, 0xA8);
+/// Colour of a result state (opaque; paired with a text label wherever it is shown).
+pub fn status_colour(status: Status) -> RGBColor {
+    rgb(theme::status(status))
+}
+
+const INK: RGBColor = rgb(theme::INK);
+const MUTED: RGBColor = rgb(theme::MUTED);
+const TRACK: RGBColor = rgb(theme::TRACK);
+const ACCENT: RGBColor = rgb(theme::ACCENT);
+const PAPER: RGBColor = rgb(theme::WHITE);
 
 fn score_colour(score: f64) -> RGBColor {
-    if score >= 80.0 {
-        status_colour(Status::Pass)
-    } else if score >= 60.0 {
-        RGBColor(0xE0, 0x8E, 0x00)
-    } else {
-        status_colour(Status::Fail)
-    }
+    rgb(theme::score(score))
 }
 
 fn font(size: f64) -> TextStyle<'static> {
@@ -88,7 +84,7 @@ fn svg_inner(
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
-        if root.fill(&WHITE).is_err() || draw(&root).is_err() || root.present().is_err() {
+        if root.fill(&PAPER).is_err() || draw(&root).is_err() || root.present().is_err() {
             return String::new();
         }
     }
@@ -213,11 +209,7 @@ pub fn severity_bars(c: &Catalogue, high: u64, medium: u64, low: u64) -> String 
             (c.t("severity.medium"), medium),
             (c.t("severity.low"), low),
         ],
-        &[
-            status_colour(Status::Fail),
-            RGBColor(0xE0, 0x8E, 0x00),
-            RGBColor(0x9E, 0x9E, 0x9E),
-        ],
+        &SEVERITY,
     )
 }
 
@@ -273,9 +265,9 @@ fn bars(title: &str, data: &[(&str, u64)], colours: &[RGBColor]) -> String {
 
 /// Severity colours: high, medium, low.
 const SEVERITY: [RGBColor; 3] = [
-    RGBColor(0xC6, 0x28, 0x28),
-    RGBColor(0xE0, 0x8E, 0x00),
-    RGBColor(0x9E, 0x9E, 0x9E),
+    rgb(theme::severity(Severity::High)),
+    rgb(theme::severity(Severity::Medium)),
+    rgb(theme::severity(Severity::Low)),
 ];
 
 /// Width of a trend chart with `n` periods.
@@ -463,7 +455,7 @@ pub fn heat_map(columns: &[String], rows: &[HeatRow]) -> String {
                 let x = left + j as i32 * cell;
                 let (colour, mark) = match status {
                     Some(s) => (status_colour(*s), letter(*s)),
-                    None => (WHITE, ""),
+                    None => (PAPER, ""),
                 };
                 area.draw(&Rectangle::new(
                     [(x, y), (x + cell - 2, y + cell - 2)],
@@ -471,12 +463,8 @@ pub fn heat_map(columns: &[String], rows: &[HeatRow]) -> String {
                 ))
                 .map_err(e)?;
                 if !mark.is_empty() {
-                    // Dark letters on the light fills keep the contrast readable.
-                    let ink = match status {
-                        Some(Status::NotEvaluable | Status::NotApplicable) => INK,
-                        _ => WHITE,
-                    };
-                    area.draw(&Text::new(mark, (x + 4, y + 1), font(11.0).color(&ink)))
+                    // Every state colour is chosen to read under white text.
+                    area.draw(&Text::new(mark, (x + 4, y + 1), font(11.0).color(&PAPER)))
                         .map_err(e)?;
                 }
             }

@@ -21,6 +21,7 @@ use krilla::text::Font;
 use krilla_svg::{SurfaceExt, SvgSettings};
 
 use crate::fonts::{FONT_BOLD, FONT_REGULAR};
+use crate::theme::{ACCENT, BACKGROUND, Colour, INK, LINE, MUTED, WHITE};
 
 /// A4 in points.
 pub const PAGE_W: f32 = 595.28;
@@ -31,19 +32,6 @@ const MARGIN_TOP: f32 = 64.0;
 const MARGIN_BOTTOM: f32 = 60.0;
 /// Width available to content.
 pub const CONTENT_W: f32 = PAGE_W - 2.0 * MARGIN_X;
-
-/// An sRGB colour.
-pub type Rgb = (u8, u8, u8);
-/// Body text.
-pub const INK: Rgb = (0x21, 0x25, 0x29);
-/// Secondary text.
-pub const MUTED: Rgb = (0x5C, 0x63, 0x6A);
-/// Rules and table lines.
-pub const LINE: Rgb = (0xDE, 0xE2, 0xE6);
-/// Light fills.
-pub const SHADE: Rgb = (0xF1, 0xF3, 0xF5);
-/// Accent (headings, boxes).
-pub const ACCENT: Rgb = (0x16, 0x32, 0x4F);
 
 /// Glyph id and advance (in em) of every character a face maps: a dense table for the Basic
 /// Multilingual Plane (looked up for every character laid out, so no hashing) and a map for
@@ -342,7 +330,7 @@ enum Op {
         y: f32,
         size: f32,
         bold: bool,
-        colour: Rgb,
+        colour: Colour,
         text: String,
     },
     Rect {
@@ -350,14 +338,14 @@ enum Op {
         y: f32,
         w: f32,
         h: f32,
-        colour: Rgb,
+        colour: Colour,
     },
     Line {
         x1: f32,
         y1: f32,
         x2: f32,
         y2: f32,
-        colour: Rgb,
+        colour: Colour,
     },
     Svg {
         x: f32,
@@ -393,7 +381,7 @@ pub struct Cell {
     /// Text.
     pub text: String,
     /// Badge colour (white text on it), if a badge.
-    pub badge: Option<Rgb>,
+    pub badge: Option<Colour>,
     /// Bold.
     pub bold: bool,
     /// Opens this file (relative to the PDF) when the cell is clicked.
@@ -428,7 +416,7 @@ impl Cell {
     }
 
     /// A badge.
-    pub fn badge(text: impl Into<String>, colour: Rgb) -> Cell {
+    pub fn badge(text: impl Into<String>, colour: Colour) -> Cell {
         Cell {
             text: text.into(),
             badge: Some(colour),
@@ -448,9 +436,9 @@ pub struct Doc<'f> {
     /// Whether the current page is a cover (no header or footer).
     covers: Vec<bool>,
     /// Colour of figure-box rules (branding).
-    accent: Rgb,
+    accent: Colour,
     /// Colour of headings (the accent when it reads on white).
-    heading: Rgb,
+    heading: Colour,
 }
 
 fn is_cjk(c: char) -> bool {
@@ -486,7 +474,7 @@ impl<'f> Doc<'f> {
     }
 
     /// Sets the colour of figure-box rules and of headings.
-    pub fn set_colours(&mut self, accent: Rgb, heading: Rgb) {
+    pub fn set_colours(&mut self, accent: Colour, heading: Colour) {
         self.accent = accent;
         self.heading = heading;
     }
@@ -521,7 +509,7 @@ impl<'f> Doc<'f> {
     }
 
     /// A full-width horizontal rule at the current position.
-    fn rule(&mut self, colour: Rgb) {
+    fn rule(&mut self, colour: Colour) {
         let y = self.y;
         self.op(Op::Line {
             x1: MARGIN_X,
@@ -590,7 +578,7 @@ impl<'f> Doc<'f> {
         lines
     }
 
-    fn text_at(&mut self, x: f32, y: f32, size: f32, bold: bool, colour: Rgb, text: &str) {
+    fn text_at(&mut self, x: f32, y: f32, size: f32, bold: bool, colour: Colour, text: &str) {
         self.fonts.note_missing(text);
         self.op(Op::Text {
             x,
@@ -629,7 +617,7 @@ impl<'f> Doc<'f> {
     }
 
     /// A wrapped paragraph.
-    pub fn paragraph(&mut self, text: &str, size: f32, colour: Rgb) {
+    pub fn paragraph(&mut self, text: &str, size: f32, colour: Colour) {
         for line in self.wrap(text, size, false, CONTENT_W) {
             self.ensure(size * 1.45);
             self.y += size * 1.45;
@@ -639,7 +627,7 @@ impl<'f> Doc<'f> {
     }
 
     /// Large text at the left margin (cover pages).
-    pub fn title(&mut self, text: &str, size: f32, bold: bool, colour: Rgb) {
+    pub fn title(&mut self, text: &str, size: f32, bold: bool, colour: Colour) {
         for line in self.wrap(text, size, bold, CONTENT_W) {
             self.y += size * 1.3;
             self.text_at(MARGIN_X, self.y, size, bold, colour, &line);
@@ -663,7 +651,7 @@ impl<'f> Doc<'f> {
                 y: top,
                 w,
                 h,
-                colour: SHADE,
+                colour: BACKGROUND,
             });
             self.op(Op::Rect {
                 x,
@@ -780,7 +768,7 @@ impl<'f> Doc<'f> {
                 y: top,
                 w: CONTENT_W,
                 h: header_h,
-                colour: SHADE,
+                colour: BACKGROUND,
             });
             let mut x = MARGIN_X;
             for ((lines, w), column) in header.iter().zip(&widths).zip(columns) {
@@ -855,14 +843,7 @@ impl<'f> Doc<'f> {
                                 h: size * 1.3,
                                 colour,
                             });
-                            self.text_at(
-                                x + pad + 4.0,
-                                baseline,
-                                size,
-                                true,
-                                (255, 255, 255),
-                                line,
-                            );
+                            self.text_at(x + pad + 4.0, baseline, size, true, WHITE, line);
                         }
                         None => {
                             let tx = if column.right {
@@ -916,8 +897,8 @@ impl<'f> Doc<'f> {
         for (index, ops) in self.pages.into_iter().enumerate() {
             let mut page = document.start_page_with(settings()?);
             let mut surface = page.surface();
-            let fill = |colour: Rgb| Fill {
-                paint: rgb::Color::new(colour.0, colour.1, colour.2).into(),
+            let fill = |colour: Colour| Fill {
+                paint: rgb::Color::new(colour.r, colour.g, colour.b).into(),
                 opacity: NormalizedF32::ONE,
                 rule: Default::default(),
             };
@@ -926,7 +907,7 @@ impl<'f> Doc<'f> {
                              y: f32,
                              size: f32,
                              bold: bool,
-                             colour: Rgb,
+                             colour: Colour,
                              text: &str| {
                 surface.set_fill(Some(fill(colour)));
                 let mut x = x;
@@ -1011,7 +992,7 @@ impl<'f> Doc<'f> {
                         if let Some(path) = pb.finish() {
                             surface.set_fill(None);
                             surface.set_stroke(Some(Stroke {
-                                paint: rgb::Color::new(colour.0, colour.1, colour.2).into(),
+                                paint: rgb::Color::new(colour.r, colour.g, colour.b).into(),
                                 width: 0.6,
                                 ..Default::default()
                             }));

@@ -5,29 +5,50 @@
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 
-use super::layout::{Cell, Column, Doc, Fonts, INK, MUTED, Rgb};
+use super::layout::{Cell, Column, Doc, Fonts};
 use crate::i18n::Catalogue;
+use crate::theme::{self, Colour, INK, MUTED};
 use crate::view::{
     AccountPage, AccountRow, AccountTrendView, ChangeRow, CustomerPage, GroupTrendView, Meta,
     PortfolioPage, RegisterRow, RegisterView,
 };
 
-fn status_colour(status: &str) -> Rgb {
-    match status {
-        "pass" | "complete" | "used" => (0x2E, 0x7D, 0x32),
-        "fail" | "failed" | "rejected" | "error" => (0xC6, 0x28, 0x28),
-        "excepted" => (0x6A, 0x1B, 0x9A),
-        "not_evaluable" | "partial" | "warning" => (0xA1, 0x5C, 0x00),
-        _ => (0x6C, 0x75, 0x7D),
-    }
+/// The domain state behind a state name of a page view. The views carry the names the
+/// domain enums serialise to (`pass`, `partial`, `rejected`, `high`...), so they are read
+/// back with the enums' own deserialisers: no name is matched here.
+fn state<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
+    use serde::de::IntoDeserializer;
+    T::deserialize(IntoDeserializer::<serde::de::value::Error>::into_deserializer(name)).ok()
 }
 
-fn severity_colour(severity: &str) -> Rgb {
-    match severity {
-        "high" => (0x8B, 0x1A, 0x1A),
-        "medium" => (0xA1, 0x5C, 0x00),
-        _ => (0x5C, 0x63, 0x6A),
-    }
+/// The palette colour of a view's state name, `tone` mapping its domain state to a result
+/// state; an unknown name (none is expected) takes the neutral not-applicable colour.
+fn tone<T: serde::de::DeserializeOwned>(name: &str, tone: fn(T) -> crate::rules::Status) -> Colour {
+    theme::status(
+        state(name)
+            .map(tone)
+            .unwrap_or(crate::rules::Status::NotApplicable),
+    )
+}
+
+/// The colour of a result state (`pass`...).
+fn status_colour(name: &str) -> Colour {
+    tone(name, |s| s)
+}
+
+/// The colour of an account's evidence completeness (`complete`...).
+fn evidence_colour(name: &str) -> Colour {
+    tone(name, theme::evidence_tone)
+}
+
+/// The colour of an input file's state (`used`...).
+fn file_colour(name: &str) -> Colour {
+    tone(name, theme::file_tone)
+}
+
+/// The colour of a severity (`high`...); an unknown name takes the low colour.
+fn severity_colour(name: &str) -> Colour {
+    theme::severity(state(name).unwrap_or(crate::model::Severity::Low))
 }
 
 /// A severity (`high`, `medium`, `low`) in the report language.
@@ -128,7 +149,7 @@ fn accounts_table(doc: &mut Doc, c: &Catalogue, rows: &[AccountRow]) {
                 Cell::text(a.customer.clone().unwrap_or_else(|| "-".into())),
                 Cell::badge(
                     c.t(&format!("evidence_status.{}", a.status)),
-                    status_colour(a.status),
+                    evidence_colour(a.status),
                 ),
                 Cell::bold(a.score.clone()),
                 Cell::text(a.vendor_score.clone()),
@@ -143,7 +164,7 @@ fn accounts_table(doc: &mut Doc, c: &Catalogue, rows: &[AccountRow]) {
 /// A document with the page's branding: accent colour and header.
 fn start<'f>(fonts: &'f Fonts, meta: &Meta, header: String) -> Doc<'f> {
     let mut doc = Doc::new(fonts, header);
-    let rgb = crate::branding::parse_colour;
+    let rgb = |text: &str| crate::branding::parse_colour(text).map(|(r, g, b)| Colour { r, g, b });
     if let (Some(accent), Some(heading)) = (rgb(&meta.brand.accent), rgb(&meta.brand.link)) {
         // Headings take the accent only when it reads on white (else the default blue).
         doc.set_colours(accent, heading);
@@ -463,7 +484,7 @@ pub fn account(
                 Cell::text(f.path.clone()),
                 Cell::badge(
                     c.t(&format!("file_status.{}", f.status)),
-                    status_colour(f.status),
+                    file_colour(f.status),
                 ),
                 Cell::text(f.reason.clone()),
             ]
@@ -1036,4 +1057,40 @@ fn report_title(meta: &Meta) -> String {
         .title
         .clone()
         .unwrap_or_else(|| cat(meta).t("pdf.report_title").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::AccountStatus;
+    use crate::evidence::FileStatus;
+    use crate::model::Severity;
+    use crate::rules::Status;
+
+    #[test]
+    fn every_state_name_of_the_views_reads_back_as_its_state() {
+        for s in theme::STATUSES {
+            assert_eq!(state(s.as_str()), Some(s));
+        }
+        for s in [
+            AccountStatus::Complete,
+            AccountStatus::Partial,
+            AccountStatus::Failed,
+        ] {
+            assert_eq!(state(s.as_str()), Some(s));
+        }
+        for s in [FileStatus::Used, FileStatus::Ignored, FileStatus::Rejected] {
+            assert_eq!(state(s.as_str()), Some(s));
+        }
+        for s in [Severity::High, Severity::Medium, Severity::Low] {
+            assert_eq!(state(s.as_str()), Some(s));
+        }
+        assert_eq!(state::<Severity>("urgent"), None);
+        assert_eq!(
+            evidence_colour("partial"),
+            theme::status(Status::NotEvaluable)
+        );
+        assert_eq!(file_colour("ignored"), theme::status(Status::NotApplicable));
+        assert_eq!(severity_colour("high"), theme::severity(Severity::High));
+    }
 }
