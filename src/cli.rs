@@ -639,7 +639,17 @@ struct Rendering<'a> {
     quiet: bool,
 }
 
-/// Writes the pages of `which` in the formats asked for; returns what was written.
+/// Adds the pages' warnings to the run's diagnostics, in their sorted place (so a merge
+/// lists them as a single run does).
+fn add_page_warnings(run: &mut Run, warnings: Vec<crate::diag::Diagnostic>) {
+    if !warnings.is_empty() {
+        run.diagnostics.extend(warnings);
+        pipeline::sort_diagnostics(&mut run.diagnostics);
+    }
+}
+
+/// Writes the pages of `which` in the formats asked for; returns what was written and the
+/// pages' warnings (charts that could not be drawn), which it prints unless quiet.
 fn pages(
     run: &Run,
     options: &RunOptions,
@@ -647,7 +657,7 @@ fn pages(
     pool: &rayon::ThreadPool,
     out: &std::path::Path,
     which: crate::pages::Pages,
-) -> Result<Vec<&'static str>> {
+) -> Result<(Vec<&'static str>, Vec<crate::diag::Diagnostic>)> {
     let Rendering {
         templates,
         font,
@@ -661,11 +671,20 @@ fn pages(
     } else {
         None
     };
+    let mut warnings = Vec::new();
     if templates.is_some() || fonts.is_some() {
-        pool.install(|| {
-            crate::pages::write_pages(run, options, templates, fonts.as_ref(), out, which)
-        })
-        .context(hint)?;
+        warnings = pool
+            .install(|| {
+                crate::pages::write_pages(run, options, templates, fonts.as_ref(), out, which)
+            })
+            .context(hint)?
+            .warnings;
+        if !quiet {
+            let mut err = std::io::stderr().lock();
+            for w in &warnings {
+                let _ = writeln!(err, "{w}");
+            }
+        }
         let (html, pdf) = match which {
             crate::pages::Pages::All => (
                 "index.html, customers/ and accounts/ pages",
@@ -694,7 +713,7 @@ fn pages(
             );
         }
     }
-    Ok(written)
+    Ok((written, warnings))
 }
 
 /// summary.json and findings.csv, in the formats asked for, from each account's fragments.
@@ -861,7 +880,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
             pdf: formats.contains(&Format::Pdf),
             quiet: args.eval.quiet,
         };
-        let mut written = pages(
+        let (mut written, warnings) = pages(
             &run,
             &prepared.options,
             &rendering,
@@ -869,6 +888,7 @@ fn report(args: &ReportArgs) -> Result<u8> {
             out,
             crate::pages::Pages::Accounts,
         )?;
+        add_page_warnings(&mut run, warnings);
         let spec = crate::shard::RunSpec {
             manifest: manifest_options,
             as_of: run.as_of.map(crate::text::rfc3339).unwrap_or_default(),
@@ -916,22 +936,25 @@ fn report(args: &ReportArgs) -> Result<u8> {
         }
         return Ok(EXIT_INCOMPLETE);
     }
-    let mut written = data_files(&run, &spill, &formats, out)?;
-    drop(spill);
     let rendering = Rendering {
         templates: templates.as_ref(),
         font: args.font.as_deref(),
         pdf: formats.contains(&Format::Pdf),
         quiet: args.eval.quiet,
     };
-    written.extend(pages(
+    // The pages first: their warnings belong in summary.json.
+    let (page_files, warnings) = pages(
         &run,
         &prepared.options,
         &rendering,
         &pool,
         out,
         crate::pages::Pages::All,
-    )?);
+    )?;
+    add_page_warnings(&mut run, warnings);
+    let mut written = data_files(&run, &spill, &formats, out)?;
+    drop(spill);
+    written.extend(page_files);
     output::write_atomic(&out.join("manifest.json"), |w| {
         output::manifest_json(&run, &manifest_options, w)
     })
@@ -1127,21 +1150,24 @@ fn merge(args: &MergeArgs) -> Result<u8> {
     let out = staged.path();
     let hint = "check that the output folder is writable (-o)";
     let pool = thread_pool(args.jobs)?;
-    let mut written = data_files(&run, merged.fragments(), &formats, out)?;
     let rendering = Rendering {
         templates: templates.as_ref(),
         font: spec.font.as_deref().map(std::path::Path::new),
         pdf: formats.contains(&Format::Pdf),
         quiet: args.quiet,
     };
-    written.extend(pages(
+    // The pages first: their warnings belong in summary.json.
+    let (page_files, warnings) = pages(
         &run,
         &options,
         &rendering,
         &pool,
         out,
         crate::pages::Pages::RollUps,
-    )?);
+    )?;
+    add_page_warnings(&mut run, warnings);
+    let mut written = data_files(&run, merged.fragments(), &formats, out)?;
+    written.extend(page_files);
     // The accounts' pages, as the shards wrote them.
     let exts: Vec<&str> = [(Format::Html, "html"), (Format::Pdf, "pdf")]
         .iter()

@@ -286,7 +286,7 @@ pub fn account(
         ),
     ]);
     // The score and the vendor's score are in the boxes above; the gauge is for the HTML.
-    doc.chart_row(&[&page.charts.donut, &page.charts.severity]);
+    doc.chart_row(&[page.charts.donut.svg(), page.charts.severity.svg()]);
     doc.figures(&[
         (
             c.t("account.ram_users").into(),
@@ -634,8 +634,8 @@ fn group_body(
             c.f("ui.of_high_severity", &[("n", &totals.high_fails)]),
         ),
     ]);
-    doc.chart(&charts.histogram, 330.0);
-    doc.chart(&charts.top_failures, crate::render::layout::CONTENT_W);
+    doc.chart(charts.histogram.svg(), 330.0);
+    doc.chart(charts.top_failures.svg(), crate::render::layout::CONTENT_W);
     if let Some(t) = trend {
         doc.page_break();
         group_trend(doc, c, t);
@@ -645,7 +645,7 @@ fn group_body(
     accounts_table(doc, c, accounts);
     doc.page_break();
     doc.heading(1, c.t("ui.heat_heading"));
-    doc.chart(&charts.heat_map, crate::render::layout::CONTENT_W);
+    doc.chart(charts.heat_map.svg(), crate::render::layout::CONTENT_W);
     doc.paragraph(&charts.heat_note, 8.5, MUTED);
 }
 
@@ -835,7 +835,7 @@ fn account_trend(doc: &mut Doc, c: &'static Catalogue, t: &AccountTrendView) {
             ),
         ]);
     }
-    doc.chart_row(&[&t.charts.score, &t.charts.severity]);
+    doc.chart_row(&[t.charts.score.svg(), t.charts.severity.svg()]);
     let groups: [(&str, &[ChangeRow], bool); 5] = [
         (c.t("trend.new_failures"), &t.new_failures, false),
         (c.t("trend.persisting_failures"), &t.persisting, true),
@@ -918,7 +918,7 @@ fn group_trend(doc: &mut Doc, c: &'static Catalogue, t: &GroupTrendView) {
             c.f("trend.not_reassessed_n", &[("n", &t.missing.len())]),
         ),
     ]);
-    doc.chart_row(&[&t.charts.score, &t.charts.severity]);
+    doc.chart_row(&[t.charts.score.svg(), t.charts.severity.svg()]);
     doc.paragraph(c.t("trend.pdf_charts_note"), 8.5, MUTED);
     if !t.movers.is_empty() {
         doc.heading(2, c.t("trend.movers_caption").trim_end_matches(['.', '。']));
