@@ -32,6 +32,42 @@ const MARGIN_TOP: f32 = 64.0;
 const MARGIN_BOTTOM: f32 = 60.0;
 /// Width available to content.
 pub const CONTENT_W: f32 = PAGE_W - 2.0 * MARGIN_X;
+/// Type sizes, in points.
+pub mod size {
+    /// Cover: the report's subject.
+    pub const COVER_TITLE: f32 = 26.0;
+    /// Cover: the company.
+    pub const COVER_COMPANY: f32 = 12.0;
+    /// Cover: the kind of report, and the facts lines.
+    pub const COVER_LINE: f32 = 11.0;
+    /// Cover: as-of, preparer and contact lines.
+    pub const COVER_NOTE: f32 = 10.0;
+    /// A statement standing alone under a heading.
+    pub const LEAD: f32 = 9.5;
+    /// Body paragraphs (and the cover's smallest line).
+    pub const BODY: f32 = 9.0;
+    /// Notes, list lines and captions.
+    pub const NOTE: f32 = 8.5;
+    /// Small print under a table.
+    pub const SMALL: f32 = 8.0;
+    /// Tables of few, short columns.
+    pub const TABLE_LOOSE: f32 = 8.5;
+    /// Most tables.
+    pub const TABLE: f32 = 8.0;
+    /// Tables of long text (resources, the register, the controls' logic).
+    pub const TABLE_DENSE: f32 = 7.5;
+    /// The evidence manifest (paths and hashes).
+    pub const TABLE_MANIFEST: f32 = 7.0;
+}
+
+/// Space between a table cell's edge and its text.
+const CELL_PAD: f32 = 4.0;
+/// Space between a badge's edge and its text.
+const BADGE_PAD: f32 = 4.0;
+/// Table line height, in multiples of the type size.
+const TABLE_LEADING: f32 = 1.35;
+/// Space below a table.
+const TABLE_GAP: f32 = 8.0;
 
 /// Glyph id and advance (in em) of every character a face maps: a dense table for the Basic
 /// Multilingual Plane (looked up for every character laid out, so no hashing) and a map for
@@ -366,13 +402,66 @@ enum Op {
 
 /// A table column: heading, share of the width, right-aligned or not.
 #[derive(Debug, Clone, Copy)]
-pub struct Column<'a> {
+struct Column<'a> {
     /// Heading.
-    pub title: &'a str,
+    title: &'a str,
     /// Share of the table width (the shares are normalised).
-    pub share: f32,
+    share: f32,
     /// Right-align (numbers).
-    pub right: bool,
+    right: bool,
+}
+
+/// A column of a [`Table`]: how it looks and how a row gives its cell.
+struct TableColumn<'a, R> {
+    look: Column<'a>,
+    cell: Box<dyn Fn(&R) -> Cell + 'a>,
+}
+
+/// A table over rows of type `R`, built column by column: each column has its heading, its
+/// share of the width and the function that makes its cell from a row, so every row has
+/// exactly one cell per column. [`Doc::table`] lays it out.
+pub struct Table<'a, R> {
+    size: f32,
+    columns: Vec<TableColumn<'a, R>>,
+}
+
+impl<'a, R> Table<'a, R> {
+    /// An empty table whose text is `size` points.
+    pub fn new(size: f32) -> Table<'a, R> {
+        Table {
+            size,
+            columns: Vec::new(),
+        }
+    }
+
+    fn push(
+        mut self,
+        title: &'a str,
+        share: f32,
+        right: bool,
+        cell: impl Fn(&R) -> Cell + 'a,
+    ) -> Self {
+        self.columns.push(TableColumn {
+            look: Column {
+                title,
+                share,
+                right,
+            },
+            cell: Box::new(cell),
+        });
+        self
+    }
+
+    /// Adds a left-aligned column: heading, share of the table width (the shares are
+    /// normalised), and the cell of each row.
+    pub fn column(self, title: &'a str, share: f32, cell: impl Fn(&R) -> Cell + 'a) -> Self {
+        self.push(title, share, false, cell)
+    }
+
+    /// Adds a right-aligned column (numbers).
+    pub fn number(self, title: &'a str, share: f32, cell: impl Fn(&R) -> Cell + 'a) -> Self {
+        self.push(title, share, true, cell)
+    }
 }
 
 /// A table cell: text, optionally shown as a coloured badge.
@@ -746,15 +835,26 @@ impl<'f> Doc<'f> {
         self.y = y + h + 6.0;
     }
 
-    /// A table that breaks across pages, repeating its header row; long cells wrap.
-    pub fn table(&mut self, columns: &[Column], rows: &[Vec<Cell>], size: f32) {
+    /// Lays `table` out over `rows`: it breaks across pages, repeating its header row; long
+    /// cells wrap, and a row taller than a page continues on the next.
+    pub fn table<'r, R: 'r>(&mut self, table: &Table<R>, rows: impl IntoIterator<Item = &'r R>) {
+        let columns: Vec<Column> = table.columns.iter().map(|c| c.look).collect();
+        let cells: Vec<Vec<Cell>> = rows
+            .into_iter()
+            .map(|row| table.columns.iter().map(|c| (c.cell)(row)).collect())
+            .collect();
+        self.grid(&columns, &cells, table.size);
+    }
+
+    /// The layout of [`Doc::table`]: `rows` hold one cell per column.
+    fn grid(&mut self, columns: &[Column], rows: &[Vec<Cell>], size: f32) {
         let total: f32 = columns.iter().map(|c| c.share).sum::<f32>().max(0.0001);
         let widths: Vec<f32> = columns
             .iter()
             .map(|c| c.share / total * CONTENT_W)
             .collect();
-        let pad = 4.0;
-        let line_h = size * 1.35;
+        let pad = CELL_PAD;
+        let line_h = size * TABLE_LEADING;
         let header: Vec<Vec<String>> = columns
             .iter()
             .zip(&widths)
@@ -795,13 +895,15 @@ impl<'f> Doc<'f> {
         };
         self.ensure(header_h + line_h * 2.0 + 2.0 * pad);
         draw_header(self);
+        // The height a page holds below the table's header.
+        let page_room = PAGE_H - MARGIN_BOTTOM - MARGIN_TOP - header_h;
         for row in rows {
             let wrapped: Vec<Vec<String>> = row
                 .iter()
                 .zip(&widths)
                 .map(|(cell, w)| {
                     let inner = if cell.badge.is_some() {
-                        w - 2.0 * pad - 8.0
+                        w - 2.0 * pad - BADGE_PAD * 2.0
                     } else {
                         w - 2.0 * pad
                     };
@@ -810,57 +912,101 @@ impl<'f> Doc<'f> {
                 .collect();
             let lines = wrapped.iter().map(Vec::len).max().unwrap_or(1).max(1);
             let row_h = lines as f32 * line_h + 2.0 * pad;
-            if self.room() < row_h {
-                self.new_page(false);
-                draw_header(self);
-            }
-            let top = self.y;
-            let mut x = MARGIN_X;
-            for (((cell, _), w), _) in row.iter().zip(&wrapped).zip(&widths).zip(columns) {
-                if let Some(uri) = &cell.link {
-                    let (lx, lw) = (x, *w);
-                    self.op(Op::Link {
-                        x: lx,
-                        y: top,
-                        w: lw,
-                        h: row_h,
-                        uri: uri.clone(),
-                    });
+            if row_h <= page_room {
+                if self.room() < row_h {
+                    self.new_page(false);
+                    draw_header(self);
                 }
-                x += w;
+                self.row_part(row, &wrapped, &widths, columns, 0..lines, size);
+                continue;
             }
-            let mut x = MARGIN_X;
-            for (((cell, lines), w), column) in row.iter().zip(&wrapped).zip(&widths).zip(columns) {
-                for (i, line) in lines.iter().enumerate() {
-                    let lw = self.fonts.width(line, size, cell.bold);
-                    let baseline = top + pad + (i as f32 + 0.8) * line_h;
-                    match cell.badge {
-                        Some(colour) => {
-                            self.op(Op::Rect {
-                                x: x + pad,
-                                y: baseline - size * 0.95,
-                                w: lw + 8.0,
-                                h: size * 1.3,
-                                colour,
-                            });
-                            self.text_at(x + pad + 4.0, baseline, size, true, WHITE, line);
-                        }
-                        None => {
-                            let tx = if column.right {
-                                x + w - pad - lw
-                            } else {
-                                x + pad
-                            };
-                            self.text_at(tx, baseline, size, cell.bold, INK, line);
-                        }
+            // Taller than a page: as many lines as fit on each page, the header repeated.
+            let mut first = 0;
+            let mut fresh = false;
+            while first < lines {
+                let fit = ((self.room() - 2.0 * pad) / line_h).floor().max(0.0) as usize;
+                if fit == 0 && !fresh {
+                    self.new_page(false);
+                    draw_header(self);
+                    fresh = true;
+                    continue;
+                }
+                // A header too tall for any line to fit still moves on, one line a page.
+                let last = (first + fit.max(1)).min(lines);
+                self.row_part(row, &wrapped, &widths, columns, first..last, size);
+                first = last;
+                fresh = false;
+                if first < lines {
+                    self.new_page(false);
+                    draw_header(self);
+                    fresh = true;
+                }
+            }
+        }
+        self.y += TABLE_GAP;
+    }
+
+    /// Draws the lines `part` of a table row (each cell's lines wrapped to its column) at the
+    /// current position, its link areas, and the rule below it.
+    fn row_part(
+        &mut self,
+        row: &[Cell],
+        wrapped: &[Vec<String>],
+        widths: &[f32],
+        columns: &[Column],
+        part: std::ops::Range<usize>,
+        size: f32,
+    ) {
+        let pad = CELL_PAD;
+        let line_h = size * TABLE_LEADING;
+        let top = self.y;
+        let row_h = part.len() as f32 * line_h + 2.0 * pad;
+        let mut x = MARGIN_X;
+        for (cell, w) in row.iter().zip(widths) {
+            if let Some(uri) = &cell.link {
+                self.op(Op::Link {
+                    x,
+                    y: top,
+                    w: *w,
+                    h: row_h,
+                    uri: uri.clone(),
+                });
+            }
+            x += w;
+        }
+        let mut x = MARGIN_X;
+        for (((cell, lines), w), column) in row.iter().zip(wrapped).zip(widths).zip(columns) {
+            // A cell may have fewer lines than the row.
+            let end = part.end.min(lines.len());
+            let shown = &lines[part.start.min(end)..end];
+            for (i, line) in shown.iter().enumerate() {
+                let lw = self.fonts.width(line, size, cell.bold);
+                let baseline = top + pad + (i as f32 + 0.8) * line_h;
+                match cell.badge {
+                    Some(colour) => {
+                        self.op(Op::Rect {
+                            x: x + pad,
+                            y: baseline - size * 0.95,
+                            w: lw + BADGE_PAD * 2.0,
+                            h: size * 1.3,
+                            colour,
+                        });
+                        self.text_at(x + pad + BADGE_PAD, baseline, size, true, WHITE, line);
+                    }
+                    None => {
+                        let tx = if column.right {
+                            x + w - pad - lw
+                        } else {
+                            x + pad
+                        };
+                        self.text_at(tx, baseline, size, cell.bold, INK, line);
                     }
                 }
-                x += w;
             }
-            self.y = top + row_h;
-            self.rule(LINE);
+            x += w;
         }
-        self.y += 8.0;
+        self.y = top + row_h;
+        self.rule(LINE);
     }
 
     /// Number of pages so far.
@@ -1112,30 +1258,13 @@ mod tests {
     fn a_long_table_repeats_its_header_on_every_page() {
         let f = fonts();
         let mut doc = Doc::new(&f, "t");
-        let rows: Vec<Vec<Cell>> = (0..200)
-            .map(|i| {
-                vec![
-                    Cell::text(format!("user{i}@x.onaliyun.com")),
-                    Cell::text("detail"),
-                ]
+        let rows: Vec<usize> = (0..200).collect();
+        let table = Table::new(8.0)
+            .column("Resource", 1.0, |i: &usize| {
+                Cell::text(format!("user{i}@x.onaliyun.com"))
             })
-            .collect();
-        doc.table(
-            &[
-                Column {
-                    title: "Resource",
-                    share: 1.0,
-                    right: false,
-                },
-                Column {
-                    title: "Detail",
-                    share: 1.0,
-                    right: false,
-                },
-            ],
-            &rows,
-            8.0,
-        );
+            .column("Detail", 1.0, |_| Cell::text("detail"));
+        doc.table(&table, &rows);
         let pages = doc.page_count();
         assert!(pages >= 3, "{pages}");
         assert_eq!(
@@ -1157,5 +1286,62 @@ mod tests {
             )
             .unwrap();
         assert!(bytes.starts_with(b"%PDF-"));
+    }
+
+    /// Every drawing operation of every page lies inside the page's content box.
+    fn assert_inside_pages(doc: &Doc) {
+        let (top, bottom) = (MARGIN_TOP - 0.01, PAGE_H - MARGIN_BOTTOM + 0.01);
+        for (page, ops) in doc.pages.iter().enumerate() {
+            for op in ops {
+                let (y0, y1) = match op {
+                    Op::Text { y, size, .. } => (y - size, *y),
+                    Op::Rect { y, h, .. } | Op::Svg { y, h, .. } | Op::Link { y, h, .. } => {
+                        (*y, y + h)
+                    }
+                    Op::Line { y1, y2, .. } => (y1.min(*y2), y1.max(*y2)),
+                };
+                assert!(
+                    y0 >= top && y1 <= bottom,
+                    "page {page}: {y0}..{y1} outside {top}..{bottom}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_row_taller_than_a_page_continues_on_the_next_pages() {
+        let f = fonts();
+        let mut doc = Doc::new(&f, "t");
+        doc.paragraph("Above the table.", 9.0, INK);
+        // 300 lines in one cell: several pages' worth.
+        let long: String = (0..300).map(|i| format!("line {i}\n")).collect();
+        let rows = [
+            ("short", "one"),
+            ("tall", long.trim_end()),
+            ("after", "two"),
+        ];
+        let table = Table::new(8.0)
+            .column("Name", 1.0, |r: &(&str, &str)| {
+                Cell::text(r.0).linked("x.pdf")
+            })
+            .column("Text", 3.0, |r| Cell::text(r.1));
+        doc.table(&table, &rows);
+        let pages = doc.page_count();
+        assert!(pages >= 4, "{pages}");
+        assert_inside_pages(&doc);
+        // Every line is drawn once, in order, and the header heads every page.
+        for i in [0, 150, 299] {
+            assert_eq!(
+                doc.occurrences(&format!("line {i}")).iter().sum::<usize>(),
+                1
+            );
+        }
+        assert_eq!(doc.occurrences("Text"), vec![1; pages]);
+        let page_of = |text: &str| doc.occurrences(text).iter().position(|n| *n > 0).unwrap();
+        assert!(page_of("line 0") <= page_of("line 150"));
+        assert!(page_of("line 150") < page_of("line 299"));
+        assert_eq!(page_of("after"), pages - 1);
+        // The row's first line shares its page with the row above.
+        assert_eq!(page_of("short"), page_of("line 0"));
     }
 }
