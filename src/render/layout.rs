@@ -1,7 +1,9 @@
 //! Render stage, PDF layout: our own small layout engine over krilla (krilla draws, it does
-//! not lay out). Text is measured with the embedded font's advances and broken at spaces
-//! (Latin) or between ideographs (CJK, never before closing punctuation); tables break across
-//! pages with their header repeated; headings become the document outline.
+//! not lay out). Text is measured with the embedded font's advances and broken where
+//! UAX #14 allows (the `unicode-linebreak` crate: spaces, between ideographs and Hangul
+//! syllables, never before closing punctuation); tables break across pages with their header
+//! repeated, a row taller than a page continuing on the next; headings become the document
+//! outline.
 //!
 //! Layout produces pages of drawing operations first and draws them second, so every footer
 //! can say "Page X of Y". Pure: bytes out, no files, no clock.
@@ -530,13 +532,32 @@ pub struct Doc<'f> {
     heading: Colour,
 }
 
-fn is_cjk(c: char) -> bool {
-    matches!(c as u32, 0x2E80..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF)
+/// `text` cut before each character that does not attach to the one before it: a base
+/// character with the zero-width characters after it (combining marks, joiners, variation
+/// selectors) stays whole.
+fn clusters(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        let mut chars = rest.char_indices();
+        chars.next()?;
+        let end = chars
+            .find(|(_, c)| unicode_width::UnicodeWidthChar::width(*c) != Some(0))
+            .map_or(rest.len(), |(i, _)| i);
+        let (cluster, tail) = rest.split_at(end);
+        rest = tail;
+        Some(cluster)
+    })
 }
 
-/// Punctuation that must not start a line.
-fn no_break_before(c: char) -> bool {
-    "，。、；：！？）」』》】〉〕”’,.;:!?)]}%".contains(c)
+/// `paragraph` (no line feed) cut at its UAX #14 break opportunities: each piece ends where
+/// a line may end, trailing spaces included.
+fn break_pieces(paragraph: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    unicode_linebreak::linebreaks(paragraph).filter_map(move |(end, _)| {
+        let piece = &paragraph[start..end];
+        start = end;
+        (!piece.is_empty()).then_some(piece)
+    })
 }
 
 impl<'f> Doc<'f> {
@@ -614,52 +635,42 @@ impl<'f> Doc<'f> {
         self.y += dy;
     }
 
-    /// Breaks `text` into lines no wider than `width`.
+    /// Breaks `text` into lines no wider than `width`: at line feeds, and where UAX #14 allows
+    /// a break (after spaces, between ideographs or Hangul syllables, after hyphens and
+    /// slashes; never before closing punctuation). A piece wider than the line (a hash, a
+    /// run of Thai, which has no spaces) is broken between characters, never before a
+    /// combining mark.
     pub fn wrap(&self, text: &str, size: f32, bold: bool, width: f32) -> Vec<String> {
         let mut lines = Vec::new();
         for paragraph in text.split('\n') {
-            // Units: a run of non-space Latin, a space, or one CJK character.
-            let mut units: Vec<String> = Vec::new();
-            for c in paragraph.chars() {
-                let joins = match units.last() {
-                    Some(last) => {
-                        let prev = last.chars().last().unwrap_or(' ');
-                        (!c.is_whitespace() && !is_cjk(c) && !prev.is_whitespace() && !is_cjk(prev))
-                            || no_break_before(c)
-                    }
-                    None => false,
-                };
-                match units.last_mut() {
-                    Some(last) if joins => last.push(c),
-                    _ => units.push(c.to_string()),
-                }
-            }
             let mut line = String::new();
             let mut line_w = 0.0;
-            for unit in units {
-                let w = self.fonts.width(&unit, size, bold);
+            for piece in break_pieces(paragraph) {
+                // A piece is a word and the spaces after it; the spaces may hang past the end.
+                let word = piece.trim_end_matches(char::is_whitespace);
+                let w = self.fonts.width(word, size, bold);
                 if line_w + w > width && !line.trim().is_empty() {
                     lines.push(line.trim_end().to_string());
                     line = String::new();
                     line_w = 0.0;
-                    if unit.trim().is_empty() {
-                        continue;
-                    }
                 }
                 if w > width {
-                    // A unit wider than the line (a path, a hash): break it by character.
-                    for c in unit.chars() {
-                        let cw = self.fonts.width(&c.to_string(), size, bold);
+                    for cluster in clusters(word) {
+                        let cw = self.fonts.width(cluster, size, bold);
                         if line_w + cw > width && !line.is_empty() {
                             lines.push(std::mem::take(&mut line));
                             line_w = 0.0;
                         }
-                        line.push(c);
+                        line.push_str(cluster);
                         line_w += cw;
                     }
                 } else {
-                    line.push_str(&unit);
+                    line.push_str(word);
                     line_w += w;
+                }
+                for c in piece[word.len()..].chars() {
+                    line.push(c);
+                    line_w += self.fonts.width(&c.to_string(), size, bold);
                 }
             }
             lines.push(line.trim_end().to_string());
@@ -1247,10 +1258,72 @@ mod tests {
             for line in &lines[1..] {
                 let first = line.chars().next().unwrap();
                 assert!(
-                    !no_break_before(first),
+                    !"，。、；：！？）」』》】".contains(first),
                     "line starts with {first} at width {width}: {lines:?}"
                 );
             }
+        }
+    }
+
+    /// Wraps `text` at `width` and checks that every line fits and no character is lost
+    /// (`spaced`: the text has spaces, which breaks drop).
+    fn wraps_within(text: &str, width: f32, spaced: bool) -> Vec<String> {
+        let f = fonts();
+        let doc = Doc::new(&f, "t");
+        let lines = doc.wrap(text, 10.0, false, width);
+        assert!(lines.len() > 1, "{lines:?}");
+        for line in &lines {
+            assert!(
+                f.width(line, 10.0, false) <= width + 0.01,
+                "{line} wider than {width}"
+            );
+        }
+        if spaced {
+            // Breaks at spaces drop them; a word wider than the line is cut anywhere.
+            let bare = |t: &str| t.replace(' ', "");
+            assert_eq!(bare(&lines.concat()), bare(text));
+        } else {
+            assert_eq!(lines.concat(), text);
+        }
+        lines
+    }
+
+    #[test]
+    fn hangul_extension_b_and_thai_break_within_the_width() {
+        // Hangul syllables: break at the spaces between words, or between syllables.
+        let hangul =
+            "루트 계정에 다단계 인증이 설정되어 있지 않습니다 가상 MFA 장치를 연결하십시오";
+        wraps_within(hangul, 90.0, true);
+        let syllables = wraps_within("다단계인증이설정되어있지않습니다", 40.0, false);
+        assert!(syllables.iter().all(|l| l.chars().count() < 16));
+        // CJK extension B ideographs (beyond the Basic Multilingual Plane) break between.
+        let ext_b = "𠀀𠀁𠀂𠀃𠀄𠀅𠀆𠀇𠀈𠀉𠀊𠀋𠀌𠀍𠀎𠀏";
+        let lines = wraps_within(ext_b, 40.0, false);
+        assert!(lines.iter().all(|l| l.chars().count() < 16));
+        // Thai has no spaces between words: a long run is broken between characters, never
+        // before a combining vowel or tone mark.
+        let thai = "บัญชีหลักยังไม่ได้เปิดใช้งานการยืนยันตัวตนแบบหลายปัจจัยโปรดผูกอุปกรณ์";
+        let lines = wraps_within(thai, 60.0, false);
+        for line in &lines {
+            let first = line.chars().next().unwrap();
+            assert_ne!(
+                unicode_width::UnicodeWidthChar::width(first),
+                Some(0),
+                "a line starts with a combining mark: {lines:?}"
+            );
+        }
+        wraps_within("ผู้ใช้ RAM ไม่มี MFA โปรดเปิดใช้งาน", 50.0, true);
+        // Ideographs and syllables may break anywhere: a run that fits a line of its own
+        // still starts on the line before, after the word there.
+        let f = fonts();
+        let doc = Doc::new(&f, "t");
+        for run in ["𠀀𠀁𠀂𠀃𠀄𠀅", "다단계인증이설정"] {
+            let width = f.width(run, 10.0, false) + 0.1;
+            let lines = doc.wrap(&format!("ID {run}"), 10.0, false, width);
+            assert!(
+                lines[0].starts_with("ID ") && lines[0].len() > 3,
+                "{lines:?}"
+            );
         }
     }
 
