@@ -80,7 +80,7 @@ LAYERS = {
     5: ["render", "view", "charts", "fonts"],
     4: ["summary"],
     3: ["pipeline"],
-    2: ["trend", "aggregate", "exceptions"],
+    2: ["trend", "aggregate", "exceptions", "theme"],
     1: ["rules", "branding"],
     0: ["model", "ingest", "discover", "evidence"],
     -1: ["i18n", "diag", "text", "timing", "atomic"],

@@ -1,9 +1,11 @@
 //! Charts stage: draws the report charts as SVG with plotters, one chart source for the HTML
-//! and (later) the PDF.
+//! and the PDF.
 //!
 //! Text is measured with the embedded Noto Sans CJK SC subset (registered once per process),
 //! so no system font is needed; colours are opaque (translucency turns into transparency
-//! groups in PDF). Input strings are escaped by plotters' SVG backend. No I/O.
+//! groups in PDF) and come from [`crate::theme`]. Input strings are escaped by plotters' SVG
+//! backend. No I/O. A chart that cannot be drawn is a [`ChartError`] naming it; the page
+//! writer turns it into a warning, and the page shows no chart there.
 
 use std::sync::Once;
 
@@ -13,7 +15,9 @@ use plotters::style::FontStyle;
 use crate::aggregate::Counts;
 use crate::fonts::{FONT_BOLD, FONT_REGULAR};
 use crate::i18n::Catalogue;
+use crate::model::Severity;
 use crate::rules::Status;
+use crate::theme::{self, Colour};
 
 /// The font family name charts use; the HTML stylesheet maps it to the page font.
 pub const FAMILY: &str = "sans-serif";
@@ -29,30 +33,24 @@ fn register_fonts() {
     });
 }
 
-/// Colour of a result state (opaque; paired with a text label wherever it is shown).
-pub fn status_colour(status: Status) -> RGBColor {
-    match status {
-        Status::Pass => RGBColor(0x2E, 0x7D, 0x32),
-        Status::Fail => RGBColor(0xC6, 0x28, 0x28),
-        Status::Excepted => RGBColor(0x6A, 0x1B, 0x9A),
-        Status::NotApplicable => RGBColor(0x9E, 0x9E, 0x9E),
-        Status::NotEvaluable => RGBColor(0xE0, 0x8E, 0x00),
-    }
+/// A palette colour as plotters takes it.
+const fn rgb(c: Colour) -> RGBColor {
+    RGBColor(c.r, c.g, c.b)
 }
 
-const INK: RGBColor = RGBColor(0x21, 0x25, 0x29);
-const MUTED: RGBColor = RGBColor(0x6C, 0x75, 0x7D);
-const TRACK: RGBColor = RGBColor(0xE9, 0xEC, 0xEF);
-const ACCENT: RGBColor = RGBColor(0x1F, 0x5F, 0xA8);
+/// Colour of a result state (opaque; paired with a text label wherever it is shown).
+pub fn status_colour(status: Status) -> RGBColor {
+    rgb(theme::status(status))
+}
+
+const INK: RGBColor = rgb(theme::INK);
+const MUTED: RGBColor = rgb(theme::MUTED);
+const TRACK: RGBColor = rgb(theme::TRACK);
+const ACCENT: RGBColor = rgb(theme::ACCENT);
+const PAPER: RGBColor = rgb(theme::WHITE);
 
 fn score_colour(score: f64) -> RGBColor {
-    if score >= 80.0 {
-        status_colour(Status::Pass)
-    } else if score >= 60.0 {
-        RGBColor(0xE0, 0x8E, 0x00)
-    } else {
-        status_colour(Status::Fail)
-    }
+    rgb(theme::score(score))
 }
 
 fn font(size: f64) -> TextStyle<'static> {
@@ -66,15 +64,60 @@ fn bold(size: f64) -> TextStyle<'static> {
         .color(&INK)
 }
 
-/// Draws with `draw` on a `width` x `height` SVG and returns the document. A drawing error
-/// (it can only come from text measurement) gives an empty string, never a panic.
+/// A chart that could not be drawn.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("the {chart} chart could not be drawn ({message})")]
+pub struct ChartError {
+    /// Which chart (`status donut`, `heat map`...).
+    pub chart: &'static str,
+    /// What plotters said.
+    pub message: String,
+}
+
+/// What a drawing function gives: the SVG document, or why there is none.
+pub type Drawn = Result<String, ChartError>;
+
+/// A chart as a page view holds it. It serialises as its SVG (nothing when it could not be
+/// drawn), so templates place it as they would a string; [`Chart::error`] says why it is
+/// missing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chart(Drawn);
+
+impl Chart {
+    /// The SVG document; empty when the chart could not be drawn.
+    pub fn svg(&self) -> &str {
+        self.0.as_deref().unwrap_or_default()
+    }
+
+    /// Why the chart could not be drawn, if it could not.
+    pub fn error(&self) -> Option<&ChartError> {
+        self.0.as_ref().err()
+    }
+}
+
+impl From<Drawn> for Chart {
+    fn from(drawn: Drawn) -> Chart {
+        Chart(drawn)
+    }
+}
+
+impl serde::Serialize for Chart {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.svg())
+    }
+}
+
+/// Draws the chart `chart` with `draw` on a `width` x `height` SVG and returns the document.
+/// A drawing error (plotters reports text measurement and backend failures) is returned
+/// naming the chart, never a panic.
 fn svg(
+    chart: &'static str,
     width: u32,
     height: u32,
     draw: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> Result<(), String>,
-) -> String {
+) -> Drawn {
     let started = std::time::Instant::now();
-    let out = svg_inner(width, height, draw);
+    let out = svg_inner(width, height, draw).map_err(|message| ChartError { chart, message });
     crate::timing::add(crate::timing::Stage::Charts, started);
     out
 }
@@ -83,16 +126,16 @@ fn svg_inner(
     width: u32,
     height: u32,
     draw: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> Result<(), String>,
-) -> String {
+) -> Result<String, String> {
     register_fonts();
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
-        if root.fill(&WHITE).is_err() || draw(&root).is_err() || root.present().is_err() {
-            return String::new();
-        }
+        root.fill(&PAPER).map_err(e)?;
+        draw(&root)?;
+        root.present().map_err(e)?;
     }
-    out
+    Ok(out)
 }
 
 fn e<T: std::fmt::Debug>(err: T) -> String {
@@ -100,8 +143,8 @@ fn e<T: std::fmt::Debug>(err: T) -> String {
 }
 
 /// Our score as a horizontal gauge (0-100) with the vendor's score marked beside it.
-pub fn score_gauge(c: &Catalogue, score: Option<f64>, vendor: Option<i64>) -> String {
-    svg(420, 90, |area| {
+pub fn score_gauge(c: &Catalogue, score: Option<f64>, vendor: Option<i64>) -> Drawn {
+    svg("score gauge", 420, 90, |area| {
         let (x0, x1, y) = (10i32, 410i32, 34i32);
         area.draw(&Rectangle::new([(x0, y), (x1, y + 22)], TRACK.filled()))
             .map_err(e)?;
@@ -144,7 +187,7 @@ pub fn score_gauge(c: &Catalogue, score: Option<f64>, vendor: Option<i64>) -> St
 }
 
 /// Results per state as a donut, with a legend that names each state and its count.
-pub fn status_donut(c: &Catalogue, counts: &Counts) -> String {
+pub fn status_donut(c: &Catalogue, counts: &Counts) -> Drawn {
     let parts = [
         (Status::Pass, c.t("chart.legend.pass"), counts.pass),
         (Status::Fail, c.t("chart.legend.fail"), counts.fail),
@@ -164,7 +207,7 @@ pub fn status_donut(c: &Catalogue, counts: &Counts) -> String {
             counts.not_evaluable,
         ),
     ];
-    svg(360, 180, |area| {
+    svg("status donut", 360, 180, |area| {
         let center = (90i32, 90i32);
         let radius = 80.0;
         let visible: Vec<_> = parts.iter().filter(|p| p.2 > 0).collect();
@@ -205,24 +248,21 @@ pub fn status_donut(c: &Catalogue, counts: &Counts) -> String {
 }
 
 /// Failed controls per severity as vertical bars.
-pub fn severity_bars(c: &Catalogue, high: u64, medium: u64, low: u64) -> String {
+pub fn severity_bars(c: &Catalogue, high: u64, medium: u64, low: u64) -> Drawn {
     bars(
+        "failures by severity",
         c.t("chart.failed_by_severity"),
         &[
             (c.t("severity.high"), high),
             (c.t("severity.medium"), medium),
             (c.t("severity.low"), low),
         ],
-        &[
-            status_colour(Status::Fail),
-            RGBColor(0xE0, 0x8E, 0x00),
-            RGBColor(0x9E, 0x9E, 0x9E),
-        ],
+        &SEVERITY,
     )
 }
 
 /// Accounts per score band (0-9, 10-19, ... 90-100).
-pub fn score_histogram(c: &Catalogue, scores: &[f64]) -> String {
+pub fn score_histogram(c: &Catalogue, scores: &[f64]) -> Drawn {
     let mut bins = [0u64; 10];
     for s in scores {
         bins[((s / 10.0).floor() as usize).min(9)] += 1;
@@ -238,12 +278,17 @@ pub fn score_histogram(c: &Catalogue, scores: &[f64]) -> String {
         .collect();
     let data: Vec<(&str, u64)> = labels.iter().map(|l| l.as_str()).zip(bins).collect();
     let colours: Vec<RGBColor> = (0..10).map(|i| score_colour(i as f64 * 10.0)).collect();
-    bars(c.t("chart.accounts_by_score"), &data, &colours)
+    bars(
+        "accounts by score",
+        c.t("chart.accounts_by_score"),
+        &data,
+        &colours,
+    )
 }
 
-fn bars(title: &str, data: &[(&str, u64)], colours: &[RGBColor]) -> String {
+fn bars(chart: &'static str, title: &str, data: &[(&str, u64)], colours: &[RGBColor]) -> Drawn {
     let width = (80 + data.len() as u32 * 56).max(300);
-    svg(width, 220, |area| {
+    svg(chart, width, 220, |area| {
         area.draw(&Text::new(title.to_string(), (10, 6), bold(15.0)))
             .map_err(e)?;
         let max = data.iter().map(|d| d.1).max().unwrap_or(0).max(1);
@@ -273,9 +318,9 @@ fn bars(title: &str, data: &[(&str, u64)], colours: &[RGBColor]) -> String {
 
 /// Severity colours: high, medium, low.
 const SEVERITY: [RGBColor; 3] = [
-    RGBColor(0xC6, 0x28, 0x28),
-    RGBColor(0xE0, 0x8E, 0x00),
-    RGBColor(0x9E, 0x9E, 0x9E),
+    rgb(theme::severity(Severity::High)),
+    rgb(theme::severity(Severity::Medium)),
+    rgb(theme::severity(Severity::Low)),
 ];
 
 /// Width of a trend chart with `n` periods.
@@ -284,9 +329,9 @@ fn trend_width(n: usize) -> u32 {
 }
 
 /// Score per period as a line (a period without a score leaves a gap), 0-100 scale.
-pub fn score_trend(title: &str, points: &[(String, Option<f64>)]) -> String {
+pub fn score_trend(title: &str, points: &[(String, Option<f64>)]) -> Drawn {
     let width = trend_width(points.len());
-    svg(width, 220, |area| {
+    svg("score trend", width, 220, |area| {
         area.draw(&Text::new(title.to_string(), (10, 6), bold(15.0)))
             .map_err(e)?;
         let (top, bottom, left) = (44i32, 176i32, 46i32);
@@ -344,9 +389,9 @@ pub fn score_trend(title: &str, points: &[(String, Option<f64>)]) -> String {
 }
 
 /// Failed controls per period, stacked by severity (high at the bottom).
-pub fn severity_trend(c: &Catalogue, title: &str, points: &[(String, [u64; 3])]) -> String {
+pub fn severity_trend(c: &Catalogue, title: &str, points: &[(String, [u64; 3])]) -> Drawn {
     let width = trend_width(points.len());
-    svg(width, 220, |area| {
+    svg("severity trend", width, 220, |area| {
         area.draw(&Text::new(title.to_string(), (10, 6), bold(15.0)))
             .map_err(e)?;
         let names = [
@@ -400,9 +445,9 @@ pub fn severity_trend(c: &Catalogue, title: &str, points: &[(String, [u64; 3])])
 }
 
 /// The most common failures: one horizontal bar per control, with its failing-account count.
-pub fn top_failures(c: &Catalogue, rows: &[(String, u64)], of: u64) -> String {
+pub fn top_failures(c: &Catalogue, rows: &[(String, u64)], of: u64) -> Drawn {
     let height = 40 + rows.len().max(1) as u32 * 30;
-    svg(820, height, |area| {
+    svg("most common failures", 820, height, |area| {
         area.draw(&Text::new(
             c.f("chart.most_common_failures", &[("n", &of)]),
             (10, 6),
@@ -439,13 +484,13 @@ pub struct HeatRow {
 
 /// Accounts x controls, one coloured cell per result; a letter in each cell names the state
 /// so that colour is never the only signal.
-pub fn heat_map(columns: &[String], rows: &[HeatRow]) -> String {
+pub fn heat_map(columns: &[String], rows: &[HeatRow]) -> Drawn {
     let cell = 18i32;
     let left = 230i32;
     let top = 120i32;
     let width = (left + columns.len() as i32 * cell + 20).max(400) as u32;
     let height = (top + rows.len() as i32 * cell + 20) as u32;
-    svg(width, height, |area| {
+    svg("heat map", width, height, |area| {
         for (j, c) in columns.iter().enumerate() {
             let x = left + j as i32 * cell + 4;
             area.draw(&Text::new(
@@ -463,7 +508,7 @@ pub fn heat_map(columns: &[String], rows: &[HeatRow]) -> String {
                 let x = left + j as i32 * cell;
                 let (colour, mark) = match status {
                     Some(s) => (status_colour(*s), letter(*s)),
-                    None => (WHITE, ""),
+                    None => (PAPER, ""),
                 };
                 area.draw(&Rectangle::new(
                     [(x, y), (x + cell - 2, y + cell - 2)],
@@ -471,12 +516,8 @@ pub fn heat_map(columns: &[String], rows: &[HeatRow]) -> String {
                 ))
                 .map_err(e)?;
                 if !mark.is_empty() {
-                    // Dark letters on the light fills keep the contrast readable.
-                    let ink = match status {
-                        Some(Status::NotEvaluable | Status::NotApplicable) => INK,
-                        _ => WHITE,
-                    };
-                    area.draw(&Text::new(mark, (x + 4, y + 1), font(11.0).color(&ink)))
+                    // Every state colour is chosen to read under white text.
+                    area.draw(&Text::new(mark, (x + 4, y + 1), font(11.0).color(&PAPER)))
                         .map_err(e)?;
                 }
             }
@@ -519,7 +560,8 @@ mod tests {
             en(),
             &[("</svg><script>alert(1)</script>".to_string(), 3)],
             5,
-        );
+        )
+        .unwrap();
         assert!(svg.starts_with("<svg"), "{svg}");
         assert!(!svg.contains("<script>"));
         assert!(svg.contains("&lt;/svg&gt;&lt;script&gt;"));
@@ -529,14 +571,15 @@ mod tests {
                 label: "<b>acct</b>".into(),
                 cells: vec![Some(Status::Fail)],
             }],
-        );
+        )
+        .unwrap();
         assert!(!heat.contains("\"onerror"));
         assert!(heat.contains("&lt;b&gt;acct"));
     }
 
     #[test]
     fn the_gauge_shows_both_scores_and_the_donut_every_state() {
-        let g = score_gauge(en(), Some(72.5), Some(63));
+        let g = score_gauge(en(), Some(72.5), Some(63)).unwrap();
         assert!(g.contains("Score 72.5 / 100") && g.contains("Alibaba Cloud score 63"));
         let d = status_donut(
             en(),
@@ -547,7 +590,8 @@ mod tests {
                 not_applicable: 1,
                 not_evaluable: 4,
             },
-        );
+        )
+        .unwrap();
         for label in ["pass: 3", "fail: 2", "excepted: 0", "not evaluable: 4"] {
             assert!(d.contains(label), "{label}");
         }
@@ -555,7 +599,32 @@ mod tests {
 
     #[test]
     fn chinese_labels_are_drawn() {
-        let svg = top_failures(en(), &[("主账号安全-双因素认证".to_string(), 2)], 2);
+        let svg = top_failures(en(), &[("主账号安全-双因素认证".to_string(), 2)], 2).unwrap();
         assert!(svg.contains("主账号安全-双因素认证"));
+    }
+
+    #[test]
+    fn a_chart_that_cannot_be_drawn_is_an_error_naming_it() {
+        // Measuring text in a font family that was never registered fails in plotters.
+        let drawn = svg("test chart", 100, 40, |area| {
+            area.estimate_text_size("x", &("no such family", 10.0).into_font().color(&INK))
+                .map(|_| ())
+                .map_err(e)
+        });
+        let error = drawn.clone().unwrap_err();
+        assert_eq!(error.chart, "test chart");
+        assert!(!error.message.is_empty());
+        assert!(
+            error
+                .to_string()
+                .starts_with("the test chart chart could not be drawn (")
+        );
+        let chart = Chart::from(drawn);
+        assert_eq!(chart.svg(), "");
+        assert_eq!(chart.error(), Some(&error));
+        assert_eq!(serde_json::to_string(&chart).unwrap(), "\"\"");
+        let ok = Chart::from(severity_bars(en(), 1, 2, 3));
+        assert!(ok.error().is_none());
+        assert_eq!(serde_json::to_value(&ok).unwrap(), ok.svg());
     }
 }

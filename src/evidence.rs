@@ -75,6 +75,17 @@ pub enum FileStatus {
     Rejected,
 }
 
+impl FileStatus {
+    /// Lower-case name, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileStatus::Used => "used",
+            FileStatus::Ignored => "ignored",
+            FileStatus::Rejected => "rejected",
+        }
+    }
+}
+
 /// One input file as the manifest lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FileRecord {

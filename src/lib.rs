@@ -22,7 +22,8 @@
 //! render, view, charts, fonts     page views, charts, embedded fonts, HTML and PDF
 //! summary                         the summary.json views of a run
 //! pipeline                        the evaluating pipeline and the run types
-//! trend, aggregate, exceptions    baselines and deltas, roll-ups, accepted risks
+//! trend, aggregate, exceptions,   baselines and deltas, roll-ups, accepted risks, the
+//! theme                           palette
 //! rules, branding                 the controls; branding files
 //! model, ingest, discover,        typed accounts, reading evidence, account folders,
 //! evidence                        file records
@@ -56,6 +57,7 @@ pub mod sample;
 pub mod shard;
 pub mod summary;
 pub mod text;
+pub mod theme;
 pub mod timing;
 pub mod trend;
 pub mod view;

@@ -6,7 +6,10 @@
 
 use rayon::prelude::*;
 
+use crate::charts::Chart;
+use crate::diag::Diagnostic;
 use crate::pipeline::{Run, RunError, RunOptions};
+use crate::view::{AccountCharts, AccountPage, GroupCharts, GroupTrendView, TrendCharts};
 
 /// Which pages [`write_pages`] writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,11 +22,21 @@ pub enum Pages {
     RollUps,
 }
 
+/// What [`write_pages`] did.
+#[derive(Debug, Default, PartialEq)]
+pub struct Written {
+    /// Files written.
+    pub files: usize,
+    /// A warning for each chart that could not be drawn (its page shows no chart there),
+    /// naming the chart and the page: portfolio, customers, then accounts in run order.
+    pub warnings: Vec<Diagnostic>,
+}
+
 /// Writes the HTML pages (`index.html`, `customers/<slug>.html`, `accounts/<slug>.html`)
 /// and/or the PDFs (`portfolio.pdf`, `customers/<slug>.pdf`, `accounts/<slug>.pdf`) below
 /// `out`. Each page view (with its charts) is built once and feeds both formats; accounts
 /// are rendered in parallel, each file written atomically; the bytes do not depend on the
-/// thread count. Returns the number of files written.
+/// thread count. Returns the number of files written and the pages' warnings.
 pub fn write_pages(
     run: &Run,
     options: &RunOptions,
@@ -31,7 +44,7 @@ pub fn write_pages(
     fonts: Option<&crate::render::layout::Fonts>,
     out: &std::path::Path,
     which: Pages,
-) -> Result<usize, RunError> {
+) -> Result<Written, RunError> {
     use crate::render::pdf;
     use crate::timing::Stage;
     let charts_before = crate::timing::nanos(Stage::Charts);
@@ -67,16 +80,42 @@ pub fn write_pages(
         };
     let as_of = run.as_of;
     let mut files = 0;
+    let mut warnings = Vec::new();
+    // The files of a page, as a warning names it: `stem.html` and/or `pdf`.
+    let page_files = |stem: &str, pdf: &str| {
+        let mut names = Vec::new();
+        if templates.is_some() {
+            names.push(format!("{stem}.html"));
+        }
+        if fonts.is_some() {
+            names.push(pdf.to_string());
+        }
+        names.join(", ")
+    };
+    let html_too = templates.is_some();
     if which != Pages::Accounts {
         let (portfolio, customers) = {
             let _timer = Timer::new(Stage::Html);
             (site.portfolio(), site.customers())
         };
+        warnings.extend(chart_warnings(
+            &page_files("index", "portfolio.pdf"),
+            None,
+            &group_charts(&portfolio.charts, portfolio.trend.as_ref()),
+        ));
         files += html(out.join("index.html"), "index.html", &portfolio)?;
         files += typeset(out.join("portfolio.pdf"), &|f| {
             pdf::portfolio(f, &portfolio, as_of)
         })?;
         for (slug, view) in &customers {
+            warnings.extend(chart_warnings(
+                &page_files(
+                    &format!("customers/{slug}"),
+                    &format!("customers/{slug}.pdf"),
+                ),
+                None,
+                &group_charts(&view.charts, view.trend.as_ref()),
+            ));
             let dir = out.join("customers");
             files += html(dir.join(format!("{slug}.html")), "customer.html", view)?;
             files += typeset(dir.join(format!("{slug}.pdf")), &|f| {
@@ -85,9 +124,9 @@ pub fn write_pages(
         }
     }
     if which == Pages::RollUps {
-        return Ok(files);
+        return Ok(Written { files, warnings });
     }
-    let per_account: Vec<usize> = run
+    let per_account: Vec<(usize, Vec<Diagnostic>)> = run
         .accounts
         .par_iter()
         .map(|a| {
@@ -98,21 +137,83 @@ pub fn write_pages(
             };
             let dir = out.join("accounts");
             let slug = &site.account_slugs[&a.info.id];
-            Ok(
+            let page = page_files(&format!("accounts/{slug}"), &format!("accounts/{slug}.pdf"));
+            let warnings =
+                chart_warnings(&page, Some(&a.info.id), &account_charts(&view, html_too));
+            Ok((
                 html(dir.join(format!("{slug}.html")), "account.html", &view)?
                     + typeset(dir.join(format!("{slug}.pdf")), &|f| {
                         pdf::account(f, &view, as_of)
                     })?,
-            )
+                warnings,
+            ))
         })
         .collect::<Result<_, RunError>>()?;
-    files += per_account.iter().sum::<usize>();
+    for (n, w) in per_account {
+        files += n;
+        warnings.extend(w);
+    }
     // Charts are drawn while the views are built: count them once, as charts.
     crate::timing::subtract(
         Stage::Html,
         crate::timing::nanos(Stage::Charts).saturating_sub(charts_before),
     );
-    Ok(files)
+    Ok(Written { files, warnings })
+}
+
+/// The charts of an account page (the score gauge is in the HTML only).
+fn account_charts(view: &AccountPage, html: bool) -> Vec<&Chart> {
+    // Destructured whole, so that a new chart field cannot be left out here.
+    let AccountCharts {
+        gauge,
+        donut,
+        severity,
+    } = &view.charts;
+    let mut charts = Vec::new();
+    if html {
+        charts.push(gauge);
+    }
+    charts.extend([donut, severity]);
+    if let Some(trend) = &view.trend {
+        let TrendCharts { score, severity } = &trend.charts;
+        charts.extend([score, severity]);
+    }
+    charts
+}
+
+/// The charts of a portfolio or customer page.
+fn group_charts<'v>(charts: &'v GroupCharts, trend: Option<&'v GroupTrendView>) -> Vec<&'v Chart> {
+    let GroupCharts {
+        histogram,
+        top_failures,
+        heat_map,
+        heat_note: _,
+    } = charts;
+    let mut all = vec![histogram, top_failures, heat_map];
+    if let Some(trend) = trend {
+        let TrendCharts { score, severity } = &trend.charts;
+        all.extend([score, severity]);
+    }
+    all
+}
+
+/// A warning for each chart of `charts` that could not be drawn, on the page whose files are
+/// `page` (of `account`, for an account page).
+fn chart_warnings(page: &str, account: Option<&str>, charts: &[&Chart]) -> Vec<Diagnostic> {
+    charts
+        .iter()
+        .filter_map(|chart| chart.error())
+        .map(|error| {
+            let warning = Diagnostic::warning(
+                page,
+                format!("{error}; the page shows no chart in its place"),
+            );
+            match account {
+                Some(id) => warning.for_account(id),
+                None => warning,
+            }
+        })
+        .collect()
 }
 
 fn render_error(what: &'static str, message: String) -> crate::atomic::OutputError {
@@ -161,5 +262,35 @@ impl Timer {
 impl Drop for Timer {
     fn drop(&mut self) {
         crate::timing::add(self.0, self.1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::charts::ChartError;
+
+    #[test]
+    fn a_chart_that_failed_is_a_warning_naming_it_and_its_page() {
+        let drawn = Chart::from(Ok("<svg/>".to_string()));
+        let failed = Chart::from(Err(ChartError {
+            chart: "status donut",
+            message: "font unavailable".into(),
+        }));
+        let warnings = chart_warnings(
+            "accounts/acme.html, accounts/acme.pdf",
+            Some("1234"),
+            &[&drawn, &failed],
+        );
+        assert_eq!(warnings.len(), 1);
+        let w = &warnings[0];
+        assert_eq!(w.level, crate::diag::Level::Warning);
+        assert_eq!(w.path, "accounts/acme.html, accounts/acme.pdf");
+        assert_eq!(w.account.as_deref(), Some("1234"));
+        assert_eq!(
+            w.message,
+            "the status donut chart could not be drawn (font unavailable); the page shows no chart in its place"
+        );
+        assert!(chart_warnings("index.html", None, &[&drawn]).is_empty());
     }
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::aggregate::{Counts, Identity};
-use crate::charts::{self, HeatRow};
+use crate::charts::{self, Chart, HeatRow};
 use crate::diag::Level;
 use crate::evidence::{FileRecord, FileStatus};
 use crate::i18n::Catalogue;
@@ -176,11 +176,11 @@ pub struct Totals {
 #[derive(Debug, Clone, Serialize)]
 pub struct GroupCharts {
     /// Accounts by score band.
-    pub histogram: String,
+    pub histogram: Chart,
     /// Most common failures.
-    pub top_failures: String,
+    pub top_failures: Chart,
     /// Accounts x controls.
-    pub heat_map: String,
+    pub heat_map: Chart,
     /// The legend of the heat map's letters.
     pub heat_note: String,
 }
@@ -345,11 +345,11 @@ impl IdentityText {
 #[derive(Debug, Clone, Serialize)]
 pub struct AccountCharts {
     /// Score gauge.
-    pub gauge: String,
+    pub gauge: Chart,
     /// Status donut.
-    pub donut: String,
+    pub donut: Chart,
     /// Failures by severity.
-    pub severity: String,
+    pub severity: Chart,
 }
 
 /// `accounts/<slug>.html`.
@@ -399,9 +399,9 @@ pub struct AccountPage {
 #[derive(Debug, Clone, Serialize)]
 pub struct TrendCharts {
     /// Score per period.
-    pub score: String,
+    pub score: Chart,
     /// Failed controls per period, by severity.
-    pub severity: String,
+    pub severity: Chart,
 }
 
 /// One changed finding.
@@ -587,8 +587,8 @@ fn trend_charts(
         .map(|(p, _, f)| (p.clone(), [f.high, f.medium, f.low]))
         .collect();
     TrendCharts {
-        score: charts::score_trend(title, &scores),
-        severity: charts::severity_trend(c, c.t("trend.fails_by_period"), &fails),
+        score: charts::score_trend(title, &scores).into(),
+        severity: charts::severity_trend(c, c.t("trend.fails_by_period"), &fails).into(),
     }
 }
 
@@ -872,9 +872,9 @@ impl<'a> Site<'a> {
         let shown = rows.len();
         let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
         GroupCharts {
-            histogram: charts::score_histogram(self.c, &scores),
-            top_failures: charts::top_failures(self.c, &top, accounts.len() as u64),
-            heat_map: charts::heat_map(&columns, &rows),
+            histogram: charts::score_histogram(self.c, &scores).into(),
+            top_failures: charts::top_failures(self.c, &top, accounts.len() as u64).into(),
+            heat_map: charts::heat_map(&columns, &rows).into(),
             heat_note: self.c.f(
                 "ui.heat_note",
                 &[("shown", &shown), ("total", &accounts.len())],
@@ -1311,14 +1311,16 @@ impl<'a> Site<'a> {
                     self.c,
                     a.score_tenths.map(|t| t as f64 / 10.0),
                     a.vendor_score,
-                ),
-                donut: charts::status_donut(self.c, &a.counts),
+                )
+                .into(),
+                donut: charts::status_donut(self.c, &a.counts).into(),
                 severity: charts::severity_bars(
                     self.c,
                     sev(Severity::High),
                     sev(Severity::Medium),
                     sev(Severity::Low),
-                ),
+                )
+                .into(),
             },
             top_failing: failing
                 .iter()

@@ -189,7 +189,6 @@ pub fn run(spec: &MergeSpec) -> Result<Outcome> {
     let out = staged.path();
     let pool = super::thread_pool(spec.jobs)?;
     let ending = Ending {
-        run: &run,
         options: &options,
         formats: &formats,
         rendering: Rendering {
@@ -202,7 +201,7 @@ pub fn run(spec: &MergeSpec) -> Result<Outcome> {
         manifest: m,
     };
     // The accounts' pages, as the shards wrote them.
-    let copy_pages = || -> Result<Option<&'static str>> {
+    let copy_pages = |run: &Run| -> Result<Option<&'static str>> {
         let exts: Vec<&str> = [(Format::Html, "html"), (Format::Pdf, "pdf")]
             .iter()
             .filter(|(f, _)| formats.contains(f))
@@ -238,6 +237,7 @@ pub fn run(spec: &MergeSpec) -> Result<Outcome> {
     };
     let written = set::write_set(
         &ending,
+        &mut run,
         merged.fragments(),
         out,
         crate::pages::Pages::RollUps,

@@ -186,16 +186,15 @@ pub fn run(spec: &ReportSpec) -> Result<Outcome> {
         // A shard writes its accounts' pages and its summary; the merge does the rest.
         super::print_diagnostics(&run, quiet);
         let ending = Ending {
-            run: &run,
             options: &prepared.options,
             formats,
             rendering,
             pool: &pool,
             manifest: &manifest,
         };
-        let mut written = set::pages(&ending, out, crate::pages::Pages::Accounts)?;
+        let mut written = set::pages(&ending, &mut run, out, crate::pages::Pages::Accounts)?;
         let shard_spec = crate::shard::RunSpec {
-            manifest,
+            manifest: manifest.clone(),
             as_of: run.as_of.map(crate::text::rfc3339).unwrap_or_default(),
             period: spec.period.clone(),
             baseline: baseline_file,
@@ -229,14 +228,20 @@ pub fn run(spec: &ReportSpec) -> Result<Outcome> {
         return Ok(stop);
     }
     let ending = Ending {
-        run: &run,
         options: &prepared.options,
         formats,
         rendering,
         pool: &pool,
         manifest: &manifest,
     };
-    let written = set::write_set(&ending, spill, out, crate::pages::Pages::All, || Ok(None))?;
+    let written = set::write_set(
+        &ending,
+        &mut run,
+        spill,
+        out,
+        crate::pages::Pages::All,
+        |_| Ok(None),
+    )?;
     staged.commit().context(WRITABLE)?;
     if !quiet {
         println!("{}", super::totals_line(&run));

@@ -2,6 +2,7 @@
 //! check, summary.json and findings.csv from the accounts' fragments, the pages, the
 //! manifest, then the staged folder swapped into place.
 
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -23,9 +24,8 @@ pub(super) struct Rendering<'a> {
     pub quiet: bool,
 }
 
-/// A run ready to be written: everything the shared sequence needs.
+/// How a run is written: everything the shared sequence needs besides the run.
 pub(super) struct Ending<'a> {
-    pub run: &'a Run,
     pub options: &'a RunOptions,
     pub formats: &'a [Format],
     pub rendering: Rendering<'a>,
@@ -77,32 +77,37 @@ fn branding_warnings(run: &Run) -> Vec<crate::diag::Diagnostic> {
         .collect()
 }
 
-/// Writes the whole set into the staging folder `out`: the data files from `fragments`
-/// (dropped once they are written: a spill's files must not reach OUT), the pages of
-/// `which`, what `extra` adds (merge: the shards' account pages), and the manifest. Returns
-/// what was written, for the closing line.
+/// Writes the whole set into the staging folder `out`: the pages of `which` (first: their
+/// warnings belong in summary.json), the data files from `fragments` (dropped once they are
+/// written: a spill's files must not reach OUT), what `extra` adds (merge: the shards'
+/// account pages), and the manifest. Returns what was written, for the closing line.
 pub(super) fn write_set<F: Fragments>(
     e: &Ending,
+    run: &mut Run,
     fragments: F,
     out: &Path,
     which: crate::pages::Pages,
-    extra: impl FnOnce() -> Result<Option<&'static str>>,
+    extra: impl FnOnce(&Run) -> Result<Option<&'static str>>,
 ) -> Result<Vec<&'static str>> {
-    let mut written = data_files(e.run, &fragments, e.formats, out)?;
+    let page_files = pages(e, run, out, which)?;
+    let mut written = data_files(run, &fragments, e.formats, out)?;
     drop(fragments);
-    written.extend(pages(e, out, which)?);
-    written.extend(extra()?);
+    written.extend(page_files);
+    written.extend(extra(run)?);
     output::write_atomic(&out.join("manifest.json"), |w| {
-        output::manifest_json(e.run, e.manifest, w)
+        output::manifest_json(run, e.manifest, w)
     })
     .context(WRITABLE)?;
     written.push("manifest.json");
     Ok(written)
 }
 
-/// Writes the pages of `which` in the formats asked for; returns what was written.
+/// Writes the pages of `which` in the formats asked for; returns what was written. The
+/// pages' warnings (charts that could not be drawn) are printed unless quiet and join the
+/// run's diagnostics in their sorted place (so a merge lists them as a single run does).
 pub(super) fn pages(
     e: &Ending,
+    run: &mut Run,
     out: &Path,
     which: crate::pages::Pages,
 ) -> Result<Vec<&'static str>> {
@@ -119,11 +124,23 @@ pub(super) fn pages(
         None
     };
     if templates.is_some() || fonts.is_some() {
-        e.pool
+        let warnings = e
+            .pool
             .install(|| {
-                crate::pages::write_pages(e.run, e.options, templates, fonts.as_ref(), out, which)
+                crate::pages::write_pages(run, e.options, templates, fonts.as_ref(), out, which)
             })
-            .context(WRITABLE)?;
+            .context(WRITABLE)?
+            .warnings;
+        if !quiet {
+            let mut err = std::io::stderr().lock();
+            for w in &warnings {
+                let _ = writeln!(err, "{w}");
+            }
+        }
+        if !warnings.is_empty() {
+            run.diagnostics.extend(warnings);
+            crate::pipeline::sort_diagnostics(&mut run.diagnostics);
+        }
         let (html, pdf) = match which {
             crate::pages::Pages::All => (
                 "index.html, customers/ and accounts/ pages",

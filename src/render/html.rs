@@ -117,7 +117,7 @@ impl Templates {
             .into_iter()
             .filter_map(|(name, text)| match name.as_str() {
                 "report.css" => {
-                    css = text;
+                    css = crate::theme::css(&text);
                     None
                 }
                 "report.js" => {
@@ -167,6 +167,11 @@ pub fn export(dir: &Path) -> std::io::Result<Vec<String>> {
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
     for (name, text) in BUILT_INS {
+        // The stylesheet as pages embed it: the palette written out, ready to edit.
+        let text = match name {
+            "report.css" => crate::theme::css(text),
+            _ => text.to_string(),
+        };
         std::fs::write(dir.join(name), text)?;
         written.push(name.to_string());
     }

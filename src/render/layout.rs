@@ -1,7 +1,9 @@
 //! Render stage, PDF layout: our own small layout engine over krilla (krilla draws, it does
-//! not lay out). Text is measured with the embedded font's advances and broken at spaces
-//! (Latin) or between ideographs (CJK, never before closing punctuation); tables break across
-//! pages with their header repeated; headings become the document outline.
+//! not lay out). Text is measured with the embedded font's advances and broken where
+//! UAX #14 allows (the `unicode-linebreak` crate: spaces, between ideographs and Hangul
+//! syllables, never before closing punctuation); tables break across pages with their header
+//! repeated, a row taller than a page continuing on the next; headings become the document
+//! outline.
 //!
 //! Layout produces pages of drawing operations first and draws them second, so every footer
 //! can say "Page X of Y". Pure: bytes out, no files, no clock.
@@ -21,6 +23,7 @@ use krilla::text::Font;
 use krilla_svg::{SurfaceExt, SvgSettings};
 
 use crate::fonts::{FONT_BOLD, FONT_REGULAR};
+use crate::theme::{ACCENT, BACKGROUND, Colour, INK, LINE, MUTED, WHITE};
 
 /// A4 in points.
 pub const PAGE_W: f32 = 595.28;
@@ -31,19 +34,42 @@ const MARGIN_TOP: f32 = 64.0;
 const MARGIN_BOTTOM: f32 = 60.0;
 /// Width available to content.
 pub const CONTENT_W: f32 = PAGE_W - 2.0 * MARGIN_X;
+/// Type sizes, in points.
+pub mod size {
+    /// Cover: the report's subject.
+    pub const COVER_TITLE: f32 = 26.0;
+    /// Cover: the company.
+    pub const COVER_COMPANY: f32 = 12.0;
+    /// Cover: the kind of report, and the facts lines.
+    pub const COVER_LINE: f32 = 11.0;
+    /// Cover: as-of, preparer and contact lines.
+    pub const COVER_NOTE: f32 = 10.0;
+    /// A statement standing alone under a heading.
+    pub const LEAD: f32 = 9.5;
+    /// Body paragraphs (and the cover's smallest line).
+    pub const BODY: f32 = 9.0;
+    /// Notes, list lines and captions.
+    pub const NOTE: f32 = 8.5;
+    /// Small print under a table.
+    pub const SMALL: f32 = 8.0;
+    /// Tables of few, short columns.
+    pub const TABLE_LOOSE: f32 = 8.5;
+    /// Most tables.
+    pub const TABLE: f32 = 8.0;
+    /// Tables of long text (resources, the register, the controls' logic).
+    pub const TABLE_DENSE: f32 = 7.5;
+    /// The evidence manifest (paths and hashes).
+    pub const TABLE_MANIFEST: f32 = 7.0;
+}
 
-/// An sRGB colour.
-pub type Rgb = (u8, u8, u8);
-/// Body text.
-pub const INK: Rgb = (0x21, 0x25, 0x29);
-/// Secondary text.
-pub const MUTED: Rgb = (0x5C, 0x63, 0x6A);
-/// Rules and table lines.
-pub const LINE: Rgb = (0xDE, 0xE2, 0xE6);
-/// Light fills.
-pub const SHADE: Rgb = (0xF1, 0xF3, 0xF5);
-/// Accent (headings, boxes).
-pub const ACCENT: Rgb = (0x16, 0x32, 0x4F);
+/// Space between a table cell's edge and its text.
+const CELL_PAD: f32 = 4.0;
+/// Space between a badge's edge and its text.
+const BADGE_PAD: f32 = 4.0;
+/// Table line height, in multiples of the type size.
+const TABLE_LEADING: f32 = 1.35;
+/// Space below a table.
+const TABLE_GAP: f32 = 8.0;
 
 /// Glyph id and advance (in em) of every character a face maps: a dense table for the Basic
 /// Multilingual Plane (looked up for every character laid out, so no hashing) and a map for
@@ -342,7 +368,7 @@ enum Op {
         y: f32,
         size: f32,
         bold: bool,
-        colour: Rgb,
+        colour: Colour,
         text: String,
     },
     Rect {
@@ -350,14 +376,14 @@ enum Op {
         y: f32,
         w: f32,
         h: f32,
-        colour: Rgb,
+        colour: Colour,
     },
     Line {
         x1: f32,
         y1: f32,
         x2: f32,
         y2: f32,
-        colour: Rgb,
+        colour: Colour,
     },
     Svg {
         x: f32,
@@ -378,13 +404,66 @@ enum Op {
 
 /// A table column: heading, share of the width, right-aligned or not.
 #[derive(Debug, Clone, Copy)]
-pub struct Column<'a> {
+struct Column<'a> {
     /// Heading.
-    pub title: &'a str,
+    title: &'a str,
     /// Share of the table width (the shares are normalised).
-    pub share: f32,
+    share: f32,
     /// Right-align (numbers).
-    pub right: bool,
+    right: bool,
+}
+
+/// A column of a [`Table`]: how it looks and how a row gives its cell.
+struct TableColumn<'a, R> {
+    look: Column<'a>,
+    cell: Box<dyn Fn(&R) -> Cell + 'a>,
+}
+
+/// A table over rows of type `R`, built column by column: each column has its heading, its
+/// share of the width and the function that makes its cell from a row, so every row has
+/// exactly one cell per column. [`Doc::table`] lays it out.
+pub struct Table<'a, R> {
+    size: f32,
+    columns: Vec<TableColumn<'a, R>>,
+}
+
+impl<'a, R> Table<'a, R> {
+    /// An empty table whose text is `size` points.
+    pub fn new(size: f32) -> Table<'a, R> {
+        Table {
+            size,
+            columns: Vec::new(),
+        }
+    }
+
+    fn push(
+        mut self,
+        title: &'a str,
+        share: f32,
+        right: bool,
+        cell: impl Fn(&R) -> Cell + 'a,
+    ) -> Self {
+        self.columns.push(TableColumn {
+            look: Column {
+                title,
+                share,
+                right,
+            },
+            cell: Box::new(cell),
+        });
+        self
+    }
+
+    /// Adds a left-aligned column: heading, share of the table width (the shares are
+    /// normalised), and the cell of each row.
+    pub fn column(self, title: &'a str, share: f32, cell: impl Fn(&R) -> Cell + 'a) -> Self {
+        self.push(title, share, false, cell)
+    }
+
+    /// Adds a right-aligned column (numbers).
+    pub fn number(self, title: &'a str, share: f32, cell: impl Fn(&R) -> Cell + 'a) -> Self {
+        self.push(title, share, true, cell)
+    }
 }
 
 /// A table cell: text, optionally shown as a coloured badge.
@@ -393,7 +472,7 @@ pub struct Cell {
     /// Text.
     pub text: String,
     /// Badge colour (white text on it), if a badge.
-    pub badge: Option<Rgb>,
+    pub badge: Option<Colour>,
     /// Bold.
     pub bold: bool,
     /// Opens this file (relative to the PDF) when the cell is clicked.
@@ -428,7 +507,7 @@ impl Cell {
     }
 
     /// A badge.
-    pub fn badge(text: impl Into<String>, colour: Rgb) -> Cell {
+    pub fn badge(text: impl Into<String>, colour: Colour) -> Cell {
         Cell {
             text: text.into(),
             badge: Some(colour),
@@ -448,18 +527,37 @@ pub struct Doc<'f> {
     /// Whether the current page is a cover (no header or footer).
     covers: Vec<bool>,
     /// Colour of figure-box rules (branding).
-    accent: Rgb,
+    accent: Colour,
     /// Colour of headings (the accent when it reads on white).
-    heading: Rgb,
+    heading: Colour,
 }
 
-fn is_cjk(c: char) -> bool {
-    matches!(c as u32, 0x2E80..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF)
+/// `text` cut before each character that does not attach to the one before it: a base
+/// character with the zero-width characters after it (combining marks, joiners, variation
+/// selectors) stays whole.
+fn clusters(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        let mut chars = rest.char_indices();
+        chars.next()?;
+        let end = chars
+            .find(|(_, c)| unicode_width::UnicodeWidthChar::width(*c) != Some(0))
+            .map_or(rest.len(), |(i, _)| i);
+        let (cluster, tail) = rest.split_at(end);
+        rest = tail;
+        Some(cluster)
+    })
 }
 
-/// Punctuation that must not start a line.
-fn no_break_before(c: char) -> bool {
-    "，。、；：！？）」』》】〉〕”’,.;:!?)]}%".contains(c)
+/// `paragraph` (no line feed) cut at its UAX #14 break opportunities: each piece ends where
+/// a line may end, trailing spaces included.
+fn break_pieces(paragraph: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    unicode_linebreak::linebreaks(paragraph).filter_map(move |(end, _)| {
+        let piece = &paragraph[start..end];
+        start = end;
+        (!piece.is_empty()).then_some(piece)
+    })
 }
 
 impl<'f> Doc<'f> {
@@ -486,7 +584,7 @@ impl<'f> Doc<'f> {
     }
 
     /// Sets the colour of figure-box rules and of headings.
-    pub fn set_colours(&mut self, accent: Rgb, heading: Rgb) {
+    pub fn set_colours(&mut self, accent: Colour, heading: Colour) {
         self.accent = accent;
         self.heading = heading;
     }
@@ -521,7 +619,7 @@ impl<'f> Doc<'f> {
     }
 
     /// A full-width horizontal rule at the current position.
-    fn rule(&mut self, colour: Rgb) {
+    fn rule(&mut self, colour: Colour) {
         let y = self.y;
         self.op(Op::Line {
             x1: MARGIN_X,
@@ -537,52 +635,42 @@ impl<'f> Doc<'f> {
         self.y += dy;
     }
 
-    /// Breaks `text` into lines no wider than `width`.
+    /// Breaks `text` into lines no wider than `width`: at line feeds, and where UAX #14 allows
+    /// a break (after spaces, between ideographs or Hangul syllables, after hyphens and
+    /// slashes; never before closing punctuation). A piece wider than the line (a hash, a
+    /// run of Thai, which has no spaces) is broken between characters, never before a
+    /// combining mark.
     pub fn wrap(&self, text: &str, size: f32, bold: bool, width: f32) -> Vec<String> {
         let mut lines = Vec::new();
         for paragraph in text.split('\n') {
-            // Units: a run of non-space Latin, a space, or one CJK character.
-            let mut units: Vec<String> = Vec::new();
-            for c in paragraph.chars() {
-                let joins = match units.last() {
-                    Some(last) => {
-                        let prev = last.chars().last().unwrap_or(' ');
-                        (!c.is_whitespace() && !is_cjk(c) && !prev.is_whitespace() && !is_cjk(prev))
-                            || no_break_before(c)
-                    }
-                    None => false,
-                };
-                match units.last_mut() {
-                    Some(last) if joins => last.push(c),
-                    _ => units.push(c.to_string()),
-                }
-            }
             let mut line = String::new();
             let mut line_w = 0.0;
-            for unit in units {
-                let w = self.fonts.width(&unit, size, bold);
+            for piece in break_pieces(paragraph) {
+                // A piece is a word and the spaces after it; the spaces may hang past the end.
+                let word = piece.trim_end_matches(char::is_whitespace);
+                let w = self.fonts.width(word, size, bold);
                 if line_w + w > width && !line.trim().is_empty() {
                     lines.push(line.trim_end().to_string());
                     line = String::new();
                     line_w = 0.0;
-                    if unit.trim().is_empty() {
-                        continue;
-                    }
                 }
                 if w > width {
-                    // A unit wider than the line (a path, a hash): break it by character.
-                    for c in unit.chars() {
-                        let cw = self.fonts.width(&c.to_string(), size, bold);
+                    for cluster in clusters(word) {
+                        let cw = self.fonts.width(cluster, size, bold);
                         if line_w + cw > width && !line.is_empty() {
                             lines.push(std::mem::take(&mut line));
                             line_w = 0.0;
                         }
-                        line.push(c);
+                        line.push_str(cluster);
                         line_w += cw;
                     }
                 } else {
-                    line.push_str(&unit);
+                    line.push_str(word);
                     line_w += w;
+                }
+                for c in piece[word.len()..].chars() {
+                    line.push(c);
+                    line_w += self.fonts.width(&c.to_string(), size, bold);
                 }
             }
             lines.push(line.trim_end().to_string());
@@ -590,7 +678,7 @@ impl<'f> Doc<'f> {
         lines
     }
 
-    fn text_at(&mut self, x: f32, y: f32, size: f32, bold: bool, colour: Rgb, text: &str) {
+    fn text_at(&mut self, x: f32, y: f32, size: f32, bold: bool, colour: Colour, text: &str) {
         self.fonts.note_missing(text);
         self.op(Op::Text {
             x,
@@ -629,7 +717,7 @@ impl<'f> Doc<'f> {
     }
 
     /// A wrapped paragraph.
-    pub fn paragraph(&mut self, text: &str, size: f32, colour: Rgb) {
+    pub fn paragraph(&mut self, text: &str, size: f32, colour: Colour) {
         for line in self.wrap(text, size, false, CONTENT_W) {
             self.ensure(size * 1.45);
             self.y += size * 1.45;
@@ -639,7 +727,7 @@ impl<'f> Doc<'f> {
     }
 
     /// Large text at the left margin (cover pages).
-    pub fn title(&mut self, text: &str, size: f32, bold: bool, colour: Rgb) {
+    pub fn title(&mut self, text: &str, size: f32, bold: bool, colour: Colour) {
         for line in self.wrap(text, size, bold, CONTENT_W) {
             self.y += size * 1.3;
             self.text_at(MARGIN_X, self.y, size, bold, colour, &line);
@@ -663,7 +751,7 @@ impl<'f> Doc<'f> {
                 y: top,
                 w,
                 h,
-                colour: SHADE,
+                colour: BACKGROUND,
             });
             self.op(Op::Rect {
                 x,
@@ -758,15 +846,26 @@ impl<'f> Doc<'f> {
         self.y = y + h + 6.0;
     }
 
-    /// A table that breaks across pages, repeating its header row; long cells wrap.
-    pub fn table(&mut self, columns: &[Column], rows: &[Vec<Cell>], size: f32) {
+    /// Lays `table` out over `rows`: it breaks across pages, repeating its header row; long
+    /// cells wrap, and a row taller than a page continues on the next.
+    pub fn table<'r, R: 'r>(&mut self, table: &Table<R>, rows: impl IntoIterator<Item = &'r R>) {
+        let columns: Vec<Column> = table.columns.iter().map(|c| c.look).collect();
+        let cells: Vec<Vec<Cell>> = rows
+            .into_iter()
+            .map(|row| table.columns.iter().map(|c| (c.cell)(row)).collect())
+            .collect();
+        self.grid(&columns, &cells, table.size);
+    }
+
+    /// The layout of [`Doc::table`]: `rows` hold one cell per column.
+    fn grid(&mut self, columns: &[Column], rows: &[Vec<Cell>], size: f32) {
         let total: f32 = columns.iter().map(|c| c.share).sum::<f32>().max(0.0001);
         let widths: Vec<f32> = columns
             .iter()
             .map(|c| c.share / total * CONTENT_W)
             .collect();
-        let pad = 4.0;
-        let line_h = size * 1.35;
+        let pad = CELL_PAD;
+        let line_h = size * TABLE_LEADING;
         let header: Vec<Vec<String>> = columns
             .iter()
             .zip(&widths)
@@ -780,7 +879,7 @@ impl<'f> Doc<'f> {
                 y: top,
                 w: CONTENT_W,
                 h: header_h,
-                colour: SHADE,
+                colour: BACKGROUND,
             });
             let mut x = MARGIN_X;
             for ((lines, w), column) in header.iter().zip(&widths).zip(columns) {
@@ -807,13 +906,15 @@ impl<'f> Doc<'f> {
         };
         self.ensure(header_h + line_h * 2.0 + 2.0 * pad);
         draw_header(self);
+        // The height a page holds below the table's header.
+        let page_room = PAGE_H - MARGIN_BOTTOM - MARGIN_TOP - header_h;
         for row in rows {
             let wrapped: Vec<Vec<String>> = row
                 .iter()
                 .zip(&widths)
                 .map(|(cell, w)| {
                     let inner = if cell.badge.is_some() {
-                        w - 2.0 * pad - 8.0
+                        w - 2.0 * pad - BADGE_PAD * 2.0
                     } else {
                         w - 2.0 * pad
                     };
@@ -822,64 +923,101 @@ impl<'f> Doc<'f> {
                 .collect();
             let lines = wrapped.iter().map(Vec::len).max().unwrap_or(1).max(1);
             let row_h = lines as f32 * line_h + 2.0 * pad;
-            if self.room() < row_h {
-                self.new_page(false);
-                draw_header(self);
-            }
-            let top = self.y;
-            let mut x = MARGIN_X;
-            for (((cell, _), w), _) in row.iter().zip(&wrapped).zip(&widths).zip(columns) {
-                if let Some(uri) = &cell.link {
-                    let (lx, lw) = (x, *w);
-                    self.op(Op::Link {
-                        x: lx,
-                        y: top,
-                        w: lw,
-                        h: row_h,
-                        uri: uri.clone(),
-                    });
+            if row_h <= page_room {
+                if self.room() < row_h {
+                    self.new_page(false);
+                    draw_header(self);
                 }
-                x += w;
+                self.row_part(row, &wrapped, &widths, columns, 0..lines, size);
+                continue;
             }
-            let mut x = MARGIN_X;
-            for (((cell, lines), w), column) in row.iter().zip(&wrapped).zip(&widths).zip(columns) {
-                for (i, line) in lines.iter().enumerate() {
-                    let lw = self.fonts.width(line, size, cell.bold);
-                    let baseline = top + pad + (i as f32 + 0.8) * line_h;
-                    match cell.badge {
-                        Some(colour) => {
-                            self.op(Op::Rect {
-                                x: x + pad,
-                                y: baseline - size * 0.95,
-                                w: lw + 8.0,
-                                h: size * 1.3,
-                                colour,
-                            });
-                            self.text_at(
-                                x + pad + 4.0,
-                                baseline,
-                                size,
-                                true,
-                                (255, 255, 255),
-                                line,
-                            );
-                        }
-                        None => {
-                            let tx = if column.right {
-                                x + w - pad - lw
-                            } else {
-                                x + pad
-                            };
-                            self.text_at(tx, baseline, size, cell.bold, INK, line);
-                        }
+            // Taller than a page: as many lines as fit on each page, the header repeated.
+            let mut first = 0;
+            let mut fresh = false;
+            while first < lines {
+                let fit = ((self.room() - 2.0 * pad) / line_h).floor().max(0.0) as usize;
+                if fit == 0 && !fresh {
+                    self.new_page(false);
+                    draw_header(self);
+                    fresh = true;
+                    continue;
+                }
+                // A header too tall for any line to fit still moves on, one line a page.
+                let last = (first + fit.max(1)).min(lines);
+                self.row_part(row, &wrapped, &widths, columns, first..last, size);
+                first = last;
+                fresh = false;
+                if first < lines {
+                    self.new_page(false);
+                    draw_header(self);
+                    fresh = true;
+                }
+            }
+        }
+        self.y += TABLE_GAP;
+    }
+
+    /// Draws the lines `part` of a table row (each cell's lines wrapped to its column) at the
+    /// current position, its link areas, and the rule below it.
+    fn row_part(
+        &mut self,
+        row: &[Cell],
+        wrapped: &[Vec<String>],
+        widths: &[f32],
+        columns: &[Column],
+        part: std::ops::Range<usize>,
+        size: f32,
+    ) {
+        let pad = CELL_PAD;
+        let line_h = size * TABLE_LEADING;
+        let top = self.y;
+        let row_h = part.len() as f32 * line_h + 2.0 * pad;
+        let mut x = MARGIN_X;
+        for (cell, w) in row.iter().zip(widths) {
+            if let Some(uri) = &cell.link {
+                self.op(Op::Link {
+                    x,
+                    y: top,
+                    w: *w,
+                    h: row_h,
+                    uri: uri.clone(),
+                });
+            }
+            x += w;
+        }
+        let mut x = MARGIN_X;
+        for (((cell, lines), w), column) in row.iter().zip(wrapped).zip(widths).zip(columns) {
+            // A cell may have fewer lines than the row.
+            let end = part.end.min(lines.len());
+            let shown = &lines[part.start.min(end)..end];
+            for (i, line) in shown.iter().enumerate() {
+                let lw = self.fonts.width(line, size, cell.bold);
+                let baseline = top + pad + (i as f32 + 0.8) * line_h;
+                match cell.badge {
+                    Some(colour) => {
+                        self.op(Op::Rect {
+                            x: x + pad,
+                            y: baseline - size * 0.95,
+                            w: lw + BADGE_PAD * 2.0,
+                            h: size * 1.3,
+                            colour,
+                        });
+                        self.text_at(x + pad + BADGE_PAD, baseline, size, true, WHITE, line);
+                    }
+                    None => {
+                        let tx = if column.right {
+                            x + w - pad - lw
+                        } else {
+                            x + pad
+                        };
+                        self.text_at(tx, baseline, size, cell.bold, INK, line);
                     }
                 }
-                x += w;
             }
-            self.y = top + row_h;
-            self.rule(LINE);
+            x += w;
         }
-        self.y += 8.0;
+        self.y = top + row_h;
+        self.rule(LINE);
     }
 
     /// Number of pages so far.
@@ -916,8 +1054,8 @@ impl<'f> Doc<'f> {
         for (index, ops) in self.pages.into_iter().enumerate() {
             let mut page = document.start_page_with(settings()?);
             let mut surface = page.surface();
-            let fill = |colour: Rgb| Fill {
-                paint: rgb::Color::new(colour.0, colour.1, colour.2).into(),
+            let fill = |colour: Colour| Fill {
+                paint: rgb::Color::new(colour.r, colour.g, colour.b).into(),
                 opacity: NormalizedF32::ONE,
                 rule: Default::default(),
             };
@@ -926,7 +1064,7 @@ impl<'f> Doc<'f> {
                              y: f32,
                              size: f32,
                              bold: bool,
-                             colour: Rgb,
+                             colour: Colour,
                              text: &str| {
                 surface.set_fill(Some(fill(colour)));
                 let mut x = x;
@@ -1011,7 +1149,7 @@ impl<'f> Doc<'f> {
                         if let Some(path) = pb.finish() {
                             surface.set_fill(None);
                             surface.set_stroke(Some(Stroke {
-                                paint: rgb::Color::new(colour.0, colour.1, colour.2).into(),
+                                paint: rgb::Color::new(colour.r, colour.g, colour.b).into(),
                                 width: 0.6,
                                 ..Default::default()
                             }));
@@ -1120,10 +1258,72 @@ mod tests {
             for line in &lines[1..] {
                 let first = line.chars().next().unwrap();
                 assert!(
-                    !no_break_before(first),
+                    !"，。、；：！？）」』》】".contains(first),
                     "line starts with {first} at width {width}: {lines:?}"
                 );
             }
+        }
+    }
+
+    /// Wraps `text` at `width` and checks that every line fits and no character is lost
+    /// (`spaced`: the text has spaces, which breaks drop).
+    fn wraps_within(text: &str, width: f32, spaced: bool) -> Vec<String> {
+        let f = fonts();
+        let doc = Doc::new(&f, "t");
+        let lines = doc.wrap(text, 10.0, false, width);
+        assert!(lines.len() > 1, "{lines:?}");
+        for line in &lines {
+            assert!(
+                f.width(line, 10.0, false) <= width + 0.01,
+                "{line} wider than {width}"
+            );
+        }
+        if spaced {
+            // Breaks at spaces drop them; a word wider than the line is cut anywhere.
+            let bare = |t: &str| t.replace(' ', "");
+            assert_eq!(bare(&lines.concat()), bare(text));
+        } else {
+            assert_eq!(lines.concat(), text);
+        }
+        lines
+    }
+
+    #[test]
+    fn hangul_extension_b_and_thai_break_within_the_width() {
+        // Hangul syllables: break at the spaces between words, or between syllables.
+        let hangul =
+            "루트 계정에 다단계 인증이 설정되어 있지 않습니다 가상 MFA 장치를 연결하십시오";
+        wraps_within(hangul, 90.0, true);
+        let syllables = wraps_within("다단계인증이설정되어있지않습니다", 40.0, false);
+        assert!(syllables.iter().all(|l| l.chars().count() < 16));
+        // CJK extension B ideographs (beyond the Basic Multilingual Plane) break between.
+        let ext_b = "𠀀𠀁𠀂𠀃𠀄𠀅𠀆𠀇𠀈𠀉𠀊𠀋𠀌𠀍𠀎𠀏";
+        let lines = wraps_within(ext_b, 40.0, false);
+        assert!(lines.iter().all(|l| l.chars().count() < 16));
+        // Thai has no spaces between words: a long run is broken between characters, never
+        // before a combining vowel or tone mark.
+        let thai = "บัญชีหลักยังไม่ได้เปิดใช้งานการยืนยันตัวตนแบบหลายปัจจัยโปรดผูกอุปกรณ์";
+        let lines = wraps_within(thai, 60.0, false);
+        for line in &lines {
+            let first = line.chars().next().unwrap();
+            assert_ne!(
+                unicode_width::UnicodeWidthChar::width(first),
+                Some(0),
+                "a line starts with a combining mark: {lines:?}"
+            );
+        }
+        wraps_within("ผู้ใช้ RAM ไม่มี MFA โปรดเปิดใช้งาน", 50.0, true);
+        // Ideographs and syllables may break anywhere: a run that fits a line of its own
+        // still starts on the line before, after the word there.
+        let f = fonts();
+        let doc = Doc::new(&f, "t");
+        for run in ["𠀀𠀁𠀂𠀃𠀄𠀅", "다단계인증이설정"] {
+            let width = f.width(run, 10.0, false) + 0.1;
+            let lines = doc.wrap(&format!("ID {run}"), 10.0, false, width);
+            assert!(
+                lines[0].starts_with("ID ") && lines[0].len() > 3,
+                "{lines:?}"
+            );
         }
     }
 
@@ -1131,30 +1331,13 @@ mod tests {
     fn a_long_table_repeats_its_header_on_every_page() {
         let f = fonts();
         let mut doc = Doc::new(&f, "t");
-        let rows: Vec<Vec<Cell>> = (0..200)
-            .map(|i| {
-                vec![
-                    Cell::text(format!("user{i}@x.onaliyun.com")),
-                    Cell::text("detail"),
-                ]
+        let rows: Vec<usize> = (0..200).collect();
+        let table = Table::new(8.0)
+            .column("Resource", 1.0, |i: &usize| {
+                Cell::text(format!("user{i}@x.onaliyun.com"))
             })
-            .collect();
-        doc.table(
-            &[
-                Column {
-                    title: "Resource",
-                    share: 1.0,
-                    right: false,
-                },
-                Column {
-                    title: "Detail",
-                    share: 1.0,
-                    right: false,
-                },
-            ],
-            &rows,
-            8.0,
-        );
+            .column("Detail", 1.0, |_| Cell::text("detail"));
+        doc.table(&table, &rows);
         let pages = doc.page_count();
         assert!(pages >= 3, "{pages}");
         assert_eq!(
@@ -1176,5 +1359,62 @@ mod tests {
             )
             .unwrap();
         assert!(bytes.starts_with(b"%PDF-"));
+    }
+
+    /// Every drawing operation of every page lies inside the page's content box.
+    fn assert_inside_pages(doc: &Doc) {
+        let (top, bottom) = (MARGIN_TOP - 0.01, PAGE_H - MARGIN_BOTTOM + 0.01);
+        for (page, ops) in doc.pages.iter().enumerate() {
+            for op in ops {
+                let (y0, y1) = match op {
+                    Op::Text { y, size, .. } => (y - size, *y),
+                    Op::Rect { y, h, .. } | Op::Svg { y, h, .. } | Op::Link { y, h, .. } => {
+                        (*y, y + h)
+                    }
+                    Op::Line { y1, y2, .. } => (y1.min(*y2), y1.max(*y2)),
+                };
+                assert!(
+                    y0 >= top && y1 <= bottom,
+                    "page {page}: {y0}..{y1} outside {top}..{bottom}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_row_taller_than_a_page_continues_on_the_next_pages() {
+        let f = fonts();
+        let mut doc = Doc::new(&f, "t");
+        doc.paragraph("Above the table.", 9.0, INK);
+        // 300 lines in one cell: several pages' worth.
+        let long: String = (0..300).map(|i| format!("line {i}\n")).collect();
+        let rows = [
+            ("short", "one"),
+            ("tall", long.trim_end()),
+            ("after", "two"),
+        ];
+        let table = Table::new(8.0)
+            .column("Name", 1.0, |r: &(&str, &str)| {
+                Cell::text(r.0).linked("x.pdf")
+            })
+            .column("Text", 3.0, |r| Cell::text(r.1));
+        doc.table(&table, &rows);
+        let pages = doc.page_count();
+        assert!(pages >= 4, "{pages}");
+        assert_inside_pages(&doc);
+        // Every line is drawn once, in order, and the header heads every page.
+        for i in [0, 150, 299] {
+            assert_eq!(
+                doc.occurrences(&format!("line {i}")).iter().sum::<usize>(),
+                1
+            );
+        }
+        assert_eq!(doc.occurrences("Text"), vec![1; pages]);
+        let page_of = |text: &str| doc.occurrences(text).iter().position(|n| *n > 0).unwrap();
+        assert!(page_of("line 0") <= page_of("line 150"));
+        assert!(page_of("line 150") < page_of("line 299"));
+        assert_eq!(page_of("after"), pages - 1);
+        // The row's first line shares its page with the row above.
+        assert_eq!(page_of("short"), page_of("line 0"));
     }
 }

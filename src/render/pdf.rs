@@ -5,29 +5,51 @@
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 
-use super::layout::{Cell, Column, Doc, Fonts, INK, MUTED, Rgb};
+use super::layout::{Cell, Doc, Fonts, Table, size};
 use crate::i18n::Catalogue;
+use crate::theme::{self, Colour, INK, MUTED};
 use crate::view::{
-    AccountPage, AccountRow, AccountTrendView, ChangeRow, CustomerPage, GroupTrendView, Meta,
-    PortfolioPage, RegisterRow, RegisterView,
+    AccountPage, AccountRow, AccountTrendView, ChangeRow, ControlRow, CustomerPage, CustomerRow,
+    FileRow, GroupTrendView, LogicRow, Meta, MoverRow, PortfolioPage, RegisterRow, RegisterView,
+    ResourceRow, VendorRow,
 };
 
-fn status_colour(status: &str) -> Rgb {
-    match status {
-        "pass" | "complete" | "used" => (0x2E, 0x7D, 0x32),
-        "fail" | "failed" | "rejected" | "error" => (0xC6, 0x28, 0x28),
-        "excepted" => (0x6A, 0x1B, 0x9A),
-        "not_evaluable" | "partial" | "warning" => (0xA1, 0x5C, 0x00),
-        _ => (0x6C, 0x75, 0x7D),
-    }
+/// The domain state behind a state name of a page view. The views carry the names the
+/// domain enums serialise to (`pass`, `partial`, `rejected`, `high`...), so they are read
+/// back with the enums' own deserialisers: no name is matched here.
+fn state<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
+    use serde::de::IntoDeserializer;
+    T::deserialize(IntoDeserializer::<serde::de::value::Error>::into_deserializer(name)).ok()
 }
 
-fn severity_colour(severity: &str) -> Rgb {
-    match severity {
-        "high" => (0x8B, 0x1A, 0x1A),
-        "medium" => (0xA1, 0x5C, 0x00),
-        _ => (0x5C, 0x63, 0x6A),
-    }
+/// The palette colour of a view's state name, `tone` mapping its domain state to a result
+/// state; an unknown name (none is expected) takes the neutral not-applicable colour.
+fn tone<T: serde::de::DeserializeOwned>(name: &str, tone: fn(T) -> crate::rules::Status) -> Colour {
+    theme::status(
+        state(name)
+            .map(tone)
+            .unwrap_or(crate::rules::Status::NotApplicable),
+    )
+}
+
+/// The colour of a result state (`pass`...).
+fn status_colour(name: &str) -> Colour {
+    tone(name, |s| s)
+}
+
+/// The colour of an account's evidence completeness (`complete`...).
+fn evidence_colour(name: &str) -> Colour {
+    tone(name, theme::evidence_tone)
+}
+
+/// The colour of an input file's state (`used`...).
+fn file_colour(name: &str) -> Colour {
+    tone(name, theme::file_tone)
+}
+
+/// The colour of a severity (`high`...); an unknown name takes the low colour.
+fn severity_colour(name: &str) -> Colour {
+    theme::severity(state(name).unwrap_or(crate::model::Severity::Low))
 }
 
 /// A severity (`high`, `medium`, `low`) in the report language.
@@ -63,12 +85,41 @@ fn metadata(title: &str, meta: &Meta, as_of: Option<DateTime<Utc>>) -> krilla::m
     m
 }
 
-fn col(title: &str, share: f32, right: bool) -> Column<'_> {
-    Column {
-        title,
-        share,
-        right,
-    }
+/// Largest logo on a cover, in points.
+const LOGO_W: f32 = 180.0;
+/// Largest logo on a cover, in points.
+const LOGO_H: f32 = 60.0;
+/// Width of the score histogram, in points: about half the line.
+const HISTOGRAM_W: f32 = 330.0;
+
+/// Vertical space on a cover, in points.
+mod gap {
+    /// Below the company.
+    pub const COMPANY: f32 = 4.0;
+    /// Below the kind of report.
+    pub const KIND: f32 = 8.0;
+    /// Below the subject.
+    pub const TITLE: f32 = 14.0;
+    /// Below the facts lines.
+    pub const FACTS: f32 = 20.0;
+    /// Above the disclaimer.
+    pub const DISCLAIMER: f32 = 16.0;
+}
+
+/// Column shares of a table's width (relative to the other columns of the table).
+mod share {
+    /// A control's title and id, or an account's name and id.
+    pub const CONTROL: f32 = 3.2;
+    /// A severity badge.
+    pub const SEVERITY: f32 = 1.0;
+    /// A result badge, or a date.
+    pub const RESULT: f32 = 1.3;
+    /// A text column (a resource, a path, a detail).
+    pub const TEXT: f32 = 3.0;
+    /// A long text column (a reason, a control's logic, a name beside numbers).
+    pub const LONG: f32 = 4.0;
+    /// A short number or word.
+    pub const SHORT: f32 = 1.0;
 }
 
 /// The messages of a page's language.
@@ -82,68 +133,37 @@ fn page_label(c: &'static Catalogue) -> impl Fn(usize, usize) -> String {
 }
 
 fn accounts_table(doc: &mut Doc, c: &Catalogue, rows: &[AccountRow]) {
-    let columns = [
-        Column {
-            title: c.t("ui.account"),
-            share: 3.2,
-            right: false,
-        },
-        Column {
-            title: c.t("ui.customer"),
-            share: 1.8,
-            right: false,
-        },
-        Column {
-            title: c.t("ui.evidence"),
-            share: 1.2,
-            right: false,
-        },
-        Column {
-            title: c.t("ui.score"),
-            share: 0.8,
-            right: true,
-        },
-        Column {
-            title: c.t("ui.vendor"),
-            share: 1.0,
-            right: true,
-        },
-        Column {
-            title: c.t("ui.failed"),
-            share: 0.8,
-            right: true,
-        },
-        Column {
-            title: c.t("ui.high"),
-            share: 0.7,
-            right: true,
-        },
-    ];
-    let cells: Vec<Vec<Cell>> = rows
-        .iter()
-        .map(|a| {
-            vec![
-                // The HTML rows link relative to their page; the PDFs sit beside the HTML.
-                Cell::text(format!("{}\n{}", a.name, a.id)).linked(a.href.replace(".html", ".pdf")),
-                Cell::text(a.customer.clone().unwrap_or_else(|| "-".into())),
-                Cell::badge(
-                    c.t(&format!("evidence_status.{}", a.status)),
-                    status_colour(a.status),
-                ),
-                Cell::bold(a.score.clone()),
-                Cell::text(a.vendor_score.clone()),
-                Cell::text(a.counts.fail.to_string()),
-                Cell::text(a.high_fails.to_string()),
-            ]
+    let table = Table::new(size::TABLE)
+        .column(c.t("ui.account"), share::CONTROL, |a: &AccountRow| {
+            // The HTML rows link relative to their page; the PDFs sit beside the HTML.
+            Cell::text(format!("{}\n{}", a.name, a.id)).linked(a.href.replace(".html", ".pdf"))
         })
-        .collect();
-    doc.table(&columns, &cells, 8.0);
+        .column(c.t("ui.customer"), 1.8, |a| {
+            Cell::text(a.customer.clone().unwrap_or_else(|| "-".into()))
+        })
+        .column(c.t("ui.evidence"), 1.2, |a| {
+            Cell::badge(
+                c.t(&format!("evidence_status.{}", a.status)),
+                evidence_colour(a.status),
+            )
+        })
+        .number(c.t("ui.score"), 0.8, |a| Cell::bold(a.score.clone()))
+        .number(c.t("ui.vendor"), share::SHORT, |a| {
+            Cell::text(a.vendor_score.clone())
+        })
+        .number(c.t("ui.failed"), 0.8, |a| {
+            Cell::text(a.counts.fail.to_string())
+        })
+        .number(c.t("ui.high"), 0.7, |a| {
+            Cell::text(a.high_fails.to_string())
+        });
+    doc.table(&table, rows);
 }
 
 /// A document with the page's branding: accent colour and header.
 fn start<'f>(fonts: &'f Fonts, meta: &Meta, header: String) -> Doc<'f> {
     let mut doc = Doc::new(fonts, header);
-    let rgb = crate::branding::parse_colour;
+    let rgb = |text: &str| crate::branding::parse_colour(text).map(|(r, g, b)| Colour { r, g, b });
     if let (Some(accent), Some(heading)) = (rgb(&meta.brand.accent), rgb(&meta.brand.link)) {
         // Headings take the accent only when it reads on white (else the default blue).
         doc.set_colours(accent, heading);
@@ -165,41 +185,51 @@ fn cover(doc: &mut Doc, meta: &Meta, kind: &str, title: &str, lines: &[String]) 
     let c = cat(meta);
     doc.cover();
     if let Some(svg) = &b.logo_svg {
-        doc.logo(svg, 180.0, 60.0);
+        doc.logo(svg, LOGO_W, LOGO_H);
     }
     if let Some(company) = &b.company {
-        doc.title(company, 12.0, true, INK);
-        doc.space(4.0);
+        doc.title(company, size::COVER_COMPANY, true, INK);
+        doc.space(gap::COMPANY);
     }
-    doc.title(b.title.as_deref().unwrap_or(kind), 11.0, true, MUTED);
-    doc.space(8.0);
-    doc.title(title, 26.0, true, INK);
-    doc.space(14.0);
+    doc.title(
+        b.title.as_deref().unwrap_or(kind),
+        size::COVER_LINE,
+        true,
+        MUTED,
+    );
+    doc.space(gap::KIND);
+    doc.title(title, size::COVER_TITLE, true, INK);
+    doc.space(gap::TITLE);
     for line in lines {
-        doc.title(line, 11.0, false, INK);
+        doc.title(line, size::COVER_LINE, false, INK);
     }
-    doc.space(20.0);
+    doc.space(gap::FACTS);
     doc.title(
         &c.f("pdf.as_of_line", &[("as_of", &meta.as_of_text)]),
-        10.0,
+        size::COVER_NOTE,
         false,
         MUTED,
     );
     if let Some(p) = &b.prepared_by {
-        doc.title(&c.f("pdf.prepared_by", &[("name", p)]), 10.0, false, MUTED);
-    }
-    if let Some(contact) = &b.contact {
         doc.title(
-            &c.f("pdf.contact", &[("contact", contact)]),
-            10.0,
+            &c.f("pdf.prepared_by", &[("name", p)]),
+            size::COVER_NOTE,
             false,
             MUTED,
         );
     }
-    doc.title(c.t("pdf.no_live_api"), 9.0, false, MUTED);
+    if let Some(contact) = &b.contact {
+        doc.title(
+            &c.f("pdf.contact", &[("contact", contact)]),
+            size::COVER_NOTE,
+            false,
+            MUTED,
+        );
+    }
+    doc.title(c.t("pdf.no_live_api"), size::BODY, false, MUTED);
     if let Some(d) = &b.disclaimer {
-        doc.space(16.0);
-        doc.paragraph(d, 8.5, MUTED);
+        doc.space(gap::DISCLAIMER);
+        doc.paragraph(d, size::NOTE, MUTED);
     }
 }
 
@@ -265,7 +295,7 @@ pub fn account(
         ),
     ]);
     // The score and the vendor's score are in the boxes above; the gauge is for the HTML.
-    doc.chart_row(&[&page.charts.donut, &page.charts.severity]);
+    doc.chart_row(&[page.charts.donut.svg(), page.charts.severity.svg()]);
     doc.figures(&[
         (
             c.t("account.ram_users").into(),
@@ -299,33 +329,22 @@ pub fn account(
     ]);
     doc.heading(2, c.t("account.fix_first"));
     if page.top_failing.is_empty() {
-        doc.paragraph(c.t("account.none_failed"), 9.5, INK);
+        doc.paragraph(c.t("account.none_failed"), size::LEAD, INK);
     } else {
-        let rows: Vec<Vec<Cell>> = page
-            .top_failing
-            .iter()
-            .map(|f| {
-                vec![
-                    Cell::badge(severity_name(c, f.severity), severity_colour(f.severity)),
-                    Cell::bold(f.title.clone()),
-                    Cell::text(f.detail.clone()),
-                ]
+        let table = Table::new(size::TABLE_LOOSE)
+            .column(c.t("ui.severity"), share::SEVERITY, |f: &ControlRow| {
+                Cell::badge(severity_name(c, f.severity), severity_colour(f.severity))
             })
-            .collect();
-        doc.table(
-            &[
-                col(c.t("ui.severity"), 1.0, false),
-                col(c.t("ui.control"), 3.0, false),
-                col(c.t("ui.finding"), 3.5, false),
-            ],
-            &rows,
-            8.5,
-        );
+            .column(c.t("ui.control"), share::TEXT, |f| {
+                Cell::bold(f.title.clone())
+            })
+            .column(c.t("ui.finding"), 3.5, |f| Cell::text(f.detail.clone()));
+        doc.table(&table, &page.top_failing);
     }
     if !page.data_quality.is_empty() || !page.gaps.is_empty() {
         doc.heading(2, c.t("account.data_quality_warnings"));
         for note in page.gaps.iter().chain(&page.data_quality) {
-            doc.paragraph(&format!("- {note}"), 9.0, INK);
+            doc.paragraph(&format!("- {note}"), size::BODY, INK);
         }
     }
 
@@ -346,13 +365,30 @@ pub fn account(
                     ("n", &section.controls.len()),
                 ],
             ),
-            9.0,
+            size::BODY,
             MUTED,
         );
-        let rows: Vec<Vec<Cell>> = section
-            .controls
-            .iter()
-            .map(|row| {
+        let table = Table::new(size::TABLE)
+            .column(c.t("ui.control"), share::CONTROL, |row: &ControlRow| {
+                Cell::text(format!("{}\n{}", row.title, row.id))
+            })
+            .column(c.t("ui.framework"), 1.2, |row| {
+                Cell::text(if row.cis.is_empty() {
+                    "-".into()
+                } else {
+                    row.cis.clone()
+                })
+            })
+            .column(c.t("ui.severity"), share::SEVERITY, |row| {
+                Cell::badge(
+                    severity_name(c, row.severity),
+                    severity_colour(row.severity),
+                )
+            })
+            .column(c.t("ui.result"), share::RESULT, |row| {
+                Cell::badge(row.status_label, status_colour(row.status))
+            })
+            .column(c.t("ui.finding"), 3.3, |row| {
                 let mut finding = row.detail.clone();
                 if let Some(comp) = &row.compensating {
                     finding.push('\n');
@@ -362,33 +398,9 @@ pub fn account(
                     finding.push('\n');
                     finding.push_str(&c.f("account.same_check", &[("id", d)]));
                 }
-                vec![
-                    Cell::text(format!("{}\n{}", row.title, row.id)),
-                    Cell::text(if row.cis.is_empty() {
-                        "-".into()
-                    } else {
-                        row.cis.clone()
-                    }),
-                    Cell::badge(
-                        severity_name(c, row.severity),
-                        severity_colour(row.severity),
-                    ),
-                    Cell::badge(row.status_label, status_colour(row.status)),
-                    Cell::text(finding),
-                ]
-            })
-            .collect();
-        doc.table(
-            &[
-                col(c.t("ui.control"), 3.2, false),
-                col(c.t("ui.framework"), 1.2, false),
-                col(c.t("ui.severity"), 1.0, false),
-                col(c.t("ui.result"), 1.3, false),
-                col(c.t("ui.finding"), 3.3, false),
-            ],
-            &rows,
-            8.0,
-        );
+                Cell::text(finding)
+            });
+        doc.table(&table, &section.controls);
     }
 
     let detailed: Vec<_> = page
@@ -400,7 +412,7 @@ pub fn account(
     if !detailed.is_empty() {
         doc.page_break();
         doc.heading(1, c.t("account.evidence_by_control"));
-        doc.paragraph(c.t("account.evidence_by_control_note"), 9.0, MUTED);
+        doc.paragraph(c.t("account.evidence_by_control_note"), size::BODY, MUTED);
         for control in detailed {
             doc.heading(3, &format!("{} ({})", control.title, control.id));
             let passed = control
@@ -408,33 +420,29 @@ pub fn account(
                 .iter()
                 .filter(|r| r.status == "pass")
                 .count();
-            let rows: Vec<Vec<Cell>> = control
+            let failing: Vec<&ResourceRow> = control
                 .resources
                 .iter()
                 .filter(|r| r.status != "pass")
-                .map(|r| {
-                    vec![
-                        Cell::text(r.id.clone()),
+                .collect();
+            if !failing.is_empty() {
+                let table = Table::new(size::TABLE_DENSE)
+                    .column(c.t("ui.resource"), share::TEXT, |r: &&ResourceRow| {
+                        Cell::text(r.id.clone())
+                    })
+                    .column(c.t("ui.result"), share::RESULT, |r| {
                         Cell::badge(
                             c.t(&format!("status.{}", r.status)),
                             status_colour(r.status),
-                        ),
-                        Cell::text(r.detail.clone()),
-                        Cell::text(r.source.clone()),
-                    ]
-                })
-                .collect();
-            if !rows.is_empty() {
-                doc.table(
-                    &[
-                        col(c.t("ui.resource"), 3.0, false),
-                        col(c.t("ui.result"), 1.3, false),
-                        col(c.t("ui.detail"), 3.0, false),
-                        col(c.t("ui.source"), 3.0, false),
-                    ],
-                    &rows,
-                    7.5,
-                );
+                        )
+                    })
+                    .column(c.t("ui.detail"), share::TEXT, |r| {
+                        Cell::text(r.detail.clone())
+                    })
+                    .column(c.t("ui.source"), share::TEXT, |r| {
+                        Cell::text(r.source.clone())
+                    });
+                doc.table(&table, &failing);
             }
             if passed > 0 {
                 doc.paragraph(
@@ -442,7 +450,7 @@ pub fn account(
                         "account.passed_of",
                         &[("passed", &passed), ("n", &control.resources.len())],
                     ),
-                    8.0,
+                    size::SMALL,
                     MUTED,
                 );
             }
@@ -452,40 +460,35 @@ pub fn account(
     doc.page_break();
     doc.heading(1, c.t("ui.evidence"));
     for (kind, state) in &page.evidence {
-        doc.paragraph(&format!("{kind}: {state}"), 8.5, INK);
+        doc.paragraph(&format!("{kind}: {state}"), size::NOTE, INK);
     }
-    let not_used: Vec<Vec<Cell>> = page
-        .files
-        .iter()
-        .filter(|f| f.status != "used")
-        .map(|f| {
-            vec![
-                Cell::text(f.path.clone()),
-                Cell::badge(
-                    c.t(&format!("file_status.{}", f.status)),
-                    status_colour(f.status),
-                ),
-                Cell::text(f.reason.clone()),
-            ]
-        })
-        .collect();
+    let not_used: Vec<&FileRow> = page.files.iter().filter(|f| f.status != "used").collect();
     if !not_used.is_empty() {
         doc.heading(2, c.t("account.rejected_ignored"));
-        doc.table(
-            &[
-                col(c.t("ui.file"), 3.0, false),
-                col(c.t("ui.status"), 1.1, false),
-                col(c.t("ui.reason"), 4.0, false),
-            ],
-            &not_used,
-            8.0,
-        );
+        let table = Table::new(size::TABLE)
+            .column(c.t("ui.file"), share::TEXT, |f: &&FileRow| {
+                Cell::text(f.path.clone())
+            })
+            .column(c.t("ui.status"), 1.1, |f| {
+                Cell::badge(
+                    c.t(&format!("file_status.{}", f.status)),
+                    file_colour(f.status),
+                )
+            })
+            .column(c.t("ui.reason"), share::LONG, |f| {
+                Cell::text(f.reason.clone())
+            });
+        doc.table(&table, &not_used);
     }
     if !page.diagnostics.is_empty() {
         doc.heading(2, c.t("ui.diagnostics"));
         for d in &page.diagnostics {
             let level = c.t(&format!("level.{}", d.level));
-            doc.paragraph(&format!("{level}: {}: {}", d.path, d.message), 8.5, INK);
+            doc.paragraph(
+                &format!("{level}: {}: {}", d.path, d.message),
+                size::NOTE,
+                INK,
+            );
         }
     }
 
@@ -505,70 +508,45 @@ pub fn account(
                 ("source", &page.meta.as_of_source),
             ],
         ),
-        9.0,
+        size::BODY,
         INK,
     );
-    doc.paragraph(&format!("{}.", page.meta.score_formula), 9.0, INK);
+    doc.paragraph(&format!("{}.", page.meta.score_formula), size::BODY, INK);
     doc.heading(2, c.t("account.evidence_manifest"));
-    let manifest: Vec<Vec<Cell>> = page
-        .files
-        .iter()
-        .map(|f| {
-            vec![
-                Cell::text(f.path.clone()),
-                Cell::text(f.kind),
-                Cell::text(c.t(&format!("file_status.{}", f.status))),
-                Cell::text(f.size.to_string()),
-                Cell::text(f.sha256.clone()),
-            ]
+    let manifest = Table::new(size::TABLE_MANIFEST)
+        .column(c.t("ui.file"), share::CONTROL, |f: &FileRow| {
+            Cell::text(f.path.clone())
         })
-        .collect();
-    doc.table(
-        &[
-            col(c.t("ui.file"), 3.2, false),
-            col(c.t("ui.kind"), 1.6, false),
-            col(c.t("ui.status"), 0.9, false),
-            col(c.t("ui.bytes"), 0.8, true),
-            col(c.t("ui.sha256"), 3.4, false),
-        ],
-        &manifest,
-        7.0,
-    );
+        .column(c.t("ui.kind"), 1.6, |f| Cell::text(f.kind))
+        .column(c.t("ui.status"), 0.9, |f| {
+            Cell::text(c.t(&format!("file_status.{}", f.status)))
+        })
+        .number(c.t("ui.bytes"), 0.8, |f| Cell::text(f.size.to_string()))
+        .column(c.t("ui.sha256"), 3.4, |f| Cell::text(f.sha256.clone()));
+    doc.table(&manifest, &page.files);
     doc.heading(2, c.t("ui.thresholds"));
-    let thresholds: Vec<Vec<Cell>> = page
-        .thresholds
-        .iter()
-        .map(|(k, v)| vec![Cell::text(*k), Cell::text(v.to_string())])
-        .collect();
-    doc.table(
-        &[
-            col(c.t("ui.name"), 3.0, false),
-            col(c.t("ui.value"), 1.0, true),
-        ],
-        &thresholds,
-        8.0,
-    );
+    let thresholds = Table::new(size::TABLE)
+        .column(
+            c.t("ui.name"),
+            share::TEXT,
+            |(k, _): &(&'static str, i64)| Cell::text(*k),
+        )
+        .number(c.t("ui.value"), share::SHORT, |(_, v)| {
+            Cell::text(v.to_string())
+        });
+    doc.table(&thresholds, &page.thresholds);
     doc.heading(2, c.t("ui.control_logic"));
-    let logic: Vec<Vec<Cell>> = page
-        .logic
-        .iter()
-        .map(|l| {
-            vec![
-                Cell::text(format!("{}\n{}", l.title, l.id)),
-                Cell::text(l.logic.clone()),
-                Cell::text(l.remediation.clone()),
-            ]
+    let logic = Table::new(size::TABLE_DENSE)
+        .column(c.t("ui.control"), 2.4, |l: &LogicRow| {
+            Cell::text(format!("{}\n{}", l.title, l.id))
         })
-        .collect();
-    doc.table(
-        &[
-            col(c.t("ui.control"), 2.4, false),
-            col(c.t("ui.logic"), 4.0, false),
-            col(c.t("ui.remediation"), 3.0, false),
-        ],
-        &logic,
-        7.5,
-    );
+        .column(c.t("ui.logic"), share::LONG, |l| {
+            Cell::text(l.logic.clone())
+        })
+        .column(c.t("ui.remediation"), share::TEXT, |l| {
+            Cell::text(l.remediation.clone())
+        });
+    doc.table(&logic, &page.logic);
     doc.finish(
         page_label(c),
         &footer(&page.meta),
@@ -613,8 +591,8 @@ fn group_body(
             c.f("ui.of_high_severity", &[("n", &totals.high_fails)]),
         ),
     ]);
-    doc.chart(&charts.histogram, 330.0);
-    doc.chart(&charts.top_failures, crate::render::layout::CONTENT_W);
+    doc.chart(charts.histogram.svg(), HISTOGRAM_W);
+    doc.chart(charts.top_failures.svg(), crate::render::layout::CONTENT_W);
     if let Some(t) = trend {
         doc.page_break();
         group_trend(doc, c, t);
@@ -624,8 +602,8 @@ fn group_body(
     accounts_table(doc, c, accounts);
     doc.page_break();
     doc.heading(1, c.t("ui.heat_heading"));
-    doc.chart(&charts.heat_map, crate::render::layout::CONTENT_W);
-    doc.paragraph(&charts.heat_note, 8.5, MUTED);
+    doc.chart(charts.heat_map.svg(), crate::render::layout::CONTENT_W);
+    doc.paragraph(&charts.heat_note, size::NOTE, MUTED);
 }
 
 /// The PDF of one customer.
@@ -714,60 +692,47 @@ pub fn portfolio(
     );
     if !page.customers.is_empty() {
         doc.heading(1, c.t("ui.customers"));
-        let rows: Vec<Vec<Cell>> = page
-            .customers
-            .iter()
-            .map(|row| {
-                vec![
-                    Cell::text(row.name.clone()),
-                    Cell::text(row.accounts.to_string()),
-                    Cell::text(row.score_mean.clone()),
-                    Cell::text(row.fails.to_string()),
-                ]
+        let table = Table::new(size::TABLE_LOOSE)
+            .column(c.t("ui.customer"), share::LONG, |row: &CustomerRow| {
+                Cell::text(row.name.clone())
             })
-            .collect();
-        doc.table(
-            &[
-                col(c.t("ui.customer"), 4.0, false),
-                col(c.t("ui.accounts"), 1.0, true),
-                col(c.t("ui.mean_score"), 1.2, true),
-                col(c.t("ui.failed_controls"), 1.4, true),
-            ],
-            &rows,
-            8.5,
-        );
+            .number(c.t("ui.accounts"), share::SHORT, |row| {
+                Cell::text(row.accounts.to_string())
+            })
+            .number(c.t("ui.mean_score"), 1.2, |row| {
+                Cell::text(row.score_mean.clone())
+            })
+            .number(c.t("ui.failed_controls"), 1.4, |row| {
+                Cell::text(row.fails.to_string())
+            });
+        doc.table(&table, &page.customers);
     }
     doc.heading(1, c.t("pdf.data_quality_input"));
     if page.data_quality.is_empty() {
-        doc.paragraph(c.t("ui.sources_agree_all"), 9.0, INK);
+        doc.paragraph(c.t("ui.sources_agree_all"), size::BODY, INK);
     }
     for q in &page.data_quality {
         for n in &q.notes {
-            doc.paragraph(&format!("{}: {n}", q.name), 8.5, INK);
+            doc.paragraph(&format!("{}: {n}", q.name), size::NOTE, INK);
         }
     }
     if page.rejected.is_empty() {
-        doc.paragraph(c.t("portfolio.no_rejected"), 9.0, INK);
+        doc.paragraph(c.t("portfolio.no_rejected"), size::BODY, INK);
     } else {
-        let rows: Vec<Vec<Cell>> = page
-            .rejected
-            .iter()
-            .map(|f| vec![Cell::text(f.path.clone()), Cell::text(f.reason.clone())])
-            .collect();
-        doc.table(
-            &[
-                col(c.t("pdf.rejected_file"), 3.0, false),
-                col(c.t("ui.error"), 4.0, false),
-            ],
-            &rows,
-            8.0,
-        );
+        let table = Table::new(size::TABLE)
+            .column(c.t("pdf.rejected_file"), share::TEXT, |f: &FileRow| {
+                Cell::text(f.path.clone())
+            })
+            .column(c.t("ui.error"), share::LONG, |f| {
+                Cell::text(f.reason.clone())
+            });
+        doc.table(&table, &page.rejected);
     }
     if let Some(r) = &page.register {
         register(&mut doc, c, r);
     }
     doc.heading(1, c.t("ui.method"));
-    doc.paragraph(&format!("{}.", page.meta.score_formula), 9.0, INK);
+    doc.paragraph(&format!("{}.", page.meta.score_formula), size::BODY, INK);
     doc.finish(
         page_label(c),
         &footer(&page.meta),
@@ -780,7 +745,11 @@ fn account_trend(doc: &mut Doc, c: &'static Catalogue, t: &AccountTrendView) {
     let period = &t.baseline_period;
     doc.heading(1, &c.f("trend.heading", &[("period", period)]));
     if t.new_account {
-        doc.paragraph(&c.f("trend.new_account", &[("period", period)]), 9.5, INK);
+        doc.paragraph(
+            &c.f("trend.new_account", &[("period", period)]),
+            size::LEAD,
+            INK,
+        );
     } else {
         doc.figures(&[
             (
@@ -814,7 +783,7 @@ fn account_trend(doc: &mut Doc, c: &'static Catalogue, t: &AccountTrendView) {
             ),
         ]);
     }
-    doc.chart_row(&[&t.charts.score, &t.charts.severity]);
+    doc.chart_row(&[t.charts.score.svg(), t.charts.severity.svg()]);
     let groups: [(&str, &[ChangeRow], bool); 5] = [
         (c.t("trend.new_failures"), &t.new_failures, false),
         (c.t("trend.persisting_failures"), &t.persisting, true),
@@ -831,36 +800,31 @@ fn account_trend(doc: &mut Doc, c: &'static Catalogue, t: &AccountTrendView) {
             continue;
         }
         doc.heading(2, title);
-        let cells: Vec<Vec<Cell>> = rows
-            .iter()
-            .map(|r| {
-                let mut row = vec![
-                    Cell::text(format!("{}\n{}", r.title, r.control)),
-                    Cell::badge(severity_name(c, r.severity), severity_colour(r.severity)),
-                    Cell::text(r.resource.clone()),
-                ];
-                if aged {
-                    row.push(Cell::text(r.since.clone()));
-                    row.push(Cell::text(r.periods.to_string()));
-                }
-                row
+        let mut table = Table::new(size::TABLE)
+            .column(c.t("ui.control"), share::CONTROL, |r: &ChangeRow| {
+                Cell::text(format!("{}\n{}", r.title, r.control))
             })
-            .collect();
-        let mut columns = vec![
-            col(c.t("ui.control"), 3.2, false),
-            col(c.t("ui.severity"), 1.0, false),
-            col(c.t("ui.resource"), 3.2, false),
-        ];
+            .column(c.t("ui.severity"), share::SEVERITY, |r| {
+                Cell::badge(severity_name(c, r.severity), severity_colour(r.severity))
+            })
+            .column(c.t("ui.resource"), share::CONTROL, |r| {
+                Cell::text(r.resource.clone())
+            });
         if aged {
-            columns.push(col(c.t("trend.failing_since"), 1.3, false));
-            columns.push(col(c.t("trend.periods"), 0.9, true));
+            table = table
+                .column(c.t("trend.failing_since"), share::RESULT, |r| {
+                    Cell::text(r.since.clone())
+                })
+                .number(c.t("trend.periods"), 0.9, |r| {
+                    Cell::text(r.periods.to_string())
+                });
         }
-        doc.table(&columns, &cells, 8.0);
+        doc.table(&table, rows);
     }
     if !t.changed_controls.is_empty() {
         doc.heading(2, c.t("trend.changed_controls"));
         for (title, id, from, to) in &t.changed_controls {
-            doc.paragraph(&format!("{title} ({id}): {from} -> {to}"), 8.5, INK);
+            doc.paragraph(&format!("{title} ({id}): {from} -> {to}"), size::NOTE, INK);
         }
     }
 }
@@ -897,49 +861,39 @@ fn group_trend(doc: &mut Doc, c: &'static Catalogue, t: &GroupTrendView) {
             c.f("trend.not_reassessed_n", &[("n", &t.missing.len())]),
         ),
     ]);
-    doc.chart_row(&[&t.charts.score, &t.charts.severity]);
-    doc.paragraph(c.t("trend.pdf_charts_note"), 8.5, MUTED);
+    doc.chart_row(&[t.charts.score.svg(), t.charts.severity.svg()]);
+    doc.paragraph(c.t("trend.pdf_charts_note"), size::NOTE, MUTED);
     if !t.movers.is_empty() {
         doc.heading(2, c.t("trend.movers_caption").trim_end_matches(['.', '。']));
-        let rows: Vec<Vec<Cell>> = t
-            .movers
-            .iter()
-            .map(|m| {
-                vec![
-                    Cell::text(m.name.clone()),
-                    Cell::text(m.previous.clone()),
-                    Cell::text(m.score.clone()),
-                    Cell::text(m.change.clone()),
-                ]
+        let table = Table::new(size::TABLE_LOOSE)
+            .column(c.t("ui.account"), share::LONG, |m: &MoverRow| {
+                Cell::text(m.name.clone())
             })
-            .collect();
-        doc.table(
-            &[
-                col(c.t("ui.account"), 4.0, false),
-                col(period, 1.2, true),
-                col(c.t("trend.now"), 1.0, true),
-                col(c.t("trend.change"), 1.0, true),
-            ],
-            &rows,
-            8.5,
-        );
+            .number(period, 1.2, |m| Cell::text(m.previous.clone()))
+            .number(c.t("trend.now"), share::SHORT, |m| {
+                Cell::text(m.score.clone())
+            })
+            .number(c.t("trend.change"), share::SHORT, |m| {
+                Cell::text(m.change.clone())
+            });
+        doc.table(&table, &t.movers);
     }
     if !t.new_accounts.is_empty() {
         doc.heading(2, &c.f("trend.new_since", &[("period", period)]));
         for m in &t.new_accounts {
             let score = c.f("trend.score_n", &[("score", &m.score)]);
-            doc.paragraph(&format!("{} ({}): {score}", m.name, m.id), 8.5, INK);
+            doc.paragraph(&format!("{} ({}): {score}", m.name, m.id), size::NOTE, INK);
         }
     }
     if !t.missing.is_empty() {
         doc.heading(2, c.t("trend.missing_heading"));
-        doc.paragraph(c.t("trend.missing_note"), 8.5, MUTED);
+        doc.paragraph(c.t("trend.missing_note"), size::NOTE, MUTED);
         for m in &t.missing {
             let last = c.f(
                 "trend.last_assessed",
                 &[("period", &m.last_period), ("score", &m.previous)],
             );
-            doc.paragraph(&format!("{} ({}): {last}", m.name, m.id), 8.5, INK);
+            doc.paragraph(&format!("{} ({}): {last}", m.name, m.id), size::NOTE, INK);
         }
     }
 }
@@ -952,7 +906,11 @@ fn register(doc: &mut Doc, c: &'static Catalogue, r: &RegisterView) {
         .as_ref()
         .map(|f| format!("{} ", c.f("register.file", &[("file", f)])))
         .unwrap_or_default();
-    doc.paragraph(&format!("{file}{}", c.t("register.intro")), 8.5, MUTED);
+    doc.paragraph(
+        &format!("{file}{}", c.t("register.intro")),
+        size::NOTE,
+        MUTED,
+    );
     let groups: [(&str, &[RegisterRow]); 3] = [
         (c.t("register.active"), &r.active),
         (c.t("register.expired"), &r.expired),
@@ -963,70 +921,53 @@ fn register(doc: &mut Doc, c: &'static Catalogue, r: &RegisterView) {
             continue;
         }
         doc.heading(2, title);
-        let cells: Vec<Vec<Cell>> = rows
-            .iter()
-            .map(|e| {
-                vec![
-                    Cell::text(e.number.to_string()),
-                    Cell::text(format!(
-                        "{}\n{}{}",
-                        e.account,
-                        e.control,
-                        if e.resource == "-" {
-                            String::new()
-                        } else {
-                            format!("\n{}", e.resource)
-                        }
-                    )),
-                    Cell::text(format!(
-                        "{}\n{}\n{}",
-                        e.reason,
-                        c.f("register.owner_line", &[("owner", &e.owner)]),
-                        c.f("register.approved_line", &[("name", &e.approved_by)])
-                    )),
-                    Cell::text(e.expires.clone()),
-                    Cell::text(if e.covers.is_empty() {
-                        "-".into()
-                    } else {
-                        e.covers.join("\n")
-                    }),
-                ]
+        let table = Table::new(size::TABLE_DENSE)
+            .number(c.t("register.number"), 0.5, |e: &RegisterRow| {
+                Cell::text(e.number.to_string())
             })
-            .collect();
-        doc.table(
-            &[
-                col(c.t("register.number"), 0.5, true),
-                col(c.t("register.target"), 2.6, false),
-                col(c.t("register.approval"), 3.0, false),
-                col(c.t("register.expires"), 1.1, false),
-                col(c.t("register.covers"), 2.8, false),
-            ],
-            &cells,
-            7.5,
-        );
+            .column(c.t("register.target"), 2.6, |e| {
+                Cell::text(format!(
+                    "{}\n{}{}",
+                    e.account,
+                    e.control,
+                    if e.resource == "-" {
+                        String::new()
+                    } else {
+                        format!("\n{}", e.resource)
+                    }
+                ))
+            })
+            .column(c.t("register.approval"), share::TEXT, |e| {
+                Cell::text(format!(
+                    "{}\n{}\n{}",
+                    e.reason,
+                    c.f("register.owner_line", &[("owner", &e.owner)]),
+                    c.f("register.approved_line", &[("name", &e.approved_by)])
+                ))
+            })
+            .column(c.t("register.expires"), 1.1, |e| {
+                Cell::text(e.expires.clone())
+            })
+            .column(c.t("register.covers"), 2.8, |e| {
+                Cell::text(if e.covers.is_empty() {
+                    "-".into()
+                } else {
+                    e.covers.join("\n")
+                })
+            });
+        doc.table(&table, rows);
     }
     if !r.vendor.is_empty() {
         doc.heading(2, c.t("register.vendor_heading"));
-        let cells: Vec<Vec<Cell>> = r
-            .vendor
-            .iter()
-            .map(|v| {
-                vec![
-                    Cell::text(v.account.clone()),
-                    Cell::text(format!("{}\n{}", v.title, v.control)),
-                    Cell::text(v.state),
-                ]
+        let table = Table::new(size::TABLE)
+            .column(c.t("ui.account"), 2.0, |v: &VendorRow| {
+                Cell::text(v.account.clone())
             })
-            .collect();
-        doc.table(
-            &[
-                col(c.t("ui.account"), 2.0, false),
-                col(c.t("register.item"), 4.0, false),
-                col(c.t("register.state"), 1.4, false),
-            ],
-            &cells,
-            8.0,
-        );
+            .column(c.t("register.item"), share::LONG, |v| {
+                Cell::text(format!("{}\n{}", v.title, v.control))
+            })
+            .column(c.t("register.state"), 1.4, |v| Cell::text(v.state));
+        doc.table(&table, &r.vendor);
     }
 }
 
@@ -1036,4 +977,40 @@ fn report_title(meta: &Meta) -> String {
         .title
         .clone()
         .unwrap_or_else(|| cat(meta).t("pdf.report_title").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::AccountStatus;
+    use crate::evidence::FileStatus;
+    use crate::model::Severity;
+    use crate::rules::Status;
+
+    #[test]
+    fn every_state_name_of_the_views_reads_back_as_its_state() {
+        for s in theme::STATUSES {
+            assert_eq!(state(s.as_str()), Some(s));
+        }
+        for s in [
+            AccountStatus::Complete,
+            AccountStatus::Partial,
+            AccountStatus::Failed,
+        ] {
+            assert_eq!(state(s.as_str()), Some(s));
+        }
+        for s in [FileStatus::Used, FileStatus::Ignored, FileStatus::Rejected] {
+            assert_eq!(state(s.as_str()), Some(s));
+        }
+        for s in [Severity::High, Severity::Medium, Severity::Low] {
+            assert_eq!(state(s.as_str()), Some(s));
+        }
+        assert_eq!(state::<Severity>("urgent"), None);
+        assert_eq!(
+            evidence_colour("partial"),
+            theme::status(Status::NotEvaluable)
+        );
+        assert_eq!(file_colour("ignored"), theme::status(Status::NotApplicable));
+        assert_eq!(severity_colour("high"), theme::severity(Severity::High));
+    }
 }

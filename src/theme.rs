@@ -1,0 +1,287 @@
+//! The report palette: every colour the HTML stylesheet, the charts and the PDF use, in one
+//! place, so that a state has the same colour wherever it is shown.
+//!
+//! The values are the stylesheet's, chosen for contrast with white badge text. The
+//! stylesheet does not repeat them: `static/report.css` holds marker lines that [`css`]
+//! replaces with the `:root` variables and the badge rules generated here. States are typed
+//! (the domain enums), never matched by name.
+
+use crate::aggregate::AccountStatus;
+use crate::diag::Level;
+use crate::evidence::FileStatus;
+use crate::model::Severity;
+use crate::rules::Status;
+
+/// An opaque sRGB colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Colour {
+    /// Red.
+    pub r: u8,
+    /// Green.
+    pub g: u8,
+    /// Blue.
+    pub b: u8,
+}
+
+impl Colour {
+    /// The colour written `0xRRGGBB`.
+    pub const fn hex(rgb: u32) -> Colour {
+        Colour {
+            r: (rgb >> 16) as u8,
+            g: (rgb >> 8) as u8,
+            b: rgb as u8,
+        }
+    }
+
+    /// `#rrggbb`, lower case, as the stylesheet writes it.
+    pub fn css(self) -> String {
+        format!("#{:02x}{:02x}{:02x}", self.r, self.g, self.b)
+    }
+}
+
+/// Body text.
+pub const INK: Colour = Colour::hex(0x212529);
+/// Secondary text (captions, notes, page headers and footers).
+pub const MUTED: Colour = Colour::hex(0x5C636A);
+/// Rules and table lines.
+pub const LINE: Colour = Colour::hex(0xDEE2E6);
+/// Light fills behind figures and table headers.
+pub const BACKGROUND: Colour = Colour::hex(0xF8F9FA);
+/// The neutral accent (masthead, headings, figure-box rules, chart series); a brand's
+/// accent replaces it on branded pages.
+pub const ACCENT: Colour = Colour::hex(0x16324F);
+/// The empty part of a gauge or bar, and chart grid lines.
+pub const TRACK: Colour = Colour::hex(0xE9ECEF);
+/// The paper, and text on a state or severity fill.
+pub const WHITE: Colour = Colour::hex(0xFFFFFF);
+
+/// The colour of a result state; evidence, file and diagnostic states borrow these.
+pub const fn status(status: Status) -> Colour {
+    match status {
+        Status::Pass => Colour::hex(0x2E7D32),
+        Status::Fail => Colour::hex(0xC62828),
+        Status::Excepted => Colour::hex(0x6A1B9A),
+        Status::NotApplicable => Colour::hex(0x6C757D),
+        Status::NotEvaluable => Colour::hex(0xA15C00),
+    }
+}
+
+/// The colour of a severity.
+pub const fn severity(severity: Severity) -> Colour {
+    match severity {
+        Severity::High => Colour::hex(0x8B1A1A),
+        Severity::Medium => Colour::hex(0xA15C00),
+        Severity::Low => Colour::hex(0x5C636A),
+    }
+}
+
+/// The result state whose colour an account's evidence completeness takes.
+pub const fn evidence_tone(state: AccountStatus) -> Status {
+    match state {
+        AccountStatus::Complete => Status::Pass,
+        AccountStatus::Partial => Status::NotEvaluable,
+        AccountStatus::Failed => Status::Fail,
+    }
+}
+
+/// The result state whose colour an input file's state takes.
+pub const fn file_tone(state: FileStatus) -> Status {
+    match state {
+        FileStatus::Used => Status::Pass,
+        FileStatus::Ignored => Status::NotApplicable,
+        FileStatus::Rejected => Status::Fail,
+    }
+}
+
+/// The result state whose colour a diagnostic's level takes.
+pub const fn level_tone(level: Level) -> Status {
+    match level {
+        Level::Error => Status::Fail,
+        Level::Warning => Status::NotEvaluable,
+        Level::Info => Status::NotApplicable,
+    }
+}
+
+/// The colour of a 0-100 score: a pass from 80, amber (the not-evaluable colour) from 60,
+/// a fail below.
+pub fn score(score: f64) -> Colour {
+    if score >= 80.0 {
+        status(Status::Pass)
+    } else if score >= 60.0 {
+        status(Status::NotEvaluable)
+    } else {
+        status(Status::Fail)
+    }
+}
+
+/// Every result state, in the order the stylesheet lists them.
+pub const STATUSES: [Status; 5] = [
+    Status::Pass,
+    Status::Fail,
+    Status::Excepted,
+    Status::NotApplicable,
+    Status::NotEvaluable,
+];
+
+/// The stylesheet line replaced by the `:root` colour variables.
+pub const CSS_VARIABLES_MARK: &str = "/* aliaudit: palette variables (src/theme.rs) */";
+/// The stylesheet line replaced by the badge colour rules.
+pub const CSS_BADGES_MARK: &str = "/* aliaudit: badge colours (src/theme.rs) */";
+
+/// The name of a state's stylesheet variable (`--pass`...).
+fn variable(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "pass",
+        Status::Fail => "fail",
+        Status::Excepted => "excepted",
+        Status::NotApplicable => "na",
+        Status::NotEvaluable => "ne",
+    }
+}
+
+/// The `:root` block: the neutral colours and one variable per result state.
+fn css_variables() -> String {
+    let neutral = [
+        ("ink", INK),
+        ("muted", MUTED),
+        ("line", LINE),
+        ("bg", BACKGROUND),
+        ("accent", ACCENT),
+    ];
+    let line = |items: Vec<String>| format!("  {}\n", items.join(" "));
+    let mut out = String::from(":root {\n");
+    out += &line(
+        neutral
+            .iter()
+            .map(|(name, c)| format!("--{name}: {};", c.css()))
+            .collect(),
+    );
+    out += &line(
+        STATUSES
+            .iter()
+            .map(|s| format!("--{}: {};", variable(*s), status(*s).css()))
+            .collect(),
+    );
+    out.push('}');
+    out
+}
+
+/// The badge rules: a class per result state, severity, evidence state, diagnostic level and
+/// file state. States take their variable; severities their literal colour.
+fn css_badges() -> String {
+    let tone =
+        |class: String, s: Status| format!(".{class} {{ background: var(--{}); }}", variable(s));
+    let rule = |rules: Vec<String>| rules.join(" ");
+    let st: Vec<String> = STATUSES
+        .iter()
+        .map(|s| tone(format!("st-{}", s.as_str()), *s))
+        .collect();
+    let sev = [Severity::High, Severity::Medium, Severity::Low]
+        .iter()
+        .map(|s| {
+            format!(
+                ".sev-{} {{ background: {}; }}",
+                s.as_str(),
+                severity(*s).css()
+            )
+        })
+        .collect();
+    let ev = [
+        AccountStatus::Complete,
+        AccountStatus::Partial,
+        AccountStatus::Failed,
+    ]
+    .iter()
+    .map(|s| tone(format!("ev-{}", s.as_str()), evidence_tone(*s)))
+    .collect();
+    let lvl = [Level::Error, Level::Warning, Level::Info]
+        .iter()
+        .map(|l| tone(format!("lvl-{}", l.as_str()), level_tone(*l)))
+        .collect();
+    let file = [FileStatus::Used, FileStatus::Ignored, FileStatus::Rejected]
+        .iter()
+        .map(|f| tone(format!("file-{}", f.as_str()), file_tone(*f)))
+        .collect();
+    [
+        rule(st[..3].to_vec()),
+        rule(st[3..].to_vec()),
+        rule(sev),
+        rule(ev),
+        rule(lvl),
+        rule(file),
+    ]
+    .join("\n")
+}
+
+/// `stylesheet` with its marker lines replaced by the generated palette. A stylesheet
+/// without markers (one a user wrote) is returned as it is.
+pub fn css(stylesheet: &str) -> String {
+    let mut out = String::with_capacity(stylesheet.len() + 1024);
+    for (i, line) in stylesheet.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        match line {
+            CSS_VARIABLES_MARK => out += &css_variables(),
+            CSS_BADGES_MARK => out += &css_badges(),
+            _ => out += line,
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stylesheet_gets_every_colour_from_the_palette() {
+        let raw = include_str!("../static/report.css");
+        assert!(raw.contains(CSS_VARIABLES_MARK) && raw.contains(CSS_BADGES_MARK));
+        let css = css(raw);
+        assert!(!css.contains("aliaudit: "), "a marker is left");
+        for s in STATUSES {
+            let var = format!("--{}: {};", variable(s), status(s).css());
+            assert!(css.contains(&var), "{var}");
+            assert!(css.contains(&format!(".st-{} {{", s.as_str())));
+        }
+        for s in [Severity::High, Severity::Medium, Severity::Low] {
+            let rule = format!(
+                ".sev-{} {{ background: {}; }}",
+                s.as_str(),
+                severity(s).css()
+            );
+            assert!(css.contains(&rule), "{rule}");
+        }
+        assert!(css.contains(".ev-partial { background: var(--ne); }"));
+        assert!(css.contains(".file-ignored { background: var(--na); }"));
+        assert!(css.contains(".lvl-error { background: var(--fail); }"));
+        // The hand-written part repeats no colour of a state or severity.
+        let severities = [Severity::High, Severity::Medium, Severity::Low].map(severity);
+        for colour in STATUSES.map(status).iter().chain(&severities) {
+            assert!(!raw.contains(&colour.css()), "{}", colour.css());
+        }
+    }
+
+    #[test]
+    fn a_stylesheet_without_markers_is_kept() {
+        let own = "body { color: rebeccapurple; }\n:root { --ink: #000; }\n";
+        assert_eq!(css(own), own);
+    }
+
+    #[test]
+    fn colours_are_written_as_the_stylesheet_writes_them() {
+        assert_eq!(ACCENT.css(), "#16324f");
+        assert_eq!(
+            Colour::hex(0x0A0B0C),
+            Colour {
+                r: 10,
+                g: 11,
+                b: 12
+            }
+        );
+        assert_eq!(score(80.0), status(Status::Pass));
+        assert_eq!(score(79.9), status(Status::NotEvaluable));
+        assert_eq!(score(59.9), status(Status::Fail));
+    }
+}
