@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
-"""Fails on any module dependency cycle, or any import that points up the layers, in src/.
+"""Fails on any module dependency cycle, or any import that points up the layers, in the crates.
 
-Every `src/**/*.rs` file of the library is read: comments and string literals are dropped,
+Every `.rs` file of the libraries (`src/` and `crates/*/src/`, read as one tree of modules) is
+read: comments and string literals are dropped,
 then each `crate::a::b` path, `use crate::{..}` tree, `super::` path and (in a parent module)
 each `child::` path is resolved to the module it names. Top-level modules are nodes; the
 submodules of the packages in SPLIT are nodes of their own (`render::pdf`), and a package's
 `mod.rs` is the node of the package name. Unit tests inside a module count like its code:
 after the split into crates they must still compile.
 
-The intended layering, top to bottom (src/lib.rs describes it too). A module may use modules
+The intended layering, top to bottom (ARCHITECTURE.md describes it too). A module may use modules
 on its own layer or below, never above, and never in a cycle:
 
    10  lib, cli                 the command line (clap); may use anything; nothing uses cli

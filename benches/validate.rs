@@ -32,11 +32,11 @@ fn child(mode: &str, root: &Path) {
             // Exactly what `aliaudit validate` runs (no manifest hashes, no per-resource text);
             // `validate-as-of` is `aliaudit validate --as-of 2026-09-30`, which streams.
             let as_of = (mode == "validate-as-of")
-                .then(|| aliaudit::text::parse_as_of("2026-09-30").unwrap());
-            let run = aliaudit::pipeline::run(&aliaudit::pipeline::RunOptions {
+                .then(|| aliaudit_core::text::parse_as_of("2026-09-30").unwrap());
+            let run = aliaudit_core::pipeline::run(&aliaudit_core::pipeline::RunOptions {
                 inputs: vec![root.to_path_buf()],
                 as_of,
-                limits: aliaudit::ingest::Limits {
+                limits: aliaudit_core::ingest::Limits {
                     hash: false,
                     ..Default::default()
                 },

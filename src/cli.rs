@@ -13,8 +13,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::commands::{
     self, collect::CollectSpec, deliver::DeliverSpec, report::EvalSpec, report::ReportSpec,
 };
-use crate::pipeline::Shard;
-use crate::text::parse_as_of;
+use aliaudit_core::pipeline::Shard;
+use aliaudit_core::text::parse_as_of;
 
 /// Exit code: every account fully evaluated.
 pub const EXIT_OK: u8 = 0;
@@ -117,7 +117,7 @@ pub struct EvalArgs {
     #[arg(long, short = 'q')]
     pub quiet: bool,
     /// Largest evidence file read, in MiB (1 to 4096); larger files are hashed and rejected.
-    #[arg(long, value_name = "MIB", default_value_t = crate::ingest::DEFAULT_MAX_FILE_BYTES >> 20,
+    #[arg(long, value_name = "MIB", default_value_t = aliaudit_core::ingest::DEFAULT_MAX_FILE_BYTES >> 20,
           value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=MAX_FILE_MB))]
     pub max_file_mb: u64,
 }
@@ -148,7 +148,7 @@ impl Format {
 }
 
 /// `--lang`: a report language as the command line names it (the clap side of
-/// [`crate::i18n::Lang`], which stays free of the argument parser).
+/// [`aliaudit_core::i18n::Lang`], which stays free of the argument parser).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
 pub enum LangArg {
     /// English.
@@ -158,11 +158,11 @@ pub enum LangArg {
     Zh,
 }
 
-impl From<LangArg> for crate::i18n::Lang {
+impl From<LangArg> for aliaudit_core::i18n::Lang {
     fn from(lang: LangArg) -> Self {
         match lang {
-            LangArg::En => crate::i18n::Lang::En,
-            LangArg::Zh => crate::i18n::Lang::Zh,
+            LangArg::En => aliaudit_core::i18n::Lang::En,
+            LangArg::Zh => aliaudit_core::i18n::Lang::Zh,
         }
     }
 }
@@ -277,7 +277,7 @@ Exit codes:
   0  every account complete (or skipped as complete with --resume)
   2  some account is partial (evidence missing, the log says why) or failed
   1  fatal: unreadable accounts file, unwritable output folder"
-        .replace("{POLICY}", crate::collect::POLICY)
+        .replace("{POLICY}", aliaudit_collect::POLICY)
 }
 
 const DELIVER_HELP: &str = "\
@@ -383,7 +383,7 @@ pub struct CollectArgs {
     pub report_wait: u64,
     /// Largest response read, in MiB (1 to 4096; default: the largest file `report` reads).
     /// A larger response is an error for that call and is not retried.
-    #[arg(long, value_name = "MIB", default_value_t = crate::collect::api::DEFAULT_MAX_RESPONSE_BYTES >> 20,
+    #[arg(long, value_name = "MIB", default_value_t = aliaudit_collect::api::DEFAULT_MAX_RESPONSE_BYTES >> 20,
           value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=MAX_FILE_MB))]
     pub max_response_mb: u64,
     /// No progress bar and no table on the terminal.
@@ -518,20 +518,20 @@ fn collect_spec(args: &CollectArgs) -> CollectSpec {
     CollectSpec {
         accounts: args.accounts.clone(),
         quiet: args.quiet,
-        options: crate::collect::Options {
+        options: aliaudit_collect::Options {
             out: args.out.clone(),
             jobs: args.jobs,
             resume: args.resume,
             lang: args.lang.clone(),
-            settings: crate::collect::api::Settings {
+            settings: aliaudit_collect::api::Settings {
                 timeout: std::time::Duration::from_secs(args.timeout.max(1)),
                 retries: args.retries,
                 backoff: std::time::Duration::from_millis(args.backoff_ms),
                 max_response_bytes: args.max_response_mb << 20,
                 rate: args.rate,
-                ..crate::collect::api::Settings::default()
+                ..aliaudit_collect::api::Settings::default()
             },
-            waits: crate::collect::fetch::Waits {
+            waits: aliaudit_collect::fetch::Waits {
                 report: report_wait,
                 poll: (report_wait / 20).clamp(
                     std::time::Duration::from_millis(50),
@@ -544,11 +544,11 @@ fn collect_spec(args: &CollectArgs) -> CollectSpec {
 
 /// The `deliver` flags as a spec.
 fn deliver_spec(args: &DeliverArgs) -> DeliverSpec {
-    use crate::deliver::Mode;
+    use aliaudit_deliver::Mode;
     DeliverSpec {
         config: args.config.clone(),
         quiet: args.quiet,
-        options: crate::deliver::Options {
+        options: aliaudit_deliver::Options {
             out: args.out.clone(),
             templates: args.templates.clone(),
             branding: args.branding.clone(),
@@ -611,7 +611,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Err(e) => {
             // Errors quote paths and names from the input: one line, nothing that moves the
             // cursor or reorders text (what is escaped already stays as it is).
-            eprintln!("error: {}", crate::diag::one_line(&format!("{e:#}")));
+            eprintln!(
+                "error: {}",
+                aliaudit_core::diag::one_line(&format!("{e:#}"))
+            );
             ExitCode::from(EXIT_FATAL)
         }
     }

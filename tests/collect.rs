@@ -625,17 +625,17 @@ fn a_contact_delivery_could_not_send_to_is_fatal() {
 fn the_readme_and_help_give_the_policy_collect_needs() {
     let readme =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    assert!(readme.contains(aliaudit::collect::POLICY));
+    assert!(readme.contains(aliaudit_collect::POLICY));
     let tmp = tempfile::tempdir().unwrap();
     let help = aliaudit(&["collect", "--help"], tmp.path());
     assert_eq!(help.code, 0);
     assert!(
-        help.stdout.contains(aliaudit::collect::POLICY),
+        help.stdout.contains(aliaudit_collect::POLICY),
         "{}",
         help.stdout
     );
     // The policy is valid JSON naming every action collect calls.
-    let policy: Value = serde_json::from_str(aliaudit::collect::POLICY).unwrap();
+    let policy: Value = serde_json::from_str(aliaudit_collect::POLICY).unwrap();
     let actions = policy["Statement"][0]["Action"].as_array().unwrap();
     assert_eq!(actions.len(), 7);
 }
@@ -719,13 +719,13 @@ fn readme_toml(marker: &str) -> String {
 #[test]
 fn the_readme_examples_are_valid_files() {
     let accounts = readme_toml("The accounts file (TOML");
-    let file = aliaudit::collect::accounts::AccountsFile::from_toml(&accounts, "README.md", |c| {
-        aliaudit::deliver::config::mailbox(c).is_ok()
+    let file = aliaudit_collect::accounts::AccountsFile::from_toml(&accounts, "README.md", |c| {
+        aliaudit_deliver::config::mailbox(c).is_ok()
     })
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(file.accounts.len(), 3);
     let deliver = readme_toml("## Delivering the PDFs");
-    let config = aliaudit::deliver::config::Config::from_toml(&deliver, "README.md")
+    let config = aliaudit_deliver::config::Config::from_toml(&deliver, "README.md")
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(config.customers.len(), 1);
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use aliaudit::commands::merge::{self, MergeSpec};
 use aliaudit::commands::report::{self, EvalSpec, ReportSpec};
 use aliaudit::commands::{Format, Outcome};
-use aliaudit::pipeline::Shard;
+use aliaudit_core::pipeline::Shard;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
@@ -18,7 +18,7 @@ fn spec(inputs: &[&str], out: &Path, formats: &[Format]) -> ReportSpec {
     ReportSpec {
         eval: EvalSpec {
             inputs: inputs.iter().map(|i| fixture(i)).collect(),
-            as_of: Some(aliaudit::text::parse_as_of("2026-09-30").unwrap()),
+            as_of: Some(aliaudit_core::text::parse_as_of("2026-09-30").unwrap()),
             rules: None,
             exceptions: None,
             jobs: Some(2),
@@ -31,7 +31,7 @@ fn spec(inputs: &[&str], out: &Path, formats: &[Format]) -> ReportSpec {
         templates: None,
         font: None,
         baseline: None,
-        lang: aliaudit::i18n::Lang::En,
+        lang: aliaudit_core::i18n::Lang::En,
         branding: None,
         period: None,
         shard: None,

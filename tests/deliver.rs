@@ -782,7 +782,7 @@ fn a_server_quoting_the_auth_exchange_gets_no_password_into_the_log_or_the_termi
 /// Whether `text` holds a control character or a bidirectional control.
 fn has_control_or_bidi(text: &str) -> bool {
     text.chars()
-        .any(|c| c.is_control() || aliaudit::diag::is_bidi_or_separator(c))
+        .any(|c| c.is_control() || aliaudit_core::diag::is_bidi_or_separator(c))
 }
 
 #[test]

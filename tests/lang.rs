@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use aliaudit::i18n::{Catalogue, Lang};
+use aliaudit_core::i18n::{Catalogue, Lang};
 
 fn report(args: &[&str]) -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();

@@ -5,10 +5,10 @@
 
 use std::path::PathBuf;
 
-use aliaudit::pipeline::{self, Run, RunOptions};
-use aliaudit::render::html::Templates;
-use aliaudit::rules::RulePack;
-use aliaudit::view::Site;
+use aliaudit_core::pipeline::{self, Run, RunOptions};
+use aliaudit_core::rules::RulePack;
+use aliaudit_report::render::html::Templates;
+use aliaudit_report::view::Site;
 use serde_json::Value;
 
 fn run(root: &str) -> Run {
@@ -85,7 +85,7 @@ fn rendered_pages_of_the_quirks_fixture() {
     let run = run("tests/fixtures/quirks");
     let rules = RulePack::default();
     let site = Site::new(&run, &rules);
-    let templates = Templates::load(None, aliaudit::i18n::Lang::En).unwrap();
+    let templates = Templates::load(None, aliaudit_core::i18n::Lang::En).unwrap();
     let mut index = Vec::new();
     templates
         .render("index.html", &site.portfolio(), &mut index)

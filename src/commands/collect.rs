@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use super::Outcome;
-use crate::collect::{self, Status};
+use aliaudit_collect::{self as collect, Status};
 
 /// A `collect` run, validated from the flags.
 #[derive(Debug, Clone)]
@@ -25,7 +25,7 @@ pub struct CollectSpec {
 pub fn run(spec: &CollectSpec) -> Result<Outcome> {
     // Contacts are checked with the parser delivery sends with.
     let file = collect::load(&spec.accounts, |c| {
-        crate::deliver::config::mailbox(c).is_ok()
+        aliaudit_deliver::config::mailbox(c).is_ok()
     })?;
     let bar = (!spec.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(file.accounts.len() as u64);

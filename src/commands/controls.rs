@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use super::Outcome;
-use crate::rules::CATALOG;
+use aliaudit_core::rules::CATALOG;
 
 /// A `controls` run.
 #[derive(Debug, Clone)]
@@ -48,7 +48,7 @@ pub fn run(spec: &ControlsSpec) -> Result<Outcome> {
             "controls": list,
             "thresholds": thresholds,
             "security_center": "every Security Center check item becomes a control sas.<ItemId> (DescribeRiskCheckResult) or sas.cspm.<CheckId> (ListCheckResult)",
-            "score": crate::rules::SCORE_FORMULA,
+            "score": aliaudit_core::rules::SCORE_FORMULA,
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
@@ -89,7 +89,11 @@ pub fn run(spec: &ControlsSpec) -> Result<Outcome> {
         for (k, v) in t.entries() {
             writeln!(out, "  {k:<28} {v}")?;
         }
-        writeln!(out, "\n== Score\n\n  {}", crate::rules::SCORE_FORMULA)?;
+        writeln!(
+            out,
+            "\n== Score\n\n  {}",
+            aliaudit_core::rules::SCORE_FORMULA
+        )?;
     }
     Ok(Outcome::Complete)
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use super::Outcome;
-use crate::deliver::{self, Delivery};
+use aliaudit_deliver::{self as deliver, Delivery};
 
 /// A `deliver` run, validated from the flags.
 #[derive(Debug, Clone)]
@@ -24,11 +24,11 @@ pub struct DeliverSpec {
 pub fn run(spec: &DeliverSpec) -> Result<Outcome> {
     // A report swapping OUT while its PDFs are read, or two deliveries appending to one log,
     // would mix runs: deliver holds OUT's lock too.
-    let _lock = crate::outdir::Lock::for_reading(&spec.options.out, "deliver")?;
+    let _lock = aliaudit_report::outdir::Lock::for_reading(&spec.options.out, "deliver")?;
     let config = deliver::config::Config::load(&spec.config)?;
     let plan = deliver::plan(&spec.options, &config)?;
     for w in &plan.warnings {
-        eprintln!("warning: {}", crate::diag::printable(w));
+        eprintln!("warning: {}", aliaudit_core::diag::printable(w));
     }
     let password = config
         .smtp
@@ -37,7 +37,7 @@ pub fn run(spec: &DeliverSpec) -> Result<Outcome> {
         .and_then(|var| std::env::var(var).ok());
     let outcomes = deliver::run(&spec.options, &config, &plan, password, &|o| {
         if !spec.quiet && matches!(o.result, Delivery::Failed(_)) {
-            eprintln!("{}: not sent", crate::diag::printable(&o.key));
+            eprintln!("{}: not sent", aliaudit_core::diag::printable(&o.key));
         }
     })?;
     if !spec.quiet {

@@ -8,10 +8,10 @@ use anyhow::{Context, Result, bail};
 
 use super::set::{self, Ending, Rendering, WRITABLE};
 use super::{Format, Outcome};
-use crate::diag::shown_path as shown;
-use crate::ingest::Limits;
-use crate::output;
-use crate::pipeline::{self, Run, RunOptions};
+use aliaudit_core::diag::shown_path as shown;
+use aliaudit_core::ingest::Limits;
+use aliaudit_core::pipeline::{self, Run, RunOptions};
+use aliaudit_report::output;
 
 /// A `merge` run, validated from the flags.
 #[derive(Debug, Clone)]
@@ -57,7 +57,7 @@ pub fn run(spec: &MergeSpec) -> Result<Outcome> {
         }
     }
     // A second run into OUT stops here, before any shard is read.
-    let staged = crate::outdir::Staged::begin(&spec.out, "merge")?;
+    let staged = aliaudit_report::outdir::Staged::begin(&spec.out, "merge")?;
     super::note_cleaned(&staged, quiet);
     // No shard folder may change while it is read.
     let mut shard_locks = Vec::new();
@@ -68,12 +68,12 @@ pub fn run(spec: &MergeSpec) -> Result<Outcome> {
             continue;
         }
         // Shards on a read-only volume cannot be rewritten while we read them either.
-        shard_locks.extend(crate::outdir::Lock::for_reading(
+        shard_locks.extend(aliaudit_report::outdir::Lock::for_reading(
             folder,
             "merge (reading this shard)",
         )?);
     }
-    let merged = crate::shard::read(&spec.shards)?;
+    let merged = aliaudit_report::shard::read(&spec.shards)?;
     let shard_spec = merged.spec.clone();
     let m = &shard_spec.manifest;
     let path_of = |f: &Option<(String, String)>| f.as_ref().map(|(p, _)| PathBuf::from(p));
@@ -91,7 +91,7 @@ pub fn run(spec: &MergeSpec) -> Result<Outcome> {
     )?;
     merged.check_exception_hits(&exceptions)?;
     let branding = match path_of(&m.branding_file) {
-        Some(path) => crate::branding::Branding::load(&path)?,
+        Some(path) => aliaudit_core::branding::Branding::load(&path)?,
         None => Default::default(),
     };
     same_file(
@@ -104,16 +104,16 @@ pub fn run(spec: &MergeSpec) -> Result<Outcome> {
             let path = PathBuf::from(path);
             let now = super::sha256_of_file(&path)?;
             same_file("--baseline", &shard_spec.baseline, Some(&now))?;
-            Some(Arc::new(crate::trend::Baseline::load(&path)?))
+            Some(Arc::new(aliaudit_core::trend::Baseline::load(&path)?))
         }
         None => None,
     };
     let lang = if m.lang == "zh" {
-        crate::i18n::Lang::Zh
+        aliaudit_core::i18n::Lang::Zh
     } else {
-        crate::i18n::Lang::En
+        aliaudit_core::i18n::Lang::En
     };
-    let as_of = crate::text::parse_as_of(&shard_spec.as_of)?;
+    let as_of = aliaudit_core::text::parse_as_of(&shard_spec.as_of)?;
     let options = RunOptions {
         inputs: m.inputs.iter().map(PathBuf::from).collect(),
         exclude: Vec::new(),
@@ -139,7 +139,7 @@ pub fn run(spec: &MergeSpec) -> Result<Outcome> {
         .collect();
     let templates = if formats.contains(&Format::Html) {
         Some(
-            crate::render::html::Templates::load(
+            aliaudit_report::render::html::Templates::load(
                 shard_spec.templates.as_deref().map(Path::new),
                 lang,
             )
@@ -154,7 +154,7 @@ pub fn run(spec: &MergeSpec) -> Result<Outcome> {
         Some(as_of),
         &options,
     ));
-    let crate::shard::Merged {
+    let aliaudit_report::shard::Merged {
         accounts,
         files,
         pages: shard_pages,
@@ -172,7 +172,7 @@ pub fn run(spec: &MergeSpec) -> Result<Outcome> {
     // The shards named pages among every account of the input; a single run names them
     // among the accounts it found. They differ only when a folder without evidence takes
     // an account's name.
-    let (account_slugs, final_customers) = crate::view::page_names(&run);
+    let (account_slugs, final_customers) = aliaudit_report::view::page_names(&run);
     if final_customers != *customer_slugs
         || run
             .accounts
@@ -240,7 +240,7 @@ pub fn run(spec: &MergeSpec) -> Result<Outcome> {
         &mut run,
         merged.fragments(),
         out,
-        crate::pages::Pages::RollUps,
+        aliaudit_report::pages::Pages::RollUps,
         copy_pages,
     )?;
     staged.commit().context(WRITABLE)?;

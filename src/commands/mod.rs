@@ -20,9 +20,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::diag::Level;
-use crate::pipeline::{self, Run};
-use crate::rules::RulePack;
+use aliaudit_core::diag::Level;
+use aliaudit_core::pipeline::{self, Run};
+use aliaudit_core::rules::RulePack;
 
 /// How a command went, when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,14 +92,16 @@ pub(crate) fn load_rules(path: Option<&PathBuf>) -> Result<(RulePack, Option<(St
 }
 
 /// Reads an exceptions register (an empty one without a file).
-pub(crate) fn load_exceptions(path: Option<&PathBuf>) -> Result<crate::exceptions::Register> {
+pub(crate) fn load_exceptions(
+    path: Option<&PathBuf>,
+) -> Result<aliaudit_core::exceptions::Register> {
     let Some(path) = path else {
-        return Ok(crate::exceptions::Register::default());
+        return Ok(aliaudit_core::exceptions::Register::default());
     };
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read exceptions file {}", path.display()))?;
     let sha = sha256_hex(text.as_bytes());
-    Ok(crate::exceptions::Register::from_toml(
+    Ok(aliaudit_core::exceptions::Register::from_toml(
         &text,
         &path.display().to_string(),
         sha,
@@ -188,7 +190,7 @@ pub(crate) fn totals_line(run: &Run) -> String {
     let rejected = run
         .files
         .iter()
-        .filter(|f| f.status == crate::evidence::FileStatus::Rejected)
+        .filter(|f| f.status == aliaudit_core::evidence::FileStatus::Rejected)
         .count();
     format!(
         "{} accounts ({} complete, {} partial, {} failed){score}; {} files read, {rejected} rejected; as of {}",
@@ -198,7 +200,7 @@ pub(crate) fn totals_line(run: &Run) -> String {
         p.failed,
         run.files.len(),
         run.as_of
-            .map(crate::text::rfc3339)
+            .map(aliaudit_core::text::rfc3339)
             .unwrap_or_else(|| "unknown".into())
     )
 }
@@ -206,14 +208,14 @@ pub(crate) fn totals_line(run: &Run) -> String {
 /// For the benchmarks: CPU seconds per stage, summed over threads, with `ALIAUDIT_TIMINGS`.
 pub(crate) fn print_timings() {
     if std::env::var_os("ALIAUDIT_TIMINGS").is_some() {
-        for (stage, secs) in crate::timing::report() {
+        for (stage, secs) in aliaudit_core::timing::report() {
             eprintln!("timing {stage} {secs:.3}");
         }
     }
 }
 
 /// Says once what a run that died had left beside the output folder and this run removed.
-pub(crate) fn note_cleaned(staged: &crate::outdir::Staged, quiet: bool) {
+pub(crate) fn note_cleaned(staged: &aliaudit_report::outdir::Staged, quiet: bool) {
     if !quiet && !staged.cleaned.is_empty() {
         eprintln!(
             "note: removed what an interrupted run left beside {}: {}",

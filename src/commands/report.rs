@@ -9,11 +9,11 @@ use chrono::{DateTime, Utc};
 
 use super::set::{self, Ending, Rendering, WRITABLE};
 use super::{Format, Outcome};
-use crate::diag::shown_path as shown;
-use crate::ingest::Limits;
-use crate::output;
-use crate::pipeline::{self, RunOptions, Shard};
-use crate::summary::ManifestOptions;
+use aliaudit_core::diag::shown_path as shown;
+use aliaudit_core::ingest::Limits;
+use aliaudit_core::pipeline::{self, RunOptions, Shard};
+use aliaudit_core::summary::ManifestOptions;
+use aliaudit_report::output;
 
 /// What `report` and `validate` evaluate, validated from the flags.
 #[derive(Debug, Clone)]
@@ -52,7 +52,7 @@ pub struct ReportSpec {
     /// `--baseline`: the previous output folder or its summary.json.
     pub baseline: Option<PathBuf>,
     /// The language of the pages.
-    pub lang: crate::i18n::Lang,
+    pub lang: aliaudit_core::i18n::Lang,
     /// `--branding`: a branding file.
     pub branding: Option<PathBuf>,
     /// `--period`: the label of this period (checked: 1 to 40 characters, no controls).
@@ -105,12 +105,12 @@ pub fn run(spec: &ReportSpec) -> Result<Outcome> {
     // Our own pages are never evidence, even when -o is inside an input root.
     prepared.options.exclude = vec![spec.out.clone()];
     if let Some(path) = &spec.branding {
-        prepared.options.branding = Arc::new(crate::branding::Branding::load(path)?);
+        prepared.options.branding = Arc::new(aliaudit_core::branding::Branding::load(path)?);
     }
     // The baseline is read before anything is written: a bad one leaves no partial output.
     let mut baseline_file = None;
     if let Some(path) = &spec.baseline {
-        prepared.options.baseline = Some(Arc::new(crate::trend::Baseline::load(path)?));
+        prepared.options.baseline = Some(Arc::new(aliaudit_core::trend::Baseline::load(path)?));
         if spec.shard.is_some() {
             let file = if path.is_dir() {
                 path.join("summary.json")
@@ -124,7 +124,7 @@ pub fn run(spec: &ReportSpec) -> Result<Outcome> {
     // Templates are checked before any work, so a broken template fails fast (exit 1).
     let templates = if spec.formats.contains(&Format::Html) {
         Some(
-            crate::render::html::Templates::load(spec.templates.as_deref(), spec.lang)
+            aliaudit_report::render::html::Templates::load(spec.templates.as_deref(), spec.lang)
                 .context("the report templates do not load (check --templates)")?,
         )
     } else {
@@ -133,7 +133,7 @@ pub fn run(spec: &ReportSpec) -> Result<Outcome> {
     let formats = &spec.formats;
     // The new set is built beside OUT and swapped in at the end; OUT stays the previous
     // complete set until then, and a second run into it stops here.
-    let staged = crate::outdir::Staged::begin(&spec.out, "report")?;
+    let staged = aliaudit_report::outdir::Staged::begin(&spec.out, "report")?;
     super::note_cleaned(&staged, quiet);
     let out = staged.path();
     // Each account's summary.json entry and findings.csv rows are kept in a spill while the
@@ -148,7 +148,7 @@ pub fn run(spec: &ReportSpec) -> Result<Outcome> {
         }
         let started = std::time::Instant::now();
         let (json, csv) = output::account_fragments(a, as_of)?;
-        crate::timing::add(crate::timing::Stage::Data, started);
+        aliaudit_core::timing::add(aliaudit_core::timing::Stage::Data, started);
         spill.put(&a.info.folder, &json, &csv)
     };
     let mut run = super::evaluate(&prepared.options, quiet, &pool, Some(&sink))?;
@@ -158,7 +158,7 @@ pub fn run(spec: &ReportSpec) -> Result<Outcome> {
             .eval
             .inputs
             .iter()
-            .map(|p| crate::discover::display_root(p))
+            .map(|p| aliaudit_core::discover::display_root(p))
             .collect(),
         formats: set::format_names(formats),
         strict: spec.eval.strict,
@@ -192,20 +192,28 @@ pub fn run(spec: &ReportSpec) -> Result<Outcome> {
             pool: &pool,
             manifest: &manifest,
         };
-        let mut written = set::pages(&ending, &mut run, out, crate::pages::Pages::Accounts)?;
-        let shard_spec = crate::shard::RunSpec {
+        let mut written = set::pages(
+            &ending,
+            &mut run,
+            out,
+            aliaudit_report::pages::Pages::Accounts,
+        )?;
+        let shard_spec = aliaudit_report::shard::RunSpec {
             manifest: manifest.clone(),
-            as_of: run.as_of.map(crate::text::rfc3339).unwrap_or_default(),
+            as_of: run
+                .as_of
+                .map(aliaudit_core::text::rfc3339)
+                .unwrap_or_default(),
             period: spec.period.clone(),
             baseline: baseline_file,
             templates: spec.templates.as_ref().map(|p| p.display().to_string()),
             font: spec.font.as_ref().map(|p| p.display().to_string()),
             count: shard.count,
-            input_ids: crate::shard::ids_digest(
+            input_ids: aliaudit_report::shard::ids_digest(
                 run.everyone.iter().flatten().map(|(id, _)| id.as_str()),
             ),
         };
-        crate::shard::write(&run, &spill, &shard_spec, shard, out).context(WRITABLE)?;
+        aliaudit_report::shard::write(&run, &spill, &shard_spec, shard, out).context(WRITABLE)?;
         written.push("shard.json and shard-fragments.dat");
         drop(spill);
         staged.commit().context(WRITABLE)?;
@@ -239,7 +247,7 @@ pub fn run(spec: &ReportSpec) -> Result<Outcome> {
         &mut run,
         spill,
         out,
-        crate::pages::Pages::All,
+        aliaudit_report::pages::Pages::All,
         |_| Ok(None),
     )?;
     staged.commit().context(WRITABLE)?;

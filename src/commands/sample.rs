@@ -19,7 +19,7 @@ pub fn run(out: &Path, options: &crate::sample::SampleOptions) -> Result<Outcome
 
 /// Writes the built-in templates and static files into `dir`, for `--templates`.
 pub fn export_templates(dir: &Path) -> Result<Outcome> {
-    let names = crate::render::html::export(dir)
+    let names = aliaudit_report::render::html::export(dir)
         .with_context(|| format!("cannot write templates to {}", dir.display()))?;
     println!("wrote {} to {}", names.join(", "), dir.display());
     Ok(Outcome::Complete)

@@ -8,9 +8,9 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use super::{Format, Outcome, print_diagnostics, totals_line};
-use crate::output::{self, Fragments};
-use crate::pipeline::{Run, RunOptions};
-use crate::summary::ManifestOptions;
+use aliaudit_core::pipeline::{Run, RunOptions};
+use aliaudit_core::summary::ManifestOptions;
+use aliaudit_report::output::{self, Fragments};
 
 /// The hint of every failed write below OUT.
 pub(super) const WRITABLE: &str = "check that the output folder is writable (-o)";
@@ -18,7 +18,7 @@ pub(super) const WRITABLE: &str = "check that the output folder is writable (-o)
 /// How pages are rendered: the templates (HTML), the extra font (PDF), whether PDFs are
 /// wanted, and whether to stay quiet.
 pub(super) struct Rendering<'a> {
-    pub templates: Option<&'a crate::render::html::Templates>,
+    pub templates: Option<&'a aliaudit_report::render::html::Templates>,
     pub font: Option<&'a Path>,
     pub pdf: bool,
     pub quiet: bool,
@@ -58,7 +58,7 @@ pub(super) fn check(run: &mut Run, strict: bool, quiet: bool) -> Option<Outcome>
 }
 
 /// `[customers."X"]` branding tables that match no customer of the run: probably typos.
-fn branding_warnings(run: &Run) -> Vec<crate::diag::Diagnostic> {
+fn branding_warnings(run: &Run) -> Vec<aliaudit_core::diag::Diagnostic> {
     let branding = &run.branding;
     branding
         .customers()
@@ -69,7 +69,7 @@ fn branding_warnings(run: &Run) -> Vec<crate::diag::Diagnostic> {
         })
         .map(|name| {
             let file = branding.file.as_ref();
-            crate::diag::Diagnostic::warning(
+            aliaudit_core::diag::Diagnostic::warning(
                 file.map(|f| f.0.as_str()).unwrap_or_default(),
                 format!("[customers.\"{name}\"] matches no customer of this run"),
             )
@@ -86,7 +86,7 @@ pub(super) fn write_set<F: Fragments>(
     run: &mut Run,
     fragments: F,
     out: &Path,
-    which: crate::pages::Pages,
+    which: aliaudit_report::pages::Pages,
     extra: impl FnOnce(&Run) -> Result<Option<&'static str>>,
 ) -> Result<Vec<&'static str>> {
     let page_files = pages(e, run, out, which)?;
@@ -109,7 +109,7 @@ pub(super) fn pages(
     e: &Ending,
     run: &mut Run,
     out: &Path,
-    which: crate::pages::Pages,
+    which: aliaudit_report::pages::Pages,
 ) -> Result<Vec<&'static str>> {
     let Rendering {
         templates,
@@ -119,7 +119,7 @@ pub(super) fn pages(
     } = e.rendering;
     let mut written = Vec::new();
     let fonts = if pdf {
-        Some(crate::render::layout::Fonts::load(font)?)
+        Some(aliaudit_report::render::layout::Fonts::load(font)?)
     } else {
         None
     };
@@ -127,7 +127,14 @@ pub(super) fn pages(
         let warnings = e
             .pool
             .install(|| {
-                crate::pages::write_pages(run, e.options, templates, fonts.as_ref(), out, which)
+                aliaudit_report::pages::write_pages(
+                    run,
+                    e.options,
+                    templates,
+                    fonts.as_ref(),
+                    out,
+                    which,
+                )
             })
             .context(WRITABLE)?
             .warnings;
@@ -139,15 +146,15 @@ pub(super) fn pages(
         }
         if !warnings.is_empty() {
             run.diagnostics.extend(warnings);
-            crate::pipeline::sort_diagnostics(&mut run.diagnostics);
+            aliaudit_core::pipeline::sort_diagnostics(&mut run.diagnostics);
         }
         let (html, pdf) = match which {
-            crate::pages::Pages::All => (
+            aliaudit_report::pages::Pages::All => (
                 "index.html, customers/ and accounts/ pages",
                 "portfolio.pdf and the customer and account PDFs",
             ),
-            crate::pages::Pages::Accounts => ("accounts/ pages", "account PDFs"),
-            crate::pages::Pages::RollUps => (
+            aliaudit_report::pages::Pages::Accounts => ("accounts/ pages", "account PDFs"),
+            aliaudit_report::pages::Pages::RollUps => (
                 "index.html and customers/ pages",
                 "portfolio.pdf and the customer PDFs",
             ),
@@ -197,6 +204,6 @@ fn data_files(
         .context("findings.csv was not written")?;
         written.push("findings.csv");
     }
-    crate::timing::add(crate::timing::Stage::Data, data_started);
+    aliaudit_core::timing::add(aliaudit_core::timing::Stage::Data, data_started);
     Ok(written)
 }

@@ -34,7 +34,7 @@ pub fn run(spec: &EvalSpec) -> Result<Outcome> {
                 c.excepted,
                 c.not_applicable,
                 c.not_evaluable,
-                crate::diag::one_line(&a.info.id)
+                aliaudit_core::diag::one_line(&a.info.id)
             );
         }
         let _ = writeln!(out, "{}", super::totals_line(&run));

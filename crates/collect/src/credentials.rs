@@ -318,7 +318,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::collect::accounts::EnvWord;
+    use crate::accounts::EnvWord;
 
     const CONFIG: &str = r#"{
   "current": "default",

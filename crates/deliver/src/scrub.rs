@@ -8,7 +8,7 @@
 //! replaces the password wherever it appears as such, and every base64-looking token whose
 //! decoding (at each of the four alignments, standard or URL-safe alphabet, tokens split by
 //! spaces taken together) contains the password or the user name, by [`REDACTED`]. Then the
-//! text is made one printable line ([`crate::diag::printable`]).
+//! text is made one printable line ([`aliaudit_core::diag::printable`]).
 
 /// What replaces a secret.
 pub(crate) const REDACTED: &str = "[redacted]";
@@ -53,7 +53,7 @@ impl Scrubber {
         let clean = self.scrub(&one_line);
         // Escaping could put together what was apart (a password `x1b[2J` after an escape
         // character becomes `\x1b[2J`): the escaped line is scrubbed again.
-        let shown = crate::diag::printable(&clean).into_owned();
+        let shown = aliaudit_core::diag::printable(&clean).into_owned();
         self.scrub(&shown)
     }
 

@@ -20,12 +20,12 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
-use crate::diag::Diagnostic;
-use crate::evidence::{FileRecord, FileStatus, Kind};
-use crate::i18n::{Catalogue, Lang, Message};
 use crate::output::{Fragments, OutputError};
-use crate::pipeline::{AccountResult, VendorException};
-use crate::summary::ManifestOptions;
+use aliaudit_core::diag::Diagnostic;
+use aliaudit_core::evidence::{FileRecord, FileStatus, Kind};
+use aliaudit_core::i18n::{Catalogue, Lang, Message};
+use aliaudit_core::pipeline::{AccountResult, VendorException};
+use aliaudit_core::summary::ManifestOptions;
 
 /// The shard summary's schema.
 pub const SCHEMA: &str = "aliaudit.shard/v1";
@@ -34,7 +34,7 @@ pub const SUMMARY_FILE: &str = "shard.json";
 /// The fragments' file name.
 pub const FRAGMENTS_FILE: &str = "shard-fragments.dat";
 
-pub use crate::pipeline::Shard;
+pub use aliaudit_core::pipeline::Shard;
 
 #[derive(Serialize, Deserialize)]
 struct VendorForm {
@@ -46,27 +46,27 @@ struct VendorForm {
 /// What the roll-ups need of one account (its findings are in the fragments).
 #[derive(Serialize, Deserialize)]
 struct AccountForm {
-    info: crate::model::AccountInfo,
+    info: aliaudit_core::model::AccountInfo,
     evidence: BTreeMap<String, String>,
     vendor_score: Option<i64>,
-    identity: crate::aggregate::Identity,
+    identity: aliaudit_core::aggregate::Identity,
     gaps: Vec<String>,
     /// As `{"key": K, "args": [[name, value], ...]}`.
     gap_notes: Vec<Message>,
     /// The data-quality notes in the report language, when that is not English.
     notes_shown: Option<Vec<String>>,
-    counts: crate::aggregate::Counts,
-    figures: crate::aggregate::AccountFigures,
+    counts: aliaudit_core::aggregate::Counts,
+    figures: aliaudit_core::aggregate::AccountFigures,
     /// The data-quality notes in English.
     data_quality: Vec<String>,
-    status: crate::aggregate::AccountStatus,
+    status: aliaudit_core::aggregate::AccountStatus,
     score_tenths: Option<u32>,
-    failed: Vec<crate::pipeline::FailedControl>,
-    exceptions: Vec<crate::exceptions::Hit>,
+    failed: Vec<aliaudit_core::pipeline::FailedControl>,
+    exceptions: Vec<aliaudit_core::exceptions::Hit>,
     vendor_exceptions: Vec<VendorForm>,
-    fails: crate::trend::Fails,
-    history: Vec<crate::trend::AccountPoint>,
-    delta: Option<crate::trend::Delta>,
+    fails: aliaudit_core::trend::Fails,
+    history: Vec<aliaudit_core::trend::AccountPoint>,
+    delta: Option<aliaudit_core::trend::Delta>,
 }
 
 impl AccountForm {
@@ -127,7 +127,7 @@ impl AccountForm {
             notes_shown: self.notes_shown,
             counts: self.counts,
             figures: self.figures,
-            evaluation: crate::rules::Evaluation {
+            evaluation: aliaudit_core::rules::Evaluation {
                 findings: Vec::new(),
                 // English, as summary.json writes them; the pages use `notes_shown` when
                 // the shard was written in another language.
@@ -251,7 +251,7 @@ pub fn ids_digest<'a>(ids: impl Iterator<Item = &'a str>) -> String {
 
 /// Writes `shard.json` and `shard-fragments.dat` for a shard's run into `out`.
 pub fn write(
-    run: &crate::pipeline::Run,
+    run: &aliaudit_core::pipeline::Run,
     fragments: &dyn Fragments,
     spec: &RunSpec,
     shard: Shard,
@@ -374,7 +374,7 @@ impl Merged {
     /// index past the register when the pages are written.
     pub fn check_exception_hits(
         &self,
-        register: &crate::exceptions::Register,
+        register: &aliaudit_core::exceptions::Register,
     ) -> Result<(), MergeError> {
         let entries = register.len();
         for a in &self.accounts {
@@ -386,7 +386,7 @@ impl Merged {
                 Some((path, _)) => format!(
                     "{who}: accepted risk number {} of {} matched, but that file has {entries} entries",
                     hit.entry as u128 + 1,
-                    crate::diag::printable(path)
+                    aliaudit_core::diag::printable(path)
                 ),
                 None => {
                     format!("{who}: an accepted risk matched, but the run had no exceptions file")
@@ -397,7 +397,9 @@ impl Merged {
                 .get(&a.info.id)
                 .map(|(dir, _)| dir.join("shard.json"));
             return Err(MergeError::Damaged {
-                path: dir.map(|d| crate::diag::shown_path(&d)).unwrap_or_default(),
+                path: dir
+                    .map(|d| aliaudit_core::diag::shown_path(&d))
+                    .unwrap_or_default(),
                 message,
             });
         }
@@ -422,7 +424,7 @@ impl ShardFragments {
     fn read(&self, folder: &str, csv: bool) -> Result<Vec<u8>, OutputError> {
         let what = if csv { "findings.csv" } else { "summary.json" };
         let fail = |message: String| OutputError::Render { what, message };
-        let shown = crate::diag::printable(folder);
+        let shown = aliaudit_core::diag::printable(folder);
         let &(file, offset, json_len, csv_len) = self
             .index
             .get(folder)
@@ -434,7 +436,7 @@ impl ShardFragments {
         let changed = |e: std::io::Error| {
             fail(format!(
                 "{}: the fragment of the account read from {shown} cannot be read ({e}); the file changed while the merge read it: run that shard again",
-                crate::diag::shown_path(path)
+                aliaudit_core::diag::shown_path(path)
             ))
         };
         let (at, len) = if csv {
@@ -487,8 +489,8 @@ pub fn read(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
         let differs = |what: &str| {
             MergeError::Mismatch(format!(
                 "{} and {} are shards of different runs: {what} differ",
-                crate::diag::shown_path(&first.dir),
-                crate::diag::shown_path(&s.dir)
+                aliaudit_core::diag::shown_path(&first.dir),
+                aliaudit_core::diag::shown_path(&s.dir)
             ))
         };
         if f.tool_version != first.form.tool_version {
@@ -511,8 +513,8 @@ pub fn read(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
         if let Some(other) = seen.insert(s.form.index, s.dir.clone()) {
             return Err(MergeError::Mismatch(format!(
                 "{} and {} are both shard {}/{}",
-                crate::diag::shown_path(&other),
-                crate::diag::shown_path(&s.dir),
+                aliaudit_core::diag::shown_path(&other),
+                aliaudit_core::diag::shown_path(&s.dir),
                 s.form.index,
                 spec.count
             )));
@@ -561,7 +563,7 @@ pub fn read(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
         if form.customer_slugs != customer_slugs {
             return Err(damaged(format!(
                 "its customers' page names differ from those of {}",
-                crate::diag::shown_path(&first_dir)
+                aliaudit_core::diag::shown_path(&first_dir)
             )));
         }
         for a in &form.accounts {
@@ -569,8 +571,8 @@ pub fn read(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
             if let Some(other) = folder_owners.insert(a.info.folder.clone(), s.dir.clone()) {
                 return Err(damaged(format!(
                     "{who} is read from {}, and so is an account of {}",
-                    crate::diag::printable(&a.info.folder),
-                    crate::diag::shown_path(&other)
+                    aliaudit_core::diag::printable(&a.info.folder),
+                    aliaudit_core::diag::shown_path(&other)
                 )));
             }
             // Checked to be there when the shard was read.
@@ -581,7 +583,7 @@ pub fn read(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
                 return Err(damaged(format!(
                     "{who} has the page name \"{slug}\" of {} in {}",
                     account_label(&other),
-                    crate::diag::shown_path(&dir)
+                    aliaudit_core::diag::shown_path(&dir)
                 )));
             }
             for ext in &page_exts {
@@ -589,7 +591,7 @@ pub fn read(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
                 if !page.is_file() {
                     return Err(damaged(format!(
                         "{who}: its page {} is missing",
-                        crate::diag::shown_path(&page)
+                        aliaudit_core::diag::shown_path(&page)
                     )));
                 }
             }
@@ -625,10 +627,10 @@ pub fn read(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
 /// checks the summary against itself and the fragments file's real length.
 fn open(dir: &Path) -> Result<Opened, MergeError> {
     let path = dir.join(SUMMARY_FILE);
-    let summary = crate::diag::shown_path(&path);
+    let summary = aliaudit_core::diag::shown_path(&path);
     let form = read_summary(&path, &summary)?;
     let fragments_path = dir.join(FRAGMENTS_FILE);
-    let fragments_shown = crate::diag::shown_path(&fragments_path);
+    let fragments_shown = aliaudit_core::diag::shown_path(&fragments_path);
     let cannot = |e: std::io::Error| MergeError::Read {
         path: fragments_shown.clone(),
         message: format!("cannot read it ({e})"),
@@ -638,7 +640,7 @@ fn open(dir: &Path) -> Result<Opened, MergeError> {
         message: "is not a file; is this the output of report --shard?".into(),
     };
     // Never a named pipe waited on, also one put in the file's place meanwhile.
-    let fragments = crate::ingest::open_regular(&fragments_path)
+    let fragments = aliaudit_core::ingest::open_regular(&fragments_path)
         .map_err(cannot)?
         .map_err(|_| not_file())?;
     let meta = fragments.metadata().map_err(cannot)?;
@@ -673,7 +675,7 @@ fn read_summary(path: &Path, shown: &str) -> Result<ShardForm, MergeError> {
             "it has {size} bytes, more than a shard summary can have ({MAX_SUMMARY_BYTES})"
         ),
     };
-    let file = crate::ingest::open_regular(path)
+    let file = aliaudit_core::ingest::open_regular(path)
         .map_err(cannot)?
         .map_err(|_| read_error("is not a file; is this the output of report --shard?".into()))?;
     let size = file.metadata().map_err(cannot)?.len();
@@ -698,7 +700,7 @@ fn parse_summary(bytes: &[u8]) -> Result<ShardForm, String> {
     let not_summary = |why: String| {
         format!(
             "not a shard summary of this aliaudit ({}); if it is one, the shard folder is damaged: run that shard again",
-            crate::diag::printable(&why)
+            aliaudit_core::diag::printable(&why)
         )
     };
     let mut de = serde_json::Deserializer::from_slice(bytes);
@@ -714,7 +716,7 @@ fn parse_summary(bytes: &[u8]) -> Result<ShardForm, String> {
     if form.schema != SCHEMA {
         return Err(format!(
             "schema {} is not {SCHEMA}",
-            crate::diag::printable(&form.schema)
+            aliaudit_core::diag::printable(&form.schema)
         ));
     }
     Ok(form)
@@ -722,7 +724,7 @@ fn parse_summary(bytes: &[u8]) -> Result<ShardForm, String> {
 
 /// `account "ID"`, printable on a terminal whatever the id holds.
 fn account_label(id: &str) -> String {
-    format!("account \"{}\"", crate::diag::printable(id))
+    format!("account \"{}\"", aliaudit_core::diag::printable(id))
 }
 
 /// Whether `name` is a page name a shard writes: a plain file stem of lower-case ASCII
@@ -765,7 +767,7 @@ fn check_shard(form: &ShardForm, fragments_len: u64) -> Result<(), String> {
             return Err(format!(
                 "{who} and {} are both read from {}",
                 account_label(other),
-                crate::diag::printable(&a.info.folder)
+                aliaudit_core::diag::printable(&a.info.folder)
             ));
         }
         match form.slugs.get(id) {
@@ -773,7 +775,7 @@ fn check_shard(form: &ShardForm, fragments_len: u64) -> Result<(), String> {
             Some(slug) if !is_page_name(slug) => {
                 return Err(format!(
                     "{who}: page name \"{}\" {PAGE_NAME_RULE}",
-                    crate::diag::printable(slug)
+                    aliaudit_core::diag::printable(slug)
                 ));
             }
             Some(_) => {}
@@ -781,7 +783,7 @@ fn check_shard(form: &ShardForm, fragments_len: u64) -> Result<(), String> {
         if !form.fragments.contains_key(&a.info.folder) {
             return Err(format!(
                 "{who}: no fragment for its folder {}",
-                crate::diag::printable(&a.info.folder)
+                aliaudit_core::diag::printable(&a.info.folder)
             ));
         }
         check_figures(a).map_err(|m| format!("{who}: {m}"))?;
@@ -800,8 +802,8 @@ fn check_shard(form: &ShardForm, fragments_len: u64) -> Result<(), String> {
         if !is_page_name(slug) {
             return Err(format!(
                 "customer \"{}\": page name \"{}\" {PAGE_NAME_RULE}",
-                crate::diag::printable(name),
-                crate::diag::printable(slug)
+                aliaudit_core::diag::printable(name),
+                aliaudit_core::diag::printable(slug)
             ));
         }
     }
@@ -810,7 +812,7 @@ fn check_shard(form: &ShardForm, fragments_len: u64) -> Result<(), String> {
         let Some(&id) = folders.get(folder.as_str()) else {
             return Err(format!(
                 "a fragment for {}, which no account of this shard is read from",
-                crate::diag::printable(folder)
+                aliaudit_core::diag::printable(folder)
             ));
         };
         let past_end = |at: String| {
@@ -857,7 +859,7 @@ fn check_shard(form: &ShardForm, fragments_len: u64) -> Result<(), String> {
 /// Checks the figures of one account: counts agree with the lists they count, scores are
 /// scores, and the counts that nothing lists are in range.
 fn check_figures(a: &AccountForm) -> Result<(), String> {
-    let mut tally = crate::aggregate::ControlTally::default();
+    let mut tally = aliaudit_core::aggregate::ControlTally::default();
     for (_, status) in &a.figures.controls {
         tally.add(*status);
     }
@@ -998,13 +1000,14 @@ mod tests {
 
     #[test]
     fn an_account_survives_the_shard_summary_unchanged() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/quirks");
-        let options = crate::pipeline::RunOptions {
+        let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+            .join("tests/fixtures/quirks");
+        let options = aliaudit_core::pipeline::RunOptions {
             inputs: vec![root],
             keep_resources: true,
             ..Default::default()
         };
-        let run = crate::pipeline::run_streamed(&options, &|_, _| Ok(()))
+        let run = aliaudit_core::pipeline::run_streamed(&options, &|_, _| Ok(()))
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(!run.accounts.is_empty());
         let en = Catalogue::get(Lang::En);
@@ -1055,14 +1058,14 @@ mod tests {
     /// The two shards of `samples` below `base`, as `report --shard K/2` writes their
     /// summaries and fragments.
     fn write_shards(base: &Path) -> Vec<PathBuf> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+        let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("samples");
         let as_of = chrono::DateTime::parse_from_rfc3339("2026-09-30T23:59:59Z")
             .unwrap_or_else(|e| panic!("{e}"))
             .with_timezone(&chrono::Utc);
         (1..=2)
             .map(|index| {
                 let shard = Shard { index, count: 2 };
-                let options = crate::pipeline::RunOptions {
+                let options = aliaudit_core::pipeline::RunOptions {
                     inputs: vec![root.clone()],
                     as_of: Some(as_of),
                     keep_resources: true,
@@ -1070,7 +1073,7 @@ mod tests {
                     ..Default::default()
                 };
                 let kept = Kept(Mutex::new(BTreeMap::new()));
-                let run = crate::pipeline::run_streamed(&options, &|a, as_of| {
+                let run = aliaudit_core::pipeline::run_streamed(&options, &|a, as_of| {
                     let (json, csv) = crate::output::account_fragments(a, as_of)?;
                     kept.0
                         .lock()
@@ -1312,14 +1315,14 @@ mod tests {
 
     #[test]
     fn messages_written_to_a_shard_and_read_back_say_the_same_in_both_languages() {
-        let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let options = crate::pipeline::RunOptions {
+        let here = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+        let options = aliaudit_core::pipeline::RunOptions {
             inputs: vec![here.join("samples"), here.join("tests/fixtures/malformed")],
             keep_resources: true,
             lang: Lang::Zh,
             ..Default::default()
         };
-        let mut run = crate::pipeline::run_streamed(&options, &|_, _| Ok(()))
+        let mut run = aliaudit_core::pipeline::run_streamed(&options, &|_, _| Ok(()))
             .unwrap_or_else(|e| panic!("{e}"));
         // No fixture misses a Security Center page, and a disagreement with Security Center
         // (whose note holds other messages) needs both: give one account of each.

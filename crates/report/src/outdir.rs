@@ -66,7 +66,7 @@ fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> 
 }
 
 fn shown(path: &Path) -> String {
-    crate::diag::shown_path(path)
+    aliaudit_core::diag::shown_path(path)
 }
 
 /// The lock of one output folder, held until dropped (or the process ends). Dropping it
@@ -162,7 +162,7 @@ impl Lock {
                         holder: if holder.is_empty() {
                             "just starting".to_string()
                         } else {
-                            crate::diag::printable(holder).into_owned()
+                            aliaudit_core::diag::printable(holder).into_owned()
                         },
                     });
                 }
@@ -171,7 +171,7 @@ impl Lock {
                 }
             }
         };
-        let started = crate::text::rfc3339(chrono::Utc::now());
+        let started = aliaudit_core::text::rfc3339(chrono::Utc::now());
         let note = format!(
             "process {}, started {started}, aliaudit {command}",
             std::process::id()
@@ -237,7 +237,7 @@ fn foreign_entry(out: &Path) -> Result<Option<String>, OutDirError> {
         let name = entry.file_name();
         let text = name.to_string_lossy();
         if !ours(&text) {
-            return Ok(Some(crate::diag::printable(&text).into_owned()));
+            return Ok(Some(aliaudit_core::diag::printable(&text).into_owned()));
         }
         if (text == "accounts" || text == "customers") && entry.path().is_dir() {
             let pages =
@@ -250,7 +250,7 @@ fn foreign_entry(out: &Path) -> Result<Option<String>, OutDirError> {
                 if !(is_page || page_text.starts_with(".aliaudit-")) {
                     return Ok(Some(format!(
                         "{text}/{}",
-                        crate::diag::printable(&page_text)
+                        aliaudit_core::diag::printable(&page_text)
                     )));
                 }
             }

@@ -25,8 +25,8 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header::Conten
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
-use crate::branding::{Brand, Branding};
-use crate::i18n::{Catalogue, Lang};
+use aliaudit_core::branding::{Brand, Branding};
+use aliaudit_core::i18n::{Catalogue, Lang};
 use config::Config;
 
 /// The delivery log, in the report's output folder.
@@ -82,7 +82,7 @@ struct MissingLite {
     customer: Option<String>,
     score: Option<f64>,
     #[serde(default)]
-    history: Vec<crate::trend::AccountPoint>,
+    history: Vec<aliaudit_core::trend::AccountPoint>,
 }
 
 #[derive(Deserialize)]
@@ -108,7 +108,7 @@ struct AccountLite {
     #[serde(default)]
     delta: Option<DeltaLite>,
     #[serde(default)]
-    history: Vec<crate::trend::AccountPoint>,
+    history: Vec<aliaudit_core::trend::AccountPoint>,
     controls: Vec<ControlLite>,
 }
 
@@ -285,7 +285,7 @@ fn change_text(change: Option<f64>) -> Option<String> {
 
 /// Mean score of accounts, in tenths rounded half up, the way the report computes it.
 fn mean_score(accounts: &[&AccountLite]) -> Option<f64> {
-    crate::aggregate::mean_tenths(
+    aliaudit_core::aggregate::mean_tenths(
         accounts
             .iter()
             .filter_map(|a| a.score)
@@ -301,7 +301,7 @@ fn customer_change(
     missing: &[&MissingLite],
     period: &str,
 ) -> Option<f64> {
-    crate::trend::customer_change(
+    aliaudit_core::trend::customer_change(
         accounts
             .iter()
             .map(|a| a.score)
@@ -328,7 +328,7 @@ fn severity_rank(s: &str) -> u8 {
 fn failures(
     accounts: &[&AccountLite],
     c: &Catalogue,
-    thresholds: &crate::rules::Thresholds,
+    thresholds: &aliaudit_core::rules::Thresholds,
 ) -> (Figures, Vec<TopRow>) {
     let mut figures = Figures::default();
     let mut by_control: BTreeMap<&str, (&str, &str, usize)> = BTreeMap::new();
@@ -349,7 +349,7 @@ fn failures(
     let mut top: Vec<(String, &str, usize)> = by_control
         .into_iter()
         .map(|(id, (title, severity, n))| {
-            let title = crate::rules::control_text(c, id, "title", thresholds)
+            let title = aliaudit_core::rules::control_text(c, id, "title", thresholds)
                 .unwrap_or_else(|| title.to_string());
             (title, severity, n)
         })
@@ -388,7 +388,10 @@ fn shown_name(title: &str, period: &str) -> String {
     let clean: String = format!("{} {period}", title.trim())
         .chars()
         .map(|c| {
-            if "/\\:*?\"<>|".contains(c) || c.is_control() || crate::diag::is_bidi_or_separator(c) {
+            if "/\\:*?\"<>|".contains(c)
+                || c.is_control()
+                || aliaudit_core::diag::is_bidi_or_separator(c)
+            {
                 '-'
             } else {
                 c
@@ -406,7 +409,7 @@ pub fn header_text(text: &str) -> String {
     let clean: String = text
         .chars()
         .map(|c| {
-            if c.is_control() || crate::diag::is_bidi_or_separator(c) {
+            if c.is_control() || aliaudit_core::diag::is_bidi_or_separator(c) {
                 char::REPLACEMENT_CHARACTER
             } else {
                 c
@@ -460,7 +463,7 @@ pub struct Plan {
     /// Things the user should know (branding changed since the report...).
     pub warnings: Vec<String>,
     /// The e-mail templates, loaded once (a broken one fails the plan, before any sending).
-    templates: crate::render::html::Templates,
+    templates: aliaudit_report::render::html::Templates,
 }
 
 /// Reads the report's output and the configuration into messages, checking every address
@@ -468,21 +471,21 @@ pub struct Plan {
 pub fn plan(options: &Options, config: &Config) -> Result<Plan> {
     let out = &options.out;
     let manifest: ManifestLite = read_json(&out.join("manifest.json"))?;
-    if manifest.schema != crate::summary::MANIFEST_SCHEMA {
+    if manifest.schema != aliaudit_core::summary::MANIFEST_SCHEMA {
         bail!(
             "{}: schema {} is not {}",
             out.join("manifest.json").display(),
             manifest.schema,
-            crate::summary::MANIFEST_SCHEMA
+            aliaudit_core::summary::MANIFEST_SCHEMA
         );
     }
     let summary: SummaryLite = read_json(&out.join("summary.json"))?;
-    if summary.schema != crate::summary::SUMMARY_SCHEMA {
+    if summary.schema != aliaudit_core::summary::SUMMARY_SCHEMA {
         bail!(
             "{}: schema {} is not {}",
             out.join("summary.json").display(),
             summary.schema,
-            crate::summary::SUMMARY_SCHEMA
+            aliaudit_core::summary::SUMMARY_SCHEMA
         );
     }
     let lang = options
@@ -492,7 +495,7 @@ pub fn plan(options: &Options, config: &Config) -> Result<Plan> {
             _ => Lang::En,
         });
     let c = Catalogue::get(lang);
-    let thresholds: crate::rules::Thresholds =
+    let thresholds: aliaudit_core::rules::Thresholds =
         serde_json::from_value(manifest.options.thresholds.clone()).unwrap_or_default();
     let mut warnings = Vec::new();
     let branding = match (&options.branding, &manifest.options.branding_file) {
@@ -554,8 +557,9 @@ pub fn plan(options: &Options, config: &Config) -> Result<Plan> {
             .get(customer)
             .map_or(&[], |v| v.as_slice())
     };
-    let account_slugs = crate::view::slugs(summary.accounts.iter().map(|a| a.id.as_str()));
-    let customer_slugs = crate::view::slugs(by_customer.keys().copied());
+    let account_slugs =
+        aliaudit_report::view::slugs(summary.accounts.iter().map(|a| a.id.as_str()));
+    let customer_slugs = aliaudit_report::view::slugs(by_customer.keys().copied());
 
     let mut messages = Vec::new();
     let mut skipped = Vec::new();
@@ -755,7 +759,10 @@ pub fn plan(options: &Options, config: &Config) -> Result<Plan> {
         messages,
         skipped,
         warnings,
-        templates: crate::render::html::Templates::load(options.templates.as_deref(), lang)?,
+        templates: aliaudit_report::render::html::Templates::load(
+            options.templates.as_deref(),
+            lang,
+        )?,
     })
 }
 
@@ -1017,7 +1024,7 @@ pub fn run(
             .count();
         let id = message_id(m, &config.from, previous);
         let line = |result: &str, detail: String| LogLine {
-            time: crate::text::rfc3339(chrono::Utc::now()),
+            time: aliaudit_core::text::rfc3339(chrono::Utc::now()),
             message: m.key.clone(),
             fingerprint: m.fingerprint.clone(),
             message_id: id.clone(),
@@ -1037,9 +1044,9 @@ pub fn run(
             (Mode::Eml(dir), _) => {
                 let message = compose(&options.out, plan, m, &config.from, &id)?;
                 let path = dir.join(format!("{}.eml", m.stem));
-                crate::output::write_atomic(&path, |w| {
+                aliaudit_report::output::write_atomic(&path, |w| {
                     w.write_all(&message.formatted()).map_err(|e| {
-                        crate::output::OutputError::Write {
+                        aliaudit_report::output::OutputError::Write {
                             path: path.clone(),
                             source: e,
                         }
@@ -1065,7 +1072,7 @@ pub fn run(
                         Delivery::Sent(answer)
                     }
                     Some(Err(e)) => {
-                        let mut why = scrubber.line(&crate::diag::chain(&e));
+                        let mut why = scrubber.line(&aliaudit_core::diag::chain(&e));
                         if why.contains("UnknownIssuer") {
                             why.push_str(
                                 " (the server's certificate is not signed by a public authority: name yours in [smtp] ca_file)",
@@ -1094,7 +1101,7 @@ pub fn run(
 /// printable line for each (names and addresses come from evidence; the server's words were
 /// made printable by the scrubber).
 pub fn table(outcomes: &[Outcome], skipped: &[(String, String)]) -> String {
-    use crate::diag::printable;
+    use aliaudit_core::diag::printable;
     let mut out = String::new();
     for o in outcomes {
         let status = match &o.result {

@@ -6,11 +6,11 @@
 //! replaces with the `:root` variables and the badge rules generated here. States are typed
 //! (the domain enums), never matched by name.
 
-use crate::aggregate::AccountStatus;
-use crate::diag::Level;
-use crate::evidence::FileStatus;
-use crate::model::Severity;
-use crate::rules::Status;
+use aliaudit_core::aggregate::AccountStatus;
+use aliaudit_core::diag::Level;
+use aliaudit_core::evidence::FileStatus;
+use aliaudit_core::model::Severity;
+use aliaudit_core::rules::Status;
 
 /// An opaque sRGB colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,7 +236,7 @@ mod tests {
 
     #[test]
     fn the_stylesheet_gets_every_colour_from_the_palette() {
-        let raw = include_str!("../static/report.css");
+        let raw = include_str!("../../../static/report.css");
         assert!(raw.contains(CSS_VARIABLES_MARK) && raw.contains(CSS_BADGES_MARK));
         let css = css(raw);
         assert!(!css.contains("aliaudit: "), "a marker is left");

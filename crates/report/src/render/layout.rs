@@ -238,7 +238,7 @@ impl Fonts {
             font_family: family,
             fontdb: Arc::new(db),
             resources_dir: None,
-            image_href_resolver: crate::branding::image_resolver(),
+            image_href_resolver: aliaudit_core::branding::image_resolver(),
             ..usvg::Options::default()
         };
         Ok(Fonts {

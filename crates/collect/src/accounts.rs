@@ -155,7 +155,7 @@ fn folder_problem(folder: &str) -> Option<&'static str> {
         Some("has a backslash: separate folders with /")
     } else if folder
         .chars()
-        .any(|c| c.is_control() || crate::diag::is_bidi_or_separator(c))
+        .any(|c| c.is_control() || aliaudit_core::diag::is_bidi_or_separator(c))
     {
         Some("has a control or bidirectional character")
     } else if parts().any(str::is_empty) {
@@ -188,7 +188,7 @@ impl AccountsFile {
             message,
         };
         let form: FileForm =
-            toml::from_str(text).map_err(|e| err(crate::diag::toml_error(text, &e)))?;
+            toml::from_str(text).map_err(|e| err(aliaudit_core::diag::toml_error(text, &e)))?;
         for (key, url) in [
             ("ims", &form.endpoints.ims),
             ("sas", &form.endpoints.sas),
@@ -213,10 +213,10 @@ impl AccountsFile {
         }
         let mut accounts: Vec<(usize, AccountEntry)> = Vec::new();
         for (n, spanned) in form.account.into_iter().enumerate() {
-            let line = crate::diag::line_col(text, spanned.span().start).0;
+            let line = aliaudit_core::diag::line_col(text, spanned.span().start).0;
             let entry = spanned.into_inner();
             let at = format!("account {} (line {line})", n + 1);
-            let shown = crate::diag::printable(&entry.folder);
+            let shown = aliaudit_core::diag::printable(&entry.folder);
             if let Some(problem) = folder_problem(&entry.folder) {
                 return Err(err(format!("{at}: folder \"{shown}\" {problem}")));
             }

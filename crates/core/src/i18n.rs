@@ -42,8 +42,8 @@ impl Lang {
 
     fn source(self) -> &'static str {
         match self {
-            Lang::En => include_str!("../i18n/en.toml"),
-            Lang::Zh => include_str!("../i18n/zh.toml"),
+            Lang::En => include_str!("../../../i18n/en.toml"),
+            Lang::Zh => include_str!("../../../i18n/zh.toml"),
         }
     }
 }

@@ -7,16 +7,16 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::aggregate::{Counts, Identity};
 use crate::charts::{self, Chart, HeatRow};
-use crate::diag::Level;
-use crate::evidence::{FileRecord, FileStatus};
-use crate::i18n::Catalogue;
-use crate::model::Severity;
-use crate::pipeline::{AccountResult, Run};
-use crate::rules::{self, CATALOG, Finding, RulePack, Section, Status};
-use crate::summary::TOOL_VERSION;
-use crate::text::rfc3339;
+use aliaudit_core::aggregate::{Counts, Identity};
+use aliaudit_core::diag::Level;
+use aliaudit_core::evidence::{FileRecord, FileStatus};
+use aliaudit_core::i18n::Catalogue;
+use aliaudit_core::model::Severity;
+use aliaudit_core::pipeline::{AccountResult, Run};
+use aliaudit_core::rules::{self, CATALOG, Finding, RulePack, Section, Status};
+use aliaudit_core::summary::TOOL_VERSION;
+use aliaudit_core::text::rfc3339;
 
 /// What every page shows in its header and appendix.
 #[derive(Debug, Clone, Serialize)]
@@ -39,7 +39,7 @@ pub struct Meta {
     pub lang: &'static str,
     /// The report language.
     #[serde(skip)]
-    pub language: crate::i18n::Lang,
+    pub language: aliaudit_core::i18n::Lang,
 }
 
 /// Branding as pages show it.
@@ -433,7 +433,7 @@ pub struct AccountTrendView {
     /// Score change, signed ("+2.5", "-1.0", "0.0") or "-".
     pub change: String,
     /// How many of each.
-    pub counts: crate::trend::DeltaCounts,
+    pub counts: aliaudit_core::trend::DeltaCounts,
     /// Failures not in the baseline.
     pub new_failures: Vec<ChangeRow>,
     /// Baseline failures fixed or gone.
@@ -483,7 +483,7 @@ pub struct GroupTrendView {
     /// Accounts scored the same.
     pub unchanged: u64,
     /// Failures summed over accounts.
-    pub counts: crate::trend::DeltaCounts,
+    pub counts: aliaudit_core::trend::DeltaCounts,
     /// Accounts by score change, largest fall first.
     pub movers: Vec<MoverRow>,
     /// Accounts new since the baseline.
@@ -560,7 +560,7 @@ fn signed(tenths: Option<f64>) -> String {
     }
 }
 
-fn change_row(c: &crate::trend::Change, since: &str, periods: u32) -> ChangeRow {
+fn change_row(c: &aliaudit_core::trend::Change, since: &str, periods: u32) -> ChangeRow {
     ChangeRow {
         control: c.control.clone(),
         title: c.title.clone(),
@@ -577,7 +577,7 @@ fn change_row(c: &crate::trend::Change, since: &str, periods: u32) -> ChangeRow 
 
 fn trend_charts(
     c: &'static Catalogue,
-    history: &[(String, Option<f64>, crate::trend::Fails)],
+    history: &[(String, Option<f64>, aliaudit_core::trend::Fails)],
     title: &str,
 ) -> TrendCharts {
     let scores: Vec<(String, Option<f64>)> =
@@ -603,7 +603,7 @@ pub struct Site<'a> {
     /// Customer name -> slug.
     pub customer_slugs: BTreeMap<String, String>,
     files_by_account: BTreeMap<&'a str, Vec<&'a FileRecord>>,
-    diagnostics_by_account: BTreeMap<&'a str, Vec<&'a crate::diag::Diagnostic>>,
+    diagnostics_by_account: BTreeMap<&'a str, Vec<&'a aliaudit_core::diag::Diagnostic>>,
     members: BTreeMap<&'a str, Vec<&'a AccountResult>>,
     /// The messages of the report language.
     c: &'static Catalogue,
@@ -659,7 +659,7 @@ fn file_row(c: &'static Catalogue, f: &FileRecord) -> FileRow {
     }
 }
 
-fn diag_row(d: &crate::diag::Diagnostic) -> DiagRow {
+fn diag_row(d: &aliaudit_core::diag::Diagnostic) -> DiagRow {
     DiagRow {
         level: d.level.as_str(),
         path: d.path.clone(),
@@ -697,7 +697,7 @@ impl<'a> Site<'a> {
                 files_by_account.entry(a).or_default().push(f);
             }
         }
-        let mut diagnostics_by_account: BTreeMap<&str, Vec<&crate::diag::Diagnostic>> =
+        let mut diagnostics_by_account: BTreeMap<&str, Vec<&aliaudit_core::diag::Diagnostic>> =
             BTreeMap::new();
         for d in &run.diagnostics {
             if let Some(a) = d.account.as_deref() {
@@ -738,11 +738,11 @@ impl<'a> Site<'a> {
                 .map(|t| t.format(self.c.t("format.date_time")).to_string())
                 .unwrap_or_else(|| "-".into()),
             as_of_source: self.c.t(match self.run.as_of_source {
-                crate::pipeline::AsOfSource::Option => "as_of_source.option",
-                crate::pipeline::AsOfSource::Evidence => "as_of_source.evidence",
-                crate::pipeline::AsOfSource::None => "as_of_source.none",
+                aliaudit_core::pipeline::AsOfSource::Option => "as_of_source.option",
+                aliaudit_core::pipeline::AsOfSource::Evidence => "as_of_source.evidence",
+                aliaudit_core::pipeline::AsOfSource::None => "as_of_source.none",
             }),
-            score_formula: crate::rules::score_formula(self.c),
+            score_formula: aliaudit_core::rules::score_formula(self.c),
             period: self.run.period.clone(),
             brand: BrandView {
                 company: b.company.clone(),
@@ -788,7 +788,7 @@ impl<'a> Site<'a> {
     fn totals(&self, accounts: &[&AccountResult]) -> Totals {
         let mut scores: Vec<u32> = accounts.iter().filter_map(|a| a.score_tenths).collect();
         scores.sort_unstable();
-        let portfolio = crate::aggregate::PortfolioSummary {
+        let portfolio = aliaudit_core::aggregate::PortfolioSummary {
             scores,
             ..Default::default()
         };
@@ -796,15 +796,15 @@ impl<'a> Site<'a> {
             accounts: accounts.len(),
             complete: accounts
                 .iter()
-                .filter(|a| a.status == crate::aggregate::AccountStatus::Complete)
+                .filter(|a| a.status == aliaudit_core::aggregate::AccountStatus::Complete)
                 .count(),
             partial: accounts
                 .iter()
-                .filter(|a| a.status == crate::aggregate::AccountStatus::Partial)
+                .filter(|a| a.status == aliaudit_core::aggregate::AccountStatus::Partial)
                 .count(),
             failed: accounts
                 .iter()
-                .filter(|a| a.status == crate::aggregate::AccountStatus::Failed)
+                .filter(|a| a.status == aliaudit_core::aggregate::AccountStatus::Failed)
                 .count(),
             score_mean: tenths(portfolio.mean_tenths()),
             score_median: tenths(portfolio.median_tenths()),
@@ -953,7 +953,7 @@ impl<'a> Site<'a> {
         prefix: &str,
     ) -> Option<GroupTrendView> {
         let baseline = self.run.baseline.as_deref()?;
-        let t = crate::trend::group(
+        let t = aliaudit_core::trend::group(
             Some(baseline),
             members,
             customer,
@@ -1034,11 +1034,13 @@ impl<'a> Site<'a> {
     fn register(&self, account: Option<&AccountResult>) -> Option<RegisterView> {
         // An account page looks at that account's matches only.
         let all = match account {
-            None => crate::summary::exceptions_view(self.run),
-            Some(a) => crate::summary::exceptions_view_of(self.run, std::slice::from_ref(a)),
+            None => aliaudit_core::summary::exceptions_view(self.run),
+            Some(a) => {
+                aliaudit_core::summary::exceptions_view_of(self.run, std::slice::from_ref(a))
+            }
         };
         let touches = |a: &str| account.is_none_or(|x| x.info.id == a);
-        let rows = |entries: &[crate::exceptions::EntryView]| -> Vec<RegisterRow> {
+        let rows = |entries: &[aliaudit_core::exceptions::EntryView]| -> Vec<RegisterRow> {
             entries
                 .iter()
                 .filter(|e| account.is_none() || e.matches.iter().any(|m| touches(m.account)))
@@ -1132,12 +1134,12 @@ impl<'a> Site<'a> {
             row.title = self.control_title(&row.control, &row.title);
             row
         };
-        let plain = |list: &[crate::trend::Change]| -> Vec<ChangeRow> {
+        let plain = |list: &[aliaudit_core::trend::Change]| -> Vec<ChangeRow> {
             list.iter()
                 .map(|c| localise(change_row(c, "", 0)))
                 .collect()
         };
-        let aged = |list: &[crate::trend::Persisting]| -> Vec<ChangeRow> {
+        let aged = |list: &[aliaudit_core::trend::Persisting]| -> Vec<ChangeRow> {
             let mut rows: Vec<ChangeRow> = list
                 .iter()
                 .map(|p| localise(change_row(&p.change, &p.since, p.periods)))
@@ -1210,7 +1212,7 @@ impl<'a> Site<'a> {
     /// A control's title in the report language: built-in controls from the catalogue,
     /// Security Center items as collected.
     fn control_title(&self, id: &str, collected: &str) -> String {
-        crate::rules::control_text(self.c, id, "title", &self.rules.thresholds)
+        aliaudit_core::rules::control_text(self.c, id, "title", &self.rules.thresholds)
             .unwrap_or_else(|| collected.to_string())
     }
 
@@ -1359,7 +1361,7 @@ impl<'a> Site<'a> {
                 .iter()
                 .map(|c| {
                     let part = |p: &str| {
-                        crate::rules::control_text(self.c, c.id, p, t).unwrap_or_default()
+                        aliaudit_core::rules::control_text(self.c, c.id, p, t).unwrap_or_default()
                     };
                     LogicRow {
                         id: c.id,

@@ -12,12 +12,12 @@ use std::sync::Once;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use crate::aggregate::Counts;
 use crate::fonts::{FONT_BOLD, FONT_REGULAR};
-use crate::i18n::Catalogue;
-use crate::model::Severity;
-use crate::rules::Status;
 use crate::theme::{self, Colour};
+use aliaudit_core::aggregate::Counts;
+use aliaudit_core::i18n::Catalogue;
+use aliaudit_core::model::Severity;
+use aliaudit_core::rules::Status;
 
 /// The font family name charts use; the HTML stylesheet maps it to the page font.
 pub const FAMILY: &str = "sans-serif";
@@ -118,7 +118,7 @@ fn svg(
 ) -> Drawn {
     let started = std::time::Instant::now();
     let out = svg_inner(width, height, draw).map_err(|message| ChartError { chart, message });
-    crate::timing::add(crate::timing::Stage::Charts, started);
+    aliaudit_core::timing::add(aliaudit_core::timing::Stage::Charts, started);
     out
 }
 
@@ -551,7 +551,7 @@ mod tests {
     use super::*;
 
     fn en() -> &'static Catalogue {
-        Catalogue::get(crate::i18n::Lang::En)
+        Catalogue::get(aliaudit_core::i18n::Lang::En)
     }
 
     #[test]

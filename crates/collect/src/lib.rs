@@ -148,8 +148,10 @@ fn complete_log(dir: &Path) -> Option<LogHead> {
         .filter(|log| log.schema == LOG_SCHEMA && log.status == Status::Complete)
         // The log sits in a folder anyone may edit: what it says reaches the table as text.
         .map(|log| LogHead {
-            uid: log.uid.map(|u| crate::diag::printable(&u).into_owned()),
-            finished: crate::diag::printable(&log.finished).into_owned(),
+            uid: log
+                .uid
+                .map(|u| aliaudit_core::diag::printable(&u).into_owned()),
+            finished: aliaudit_core::diag::printable(&log.finished).into_owned(),
             ..log
         })
 }

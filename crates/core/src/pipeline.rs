@@ -108,7 +108,7 @@ impl Shard {
     }
 
     /// The shard (1-based) of `count` that account `id` belongs to.
-    pub(crate) fn of(id: &str, count: usize) -> usize {
+    pub fn of(id: &str, count: usize) -> usize {
         use sha2::Digest;
         let digest = sha2::Sha256::digest(id.as_bytes());
         let mut first = [0u8; 8];
@@ -611,7 +611,7 @@ pub fn run(options: &RunOptions) -> Result<Run, discover::DiscoverError> {
 
 /// Runs the pipeline with memory bounded by the accounts in flight: each account's findings
 /// go to `sink` and are dropped, so the run keeps only what the roll-ups need. Pages are then
-/// rendered by [`crate::pages::write_pages`], which reads each account again.
+/// rendered by `aliaudit_report::pages::write_pages`, which reads each account again.
 pub fn run_streamed(options: &RunOptions, sink: Sink<'_>) -> Result<Run, RunError> {
     run_inner(options, Some(sink))
 }
@@ -855,7 +855,8 @@ mod tests {
 
     /// A copy of a fixture tree that a test may change.
     fn copy_of(fixture: &str) -> tempfile::TempDir {
-        let from = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture);
+        let from =
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(fixture);
         let to = tempfile::tempdir().unwrap();
         for entry in walkdir::WalkDir::new(&from) {
             let entry = entry.unwrap();

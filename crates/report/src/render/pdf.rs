@@ -6,13 +6,13 @@
 use chrono::{DateTime, Datelike, Timelike, Utc};
 
 use super::layout::{Cell, Doc, Fonts, Table, size};
-use crate::i18n::Catalogue;
 use crate::theme::{self, Colour, INK, MUTED};
 use crate::view::{
     AccountPage, AccountRow, AccountTrendView, ChangeRow, ControlRow, CustomerPage, CustomerRow,
     FileRow, GroupTrendView, LogicRow, Meta, MoverRow, PortfolioPage, RegisterRow, RegisterView,
     ResourceRow, VendorRow,
 };
+use aliaudit_core::i18n::Catalogue;
 
 /// The domain state behind a state name of a page view. The views carry the names the
 /// domain enums serialise to (`pass`, `partial`, `rejected`, `high`...), so they are read
@@ -24,11 +24,14 @@ fn state<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
 
 /// The palette colour of a view's state name, `tone` mapping its domain state to a result
 /// state; an unknown name (none is expected) takes the neutral not-applicable colour.
-fn tone<T: serde::de::DeserializeOwned>(name: &str, tone: fn(T) -> crate::rules::Status) -> Colour {
+fn tone<T: serde::de::DeserializeOwned>(
+    name: &str,
+    tone: fn(T) -> aliaudit_core::rules::Status,
+) -> Colour {
     theme::status(
         state(name)
             .map(tone)
-            .unwrap_or(crate::rules::Status::NotApplicable),
+            .unwrap_or(aliaudit_core::rules::Status::NotApplicable),
     )
 }
 
@@ -49,7 +52,7 @@ fn file_colour(name: &str) -> Colour {
 
 /// The colour of a severity (`high`...); an unknown name takes the low colour.
 fn severity_colour(name: &str) -> Colour {
-    theme::severity(state(name).unwrap_or(crate::model::Severity::Low))
+    theme::severity(state(name).unwrap_or(aliaudit_core::model::Severity::Low))
 }
 
 /// A severity (`high`, `medium`, `low`) in the report language.
@@ -68,7 +71,7 @@ fn metadata(title: &str, meta: &Meta, as_of: Option<DateTime<Utc>>) -> krilla::m
                 .clone()
                 .unwrap_or_else(|| "aliaudit".to_string()),
         ])
-        .creator(format!("aliaudit {}", crate::summary::TOOL_VERSION))
+        .creator(format!("aliaudit {}", aliaudit_core::summary::TOOL_VERSION))
         .language(meta.lang.to_string());
     if let Some(t) = as_of {
         m = m.creation_date(
@@ -163,7 +166,9 @@ fn accounts_table(doc: &mut Doc, c: &Catalogue, rows: &[AccountRow]) {
 /// A document with the page's branding: accent colour and header.
 fn start<'f>(fonts: &'f Fonts, meta: &Meta, header: String) -> Doc<'f> {
     let mut doc = Doc::new(fonts, header);
-    let rgb = |text: &str| crate::branding::parse_colour(text).map(|(r, g, b)| Colour { r, g, b });
+    let rgb = |text: &str| {
+        aliaudit_core::branding::parse_colour(text).map(|(r, g, b)| Colour { r, g, b })
+    };
     if let (Some(accent), Some(heading)) = (rgb(&meta.brand.accent), rgb(&meta.brand.link)) {
         // Headings take the accent only when it reads on white (else the default blue).
         doc.set_colours(accent, heading);
@@ -982,10 +987,10 @@ fn report_title(meta: &Meta) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aggregate::AccountStatus;
-    use crate::evidence::FileStatus;
-    use crate::model::Severity;
-    use crate::rules::Status;
+    use aliaudit_core::aggregate::AccountStatus;
+    use aliaudit_core::evidence::FileStatus;
+    use aliaudit_core::model::Severity;
+    use aliaudit_core::rules::Status;
 
     #[test]
     fn every_state_name_of_the_views_reads_back_as_its_state() {

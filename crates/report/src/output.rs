@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub use crate::atomic::{OutputError, write_atomic};
-use crate::pipeline::Run;
-use crate::summary::{self, ManifestOptions};
+pub use aliaudit_core::atomic::{OutputError, write_atomic};
+use aliaudit_core::pipeline::Run;
+use aliaudit_core::summary::{self, ManifestOptions};
 
 fn render_error(what: &'static str) -> impl Fn(String) -> OutputError {
     move |message| OutputError::Render { what, message }
@@ -55,7 +55,7 @@ pub fn summary_json(
 /// One account's entry of `summary.json` (indented for its place in the document) and its
 /// `findings.csv` rows.
 pub fn account_fragments(
-    result: &crate::pipeline::AccountResult,
+    result: &aliaudit_core::pipeline::AccountResult,
     as_of: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<(Vec<u8>, Vec<u8>), OutputError> {
     let json = serde_json::to_string_pretty(&summary::account_view(result))
@@ -306,16 +306,16 @@ fn csv_writer(w: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
 /// One account's `findings.csv` rows: one per control result per resource (one with empty
 /// resource columns for a control without resources).
 fn findings_rows(
-    result: &crate::pipeline::AccountResult,
+    result: &aliaudit_core::pipeline::AccountResult,
     as_of: Option<chrono::DateTime<chrono::Utc>>,
     out: &mut Vec<u8>,
 ) -> Result<(), OutputError> {
     let render = |e: csv::Error| render_error("findings.csv")(e.to_string());
     let mut writer = csv_writer(out);
-    let as_of = as_of.map(crate::text::rfc3339).unwrap_or_default();
+    let as_of = as_of.map(aliaudit_core::text::rfc3339).unwrap_or_default();
     let as_of = as_of.as_str();
     let a = &result.info;
-    let en = crate::i18n::Catalogue::get(crate::i18n::Lang::En);
+    let en = aliaudit_core::i18n::Catalogue::get(aliaudit_core::i18n::Lang::En);
     for f in &result.evaluation.findings {
         let detail = f.detail.render(en);
         let base = [

@@ -91,7 +91,7 @@ impl Apis {
 
 /// The default cap on a response body: the largest file `report` reads by default
 /// (`--max-file-mb`), since a larger response could not be used as evidence anyway.
-pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = crate::ingest::DEFAULT_MAX_FILE_BYTES;
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = aliaudit_core::ingest::DEFAULT_MAX_FILE_BYTES;
 
 /// How calls are made: timeouts, retries, pace.
 #[derive(Debug, Clone)]
@@ -210,13 +210,13 @@ fn error_field(body: &serde_json::Value, keys: &[&str]) -> Option<String> {
 
 /// The time now, UTC, in whole seconds (`2026-11-23T18:40:00Z`): signatures and logs.
 pub fn utc_now() -> String {
-    crate::text::rfc3339(chrono::Utc::now())
+    aliaudit_core::text::rfc3339(chrono::Utc::now())
 }
 
 /// A transport error with its causes (`error sending request: ... dns error: ...`), without
 /// the URL (ours, and long).
 fn transport_message(e: reqwest::Error) -> String {
-    crate::diag::chain(&e.without_url())
+    aliaudit_core::diag::chain(&e.without_url())
 }
 
 /// A body read error: `timeout` or `connection`, and the error with its causes, without the
@@ -232,7 +232,7 @@ fn read_error(e: std::io::Error) -> (&'static str, String) {
             timed_out |= re.is_timeout();
             transport_message(*re)
         }
-        Some(Err(other)) => crate::diag::chain(other.as_ref()),
+        Some(Err(other)) => aliaudit_core::diag::chain(other.as_ref()),
         None => plain,
     };
     (if timed_out { "timeout" } else { "connection" }, message)

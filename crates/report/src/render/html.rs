@@ -9,37 +9,46 @@ use serde::Serialize;
 
 /// The built-in templates and static files, by name.
 pub const BUILT_INS: [(&str, &str); 13] = [
-    ("base.html", include_str!("../../templates/base.html")),
-    ("index.html", include_str!("../../templates/index.html")),
+    ("base.html", include_str!("../../../../templates/base.html")),
+    (
+        "index.html",
+        include_str!("../../../../templates/index.html"),
+    ),
     (
         "customer.html",
-        include_str!("../../templates/customer.html"),
+        include_str!("../../../../templates/customer.html"),
     ),
-    ("account.html", include_str!("../../templates/account.html")),
+    (
+        "account.html",
+        include_str!("../../../../templates/account.html"),
+    ),
     (
         "accounts_table.html",
-        include_str!("../../templates/accounts_table.html"),
+        include_str!("../../../../templates/accounts_table.html"),
     ),
     (
         "trend_group.html",
-        include_str!("../../templates/trend_group.html"),
+        include_str!("../../../../templates/trend_group.html"),
     ),
     (
         "register.html",
-        include_str!("../../templates/register.html"),
+        include_str!("../../../../templates/register.html"),
     ),
     (
         "register_table.html",
-        include_str!("../../templates/register_table.html"),
+        include_str!("../../../../templates/register_table.html"),
     ),
-    ("email.html", include_str!("../../templates/email.html")),
-    ("email.txt", include_str!("../../templates/email.txt")),
+    (
+        "email.html",
+        include_str!("../../../../templates/email.html"),
+    ),
+    ("email.txt", include_str!("../../../../templates/email.txt")),
     (
         "email_subject.txt",
-        include_str!("../../templates/email_subject.txt"),
+        include_str!("../../../../templates/email_subject.txt"),
     ),
-    ("report.css", include_str!("../../static/report.css")),
-    ("report.js", include_str!("../../static/report.js")),
+    ("report.css", include_str!("../../../../static/report.css")),
+    ("report.js", include_str!("../../../../static/report.js")),
 ];
 
 /// Errors preparing or rendering templates.
@@ -83,7 +92,10 @@ pub struct Templates {
 impl Templates {
     /// Loads the built-ins, replacing any that `overrides` (a folder) has a file of the same
     /// name for: the user's file wins, the built-ins fill in the rest.
-    pub fn load(overrides: Option<&Path>, lang: crate::i18n::Lang) -> Result<Templates, HtmlError> {
+    pub fn load(
+        overrides: Option<&Path>,
+        lang: aliaudit_core::i18n::Lang,
+    ) -> Result<Templates, HtmlError> {
         let mut sources: Vec<(String, String)> = Vec::new();
         for (name, built_in) in BUILT_INS {
             let user = overrides.map(|dir| dir.join(name)).filter(|p| p.is_file());
@@ -108,7 +120,7 @@ impl Templates {
                     .zip(kwargs.iter())
                     .map(|(n, (_, v))| (n.as_str(), v as &dyn std::fmt::Display))
                     .collect();
-                crate::i18n::fill(text, &args)
+                aliaudit_core::i18n::fill(text, &args)
             },
         );
         let mut css = String::new();
@@ -130,13 +142,13 @@ impl Templates {
         tera.add_raw_templates(templates.iter().map(|(n, t)| (n.as_str(), t.as_str())))
             .map_err(|e| HtmlError::Template {
                 name: "templates".into(),
-                message: crate::diag::chain(&e),
+                message: aliaudit_core::diag::chain(&e),
             })?;
         Ok(Templates {
             tera,
             css,
             js,
-            messages: crate::i18n::Catalogue::get(lang).nested().clone(),
+            messages: aliaudit_core::i18n::Catalogue::get(lang).nested().clone(),
         })
     }
 
@@ -149,7 +161,7 @@ impl Templates {
     ) -> Result<(), HtmlError> {
         let err = |e: &dyn std::error::Error| HtmlError::Render {
             name: template.to_string(),
-            message: crate::diag::chain(e),
+            message: aliaudit_core::diag::chain(e),
         };
         let mut context = tera::Context::new();
         context.insert("page", page);

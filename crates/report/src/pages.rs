@@ -1,15 +1,15 @@
 //! Page writing: builds each page view of a run once and renders it to HTML and/or PDF,
-//! accounts in parallel, each file written with [`crate::atomic::write_atomic`].
+//! accounts in parallel, each file written with [`aliaudit_core::atomic::write_atomic`].
 //!
 //! Above [`crate::view`] and [`crate::render`], below the command line; the evaluating
-//! [`crate::pipeline`] below it never renders.
+//! [`aliaudit_core::pipeline`] below it never renders.
 
 use rayon::prelude::*;
 
 use crate::charts::Chart;
-use crate::diag::Diagnostic;
-use crate::pipeline::{Run, RunError, RunOptions};
 use crate::view::{AccountCharts, AccountPage, GroupCharts, GroupTrendView, TrendCharts};
+use aliaudit_core::diag::Diagnostic;
+use aliaudit_core::pipeline::{Run, RunError, RunOptions};
 
 /// Which pages [`write_pages`] writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,8 +46,8 @@ pub fn write_pages(
     which: Pages,
 ) -> Result<Written, RunError> {
     use crate::render::pdf;
-    use crate::timing::Stage;
-    let charts_before = crate::timing::nanos(Stage::Charts);
+    use aliaudit_core::timing::Stage;
+    let charts_before = aliaudit_core::timing::nanos(Stage::Charts);
     let site = {
         let _timer = Timer::new(Stage::Html);
         crate::view::Site::new(run, &options.rules)
@@ -154,9 +154,9 @@ pub fn write_pages(
         warnings.extend(w);
     }
     // Charts are drawn while the views are built: count them once, as charts.
-    crate::timing::subtract(
+    aliaudit_core::timing::subtract(
         Stage::Html,
-        crate::timing::nanos(Stage::Charts).saturating_sub(charts_before),
+        aliaudit_core::timing::nanos(Stage::Charts).saturating_sub(charts_before),
     );
     Ok(Written { files, warnings })
 }
@@ -216,12 +216,15 @@ fn chart_warnings(page: &str, account: Option<&str>, charts: &[&Chart]) -> Vec<D
         .collect()
 }
 
-fn render_error(what: &'static str, message: String) -> crate::atomic::OutputError {
-    crate::atomic::OutputError::Render { what, message }
+fn render_error(what: &'static str, message: String) -> aliaudit_core::atomic::OutputError {
+    aliaudit_core::atomic::OutputError::Render { what, message }
 }
 
-fn write_bytes(path: &std::path::Path, bytes: &[u8]) -> Result<(), crate::atomic::OutputError> {
-    crate::atomic::write_atomic(path, |w| {
+fn write_bytes(
+    path: &std::path::Path,
+    bytes: &[u8],
+) -> Result<(), aliaudit_core::atomic::OutputError> {
+    aliaudit_core::atomic::write_atomic(path, |w| {
         w.write_all(bytes)
             .map_err(|e| render_error("page", e.to_string()))
     })
@@ -251,17 +254,17 @@ mod erased {
 }
 
 /// Adds its lifetime to a stage.
-struct Timer(crate::timing::Stage, std::time::Instant);
+struct Timer(aliaudit_core::timing::Stage, std::time::Instant);
 
 impl Timer {
-    fn new(stage: crate::timing::Stage) -> Timer {
+    fn new(stage: aliaudit_core::timing::Stage) -> Timer {
         Timer(stage, std::time::Instant::now())
     }
 }
 
 impl Drop for Timer {
     fn drop(&mut self) {
-        crate::timing::add(self.0, self.1);
+        aliaudit_core::timing::add(self.0, self.1);
     }
 }
 
@@ -284,7 +287,7 @@ mod tests {
         );
         assert_eq!(warnings.len(), 1);
         let w = &warnings[0];
-        assert_eq!(w.level, crate::diag::Level::Warning);
+        assert_eq!(w.level, aliaudit_core::diag::Level::Warning);
         assert_eq!(w.path, "accounts/acme.html, accounts/acme.pdf");
         assert_eq!(w.account.as_deref(), Some("1234"));
         assert_eq!(

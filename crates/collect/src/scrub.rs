@@ -80,7 +80,7 @@ impl Scrubber {
     }
 
     /// `text` with every secret replaced by [`MASK`], then made one printable line
-    /// ([`crate::diag::printable`]) and cut to [`MAX_CHARS`] characters.
+    /// ([`aliaudit_core::diag::printable`]) and cut to [`MAX_CHARS`] characters.
     pub fn clean(&self, text: &str) -> Text {
         let mut out = text.to_string();
         for secret in &self.secrets {
@@ -88,7 +88,7 @@ impl Scrubber {
                 out = out.replace(secret.expose(), MASK);
             }
         }
-        let mut out = crate::diag::printable(&out).into_owned();
+        let mut out = aliaudit_core::diag::printable(&out).into_owned();
         // Escaping can spell a secret that was not there (`\n` + `ABC` for a secret `nABC`).
         for secret in &self.secrets {
             if out.contains(secret.expose()) {

@@ -151,7 +151,7 @@ impl Config {
             message,
         };
         let form: Form =
-            toml::from_str(text).map_err(|e| err(crate::diag::toml_error(text, &e)))?;
+            toml::from_str(text).map_err(|e| err(aliaudit_core::diag::toml_error(text, &e)))?;
         let list = |key: &str, values: &[String]| -> Result<Vec<Mailbox>, ConfigError> {
             values
                 .iter()

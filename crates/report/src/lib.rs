@@ -1,0 +1,25 @@
+//! aliaudit's outputs: what a run writes, from the evaluated run of `aliaudit-core`.
+//!
+//! [`view`] shapes the page views (templates never see domain types), [`charts`] draws the
+//! charts, [`render`] writes HTML (tera) and PDF (krilla), [`pages`] renders every page of a
+//! run, [`output`] writes summary.json, findings.csv and the manifest, [`shard`] writes and
+//! reads shard files, and [`outdir`] builds the output set beside OUT and swaps it in.
+//!
+//! The modules are layered without cycles (`.ci/module-cycles.py` checks it in CI):
+//!
+//! ```text
+//! pages                           page writing
+//! shard, output, outdir           shard files and merge reading; output files; folder swap
+//! render, view, charts, fonts     page views, charts, embedded fonts, HTML and PDF
+//! theme                           the palette of CSS, charts and PDF
+//! ```
+
+pub mod charts;
+pub mod fonts;
+pub mod outdir;
+pub mod output;
+pub mod pages;
+pub mod render;
+pub mod shard;
+pub mod theme;
+pub mod view;
