@@ -1235,3 +1235,53 @@ fn a_folder_report_would_skip_is_refused_with_account_and_line() {
         assert!(!out.exists());
     }
 }
+
+/// Not a check: with `ALIAUDIT_COMPARE_OUT` set, runs fixed collections (the world of three
+/// accounts with a role, paging and an expired report, then a resume; the hostile world) and
+/// copies what they wrote and printed there, so that two builds (`ALIAUDIT_BIN`) can be
+/// compared byte for byte after their times and ports are masked.
+#[test]
+#[ignore = "run by hand to compare two builds"]
+fn keep_outputs_for_comparing_builds() {
+    let Some(dest) = common::compare_out() else {
+        return;
+    };
+    std::fs::create_dir_all(&dest).unwrap();
+    let save = |name: &str, out: &Path, run: &common::Output| {
+        common::keep(out, &dest.join(name));
+        std::fs::write(dest.join(format!("{name}.stdout")), &run.stdout).unwrap();
+        std::fs::write(dest.join(format!("{name}.stderr")), &run.stderr).unwrap();
+        std::fs::write(dest.join(format!("{name}.code")), run.code.to_string()).unwrap();
+    };
+    let cloud = world();
+    cloud.fault(GAMMA, "GetPasswordPolicy", Fault::Deny);
+    cloud.fault(ALPHA, "ListCheckResult", Fault::ServerError { times: 1 });
+    let tmp = tempfile::tempdir().unwrap();
+    write_config(tmp.path(), GAMMA_SECRET);
+    let accounts = write_accounts(tmp.path(), &cloud);
+    let out = tmp.path().join("evidence");
+    let run = collect(
+        &accounts,
+        &out,
+        &["--backoff-ms", "1", "--jobs", "1"],
+        tmp.path(),
+    );
+    save("world", &out, &run);
+    let run = collect(
+        &accounts,
+        &out,
+        &["--backoff-ms", "1", "--jobs", "1", "--resume"],
+        tmp.path(),
+    );
+    save("world-resumed", &out, &run);
+
+    let (_cloud, tmp, accounts) = hostile_world();
+    let out = tmp.path().join("evidence");
+    let run = collect_with_token(
+        &accounts,
+        &out,
+        &["--backoff-ms", "1", "--jobs", "1"],
+        tmp.path(),
+    );
+    save("hostile", &out, &run);
+}

@@ -926,3 +926,53 @@ fn names_with_encoded_words_and_bidi_controls_reach_the_headers_as_plain_text() 
         .unwrap();
     assert_eq!(ciso.name(), Some("= ?utf-8?B?Q0VP?="));
 }
+
+/// Not a check: with `ALIAUDIT_COMPARE_OUT` set, runs fixed deliveries (a dry run, `.eml` files
+/// in Chinese, a send through our SMTP server with one refused recipient, then the rerun) and
+/// copies what they wrote, printed and sent there, so that two builds (`ALIAUDIT_BIN`) can be
+/// compared byte for byte after their times, ports and message ids are masked.
+#[test]
+#[ignore = "run by hand to compare two builds"]
+fn keep_outputs_for_comparing_builds() {
+    let Some(dest) = common::compare_out() else {
+        return;
+    };
+    std::fs::create_dir_all(&dest).unwrap();
+    let save = |name: &str, run: &common::Output| {
+        std::fs::write(dest.join(format!("{name}.stdout")), &run.stdout).unwrap();
+        std::fs::write(dest.join(format!("{name}.stderr")), &run.stderr).unwrap();
+        std::fs::write(dest.join(format!("{name}.code")), run.code.to_string()).unwrap();
+    };
+    let server = smtp::Server::start(Some(("mailer", PASSWORD)));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = fresh_out(tmp.path());
+    let cfg = config(tmp.path(), server.port, "");
+    save("dry-run", &deliver(&out, &cfg, &["--dry-run"]));
+    let eml = tmp.path().join("eml");
+    save(
+        "eml",
+        &deliver(
+            &out,
+            &cfg,
+            &["--eml", eml.to_str().unwrap(), "--lang", "zh"],
+        ),
+    );
+    common::keep(&eml, &dest.join("eml"));
+    server.refuse("ciso@eastwind.example");
+    save("send", &deliver(&out, &cfg, &[]));
+    server.accept_all();
+    save("resend", &deliver(&out, &cfg, &[]));
+    common::keep(
+        &out.join("delivery-log.jsonl"),
+        &dest.join("delivery-log.jsonl"),
+    );
+    for (n, message) in server.received().iter().enumerate() {
+        let text = format!(
+            "MAIL FROM {}\nRCPT {:?}\n{}",
+            message.from,
+            message.rcpt,
+            String::from_utf8_lossy(&message.data)
+        );
+        std::fs::write(dest.join(format!("received-{n:02}.eml")), text).unwrap();
+    }
+}

@@ -4,9 +4,32 @@
 use std::path::Path;
 use std::process::Command;
 
+/// The binary under test: this build's, or the one `ALIAUDIT_BIN` names (the byte compare of
+/// two builds runs the same tests over each; see ARCHITECTURE.md, "Proving a refactor").
+pub fn binary() -> std::path::PathBuf {
+    std::env::var_os("ALIAUDIT_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_aliaudit").into())
+}
+
+/// Where the `keep_outputs_for_comparing_builds` runs copy what they wrote
+/// (`ALIAUDIT_COMPARE_OUT`), if anywhere.
+pub fn compare_out() -> Option<std::path::PathBuf> {
+    std::env::var_os("ALIAUDIT_COMPARE_OUT").map(std::path::PathBuf::from)
+}
+
+/// Copies `from` (a file or a folder) to `to`, for the byte compare.
+pub fn keep(from: &Path, to: &Path) {
+    let status = Command::new("cp")
+        .args(["-r", from.to_str().unwrap(), to.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "cannot copy {}", from.display());
+}
+
 /// Runs the real binary from the repository root: (exit code, stderr).
 pub fn aliaudit(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_aliaudit"))
+    let out = Command::new(binary())
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
@@ -56,7 +79,7 @@ pub struct Output {
 /// Runs the real binary from the repository root with `args`, after `setup` has adjusted the
 /// command (environment variables...).
 pub fn run_with(args: &[&str], setup: impl FnOnce(&mut Command)) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aliaudit"));
+    let mut cmd = Command::new(binary());
     cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
     setup(&mut cmd);
     let out = cmd.output().unwrap();
