@@ -445,3 +445,53 @@ fn argument_errors_exit_1_and_help_exits_0() {
         assert!(!r.stdout.is_empty());
     }
 }
+
+/// A second run over fewer accounts leaves only its own files: no page of an account the
+/// first run had, and every account page there is one the new summary names.
+#[test]
+fn pages_of_accounts_an_earlier_run_had_are_gone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let out_s = out.to_str().unwrap();
+    let all = run(&[
+        "report",
+        "--as-of",
+        "2026-09-30",
+        "--format",
+        "json,html",
+        "-o",
+        out_s,
+        "samples",
+    ]);
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    let before = std::fs::read_dir(out.join("accounts")).unwrap().count();
+    let one = run(&[
+        "report",
+        "--as-of",
+        "2026-09-30",
+        "--format",
+        "json,html",
+        "-o",
+        out_s,
+        "samples/chens-foods",
+    ]);
+    assert_eq!(one.code, 0, "{}", one.stderr);
+    let pages: Vec<String> = std::fs::read_dir(out.join("accounts"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(before > pages.len(), "{before} pages, then {pages:?}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let accounts = summary["accounts"].as_array().unwrap();
+    assert_eq!(pages.len(), accounts.len(), "{pages:?}");
+    // Nothing of the first run is left anywhere in OUT: no customer page of a customer the
+    // second run does not have.
+    let customers = walk(&out)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("/customers/"))
+        .count();
+    assert!(customers <= 1, "{:?}", walk(&out));
+    assert!(beside(&out).is_empty(), "{:?}", beside(&out));
+}
