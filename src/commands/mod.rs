@@ -6,14 +6,14 @@
 //! `report`, a shard (`report --shard`) and `merge` end with one shared sequence
 //! (`commands/set.rs`): data files, pages, manifest, then the swap of the output folder.
 
-pub mod collect;
-pub mod controls;
-pub mod deliver;
+pub(crate) mod collect;
+pub(crate) mod controls;
+pub(crate) mod deliver;
 pub mod merge;
 pub mod report;
-pub mod sample;
+pub(crate) mod sample;
 mod set;
-pub mod validate;
+pub(crate) mod validate;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -37,7 +37,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// `Incomplete` when `problems`, else `Complete`.
-    pub fn from_problems(problems: bool) -> Outcome {
+    pub(crate) fn from_problems(problems: bool) -> Outcome {
         if problems {
             Outcome::Incomplete
         } else {
@@ -62,7 +62,7 @@ pub enum Format {
 
 impl Format {
     /// The name used on the command line and in the manifest.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Format::Json => "json",
             Format::Csv => "csv",
@@ -72,7 +72,7 @@ impl Format {
     }
 
     /// The format of a name in the manifest (ASCII case ignored).
-    pub fn from_name(name: &str) -> Option<Format> {
+    pub(crate) fn from_name(name: &str) -> Option<Format> {
         [Format::Json, Format::Csv, Format::Html, Format::Pdf]
             .into_iter()
             .find(|f| f.name().eq_ignore_ascii_case(name))

@@ -18,19 +18,19 @@ pub(super) const WRITABLE: &str = "check that the output folder is writable (-o)
 /// How pages are rendered: the templates (HTML), the extra font (PDF), whether PDFs are
 /// wanted, and whether to stay quiet.
 pub(super) struct Rendering<'a> {
-    pub templates: Option<&'a aliaudit_report::render::html::Templates>,
-    pub font: Option<&'a Path>,
-    pub pdf: bool,
-    pub quiet: bool,
+    pub(crate) templates: Option<&'a aliaudit_report::render::html::Templates>,
+    pub(crate) font: Option<&'a Path>,
+    pub(crate) pdf: bool,
+    pub(crate) quiet: bool,
 }
 
 /// How a run is written: everything the shared sequence needs besides the run.
 pub(super) struct Ending<'a> {
-    pub options: &'a RunOptions,
-    pub formats: &'a [Format],
-    pub rendering: Rendering<'a>,
-    pub pool: &'a rayon::ThreadPool,
-    pub manifest: &'a ManifestOptions,
+    pub(crate) options: &'a RunOptions,
+    pub(crate) formats: &'a [Format],
+    pub(crate) rendering: Rendering<'a>,
+    pub(crate) pool: &'a rayon::ThreadPool,
+    pub(crate) manifest: &'a ManifestOptions,
 }
 
 /// The names of the formats, for the manifest.
