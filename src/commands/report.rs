@@ -64,7 +64,7 @@ pub struct ReportSpec {
 /// The run options and the rules file (name, SHA-256) of an evaluation.
 pub(crate) struct Prepared {
     pub(crate) options: RunOptions,
-    pub(crate) rules_file: Option<(String, String)>,
+    rules_file: Option<(String, String)>,
 }
 
 /// Reads the rules and exceptions files into run options (nothing else set yet).

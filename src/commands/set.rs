@@ -18,19 +18,19 @@ pub(super) const WRITABLE: &str = "check that the output folder is writable (-o)
 /// How pages are rendered: the templates (HTML), the extra font (PDF), whether PDFs are
 /// wanted, and whether to stay quiet.
 pub(super) struct Rendering<'a> {
-    pub(crate) templates: Option<&'a aliaudit_report::render::html::Templates>,
-    pub(crate) font: Option<&'a Path>,
-    pub(crate) pdf: bool,
-    pub(crate) quiet: bool,
+    pub(super) templates: Option<&'a aliaudit_report::render::html::Templates>,
+    pub(super) font: Option<&'a Path>,
+    pub(super) pdf: bool,
+    pub(super) quiet: bool,
 }
 
 /// How a run is written: everything the shared sequence needs besides the run.
 pub(super) struct Ending<'a> {
-    pub(crate) options: &'a RunOptions,
-    pub(crate) formats: &'a [Format],
-    pub(crate) rendering: Rendering<'a>,
-    pub(crate) pool: &'a rayon::ThreadPool,
-    pub(crate) manifest: &'a ManifestOptions,
+    pub(super) options: &'a RunOptions,
+    pub(super) formats: &'a [Format],
+    pub(super) rendering: Rendering<'a>,
+    pub(super) pool: &'a rayon::ThreadPool,
+    pub(super) manifest: &'a ManifestOptions,
 }
 
 /// The names of the formats, for the manifest.

@@ -129,7 +129,7 @@ pub struct AccountsError {
 }
 
 /// Whether `arn` is `acs:ram::<UID>:role/<name>`.
-pub(crate) fn is_role_arn(arn: &str) -> bool {
+fn is_role_arn(arn: &str) -> bool {
     let Some(rest) = arn.strip_prefix("acs:ram::") else {
         return false;
     };

@@ -26,16 +26,16 @@ pub(crate) struct Endpoint {
     /// Product code, for messages (`Ims`, `Sas`, `Sts`).
     pub(crate) product: &'static str,
     /// API version.
-    pub(crate) version: &'static str,
+    version: &'static str,
     /// `scheme://host[:port]`, no trailing slash.
-    pub(crate) base: String,
+    base: String,
     /// The `host[:port]` signed and sent as `Host`.
     pub(crate) host: String,
 }
 
 impl Endpoint {
     /// An endpoint from a base URL (`https://ims.aliyuncs.com`, `http://127.0.0.1:8080/`).
-    pub(crate) fn new(product: &'static str, version: &'static str, url: &str) -> Endpoint {
+    fn new(product: &'static str, version: &'static str, url: &str) -> Endpoint {
         let base = url.trim().trim_end_matches('/').to_string();
         let host = base
             .split_once("://")
@@ -251,7 +251,7 @@ fn size_text(bytes: u64) -> String {
 /// points to `host`, the endpoint's), without user info; `None` when it names no host. Read
 /// from the text, not through a URL parser, which would lower-case and decode it: what is
 /// shown is what the server sent (and goes through the scrubber).
-pub(crate) fn redirect_host(host: &str, location: &str) -> Option<String> {
+fn redirect_host(host: &str, location: &str) -> Option<String> {
     let location = location.trim();
     let authority = match location.split_once("://") {
         Some((scheme, rest))
@@ -273,7 +273,7 @@ pub(crate) fn redirect_host(host: &str, location: &str) -> Option<String> {
 }
 
 /// Whether an error response is worth another attempt.
-pub(crate) fn retryable(status: u16, code: &str) -> bool {
+fn retryable(status: u16, code: &str) -> bool {
     status >= 500
         || code.starts_with("Throttling")
         || code == "ServiceUnavailable"
@@ -281,7 +281,7 @@ pub(crate) fn retryable(status: u16, code: &str) -> bool {
 }
 
 /// What an error response means.
-pub(crate) fn classify(status: u16, code: &str) -> FailureKind {
+fn classify(status: u16, code: &str) -> FailureKind {
     const AUTH: [&str; 8] = [
         "InvalidAccessKeyId",
         "SignatureDoesNotMatch",
@@ -339,7 +339,7 @@ pub(crate) fn error_reply(
 
 /// The delay before retry number `retry` (1-based): `base * 2^(retry-1)`, capped, with
 /// "equal jitter" (between half and all of it) so that threads do not retry in step.
-pub(crate) fn backoff(settings: &Settings, retry: u32) -> Duration {
+fn backoff(settings: &Settings, retry: u32) -> Duration {
     let full = settings
         .backoff
         .saturating_mul(1u32 << (retry.saturating_sub(1)).min(16))

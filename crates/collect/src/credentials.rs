@@ -98,7 +98,7 @@ fn first(vars: &dyn Vars, names: &[&str]) -> Option<String> {
 
 /// The key pair of the environment: `ALIBABA_CLOUD_ACCESS_KEY_ID`, `_SECRET` and
 /// `_SECURITY_TOKEN`, or the aliases the aliyun CLI accepts.
-pub(crate) fn from_env(vars: &dyn Vars) -> Result<KeyPair, CredentialsError> {
+fn from_env(vars: &dyn Vars) -> Result<KeyPair, CredentialsError> {
     let id = first(
         vars,
         &[
@@ -166,7 +166,7 @@ struct Profile {
 
 /// The aliyun CLI's configuration file: `ALIBABA_CLOUD_CONFIG_FILE`, else
 /// `~/.aliyun/config.json`.
-pub(crate) fn config_path(vars: &dyn Vars) -> Option<PathBuf> {
+fn config_path(vars: &dyn Vars) -> Option<PathBuf> {
     vars.var("ALIBABA_CLOUD_CONFIG_FILE")
         .map(PathBuf::from)
         .or_else(|| {
@@ -191,7 +191,7 @@ pub(crate) fn read_config(vars: &dyn Vars) -> Result<(String, String), Credentia
 
 /// Resolves a profile of the aliyun CLI's configuration (`text`, read from `shown`) to a
 /// plan. Modes `AK`, `StsToken`, `RamRoleArn` and `ChainableRamRoleArn` are supported.
-pub(crate) fn from_profile(text: &str, shown: &str, name: &str) -> Result<Plan, CredentialsError> {
+fn from_profile(text: &str, shown: &str, name: &str) -> Result<Plan, CredentialsError> {
     let config: ConfigFile = serde_json::from_str(text).map_err(|e| {
         // Only the place: serde_json's message can quote a value, and values here are secrets.
         CredentialsError(format!(

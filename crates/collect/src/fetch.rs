@@ -51,7 +51,7 @@ pub(crate) const EVIDENCE: [&str; 5] = [
 ];
 
 /// The RAM action an API action needs.
-pub(crate) fn ram_action(action: &str) -> &'static str {
+fn ram_action(action: &str) -> &'static str {
     match action {
         "AssumeRole" => "sts:AssumeRole",
         "GetCallerIdentity" => "sts:GetCallerIdentity",
@@ -79,33 +79,33 @@ pub struct Waits {
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Call {
     /// API action.
-    pub(crate) action: String,
+    action: String,
     /// Product (`Ims`, `Sas`, `Sts`).
-    pub(crate) product: String,
+    product: String,
     /// When the call finished (UTC).
-    pub(crate) time: String,
+    time: String,
     /// Attempts made (more than 1 after retries).
-    pub(crate) attempts: u32,
+    attempts: u32,
     /// Why earlier attempts were retried (`Throttling.User (HTTP 400)`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) retried: Vec<String>,
+    retried: Vec<String>,
     /// HTTP status of the last attempt.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) http_status: Option<u16>,
+    http_status: Option<u16>,
     /// `RequestId` of the response.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) request_id: Option<Text>,
+    request_id: Option<Text>,
     /// `ok` or `error`.
-    pub(crate) result: String,
+    result: String,
     /// The API's error code.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) error_code: Option<Text>,
+    error_code: Option<Text>,
     /// The error, short and without secrets.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) error: Option<String>,
+    error: Option<String>,
     /// The file the response was saved as.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) file: Option<String>,
+    file: Option<String>,
 }
 
 /// A piece of evidence that could not be collected.
@@ -117,7 +117,7 @@ pub(crate) struct Missing {
     pub(crate) reason: String,
     /// The RAM actions to grant, when permissions are missing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) ram_actions: Vec<String>,
+    ram_actions: Vec<String>,
 }
 
 /// What came of one account.

@@ -11,8 +11,8 @@ pub mod accounts;
 pub mod api;
 pub mod credentials;
 pub mod fetch;
-pub(crate) mod scrub;
-pub(crate) mod sign;
+mod scrub;
+mod sign;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -31,11 +31,11 @@ use fetch::{Call, Missing, Waits};
 pub use fetch::POLICY;
 
 /// The hidden folder (under the output folder) where accounts are written before they move.
-pub(crate) const WORK_DIR: &str = ".aliaudit-collect";
+const WORK_DIR: &str = ".aliaudit-collect";
 /// The log written into each account folder.
-pub(crate) const LOG_FILE: &str = "collection-log.json";
+const LOG_FILE: &str = "collection-log.json";
 /// The log's schema name.
-pub(crate) const LOG_SCHEMA: &str = "aliaudit.collection-log/v1";
+const LOG_SCHEMA: &str = "aliaudit.collection-log/v1";
 
 /// What `collect` is asked to do.
 #[derive(Debug, Clone)]
@@ -86,36 +86,36 @@ pub struct Outcome {
     /// The account's folder (relative to the output folder).
     pub folder: String,
     /// Its UID, when known.
-    pub(crate) uid: Option<String>,
+    uid: Option<String>,
     /// How it ended.
     pub status: Status,
     /// Files saved.
-    pub(crate) files: usize,
+    files: usize,
     /// API calls made.
-    pub(crate) calls: usize,
+    calls: usize,
     /// What is missing and why (one line each).
-    pub(crate) notes: Vec<String>,
+    notes: Vec<String>,
 }
 
 /// The collection log written into each account folder.
 #[derive(Debug, Serialize)]
-pub(crate) struct Log {
+struct Log {
     /// [`LOG_SCHEMA`].
-    pub(crate) schema: String,
+    schema: String,
     /// The account folder.
-    pub(crate) folder: String,
+    folder: String,
     /// Account UID.
-    pub(crate) uid: Option<String>,
+    uid: Option<String>,
     /// How it ended.
-    pub(crate) status: Status,
+    status: Status,
     /// When the first call started (UTC).
-    pub(crate) started: String,
+    started: String,
     /// When the account was finished (UTC).
-    pub(crate) finished: String,
+    finished: String,
     /// Evidence not collected.
-    pub(crate) missing: Vec<Missing>,
+    missing: Vec<Missing>,
     /// Every call made.
-    pub(crate) calls: Vec<Call>,
+    calls: Vec<Call>,
 }
 
 #[derive(Serialize)]

@@ -15,7 +15,7 @@ use super::credentials::{KeyPair, Secret};
 pub(crate) const MASK: &str = "***";
 
 /// Longest cleaned text, in characters (the rest is cut, with `…`).
-pub(crate) const MAX_CHARS: usize = 300;
+const MAX_CHARS: usize = 300;
 
 /// Text that came from a server (or from us), safe for logs, files and the terminal: no
 /// secret or token of the account's identities, one line, no control or bidirectional
@@ -102,7 +102,7 @@ impl Scrubber {
     }
 
     /// Whether `text` holds any secret or token, as it is.
-    pub(crate) fn holds_secret(&self, text: &str) -> bool {
+    fn holds_secret(&self, text: &str) -> bool {
         self.secrets.iter().any(|s| text.contains(s.expose()))
     }
 

@@ -8,12 +8,12 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 /// The signature algorithm's name, first in `Authorization`.
-pub(crate) const ALGORITHM: &str = "ACS3-HMAC-SHA256";
+const ALGORITHM: &str = "ACS3-HMAC-SHA256";
 
 /// RFC 3986 percent-encoding as the signature wants it: unreserved characters
 /// (`A-Z a-z 0-9 - _ . ~`) stay, every other byte of the UTF-8 form becomes `%XX` in upper
 /// case (so a space is `%20`, never `+`).
-pub(crate) fn percent_encode(text: &str) -> String {
+fn percent_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -27,7 +27,7 @@ pub(crate) fn percent_encode(text: &str) -> String {
 
 /// The canonical query string: names and values percent-encoded, sorted by name (then
 /// value), joined as `name=value` with `&`. The same string is sent as the query.
-pub(crate) fn canonical_query(params: &[(String, String)]) -> String {
+fn canonical_query(params: &[(String, String)]) -> String {
     let mut pairs: Vec<(String, String)> = params
         .iter()
         .map(|(k, v)| (percent_encode(k), percent_encode(v)))
@@ -41,7 +41,7 @@ pub(crate) fn canonical_query(params: &[(String, String)]) -> String {
 }
 
 /// Lower-case hex SHA-256.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
@@ -78,13 +78,13 @@ pub(crate) struct Signed {
     /// Headers to send, `Authorization` last.
     pub(crate) headers: Vec<(String, String)>,
     /// The canonical request (for debugging a signature mismatch; holds no secret).
-    pub(crate) canonical_request: String,
+    canonical_request: String,
 }
 
 /// The canonical headers block (`name:value\n` each, sorted; repeated names joined with `,`
 /// in sorted value order) and the signed-header list, from `(name, value)` pairs: names are
 /// lower-cased, values trimmed; only `host`, `content-type` and `x-acs-*` are signed.
-pub(crate) fn canonical_headers(headers: &[(&str, &str)]) -> (String, String) {
+fn canonical_headers(headers: &[(&str, &str)]) -> (String, String) {
     let mut by_name: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for (name, value) in headers {
         let name = name.to_ascii_lowercase();
@@ -105,7 +105,7 @@ pub(crate) fn canonical_headers(headers: &[(&str, &str)]) -> (String, String) {
 }
 
 /// `Authorization` for a canonical request.
-pub(crate) fn authorization(
+fn authorization(
     canonical_request: &str,
     signed_headers: &str,
     access_key_id: &str,

@@ -26,7 +26,7 @@ pub struct Smtp {
     /// Server host name.
     pub(crate) host: String,
     /// Port (default 587 for starttls, 465 for tls, 25 for none).
-    pub(crate) port: Option<u16>,
+    port: Option<u16>,
     /// Connection security.
     #[serde(default)]
     pub(crate) security: Security,
@@ -36,7 +36,7 @@ pub struct Smtp {
     pub password_env: Option<String>,
     /// PEM file of a certificate authority to trust besides the public ones (a company's
     /// own mail relay), relative to the configuration file.
-    pub(crate) ca_file: Option<String>,
+    ca_file: Option<String>,
 }
 
 impl Smtp {
@@ -53,12 +53,12 @@ impl Smtp {
 /// `[customers."Name"]`: recipients replacing the accounts' contacts.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct CustomerRecipients {
+struct CustomerRecipients {
     /// To.
-    pub(crate) to: Vec<String>,
+    to: Vec<String>,
     /// Cc.
     #[serde(default)]
-    pub(crate) cc: Vec<String>,
+    cc: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -114,7 +114,7 @@ pub fn mailbox(text: &str) -> Result<Mailbox, String> {
 }
 
 /// Whether `host` is this machine.
-pub(crate) fn is_loopback(host: &str) -> bool {
+fn is_loopback(host: &str) -> bool {
     matches!(host, "127.0.0.1" | "::1" | "[::1]" | "localhost")
 }
 
