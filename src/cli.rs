@@ -21,7 +21,7 @@ pub const EXIT_OK: u8 = 0;
 /// Exit code: fatal (bad arguments, unwritable output).
 pub const EXIT_FATAL: u8 = 1;
 /// Exit code: reports written, but some input was rejected or some account is incomplete.
-pub const EXIT_INCOMPLETE: u8 = 2;
+const EXIT_INCOMPLETE: u8 = 2;
 
 const EXIT_HELP: &str = "\
 Exit codes:
@@ -37,12 +37,12 @@ Exit codes:
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
-    pub command: Command,
+    command: Command,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+enum Command {
     /// Evaluate every account under INPUT and write summary.json, findings.csv and manifest.json.
     #[command(after_help = EXIT_HELP)]
     Report(Box<ReportArgs>),
@@ -73,7 +73,7 @@ pub enum Command {
 
 /// `aliaudit templates ...`.
 #[derive(Debug, Subcommand)]
-pub enum TemplatesCommand {
+enum TemplatesCommand {
     /// Write the built-in templates (base.html, index.html, customer.html, account.html and
     /// the parts they include; email.html, email.txt, email_subject.txt for `deliver`) and
     /// static files (report.css, report.js) into DIR for editing; then pass
@@ -86,45 +86,45 @@ pub enum TemplatesCommand {
 
 /// Flags shared by `report` and `validate`.
 #[derive(Debug, Args)]
-pub struct EvalArgs {
+struct EvalArgs {
     /// Input roots: folders holding one folder per account, at any depth. An account folder
     /// holds account.toml and/or saved API responses and credential reports; file names are
     /// free, the kind is detected from the content.
     #[arg(required = true, value_name = "INPUT")]
-    pub inputs: Vec<PathBuf>,
+    inputs: Vec<PathBuf>,
     /// Measure age-based checks (90 days...) against this instant: YYYY-MM-DD (the end of that
     /// day, UTC) or RFC 3339. Default: the newest evidence timestamp (credential report
     /// GeneratedTime, Security Center CheckTime), never the clock.
     #[arg(long, value_name = "DATE")]
-    pub as_of: Option<String>,
+    as_of: Option<String>,
     /// Rules file (TOML) overriding thresholds and per-control severity or enablement;
     /// `aliaudit controls` lists the names.
     #[arg(long, value_name = "FILE")]
-    pub rules: Option<PathBuf>,
+    rules: Option<PathBuf>,
     /// Accepted risks (TOML): `[[exception]]` entries with account (id or glob), control,
     /// optional resource (glob), reason, owner, approved_by and expires (YYYY-MM-DD, compared
     /// with the as-of date). An unexpired entry turns the failures it matches into excepted;
     /// the register (active, expired, stale) is printed in every report.
     #[arg(long, value_name = "FILE")]
-    pub exceptions: Option<PathBuf>,
+    exceptions: Option<PathBuf>,
     /// Worker threads, 1 to 1024 (default: all cores). Output is identical for any value.
     #[arg(long, short = 'j', value_name = "N", value_parser = jobs_range())]
-    pub jobs: Option<usize>,
+    jobs: Option<usize>,
     /// Treat any rejected input or incomplete account as a failure: exit 2 and write nothing.
     #[arg(long)]
-    pub strict: bool,
+    strict: bool,
     /// No progress bar and no diagnostics on the terminal (they are still in summary.json).
     #[arg(long, short = 'q')]
-    pub quiet: bool,
+    quiet: bool,
     /// Largest evidence file read, in MiB (1 to 4096); larger files are hashed and rejected.
     #[arg(long, value_name = "MIB", default_value_t = aliaudit_core::ingest::DEFAULT_MAX_FILE_BYTES >> 20,
           value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=MAX_FILE_MB))]
-    pub max_file_mb: u64,
+    max_file_mb: u64,
 }
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
-pub enum Format {
+enum Format {
     /// summary.json: the whole model (contract aliaudit.summary/v1).
     Json,
     /// findings.csv: one row per control result per resource.
@@ -150,7 +150,7 @@ impl Format {
 /// `--lang`: a report language as the command line names it (the clap side of
 /// [`aliaudit_core::i18n::Lang`], which stays free of the argument parser).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
-pub enum LangArg {
+enum LangArg {
     /// English.
     #[default]
     En,
@@ -169,13 +169,13 @@ impl From<LangArg> for aliaudit_core::i18n::Lang {
 
 /// Flags of `report`.
 #[derive(Debug, Args)]
-pub struct ReportArgs {
+struct ReportArgs {
     /// Evaluation flags.
     #[command(flatten)]
-    pub eval: EvalArgs,
+    eval: EvalArgs,
     /// Output folder (created if missing; files in it are replaced atomically).
     #[arg(long, short = 'o', value_name = "OUT")]
-    pub out: PathBuf,
+    out: PathBuf,
     /// Output formats, comma-separated. manifest.json is always written.
     #[arg(
         long,
@@ -183,61 +183,61 @@ pub struct ReportArgs {
         default_value = "json,csv,html,pdf",
         value_name = "LIST"
     )]
-    pub format: Vec<Format>,
+    format: Vec<Format>,
     /// Folder of templates and static files that replace the built-ins of the same name
     /// (see `aliaudit templates export`).
     #[arg(long, value_name = "DIR")]
-    pub templates: Option<PathBuf>,
+    templates: Option<PathBuf>,
     /// A TrueType or OpenType font for characters the embedded Noto Sans CJK SC subset
     /// (Latin-1, punctuation, GB2312) lacks, in the PDFs. Characters no font has are reported.
     #[arg(long, value_name = "PATH")]
-    pub font: Option<PathBuf>,
+    font: Option<PathBuf>,
     /// The output folder of the previous run (or its summary.json): adds each account's
     /// change since then (new, resolved and persisting failures, score change), carries the
     /// score history forward and draws the trend charts.
     #[arg(long, value_name = "PREVIOUS_OUT")]
-    pub baseline: Option<PathBuf>,
+    baseline: Option<PathBuf>,
     /// Language of every built-in string of the HTML and PDF reports (evidence text is shown
     /// as collected). summary.json and findings.csv stay in English for other tools.
     #[arg(long, value_enum, default_value = "en")]
-    pub lang: LangArg,
+    lang: LangArg,
     /// White-label branding (TOML): company, logo (PNG or SVG, relative to the file), accent
     /// (#rrggbb), title, footer, disclaimer, prepared_by, contact; `[customers."Name"]` tables
     /// override any of them for that customer's reports.
     #[arg(long, value_name = "FILE")]
-    pub branding: Option<PathBuf>,
+    branding: Option<PathBuf>,
     /// Name of this period in histories and trend charts. Default: the as-of date's quarter,
     /// e.g. 2026-Q3. A run with the period of its baseline replaces that period's point.
     #[arg(long, value_name = "LABEL")]
-    pub period: Option<String>,
+    period: Option<String>,
     /// Evaluate only shard K of N (accounts by a stable hash of their id) and write their
     /// pages and a shard summary (shard.json) into OUT; `aliaudit merge` then writes the
     /// rest from all N shard folders. Needs --as-of, so that every shard measures against
     /// the same date.
     #[arg(long, value_name = "K/N", conflicts_with = "shard_count")]
-    pub shard: Option<String>,
+    shard: Option<String>,
     /// The shard count of a Kubernetes Indexed Job: this is shard JOB_COMPLETION_INDEX + 1
     /// of N (the job's completions).
     #[arg(long, value_name = "N",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_SHARDS))]
-    pub shard_count: Option<usize>,
+    shard_count: Option<usize>,
 }
 
 /// Flags of `merge`.
 #[derive(Debug, Args)]
-pub struct MergeArgs {
+struct MergeArgs {
     /// The output folders of every `report --shard K/N` of one run.
     #[arg(required = true, value_name = "SHARD_OUT")]
-    pub shards: Vec<PathBuf>,
+    shards: Vec<PathBuf>,
     /// Output folder: the same files as one run over the whole input.
     #[arg(long, short = 'o', value_name = "OUT")]
-    pub out: PathBuf,
+    out: PathBuf,
     /// Worker threads, 1 to 1024 (default: all cores).
     #[arg(long, short = 'j', value_name = "N", value_parser = jobs_range())]
-    pub jobs: Option<usize>,
+    jobs: Option<usize>,
     /// No diagnostics on the terminal.
     #[arg(long, short = 'q')]
-    pub quiet: bool,
+    quiet: bool,
 }
 
 fn collect_help() -> String {
@@ -311,89 +311,89 @@ Exit codes:
 
 /// Flags of `deliver`.
 #[derive(Debug, Args)]
-pub struct DeliverArgs {
+struct DeliverArgs {
     /// The output folder of `aliaudit report` (with summary.json, manifest.json and the PDFs).
     #[arg(value_name = "OUT")]
-    pub out: PathBuf,
+    out: PathBuf,
     /// Delivery configuration (TOML).
     #[arg(long, value_name = "FILE")]
-    pub config: PathBuf,
+    config: PathBuf,
     /// Write each message as DIR/NAME.eml instead of sending.
     #[arg(long, value_name = "DIR", conflicts_with = "dry_run")]
-    pub eml: Option<PathBuf>,
+    eml: Option<PathBuf>,
     /// List who would get what; send and write nothing.
     #[arg(long)]
-    pub dry_run: bool,
+    dry_run: bool,
     /// Send again messages that were sent before.
     #[arg(long)]
-    pub resend: bool,
+    resend: bool,
     /// Templates replacing the built-in e-mail templates (see `templates export`).
     #[arg(long, value_name = "DIR")]
-    pub templates: Option<PathBuf>,
+    templates: Option<PathBuf>,
     /// Branding (default: the file the report used, from its manifest).
     #[arg(long, value_name = "FILE")]
-    pub branding: Option<PathBuf>,
+    branding: Option<PathBuf>,
     /// Language of the e-mails (default: the report's).
     #[arg(long, value_enum)]
-    pub lang: Option<LangArg>,
+    lang: Option<LangArg>,
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
-    pub quiet: bool,
+    quiet: bool,
 }
 
 /// Flags of `collect`.
 #[derive(Debug, Args)]
-pub struct CollectArgs {
+struct CollectArgs {
     /// Accounts file (TOML): where each account's evidence goes and how to reach it.
     #[arg(long, value_name = "FILE")]
-    pub accounts: PathBuf,
+    accounts: PathBuf,
     /// Output folder: becomes an INPUT of `report`.
     #[arg(long, short = 'o', value_name = "INPUT")]
-    pub out: PathBuf,
+    out: PathBuf,
     /// Accounts collected at once (1 to 64).
     #[arg(long, short = 'j', value_name = "N", default_value_t = 4,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
-    pub jobs: usize,
+    jobs: usize,
     /// Skip accounts whose folder already holds a complete collection.
     #[arg(long)]
-    pub resume: bool,
+    resume: bool,
     /// Language of Security Center titles (default: the accounts file's, else en).
     #[arg(long, value_parser = ["en", "zh"])]
-    pub lang: Option<String>,
+    lang: Option<String>,
     /// Timeout of each request, in seconds (1 to 3600).
     #[arg(long, value_name = "SECS", default_value_t = 30,
           value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=3600))]
-    pub timeout: u64,
+    timeout: u64,
     /// Retries of a request after throttling, 5xx, timeouts or dropped connections (0 to 20).
     #[arg(long, value_name = "N", default_value_t = 5,
           value_parser = clap::builder::RangedU64ValueParser::<u32>::new().range(0..=20))]
-    pub retries: u32,
+    retries: u32,
     /// First retry delay in milliseconds (0 to 60000), doubled each retry (with jitter) up to
     /// 30 s; a server's x-acs-retry-after is used instead when it sends one.
     #[arg(long, value_name = "MS", default_value_t = 500,
           value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(0..=60_000))]
-    pub backoff_ms: u64,
+    backoff_ms: u64,
     /// Most requests per second to one endpoint, across all accounts (more than 0, at most
     /// 1000).
     #[arg(long, value_name = "N", default_value_t = 10.0, value_parser = parse_rate)]
-    pub rate: f64,
+    rate: f64,
     /// Longest wait, in seconds, for a credential report being generated (1 to 3600).
     #[arg(long, value_name = "SECS", default_value_t = 120,
           value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=3600))]
-    pub report_wait: u64,
+    report_wait: u64,
     /// Largest response read, in MiB (1 to 4096; default: the largest file `report` reads).
     /// A larger response is an error for that call and is not retried.
     #[arg(long, value_name = "MIB", default_value_t = aliaudit_collect::api::DEFAULT_MAX_RESPONSE_BYTES >> 20,
           value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=MAX_FILE_MB))]
-    pub max_response_mb: u64,
+    max_response_mb: u64,
     /// No progress bar and no table on the terminal.
     #[arg(long, short = 'q')]
-    pub quiet: bool,
+    quiet: bool,
 }
 
 /// How `controls` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ListFormat {
+enum ListFormat {
     /// Readable text.
     Text,
     /// JSON, for other tools.
@@ -402,32 +402,32 @@ pub enum ListFormat {
 
 /// Flags of `controls`.
 #[derive(Debug, Args)]
-pub struct ControlsArgs {
+struct ControlsArgs {
     /// Show thresholds and severities as a rules file sets them.
     #[arg(long, value_name = "FILE")]
-    pub rules: Option<PathBuf>,
+    rules: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
-    pub format: ListFormat,
+    format: ListFormat,
 }
 
 /// Flags of `sample`.
 #[derive(Debug, Args)]
-pub struct SampleArgs {
+struct SampleArgs {
     /// Folder to write the tree into (created; existing files of the same name are replaced).
     #[arg(long, short = 'o', value_name = "DIR")]
-    pub out: PathBuf,
+    out: PathBuf,
     /// Number of accounts (1 to 1,000,000).
     #[arg(long, default_value_t = 6,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
-    pub accounts: usize,
+    accounts: usize,
     /// RAM users per account (on average; 0 to 100,000).
     #[arg(long, default_value_t = 12,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=100_000))]
-    pub users: usize,
+    users: usize,
     /// Random seed; the same seed gives the same tree, byte for byte.
     #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    seed: u64,
 }
 
 /// Most worker threads: far more than any machine's cores, far fewer than a typo's.

@@ -25,11 +25,11 @@ pub struct SampleOptions {
 
 /// One generated file: path below the tree root and bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SampleFile {
+struct SampleFile {
     /// `/`-separated path.
-    pub path: String,
+    path: String,
     /// Content.
-    pub bytes: Vec<u8>,
+    bytes: Vec<u8>,
 }
 
 /// The instant the synthetic evidence is collected around.
@@ -845,7 +845,7 @@ fn toml_string(s: &str) -> String {
 }
 
 /// The files of account `index` (paths relative to the tree root).
-pub fn account_files(options: &SampleOptions, index: usize) -> Vec<SampleFile> {
+fn account_files(options: &SampleOptions, index: usize) -> Vec<SampleFile> {
     let mut rng = fastrand::Rng::with_seed(
         options
             .seed

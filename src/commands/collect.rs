@@ -11,18 +11,18 @@ use aliaudit_collect::{self as collect, Status};
 
 /// A `collect` run, validated from the flags.
 #[derive(Debug, Clone)]
-pub struct CollectSpec {
+pub(crate) struct CollectSpec {
     /// The accounts file.
-    pub accounts: PathBuf,
+    pub(crate) accounts: PathBuf,
     /// Where to save, how fast, how long to wait.
-    pub options: collect::Options,
+    pub(crate) options: collect::Options,
     /// No progress bar or table on the terminal.
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 }
 
 /// Runs `collect`: every account of the accounts file, with a progress bar on a terminal
 /// and a table at the end.
-pub fn run(spec: &CollectSpec) -> Result<Outcome> {
+pub(crate) fn run(spec: &CollectSpec) -> Result<Outcome> {
     // Contacts are checked with the parser delivery sends with.
     let file = collect::load(&spec.accounts, |c| {
         aliaudit_deliver::config::mailbox(c).is_ok()

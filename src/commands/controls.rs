@@ -10,15 +10,15 @@ use aliaudit_core::rules::CATALOG;
 
 /// A `controls` run.
 #[derive(Debug, Clone)]
-pub struct ControlsSpec {
+pub(crate) struct ControlsSpec {
     /// `--rules`: thresholds, severities and disabled controls to apply.
-    pub rules: Option<PathBuf>,
+    pub(crate) rules: Option<PathBuf>,
     /// JSON instead of text.
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 /// Runs `controls`: prints the catalogue (as text or JSON) with the rules file applied.
-pub fn run(spec: &ControlsSpec) -> Result<Outcome> {
+pub(crate) fn run(spec: &ControlsSpec) -> Result<Outcome> {
     let (pack, _) = super::load_rules(spec.rules.as_ref())?;
     let t = &pack.thresholds;
     if spec.json {

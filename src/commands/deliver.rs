@@ -10,18 +10,18 @@ use aliaudit_deliver::{self as deliver, Delivery};
 
 /// A `deliver` run, validated from the flags.
 #[derive(Debug, Clone)]
-pub struct DeliverSpec {
+pub(crate) struct DeliverSpec {
     /// The delivery configuration file (SMTP, recipients).
-    pub config: PathBuf,
+    pub(crate) config: PathBuf,
     /// The report folder, the mode, the templates...
-    pub options: deliver::Options,
+    pub(crate) options: deliver::Options,
     /// Nothing on the terminal but errors.
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 }
 
 /// Runs `deliver`: plans every message, checks every address and attachment, then sends
 /// (or writes `.eml` files, or only says what it would do).
-pub fn run(spec: &DeliverSpec) -> Result<Outcome> {
+pub(crate) fn run(spec: &DeliverSpec) -> Result<Outcome> {
     // A report swapping OUT while its PDFs are read, or two deliveries appending to one log,
     // would mix runs: deliver holds OUT's lock too.
     let _lock = aliaudit_report::outdir::Lock::for_reading(&spec.options.out, "deliver")?;

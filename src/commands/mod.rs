@@ -6,14 +6,14 @@
 //! `report`, a shard (`report --shard`) and `merge` end with one shared sequence
 //! (`commands/set.rs`): data files, pages, manifest, then the swap of the output folder.
 
-pub mod collect;
-pub mod controls;
-pub mod deliver;
+pub(crate) mod collect;
+pub(crate) mod controls;
+pub(crate) mod deliver;
 pub mod merge;
 pub mod report;
-pub mod sample;
+pub(crate) mod sample;
 mod set;
-pub mod validate;
+pub(crate) mod validate;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -37,7 +37,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// `Incomplete` when `problems`, else `Complete`.
-    pub fn from_problems(problems: bool) -> Outcome {
+    fn from_problems(problems: bool) -> Outcome {
         if problems {
             Outcome::Incomplete
         } else {
@@ -62,7 +62,7 @@ pub enum Format {
 
 impl Format {
     /// The name used on the command line and in the manifest.
-    pub fn name(self) -> &'static str {
+    fn name(self) -> &'static str {
         match self {
             Format::Json => "json",
             Format::Csv => "csv",
@@ -72,7 +72,7 @@ impl Format {
     }
 
     /// The format of a name in the manifest (ASCII case ignored).
-    pub fn from_name(name: &str) -> Option<Format> {
+    fn from_name(name: &str) -> Option<Format> {
         [Format::Json, Format::Csv, Format::Html, Format::Pdf]
             .into_iter()
             .find(|f| f.name().eq_ignore_ascii_case(name))
@@ -80,7 +80,7 @@ impl Format {
 }
 
 /// Reads a rules file; with it, its name as given and its SHA-256.
-pub(crate) fn load_rules(path: Option<&PathBuf>) -> Result<(RulePack, Option<(String, String)>)> {
+fn load_rules(path: Option<&PathBuf>) -> Result<(RulePack, Option<(String, String)>)> {
     let Some(path) = path else {
         return Ok((RulePack::default(), None));
     };
@@ -92,7 +92,7 @@ pub(crate) fn load_rules(path: Option<&PathBuf>) -> Result<(RulePack, Option<(St
 }
 
 /// Reads an exceptions register (an empty one without a file).
-pub(crate) fn load_exceptions(
+fn load_exceptions(
     path: Option<&PathBuf>,
 ) -> Result<aliaudit_core::exceptions::Register> {
     let Some(path) = path else {
@@ -114,7 +114,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// The SHA-256 of a file, streamed.
-pub(crate) fn sha256_of_file(path: &Path) -> Result<String> {
+fn sha256_of_file(path: &Path) -> Result<String> {
     use sha2::Digest;
     let mut file =
         std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -124,7 +124,7 @@ pub(crate) fn sha256_of_file(path: &Path) -> Result<String> {
 }
 
 /// One worker pool for reading, evaluating and rendering (`None`: one thread per core).
-pub(crate) fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
+fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.unwrap_or(0))
         .build()
@@ -133,7 +133,7 @@ pub(crate) fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
 
 /// Runs the pipeline with a progress bar on a terminal; with a sink, each account's findings
 /// go to it and are not kept.
-pub(crate) fn evaluate(
+fn evaluate(
     options: &pipeline::RunOptions,
     quiet: bool,
     pool: &rayon::ThreadPool,
@@ -170,7 +170,7 @@ pub(crate) fn evaluate(
 }
 
 /// Prints the run's warnings and errors on stderr (unless `quiet`).
-pub(crate) fn print_diagnostics(run: &Run, quiet: bool) {
+fn print_diagnostics(run: &Run, quiet: bool) {
     if quiet {
         return;
     }
@@ -181,7 +181,7 @@ pub(crate) fn print_diagnostics(run: &Run, quiet: bool) {
 }
 
 /// The one-line totals of a run: accounts by state, mean score, files, as-of.
-pub(crate) fn totals_line(run: &Run) -> String {
+fn totals_line(run: &Run) -> String {
     let p = &run.portfolio;
     let score = p
         .mean_tenths()
@@ -206,7 +206,7 @@ pub(crate) fn totals_line(run: &Run) -> String {
 }
 
 /// For the benchmarks: CPU seconds per stage, summed over threads, with `ALIAUDIT_TIMINGS`.
-pub(crate) fn print_timings() {
+fn print_timings() {
     if std::env::var_os("ALIAUDIT_TIMINGS").is_some() {
         for (stage, secs) in aliaudit_core::timing::report() {
             eprintln!("timing {stage} {secs:.3}");
@@ -215,7 +215,7 @@ pub(crate) fn print_timings() {
 }
 
 /// Says once what a run that died had left beside the output folder and this run removed.
-pub(crate) fn note_cleaned(staged: &aliaudit_report::outdir::Staged, quiet: bool) {
+fn note_cleaned(staged: &aliaudit_report::outdir::Staged, quiet: bool) {
     if !quiet && !staged.cleaned.is_empty() {
         eprintln!(
             "note: removed what an interrupted run left beside {}: {}",

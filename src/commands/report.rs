@@ -63,8 +63,8 @@ pub struct ReportSpec {
 
 /// The run options and the rules file (name, SHA-256) of an evaluation.
 pub(crate) struct Prepared {
-    pub options: RunOptions,
-    pub rules_file: Option<(String, String)>,
+    pub(crate) options: RunOptions,
+    rules_file: Option<(String, String)>,
 }
 
 /// Reads the rules and exceptions files into run options (nothing else set yet).

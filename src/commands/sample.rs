@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use super::Outcome;
 
 /// Writes a synthetic evidence tree (the same options give the same bytes).
-pub fn run(out: &Path, options: &crate::sample::SampleOptions) -> Result<Outcome> {
+pub(crate) fn run(out: &Path, options: &crate::sample::SampleOptions) -> Result<Outcome> {
     let n = crate::sample::write_tree(out, options)?;
     println!(
         "wrote {n} files for {} accounts to {}",
@@ -18,7 +18,7 @@ pub fn run(out: &Path, options: &crate::sample::SampleOptions) -> Result<Outcome
 }
 
 /// Writes the built-in templates and static files into `dir`, for `--templates`.
-pub fn export_templates(dir: &Path) -> Result<Outcome> {
+pub(crate) fn export_templates(dir: &Path) -> Result<Outcome> {
     let names = aliaudit_report::render::html::export(dir)
         .with_context(|| format!("cannot write templates to {}", dir.display()))?;
     println!("wrote {} to {}", names.join(", "), dir.display());

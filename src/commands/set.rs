@@ -18,19 +18,19 @@ pub(super) const WRITABLE: &str = "check that the output folder is writable (-o)
 /// How pages are rendered: the templates (HTML), the extra font (PDF), whether PDFs are
 /// wanted, and whether to stay quiet.
 pub(super) struct Rendering<'a> {
-    pub templates: Option<&'a aliaudit_report::render::html::Templates>,
-    pub font: Option<&'a Path>,
-    pub pdf: bool,
-    pub quiet: bool,
+    pub(super) templates: Option<&'a aliaudit_report::render::html::Templates>,
+    pub(super) font: Option<&'a Path>,
+    pub(super) pdf: bool,
+    pub(super) quiet: bool,
 }
 
 /// How a run is written: everything the shared sequence needs besides the run.
 pub(super) struct Ending<'a> {
-    pub options: &'a RunOptions,
-    pub formats: &'a [Format],
-    pub rendering: Rendering<'a>,
-    pub pool: &'a rayon::ThreadPool,
-    pub manifest: &'a ManifestOptions,
+    pub(super) options: &'a RunOptions,
+    pub(super) formats: &'a [Format],
+    pub(super) rendering: Rendering<'a>,
+    pub(super) pool: &'a rayon::ThreadPool,
+    pub(super) manifest: &'a ManifestOptions,
 }
 
 /// The names of the formats, for the manifest.

@@ -8,7 +8,7 @@ use super::Outcome;
 use super::report::EvalSpec;
 
 /// Runs `validate`: writes nothing.
-pub fn run(spec: &EvalSpec) -> Result<Outcome> {
+pub(crate) fn run(spec: &EvalSpec) -> Result<Outcome> {
     let mut prepared = super::report::prepare(spec)?;
     // validate writes no manifest and prints no per-resource text: skip both.
     prepared.options.keep_resources = false;

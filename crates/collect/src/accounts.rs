@@ -6,7 +6,7 @@ use serde::Deserialize;
 /// Which Alibaba Cloud site an account is on (it picks the Security Center endpoint).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
-pub enum Site {
+pub(crate) enum Site {
     /// China site: `tds.aliyuncs.com`.
     #[default]
     China,
@@ -17,7 +17,7 @@ pub enum Site {
 /// Where a credential comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
-pub enum Source {
+pub(crate) enum Source {
     /// `"env"`: the `ALIBABA_CLOUD_ACCESS_KEY_ID` / `_SECRET` / `_SECURITY_TOKEN` variables.
     Env(EnvWord),
     /// `{ profile = "NAME" }`: a profile of the aliyun CLI's `config.json`.
@@ -30,7 +30,7 @@ pub enum Source {
 /// The word `env`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum EnvWord {
+pub(crate) enum EnvWord {
     /// `env`.
     Env,
 }
@@ -38,7 +38,7 @@ pub enum EnvWord {
 /// How to reach an account.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
-pub enum Credentials {
+pub(crate) enum Credentials {
     /// `{ assume_role = "acs:ram::UID:role/NAME", from = ..., external_id, session_name }`:
     /// the MSP pattern, a role in the customer's account assumed from our own credentials.
     AssumeRole {
@@ -60,23 +60,23 @@ pub enum Credentials {
 /// Base URLs that replace the real hosts (tests, private endpoints).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Endpoints {
+pub(crate) struct Endpoints {
     /// Ims (identity) API.
-    pub ims: Option<String>,
+    pub(crate) ims: Option<String>,
     /// Security Center API.
-    pub sas: Option<String>,
+    pub(crate) sas: Option<String>,
     /// STS API.
-    pub sts: Option<String>,
+    pub(crate) sts: Option<String>,
 }
 
 /// `[defaults]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Defaults {
+pub(crate) struct Defaults {
     /// Site of accounts that do not say.
-    pub site: Option<Site>,
+    pub(crate) site: Option<Site>,
     /// Language of Security Center titles (`en` or `zh`).
-    pub lang: Option<String>,
+    pub(crate) lang: Option<String>,
 }
 
 /// One `[[account]]`.
@@ -84,18 +84,18 @@ pub struct Defaults {
 #[serde(deny_unknown_fields)]
 pub struct AccountEntry {
     /// Output folder, relative to `-o`.
-    pub folder: String,
+    pub(crate) folder: String,
     /// Display name.
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Customer.
-    pub customer: Option<String>,
+    pub(crate) customer: Option<String>,
     /// Management contacts (e-mail addresses).
     #[serde(default)]
-    pub contacts: Vec<String>,
+    pub(crate) contacts: Vec<String>,
     /// Site (default from `[defaults]`, else china).
-    pub site: Option<Site>,
+    pub(crate) site: Option<Site>,
     /// How to reach it.
-    pub credentials: Credentials,
+    pub(crate) credentials: Credentials,
 }
 
 #[derive(Deserialize)]
@@ -113,9 +113,9 @@ struct FileForm {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountsFile {
     /// Endpoint overrides.
-    pub endpoints: Endpoints,
+    pub(crate) endpoints: Endpoints,
     /// Defaults.
-    pub defaults: Defaults,
+    pub(crate) defaults: Defaults,
     /// Accounts, in file order, each with its line.
     pub accounts: Vec<(usize, AccountEntry)>,
 }
@@ -129,7 +129,7 @@ pub struct AccountsError {
 }
 
 /// Whether `arn` is `acs:ram::<UID>:role/<name>`.
-pub fn is_role_arn(arn: &str) -> bool {
+fn is_role_arn(arn: &str) -> bool {
     let Some(rest) = arn.strip_prefix("acs:ram::") else {
         return false;
     };

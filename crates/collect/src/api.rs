@@ -4,8 +4,8 @@
 //! Every request is signed afresh (new date and nonce), also on retry. The query string sent
 //! is exactly the one signed. Redirects are never followed (a 3xx is an error naming where it
 //! pointed), and a body is read only up to the size cap, so memory stays bounded whatever a
-//! server sends. Every piece of server text in a [`Failure`] is a [`Text`] from the account's
-//! [`Scrubber`], so nothing this module returns can carry a secret.
+//! server sends. Every piece of server text in a `Failure` is a `scrub::Text` from the account's
+//! `scrub::Scrubber`, so nothing this module returns can carry a secret.
 
 // A failure travels once per network call, which costs far more than moving it.
 #![allow(clippy::result_large_err)]
@@ -22,20 +22,20 @@ use super::sign;
 
 /// One API product at one address.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
+pub(crate) struct Endpoint {
     /// Product code, for messages (`Ims`, `Sas`, `Sts`).
-    pub product: &'static str,
+    pub(crate) product: &'static str,
     /// API version.
-    pub version: &'static str,
+    version: &'static str,
     /// `scheme://host[:port]`, no trailing slash.
-    pub base: String,
+    base: String,
     /// The `host[:port]` signed and sent as `Host`.
-    pub host: String,
+    pub(crate) host: String,
 }
 
 impl Endpoint {
     /// An endpoint from a base URL (`https://ims.aliyuncs.com`, `http://127.0.0.1:8080/`).
-    pub fn new(product: &'static str, version: &'static str, url: &str) -> Endpoint {
+    fn new(product: &'static str, version: &'static str, url: &str) -> Endpoint {
         let base = url.trim().trim_end_matches('/').to_string();
         let host = base
             .split_once("://")
@@ -55,19 +55,19 @@ impl Endpoint {
 
 /// The endpoints one account's calls go to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Apis {
+pub(crate) struct Apis {
     /// Ims 2019-08-15 (practice report, preference, policy, credential report).
-    pub ims: Endpoint,
+    pub(crate) ims: Endpoint,
     /// Sas 2018-12-03 (Security Center checks).
-    pub sas: Endpoint,
+    pub(crate) sas: Endpoint,
     /// Sts 2015-04-01 (AssumeRole, GetCallerIdentity).
-    pub sts: Endpoint,
+    pub(crate) sts: Endpoint,
 }
 
 impl Apis {
     /// The real hosts for `site`, each replaced by the accounts file's `[endpoints]` when it
     /// names one.
-    pub fn for_site(overrides: &Endpoints, site: Site) -> Apis {
+    pub(crate) fn for_site(overrides: &Endpoints, site: Site) -> Apis {
         let sas_host = match site {
             Site::China => "https://tds.aliyuncs.com",
             Site::International => "https://tds.ap-southeast-1.aliyuncs.com",
@@ -125,21 +125,21 @@ impl Default for Settings {
 
 /// A 2xx response (whether its body is an API response is for the caller to judge).
 #[derive(Debug)]
-pub struct Reply {
+pub(crate) struct Reply {
     /// The body, exactly as received.
-    pub body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
     /// HTTP status.
-    pub status: u16,
+    pub(crate) status: u16,
     /// Attempts made (1 = no retry).
-    pub attempts: u32,
+    pub(crate) attempts: u32,
     /// Why the earlier attempts were retried (`Throttling.User (HTTP 400)`), in order.
-    pub retried: Vec<String>,
+    pub(crate) retried: Vec<String>,
 }
 
 /// What went wrong, sorted by what it means for the account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum FailureKind {
+pub(crate) enum FailureKind {
     /// The identity may not call this action (a RAM permission is missing).
     Permission,
     /// The key or token is wrong, expired or unknown: no call of this account can succeed.
@@ -152,28 +152,28 @@ pub enum FailureKind {
 
 /// A call that did not succeed.
 #[derive(Debug, Clone)]
-pub struct Failure {
+pub(crate) struct Failure {
     /// What it means.
-    pub kind: FailureKind,
+    pub(crate) kind: FailureKind,
     /// HTTP status, when a response came.
-    pub status: Option<u16>,
+    pub(crate) status: Option<u16>,
     /// The API's error code (`Forbidden.RAM`), or `timeout` / `connection` without a response.
-    pub code: Text,
+    pub(crate) code: Text,
     /// The API's message or the transport error, short and without secrets.
-    pub message: Text,
+    pub(crate) message: Text,
     /// `RequestId`, when a response came.
-    pub request_id: Option<Text>,
+    pub(crate) request_id: Option<Text>,
     /// The RAM action the server said was denied (`AccessDeniedDetail.AuthAction`).
-    pub denied_action: Option<Text>,
+    pub(crate) denied_action: Option<Text>,
     /// Attempts made.
-    pub attempts: u32,
+    pub(crate) attempts: u32,
     /// Why the earlier attempts were retried, in order.
-    pub retried: Vec<String>,
+    pub(crate) retried: Vec<String>,
 }
 
 impl Failure {
     /// `Code (HTTP n)`, or the code alone without a response.
-    pub fn short(&self) -> String {
+    pub(crate) fn short(&self) -> String {
         match self.status {
             Some(status) => format!("{} (HTTP {status})", self.code),
             None => self.code.to_string(),
@@ -209,7 +209,7 @@ fn error_field(body: &serde_json::Value, keys: &[&str]) -> Option<String> {
 }
 
 /// The time now, UTC, in whole seconds (`2026-11-23T18:40:00Z`): signatures and logs.
-pub fn utc_now() -> String {
+pub(crate) fn utc_now() -> String {
     aliaudit_core::text::rfc3339(chrono::Utc::now())
 }
 
@@ -251,7 +251,7 @@ fn size_text(bytes: u64) -> String {
 /// points to `host`, the endpoint's), without user info; `None` when it names no host. Read
 /// from the text, not through a URL parser, which would lower-case and decode it: what is
 /// shown is what the server sent (and goes through the scrubber).
-pub fn redirect_host(host: &str, location: &str) -> Option<String> {
+fn redirect_host(host: &str, location: &str) -> Option<String> {
     let location = location.trim();
     let authority = match location.split_once("://") {
         Some((scheme, rest))
@@ -273,7 +273,7 @@ pub fn redirect_host(host: &str, location: &str) -> Option<String> {
 }
 
 /// Whether an error response is worth another attempt.
-pub fn retryable(status: u16, code: &str) -> bool {
+fn retryable(status: u16, code: &str) -> bool {
     status >= 500
         || code.starts_with("Throttling")
         || code == "ServiceUnavailable"
@@ -281,7 +281,7 @@ pub fn retryable(status: u16, code: &str) -> bool {
 }
 
 /// What an error response means.
-pub fn classify(status: u16, code: &str) -> FailureKind {
+fn classify(status: u16, code: &str) -> FailureKind {
     const AUTH: [&str; 8] = [
         "InvalidAccessKeyId",
         "SignatureDoesNotMatch",
@@ -313,7 +313,7 @@ pub fn classify(status: u16, code: &str) -> FailureKind {
 /// The failure an error body (`Code`, `Message`, `RequestId`, `AccessDeniedDetail`) sent with
 /// `status` stands for, every text of it through `scrubber`; and whether it is worth another
 /// attempt.
-pub fn error_reply(
+pub(crate) fn error_reply(
     status: u16,
     body: &[u8],
     scrubber: &Scrubber,
@@ -339,7 +339,7 @@ pub fn error_reply(
 
 /// The delay before retry number `retry` (1-based): `base * 2^(retry-1)`, capped, with
 /// "equal jitter" (between half and all of it) so that threads do not retry in step.
-pub fn backoff(settings: &Settings, retry: u32) -> Duration {
+fn backoff(settings: &Settings, retry: u32) -> Duration {
     let full = settings
         .backoff
         .saturating_mul(1u32 << (retry.saturating_sub(1)).min(16))
@@ -349,7 +349,7 @@ pub fn backoff(settings: &Settings, retry: u32) -> Duration {
 }
 
 /// Makes the calls. Shared by all threads.
-pub struct Caller {
+pub(crate) struct Caller {
     http: reqwest::blocking::Client,
     settings: Settings,
     next_slot: Mutex<HashMap<String, Instant>>,
@@ -363,7 +363,7 @@ enum Attempt {
 
 impl Caller {
     /// A caller with these settings.
-    pub fn new(settings: Settings) -> anyhow::Result<Caller> {
+    pub(crate) fn new(settings: Settings) -> anyhow::Result<Caller> {
         let http = reqwest::blocking::Client::builder()
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
@@ -407,7 +407,7 @@ impl Caller {
 
     /// Calls `action` with `params` signed with `keys`, retrying what is worth retrying;
     /// server text in a failure goes through `scrubber`.
-    pub fn call(
+    pub(crate) fn call(
         &self,
         endpoint: &Endpoint,
         action: &str,

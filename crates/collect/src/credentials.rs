@@ -1,7 +1,7 @@
 //! Credentials for `collect`: from the environment or an aliyun CLI profile, with the role
 //! to assume when the account (or the profile) names one.
 //!
-//! Secrets live in [`Secret`], whose `Debug` prints `***` and which has no `Display`, so a
+//! Secrets live in `Secret`, whose `Debug` prints `***` and which has no `Display`, so a
 //! secret cannot reach a log line, an error message or a file by formatting.
 
 use std::path::{Path, PathBuf};
@@ -12,16 +12,16 @@ use super::accounts::{Credentials, Source};
 
 /// A secret value (AccessKey secret, STS token): readable only through [`Secret::expose`].
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub(crate) struct Secret(String);
 
 impl Secret {
     /// Wraps a secret.
-    pub fn new(value: impl Into<String>) -> Secret {
+    pub(crate) fn new(value: impl Into<String>) -> Secret {
         Secret(value.into())
     }
 
     /// The value, for signing.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -34,39 +34,39 @@ impl std::fmt::Debug for Secret {
 
 /// An AccessKey pair, with an STS token when it is temporary.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyPair {
+pub(crate) struct KeyPair {
     /// AccessKey id (not secret; shown in logs).
-    pub id: String,
+    pub(crate) id: String,
     /// AccessKey secret.
-    pub secret: Secret,
+    pub(crate) secret: Secret,
     /// STS security token.
-    pub token: Option<Secret>,
+    pub(crate) token: Option<Secret>,
 }
 
 /// A role to assume with a key pair.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Role {
+pub(crate) struct Role {
     /// `acs:ram::UID:role/NAME`.
-    pub arn: String,
+    pub(crate) arn: String,
     /// Session name.
-    pub session_name: String,
+    pub(crate) session_name: String,
     /// External id of the trust policy.
-    pub external_id: Option<String>,
+    pub(crate) external_id: Option<String>,
 }
 
 /// How to call an account's APIs: a key pair, and the roles to assume with it in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// The starting key pair.
-    pub keys: KeyPair,
+    pub(crate) keys: KeyPair,
     /// Roles to assume, in order (a profile's role, then the account's).
-    pub roles: Vec<Role>,
+    pub(crate) roles: Vec<Role>,
 }
 
 /// Errors finding credentials (never holding a secret).
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[error("{0}")]
-pub struct CredentialsError(String);
+pub(crate) struct CredentialsError(String);
 
 /// Where variables come from (the process environment, or a map in tests).
 pub trait Vars {
@@ -98,7 +98,7 @@ fn first(vars: &dyn Vars, names: &[&str]) -> Option<String> {
 
 /// The key pair of the environment: `ALIBABA_CLOUD_ACCESS_KEY_ID`, `_SECRET` and
 /// `_SECURITY_TOKEN`, or the aliases the aliyun CLI accepts.
-pub fn from_env(vars: &dyn Vars) -> Result<KeyPair, CredentialsError> {
+fn from_env(vars: &dyn Vars) -> Result<KeyPair, CredentialsError> {
     let id = first(
         vars,
         &[
@@ -166,7 +166,7 @@ struct Profile {
 
 /// The aliyun CLI's configuration file: `ALIBABA_CLOUD_CONFIG_FILE`, else
 /// `~/.aliyun/config.json`.
-pub fn config_path(vars: &dyn Vars) -> Option<PathBuf> {
+fn config_path(vars: &dyn Vars) -> Option<PathBuf> {
     vars.var("ALIBABA_CLOUD_CONFIG_FILE")
         .map(PathBuf::from)
         .or_else(|| {
@@ -176,7 +176,7 @@ pub fn config_path(vars: &dyn Vars) -> Option<PathBuf> {
 }
 
 /// Reads the aliyun CLI's configuration file: its path as shown, and its text.
-pub fn read_config(vars: &dyn Vars) -> Result<(String, String), CredentialsError> {
+pub(crate) fn read_config(vars: &dyn Vars) -> Result<(String, String), CredentialsError> {
     let path = config_path(vars).ok_or_else(|| {
         CredentialsError(
             "a profile is named, but neither ALIBABA_CLOUD_CONFIG_FILE nor HOME is set".into(),
@@ -191,7 +191,7 @@ pub fn read_config(vars: &dyn Vars) -> Result<(String, String), CredentialsError
 
 /// Resolves a profile of the aliyun CLI's configuration (`text`, read from `shown`) to a
 /// plan. Modes `AK`, `StsToken`, `RamRoleArn` and `ChainableRamRoleArn` are supported.
-pub fn from_profile(text: &str, shown: &str, name: &str) -> Result<Plan, CredentialsError> {
+fn from_profile(text: &str, shown: &str, name: &str) -> Result<Plan, CredentialsError> {
     let config: ConfigFile = serde_json::from_str(text).map_err(|e| {
         // Only the place: serde_json's message can quote a value, and values here are secrets.
         CredentialsError(format!(
@@ -276,7 +276,7 @@ fn resolve_profile(
 
 /// The plan for an account's `credentials`: `read_config` gives the aliyun CLI's
 /// configuration (path shown, text) when a profile is named.
-pub fn plan(
+pub(crate) fn plan(
     credentials: &Credentials,
     vars: &dyn Vars,
     read_config: &dyn Fn() -> Result<(String, String), CredentialsError>,

@@ -7,7 +7,7 @@
 //! Every 2xx body is judged in one place (`Session::call`) before it is logged or kept: it
 //! must be JSON with its action's top-level shape (an error envelope sent with 200, or any
 //! other body, is not evidence), and it must hold no secret or token of the account. The
-//! account's [`Scrubber`] learns an assumed role's credentials before anything of that reply
+//! account's `Scrubber` learns an assumed role's credentials before anything of that reply
 //! is logged.
 
 // A failure travels once per network call, which costs far more than moving it.
@@ -41,20 +41,8 @@ pub const POLICY: &str = r#"{
   ]
 }"#;
 
-/// The policy the MSP's own identity needs to assume the customers' roles.
-pub const ASSUME_POLICY: &str = r#"{
-  "Version": "1",
-  "Statement": [
-    {
-      "Effect": "Allow",
-      "Action": "sts:AssumeRole",
-      "Resource": "acs:ram::*:role/aliaudit-reader"
-    }
-  ]
-}"#;
-
 /// The pieces of evidence an account's collection aims for, in order.
-pub const EVIDENCE: [&str; 5] = [
+pub(crate) const EVIDENCE: [&str; 5] = [
     "practice report",
     "security preference",
     "password policy",
@@ -63,7 +51,7 @@ pub const EVIDENCE: [&str; 5] = [
 ];
 
 /// The RAM action an API action needs.
-pub fn ram_action(action: &str) -> &'static str {
+fn ram_action(action: &str) -> &'static str {
     match action {
         "AssumeRole" => "sts:AssumeRole",
         "GetCallerIdentity" => "sts:GetCallerIdentity",
@@ -89,62 +77,62 @@ pub struct Waits {
 
 /// One call, as logged: every text from a server in it is a [`Text`].
 #[derive(Debug, Clone, Serialize)]
-pub struct Call {
+pub(crate) struct Call {
     /// API action.
-    pub action: String,
+    action: String,
     /// Product (`Ims`, `Sas`, `Sts`).
-    pub product: String,
+    product: String,
     /// When the call finished (UTC).
-    pub time: String,
+    time: String,
     /// Attempts made (more than 1 after retries).
-    pub attempts: u32,
+    attempts: u32,
     /// Why earlier attempts were retried (`Throttling.User (HTTP 400)`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub retried: Vec<String>,
+    retried: Vec<String>,
     /// HTTP status of the last attempt.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub http_status: Option<u16>,
+    http_status: Option<u16>,
     /// `RequestId` of the response.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<Text>,
+    request_id: Option<Text>,
     /// `ok` or `error`.
-    pub result: String,
+    result: String,
     /// The API's error code.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<Text>,
+    error_code: Option<Text>,
     /// The error, short and without secrets.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    error: Option<String>,
     /// The file the response was saved as.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
+    file: Option<String>,
 }
 
 /// A piece of evidence that could not be collected.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Missing {
+pub(crate) struct Missing {
     /// Which ([`EVIDENCE`]).
-    pub evidence: String,
+    pub(crate) evidence: String,
     /// Why, in one line.
-    pub reason: String,
+    pub(crate) reason: String,
     /// The RAM actions to grant, when permissions are missing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub ram_actions: Vec<String>,
+    ram_actions: Vec<String>,
 }
 
 /// What came of one account.
 #[derive(Debug, Default)]
-pub struct Fetched {
+pub(crate) struct Fetched {
     /// Account UID (GetCallerIdentity).
-    pub uid: Option<String>,
+    pub(crate) uid: Option<String>,
     /// Files to write: name and bytes, as received.
-    pub files: Vec<(String, Vec<u8>)>,
+    pub(crate) files: Vec<(String, Vec<u8>)>,
     /// Every call made.
-    pub calls: Vec<Call>,
+    pub(crate) calls: Vec<Call>,
     /// Evidence not collected.
-    pub missing: Vec<Missing>,
+    pub(crate) missing: Vec<Missing>,
     /// Why the account could not be collected at all.
-    pub fatal: Option<Missing>,
+    pub(crate) fatal: Option<Missing>,
 }
 
 /// A 2xx response that is an API response of its action.
@@ -538,7 +526,7 @@ fn number_of(value: Option<&serde_json::Value>) -> Option<i64> {
 }
 
 /// Collects one account with `keys`, assuming `roles` first.
-pub fn fetch(
+pub(crate) fn fetch(
     caller: &Caller,
     apis: &Apis,
     keys: KeyPair,
@@ -889,7 +877,7 @@ mod tests {
 
     #[test]
     fn every_action_has_a_ram_action() {
-        assert!(ASSUME_POLICY.contains(ram_action("AssumeRole")));
+        assert_eq!(ram_action("AssumeRole"), "sts:AssumeRole");
         for action in [
             "GetAccountSecurityPracticeReport",
             "GetSecurityPreference",

@@ -11,8 +11,8 @@ pub mod accounts;
 pub mod api;
 pub mod credentials;
 pub mod fetch;
-pub mod scrub;
-pub mod sign;
+mod scrub;
+mod sign;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -28,14 +28,14 @@ use credentials::{CredentialsError, Vars};
 use fetch::{Call, Missing, Waits};
 
 // The policies grant the actions fetch calls, so they are written beside them.
-pub use fetch::{ASSUME_POLICY, POLICY};
+pub use fetch::POLICY;
 
 /// The hidden folder (under the output folder) where accounts are written before they move.
-pub const WORK_DIR: &str = ".aliaudit-collect";
+const WORK_DIR: &str = ".aliaudit-collect";
 /// The log written into each account folder.
-pub const LOG_FILE: &str = "collection-log.json";
+const LOG_FILE: &str = "collection-log.json";
 /// The log's schema name.
-pub const LOG_SCHEMA: &str = "aliaudit.collection-log/v1";
+const LOG_SCHEMA: &str = "aliaudit.collection-log/v1";
 
 /// What `collect` is asked to do.
 #[derive(Debug, Clone)]
@@ -86,36 +86,36 @@ pub struct Outcome {
     /// The account's folder (relative to the output folder).
     pub folder: String,
     /// Its UID, when known.
-    pub uid: Option<String>,
+    uid: Option<String>,
     /// How it ended.
     pub status: Status,
     /// Files saved.
-    pub files: usize,
+    files: usize,
     /// API calls made.
-    pub calls: usize,
+    calls: usize,
     /// What is missing and why (one line each).
-    pub notes: Vec<String>,
+    notes: Vec<String>,
 }
 
 /// The collection log written into each account folder.
 #[derive(Debug, Serialize)]
-pub struct Log {
+struct Log {
     /// [`LOG_SCHEMA`].
-    pub schema: String,
+    schema: String,
     /// The account folder.
-    pub folder: String,
+    folder: String,
     /// Account UID.
-    pub uid: Option<String>,
+    uid: Option<String>,
     /// How it ended.
-    pub status: Status,
+    status: Status,
     /// When the first call started (UTC).
-    pub started: String,
+    started: String,
     /// When the account was finished (UTC).
-    pub finished: String,
+    finished: String,
     /// Evidence not collected.
-    pub missing: Vec<Missing>,
+    missing: Vec<Missing>,
     /// Every call made.
-    pub calls: Vec<Call>,
+    calls: Vec<Call>,
 }
 
 #[derive(Serialize)]

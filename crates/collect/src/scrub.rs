@@ -12,26 +12,26 @@ use serde::Serialize;
 use super::credentials::{KeyPair, Secret};
 
 /// What replaces a secret in server text.
-pub const MASK: &str = "***";
+pub(crate) const MASK: &str = "***";
 
 /// Longest cleaned text, in characters (the rest is cut, with `…`).
-pub const MAX_CHARS: usize = 300;
+const MAX_CHARS: usize = 300;
 
 /// Text that came from a server (or from us), safe for logs, files and the terminal: no
 /// secret or token of the account's identities, one line, no control or bidirectional
 /// characters, at most [`MAX_CHARS`] characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
-pub struct Text(String);
+pub(crate) struct Text(String);
 
 impl Text {
     /// Our own fixed words (an error code such as `timeout`).
-    pub fn ours(text: &'static str) -> Text {
+    pub(crate) fn ours(text: &'static str) -> Text {
         Text(text.to_string())
     }
 
     /// The cleaned text.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -45,7 +45,7 @@ impl std::fmt::Display for Text {
 /// Every secret and STS token of the identities one account's collection uses: the starting
 /// keys and each assumed role's temporary credentials.
 #[derive(Clone, Default)]
-pub struct Scrubber {
+pub(crate) struct Scrubber {
     /// Longest first, so that a secret inside a longer one (a token holding the secret) is
     /// never left half replaced.
     secrets: Vec<Secret>,
@@ -59,14 +59,14 @@ impl std::fmt::Debug for Scrubber {
 
 impl Scrubber {
     /// A scrubber knowing the secret and token of `keys`.
-    pub fn new(keys: &KeyPair) -> Scrubber {
+    pub(crate) fn new(keys: &KeyPair) -> Scrubber {
         let mut s = Scrubber::default();
         s.learn(keys);
         s
     }
 
     /// Adds the secret and token of `keys` (an assumed role's temporary credentials).
-    pub fn learn(&mut self, keys: &KeyPair) {
+    pub(crate) fn learn(&mut self, keys: &KeyPair) {
         for secret in [Some(&keys.secret), keys.token.as_ref()]
             .into_iter()
             .flatten()
@@ -81,7 +81,7 @@ impl Scrubber {
 
     /// `text` with every secret replaced by [`MASK`], then made one printable line
     /// ([`aliaudit_core::diag::printable`]) and cut to [`MAX_CHARS`] characters.
-    pub fn clean(&self, text: &str) -> Text {
+    pub(crate) fn clean(&self, text: &str) -> Text {
         let mut out = text.to_string();
         for secret in &self.secrets {
             if out.contains(secret.expose()) {
@@ -102,13 +102,13 @@ impl Scrubber {
     }
 
     /// Whether `text` holds any secret or token, as it is.
-    pub fn holds_secret(&self, text: &str) -> bool {
+    fn holds_secret(&self, text: &str) -> bool {
         self.secrets.iter().any(|s| text.contains(s.expose()))
     }
 
     /// Whether a response body holds any secret or token: in its bytes as they came, or in
     /// any key or string of its JSON once decoded (`\u0073ecret` is still the secret).
-    pub fn body_holds_secret(&self, body: &[u8], value: Option<&serde_json::Value>) -> bool {
+    pub(crate) fn body_holds_secret(&self, body: &[u8], value: Option<&serde_json::Value>) -> bool {
         if self.secrets.is_empty() {
             return false;
         }

@@ -8,12 +8,12 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 /// The signature algorithm's name, first in `Authorization`.
-pub const ALGORITHM: &str = "ACS3-HMAC-SHA256";
+const ALGORITHM: &str = "ACS3-HMAC-SHA256";
 
 /// RFC 3986 percent-encoding as the signature wants it: unreserved characters
 /// (`A-Z a-z 0-9 - _ . ~`) stay, every other byte of the UTF-8 form becomes `%XX` in upper
 /// case (so a space is `%20`, never `+`).
-pub fn percent_encode(text: &str) -> String {
+fn percent_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -27,7 +27,7 @@ pub fn percent_encode(text: &str) -> String {
 
 /// The canonical query string: names and values percent-encoded, sorted by name (then
 /// value), joined as `name=value` with `&`. The same string is sent as the query.
-pub fn canonical_query(params: &[(String, String)]) -> String {
+fn canonical_query(params: &[(String, String)]) -> String {
     let mut pairs: Vec<(String, String)> = params
         .iter()
         .map(|(k, v)| (percent_encode(k), percent_encode(v)))
@@ -41,50 +41,50 @@ pub fn canonical_query(params: &[(String, String)]) -> String {
 }
 
 /// Lower-case hex SHA-256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
+fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
 /// One request to sign.
 #[derive(Debug, Clone)]
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     /// HTTP method (`POST` for our calls).
-    pub method: &'a str,
+    pub(crate) method: &'a str,
     /// The `Host` header exactly as sent (with the port when it is not the default).
-    pub host: &'a str,
+    pub(crate) host: &'a str,
     /// `x-acs-action`.
-    pub action: &'a str,
+    pub(crate) action: &'a str,
     /// `x-acs-version`.
-    pub version: &'a str,
+    pub(crate) version: &'a str,
     /// Business parameters, sent in the query.
-    pub query: &'a [(String, String)],
+    pub(crate) query: &'a [(String, String)],
     /// The body (empty for our calls unless a form body is used).
-    pub body: &'a [u8],
+    pub(crate) body: &'a [u8],
     /// `content-type`, only with a body.
-    pub content_type: Option<&'a str>,
+    pub(crate) content_type: Option<&'a str>,
     /// `x-acs-date`: UTC `YYYY-MM-DDThh:mm:ssZ`.
-    pub date: &'a str,
+    pub(crate) date: &'a str,
     /// `x-acs-signature-nonce`: fresh for every request, retries included.
-    pub nonce: &'a str,
+    pub(crate) nonce: &'a str,
     /// `x-acs-security-token`, with STS credentials.
-    pub security_token: Option<&'a str>,
+    pub(crate) security_token: Option<&'a str>,
 }
 
 /// What to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Signed {
+pub(crate) struct Signed {
     /// The query string to send verbatim.
-    pub query: String,
+    pub(crate) query: String,
     /// Headers to send, `Authorization` last.
-    pub headers: Vec<(String, String)>,
+    pub(crate) headers: Vec<(String, String)>,
     /// The canonical request (for debugging a signature mismatch; holds no secret).
-    pub canonical_request: String,
+    canonical_request: String,
 }
 
 /// The canonical headers block (`name:value\n` each, sorted; repeated names joined with `,`
 /// in sorted value order) and the signed-header list, from `(name, value)` pairs: names are
 /// lower-cased, values trimmed; only `host`, `content-type` and `x-acs-*` are signed.
-pub fn canonical_headers(headers: &[(&str, &str)]) -> (String, String) {
+fn canonical_headers(headers: &[(&str, &str)]) -> (String, String) {
     let mut by_name: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for (name, value) in headers {
         let name = name.to_ascii_lowercase();
@@ -105,7 +105,7 @@ pub fn canonical_headers(headers: &[(&str, &str)]) -> (String, String) {
 }
 
 /// `Authorization` for a canonical request.
-pub fn authorization(
+fn authorization(
     canonical_request: &str,
     signed_headers: &str,
     access_key_id: &str,
@@ -123,7 +123,7 @@ pub fn authorization(
 }
 
 /// Signs `request` with an AccessKey pair.
-pub fn sign(request: &Request, access_key_id: &str, secret: &str) -> Signed {
+pub(crate) fn sign(request: &Request, access_key_id: &str, secret: &str) -> Signed {
     let payload_hash = sha256_hex(request.body);
     let mut headers: Vec<(&str, &str)> = vec![
         ("host", request.host),

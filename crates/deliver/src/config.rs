@@ -9,7 +9,7 @@ use serde::Deserialize;
 /// How the SMTP connection is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
-pub enum Security {
+pub(crate) enum Security {
     /// Plain connection upgraded with STARTTLS (port 587); refused if the server cannot.
     #[default]
     Starttls,
@@ -24,24 +24,24 @@ pub enum Security {
 #[serde(deny_unknown_fields)]
 pub struct Smtp {
     /// Server host name.
-    pub host: String,
+    pub(crate) host: String,
     /// Port (default 587 for starttls, 465 for tls, 25 for none).
-    pub port: Option<u16>,
+    port: Option<u16>,
     /// Connection security.
     #[serde(default)]
-    pub security: Security,
+    pub(crate) security: Security,
     /// User name for AUTH, when the server wants one.
-    pub user: Option<String>,
+    pub(crate) user: Option<String>,
     /// Name of the environment variable that holds the password (never the password).
     pub password_env: Option<String>,
     /// PEM file of a certificate authority to trust besides the public ones (a company's
     /// own mail relay), relative to the configuration file.
-    pub ca_file: Option<String>,
+    ca_file: Option<String>,
 }
 
 impl Smtp {
     /// The port in use.
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.port.unwrap_or(match self.security {
             Security::Starttls => 587,
             Security::Tls => 465,
@@ -53,12 +53,12 @@ impl Smtp {
 /// `[customers."Name"]`: recipients replacing the accounts' contacts.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CustomerRecipients {
+struct CustomerRecipients {
     /// To.
-    pub to: Vec<String>,
+    to: Vec<String>,
     /// Cc.
     #[serde(default)]
-    pub cc: Vec<String>,
+    cc: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -81,21 +81,21 @@ struct Form {
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Sender.
-    pub from: Mailbox,
+    pub(crate) from: Mailbox,
     /// Recipients of the portfolio message.
-    pub management: Vec<Mailbox>,
+    pub(crate) management: Vec<Mailbox>,
     /// Cc of the portfolio message.
-    pub management_cc: Vec<Mailbox>,
+    pub(crate) management_cc: Vec<Mailbox>,
     /// Attach each account's PDF to its customer's message.
-    pub attach_accounts: bool,
+    pub(crate) attach_accounts: bool,
     /// Largest total of attachments in one message, in bytes.
-    pub max_attachment_bytes: u64,
+    pub(crate) max_attachment_bytes: u64,
     /// The SMTP server (needed to send, not for `--eml` or `--dry-run`).
     pub smtp: Option<Smtp>,
     /// Per-customer recipients: to, cc.
     pub customers: BTreeMap<String, (Vec<Mailbox>, Vec<Mailbox>)>,
     /// The `ca_file` certificates (PEM), read when the file was loaded.
-    pub ca_pem: Option<Vec<u8>>,
+    pub(crate) ca_pem: Option<Vec<u8>>,
 }
 
 /// Errors in the configuration.
@@ -114,7 +114,7 @@ pub fn mailbox(text: &str) -> Result<Mailbox, String> {
 }
 
 /// Whether `host` is this machine.
-pub fn is_loopback(host: &str) -> bool {
+fn is_loopback(host: &str) -> bool {
     matches!(host, "127.0.0.1" | "::1" | "[::1]" | "localhost")
 }
 

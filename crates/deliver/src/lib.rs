@@ -8,7 +8,7 @@
 //! `--resend`, so a run that failed half-way is simply run again.
 //!
 //! Names in the report (customers, accounts, the branding's company) and contacts come from
-//! evidence and are untrusted: whatever reaches a header goes through [`header_text`] (no
+//! evidence and are untrusted: whatever reaches a header goes through `header_text` (no
 //! RFC 2047 encoded-word can start in it, no control or bidirectional character) and
 //! attachment names through `shown_name`. Whatever an SMTP server says goes through
 //! `scrub::Scrubber` before the log, the table or the terminal.
@@ -30,7 +30,7 @@ use aliaudit_core::i18n::{Catalogue, Lang};
 use config::Config;
 
 /// The delivery log, in the report's output folder.
-pub const LOG_FILE: &str = "delivery-log.jsonl";
+const LOG_FILE: &str = "delivery-log.jsonl";
 
 /// What to do with the messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,7 +157,7 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
 /// Which message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Kind {
+enum Kind {
     /// A customer's report, to its recipients.
     Customer,
     /// The portfolio report, to management.
@@ -166,36 +166,32 @@ pub enum Kind {
 
 /// A PDF to attach.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Attached {
+struct Attached {
     /// Path relative to the output folder (`customers/acme.pdf`).
-    pub file: String,
+    file: String,
     /// Name shown to the recipient.
-    pub name: String,
+    name: String,
     /// Size in bytes.
-    pub bytes: u64,
+    bytes: u64,
     /// SHA-256 of the content.
-    pub sha256: String,
+    sha256: String,
 }
 
 /// One message, ready to be composed.
 #[derive(Debug, Clone)]
-pub struct Planned {
+struct Planned {
     /// `customer:NAME` or `management`.
-    pub key: String,
-    /// Which message.
-    pub kind: Kind,
-    /// Customer name, or the portfolio's label.
-    pub name: String,
+    key: String,
     /// To.
-    pub to: Vec<Mailbox>,
+    to: Vec<Mailbox>,
     /// Cc.
-    pub cc: Vec<Mailbox>,
+    cc: Vec<Mailbox>,
     /// PDFs.
-    pub attachments: Vec<Attached>,
+    attachments: Vec<Attached>,
     /// SHA-256 over the key, recipients and attachments: the same message has the same one.
-    pub fingerprint: String,
+    fingerprint: String,
     /// File name for `--eml` (`customer-<page name>`, `management`).
-    pub stem: String,
+    stem: String,
     page: EmailPage,
     brand: Brand,
 }
@@ -405,7 +401,7 @@ fn shown_name(title: &str, period: &str) -> String {
 /// bidirectional characters become U+FFFD, and `=?`, which would start an RFC 2047
 /// encoded-word that mail clients decode into other text, becomes `= ?`. Text without any of
 /// them is kept as it is; applying it twice changes nothing more.
-pub fn header_text(text: &str) -> String {
+fn header_text(text: &str) -> String {
     let clean: String = text
         .chars()
         .map(|c| {
@@ -457,7 +453,7 @@ fn fingerprint(key: &str, to: &[Mailbox], cc: &[Mailbox], attachments: &[Attache
 /// The plan: every message, checked, and what will not be sent and why.
 pub struct Plan {
     /// Messages to deliver.
-    pub messages: Vec<Planned>,
+    messages: Vec<Planned>,
     /// Customers that get no message, with the reason.
     pub skipped: Vec<(String, String)>,
     /// Things the user should know (branding changed since the report...).
@@ -688,8 +684,6 @@ pub fn plan(options: &Options, config: &Config) -> Result<Plan> {
             fingerprint: fingerprint(&key, &to, &cc, &attachments),
             stem: format!("customer-{slug}"),
             key,
-            kind: Kind::Customer,
-            name: customer.to_string(),
             to,
             cc,
             attachments,
@@ -725,8 +719,6 @@ pub fn plan(options: &Options, config: &Config) -> Result<Plan> {
             ),
             stem: "management".to_string(),
             key,
-            kind: Kind::Management,
-            name: label,
             to: config.management.clone(),
             cc: config.management_cc.clone(),
             attachments,
@@ -769,7 +761,7 @@ pub fn plan(options: &Options, config: &Config) -> Result<Plan> {
 // ---- composing -----------------------------------------------------------------------------
 
 /// The subject, plain text and HTML of a message.
-pub fn render(plan: &Plan, message: &Planned) -> Result<(String, String, String)> {
+fn render(plan: &Plan, message: &Planned) -> Result<(String, String, String)> {
     let templates = &plan.templates;
     let mut page = message.page.clone();
     let text = |name: &str, page: &EmailPage| -> Result<String> {
@@ -802,7 +794,7 @@ fn message_id(message: &Planned, from: &Mailbox, previous: usize) -> String {
 }
 
 /// Builds the RFC 5322 message. Attachments are read again and must be what was planned.
-pub fn compose(
+fn compose(
     out: &Path,
     plan: &Plan,
     message: &Planned,
@@ -860,30 +852,30 @@ pub fn compose(
 
 /// One line of the delivery log.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LogLine {
+struct LogLine {
     /// When (UTC).
-    pub time: String,
+    time: String,
     /// `customer:NAME` or `management`.
-    pub message: String,
+    message: String,
     /// The message's fingerprint.
-    pub fingerprint: String,
+    fingerprint: String,
     /// `Message-ID`.
-    pub message_id: String,
+    message_id: String,
     /// To.
-    pub to: Vec<String>,
+    to: Vec<String>,
     /// Cc.
     #[serde(default)]
-    pub cc: Vec<String>,
+    cc: Vec<String>,
     /// Attachments with their SHA-256.
-    pub attachments: Vec<Attached>,
+    attachments: Vec<Attached>,
     /// `sent`, `failed` or `written` (an .eml file).
-    pub result: String,
+    result: String,
     /// The server's answer, the error, or the .eml path.
-    pub detail: String,
+    detail: String,
 }
 
 /// Reads the log (lines that cannot be read are skipped: the log is ours, but people edit).
-pub fn read_log(out: &Path) -> Vec<LogLine> {
+fn read_log(out: &Path) -> Vec<LogLine> {
     std::fs::read_to_string(out.join(LOG_FILE))
         .map(|text| {
             text.lines()
@@ -932,9 +924,9 @@ pub struct Outcome {
     /// `customer:NAME` or `management`.
     pub key: String,
     /// Recipients (to, then cc).
-    pub recipients: Vec<String>,
+    recipients: Vec<String>,
     /// Attachments (name and size).
-    pub attachments: Vec<String>,
+    attachments: Vec<String>,
     /// How it ended.
     pub result: Delivery,
 }

@@ -11,7 +11,7 @@
 //! text is made one printable line ([`aliaudit_core::diag::printable`]).
 
 /// What replaces a secret.
-pub(crate) const REDACTED: &str = "[redacted]";
+const REDACTED: &str = "[redacted]";
 
 /// A user name shorter than this is not looked for in base64: a byte or two turns up in the
 /// decoding of ordinary words ("Authentication" is base64 too) and would hide them.
