@@ -184,8 +184,8 @@ fn print_diagnostics(run: &Run, quiet: bool) {
 fn totals_line(run: &Run) -> String {
     let p = &run.portfolio;
     let score = p
-        .mean_tenths()
-        .map(|t| format!(", mean score {:.1}", t as f64 / 10.0))
+        .mean()
+        .map(|s| format!(", mean score {s}"))
         .unwrap_or_default();
     let rejected = run
         .files

@@ -20,10 +20,7 @@ pub(crate) fn run(spec: &EvalSpec) -> Result<Outcome> {
         let mut out = std::io::stdout().lock();
         for a in &run.accounts {
             let c = &a.counts;
-            let score = a
-                .score_tenths
-                .map(|t| format!("{:.1}", t as f64 / 10.0))
-                .unwrap_or_else(|| "-".into());
+            let score = a.score.map_or_else(|| "-".into(), |s| s.to_string());
             let _ = writeln!(
                 out,
                 "{:<8}  score {:>5}  pass {:>3}  fail {:>3}  excepted {:>2}  n/a {:>2}  not evaluable {:>2}  {}",

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::model::Account;
+use crate::score::Score;
 
 use crate::rules::Status;
 
@@ -77,8 +78,9 @@ impl AccountStatus {
 pub struct AccountFigures {
     /// Completeness.
     pub status: AccountStatus,
-    /// Score in tenths, when anything was evaluated.
-    pub score_tenths: Option<u32>,
+    /// The score, when anything was evaluated (written in tenths, `score_tenths`).
+    #[serde(rename = "score_tenths", with = "crate::score::tenths")]
+    pub score: Option<Score>,
     /// Status of each control.
     pub controls: Vec<(Cow<'static, str>, Status)>,
 }
@@ -124,22 +126,13 @@ pub struct PortfolioSummary {
     pub partial: u64,
     /// Failed accounts.
     pub failed: u64,
-    /// Every account score, in tenths, kept sorted (for the median).
-    pub scores: Vec<u32>,
+    /// Every account score, kept sorted (for the median).
+    pub scores: Vec<Score>,
     /// Per-control tallies.
     pub controls: BTreeMap<Cow<'static, str>, ControlTally>,
 }
 
-/// The mean of scores in tenths, rounded half up with integer arithmetic (so the order of
-/// the scores never changes it); `None` for none.
-pub fn mean_tenths(tenths: impl Iterator<Item = u64>) -> Option<u64> {
-    let (mut sum, mut n) = (0u64, 0u64);
-    for t in tenths {
-        sum += t;
-        n += 1;
-    }
-    (n > 0).then(|| (sum * 2 + n) / (2 * n))
-}
+pub use crate::score::mean_tenths;
 
 impl PortfolioSummary {
     /// The portfolio of one account.
@@ -153,7 +146,7 @@ impl PortfolioSummary {
             AccountStatus::Partial => p.partial = 1,
             AccountStatus::Failed => p.failed = 1,
         }
-        p.scores.extend(figures.score_tenths);
+        p.scores.extend(figures.score);
         for (id, status) in &figures.controls {
             p.controls.entry(id.clone()).or_default().add(*status);
         }
@@ -174,23 +167,14 @@ impl PortfolioSummary {
         self
     }
 
-    /// Mean score in tenths (rounded half up), over scored accounts.
-    pub fn mean_tenths(&self) -> Option<u32> {
-        mean_tenths(self.scores.iter().map(|&s| s as u64)).map(|m| m as u32)
+    /// Mean score (rounded half up to a tenth), over scored accounts.
+    pub fn mean(&self) -> Option<Score> {
+        Score::mean(self.scores.iter().copied())
     }
 
-    /// Median score in tenths (the mean of the middle two, rounded half up, when even).
-    pub fn median_tenths(&self) -> Option<u32> {
-        let n = self.scores.len();
-        if n == 0 {
-            return None;
-        }
-        if n % 2 == 1 {
-            Some(self.scores[n / 2])
-        } else {
-            let (a, b) = (self.scores[n / 2 - 1] as u64, self.scores[n / 2] as u64);
-            Some((a + b).div_ceil(2) as u32)
-        }
+    /// Median score (the mean of the middle two, rounded half up, when even).
+    pub fn median(&self) -> Option<Score> {
+        Score::median(&self.scores)
     }
 }
 
@@ -262,13 +246,14 @@ pub fn identity(account: &Account, as_of: Option<DateTime<Utc>>) -> Identity {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use proptest::prelude::*;
 
     fn figures() -> impl Strategy<Value = AccountFigures> {
         (
             0u8..3,
-            proptest::option::of(0u32..=1000),
+            proptest::option::of((0u32..=1000).prop_map(|t| Score::from_tenths(t).unwrap())),
             proptest::collection::vec((0u8..4, 0u8..5), 0..6),
         )
             .prop_map(|(s, score, controls)| AccountFigures {
@@ -277,7 +262,7 @@ mod tests {
                     AccountStatus::Partial,
                     AccountStatus::Failed,
                 ][s as usize],
-                score_tenths: score,
+                score,
                 controls: controls
                     .into_iter()
                     .map(|(id, st)| {
@@ -319,7 +304,7 @@ mod tests {
             prop_assert_eq!(p.complete + p.partial + p.failed, p.accounts);
             let fails: u64 = items.iter().flat_map(|f| &f.controls).filter(|(_, s)| *s == Status::Fail).count() as u64;
             prop_assert_eq!(p.controls.values().map(|t| t.fail).sum::<u64>(), fails);
-            prop_assert_eq!(p.scores.len(), items.iter().filter(|f| f.score_tenths.is_some()).count());
+            prop_assert_eq!(p.scores.len(), items.iter().filter(|f| f.score.is_some()).count());
         }
 
         #[test]
@@ -333,10 +318,10 @@ mod tests {
     #[test]
     fn median_of_an_even_count_rounds_half_up() {
         let p = PortfolioSummary {
-            scores: vec![700, 705],
+            scores: [700, 705].map(|t| Score::from_tenths(t).unwrap()).to_vec(),
             ..PortfolioSummary::default()
         };
-        assert_eq!(p.median_tenths(), Some(703));
-        assert_eq!(p.mean_tenths(), Some(703));
+        assert_eq!(p.median(), Score::from_tenths(703));
+        assert_eq!(p.mean(), Score::from_tenths(703));
     }
 }

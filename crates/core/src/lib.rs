@@ -19,7 +19,7 @@
 //! model, ingest, discover,        typed accounts, reading evidence, account folders,
 //! evidence                        file records
 //! i18n, diag, text, timing,       languages and catalogues, diagnostics, text formats,
-//! atomic                          timing, atomic file writes
+//! atomic, score                   timing, atomic file writes, scores in tenths
 //! ```
 
 pub mod aggregate;
@@ -34,6 +34,7 @@ pub mod ingest;
 pub mod model;
 pub mod pipeline;
 pub mod rules;
+pub mod score;
 pub mod summary;
 pub mod text;
 pub mod timing;

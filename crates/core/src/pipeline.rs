@@ -178,8 +178,8 @@ pub struct AccountResult {
     pub evaluation: Evaluation,
     /// Evidence completeness.
     pub status: AccountStatus,
-    /// Score in tenths.
-    pub score_tenths: Option<u32>,
+    /// The compliance score, when anything was evaluated.
+    pub score: Option<crate::score::Score>,
     /// The controls it fails, for the roll-ups (which see no findings).
     pub failed: Vec<FailedControl>,
     /// What the exceptions register matched here.
@@ -236,8 +236,8 @@ impl crate::trend::Member for AccountResult {
     fn delta(&self) -> Option<&crate::trend::Delta> {
         self.delta.as_ref()
     }
-    fn score_tenths(&self) -> Option<u32> {
-        self.score_tenths
+    fn score(&self) -> Option<crate::score::Score> {
+        self.score
     }
     fn history(&self) -> &[crate::trend::AccountPoint] {
         &self.history
@@ -416,13 +416,13 @@ fn evaluate_inner(
         .exceptions
         .apply(&m.account.info.id, as_of, &mut evaluation.findings);
     let status = account_status(&m.account, &m.files);
-    let score_tenths = rules::score_tenths(&evaluation.findings);
+    let score = rules::score(&evaluation.findings);
     let fails = crate::trend::Fails::of(&evaluation.findings);
     let period = options.period(as_of);
     let point = crate::trend::AccountPoint {
         period: period.clone(),
         as_of: as_of.map(crate::text::rfc3339),
-        score: score_tenths.map(|t| t as f64 / 10.0),
+        score,
         fails,
     };
     let prior = options
@@ -437,11 +437,11 @@ fn evaluate_inner(
     // An account the baseline only carried (not assessed there) has nothing to compare.
     let delta = prior
         .filter(|(_, p)| p.assessed)
-        .map(|(b, p)| crate::trend::delta(p, b, &evaluation.findings, score_tenths, &period));
+        .map(|(b, p)| crate::trend::delta(p, b, &evaluation.findings, score, &period));
     let counts = aggregate::counts(&evaluation.findings);
     let figures = AccountFigures {
         status,
-        score_tenths,
+        score,
         controls: evaluation
             .findings
             .iter()
@@ -506,7 +506,7 @@ fn evaluate_inner(
             info: m.account.info,
             evaluation,
             status,
-            score_tenths,
+            score,
             failed,
             exceptions,
             vendor_exceptions,

@@ -11,6 +11,7 @@ use crate::diag::Diagnostic;
 use crate::evidence::FileRecord;
 use crate::pipeline::{AccountResult, Run};
 use crate::rules::{Finding, Section, Status};
+use crate::score::Score;
 use crate::text::rfc3339;
 
 pub use crate::trend::SUMMARY_SCHEMA;
@@ -18,10 +19,6 @@ pub use crate::trend::SUMMARY_SCHEMA;
 pub const MANIFEST_SCHEMA: &str = "aliaudit.manifest/v1";
 /// This build's version.
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-fn score(tenths: Option<u32>) -> Option<f64> {
-    tenths.map(|t| t as f64 / 10.0)
-}
 
 /// `summary.json`. Views borrow from the run. The accounts' entries are shaped one at a time
 /// while each account is evaluated ([`account_view`]) and put in place when the document is
@@ -120,9 +117,9 @@ pub struct PortfolioView<'a> {
     /// Failed accounts.
     pub accounts_failed: u64,
     /// Mean score.
-    pub score_mean: Option<f64>,
+    pub score_mean: Option<Score>,
     /// Median score.
-    pub score_median: Option<f64>,
+    pub score_median: Option<Score>,
     /// Per-control account counts.
     pub controls: Vec<PortfolioControlView>,
     /// Score history, this period last.
@@ -166,7 +163,7 @@ pub struct AccountView<'a> {
     /// complete, partial, failed.
     pub status: AccountStatus,
     /// Our score.
-    pub score: Option<f64>,
+    pub score: Option<Score>,
     /// The vendor's score, never mixed into ours.
     pub vendor_score: Option<i64>,
     /// Results per state.
@@ -281,7 +278,7 @@ pub fn account_view(result: &AccountResult) -> AccountView<'_> {
         uid: a.uid.as_deref(),
         alias: a.alias.as_deref(),
         status: result.status,
-        score: score(result.score_tenths),
+        score: result.score,
         vendor_score: result.vendor_score,
         counts: &result.counts,
         identity: &result.identity,
@@ -331,8 +328,8 @@ pub fn summary_view(run: &Run) -> SummaryView<'_> {
             accounts_complete: p.complete,
             accounts_partial: p.partial,
             accounts_failed: p.failed,
-            score_mean: score(p.mean_tenths()),
-            score_median: score(p.median_tenths()),
+            score_mean: p.mean(),
+            score_median: p.median(),
             controls: controls
                 .into_iter()
                 .map(|(id, t)| PortfolioControlView {

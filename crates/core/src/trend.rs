@@ -15,6 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::model::Severity;
 use crate::rules::{Finding, Status};
+use crate::score::{Score, ScoreChange};
 
 /// The `summary.json` schema id: written by [`crate::summary`], read back here from a
 /// baseline.
@@ -74,7 +75,7 @@ pub struct AccountPoint {
     /// As-of instant, RFC 3339.
     pub as_of: Option<String>,
     /// Score.
-    pub score: Option<f64>,
+    pub score: Option<Score>,
     /// Failed controls by severity.
     pub fails: Fails,
 }
@@ -88,7 +89,7 @@ pub struct PortfolioPoint {
     pub as_of: Option<String>,
     /// Mean score of the accounts assessed, and of those not re-assessed at their last
     /// score.
-    pub score_mean: Option<f64>,
+    pub score_mean: Option<Score>,
     /// Accounts assessed in that period.
     pub accounts: u64,
     /// Accounts of earlier periods not re-assessed in that one.
@@ -123,8 +124,8 @@ pub struct Prior {
     pub name: String,
     /// Customer.
     pub customer: Option<String>,
-    /// Score in tenths.
-    pub score_tenths: Option<i64>,
+    /// Score.
+    pub score: Option<Score>,
     /// Status (`complete`, `partial`, `failed`).
     pub status: String,
     /// Whether the baseline run assessed it (else it was already missing there).
@@ -188,7 +189,7 @@ struct AccountIn {
     name: String,
     customer: Option<String>,
     status: String,
-    score: Option<f64>,
+    score: Option<Score>,
     controls: Vec<ControlIn>,
     #[serde(default)]
     history: Vec<AccountPoint>,
@@ -234,7 +235,7 @@ struct MissingIn {
     name: String,
     customer: Option<String>,
     status: String,
-    score: Option<f64>,
+    score: Option<Score>,
     last_period: String,
     last_as_of: Option<String>,
     #[serde(default)]
@@ -281,10 +282,6 @@ impl<'de> DeserializeSeed<'de> for Reduce {
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<AccountIn, D::Error> {
         AccountIn::deserialize(d)
     }
-}
-
-fn tenths(score: Option<f64>) -> Option<i64> {
-    score.map(|s| (s * 10.0).round() as i64)
 }
 
 impl Baseline {
@@ -372,7 +369,7 @@ impl Baseline {
                 Prior {
                     name: m.name,
                     customer: m.customer,
-                    score_tenths: tenths(m.score),
+                    score: m.score,
                     status: m.status,
                     assessed: false,
                     last_period: m.last_period,
@@ -437,7 +434,7 @@ impl Baseline {
                 Prior {
                     name: a.name,
                     customer: a.customer,
-                    score_tenths: tenths(a.score),
+                    score: a.score,
                     status: a.status,
                     assessed: true,
                     last_period: period.clone(),
@@ -458,56 +455,38 @@ impl Baseline {
     }
 }
 
-/// Scores of 0 to 100 and counts that fit 32 bits, everywhere a baseline carries them. Where
-/// a figure is wrong is only put into words when one is.
+/// Counts that fit 32 bits, everywhere a baseline carries them (its scores are [`Score`]s,
+/// refused when read if they are not from 0 to 100). Where a figure is wrong is only put into
+/// words when one is.
 fn check_figures(doc: &DocIn) -> Result<(), String> {
     const MAX_COUNT: u64 = u32::MAX as u64;
-    let bad_score =
-        |s: Option<f64>| s.is_some_and(|v| !(v.is_finite() && (0.0..=100.0).contains(&v)));
     let bad_fails = |f: &Fails| [f.high, f.medium, f.low].iter().any(|&n| n > MAX_COUNT);
-    let check_point = |what: &dyn Fn() -> String, p: &AccountPoint| {
-        if bad_score(p.score) || bad_fails(&p.fails) {
-            Err(format!(
-                "{}, history {}: a score outside 0 to 100 or a count of failures out of range",
-                what(),
-                p.period
-            ))
-        } else {
-            Ok(())
-        }
-    };
-    let check_account =
-        |what: &dyn Fn() -> String, score: Option<f64>, history: &[AccountPoint]| {
-            if bad_score(score) {
-                return Err(format!(
-                    "{}: score {} is not between 0 and 100",
+    let check_account = |what: &dyn Fn() -> String, history: &[AccountPoint]| {
+        history.iter().try_for_each(|p| {
+            if bad_fails(&p.fails) {
+                Err(format!(
+                    "{}, history {}: a count of failures out of range",
                     what(),
-                    score.unwrap_or_default()
-                ));
+                    p.period
+                ))
+            } else {
+                Ok(())
             }
-            history.iter().try_for_each(|p| check_point(what, p))
-        };
+        })
+    };
     for p in &doc.portfolio.history {
-        if bad_score(p.score_mean)
-            || bad_fails(&p.fails)
-            || p.accounts > MAX_COUNT
-            || p.accounts_not_reassessed > MAX_COUNT
-        {
+        if bad_fails(&p.fails) || p.accounts > MAX_COUNT || p.accounts_not_reassessed > MAX_COUNT {
             return Err(format!(
-                "portfolio history {}: a score outside 0 to 100 or a count out of range",
+                "portfolio history {}: a count out of range",
                 p.period
             ));
         }
     }
     for (id, a) in &doc.accounts.0 {
-        check_account(&|| format!("account \"{id}\""), a.score, &a.history)?;
+        check_account(&|| format!("account \"{id}\""), &a.history)?;
     }
     for m in &doc.missing_accounts {
-        check_account(
-            &|| format!("missing account \"{}\"", m.id),
-            m.score,
-            &m.history,
-        )?;
+        check_account(&|| format!("missing account \"{}\"", m.id), &m.history)?;
     }
     Ok(())
 }
@@ -606,9 +585,9 @@ pub struct Delta {
     /// The baseline's as-of.
     pub baseline_as_of: Option<String>,
     /// The score then.
-    pub previous_score: Option<f64>,
+    pub previous_score: Option<Score>,
     /// Score change (now minus then), when both exist.
-    pub score: Option<f64>,
+    pub score: Option<ScoreChange>,
     /// How many of each.
     pub counts: DeltaCounts,
     /// Failures not in the baseline.
@@ -623,9 +602,6 @@ pub struct Delta {
     pub not_reassessed: Vec<Change>,
     /// Controls whose result changed.
     pub changed_controls: Vec<ControlChange>,
-    /// Score change in tenths, for ranking.
-    #[serde(skip)]
-    pub score_tenths: Option<i64>,
 }
 
 impl Delta {
@@ -663,7 +639,7 @@ pub fn delta(
     prior: &Prior,
     baseline: &Baseline,
     findings: &[Finding],
-    score_tenths: Option<u32>,
+    score: Option<Score>,
     period: &str,
 ) -> Delta {
     let now = failing_now(findings);
@@ -676,12 +652,8 @@ pub fn delta(
     let mut d = Delta {
         baseline_period: baseline.period.clone(),
         baseline_as_of: baseline.as_of.clone(),
-        previous_score: prior.score_tenths.map(|t| t as f64 / 10.0),
-        score_tenths: match (score_tenths, prior.score_tenths) {
-            (Some(now), Some(then)) => Some(now as i64 - then),
-            _ => None,
-        },
-        score: None,
+        previous_score: prior.score,
+        score: score.zip(prior.score).map(|(now, then)| now.since(then)),
         counts: DeltaCounts::default(),
         new_failures: Vec::new(),
         resolved: Vec::new(),
@@ -690,7 +662,6 @@ pub fn delta(
         not_reassessed: Vec::new(),
         changed_controls: Vec::new(),
     };
-    d.score = d.score_tenths.map(|t| t as f64 / 10.0);
     // A failure found again counts one more period, unless this run is the baseline's period
     // again; excepted periods count too (the risk was there, only accepted).
     let step = u32::from(baseline.period != period);
@@ -753,7 +724,7 @@ impl Baseline {
             return self.history.clone();
         }
         let assessed: Vec<&Prior> = self.accounts.values().filter(|p| p.assessed).collect();
-        let scores: Vec<i64> = assessed.iter().filter_map(|p| p.score_tenths).collect();
+        let scores: Vec<Score> = assessed.iter().filter_map(|p| p.score).collect();
         let mut fails = Fails::default();
         for p in &assessed {
             if let Some(last) = p.history.last() {
@@ -763,16 +734,12 @@ impl Baseline {
         vec![PortfolioPoint {
             period: self.period.clone(),
             as_of: self.as_of.clone(),
-            score_mean: mean(&scores),
+            score_mean: Score::mean(scores),
             accounts: assessed.len() as u64,
             accounts_not_reassessed: (self.accounts.len() - assessed.len()) as u64,
             fails,
         }]
     }
-}
-
-fn mean(tenths: &[i64]) -> Option<f64> {
-    crate::aggregate::mean_tenths(tenths.iter().map(|&t| t.max(0) as u64)).map(|m| m as f64 / 10.0)
 }
 
 /// An account of the baseline that this run did not assess (`missing_accounts[]`).
@@ -787,7 +754,7 @@ pub struct Missing<'a> {
     /// Status when last assessed.
     pub status: &'a str,
     /// Score when last assessed.
-    pub score: Option<f64>,
+    pub score: Option<Score>,
     /// The period it was last assessed in.
     pub last_period: &'a str,
     /// Its as-of then.
@@ -802,7 +769,7 @@ pub struct GroupDelta<'a> {
     /// The baseline's period.
     pub baseline_period: &'a str,
     /// Mean score change, when both means exist.
-    pub score_mean: Option<f64>,
+    pub score_mean: Option<ScoreChange>,
     /// Accounts whose score rose.
     pub accounts_improved: u64,
     /// Accounts whose score fell.
@@ -837,8 +804,8 @@ pub trait Member {
     fn fails(&self) -> Fails;
     /// Change since the baseline.
     fn delta(&self) -> Option<&Delta>;
-    /// Score in tenths.
-    fn score_tenths(&self) -> Option<u32>;
+    /// Score.
+    fn score(&self) -> Option<Score>;
     /// Score history, this period last.
     fn history(&self) -> &[AccountPoint];
 }
@@ -868,7 +835,7 @@ pub fn group<'a, A: Member>(
             name: &p.name,
             customer: p.customer.as_deref(),
             status: &p.status,
-            score: p.score_tenths.map(|t| t as f64 / 10.0),
+            score: p.score,
             last_period: &p.last_period,
             last_as_of: p.last_as_of.as_deref(),
             history: &p.history,
@@ -893,10 +860,10 @@ pub fn group<'a, A: Member>(
             }
             continue;
         };
-        match d.score_tenths {
-            Some(t) if t > 0 => delta.accounts_improved += 1,
-            Some(t) if t < 0 => delta.accounts_worsened += 1,
-            Some(_) => delta.accounts_unchanged += 1,
+        match d.score.map(|c| c.cmp(&ScoreChange::ZERO)) {
+            Some(std::cmp::Ordering::Greater) => delta.accounts_improved += 1,
+            Some(std::cmp::Ordering::Less) => delta.accounts_worsened += 1,
+            Some(std::cmp::Ordering::Equal) => delta.accounts_unchanged += 1,
             None => {}
         }
         let c = &mut delta.counts;
@@ -907,12 +874,9 @@ pub fn group<'a, A: Member>(
         c.not_reassessed += d.counts.not_reassessed;
     }
     // Accounts not re-assessed keep their last state in the trend.
-    let mut scores: Vec<i64> = accounts
-        .iter()
-        .filter_map(|a| a.score_tenths().map(i64::from))
-        .collect();
+    let mut scores: Vec<Score> = accounts.iter().filter_map(|a| a.score()).collect();
     for m in &missing {
-        scores.extend(tenths(m.score));
+        scores.extend(m.score);
         if let Some(last) = m.history.last() {
             fails += last.fails;
         }
@@ -920,7 +884,7 @@ pub fn group<'a, A: Member>(
     let point = PortfolioPoint {
         period: period.to_string(),
         as_of,
-        score_mean: mean(&scores),
+        score_mean: Score::mean(scores),
         accounts: accounts.len() as u64,
         accounts_not_reassessed: missing.len() as u64,
         fails,
@@ -944,27 +908,36 @@ pub fn group<'a, A: Member>(
     }
 }
 
-/// The change of a mean score since the last point of `before` from another period, to one
-/// decimal.
-fn change_since(now: Option<f64>, before: &[PortfolioPoint], period: &str) -> Option<f64> {
+/// The change of a mean score since the last point of `before` from another period.
+fn change_since(
+    now: Option<Score>,
+    before: &[PortfolioPoint],
+    period: &str,
+) -> Option<ScoreChange> {
     let then = before
         .iter()
         .rev()
         .find(|p| p.period != period)
         .and_then(|p| p.score_mean)?;
-    Some(((now? - then) * 10.0).round() / 10.0)
+    Some(now?.since(then))
 }
 
 /// A customer's mean score change since its previous period, as its pages show it, from what
 /// `summary.json` holds: the scores of its accounts now and of its accounts not re-assessed
-/// (at their last score), and the histories of both.
+/// (at their last score), and the histories of both. Scores are read as `summary.json` writes
+/// them (a number that is not one from 0 to 100 is left out).
 pub fn customer_change<'h>(
     scores: impl Iterator<Item = Option<f64>>,
     histories: impl Iterator<Item = &'h [AccountPoint]>,
     period: &str,
 ) -> Option<f64> {
-    let scores: Vec<i64> = scores.filter_map(tenths).collect();
-    change_since(mean(&scores), &customer_history(histories, period), period)
+    let scores = scores.filter_map(|s| s.and_then(Score::from_f64));
+    change_since(
+        Score::mean(scores),
+        &customer_history(histories, period),
+        period,
+    )
+    .map(ScoreChange::as_f64)
 }
 
 /// A customer's history before `period`, from its accounts' histories: per period, the mean
@@ -1008,13 +981,13 @@ fn customer_history<'h>(
                         None => continue,
                     },
                 };
-                scores.extend(tenths(point.score));
+                scores.extend(point.score);
                 fails += point.fails;
             }
             PortfolioPoint {
                 period: label.to_string(),
                 as_of: as_of.map(str::to_string),
-                score_mean: mean(&scores),
+                score_mean: Score::mean(scores),
                 accounts: assessed,
                 accounts_not_reassessed: carried,
                 fails,
@@ -1032,7 +1005,7 @@ mod tests {
         AccountPoint {
             period: period.into(),
             as_of: Some(as_of.into()),
-            score: Some(score),
+            score: Score::from_f64(score),
             fails: Fails {
                 high,
                 medium: 0,
@@ -1056,14 +1029,14 @@ mod tests {
             (history[0].accounts, history[0].accounts_not_reassessed),
             (2, 0)
         );
-        assert_eq!(history[0].score_mean, Some(50.0));
+        assert_eq!(history[0].score_mean, Score::from_f64(50.0));
         assert_eq!(history[1].period, "Q3");
         assert_eq!(
             (history[1].accounts, history[1].accounts_not_reassessed),
             (2, 1)
         );
         // (80 + 90 + 40) / 3 = 70.0; b's three high failures carried.
-        assert_eq!(history[1].score_mean, Some(70.0));
+        assert_eq!(history[1].score_mean, Score::from_f64(70.0));
         assert_eq!(history[1].fails.high, 3);
     }
 
@@ -1072,15 +1045,8 @@ mod tests {
         let h = vec![point("Q2", "a", 1.0, 0), point("Q3", "b", 2.0, 0)];
         let out = extend(&h, point("Q3", "c", 3.0, 0), |p| &p.period);
         assert_eq!(out.len(), 2);
-        assert_eq!(out[1].score, Some(3.0));
+        assert_eq!(out[1].score, Score::from_f64(3.0));
         assert_eq!(extend(&h, point("Q4", "d", 4.0, 0), |p| &p.period).len(), 3);
-    }
-
-    #[test]
-    fn means_round_half_up_in_tenths() {
-        assert_eq!(mean(&[]), None);
-        assert_eq!(mean(&[600, 801]), Some(70.1));
-        assert_eq!(mean(&[1, 2]), Some(0.2));
     }
 
     proptest::proptest! {
@@ -1114,7 +1080,7 @@ mod tests {
         assert_eq!(b.period, "2026-Q3");
         let a = &b.accounts["a1"];
         assert!(a.assessed);
-        assert_eq!(a.score_tenths, Some(500));
+        assert_eq!(a.score, Score::from_tenths(500));
         assert_eq!(a.failing.len(), 1);
         let bob = &a.failing[&("ram.console_mfa".to_string(), "bob".to_string())];
         assert_eq!((bob.since.as_str(), bob.periods), ("2026-Q1", 3));

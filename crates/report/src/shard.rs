@@ -60,7 +60,9 @@ struct AccountForm {
     /// The data-quality notes in English.
     data_quality: Vec<String>,
     status: aliaudit_core::aggregate::AccountStatus,
-    score_tenths: Option<u32>,
+    /// In tenths, as in `figures`.
+    #[serde(rename = "score_tenths", with = "aliaudit_core::score::tenths")]
+    score: Option<aliaudit_core::score::Score>,
     failed: Vec<aliaudit_core::pipeline::FailedControl>,
     exceptions: Vec<aliaudit_core::exceptions::Hit>,
     vendor_exceptions: Vec<VendorForm>,
@@ -94,7 +96,7 @@ impl AccountForm {
                 .map(|n| n.render(en))
                 .collect(),
             status: a.status,
-            score_tenths: a.score_tenths,
+            score: a.score,
             failed: a.failed.clone(),
             exceptions: a.exceptions.clone(),
             vendor_exceptions: a
@@ -134,7 +136,7 @@ impl AccountForm {
                 data_quality: self.data_quality.into_iter().map(Message::from).collect(),
             },
             status: self.status,
-            score_tenths: self.score_tenths,
+            score: self.score,
             failed: self.failed,
             exceptions: self.exceptions,
             vendor_exceptions: self
@@ -148,11 +150,7 @@ impl AccountForm {
                 .collect(),
             fails: self.fails,
             history: self.history,
-            // The change in tenths is not serialized; it is the score change, exactly.
-            delta: self.delta.map(|mut d| {
-                d.score_tenths = d.score.map(|s| (s * 10.0).round() as i64);
-                d
-            }),
+            delta: self.delta,
         }
     }
 }
@@ -343,9 +341,6 @@ pub const MAX_SUMMARY_BYTES: u64 = 1 << 30;
 /// (identity figures, changes since the baseline): far above what an evidence file can
 /// hold, and low enough that sums over every account a merge can hold stay exact in `u64`.
 const MAX_COUNT: u64 = u32::MAX as u64;
-
-/// The highest score, in tenths.
-const MAX_SCORE_TENTHS: u32 = 1000;
 
 /// The longest page name a shard may give: [`crate::view::slugs`] keeps 80 characters and
 /// may add a `-N` suffix.
@@ -856,8 +851,9 @@ fn check_shard(form: &ShardForm, fragments_len: u64) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks the figures of one account: counts agree with the lists they count, scores are
-/// scores, and the counts that nothing lists are in range.
+/// Checks the figures of one account: counts agree with the lists they count, and the counts
+/// that nothing lists are in range. (Its scores and score changes are in range when they are
+/// read: a [`aliaudit_core::score::Score`] is one.)
 fn check_figures(a: &AccountForm) -> Result<(), String> {
     let mut tally = aliaudit_core::aggregate::ControlTally::default();
     for (_, status) in &a.figures.controls {
@@ -902,13 +898,7 @@ fn check_figures(a: &AccountForm) -> Result<(), String> {
             c.fail
         ));
     }
-    if a.score_tenths.is_some_and(|t| t > MAX_SCORE_TENTHS) {
-        return Err(format!(
-            "score {} tenths is above 100",
-            a.score_tenths.unwrap_or_default()
-        ));
-    }
-    if a.figures.score_tenths != a.score_tenths || a.figures.status != a.status {
+    if a.figures.score != a.score || a.figures.status != a.status {
         return Err("its score or status is given twice, differently".into());
     }
     let i = &a.identity;
@@ -920,8 +910,6 @@ fn check_figures(a: &AccountForm) -> Result<(), String> {
         ("access_keys_not_rotated_90d", i.access_keys_not_rotated_90d),
         ("root_active_access_keys", i.root_active_access_keys),
     ];
-    // Scores (0 to 100) and score changes (-100 to 100).
-    let mut scores = Vec::new();
     if let Some(d) = &a.delta {
         let c = &d.counts;
         counts.extend([
@@ -931,32 +919,21 @@ fn check_figures(a: &AccountForm) -> Result<(), String> {
             ("delta.excepted", Some(c.excepted)),
             ("delta.not_reassessed", Some(c.not_reassessed)),
         ]);
-        scores.push(("delta.previous_score".to_string(), d.previous_score, 0.0));
-        scores.push(("delta.score".to_string(), d.score, -100.0));
     }
     // The history is summed over accounts and periods for the trend charts. Only a point
     // that is out of range is put into words.
-    for (n, p) in a.history.iter().enumerate() {
+    for p in &a.history {
         counts.extend([
             ("history.fails.high", Some(p.fails.high)),
             ("history.fails.medium", Some(p.fails.medium)),
             ("history.fails.low", Some(p.fails.low)),
         ]);
-        if p.score.is_some_and(|s| !(0.0..=100.0).contains(&s)) {
-            scores.push((format!("history[{n}].score"), p.score, 0.0));
-        }
     }
     if let Some((name, Some(n))) = counts
         .into_iter()
         .find(|(_, n)| n.is_some_and(|n| n > MAX_COUNT))
     {
         return Err(format!("{name} {n} is beyond any count of evidence"));
-    }
-    if let Some((name, Some(s), low)) = scores
-        .into_iter()
-        .find(|(_, s, low)| s.is_some_and(|s| !(*low..=100.0).contains(&s)))
-    {
-        return Err(format!("{name} {s:?} is not between {low} and 100"));
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ use aliaudit_core::i18n::Catalogue;
 use aliaudit_core::model::Severity;
 use aliaudit_core::pipeline::{AccountResult, Run};
 use aliaudit_core::rules::{self, CATALOG, Finding, RulePack, Section, Status};
+use aliaudit_core::score::{Score, ScoreChange};
 use aliaudit_core::summary::TOOL_VERSION;
 use aliaudit_core::text::rfc3339;
 
@@ -552,12 +553,9 @@ impl RegisterView {
     }
 }
 
-fn signed(tenths: Option<f64>) -> String {
-    match tenths {
-        Some(v) if v > 0.0 => format!("+{v:.1}"),
-        Some(v) => format!("{v:.1}"),
-        None => "-".into(),
-    }
+/// A score change signed (`+2.5`, `-1.0`, `0.0`), or `-` without one.
+fn signed(change: Option<ScoreChange>) -> String {
+    change.map_or_else(|| "-".into(), |c| c.to_string())
 }
 
 fn change_row(c: &aliaudit_core::trend::Change, since: &str, periods: u32) -> ChangeRow {
@@ -577,11 +575,13 @@ fn change_row(c: &aliaudit_core::trend::Change, since: &str, periods: u32) -> Ch
 
 fn trend_charts(
     c: &'static Catalogue,
-    history: &[(String, Option<f64>, aliaudit_core::trend::Fails)],
+    history: &[(String, Option<Score>, aliaudit_core::trend::Fails)],
     title: &str,
 ) -> TrendCharts {
-    let scores: Vec<(String, Option<f64>)> =
-        history.iter().map(|(p, s, _)| (p.clone(), *s)).collect();
+    let scores: Vec<(String, Option<f64>)> = history
+        .iter()
+        .map(|(p, s, _)| (p.clone(), s.map(Score::as_f64)))
+        .collect();
     let fails: Vec<(String, [u64; 3])> = history
         .iter()
         .map(|(p, _, f)| (p.clone(), [f.high, f.medium, f.low]))
@@ -616,9 +616,9 @@ fn high_fails(a: &AccountResult) -> u64 {
         .count() as u64
 }
 
-fn tenths(t: Option<u32>) -> String {
-    t.map(|t| format!("{:.1}", t as f64 / 10.0))
-        .unwrap_or_else(|| "-".into())
+/// A score to one decimal, or `-` without one.
+fn score_text(score: Option<Score>) -> String {
+    score.map_or_else(|| "-".into(), |s| s.to_string())
 }
 
 fn status_label(c: &'static Catalogue, s: Status) -> &'static str {
@@ -774,8 +774,8 @@ impl<'a> Site<'a> {
             customer: a.info.customer.clone(),
             href: format!("{prefix}accounts/{slug}.html"),
             status: a.status.as_str(),
-            score: tenths(a.score_tenths),
-            score_sort: a.score_tenths.map(|t| t as f64 / 10.0).unwrap_or(-1.0),
+            score: score_text(a.score),
+            score_sort: a.score.map_or(-1.0, Score::as_f64),
             vendor_score: a
                 .vendor_score
                 .map(|v| v.to_string())
@@ -786,7 +786,7 @@ impl<'a> Site<'a> {
     }
 
     fn totals(&self, accounts: &[&AccountResult]) -> Totals {
-        let mut scores: Vec<u32> = accounts.iter().filter_map(|a| a.score_tenths).collect();
+        let mut scores: Vec<Score> = accounts.iter().filter_map(|a| a.score).collect();
         scores.sort_unstable();
         let portfolio = aliaudit_core::aggregate::PortfolioSummary {
             scores,
@@ -806,8 +806,8 @@ impl<'a> Site<'a> {
                 .iter()
                 .filter(|a| a.status == aliaudit_core::aggregate::AccountStatus::Failed)
                 .count(),
-            score_mean: tenths(portfolio.mean_tenths()),
-            score_median: tenths(portfolio.median_tenths()),
+            score_mean: score_text(portfolio.mean()),
+            score_median: score_text(portfolio.median()),
             fails: accounts.iter().map(|a| a.counts.fail).sum(),
             high_fails: accounts.iter().map(|a| high_fails(a)).sum(),
         }
@@ -835,8 +835,8 @@ impl<'a> Site<'a> {
     fn group_charts(&self, accounts: &[&AccountResult]) -> GroupCharts {
         let scores: Vec<f64> = accounts
             .iter()
-            .filter_map(|a| a.score_tenths)
-            .map(|t| t as f64 / 10.0)
+            .filter_map(|a| a.score)
+            .map(Score::as_f64)
             .collect();
         let failures = Self::failure_counts(accounts);
         let top: Vec<(String, u64)> = failures
@@ -848,9 +848,9 @@ impl<'a> Site<'a> {
         let columns: Vec<&str> = CATALOG.iter().map(|c| c.id).collect();
         let mut ranked: Vec<&&AccountResult> = accounts.iter().collect();
         ranked.sort_by(|a, b| {
-            a.score_tenths
-                .unwrap_or(u32::MAX)
-                .cmp(&b.score_tenths.unwrap_or(u32::MAX))
+            // Unscored accounts last.
+            (a.score.is_none(), a.score)
+                .cmp(&(b.score.is_none(), b.score))
                 .then_with(|| a.info.id.cmp(&b.info.id))
         });
         let rows: Vec<HeatRow> = ranked
@@ -966,25 +966,25 @@ impl<'a> Site<'a> {
             .iter()
             .map(|p| (p.period.clone(), p.score_mean, p.fails))
             .collect();
-        let mut movers: Vec<(i64, MoverRow)> = members
+        let mut movers: Vec<(ScoreChange, MoverRow)> = members
             .iter()
             .filter_map(|a| {
                 let delta = a.delta.as_ref()?;
-                let change = delta.score_tenths?;
+                let change = delta.score?;
                 Some((
                     change,
                     MoverRow {
                         name: a.info.name.clone(),
                         id: a.info.id.clone(),
                         href: self.account_row(a, prefix).href,
-                        previous: tenths(delta.previous_score.map(|s| (s * 10.0).round() as u32)),
-                        score: tenths(a.score_tenths),
+                        previous: score_text(delta.previous_score),
+                        score: score_text(a.score),
                         change: signed(delta.score),
                         last_period: self.run.period.clone(),
                     },
                 ))
             })
-            .filter(|(change, _)| *change != 0)
+            .filter(|(change, _)| *change != ScoreChange::ZERO)
             .collect();
         movers.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
         let new_accounts = members
@@ -995,7 +995,7 @@ impl<'a> Site<'a> {
                 id: a.info.id.clone(),
                 href: self.account_row(a, prefix).href,
                 previous: "-".into(),
-                score: tenths(a.score_tenths),
+                score: score_text(a.score),
                 change: "-".into(),
                 last_period: self.run.period.clone(),
             })
@@ -1007,10 +1007,7 @@ impl<'a> Site<'a> {
                 name: m.name.to_string(),
                 id: m.id.to_string(),
                 href: String::new(),
-                previous: m
-                    .score
-                    .map(|s| format!("{s:.1}"))
-                    .unwrap_or_else(|| "-".into()),
+                previous: score_text(m.score),
                 score: "-".into(),
                 change: "-".into(),
                 last_period: m.last_period.to_string(),
@@ -1154,10 +1151,7 @@ impl<'a> Site<'a> {
         Some(AccountTrendView {
             baseline_period: baseline.period.clone(),
             new_account: false,
-            previous_score: d
-                .previous_score
-                .map(|s| format!("{s:.1}"))
-                .unwrap_or_else(|| "-".into()),
+            previous_score: score_text(d.previous_score),
             change: signed(d.score),
             counts: d.counts,
             new_failures: plain(&d.new_failures),
@@ -1309,12 +1303,8 @@ impl<'a> Site<'a> {
                 .map(|s| format!("../customers/{s}.html")),
             identity: IdentityText::new(self.c, &a.identity),
             charts: AccountCharts {
-                gauge: charts::score_gauge(
-                    self.c,
-                    a.score_tenths.map(|t| t as f64 / 10.0),
-                    a.vendor_score,
-                )
-                .into(),
+                gauge: charts::score_gauge(self.c, a.score.map(Score::as_f64), a.vendor_score)
+                    .into(),
                 donut: charts::status_donut(self.c, &a.counts).into(),
                 severity: charts::severity_bars(
                     self.c,

@@ -295,9 +295,9 @@ pub fn control_text(
         .map(|text| thresholds.fill(text))
 }
 
-/// The compliance score in tenths of a point (0..=1000), or `None` when nothing was evaluated.
-/// Integer arithmetic keeps it identical whatever order accounts are processed in.
-pub fn score_tenths(findings: &[Finding]) -> Option<u32> {
+/// The compliance score (rounded half up to a tenth of a point), or `None` when nothing was
+/// evaluated. Integer arithmetic keeps it identical whatever order accounts are processed in.
+pub fn score(findings: &[Finding]) -> Option<crate::score::Score> {
     let (mut passed, mut total) = (0u64, 0u64);
     for f in findings.iter().filter(|f| f.scored) {
         let w = weight(f.severity);
@@ -310,7 +310,10 @@ pub fn score_tenths(findings: &[Finding]) -> Option<u32> {
             _ => {}
         }
     }
-    (total > 0).then(|| ((passed * 1000 * 2 + total) / (total * 2)) as u32)
+    // passed <= total, so the tenths are at most 1000.
+    (total > 0)
+        .then(|| ((passed * 1000 * 2 + total) / (total * 2)) as u32)
+        .and_then(crate::score::Score::from_tenths)
 }
 
 #[cfg(test)]

@@ -601,10 +601,10 @@ fn score_weights_severity_and_leaves_out_duplicates() {
     let a = policy(r#""MinimumPasswordLength":14,"MaxLoginAttemps":0,"MaxPasswordAge":0"#);
     let e = evaluate(&a, Some(at(AS_OF)), &RulePack::default());
     // min_length pass (2), lockout fail (2), max_age_v1 fail (1), max_age_v2 pass (1): 3 of 6.
-    assert_eq!(score_tenths(&e.findings), Some(500));
+    assert_eq!(score(&e.findings).map(|s| s.tenths()), Some(500));
     let none = account(&[("x.json", r#"{"PasswordPolicy":{}}"#)]);
     assert_eq!(
-        score_tenths(&evaluate(&none, None, &RulePack::default()).findings),
+        score(&evaluate(&none, None, &RulePack::default()).findings),
         None
     );
 }
