@@ -59,22 +59,101 @@ pub fn run(spec: &MergeSpec) -> Result<Outcome> {
     // A second run into OUT stops here, before any shard is read.
     let staged = aliaudit_report::outdir::Staged::begin(&spec.out, "merge")?;
     super::note_cleaned(&staged, quiet);
-    // No shard folder may change while it is read.
-    let mut shard_locks = Vec::new();
+    let shard_locks = lock_shards(&spec.shards)?;
+    let merged = aliaudit_report::shard::read(&spec.shards)?;
+    let shard_spec = &merged.spec;
+    let options = merged_options(&merged)?;
+    let as_of = options.as_of;
+    let formats: Vec<Format> = shard_spec
+        .manifest
+        .formats
+        .iter()
+        .filter_map(|f| Format::from_name(f))
+        .collect();
+    let templates = if formats.contains(&Format::Html) {
+        Some(
+            aliaudit_report::render::html::Templates::load(
+                shard_spec.templates.as_deref().map(Path::new),
+                options.lang,
+            )
+            .context("the report templates do not load (the shards' --templates)")?,
+        )
+    } else {
+        None
+    };
+    let mut diagnostics = merged.diagnostics.clone();
+    diagnostics.extend(pipeline::run_diagnostics(&merged.accounts, as_of, &options));
+    let mut run = Run::from_parts(
+        as_of,
+        pipeline::AsOfSource::Option,
+        merged.accounts.clone(),
+        merged.files.clone(),
+        diagnostics,
+        &options,
+    );
+    check_page_names(&run, &merged)?;
+    if let Some(stop) = set::check(&mut run, shard_spec.manifest.strict, quiet) {
+        return Ok(stop);
+    }
+    let out = staged.path();
+    let pool = super::thread_pool(spec.jobs)?;
+    let ending = Ending {
+        options: &options,
+        formats: &formats,
+        rendering: Rendering {
+            templates: templates.as_ref(),
+            font: shard_spec.font.as_deref().map(Path::new),
+            pdf: formats.contains(&Format::Pdf),
+            quiet,
+        },
+        pool: &pool,
+        manifest: &shard_spec.manifest,
+    };
+    let written = set::write_set(
+        &ending,
+        &mut run,
+        merged.fragments(),
+        out,
+        aliaudit_report::pages::Pages::RollUps,
+        |run| copy_pages(run, &merged, &formats, &pool, out),
+    )?;
+    staged.commit().context(WRITABLE)?;
+    drop(shard_locks);
+    if !quiet {
+        println!("{}", super::totals_line(&run));
+        println!(
+            "merged {} shards; wrote {} to {}",
+            spec.shards.len(),
+            written.join(", "),
+            shown(&spec.out)
+        );
+    }
+    super::print_timings();
+    Ok(Outcome::from_problems(run.has_problems()))
+}
+
+/// Locks every shard folder for reading, so that none changes while it is read.
+fn lock_shards(shards: &[PathBuf]) -> Result<Vec<aliaudit_report::outdir::Lock>> {
+    let mut locks = Vec::new();
     let mut locked = std::collections::BTreeSet::new();
-    for folder in &spec.shards {
+    for folder in shards {
         // A folder named twice is refused by the reader, with a better message.
         if !locked.insert(std::fs::canonicalize(folder).unwrap_or_else(|_| folder.clone())) {
             continue;
         }
         // Shards on a read-only volume cannot be rewritten while we read them either.
-        shard_locks.extend(aliaudit_report::outdir::Lock::for_reading(
+        locks.extend(aliaudit_report::outdir::Lock::for_reading(
             folder,
             "merge (reading this shard)",
         )?);
     }
-    let merged = aliaudit_report::shard::read(&spec.shards)?;
-    let shard_spec = merged.spec.clone();
+    Ok(locks)
+}
+
+/// The options the shards ran with, read again from the files they name: rules,
+/// exceptions, branding and baseline, each checked unchanged since the shards ran.
+fn merged_options(merged: &aliaudit_report::shard::Merged) -> Result<RunOptions> {
+    let shard_spec = &merged.spec;
     let m = &shard_spec.manifest;
     let path_of = |f: &Option<(String, String)>| f.as_ref().map(|(p, _)| PathBuf::from(p));
     let (rules, rules_file) = super::load_rules(path_of(&m.rules_file).as_ref())?;
@@ -113,11 +192,10 @@ pub fn run(spec: &MergeSpec) -> Result<Outcome> {
     } else {
         aliaudit_core::i18n::Lang::En
     };
-    let as_of = aliaudit_core::text::parse_as_of(&shard_spec.as_of)?;
-    let options = RunOptions {
+    Ok(RunOptions {
         inputs: m.inputs.iter().map(PathBuf::from).collect(),
         exclude: Vec::new(),
-        as_of: Some(as_of),
+        as_of: Some(aliaudit_core::text::parse_as_of(&shard_spec.as_of)?),
         rules,
         limits: Limits {
             max_file_bytes: m.max_file_bytes,
@@ -131,129 +209,63 @@ pub fn run(spec: &MergeSpec) -> Result<Outcome> {
         branding: Arc::new(branding),
         lang,
         shard: None,
-    };
-    let formats: Vec<Format> = m
-        .formats
-        .iter()
-        .filter_map(|f| Format::from_name(f))
-        .collect();
-    let templates = if formats.contains(&Format::Html) {
-        Some(
-            aliaudit_report::render::html::Templates::load(
-                shard_spec.templates.as_deref().map(Path::new),
-                lang,
-            )
-            .context("the report templates do not load (the shards' --templates)")?,
-        )
-    } else {
-        None
-    };
-    let mut diagnostics = merged.diagnostics.clone();
-    diagnostics.extend(pipeline::run_diagnostics(
-        &merged.accounts,
-        Some(as_of),
-        &options,
-    ));
-    let aliaudit_report::shard::Merged {
-        accounts,
-        files,
-        pages: shard_pages,
-        customer_slugs,
-        ..
-    } = &merged;
-    let mut run = Run::from_parts(
-        Some(as_of),
-        pipeline::AsOfSource::Option,
-        accounts.clone(),
-        files.clone(),
-        diagnostics,
-        &options,
-    );
-    // The shards named pages among every account of the input; a single run names them
-    // among the accounts it found. They differ only when a folder without evidence takes
-    // an account's name.
-    let (account_slugs, final_customers) = aliaudit_report::view::page_names(&run);
-    if final_customers != *customer_slugs
+    })
+}
+
+/// Refuses a merge whose page names differ from a single run's. The shards named pages
+/// among every account of the input; a single run names them among the accounts it found.
+/// They differ only when a folder without evidence takes an account's name.
+fn check_page_names(run: &Run, merged: &aliaudit_report::shard::Merged) -> Result<()> {
+    let (account_slugs, customers) = aliaudit_report::view::page_names(run);
+    if customers != merged.customer_slugs
         || run
             .accounts
             .iter()
-            .any(|a| shard_pages.get(&a.info.id).map(|p| &p.1) != account_slugs.get(&a.info.id))
+            .any(|a| merged.pages.get(&a.info.id).map(|p| &p.1) != account_slugs.get(&a.info.id))
     {
         bail!(
             "the shards named some pages differently from a single run (a folder without evidence has the same page name as an account); run the report unsharded"
         );
     }
-    if let Some(stop) = set::check(&mut run, m.strict, quiet) {
-        return Ok(stop);
+    Ok(())
+}
+
+/// Copies the accounts' pages as the shards wrote them into the staging folder `out`.
+fn copy_pages(
+    run: &Run,
+    merged: &aliaudit_report::shard::Merged,
+    formats: &[Format],
+    pool: &rayon::ThreadPool,
+    out: &Path,
+) -> Result<Option<&'static str>> {
+    let exts: Vec<&str> = [(Format::Html, "html"), (Format::Pdf, "pdf")]
+        .iter()
+        .filter(|(f, _)| formats.contains(f))
+        .map(|(_, e)| *e)
+        .collect();
+    if exts.is_empty() {
+        return Ok(None);
     }
-    let out = staged.path();
-    let pool = super::thread_pool(spec.jobs)?;
-    let ending = Ending {
-        options: &options,
-        formats: &formats,
-        rendering: Rendering {
-            templates: templates.as_ref(),
-            font: shard_spec.font.as_deref().map(Path::new),
-            pdf: formats.contains(&Format::Pdf),
-            quiet,
-        },
-        pool: &pool,
-        manifest: m,
-    };
-    // The accounts' pages, as the shards wrote them.
-    let copy_pages = |run: &Run| -> Result<Option<&'static str>> {
-        let exts: Vec<&str> = [(Format::Html, "html"), (Format::Pdf, "pdf")]
-            .iter()
-            .filter(|(f, _)| formats.contains(f))
-            .map(|(_, e)| *e)
-            .collect();
-        if exts.is_empty() {
-            return Ok(None);
-        }
-        std::fs::create_dir_all(out.join("accounts")).context(WRITABLE)?;
-        pool.install(|| {
-            use rayon::prelude::*;
-            run.accounts.par_iter().try_for_each(|a| -> Result<()> {
-                let (dir, slug) = &shard_pages[&a.info.id];
-                for ext in &exts {
-                    let from = dir.join("accounts").join(format!("{slug}.{ext}"));
-                    let bytes = std::fs::read(&from)
-                        .with_context(|| format!("cannot read {}", from.display()))?;
-                    let to = out.join("accounts").join(format!("{slug}.{ext}"));
-                    output::write_atomic(&to, |w| {
-                        std::io::Write::write_all(w, &bytes).map_err(|e| {
-                            output::OutputError::Write {
-                                path: to.clone(),
-                                source: e,
-                            }
-                        })
+    std::fs::create_dir_all(out.join("accounts")).context(WRITABLE)?;
+    pool.install(|| {
+        use rayon::prelude::*;
+        run.accounts.par_iter().try_for_each(|a| -> Result<()> {
+            let (dir, slug) = &merged.pages[&a.info.id];
+            for ext in &exts {
+                let from = dir.join("accounts").join(format!("{slug}.{ext}"));
+                let bytes = std::fs::read(&from)
+                    .with_context(|| format!("cannot read {}", from.display()))?;
+                let to = out.join("accounts").join(format!("{slug}.{ext}"));
+                output::write_atomic(&to, |w| {
+                    std::io::Write::write_all(w, &bytes).map_err(|e| output::OutputError::Write {
+                        path: to.clone(),
+                        source: e,
                     })
-                    .context(WRITABLE)?;
-                }
-                Ok(())
-            })
-        })?;
-        Ok(Some("accounts/ pages (from the shards)"))
-    };
-    let written = set::write_set(
-        &ending,
-        &mut run,
-        merged.fragments(),
-        out,
-        aliaudit_report::pages::Pages::RollUps,
-        copy_pages,
-    )?;
-    staged.commit().context(WRITABLE)?;
-    drop(shard_locks);
-    if !quiet {
-        println!("{}", super::totals_line(&run));
-        println!(
-            "merged {} shards; wrote {} to {}",
-            spec.shards.len(),
-            written.join(", "),
-            shown(&spec.out)
-        );
-    }
-    super::print_timings();
-    Ok(Outcome::from_problems(run.has_problems()))
+                })
+                .context(WRITABLE)?;
+            }
+            Ok(())
+        })
+    })?;
+    Ok(Some("accounts/ pages (from the shards)"))
 }

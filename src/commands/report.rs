@@ -98,30 +98,10 @@ pub(crate) fn prepare(spec: &EvalSpec) -> Result<Prepared> {
 /// holds the previous set until the new one is complete.
 pub fn run(spec: &ReportSpec) -> Result<Outcome> {
     let quiet = spec.eval.quiet;
-    let mut prepared = prepare(&spec.eval)?;
-    prepared.options.shard = spec.shard;
-    prepared.options.period = spec.period.clone();
-    prepared.options.lang = spec.lang;
-    // Our own pages are never evidence, even when -o is inside an input root.
-    prepared.options.exclude = vec![spec.out.clone()];
-    if let Some(path) = &spec.branding {
-        prepared.options.branding = Arc::new(aliaudit_core::branding::Branding::load(path)?);
-    }
-    // The baseline is read before anything is written: a bad one leaves no partial output.
-    let mut baseline_file = None;
-    if let Some(path) = &spec.baseline {
-        prepared.options.baseline = Some(Arc::new(aliaudit_core::trend::Baseline::load(path)?));
-        if spec.shard.is_some() {
-            let file = if path.is_dir() {
-                path.join("summary.json")
-            } else {
-                path.clone()
-            };
-            baseline_file = Some((file.display().to_string(), super::sha256_of_file(&file)?));
-        }
-    }
+    // The baseline, branding and templates are read before anything is written: a bad one
+    // fails fast (exit 1) and leaves OUT as it was.
+    let (prepared, baseline_file) = report_options(spec)?;
     let pool = super::thread_pool(spec.eval.jobs)?;
-    // Templates are checked before any work, so a broken template fails fast (exit 1).
     let templates = if spec.formats.contains(&Format::Html) {
         Some(
             aliaudit_report::render::html::Templates::load(spec.templates.as_deref(), spec.lang)
@@ -153,66 +133,29 @@ pub fn run(spec: &ReportSpec) -> Result<Outcome> {
     };
     let mut run = super::evaluate(&prepared.options, quiet, &pool, Some(&sink))?;
     let spill = spill.finish().context(WRITABLE)?;
-    let manifest = ManifestOptions {
-        inputs: spec
-            .eval
-            .inputs
-            .iter()
-            .map(|p| aliaudit_core::discover::display_root(p))
-            .collect(),
-        formats: set::format_names(formats),
-        strict: spec.eval.strict,
-        rules_file: prepared.rules_file.clone(),
-        exceptions_file: prepared.options.exceptions.file.clone(),
-        branding_file: prepared.options.branding.file.clone(),
-        lang: spec.lang.code().to_string(),
-        thresholds: prepared
-            .options
-            .rules
-            .thresholds
-            .entries()
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-        max_file_bytes: prepared.options.limits.max_file_bytes,
-    };
-    let rendering = Rendering {
-        templates: templates.as_ref(),
-        font: spec.font.as_deref(),
-        pdf: formats.contains(&Format::Pdf),
-        quiet,
+    let manifest = manifest_options(spec, &prepared);
+    let ending = Ending {
+        options: &prepared.options,
+        formats,
+        rendering: Rendering {
+            templates: templates.as_ref(),
+            font: spec.font.as_deref(),
+            pdf: formats.contains(&Format::Pdf),
+            quiet,
+        },
+        pool: &pool,
+        manifest: &manifest,
     };
     if let Some(shard) = spec.shard {
         // A shard writes its accounts' pages and its summary; the merge does the rest.
         super::print_diagnostics(&run, quiet);
-        let ending = Ending {
-            options: &prepared.options,
-            formats,
-            rendering,
-            pool: &pool,
-            manifest: &manifest,
-        };
+        let shard_spec = shard_spec(spec, shard, &run, &manifest, baseline_file);
         let mut written = set::pages(
             &ending,
             &mut run,
             out,
             aliaudit_report::pages::Pages::Accounts,
         )?;
-        let shard_spec = aliaudit_report::shard::RunSpec {
-            manifest: manifest.clone(),
-            as_of: run
-                .as_of
-                .map(aliaudit_core::text::rfc3339)
-                .unwrap_or_default(),
-            period: spec.period.clone(),
-            baseline: baseline_file,
-            templates: spec.templates.as_ref().map(|p| p.display().to_string()),
-            font: spec.font.as_ref().map(|p| p.display().to_string()),
-            count: shard.count,
-            input_ids: aliaudit_report::shard::ids_digest(
-                run.everyone.iter().flatten().map(|(id, _)| id.as_str()),
-            ),
-        };
         aliaudit_report::shard::write(&run, &spill, &shard_spec, shard, out).context(WRITABLE)?;
         written.push("shard.json and shard-fragments.dat");
         drop(spill);
@@ -235,13 +178,6 @@ pub fn run(spec: &ReportSpec) -> Result<Outcome> {
         // The staging folder goes with `staged`; OUT keeps the previous set.
         return Ok(stop);
     }
-    let ending = Ending {
-        options: &prepared.options,
-        formats,
-        rendering,
-        pool: &pool,
-        manifest: &manifest,
-    };
     let written = set::write_set(
         &ending,
         &mut run,
@@ -257,4 +193,86 @@ pub fn run(spec: &ReportSpec) -> Result<Outcome> {
     }
     super::print_timings();
     Ok(Outcome::from_problems(run.has_problems()))
+}
+
+/// The run options of a `report` (rules, exceptions, branding, baseline, language, shard,
+/// period; OUT excluded from the inputs), and for a shard the baseline file's stamp, which
+/// the merge checks.
+fn report_options(spec: &ReportSpec) -> Result<(Prepared, Option<(String, String)>)> {
+    let mut prepared = prepare(&spec.eval)?;
+    prepared.options.shard = spec.shard;
+    prepared.options.period = spec.period.clone();
+    prepared.options.lang = spec.lang;
+    // Our own pages are never evidence, even when -o is inside an input root.
+    prepared.options.exclude = vec![spec.out.clone()];
+    if let Some(path) = &spec.branding {
+        prepared.options.branding = Arc::new(aliaudit_core::branding::Branding::load(path)?);
+    }
+    let mut baseline_file = None;
+    if let Some(path) = &spec.baseline {
+        prepared.options.baseline = Some(Arc::new(aliaudit_core::trend::Baseline::load(path)?));
+        if spec.shard.is_some() {
+            let file = if path.is_dir() {
+                path.join("summary.json")
+            } else {
+                path.clone()
+            };
+            baseline_file = Some((file.display().to_string(), super::sha256_of_file(&file)?));
+        }
+    }
+    Ok((prepared, baseline_file))
+}
+
+/// What manifest.json records of the options: inputs, formats, files used, language,
+/// thresholds and limits.
+fn manifest_options(spec: &ReportSpec, prepared: &Prepared) -> ManifestOptions {
+    let options = &prepared.options;
+    ManifestOptions {
+        inputs: spec
+            .eval
+            .inputs
+            .iter()
+            .map(|p| aliaudit_core::discover::display_root(p))
+            .collect(),
+        formats: set::format_names(&spec.formats),
+        strict: spec.eval.strict,
+        rules_file: prepared.rules_file.clone(),
+        exceptions_file: options.exceptions.file.clone(),
+        branding_file: options.branding.file.clone(),
+        lang: spec.lang.code().to_string(),
+        thresholds: options
+            .rules
+            .thresholds
+            .entries()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        max_file_bytes: options.limits.max_file_bytes,
+    }
+}
+
+/// What a shard records for the merge: the options every shard must share, the as-of, and
+/// a digest of the account ids it saw.
+fn shard_spec(
+    spec: &ReportSpec,
+    shard: Shard,
+    run: &pipeline::Run,
+    manifest: &ManifestOptions,
+    baseline: Option<(String, String)>,
+) -> aliaudit_report::shard::RunSpec {
+    aliaudit_report::shard::RunSpec {
+        manifest: manifest.clone(),
+        as_of: run
+            .as_of
+            .map(aliaudit_core::text::rfc3339)
+            .unwrap_or_default(),
+        period: spec.period.clone(),
+        baseline,
+        templates: spec.templates.as_ref().map(|p| p.display().to_string()),
+        font: spec.font.as_ref().map(|p| p.display().to_string()),
+        count: shard.count,
+        input_ids: aliaudit_report::shard::ids_digest(
+            run.everyone.iter().flatten().map(|(id, _)| id.as_str()),
+        ),
+    }
 }
