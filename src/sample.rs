@@ -19,7 +19,7 @@ pub struct SampleOptions {
     pub accounts: usize,
     /// Average RAM users per account.
     pub users: usize,
-    /// Seed.
+    /// The seed: the same seed writes the same tree.
     pub seed: u64,
 }
 
@@ -28,7 +28,6 @@ pub struct SampleOptions {
 struct SampleFile {
     /// `/`-separated path.
     path: String,
-    /// Content.
     bytes: Vec<u8>,
 }
 

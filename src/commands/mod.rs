@@ -92,9 +92,7 @@ fn load_rules(path: Option<&PathBuf>) -> Result<(RulePack, Option<(String, Strin
 }
 
 /// Reads an exceptions register (an empty one without a file).
-fn load_exceptions(
-    path: Option<&PathBuf>,
-) -> Result<aliaudit_core::exceptions::Register> {
+fn load_exceptions(path: Option<&PathBuf>) -> Result<aliaudit_core::exceptions::Register> {
     let Some(path) = path else {
         return Ok(aliaudit_core::exceptions::Register::default());
     };

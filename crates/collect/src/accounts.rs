@@ -87,7 +87,7 @@ pub struct AccountEntry {
     pub(crate) folder: String,
     /// Display name.
     pub(crate) name: Option<String>,
-    /// Customer.
+    /// The customer the account is reported under.
     pub(crate) customer: Option<String>,
     /// Management contacts (e-mail addresses).
     #[serde(default)]
@@ -114,7 +114,7 @@ struct FileForm {
 pub struct AccountsFile {
     /// Endpoint overrides.
     pub(crate) endpoints: Endpoints,
-    /// Defaults.
+    /// What applies to every account that does not say otherwise.
     pub(crate) defaults: Defaults,
     /// Accounts, in file order, each with its line.
     pub accounts: Vec<(usize, AccountEntry)>,

@@ -76,7 +76,7 @@ impl AccountStatus {
 /// The small per-account figures the portfolio is built from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct AccountFigures {
-    /// Completeness.
+    /// Evidence completeness: complete, partial or failed.
     pub status: AccountStatus,
     /// The score, when anything was evaluated (written in tenths, `score_tenths`).
     #[serde(rename = "score_tenths", with = "crate::score::tenths")]
@@ -88,11 +88,11 @@ pub struct AccountFigures {
 /// `counts`.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct Counts {
-    /// Passed.
+    /// Controls that passed.
     pub pass: u64,
-    /// Failed.
+    /// Controls that failed (accepted risks not included).
     pub fail: u64,
-    /// Excepted.
+    /// Controls that failed but every failure is an accepted risk.
     pub excepted: u64,
     /// Not applicable.
     pub not_applicable: u64,
@@ -118,7 +118,7 @@ pub fn counts(findings: &[crate::rules::Finding]) -> Counts {
 /// The portfolio roll-up.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PortfolioSummary {
-    /// Accounts.
+    /// Accounts in the portfolio, whatever their completeness.
     pub accounts: u64,
     /// Complete accounts.
     pub complete: u64,

@@ -15,7 +15,7 @@ pub enum OutputError {
     Write {
         /// The path.
         path: PathBuf,
-        /// Why.
+        /// The operating system's error.
         source: std::io::Error,
     },
     /// Serialising failed.
@@ -23,7 +23,7 @@ pub enum OutputError {
     Render {
         /// Which output.
         what: &'static str,
-        /// Why.
+        /// What went wrong.
         message: String,
     },
 }

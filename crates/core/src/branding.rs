@@ -18,17 +18,17 @@ use base64::Engine;
 use serde::Deserialize;
 
 /// Largest logo accepted, in bytes (also of each image embedded in an SVG logo).
-pub const MAX_LOGO_BYTES: u64 = 1024 * 1024;
+pub(crate) const MAX_LOGO_BYTES: u64 = 1024 * 1024;
 
 /// Most pixels each way of a PNG logo and of each image embedded in an SVG logo.
-pub const MAX_LOGO_SIDE: u64 = 10_000;
+pub(crate) const MAX_LOGO_SIDE: u64 = 10_000;
 
 /// Most pixels of a PNG logo, and of all the images embedded in an SVG logo together: a
 /// 10000 x 10000 PNG of 400 KB took 1.7 GB to put into PDFs.
-pub const MAX_LOGO_PIXELS: u64 = 8_000_000;
+pub(crate) const MAX_LOGO_PIXELS: u64 = 8_000_000;
 
 /// The default accent colour (the neutral look).
-pub const DEFAULT_ACCENT: &str = "#16324f";
+pub(crate) const DEFAULT_ACCENT: &str = "#16324f";
 
 /// The keys of a branding table, as written.
 #[derive(Debug, Clone, Default, Deserialize)]

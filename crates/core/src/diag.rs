@@ -34,7 +34,7 @@ pub struct Diagnostic {
     pub path: String,
     /// Account id, when the file belongs to an account.
     pub account: Option<String>,
-    /// Severity.
+    /// Error, warning or note.
     pub level: Level,
     /// The message, naming the JSON path or CSV line where there is one.
     pub message: String,
@@ -87,7 +87,7 @@ impl std::fmt::Display for Diagnostic {
 /// the same (`bad\xff` and `bad\xfe` stay two folders). Every path or name that becomes
 /// text (manifest paths, account ids, folder names) goes through here; I/O keeps the
 /// `OsStr`. The text may still hold control characters: terminal lines add [`printable`].
-pub fn display_os(name: &std::ffi::OsStr) -> String {
+pub(crate) fn display_os(name: &std::ffi::OsStr) -> String {
     let bytes = name.as_encoded_bytes();
     if let Some(text) = name.to_str().filter(|t| !t.contains('\\')) {
         return text.to_string();
@@ -108,12 +108,12 @@ pub fn display_os(name: &std::ffi::OsStr) -> String {
     out
 }
 
-/// [`display_os`] of a whole path.
-pub fn display_path(path: &std::path::Path) -> String {
+/// `display_os` of a whole path.
+pub(crate) fn display_path(path: &std::path::Path) -> String {
     display_os(path.as_os_str())
 }
 
-/// A path as one terminal line: [`display_path`] (lossless, invalid bytes as `\xNN`) with
+/// A path as one terminal line: `display_path` (lossless, invalid bytes as `\xNN`) with
 /// control and bidirectional characters escaped by [`one_line`].
 pub fn shown_path(path: &std::path::Path) -> String {
     one_line(&display_path(path)).into_owned()

@@ -1,12 +1,12 @@
 //! Discover stage: walks the input roots and lists every folder that directly holds files,
-//! in a deterministic order; [`load_meta`] reads a folder's `account.toml`.
+//! in a deterministic order; `load_meta` reads a folder's `account.toml`.
 //!
 //! It opens no evidence file: whether a folder is an account is settled after ingest, when
 //! its files have been recognised. Every path found is handed on, so that each one reaches
 //! the manifest: regular files to read, what is never opened (named pipes, sockets, devices,
 //! links back to a parent folder) and what cannot be read (a dangling link, a folder without
 //! permission). Hidden entries and excluded folders (the output folder) are skipped. Paths
-//! stay `OsStr` for I/O and become text only through [`display_os`], which is one-to-one.
+//! stay `OsStr` for I/O and become text only through `display_os`, which is one-to-one.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -62,7 +62,7 @@ pub struct FolderSource {
     pub meta: AccountMeta,
     /// Whether the folder holds an `account.toml` (valid or not).
     pub has_meta_file: bool,
-    /// Where `account.toml` is, until [`load_meta`] has read it.
+    /// Where `account.toml` is, until `load_meta` has read it.
     pub meta_path: Option<PathBuf>,
     /// The manifest record for `account.toml`.
     pub meta_record: Option<FileRecord>,
@@ -89,7 +89,7 @@ pub enum DiscoverError {
     Root {
         /// The root as given (see [`display_root`]).
         path: String,
-        /// Why.
+        /// The operating system's error.
         source: std::io::Error,
     },
 }
@@ -99,7 +99,7 @@ fn is_hidden(entry: &walkdir::DirEntry) -> bool {
     entry.depth() > 0 && entry.file_name().as_encoded_bytes().starts_with(b".")
 }
 
-/// How a root is shown: as given (see [`display_os`]), without trailing separators, with `/`.
+/// How a root is shown: as given (see `display_os`), without trailing separators, with `/`.
 pub fn display_root(root: &Path) -> String {
     let text = display_path(root);
     // On Windows a backslash is a separator; elsewhere it is part of a name (and doubled).
@@ -371,7 +371,7 @@ fn folder_source(
 
 /// Reads the folder's `account.toml`, if any: fills `meta`, `meta_record` and the account id
 /// (its `uid`). Called by the orchestrator's workers, so discovery itself opens no file.
-pub fn load_meta(source: &mut FolderSource) {
+pub(crate) fn load_meta(source: &mut FolderSource) {
     let Some(path) = source.meta_path.take() else {
         return;
     };

@@ -217,7 +217,7 @@ pub struct Principal {
     pub file: Arc<str>,
     /// Line of the row in that file's CSV text.
     pub line: u64,
-    /// Created.
+    /// When the user was created.
     pub created: Stamp,
     /// Last console logon.
     pub last_logon: Stamp,
@@ -319,7 +319,7 @@ pub struct SasItem {
     pub severity: Option<Severity>,
     /// The vendor's risk level text, when it is not one we know.
     pub severity_text: Option<String>,
-    /// Result.
+    /// The vendor's verdict on the check.
     pub status: SasStatus,
     /// Last checked.
     pub checked: Option<DateTime<Utc>>,
@@ -364,11 +364,11 @@ pub struct AccountInfo {
     pub alias: Option<String>,
     /// Folder as shown in output.
     pub folder: String,
-    /// Site.
+    /// China site or international, from `account.toml`.
     pub site: Option<Site>,
     /// Report recipients.
     pub contacts: Vec<String>,
-    /// Tags.
+    /// Free `key = value` tags from `account.toml`.
     pub tags: BTreeMap<String, String>,
 }
 

@@ -574,7 +574,7 @@ fn evidence_state<T>(source: &Source<T>) -> String {
 }
 
 /// Evidence completeness: complete, partial or failed (README, "summary.json").
-pub fn account_status(account: &Account, files: &[FileRecord]) -> AccountStatus {
+pub(crate) fn account_status(account: &Account, files: &[FileRecord]) -> AccountStatus {
     let present = [
         account.credentials.get().is_some(),
         account.practice.get().is_some(),

@@ -22,7 +22,7 @@ use crate::score::{Score, ScoreChange};
 pub const SUMMARY_SCHEMA: &str = "aliaudit.summary/v1";
 
 /// The reporting period of an as-of instant: `2026-Q3` (`undated` without one).
-pub fn period_of(as_of: Option<DateTime<Utc>>) -> String {
+pub(crate) fn period_of(as_of: Option<DateTime<Utc>>) -> String {
     as_of
         .map(|t| format!("{}-Q{}", t.year(), (t.month() - 1) / 3 + 1))
         .unwrap_or_else(|| "undated".into())

@@ -54,9 +54,7 @@ impl Smtp {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CustomerRecipients {
-    /// To.
     to: Vec<String>,
-    /// Cc.
     #[serde(default)]
     cc: Vec<String>,
 }
@@ -80,7 +78,7 @@ struct Form {
 /// A checked configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Sender.
+    /// The sender of every message (`From`).
     pub(crate) from: Mailbox,
     /// Recipients of the portfolio message.
     pub(crate) management: Vec<Mailbox>,

@@ -39,7 +39,7 @@ const fn rgb(c: Colour) -> RGBColor {
 }
 
 /// Colour of a result state (opaque; paired with a text label wherever it is shown).
-pub fn status_colour(status: Status) -> RGBColor {
+pub(crate) fn status_colour(status: Status) -> RGBColor {
     rgb(theme::status(status))
 }
 
@@ -75,7 +75,7 @@ pub struct ChartError {
 }
 
 /// What a drawing function gives: the SVG document, or why there is none.
-pub type Drawn = Result<String, ChartError>;
+pub(crate) type Drawn = Result<String, ChartError>;
 
 /// A chart as a page view holds it. It serialises as its SVG (nothing when it could not be
 /// drawn), so templates place it as they would a string; [`Chart::error`] says why it is
@@ -143,7 +143,7 @@ fn e<T: std::fmt::Debug>(err: T) -> String {
 }
 
 /// Our score as a horizontal gauge (0-100) with the vendor's score marked beside it.
-pub fn score_gauge(c: &Catalogue, score: Option<f64>, vendor: Option<i64>) -> Drawn {
+pub(crate) fn score_gauge(c: &Catalogue, score: Option<f64>, vendor: Option<i64>) -> Drawn {
     svg("score gauge", 420, 90, |area| {
         let (x0, x1, y) = (10i32, 410i32, 34i32);
         area.draw(&Rectangle::new([(x0, y), (x1, y + 22)], TRACK.filled()))
@@ -187,7 +187,7 @@ pub fn score_gauge(c: &Catalogue, score: Option<f64>, vendor: Option<i64>) -> Dr
 }
 
 /// Results per state as a donut, with a legend that names each state and its count.
-pub fn status_donut(c: &Catalogue, counts: &Counts) -> Drawn {
+pub(crate) fn status_donut(c: &Catalogue, counts: &Counts) -> Drawn {
     let parts = [
         (Status::Pass, c.t("chart.legend.pass"), counts.pass),
         (Status::Fail, c.t("chart.legend.fail"), counts.fail),
@@ -248,7 +248,7 @@ pub fn status_donut(c: &Catalogue, counts: &Counts) -> Drawn {
 }
 
 /// Failed controls per severity as vertical bars.
-pub fn severity_bars(c: &Catalogue, high: u64, medium: u64, low: u64) -> Drawn {
+pub(crate) fn severity_bars(c: &Catalogue, high: u64, medium: u64, low: u64) -> Drawn {
     bars(
         "failures by severity",
         c.t("chart.failed_by_severity"),
@@ -262,7 +262,7 @@ pub fn severity_bars(c: &Catalogue, high: u64, medium: u64, low: u64) -> Drawn {
 }
 
 /// Accounts per score band (0-9, 10-19, ... 90-100).
-pub fn score_histogram(c: &Catalogue, scores: &[f64]) -> Drawn {
+pub(crate) fn score_histogram(c: &Catalogue, scores: &[f64]) -> Drawn {
     let mut bins = [0u64; 10];
     for s in scores {
         bins[((s / 10.0).floor() as usize).min(9)] += 1;
@@ -329,7 +329,7 @@ fn trend_width(n: usize) -> u32 {
 }
 
 /// Score per period as a line (a period without a score leaves a gap), 0-100 scale.
-pub fn score_trend(title: &str, points: &[(String, Option<f64>)]) -> Drawn {
+pub(crate) fn score_trend(title: &str, points: &[(String, Option<f64>)]) -> Drawn {
     let width = trend_width(points.len());
     svg("score trend", width, 220, |area| {
         area.draw(&Text::new(title.to_string(), (10, 6), bold(15.0)))
@@ -389,7 +389,7 @@ pub fn score_trend(title: &str, points: &[(String, Option<f64>)]) -> Drawn {
 }
 
 /// Failed controls per period, stacked by severity (high at the bottom).
-pub fn severity_trend(c: &Catalogue, title: &str, points: &[(String, [u64; 3])]) -> Drawn {
+pub(crate) fn severity_trend(c: &Catalogue, title: &str, points: &[(String, [u64; 3])]) -> Drawn {
     let width = trend_width(points.len());
     svg("severity trend", width, 220, |area| {
         area.draw(&Text::new(title.to_string(), (10, 6), bold(15.0)))
@@ -445,7 +445,7 @@ pub fn severity_trend(c: &Catalogue, title: &str, points: &[(String, [u64; 3])])
 }
 
 /// The most common failures: one horizontal bar per control, with its failing-account count.
-pub fn top_failures(c: &Catalogue, rows: &[(String, u64)], of: u64) -> Drawn {
+pub(crate) fn top_failures(c: &Catalogue, rows: &[(String, u64)], of: u64) -> Drawn {
     let height = 40 + rows.len().max(1) as u32 * 30;
     svg("most common failures", 820, height, |area| {
         area.draw(&Text::new(
@@ -475,7 +475,7 @@ pub fn top_failures(c: &Catalogue, rows: &[(String, u64)], of: u64) -> Drawn {
 }
 
 /// One row of the heat map: an account label and a status per column.
-pub struct HeatRow {
+pub(crate) struct HeatRow {
     /// Account label.
     pub label: String,
     /// Status per column, `None` when the control was not run for the account.
@@ -484,7 +484,7 @@ pub struct HeatRow {
 
 /// Accounts x controls, one coloured cell per result; a letter in each cell names the state
 /// so that colour is never the only signal.
-pub fn heat_map(columns: &[String], rows: &[HeatRow]) -> Drawn {
+pub(crate) fn heat_map(columns: &[String], rows: &[HeatRow]) -> Drawn {
     let cell = 18i32;
     let left = 230i32;
     let top = 120i32;

@@ -17,7 +17,7 @@ use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 /// What `deliver` keeps in `OUT` and a new report carries over.
-pub const DELIVERY_LOG: &str = "delivery-log.jsonl";
+pub(crate) const DELIVERY_LOG: &str = "delivery-log.jsonl";
 
 /// Errors taking or swapping an output folder.
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +49,7 @@ pub enum OutDirError {
         what: &'static str,
         /// The path, as shown.
         path: String,
-        /// Why.
+        /// The operating system's error.
         source: std::io::Error,
     },
     /// The path cannot be an output folder.

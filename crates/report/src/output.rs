@@ -248,7 +248,7 @@ pub fn manifest_json(
 
 /// Neutralises a spreadsheet formula: a cell starting with `=`, `+`, `-`, `@`, tab or
 /// carriage return gets a leading apostrophe, so it is shown as text and never run.
-pub fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     match cell.as_bytes().first() {
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{cell}").into(),
         _ => cell.into(),
@@ -256,7 +256,7 @@ pub fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The `findings.csv` columns.
-pub const FINDINGS_COLUMNS: [&str; 16] = [
+pub(crate) const FINDINGS_COLUMNS: [&str; 16] = [
     "account_id",
     "account_name",
     "customer",

@@ -28,11 +28,11 @@ use aliaudit_core::pipeline::{AccountResult, VendorException};
 use aliaudit_core::summary::ManifestOptions;
 
 /// The shard summary's schema.
-pub const SCHEMA: &str = "aliaudit.shard/v1";
+pub(crate) const SCHEMA: &str = "aliaudit.shard/v1";
 /// The shard summary's file name.
-pub const SUMMARY_FILE: &str = "shard.json";
+pub(crate) const SUMMARY_FILE: &str = "shard.json";
 /// The fragments' file name.
-pub const FRAGMENTS_FILE: &str = "shard-fragments.dat";
+pub(crate) const FRAGMENTS_FILE: &str = "shard-fragments.dat";
 
 pub use aliaudit_core::pipeline::Shard;
 
@@ -196,7 +196,7 @@ impl FileForm {
 }
 
 /// A file a run depends on: as given, and its SHA-256.
-pub type FileRef = Option<(String, String)>;
+pub(crate) type FileRef = Option<(String, String)>;
 
 /// The options every shard of one run shares, and that `merge` uses to finish it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -335,7 +335,7 @@ pub enum MergeError {
 /// The largest `shard.json` that `merge` reads. A shard summary holds a few kilobytes per
 /// account, so this is room for well over a hundred thousand accounts in one shard; a larger
 /// file is refused before it is read into memory.
-pub const MAX_SUMMARY_BYTES: u64 = 1 << 30;
+pub(crate) const MAX_SUMMARY_BYTES: u64 = 1 << 30;
 
 /// The largest count a shard may carry that is not checked against a list it also carries
 /// (identity figures, changes since the baseline): far above what an evidence file can

@@ -15,11 +15,11 @@ use aliaudit_core::rules::Status;
 /// An opaque sRGB colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Colour {
-    /// Red.
+    /// Red, 0 to 255.
     pub r: u8,
-    /// Green.
+    /// Green, 0 to 255.
     pub g: u8,
-    /// Blue.
+    /// Blue, 0 to 255.
     pub b: u8,
 }
 
@@ -40,20 +40,20 @@ impl Colour {
 }
 
 /// Body text.
-pub const INK: Colour = Colour::hex(0x212529);
+pub(crate) const INK: Colour = Colour::hex(0x212529);
 /// Secondary text (captions, notes, page headers and footers).
-pub const MUTED: Colour = Colour::hex(0x5C636A);
+pub(crate) const MUTED: Colour = Colour::hex(0x5C636A);
 /// Rules and table lines.
-pub const LINE: Colour = Colour::hex(0xDEE2E6);
+pub(crate) const LINE: Colour = Colour::hex(0xDEE2E6);
 /// Light fills behind figures and table headers.
-pub const BACKGROUND: Colour = Colour::hex(0xF8F9FA);
+pub(crate) const BACKGROUND: Colour = Colour::hex(0xF8F9FA);
 /// The neutral accent (masthead, headings, figure-box rules, chart series); a brand's
 /// accent replaces it on branded pages.
-pub const ACCENT: Colour = Colour::hex(0x16324F);
+pub(crate) const ACCENT: Colour = Colour::hex(0x16324F);
 /// The empty part of a gauge or bar, and chart grid lines.
-pub const TRACK: Colour = Colour::hex(0xE9ECEF);
+pub(crate) const TRACK: Colour = Colour::hex(0xE9ECEF);
 /// The paper, and text on a state or severity fill.
-pub const WHITE: Colour = Colour::hex(0xFFFFFF);
+pub(crate) const WHITE: Colour = Colour::hex(0xFFFFFF);
 
 /// The colour of a result state; evidence, file and diagnostic states borrow these.
 pub const fn status(status: Status) -> Colour {
@@ -115,7 +115,7 @@ pub fn score(score: f64) -> Colour {
 }
 
 /// Every result state, in the order the stylesheet lists them.
-pub const STATUSES: [Status; 5] = [
+pub(crate) const STATUSES: [Status; 5] = [
     Status::Pass,
     Status::Fail,
     Status::Excepted,
@@ -124,9 +124,9 @@ pub const STATUSES: [Status; 5] = [
 ];
 
 /// The stylesheet line replaced by the `:root` colour variables.
-pub const CSS_VARIABLES_MARK: &str = "/* aliaudit: palette variables (src/theme.rs) */";
+pub(crate) const CSS_VARIABLES_MARK: &str = "/* aliaudit: palette variables (src/theme.rs) */";
 /// The stylesheet line replaced by the badge colour rules.
-pub const CSS_BADGES_MARK: &str = "/* aliaudit: badge colours (src/theme.rs) */";
+pub(crate) const CSS_BADGES_MARK: &str = "/* aliaudit: badge colours (src/theme.rs) */";
 
 /// The name of a state's stylesheet variable (`--pass`...).
 fn variable(status: Status) -> &'static str {

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// The first two header names, which identify a credential report.
-pub const HEADER_PREFIX: &str = "user,user_creation_time";
+pub(crate) const HEADER_PREFIX: &str = "user,user_creation_time";
 
 /// A `TRUE`/`FALSE` cell with the report's sentinels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -137,7 +137,7 @@ const BASE: [&str; 8] = [
 
 /// A problem at one line of the CSV text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CsvError {
+pub(crate) struct CsvError {
     /// 1-based line, when known.
     pub line: Option<u64>,
     /// What is wrong.
@@ -176,12 +176,12 @@ const REQUIRED: [&str; 8] = [
 ];
 
 /// Strips a UTF-8 byte-order mark.
-pub fn strip_bom(bytes: &[u8]) -> &[u8] {
+pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
 /// Whether `bytes` begin with a credential-report header (after a BOM and blank space).
-pub fn looks_like_report(bytes: &[u8]) -> bool {
+pub(crate) fn looks_like_report(bytes: &[u8]) -> bool {
     let bytes = strip_bom(bytes);
     let start = bytes
         .iter()
@@ -315,7 +315,7 @@ fn for_each_record(
 
 /// Parses one CSV text. With `header`, the text is a continuation page that has no header
 /// row of its own; a text that does start with a header line has it checked and skipped.
-pub fn parse_csv(bytes: &[u8], header: Option<&Header>) -> Result<ParsedCsv, CsvError> {
+pub(crate) fn parse_csv(bytes: &[u8], header: Option<&Header>) -> Result<ParsedCsv, CsvError> {
     let bytes = strip_bom(bytes);
     // Line numbers count '\n'; normalising CRLF keeps them right whatever the line ends.
     let normalised;
@@ -509,7 +509,7 @@ fn parse_row(
 }
 
 /// Parses a flag cell; unknown text is kept as [`Flag::Unknown`].
-pub fn parse_flag(value: &str) -> Flag {
+pub(crate) fn parse_flag(value: &str) -> Flag {
     match value.to_ascii_uppercase().as_str() {
         "TRUE" => Flag::True,
         "FALSE" => Flag::False,
@@ -521,7 +521,7 @@ pub fn parse_flag(value: &str) -> Flag {
 }
 
 /// Parses a timestamp cell; anything that is neither a sentinel nor RFC 3339 is an error.
-pub fn parse_stamp(value: &str) -> Result<Stamp, String> {
+pub(crate) fn parse_stamp(value: &str) -> Result<Stamp, String> {
     match value {
         "" => Ok(Stamp::Missing),
         "-" => Ok(Stamp::Never),
@@ -532,14 +532,14 @@ pub fn parse_stamp(value: &str) -> Result<Stamp, String> {
 }
 
 /// Parses an ISO 8601 / RFC 3339 UTC time such as `2024-05-20T08:05:00Z`.
-pub fn parse_time(value: &str) -> Result<DateTime<Utc>, String> {
+pub(crate) fn parse_time(value: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| format!("invalid timestamp \"{value}\" (expected YYYY-MM-DDThh:mm:ssZ)"))
 }
 
 /// Decodes a `GetCredentialReport` `Content` value: standard Base64, line breaks allowed.
-pub fn decode_content(content: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn decode_content(content: &str) -> Result<Vec<u8>, String> {
     let compact: Vec<u8> = content
         .bytes()
         .filter(|b| !b.is_ascii_whitespace())

@@ -143,7 +143,7 @@ fn scalar<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Scalar, D::Error
 }
 
 /// An optional integer given as a number or as a string of digits.
-pub fn opt_i64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+pub(crate) fn opt_i64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
     match scalar(deserializer)? {
         Scalar::Null => Ok(None),
         Scalar::Int(n) => Ok(Some(n)),
@@ -167,12 +167,14 @@ pub fn opt_i64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>
 }
 
 /// A required integer given as a number or as a string of digits.
-pub fn req_i64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+pub(crate) fn req_i64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
     opt_i64(deserializer)?.ok_or_else(|| de::Error::custom("expected a whole number, found null"))
 }
 
 /// An optional boolean given as `true`/`false` or as the strings `"true"`/`"false"`.
-pub fn opt_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+pub(crate) fn opt_bool<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<bool>, D::Error> {
     match scalar(deserializer)? {
         Scalar::Null => Ok(None),
         Scalar::Bool(b) => Ok(Some(b)),
@@ -194,7 +196,9 @@ pub fn opt_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<boo
 }
 
 /// An optional string; numbers are accepted and kept as their decimal text.
-pub fn opt_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn opt_string<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
     match scalar(deserializer)? {
         Scalar::Null => Ok(None),
         Scalar::Text(s) => Ok(Some(s)),

@@ -52,7 +52,7 @@ impl Default for Limits {
 pub struct SourceFile {
     /// Path on disk.
     pub path: PathBuf,
-    /// Root as given, then the `/`-separated path below it (see [`crate::diag::display_os`]).
+    /// Root as given, then the `/`-separated path below it (see `crate::diag::display_os`).
     pub display: String,
     /// A file to read, or something listed without being opened.
     pub entry: Entry,
@@ -138,13 +138,14 @@ impl RawBundle {
 }
 
 /// Reads and parses every file of a folder, then assembles credential-report pages.
-pub fn ingest_files(files: &[SourceFile], limits: Limits) -> RawBundle {
+pub(crate) fn ingest_files(files: &[SourceFile], limits: Limits) -> RawBundle {
     collect(files.iter().map(|f| read_file(f, limits)))
 }
 
-/// Parses files already in memory, as `(display path, bytes)`: for tests and fuzzing, and
-/// for callers that hold evidence without a folder.
-pub fn ingest_memory(files: &[(&str, &[u8])], limits: Limits) -> RawBundle {
+/// Parses files already in memory, as `(display path, bytes)`: for the unit and property
+/// tests, which hold evidence without a folder.
+#[cfg(test)]
+pub(crate) fn ingest_memory(files: &[(&str, &[u8])], limits: Limits) -> RawBundle {
     collect(files.iter().map(|(display, bytes)| {
         let mut record = FileRecord {
             reason_note: None,
@@ -329,7 +330,7 @@ fn join_group(group: &[Page]) -> Result<JoinedRows, (Option<usize>, String)> {
 }
 
 /// Reads one file: hashes it, recognises it and parses it.
-pub fn read_file(file: &SourceFile, limits: Limits) -> FileOutcome {
+pub(crate) fn read_file(file: &SourceFile, limits: Limits) -> FileOutcome {
     let mut record = FileRecord {
         reason_note: None,
         path: file.display.clone(),

@@ -63,7 +63,7 @@ pub struct RawPracticeUserInfo {
 /// Ims or Ram `GetSecurityPreference`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "PascalCase")]
-pub struct RawSecurityPreferenceResponse {
+pub(crate) struct RawSecurityPreferenceResponse {
     /// The preference body.
     pub security_preference: RawSecurityPreference,
 }
@@ -154,7 +154,7 @@ pub struct RawMaxIdleDays {
 /// Ims or Ram `GetPasswordPolicy`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "PascalCase")]
-pub struct RawPasswordPolicyResponse {
+pub(crate) struct RawPasswordPolicyResponse {
     /// The policy.
     pub password_policy: RawPasswordPolicy,
 }
@@ -269,7 +269,7 @@ pub struct RawRiskItemResource {
 pub struct RawCheckResultPage {
     /// The checks of this page.
     pub checks: OneOrMany<RawCheck>,
-    /// Paging.
+    /// The page number, size and total count, when the response has them.
     pub page_info: Option<RawPageInfo>,
 }
 

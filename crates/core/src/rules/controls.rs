@@ -19,7 +19,7 @@ use crate::model::{
 pub struct ControlDef {
     /// Stable id, used in output and exception files; never renamed casually.
     pub id: &'static str,
-    /// Title.
+    /// The title in English; the report language's comes from the catalogue.
     pub title: &'static str,
     /// Default severity.
     pub severity: Severity,
@@ -1507,7 +1507,7 @@ static SAS_MAPPINGS: &[SasMapping] = &[
 ];
 
 /// The built-in control a Security Center item duplicates, matched on id and title.
-pub fn sas_duplicate_of(item: &SasItem) -> Option<&'static str> {
+pub(crate) fn sas_duplicate_of(item: &SasItem) -> Option<&'static str> {
     if item.api != crate::model::SasApi::DescribeRiskCheckResult {
         return None;
     }

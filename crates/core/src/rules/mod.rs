@@ -34,7 +34,7 @@ pub struct ControlOverride {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RulePack {
-    /// Thresholds.
+    /// The thresholds; a file's table replaces only the values it names.
     #[serde(default)]
     pub thresholds: Thresholds,
     /// Overrides by control id.
@@ -130,7 +130,7 @@ pub fn evaluate(account: &Account, as_of: Option<DateTime<Utc>>, pack: &RulePack
 
 /// Evaluates every enabled control; with `explain` false, per-resource results keep only
 /// their status (enough for counts, scores and roll-ups).
-pub fn evaluate_with(
+pub(crate) fn evaluate_with(
     account: &Account,
     as_of: Option<DateTime<Utc>>,
     pack: &RulePack,
@@ -246,7 +246,7 @@ pub fn order_key(id: &str) -> (u8, i64, String) {
 }
 
 /// The severity weight used by the score.
-pub fn weight(severity: Severity) -> u64 {
+pub(crate) fn weight(severity: Severity) -> u64 {
     match severity {
         Severity::High => 3,
         Severity::Medium => 2,

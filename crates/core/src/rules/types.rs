@@ -15,7 +15,7 @@ use crate::model::{Account, Severity};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
-    /// Compliant.
+    /// The control is met.
     Pass,
     /// Not compliant.
     Fail,
@@ -131,7 +131,7 @@ pub enum Section {
 }
 
 impl Section {
-    /// Heading.
+    /// The section's heading in the English built-in catalogue.
     pub fn title(self) -> &'static str {
         match self {
             Section::CisIdentity => "CIS 1 - Identity and Access Management",
@@ -171,7 +171,7 @@ pub struct Finding {
     pub cis_v1: Option<&'static str>,
     /// CIS v2.0.0 recommendation.
     pub cis_v2: Option<&'static str>,
-    /// Result.
+    /// The control's state on this account.
     pub status: Status,
     /// Why, in one sentence (written in a language by the outputs).
     pub detail: Message,
@@ -192,7 +192,7 @@ pub struct Ctx<'a> {
     pub account: &'a Account,
     /// The as-of instant, when any evidence or `--as-of` gave one.
     pub as_of: Option<DateTime<Utc>>,
-    /// Thresholds.
+    /// The thresholds of the rule pack (ages, lengths, counts).
     pub t: &'a Thresholds,
     /// Build per-resource text (ids, details, places); off for `validate`.
     pub explain: bool,
@@ -203,7 +203,7 @@ pub struct Ctx<'a> {
 pub struct Outcome {
     /// Result (derived from resources when they decide it).
     pub status: Option<Status>,
-    /// Why.
+    /// Why, in one sentence (written in a language by the outputs).
     pub detail: Message,
     /// Compensating control.
     pub compensating: Option<Message>,

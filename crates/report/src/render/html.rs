@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::Serialize;
 
 /// The built-in templates and static files, by name.
-pub const BUILT_INS: [(&str, &str); 13] = [
+pub(crate) const BUILT_INS: [(&str, &str); 13] = [
     ("base.html", include_str!("../../../../templates/base.html")),
     (
         "index.html",
@@ -59,7 +59,7 @@ pub enum HtmlError {
     Read {
         /// The file.
         path: String,
-        /// Why.
+        /// The operating system's error.
         source: std::io::Error,
     },
     /// A template does not parse.

@@ -26,14 +26,14 @@ use crate::fonts::{FONT_BOLD, FONT_REGULAR};
 use crate::theme::{ACCENT, BACKGROUND, Colour, INK, LINE, MUTED, WHITE};
 
 /// A4 in points.
-pub const PAGE_W: f32 = 595.28;
+pub(crate) const PAGE_W: f32 = 595.28;
 /// A4 in points.
-pub const PAGE_H: f32 = 841.89;
+pub(crate) const PAGE_H: f32 = 841.89;
 const MARGIN_X: f32 = 48.0;
 const MARGIN_TOP: f32 = 64.0;
 const MARGIN_BOTTOM: f32 = 60.0;
 /// Width available to content.
-pub const CONTENT_W: f32 = PAGE_W - 2.0 * MARGIN_X;
+pub(crate) const CONTENT_W: f32 = PAGE_W - 2.0 * MARGIN_X;
 /// Type sizes, in points.
 pub mod size {
     /// Cover: the report's subject.
@@ -405,7 +405,6 @@ enum Op {
 /// A table column: heading, share of the width, right-aligned or not.
 #[derive(Debug, Clone, Copy)]
 struct Column<'a> {
-    /// Heading.
     title: &'a str,
     /// Share of the table width (the shares are normalised).
     share: f32,
@@ -469,11 +468,11 @@ impl<'a, R> Table<'a, R> {
 /// A table cell: text, optionally shown as a coloured badge.
 #[derive(Debug, Clone)]
 pub struct Cell {
-    /// Text.
+    /// The words shown.
     pub text: String,
     /// Badge colour (white text on it), if a badge.
     pub badge: Option<Colour>,
-    /// Bold.
+    /// Set in the bold face.
     pub bold: bool,
     /// Opens this file (relative to the PDF) when the cell is clicked.
     pub link: Option<String>,
