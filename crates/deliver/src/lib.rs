@@ -466,24 +466,7 @@ pub struct Plan {
 /// and attachment. Any problem is an error before anything is sent.
 pub fn plan(options: &Options, config: &Config) -> Result<Plan> {
     let out = &options.out;
-    let manifest: ManifestLite = read_json(&out.join("manifest.json"))?;
-    if manifest.schema != aliaudit_core::summary::MANIFEST_SCHEMA {
-        bail!(
-            "{}: schema {} is not {}",
-            out.join("manifest.json").display(),
-            manifest.schema,
-            aliaudit_core::summary::MANIFEST_SCHEMA
-        );
-    }
-    let summary: SummaryLite = read_json(&out.join("summary.json"))?;
-    if summary.schema != aliaudit_core::summary::SUMMARY_SCHEMA {
-        bail!(
-            "{}: schema {} is not {}",
-            out.join("summary.json").display(),
-            summary.schema,
-            aliaudit_core::summary::SUMMARY_SCHEMA
-        );
-    }
+    let (manifest, summary) = read_report(out)?;
     let lang = options
         .lang
         .unwrap_or(match manifest.options.lang.as_deref() {
@@ -494,164 +477,21 @@ pub fn plan(options: &Options, config: &Config) -> Result<Plan> {
     let thresholds: aliaudit_core::rules::Thresholds =
         serde_json::from_value(manifest.options.thresholds.clone()).unwrap_or_default();
     let mut warnings = Vec::new();
-    let branding = match (&options.branding, &manifest.options.branding_file) {
-        (Some(path), _) => Branding::load(path)?,
-        (None, Some((path, sha))) => match Branding::load(Path::new(path)) {
-            Ok(b) => {
-                if b.file.as_ref().map(|f| &f.1) != Some(sha) {
-                    warnings.push(format!(
-                        "{path} changed since the report was written; the e-mails use it as it is now"
-                    ));
-                }
-                b
-            }
-            Err(e) => {
-                warnings.push(format!(
-                    "the report's branding file cannot be used ({e}); the e-mails are unbranded (pass --branding)"
-                ));
-                Branding::default()
-            }
-        },
-        (None, None) => Branding::default(),
+    let branding = branding(options, &manifest, &mut warnings)?;
+    let report = Report::new(&summary, config)?;
+    let composer = Composer {
+        report: &report,
+        c,
+        lang,
+        thresholds: &thresholds,
     };
-
-    let period = summary.period.clone().unwrap_or_default();
-    let as_of = summary
-        .as_of
-        .as_deref()
-        .map(|s| s.get(..10).unwrap_or(s).to_string())
-        .unwrap_or_default();
-    let mut by_customer: BTreeMap<&str, Vec<&AccountLite>> = BTreeMap::new();
-    for a in &summary.accounts {
-        if let Some(customer) = a.customer.as_deref() {
-            by_customer.entry(customer).or_default().push(a);
-        }
-    }
-    if let Some(unknown) = config
-        .customers
-        .keys()
-        .find(|k| !by_customer.contains_key(k.as_str()))
-    {
-        let known: Vec<&str> = by_customer.keys().copied().collect();
-        bail!(
-            "the configuration names customers.\"{unknown}\", which is not a customer of this report (customers: {})",
-            if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.join(", ")
-            }
-        );
-    }
-    let mut missing_by_customer: BTreeMap<&str, Vec<&MissingLite>> = BTreeMap::new();
-    for m in &summary.missing_accounts {
-        if let Some(customer) = m.customer.as_deref() {
-            missing_by_customer.entry(customer).or_default().push(m);
-        }
-    }
-    let missing_of = |customer: &str| -> &[&MissingLite] {
-        missing_by_customer
-            .get(customer)
-            .map_or(&[], |v| v.as_slice())
-    };
-    let account_slugs =
-        aliaudit_report::view::slugs(summary.accounts.iter().map(|a| a.id.as_str()));
-    let customer_slugs = aliaudit_report::view::slugs(by_customer.keys().copied());
-
     let mut messages = Vec::new();
     let mut skipped = Vec::new();
     let mut bad_addresses = Vec::new();
-    let mut too_large = Vec::new();
-    let page_for = |kind: Kind,
-                    name: &str,
-                    accounts: &[&AccountLite],
-                    attachments: &[Attached],
-                    brand: &Brand|
-     -> EmailPage {
-        let (mut figures, top) = failures(accounts, c, &thresholds);
-        figures.accounts = accounts.len();
-        let rows = match kind {
-            Kind::Customer => {
-                let mut sorted = accounts.to_vec();
-                sorted.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
-                sorted
-                    .iter()
-                    .map(|a| ScoreRow {
-                        name: a.name.clone(),
-                        score: score_text(a.score),
-                        change: change_text(a.delta.as_ref().and_then(|d| d.score)),
-                    })
-                    .collect()
-            }
-            Kind::Management => by_customer
-                .iter()
-                .map(|(customer, members)| ScoreRow {
-                    name: customer.to_string(),
-                    score: score_text(mean_score(members)),
-                    change: change_text(customer_change(members, missing_of(customer), &period)),
-                })
-                .collect(),
-        };
-        match kind {
-            Kind::Customer => {
-                figures.customers = 1;
-                figures.score = score_text(mean_score(accounts));
-                figures.change = change_text(customer_change(accounts, missing_of(name), &period));
-            }
-            Kind::Management => {
-                figures.customers = by_customer.len();
-                figures.score = score_text(summary.portfolio.score_mean);
-                figures.change =
-                    change_text(summary.portfolio.delta.as_ref().and_then(|d| d.score_mean));
-            }
-        }
-        EmailPage {
-            kind,
-            lang: lang.code(),
-            name: name.to_string(),
-            subject: String::new(),
-            period: period.clone(),
-            as_of: as_of.clone(),
-            baseline: summary.baseline_period.clone(),
-            figures,
-            top,
-            rows,
-            attachments: attachments
-                .iter()
-                .map(|a| AttachmentRow {
-                    name: a.name.clone(),
-                    size: size_text(a.bytes),
-                })
-                .collect(),
-            brand: brand_view(brand),
-            logo_cid: brand
-                .logo
-                .as_ref()
-                .filter(|l| l.mime == "image/png")
-                .map(|_| "logo"),
-        }
-    };
-
-    for (customer, accounts) in &by_customer {
+    for (customer, accounts) in &report.by_customer {
         let (to, cc) = match config.customers.get(*customer) {
             Some((to, cc)) => (to.clone(), cc.clone()),
-            None => {
-                let mut seen = BTreeSet::new();
-                let mut to = Vec::new();
-                for a in accounts {
-                    for contact in &a.contacts {
-                        match config::mailbox(contact) {
-                            Ok(m) => {
-                                if seen.insert(m.email.to_string()) {
-                                    to.push(m);
-                                }
-                            }
-                            Err(e) => bad_addresses
-                                .push(format!("account {} ({customer}): contact {e}", a.id)),
-                        }
-                    }
-                }
-                (to, Vec::new())
-            }
+            None => (contacts(customer, accounts, &mut bad_addresses), Vec::new()),
         };
         if to.is_empty() {
             skipped.push((
@@ -660,29 +500,13 @@ pub fn plan(options: &Options, config: &Config) -> Result<Plan> {
             ));
             continue;
         }
-        let slug = &customer_slugs[*customer];
-        let mut attachments = vec![attach(
-            out,
-            format!("customers/{slug}.pdf"),
-            shown_name(customer, &period),
-        )?];
-        if config.attach_accounts {
-            let mut sorted = accounts.clone();
-            sorted.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
-            for a in sorted {
-                attachments.push(attach(
-                    out,
-                    format!("accounts/{}.pdf", account_slugs[&a.id]),
-                    shown_name(&format!("{} ({})", a.name, a.id), &period),
-                )?);
-            }
-        }
+        let attachments = report.customer_attachments(out, customer, accounts, config)?;
         let brand = branding.for_customer(Some(customer)).clone();
         let key = format!("customer:{customer}");
-        let page = page_for(Kind::Customer, customer, accounts, &attachments, &brand);
+        let page = composer.page(Kind::Customer, customer, accounts, &attachments, &brand);
         messages.push(Planned {
             fingerprint: fingerprint(&key, &to, &cc, &attachments),
-            stem: format!("customer-{slug}"),
+            stem: format!("customer-{}", report.customer_slugs[*customer]),
             key,
             to,
             cc,
@@ -706,10 +530,10 @@ pub fn plan(options: &Options, config: &Config) -> Result<Plan> {
         let attachments = vec![attach(
             out,
             "portfolio.pdf".to_string(),
-            shown_name(&label, &period),
+            shown_name(&label, &report.period),
         )?];
         let key = "management".to_string();
-        let page = page_for(Kind::Management, &label, &all, &attachments, &brand);
+        let page = composer.page(Kind::Management, &label, &all, &attachments, &brand);
         messages.push(Planned {
             fingerprint: fingerprint(
                 &key,
@@ -726,17 +550,7 @@ pub fn plan(options: &Options, config: &Config) -> Result<Plan> {
             brand,
         });
     }
-    for m in &messages {
-        let total: u64 = m.attachments.iter().map(|a| a.bytes).sum();
-        if total > config.max_attachment_bytes {
-            too_large.push(format!(
-                "{}: attachments total {}, more than max_attachment_mb = {} (raise it, or set attach_accounts = false)",
-                m.key,
-                size_text(total),
-                config.max_attachment_bytes as f64 / (1024.0 * 1024.0)
-            ));
-        }
-    }
+    let too_large = too_large(&messages, config.max_attachment_bytes);
     if !bad_addresses.is_empty() || !too_large.is_empty() {
         bail!(
             "nothing was sent:\n  {}",
@@ -756,6 +570,283 @@ pub fn plan(options: &Options, config: &Config) -> Result<Plan> {
             lang,
         )?,
     })
+}
+
+/// Reads the report's manifest.json and summary.json, refusing other schemas.
+fn read_report(out: &Path) -> Result<(ManifestLite, SummaryLite)> {
+    let manifest: ManifestLite = read_json(&out.join("manifest.json"))?;
+    if manifest.schema != aliaudit_core::summary::MANIFEST_SCHEMA {
+        bail!(
+            "{}: schema {} is not {}",
+            out.join("manifest.json").display(),
+            manifest.schema,
+            aliaudit_core::summary::MANIFEST_SCHEMA
+        );
+    }
+    let summary: SummaryLite = read_json(&out.join("summary.json"))?;
+    if summary.schema != aliaudit_core::summary::SUMMARY_SCHEMA {
+        bail!(
+            "{}: schema {} is not {}",
+            out.join("summary.json").display(),
+            summary.schema,
+            aliaudit_core::summary::SUMMARY_SCHEMA
+        );
+    }
+    Ok((manifest, summary))
+}
+
+/// The branding of the e-mails: `--branding`, else the report's own branding file as it is
+/// now (a warning when it changed since the report, unbranded when it cannot be read).
+fn branding(
+    options: &Options,
+    manifest: &ManifestLite,
+    warnings: &mut Vec<String>,
+) -> Result<Branding> {
+    Ok(match (&options.branding, &manifest.options.branding_file) {
+        (Some(path), _) => Branding::load(path)?,
+        (None, Some((path, sha))) => match Branding::load(Path::new(path)) {
+            Ok(b) => {
+                if b.file.as_ref().map(|f| &f.1) != Some(sha) {
+                    warnings.push(format!(
+                        "{path} changed since the report was written; the e-mails use it as it is now"
+                    ));
+                }
+                b
+            }
+            Err(e) => {
+                warnings.push(format!(
+                    "the report's branding file cannot be used ({e}); the e-mails are unbranded (pass --branding)"
+                ));
+                Branding::default()
+            }
+        },
+        (None, None) => Branding::default(),
+    })
+}
+
+/// The report as the messages need it: accounts and missing accounts by customer, page
+/// names, period and as-of.
+struct Report<'a> {
+    summary: &'a SummaryLite,
+    by_customer: BTreeMap<&'a str, Vec<&'a AccountLite>>,
+    missing_by_customer: BTreeMap<&'a str, Vec<&'a MissingLite>>,
+    account_slugs: BTreeMap<String, String>,
+    customer_slugs: BTreeMap<String, String>,
+    period: String,
+    as_of: String,
+}
+
+impl<'a> Report<'a> {
+    /// Groups the summary's accounts by customer; a configuration naming a customer the
+    /// report does not have is an error.
+    fn new(summary: &'a SummaryLite, config: &Config) -> Result<Report<'a>> {
+        let mut by_customer: BTreeMap<&str, Vec<&AccountLite>> = BTreeMap::new();
+        for a in &summary.accounts {
+            if let Some(customer) = a.customer.as_deref() {
+                by_customer.entry(customer).or_default().push(a);
+            }
+        }
+        if let Some(unknown) = config
+            .customers
+            .keys()
+            .find(|k| !by_customer.contains_key(k.as_str()))
+        {
+            let known: Vec<&str> = by_customer.keys().copied().collect();
+            bail!(
+                "the configuration names customers.\"{unknown}\", which is not a customer of this report (customers: {})",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            );
+        }
+        let mut missing_by_customer: BTreeMap<&str, Vec<&MissingLite>> = BTreeMap::new();
+        for m in &summary.missing_accounts {
+            if let Some(customer) = m.customer.as_deref() {
+                missing_by_customer.entry(customer).or_default().push(m);
+            }
+        }
+        Ok(Report {
+            summary,
+            account_slugs: aliaudit_report::view::slugs(
+                summary.accounts.iter().map(|a| a.id.as_str()),
+            ),
+            customer_slugs: aliaudit_report::view::slugs(by_customer.keys().copied()),
+            by_customer,
+            missing_by_customer,
+            period: summary.period.clone().unwrap_or_default(),
+            as_of: summary
+                .as_of
+                .as_deref()
+                .map(|s| s.get(..10).unwrap_or(s).to_string())
+                .unwrap_or_default(),
+        })
+    }
+
+    /// The accounts of `customer` the baseline had and this report does not.
+    fn missing_of(&self, customer: &str) -> &[&MissingLite] {
+        self.missing_by_customer
+            .get(customer)
+            .map_or(&[], |v| v.as_slice())
+    }
+
+    /// A customer's PDF, and its accounts' PDFs when the configuration asks for them.
+    fn customer_attachments(
+        &self,
+        out: &Path,
+        customer: &str,
+        accounts: &[&AccountLite],
+        config: &Config,
+    ) -> Result<Vec<Attached>> {
+        let slug = &self.customer_slugs[customer];
+        let mut attachments = vec![attach(
+            out,
+            format!("customers/{slug}.pdf"),
+            shown_name(customer, &self.period),
+        )?];
+        if config.attach_accounts {
+            let mut sorted = accounts.to_vec();
+            sorted.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+            for a in sorted {
+                attachments.push(attach(
+                    out,
+                    format!("accounts/{}.pdf", self.account_slugs[&a.id]),
+                    shown_name(&format!("{} ({})", a.name, a.id), &self.period),
+                )?);
+            }
+        }
+        Ok(attachments)
+    }
+}
+
+/// The recipients of a customer without a `[customers."..."]` table: its accounts'
+/// contacts, each address once; a bad address is noted in `bad`.
+fn contacts(customer: &str, accounts: &[&AccountLite], bad: &mut Vec<String>) -> Vec<Mailbox> {
+    let mut seen = BTreeSet::new();
+    let mut to = Vec::new();
+    for a in accounts {
+        for contact in &a.contacts {
+            match config::mailbox(contact) {
+                Ok(m) => {
+                    if seen.insert(m.email.to_string()) {
+                        to.push(m);
+                    }
+                }
+                Err(e) => bad.push(format!("account {} ({customer}): contact {e}", a.id)),
+            }
+        }
+    }
+    to
+}
+
+/// Messages whose attachments together pass the configured limit, each as a sentence.
+fn too_large(messages: &[Planned], max_bytes: u64) -> Vec<String> {
+    messages
+        .iter()
+        .filter_map(|m| {
+            let total: u64 = m.attachments.iter().map(|a| a.bytes).sum();
+            (total > max_bytes).then(|| {
+                format!(
+                    "{}: attachments total {}, more than max_attachment_mb = {} (raise it, or set attach_accounts = false)",
+                    m.key,
+                    size_text(total),
+                    max_bytes as f64 / (1024.0 * 1024.0)
+                )
+            })
+        })
+        .collect()
+}
+
+/// What every message page is built from: the report, the language and the thresholds.
+struct Composer<'a> {
+    report: &'a Report<'a>,
+    c: &'static Catalogue,
+    lang: Lang,
+    thresholds: &'a aliaudit_core::rules::Thresholds,
+}
+
+impl Composer<'_> {
+    /// The page of one message: its figures, top failures, score rows and attachments.
+    fn page(
+        &self,
+        kind: Kind,
+        name: &str,
+        accounts: &[&AccountLite],
+        attachments: &[Attached],
+        brand: &Brand,
+    ) -> EmailPage {
+        let report = self.report;
+        let period = &report.period;
+        let (mut figures, top) = failures(accounts, self.c, self.thresholds);
+        figures.accounts = accounts.len();
+        let rows = match kind {
+            Kind::Customer => {
+                let mut sorted = accounts.to_vec();
+                sorted.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+                sorted
+                    .iter()
+                    .map(|a| ScoreRow {
+                        name: a.name.clone(),
+                        score: score_text(a.score),
+                        change: change_text(a.delta.as_ref().and_then(|d| d.score)),
+                    })
+                    .collect()
+            }
+            Kind::Management => report
+                .by_customer
+                .iter()
+                .map(|(customer, members)| ScoreRow {
+                    name: customer.to_string(),
+                    score: score_text(mean_score(members)),
+                    change: change_text(customer_change(
+                        members,
+                        report.missing_of(customer),
+                        period,
+                    )),
+                })
+                .collect(),
+        };
+        match kind {
+            Kind::Customer => {
+                figures.customers = 1;
+                figures.score = score_text(mean_score(accounts));
+                figures.change =
+                    change_text(customer_change(accounts, report.missing_of(name), period));
+            }
+            Kind::Management => {
+                let portfolio = &report.summary.portfolio;
+                figures.customers = report.by_customer.len();
+                figures.score = score_text(portfolio.score_mean);
+                figures.change = change_text(portfolio.delta.as_ref().and_then(|d| d.score_mean));
+            }
+        }
+        EmailPage {
+            kind,
+            lang: self.lang.code(),
+            name: name.to_string(),
+            subject: String::new(),
+            period: period.clone(),
+            as_of: report.as_of.clone(),
+            baseline: report.summary.baseline_period.clone(),
+            figures,
+            top,
+            rows,
+            attachments: attachments
+                .iter()
+                .map(|a| AttachmentRow {
+                    name: a.name.clone(),
+                    size: size_text(a.bytes),
+                })
+                .collect(),
+            brand: brand_view(brand),
+            logo_cid: brand
+                .logo
+                .as_ref()
+                .filter(|l| l.mime == "image/png")
+                .map(|_| "logo"),
+        }
+    }
 }
 
 // ---- composing -----------------------------------------------------------------------------
