@@ -14,10 +14,10 @@ use crate::aggregate::{self, AccountFigures, AccountStatus, Counts, Identity, Po
 use crate::atomic::OutputError;
 use crate::diag::{Diagnostic, Level};
 use crate::discover::{self, FolderSource};
-use crate::evidence::{FileRecord, FileStatus, Kind};
+use crate::evidence::{EvidenceState, FileRecord, FileStatus, Kind};
 use crate::i18n::Message;
 use crate::ingest::{self, Limits};
-use crate::model::{self, Account, AccountInfo, Source};
+use crate::model::{self, Account, AccountInfo};
 use crate::rules::{self, Evaluation, RulePack};
 
 /// What a run needs to know.
@@ -155,8 +155,8 @@ impl AsOfSource {
 pub struct AccountResult {
     /// Who the account is.
     pub info: AccountInfo,
-    /// Each evidence kind: `present: <files>`, `rejected: <files>` or `missing`.
-    pub evidence: BTreeMap<Cow<'static, str>, String>,
+    /// The state of each evidence kind, by kind (`credential_report`...).
+    pub evidence: BTreeMap<Cow<'static, str>, EvidenceState>,
     /// The practice report's score.
     pub vendor_score: Option<i64>,
     /// Identity figures.
@@ -475,23 +475,11 @@ fn evaluate_inner(
     evaluation.data_quality = data_quality;
     let a = &m.account;
     let evidence = BTreeMap::from([
-        (
-            Cow::Borrowed("credential_report"),
-            evidence_state(&a.credentials),
-        ),
-        (
-            Cow::Borrowed("practice_report"),
-            evidence_state(&a.practice),
-        ),
-        (
-            Cow::Borrowed("security_preference"),
-            evidence_state(&a.preference),
-        ),
-        (
-            Cow::Borrowed("password_policy"),
-            evidence_state(&a.password_policy),
-        ),
-        (Cow::Borrowed("security_center"), evidence_state(&a.sas)),
+        (Cow::Borrowed("credential_report"), a.credentials.state()),
+        (Cow::Borrowed("practice_report"), a.practice.state()),
+        (Cow::Borrowed("security_preference"), a.preference.state()),
+        (Cow::Borrowed("password_policy"), a.password_policy.state()),
+        (Cow::Borrowed("security_center"), a.sas.state()),
     ]);
     Evaluated {
         result: AccountResult {
@@ -563,14 +551,6 @@ fn ingest_folder(folder: &FolderSource, limits: Limits) -> FolderOutcome {
             .push(d.clone().for_account(&modelled.account.info.id));
     }
     FolderOutcome::Account(Box::new(modelled))
-}
-
-fn evidence_state<T>(source: &Source<T>) -> String {
-    match source {
-        Source::Present { files, .. } => format!("present: {}", files.join(", ")),
-        Source::Rejected(paths) => format!("rejected: {}", paths.join(", ")),
-        Source::Missing => "missing".to_string(),
-    }
 }
 
 /// Evidence completeness: complete, partial or failed (README, "summary.json").

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::aggregate::{AccountStatus, Counts, Identity};
 use crate::diag::Diagnostic;
-use crate::evidence::FileRecord;
+use crate::evidence::{EvidenceState, FileRecord};
 use crate::pipeline::{AccountResult, Run};
 use crate::rules::{Finding, Section, Status};
 use crate::score::Score;
@@ -179,7 +179,7 @@ pub struct AccountView<'a> {
     /// The folder it was read from.
     pub folder: &'a str,
     /// Which evidence was present, missing or rejected.
-    pub evidence: &'a BTreeMap<std::borrow::Cow<'static, str>, String>,
+    pub evidence: &'a BTreeMap<std::borrow::Cow<'static, str>, EvidenceState>,
     /// Why present evidence is incomplete.
     pub gaps: &'a [String],
     /// Notes about the evidence, in English.

@@ -22,7 +22,7 @@ use sha2::Digest;
 
 use crate::output::{Fragments, OutputError};
 use aliaudit_core::diag::Diagnostic;
-use aliaudit_core::evidence::{FileRecord, FileStatus, Kind};
+use aliaudit_core::evidence::{EvidenceState, FileRecord, FileStatus, Kind};
 use aliaudit_core::i18n::{Catalogue, Lang, Message};
 use aliaudit_core::pipeline::{AccountResult, VendorException};
 use aliaudit_core::summary::ManifestOptions;
@@ -47,7 +47,8 @@ struct VendorForm {
 #[derive(Serialize, Deserialize)]
 struct AccountForm {
     info: aliaudit_core::model::AccountInfo,
-    evidence: BTreeMap<String, String>,
+    /// As `summary.json` writes it (`present: <files>`...); any other text is refused.
+    evidence: BTreeMap<String, EvidenceState>,
     vendor_score: Option<i64>,
     identity: aliaudit_core::aggregate::Identity,
     gaps: Vec<String>,

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::charts::{self, Chart, HeatRow};
 use aliaudit_core::aggregate::{Counts, Identity};
 use aliaudit_core::diag::Level;
-use aliaudit_core::evidence::{FileRecord, FileStatus};
+use aliaudit_core::evidence::{EvidenceState, FileRecord, FileStatus};
 use aliaudit_core::i18n::Catalogue;
 use aliaudit_core::model::Severity;
 use aliaudit_core::pipeline::{AccountResult, Run};
@@ -633,14 +633,12 @@ fn section_title(c: &'static Catalogue, s: Section) -> &'static str {
     })
 }
 
-/// An evidence kind's state in words: `present: <files>`, `rejected: <files>` or `missing`.
-fn evidence_state(c: &'static Catalogue, state: &str) -> String {
-    if let Some(files) = state.strip_prefix("present: ") {
-        c.f("evidence_state.present", &[("files", &files)])
-    } else if let Some(files) = state.strip_prefix("rejected: ") {
-        c.f("evidence_state.rejected", &[("files", &files)])
-    } else {
-        c.t("evidence_state.missing").to_string()
+/// An evidence kind's state in words, in the report language.
+fn evidence_state(c: &'static Catalogue, state: &EvidenceState) -> String {
+    match state {
+        EvidenceState::Present(_) => c.f("evidence_state.present", &[("files", &state.files())]),
+        EvidenceState::Rejected(_) => c.f("evidence_state.rejected", &[("files", &state.files())]),
+        EvidenceState::Missing => c.t("evidence_state.missing").to_string(),
     }
 }
 
