@@ -201,8 +201,20 @@ pub struct VendorException {
     pub control: String,
     /// Title as collected.
     pub title: std::sync::Arc<str>,
-    /// `ignored` or `false positive`.
-    pub state: Cow<'static, str>,
+    /// How it was accepted.
+    pub state: VendorState,
+}
+
+/// How a Security Center item was accepted in the vendor's console; written `ignored` or
+/// `false positive`, and read back only from those.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum VendorState {
+    /// Ignored: the risk is known and left.
+    #[serde(rename = "ignored")]
+    Ignored,
+    /// Marked a false positive: the check is wrong here.
+    #[serde(rename = "false positive")]
+    FalsePositive,
 }
 
 impl AccountResult {
@@ -399,8 +411,8 @@ fn evaluate_inner(
                 .filter(|i| options.rules.enabled(&i.control_id))
                 .filter_map(|i| {
                     let state = match i.status {
-                        model::SasStatus::Ignored => Cow::Borrowed("ignored"),
-                        model::SasStatus::FalsePositive => Cow::Borrowed("false positive"),
+                        model::SasStatus::Ignored => VendorState::Ignored,
+                        model::SasStatus::FalsePositive => VendorState::FalsePositive,
                         _ => return None,
                     };
                     Some(VendorException {
@@ -855,6 +867,20 @@ mod tests {
             inputs: vec![root.to_path_buf()],
             keep_resources: true,
             ..RunOptions::default()
+        }
+    }
+
+    #[test]
+    fn vendor_acceptances_are_written_as_summary_json_has_them_and_read_only_so() {
+        for (state, json) in [
+            (VendorState::Ignored, r#""ignored""#),
+            (VendorState::FalsePositive, r#""false positive""#),
+        ] {
+            assert_eq!(serde_json::to_string(&state).unwrap(), json);
+            assert_eq!(serde_json::from_str::<VendorState>(json).unwrap(), state);
+        }
+        for bad in [r#""Ignored""#, r#""false_positive""#, r#""accepted""#, "1"] {
+            assert!(serde_json::from_str::<VendorState>(bad).is_err(), "{bad}");
         }
     }
 
