@@ -526,6 +526,30 @@ fn merge_refuses_damaged_shard_files_before_writing_anything() {
             "a control character reached the terminal"
         );
     }
+    // (e) An evidence state no report writes: refused as it is read, and shown escaped.
+    for (n, bad) in ["present:a.json", "Missing", "", "partly\u{1b}[2J"]
+        .into_iter()
+        .enumerate()
+    {
+        let name = format!("evidence-state-{n}");
+        let err = merge_damaged(base, &name, shard, other, |d| {
+            edit_summary(d, |v| {
+                v["accounts"][0]["evidence"]["credential_report"] = serde_json::json!(bad)
+            })
+        });
+        let shown = bad.replace('\u{1b}', "\\\\u{1b}");
+        assert!(
+            err.contains(&format!(
+                "{}not a shard summary of this aliaudit (at accounts[0].evidence.credential_report: invalid value: string \"{shown}\", expected an evidence state: present: <files>, rejected: <files> or missing at line 1 column ",
+                summary(&name)
+            )),
+            "{err}"
+        );
+        assert!(
+            !err.contains('\u{1b}'),
+            "a control character reached the terminal"
+        );
+    }
     let err = merge_damaged(base, "customer-page-name", shard, other, |d| {
         edit_summary(d, |v| {
             let customers = v["customer_slugs"].as_object_mut().unwrap();

@@ -1,4 +1,5 @@
-//! Shared vocabulary for input files: their kinds and what became of each one.
+//! Shared vocabulary for input files: their kinds, what became of each one, and what an
+//! account has of each evidence kind.
 //!
 //! Every file found under an input root ends up as one [`FileRecord`] in the manifest. This
 //! module holds data only; it reads nothing.
@@ -140,6 +141,82 @@ impl FileRecord {
     }
 }
 
+/// What an account has of one evidence kind: the files it was read from, the files of that
+/// kind that were rejected, or none.
+///
+/// `summary.json` and shard files hold it as text: `present: <files>`, `rejected: <files>`
+/// (the paths joined with `, `) or `missing`. It is read back only from that text, anything
+/// else refused. A path that itself holds `, ` reads back as two paths; every use joins them
+/// again, so what is written is the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EvidenceState {
+    /// Read from these files.
+    Present(Vec<String>),
+    /// Files of this kind were found, and all of them rejected.
+    Rejected(Vec<String>),
+    /// No file of this kind was found.
+    Missing,
+}
+
+impl EvidenceState {
+    /// The paths, as written: joined with `, ` (empty for [`EvidenceState::Missing`]).
+    pub fn files(&self) -> String {
+        match self {
+            EvidenceState::Present(files) | EvidenceState::Rejected(files) => files.join(", "),
+            EvidenceState::Missing => String::new(),
+        }
+    }
+
+    /// The state `text` says, in the form [`Display`](std::fmt::Display) writes; `None` for
+    /// any other text.
+    fn parse(text: &str) -> Option<EvidenceState> {
+        let files = |list: &str| -> Vec<String> {
+            if list.is_empty() {
+                Vec::new()
+            } else {
+                list.split(", ").map(str::to_string).collect()
+            }
+        };
+        if text == "missing" {
+            Some(EvidenceState::Missing)
+        } else if let Some(list) = text.strip_prefix("present: ") {
+            Some(EvidenceState::Present(files(list)))
+        } else {
+            text.strip_prefix("rejected: ")
+                .map(|list| EvidenceState::Rejected(files(list)))
+        }
+    }
+}
+
+/// `present: <files>`, `rejected: <files>` or `missing`, as `summary.json` writes it.
+impl std::fmt::Display for EvidenceState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EvidenceState::Present(_) => write!(f, "present: {}", self.files()),
+            EvidenceState::Rejected(_) => write!(f, "rejected: {}", self.files()),
+            EvidenceState::Missing => f.write_str("missing"),
+        }
+    }
+}
+
+impl Serialize for EvidenceState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EvidenceState {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<EvidenceState, D::Error> {
+        let text = String::deserialize(d)?;
+        EvidenceState::parse(&text).ok_or_else(|| {
+            serde::de::Error::invalid_value(
+                serde::de::Unexpected::Str(&text),
+                &"an evidence state: present: <files>, rejected: <files> or missing",
+            )
+        })
+    }
+}
+
 /// What is at a path found under an input root that is neither a regular file nor a folder.
 /// Such a path is listed as ignored and never opened: reading a named pipe would wait for a
 /// writer forever, and a device is not evidence.
@@ -191,5 +268,64 @@ impl Special {
             Special::CharDevice => "file.char_device",
             Special::Other => "file.not_a_file",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn state(json: &str) -> Result<EvidenceState, String> {
+        serde_json::from_str(json).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn evidence_states_are_written_as_summary_json_has_them() {
+        let files = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
+        for (s, text) in [
+            (
+                EvidenceState::Present(files(&["a/cr.csv", "a/cr-2.csv"])),
+                "present: a/cr.csv, a/cr-2.csv",
+            ),
+            (
+                EvidenceState::Rejected(files(&["a/pp.json"])),
+                "rejected: a/pp.json",
+            ),
+            (EvidenceState::Missing, "missing"),
+            (EvidenceState::Present(Vec::new()), "present: "),
+        ] {
+            assert_eq!(s.to_string(), text);
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(json, serde_json::to_string(text).unwrap());
+            assert_eq!(state(&json).unwrap(), s, "{json}");
+        }
+    }
+
+    #[test]
+    fn a_path_with_a_comma_reads_back_as_the_same_text() {
+        let s = EvidenceState::Present(vec!["a/x, y.json".into(), "a/z.json".into()]);
+        let back = state(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(back.to_string(), s.to_string());
+        assert_eq!(back.files(), "a/x, y.json, a/z.json");
+    }
+
+    #[test]
+    fn rejects_an_evidence_state_no_report_writes() {
+        for bad in [
+            r#""present:a.json""#,
+            r#""Missing""#,
+            r#""missing ""#,
+            r#""""#,
+            r#""absent: a.json""#,
+            "3",
+            "null",
+        ] {
+            assert!(state(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            state(r#""partly\u001b[2J""#).unwrap_err(),
+            "invalid value: string \"partly\\u{1b}[2J\", expected an evidence state: present: <files>, rejected: <files> or missing"
+        );
     }
 }

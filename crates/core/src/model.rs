@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::diag::Diagnostic;
 use crate::discover::{FolderSource, Site};
-use crate::evidence::{FileRecord, FileStatus, Kind};
+use crate::evidence::{EvidenceState, FileRecord, FileStatus, Kind};
 use crate::ingest::credential::{Flag, RawPrincipal, Stamp};
 use crate::ingest::wire::*;
 use crate::ingest::{Parsed, RawBundle, RawCredentialReport};
@@ -47,6 +47,15 @@ impl<T> Source<T> {
         match self {
             Source::Present { files, .. } => files,
             _ => &[],
+        }
+    }
+
+    /// Its state without the value: the files it was read from, or the rejected ones.
+    pub fn state(&self) -> EvidenceState {
+        match self {
+            Source::Present { files, .. } => EvidenceState::Present(files.clone()),
+            Source::Rejected(paths) => EvidenceState::Rejected(paths.clone()),
+            Source::Missing => EvidenceState::Missing,
         }
     }
 

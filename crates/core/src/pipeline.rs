@@ -14,10 +14,10 @@ use crate::aggregate::{self, AccountFigures, AccountStatus, Counts, Identity, Po
 use crate::atomic::OutputError;
 use crate::diag::{Diagnostic, Level};
 use crate::discover::{self, FolderSource};
-use crate::evidence::{FileRecord, FileStatus, Kind};
+use crate::evidence::{EvidenceState, FileRecord, FileStatus, Kind};
 use crate::i18n::Message;
 use crate::ingest::{self, Limits};
-use crate::model::{self, Account, AccountInfo, Source};
+use crate::model::{self, Account, AccountInfo};
 use crate::rules::{self, Evaluation, RulePack};
 
 /// What a run needs to know.
@@ -155,8 +155,8 @@ impl AsOfSource {
 pub struct AccountResult {
     /// Who the account is.
     pub info: AccountInfo,
-    /// Each evidence kind: `present: <files>`, `rejected: <files>` or `missing`.
-    pub evidence: BTreeMap<Cow<'static, str>, String>,
+    /// The state of each evidence kind, by kind (`credential_report`...).
+    pub evidence: BTreeMap<Cow<'static, str>, EvidenceState>,
     /// The practice report's score.
     pub vendor_score: Option<i64>,
     /// Identity figures.
@@ -201,8 +201,20 @@ pub struct VendorException {
     pub control: String,
     /// Title as collected.
     pub title: std::sync::Arc<str>,
-    /// `ignored` or `false positive`.
-    pub state: Cow<'static, str>,
+    /// How it was accepted.
+    pub state: VendorState,
+}
+
+/// How a Security Center item was accepted in the vendor's console; written `ignored` or
+/// `false positive`, and read back only from those.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum VendorState {
+    /// Ignored: the risk is known and left.
+    #[serde(rename = "ignored")]
+    Ignored,
+    /// Marked a false positive: the check is wrong here.
+    #[serde(rename = "false positive")]
+    FalsePositive,
 }
 
 impl AccountResult {
@@ -399,8 +411,8 @@ fn evaluate_inner(
                 .filter(|i| options.rules.enabled(&i.control_id))
                 .filter_map(|i| {
                     let state = match i.status {
-                        model::SasStatus::Ignored => Cow::Borrowed("ignored"),
-                        model::SasStatus::FalsePositive => Cow::Borrowed("false positive"),
+                        model::SasStatus::Ignored => VendorState::Ignored,
+                        model::SasStatus::FalsePositive => VendorState::FalsePositive,
                         _ => return None,
                     };
                     Some(VendorException {
@@ -475,23 +487,11 @@ fn evaluate_inner(
     evaluation.data_quality = data_quality;
     let a = &m.account;
     let evidence = BTreeMap::from([
-        (
-            Cow::Borrowed("credential_report"),
-            evidence_state(&a.credentials),
-        ),
-        (
-            Cow::Borrowed("practice_report"),
-            evidence_state(&a.practice),
-        ),
-        (
-            Cow::Borrowed("security_preference"),
-            evidence_state(&a.preference),
-        ),
-        (
-            Cow::Borrowed("password_policy"),
-            evidence_state(&a.password_policy),
-        ),
-        (Cow::Borrowed("security_center"), evidence_state(&a.sas)),
+        (Cow::Borrowed("credential_report"), a.credentials.state()),
+        (Cow::Borrowed("practice_report"), a.practice.state()),
+        (Cow::Borrowed("security_preference"), a.preference.state()),
+        (Cow::Borrowed("password_policy"), a.password_policy.state()),
+        (Cow::Borrowed("security_center"), a.sas.state()),
     ]);
     Evaluated {
         result: AccountResult {
@@ -563,14 +563,6 @@ fn ingest_folder(folder: &FolderSource, limits: Limits) -> FolderOutcome {
             .push(d.clone().for_account(&modelled.account.info.id));
     }
     FolderOutcome::Account(Box::new(modelled))
-}
-
-fn evidence_state<T>(source: &Source<T>) -> String {
-    match source {
-        Source::Present { files, .. } => format!("present: {}", files.join(", ")),
-        Source::Rejected(paths) => format!("rejected: {}", paths.join(", ")),
-        Source::Missing => "missing".to_string(),
-    }
 }
 
 /// Evidence completeness: complete, partial or failed (README, "summary.json").
@@ -875,6 +867,20 @@ mod tests {
             inputs: vec![root.to_path_buf()],
             keep_resources: true,
             ..RunOptions::default()
+        }
+    }
+
+    #[test]
+    fn vendor_acceptances_are_written_as_summary_json_has_them_and_read_only_so() {
+        for (state, json) in [
+            (VendorState::Ignored, r#""ignored""#),
+            (VendorState::FalsePositive, r#""false positive""#),
+        ] {
+            assert_eq!(serde_json::to_string(&state).unwrap(), json);
+            assert_eq!(serde_json::from_str::<VendorState>(json).unwrap(), state);
+        }
+        for bad in [r#""Ignored""#, r#""false_positive""#, r#""accepted""#, "1"] {
+            assert!(serde_json::from_str::<VendorState>(bad).is_err(), "{bad}");
         }
     }
 

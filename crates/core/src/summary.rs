@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::aggregate::{AccountStatus, Counts, Identity};
 use crate::diag::Diagnostic;
-use crate::evidence::FileRecord;
+use crate::evidence::{EvidenceState, FileRecord};
 use crate::pipeline::{AccountResult, Run};
 use crate::rules::{Finding, Section, Status};
 use crate::score::Score;
@@ -70,8 +70,8 @@ pub struct VendorView<'a> {
     pub control: &'a str,
     /// Title as collected.
     pub title: &'a str,
-    /// `ignored` or `false positive`.
-    pub state: &'a str,
+    /// How it was accepted (`ignored` or `false positive`).
+    pub state: crate::pipeline::VendorState,
     /// Who accepted it.
     pub source: &'static str,
 }
@@ -97,7 +97,7 @@ pub fn exceptions_view_of<'a>(run: &'a Run, accounts: &'a [AccountResult]) -> Ex
                     account: &a.info.id,
                     control: &v.control,
                     title: &v.title,
-                    state: &v.state,
+                    state: v.state,
                     source: "Security Center",
                 })
             })
@@ -179,7 +179,7 @@ pub struct AccountView<'a> {
     /// The folder it was read from.
     pub folder: &'a str,
     /// Which evidence was present, missing or rejected.
-    pub evidence: &'a BTreeMap<std::borrow::Cow<'static, str>, String>,
+    pub evidence: &'a BTreeMap<std::borrow::Cow<'static, str>, EvidenceState>,
     /// Why present evidence is incomplete.
     pub gaps: &'a [String],
     /// Notes about the evidence, in English.
@@ -193,8 +193,8 @@ pub struct ControlView<'a> {
     pub id: &'a str,
     /// Title.
     pub title: &'a str,
-    /// Severity.
-    pub severity: &'static str,
+    /// Severity (`high`, `medium`, `low`).
+    pub severity: crate::model::Severity,
     /// Result.
     pub status: Status,
     /// CIS mappings.
@@ -242,7 +242,7 @@ fn control_view(f: &Finding) -> ControlView<'_> {
     ControlView {
         id: &f.control_id,
         title: &f.title,
-        severity: f.severity.as_str(),
+        severity: f.severity,
         status: f.status,
         frameworks: Frameworks {
             cis_v1: f.cis_v1,

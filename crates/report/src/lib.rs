@@ -1,9 +1,10 @@
 //! aliaudit's outputs: what a run writes, from the evaluated run of `aliaudit-core`.
 //!
-//! [`view`] shapes the page views (templates never see domain types), [`charts`] draws the
-//! charts, [`render`] writes HTML (tera) and PDF (krilla), [`pages`] renders every page of a
-//! run, [`output`] writes summary.json, findings.csv and the manifest, [`shard`] writes and
-//! reads shard files, and [`outdir`] builds the output set beside OUT and swaps it in.
+//! [`view`] shapes the page views (templates see no domain type but the state enums),
+//! [`charts`] draws the charts, [`render`] writes HTML (tera) and PDF (krilla), [`pages`]
+//! renders every page of a run, [`output`] writes summary.json, findings.csv and the
+//! manifest, [`shard`] writes and reads shard files, and [`outdir`] builds the output set
+//! beside OUT and swaps it in.
 //!
 //! The modules are layered without cycles (`.ci/module-cycles.py` checks it in CI):
 //!

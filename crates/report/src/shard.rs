@@ -22,9 +22,9 @@ use sha2::Digest;
 
 use crate::output::{Fragments, OutputError};
 use aliaudit_core::diag::Diagnostic;
-use aliaudit_core::evidence::{FileRecord, FileStatus, Kind};
+use aliaudit_core::evidence::{EvidenceState, FileRecord, FileStatus, Kind};
 use aliaudit_core::i18n::{Catalogue, Lang, Message};
-use aliaudit_core::pipeline::{AccountResult, VendorException};
+use aliaudit_core::pipeline::{AccountResult, VendorException, VendorState};
 use aliaudit_core::summary::ManifestOptions;
 
 /// The shard summary's schema.
@@ -40,14 +40,16 @@ pub use aliaudit_core::pipeline::Shard;
 struct VendorForm {
     control: String,
     title: Arc<str>,
-    state: String,
+    /// `ignored` or `false positive`; any other text is refused.
+    state: VendorState,
 }
 
 /// What the roll-ups need of one account (its findings are in the fragments).
 #[derive(Serialize, Deserialize)]
 struct AccountForm {
     info: aliaudit_core::model::AccountInfo,
-    evidence: BTreeMap<String, String>,
+    /// As `summary.json` writes it (`present: <files>`...); any other text is refused.
+    evidence: BTreeMap<String, EvidenceState>,
     vendor_score: Option<i64>,
     identity: aliaudit_core::aggregate::Identity,
     gaps: Vec<String>,
@@ -105,7 +107,7 @@ impl AccountForm {
                 .map(|v| VendorForm {
                     control: v.control.clone(),
                     title: v.title.clone(),
-                    state: v.state.to_string(),
+                    state: v.state,
                 })
                 .collect(),
             fails: a.fails,
@@ -145,7 +147,7 @@ impl AccountForm {
                 .map(|v| VendorException {
                     control: v.control,
                     title: v.title,
-                    state: v.state.into(),
+                    state: v.state,
                 })
                 .collect(),
             fails: self.fails,

@@ -1,19 +1,21 @@
 //! View stage: the page models the HTML templates (and later the PDF) see.
 //!
-//! Serialize-only structs built from a [`Run`]; templates never see domain types. Charts are
-//! drawn here once per page, as SVG strings. No I/O.
+//! Serialize-only structs built from a [`Run`]; templates never see domain types. States are
+//! the exception: rows carry the enums themselves (result, severity, evidence completeness,
+//! file state, diagnostic level), which templates see as their snake_case names and the PDF
+//! matches on. Charts are drawn here once per page, as SVG strings. No I/O.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::charts::{self, Chart, HeatRow};
-use aliaudit_core::aggregate::{Counts, Identity};
+use aliaudit_core::aggregate::{AccountStatus, Counts, Identity};
 use aliaudit_core::diag::Level;
-use aliaudit_core::evidence::{FileRecord, FileStatus};
+use aliaudit_core::evidence::{EvidenceState, FileRecord, FileStatus};
 use aliaudit_core::i18n::Catalogue;
 use aliaudit_core::model::Severity;
-use aliaudit_core::pipeline::{AccountResult, Run};
+use aliaudit_core::pipeline::{AccountResult, Run, VendorState};
 use aliaudit_core::rules::{self, CATALOG, Finding, RulePack, Section, Status};
 use aliaudit_core::score::{Score, ScoreChange};
 use aliaudit_core::summary::TOOL_VERSION;
@@ -82,8 +84,8 @@ pub struct AccountRow {
     pub customer: Option<String>,
     /// Link from the portfolio page (`accounts/<slug>.html`).
     pub href: String,
-    /// complete, partial, failed.
-    pub status: &'static str,
+    /// Evidence completeness (`complete`, `partial`, `failed`).
+    pub status: AccountStatus,
     /// Score, one decimal, or "-".
     pub score: String,
     /// Score for sorting (-1 when none).
@@ -125,8 +127,8 @@ pub struct QualityRow {
 /// A diagnostic line.
 #[derive(Debug, Clone, Serialize)]
 pub struct DiagRow {
-    /// error, warning, info.
-    pub level: &'static str,
+    /// How serious (`error`, `warning`, `info`).
+    pub level: Level,
     /// File or folder.
     pub path: String,
     /// Account, if any.
@@ -142,8 +144,8 @@ pub struct FileRow {
     pub path: String,
     /// Kind, or "-".
     pub kind: &'static str,
-    /// used, ignored, rejected.
-    pub status: &'static str,
+    /// What became of it (`used`, `ignored`, `rejected`).
+    pub status: FileStatus,
     /// Reason.
     pub reason: String,
     /// Size in bytes.
@@ -235,8 +237,8 @@ pub struct CustomerPage {
 pub struct ResourceRow {
     /// Resource id.
     pub id: String,
-    /// Status.
-    pub status: &'static str,
+    /// Its result (`pass`, `fail`...).
+    pub status: Status,
     /// Why.
     pub detail: String,
     /// File and place.
@@ -252,11 +254,11 @@ pub struct ControlRow {
     pub anchor: String,
     /// Title.
     pub title: String,
-    /// Severity.
-    pub severity: &'static str,
-    /// Status.
-    pub status: &'static str,
-    /// Status in words.
+    /// Severity (`high`, `medium`, `low`).
+    pub severity: Severity,
+    /// The control's result (`pass`, `fail`...).
+    pub status: Status,
+    /// The result in words, in the report language.
     pub status_label: &'static str,
     /// CIS v1.0.0 / v2.0.0.
     pub cis: String,
@@ -412,8 +414,8 @@ pub struct ChangeRow {
     pub control: String,
     /// Control title.
     pub title: String,
-    /// Severity.
-    pub severity: &'static str,
+    /// Severity (`high`, `medium`, `low`).
+    pub severity: Severity,
     /// Resource id ("-" for the control as a whole).
     pub resource: String,
     /// First period seen failing (persisting and excepted only).
@@ -527,7 +529,7 @@ pub struct VendorRow {
     pub control: String,
     /// Title.
     pub title: String,
-    /// `ignored` or `false positive`.
+    /// How it was accepted, in the report language.
     pub state: &'static str,
 }
 
@@ -562,7 +564,7 @@ fn change_row(c: &aliaudit_core::trend::Change, since: &str, periods: u32) -> Ch
     ChangeRow {
         control: c.control.clone(),
         title: c.title.clone(),
-        severity: c.severity.as_str(),
+        severity: c.severity,
         resource: if c.resource.is_empty() {
             "-".into()
         } else {
@@ -633,14 +635,12 @@ fn section_title(c: &'static Catalogue, s: Section) -> &'static str {
     })
 }
 
-/// An evidence kind's state in words: `present: <files>`, `rejected: <files>` or `missing`.
-fn evidence_state(c: &'static Catalogue, state: &str) -> String {
-    if let Some(files) = state.strip_prefix("present: ") {
-        c.f("evidence_state.present", &[("files", &files)])
-    } else if let Some(files) = state.strip_prefix("rejected: ") {
-        c.f("evidence_state.rejected", &[("files", &files)])
-    } else {
-        c.t("evidence_state.missing").to_string()
+/// An evidence kind's state in words, in the report language.
+fn evidence_state(c: &'static Catalogue, state: &EvidenceState) -> String {
+    match state {
+        EvidenceState::Present(_) => c.f("evidence_state.present", &[("files", &state.files())]),
+        EvidenceState::Rejected(_) => c.f("evidence_state.rejected", &[("files", &state.files())]),
+        EvidenceState::Missing => c.t("evidence_state.missing").to_string(),
     }
 }
 
@@ -648,11 +648,7 @@ fn file_row(c: &'static Catalogue, f: &FileRecord) -> FileRow {
     FileRow {
         path: f.path.clone(),
         kind: f.kind.map(|k| k.as_str()).unwrap_or("-"),
-        status: match f.status {
-            FileStatus::Used => "used",
-            FileStatus::Ignored => "ignored",
-            FileStatus::Rejected => "rejected",
-        },
+        status: f.status,
         reason: f.reason_in(c).unwrap_or_default(),
         size: f.size,
         sha256: f.sha256.clone(),
@@ -661,7 +657,7 @@ fn file_row(c: &'static Catalogue, f: &FileRecord) -> FileRow {
 
 fn diag_row(d: &aliaudit_core::diag::Diagnostic) -> DiagRow {
     DiagRow {
-        level: d.level.as_str(),
+        level: d.level,
         path: d.path.clone(),
         account: d.account.clone().unwrap_or_default(),
         message: d.message.clone(),
@@ -773,7 +769,7 @@ impl<'a> Site<'a> {
             name: a.info.name.clone(),
             customer: a.info.customer.clone(),
             href: format!("{prefix}accounts/{slug}.html"),
-            status: a.status.as_str(),
+            status: a.status,
             score: score_text(a.score),
             score_sort: a.score.map_or(-1.0, Score::as_f64),
             vendor_score: a
@@ -796,15 +792,15 @@ impl<'a> Site<'a> {
             accounts: accounts.len(),
             complete: accounts
                 .iter()
-                .filter(|a| a.status == aliaudit_core::aggregate::AccountStatus::Complete)
+                .filter(|a| a.status == AccountStatus::Complete)
                 .count(),
             partial: accounts
                 .iter()
-                .filter(|a| a.status == aliaudit_core::aggregate::AccountStatus::Partial)
+                .filter(|a| a.status == AccountStatus::Partial)
                 .count(),
             failed: accounts
                 .iter()
-                .filter(|a| a.status == aliaudit_core::aggregate::AccountStatus::Failed)
+                .filter(|a| a.status == AccountStatus::Failed)
                 .count(),
             score_mean: score_text(portfolio.mean()),
             score_median: score_text(portfolio.median()),
@@ -905,7 +901,7 @@ impl<'a> Site<'a> {
         }
         let mut files = BTreeMap::new();
         for f in &self.run.files {
-            *files.entry(file_row(self.c, f).status).or_insert(0) += 1;
+            *files.entry(f.status.as_str()).or_insert(0) += 1;
         }
         PortfolioPage {
             meta: self.meta(None),
@@ -1087,10 +1083,9 @@ impl<'a> Site<'a> {
                     account: v.account.to_string(),
                     control: v.control.to_string(),
                     title: v.title.to_string(),
-                    state: self.c.t(if v.state == "ignored" {
-                        "register.ignored"
-                    } else {
-                        "register.false_positive"
+                    state: self.c.t(match v.state {
+                        VendorState::Ignored => "register.ignored",
+                        VendorState::FalsePositive => "register.false_positive",
                     }),
                 })
                 .collect(),
@@ -1222,8 +1217,8 @@ impl<'a> Site<'a> {
             id: f.control_id.to_string(),
             anchor: format!("c-{}", f.control_id.replace('.', "-")),
             title: self.control_title(&f.control_id, &f.title),
-            severity: f.severity.as_str(),
-            status: f.status.as_str(),
+            severity: f.severity,
+            status: f.status,
             status_label: status_label(self.c, f.status),
             cis,
             detail: f.detail.render(self.c),
@@ -1240,7 +1235,7 @@ impl<'a> Site<'a> {
                 .iter()
                 .map(|r| ResourceRow {
                     id: r.id.clone(),
-                    status: r.status.as_str(),
+                    status: r.status,
                     detail: r.detail.render(self.c),
                     source: match (&r.file, &r.field) {
                         (Some(file), Some(field)) => format!("{file} ({field})"),
@@ -1271,8 +1266,8 @@ impl<'a> Site<'a> {
             (!controls.is_empty()).then(|| SectionView {
                 title: section_title(self.c, section),
                 anchor,
-                pass: controls.iter().filter(|c| c.status == "pass").count(),
-                fail: controls.iter().filter(|c| c.status == "fail").count(),
+                pass: controls.iter().filter(|c| c.status == Status::Pass).count(),
+                fail: controls.iter().filter(|c| c.status == Status::Fail).count(),
                 controls,
             })
         })
@@ -1411,6 +1406,37 @@ pub fn slugs<'a>(ids: impl IntoIterator<Item = &'a str>) -> BTreeMap<String, Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The text a template sees for `state`.
+    fn name(state: impl Serialize) -> String {
+        serde_json::to_value(state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_states_in_page_views_reach_templates_as_their_names() {
+        for s in crate::theme::STATUSES {
+            assert_eq!(name(s), s.as_str());
+        }
+        for s in [
+            AccountStatus::Complete,
+            AccountStatus::Partial,
+            AccountStatus::Failed,
+        ] {
+            assert_eq!(name(s), s.as_str());
+        }
+        for s in [FileStatus::Used, FileStatus::Ignored, FileStatus::Rejected] {
+            assert_eq!(name(s), s.as_str());
+        }
+        for s in [Severity::High, Severity::Medium, Severity::Low] {
+            assert_eq!(name(s), s.as_str());
+        }
+        for s in [Level::Error, Level::Warning, Level::Info] {
+            assert_eq!(name(s), s.as_str());
+        }
+    }
 
     #[test]
     fn slugs_are_safe_and_unique() {

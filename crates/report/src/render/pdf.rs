@@ -12,52 +12,25 @@ use crate::view::{
     FileRow, GroupTrendView, LogicRow, Meta, MoverRow, PortfolioPage, RegisterRow, RegisterView,
     ResourceRow, VendorRow,
 };
+use aliaudit_core::aggregate::AccountStatus;
+use aliaudit_core::evidence::FileStatus;
 use aliaudit_core::i18n::Catalogue;
+use aliaudit_core::model::Severity;
+use aliaudit_core::rules::Status;
 
-/// The domain state behind a state name of a page view. The views carry the names the
-/// domain enums serialise to (`pass`, `partial`, `rejected`, `high`...), so they are read
-/// back with the enums' own deserialisers: no name is matched here.
-fn state<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
-    use serde::de::IntoDeserializer;
-    T::deserialize(IntoDeserializer::<serde::de::value::Error>::into_deserializer(name)).ok()
+/// The colour of an account's evidence completeness.
+fn evidence_colour(state: AccountStatus) -> Colour {
+    theme::status(theme::evidence_tone(state))
 }
 
-/// The palette colour of a view's state name, `tone` mapping its domain state to a result
-/// state; an unknown name (none is expected) takes the neutral not-applicable colour.
-fn tone<T: serde::de::DeserializeOwned>(
-    name: &str,
-    tone: fn(T) -> aliaudit_core::rules::Status,
-) -> Colour {
-    theme::status(
-        state(name)
-            .map(tone)
-            .unwrap_or(aliaudit_core::rules::Status::NotApplicable),
-    )
+/// The colour of an input file's state.
+fn file_colour(state: FileStatus) -> Colour {
+    theme::status(theme::file_tone(state))
 }
 
-/// The colour of a result state (`pass`...).
-fn status_colour(name: &str) -> Colour {
-    tone(name, |s| s)
-}
-
-/// The colour of an account's evidence completeness (`complete`...).
-fn evidence_colour(name: &str) -> Colour {
-    tone(name, theme::evidence_tone)
-}
-
-/// The colour of an input file's state (`used`...).
-fn file_colour(name: &str) -> Colour {
-    tone(name, theme::file_tone)
-}
-
-/// The colour of a severity (`high`...); an unknown name takes the low colour.
-fn severity_colour(name: &str) -> Colour {
-    theme::severity(state(name).unwrap_or(aliaudit_core::model::Severity::Low))
-}
-
-/// A severity (`high`, `medium`, `low`) in the report language.
-fn severity_name(c: &'static Catalogue, severity: &str) -> &'static str {
-    c.t(&format!("severity.{severity}"))
+/// A severity in the report language.
+fn severity_name(c: &'static Catalogue, severity: Severity) -> &'static str {
+    c.t(&format!("severity.{}", severity.as_str()))
 }
 
 fn metadata(title: &str, meta: &Meta, as_of: Option<DateTime<Utc>>) -> krilla::metadata::Metadata {
@@ -146,7 +119,7 @@ fn accounts_table(doc: &mut Doc, c: &Catalogue, rows: &[AccountRow]) {
         })
         .column(c.t("ui.evidence"), 1.2, |a| {
             Cell::badge(
-                c.t(&format!("evidence_status.{}", a.status)),
+                c.t(&format!("evidence_status.{}", a.status.as_str())),
                 evidence_colour(a.status),
             )
         })
@@ -263,7 +236,10 @@ pub fn account(
         c.f("pdf.vendor_line", &[("score", &a.vendor_score)]),
         c.f(
             "pdf.evidence_line",
-            &[("status", &c.t(&format!("evidence_status.{}", a.status)))],
+            &[(
+                "status",
+                &c.t(&format!("evidence_status.{}", a.status.as_str())),
+            )],
         ),
     ];
     cover_lines.retain(|l| !l.is_empty());
@@ -338,7 +314,7 @@ pub fn account(
     } else {
         let table = Table::new(size::TABLE_LOOSE)
             .column(c.t("ui.severity"), share::SEVERITY, |f: &ControlRow| {
-                Cell::badge(severity_name(c, f.severity), severity_colour(f.severity))
+                Cell::badge(severity_name(c, f.severity), theme::severity(f.severity))
             })
             .column(c.t("ui.control"), share::TEXT, |f| {
                 Cell::bold(f.title.clone())
@@ -387,11 +363,11 @@ pub fn account(
             .column(c.t("ui.severity"), share::SEVERITY, |row| {
                 Cell::badge(
                     severity_name(c, row.severity),
-                    severity_colour(row.severity),
+                    theme::severity(row.severity),
                 )
             })
             .column(c.t("ui.result"), share::RESULT, |row| {
-                Cell::badge(row.status_label, status_colour(row.status))
+                Cell::badge(row.status_label, theme::status(row.status))
             })
             .column(c.t("ui.finding"), 3.3, |row| {
                 let mut finding = row.detail.clone();
@@ -423,12 +399,12 @@ pub fn account(
             let passed = control
                 .resources
                 .iter()
-                .filter(|r| r.status == "pass")
+                .filter(|r| r.status == Status::Pass)
                 .count();
             let failing: Vec<&ResourceRow> = control
                 .resources
                 .iter()
-                .filter(|r| r.status != "pass")
+                .filter(|r| r.status != Status::Pass)
                 .collect();
             if !failing.is_empty() {
                 let table = Table::new(size::TABLE_DENSE)
@@ -437,8 +413,8 @@ pub fn account(
                     })
                     .column(c.t("ui.result"), share::RESULT, |r| {
                         Cell::badge(
-                            c.t(&format!("status.{}", r.status)),
-                            status_colour(r.status),
+                            c.t(&format!("status.{}", r.status.as_str())),
+                            theme::status(r.status),
                         )
                     })
                     .column(c.t("ui.detail"), share::TEXT, |r| {
@@ -467,7 +443,11 @@ pub fn account(
     for (kind, state) in &page.evidence {
         doc.paragraph(&format!("{kind}: {state}"), size::NOTE, INK);
     }
-    let not_used: Vec<&FileRow> = page.files.iter().filter(|f| f.status != "used").collect();
+    let not_used: Vec<&FileRow> = page
+        .files
+        .iter()
+        .filter(|f| f.status != FileStatus::Used)
+        .collect();
     if !not_used.is_empty() {
         doc.heading(2, c.t("account.rejected_ignored"));
         let table = Table::new(size::TABLE)
@@ -476,7 +456,7 @@ pub fn account(
             })
             .column(c.t("ui.status"), 1.1, |f| {
                 Cell::badge(
-                    c.t(&format!("file_status.{}", f.status)),
+                    c.t(&format!("file_status.{}", f.status.as_str())),
                     file_colour(f.status),
                 )
             })
@@ -488,7 +468,7 @@ pub fn account(
     if !page.diagnostics.is_empty() {
         doc.heading(2, c.t("ui.diagnostics"));
         for d in &page.diagnostics {
-            let level = c.t(&format!("level.{}", d.level));
+            let level = c.t(&format!("level.{}", d.level.as_str()));
             doc.paragraph(
                 &format!("{level}: {}: {}", d.path, d.message),
                 size::NOTE,
@@ -524,7 +504,7 @@ pub fn account(
         })
         .column(c.t("ui.kind"), 1.6, |f| Cell::text(f.kind))
         .column(c.t("ui.status"), 0.9, |f| {
-            Cell::text(c.t(&format!("file_status.{}", f.status)))
+            Cell::text(c.t(&format!("file_status.{}", f.status.as_str())))
         })
         .number(c.t("ui.bytes"), 0.8, |f| Cell::text(f.size.to_string()))
         .column(c.t("ui.sha256"), 3.4, |f| Cell::text(f.sha256.clone()));
@@ -810,7 +790,7 @@ fn account_trend(doc: &mut Doc, c: &'static Catalogue, t: &AccountTrendView) {
                 Cell::text(format!("{}\n{}", r.title, r.control))
             })
             .column(c.t("ui.severity"), share::SEVERITY, |r| {
-                Cell::badge(severity_name(c, r.severity), severity_colour(r.severity))
+                Cell::badge(severity_name(c, r.severity), theme::severity(r.severity))
             })
             .column(c.t("ui.resource"), share::CONTROL, |r| {
                 Cell::text(r.resource.clone())
@@ -987,35 +967,20 @@ fn report_title(meta: &Meta) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aliaudit_core::aggregate::AccountStatus;
-    use aliaudit_core::evidence::FileStatus;
-    use aliaudit_core::model::Severity;
-    use aliaudit_core::rules::Status;
 
     #[test]
-    fn every_state_name_of_the_views_reads_back_as_its_state() {
-        for s in theme::STATUSES {
-            assert_eq!(state(s.as_str()), Some(s));
-        }
-        for s in [
-            AccountStatus::Complete,
-            AccountStatus::Partial,
-            AccountStatus::Failed,
-        ] {
-            assert_eq!(state(s.as_str()), Some(s));
-        }
-        for s in [FileStatus::Used, FileStatus::Ignored, FileStatus::Rejected] {
-            assert_eq!(state(s.as_str()), Some(s));
-        }
-        for s in [Severity::High, Severity::Medium, Severity::Low] {
-            assert_eq!(state(s.as_str()), Some(s));
-        }
-        assert_eq!(state::<Severity>("urgent"), None);
+    fn evidence_and_file_states_take_the_colour_of_their_result_state() {
         assert_eq!(
-            evidence_colour("partial"),
+            evidence_colour(AccountStatus::Partial),
             theme::status(Status::NotEvaluable)
         );
-        assert_eq!(file_colour("ignored"), theme::status(Status::NotApplicable));
-        assert_eq!(severity_colour("high"), theme::severity(Severity::High));
+        assert_eq!(
+            file_colour(FileStatus::Ignored),
+            theme::status(Status::NotApplicable)
+        );
+        assert_eq!(
+            file_colour(FileStatus::Rejected),
+            theme::status(Status::Fail)
+        );
     }
 }
