@@ -64,7 +64,7 @@ pub struct ReportSpec {
 /// The run options and the rules file (name, SHA-256) of an evaluation.
 pub(crate) struct Prepared {
     pub options: RunOptions,
-    pub rules_file: Option<(String, String)>,
+    pub rules_file: Option<aliaudit_core::stamp::FileStamp>,
 }
 
 /// Reads the rules and exceptions files into run options (nothing else set yet).
@@ -117,7 +117,10 @@ pub fn run(spec: &ReportSpec) -> Result<Outcome> {
             } else {
                 path.clone()
             };
-            baseline_file = Some((file.display().to_string(), super::sha256_of_file(&file)?));
+            baseline_file = Some(aliaudit_core::stamp::FileStamp {
+                path: file.display().to_string(),
+                sha256: super::sha256_of_file(&file)?,
+            });
         }
     }
     let pool = super::thread_pool(spec.eval.jobs)?;
