@@ -28,7 +28,8 @@ on its own layer or below, never above, and never in a cycle:
     0  model, ingest, discover, typed accounts, reading evidence, finding account folders,
        evidence                 file records
    -1  i18n, diag, text,        languages and catalogues, diagnostics, text formats, timing,
-       timing, atomic, score    atomic file writes, scores in tenths
+       timing, atomic, score,   atomic file writes, scores in tenths, file stamps (path and
+       stamp                    SHA-256)
 
 Usage: module-cycles.py [--graph] [--src DIR] [--self-test]
   --graph      also print every edge with the files that make it
@@ -84,7 +85,7 @@ LAYERS = {
     2: ["trend", "aggregate", "exceptions", "theme"],
     1: ["rules", "branding"],
     0: ["model", "ingest", "discover", "evidence"],
-    -1: ["i18n", "diag", "text", "timing", "atomic", "score"],
+    -1: ["i18n", "diag", "text", "timing", "atomic", "score", "stamp"],
 }
 RANK = {m: r for r, ms in LAYERS.items() for m in ms}
 TOP = {"lib", "cli"}

@@ -775,6 +775,16 @@ fn a_rules_file_changes_thresholds_and_is_recorded_in_the_manifest() {
     );
     let m = json(dir.path(), "manifest.json");
     assert_eq!(m["options"]["thresholds"]["password_min_length"], 10);
+    // As `["<path>", "<sha256>"]`.
+    use sha2::Digest;
+    let text = std::fs::read(rules.path()).unwrap();
+    assert_eq!(
+        m["options"]["rules_file"],
+        serde_json::json!([
+            rules.path().to_str().unwrap(),
+            hex::encode(sha2::Sha256::digest(&text))
+        ])
+    );
     std::fs::write(rules.path(), "[thresholds]\nminimum = 10\n").unwrap();
     let (bad, _) = report(&[Q], &["--rules", rules.path().to_str().unwrap()]);
     assert_eq!(bad.code, 1);

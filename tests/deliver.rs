@@ -645,6 +645,41 @@ fn branded_messages_carry_the_logo_inline_and_escape_the_brand() {
     assert!(!html.contains("<script>"), "{html}");
 }
 
+#[test]
+fn a_branding_file_changed_since_the_report_is_used_as_it_is_now_with_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let branding = tmp.path().join("branding.toml");
+    std::fs::write(&branding, "company = \"Lighthouse Audit\"\n").unwrap();
+    let out = tmp.path().join("branded");
+    let r = aliaudit(&[
+        "report",
+        "tests/fixtures/quarters/2026-q3",
+        "-o",
+        out.to_str().unwrap(),
+        "--as-of",
+        "2026-09-30",
+        "--format",
+        "json,pdf",
+        "--branding",
+        branding.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_ne!(r.code, 1, "{}", r.stderr);
+    let cfg = config(tmp.path(), 25, "");
+    let changed = format!(
+        "{} changed since the report was written; the e-mails use it as it is now",
+        branding.display()
+    );
+    // The manifest's stamp of the file (its path and SHA-256) finds it, unchanged.
+    let same = deliver(&out, &cfg, &["--dry-run"]);
+    assert_eq!(same.code, 0, "{}", same.stderr);
+    assert!(!same.stderr.contains(&changed), "{}", same.stderr);
+    std::fs::write(&branding, "company = \"Harbour Audit\"\n").unwrap();
+    let now = deliver(&out, &cfg, &["--dry-run"]);
+    assert_eq!(now.code, 0, "{}", now.stderr);
+    assert!(now.stderr.contains(&changed), "{}", now.stderr);
+}
+
 /// Every form the SMTP password can take in text: itself, the base64 of the AUTH PLAIN
 /// strings, and the characters of its base64 (and the user's) that depend on it alone, at each
 /// of the three alignments, which show whatever longer base64 string it is in.

@@ -11,6 +11,7 @@ use super::{Format, Outcome};
 use aliaudit_core::diag::shown_path as shown;
 use aliaudit_core::ingest::Limits;
 use aliaudit_core::pipeline::{self, Run, RunOptions};
+use aliaudit_core::stamp::FileStamp;
 use aliaudit_report::output;
 
 /// A `merge` run, validated from the flags.
@@ -35,9 +36,9 @@ fn same_folder(a: &Path, b: &Path) -> bool {
 }
 
 /// Checks that a file the shards used is still the same (by its SHA-256).
-fn same_file(what: &str, recorded: &Option<(String, String)>, now: Option<&str>) -> Result<()> {
+fn same_file(what: &str, recorded: &Option<FileStamp>, now: Option<&str>) -> Result<()> {
     match (recorded, now) {
-        (Some((path, sha)), Some(now)) if sha != now => bail!(
+        (Some(FileStamp { path, sha256 }), Some(now)) if sha256 != now => bail!(
             "{path} ({what}) changed since the shards ran; run the shards again or restore it"
         ),
         _ => Ok(()),
@@ -155,18 +156,18 @@ fn lock_shards(shards: &[PathBuf]) -> Result<Vec<aliaudit_report::outdir::Lock>>
 fn merged_options(merged: &aliaudit_report::shard::Merged) -> Result<RunOptions> {
     let shard_spec = &merged.spec;
     let m = &shard_spec.manifest;
-    let path_of = |f: &Option<(String, String)>| f.as_ref().map(|(p, _)| PathBuf::from(p));
+    let path_of = |f: &Option<FileStamp>| f.as_ref().map(|f| PathBuf::from(&f.path));
     let (rules, rules_file) = super::load_rules(path_of(&m.rules_file).as_ref())?;
     same_file(
         "--rules",
         &m.rules_file,
-        rules_file.as_ref().map(|f| f.1.as_str()),
+        rules_file.as_ref().map(|f| f.sha256.as_str()),
     )?;
     let exceptions = super::load_exceptions(path_of(&m.exceptions_file).as_ref())?;
     same_file(
         "--exceptions",
         &m.exceptions_file,
-        exceptions.file.as_ref().map(|f| f.1.as_str()),
+        exceptions.file.as_ref().map(|f| f.sha256.as_str()),
     )?;
     merged.check_exception_hits(&exceptions)?;
     let branding = match path_of(&m.branding_file) {
@@ -176,10 +177,10 @@ fn merged_options(merged: &aliaudit_report::shard::Merged) -> Result<RunOptions>
     same_file(
         "--branding",
         &m.branding_file,
-        branding.file.as_ref().map(|f| f.1.as_str()),
+        branding.file.as_ref().map(|f| f.sha256.as_str()),
     )?;
     let baseline = match &shard_spec.baseline {
-        Some((path, _)) => {
+        Some(FileStamp { path, .. }) => {
             let path = PathBuf::from(path);
             let now = super::sha256_of_file(&path)?;
             same_file("--baseline", &shard_spec.baseline, Some(&now))?;

@@ -23,6 +23,7 @@ use anyhow::{Context, Result};
 use aliaudit_core::diag::Level;
 use aliaudit_core::pipeline::{self, Run};
 use aliaudit_core::rules::RulePack;
+use aliaudit_core::stamp::FileStamp;
 
 /// How a command went, when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +81,7 @@ impl Format {
 }
 
 /// Reads a rules file; with it, its name as given and its SHA-256.
-fn load_rules(path: Option<&PathBuf>) -> Result<(RulePack, Option<(String, String)>)> {
+fn load_rules(path: Option<&PathBuf>) -> Result<(RulePack, Option<FileStamp>)> {
     let Some(path) = path else {
         return Ok((RulePack::default(), None));
     };
@@ -88,7 +89,11 @@ fn load_rules(path: Option<&PathBuf>) -> Result<(RulePack, Option<(String, Strin
         .with_context(|| format!("cannot read rules file {}", path.display()))?;
     let shown = path.display().to_string();
     let pack = RulePack::from_toml(&text, &shown)?;
-    Ok((pack, Some((shown, sha256_hex(text.as_bytes())))))
+    let stamp = FileStamp {
+        path: shown,
+        sha256: sha256_hex(text.as_bytes()),
+    };
+    Ok((pack, Some(stamp)))
 }
 
 /// Reads an exceptions register (an empty one without a file).

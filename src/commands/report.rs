@@ -12,6 +12,7 @@ use super::{Format, Outcome};
 use aliaudit_core::diag::shown_path as shown;
 use aliaudit_core::ingest::Limits;
 use aliaudit_core::pipeline::{self, RunOptions, Shard};
+use aliaudit_core::stamp::FileStamp;
 use aliaudit_core::summary::ManifestOptions;
 use aliaudit_report::output;
 
@@ -64,7 +65,7 @@ pub struct ReportSpec {
 /// The run options and the rules file (name, SHA-256) of an evaluation.
 pub(crate) struct Prepared {
     pub(crate) options: RunOptions,
-    rules_file: Option<(String, String)>,
+    rules_file: Option<FileStamp>,
 }
 
 /// Reads the rules and exceptions files into run options (nothing else set yet).
@@ -198,7 +199,7 @@ pub fn run(spec: &ReportSpec) -> Result<Outcome> {
 /// The run options of a `report` (rules, exceptions, branding, baseline, language, shard,
 /// period; OUT excluded from the inputs), and for a shard the baseline file's stamp, which
 /// the merge checks.
-fn report_options(spec: &ReportSpec) -> Result<(Prepared, Option<(String, String)>)> {
+fn report_options(spec: &ReportSpec) -> Result<(Prepared, Option<FileStamp>)> {
     let mut prepared = prepare(&spec.eval)?;
     prepared.options.shard = spec.shard;
     prepared.options.period = spec.period.clone();
@@ -217,7 +218,10 @@ fn report_options(spec: &ReportSpec) -> Result<(Prepared, Option<(String, String
             } else {
                 path.clone()
             };
-            baseline_file = Some((file.display().to_string(), super::sha256_of_file(&file)?));
+            baseline_file = Some(FileStamp {
+                path: file.display().to_string(),
+                sha256: super::sha256_of_file(&file)?,
+            });
         }
     }
     Ok((prepared, baseline_file))
@@ -258,7 +262,7 @@ fn shard_spec(
     shard: Shard,
     run: &pipeline::Run,
     manifest: &ManifestOptions,
-    baseline: Option<(String, String)>,
+    baseline: Option<FileStamp>,
 ) -> aliaudit_report::shard::RunSpec {
     aliaudit_report::shard::RunSpec {
         manifest: manifest.clone(),

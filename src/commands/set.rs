@@ -70,7 +70,7 @@ fn branding_warnings(run: &Run) -> Vec<aliaudit_core::diag::Diagnostic> {
         .map(|name| {
             let file = branding.file.as_ref();
             aliaudit_core::diag::Diagnostic::warning(
-                file.map(|f| f.0.as_str()).unwrap_or_default(),
+                file.map(|f| f.path.as_str()).unwrap_or_default(),
                 format!("[customers.\"{name}\"] matches no customer of this run"),
             )
         })

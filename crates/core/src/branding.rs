@@ -170,7 +170,7 @@ impl Brand {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Branding {
     /// The file as given, and its SHA-256.
-    pub file: Option<(String, String)>,
+    pub file: Option<crate::stamp::FileStamp>,
     base: Brand,
     customers: BTreeMap<String, Brand>,
 }
@@ -572,7 +572,10 @@ impl Branding {
         };
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut branding = Branding::from_toml(&text, &shown, &dir)?;
-        branding.file = Some((shown, sha));
+        branding.file = Some(crate::stamp::FileStamp {
+            path: shown,
+            sha256: sha,
+        });
         Ok(branding)
     }
 

@@ -78,7 +78,7 @@ struct Rule {
 #[derive(Debug, Clone, Default)]
 pub struct Register {
     /// The file as given, and its SHA-256.
-    pub file: Option<(String, String)>,
+    pub file: Option<crate::stamp::FileStamp>,
     rules: Vec<Rule>,
 }
 
@@ -169,7 +169,10 @@ impl Register {
             });
         }
         Ok(Register {
-            file: Some((path.to_string(), sha256)),
+            file: Some(crate::stamp::FileStamp {
+                path: path.to_string(),
+                sha256,
+            }),
             rules,
         })
     }
@@ -264,8 +267,8 @@ impl Register {
             });
         }
         let mut view = RegisterView {
-            file: self.file.as_ref().map(|(p, _)| p.as_str()),
-            sha256: self.file.as_ref().map(|(_, s)| s.as_str()),
+            file: self.file.as_ref().map(|f| f.path.as_str()),
+            sha256: self.file.as_ref().map(|f| f.sha256.as_str()),
             ..RegisterView::default()
         };
         for (index, (rule, mut matches)) in self.rules.iter().zip(matches).enumerate() {

@@ -19,7 +19,7 @@
 //! model, ingest, discover,        typed accounts, reading evidence, account folders,
 //! evidence                        file records
 //! i18n, diag, text, timing,       languages and catalogues, diagnostics, text formats,
-//! atomic, score                   timing, atomic file writes, scores in tenths
+//! atomic, score, stamp            timing, atomic file writes, scores in tenths, file stamps
 //! ```
 
 pub mod aggregate;
@@ -35,6 +35,7 @@ pub mod model;
 pub mod pipeline;
 pub mod rules;
 pub mod score;
+pub mod stamp;
 pub mod summary;
 pub mod text;
 pub mod timing;

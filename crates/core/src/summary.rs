@@ -12,6 +12,7 @@ use crate::evidence::{EvidenceState, FileRecord};
 use crate::pipeline::{AccountResult, Run};
 use crate::rules::{Finding, Section, Status};
 use crate::score::Score;
+use crate::stamp::FileStamp;
 use crate::text::rfc3339;
 
 pub use crate::trend::SUMMARY_SCHEMA;
@@ -380,11 +381,11 @@ pub struct ManifestOptions {
     /// `--strict`.
     pub strict: bool,
     /// The rules file and its SHA-256, when one was given.
-    pub rules_file: Option<(String, String)>,
+    pub rules_file: Option<FileStamp>,
     /// The exceptions file and its SHA-256, when one was given.
-    pub exceptions_file: Option<(String, String)>,
+    pub exceptions_file: Option<FileStamp>,
     /// The branding file and its SHA-256, when one was given.
-    pub branding_file: Option<(String, String)>,
+    pub branding_file: Option<FileStamp>,
     /// Language of the HTML and PDF reports (`en`, `zh`).
     pub lang: String,
     /// Thresholds in force.

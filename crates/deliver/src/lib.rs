@@ -27,6 +27,7 @@ use sha2::Digest;
 
 use aliaudit_core::branding::{Brand, Branding};
 use aliaudit_core::i18n::{Catalogue, Lang};
+use aliaudit_core::stamp::FileStamp;
 use config::Config;
 
 /// The delivery log, in the report's output folder.
@@ -136,7 +137,7 @@ struct ManifestOptionsLite {
     #[serde(default)]
     lang: Option<String>,
     #[serde(default)]
-    branding_file: Option<(String, String)>,
+    branding_file: Option<FileStamp>,
     #[serde(default)]
     thresholds: serde_json::Value,
 }
@@ -604,9 +605,9 @@ fn branding(
 ) -> Result<Branding> {
     Ok(match (&options.branding, &manifest.options.branding_file) {
         (Some(path), _) => Branding::load(path)?,
-        (None, Some((path, sha))) => match Branding::load(Path::new(path)) {
+        (None, Some(FileStamp { path, sha256 })) => match Branding::load(Path::new(path)) {
             Ok(b) => {
-                if b.file.as_ref().map(|f| &f.1) != Some(sha) {
+                if b.file.as_ref().map(|f| &f.sha256) != Some(sha256) {
                     warnings.push(format!(
                         "{path} changed since the report was written; the e-mails use it as it is now"
                     ));

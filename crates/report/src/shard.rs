@@ -197,9 +197,6 @@ impl FileForm {
     }
 }
 
-/// A file a run depends on: as given, and its SHA-256.
-pub(crate) type FileRef = Option<(String, String)>;
-
 /// The options every shard of one run shares, and that `merge` uses to finish it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RunSpec {
@@ -210,7 +207,7 @@ pub struct RunSpec {
     /// `--period`.
     pub period: Option<String>,
     /// `--baseline` (the file read, and its SHA-256).
-    pub baseline: FileRef,
+    pub baseline: Option<aliaudit_core::stamp::FileStamp>,
     /// `--templates`.
     pub templates: Option<String>,
     /// `--font`.
@@ -380,7 +377,7 @@ impl Merged {
             };
             let who = account_label(&a.info.id);
             let message = match &register.file {
-                Some((path, _)) => format!(
+                Some(aliaudit_core::stamp::FileStamp { path, .. }) => format!(
                     "{who}: accepted risk number {} of {} matched, but that file has {entries} entries",
                     hit.entry as u128 + 1,
                     aliaudit_core::diag::printable(path)
