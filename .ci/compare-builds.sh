@@ -11,12 +11,13 @@
 # What each command printed and its exit code are kept beside its output (temporary paths
 # masked). collect and deliver need our servers: see the ignored tests named in ARCHITECTURE.md.
 set -uo pipefail
-# The binary is run under the name `aliaudit` (a copy in DEST's parent), so that usage lines
+# The binary is run under the name `aliaudit` (a copy beside DEST, removed at the end), so that usage lines
 # do not differ by file name.
 src_bin=$(realpath "$1")
-dest=$2
+dest=$(realpath -m "$2")
 root=$(cd "$(dirname "$0")/.." && pwd)
-fx=$root/tests/fixtures
+# Inputs are named relative to the checkout, so that two checkouts give the same pages.
+fx=tests/fixtures
 rm -rf "$dest" "$dest.bin"
 mkdir -p "$dest" "$dest.bin"
 cp "$src_bin" "$dest.bin/aliaudit"
@@ -30,7 +31,7 @@ run() {
   mkdir -p "$dest/$name.log"
   (cd "${in_dir:-$root}" && "$bin" "$@") >"$dest/$name.log/stdout" 2>"$dest/$name.log/stderr"
   echo $? >"$dest/$name.log/rc"
-  sed -i "s#$dest#DEST#g; s#$root#ROOT#g" "$dest/$name.log/stdout" "$dest/$name.log/stderr"
+  sed -i "s#$dest#DEST#g" "$dest/$name.log/stdout" "$dest/$name.log/stderr"
 }
 
 asof=(--as-of 2026-09-30)
