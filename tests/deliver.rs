@@ -605,10 +605,9 @@ fn starttls_is_required_and_checks_the_certificate() {
     );
 }
 
-#[test]
-fn branded_messages_carry_the_logo_inline_and_escape_the_brand() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("branded");
+/// The Q3 quarter reported with `branding` into `dir/branded` (JSON and PDF); its path.
+fn branded_report(dir: &Path, branding: &Path) -> PathBuf {
+    let out = dir.join("branded");
     let r = aliaudit(&[
         "report",
         "tests/fixtures/quarters/2026-q3",
@@ -619,10 +618,20 @@ fn branded_messages_carry_the_logo_inline_and_escape_the_brand() {
         "--format",
         "json,pdf",
         "--branding",
-        "tests/fixtures/branding/branding.toml",
+        branding.to_str().unwrap(),
         "-q",
     ]);
     assert_ne!(r.code, 1, "{}", r.stderr);
+    out
+}
+
+#[test]
+fn branded_messages_carry_the_logo_inline_and_escape_the_brand() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = branded_report(
+        tmp.path(),
+        Path::new("tests/fixtures/branding/branding.toml"),
+    );
     let cfg = config(tmp.path(), 25, "");
     let eml = tmp.path().join("eml");
     let run = deliver(&out, &cfg, &["--eml", eml.to_str().unwrap()]);
@@ -650,21 +659,7 @@ fn a_branding_file_changed_since_the_report_is_used_as_it_is_now_with_a_warning(
     let tmp = tempfile::tempdir().unwrap();
     let branding = tmp.path().join("branding.toml");
     std::fs::write(&branding, "company = \"Lighthouse Audit\"\n").unwrap();
-    let out = tmp.path().join("branded");
-    let r = aliaudit(&[
-        "report",
-        "tests/fixtures/quarters/2026-q3",
-        "-o",
-        out.to_str().unwrap(),
-        "--as-of",
-        "2026-09-30",
-        "--format",
-        "json,pdf",
-        "--branding",
-        branding.to_str().unwrap(),
-        "-q",
-    ]);
-    assert_ne!(r.code, 1, "{}", r.stderr);
+    let out = branded_report(tmp.path(), &branding);
     let cfg = config(tmp.path(), 25, "");
     let changed = format!(
         "{} changed since the report was written; the e-mails use it as it is now",

@@ -452,30 +452,22 @@ fn argument_errors_exit_1_and_help_exits_0() {
 fn pages_of_accounts_an_earlier_run_had_are_gone() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let out_s = out.to_str().unwrap();
-    let all = run(&[
-        "report",
-        "--as-of",
-        "2026-09-30",
-        "--format",
-        "json,html",
-        "-o",
-        out_s,
-        "samples",
-    ]);
-    assert_eq!(all.code, 0, "{}", all.stderr);
+    let report = |input: &str| {
+        let r = run(&[
+            "report",
+            "--as-of",
+            "2026-09-30",
+            "--format",
+            "json,html",
+            "-o",
+            out.to_str().unwrap(),
+            input,
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    };
+    report("samples");
     let before = std::fs::read_dir(out.join("accounts")).unwrap().count();
-    let one = run(&[
-        "report",
-        "--as-of",
-        "2026-09-30",
-        "--format",
-        "json,html",
-        "-o",
-        out_s,
-        "samples/chens-foods",
-    ]);
-    assert_eq!(one.code, 0, "{}", one.stderr);
+    report("samples/chens-foods");
     let pages: Vec<String> = std::fs::read_dir(out.join("accounts"))
         .unwrap()
         .flatten()
