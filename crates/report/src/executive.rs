@@ -26,6 +26,14 @@ use aliaudit_core::score::{Score, ScoreChange};
 pub const TOP_RISKS: usize = 3;
 /// How many actions the page's table lists; the rest are counted.
 pub const MAX_ACTIONS: usize = 8;
+/// The controls a verdict names first when they fail: root keys, root MFA, console MFA,
+/// root use.
+const HEADLINE: [&str; 4] = [
+    "root.no_access_key",
+    "root.mfa",
+    "ram.console_mfa",
+    "root.no_recent_use",
+];
 /// How many facts the verdict names.
 const VERDICT_FACTS: usize = 2;
 
@@ -247,10 +255,22 @@ pub fn derive(accounts: &[&AccountResult], inputs: Inputs<'_>) -> Executive {
     let verdict = if score.is_none() {
         Verdict::Nothing
     } else if high_failures > 0 {
+        // The headline identity risks first, then other built-in controls; Security
+        // Center items only when nothing built in fails at high severity.
+        let mut high: Vec<&Risk> = risks
+            .iter()
+            .filter(|r| r.severity == Severity::High)
+            .collect();
+        high.sort_by_key(|r| {
+            (
+                !HEADLINE.contains(&r.id.as_str()),
+                !CATALOG.iter().any(|d| d.id == r.id),
+                std::cmp::Reverse(r.accounts),
+                rules::order_key(&r.id),
+            )
+        });
         Verdict::Fails(
-            risks
-                .iter()
-                .filter(|r| r.severity == Severity::High)
+            high.into_iter()
                 .take(VERDICT_FACTS)
                 .map(|r| fact(r, accounts))
                 .collect(),
@@ -398,6 +418,8 @@ pub struct ExecutiveView {
     pub rating_why: String,
     /// How ratings are given.
     pub rating_definition: String,
+    /// The score alone, or "no score".
+    pub score_value: String,
     /// The score with its coverage.
     pub score: String,
     /// What the score leaves out.
@@ -716,6 +738,7 @@ impl Executive {
                     ("cap", &rating_name(policy.high_failure_cap)),
                 ],
             ),
+            score_value: score_text,
             score,
             score_rest: c.f(
                 "exec.score_rest",
@@ -1005,5 +1028,43 @@ mod tests {
         assert_eq!(v.actions[0].due, "2026-10-07");
         assert_eq!(v.actions[3].due, "2026-11-29");
         assert!(v.actions_note.contains("high severity 7 days"));
+    }
+
+    #[test]
+    fn every_built_in_control_says_what_its_failure_exposes_in_both_languages() {
+        for lang in [Lang::En, Lang::Zh] {
+            let c = Catalogue::get(lang);
+            for d in CATALOG {
+                for part in ["problem", "exposes", "where"] {
+                    let key = format!("risk.{}.{part}", d.id);
+                    assert!(c.entries().contains_key(&key), "{key} missing in {lang:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_rules_file_sets_the_rating_and_due_days_and_refuses_bad_values() {
+        let pack = RulePack::from_toml(
+            "[rating]\ngood = 95\nhigh_failure_cap = \"poor\"\n[due_days]\nhigh = 7\n",
+            "rules.toml",
+        )
+        .unwrap();
+        assert_eq!(pack.rating.good, 95);
+        assert_eq!(pack.rating.fair, 75);
+        assert_eq!(pack.rating.high_failure_cap, Rating::Poor);
+        assert_eq!(pack.due_days.high, 7);
+        assert_eq!(pack.due_days.low, 90);
+        for bad in [
+            "[rating]\nexcellent = 99\n",
+            "[rating]\nfair = 95\n",
+            "[due_days]\nhigh = 0\n",
+            "[due_days]\nlow = 1000\n",
+        ] {
+            let err = RulePack::from_toml(bad, "rules.toml")
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with("rules.toml"), "{bad}: {err}");
+        }
     }
 }
