@@ -372,3 +372,49 @@ fn system_fonts_are_the_folders_fontconfig_names() {
         "{stderr}"
     );
 }
+
+/// The executive page comes right after the cover in the PDF and at the top of the HTML:
+/// the verdict, the rating, the score with its coverage and the action table.
+#[test]
+fn executive_page_follows_the_cover_with_verdict_and_actions() {
+    let out = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_aliaudit"))
+        .args(["report", "--as-of", "2026-09-30", "-o"])
+        .arg(out.path().join("r"))
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/samples"))
+        .status()
+        .unwrap();
+    assert!(status.success() || status.code() == Some(2));
+    let pdf = out.path().join("r/accounts/9208642287660594.pdf");
+    let page2 = std::process::Command::new("pdftotext")
+        .args(["-f", "2", "-l", "2", "-layout"])
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&page2.stdout);
+    let verdict = "Verdict: Acme Retail - prod has 2 console users without MFA";
+    assert!(text.contains(verdict), "{text}");
+    for words in [
+        "Rating",
+        "Poor",
+        "63.4 on 40 of 44 controls",
+        "Top risks",
+        "Actions",
+        "What to do",
+        "Where",
+        "Owner",
+        "Due",
+        "2026-10-14",
+        "security@acme-",
+    ] {
+        assert!(text.contains(words), "page 2 lacks {words}: {text}");
+    }
+    let html =
+        std::fs::read_to_string(out.path().join("r/accounts/9208642287660594.html")).unwrap();
+    assert!(html.contains(&verdict["Verdict: ".len()..]));
+    assert!(html.contains("<table class=\"data\" id=\"actions\">"));
+    assert!(html.find("id=\"executive\"") < html.find("id=\"summary\""));
+    let index = std::fs::read_to_string(out.path().join("r/index.html")).unwrap();
+    assert!(index.contains("5 of 6 accounts have console users without MFA"));
+}

@@ -1,6 +1,7 @@
 //! aliaudit's outputs: what a run writes, from the evaluated run of `aliaudit-core`.
 //!
 //! [`view`] shapes the page views (templates see no domain type but the state enums),
+//! [`executive`] derives the executive page (verdict, rating, risks, actions),
 //! [`charts`] draws the charts, [`render`] writes HTML (tera) and PDF (krilla), [`pages`]
 //! renders every page of a run, [`output`] writes summary.json, findings.csv and the
 //! manifest, [`shard`] writes and reads shard files, and [`outdir`] builds the output set
@@ -11,11 +12,13 @@
 //! ```text
 //! pages                           page writing
 //! shard, output, outdir           shard files and merge reading; output files; folder swap
-//! render, view, charts, fonts     page views, charts, embedded fonts, HTML and PDF
+//! render, view, executive,       page views, the executive page, charts, embedded fonts,
+//! charts, fonts                   HTML and PDF
 //! theme                           the palette of CSS, charts and PDF
 //! ```
 
 pub mod charts;
+pub mod executive;
 pub mod fonts;
 pub mod outdir;
 pub mod output;

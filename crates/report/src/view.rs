@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::charts::{self, Chart, HeatRow};
+use crate::executive::{self, Change, ExecutiveView, ScopeKind};
 use aliaudit_core::aggregate::{AccountStatus, Counts, Identity};
 use aliaudit_core::diag::Level;
 use aliaudit_core::evidence::{EvidenceState, FileRecord, FileStatus};
@@ -193,6 +194,8 @@ pub struct GroupCharts {
 pub struct PortfolioPage {
     /// Header data.
     pub meta: Meta,
+    /// The executive page.
+    pub executive: ExecutiveView,
     /// Headline figures.
     pub totals: Totals,
     /// Charts.
@@ -220,6 +223,8 @@ pub struct PortfolioPage {
 pub struct CustomerPage {
     /// Header data.
     pub meta: Meta,
+    /// The executive page.
+    pub executive: ExecutiveView,
     /// Customer name.
     pub name: String,
     /// Headline figures.
@@ -264,6 +269,8 @@ pub struct ControlRow {
     pub cis: String,
     /// Why.
     pub detail: String,
+    /// How to fix a failure, in the report language (built-in controls; empty otherwise).
+    pub fix: String,
     /// Compensating control.
     pub compensating: Option<String>,
     /// Sas item duplicating a built-in control.
@@ -360,6 +367,8 @@ pub struct AccountCharts {
 pub struct AccountPage {
     /// Header data.
     pub meta: Meta,
+    /// The executive page.
+    pub executive: ExecutiveView,
     /// The account.
     pub account: AccountRow,
     /// Account UID.
@@ -905,6 +914,13 @@ impl<'a> Site<'a> {
         }
         PortfolioPage {
             meta: self.meta(None),
+            executive: self.executive(
+                &all,
+                ScopeKind::Portfolio,
+                "",
+                BTreeMap::new(),
+                self.group_change(&all, None),
+            ),
             totals: self.totals(&all),
             charts: self.group_charts(&all),
             accounts,
@@ -939,6 +955,49 @@ impl<'a> Site<'a> {
             trend: self.group_trend(&all, None, ""),
             register: self.register(None),
         }
+    }
+
+    /// The executive page of `accounts`, in the report language.
+    fn executive(
+        &self,
+        accounts: &[&AccountResult],
+        scope: ScopeKind,
+        name: &str,
+        resources: BTreeMap<String, usize>,
+        change: Option<Change>,
+    ) -> ExecutiveView {
+        executive::derive(
+            accounts,
+            executive::Inputs {
+                scope,
+                name,
+                resources,
+                change,
+                as_of: self.run.as_of.map(|t| t.date_naive()),
+                rules: self.rules,
+            },
+        )
+        .view(self.c, self.rules)
+    }
+
+    /// A group's change since the baseline, when there is one.
+    fn group_change(&self, members: &[&AccountResult], customer: Option<&str>) -> Option<Change> {
+        let baseline = self.run.baseline.as_deref()?;
+        let t = aliaudit_core::trend::group(
+            Some(baseline),
+            members,
+            customer,
+            &self.run.period,
+            self.run.as_of.map(rfc3339),
+        );
+        let d = t.delta.as_ref()?;
+        Some(Change::Compared {
+            period: baseline.period.clone(),
+            previous: None,
+            score: d.score_mean,
+            new_failures: d.counts.new_failures,
+            resolved: d.counts.resolved,
+        })
     }
 
     /// "What changed" for a group of accounts, when there is a baseline.
@@ -1187,6 +1246,13 @@ impl<'a> Site<'a> {
                     slug.clone(),
                     CustomerPage {
                         meta: self.meta(Some(name)),
+                        executive: self.executive(
+                            &members,
+                            ScopeKind::Customer,
+                            name,
+                            BTreeMap::new(),
+                            self.group_change(&members, Some(name)),
+                        ),
                         name: name.clone(),
                         totals: self.totals(&members),
                         charts: self.group_charts(&members),
@@ -1222,6 +1288,13 @@ impl<'a> Site<'a> {
             status_label: status_label(self.c, f.status),
             cis,
             detail: f.detail.render(self.c),
+            fix: aliaudit_core::rules::control_text(
+                self.c,
+                &f.control_id,
+                "remediation",
+                &self.rules.thresholds,
+            )
+            .unwrap_or_default(),
             compensating: f.compensating.as_ref().map(|m| m.render(self.c)),
             duplicates: f.duplicates.map(String::from),
             scored: f.scored,
@@ -1284,8 +1357,33 @@ impl<'a> Site<'a> {
                 .count() as u64
         };
         let t = &self.rules.thresholds;
+        let resources = findings
+            .iter()
+            .filter(|f| f.status == Status::Fail)
+            .map(|f| {
+                let n = f
+                    .resources
+                    .iter()
+                    .filter(|r| r.status == Status::Fail)
+                    .count();
+                (f.control_id.to_string(), n)
+            })
+            .collect();
+        let change = self.run.baseline.as_deref().map(|b| match &a.delta {
+            Some(d) => Change::Compared {
+                period: d.baseline_period.clone(),
+                previous: d.previous_score,
+                score: d.score,
+                new_failures: d.counts.new_failures,
+                resolved: d.counts.resolved,
+            },
+            None => Change::NewAccount {
+                period: b.period.clone(),
+            },
+        });
         AccountPage {
             meta: self.meta(a.info.customer.as_deref()),
+            executive: self.executive(&[a], ScopeKind::Account, &a.info.name, resources, change),
             account: self.account_row(a, "../"),
             uid: a.info.uid.clone(),
             alias: a.info.alias.clone(),

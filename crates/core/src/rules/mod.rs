@@ -5,6 +5,7 @@
 //! Missing evidence always gives `not_evaluable`, never a pass or a fail.
 
 pub mod controls;
+pub mod policy;
 mod types;
 
 use std::borrow::Cow;
@@ -40,6 +41,12 @@ pub struct RulePack {
     /// Overrides by control id.
     #[serde(default)]
     pub controls: BTreeMap<String, ControlOverride>,
+    /// The executive page's rating thresholds.
+    #[serde(default)]
+    pub rating: policy::RatingPolicy,
+    /// The executive page's days to fix a failure, by severity.
+    #[serde(default)]
+    pub due_days: policy::DueDays,
     /// Built-in titles with thresholds filled in, made on first use.
     #[serde(skip)]
     titles: std::sync::OnceLock<BTreeMap<&'static str, Arc<str>>>,
@@ -75,6 +82,12 @@ impl RulePack {
             path: path.to_string(),
             message: crate::diag::toml_error(text, &e),
         })?;
+        if let Err(message) = pack.rating.check().and_then(|()| pack.due_days.check()) {
+            return Err(RulesError::Parse {
+                path: path.to_string(),
+                message,
+            });
+        }
         for id in pack.controls.keys() {
             if !CATALOG.iter().any(|c| c.id == id) && !id.starts_with("sas.") {
                 return Err(RulesError::UnknownControl {

@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::Serialize;
 
 /// The built-in templates and static files, by name.
-pub(crate) const BUILT_INS: [(&str, &str); 13] = [
+pub(crate) const BUILT_INS: [(&str, &str); 14] = [
     ("base.html", include_str!("../../../../templates/base.html")),
     (
         "index.html",
@@ -21,6 +21,10 @@ pub(crate) const BUILT_INS: [(&str, &str); 13] = [
     (
         "account.html",
         include_str!("../../../../templates/account.html"),
+    ),
+    (
+        "executive.html",
+        include_str!("../../../../templates/executive.html"),
     ),
     (
         "accounts_table.html",

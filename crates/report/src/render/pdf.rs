@@ -6,6 +6,7 @@
 use chrono::{DateTime, Datelike, Timelike, Utc};
 
 use super::layout::{Cell, Doc, Fonts, Table, size};
+use crate::executive::{ActionView, ExecutiveView};
 use crate::theme::{self, Colour, INK, MUTED};
 use crate::view::{
     AccountPage, AccountRow, AccountTrendView, ChangeRow, ControlRow, CustomerPage, CustomerRow,
@@ -211,6 +212,83 @@ fn cover(doc: &mut Doc, meta: &Meta, kind: &str, title: &str, lines: &[String]) 
     }
 }
 
+/// The executive page: verdict, rating, score, change, top risks and actions, on a page of
+/// its own right after the cover.
+fn executive(doc: &mut Doc, c: &'static Catalogue, e: &ExecutiveView) {
+    doc.page_break();
+    doc.heading(1, c.t("exec.heading"));
+    doc.paragraph(
+        &format!("{}: {}", c.t("exec.verdict"), e.verdict),
+        size::COVER_LINE,
+        INK,
+    );
+    doc.figures(&[
+        (
+            c.t("exec.rating").into(),
+            e.rating_name.clone(),
+            e.rating_why.clone(),
+        ),
+        (
+            c.t("exec.score").into(),
+            e.score_value.clone(),
+            String::new(),
+        ),
+    ]);
+    doc.paragraph(
+        &format!("{}: {}. {}", c.t("exec.score"), e.score, e.score_rest),
+        size::BODY,
+        INK,
+    );
+    if let Some(change) = &e.change {
+        doc.paragraph(
+            &format!("{}: {change}", c.t("exec.change")),
+            size::BODY,
+            INK,
+        );
+    }
+    doc.paragraph(
+        &format!("{} {}", e.score_definition, e.rating_definition),
+        size::NOTE,
+        MUTED,
+    );
+    if e.risks.is_empty() {
+        doc.paragraph(&e.no_risks, size::LEAD, INK);
+        return;
+    }
+    doc.heading(2, c.t("exec.top_risks"));
+    for (i, r) in e.risks.iter().enumerate() {
+        doc.paragraph(
+            &format!(
+                "{}. [{}] {} ({}): {}",
+                i + 1,
+                severity_name(c, r.severity),
+                r.problem,
+                r.affected,
+                r.exposes
+            ),
+            size::BODY,
+            INK,
+        );
+    }
+    doc.heading(2, c.t("exec.actions"));
+    let table = Table::new(size::TABLE_DENSE)
+        .column(c.t("exec.risk"), 2.2, |a: &ActionView| {
+            Cell::text(format!("{}\n{}", a.problem, a.affected))
+        })
+        .column(c.t("ui.severity"), 1.3, |a| {
+            Cell::badge(severity_name(c, a.severity), theme::severity(a.severity))
+        })
+        .column(c.t("exec.what"), 2.6, |a| Cell::text(a.what.clone()))
+        .column(c.t("exec.where"), 2.8, |a| Cell::text(a.place.clone()))
+        .column(c.t("exec.owner"), 1.6, |a| Cell::text(a.owner.clone()))
+        .column(c.t("exec.due"), 1.1, |a| Cell::text(a.due.clone()));
+    doc.table(&table, &e.actions);
+    if let Some(more) = &e.more_actions {
+        doc.paragraph(more, size::SMALL, MUTED);
+    }
+    doc.paragraph(&e.actions_note, size::SMALL, MUTED);
+}
+
 /// The PDF of one account.
 pub fn account(
     fonts: &Fonts,
@@ -250,6 +328,7 @@ pub fn account(
         &a.name,
         &cover_lines,
     );
+    executive(&mut doc, c, &page.executive);
 
     doc.page_break();
     doc.heading(1, c.t("account.executive_summary"));
@@ -319,7 +398,8 @@ pub fn account(
             .column(c.t("ui.control"), share::TEXT, |f| {
                 Cell::bold(f.title.clone())
             })
-            .column(c.t("ui.finding"), 3.5, |f| Cell::text(f.detail.clone()));
+            .column(c.t("ui.finding"), 3.0, |f| Cell::text(f.detail.clone()))
+            .column(c.t("account.fix"), 3.0, |f| Cell::text(f.fix.clone()));
         doc.table(&table, &page.top_failing);
     }
     if !page.data_quality.is_empty() || !page.gaps.is_empty() {
@@ -614,6 +694,7 @@ pub fn customer(
             c.f("pdf.mean_line", &[("score", &page.totals.score_mean)]),
         ],
     );
+    executive(&mut doc, c, &page.executive);
     doc.page_break();
     group_body(
         &mut doc,
@@ -666,6 +747,7 @@ pub fn portfolio(
             c.f("pdf.mean_line", &[("score", &page.totals.score_mean)]),
         ],
     );
+    executive(&mut doc, c, &page.executive);
     doc.page_break();
     group_body(
         &mut doc,
