@@ -912,6 +912,7 @@ impl<'a> Site<'a> {
         for f in &self.run.files {
             *files.entry(f.status.as_str()).or_insert(0) += 1;
         }
+        let trend = self.group_trend_of(&all, None);
         PortfolioPage {
             meta: self.meta(None),
             executive: self.executive(
@@ -919,7 +920,7 @@ impl<'a> Site<'a> {
                 ScopeKind::Portfolio,
                 "",
                 BTreeMap::new(),
-                self.group_change(&all, None),
+                self.group_change(trend.as_ref()),
             ),
             totals: self.totals(&all),
             charts: self.group_charts(&all),
@@ -952,7 +953,7 @@ impl<'a> Site<'a> {
                 })
                 .collect(),
             files,
-            trend: self.group_trend(&all, None, ""),
+            trend: self.group_trend(trend.as_ref(), &all, ""),
             register: self.register(None),
         }
     }
@@ -980,17 +981,27 @@ impl<'a> Site<'a> {
         .view(self.c, self.rules)
     }
 
-    /// A group's change since the baseline, when there is one.
-    fn group_change(&self, members: &[&AccountResult], customer: Option<&str>) -> Option<Change> {
+    /// A group's trend against the baseline, when there is one: computed once per page, for
+    /// the executive page's change line and for "what changed".
+    fn group_trend_of<'r>(
+        &'r self,
+        members: &[&'r AccountResult],
+        customer: Option<&str>,
+    ) -> Option<aliaudit_core::trend::GroupTrend<'r>> {
         let baseline = self.run.baseline.as_deref()?;
-        let t = aliaudit_core::trend::group(
+        Some(aliaudit_core::trend::group(
             Some(baseline),
             members,
             customer,
             &self.run.period,
             self.run.as_of.map(rfc3339),
-        );
-        let d = t.delta.as_ref()?;
+        ))
+    }
+
+    /// A group's change since the baseline, from its trend.
+    fn group_change(&self, t: Option<&aliaudit_core::trend::GroupTrend>) -> Option<Change> {
+        let baseline = self.run.baseline.as_deref()?;
+        let d = t?.delta.as_ref()?;
         Some(Change::Compared {
             period: baseline.period.clone(),
             previous: None,
@@ -1003,18 +1014,12 @@ impl<'a> Site<'a> {
     /// "What changed" for a group of accounts, when there is a baseline.
     fn group_trend(
         &self,
+        t: Option<&aliaudit_core::trend::GroupTrend>,
         members: &[&AccountResult],
-        customer: Option<&str>,
         prefix: &str,
     ) -> Option<GroupTrendView> {
         let baseline = self.run.baseline.as_deref()?;
-        let t = aliaudit_core::trend::group(
-            Some(baseline),
-            members,
-            customer,
-            &self.run.period,
-            self.run.as_of.map(rfc3339),
-        );
+        let t = t?;
         let d = t.delta.as_ref()?;
         let history: Vec<_> = t
             .history
@@ -1235,6 +1240,7 @@ impl<'a> Site<'a> {
             .iter()
             .map(|(name, slug)| {
                 let members = self.members.get(name.as_str()).cloned().unwrap_or_default();
+                let trend = self.group_trend_of(&members, Some(name));
                 let mut accounts: Vec<AccountRow> =
                     members.iter().map(|a| self.account_row(a, "../")).collect();
                 accounts.sort_by(|a, b| {
@@ -1251,13 +1257,13 @@ impl<'a> Site<'a> {
                             ScopeKind::Customer,
                             name,
                             BTreeMap::new(),
-                            self.group_change(&members, Some(name)),
+                            self.group_change(trend.as_ref()),
                         ),
                         name: name.clone(),
                         totals: self.totals(&members),
                         charts: self.group_charts(&members),
                         accounts,
-                        trend: self.group_trend(&members, Some(name), "../"),
+                        trend: self.group_trend(trend.as_ref(), &members, "../"),
                     },
                 )
             })
