@@ -330,7 +330,9 @@ struct DeliverArgs {
     /// Templates replacing the built-in e-mail templates (see `templates export`).
     #[arg(long, value_name = "DIR")]
     templates: Option<PathBuf>,
-    /// Branding (default: the file the report used, from its manifest).
+    /// Branding (default: the file the report used, as its manifest names it: found from the
+    /// current folder when the report was given a relative path; an absolute one is named by
+    /// its file name only, so pass it here).
     #[arg(long, value_name = "FILE")]
     branding: Option<PathBuf>,
     /// Language of the e-mails (default: the report's).

@@ -657,8 +657,16 @@ fn branded_messages_carry_the_logo_inline_and_escape_the_brand() {
 #[test]
 fn a_branding_file_changed_since_the_report_is_used_as_it_is_now_with_a_warning() {
     let tmp = tempfile::tempdir().unwrap();
-    let branding = tmp.path().join("branding.toml");
-    std::fs::write(&branding, "company = \"Lighthouse Audit\"\n").unwrap();
+    std::fs::write(
+        tmp.path().join("branding.toml"),
+        "company = \"Lighthouse Audit\"\n",
+    )
+    .unwrap();
+    // Given by a relative path (the tests run in the checkout), which the manifest keeps.
+    let up = Path::new(env!("CARGO_MANIFEST_DIR")).components().count() - 1;
+    let branding = Path::new(&"../".repeat(up))
+        .join(tmp.path().strip_prefix("/").unwrap())
+        .join("branding.toml");
     let out = branded_report(tmp.path(), &branding);
     let cfg = config(tmp.path(), 25, "");
     let changed = format!(
@@ -673,6 +681,27 @@ fn a_branding_file_changed_since_the_report_is_used_as_it_is_now_with_a_warning(
     let now = deliver(&out, &cfg, &["--dry-run"]);
     assert_eq!(now.code, 0, "{}", now.stderr);
     assert!(now.stderr.contains(&changed), "{}", now.stderr);
+    // Given by an absolute path, the file is named by its name only (no output holds a path
+    // of this machine): deliver cannot find it from here, says so, and needs --branding.
+    let absolute = branded_report(tmp.path(), &tmp.path().join("branding.toml"));
+    let lost = deliver(&absolute, &cfg, &["--dry-run"]);
+    assert_eq!(lost.code, 0, "{}", lost.stderr);
+    assert!(
+        lost.stderr
+            .contains("the report's branding file cannot be used (branding.toml: "),
+        "{}",
+        lost.stderr
+    );
+    let given = deliver(
+        &absolute,
+        &cfg,
+        &[
+            "--dry-run",
+            "--branding",
+            tmp.path().join("branding.toml").to_str().unwrap(),
+        ],
+    );
+    assert!(!given.stderr.contains("cannot be used"), "{}", given.stderr);
 }
 
 /// Every form the SMTP password can take in text: itself, the base64 of the AUTH PLAIN
@@ -871,7 +900,9 @@ fn names_with_encoded_words_and_bidi_controls_reach_the_headers_as_plain_text() 
 
     let server = smtp::Server::start(Some(("mailer", PASSWORD)));
     let cfg = config(tmp.path(), server.port, "");
-    let run = deliver(&out, &cfg, &[]);
+    // The report names its branding file by its name only (it was given by an absolute path).
+    let brand = ["--branding", branding.to_str().unwrap()];
+    let run = deliver(&out, &cfg, &brand);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     // The table shows the names as escapes, not as reordered text.
     for text in [&run.stdout, &run.stderr] {
@@ -880,7 +911,11 @@ fn names_with_encoded_words_and_bidi_controls_reach_the_headers_as_plain_text() 
     assert!(run.stdout.contains("\\u{202e}fdp.exe"), "{}", run.stdout);
 
     let eml = tmp.path().join("eml");
-    let written = deliver(&out, &cfg, &["--eml", eml.to_str().unwrap()]);
+    let written = deliver(
+        &out,
+        &cfg,
+        &[&brand[..], &["--eml", eml.to_str().unwrap()]].concat(),
+    );
     assert_eq!(written.code, 0, "{}", written.stderr);
     let mut messages: Vec<(String, Vec<u8>)> = server
         .received()

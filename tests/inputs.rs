@@ -87,8 +87,13 @@ fn entry<'a>(manifest: &'a Value, path: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no manifest entry for {path:?} in {manifest:#}"))
 }
 
+/// How outputs name a root: by its folder's name (never the path of this machine).
+fn label(root: &Path) -> String {
+    root.file_name().unwrap().to_str().unwrap().to_string()
+}
+
 /// Every path under `root` that is not a folder (files, links, pipes, sockets), hidden ones
-/// aside, is in the manifest, named as the root was given.
+/// aside, is in the manifest, named below the root's label.
 fn assert_every_path_listed(root: &Path, manifest: &Value) {
     let listed: Vec<&str> = manifest["files"]
         .as_array()
@@ -105,7 +110,7 @@ fn assert_every_path_listed(root: &Path, manifest: &Value) {
             continue;
         }
         let rel = e.path().strip_prefix(root).unwrap();
-        let shown = format!("{}/{}", root.to_str().unwrap(), rel.to_str().unwrap());
+        let shown = format!("{}/{}", label(root), rel.to_str().unwrap());
         assert!(
             listed.contains(&shown.as_str()),
             "{shown} is not in the manifest: {listed:#?}"
@@ -128,7 +133,8 @@ fn paths_that_cannot_be_read_are_rejected_with_the_os_error_and_exit_2() {
     let run = report(&root, &out, "json");
     assert_eq!(run.code, 2, "{}", run.stderr);
     let m = json(&out.join("manifest.json"));
-    let r = root.to_str().unwrap();
+    let r = label(&root);
+    let r = r.as_str();
     let dangling = entry(&m, &format!("{r}/acme/prod/dangling.json"));
     assert_eq!(dangling["status"], "rejected");
     assert_eq!(
@@ -188,7 +194,7 @@ fn a_folder_without_permission_is_rejected_unless_running_as_root() {
         let run = report(&root, &out, "json");
         assert_eq!(run.code, 2, "{}", run.stderr);
         let m = json(&out.join("manifest.json"));
-        let shown = format!("{}/acme/locked", root.to_str().unwrap());
+        let shown = format!("{}/acme/locked", label(&root));
         let e = entry(&m, &shown);
         assert_eq!(e["status"], "rejected");
         assert_eq!(e["reason"], "cannot read: Permission denied (os error 13)");
@@ -226,7 +232,8 @@ fn special_files_are_ignored_with_their_type_and_never_opened() {
     // Nothing was wrong with the account: ignored files are not problems.
     assert_eq!(run.code, 0, "{}", run.stderr);
     let m = json(&out.join("manifest.json"));
-    let r = root.to_str().unwrap();
+    let r = label(&root);
+    let r = r.as_str();
     for (name, reason) in [
         ("pipe.json", "a named pipe (FIFO), not a file"),
         ("agent.sock", "a socket, not a file"),
@@ -273,7 +280,8 @@ fn folders_whose_names_differ_only_in_invalid_bytes_stay_distinct_accounts() {
         .collect();
     ids.sort();
     assert_eq!(ids, ["bad\\\\xff", "bad\\xfe", "bad\\xff"]);
-    let r = root.to_str().unwrap();
+    let r = label(&root);
+    let r = r.as_str();
     let m = json(&out.join("manifest.json"));
     let mut policies: Vec<(&str, &str)> = m["files"]
         .as_array()
@@ -346,7 +354,8 @@ fn file_names_cannot_forge_terminal_lines() {
         "raw control characters: {:?}",
         run.stderr
     );
-    let r = root.to_str().unwrap();
+    let r = label(&root);
+    let r = r.as_str();
     for shown in ["x\\nerror: forged.json", "y\\r\\x1b[2Kerror: wiped.json"] {
         assert!(
             run.stderr.contains(&format!(
@@ -375,9 +384,9 @@ fn an_output_folder_inside_the_input_root_is_not_read_back() {
     let first = report(&root, &out, "json,html");
     assert_eq!(first.code, 0, "{}", first.stderr);
     let said = format!(
-        "warning: {}: the output folder is inside the input root {}; it is not read as evidence",
-        out.to_str().unwrap(),
-        root.to_str().unwrap()
+        "warning: {}/reports/latest: the output folder is inside the input root {}; it is not read as evidence",
+        label(&root),
+        label(&root)
     );
     assert!(first.stderr.contains(&said), "{}", first.stderr);
     let manifest = std::fs::read(out.join("manifest.json")).unwrap();
@@ -388,4 +397,105 @@ fn an_output_folder_inside_the_input_root_is_not_read_back() {
     assert_eq!(std::fs::read(out.join("manifest.json")).unwrap(), manifest);
     let s = json(&out.join("summary.json"));
     assert_eq!(s["portfolio"]["accounts"], 1);
+}
+
+// ------------------------------------------------- evidence paths relative to the input root
+
+/// Every output file's text, PDFs as poppler reads them (their streams are compressed).
+fn output_texts(out: &Path) -> Vec<(PathBuf, String)> {
+    walkdir::WalkDir::new(out)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let path = e.path().to_path_buf();
+            let text = if path.extension().is_some_and(|x| x == "pdf") {
+                let run = Command::new("pdftotext")
+                    .args([path.as_os_str(), "-".as_ref()])
+                    .output()
+                    .expect("pdftotext (poppler-utils) is needed");
+                String::from_utf8_lossy(&run.stdout).into_owned()
+            } else {
+                String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned()
+            };
+            (path, text)
+        })
+        .collect()
+}
+
+#[test]
+fn no_output_holds_a_path_of_this_machine_and_the_tree_reads_the_same_anywhere() {
+    let tree = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut outs = Vec::new();
+    // The same evidence and option files in two places of this machine, given as absolute
+    // paths: the outputs name neither place, so they are the same bytes.
+    for place in ["first", "second/deeper"] {
+        let base = tree.path().join(place);
+        let root = base.join("in");
+        account_at(&root.join("acme/prod"));
+        std::fs::create_dir_all(base.join("config")).unwrap();
+        let exceptions = base.join("config/exceptions.toml");
+        std::fs::copy(fixtures.join("quarters/exceptions.toml"), &exceptions).unwrap();
+        let branding = base.join("config/branding.toml");
+        std::fs::write(
+            &branding,
+            "company = \"Audit Co\"\n[customers.\"Nobody\"]\nfooter = \"x\"\n",
+        )
+        .unwrap();
+        let out = base.join("out");
+        let run = aliaudit(&[
+            "report",
+            root.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--as-of",
+            "2026-10-01",
+            "--exceptions",
+            exceptions.to_str().unwrap(),
+            "--branding",
+            branding.to_str().unwrap(),
+        ]);
+        assert!(run.code == 0 || run.code == 2, "{}", run.stderr);
+        let machine = tree.path().to_str().unwrap();
+        let texts = output_texts(&out);
+        let names: Vec<_> = texts
+            .iter()
+            .map(|t| t.0.strip_prefix(&out).unwrap())
+            .collect();
+        assert_eq!(names.len(), 7, "{names:?}");
+        for (path, text) in &texts {
+            assert!(
+                !text.contains(machine),
+                "{} names {machine}",
+                path.display()
+            );
+        }
+        let m = json(&out.join("manifest.json"));
+        assert_eq!(m["options"]["inputs"], serde_json::json!(["in"]));
+        assert_eq!(m["options"]["exceptions_file"][0], "exceptions.toml");
+        entry(&m, "in/acme/prod/GetPasswordPolicy.json");
+        outs.push(out);
+    }
+    let bytes = |out: &Path| -> Vec<(PathBuf, Vec<u8>)> {
+        let mut files: Vec<_> = walkdir::WalkDir::new(out)
+            .into_iter()
+            .map(Result::unwrap)
+            .filter(|e| e.file_type().is_file())
+            .map(|e| {
+                let rel = e.path().strip_prefix(out).unwrap().to_path_buf();
+                (rel, std::fs::read(e.path()).unwrap())
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let (first, second) = (bytes(&outs[0]), bytes(&outs[1]));
+    assert_eq!(
+        first.iter().map(|f| &f.0).collect::<Vec<_>>(),
+        second.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    for ((name, a), (_, b)) in first.iter().zip(&second) {
+        assert!(a == b, "{} differs between the two places", name.display());
+    }
 }

@@ -232,12 +232,7 @@ fn report_options(spec: &ReportSpec) -> Result<(Prepared, Option<FileStamp>)> {
 fn manifest_options(spec: &ReportSpec, prepared: &Prepared) -> ManifestOptions {
     let options = &prepared.options;
     ManifestOptions {
-        inputs: spec
-            .eval
-            .inputs
-            .iter()
-            .map(|p| aliaudit_core::discover::display_root(p))
-            .collect(),
+        inputs: aliaudit_core::discover::root_labels(&spec.eval.inputs),
         formats: set::format_names(&spec.formats),
         strict: spec.eval.strict,
         rules_file: prepared.rules_file.clone(),

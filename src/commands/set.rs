@@ -70,7 +70,8 @@ fn branding_warnings(run: &Run) -> Vec<aliaudit_core::diag::Diagnostic> {
         .map(|name| {
             let file = branding.file.as_ref();
             aliaudit_core::diag::Diagnostic::warning(
-                file.map(|f| f.path.as_str()).unwrap_or_default(),
+                file.map(|f| aliaudit_core::stamp::shown(&f.path))
+                    .unwrap_or_default(),
                 format!("[customers.\"{name}\"] matches no customer of this run"),
             )
         })

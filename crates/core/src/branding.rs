@@ -571,7 +571,8 @@ impl Branding {
             hex::encode(sha2::Sha256::digest(text.as_bytes()))
         };
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let mut branding = Branding::from_toml(&text, &shown, &dir)?;
+        // Warnings reach the outputs: they name the file as outputs do (`stamp::shown`).
+        let mut branding = Branding::from_toml(&text, &crate::stamp::shown(&shown), &dir)?;
         branding.file = Some(crate::stamp::FileStamp {
             path: shown,
             sha256: sha,

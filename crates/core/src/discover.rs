@@ -116,12 +116,57 @@ pub fn display_root(root: &Path) -> String {
     }
 }
 
+/// How each root is named in every output, where its files are shown as `<name>/<path below
+/// the root>`: the root folder's own name (links resolved), never the path by which it was
+/// given. So no output holds a path of the operator's machine, and the same tree gives the
+/// same bytes from any working folder and any spelling of the root. Distinct roots that share
+/// a name take as many of their parent folders' names as make them distinct (`q1/acme` and
+/// `q2/acme`); the file system's root is `/`.
+pub fn root_labels(roots: &[PathBuf]) -> Vec<String> {
+    let parts: Vec<Vec<String>> = roots
+        .iter()
+        .map(|root| {
+            let full = std::fs::canonicalize(root)
+                .or_else(|_| std::path::absolute(root))
+                .unwrap_or_else(|_| root.clone());
+            full.components()
+                .filter_map(|c| match c {
+                    std::path::Component::Normal(name) => Some(display_os(name)),
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect();
+    let label = |names: &[String], depth: usize| -> String {
+        if names.is_empty() {
+            "/".to_string()
+        } else {
+            names[names.len().saturating_sub(depth)..].join("/")
+        }
+    };
+    parts
+        .iter()
+        .map(|names| {
+            // The shortest tail no other distinct root shares (all of it, at worst).
+            (1..=names.len().max(1))
+                .map(|depth| label(names, depth))
+                .find(|mine| {
+                    parts
+                        .iter()
+                        .filter(|other| *other != names)
+                        .all(|other| (1..=other.len().max(1)).all(|d| label(other, d) != *mine))
+                })
+                .unwrap_or_else(|| label(names, names.len()))
+        })
+        .collect()
+}
+
 /// Walks every root and lists candidate folders. Folders in `exclude` (the output folder)
 /// and everything below them are not read, wherever a root reaches them.
 pub fn discover(roots: &[PathBuf], exclude: &[PathBuf]) -> Result<Discovery, DiscoverError> {
     let mut discovery = Discovery::default();
     let mut excluded: Vec<Excluded> = exclude.iter().map(|p| Excluded::new(p)).collect();
-    for root in roots {
+    for (root, label) in roots.iter().zip(root_labels(roots)) {
         let fail = |source| DiscoverError::Root {
             path: display_root(root),
             source,
@@ -138,10 +183,10 @@ pub fn discover(roots: &[PathBuf], exclude: &[PathBuf]) -> Result<Discovery, Dis
         let canonical = std::fs::canonicalize(root).ok();
         for ex in &mut excluded {
             if let Some(canonical) = &canonical {
-                ex.say_if_inside(root, canonical, &mut discovery.diagnostics);
+                ex.say_if_inside(&label, canonical, &mut discovery.diagnostics);
             }
         }
-        walk_root(root, &mut excluded, &mut discovery);
+        walk_root(root, &label, &mut excluded, &mut discovery);
     }
     Ok(discovery)
 }
@@ -172,16 +217,15 @@ impl Excluded {
         })
     }
 
-    /// Says once that the folder, found in the walk at `shown` (as an input path: the root as
-    /// given, then the path below it), is not read.
-    fn say(&mut self, root: &Path, shown: String, diagnostics: &mut Vec<Diagnostic>) {
+    /// Says once that the folder, found in the walk at `shown` (as an input path: the root's
+    /// label, then the path below it), is not read.
+    fn say(&mut self, label: &str, shown: String, diagnostics: &mut Vec<Diagnostic>) {
         if !self.said {
             self.said = true;
             diagnostics.push(Diagnostic::warning(
                 shown,
                 format!(
-                    "the output folder is inside the input root {}; it is not read as evidence",
-                    display_root(root)
+                    "the output folder is inside the input root {label}; it is not read as evidence"
                 ),
             ));
         }
@@ -191,7 +235,7 @@ impl Excluded {
     /// a hidden folder on the way skips it anyway.
     fn say_if_inside(
         &mut self,
-        root: &Path,
+        label: &str,
         canonical_root: &Path,
         diagnostics: &mut Vec<Diagnostic>,
     ) {
@@ -207,12 +251,8 @@ impl Excluded {
             .any(|c| c.as_os_str().as_encoded_bytes().starts_with(b"."));
         if !hidden {
             // Shown below the root, like every input path: never the machine's absolute path.
-            let shown = display_below(
-                &display_root(root),
-                canonical_root,
-                &canonical_root.join(rest),
-            );
-            self.say(root, shown, diagnostics);
+            let shown = display_below(label, canonical_root, &canonical_root.join(rest));
+            self.say(label, shown, diagnostics);
         }
     }
 }
@@ -232,8 +272,8 @@ fn planned_canonical(path: &Path) -> Option<PathBuf> {
     }
 }
 
-fn walk_root(root: &Path, excluded: &mut [Excluded], discovery: &mut Discovery) {
-    let root_display = display_root(root);
+fn walk_root(root: &Path, label: &str, excluded: &mut [Excluded], discovery: &mut Discovery) {
+    let root_display = label.to_string();
     let root_name = std::fs::canonicalize(root)
         .ok()
         .and_then(|p| p.file_name().map(display_os))
@@ -284,8 +324,8 @@ fn walk_root(root: &Path, excluded: &mut [Excluded], discovery: &mut Discovery) 
         let file_type = entry.file_type();
         if file_type.is_dir() {
             if let Some(ex) = excluded.iter_mut().find(|ex| ex.matches(&entry)) {
-                let shown = display_below(&display_root(root), root, entry.path());
-                ex.say(root, shown, &mut discovery.diagnostics);
+                let shown = display_below(label, root, entry.path());
+                ex.say(label, shown, &mut discovery.diagnostics);
                 walker.skip_current_dir();
             }
             continue;
@@ -531,6 +571,34 @@ mod tests {
     }
 
     #[test]
+    fn roots_are_named_by_their_folder_however_they_were_given_and_stay_distinct() {
+        let tree = tempfile::tempdir().unwrap();
+        for dir in ["q1/acme", "q2/acme", "other"] {
+            std::fs::create_dir_all(tree.path().join(dir)).unwrap();
+        }
+        let t = tree.path();
+        // The same folder spelt three ways has one name, its own: no path of this machine.
+        let spelt = [t.join("other"), t.join("q1/../other/"), t.join("./other/.")];
+        assert_eq!(root_labels(&spelt), ["other", "other", "other"]);
+        // Two folders of one name take their parents' names; a third keeps its short name.
+        let roots = [t.join("q1/acme"), t.join("q2/acme"), t.join("other")];
+        assert_eq!(root_labels(&roots), ["q1/acme", "q2/acme", "other"]);
+        // A link is named by the folder it reaches.
+        std::os::unix::fs::symlink(t.join("q2/acme"), t.join("latest")).unwrap();
+        assert_eq!(root_labels(&[t.join("latest")]), ["acme"]);
+        assert_eq!(root_labels(&[PathBuf::from("/")]), ["/"]);
+        // Files are shown below the label.
+        std::fs::write(t.join("q1/acme/pp.json"), POLICY).unwrap();
+        let d = discover(&[t.join("q1/acme"), t.join("q2/acme")], &[]).unwrap();
+        let shown: Vec<&str> = d
+            .folders
+            .iter()
+            .flat_map(|f| f.files.iter().map(|s| s.display.as_str()))
+            .collect();
+        assert_eq!(shown, ["q1/acme/pp.json"]);
+    }
+
+    #[test]
     fn the_output_folder_is_not_walked_even_through_a_link_and_is_named_once() {
         let tree = tree();
         let root = tree.path().join("root");
@@ -539,11 +607,9 @@ mod tests {
         assert_eq!(ids(&d), ["acct"]);
         assert_eq!(
             said(&d),
-            [format!(
-                "{}/out: the output folder is inside the input root {}; it is not read as evidence",
-                display_root(&root),
-                display_root(&root)
-            )]
+            [
+                "root/out: the output folder is inside the input root root; it is not read as evidence"
+            ]
         );
         // Without the exclusion, both ways in are read: the test can fail.
         let all = discover(std::slice::from_ref(&root), &[]).unwrap();

@@ -267,7 +267,7 @@ impl Register {
             });
         }
         let mut view = RegisterView {
-            file: self.file.as_ref().map(|f| f.path.as_str()),
+            file: self.file.as_ref().map(|f| crate::stamp::shown(&f.path)),
             sha256: self.file.as_ref().map(|f| f.sha256.as_str()),
             ..RegisterView::default()
         };
@@ -307,7 +307,7 @@ impl Rule {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RegisterView<'a> {
     /// The exceptions file, when one was given.
-    pub file: Option<&'a str>,
+    pub file: Option<String>,
     /// Its SHA-256.
     pub sha256: Option<&'a str>,
     /// Unexpired entries that cover at least one failure.

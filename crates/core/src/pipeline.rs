@@ -820,16 +820,18 @@ pub fn run_diagnostics(
             "without an as-of date no exception can be shown to be unexpired: none was applied (give --as-of)",
         ));
     }
-    for (root, count) in options.inputs.iter().map(|r| {
-        let display = discover::display_root(r);
-        let n = accounts
-            .iter()
-            .filter(|a| {
-                a.info.folder == display || a.info.folder.starts_with(&format!("{display}/"))
-            })
-            .count();
-        (display, n)
-    }) {
+    for (root, count) in discover::root_labels(&options.inputs)
+        .into_iter()
+        .map(|display| {
+            let n = accounts
+                .iter()
+                .filter(|a| {
+                    a.info.folder == display || a.info.folder.starts_with(&format!("{display}/"))
+                })
+                .count();
+            (display, n)
+        })
+    {
         if count == 0 {
             out.push(Diagnostic::warning(
                 &root,

@@ -16,6 +16,30 @@ pub struct FileStamp {
     pub sha256: String,
 }
 
+impl FileStamp {
+    /// The stamp as an output file shows it: see [`shown`].
+    pub fn for_output(&self) -> FileStamp {
+        FileStamp {
+            path: shown(&self.path),
+            sha256: self.sha256.clone(),
+        }
+    }
+}
+
+/// How an output names a file the user gave (a rules, exceptions or branding file): a
+/// relative path as given, an absolute one by its file name only, so that no output holds a
+/// path of the operator's machine. The SHA-256 beside it identifies the file.
+pub fn shown(given: &str) -> String {
+    let path = std::path::Path::new(given);
+    if path.is_absolute() {
+        path.file_name()
+            .map(crate::diag::display_os)
+            .unwrap_or_else(|| given.to_string())
+    } else {
+        given.to_string()
+    }
+}
+
 /// `["<path>", "<sha256>"]`.
 impl Serialize for FileStamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -51,6 +75,19 @@ mod tests {
         );
         assert_eq!(serde_json::from_str::<FileStamp>(&json).unwrap(), stamp);
         assert_eq!(serde_json::to_string(&None::<FileStamp>).unwrap(), "null");
+    }
+
+    #[test]
+    fn outputs_name_an_absolute_file_by_its_name_and_keep_a_relative_one() {
+        assert_eq!(shown("/home/alice/audit/rules.toml"), "rules.toml");
+        assert_eq!(shown("config/rules.toml"), "config/rules.toml");
+        assert_eq!(shown("../rules.toml"), "../rules.toml");
+        let stamp = FileStamp {
+            path: "/srv/x/branding.toml".into(),
+            sha256: "ab".into(),
+        };
+        assert_eq!(stamp.for_output().path, "branding.toml");
+        assert_eq!(stamp.for_output().sha256, "ab");
     }
 
     #[test]

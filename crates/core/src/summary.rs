@@ -363,8 +363,9 @@ pub struct ManifestView<'a> {
     pub as_of: Option<String>,
     /// How it was chosen.
     pub as_of_source: &'static str,
-    /// Options that shape the output (not `--jobs`, which never changes it).
-    pub options: &'a ManifestOptions,
+    /// Options that shape the output (not `--jobs`, which never changes it), with the files
+    /// the user gave named as outputs name them (`stamp::shown`).
+    pub options: ManifestOptions,
     /// Counts of files by status.
     pub totals: BTreeMap<&'static str, usize>,
     /// Every input file.
@@ -374,7 +375,7 @@ pub struct ManifestView<'a> {
 /// The options recorded in the manifest.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, Default, PartialEq, Eq)]
 pub struct ManifestOptions {
-    /// Input roots as given.
+    /// Input roots, as outputs name them (`discover::root_labels`).
     pub inputs: Vec<String>,
     /// Output formats.
     pub formats: Vec<String>,
@@ -410,7 +411,12 @@ pub fn manifest_view<'a>(run: &'a Run, options: &'a ManifestOptions) -> Manifest
         tool_version: TOOL_VERSION,
         as_of: run.as_of.map(rfc3339),
         as_of_source: run.as_of_source.as_str(),
-        options,
+        options: ManifestOptions {
+            rules_file: options.rules_file.as_ref().map(FileStamp::for_output),
+            exceptions_file: options.exceptions_file.as_ref().map(FileStamp::for_output),
+            branding_file: options.branding_file.as_ref().map(FileStamp::for_output),
+            ..options.clone()
+        },
         totals,
         files: &run.files,
     }

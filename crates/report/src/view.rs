@@ -1131,7 +1131,7 @@ impl<'a> Site<'a> {
                 .collect()
         };
         let view = RegisterView {
-            file: all.register.file.map(str::to_string),
+            file: all.register.file,
             active: rows(&all.register.active),
             expired: rows(&all.register.expired),
             stale: if account.is_none() {
