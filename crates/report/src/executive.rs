@@ -569,7 +569,11 @@ impl Executive {
             }
             Some(Partial::Group { accounts }) => plural(
                 c,
-                "exec.partial_group",
+                if *accounts == self.accounts {
+                    "exec.partial_group_all"
+                } else {
+                    "exec.partial_group"
+                },
                 *accounts as u64,
                 &[("total", &self.accounts)],
             ),
@@ -1011,6 +1015,18 @@ mod tests {
         assert_eq!(
             verdict(&one, ScopeKind::Customer, "Chen's Foods", Lang::En),
             "The only Chen's Foods account has console users without MFA."
+        );
+        // Every account partial: "all", not "3 of 3".
+        let mut f = account("f", 10, &[]);
+        f.status = AccountStatus::Partial;
+        let partial = [&e, &f];
+        assert_eq!(
+            verdict(&partial, ScopeKind::Portfolio, "", Lang::En),
+            "The accounts pass all 20 assessed control results. Every one of the 2 accounts has incomplete evidence, so some controls could not be assessed."
+        );
+        assert_eq!(
+            verdict(&[&e], ScopeKind::Customer, "Eastwind", Lang::Zh),
+            "Eastwind 的账号已评估的 10 项控制结果全部通过。唯一的账号证据不完整，部分控制项无法评估。"
         );
     }
 

@@ -218,7 +218,7 @@ fn executive(doc: &mut Doc, c: &'static Catalogue, e: &ExecutiveView) {
     doc.page_break();
     doc.heading(1, c.t("exec.heading"));
     doc.paragraph(
-        &format!("{}: {}", c.t("exec.verdict"), e.verdict),
+        &format!("{}{}{}", c.t("exec.verdict"), c.t("exec.colon"), e.verdict),
         size::COVER_LINE,
         INK,
     );
@@ -235,13 +235,19 @@ fn executive(doc: &mut Doc, c: &'static Catalogue, e: &ExecutiveView) {
         ),
     ]);
     doc.paragraph(
-        &format!("{}: {}. {}", c.t("exec.score"), e.score, e.score_rest),
+        &format!(
+            "{}{}{}. {}",
+            c.t("exec.score"),
+            c.t("exec.colon"),
+            e.score,
+            e.score_rest
+        ),
         size::BODY,
         INK,
     );
     if let Some(change) = &e.change {
         doc.paragraph(
-            &format!("{}: {change}", c.t("exec.change")),
+            &format!("{}{}{change}", c.t("exec.change"), c.t("exec.colon")),
             size::BODY,
             INK,
         );
