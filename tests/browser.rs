@@ -150,6 +150,42 @@ impl Session<'_> {
         );
     }
 
+    /// A script that calls `arguments[arguments.length - 1]` with its result.
+    fn script_async(&self, script: &str) -> Value {
+        self.call(
+            Method::POST,
+            "/execute/async",
+            Some(json!({ "script": script, "args": [] })),
+        )
+    }
+
+    /// axe-core's serious and critical violations on the page, one line each (rule, impact,
+    /// help and the first elements), after injecting `axe` (the text of axe.min.js).
+    fn axe_violations(&self, axe: &str) -> Vec<String> {
+        self.script(axe);
+        let result = self.script_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] })
+               .then(r => done(r.violations.map(v => ({
+                 id: v.id, impact: v.impact, help: v.help,
+                 nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ': ' + n.failureSummary)
+               }))))
+               .catch(e => done([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }]));",
+        );
+        result
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| v["impact"] == "serious" || v["impact"] == "critical")
+            .map(|v| {
+                format!(
+                    "{} ({}): {} {}",
+                    v["id"], v["impact"], v["help"], v["nodes"]
+                )
+            })
+            .collect()
+    }
+
     /// Browser console messages at SEVERE level since the last call.
     fn console_errors(&self) -> Vec<String> {
         let log = self.call(Method::POST, "/se/log", Some(json!({ "type": "browser" })));
@@ -269,4 +305,92 @@ fn portfolio_and_account_pages_work_in_chromium() {
         17
     );
     assert_eq!(session.console_errors(), Vec::<String>::new());
+}
+
+/// axe-core's script, from `tests/axe` (`npm ci --prefix tests/axe`, which `.ci/run` runs).
+/// Without it the check says so and passes, except under CI.
+fn axe_script() -> Option<String> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/axe/node_modules/axe-core/axe.min.js");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "axe-core is needed under CI: {}: {e} (npm ci --prefix tests/axe)",
+                path.display()
+            );
+            eprintln!("SKIPPED: no axe-core ({e}); npm ci --prefix tests/axe");
+            None
+        }
+    }
+}
+
+#[test]
+fn every_kind_of_page_passes_axe_core_in_both_languages() {
+    let Some(axe) = axe_script() else {
+        return;
+    };
+    let Some(driver) = start_driver() else {
+        return;
+    };
+    let profile = tempfile::tempdir().unwrap();
+    let session = open_session(&driver, profile.path());
+    let mut found = Vec::new();
+    for lang in ["en", "zh"] {
+        let out = tempfile::tempdir().unwrap();
+        let status = Command::new(env!("CARGO_BIN_EXE_aliaudit"))
+            .args([
+                "report",
+                "samples",
+                "-o",
+                out.path().to_str().unwrap(),
+                "--lang",
+                lang,
+                "--format",
+                "html",
+                "--quiet",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let first = |folder: &str| {
+            let mut pages: Vec<_> = std::fs::read_dir(out.path().join(folder))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "html"))
+                .collect();
+            pages.sort();
+            pages[0].clone()
+        };
+        let pages = [
+            out.path().join("index.html"),
+            first("customers"),
+            first("accounts"),
+        ];
+        for page in pages {
+            session.go(&format!("file://{}", page.display()));
+            for v in session.axe_violations(&axe) {
+                found.push(format!(
+                    "{lang} {}: {v}",
+                    page.file_name().unwrap().to_string_lossy()
+                ));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "axe-core violations:\n{}",
+        found.join("\n")
+    );
+    // The check itself can fail: an image without a text alternative is a critical violation.
+    session.script("document.querySelector('main').append(document.createElement('img'))");
+    let broken = session.axe_violations(&axe);
+    assert!(
+        broken
+            .iter()
+            .any(|v| v.starts_with("\"image-alt\" (\"critical\")")),
+        "{broken:?}"
+    );
 }
