@@ -75,7 +75,7 @@ SPLIT = {"render", "rules", "ingest", "collect", "deliver", "commands"}
 # Layer of each top-level module (a submodule of a SPLIT package takes its package's layer).
 LAYERS = {
     10: ["lib", "cli"],
-    9: ["commands"],
+    9: ["commands", "project"],
     8: ["collect", "deliver"],
     7: ["pages", "sample"],
     6: ["shard", "output", "outdir"],

@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::commands::{
     self, collect::CollectSpec, deliver::DeliverSpec, report::EvalSpec, report::ReportSpec,
 };
+use crate::project::{self, Project};
 use aliaudit_core::pipeline::Shard;
 use aliaudit_core::text::parse_as_of;
 
@@ -69,6 +70,12 @@ enum Command {
     /// Work with the report templates.
     #[command(subcommand)]
     Templates(TemplatesCommand),
+    /// Write a commented project file, DIR/aliaudit.toml (default: the current folder), with
+    /// the settings of the quarterly job; an existing file is never replaced.
+    Init {
+        /// Folder to write into (created if missing).
+        dir: Option<PathBuf>,
+    },
 }
 
 /// `aliaudit templates ...`.
@@ -90,8 +97,13 @@ struct EvalArgs {
     /// Input roots: folders holding one folder per account, at any depth. An account folder
     /// holds account.toml and/or saved API responses and credential reports; file names are
     /// free, the kind is detected from the content.
-    #[arg(required = true, value_name = "INPUT")]
+    /// Default: `inputs` of the project file.
+    #[arg(value_name = "INPUT")]
     inputs: Vec<PathBuf>,
+    /// Project file (default: ./aliaudit.toml when there is one): the defaults of every
+    /// flag in its [report] table, paths relative to the file. A flag overrides the file.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Measure age-based checks (90 days...) against this instant: YYYY-MM-DD (the end of that
     /// day, UTC) or RFC 3339. Default: the newest evidence timestamp (credential report
     /// GeneratedTime, Security Center CheckTime), never the clock.
@@ -116,10 +128,11 @@ struct EvalArgs {
     /// No progress bar and no diagnostics on the terminal (they are still in summary.json).
     #[arg(long, short = 'q')]
     quiet: bool,
-    /// Largest evidence file read, in MiB (1 to 4096); larger files are hashed and rejected.
-    #[arg(long, value_name = "MIB", default_value_t = aliaudit_core::ingest::DEFAULT_MAX_FILE_BYTES >> 20,
+    /// Largest evidence file read, in MiB (1 to 4096; default 64); larger files are hashed
+    /// and rejected.
+    #[arg(long, value_name = "MIB",
           value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=MAX_FILE_MB))]
-    max_file_mb: u64,
+    max_file_mb: Option<u64>,
 }
 
 /// An output format.
@@ -175,15 +188,11 @@ struct ReportArgs {
     eval: EvalArgs,
     /// Output folder (created if missing; files in it are replaced atomically).
     #[arg(long, short = 'o', value_name = "OUT")]
-    out: PathBuf,
-    /// Output formats, comma-separated. manifest.json is always written.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "json,csv,html,pdf",
-        value_name = "LIST"
-    )]
-    format: Vec<Format>,
+    out: Option<PathBuf>,
+    /// Output formats, comma-separated (default: json,csv,html,pdf). manifest.json is always
+    /// written.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    format: Option<Vec<Format>>,
     /// Folder of templates and static files that replace the built-ins of the same name
     /// (see `aliaudit templates export`).
     #[arg(long, value_name = "DIR")]
@@ -199,8 +208,9 @@ struct ReportArgs {
     baseline: Option<PathBuf>,
     /// Language of every built-in string of the HTML and PDF reports (evidence text is shown
     /// as collected). summary.json and findings.csv stay in English for other tools.
-    #[arg(long, value_enum, default_value = "en")]
-    lang: LangArg,
+    /// Default: en.
+    #[arg(long, value_enum)]
+    lang: Option<LangArg>,
     /// White-label branding (TOML): company, logo (PNG or SVG, relative to the file), accent
     /// (#rrggbb), title, footer, disclaimer, prepared_by, contact; `[customers."Name"]` tables
     /// override any of them for that customer's reports.
@@ -315,9 +325,10 @@ struct DeliverArgs {
     /// The output folder of `aliaudit report` (with summary.json, manifest.json and the PDFs).
     #[arg(value_name = "OUT")]
     out: PathBuf,
-    /// Delivery configuration (TOML).
+    /// Delivery configuration (TOML), or a project file with a [deliver] table (default:
+    /// ./aliaudit.toml).
     #[arg(long, value_name = "FILE")]
-    config: PathBuf,
+    config: Option<PathBuf>,
     /// Write each message as DIR/NAME.eml instead of sending.
     #[arg(long, value_name = "DIR", conflicts_with = "dry_run")]
     eml: Option<PathBuf>,
@@ -347,11 +358,15 @@ struct DeliverArgs {
 #[derive(Debug, Args)]
 struct CollectArgs {
     /// Accounts file (TOML): where each account's evidence goes and how to reach it.
+    /// Default: `accounts` of the project file's [collect] table.
     #[arg(long, value_name = "FILE")]
-    accounts: PathBuf,
-    /// Output folder: becomes an INPUT of `report`.
+    accounts: Option<PathBuf>,
+    /// Output folder: becomes an INPUT of `report`. Default: `out` of [collect].
     #[arg(long, short = 'o', value_name = "INPUT")]
-    out: PathBuf,
+    out: Option<PathBuf>,
+    /// Project file (default: ./aliaudit.toml when there is one).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Accounts collected at once (1 to 64).
     #[arg(long, short = 'j', value_name = "N", default_value_t = 4,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
@@ -453,25 +468,52 @@ fn jobs_range() -> clap::builder::RangedU64ValueParser<usize> {
     clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_JOBS)
 }
 
-/// The evaluation flags as a spec (`--as-of` parsed).
-fn eval_spec(args: &EvalArgs) -> Result<EvalSpec> {
+/// The evaluation flags as a spec (`--as-of` parsed), each flag over the project file's
+/// `[report]` value.
+fn eval_spec(args: &EvalArgs, project: &Project) -> Result<EvalSpec> {
+    let p = &project.report;
+    let inputs = if args.inputs.is_empty() {
+        p.inputs.clone()
+    } else {
+        args.inputs.clone()
+    };
+    if inputs.is_empty() {
+        bail!(
+            "no INPUT: give the input folders, or `inputs` in the [report] table of {} (see `aliaudit init`)",
+            project::FILE_NAME
+        );
+    }
     Ok(EvalSpec {
-        inputs: args.inputs.clone(),
-        as_of: args.as_of.as_deref().map(parse_as_of).transpose()?,
-        rules: args.rules.clone(),
-        exceptions: args.exceptions.clone(),
+        inputs,
+        as_of: args
+            .as_of
+            .as_deref()
+            .or(p.as_of.as_deref())
+            .map(parse_as_of)
+            .transpose()?,
+        rules: args.rules.clone().or_else(|| p.rules.clone()),
+        exceptions: args.exceptions.clone().or_else(|| p.exceptions.clone()),
         jobs: args.jobs,
-        strict: args.strict,
+        strict: args.strict || p.strict == Some(true),
         quiet: args.quiet,
-        max_file_bytes: args.max_file_mb * 1024 * 1024,
+        max_file_bytes: args
+            .max_file_mb
+            .or(p.max_file_mb)
+            .unwrap_or(aliaudit_core::ingest::DEFAULT_MAX_FILE_BYTES >> 20)
+            * 1024
+            * 1024,
+        project: project.stamp.clone(),
     })
 }
 
 /// The `report` flags as a checked spec: the period label, the shard (from `--shard` or a
 /// Kubernetes Indexed Job) and its as-of date.
 fn report_spec(args: &ReportArgs) -> Result<ReportSpec> {
-    let eval = eval_spec(&args.eval)?;
-    if let Some(label) = &args.period
+    let project = Project::find(args.eval.config.as_deref())?;
+    let p = &project.report;
+    let eval = eval_spec(&args.eval, &project)?;
+    let period = args.period.clone().or_else(|| p.period.clone());
+    if let Some(label) = &period
         && (label.trim().is_empty()
             || label.chars().count() > 40
             || label.chars().any(char::is_control))
@@ -497,34 +539,71 @@ fn report_spec(args: &ReportArgs) -> Result<ReportSpec> {
             "--shard needs --as-of, so that every shard measures ages against the same date (e.g. --as-of 2026-12-31)"
         );
     }
-    let mut formats: Vec<commands::Format> = args.format.iter().map(|f| f.format()).collect();
+    let formats: Vec<Format> = match (&args.format, &p.formats) {
+        (Some(given), _) => given.clone(),
+        (None, Some(names)) => names
+            .iter()
+            .map(|n| {
+                Format::from_str(n, false).map_err(|_| {
+                    anyhow::anyhow!("[report] formats: \"{n}\" is not one of json, csv, html, pdf")
+                })
+            })
+            .collect::<Result<_>>()?,
+        (None, None) => vec![Format::Json, Format::Csv, Format::Html, Format::Pdf],
+    };
+    let mut formats: Vec<commands::Format> = formats.iter().map(|f| f.format()).collect();
     formats.sort();
     formats.dedup();
+    let lang = match (args.lang, p.lang.as_deref()) {
+        (Some(lang), _) => lang,
+        (None, Some("zh")) => LangArg::Zh,
+        (None, _) => LangArg::En,
+    };
+    let Some(out) = args.out.clone().or_else(|| p.out.clone()) else {
+        bail!(
+            "no output folder: give -o OUT, or `out` in the [report] table of {}",
+            project::FILE_NAME
+        );
+    };
     Ok(ReportSpec {
         eval,
-        out: args.out.clone(),
+        out,
         formats,
-        templates: args.templates.clone(),
-        font: args.font.clone(),
-        baseline: args.baseline.clone(),
-        lang: args.lang.into(),
-        branding: args.branding.clone(),
-        period: args.period.clone(),
+        templates: args.templates.clone().or_else(|| p.templates.clone()),
+        font: args.font.clone().or_else(|| p.font.clone()),
+        baseline: args.baseline.clone().or_else(|| p.baseline.clone()),
+        lang: lang.into(),
+        branding: args.branding.clone().or_else(|| p.branding.clone()),
+        period,
         shard,
     })
 }
 
-/// The `collect` flags as a spec.
-fn collect_spec(args: &CollectArgs) -> CollectSpec {
+/// The `collect` flags as a spec, each over the project file's `[collect]` value.
+fn collect_spec(args: &CollectArgs) -> Result<CollectSpec> {
+    let project = Project::find(args.config.as_deref())?;
+    let p = &project.collect;
     let report_wait = std::time::Duration::from_secs(args.report_wait);
-    CollectSpec {
-        accounts: args.accounts.clone(),
+    let Some(accounts) = args.accounts.clone().or_else(|| p.accounts.clone()) else {
+        bail!(
+            "no accounts file: give --accounts FILE, or `accounts` in the [collect] table of {}",
+            project::FILE_NAME
+        );
+    };
+    let Some(out) = args.out.clone().or_else(|| p.out.clone()) else {
+        bail!(
+            "no output folder: give -o INPUT, or `out` in the [collect] table of {}",
+            project::FILE_NAME
+        );
+    };
+    Ok(CollectSpec {
+        accounts,
         quiet: args.quiet,
         options: aliaudit_collect::Options {
-            out: args.out.clone(),
+            out,
             jobs: args.jobs,
             resume: args.resume,
-            lang: args.lang.clone(),
+            lang: args.lang.clone().or_else(|| p.lang.clone()),
             settings: aliaudit_collect::api::Settings {
                 timeout: std::time::Duration::from_secs(args.timeout.max(1)),
                 retries: args.retries,
@@ -541,14 +620,25 @@ fn collect_spec(args: &CollectArgs) -> CollectSpec {
                 ),
             },
         },
-    }
+    })
 }
 
-/// The `deliver` flags as a spec.
-fn deliver_spec(args: &DeliverArgs) -> DeliverSpec {
+/// The `deliver` flags as a spec: the configuration is `--config`, else the `[deliver]`
+/// table of ./aliaudit.toml.
+fn deliver_spec(args: &DeliverArgs) -> Result<DeliverSpec> {
     use aliaudit_deliver::Mode;
-    DeliverSpec {
-        config: args.config.clone(),
+    let config = match &args.config {
+        Some(path) => path.clone(),
+        None if std::path::Path::new(project::FILE_NAME).is_file() => {
+            PathBuf::from(project::FILE_NAME)
+        }
+        None => bail!(
+            "no delivery configuration: give --config FILE, or a [deliver] table in {}",
+            project::FILE_NAME
+        ),
+    };
+    Ok(DeliverSpec {
+        config,
         quiet: args.quiet,
         options: aliaudit_deliver::Options {
             out: args.out.clone(),
@@ -562,7 +652,7 @@ fn deliver_spec(args: &DeliverArgs) -> DeliverSpec {
             },
             resend: args.resend,
         },
-    }
+    })
 }
 
 /// Runs a parsed command line and returns the exit code.
@@ -570,9 +660,21 @@ pub fn run(cli: Cli) -> ExitCode {
     use crate::commands;
     let result = match &cli.command {
         Command::Report(args) => report_spec(args).and_then(|spec| commands::report::run(&spec)),
-        Command::Validate(args) => eval_spec(args).and_then(|spec| commands::validate::run(&spec)),
-        Command::Collect(args) => commands::collect::run(&collect_spec(args)),
-        Command::Deliver(args) => commands::deliver::run(&deliver_spec(args)),
+        Command::Validate(args) => Project::find(args.config.as_deref())
+            .and_then(|project| eval_spec(args, &project))
+            .and_then(|spec| commands::validate::run(&spec)),
+        Command::Collect(args) => collect_spec(args).and_then(|spec| commands::collect::run(&spec)),
+        Command::Deliver(args) => deliver_spec(args).and_then(|spec| commands::deliver::run(&spec)),
+        Command::Init { dir } => {
+            let dir = dir.clone().unwrap_or_else(|| PathBuf::from("."));
+            project::init(&dir).map(|path| {
+                println!(
+                    "wrote {}: edit it, then run `aliaudit report`",
+                    aliaudit_core::diag::shown_path(&path)
+                );
+                commands::Outcome::Complete
+            })
+        }
         Command::Merge(args) => commands::merge::run(&commands::merge::MergeSpec {
             shards: args.shards.clone(),
             out: args.out.clone(),

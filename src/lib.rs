@@ -4,8 +4,9 @@
 //! workspace, layered so that cargo enforces the arrows (each uses only the crates below it):
 //!
 //! ```text
-//! aliaudit            cli (clap: flags to a checked spec), commands (each command as a
-//!                     function over its spec), sample (synthetic evidence)
+//! aliaudit            cli (clap: flags and the project file to a checked spec), project
+//!                     (aliaudit.toml), commands (each command as a function over its spec),
+//!                     sample (synthetic evidence)
 //! aliaudit-collect    the live APIs (reqwest)     | aliaudit-deliver   e-mail (lettre)
 //! aliaudit-report     views, charts, HTML, PDF, data files, shard files, the output folder
 //! aliaudit-core       evidence, model, controls, exceptions, roll-ups, trends, the pipeline
@@ -16,4 +17,5 @@
 
 pub mod cli;
 pub mod commands;
+pub mod project;
 pub mod sample;

@@ -923,3 +923,110 @@ fn a_folder_holding_files_of_the_user_is_never_replaced() {
     assert!(mine.exists(), "a file of the user's was removed");
     assert!(!out.path().join("summary.json").exists());
 }
+
+/// The real binary run in `dir`.
+fn aliaudit_in(dir: &Path, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_aliaudit"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run aliaudit");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_project_file_holds_the_quarterly_settings_and_every_flag_overrides_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("audit");
+    // `init` writes the commented example, once.
+    let init = aliaudit_in(tmp.path(), &["init", "audit"]);
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    assert!(init.stdout.contains("aliaudit.toml"), "{}", init.stdout);
+    assert_eq!(aliaudit_in(tmp.path(), &["init", "audit"]).code, 1);
+    let example = std::fs::read_to_string(project.join("aliaudit.toml")).unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/quarters");
+    let text = example
+        .replace(
+            "inputs = [\"evidence/2026-q4\"]",
+            &format!("inputs = [\"{}\"]", fixtures.join("2026-q3").display()),
+        )
+        .replace("out = \"reports/2026-q4\"", "out = \"reports/q3\"")
+        .replace(
+            "formats = [\"json\", \"csv\", \"html\", \"pdf\"]",
+            "formats = [\"json\"]",
+        )
+        .replace("lang = \"en\"\n# Ages", "lang = \"zh\"\n# Ages")
+        .replace("# as_of = \"2026-12-31\"", "as_of = \"2026-09-30\"")
+        .replace("# period = \"2026-Q4\"", "period = \"Q3 review\"");
+    std::fs::write(project.join("aliaudit.toml"), &text).unwrap();
+
+    // Run in the project's folder: everything comes from the file.
+    let run = aliaudit_in(&project, &["report", "-q"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let out = project.join("reports/q3");
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut names = names;
+    names.sort();
+    assert_eq!(names, ["manifest.json", "summary.json"]);
+    let m = json(&out, "manifest.json");
+    assert_eq!(m["options"]["lang"], "zh");
+    assert_eq!(m["as_of"], "2026-09-30T23:59:59Z");
+    use sha2::Digest;
+    assert_eq!(
+        m["options"]["project_file"],
+        serde_json::json!([
+            "aliaudit.toml",
+            hex::encode(sha2::Sha256::digest(text.as_bytes()))
+        ])
+    );
+    assert_eq!(json(&out, "summary.json")["period"], "Q3 review");
+
+    // From elsewhere with --config: paths are relative to the file; flags override it.
+    let run = aliaudit_in(
+        tmp.path(),
+        &[
+            "report",
+            "-q",
+            "--config",
+            "audit/aliaudit.toml",
+            "--lang",
+            "en",
+            "-o",
+            "en",
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let m = json(&tmp.path().join("en"), "manifest.json");
+    assert_eq!(m["options"]["lang"], "en");
+    assert_eq!(m["options"]["formats"], serde_json::json!(["json"]));
+
+    // An unknown key is an error naming it and its line; nothing is written.
+    std::fs::write(
+        project.join("aliaudit.toml"),
+        text.replace("[collect]", "[report.extra]\nlogo = 1\n[collect]"),
+    )
+    .unwrap();
+    let bad = aliaudit_in(&project, &["report", "-q", "-o", "bad"]);
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    let line = text.lines().position(|l| l == "[collect]").unwrap() + 1;
+    assert!(
+        bad.stderr.contains(&format!(
+            "aliaudit.toml: line {line}, column 9: unknown field `extra`"
+        )),
+        "{}",
+        bad.stderr
+    );
+    assert!(!project.join("bad").exists());
+
+    // Without a project file or inputs, the error says where inputs can come from.
+    let none = aliaudit_in(tmp.path(), &["report", "-o", "x"]);
+    assert_eq!(none.code, 1);
+    assert!(none.stderr.contains("no INPUT"), "{}", none.stderr);
+}

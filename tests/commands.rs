@@ -25,6 +25,7 @@ fn spec(inputs: &[&str], out: &Path, formats: &[Format]) -> ReportSpec {
             strict: false,
             quiet: true,
             max_file_bytes: 64 << 20,
+            project: None,
         },
         out: out.to_path_buf(),
         formats: formats.to_vec(),

@@ -1041,3 +1041,58 @@ fn keep_outputs_for_comparing_builds() {
         std::fs::write(dest.join(format!("received-{n:02}.eml")), text).unwrap();
     }
 }
+
+#[test]
+fn the_project_files_deliver_table_is_the_configuration_when_none_is_given() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = fresh_out(tmp.path());
+    let alone = std::fs::read_to_string(config(tmp.path(), 2525, "")).unwrap();
+    let project = format!(
+        "[report]\ninputs = [\"evidence\"]\n\n[deliver]\n{}",
+        alone
+            .replace("[smtp]", "[deliver.smtp]")
+            .replace("[customers.", "[deliver.customers.")
+    );
+    std::fs::write(tmp.path().join("aliaudit.toml"), &project).unwrap();
+    // Run in the project's folder without --config: ./aliaudit.toml's [deliver] is used.
+    let dry = common::run_with(&["deliver", out.to_str().unwrap(), "--dry-run"], |c| {
+        c.current_dir(tmp.path());
+    });
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(
+        dry.stdout
+            .contains("to: Northwind CTO <cto@northwind.example>"),
+        "{}",
+        dry.stdout
+    );
+    // The same text as a file of its own gives the same plan.
+    let same = deliver(&out, &tmp.path().join("deliver.toml"), &["--dry-run"]);
+    assert_eq!(same.stdout, dry.stdout);
+    // A typo in [deliver] names the line of aliaudit.toml.
+    std::fs::write(
+        tmp.path().join("aliaudit.toml"),
+        project.replace("management_cc", "managment_cc"),
+    )
+    .unwrap();
+    let bad = common::run_with(&["deliver", out.to_str().unwrap(), "--dry-run"], |c| {
+        c.current_dir(tmp.path());
+    });
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr
+            .contains("aliaudit.toml: line 7, column 1: unknown field `managment_cc`"),
+        "{}",
+        bad.stderr
+    );
+    // Neither a project file nor --config: the error says what to give.
+    std::fs::remove_file(tmp.path().join("aliaudit.toml")).unwrap();
+    let none = common::run_with(&["deliver", out.to_str().unwrap(), "--dry-run"], |c| {
+        c.current_dir(tmp.path());
+    });
+    assert_eq!(none.code, 1);
+    assert!(
+        none.stderr.contains("no delivery configuration"),
+        "{}",
+        none.stderr
+    );
+}

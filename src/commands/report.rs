@@ -35,6 +35,8 @@ pub struct EvalSpec {
     pub quiet: bool,
     /// The largest evidence file read, in bytes.
     pub max_file_bytes: u64,
+    /// The project file the settings came from (with its SHA-256), when there was one.
+    pub project: Option<FileStamp>,
 }
 
 /// A `report` run, validated from the flags.
@@ -236,6 +238,7 @@ fn manifest_options(spec: &ReportSpec, prepared: &Prepared) -> ManifestOptions {
         formats: set::format_names(&spec.formats),
         strict: spec.eval.strict,
         rules_file: prepared.rules_file.clone(),
+        project_file: spec.eval.project.clone(),
         exceptions_file: options.exceptions.file.clone(),
         branding_file: options.branding.file.clone(),
         lang: spec.lang.code().to_string(),

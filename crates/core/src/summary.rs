@@ -381,6 +381,9 @@ pub struct ManifestOptions {
     pub formats: Vec<String>,
     /// `--strict`.
     pub strict: bool,
+    /// The project file (`aliaudit.toml`) and its SHA-256, when the settings came from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_file: Option<FileStamp>,
     /// The rules file and its SHA-256, when one was given.
     pub rules_file: Option<FileStamp>,
     /// The exceptions file and its SHA-256, when one was given.
@@ -412,6 +415,7 @@ pub fn manifest_view<'a>(run: &'a Run, options: &'a ManifestOptions) -> Manifest
         as_of: run.as_of.map(rfc3339),
         as_of_source: run.as_of_source.as_str(),
         options: ManifestOptions {
+            project_file: options.project_file.as_ref().map(FileStamp::for_output),
             rules_file: options.rules_file.as_ref().map(FileStamp::for_output),
             exceptions_file: options.exceptions_file.as_ref().map(FileStamp::for_output),
             branding_file: options.branding_file.as_ref().map(FileStamp::for_output),

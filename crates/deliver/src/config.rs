@@ -75,6 +75,36 @@ struct Form {
     customers: BTreeMap<String, CustomerRecipients>,
 }
 
+/// A project file (`aliaudit.toml`) seen from `deliver`: only its `[deliver]` table, which
+/// holds the keys of a delivery configuration. The other tables are the project's own (it
+/// rejects unknown ones).
+#[derive(Deserialize)]
+struct InProject {
+    deliver: Option<Form>,
+}
+
+impl Form {
+    /// A delivery configuration's text, or a project file's `[deliver]` table (a file with a
+    /// top-level `deliver`, `report` or `collect` table is a project file). Errors name the
+    /// line in the text as given.
+    fn parse(text: &str) -> Result<Form, String> {
+        let table: toml::Table =
+            toml::from_str(text).map_err(|e| aliaudit_core::diag::toml_error(text, &e))?;
+        let project = ["deliver", "report", "collect"]
+            .iter()
+            .any(|k| table.get(*k).is_some_and(toml::Value::is_table));
+        if project {
+            let wrapped: InProject =
+                toml::from_str(text).map_err(|e| aliaudit_core::diag::toml_error(text, &e))?;
+            wrapped
+                .deliver
+                .ok_or_else(|| "a project file without a [deliver] table".to_string())
+        } else {
+            toml::from_str(text).map_err(|e| aliaudit_core::diag::toml_error(text, &e))
+        }
+    }
+}
+
 /// A checked configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -148,8 +178,7 @@ impl Config {
             path: shown.to_string(),
             message,
         };
-        let form: Form =
-            toml::from_str(text).map_err(|e| err(aliaudit_core::diag::toml_error(text, &e)))?;
+        let form = Form::parse(text).map_err(err)?;
         let list = |key: &str, values: &[String]| -> Result<Vec<Mailbox>, ConfigError> {
             values
                 .iter()
@@ -228,6 +257,32 @@ password_env = "SMTP_PASSWORD"
 to = ["cto@acme.example"]
 cc = ["Audit <audit@acme.example>"]
 "#;
+
+    #[test]
+    fn a_project_files_deliver_table_reads_like_a_configuration() {
+        let project = format!(
+            "[report]\ninputs = [\"e\"]\n\n[deliver]\n{}",
+            GOOD.trim_start()
+                .replace("[smtp]", "[deliver.smtp]")
+                .replace("[customers.", "[deliver.customers.")
+        );
+        let c = Config::from_toml(&project, "aliaudit.toml").unwrap();
+        let alone = Config::from_toml(GOOD, "d.toml").unwrap();
+        assert_eq!(c.from, alone.from);
+        assert_eq!(c.smtp, alone.smtp);
+        assert_eq!(c.management, alone.management);
+        // Errors name the line of the project file.
+        let typo = project.replace("attach_accounts", "attach_acounts");
+        let e = Config::from_toml(&typo, "aliaudit.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("aliaudit.toml: line 7, column 1: "), "{e}");
+        assert!(e.contains("attach_acounts"), "{e}");
+        let e = Config::from_toml("[report]\ninputs = []\n", "aliaudit.toml")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "aliaudit.toml: a project file without a [deliver] table");
+    }
 
     #[test]
     fn a_full_configuration_reads() {
