@@ -331,6 +331,22 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any text, including edits of the example, reads or is an error naming the file;
+        /// nothing panics.
+        #[test]
+        fn any_text_reads_or_is_a_named_error(
+            cut in 0..EXAMPLE.len(),
+            insert in "[ -~\n\\[\\]=\"]{0,40}",
+        ) {
+            let cut = (0..=cut).rev().find(|i| EXAMPLE.is_char_boundary(*i)).unwrap_or(0);
+            let text = format!("{}{insert}{}", &EXAMPLE[..cut], &EXAMPLE[cut..]);
+            if let Err(e) = Project::parse(&text, "p.toml", Path::new("d")) {
+                proptest::prop_assert!(e.to_string().starts_with("p.toml: "), "{e}");
+            }
+        }
+    }
+
     #[test]
     fn init_writes_the_example_once_and_never_replaces_a_file() {
         let dir = tempfile::tempdir().unwrap();
