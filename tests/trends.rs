@@ -485,6 +485,14 @@ fn html_and_pdf_show_what_changed_and_the_register_only_with_a_baseline() {
     assert!(account.contains("Carol&#39;s hardware token is on order"));
     let index = page(&d3, "index.html");
     assert!(index.contains("Not re-assessed this period"));
+    // The headline covers the accounts assessed now; the change and the trend count the
+    // account not re-assessed at its last score, and say so.
+    assert!(
+        index.contains("counting 1 account not re-assessed this period at its last score"),
+        "{index}"
+    );
+    assert!(index.contains("Mean score by period, counting accounts not re-assessed"));
+    assert!(!page(&d3, "customers/eastwind.html").contains("counting 1 account"));
     assert!(index.contains("Northwind dev"));
     assert!(index.contains("Stale (covers no failure)"));
     assert!(page(&d3, "customers/eastwind.html").contains("New since 2026-Q2"));

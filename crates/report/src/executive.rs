@@ -130,6 +130,11 @@ pub enum Change {
         new_failures: u64,
         /// Baseline failures resolved.
         resolved: u64,
+        /// A group's accounts not re-assessed now, counted in the trend at their last score
+        /// (0 for an account).
+        carried: u64,
+        /// A group's mean with those accounts (the trend's figure), when some were carried.
+        mean: Option<Score>,
     },
     /// An account new since the baseline.
     NewAccount {
@@ -620,6 +625,8 @@ impl Executive {
                 score,
                 new_failures,
                 resolved,
+                carried,
+                mean,
             } => {
                 let failures = plural(
                     c,
@@ -637,6 +644,24 @@ impl Executive {
                             (
                                 "previous",
                                 &previous.map_or_else(|| "-".to_string(), |s| s.to_string()),
+                            ),
+                            ("failures", &failures),
+                        ],
+                    ),
+                    _ if *carried > 0 => plural(
+                        c,
+                        "exec.change_group_carried",
+                        *carried,
+                        &[
+                            ("period", period),
+                            ("change", &change),
+                            (
+                                "previous",
+                                &previous.map_or_else(|| "-".to_string(), |s| s.to_string()),
+                            ),
+                            (
+                                "mean",
+                                &mean.map_or_else(|| "-".to_string(), |s| s.to_string()),
                             ),
                             ("failures", &failures),
                         ],
@@ -1027,6 +1052,43 @@ mod tests {
         assert_eq!(
             verdict(&[&e], ScopeKind::Customer, "Eastwind", Lang::Zh),
             "Eastwind 的账号已评估的 10 项控制结果全部通过。唯一的账号证据不完整，部分控制项无法评估。"
+        );
+    }
+
+    #[test]
+    fn a_group_change_that_counts_accounts_not_reassessed_says_so() {
+        let a = account("a", 10, &[]);
+        let rules = RulePack::default();
+        let change = |carried: u64| Change::Compared {
+            period: "2026-Q2".into(),
+            previous: Score::from_f64(70.8),
+            score: Score::from_f64(78.8)
+                .zip(Score::from_f64(70.8))
+                .map(|(a, b)| a.since(b)),
+            new_failures: 1,
+            resolved: 5,
+            carried,
+            mean: Score::from_f64(78.8),
+        };
+        let text = |carried: u64, lang: Lang| {
+            let mut i = inputs(ScopeKind::Portfolio, "", &rules);
+            i.change = Some(change(carried));
+            derive(&[&a], i)
+                .view(Catalogue::get(lang), &rules)
+                .change
+                .unwrap()
+        };
+        assert_eq!(
+            text(1, Lang::En),
+            "mean score +8.0 since 2026-Q2, from 70.8 to 78.8, counting 1 account not re-assessed this period at its last score (the score above covers only the accounts assessed now); 1 new failure, 5 resolved."
+        );
+        assert_eq!(
+            text(0, Lang::En),
+            "mean score +8.0 since 2026-Q2; 1 new failure, 5 resolved."
+        );
+        assert_eq!(
+            text(2, Lang::Zh),
+            "与 2026-Q2 相比，平均得分 +8.0，由 70.8 变为 78.8，其中 2 个本期未重新评估的账号按其上次得分计入（上方得分只含本期评估的账号）；新增 1 项未通过，已解决 5 项。"
         );
     }
 

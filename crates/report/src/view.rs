@@ -1001,13 +1001,25 @@ impl<'a> Site<'a> {
     /// A group's change since the baseline, from its trend.
     fn group_change(&self, t: Option<&aliaudit_core::trend::GroupTrend>) -> Option<Change> {
         let baseline = self.run.baseline.as_deref()?;
-        let d = t?.delta.as_ref()?;
+        let t = t?;
+        let d = t.delta.as_ref()?;
+        // The change is the trend's: accounts not re-assessed count at their last score, and
+        // the text says so, since the headline score covers only the accounts assessed now.
+        let now = t.history.last();
+        let previous = t
+            .history
+            .iter()
+            .rev()
+            .find(|p| Some(&p.period) != now.map(|n| &n.period))
+            .and_then(|p| p.score_mean);
         Some(Change::Compared {
             period: baseline.period.clone(),
-            previous: None,
+            previous,
             score: d.score_mean,
             new_failures: d.counts.new_failures,
             resolved: d.counts.resolved,
+            carried: now.map_or(0, |p| p.accounts_not_reassessed),
+            mean: now.and_then(|p| p.score_mean),
         })
     }
 
@@ -1083,7 +1095,16 @@ impl<'a> Site<'a> {
             movers: movers.into_iter().map(|(_, m)| m).collect(),
             new_accounts,
             missing,
-            charts: trend_charts(self.c, &history, self.c.t("trend.mean_by_period")),
+            // One population per line: with accounts carried forward the title says so.
+            charts: trend_charts(
+                self.c,
+                &history,
+                if t.history.iter().any(|p| p.accounts_not_reassessed > 0) {
+                    self.c.t("trend.mean_by_period_carried")
+                } else {
+                    self.c.t("trend.mean_by_period")
+                },
+            ),
         })
     }
 
@@ -1382,6 +1403,8 @@ impl<'a> Site<'a> {
                 score: d.score,
                 new_failures: d.counts.new_failures,
                 resolved: d.counts.resolved,
+                carried: 0,
+                mean: None,
             },
             None => Change::NewAccount {
                 period: b.period.clone(),
