@@ -309,13 +309,21 @@ fn rerunning_a_quarter_against_itself_replaces_its_point() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     quarter("2026-q3", "2026-09-30", &a, None, "json");
-    let again = quarter("2026-q3", "2026-09-30", &b, Some(&a), "json");
+    let again = quarter("2026-q3", "2026-09-30", &b, Some(&a), "json,html");
     let prod = account(&again, PROD);
     assert_eq!(periods(&prod["history"]), ["2026-Q3"]);
     assert_eq!(prod["delta"]["score"], 0.0);
     assert_eq!(
         find(&prod["delta"]["persisting"], "ram.console_mfa", "dave@")["periods"],
         1
+    );
+    // The replaced figures are labelled as a restatement, not shown as progress.
+    let index = std::fs::read_to_string(b.join("index.html")).unwrap();
+    assert!(
+        index.contains(
+            "Restated: this report has the period 2026-Q3 of the report it is compared with"
+        ),
+        "{index}"
     );
 }
 

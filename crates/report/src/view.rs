@@ -504,6 +504,9 @@ pub struct GroupTrendView {
     pub missing: Vec<MoverRow>,
     /// Charts.
     pub charts: TrendCharts,
+    /// Why the figures of the baseline's period are restated, when this run has its period
+    /// (its point replaces the one published before).
+    pub restated: Option<String>,
 }
 
 /// One register entry as shown.
@@ -1085,7 +1088,10 @@ impl<'a> Site<'a> {
                 last_period: m.last_period.to_string(),
             })
             .collect();
+        let restated = (baseline.period == self.run.period)
+            .then(|| self.c.f("trend.restated", &[("period", &baseline.period)]));
         Some(GroupTrendView {
+            restated,
             baseline_period: baseline.period.clone(),
             change: signed(d.score_mean),
             improved: d.accounts_improved,
