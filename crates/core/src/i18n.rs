@@ -49,7 +49,9 @@ impl Lang {
 }
 
 /// `template` with each `{name}` replaced by its value, in one pass (values are not searched
-/// again; a `{name}` with no value stays as written). The rules call this for every resource.
+/// again; a `{name}` with no value stays as written). `{name|one|other}` is the word for that
+/// count: `one` when the value is 1, else `other` ("{n} {n|account|accounts}"); languages
+/// without plurals do not use it. The rules call this for every resource.
 pub fn fill(template: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
     use std::fmt::Write;
     let mut out = String::with_capacity(template.len() + 16 * args.len());
@@ -58,13 +60,25 @@ pub fn fill(template: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
         let value = after.find('}').and_then(|close| {
+            let inner = &after[..close];
+            let (name, forms) = match inner.split_once('|') {
+                Some((name, forms)) => (name, forms.split_once('|')),
+                None => (inner, None),
+            };
+            if inner.contains('|') && forms.is_none() {
+                return None;
+            }
             args.iter()
-                .find(|(n, _)| *n == &after[..close])
-                .map(|a| (close, a.1))
+                .find(|(n, _)| *n == name)
+                .map(|a| (close, a.1, forms))
         });
         match value {
-            Some((close, value)) => {
+            Some((close, value, None)) => {
                 let _ = write!(out, "{value}");
+                rest = &after[close + 1..];
+            }
+            Some((close, value, Some((one, other)))) => {
+                out.push_str(if value.to_string() == "1" { one } else { other });
                 rest = &after[close + 1..];
             }
             None => {
@@ -298,8 +312,11 @@ pub(crate) mod tests {
             .split('{')
             .skip(1)
             .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+            // `{n|account|accounts}` uses `n` (for its word).
+            .map(|inner| inner.split('|').next().unwrap_or(inner))
             .collect();
         out.sort_unstable();
+        out.dedup();
         out
     }
 
@@ -352,6 +369,21 @@ pub(crate) mod tests {
                 "zh {key} has no Chinese: {text}"
             );
         }
+    }
+
+    #[test]
+    fn fill_chooses_the_word_for_a_count() {
+        let t = "{n} {n|account|accounts}, {m} of them {m|has|have} notes";
+        assert_eq!(
+            fill(t, &[("n", &1), ("m", &1)]),
+            "1 account, 1 of them has notes"
+        );
+        assert_eq!(
+            fill(t, &[("n", &6), ("m", &0)]),
+            "6 accounts, 0 of them have notes"
+        );
+        // Unknown names and malformed forms stay as written.
+        assert_eq!(fill("{x|a|b} {n|a}", &[("n", &1)]), "{x|a|b} {n|a}");
     }
 
     #[test]

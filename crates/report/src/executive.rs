@@ -367,6 +367,24 @@ fn plural(c: &Catalogue, key: &str, n: u64, args: &[(&str, &dyn std::fmt::Displa
     c.f(&key, &all)
 }
 
+/// The catalogue key (before `_one`/`_other`) of what a control's failing resources are:
+/// console users, AccessKeys, identities, or (Security Center) affected resources.
+fn resource_noun(control: &str) -> &'static str {
+    match control {
+        "ram.console_mfa" | "ram.inactive_console_users" | "ram.password_rotation_overdue" => {
+            "exec.noun.console_users"
+        }
+        "ram.access_key_rotation" | "ram.unused_access_keys" | "root.no_access_key" => {
+            "exec.noun.access_keys"
+        }
+        "ram.single_active_key" => "exec.noun.identities",
+        "root.mfa" | "root.no_recent_use" => "exec.noun.root",
+        id if id.starts_with("pwd.") || id.starts_with("pref.") => "exec.noun.settings",
+        id if id.starts_with("sas.") => "exec.noun.sas_resources",
+        _ => "exec.resources_affected",
+    }
+}
+
 /// `text` with its first letter in upper case (no change for Chinese).
 fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
@@ -679,7 +697,7 @@ impl Executive {
         });
         let affected = |r: &Risk| match (self.scope, r.resources) {
             (ScopeKind::Account, Some(n)) if n > 0 => {
-                plural(c, "exec.resources_affected", n as u64, &[])
+                plural(c, resource_noun(&r.id), n as u64, &[])
             }
             (ScopeKind::Account, _) => c.t("exec.whole_account").to_string(),
             _ => plural(
@@ -1090,6 +1108,21 @@ mod tests {
             text(2, Lang::Zh),
             "与 2026-Q2 相比，平均得分 +8.0，由 70.8 变为 78.8，其中 2 个本期未重新评估的账号按其上次得分计入（上方得分只含本期评估的账号）；新增 1 项未通过，已解决 5 项。"
         );
+    }
+
+    #[test]
+    fn affected_resources_are_counted_with_the_controls_own_noun() {
+        let en = Catalogue::get(Lang::En);
+        let zh = Catalogue::get(Lang::Zh);
+        let n = |id: &str, k: u64, c: &Catalogue| plural(c, resource_noun(id), k, &[]);
+        assert_eq!(n("ram.console_mfa", 2, en), "2 console users");
+        assert_eq!(n("ram.access_key_rotation", 1, en), "1 active AccessKey");
+        assert_eq!(n("ram.single_active_key", 3, en), "3 identities");
+        assert_eq!(n("sas.12", 1, en), "1 resource flagged by Security Center");
+        assert_eq!(n("spr.password_strength", 2, en), "2 affected items");
+        assert_eq!(n("ram.console_mfa", 2, zh), "2 名控制台用户");
+        assert_eq!(n("root.mfa", 1, en), "the root account");
+        assert_eq!(n("pwd.min_length", 1, en), "1 setting");
     }
 
     #[test]

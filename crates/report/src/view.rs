@@ -884,7 +884,11 @@ impl<'a> Site<'a> {
             top_failures: charts::top_failures(self.c, &top, accounts.len() as u64).into(),
             heat_map: charts::heat_map(&columns, &rows).into(),
             heat_note: self.c.f(
-                "ui.heat_note",
+                if shown == accounts.len() {
+                    "ui.heat_note_all"
+                } else {
+                    "ui.heat_note"
+                },
                 &[("shown", &shown), ("total", &accounts.len())],
             ),
         }
