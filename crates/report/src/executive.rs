@@ -601,7 +601,14 @@ impl Executive {
                 &[("total", &self.accounts)],
             ),
         };
-        capitalised(format!("{}{tail}", main.trim()).trim())
+        // Accounts assessed before and missing now are not in this page's figures: say so.
+        let missing = match &self.change {
+            Some(Change::Compared { carried, .. }) if *carried > 0 => {
+                plural(c, "exec.not_reassessed", *carried, &[])
+            }
+            _ => String::new(),
+        };
+        capitalised(format!("{}{tail}{missing}", main.trim()).trim())
     }
 
     /// The page in `c`'s language.
