@@ -500,6 +500,11 @@ fn html_and_pdf_show_what_changed_and_the_register_only_with_a_baseline() {
         "{index}"
     );
     assert!(index.contains("Mean score by period, counting accounts not re-assessed"));
+    // Data quality names what incomplete accounts lack; it never says all is well then.
+    assert!(index.contains(
+        "Evidence missing or unreadable: security practice report, security preference; 10 controls could not be assessed."
+    ));
+    assert!(!index.contains("The sources agree"));
     assert!(!page(&d3, "customers/eastwind.html").contains("counting 1 account"));
     assert!(index.contains("Northwind dev"));
     assert!(index.contains("Stale (covers no failure)"));

@@ -950,7 +950,8 @@ impl<'a> Site<'a> {
             data_quality: all
                 .iter()
                 .filter_map(|a| {
-                    let mut notes = a.gaps_in(self.c);
+                    let mut notes: Vec<String> = self.missing_evidence(a).into_iter().collect();
+                    notes.extend(a.gaps_in(self.c));
                     notes.extend(a.notes_in(self.c));
                     (!notes.is_empty()).then(|| QualityRow {
                         name: a.info.name.clone(),
@@ -963,6 +964,23 @@ impl<'a> Site<'a> {
             trend: self.group_trend(trend.as_ref(), &all, ""),
             register: self.register(None),
         }
+    }
+
+    /// What an incomplete account lacks, as a data-quality note: the evidence kinds missing or
+    /// rejected and how many controls could not be assessed for want of them.
+    fn missing_evidence(&self, a: &AccountResult) -> Option<String> {
+        let kinds: Vec<&str> = a
+            .evidence
+            .iter()
+            .filter(|(_, state)| !matches!(state, EvidenceState::Present(_)))
+            .map(|(kind, _)| self.c.t(&format!("exec.evidence.{kind}")))
+            .collect();
+        (a.status != AccountStatus::Complete && !kinds.is_empty()).then(|| {
+            self.c.f(
+                "ui.evidence_missing",
+                &[("kinds", &kinds.join(", ")), ("n", &a.counts.not_evaluable)],
+            )
+        })
     }
 
     /// The executive page of `accounts`, in the report language.
@@ -1462,7 +1480,11 @@ impl<'a> Site<'a> {
                     )
                 })
                 .collect(),
-            gaps: a.gaps_in(self.c),
+            gaps: self
+                .missing_evidence(a)
+                .into_iter()
+                .chain(a.gaps_in(self.c))
+                .collect(),
             data_quality: a
                 .evaluation
                 .data_quality
