@@ -367,6 +367,9 @@ fn plural(c: &Catalogue, key: &str, n: u64, args: &[(&str, &dyn std::fmt::Displa
     c.f(&key, &all)
 }
 
+/// Most owners an action names; with more, it gives their number.
+const MAX_OWNERS_NAMED: usize = 3;
+
 /// The catalogue key (before `_one`/`_other`) of what a control's failing resources are:
 /// console users, AccessKeys, identities, or (Security Center) affected resources.
 fn resource_noun(control: &str) -> &'static str {
@@ -746,7 +749,13 @@ impl Executive {
                         .unwrap_or_else(|| c.t("exec.account_owner").to_string())
                 })
                 .collect();
-            names.join(", ")
+            // More than a few owners make a wall of addresses: the count says who acts, and
+            // each customer's and account's page names them.
+            if names.len() > MAX_OWNERS_NAMED {
+                plural(c, "exec.owners_many", names.len() as u64, &[])
+            } else {
+                names.join(", ")
+            }
         };
         let due = |s: Severity| match self.as_of {
             Some(d) => rules.due_days.due(d, s).format("%Y-%m-%d").to_string(),
@@ -1130,6 +1139,31 @@ mod tests {
         assert_eq!(n("ram.console_mfa", 2, zh), "2 名控制台用户");
         assert_eq!(n("root.mfa", 1, en), "the root account");
         assert_eq!(n("pwd.min_length", 1, en), "1 setting");
+    }
+
+    #[test]
+    fn an_action_of_many_owners_counts_them() {
+        let rules = RulePack::default();
+        let mut all = Vec::new();
+        for i in 0..4 {
+            let mut a = account(&format!("a{i}"), 5, &[("ram.console_mfa", Severity::High)]);
+            a.info.id = format!("a{i}");
+            a.info.contacts = vec![format!("sec{i}@example.com")];
+            all.push(a);
+        }
+        let refs: Vec<&AccountResult> = all.iter().collect();
+        let view = |n: usize| {
+            derive(&refs[..n], inputs(ScopeKind::Portfolio, "", &rules))
+                .view(Catalogue::get(Lang::En), &rules)
+        };
+        assert_eq!(
+            view(3).actions[0].owner,
+            "sec0@example.com, sec1@example.com, sec2@example.com"
+        );
+        assert_eq!(
+            view(4).actions[0].owner,
+            "the 4 account owners (named on each customer's and account's page)"
+        );
     }
 
     #[test]
