@@ -188,6 +188,9 @@ pub struct Executive {
     pub risks: Vec<Risk>,
     /// The as-of date due dates count from.
     pub as_of: Option<NaiveDate>,
+    /// Whether every account already requires MFA at each console sign-in (then the console
+    /// MFA action is to bind devices, not to require MFA).
+    pub mfa_required: bool,
 }
 
 /// What [`derive()`] reads besides the accounts.
@@ -322,6 +325,12 @@ pub fn derive(accounts: &[&AccountResult], inputs: Inputs<'_>) -> Executive {
         change: inputs.change,
         risks,
         as_of: inputs.as_of,
+        mfa_required: !accounts.is_empty()
+            && accounts.iter().all(|a| {
+                a.figures.controls.iter().any(|(id, status)| {
+                    id == "pref.mfa_enforced" && *status == aliaudit_core::rules::Status::Pass
+                })
+            }),
     }
 }
 
@@ -768,13 +777,19 @@ impl Executive {
             .map(|r| ActionView {
                 problem: capitalised(&self.problem(c, &r.id, &r.title, rules)),
                 severity: r.severity,
-                what: if builtin(&r.id) {
+                what: if r.id == "ram.console_mfa" && self.mfa_required {
+                    c.t("exec.console_mfa_required.what").to_string()
+                } else if builtin(&r.id) {
                     rules::control_text(c, &r.id, "remediation", &rules.thresholds)
                         .unwrap_or_default()
                 } else {
                     c.f("exec.sas_what", &[("title", &r.title)])
                 },
-                place: risk_text(r, "where", "exec.sas_where"),
+                place: if r.id == "ram.console_mfa" && self.mfa_required {
+                    c.t("exec.console_mfa_required.where").to_string()
+                } else {
+                    risk_text(r, "where", "exec.sas_where")
+                },
                 owner: owner(r),
                 due: due(r.severity),
                 affected: affected(r),
@@ -1139,6 +1154,29 @@ mod tests {
         assert_eq!(n("ram.console_mfa", 2, zh), "2 名控制台用户");
         assert_eq!(n("root.mfa", 1, en), "the root account");
         assert_eq!(n("pwd.min_length", 1, en), "1 setting");
+    }
+
+    #[test]
+    fn console_mfa_already_required_asks_users_to_bind_devices() {
+        let rules = RulePack::default();
+        let mut a = account("a", 5, &[("ram.console_mfa", Severity::High)]);
+        let what = |a: &AccountResult| {
+            derive(&[a], inputs(ScopeKind::Account, "a", &rules))
+                .view(Catalogue::get(Lang::En), &rules)
+                .actions[0]
+                .what
+                .clone()
+        };
+        assert!(
+            what(&a).contains("require MFA at logon for all users"),
+            "{}",
+            what(&a)
+        );
+        a.figures.controls.push((
+            "pref.mfa_enforced".into(),
+            aliaudit_core::rules::Status::Pass,
+        ));
+        assert!(what(&a).starts_with("MFA is already required at every console sign-in"));
     }
 
     #[test]
