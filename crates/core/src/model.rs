@@ -1082,6 +1082,14 @@ fn merge_sas(
                     warn_unknown(diagnostics, &file, &path, v);
                 }
                 let severity = raw.risk_level.as_deref().and_then(Severity::parse);
+                let status_text = match (&status, raw.start_status.as_deref()) {
+                    (SasStatus::NotCovered, Some(start)) => format!(
+                        "{}, StartStatus {}",
+                        raw.status.as_deref().unwrap_or("-"),
+                        start.trim()
+                    ),
+                    _ => raw.status.clone().unwrap_or_default(),
+                };
                 keep(
                     &mut items,
                     SasItem {
@@ -1103,7 +1111,7 @@ fn merge_sas(
                             .clone()
                             .filter(|t| !t.trim().is_empty()),
                         resources: content_resources(raw, &path),
-                        status_text: raw.status.clone().unwrap_or_default(),
+                        status_text,
                         file: file.clone(),
                         path,
                         also: None,

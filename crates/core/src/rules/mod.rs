@@ -302,7 +302,12 @@ fn sas_finding(item: &SasItem, pack: &RulePack, explain: bool) -> Finding {
         scored: true,
         duplicates: None,
         resources,
-        sources: if explain { citations(item) } else { Vec::new() },
+        // A check one API reports is cited by its resource rows; one both report cites both.
+        sources: if explain && item.also.is_some() {
+            citations(item)
+        } else {
+            Vec::new()
+        },
     }
 }
 
