@@ -151,6 +151,12 @@ fn titles_are_in_the_report_language_and_unknown_ones_are_marked() {
     assert!(!en.contains("OSS-Bucket权限"));
     assert!(en.contains("自营-门店网络分区检查 (original Chinese title)"));
     assert!(en.contains("ECS - disk encryption"));
+    // The executive page's risks and actions too, once each.
+    assert_eq!(
+        en.matches("Resolve the Security Center finding: OSS - bucket permissions.")
+            .count(),
+        1
+    );
 
     let zh = account_html(report("zh").path());
     // Collected in English, shown in Chinese.
