@@ -1222,3 +1222,75 @@ fn merge_sas(
         used,
     ))
 }
+
+#[cfg(test)]
+mod sas_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Any JSON, nested a little: objects with the grid's keys among others.
+    fn json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<i64>().prop_map(serde_json::Value::from),
+            "\\PC{0,12}".prop_map(serde_json::Value::from),
+            prop_oneof![
+                Just("values"),
+                Just("columns"),
+                Just("key"),
+                Just("InstanceId"),
+                Just("RegionId")
+            ]
+            .prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map(
+                    prop_oneof![
+                        Just("values".to_string()),
+                        Just("columns".to_string()),
+                        Just("key".to_string()),
+                        Just("title".to_string()),
+                        Just("InstanceId".to_string()),
+                        Just("RegionId".to_string()),
+                        "[a-zA-Z]{1,8}",
+                    ],
+                    inner.clone(),
+                    0..5,
+                )
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+                // The same, as a JSON string.
+                inner.prop_map(|v| serde_json::Value::from(v.to_string())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn content_resources_never_panic_and_name_each_resource_once(
+            blocks in proptest::collection::vec(json(), 0..4)
+        ) {
+            let raw = RawRiskCheckItem {
+                item_id: 1,
+                risk_item_resources: crate::ingest::lenient::OneOrMany(
+                    blocks
+                        .into_iter()
+                        .map(|v| RawRiskItemResource {
+                            resource_name: None,
+                            content_resource: Some(v),
+                        })
+                        .collect(),
+                ),
+                ..RawRiskCheckItem::default()
+            };
+            let found = content_resources(&raw, "List[0]");
+            let mut names: Vec<&str> = found.iter().map(|r| r.name.as_str()).collect();
+            prop_assert!(names.iter().all(|n| !n.is_empty()));
+            names.sort_unstable();
+            names.dedup();
+            prop_assert_eq!(names.len(), found.len());
+            prop_assert!(found.iter().all(|r| r.path.starts_with("List[0].RiskItemResources[")));
+        }
+    }
+}
