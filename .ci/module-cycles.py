@@ -29,7 +29,7 @@ on its own layer or below, never above, and never in a cycle:
        evidence                 file records
    -1  i18n, diag, text,        languages and catalogues, diagnostics, text formats, timing,
        timing, atomic, score,   atomic file writes, scores in tenths, file stamps (path and
-       stamp                    SHA-256)
+       stamp, sas_items         SHA-256), the known Security Center check items
 
 Usage: module-cycles.py [--graph] [--src DIR] [--self-test]
   --graph      also print every edge with the files that make it
@@ -85,7 +85,7 @@ LAYERS = {
     2: ["trend", "aggregate", "exceptions", "theme"],
     1: ["rules", "branding"],
     0: ["model", "ingest", "discover", "evidence"],
-    -1: ["i18n", "diag", "text", "timing", "atomic", "score", "stamp"],
+    -1: ["i18n", "diag", "text", "timing", "atomic", "score", "stamp", "sas_items"],
 }
 RANK = {m: r for r, ms in LAYERS.items() for m in ms}
 TOP = {"lib", "cli"}

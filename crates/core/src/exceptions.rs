@@ -375,6 +375,7 @@ mod tests {
             compensating: None,
             scored: true,
             duplicates: None,
+            sources: Vec::new(),
             resources: resources
                 .iter()
                 .map(|(id, status)| ResourceResult {

@@ -19,7 +19,8 @@
 //! model, ingest, discover,        typed accounts, reading evidence, account folders,
 //! evidence                        file records
 //! i18n, diag, text, timing,       languages and catalogues, diagnostics, text formats,
-//! atomic, score, stamp            timing, atomic file writes, scores in tenths, file stamps
+//! atomic, score, stamp,           timing, atomic file writes, scores in tenths, file stamps,
+//! sas_items                       the known Security Center check items
 //! ```
 
 pub mod aggregate;
@@ -34,6 +35,7 @@ pub mod ingest;
 pub mod model;
 pub mod pipeline;
 pub mod rules;
+pub mod sas_items;
 pub mod score;
 pub mod stamp;
 pub mod summary;

@@ -334,9 +334,40 @@ pub struct SasItem {
     pub checked: Option<DateTime<Utc>>,
     /// Affected assets.
     pub affected: Option<i64>,
+    /// The affected asset type (`RiskAssertType`, or `InstanceType` of `ListCheckResult`).
+    pub asset_type: Option<String>,
+    /// The affected resources the evidence names (`ContentResource` grid rows).
+    pub resources: Vec<SasResource>,
+    /// The vendor's status text, as collected.
+    pub status_text: String,
     /// Input file.
     pub file: Arc<str>,
     /// JSON path of the item in that file.
+    pub path: String,
+    /// The same check as reported by the other API, when both were collected.
+    pub also: Option<Box<SasItem>>,
+    /// Whether `also` holds the newer check, whose verdict decides.
+    pub also_decides: bool,
+}
+
+impl SasItem {
+    /// The record whose verdict decides: this one, or the newer check of the other API.
+    pub fn decider(&self) -> &SasItem {
+        match &self.also {
+            Some(other) if self.also_decides => other,
+            _ => self,
+        }
+    }
+}
+
+/// One affected resource of a Security Center check, as the evidence names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SasResource {
+    /// Instance id or name.
+    pub name: String,
+    /// The row's other columns, `title: value; ...`, as collected.
+    pub detail: String,
+    /// JSON path of the row.
     pub path: String,
 }
 
@@ -846,6 +877,160 @@ fn sas_status_list(status: Option<&str>) -> SasStatus {
     }
 }
 
+/// Pairs the checks that both APIs report: a `DescribeRiskCheckResult` item and a
+/// `ListCheckResult` check are one check when their titles are the same (normalised, or the
+/// English and Chinese titles of one known item, [`crate::sas_items::same_title`]) and their
+/// asset types agree ([`crate::sas_items::same_asset`]; a missing type agrees with any).
+/// Each item pairs at most once, in id order. The pair keeps the `DescribeRiskCheckResult`
+/// item's id (`sas.<ItemId>`) and the verdict of the newer check (the older API's on a tie);
+/// the other is kept in `also`, and the affected resources come from whichever names them.
+fn pair_apis(items: Vec<SasItem>) -> Vec<SasItem> {
+    let (describe, list): (Vec<SasItem>, Vec<SasItem>) = items
+        .into_iter()
+        .partition(|i| i.api == SasApi::DescribeRiskCheckResult);
+    let mut list: Vec<Option<SasItem>> = list.into_iter().map(Some).collect();
+    let mut out = Vec::with_capacity(describe.len() + list.len());
+    for mut item in describe {
+        let partner = list.iter_mut().find(|c| {
+            c.as_ref().is_some_and(|c| {
+                crate::sas_items::same_title(&item.title, &c.title)
+                    && crate::sas_items::same_asset(
+                        item.asset_type.as_deref(),
+                        c.asset_type.as_deref(),
+                    )
+            })
+        });
+        if let Some(other) = partner.and_then(Option::take) {
+            // The newer verdict decides (the older API's on a tie).
+            item.also_decides = other.checked > item.checked;
+            item.asset_type = item.asset_type.or_else(|| other.asset_type.clone());
+            item.also = Some(Box::new(other));
+        }
+        out.push(item);
+    }
+    out.extend(list.into_iter().flatten());
+    out
+}
+
+/// The affected resources an item's `ContentResource` grids name: one per row of `values`,
+/// named by the first column that is not a region or a description (or, without columns, by
+/// the first of the usual id keys), deduplicated by name in evidence order.
+fn content_resources(raw: &RawRiskCheckItem, item_path: &str) -> Vec<SasResource> {
+    const SKIP: &[&str] = &[
+        "regionid",
+        "region",
+        "zoneid",
+        "riskdescribe",
+        "description",
+        "describe",
+        "detail",
+        "suggestion",
+        "status",
+    ];
+    const NAMES: &[&str] = &[
+        "InstanceId",
+        "RiskInstance",
+        "InstanceName",
+        "ResourceId",
+        "ResourceName",
+        "UserName",
+        "BucketName",
+        "Name",
+    ];
+    let text = |v: &serde_json::Value| -> Option<String> {
+        match v {
+            serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    };
+    let mut out: Vec<SasResource> = Vec::new();
+    for (k, block) in raw.risk_item_resources.0.iter().enumerate() {
+        let Some(grid) = block.content_resource.as_ref().and_then(decoded_content) else {
+            continue;
+        };
+        let Some(rows) = grid.get("values").and_then(|v| v.as_array()) else {
+            continue;
+        };
+        let columns: Vec<(String, String)> = grid
+            .get("columns")
+            .and_then(|c| c.as_array())
+            .map(|cols| {
+                cols.iter()
+                    .filter_map(|c| {
+                        let key = c.get("key")?.as_str()?.to_string();
+                        let title = c
+                            .get("title")
+                            .and_then(|t| t.as_str())
+                            .unwrap_or(&key)
+                            .to_string();
+                        Some((key, title))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let name_key = columns
+            .iter()
+            .map(|(key, _)| key.as_str())
+            .find(|key| !SKIP.contains(&key.to_ascii_lowercase().as_str()));
+        for (j, row) in rows.iter().enumerate() {
+            let Some(row) = row.as_object() else {
+                continue;
+            };
+            let key = name_key
+                .filter(|k| row.get(*k).and_then(text).is_some())
+                .or_else(|| {
+                    NAMES
+                        .iter()
+                        .copied()
+                        .find(|k| row.get(*k).and_then(text).is_some())
+                });
+            let Some(key) = key else {
+                continue;
+            };
+            let Some(name) = row.get(key).and_then(text) else {
+                continue;
+            };
+            if out.iter().any(|r| r.name == name) {
+                continue;
+            }
+            let detail: Vec<String> = if columns.is_empty() {
+                row.iter()
+                    .filter(|(k, _)| k.as_str() != key)
+                    .filter_map(|(k, v)| Some(format!("{k}: {}", text(v)?)))
+                    .collect()
+            } else {
+                columns
+                    .iter()
+                    .filter(|(k, _)| k.as_str() != key)
+                    .filter_map(|(k, title)| Some(format!("{title}: {}", text(row.get(k)?)?)))
+                    .collect()
+            };
+            out.push(SasResource {
+                name,
+                detail: detail.join("; "),
+                path: format!("{item_path}.RiskItemResources[{k}].ContentResource.values[{j}]"),
+            });
+        }
+    }
+    out
+}
+
+/// A `ContentResource` as an object: itself, the JSON a string holds, or the JSON text under
+/// the lone `key` of the 2024 metadata's shape.
+fn decoded_content(v: &serde_json::Value) -> Option<serde_json::Value> {
+    match v {
+        serde_json::Value::Object(map) => match (map.len(), map.get("key")) {
+            (1, Some(serde_json::Value::String(s))) => serde_json::from_str(s).ok(),
+            _ => Some(v.clone()),
+        },
+        serde_json::Value::String(s) => serde_json::from_str::<serde_json::Value>(s)
+            .ok()
+            .filter(serde_json::Value::is_object),
+        _ => None,
+    }
+}
+
 /// Merges Security Center pages by item id (the newest check wins) and reports missing pages.
 fn merge_sas(
     files: &[FileRecord],
@@ -897,6 +1082,14 @@ fn merge_sas(
                     warn_unknown(diagnostics, &file, &path, v);
                 }
                 let severity = raw.risk_level.as_deref().and_then(Severity::parse);
+                let status_text = match (&status, raw.start_status.as_deref()) {
+                    (SasStatus::NotCovered, Some(start)) => format!(
+                        "{}, StartStatus {}",
+                        raw.status.as_deref().unwrap_or("-"),
+                        start.trim()
+                    ),
+                    _ => raw.status.clone().unwrap_or_default(),
+                };
                 keep(
                     &mut items,
                     SasItem {
@@ -913,8 +1106,16 @@ fn merge_sas(
                         status,
                         checked: millis(raw.check_time),
                         affected: raw.affected_count,
+                        asset_type: raw
+                            .risk_assert_type
+                            .clone()
+                            .filter(|t| !t.trim().is_empty()),
+                        resources: content_resources(raw, &path),
+                        status_text,
                         file: file.clone(),
                         path,
+                        also: None,
+                        also_decides: false,
                     },
                     (0, raw.item_id),
                 );
@@ -983,8 +1184,13 @@ fn merge_sas(
                         status,
                         checked: millis(raw.last_check_time),
                         affected: None,
+                        asset_type: raw.instance_type.clone().filter(|t| !t.trim().is_empty()),
+                        resources: Vec::new(),
+                        status_text: raw.status.clone().unwrap_or_default(),
                         file: file.clone(),
                         path,
+                        also: None,
+                        also_decides: false,
                     },
                     (1, raw.check_id),
                 );
@@ -1002,8 +1208,12 @@ fn merge_sas(
             gaps.push(note);
         }
     }
-    let items: Vec<SasItem> = items.into_values().collect();
-    let newest_check = items.iter().filter_map(|i| i.checked).max();
+    let items = pair_apis(items.into_values().collect());
+    let newest_check = items
+        .iter()
+        .flat_map(|i| [i.checked, i.also.as_ref().and_then(|a| a.checked)])
+        .flatten()
+        .max();
     Some((
         SasResults {
             items,
@@ -1011,4 +1221,76 @@ fn merge_sas(
         },
         used,
     ))
+}
+
+#[cfg(test)]
+mod sas_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Any JSON, nested a little: objects with the grid's keys among others.
+    fn json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<i64>().prop_map(serde_json::Value::from),
+            "\\PC{0,12}".prop_map(serde_json::Value::from),
+            prop_oneof![
+                Just("values"),
+                Just("columns"),
+                Just("key"),
+                Just("InstanceId"),
+                Just("RegionId")
+            ]
+            .prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map(
+                    prop_oneof![
+                        Just("values".to_string()),
+                        Just("columns".to_string()),
+                        Just("key".to_string()),
+                        Just("title".to_string()),
+                        Just("InstanceId".to_string()),
+                        Just("RegionId".to_string()),
+                        "[a-zA-Z]{1,8}",
+                    ],
+                    inner.clone(),
+                    0..5,
+                )
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+                // The same, as a JSON string.
+                inner.prop_map(|v| serde_json::Value::from(v.to_string())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn content_resources_never_panic_and_name_each_resource_once(
+            blocks in proptest::collection::vec(json(), 0..4)
+        ) {
+            let raw = RawRiskCheckItem {
+                item_id: 1,
+                risk_item_resources: crate::ingest::lenient::OneOrMany(
+                    blocks
+                        .into_iter()
+                        .map(|v| RawRiskItemResource {
+                            resource_name: None,
+                            content_resource: Some(v),
+                        })
+                        .collect(),
+                ),
+                ..RawRiskCheckItem::default()
+            };
+            let found = content_resources(&raw, "List[0]");
+            let mut names: Vec<&str> = found.iter().map(|r| r.name.as_str()).collect();
+            prop_assert!(names.iter().all(|n| !n.is_empty()));
+            names.sort_unstable();
+            names.dedup();
+            prop_assert_eq!(names.len(), found.len());
+            prop_assert!(found.iter().all(|r| r.path.starts_with("List[0].RiskItemResources[")));
+        }
+    }
 }

@@ -212,6 +212,20 @@ pub struct ControlView<'a> {
     pub scored: bool,
     /// The built-in control a Sas item duplicates.
     pub duplicates: Option<&'static str>,
+    /// Every source that reports the check (both Security Center APIs, or the Security
+    /// Center item behind a built-in control).
+    pub sources: Vec<SourceView<'a>>,
+}
+
+/// `sources[]`.
+#[derive(Debug, Serialize)]
+pub struct SourceView<'a> {
+    /// Input file.
+    pub file: &'a str,
+    /// Place in that file.
+    pub field: &'a str,
+    /// What the source is and says, in English.
+    pub what: String,
 }
 
 /// `frameworks`.
@@ -265,6 +279,15 @@ fn control_view(f: &Finding) -> ControlView<'_> {
         compensating: f.compensating.as_ref().map(|m| m.render(en)),
         scored: f.scored,
         duplicates: f.duplicates,
+        sources: f
+            .sources
+            .iter()
+            .map(|c| SourceView {
+                file: &c.file,
+                field: &c.field,
+                what: c.what.render(en),
+            })
+            .collect(),
     }
 }
 

@@ -489,7 +489,10 @@ impl Executive {
     fn problem(&self, c: &Catalogue, id: &str, title: &str, rules: &RulePack) -> String {
         match c.entries().get(&format!("risk.{id}.problem")) {
             Some(text) => rules.thresholds.fill(text),
-            None => c.f("exec.sas_problem", &[("title", &title)]),
+            None => c.f(
+                "exec.sas_problem",
+                &[("title", &aliaudit_core::sas_items::title_in(c, title))],
+            ),
         }
     }
 
@@ -734,7 +737,10 @@ impl Executive {
                     .map(|t| rules.thresholds.fill(t))
                     .unwrap_or_default()
             } else {
-                c.f(sas, &[("title", &r.title)])
+                c.f(
+                    sas,
+                    &[("title", &aliaudit_core::sas_items::title_in(c, &r.title))],
+                )
             }
         };
         let risks = self
@@ -783,7 +789,10 @@ impl Executive {
                     rules::control_text(c, &r.id, "remediation", &rules.thresholds)
                         .unwrap_or_default()
                 } else {
-                    c.f("exec.sas_what", &[("title", &r.title)])
+                    c.f(
+                        "exec.sas_what",
+                        &[("title", &aliaudit_core::sas_items::title_in(c, &r.title))],
+                    )
                 },
                 place: if r.id == "ram.console_mfa" && self.mfa_required {
                     c.t("exec.console_mfa_required.where").to_string()

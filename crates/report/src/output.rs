@@ -256,7 +256,7 @@ pub(crate) fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The `findings.csv` columns.
-pub(crate) const FINDINGS_COLUMNS: [&str; 16] = [
+pub(crate) const FINDINGS_COLUMNS: [&str; 17] = [
     "account_id",
     "account_name",
     "customer",
@@ -273,6 +273,7 @@ pub(crate) const FINDINGS_COLUMNS: [&str; 16] = [
     "source_file",
     "source_field",
     "as_of",
+    "sources",
 ];
 
 /// Writes `findings.csv` to `w`: the header, then each account's rows from `spill`.
@@ -331,6 +332,15 @@ fn findings_rows(
             detail.as_str(),
         ];
         let details: Vec<String> = f.resources.iter().map(|r| r.detail.render(en)).collect();
+        // Every source reporting the check (both Security Center APIs, or the Security Center
+        // item behind a built-in control): `file (place): what`, joined by " | ".
+        let sources = f
+            .sources
+            .iter()
+            .map(|c| format!("{} ({}): {}", c.file, c.field, c.what.render(en)))
+            .collect::<Vec<_>>()
+            .join(" | ");
+        let sources = sources.as_str();
         let mut rows: Vec<[&str; 5]> = f
             .resources
             .iter()
@@ -352,7 +362,7 @@ fn findings_rows(
             let record = base
                 .iter()
                 .chain(rest.iter())
-                .chain(std::iter::once(&as_of))
+                .chain([&as_of, &sources])
                 .map(|c| match csv_safe(c) {
                     std::borrow::Cow::Borrowed(b) => std::borrow::Cow::Borrowed(b.as_bytes()),
                     std::borrow::Cow::Owned(o) => std::borrow::Cow::Owned(o.into_bytes()),

@@ -250,6 +250,15 @@ pub struct ResourceRow {
     pub source: String,
 }
 
+/// One source of a control's result on an account page.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceRow {
+    /// What the source is and says, in the report language.
+    pub what: String,
+    /// `file (place)`.
+    pub place: String,
+}
+
 /// One control on an account page.
 #[derive(Debug, Clone, Serialize)]
 pub struct ControlRow {
@@ -275,6 +284,8 @@ pub struct ControlRow {
     pub compensating: Option<String>,
     /// Sas item duplicating a built-in control.
     pub duplicates: Option<String>,
+    /// Every source reporting the check: `what` with its file and place.
+    pub sources: Vec<SourceRow>,
     /// Counted in the score.
     pub scored: bool,
     /// Per-resource rows.
@@ -1320,10 +1331,17 @@ impl<'a> Site<'a> {
     }
 
     /// A control's title in the report language: built-in controls from the catalogue,
-    /// Security Center items as collected.
+    /// Security Center items from the table of known items, else as collected and marked
+    /// with their language ([`aliaudit_core::sas_items::title_in`]).
     fn control_title(&self, id: &str, collected: &str) -> String {
         aliaudit_core::rules::control_text(self.c, id, "title", &self.rules.thresholds)
-            .unwrap_or_else(|| collected.to_string())
+            .unwrap_or_else(|| {
+                if id.starts_with("sas.") {
+                    aliaudit_core::sas_items::title_in(self.c, collected)
+                } else {
+                    collected.to_string()
+                }
+            })
     }
 
     fn control_row(&self, f: &Finding) -> ControlRow {
@@ -1352,6 +1370,14 @@ impl<'a> Site<'a> {
             .unwrap_or_default(),
             compensating: f.compensating.as_ref().map(|m| m.render(self.c)),
             duplicates: f.duplicates.map(String::from),
+            sources: f
+                .sources
+                .iter()
+                .map(|s| SourceRow {
+                    what: s.what.render(self.c),
+                    place: format!("{} ({})", s.file, s.field),
+                })
+                .collect(),
             scored: f.scored,
             failing: f
                 .resources

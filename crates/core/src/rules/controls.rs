@@ -459,6 +459,15 @@ fn console_users(c: &Credentials) -> impl Iterator<Item = &Principal> {
     c.users.iter().filter(|u| u.has_console_access())
 }
 
+/// A Security Center verdict as a result state, when it is a pass or a fail.
+fn vendor_status(status: &SasStatus) -> Option<Status> {
+    match status {
+        SasStatus::Pass => Some(Status::Pass),
+        SasStatus::Failed => Some(Status::Fail),
+        _ => None,
+    }
+}
+
 /// The Security Center item that stands in for a built-in control, if any.
 fn sas_stand_in<'a>(ctx: &'a Ctx, control: &str) -> Option<&'a SasItem> {
     ctx.account
@@ -477,11 +486,7 @@ fn legend(status: Status) -> Message {
 /// A control decided by the Security Center item standing in for it; `why` is the
 /// catalogue key saying why our own evidence could not decide it.
 fn from_sas(item: &SasItem, why: &'static str) -> Option<Outcome> {
-    let status = match item.status {
-        SasStatus::Pass => Status::Pass,
-        SasStatus::Failed => Status::Fail,
-        _ => return None,
-    };
+    let status = vendor_status(&item.decider().status)?;
     let mut outcome = Outcome::of(
         status,
         Message::key("engine.decided_by_sas")
@@ -490,13 +495,31 @@ fn from_sas(item: &SasItem, why: &'static str) -> Option<Outcome> {
             .arg("title", &item.title)
             .nested("status", legend(status)),
     );
-    outcome.resources.push(ResourceResult {
-        id: item.control_id.clone(),
-        status,
-        detail: Message::from(item.title.clone()),
-        file: Some(item.file.clone()),
-        field: Some(item.path.clone()),
-    });
+    // The resources the item names; the root account's controls are about `<root>`.
+    if item.resources.is_empty() || status == Status::Pass {
+        let root = matches!(sas_duplicate_of(item), Some(id) if id.starts_with("root."));
+        outcome.resources.push(ResourceResult {
+            id: if root {
+                "<root>".to_string()
+            } else {
+                String::new()
+            },
+            status,
+            detail: Message::from(item.title.clone()),
+            file: Some(item.file.clone()),
+            field: Some(item.path.clone()),
+        });
+    } else {
+        outcome
+            .resources
+            .extend(item.resources.iter().map(|r| ResourceResult {
+                id: r.name.clone(),
+                status,
+                detail: Message::from(r.detail.clone()),
+                file: Some(item.file.clone()),
+                field: Some(r.path.clone()),
+            }));
+    }
     Some(outcome)
 }
 
@@ -1596,25 +1619,45 @@ pub fn data_quality(ctx: &Ctx, findings: &[Finding]) -> Vec<Message> {
             }
         }
     }
-    // Security Center items that duplicate a built-in control, against that control.
-    for sas in findings.iter().filter(|f| f.duplicates.is_some()) {
-        let Some(builtin) = findings
-            .iter()
-            .find(|f| Some(&*f.control_id) == sas.duplicates)
-        else {
+    // Security Center items that duplicate a built-in control, against that control, and the
+    // two Security Center APIs against each other.
+    for item in account.sas.get().map(|s| &s.items[..]).unwrap_or_default() {
+        let decider = item.decider();
+        if let Some(other) = &item.also {
+            let a = vendor_status(&item.status);
+            let b = vendor_status(&other.status);
+            if let (Some(a), Some(b)) = (a, b)
+                && a != b
+            {
+                notes.push(
+                    Message::key("sas.disagree_apis")
+                        .arg("title", &item.title)
+                        .arg("item", item.vendor_id)
+                        .nested("a", legend(a))
+                        .arg("check", other.vendor_id)
+                        .nested("b", legend(b)),
+                );
+            }
+        }
+        let Some(id) = sas_duplicate_of(item) else {
+            continue;
+        };
+        let Some(builtin) = findings.iter().find(|f| f.control_id == id) else {
             continue;
         };
         let decided = matches!(builtin.status, Status::Pass | Status::Fail);
-        let vendor = matches!(sas.status, Status::Pass | Status::Fail);
-        if decided && vendor && builtin.status != sas.status {
+        if let Some(theirs) = vendor_status(&decider.status)
+            && decided
+            && builtin.status != theirs
+        {
             notes.push(
                 Message::key("engine.disagree_sas")
                     .arg("control", &builtin.control_id)
                     .nested("ours", legend(builtin.status))
                     .nested("detail", builtin.detail.clone())
-                    .arg("item", &sas.control_id)
-                    .arg("title", &sas.title)
-                    .nested("theirs", legend(sas.status)),
+                    .arg("item", &item.control_id)
+                    .arg("title", &item.title)
+                    .nested("theirs", legend(theirs)),
             );
         }
     }

@@ -15,10 +15,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Account, SasItem, SasStatus, Severity};
+use crate::model::{Account, SasApi, SasItem, SasStatus, Severity};
 pub use controls::{CATALOG, ControlDef};
 pub use types::{
-    Ctx, Finding, Message, Outcome, ResourceResult, Section, Status, Thresholds, roll_up,
+    Citation, Ctx, Finding, Message, Outcome, ResourceResult, Section, Status, Thresholds, roll_up,
 };
 
 /// Per-control overrides in a rules file.
@@ -174,11 +174,22 @@ pub(crate) fn evaluate_with(
             scored: true,
             duplicates: None,
             resources: outcome.resources,
+            sources: Vec::new(),
         });
     }
     if let Some(sas) = account.sas.get() {
         for item in sas.items.iter().filter(|i| pack.enabled(&i.control_id)) {
-            findings.push(sas_finding(item, pack, explain));
+            // An item that duplicates an enabled built-in control is that control's result,
+            // not a row of its own: the control cites it (and data quality cross-checks it).
+            let builtin = controls::sas_duplicate_of(item).and_then(|id| {
+                findings
+                    .iter_mut()
+                    .find(|f| f.section != Section::SecurityCenter && f.control_id == id)
+            });
+            match builtin {
+                Some(f) => f.sources.extend(citations(item)),
+                None => findings.push(sas_finding(item, pack, explain)),
+            }
         }
     }
     let data_quality = controls::data_quality(&ctx, &findings);
@@ -188,16 +199,46 @@ pub(crate) fn evaluate_with(
     }
 }
 
+/// Where each API's record of a Security Center check is, and what it says.
+fn citations(item: &SasItem) -> Vec<Citation> {
+    std::iter::once(item)
+        .chain(item.also.as_deref())
+        .map(|i| Citation {
+            file: i.file.clone(),
+            field: i.path.clone(),
+            what: Message::key(match i.api {
+                SasApi::DescribeRiskCheckResult => "sas.source_describe",
+                SasApi::ListCheckResult => "sas.source_list",
+            })
+            .arg("id", i.vendor_id)
+            .arg("status", &i.status_text),
+        })
+        .collect()
+}
+
 fn sas_finding(item: &SasItem, pack: &RulePack, explain: bool) -> Finding {
-    let (status, detail) = match &item.status {
+    // A check both APIs report is decided by the newer one; its resources and affected count
+    // come from whichever names them.
+    let decider = item.decider();
+    let affected = item
+        .affected
+        .or(item.also.as_ref().and_then(|a| a.affected));
+    let named = if item.resources.is_empty() {
+        item.also
+            .as_ref()
+            .map(|a| &a.resources[..])
+            .unwrap_or_default()
+    } else {
+        &item.resources[..]
+    };
+    let named_at = if item.resources.is_empty() {
+        item.also.as_deref().unwrap_or(item)
+    } else {
+        item
+    };
+    let (status, detail) = match &decider.status {
         SasStatus::Pass => (Status::Pass, Message::key("engine.sas_pass")),
-        SasStatus::Failed => (
-            Status::Fail,
-            match item.affected {
-                Some(n) if n > 0 => Message::key("engine.sas_failed_n").arg("n", n),
-                _ => Message::key("engine.sas_failed"),
-            },
-        ),
+        SasStatus::Failed => (Status::Fail, failed_detail(affected, named.len())),
         SasStatus::Ignored => (Status::Excepted, Message::key("engine.sas_ignored")),
         SasStatus::FalsePositive => (Status::Excepted, Message::key("engine.sas_false_positive")),
         SasStatus::Pending => (Status::NotEvaluable, Message::key("engine.sas_pending")),
@@ -209,8 +250,45 @@ fn sas_finding(item: &SasItem, pack: &RulePack, explain: bool) -> Finding {
         ),
     };
     let duplicates = controls::sas_duplicate_of(item);
-    let default_severity = item.severity.unwrap_or(Severity::Medium);
+    let default_severity = decider
+        .severity
+        .or(item.severity)
+        .unwrap_or(Severity::Medium);
     let builtin = duplicates.and_then(|d| CATALOG.iter().find(|c| c.id == d));
+    // The resources the evidence names, each with its place; a check that names none has one
+    // row without a resource, at the item's place, saying what the evidence holds.
+    let resources = if !explain {
+        vec![ResourceResult {
+            id: String::new(),
+            status,
+            detail: Message::default(),
+            file: None,
+            field: None,
+        }]
+    } else if named.is_empty() || status != Status::Fail {
+        vec![ResourceResult {
+            id: String::new(),
+            status,
+            detail: if status == Status::Fail {
+                detail.clone()
+            } else {
+                Message::from(item.category.clone().unwrap_or_default())
+            },
+            file: Some(item.file.clone()),
+            field: Some(item.path.clone()),
+        }]
+    } else {
+        named
+            .iter()
+            .map(|r| ResourceResult {
+                id: r.name.clone(),
+                status,
+                detail: Message::from(r.detail.clone()),
+                file: Some(named_at.file.clone()),
+                field: Some(r.path.clone()),
+            })
+            .collect()
+    };
     Finding {
         control_id: Cow::Owned(item.control_id.clone()),
         title: Arc::from(item.title.as_str()),
@@ -221,25 +299,29 @@ fn sas_finding(item: &SasItem, pack: &RulePack, explain: bool) -> Finding {
         status,
         detail,
         compensating: None,
-        scored: duplicates.is_none(),
-        duplicates,
-        resources: vec![if explain {
-            ResourceResult {
-                id: item.vendor_id.to_string(),
-                status,
-                detail: Message::from(item.category.clone().unwrap_or_default()),
-                file: Some(item.file.clone()),
-                field: Some(item.path.clone()),
-            }
+        scored: true,
+        duplicates: None,
+        resources,
+        // A check one API reports is cited by its resource rows; one both report cites both.
+        sources: if explain && item.also.is_some() {
+            citations(item)
         } else {
-            ResourceResult {
-                id: String::new(),
-                status,
-                detail: Message::default(),
-                file: None,
-                field: None,
-            }
-        }],
+            Vec::new()
+        },
+    }
+}
+
+/// Why a failed Security Center check failed: how many it affects and how many the evidence
+/// names.
+fn failed_detail(affected: Option<i64>, named: usize) -> Message {
+    let named_n = named as i64;
+    match affected {
+        Some(n) if n > 0 && named == 0 => Message::key("sas.failed_unnamed").arg("n", n),
+        Some(n) if n > named_n => Message::key("sas.failed_some_named")
+            .arg("n", n)
+            .arg("named", named),
+        _ if named > 0 => Message::key("sas.failed_named").arg("n", named),
+        _ => Message::key("engine.sas_failed"),
     }
 }
 

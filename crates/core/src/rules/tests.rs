@@ -529,7 +529,14 @@ fn security_center_statuses_map_to_result_states() {
         (failed.status, failed.severity),
         (Status::Fail, Severity::High)
     );
-    assert_eq!(en(&failed.detail), "Security Center: failed (3 affected)");
+    assert_eq!(
+        en(&failed.detail),
+        "Security Center: failed; 3 affected, the evidence names none"
+    );
+    // A check that names no resource has one row without a resource, at the item's place.
+    assert_eq!(failed.resources.len(), 1);
+    assert_eq!(failed.resources[0].id, "");
+    assert_eq!(failed.resources[0].field.as_deref(), Some("List[1]"));
     assert_eq!(status(&a, "sas.12"), Status::Excepted);
     assert_eq!(status(&a, "sas.16"), Status::Excepted);
     assert_eq!(status(&a, "sas.18"), Status::NotEvaluable);
@@ -544,17 +551,160 @@ fn item_ids_are_matched_with_their_titles() {
         {"ItemId":5,"Title":"云平台-主账号双因素认证配置检查","Status":"failed","RiskLevel":"high"},
         {"ItemId":15,"Title":"RAM - RAM user MFA","Status":"pass","RiskLevel":"medium"}
     ]"#);
-    let root = finding(&a, "sas.5");
-    assert_eq!(root.duplicates, Some("root.mfa"));
-    assert!(!root.scored);
-    assert_eq!(finding(&a, "sas.15").duplicates, Some("ram.console_mfa"));
-    let rds = sas(r#"{"ItemId":5,"Title":"RDS - whitelist configurations","Status":"failed"}"#);
-    assert_eq!(
-        finding(&rds, "sas.5").duplicates,
-        None,
-        "item 5 changed meaning"
+    // Each is the built-in control's result, not a row of its own, and the control cites it.
+    let e = evaluate(&a, None, &RulePack::default());
+    assert!(
+        e.findings
+            .iter()
+            .all(|f| f.section != Section::SecurityCenter)
     );
-    assert!(finding(&rds, "sas.5").scored);
+    let root = finding(&a, "root.mfa");
+    assert_eq!(root.sources.len(), 1);
+    assert_eq!(root.sources[0].field, "List[0]");
+    assert_eq!(
+        en(&root.sources[0].what),
+        "Security Center DescribeRiskCheckResult item 5, status failed"
+    );
+    assert_eq!(finding(&a, "ram.console_mfa").sources[0].field, "List[1]");
+    let rds = sas(r#"{"ItemId":5,"Title":"RDS - whitelist configurations","Status":"failed"}"#);
+    let item = finding(&rds, "sas.5");
+    assert_eq!(item.duplicates, None, "item 5 changed meaning");
+    assert!(item.scored);
+    assert!(finding(&rds, "root.mfa").sources.is_empty());
+    // With the built-in control disabled, the item is the only row of the check.
+    let pack = RulePack::from_toml("[controls.\"root.mfa\"]\nenabled = false\n", "r.toml").unwrap();
+    let e = evaluate(&a, None, &pack);
+    assert!(
+        e.findings
+            .iter()
+            .any(|f| f.control_id == "sas.5" && f.scored)
+    );
+}
+
+fn both_apis(risk: &str, checks: &str) -> Account {
+    account(&[
+        ("risk.json", &format!(r#"{{"List":[{risk}]}}"#)),
+        ("checks.json", &format!(r#"{{"Checks":[{checks}]}}"#)),
+    ])
+}
+
+fn sas_ids(a: &Account) -> Vec<String> {
+    evaluate(a, None, &RulePack::default())
+        .findings
+        .iter()
+        .filter(|f| f.section == Section::SecurityCenter)
+        .map(|f| f.control_id.to_string())
+        .collect()
+}
+
+#[test]
+fn a_check_in_both_apis_is_one_result_decided_by_the_newer_check() {
+    // English and Chinese titles of one known item, asset types in both vocabularies.
+    let a = both_apis(
+        r#"{"ItemId":25,"Title":"SLB - whitelist configurations","RiskAssertType":"SLB","Status":"pass","RiskLevel":"medium","CheckTime":1000}"#,
+        r#"{"CheckId":9,"CheckShowName":"SLB-白名单配置","InstanceType":"ACS_CLB","Status":"NOT_PASS","RiskLevel":"HIGH","LastCheckTime":2000}"#,
+    );
+    assert_eq!(sas_ids(&a), ["sas.25"]);
+    let f = finding(&a, "sas.25");
+    assert_eq!((f.status, f.severity), (Status::Fail, Severity::High));
+    let places: Vec<(&str, &str)> = f
+        .sources
+        .iter()
+        .map(|c| (&*c.file, c.field.as_str()))
+        .collect();
+    assert_eq!(
+        places,
+        [("risk.json", "List[0]"), ("checks.json", "Checks[0]")]
+    );
+    assert_eq!(
+        en(&f.sources[1].what),
+        "Security Center ListCheckResult check 9, status NOT_PASS"
+    );
+    // The two APIs disagree: a data-quality note, never a second result.
+    let notes: Vec<String> = evaluate(&a, None, &RulePack::default())
+        .data_quality
+        .iter()
+        .map(en)
+        .collect();
+    assert!(
+        notes.iter().any(|n| n.starts_with(
+            "Security Center's two APIs disagree on \"SLB - whitelist configurations\""
+        )),
+        "{notes:?}"
+    );
+    // Older ListCheckResult: the DescribeRiskCheckResult verdict decides.
+    let b = both_apis(
+        r#"{"ItemId":25,"Title":"SLB - whitelist configurations","RiskAssertType":"SLB","Status":"pass","CheckTime":3000}"#,
+        r#"{"CheckId":9,"CheckShowName":"SLB-白名单配置","InstanceType":"SLB","Status":"NOT_PASS","LastCheckTime":2000}"#,
+    );
+    assert_eq!(status(&b, "sas.25"), Status::Pass);
+}
+
+#[test]
+fn checks_of_other_titles_or_asset_types_stay_apart() {
+    // Same title, different asset type.
+    let a = both_apis(
+        r#"{"ItemId":70,"Title":"Custom - whitelist","RiskAssertType":"RDS","Status":"pass"}"#,
+        r#"{"CheckId":71,"CheckShowName":"custom whitelist","InstanceType":"ECS","Status":"PASS"}"#,
+    );
+    assert_eq!(sas_ids(&a), ["sas.70", "sas.cspm.71"]);
+    // Same unknown title once normalised, no asset type on one side: one check.
+    let b = both_apis(
+        r#"{"ItemId":70,"Title":"Custom - whitelist","RiskAssertType":"RDS","Status":"pass"}"#,
+        r#"{"CheckId":71,"CheckShowName":"custom whitelist","Status":"PASS"}"#,
+    );
+    assert_eq!(sas_ids(&b), ["sas.70"]);
+    // Different known items.
+    let c = both_apis(
+        r#"{"ItemId":25,"Title":"SLB - whitelist configurations","Status":"pass"}"#,
+        r#"{"CheckId":9,"CheckShowName":"SLB-健康状态","Status":"PASS"}"#,
+    );
+    assert_eq!(sas_ids(&c), ["sas.25", "sas.cspm.9"]);
+}
+
+#[test]
+fn affected_resources_come_from_the_content_resource_grids() {
+    // A grid as an object, one as a JSON string, one under the lone `key`; rows without a
+    // name are skipped and repeated names kept once.
+    let grid = r#"{\"type\":\"grid\",\"columns\":[{\"title\":\"Region\",\"key\":\"RegionId\"},{\"title\":\"Instance\",\"key\":\"InstanceId\"}],\"values\":[{\"RegionId\":\"cn-hangzhou\",\"InstanceId\":\"i-one\"},{\"RegionId\":\"cn-hangzhou\"},{\"InstanceId\":\"i-one\"}]}"#;
+    let a = sas(&format!(
+        r#"{{"ItemId":37,"Title":"ECS - security group policies","Status":"failed","AffectedCount":4,"RiskItemResources":[
+            {{"ResourceName":"bestPractice","ContentResource":{{"type":"text","value":"x"}}}},
+            {{"ResourceName":"helpResource","ContentResource":"{grid}"}},
+            {{"ResourceName":"suggestion","ContentResource":{{"key":"{{\"type\":\"grid\",\"values\":[{{\"UserName\":\"ops\",\"Note\":\"n\"}}]}}"}}}},
+            {{"ResourceName":"influence","ContentResource":{{"type":"grid","values":[7,{{"BucketName":"b-1"}}]}}}}
+        ]}}"#
+    ));
+    let f = finding(&a, "sas.37");
+    let rows: Vec<(&str, String, &str)> = f
+        .resources
+        .iter()
+        .map(|r| (r.id.as_str(), en(&r.detail), r.field.as_deref().unwrap()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "i-one",
+                "Region: cn-hangzhou".to_string(),
+                "List[0].RiskItemResources[1].ContentResource.values[0]"
+            ),
+            (
+                "ops",
+                "Note: n".to_string(),
+                "List[0].RiskItemResources[2].ContentResource.values[0]"
+            ),
+            (
+                "b-1",
+                String::new(),
+                "List[0].RiskItemResources[3].ContentResource.values[1]"
+            ),
+        ]
+    );
+    assert_eq!(
+        en(&f.detail),
+        "Security Center: failed; 4 affected, the evidence names 3 (listed below)"
+    );
 }
 
 #[test]

@@ -183,6 +183,20 @@ pub struct Finding {
     pub duplicates: Option<&'static str>,
     /// Per-resource results.
     pub resources: Vec<ResourceResult>,
+    /// Every source that reports this check, with its place: both Security Center APIs when
+    /// both hold it, and the Security Center item that duplicates a built-in control.
+    pub sources: Vec<Citation>,
+}
+
+/// One source of a result: a file, the place in it, and what it says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Citation {
+    /// Input file.
+    pub file: Arc<str>,
+    /// Place in that file (a JSON path).
+    pub field: String,
+    /// What it is and what it says (written in a language by the outputs).
+    pub what: Message,
 }
 
 /// What every control function sees. It holds no language: a control says why as a

@@ -1,0 +1,169 @@
+//! Security Center results: a check in both APIs is one result; affected resources are named;
+//! titles are in the report language (fixture `tests/fixtures/sas-once`).
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::Command;
+
+fn report(lang: &str) -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_aliaudit"))
+        .args(["report", "tests/fixtures/sas-once", "--lang", lang])
+        .args(["--format", "html,json,csv"])
+        .args(["-o", out.path().to_str().unwrap(), "--quiet"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap();
+    assert!(status.code().is_some_and(|c| c == 0 || c == 2), "{status}");
+    out
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap()
+}
+
+fn account_html(dir: &Path) -> String {
+    let pages: Vec<_> = std::fs::read_dir(dir.join("accounts"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "html"))
+        .collect();
+    assert_eq!(pages.len(), 1);
+    std::fs::read_to_string(&pages[0]).unwrap()
+}
+
+#[test]
+fn a_check_in_both_apis_is_one_result_citing_both_files() {
+    let out = report("en");
+    let summary: serde_json::Value =
+        serde_json::from_str(&read(out.path(), "summary.json")).unwrap();
+    let account = &summary["accounts"][0];
+    let controls = account["controls"].as_array().unwrap();
+    let sas: Vec<&str> = controls
+        .iter()
+        .filter(|c| c["section"] == "security_center")
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    // Item 12 and check 401 are one result; item 3 is the built-in root.mfa's.
+    assert_eq!(sas, ["sas.12", "sas.42", "sas.90", "sas.cspm.402"]);
+    // Counts: fails are sas.12 and sas.42 only (each once); passes include root.mfa
+    // (decided by item 3), sas.90 and sas.cspm.402.
+    assert_eq!(account["counts"]["fail"], 2);
+    assert_eq!(account["counts"]["pass"], 3);
+    // Score: pass high 3 (root.mfa) + low 1 (sas.90) + low 1 (cspm.402) = 5 over 5 + high 3
+    // (sas.12) + medium 2 (sas.42) = 10: 50.0. With sas.cspm.401 counted too it would be
+    // 5 / 13.
+    assert_eq!(account["score"], 50.0);
+    let merged = controls.iter().find(|c| c["id"] == "sas.12").unwrap();
+    assert_eq!(merged["status"], "fail");
+    let sources: Vec<(String, String)> = merged["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["file"].as_str().unwrap().to_string(),
+                s["field"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // (Paths as every output writes evidence paths; the file names are what matter here.)
+    assert_eq!(sources.len(), 2);
+    assert!(sources[0].0.ends_with("lakeside-retail/risk.json"));
+    assert_eq!(sources[0].1, "List[0]");
+    assert!(sources[1].0.ends_with("lakeside-retail/checks.json"));
+    assert_eq!(sources[1].1, "Checks[0]");
+    // The built-in control cites the Security Center item behind it.
+    let root = controls.iter().find(|c| c["id"] == "root.mfa").unwrap();
+    assert_eq!(root["status"], "pass");
+    assert_eq!(root["resources"][0]["id"], "<root>");
+    assert_eq!(root["sources"][0]["field"], "List[2]");
+    // The portfolio tallies each check once.
+    let tallies = summary["portfolio"]["controls"].as_array().unwrap();
+    assert!(
+        tallies
+            .iter()
+            .all(|c| c["id"] != "sas.cspm.401" && c["id"] != "sas.3")
+    );
+
+    let html = account_html(out.path());
+    assert!(html.contains("Security Center ListCheckResult check 401, status NOT_PASS"));
+    assert!(html.contains("lakeside-retail/checks.json (Checks[0])</span>"));
+    assert!(!html.contains("sas.cspm.401"));
+    let csv = read(out.path(), "findings.csv");
+    let row = csv.lines().find(|l| l.contains(",sas.12,")).unwrap();
+    assert!(
+        row.contains("lakeside-retail/checks.json (Checks[0])"),
+        "{row}"
+    );
+}
+
+#[test]
+fn affected_resources_are_named_in_html_csv_and_json() {
+    let out = report("en");
+    let summary: serde_json::Value =
+        serde_json::from_str(&read(out.path(), "summary.json")).unwrap();
+    let controls = summary["accounts"][0]["controls"].as_array().unwrap();
+    let merged = controls.iter().find(|c| c["id"] == "sas.12").unwrap();
+    let names: Vec<&str> = merged["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["ledger-archive", "pos-exports"]);
+    assert_eq!(
+        merged["resources"][1]["field"],
+        "List[0].RiskItemResources[1].ContentResource.values[1]"
+    );
+    assert_eq!(
+        merged["resources"][1]["detail"],
+        "地域: cn-beijing; 风险描述: public-read-write"
+    );
+    assert_eq!(
+        merged["detail"],
+        "Security Center: failed; 3 affected, the evidence names 2 (listed below)"
+    );
+    let unnamed = controls.iter().find(|c| c["id"] == "sas.42").unwrap();
+    assert_eq!(
+        unnamed["detail"],
+        "Security Center: failed; 3 affected, the evidence names none"
+    );
+    assert_eq!(unnamed["resources"][0]["id"], "");
+
+    let csv = read(out.path(), "findings.csv");
+    let rows: Vec<&str> = csv.lines().filter(|l| l.contains(",sas.12,")).collect();
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0].contains(",ledger-archive,fail,"), "{}", rows[0]);
+    assert!(rows[1].contains(",pos-exports,fail,"), "{}", rows[1]);
+
+    let html = account_html(out.path());
+    assert!(html.contains(r#"<td class="id">ledger-archive</td>"#));
+    assert!(html.contains(r#"<td class="id">pos-exports</td>"#));
+    assert!(html.contains("(no resource named)"));
+}
+
+#[test]
+fn titles_are_in_the_report_language_and_unknown_ones_are_marked() {
+    let en = account_html(report("en").path());
+    // Collected in Chinese, shown in English; the unknown one keeps its title, marked.
+    assert!(en.contains("OSS - bucket permissions<br>"));
+    assert!(!en.contains("OSS-Bucket权限"));
+    assert!(en.contains("自营-门店网络分区检查 (original Chinese title)"));
+    assert!(en.contains("ECS - disk encryption"));
+    // The executive page's risks and actions too, once each.
+    assert_eq!(
+        en.matches("Resolve the Security Center finding: OSS - bucket permissions.")
+            .count(),
+        1
+    );
+
+    let zh = account_html(report("zh").path());
+    // Collected in English, shown in Chinese.
+    assert!(zh.contains("SLB-访问日志配置<br>"));
+    assert!(zh.contains("ECS-磁盘加密"));
+    assert!(!zh.contains("SLB - access log configurations"));
+    assert!(zh.contains("OSS-Bucket权限"));
+    // Chinese in a Chinese report needs no mark.
+    assert!(zh.contains("自营-门店网络分区检查<br>"));
+}
