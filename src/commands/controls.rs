@@ -47,7 +47,7 @@ pub(crate) fn run(spec: &ControlsSpec) -> Result<Outcome> {
         let doc = serde_json::json!({
             "controls": list,
             "thresholds": thresholds,
-            "security_center": "every Security Center check item becomes a control sas.<ItemId> (DescribeRiskCheckResult) or sas.cspm.<CheckId> (ListCheckResult)",
+            "security_center": "every Security Center check becomes one control sas.<ItemId> (DescribeRiskCheckResult) or sas.cspm.<CheckId> (ListCheckResult); a check both APIs report (same title and asset type) is one control citing both; items that duplicate a built-in control are cited by that control, not scored again",
             "score": aliaudit_core::rules::SCORE_FORMULA,
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
@@ -84,7 +84,7 @@ pub(crate) fn run(spec: &ControlsSpec) -> Result<Outcome> {
         }
         writeln!(
             out,
-            "== Security Center checks\n\n  Every check item becomes a control sas.<ItemId> (DescribeRiskCheckResult) or\n  sas.cspm.<CheckId> (ListCheckResult) with the vendor's title and risk level: pass -> pass,\n  failed -> fail, ignored/falsePositive -> excepted (vendor), running/waiting -> not evaluable,\n  StartStatus disabled -> not evaluable (not covered by the edition). Items 3, 15, 49 and 25\n  (matched on id and title) duplicate built-in controls: they are cross-checked and not scored.\n\n== Thresholds (override in a rules file under [thresholds])\n"
+            "== Security Center checks\n\n  Every check item becomes a control sas.<ItemId> (DescribeRiskCheckResult) or\n  sas.cspm.<CheckId> (ListCheckResult) with the vendor's title and risk level: pass -> pass,\n  failed -> fail, ignored/falsePositive -> excepted (vendor), running/waiting -> not evaluable,\n  StartStatus disabled -> not evaluable (not covered by the edition). A check that both APIs\n  report (the same title, in either language, and asset type) is one control citing both\n  files. Items that duplicate a built-in control (3, 15, 49, 25, matched on id and title)\n  are cited as that control's source and not scored again.\n\n== Thresholds (override in a rules file under [thresholds])\n"
         )?;
         for (k, v) in t.entries() {
             writeln!(out, "  {k:<28} {v}")?;
