@@ -570,8 +570,8 @@ pub struct Doc<'f> {
     roots: Vec<usize>,
     /// Where the operations drawn now belong.
     mark: Mark,
-    /// The level of the last heading in the structure (levels are never skipped there).
-    last_heading: u16,
+    /// The last heading's level as drawn, and as tagged (tagged levels are never skipped).
+    last_heading: (u8, u16),
 }
 
 /// A file embedded in the PDF (PDF/A-3 associated file).
@@ -644,7 +644,7 @@ impl<'f> Doc<'f> {
             nodes: Vec::new(),
             roots: Vec::new(),
             mark: Mark::Artifact(ArtifactType::Layout),
-            last_heading: 0,
+            last_heading: (0, 0),
         };
         doc.new_page(false);
         doc
@@ -807,9 +807,8 @@ impl<'f> Doc<'f> {
         if level <= 2 {
             self.outline.push((level, text.to_string(), page, self.y));
         }
-        // In the structure a heading is at most one level below the one before it.
-        let tagged = u16::from(level).clamp(1, self.last_heading + 1);
-        self.last_heading = tagged;
+        let tagged = tagged_level(self.last_heading, level);
+        self.last_heading = (level, tagged);
         let node = self.node(
             Tag::Hn(
                 NonZeroU16::new(tagged).unwrap_or(NonZeroU16::MIN),
@@ -1527,6 +1526,19 @@ impl<'f> Doc<'f> {
     }
 }
 
+/// The structure level of a heading drawn at `level` after one drawn at `last.0` and tagged
+/// `last.1`: at most one level below the one before (PDF/UA: no level skipped), the same as a
+/// sibling drawn at the same level.
+fn tagged_level(last: (u8, u16), level: u8) -> u16 {
+    let (drawn, tagged) = last;
+    let level = u16::from(level).max(1);
+    match u16::from(drawn).cmp(&level) {
+        std::cmp::Ordering::Less => (tagged + 1).min(level),
+        std::cmp::Ordering::Equal => tagged.max(1),
+        std::cmp::Ordering::Greater => level.min(tagged).max(1),
+    }
+}
+
 /// The tag group of structure element `index`: its content, then the elements inside it;
 /// `None` for an element with neither (an empty group is not written).
 fn tag_group(
@@ -1570,6 +1582,19 @@ mod tests {
                 bytes: Arc::new(b"a,b\r\n1,2\r\n".to_vec()),
             }],
         }
+    }
+
+    #[test]
+    fn heading_levels_are_tagged_without_a_skip_and_siblings_alike() {
+        // H1, then two headings drawn at level 3 (sections of it), then H2, H1.
+        let mut last = (0, 0);
+        let mut tagged = Vec::new();
+        for level in [1, 3, 3, 2, 3, 1, 2] {
+            let t = tagged_level(last, level);
+            last = (level, t);
+            tagged.push(t);
+        }
+        assert_eq!(tagged, [1, 2, 2, 2, 3, 1, 2]);
     }
 
     #[test]
