@@ -175,11 +175,12 @@ fn pdfs_repeat_byte_for_byte_and_portfolio_and_customer_pdfs_exist() {
         &["-url", a.path().join("portfolio.pdf").to_str().unwrap()],
     );
     assert!(urls.contains("accounts/2233445566778899.pdf"), "{urls}");
+    // The customer PDF is mailed on its own: it links to no other file.
     let urls = poppler(
         "pdfinfo",
         &["-url", a.path().join(&customer).to_str().unwrap()],
     );
-    assert!(urls.contains("../accounts/2233445566778899.pdf"), "{urls}");
+    assert!(!urls.contains(".pdf") && !urls.contains(".html"), "{urls}");
 }
 
 #[test]
@@ -418,4 +419,191 @@ fn executive_page_follows_the_cover_with_verdict_and_actions() {
     assert!(html.find("id=\"executive\"") < html.find("id=\"summary\""));
     let index = std::fs::read_to_string(out.path().join("r/index.html")).unwrap();
     assert!(index.contains("5 of 6 accounts have console users without MFA"));
+}
+
+/// `pdfinfo` of `path`, `-meta` (the XMP) or `-url` (link targets) when `flag` says so.
+fn pdfinfo(flag: Option<&str>, path: &Path) -> String {
+    let mut args: Vec<&str> = flag.into_iter().collect();
+    args.push(path.to_str().unwrap());
+    poppler("pdfinfo", &args)
+}
+
+/// The files embedded in `pdf`, by name, as `pdfdetach -saveall` gives them back.
+fn embedded(pdf: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let dir = tempfile::tempdir().unwrap();
+    let list = poppler("pdfdetach", &["-list", pdf.to_str().unwrap()]);
+    poppler(
+        "pdfdetach",
+        &[
+            "-saveall",
+            "-o",
+            dir.path().to_str().unwrap(),
+            pdf.to_str().unwrap(),
+        ],
+    );
+    let files: std::collections::BTreeMap<String, Vec<u8>> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap())
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    for name in files.keys() {
+        assert!(list.contains(name.as_str()), "{name} not listed: {list}");
+    }
+    files
+}
+
+/// The lines of `findings.csv` (CRLF-terminated) whose first cell is one of `ids`, after
+/// the header.
+fn rows_of(csv: &str, ids: &[&str]) -> String {
+    let mut lines = csv.split_inclusive("\r\n");
+    let mut out = lines.next().unwrap().to_string();
+    for line in lines {
+        if ids.iter().any(|id| line.starts_with(&format!("{id},"))) {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+#[test]
+fn pdfs_are_tagged_pdf_a_3b_and_ua_1_with_the_manifest_and_their_findings_embedded() {
+    if !have_poppler() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    let o = aliaudit(&["sample", "-o", tree.to_str().unwrap(), "--accounts", "6"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let run = |out: &Path, lang: &str| {
+        let o = aliaudit(&[
+            "report",
+            tree.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--format",
+            "json,csv,pdf",
+            "--as-of",
+            "2026-12-31",
+            "--lang",
+            lang,
+        ]);
+        assert!(
+            matches!(o.status.code(), Some(0 | 2)),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    let out = dir.path().join("out");
+    run(&out, "en");
+    let manifest = std::fs::read(out.join("manifest.json")).unwrap();
+    let csv = std::fs::read_to_string(out.join("findings.csv")).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let accounts = summary["accounts"].as_array().unwrap();
+    let id_of = |a: &serde_json::Value| a["id"].as_str().unwrap().to_string();
+    let account = &accounts[0];
+    let account_id = id_of(account);
+    let customer = account["customer"].as_str().unwrap().to_string();
+    let members: Vec<String> = accounts
+        .iter()
+        .filter(|a| a["customer"].as_str() == Some(customer.as_str()))
+        .map(id_of)
+        .collect();
+    assert!(
+        members.len() < accounts.len(),
+        "the sample has several customers"
+    );
+    let find = |folder: &str, id: Option<&str>| -> std::path::PathBuf {
+        walkdir::WalkDir::new(out.join(folder))
+            .into_iter()
+            .map(|e| e.unwrap().into_path())
+            .filter(|p| p.extension().is_some_and(|x| x == "pdf"))
+            .find(|p| {
+                id.is_none_or(|id| poppler("pdftotext", &[p.to_str().unwrap(), "-"]).contains(id))
+            })
+            .unwrap()
+    };
+    let account_pdf = out.join(format!("accounts/{account_id}.pdf"));
+    let customer_pdf = find("customers", Some(&members[0]));
+    let portfolio_pdf = out.join("portfolio.pdf");
+    let manifest_json: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+    for (pdf, ids) in [
+        (&account_pdf, vec![account_id.clone()]),
+        (&customer_pdf, members.clone()),
+        (&portfolio_pdf, accounts.iter().map(id_of).collect()),
+    ] {
+        let info = pdfinfo(None, pdf);
+        assert!(
+            info.contains("Tagged:          yes"),
+            "{}: {info}",
+            pdf.display()
+        );
+        let meta = pdfinfo(Some("-meta"), pdf);
+        assert!(meta.contains("<pdfaid:part>3</pdfaid:part>"), "{meta}");
+        assert!(
+            meta.contains("<pdfaid:conformance>B</pdfaid:conformance>"),
+            "{meta}"
+        );
+        assert!(meta.contains("<pdfuaid:part>1</pdfuaid:part>"), "{meta}");
+        let files = embedded(pdf);
+        assert_eq!(
+            files.keys().collect::<Vec<_>>(),
+            ["findings.csv", "manifest.json"],
+            "{}",
+            pdf.display()
+        );
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        assert_eq!(
+            String::from_utf8(files["findings.csv"].clone()).unwrap(),
+            rows_of(&csv, &ids),
+            "{}",
+            pdf.display()
+        );
+        // The manifest: the run's, with the files of the PDF's accounts.
+        let embedded: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+        let mut expected = manifest_json.clone();
+        let mine: Vec<serde_json::Value> = expected["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["account"].as_str().is_some_and(|a| ids.contains(&a)))
+            .cloned()
+            .collect();
+        assert!(!mine.is_empty());
+        assert_eq!(embedded["files"], serde_json::Value::Array(mine));
+        expected["files"] = embedded["files"].clone();
+        expected["totals"] = embedded["totals"].clone();
+        assert_eq!(embedded, expected, "{}", pdf.display());
+        // No link leaves the account and customer PDFs.
+        let urls = pdfinfo(Some("-url"), pdf);
+        if pdf != &portfolio_pdf {
+            assert!(!urls.contains(".pdf") && !urls.contains(".html"), "{urls}");
+        }
+    }
+    // The portfolio embeds manifest.json as written, byte for byte.
+    assert_eq!(embedded(&portfolio_pdf)["manifest.json"], manifest);
+    // The document language follows the report's.
+    let meta = pdfinfo(Some("-meta"), &account_pdf);
+    assert!(
+        meta.contains("<dc:language><rdf:Bag><rdf:li>en</rdf:li>"),
+        "{meta}"
+    );
+    let zh = dir.path().join("zh");
+    run(&zh, "zh");
+    let meta = pdfinfo(
+        Some("-meta"),
+        &zh.join(format!("accounts/{account_id}.pdf")),
+    );
+    assert!(meta.contains("<rdf:li>zh"), "{meta}");
+    let bytes = std::fs::read(zh.join(format!("accounts/{account_id}.pdf"))).unwrap();
+    assert!(
+        bytes.windows(14).any(|w| w == b"/Lang(zh-Hans)"),
+        "the catalogue says the text is Chinese"
+    );
 }

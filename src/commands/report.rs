@@ -122,9 +122,11 @@ pub fn run(spec: &ReportSpec) -> Result<Outcome> {
     // Each account's summary.json entry and findings.csv rows are kept in a spill while the
     // run goes on, so memory holds the accounts in flight, not the portfolio.
     let spill = output::Spill::new(out).context(WRITABLE)?;
-    // A shard keeps the fragments of every account for the merge.
-    let data =
-        spec.shard.is_some() || formats.contains(&Format::Json) || formats.contains(&Format::Csv);
+    // A shard keeps the fragments of every account for the merge; the PDFs embed the rows.
+    let data = spec.shard.is_some()
+        || [Format::Json, Format::Csv, Format::Pdf]
+            .iter()
+            .any(|f| formats.contains(f));
     let sink = |a: &pipeline::AccountResult, as_of| {
         if !data {
             return Ok(());
@@ -153,11 +155,16 @@ pub fn run(spec: &ReportSpec) -> Result<Outcome> {
         // A shard writes its accounts' pages and its summary; the merge does the rest.
         super::print_diagnostics(&run, quiet);
         let shard_spec = shard_spec(spec, shard, &run, &manifest, baseline_file);
+        // The account PDFs embed the manifest of their own files, which a shard knows.
+        let mut manifest_bytes = Vec::new();
+        output::manifest_json(&run, &manifest, &mut manifest_bytes).context(WRITABLE)?;
         let mut written = set::pages(
             &ending,
             &mut run,
             out,
             aliaudit_report::pages::Pages::Accounts,
+            &std::sync::Arc::new(manifest_bytes),
+            &spill,
         )?;
         aliaudit_report::shard::write(&run, &spill, &shard_spec, shard, out).context(WRITABLE)?;
         written.push("shard.json and shard-fragments.dat");

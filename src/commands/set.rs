@@ -79,10 +79,11 @@ fn branding_warnings(run: &Run) -> Vec<aliaudit_core::diag::Diagnostic> {
 }
 
 /// Writes the whole set into the staging folder `out`: the pages of `which` (first: their
-/// warnings belong in summary.json), the data files from `fragments` (dropped once they are
-/// written: a spill's files must not reach OUT), what `extra` adds (merge: the shards'
-/// account pages), and the manifest. Returns what was written, for the closing line.
-pub(super) fn write_set<F: Fragments>(
+/// warnings belong in summary.json; the PDFs embed the manifest, made before them since it
+/// lists inputs only, and their findings rows), the data files from `fragments` (dropped once
+/// they are written: a spill's files must not reach OUT), what `extra` adds (merge: the
+/// shards' account pages), and the manifest. Returns what was written, for the closing line.
+pub(super) fn write_set<F: Fragments + Sync>(
     e: &Ending,
     run: &mut Run,
     fragments: F,
@@ -90,20 +91,28 @@ pub(super) fn write_set<F: Fragments>(
     which: aliaudit_report::pages::Pages,
     extra: impl FnOnce(&Run) -> Result<Option<&'static str>>,
 ) -> Result<Vec<&'static str>> {
-    let page_files = pages(e, run, out, which)?;
+    let mut manifest = Vec::new();
+    output::manifest_json(run, e.manifest, &mut manifest).context(WRITABLE)?;
+    let manifest = std::sync::Arc::new(manifest);
+    let page_files = pages(e, run, out, which, &manifest, &fragments)?;
     let mut written = data_files(run, &fragments, e.formats, out)?;
     drop(fragments);
     written.extend(page_files);
     written.extend(extra(run)?);
     output::write_atomic(&out.join("manifest.json"), |w| {
-        output::manifest_json(run, e.manifest, w)
+        w.write_all(&manifest)
+            .map_err(|e| output::OutputError::Write {
+                path: out.join("manifest.json"),
+                source: e,
+            })
     })
     .context(WRITABLE)?;
     written.push("manifest.json");
     Ok(written)
 }
 
-/// Writes the pages of `which` in the formats asked for; returns what was written. The
+/// Writes the pages of `which` in the formats asked for; returns what was written. The PDFs
+/// embed `manifest` (the bytes of manifest.json) and their rows of `fragments`. The
 /// pages' warnings (charts that could not be drawn) are printed unless quiet and join the
 /// run's diagnostics in their sorted place (so a merge lists them as a single run does).
 pub(super) fn pages(
@@ -111,6 +120,8 @@ pub(super) fn pages(
     run: &mut Run,
     out: &Path,
     which: aliaudit_report::pages::Pages,
+    manifest: &std::sync::Arc<Vec<u8>>,
+    fragments: &(dyn Fragments + Sync),
 ) -> Result<Vec<&'static str>> {
     let Rendering {
         templates,
@@ -124,6 +135,11 @@ pub(super) fn pages(
     } else {
         None
     };
+    let files = aliaudit_report::pages::PdfFiles {
+        manifest: manifest.clone(),
+        options: e.manifest,
+        fragments,
+    };
     if templates.is_some() || fonts.is_some() {
         let warnings = e
             .pool
@@ -132,7 +148,7 @@ pub(super) fn pages(
                     run,
                     e.options,
                     templates,
-                    fonts.as_ref(),
+                    fonts.as_ref().map(|f| (f, &files)),
                     out,
                     which,
                 )
@@ -172,7 +188,7 @@ pub(super) fn pages(
         if !missing.is_empty() && !quiet {
             let list: String = missing.iter().take(40).collect();
             eprintln!(
-                "warning: {} characters are not in the embedded font (nor in --font or a system font) and show as empty boxes in the PDFs: {list}",
+                "warning: {} characters are not in the embedded font (nor in --font or a system font) and are left blank in the PDFs: {list}",
                 missing.len()
             );
         }

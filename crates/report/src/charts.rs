@@ -79,26 +79,46 @@ pub(crate) type Drawn = Result<String, ChartError>;
 
 /// A chart as a page view holds it. It serialises as its SVG (nothing when it could not be
 /// drawn), so templates place it as they would a string; [`Chart::error`] says why it is
-/// missing.
+/// missing, and [`Chart::alt`] says in words what it shows (the PDF's figure alt text).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Chart(Drawn);
+pub struct Chart {
+    drawn: Drawn,
+    alt: String,
+}
 
 impl Chart {
+    /// A drawn chart and the text that says what it shows, with its figures.
+    fn new(drawn: Drawn, alt: String) -> Chart {
+        Chart { drawn, alt }
+    }
+
     /// The SVG document; empty when the chart could not be drawn.
     pub fn svg(&self) -> &str {
-        self.0.as_deref().unwrap_or_default()
+        self.drawn.as_deref().unwrap_or_default()
     }
 
     /// Why the chart could not be drawn, if it could not.
     pub fn error(&self) -> Option<&ChartError> {
-        self.0.as_ref().err()
+        self.drawn.as_ref().err()
+    }
+
+    /// What the chart shows and its figures, in the report language (the text alternative
+    /// of the chart in the tagged PDF).
+    pub fn alt(&self) -> &str {
+        &self.alt
     }
 }
 
 impl From<Drawn> for Chart {
     fn from(drawn: Drawn) -> Chart {
-        Chart(drawn)
+        Chart::new(drawn, String::new())
     }
+}
+
+/// `title: label value; label value...`, the text alternative of a chart of `data`.
+fn alt_text<L: std::fmt::Display, V: std::fmt::Display>(title: &str, data: &[(L, V)]) -> String {
+    let parts: Vec<String> = data.iter().map(|(l, v)| format!("{l}: {v}")).collect();
+    format!("{title}: {}", parts.join("; "))
 }
 
 impl serde::Serialize for Chart {
@@ -143,8 +163,15 @@ fn e<T: std::fmt::Debug>(err: T) -> String {
 }
 
 /// Our score as a horizontal gauge (0-100) with the vendor's score marked beside it.
-pub(crate) fn score_gauge(c: &Catalogue, score: Option<f64>, vendor: Option<i64>) -> Drawn {
-    svg("score gauge", 420, 90, |area| {
+pub(crate) fn score_gauge(c: &Catalogue, score: Option<f64>, vendor: Option<i64>) -> Chart {
+    let mut alt = match score {
+        Some(s) => c.f("chart.score_of", &[("score", &format!("{s:.1}"))]),
+        None => c.t("chart.no_score").to_string(),
+    };
+    if let Some(v) = vendor {
+        alt = format!("{alt}; {}", c.f("chart.vendor_score", &[("score", &v)]));
+    }
+    let drawn = svg("score gauge", 420, 90, |area| {
         let (x0, x1, y) = (10i32, 410i32, 34i32);
         area.draw(&Rectangle::new([(x0, y), (x1, y + 22)], TRACK.filled()))
             .map_err(e)?;
@@ -183,11 +210,12 @@ pub(crate) fn score_gauge(c: &Catalogue, score: Option<f64>, vendor: Option<i64>
             .map_err(e)?;
         }
         Ok(())
-    })
+    });
+    Chart::new(drawn, alt)
 }
 
 /// Results per state as a donut, with a legend that names each state and its count.
-pub(crate) fn status_donut(c: &Catalogue, counts: &Counts) -> Drawn {
+pub(crate) fn status_donut(c: &Catalogue, counts: &Counts) -> Chart {
     let parts = [
         (Status::Pass, c.t("chart.legend.pass"), counts.pass),
         (Status::Fail, c.t("chart.legend.fail"), counts.fail),
@@ -207,7 +235,14 @@ pub(crate) fn status_donut(c: &Catalogue, counts: &Counts) -> Drawn {
             counts.not_evaluable,
         ),
     ];
-    svg("status donut", 360, 180, |area| {
+    let total: u64 = parts.iter().map(|p| p.2).sum();
+    let legend: Vec<(&str, u64)> = parts.iter().map(|p| (p.1, p.2)).collect();
+    let alt = alt_text(
+        c.f("account.donut_caption", &[("n", &total)])
+            .trim_end_matches(['.', '。']),
+        &legend,
+    );
+    let drawn = svg("status donut", 360, 180, |area| {
         let center = (90i32, 90i32);
         let radius = 80.0;
         let visible: Vec<_> = parts.iter().filter(|p| p.2 > 0).collect();
@@ -244,11 +279,12 @@ pub(crate) fn status_donut(c: &Catalogue, counts: &Counts) -> Drawn {
                 .map_err(e)?;
         }
         Ok(())
-    })
+    });
+    Chart::new(drawn, alt)
 }
 
 /// Failed controls per severity as vertical bars.
-pub(crate) fn severity_bars(c: &Catalogue, high: u64, medium: u64, low: u64) -> Drawn {
+pub(crate) fn severity_bars(c: &Catalogue, high: u64, medium: u64, low: u64) -> Chart {
     bars(
         "failures by severity",
         c.t("chart.failed_by_severity"),
@@ -262,7 +298,7 @@ pub(crate) fn severity_bars(c: &Catalogue, high: u64, medium: u64, low: u64) -> 
 }
 
 /// Accounts per score band (0-9, 10-19, ... 90-100).
-pub(crate) fn score_histogram(c: &Catalogue, scores: &[f64]) -> Drawn {
+pub(crate) fn score_histogram(c: &Catalogue, scores: &[f64]) -> Chart {
     let mut bins = [0u64; 10];
     for s in scores {
         bins[((s / 10.0).floor() as usize).min(9)] += 1;
@@ -286,9 +322,9 @@ pub(crate) fn score_histogram(c: &Catalogue, scores: &[f64]) -> Drawn {
     )
 }
 
-fn bars(chart: &'static str, title: &str, data: &[(&str, u64)], colours: &[RGBColor]) -> Drawn {
+fn bars(chart: &'static str, title: &str, data: &[(&str, u64)], colours: &[RGBColor]) -> Chart {
     let width = (80 + data.len() as u32 * 56).max(300);
-    svg(chart, width, 220, |area| {
+    let drawn = svg(chart, width, 220, |area| {
         area.draw(&Text::new(title.to_string(), (10, 6), bold(15.0)))
             .map_err(e)?;
         let max = data.iter().map(|d| d.1).max().unwrap_or(0).max(1);
@@ -313,7 +349,8 @@ fn bars(chart: &'static str, title: &str, data: &[(&str, u64)], colours: &[RGBCo
                 .map_err(e)?;
         }
         Ok(())
-    })
+    });
+    Chart::new(drawn, alt_text(title, data))
 }
 
 /// Severity colours: high, medium, low.
@@ -329,9 +366,19 @@ fn trend_width(n: usize) -> u32 {
 }
 
 /// Score per period as a line (a period without a score leaves a gap), 0-100 scale.
-pub(crate) fn score_trend(title: &str, points: &[(String, Option<f64>)]) -> Drawn {
+pub(crate) fn score_trend(title: &str, points: &[(String, Option<f64>)]) -> Chart {
     let width = trend_width(points.len());
-    svg("score trend", width, 220, |area| {
+    let shown: Vec<(&str, String)> = points
+        .iter()
+        .map(|(p, s)| {
+            (
+                p.as_str(),
+                s.map_or_else(|| "-".into(), |s| format!("{s:.1}")),
+            )
+        })
+        .collect();
+    let alt = alt_text(title, &shown);
+    let drawn = svg("score trend", width, 220, |area| {
         area.draw(&Text::new(title.to_string(), (10, 6), bold(15.0)))
             .map_err(e)?;
         let (top, bottom, left) = (44i32, 176i32, 46i32);
@@ -385,13 +432,27 @@ pub(crate) fn score_trend(title: &str, points: &[(String, Option<f64>)]) -> Draw
             .map_err(e)?;
         }
         Ok(())
-    })
+    });
+    Chart::new(drawn, alt)
 }
 
 /// Failed controls per period, stacked by severity (high at the bottom).
-pub(crate) fn severity_trend(c: &Catalogue, title: &str, points: &[(String, [u64; 3])]) -> Drawn {
+pub(crate) fn severity_trend(c: &Catalogue, title: &str, points: &[(String, [u64; 3])]) -> Chart {
     let width = trend_width(points.len());
-    svg("severity trend", width, 220, |area| {
+    let shown: Vec<(&str, String)> = points
+        .iter()
+        .map(|(p, fails)| {
+            let names = ["high", "medium", "low"].map(|s| c.t(&format!("severity.{s}")));
+            let each: Vec<String> = names
+                .iter()
+                .zip(fails)
+                .map(|(name, n)| format!("{name} {n}"))
+                .collect();
+            (p.as_str(), each.join(", "))
+        })
+        .collect();
+    let alt = alt_text(title, &shown);
+    let drawn = svg("severity trend", width, 220, |area| {
         area.draw(&Text::new(title.to_string(), (10, 6), bold(15.0)))
             .map_err(e)?;
         let names = [
@@ -441,19 +502,18 @@ pub(crate) fn severity_trend(c: &Catalogue, title: &str, points: &[(String, [u64
                 .map_err(e)?;
         }
         Ok(())
-    })
+    });
+    Chart::new(drawn, alt)
 }
 
 /// The most common failures: one horizontal bar per control, with its failing-account count.
-pub(crate) fn top_failures(c: &Catalogue, rows: &[(String, u64)], of: u64) -> Drawn {
+pub(crate) fn top_failures(c: &Catalogue, rows: &[(String, u64)], of: u64) -> Chart {
     let height = 40 + rows.len().max(1) as u32 * 30;
-    svg("most common failures", 820, height, |area| {
-        area.draw(&Text::new(
-            c.f("chart.most_common_failures", &[("n", &of)]),
-            (10, 6),
-            bold(15.0),
-        ))
-        .map_err(e)?;
+    let title = c.f("chart.most_common_failures", &[("n", &of)]);
+    let alt = alt_text(&title, rows);
+    let drawn = svg("most common failures", 820, height, |area| {
+        area.draw(&Text::new(title.clone(), (10, 6), bold(15.0)))
+            .map_err(e)?;
         let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
         for (i, (label, n)) in rows.iter().enumerate() {
             let y = 36 + i as i32 * 30;
@@ -471,7 +531,8 @@ pub(crate) fn top_failures(c: &Catalogue, rows: &[(String, u64)], of: u64) -> Dr
                 .map_err(e)?;
         }
         Ok(())
-    })
+    });
+    Chart::new(drawn, alt)
 }
 
 /// One row of the heat map: an account label and a status per column.
@@ -484,17 +545,39 @@ pub(crate) struct HeatRow {
 
 /// Accounts x controls, one coloured cell per result; a letter in each cell names the state
 /// so that colour is never the only signal.
-pub(crate) fn heat_map(columns: &[String], rows: &[HeatRow]) -> Drawn {
+pub(crate) fn heat_map(c: &Catalogue, columns: &[String], rows: &[HeatRow]) -> Chart {
+    // Each account's results by state (the states it has), in the legend's words.
+    let states = [
+        (Status::Fail, "fail"),
+        (Status::Pass, "pass"),
+        (Status::Excepted, "excepted"),
+        (Status::NotApplicable, "not_applicable"),
+        (Status::NotEvaluable, "not_evaluable"),
+    ];
+    let shown: Vec<(&str, String)> = rows
+        .iter()
+        .map(|row| {
+            let each: Vec<String> = states
+                .iter()
+                .filter_map(|(state, key)| {
+                    let n = row.cells.iter().filter(|s| **s == Some(*state)).count();
+                    (n > 0).then(|| format!("{} {n}", c.t(&format!("chart.legend.{key}"))))
+                })
+                .collect();
+            (row.label.as_str(), each.join(", "))
+        })
+        .collect();
+    let alt = alt_text(c.t("ui.heat_heading"), &shown);
     let cell = 18i32;
     let left = 230i32;
     let top = 120i32;
     let width = (left + columns.len() as i32 * cell + 20).max(400) as u32;
     let height = (top + rows.len() as i32 * cell + 20) as u32;
-    svg("heat map", width, height, |area| {
-        for (j, c) in columns.iter().enumerate() {
+    let drawn = svg("heat map", width, height, |area| {
+        for (j, column) in columns.iter().enumerate() {
             let x = left + j as i32 * cell + 4;
             area.draw(&Text::new(
-                shorten(c, 20),
+                shorten(column, 20),
                 (x, top - 6),
                 font(11.0).transform(FontTransform::Rotate270),
             ))
@@ -523,7 +606,8 @@ pub(crate) fn heat_map(columns: &[String], rows: &[HeatRow]) -> Drawn {
             }
         }
         Ok(())
-    })
+    });
+    Chart::new(drawn, alt)
 }
 
 /// The one-letter code of a state in the heat map.
@@ -561,25 +645,28 @@ mod tests {
             &[("</svg><script>alert(1)</script>".to_string(), 3)],
             5,
         )
-        .unwrap();
+        .svg()
+        .to_string();
         assert!(svg.starts_with("<svg"), "{svg}");
         assert!(!svg.contains("<script>"));
         assert!(svg.contains("&lt;/svg&gt;&lt;script&gt;"));
         let heat = heat_map(
+            en(),
             &["\"onerror=x".to_string()],
             &[HeatRow {
                 label: "<b>acct</b>".into(),
                 cells: vec![Some(Status::Fail)],
             }],
         )
-        .unwrap();
+        .svg()
+        .to_string();
         assert!(!heat.contains("\"onerror"));
         assert!(heat.contains("&lt;b&gt;acct"));
     }
 
     #[test]
     fn the_gauge_shows_both_scores_and_the_donut_every_state() {
-        let g = score_gauge(en(), Some(72.5), Some(63)).unwrap();
+        let g = score_gauge(en(), Some(72.5), Some(63)).svg().to_string();
         assert!(g.contains("Score 72.5 / 100") && g.contains("Alibaba Cloud score 63"));
         let d = status_donut(
             en(),
@@ -591,7 +678,8 @@ mod tests {
                 not_evaluable: 4,
             },
         )
-        .unwrap();
+        .svg()
+        .to_string();
         for label in ["pass: 3", "fail: 2", "excepted: 0", "not evaluable: 4"] {
             assert!(d.contains(label), "{label}");
         }
@@ -599,7 +687,9 @@ mod tests {
 
     #[test]
     fn chinese_labels_are_drawn() {
-        let svg = top_failures(en(), &[("主账号安全-双因素认证".to_string(), 2)], 2).unwrap();
+        let svg = top_failures(en(), &[("主账号安全-双因素认证".to_string(), 2)], 2)
+            .svg()
+            .to_string();
         assert!(svg.contains("主账号安全-双因素认证"));
     }
 
@@ -623,8 +713,47 @@ mod tests {
         assert_eq!(chart.svg(), "");
         assert_eq!(chart.error(), Some(&error));
         assert_eq!(serde_json::to_string(&chart).unwrap(), "\"\"");
-        let ok = Chart::from(severity_bars(en(), 1, 2, 3));
+        let ok = severity_bars(en(), 1, 2, 3);
         assert!(ok.error().is_none());
         assert_eq!(serde_json::to_value(&ok).unwrap(), ok.svg());
+    }
+
+    #[test]
+    fn every_chart_says_in_words_what_it_shows_with_its_figures() {
+        let counts = Counts {
+            pass: 3,
+            fail: 2,
+            excepted: 0,
+            not_applicable: 1,
+            not_evaluable: 4,
+        };
+        assert_eq!(
+            status_donut(en(), &counts).alt(),
+            "Results of 10 controls: pass: 3; fail: 2; excepted: 0; not applicable: 1; not evaluable: 4"
+        );
+        assert_eq!(
+            severity_bars(en(), 1, 2, 3).alt(),
+            "Failed controls by severity: high: 1; medium: 2; low: 3"
+        );
+        let heat = heat_map(
+            en(),
+            &["a".into(), "b".into(), "c".into()],
+            &[HeatRow {
+                label: "Acme".into(),
+                cells: vec![Some(Status::Fail), Some(Status::Pass), Some(Status::Fail)],
+            }],
+        );
+        assert_eq!(heat.alt(), "Accounts and controls: Acme: fail 2, pass 1");
+        let trend = score_trend(
+            "Score",
+            &[("2026-Q3".into(), None), ("2026-Q4".into(), Some(71.25))],
+        );
+        assert_eq!(trend.alt(), "Score: 2026-Q3: -; 2026-Q4: 71.2");
+        let zh = Catalogue::get(aliaudit_core::i18n::Lang::Zh);
+        assert!(
+            severity_bars(zh, 1, 0, 0)
+                .alt()
+                .starts_with(zh.t("chart.failed_by_severity"))
+        );
     }
 }

@@ -246,6 +246,36 @@ pub fn manifest_json(
     w.write_all(b"\n").map_err(|e| err(e.to_string()))
 }
 
+/// `manifest.json` narrowed to the input files of the accounts `ids` (an account or a
+/// customer PDF embeds it): the same document as [`manifest_json`] with only those files and
+/// their totals, so that it never names another customer's files and its size does not grow
+/// with the portfolio.
+pub fn manifest_json_of(
+    run: &Run,
+    options: &ManifestOptions,
+    ids: &std::collections::BTreeSet<&str>,
+) -> Result<Vec<u8>, OutputError> {
+    let err = render_error("manifest.json");
+    let files: Vec<aliaudit_core::evidence::FileRecord> = run
+        .files
+        .iter()
+        .filter(|f| f.account.as_deref().is_some_and(|a| ids.contains(a)))
+        .cloned()
+        .collect();
+    let mut totals = BTreeMap::new();
+    for f in &files {
+        *totals.entry(f.status.as_str()).or_insert(0) += 1;
+    }
+    let view = summary::ManifestView {
+        files: &files,
+        totals,
+        ..summary::manifest_view(run, options)
+    };
+    let mut bytes = serde_json::to_vec_pretty(&view).map_err(|e| err(e.to_string()))?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
 /// Neutralises a spreadsheet formula: a cell starting with `=`, `+`, `-`, `@`, tab or
 /// carriage return gets a leading apostrophe, so it is shown as text and never run.
 pub(crate) fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
@@ -282,6 +312,21 @@ pub fn findings_csv(
     spill: &dyn Fragments,
     w: &mut dyn Write,
 ) -> Result<(), OutputError> {
+    let folders: Vec<&str> = run
+        .accounts
+        .iter()
+        .map(|a| a.info.folder.as_str())
+        .collect();
+    findings_csv_of(&folders, spill, w)
+}
+
+/// Writes the `findings.csv` of the accounts read from `folders` (in that order) to `w`: the
+/// header, then their rows from `spill`, as in the whole file.
+pub fn findings_csv_of(
+    folders: &[&str],
+    spill: &dyn Fragments,
+    w: &mut dyn Write,
+) -> Result<(), OutputError> {
     let io = |e: std::io::Error| render_error("findings.csv")(e.to_string());
     let mut header = Vec::new();
     {
@@ -292,8 +337,8 @@ pub fn findings_csv(
         writer.flush().map_err(io)?;
     }
     w.write_all(&header).map_err(io)?;
-    for a in &run.accounts {
-        w.write_all(&spill.csv(&a.info.folder)?).map_err(io)?;
+    for folder in folders {
+        w.write_all(&spill.csv(folder)?).map_err(io)?;
     }
     Ok(())
 }

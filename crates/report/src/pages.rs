@@ -22,6 +22,21 @@ pub enum Pages {
     RollUps,
 }
 
+/// What the PDFs embed besides their pages: the run's `manifest.json` (the bytes written to
+/// the output folder) and options, and the accounts' `findings.csv` rows.
+pub struct PdfFiles<'a> {
+    /// The bytes of `manifest.json` (the portfolio PDF embeds them as they are).
+    pub manifest: std::sync::Arc<Vec<u8>>,
+    /// The manifest's options (account and customer PDFs embed the manifest of their files).
+    pub options: &'a aliaudit_core::summary::ManifestOptions,
+    /// Each account's `findings.csv` rows.
+    pub fragments: &'a (dyn crate::output::Fragments + Sync),
+}
+
+/// Typesets a PDF with the fonts and its embedded files.
+type Typeset<'a> = dyn Fn(&crate::render::layout::Fonts, &crate::render::pdf::Embeds) -> Result<Vec<u8>, String>
+    + 'a;
+
 /// What [`write_pages`] did.
 #[derive(Debug, Default, PartialEq)]
 pub struct Written {
@@ -41,10 +56,11 @@ pub fn write_pages(
     run: &Run,
     options: &RunOptions,
     templates: Option<&crate::render::html::Templates>,
-    fonts: Option<&crate::render::layout::Fonts>,
+    pdf: Option<(&crate::render::layout::Fonts, &PdfFiles)>,
     out: &std::path::Path,
     which: Pages,
 ) -> Result<Written, RunError> {
+    let fonts = pdf.map(|(f, _)| f);
     use crate::render::pdf;
     use aliaudit_core::timing::Stage;
     let charts_before = aliaudit_core::timing::nanos(Stage::Charts);
@@ -66,18 +82,43 @@ pub fn write_pages(
         };
         write_bytes(&path, &bytes).map(|()| 1)
     };
-    let typeset =
-        |path: std::path::PathBuf,
-         make: &dyn Fn(&crate::render::layout::Fonts) -> Result<Vec<u8>, String>| {
-            let Some(fonts) = fonts else {
-                return Ok(0);
-            };
-            let bytes = {
-                let _timer = Timer::new(Stage::Pdf);
-                make(fonts).map_err(|e| render_error("pdf", e))?
-            };
-            write_bytes(&path, &bytes).map(|()| 1)
+    // The embedded files of a PDF about the accounts `ids` ((id, folder) of each; `None`: all
+    // of them, the portfolio).
+    let embeds = |files: &PdfFiles, ids: Option<Vec<(&str, &str)>>| {
+        let (manifest, folders): (std::sync::Arc<Vec<u8>>, Vec<&str>) = match ids {
+            None => (
+                files.manifest.clone(),
+                run.accounts
+                    .iter()
+                    .map(|a| a.info.folder.as_str())
+                    .collect(),
+            ),
+            Some(accounts) => {
+                let ids = accounts.iter().map(|(id, _)| *id).collect();
+                (
+                    std::sync::Arc::new(crate::output::manifest_json_of(run, files.options, &ids)?),
+                    accounts.iter().map(|(_, folder)| *folder).collect(),
+                )
+            }
         };
+        let mut findings = Vec::new();
+        crate::output::findings_csv_of(&folders, files.fragments, &mut findings)?;
+        Ok::<_, aliaudit_core::atomic::OutputError>(pdf::Embeds {
+            manifest,
+            findings: std::sync::Arc::new(findings),
+        })
+    };
+    let typeset = |path: std::path::PathBuf, ids: Option<Vec<(&str, &str)>>, make: &Typeset| {
+        let Some((fonts, files)) = pdf else {
+            return Ok(0);
+        };
+        let bytes = {
+            let _timer = Timer::new(Stage::Pdf);
+            let embeds = embeds(files, ids)?;
+            make(fonts, &embeds).map_err(|e| render_error("pdf", e))?
+        };
+        write_bytes(&path, &bytes).map(|()| 1)
+    };
     let as_of = run.as_of;
     let mut files = 0;
     let mut warnings = Vec::new();
@@ -104,8 +145,8 @@ pub fn write_pages(
             &group_charts(&portfolio.charts, portfolio.trend.as_ref()),
         ));
         files += html(out.join("index.html"), "index.html", &portfolio)?;
-        files += typeset(out.join("portfolio.pdf"), &|f| {
-            pdf::portfolio(f, &portfolio, as_of)
+        files += typeset(out.join("portfolio.pdf"), None, &|f, e| {
+            pdf::portfolio(f, &portfolio, as_of, e)
         })?;
         for (slug, view) in &customers {
             warnings.extend(chart_warnings(
@@ -118,8 +159,14 @@ pub fn write_pages(
             ));
             let dir = out.join("customers");
             files += html(dir.join(format!("{slug}.html")), "customer.html", view)?;
-            files += typeset(dir.join(format!("{slug}.pdf")), &|f| {
-                pdf::customer(f, view, as_of)
+            let members = run
+                .accounts
+                .iter()
+                .filter(|a| a.info.customer.as_deref() == Some(view.name.as_str()))
+                .map(|a| (a.info.id.as_str(), a.info.folder.as_str()))
+                .collect();
+            files += typeset(dir.join(format!("{slug}.pdf")), Some(members), &|f, e| {
+                pdf::customer(f, view, as_of, e)
             })?;
         }
     }
@@ -142,9 +189,11 @@ pub fn write_pages(
                 chart_warnings(&page, Some(&a.info.id), &account_charts(&view, html_too));
             Ok((
                 html(dir.join(format!("{slug}.html")), "account.html", &view)?
-                    + typeset(dir.join(format!("{slug}.pdf")), &|f| {
-                        pdf::account(f, &view, as_of)
-                    })?,
+                    + typeset(
+                        dir.join(format!("{slug}.pdf")),
+                        Some(vec![(a.info.id.as_str(), a.info.folder.as_str())]),
+                        &|f, e| pdf::account(f, &view, as_of, e),
+                    )?,
                 warnings,
             ))
         })

@@ -401,7 +401,7 @@ impl Merged {
     }
 
     /// The accounts' fragments.
-    pub fn fragments(&self) -> &dyn Fragments {
+    pub fn fragments(&self) -> &(dyn Fragments + Sync) {
         &self.fragments
     }
 }

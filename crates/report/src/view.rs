@@ -612,8 +612,8 @@ fn trend_charts(
         .map(|(p, _, f)| (p.clone(), [f.high, f.medium, f.low]))
         .collect();
     TrendCharts {
-        score: charts::score_trend(title, &scores).into(),
-        severity: charts::severity_trend(c, c.t("trend.fails_by_period"), &fails).into(),
+        score: charts::score_trend(title, &scores),
+        severity: charts::severity_trend(c, c.t("trend.fails_by_period"), &fails),
     }
 }
 
@@ -891,9 +891,9 @@ impl<'a> Site<'a> {
         let shown = rows.len();
         let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
         GroupCharts {
-            histogram: charts::score_histogram(self.c, &scores).into(),
-            top_failures: charts::top_failures(self.c, &top, accounts.len() as u64).into(),
-            heat_map: charts::heat_map(&columns, &rows).into(),
+            histogram: charts::score_histogram(self.c, &scores),
+            top_failures: charts::top_failures(self.c, &top, accounts.len() as u64),
+            heat_map: charts::heat_map(self.c, &columns, &rows),
             heat_note: self.c.f(
                 if shown == accounts.len() {
                     "ui.heat_note_all"
@@ -1479,16 +1479,14 @@ impl<'a> Site<'a> {
                 .map(|s| format!("../customers/{s}.html")),
             identity: IdentityText::new(self.c, &a.identity),
             charts: AccountCharts {
-                gauge: charts::score_gauge(self.c, a.score.map(Score::as_f64), a.vendor_score)
-                    .into(),
-                donut: charts::status_donut(self.c, &a.counts).into(),
+                gauge: charts::score_gauge(self.c, a.score.map(Score::as_f64), a.vendor_score),
+                donut: charts::status_donut(self.c, &a.counts),
                 severity: charts::severity_bars(
                     self.c,
                     sev(Severity::High),
                     sev(Severity::Medium),
                     sev(Severity::Low),
-                )
-                .into(),
+                ),
             },
             top_failing: failing
                 .iter()

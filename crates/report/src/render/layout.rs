@@ -6,9 +6,14 @@
 //! outline.
 //!
 //! Layout produces pages of drawing operations first and draws them second, so every footer
-//! can say "Page X of Y". Pure: bytes out, no files, no clock.
+//! can say "Page X of Y". Every operation carries its place in the document's structure (a
+//! heading, a paragraph, a table cell, a figure...) or marks an artifact (page headers and
+//! footers, rules, backgrounds, repeated table headers): the PDF is tagged (PDF/UA-1) and
+//! archival (PDF/A-3b), both checked by krilla's validators when the document is written.
+//! Pure: bytes out, no files, no clock.
 
 use std::collections::BTreeSet;
+use std::num::NonZeroU16;
 use std::sync::{Arc, Mutex};
 
 use ab_glyph::FontRef;
@@ -19,6 +24,10 @@ use krilla::num::NormalizedF32;
 use krilla::outline::{Outline, OutlineNode};
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke};
+use krilla::tagging::{
+    Artifact, ArtifactType, ContentTag, Identifier, ListNumbering, SpanTag, TableHeaderScope, Tag,
+    TagGroup, TagKind, TagTree,
+};
 use krilla::text::Font;
 use krilla_svg::{SurfaceExt, SvgSettings};
 
@@ -134,6 +143,8 @@ enum Face {
     Fallback,
     /// A system font, by its index in [`SystemFonts::candidates`].
     System(usize),
+    /// No font has the character: its place is left blank (PDF/A forbids `.notdef`).
+    Missing,
 }
 
 /// The machine's fonts, as fontdb finds them (fontconfig's folders on Linux, the usual
@@ -299,7 +310,8 @@ impl Fonts {
     ) -> Vec<(Font, &'t str, Vec<krilla::text::KrillaGlyph>, f32)> {
         let mut runs: Vec<(Face, usize, usize)> = Vec::new();
         for (i, c) in text.char_indices() {
-            let face = self.lookup(c, bold).0;
+            let (face, id, _) = self.lookup(c, bold);
+            let face = if id == 0 { Face::Missing } else { face };
             match runs.last_mut() {
                 Some((f, _, end)) if *f == face => *end = i + c.len_utf8(),
                 _ => runs.push((face, i, i + c.len_utf8())),
@@ -308,6 +320,10 @@ impl Fonts {
         runs.into_iter()
             .map(|(face, start, end)| {
                 let part = &text[start..end];
+                if face == Face::Missing {
+                    let advance = part.chars().map(|c| self.lookup(c, bold).2).sum();
+                    return (self.regular.clone(), part, Vec::new(), advance);
+                }
                 let glyphs: Vec<krilla::text::KrillaGlyph> = part
                     .char_indices()
                     .map(|(i, c)| {
@@ -392,14 +408,32 @@ enum Op {
         h: f32,
         tree: Box<usvg::Tree>,
     },
-    /// A clickable area that opens `uri` (another report file, relative to this one).
+    /// A clickable area that opens `uri` (another report file, relative to this one); `alt`
+    /// says where it leads.
     Link {
         x: f32,
         y: f32,
         w: f32,
         h: f32,
         uri: String,
+        alt: String,
     },
+}
+
+/// Where a drawing operation belongs in the document's structure.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Mark {
+    /// Not content: page furniture, rules, backgrounds, a repeated table header.
+    Artifact(ArtifactType),
+    /// Content of the structure element with this index in [`Doc::nodes`].
+    Node(usize),
+}
+
+/// A structure element being built: its tag, and the elements inside it (content drawn with
+/// its mark becomes its leaves, in drawing order).
+struct Node {
+    tag: TagKind,
+    children: Vec<usize>,
 }
 
 /// A table column: heading, share of the width, right-aligned or not.
@@ -529,6 +563,41 @@ pub struct Doc<'f> {
     accent: Colour,
     /// Colour of headings (the accent when it reads on white).
     heading: Colour,
+    /// Drawing operations of every page, each with its place in the structure.
+    marks: Vec<Vec<Mark>>,
+    /// The structure elements, by index; `roots` are the top-level ones, in reading order.
+    nodes: Vec<Node>,
+    roots: Vec<usize>,
+    /// Where the operations drawn now belong.
+    mark: Mark,
+    /// The last heading's level as drawn, and as tagged (tagged levels are never skipped).
+    last_heading: (u8, u16),
+}
+
+/// A file embedded in the PDF (PDF/A-3 associated file).
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    /// File name, as a reader lists it.
+    pub name: String,
+    /// MIME type (`application/json`, `text/csv`).
+    pub mime: &'static str,
+    /// What the file is, in words.
+    pub description: String,
+    /// The bytes.
+    pub bytes: Arc<Vec<u8>>,
+}
+
+/// What [`Doc::finish`] writes besides the pages: the document's metadata (title, language,
+/// date), its language tag, and its embedded files.
+pub struct Finish {
+    /// Title, language, authors, dates.
+    pub metadata: krilla::metadata::Metadata,
+    /// The BCP 47 language of the text (`en`, `zh-CN`).
+    pub lang: String,
+    /// The modification date of the embedded files (the as-of).
+    pub date: krilla::metadata::DateTime,
+    /// Files embedded in the PDF.
+    pub attachments: Vec<Attachment>,
 }
 
 /// `text` cut before each character that does not attach to the one before it: a base
@@ -571,6 +640,11 @@ impl<'f> Doc<'f> {
             covers: Vec::new(),
             accent: ACCENT,
             heading: ACCENT,
+            marks: Vec::new(),
+            nodes: Vec::new(),
+            roots: Vec::new(),
+            mark: Mark::Artifact(ArtifactType::Layout),
+            last_heading: (0, 0),
         };
         doc.new_page(false);
         doc
@@ -578,6 +652,7 @@ impl<'f> Doc<'f> {
 
     fn new_page(&mut self, cover: bool) {
         self.pages.push(Vec::new());
+        self.marks.push(Vec::new());
         self.covers.push(cover);
         self.y = if cover { 80.0 } else { MARGIN_TOP };
     }
@@ -612,14 +687,41 @@ impl<'f> Doc<'f> {
     }
 
     fn op(&mut self, op: Op) {
-        if let Some(page) = self.pages.last_mut() {
+        if let (Some(page), Some(marks)) = (self.pages.last_mut(), self.marks.last_mut()) {
             page.push(op);
+            marks.push(self.mark);
         }
     }
 
-    /// A full-width horizontal rule at the current position.
+    /// A new structure element with `tag`, inside `parent` (or at the top level).
+    fn node(&mut self, tag: impl Into<TagKind>, parent: Option<usize>) -> usize {
+        let index = self.nodes.len();
+        self.nodes.push(Node {
+            tag: tag.into(),
+            children: Vec::new(),
+        });
+        match parent {
+            Some(p) => self.nodes[p].children.push(index),
+            None => self.roots.push(index),
+        }
+        index
+    }
+
+    /// Marks what is drawn next as content of `node`.
+    fn content(&mut self, node: usize) {
+        self.mark = Mark::Node(node);
+    }
+
+    /// Marks what is drawn next as a layout artifact (rules, backgrounds).
+    fn decoration(&mut self) {
+        self.mark = Mark::Artifact(ArtifactType::Layout);
+    }
+
+    /// A full-width horizontal rule at the current position (an artifact).
     fn rule(&mut self, colour: Colour) {
         let y = self.y;
+        let mark = self.mark;
+        self.decoration();
         self.op(Op::Line {
             x1: MARGIN_X,
             y1: y,
@@ -627,6 +729,7 @@ impl<'f> Doc<'f> {
             y2: y,
             colour,
         });
+        self.mark = mark;
     }
 
     /// Moves down by `dy` points.
@@ -704,10 +807,21 @@ impl<'f> Doc<'f> {
         if level <= 2 {
             self.outline.push((level, text.to_string(), page, self.y));
         }
+        let tagged = tagged_level(self.last_heading, level);
+        self.last_heading = (level, tagged);
+        let node = self.node(
+            Tag::Hn(
+                NonZeroU16::new(tagged).unwrap_or(NonZeroU16::MIN),
+                Some(text.to_string()),
+            ),
+            None,
+        );
+        self.content(node);
         for line in self.wrap(text, size, true, CONTENT_W) {
             self.y += size * 1.25;
             self.text_at(MARGIN_X, self.y, size, true, self.heading, &line);
         }
+        self.decoration();
         if level <= 2 {
             self.y += 5.0;
             self.rule(LINE);
@@ -717,20 +831,72 @@ impl<'f> Doc<'f> {
 
     /// A wrapped paragraph.
     pub fn paragraph(&mut self, text: &str, size: f32, colour: Colour) {
+        let node = self.node(Tag::P, None);
+        self.content(node);
         for line in self.wrap(text, size, false, CONTENT_W) {
             self.ensure(size * 1.45);
             self.y += size * 1.45;
             self.text_at(MARGIN_X, self.y, size, false, colour, &line);
         }
+        self.decoration();
         self.y += size * 0.4;
+    }
+
+    /// A list: each item a wrapped paragraph after its label (`-`, or its number when
+    /// `numbered`), drawn as `label item`.
+    pub fn list(&mut self, items: &[String], numbered: bool, size: f32, colour: Colour) {
+        if items.is_empty() {
+            return;
+        }
+        let numbering = if numbered {
+            ListNumbering::Decimal
+        } else {
+            ListNumbering::None
+        };
+        let list = self.node(Tag::L(numbering), None);
+        for (i, item) in items.iter().enumerate() {
+            let label = if numbered {
+                format!("{}.", i + 1)
+            } else {
+                "-".to_string()
+            };
+            let li = self.node(Tag::LI, Some(list));
+            let lbl = self.node(Tag::Lbl, Some(li));
+            let body = self.node(Tag::LBody, Some(li));
+            let lines = self.wrap(&format!("{label} {item}"), size, false, CONTENT_W);
+            for (n, line) in lines.iter().enumerate() {
+                self.ensure(size * 1.45);
+                self.y += size * 1.45;
+                let rest = line.strip_prefix(&format!("{label} "));
+                match rest {
+                    // The label, then the item's text where it was on the line.
+                    Some(rest) if n == 0 => {
+                        self.content(lbl);
+                        self.text_at(MARGIN_X, self.y, size, false, colour, &label);
+                        let x = MARGIN_X + self.fonts.width(&format!("{label} "), size, false);
+                        self.content(body);
+                        self.text_at(x, self.y, size, false, colour, rest);
+                    }
+                    _ => {
+                        self.content(if n == 0 { lbl } else { body });
+                        self.text_at(MARGIN_X, self.y, size, false, colour, line);
+                    }
+                }
+            }
+            self.decoration();
+            self.y += size * 0.4;
+        }
     }
 
     /// Large text at the left margin (cover pages).
     pub fn title(&mut self, text: &str, size: f32, bold: bool, colour: Colour) {
+        let node = self.node(Tag::P, None);
+        self.content(node);
         for line in self.wrap(text, size, bold, CONTENT_W) {
             self.y += size * 1.3;
             self.text_at(MARGIN_X, self.y, size, bold, colour, &line);
         }
+        self.decoration();
     }
 
     /// A row of key-figure boxes: (label, value, note).
@@ -745,6 +911,7 @@ impl<'f> Doc<'f> {
         let top = self.y + 4.0;
         for (i, (label, value, note)) in boxes.iter().enumerate() {
             let x = MARGIN_X + i as f32 * (w + gap);
+            self.decoration();
             self.op(Op::Rect {
                 x,
                 y: top,
@@ -766,16 +933,21 @@ impl<'f> Doc<'f> {
                     .unwrap_or_default()
             };
             let (l, n) = (fit(self, label, 8.0), fit(self, note, 7.5));
+            // Each box reads as one paragraph: label, value, note.
+            let node = self.node(Tag::P, None);
+            self.content(node);
             self.text_at(x + 9.0, top + 13.0, 8.0, false, MUTED, &l);
             self.text_at(x + 9.0, top + 36.0, 18.0, true, INK, value);
             self.text_at(x + 9.0, top + 52.0, 7.5, false, MUTED, &n);
         }
+        self.decoration();
         self.y = top + h + 10.0;
     }
 
-    /// A chart (SVG text), scaled to `width` points or less; it is skipped if it does not
-    /// parse (charts are our own output, so that would be a bug, not bad input).
-    pub fn chart(&mut self, svg: &str, width: f32) -> bool {
+    /// A chart (SVG text), scaled to `width` points or less, a figure whose alternative text
+    /// is `alt`; it is skipped if it does not parse (charts are our own output, so that would
+    /// be a bug, not bad input).
+    pub fn chart(&mut self, svg: &str, alt: &str, width: f32) -> bool {
         let Ok(tree) = usvg::Tree::from_str(svg, &self.fonts.svg) else {
             return false;
         };
@@ -784,6 +956,7 @@ impl<'f> Doc<'f> {
         let (w, h) = (size.width() * scale, size.height() * scale);
         self.ensure(h + 6.0);
         let y = self.y + 3.0;
+        self.figure(alt);
         self.op(Op::Svg {
             x: MARGIN_X,
             y,
@@ -791,8 +964,16 @@ impl<'f> Doc<'f> {
             h,
             tree: Box::new(tree),
         });
+        self.decoration();
         self.y = y + h + 6.0;
         true
+    }
+
+    /// Starts a figure whose alternative text is `alt` (never empty: PDF/UA wants one).
+    fn figure(&mut self, alt: &str) {
+        let alt = if alt.trim().is_empty() { "chart" } else { alt };
+        let node = self.node(Tag::Figure(Some(alt.to_string())), None);
+        self.content(node);
     }
 
     /// An image given as SVG (a logo), scaled to fit `max_w` x `max_h` points, left-aligned.
@@ -805,6 +986,8 @@ impl<'f> Doc<'f> {
         let (w, h) = (size.width() * scale, size.height() * scale);
         self.ensure(h + 6.0);
         let y = self.y;
+        // The brand's logo is decoration: the company is named in words beside it.
+        self.decoration();
         self.op(Op::Svg {
             x: MARGIN_X,
             y,
@@ -816,24 +999,26 @@ impl<'f> Doc<'f> {
         true
     }
 
-    /// Charts side by side in one row, each scaled to its share of the width.
-    pub fn chart_row(&mut self, svgs: &[&str]) {
+    /// Charts side by side in one row, each scaled to its share of the width: (SVG text,
+    /// alternative text) of each.
+    pub fn chart_row(&mut self, svgs: &[(&str, &str)]) {
         let gap = 12.0;
         let each = (CONTENT_W - gap * (svgs.len() as f32 - 1.0)) / svgs.len() as f32;
-        let trees: Vec<usvg::Tree> = svgs
+        let trees: Vec<(usvg::Tree, &str)> = svgs
             .iter()
-            .filter_map(|s| usvg::Tree::from_str(s, &self.fonts.svg).ok())
+            .filter_map(|(s, alt)| Some((usvg::Tree::from_str(s, &self.fonts.svg).ok()?, *alt)))
             .collect();
         let heights: Vec<f32> = trees
             .iter()
-            .map(|t| t.size().height() * (each / t.size().width()).min(1.0))
+            .map(|(t, _)| t.size().height() * (each / t.size().width()).min(1.0))
             .collect();
         let h = heights.iter().copied().fold(0.0, f32::max);
         self.ensure(h + 6.0);
         let y = self.y + 3.0;
-        for (i, tree) in trees.into_iter().enumerate() {
+        for (i, (tree, alt)) in trees.into_iter().enumerate() {
             let scale = (each / tree.size().width()).min(1.0);
             let (w, th) = (tree.size().width() * scale, tree.size().height() * scale);
+            self.figure(alt);
             self.op(Op::Svg {
                 x: MARGIN_X + i as f32 * (each + gap),
                 y,
@@ -842,6 +1027,7 @@ impl<'f> Doc<'f> {
                 tree: Box::new(tree),
             });
         }
+        self.decoration();
         self.y = y + h + 6.0;
     }
 
@@ -871,8 +1057,25 @@ impl<'f> Doc<'f> {
             .map(|(c, w)| self.wrap(c.title, size, true, w - 2.0 * pad))
             .collect();
         let header_h = header.iter().map(Vec::len).max().unwrap_or(1) as f32 * line_h + 2.0 * pad;
-        let draw_header = |doc: &mut Doc| {
+        // Table > THead > TR > TH (column headers), then TBody > TR > TD.
+        let table = self.node(Tag::Table, None);
+        let head = self.node(Tag::THead, Some(table));
+        let head_row = self.node(Tag::TR, Some(head));
+        let head_cells: Vec<usize> = columns
+            .iter()
+            .map(|_| self.node(Tag::TH(TableHeaderScope::Column), Some(head_row)))
+            .collect();
+        let body = self.node(Tag::TBody, Some(table));
+        // The header is content where the table starts and a pagination artifact where a
+        // page repeats it.
+        let mut repeated = false;
+        let mut draw_header = |doc: &mut Doc| {
             let top = doc.y;
+            doc.mark = Mark::Artifact(if repeated {
+                ArtifactType::PaginationOther
+            } else {
+                ArtifactType::Layout
+            });
             doc.op(Op::Rect {
                 x: MARGIN_X,
                 y: top,
@@ -881,7 +1084,12 @@ impl<'f> Doc<'f> {
                 colour: BACKGROUND,
             });
             let mut x = MARGIN_X;
-            for ((lines, w), column) in header.iter().zip(&widths).zip(columns) {
+            for (((lines, w), column), cell) in
+                header.iter().zip(&widths).zip(columns).zip(&head_cells)
+            {
+                if !repeated {
+                    doc.content(*cell);
+                }
                 for (i, line) in lines.iter().enumerate() {
                     let lw = doc.fonts.width(line, size, true);
                     let tx = if column.right {
@@ -902,12 +1110,23 @@ impl<'f> Doc<'f> {
             }
             doc.y = top + header_h;
             doc.rule(MUTED);
+            doc.decoration();
+            repeated = true;
         };
         self.ensure(header_h + line_h * 2.0 + 2.0 * pad);
         draw_header(self);
         // The height a page holds below the table's header.
         let page_room = PAGE_H - MARGIN_BOTTOM - MARGIN_TOP - header_h;
         for row in rows {
+            let tr = self.node(Tag::TR, Some(body));
+            let cells: Vec<(usize, Option<usize>)> = row
+                .iter()
+                .map(|cell| {
+                    let td = self.node(Tag::TD, Some(tr));
+                    let link = cell.link.as_ref().map(|_| self.node(Tag::Link, Some(td)));
+                    (td, link)
+                })
+                .collect();
             let wrapped: Vec<Vec<String>> = row
                 .iter()
                 .zip(&widths)
@@ -927,7 +1146,7 @@ impl<'f> Doc<'f> {
                     self.new_page(false);
                     draw_header(self);
                 }
-                self.row_part(row, &wrapped, &widths, columns, 0..lines, size);
+                self.row_part(row, &cells, &wrapped, &widths, columns, 0..lines, size);
                 continue;
             }
             // Taller than a page: as many lines as fit on each page, the header repeated.
@@ -943,7 +1162,7 @@ impl<'f> Doc<'f> {
                 }
                 // A header too tall for any line to fit still moves on, one line a page.
                 let last = (first + fit.max(1)).min(lines);
-                self.row_part(row, &wrapped, &widths, columns, first..last, size);
+                self.row_part(row, &cells, &wrapped, &widths, columns, first..last, size);
                 first = last;
                 fresh = false;
                 if first < lines {
@@ -957,10 +1176,13 @@ impl<'f> Doc<'f> {
     }
 
     /// Draws the lines `part` of a table row (each cell's lines wrapped to its column) at the
-    /// current position, its link areas, and the rule below it.
+    /// current position, its link areas, and the rule below it. `cells` are the structure
+    /// elements of the row's cells (TD, and the Link inside it for a linked cell).
+    #[allow(clippy::too_many_arguments)]
     fn row_part(
         &mut self,
         row: &[Cell],
+        cells: &[(usize, Option<usize>)],
         wrapped: &[Vec<String>],
         widths: &[f32],
         columns: &[Column],
@@ -972,20 +1194,25 @@ impl<'f> Doc<'f> {
         let top = self.y;
         let row_h = part.len() as f32 * line_h + 2.0 * pad;
         let mut x = MARGIN_X;
-        for (cell, w) in row.iter().zip(widths) {
-            if let Some(uri) = &cell.link {
+        for ((cell, w), (_, link)) in row.iter().zip(widths).zip(cells) {
+            if let (Some(uri), Some(link)) = (&cell.link, link) {
+                self.content(*link);
                 self.op(Op::Link {
                     x,
                     y: top,
                     w: *w,
                     h: row_h,
                     uri: uri.clone(),
+                    alt: cell.text.replace('\n', " "),
                 });
             }
             x += w;
         }
         let mut x = MARGIN_X;
-        for (((cell, lines), w), column) in row.iter().zip(wrapped).zip(widths).zip(columns) {
+        for ((((cell, lines), w), column), (td, link)) in
+            row.iter().zip(wrapped).zip(widths).zip(columns).zip(cells)
+        {
+            let node = link.unwrap_or(*td);
             // A cell may have fewer lines than the row.
             let end = part.end.min(lines.len());
             let shown = &lines[part.start.min(end)..end];
@@ -994,6 +1221,7 @@ impl<'f> Doc<'f> {
                 let baseline = top + pad + (i as f32 + 0.8) * line_h;
                 match cell.badge {
                     Some(colour) => {
+                        self.decoration();
                         self.op(Op::Rect {
                             x: x + pad,
                             y: baseline - size * 0.95,
@@ -1001,6 +1229,7 @@ impl<'f> Doc<'f> {
                             h: size * 1.3,
                             colour,
                         });
+                        self.content(node);
                         self.text_at(x + pad + BADGE_PAD, baseline, size, true, WHITE, line);
                     }
                     None => {
@@ -1009,12 +1238,14 @@ impl<'f> Doc<'f> {
                         } else {
                             x + pad
                         };
+                        self.content(node);
                         self.text_at(tx, baseline, size, cell.bold, INK, line);
                     }
                 }
             }
             x += w;
         }
+        self.decoration();
         self.y = top + row_h;
         self.rule(LINE);
     }
@@ -1037,20 +1268,48 @@ impl<'f> Doc<'f> {
             .collect()
     }
 
-    /// Draws every page with krilla and returns the PDF bytes. `page_label` makes the footer
-    /// text from (page, pages); `metadata` is set on the document.
+    /// Draws every page with krilla and returns the PDF bytes: PDF/A-3b and PDF/UA-1, both
+    /// checked by krilla (a violation is an error naming it, never a silent PDF). `page_label`
+    /// makes the footer text from (page, pages); `finish` gives the metadata, the language
+    /// and the embedded files.
     pub fn finish(
         self,
         page_label: impl Fn(usize, usize) -> String,
         footer_left: &str,
-        metadata: krilla::metadata::Metadata,
+        finish: Finish,
     ) -> Result<Vec<u8>, String> {
         let fonts = self.fonts;
-        let mut document = krilla::Document::new();
-        document.set_metadata(metadata);
+        let configuration = krilla::configure::ConfigurationBuilder::new()
+            .with_archival_validator(krilla::configure::Archival::A3_B)
+            .with_accessibility_validator(krilla::configure::Accessibility::UA1)
+            .finish()
+            .map_err(|e| format!("{e:?}"))?;
+        let mut document = krilla::Document::new_with(krilla::SerializeSettings {
+            configuration,
+            enable_tagging: true,
+            ..krilla::SerializeSettings::default()
+        });
+        document.set_metadata(finish.metadata);
+        for a in finish.attachments {
+            document
+                .embed_file(krilla::embed::EmbeddedFile {
+                    path: a.name.clone(),
+                    mime_type: krilla::embed::MimeType::new(a.mime),
+                    description: Some(a.description),
+                    association_kind: krilla::embed::AssociationKind::Data,
+                    data: a.bytes.into(),
+                    modification_date: Some(finish.date),
+                    compress: Some(true),
+                    location: None,
+                })
+                .ok_or_else(|| format!("two embedded files are named {}", a.name))?;
+        }
         let total = self.pages.len();
         let settings = || PageSettings::from_wh(PAGE_W, PAGE_H).ok_or("page size");
-        for (index, ops) in self.pages.into_iter().enumerate() {
+        // The content identifiers of each structure element, in drawing order.
+        let mut leaves: Vec<Vec<Identifier>> = vec![Vec::new(); self.nodes.len()];
+        let pages = self.pages.into_iter().zip(self.marks);
+        for (index, (ops, marks)) in pages.enumerate() {
             let mut page = document.start_page_with(settings()?);
             let mut surface = page.surface();
             let fill = |colour: Colour| Fill {
@@ -1068,14 +1327,20 @@ impl<'f> Doc<'f> {
                 surface.set_fill(Some(fill(colour)));
                 let mut x = x;
                 for (font, part, glyphs, advance) in fonts.runs(text, bold) {
-                    surface.draw_glyphs(Point::from_xy(x, y), &glyphs, font, part, size, false);
+                    if !glyphs.is_empty() {
+                        surface.draw_glyphs(Point::from_xy(x, y), &glyphs, font, part, size, false);
+                    }
                     x += advance * size;
                 }
+            };
+            let artifact = |surface: &mut krilla::surface::Surface, kind: ArtifactType| {
+                surface.start_tagged(ContentTag::Artifact(Artifact::with_kind(kind)));
             };
             let cover = self.covers.get(index).copied().unwrap_or(false);
             // Every page, the cover too, says which page of how many it is.
             let label = page_label(index + 1, total);
             let w = fonts.width(&label, 8.0, false);
+            artifact(&mut surface, ArtifactType::PageNumber);
             draw_text(
                 &mut surface,
                 MARGIN_X + CONTENT_W - w,
@@ -1085,7 +1350,9 @@ impl<'f> Doc<'f> {
                 MUTED,
                 &label,
             );
+            surface.end_tagged();
             if !cover {
+                artifact(&mut surface, ArtifactType::Header);
                 draw_text(
                     &mut surface,
                     MARGIN_X,
@@ -1095,6 +1362,8 @@ impl<'f> Doc<'f> {
                     MUTED,
                     &self.header,
                 );
+                surface.end_tagged();
+                artifact(&mut surface, ArtifactType::Footer);
                 draw_text(
                     &mut surface,
                     MARGIN_X,
@@ -1104,6 +1373,8 @@ impl<'f> Doc<'f> {
                     MUTED,
                     footer_left,
                 );
+                surface.end_tagged();
+                artifact(&mut surface, ArtifactType::Header);
                 let mut pb = PathBuilder::new();
                 if let Some(r) = Rect::from_xywh(MARGIN_X, 42.0, CONTENT_W, 0.6) {
                     pb.push_rect(r);
@@ -1112,9 +1383,42 @@ impl<'f> Doc<'f> {
                     surface.set_fill(Some(fill(LINE)));
                     surface.draw_path(&path);
                 }
+                surface.end_tagged();
             }
             let mut links = Vec::new();
-            for op in ops {
+            // The mark of the marked-content sequence open on the surface: consecutive
+            // operations of one element share one.
+            let mut open: Option<Mark> = None;
+            for (op, mark) in ops.into_iter().zip(marks) {
+                if let Op::Link {
+                    x,
+                    y,
+                    w,
+                    h,
+                    uri,
+                    alt,
+                } = op
+                {
+                    links.push((x, y, w, h, uri, alt, mark));
+                    continue;
+                }
+                if open != Some(mark) {
+                    if open.is_some() {
+                        surface.end_tagged();
+                    }
+                    match mark {
+                        Mark::Artifact(kind) => artifact(&mut surface, kind),
+                        Mark::Node(node) => {
+                            let tag = match self.nodes[node].tag {
+                                TagKind::Figure(_) => ContentTag::Other,
+                                _ => ContentTag::Span(SpanTag::empty()),
+                            };
+                            let id = surface.start_tagged(tag);
+                            leaves[node].push(id);
+                        }
+                    }
+                    open = Some(mark);
+                }
                 match op {
                     Op::Text {
                         x,
@@ -1156,7 +1460,6 @@ impl<'f> Doc<'f> {
                             surface.set_stroke(None);
                         }
                     }
-                    Op::Link { x, y, w, h, uri } => links.push((x, y, w, h, uri)),
                     Op::Svg { x, y, w, h, tree } => {
                         let Some(size) = Size::from_wh(w, h) else {
                             continue;
@@ -1165,20 +1468,26 @@ impl<'f> Doc<'f> {
                         surface.draw_svg(&tree, size, SvgSettings::default());
                         surface.pop();
                     }
+                    Op::Link { .. } => {}
                 }
             }
+            if open.is_some() {
+                surface.end_tagged();
+            }
             surface.finish();
-            for (x, y, w, h, uri) in links {
+            for (x, y, w, h, uri, alt, mark) in links {
                 if let Some(rect) = Rect::from_xywh(x, y, w, h) {
-                    page.add_annotation(
-                        krilla::annotation::LinkAnnotation::new(
-                            rect,
-                            krilla::annotation::Target::Action(krilla::action::Action::Link(
-                                krilla::action::LinkAction::new(uri),
-                            )),
-                        )
-                        .into(),
+                    let link = krilla::annotation::LinkAnnotation::new(
+                        rect,
+                        krilla::annotation::Target::Action(krilla::action::Action::Link(
+                            krilla::action::LinkAction::new(uri),
+                        )),
                     );
+                    let annotation = krilla::annotation::Annotation::new_link(link, Some(alt));
+                    let id = page.add_tagged_annotation(annotation);
+                    if let Mark::Node(node) = mark {
+                        leaves[node].push(id);
+                    }
                 }
             }
             page.finish();
@@ -1205,8 +1514,49 @@ impl<'f> Doc<'f> {
             outline.push_child(done);
         }
         document.set_outline(outline);
+        let mut tree = TagTree::new().with_lang(Some(finish.lang));
+        let mut nodes: Vec<Option<Node>> = self.nodes.into_iter().map(Some).collect();
+        for root in self.roots {
+            if let Some(group) = tag_group(root, &mut nodes, &mut leaves) {
+                tree.push(group);
+            }
+        }
+        document.set_tag_tree(tree);
         document.finish().map_err(|e| format!("{e:?}"))
     }
+}
+
+/// The structure level of a heading drawn at `level` after one drawn at `last.0` and tagged
+/// `last.1`: at most one level below the one before (PDF/UA: no level skipped), the same as a
+/// sibling drawn at the same level.
+fn tagged_level(last: (u8, u16), level: u8) -> u16 {
+    let (drawn, tagged) = last;
+    let level = u16::from(level).max(1);
+    match u16::from(drawn).cmp(&level) {
+        std::cmp::Ordering::Less => (tagged + 1).min(level),
+        std::cmp::Ordering::Equal => tagged.max(1),
+        std::cmp::Ordering::Greater => level.min(tagged).max(1),
+    }
+}
+
+/// The tag group of structure element `index`: its content, then the elements inside it;
+/// `None` for an element with neither (an empty group is not written).
+fn tag_group(
+    index: usize,
+    nodes: &mut [Option<Node>],
+    leaves: &mut [Vec<Identifier>],
+) -> Option<TagGroup> {
+    let node = nodes.get_mut(index)?.take()?;
+    let mut group = TagGroup::new(node.tag);
+    for id in std::mem::take(&mut leaves[index]) {
+        group.push(id);
+    }
+    for child in node.children {
+        if let Some(g) = tag_group(child, nodes, leaves) {
+            group.push(g);
+        }
+    }
+    (!group.children.is_empty()).then_some(group)
 }
 
 #[cfg(test)]
@@ -1215,6 +1565,36 @@ mod tests {
 
     fn fonts() -> Fonts {
         Fonts::load(None).unwrap()
+    }
+
+    fn test_finish() -> Finish {
+        Finish {
+            metadata: krilla::metadata::Metadata::new()
+                .title("Test".into())
+                .language("en".into())
+                .creation_date(krilla::metadata::DateTime::new(2026)),
+            lang: "en".into(),
+            date: krilla::metadata::DateTime::new(2026),
+            attachments: vec![Attachment {
+                name: "data.csv".into(),
+                mime: "text/csv",
+                description: "test data".into(),
+                bytes: Arc::new(b"a,b\r\n1,2\r\n".to_vec()),
+            }],
+        }
+    }
+
+    #[test]
+    fn heading_levels_are_tagged_without_a_skip_and_siblings_alike() {
+        // H1, then two headings drawn at level 3 (sections of it), then H2, H1.
+        let mut last = (0, 0);
+        let mut tagged = Vec::new();
+        for level in [1, 3, 3, 2, 3, 1, 2] {
+            let t = tagged_level(last, level);
+            last = (level, t);
+            tagged.push(t);
+        }
+        assert_eq!(tagged, [1, 2, 2, 2, 3, 1, 2]);
     }
 
     #[test]
@@ -1351,11 +1731,7 @@ mod tests {
             1
         );
         let bytes = doc
-            .finish(
-                |p, n| format!("Page {p} of {n}"),
-                "",
-                krilla::metadata::Metadata::new(),
-            )
+            .finish(|p, n| format!("Page {p} of {n}"), "", test_finish())
             .unwrap();
         assert!(bytes.starts_with(b"%PDF-"));
     }

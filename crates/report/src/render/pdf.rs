@@ -1,11 +1,14 @@
 //! Render stage, PDF: the same page views as the HTML, typeset on A4 with the layout engine.
 //!
-//! Account, customer and portfolio reports. The creation date is the as-of instant, so the
-//! same evidence gives the same bytes. Returns bytes; writes no file.
+//! Account, customer and portfolio reports, PDF/A-3b and PDF/UA-1 (tagged), each with the
+//! run's `manifest.json` and its `findings.csv` rows embedded. The creation date is the
+//! as-of instant, so the same evidence gives the same bytes. Returns bytes; writes no file.
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 
-use super::layout::{Cell, Doc, Fonts, Table, size};
+use std::sync::Arc;
+
+use super::layout::{Attachment, Cell, Doc, Finish, Fonts, Table, size};
 use crate::executive::{ActionView, ExecutiveView};
 use crate::theme::{self, Colour, INK, MUTED};
 use crate::view::{
@@ -34,8 +37,78 @@ fn severity_name(c: &'static Catalogue, severity: Severity) -> &'static str {
     c.t(&format!("severity.{}", severity.as_str()))
 }
 
-fn metadata(title: &str, meta: &Meta, as_of: Option<DateTime<Utc>>) -> krilla::metadata::Metadata {
+/// The files a PDF embeds: the run's `manifest.json` and the `findings.csv` rows of what the
+/// PDF reports on (the header and the rows of the account, the customer's accounts, or all).
+#[derive(Debug, Clone)]
+pub struct Embeds {
+    /// The bytes of `manifest.json`, as written to the output folder.
+    pub manifest: Arc<Vec<u8>>,
+    /// `findings.csv`: its header and the rows of this report's accounts.
+    pub findings: Arc<Vec<u8>>,
+}
+
+/// The PDF date: the as-of instant, or (with no evidence dated and no `--as-of`) the start
+/// of 1970, since PDF/A wants a date and a clock would break reproducible output.
+fn pdf_date(as_of: Option<DateTime<Utc>>) -> krilla::metadata::DateTime {
+    let t = as_of.unwrap_or_default();
+    krilla::metadata::DateTime::new(t.year().clamp(0, 9999) as u16)
+        .month(t.month() as u8)
+        .day(t.day() as u8)
+        .hour(t.hour() as u8)
+        .minute(t.minute() as u8)
+        .second(t.second() as u8)
+        .utc_offset_hour(0)
+        .utc_offset_minute(0)
+}
+
+/// What a PDF writes besides its pages: the metadata (titled `title`), the language, and
+/// the embedded files (`findings` says whose rows the findings are).
+fn finishing(
+    title: &str,
+    meta: &Meta,
+    as_of: Option<DateTime<Utc>>,
+    embeds: &Embeds,
+    findings: &str,
+) -> Finish {
+    let c = cat(meta);
+    Finish {
+        metadata: metadata(title, meta, as_of, embeds),
+        lang: meta.lang.to_string(),
+        date: pdf_date(as_of),
+        attachments: vec![
+            Attachment {
+                name: "manifest.json".into(),
+                mime: "application/json",
+                description: c.t("pdf_files.manifest").into(),
+                bytes: embeds.manifest.clone(),
+            },
+            Attachment {
+                name: "findings.csv".into(),
+                mime: "text/csv",
+                description: c.t(findings).into(),
+                bytes: embeds.findings.clone(),
+            },
+        ],
+    }
+}
+
+fn metadata(
+    title: &str,
+    meta: &Meta,
+    as_of: Option<DateTime<Utc>>,
+    embeds: &Embeds,
+) -> krilla::metadata::Metadata {
+    use sha2::Digest;
     let period = &meta.period;
+    // The document id is derived from what the PDF reports on (its title) and the run's
+    // manifest, so the same run gives the same id, and another run another id.
+    let mut id = sha2::Sha256::new();
+    id.update(&embeds.manifest[..]);
+    id.update(title.as_bytes());
+    let id: String = id.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let mut m = krilla::metadata::Metadata::new()
         .title(title.to_string())
         .description(cat(meta).f("pdf.description", &[("period", period)]))
@@ -46,19 +119,9 @@ fn metadata(title: &str, meta: &Meta, as_of: Option<DateTime<Utc>>) -> krilla::m
                 .unwrap_or_else(|| "aliaudit".to_string()),
         ])
         .creator(format!("aliaudit {}", aliaudit_core::summary::TOOL_VERSION))
-        .language(meta.lang.to_string());
-    if let Some(t) = as_of {
-        m = m.creation_date(
-            krilla::metadata::DateTime::new(t.year() as u16)
-                .month(t.month() as u8)
-                .day(t.day() as u8)
-                .hour(t.hour() as u8)
-                .minute(t.minute() as u8)
-                .second(t.second() as u8)
-                .utc_offset_hour(0)
-                .utc_offset_minute(0),
-        );
-    }
+        .language(meta.lang.to_string())
+        .document_id(id);
+    m = m.creation_date(pdf_date(as_of));
     m
 }
 
@@ -109,11 +172,18 @@ fn page_label(c: &'static Catalogue) -> impl Fn(usize, usize) -> String {
     move |page, pages| c.f("pdf.page_of", &[("page", &page), ("pages", &pages)])
 }
 
-fn accounts_table(doc: &mut Doc, c: &Catalogue, rows: &[AccountRow]) {
+/// The accounts table; `linked`: each account's row opens its PDF (the portfolio PDF, which
+/// sits beside the account PDFs), else no link (a customer PDF stands alone).
+fn accounts_table(doc: &mut Doc, c: &Catalogue, rows: &[AccountRow], linked: bool) {
     let table = Table::new(size::TABLE)
         .column(c.t("ui.account"), share::CONTROL, |a: &AccountRow| {
-            // The HTML rows link relative to their page; the PDFs sit beside the HTML.
-            Cell::text(format!("{}\n{}", a.name, a.id)).linked(a.href.replace(".html", ".pdf"))
+            let cell = Cell::text(format!("{}\n{}", a.name, a.id));
+            if linked {
+                // The HTML rows link relative to their page; the PDFs sit beside the HTML.
+                cell.linked(a.href.replace(".html", ".pdf"))
+            } else {
+                cell
+            }
         })
         .column(c.t("ui.customer"), 1.8, |a| {
             Cell::text(a.customer.clone().unwrap_or_else(|| "-".into()))
@@ -262,20 +332,20 @@ fn executive(doc: &mut Doc, c: &'static Catalogue, e: &ExecutiveView) {
         return;
     }
     doc.heading(2, c.t("exec.top_risks"));
-    for (i, r) in e.risks.iter().enumerate() {
-        doc.paragraph(
-            &format!(
-                "{}. [{}] {} ({}): {}",
-                i + 1,
+    let risks: Vec<String> = e
+        .risks
+        .iter()
+        .map(|r| {
+            format!(
+                "[{}] {} ({}): {}",
                 severity_name(c, r.severity),
                 r.problem,
                 r.affected,
                 r.exposes
-            ),
-            size::BODY,
-            INK,
-        );
-    }
+            )
+        })
+        .collect();
+    doc.list(&risks, true, size::BODY, INK);
     doc.heading(2, c.t("exec.actions"));
     let table = Table::new(size::TABLE_DENSE)
         .column(c.t("exec.risk"), 2.2, |a: &ActionView| {
@@ -300,6 +370,7 @@ pub fn account(
     fonts: &Fonts,
     page: &AccountPage,
     as_of: Option<DateTime<Utc>>,
+    embeds: &Embeds,
 ) -> Result<Vec<u8>, String> {
     let a = &page.account;
     let c = cat(&page.meta);
@@ -361,7 +432,10 @@ pub fn account(
         ),
     ]);
     // The score and the vendor's score are in the boxes above; the gauge is for the HTML.
-    doc.chart_row(&[page.charts.donut.svg(), page.charts.severity.svg()]);
+    doc.chart_row(&[
+        (page.charts.donut.svg(), page.charts.donut.alt()),
+        (page.charts.severity.svg(), page.charts.severity.alt()),
+    ]);
     doc.figures(&[
         (
             c.t("account.ram_users").into(),
@@ -410,9 +484,13 @@ pub fn account(
     }
     if !page.data_quality.is_empty() || !page.gaps.is_empty() {
         doc.heading(2, c.t("account.data_quality_warnings"));
-        for note in page.gaps.iter().chain(&page.data_quality) {
-            doc.paragraph(&format!("- {note}"), size::BODY, INK);
-        }
+        let notes: Vec<String> = page
+            .gaps
+            .iter()
+            .chain(&page.data_quality)
+            .cloned()
+            .collect();
+        doc.list(&notes, false, size::BODY, INK);
     }
 
     if let Some(t) = &page.trend {
@@ -621,10 +699,12 @@ pub fn account(
     doc.finish(
         page_label(c),
         &footer(&page.meta),
-        metadata(
+        finishing(
             &c.f("pdf.metadata_title", &[("name", &a.name)]),
             &page.meta,
             as_of,
+            embeds,
+            "pdf_files.findings_account",
         ),
     )
 }
@@ -636,6 +716,7 @@ fn group_body(
     charts: &crate::view::GroupCharts,
     accounts: &[AccountRow],
     trend: Option<&GroupTrendView>,
+    linked: bool,
 ) {
     doc.heading(1, c.t("ui.summary"));
     doc.figures(&[
@@ -662,18 +743,26 @@ fn group_body(
             c.f("ui.of_high_severity", &[("n", &totals.high_fails)]),
         ),
     ]);
-    doc.chart(charts.histogram.svg(), HISTOGRAM_W);
-    doc.chart(charts.top_failures.svg(), crate::render::layout::CONTENT_W);
+    doc.chart(charts.histogram.svg(), charts.histogram.alt(), HISTOGRAM_W);
+    doc.chart(
+        charts.top_failures.svg(),
+        charts.top_failures.alt(),
+        crate::render::layout::CONTENT_W,
+    );
     if let Some(t) = trend {
         doc.page_break();
         group_trend(doc, c, t);
     }
     doc.page_break();
     doc.heading(1, c.t("portfolio.accounts_heading"));
-    accounts_table(doc, c, accounts);
+    accounts_table(doc, c, accounts, linked);
     doc.page_break();
     doc.heading(1, c.t("ui.heat_heading"));
-    doc.chart(charts.heat_map.svg(), crate::render::layout::CONTENT_W);
+    doc.chart(
+        charts.heat_map.svg(),
+        charts.heat_map.alt(),
+        crate::render::layout::CONTENT_W,
+    );
     doc.paragraph(&charts.heat_note, size::NOTE, MUTED);
 }
 
@@ -682,6 +771,7 @@ pub fn customer(
     fonts: &Fonts,
     page: &CustomerPage,
     as_of: Option<DateTime<Utc>>,
+    embeds: &Embeds,
 ) -> Result<Vec<u8>, String> {
     let c = cat(&page.meta);
     let mut doc = start(
@@ -709,14 +799,17 @@ pub fn customer(
         &page.charts,
         &page.accounts,
         page.trend.as_ref(),
+        false,
     );
     doc.finish(
         page_label(c),
         &footer(&page.meta),
-        metadata(
+        finishing(
             &c.f("pdf.metadata_title", &[("name", &page.name)]),
             &page.meta,
             as_of,
+            embeds,
+            "pdf_files.findings_customer",
         ),
     )
 }
@@ -726,6 +819,7 @@ pub fn portfolio(
     fonts: &Fonts,
     page: &PortfolioPage,
     as_of: Option<DateTime<Utc>>,
+    embeds: &Embeds,
 ) -> Result<Vec<u8>, String> {
     let c = cat(&page.meta);
     let mut doc = start(
@@ -762,6 +856,7 @@ pub fn portfolio(
         &page.charts,
         &page.accounts,
         page.trend.as_ref(),
+        true,
     );
     if !page.customers.is_empty() {
         doc.heading(1, c.t("ui.customers"));
@@ -809,7 +904,13 @@ pub fn portfolio(
     doc.finish(
         page_label(c),
         &footer(&page.meta),
-        metadata(c.t("pdf.portfolio_title"), &page.meta, as_of),
+        finishing(
+            c.t("pdf.portfolio_title"),
+            &page.meta,
+            as_of,
+            embeds,
+            "pdf_files.findings_all",
+        ),
     )
 }
 
@@ -856,7 +957,10 @@ fn account_trend(doc: &mut Doc, c: &'static Catalogue, t: &AccountTrendView) {
             ),
         ]);
     }
-    doc.chart_row(&[t.charts.score.svg(), t.charts.severity.svg()]);
+    doc.chart_row(&[
+        (t.charts.score.svg(), t.charts.score.alt()),
+        (t.charts.severity.svg(), t.charts.severity.alt()),
+    ]);
     let groups: [(&str, &[ChangeRow], bool); 5] = [
         (c.t("trend.new_failures"), &t.new_failures, false),
         (c.t("trend.persisting_failures"), &t.persisting, true),
@@ -934,7 +1038,10 @@ fn group_trend(doc: &mut Doc, c: &'static Catalogue, t: &GroupTrendView) {
             c.f("trend.not_reassessed_n", &[("n", &t.missing.len())]),
         ),
     ]);
-    doc.chart_row(&[t.charts.score.svg(), t.charts.severity.svg()]);
+    doc.chart_row(&[
+        (t.charts.score.svg(), t.charts.score.alt()),
+        (t.charts.severity.svg(), t.charts.severity.alt()),
+    ]);
     doc.paragraph(c.t("trend.pdf_charts_note"), size::NOTE, MUTED);
     if !t.movers.is_empty() {
         doc.heading(2, c.t("trend.movers_caption").trim_end_matches(['.', '。']));
