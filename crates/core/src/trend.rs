@@ -1120,6 +1120,62 @@ mod tests {
     }
 
     #[test]
+    fn an_informational_control_is_neither_resolved_nor_failing() {
+        // A baseline that scored CIS v1.0.0 1.13 (it failed then), and a run that scores
+        // v2.0.0, where that control is informational and still fails.
+        let summary = |informational: &str| {
+            format!(
+                r#"{{"schema": "aliaudit.summary/v1", "as_of": "2026-06-30T23:59:59Z", "period": "2026-Q2",
+                  "portfolio": {{"history": []}},
+                  "accounts": [{{"id": "a1", "name": "A", "customer": null, "status": "complete", "score": 50.0,
+                    "controls": [{{"id": "pwd.max_age_v1", "title": "v1", "severity": "low", "status": "fail"{informational}}},
+                                 {{"id": "pwd.max_age_v2", "title": "v2", "severity": "low", "status": "pass"}}]}}],
+                  "missing_accounts": []}}"#
+            )
+        };
+        let finding =
+            |id: &'static str, status: Status, informational: Option<crate::rules::Benchmark>| {
+                Finding {
+                    control_id: id.into(),
+                    title: id.into(),
+                    severity: Severity::Low,
+                    section: crate::rules::Section::CisIdentity,
+                    cis_v1: None,
+                    cis_v2: None,
+                    status,
+                    detail: crate::rules::Message::default(),
+                    compensating: None,
+                    scored: informational.is_none(),
+                    informational,
+                    duplicates: None,
+                    resources: Vec::new(),
+                }
+            };
+        let now = [
+            finding(
+                "pwd.max_age_v1",
+                Status::Fail,
+                Some(crate::rules::Benchmark::CisV1),
+            ),
+            finding("pwd.max_age_v2", Status::Pass, None),
+        ];
+        assert_eq!(
+            Fails::of(&now),
+            Fails::default(),
+            "an informational failure is not counted"
+        );
+        for informational in ["", r#", "informational": "cis-v1""#] {
+            let b = Baseline::from_bytes(summary(informational).as_bytes(), "b.json").unwrap();
+            let prior = &b.accounts["a1"];
+            // A baseline's own informational controls are not failures of it.
+            assert_eq!(prior.failing.len(), usize::from(informational.is_empty()));
+            let d = delta(prior, &b, &now, Score::from_tenths(1000), "2026-Q3");
+            assert_eq!(d.counts, DeltaCounts::default(), "{informational}");
+            assert!(d.changed_controls.is_empty());
+        }
+    }
+
+    #[test]
     fn periods_are_quarters_of_the_as_of_date() {
         let t = |s: &str| Some(DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc));
         assert_eq!(period_of(t("2026-03-31T23:59:59Z")), "2026-Q1");
