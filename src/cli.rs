@@ -113,6 +113,11 @@ struct EvalArgs {
     /// `aliaudit controls` lists the names.
     #[arg(long, value_name = "FILE")]
     rules: Option<PathBuf>,
+    /// The CIS benchmark version to score (overrides `benchmark` in the rules file; default
+    /// cis-v2). The versions contradict each other on password expiry (1.13): the controls
+    /// of the other version only are shown as informational and never scored.
+    #[arg(long, value_enum, value_name = "VERSION")]
+    benchmark: Option<BenchmarkArg>,
     /// Accepted risks (TOML): `[[exception]]` entries with account (id or glob), control,
     /// optional resource (glob), reason, owner, approved_by and expires (YYYY-MM-DD, compared
     /// with the as-of date). An unexpired entry turns the failures it matches into excepted;
@@ -176,6 +181,27 @@ impl From<LangArg> for aliaudit_core::i18n::Lang {
         match lang {
             LangArg::En => aliaudit_core::i18n::Lang::En,
             LangArg::Zh => aliaudit_core::i18n::Lang::Zh,
+        }
+    }
+}
+
+/// `--benchmark`: a CIS benchmark version as the command line names it (the clap side of
+/// [`aliaudit_core::rules::Benchmark`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BenchmarkArg {
+    /// CIS Alibaba Cloud Foundations Benchmark v2.0.0 (the default).
+    #[value(name = "cis-v2")]
+    CisV2,
+    /// CIS Alibaba Cloud Foundations Benchmark v1.0.0.
+    #[value(name = "cis-v1")]
+    CisV1,
+}
+
+impl From<BenchmarkArg> for aliaudit_core::rules::Benchmark {
+    fn from(b: BenchmarkArg) -> Self {
+        match b {
+            BenchmarkArg::CisV2 => aliaudit_core::rules::Benchmark::CisV2,
+            BenchmarkArg::CisV1 => aliaudit_core::rules::Benchmark::CisV1,
         }
     }
 }
@@ -492,6 +518,7 @@ fn eval_spec(args: &EvalArgs, project: &Project) -> Result<EvalSpec> {
             .map(parse_as_of)
             .transpose()?,
         rules: args.rules.clone().or_else(|| p.rules.clone()),
+        benchmark: args.benchmark.map(Into::into).or(p.benchmark),
         exceptions: args.exceptions.clone().or_else(|| p.exceptions.clone()),
         jobs: args.jobs,
         strict: args.strict || p.strict == Some(true),

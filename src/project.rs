@@ -51,6 +51,8 @@ pub struct ReportDefaults {
     pub period: Option<String>,
     /// Rules file.
     pub rules: Option<PathBuf>,
+    /// The CIS benchmark version scored.
+    pub benchmark: Option<aliaudit_core::rules::Benchmark>,
     /// Exceptions file.
     pub exceptions: Option<PathBuf>,
     /// Branding file.
@@ -101,6 +103,7 @@ struct ReportForm {
     as_of: Option<String>,
     period: Option<String>,
     rules: Option<String>,
+    benchmark: Option<aliaudit_core::rules::Benchmark>,
     exceptions: Option<String>,
     branding: Option<String>,
     baseline: Option<String>,
@@ -189,6 +192,7 @@ impl Project {
                 as_of: r.as_of,
                 period: r.period,
                 rules: r.rules.map(path),
+                benchmark: r.benchmark,
                 exceptions: r.exceptions.map(path),
                 branding: r.branding.map(path),
                 baseline: r.baseline.map(path),
@@ -229,6 +233,9 @@ lang = "en"
 # period = "2026-Q4"
 # Last quarter's output folder: adds the change since then and the trend charts.
 # baseline = "reports/2026-q3"
+# The CIS Alibaba Cloud Foundations Benchmark version scored: cis-v2 (v2.0.0) or cis-v1
+# (v1.0.0). The other version's own controls are shown as informational.
+# benchmark = "cis-v2"
 # Thresholds, severities, rating thresholds ([rating]) and due-date policy ([due_days]).
 # rules = "rules.toml"
 # Accepted risks ([[exception]] entries).
@@ -323,6 +330,7 @@ mod tests {
             ),
             ("[report]\ninputs = [\" \"]\n", "inputs holds an empty path"),
             ("[report]\nstrict = \"yes\"\n", "line 2"),
+            ("[report]\nbenchmark = \"cis-v3\"\n", "line 2"),
         ] {
             let e = Project::parse(text, "p.toml", Path::new(""))
                 .unwrap_err()

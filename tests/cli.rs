@@ -772,7 +772,8 @@ fn validate_prints_each_account_and_writes_nothing() {
     let out = aliaudit(&["validate", Q]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stdout.contains("complete  score  58.0"),
+        // 59.2 on CIS v2.0.0 (the default): pwd.max_age_v1, a fail, is informational.
+        out.stdout.contains("complete  score  59.2"),
         "{}",
         out.stdout
     );
@@ -1051,3 +1052,179 @@ fn a_project_file_holds_the_quarterly_settings_and_every_flag_overrides_it() {
     assert_eq!(none.code, 1);
     assert!(none.stderr.contains("no INPUT"), "{}", none.stderr);
 }
+
+/// The sandbox account of the samples: its password policy has MaxPasswordAge 90, which
+/// meets CIS v1.0.0 1.13 and fails CIS v2.0.0 1.13.
+fn sandbox(summary: &Value) -> &Value {
+    summary["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["folder"].as_str().unwrap().ends_with("sandbox"))
+        .unwrap()
+}
+
+#[test]
+fn only_the_chosen_benchmark_version_is_scored() {
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--as-of", "2026-09-30", "--format", "json,csv,html"];
+        args.extend_from_slice(extra);
+        let (out, dir) = report(&["samples/chens-foods"], &args);
+        assert_ne!(out.code, 1, "{}", out.stderr);
+        let summary = json(dir.path(), "summary.json");
+        (summary, dir)
+    };
+    // The default, CIS v2.0.0: 1.13 v2 (365+ days or never) fails and is scored; 1.13 v1
+    // passes and is informational.
+    let (v2, v2_dir) = run(&[]);
+    assert_eq!(v2["benchmark"]["id"], "cis-v2");
+    assert_eq!(v2["benchmark"]["version"], "v2.0.0");
+    let a = sandbox(&v2);
+    let (c1, c2) = (control(a, "pwd.max_age_v1"), control(a, "pwd.max_age_v2"));
+    assert_eq!(
+        (&c2["status"], &c2["scored"], &c2["informational"]),
+        (&"fail".into(), &true.into(), &Value::Null)
+    );
+    assert_eq!(
+        (&c1["status"], &c1["scored"], &c1["informational"]),
+        (&"pass".into(), &false.into(), &"cis-v1".into())
+    );
+    let counted = |a: &Value| {
+        let c = &a["counts"];
+        [
+            "pass",
+            "fail",
+            "excepted",
+            "not_applicable",
+            "not_evaluable",
+        ]
+        .map(|k| c[k].as_u64().unwrap())
+    };
+    // Not in the counts either (one result fewer than the controls listed).
+    let listed = a["controls"].as_array().unwrap().len() as u64;
+    assert_eq!(counted(a).iter().sum::<u64>(), listed - 1);
+    assert_eq!(a["score"], SCORE_V2);
+    assert_eq!(counted(a), COUNTS_V2);
+    // Nor in the portfolio's roll-up.
+    let rolled: Vec<&str> = v2["portfolio"]["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(rolled.contains(&"pwd.max_age_v2") && !rolled.contains(&"pwd.max_age_v1"));
+    // The page says so, and names the benchmark.
+    let page = std::fs::read_dir(v2_dir.path().join("accounts"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_str().unwrap().contains("sandbox"))
+        .unwrap();
+    let html = std::fs::read_to_string(page).unwrap();
+    assert!(html.contains("Informational: CIS v1.0.0, not scored"));
+    assert!(!html.contains("Informational: CIS v2.0.0"));
+    assert!(html.contains("Benchmark: CIS Alibaba Cloud Foundations Benchmark v2.0.0"));
+    let csv = std::fs::read_to_string(v2_dir.path().join("findings.csv")).unwrap();
+    assert!(csv.lines().next().unwrap().ends_with(",as_of,sources,scored"));
+    let v1_rows: Vec<&str> = csv
+        .lines()
+        .filter(|l| l.contains(",pwd.max_age_v1,"))
+        .collect();
+    assert!(!v1_rows.is_empty() && v1_rows.iter().all(|l| l.ends_with(",false")));
+
+    // CIS v1.0.0: the opposite.
+    let (v1, _dir) = run(&["--benchmark", "cis-v1"]);
+    assert_eq!(v1["benchmark"]["id"], "cis-v1");
+    let a = sandbox(&v1);
+    let (c1, c2) = (control(a, "pwd.max_age_v1"), control(a, "pwd.max_age_v2"));
+    assert_eq!(
+        (&c1["status"], &c1["scored"], &c1["informational"]),
+        (&"pass".into(), &true.into(), &Value::Null)
+    );
+    assert_eq!(
+        (&c2["status"], &c2["scored"], &c2["informational"]),
+        (&"fail".into(), &false.into(), &"cis-v2".into())
+    );
+    assert_eq!(a["score"], SCORE_V1);
+    assert_eq!(counted(a), COUNTS_V1);
+}
+
+#[test]
+fn the_benchmark_version_comes_from_the_flag_then_the_rules_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules.toml");
+    std::fs::write(&rules, "benchmark = \"cis-v1\"\n").unwrap();
+    let rules = rules.to_str().unwrap();
+    let chosen = |extra: &[&str]| {
+        let mut args = vec![
+            "--as-of",
+            "2026-09-30",
+            "--format",
+            "json",
+            "--rules",
+            rules,
+        ];
+        args.extend_from_slice(extra);
+        let (out, dir) = report(&["samples/chens-foods"], &args);
+        assert_ne!(out.code, 1, "{}", out.stderr);
+        let summary = json(dir.path(), "summary.json");
+        let manifest = json(dir.path(), "manifest.json");
+        assert_eq!(summary["benchmark"]["id"], manifest["options"]["benchmark"]);
+        (
+            summary["benchmark"]["id"].as_str().unwrap().to_string(),
+            sandbox(&summary)["score"].clone(),
+        )
+    };
+    assert_eq!(chosen(&[]), ("cis-v1".to_string(), SCORE_V1.into()));
+    assert_eq!(
+        chosen(&["--benchmark", "cis-v2"]),
+        ("cis-v2".to_string(), SCORE_V2.into())
+    );
+    // validate takes the flag too: the sandbox line shows the v1 score.
+    let v = aliaudit(&[
+        "validate",
+        "samples/chens-foods",
+        "--as-of",
+        "2026-09-30",
+        "--benchmark",
+        "cis-v1",
+    ]);
+    assert_ne!(v.code, 1, "{}", v.stderr);
+    assert!(
+        v.stdout.contains(&format!("score {SCORE_V1:>5}")),
+        "{}",
+        v.stdout
+    );
+}
+
+#[test]
+fn an_unknown_benchmark_version_exits_1_naming_the_accepted_ones() {
+    let out = aliaudit(&["validate", "samples", "--benchmark", "cis-v3"]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("'cis-v3'")
+            && out.stderr.contains("cis-v2")
+            && out.stderr.contains("cis-v1"),
+        "{}",
+        out.stderr
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules.toml");
+    std::fs::write(&rules, "benchmark = \"v2\"\n").unwrap();
+    let out = aliaudit(&["validate", "samples", "--rules", rules.to_str().unwrap()]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("rules.toml")
+            && out.stderr.contains("`cis-v2`")
+            && out.stderr.contains("`cis-v1`"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// The sandbox account's score and counts (pass, fail, excepted, not applicable, not
+/// evaluable) under each benchmark version: 1.13 moves one low-severity result between pass
+/// and fail.
+const SCORE_V2: f64 = 56.4;
+const COUNTS_V2: [u64; 5] = [26, 24, 0, 0, 2];
+const SCORE_V1: f64 = 57.4;
+const COUNTS_V1: [u64; 5] = [27, 23, 0, 0, 2];

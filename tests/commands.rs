@@ -20,6 +20,7 @@ fn spec(inputs: &[&str], out: &Path, formats: &[Format]) -> ReportSpec {
             inputs: inputs.iter().map(|i| fixture(i)).collect(),
             as_of: Some(aliaudit_core::text::parse_as_of("2026-09-30").unwrap()),
             rules: None,
+            benchmark: None,
             exceptions: None,
             jobs: Some(2),
             strict: false,

@@ -154,9 +154,10 @@ fn one_message_per_customer_and_one_to_management_with_the_pdfs() {
     );
     let text = m.body_text(0).unwrap();
     assert!(text.contains("Compliance score: "), "{text}");
-    // The customer's change as its report shows it ("What changed since 2026-Q2": -4.4,
-    // the new account counted in this period's mean), not a mean of account changes.
-    assert!(text.contains("Change since 2026-Q2: -4.4"), "{text}");
+    // The customer's change as its report shows it ("What changed since 2026-Q2": -4.5 on
+    // CIS v2.0.0, the new account counted in this period's mean), not a mean of account
+    // changes.
+    assert!(text.contains("Change since 2026-Q2: -4.5"), "{text}");
     let html = m.body_html(0).unwrap();
     assert!(
         html.contains("Fix first") && html.contains("Eastwind analytics"),

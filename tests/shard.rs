@@ -180,6 +180,35 @@ fn empty_shards_merge_too() {
 }
 
 #[test]
+fn a_merge_keeps_the_benchmark_version_the_shards_scored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path();
+    let opts = [
+        "--as-of",
+        "2026-09-30",
+        "--format",
+        "json,csv",
+        "--benchmark",
+        "cis-v1",
+    ];
+    let shards = shard_runs(&["samples"], &opts, 2, base);
+    let single = base.join("single");
+    let mut args = vec!["report", "samples", "-o", single.to_str().unwrap(), "-q"];
+    args.extend(opts);
+    assert_ne!(aliaudit(&args).code, 1);
+    let merged = base.join("merged");
+    let m = merge(&shards, &merged);
+    assert_ne!(m.code, 1, "{}", m.stderr);
+    assert_same_tree(&single, &merged);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(merged.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["benchmark"]["id"], "cis-v1");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(merged.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["options"]["benchmark"], "cis-v1");
+}
+
+#[test]
 fn merge_refuses_shards_that_do_not_belong_together() {
     let tmp = tempfile::tempdir().unwrap();
     let base = tmp.path();
@@ -218,6 +247,32 @@ fn merge_refuses_shards_that_do_not_belong_together() {
     assert!(
         m.stderr
             .contains("are shards of different runs: the options"),
+        "{}",
+        m.stderr
+    );
+    // A shard that scored the other benchmark version.
+    let r = aliaudit(&[
+        "report",
+        "samples",
+        "-o",
+        other.to_str().unwrap(),
+        "--shard",
+        "3/3",
+        "--as-of",
+        "2026-09-30",
+        "--format",
+        "json",
+        "--benchmark",
+        "cis-v1",
+        "-q",
+    ]);
+    assert_eq!(r.code, 0);
+    let m = merge(&[shards[0].clone(), shards[1].clone(), other.clone()], &out);
+    assert_eq!(m.code, 1);
+    assert!(
+        m.stderr.contains(
+            "are shards of different runs: the benchmark versions (cis-v2 and cis-v1) differ"
+        ),
         "{}",
         m.stderr
     );

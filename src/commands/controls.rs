@@ -32,6 +32,7 @@ pub(crate) fn run(spec: &ControlsSpec) -> Result<Outcome> {
                     "enabled": pack.enabled(c.id),
                     "section": c.section,
                     "frameworks": { "cis_v1": c.cis_v1, "cis_v2": c.cis_v2 },
+                    "scored": pack.benchmark.informational(c.cis_v1, c.cis_v2).is_none(),
                     "logic": t.fill(c.logic),
                     "evidence": c.evidence,
                     "rationale": c.rationale,
@@ -46,6 +47,7 @@ pub(crate) fn run(spec: &ControlsSpec) -> Result<Outcome> {
             .collect();
         let doc = serde_json::json!({
             "controls": list,
+            "benchmark": pack.benchmark,
             "thresholds": thresholds,
             "security_center": "every Security Center check becomes one control sas.<ItemId> (DescribeRiskCheckResult) or sas.cspm.<CheckId> (ListCheckResult); a check both APIs report (same title and asset type) is one control citing both; items that duplicate a built-in control are cited by that control, not scored again",
             "score": aliaudit_core::rules::SCORE_FORMULA,
@@ -53,6 +55,12 @@ pub(crate) fn run(spec: &ControlsSpec) -> Result<Outcome> {
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
         let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "Benchmark scored: {} ({}; set it with --benchmark or `benchmark` in a rules file)",
+            pack.benchmark.title(),
+            pack.benchmark.as_str()
+        )?;
         let mut section = None;
         for c in CATALOG {
             if section != Some(c.section) {
@@ -66,10 +74,16 @@ pub(crate) fn run(spec: &ControlsSpec) -> Result<Outcome> {
                 (None, Some(b)) => format!("CIS v2.0.0 {b} (v1.0.0 asks otherwise)"),
                 (None, None) => "not a CIS recommendation".to_string(),
             };
-            let enabled = if pack.enabled(c.id) {
-                ""
+            let enabled = if !pack.enabled(c.id) {
+                "  (disabled)".to_string()
+            } else if let Some(other) = pack.benchmark.informational(c.cis_v1, c.cis_v2) {
+                format!(
+                    "  (informational: CIS {}, not scored with {})",
+                    other.version(),
+                    pack.benchmark.as_str()
+                )
             } else {
-                "  (disabled)"
+                String::new()
             };
             writeln!(
                 out,

@@ -157,7 +157,9 @@ fn merged_options(merged: &aliaudit_report::shard::Merged) -> Result<RunOptions>
     let shard_spec = &merged.spec;
     let m = &shard_spec.manifest;
     let path_of = |f: &Option<FileStamp>| f.as_ref().map(|f| PathBuf::from(&f.path));
-    let (rules, rules_file) = super::load_rules(path_of(&m.rules_file).as_ref())?;
+    let (mut rules, rules_file) = super::load_rules(path_of(&m.rules_file).as_ref())?;
+    // The version the shards scored (their flag or their rules file's value).
+    rules.benchmark = m.benchmark;
     same_file(
         "--rules",
         &m.rules_file,

@@ -25,6 +25,8 @@ pub struct EvalSpec {
     pub as_of: Option<DateTime<Utc>>,
     /// `--rules`: a rules file.
     pub rules: Option<PathBuf>,
+    /// `--benchmark`: the benchmark version scored (else the rules file's, else cis-v2).
+    pub benchmark: Option<aliaudit_core::rules::Benchmark>,
     /// `--exceptions`: an accepted-risk register.
     pub exceptions: Option<PathBuf>,
     /// Worker threads (`None`: one per core).
@@ -72,7 +74,10 @@ pub(crate) struct Prepared {
 
 /// Reads the rules and exceptions files into run options (nothing else set yet).
 pub(crate) fn prepare(spec: &EvalSpec) -> Result<Prepared> {
-    let (rules, rules_file) = super::load_rules(spec.rules.as_ref())?;
+    let (mut rules, rules_file) = super::load_rules(spec.rules.as_ref())?;
+    if let Some(benchmark) = spec.benchmark {
+        rules.benchmark = benchmark;
+    }
     let exceptions = super::load_exceptions(spec.exceptions.as_ref())?;
     Ok(Prepared {
         options: RunOptions {
@@ -249,6 +254,7 @@ fn manifest_options(spec: &ReportSpec, prepared: &Prepared) -> ManifestOptions {
         exceptions_file: options.exceptions.file.clone(),
         branding_file: options.branding.file.clone(),
         lang: spec.lang.code().to_string(),
+        benchmark: options.rules.benchmark,
         thresholds: options
             .rules
             .thresholds

@@ -101,7 +101,7 @@ pub struct Counts {
 }
 
 /// Counts of each result state.
-pub fn counts(findings: &[crate::rules::Finding]) -> Counts {
+pub fn counts<'a>(findings: impl IntoIterator<Item = &'a crate::rules::Finding>) -> Counts {
     let mut c = Counts::default();
     for f in findings {
         match f.status {

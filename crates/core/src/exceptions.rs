@@ -374,6 +374,7 @@ mod tests {
             detail: "2 of 3 users".into(),
             compensating: None,
             scored: true,
+            informational: None,
             duplicates: None,
             sources: Vec::new(),
             resources: resources

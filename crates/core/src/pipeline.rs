@@ -314,6 +314,8 @@ pub struct Run {
     pub branding: std::sync::Arc<crate::branding::Branding>,
     /// The report language.
     pub lang: crate::i18n::Lang,
+    /// The benchmark version scored.
+    pub benchmark: crate::rules::Benchmark,
     /// Every account id of the whole input with its customer, when this run is one shard of
     /// it: page names are chosen among all of them, as a single run would.
     pub everyone: Option<Vec<(String, Option<String>)>>,
@@ -352,6 +354,7 @@ impl Run {
             baseline: options.baseline.clone(),
             branding: options.branding.clone(),
             lang: options.lang,
+            benchmark: options.rules.benchmark,
             everyone: None,
             sources: BTreeMap::new(),
         }
@@ -450,18 +453,23 @@ fn evaluate_inner(
     let delta = prior
         .filter(|(_, p)| p.assessed)
         .map(|(b, p)| crate::trend::delta(p, b, &evaluation.findings, score, &period));
-    let counts = aggregate::counts(&evaluation.findings);
+    // Informational controls (of the benchmark version not scored) are shown on the pages
+    // and in the data files, and count nowhere else.
+    let counted: Vec<&rules::Finding> = evaluation
+        .findings
+        .iter()
+        .filter(|f| f.informational.is_none())
+        .collect();
+    let counts = aggregate::counts(counted.iter().copied());
     let figures = AccountFigures {
         status,
         score,
-        controls: evaluation
-            .findings
+        controls: counted
             .iter()
             .map(|f| (f.control_id.clone(), f.status))
             .collect(),
     };
-    let failed = evaluation
-        .findings
+    let failed = counted
         .iter()
         .filter(|f| f.status == rules::Status::Fail)
         .map(|f| FailedControl {

@@ -36,6 +36,8 @@ pub struct SummaryView<'a> {
     pub as_of_source: &'static str,
     /// This run's period label.
     pub period: &'a str,
+    /// The benchmark version scored.
+    pub benchmark: BenchmarkView,
     /// The baseline's as-of, or null without `--baseline`.
     pub baseline: Option<&'a str>,
     /// The baseline's period label.
@@ -50,6 +52,28 @@ pub struct SummaryView<'a> {
     pub exceptions: ExceptionsView<'a>,
     /// Baseline accounts this run did not assess, at their last state.
     pub missing_accounts: Vec<crate::trend::Missing<'a>>,
+}
+
+/// `benchmark`: the benchmark version a run scored.
+#[derive(Debug, Serialize)]
+pub struct BenchmarkView {
+    /// As `--benchmark` spells it: `cis-v2`, `cis-v1`.
+    pub id: crate::rules::Benchmark,
+    /// `CIS Alibaba Cloud Foundations Benchmark`.
+    pub name: &'static str,
+    /// `v2.0.0`, `v1.0.0`.
+    pub version: &'static str,
+}
+
+impl BenchmarkView {
+    /// The view of `b`.
+    pub fn of(b: crate::rules::Benchmark) -> BenchmarkView {
+        BenchmarkView {
+            id: b,
+            name: crate::rules::Benchmark::NAME,
+            version: b.version(),
+        }
+    }
 }
 
 /// `exceptions`: the register of a run.
@@ -210,6 +234,9 @@ pub struct ControlView<'a> {
     pub compensating: Option<String>,
     /// Counted in the score.
     pub scored: bool,
+    /// The benchmark version a control belongs to when the run scored the other one (then
+    /// it counts nowhere): `cis-v1`, `cis-v2`, or null.
+    pub informational: Option<crate::rules::Benchmark>,
     /// The built-in control a Sas item duplicates.
     pub duplicates: Option<&'static str>,
     /// Every source that reports the check (both Security Center APIs, or the Security
@@ -278,6 +305,7 @@ fn control_view(f: &Finding) -> ControlView<'_> {
         detail: f.detail.render(en),
         compensating: f.compensating.as_ref().map(|m| m.render(en)),
         scored: f.scored,
+        informational: f.informational,
         duplicates: f.duplicates,
         sources: f
             .sources
@@ -345,6 +373,7 @@ pub fn summary_view(run: &Run) -> SummaryView<'_> {
         as_of: run.as_of.map(rfc3339),
         as_of_source: run.as_of_source.as_str(),
         period: &run.period,
+        benchmark: BenchmarkView::of(run.benchmark),
         baseline: run.baseline.as_ref().and_then(|b| b.as_of.as_deref()),
         baseline_period: run.baseline.as_ref().map(|b| b.period.as_str()),
         portfolio: PortfolioView {
@@ -415,6 +444,8 @@ pub struct ManifestOptions {
     pub branding_file: Option<FileStamp>,
     /// Language of the HTML and PDF reports (`en`, `zh`).
     pub lang: String,
+    /// The benchmark version scored (`cis-v2`, `cis-v1`).
+    pub benchmark: crate::rules::Benchmark,
     /// Thresholds in force.
     pub thresholds: BTreeMap<String, i64>,
     /// Largest evidence file read, in bytes.

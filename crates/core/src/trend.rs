@@ -40,10 +40,13 @@ pub struct Fails {
 }
 
 impl Fails {
-    /// Failed controls of `findings` by severity.
+    /// Failed controls of `findings` by severity (informational controls are not counted).
     pub fn of(findings: &[Finding]) -> Fails {
         let mut fails = Fails::default();
-        for f in findings.iter().filter(|f| f.status == Status::Fail) {
+        for f in findings
+            .iter()
+            .filter(|f| f.status == Status::Fail && f.informational.is_none())
+        {
             fails.add(f.severity, 1);
         }
         fails
@@ -203,6 +206,9 @@ struct ControlIn {
     title: String,
     severity: Severity,
     status: Status,
+    /// Set for a control of the benchmark version that run did not score.
+    #[serde(default)]
+    informational: Option<crate::rules::Benchmark>,
     #[serde(default)]
     resources: Vec<ResourceIn>,
 }
@@ -403,7 +409,8 @@ impl Baseline {
                 .collect();
             let mut failing = BTreeMap::new();
             let mut controls = BTreeMap::new();
-            for c in a.controls {
+            // Informational controls counted nowhere in that run, and count nowhere here.
+            for c in a.controls.into_iter().filter(|c| c.informational.is_none()) {
                 let mut keys: Vec<String> = c.resources.into_iter().map(|r| r.id).collect();
                 if matches!(c.status, Status::Fail | Status::Excepted) && keys.is_empty() {
                     keys.push(String::new());
@@ -619,7 +626,7 @@ impl Delta {
 /// The fingerprints `findings` fail on, with their control's title and severity.
 fn failing_now(findings: &[Finding]) -> BTreeMap<(String, String), (&Finding, Status)> {
     let mut out = BTreeMap::new();
-    for f in findings {
+    for f in findings.iter().filter(|f| f.informational.is_none()) {
         let mut any = false;
         for r in &f.resources {
             if matches!(r.status, Status::Fail | Status::Excepted) {
@@ -678,7 +685,10 @@ pub fn delta(
         }
     }
     let by_id: BTreeMap<&str, &Finding> = findings.iter().map(|f| (&*f.control_id, f)).collect();
-    for key in prior.failing.keys() {
+    // A control that is informational now (the benchmark version not scored) is neither
+    // resolved nor still failing, whatever the baseline scored.
+    let informational = |id: &str| by_id.get(id).is_some_and(|f| f.informational.is_some());
+    for key in prior.failing.keys().filter(|k| !informational(&k.0)) {
         let (title, severity) = prior
             .controls
             .get(&key.0)
@@ -694,7 +704,7 @@ pub fn delta(
             },
         }
     }
-    for f in findings {
+    for f in findings.iter().filter(|f| f.informational.is_none()) {
         if let Some((before, _, _)) = prior.controls.get(&*f.control_id)
             && *before != f.status
         {
@@ -1106,6 +1116,63 @@ mod tests {
                 e.contains("range") || e.contains("between 0 and 100"),
                 "{to}: {e}"
             );
+        }
+    }
+
+    #[test]
+    fn an_informational_control_is_neither_resolved_nor_failing() {
+        // A baseline that scored CIS v1.0.0 1.13 (it failed then), and a run that scores
+        // v2.0.0, where that control is informational and still fails.
+        let summary = |informational: &str| {
+            format!(
+                r#"{{"schema": "aliaudit.summary/v1", "as_of": "2026-06-30T23:59:59Z", "period": "2026-Q2",
+                  "portfolio": {{"history": []}},
+                  "accounts": [{{"id": "a1", "name": "A", "customer": null, "status": "complete", "score": 50.0,
+                    "controls": [{{"id": "pwd.max_age_v1", "title": "v1", "severity": "low", "status": "fail"{informational}}},
+                                 {{"id": "pwd.max_age_v2", "title": "v2", "severity": "low", "status": "pass"}}]}}],
+                  "missing_accounts": []}}"#
+            )
+        };
+        let finding =
+            |id: &'static str, status: Status, informational: Option<crate::rules::Benchmark>| {
+                Finding {
+                    control_id: id.into(),
+                    title: id.into(),
+                    severity: Severity::Low,
+                    section: crate::rules::Section::CisIdentity,
+                    cis_v1: None,
+                    cis_v2: None,
+                    status,
+                    detail: crate::rules::Message::default(),
+                    compensating: None,
+                    scored: informational.is_none(),
+                    informational,
+                    duplicates: None,
+                    resources: Vec::new(),
+                    sources: Vec::new(),
+                }
+            };
+        let now = [
+            finding(
+                "pwd.max_age_v1",
+                Status::Fail,
+                Some(crate::rules::Benchmark::CisV1),
+            ),
+            finding("pwd.max_age_v2", Status::Pass, None),
+        ];
+        assert_eq!(
+            Fails::of(&now),
+            Fails::default(),
+            "an informational failure is not counted"
+        );
+        for informational in ["", r#", "informational": "cis-v1""#] {
+            let b = Baseline::from_bytes(summary(informational).as_bytes(), "b.json").unwrap();
+            let prior = &b.accounts["a1"];
+            // A baseline's own informational controls are not failures of it.
+            assert_eq!(prior.failing.len(), usize::from(informational.is_empty()));
+            let d = delta(prior, &b, &now, Score::from_tenths(1000), "2026-Q3");
+            assert_eq!(d.counts, DeltaCounts::default(), "{informational}");
+            assert!(d.changed_controls.is_empty());
         }
     }
 

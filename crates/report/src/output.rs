@@ -286,7 +286,7 @@ pub(crate) fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The `findings.csv` columns.
-pub(crate) const FINDINGS_COLUMNS: [&str; 17] = [
+pub(crate) const FINDINGS_COLUMNS: [&str; 18] = [
     "account_id",
     "account_name",
     "customer",
@@ -304,6 +304,7 @@ pub(crate) const FINDINGS_COLUMNS: [&str; 17] = [
     "source_field",
     "as_of",
     "sources",
+    "scored",
 ];
 
 /// Writes `findings.csv` to `w`: the header, then each account's rows from `spill`.
@@ -403,11 +404,13 @@ fn findings_rows(
         if rows.is_empty() {
             rows.push(["", "", "", "", ""]);
         }
+        // `false` for informational controls and duplicated Security Center items.
+        let scored = if f.scored { "true" } else { "false" };
         for rest in rows {
             let record = base
                 .iter()
                 .chain(rest.iter())
-                .chain([&as_of, &sources])
+                .chain([&as_of, &sources, &scored])
                 .map(|c| match csv_safe(c) {
                     std::borrow::Cow::Borrowed(b) => std::borrow::Cow::Borrowed(b.as_bytes()),
                     std::borrow::Cow::Owned(o) => std::borrow::Cow::Owned(o.into_bytes()),

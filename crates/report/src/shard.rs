@@ -496,6 +496,13 @@ pub fn read(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
         if f.spec.count != spec.count {
             return Err(differs("the shard counts"));
         }
+        if f.spec.manifest.benchmark != spec.manifest.benchmark {
+            return Err(differs(&format!(
+                "the benchmark versions ({} and {})",
+                spec.manifest.benchmark.as_str(),
+                f.spec.manifest.benchmark.as_str()
+            )));
+        }
         if f.spec != spec {
             return Err(differs(
                 "the options (as-of, period, formats, rules, exceptions, baseline, branding, language, templates or font)",

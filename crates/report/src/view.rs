@@ -33,8 +33,10 @@ pub struct Meta {
     pub as_of_text: String,
     /// How it was chosen.
     pub as_of_source: &'static str,
-    /// The score formula.
-    pub score_formula: &'static str,
+    /// How the score is made: the benchmark version scored, then the formula.
+    pub score_formula: String,
+    /// The benchmark and version scored, in the report language.
+    pub benchmark: String,
     /// The period label (`--period`, else the as-of date's quarter).
     pub period: String,
     /// The branding of this page.
@@ -72,6 +74,11 @@ pub struct BrandView {
     pub prepared_by: Option<String>,
     /// Whom to contact.
     pub contact: Option<String>,
+}
+
+/// The benchmark and version in `c`'s language.
+fn benchmark_title(c: &Catalogue, b: rules::Benchmark) -> String {
+    c.f("benchmark.title", &[("version", &b.version())])
 }
 
 /// One account in a list.
@@ -288,6 +295,8 @@ pub struct ControlRow {
     pub sources: Vec<SourceRow>,
     /// Counted in the score.
     pub scored: bool,
+    /// For a control of the benchmark version not scored, the label that says so.
+    pub informational: Option<String>,
     /// Per-resource rows.
     pub resources: Vec<ResourceRow>,
     /// Failing resources.
@@ -761,7 +770,25 @@ impl<'a> Site<'a> {
                 aliaudit_core::pipeline::AsOfSource::Evidence => "as_of_source.evidence",
                 aliaudit_core::pipeline::AsOfSource::None => "as_of_source.none",
             }),
-            score_formula: aliaudit_core::rules::score_formula(self.c),
+            score_formula: {
+                let b = self.run.benchmark;
+                let other = rules::Benchmark::ALL
+                    .into_iter()
+                    .find(|o| *o != b)
+                    .unwrap_or(b);
+                format!(
+                    "{} {}",
+                    self.c.f(
+                        "benchmark.method",
+                        &[
+                            ("benchmark", &benchmark_title(self.c, b)),
+                            ("other", &other.version()),
+                        ],
+                    ),
+                    aliaudit_core::rules::score_formula(self.c)
+                )
+            },
+            benchmark: benchmark_title(self.c, self.run.benchmark),
             period: self.run.period.clone(),
             brand: BrandView {
                 company: b.company.clone(),
@@ -1379,6 +1406,10 @@ impl<'a> Site<'a> {
                 })
                 .collect(),
             scored: f.scored,
+            informational: f.informational.map(|b| {
+                self.c
+                    .f("benchmark.informational", &[("version", &b.version())])
+            }),
             failing: f
                 .resources
                 .iter()
@@ -1417,11 +1448,19 @@ impl<'a> Site<'a> {
                 .filter(|f| f.section == section)
                 .map(|f| self.control_row(f))
                 .collect();
+            // Informational controls are listed but not counted.
+            let counted = |status: Status| {
+                controls
+                    .iter()
+                    .filter(|c| c.status == status && c.informational.is_none())
+                    .count()
+            };
+            let (pass, fail) = (counted(Status::Pass), counted(Status::Fail));
             (!controls.is_empty()).then(|| SectionView {
                 title: section_title(self.c, section),
                 anchor,
-                pass: controls.iter().filter(|c| c.status == Status::Pass).count(),
-                fail: controls.iter().filter(|c| c.status == Status::Fail).count(),
+                pass,
+                fail,
                 controls,
             })
         })
@@ -1435,12 +1474,13 @@ impl<'a> Site<'a> {
             findings
                 .iter()
                 .filter(|f| f.status == Status::Fail && f.severity == s)
+                .filter(|f| f.informational.is_none())
                 .count() as u64
         };
         let t = &self.rules.thresholds;
         let resources = findings
             .iter()
-            .filter(|f| f.status == Status::Fail)
+            .filter(|f| f.status == Status::Fail && f.informational.is_none())
             .map(|f| {
                 let n = f
                     .resources

@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 use crate::model::{Account, SasApi, SasItem, SasStatus, Severity};
 pub use controls::{CATALOG, ControlDef};
 pub use types::{
-    Citation, Ctx, Finding, Message, Outcome, ResourceResult, Section, Status, Thresholds, roll_up,
+    Benchmark, Citation, Ctx, Finding, Message, Outcome, ResourceResult, Section, Status,
+    Thresholds, roll_up,
 };
 
 /// Per-control overrides in a rules file.
@@ -35,6 +36,9 @@ pub struct ControlOverride {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RulePack {
+    /// The benchmark version scored (`benchmark = "cis-v1"`; `--benchmark` overrides it).
+    #[serde(default)]
+    pub benchmark: Benchmark,
     /// The thresholds; a file's table replaces only the values it names.
     #[serde(default)]
     pub thresholds: Thresholds,
@@ -158,6 +162,7 @@ pub(crate) fn evaluate_with(
     let mut findings = Vec::new();
     for def in CATALOG.iter().filter(|d| pack.enabled(d.id)) {
         let outcome = (def.eval)(&ctx);
+        let informational = pack.benchmark.informational(def.cis_v1, def.cis_v2);
         let status = outcome
             .status
             .unwrap_or_else(|| roll_up(&outcome.resources));
@@ -171,7 +176,8 @@ pub(crate) fn evaluate_with(
             status,
             detail: outcome.detail,
             compensating: outcome.compensating,
-            scored: true,
+            scored: informational.is_none(),
+            informational,
             duplicates: None,
             resources: outcome.resources,
             sources: Vec::new(),
@@ -300,6 +306,7 @@ fn sas_finding(item: &SasItem, pack: &RulePack, explain: bool) -> Finding {
         detail,
         compensating: None,
         scored: true,
+        informational: None,
         duplicates: None,
         resources,
         // A check one API reports is cited by its resource rows; one both report cites both.
@@ -350,7 +357,7 @@ pub(crate) fn weight(severity: Severity) -> u64 {
 }
 
 /// The score formula, printed in every report.
-pub const SCORE_FORMULA: &str = "score = 100 x (sum of weights of passed controls) / (sum of weights of passed and failed controls), weights high = 3, medium = 2, low = 1; excepted controls (accepted risks from --exceptions or Security Center, listed in the register) count neither for nor against it; not applicable and not evaluable controls, and Security Center items that duplicate a built-in control, are left out; rounded to one decimal; no score when nothing was evaluated";
+pub const SCORE_FORMULA: &str = "score = 100 x (sum of weights of passed controls) / (sum of weights of passed and failed controls), weights high = 3, medium = 2, low = 1; excepted controls (accepted risks from --exceptions or Security Center, listed in the register) count neither for nor against it; not applicable and not evaluable controls, Security Center items that duplicate a built-in control, and informational controls (those of the benchmark version not scored) are left out; rounded to one decimal; no score when nothing was evaluated";
 
 /// The score formula in `c`'s language: English from [`SCORE_FORMULA`], others from their
 /// catalogue.

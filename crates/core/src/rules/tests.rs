@@ -750,12 +750,72 @@ fn missing_pages_are_a_gap() {
 fn score_weights_severity_and_leaves_out_duplicates() {
     let a = policy(r#""MinimumPasswordLength":14,"MaxLoginAttemps":0,"MaxPasswordAge":0"#);
     let e = evaluate(&a, Some(at(AS_OF)), &RulePack::default());
-    // min_length pass (2), lockout fail (2), max_age_v1 fail (1), max_age_v2 pass (1): 3 of 6.
-    assert_eq!(score(&e.findings).map(|s| s.tenths()), Some(500));
+    // min_length pass (2), lockout fail (2), max_age_v2 pass (1): 3 of 5; max_age_v1 (a
+    // fail) is informational under the default benchmark, CIS v2.0.0.
+    assert_eq!(score(&e.findings).map(|s| s.tenths()), Some(600));
     let none = account(&[("x.json", r#"{"PasswordPolicy":{}}"#)]);
     assert_eq!(
         score(&evaluate(&none, None, &RulePack::default()).findings),
         None
+    );
+}
+
+#[test]
+fn only_the_chosen_benchmark_version_is_scored() {
+    // MaxPasswordAge 90 meets CIS v1.0.0 1.13 (1..=90) and fails CIS v2.0.0 1.13 (0 or 365+).
+    let a = policy(r#""MinimumPasswordLength":14,"MaxLoginAttemps":0,"MaxPasswordAge":90"#);
+    let find = |e: &Evaluation, id: &str| e.findings.iter().find(|f| f.control_id == id).cloned();
+    let v2 = evaluate(&a, Some(at(AS_OF)), &RulePack::default());
+    let (v1_control, v2_control) = (
+        find(&v2, "pwd.max_age_v1").unwrap(),
+        find(&v2, "pwd.max_age_v2").unwrap(),
+    );
+    assert_eq!(v2_control.status, Status::Fail);
+    assert!(v2_control.scored);
+    assert_eq!(v2_control.informational, None);
+    // Evaluated and kept with its result, but informational and not scored.
+    assert_eq!(v1_control.status, Status::Pass);
+    assert!(!v1_control.scored);
+    assert_eq!(v1_control.informational, Some(Benchmark::CisV1));
+    // Controls of both versions and of none stay scored.
+    assert!(find(&v2, "pwd.min_length").unwrap().scored);
+    assert!(find(&v2, "pref.session_duration").is_none_or(|f| f.scored));
+    // min_length pass (2), lockout fail (2), max_age_v2 fail (1): 2 of 5.
+    assert_eq!(score(&v2.findings).map(|s| s.tenths()), Some(400));
+
+    let pack = RulePack {
+        benchmark: Benchmark::CisV1,
+        ..RulePack::default()
+    };
+    let v1 = evaluate(&a, Some(at(AS_OF)), &pack);
+    let (v1_control, v2_control) = (
+        find(&v1, "pwd.max_age_v1").unwrap(),
+        find(&v1, "pwd.max_age_v2").unwrap(),
+    );
+    assert_eq!(v1_control.status, Status::Pass);
+    assert!(v1_control.scored);
+    assert_eq!(v1_control.informational, None);
+    assert_eq!(v2_control.status, Status::Fail);
+    assert!(!v2_control.scored);
+    assert_eq!(v2_control.informational, Some(Benchmark::CisV2));
+    // min_length pass (2), lockout fail (2), max_age_v1 pass (1): 3 of 5.
+    assert_eq!(score(&v1.findings).map(|s| s.tenths()), Some(600));
+}
+
+#[test]
+fn a_rules_file_names_the_benchmark_version() {
+    assert_eq!(
+        RulePack::from_toml("", "rules.toml").unwrap().benchmark,
+        Benchmark::CisV2
+    );
+    let pack = RulePack::from_toml("benchmark = \"cis-v1\"\n", "rules.toml").unwrap();
+    assert_eq!(pack.benchmark, Benchmark::CisV1);
+    let err = RulePack::from_toml("benchmark = \"cis-v3\"\n", "rules.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cis-v3") && err.contains("`cis-v2`") && err.contains("`cis-v1`"),
+        "{err}"
     );
 }
 

@@ -40,6 +40,63 @@ impl Status {
     }
 }
 
+/// The CIS benchmark version a report scores (`--benchmark`, or `benchmark` in a rules file).
+/// The versions contradict each other on password expiry (CIS 1.13), so a report scores one
+/// of them; a control that only the other version has is evaluated and shown as
+/// informational, never scored.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub enum Benchmark {
+    /// CIS Alibaba Cloud Foundations Benchmark v2.0.0 (the default).
+    #[default]
+    #[serde(rename = "cis-v2")]
+    CisV2,
+    /// CIS Alibaba Cloud Foundations Benchmark v1.0.0.
+    #[serde(rename = "cis-v1")]
+    CisV1,
+}
+
+impl Benchmark {
+    /// Every version, default first.
+    pub const ALL: [Benchmark; 2] = [Benchmark::CisV2, Benchmark::CisV1];
+    /// The benchmark's name, without the version.
+    pub const NAME: &'static str = "CIS Alibaba Cloud Foundations Benchmark";
+
+    /// The value as `--benchmark` and rules files spell it (`cis-v2`, `cis-v1`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Benchmark::CisV2 => "cis-v2",
+            Benchmark::CisV1 => "cis-v1",
+        }
+    }
+
+    /// The version (`v2.0.0`, `v1.0.0`).
+    pub fn version(self) -> &'static str {
+        match self {
+            Benchmark::CisV2 => "v2.0.0",
+            Benchmark::CisV1 => "v1.0.0",
+        }
+    }
+
+    /// The full name with the version: `CIS Alibaba Cloud Foundations Benchmark v2.0.0`.
+    pub fn title(self) -> String {
+        format!("{} {}", Self::NAME, self.version())
+    }
+
+    /// The other version a control belongs to when it belongs to that version only (it has
+    /// a recommendation there and none in this one): such a control is informational in a
+    /// report of this version. `None` for a control of this version and for one of no CIS
+    /// version (account best practice), which are scored.
+    pub fn informational(self, cis_v1: Option<&str>, cis_v2: Option<&str>) -> Option<Benchmark> {
+        match (self, cis_v1, cis_v2) {
+            (Benchmark::CisV2, Some(_), None) => Some(Benchmark::CisV1),
+            (Benchmark::CisV1, None, Some(_)) => Some(Benchmark::CisV2),
+            _ => None,
+        }
+    }
+}
+
 /// Thresholds of the built-in controls; a rules file may override any of them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -177,8 +234,13 @@ pub struct Finding {
     pub detail: Message,
     /// A compensating control worth showing beside a fail.
     pub compensating: Option<Message>,
-    /// Counted in the score (built-in controls and Sas items that duplicate none).
+    /// Counted in the score (built-in controls and Sas items that duplicate none, except
+    /// informational ones).
     pub scored: bool,
+    /// For a control that belongs only to the benchmark version the report does not score,
+    /// that version: the control is evaluated and shown, but counts nowhere (score, result
+    /// counts, roll-ups, risks, actions, trends).
+    pub informational: Option<Benchmark>,
     /// For a Sas item that duplicates a built-in control, that control's id.
     pub duplicates: Option<&'static str>,
     /// Per-resource results.

@@ -111,7 +111,10 @@ fn metadata(
         .collect();
     let mut m = krilla::metadata::Metadata::new()
         .title(title.to_string())
-        .description(cat(meta).f("pdf.description", &[("period", period)]))
+        .description(cat(meta).f(
+            "pdf.description",
+            &[("period", period), ("benchmark", &meta.benchmark)],
+        ))
         .authors(vec![
             meta.brand
                 .company
@@ -255,6 +258,12 @@ fn cover(doc: &mut Doc, meta: &Meta, kind: &str, title: &str, lines: &[String]) 
     doc.space(gap::FACTS);
     doc.title(
         &c.f("pdf.as_of_line", &[("as_of", &meta.as_of_text)]),
+        size::COVER_NOTE,
+        false,
+        MUTED,
+    );
+    doc.title(
+        &c.f("benchmark.line", &[("benchmark", &meta.benchmark)]),
         size::COVER_NOTE,
         false,
         MUTED,
@@ -534,7 +543,10 @@ pub fn account(
                 Cell::badge(row.status_label, theme::status(row.status))
             })
             .column(c.t("ui.finding"), 3.3, |row| {
-                let mut finding = row.detail.clone();
+                let mut finding = match &row.informational {
+                    Some(label) => format!("{label}\n{}", row.detail),
+                    None => row.detail.clone(),
+                };
                 if let Some(comp) = &row.compensating {
                     finding.push('\n');
                     finding.push_str(comp);
