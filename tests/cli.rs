@@ -983,7 +983,8 @@ fn a_project_file_holds_the_quarterly_settings_and_every_flag_overrides_it() {
         )
         .replace("lang = \"en\"\n# Ages", "lang = \"zh\"\n# Ages")
         .replace("# as_of = \"2026-12-31\"", "as_of = \"2026-09-30\"")
-        .replace("# period = \"2026-Q4\"", "period = \"Q3 review\"");
+        .replace("# period = \"2026-Q4\"", "period = \"Q3 review\"")
+        .replace("# benchmark = \"cis-v2\"", "benchmark = \"cis-v1\"");
     std::fs::write(project.join("aliaudit.toml"), &text).unwrap();
 
     // Run in the project's folder: everything comes from the file.
@@ -1000,6 +1001,7 @@ fn a_project_file_holds_the_quarterly_settings_and_every_flag_overrides_it() {
     let m = json(&out, "manifest.json");
     assert_eq!(m["options"]["lang"], "zh");
     assert_eq!(m["as_of"], "2026-09-30T23:59:59Z");
+    assert_eq!(m["options"]["benchmark"], "cis-v1");
     use sha2::Digest;
     assert_eq!(
         m["options"]["project_file"],
@@ -1020,6 +1022,8 @@ fn a_project_file_holds_the_quarterly_settings_and_every_flag_overrides_it() {
             "audit/aliaudit.toml",
             "--lang",
             "en",
+            "--benchmark",
+            "cis-v2",
             "-o",
             "en",
         ],
@@ -1027,6 +1031,7 @@ fn a_project_file_holds_the_quarterly_settings_and_every_flag_overrides_it() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     let m = json(&tmp.path().join("en"), "manifest.json");
     assert_eq!(m["options"]["lang"], "en");
+    assert_eq!(m["options"]["benchmark"], "cis-v2");
     assert_eq!(m["options"]["formats"], serde_json::json!(["json"]));
 
     // An unknown key is an error naming it and its line; nothing is written.
@@ -1124,7 +1129,12 @@ fn only_the_chosen_benchmark_version_is_scored() {
     assert!(!html.contains("Informational: CIS v2.0.0"));
     assert!(html.contains("Benchmark: CIS Alibaba Cloud Foundations Benchmark v2.0.0"));
     let csv = std::fs::read_to_string(v2_dir.path().join("findings.csv")).unwrap();
-    assert!(csv.lines().next().unwrap().ends_with(",as_of,sources,scored"));
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",as_of,sources,scored")
+    );
     let v1_rows: Vec<&str> = csv
         .lines()
         .filter(|l| l.contains(",pwd.max_age_v1,"))
