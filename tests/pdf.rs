@@ -608,3 +608,92 @@ fn pdfs_are_tagged_pdf_a_3b_and_ua_1_with_the_manifest_and_their_findings_embedd
         "the catalogue says the text is Chinese"
     );
 }
+
+#[test]
+fn every_pdf_names_its_scope_report_id_and_sign_off_lines() {
+    if !have_poppler() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let branding = dir.path().join("brand.toml");
+    std::fs::write(
+        &branding,
+        "prepared_by = \"Lighthouse Audit team\"\nreviewed_by = \"Jane Reviewer, CISA\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("r");
+    let o = aliaudit(&[
+        "report",
+        "samples",
+        "-o",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--format",
+        "pdf",
+        "--branding",
+        branding.to_str().unwrap(),
+    ]);
+    assert!(
+        o.status.code() == Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for (pdf, scope) in [
+        (
+            "accounts/9208642287660594.pdf",
+            "Alibaba Cloud account Acme Retail - prod (id 9208642287660594",
+        ),
+        (
+            "customers/acme-retail.pdf",
+            "2 Alibaba Cloud accounts of Acme Retail:",
+        ),
+        ("portfolio.pdf", "6 Alibaba Cloud accounts of 3 customers"),
+    ] {
+        let path = out.join(pdf);
+        // The id is the SHA-256 of the embedded manifest: anyone can recompute it.
+        use sha2::Digest;
+        let digest = hex::encode(sha2::Sha256::digest(&embedded(&path)["manifest.json"]));
+        let id = digest.as_bytes()[..12]
+            .chunks(4)
+            .map(|c| String::from_utf8_lossy(c).to_uppercase())
+            .collect::<Vec<_>>()
+            .join("-");
+        let pages: usize = pdfinfo(None, &path)
+            .lines()
+            .find_map(|l| l.strip_prefix("Pages:"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let cover = poppler("pdftotext", &["-l", "1", path.to_str().unwrap(), "-"]);
+        assert!(
+            cover.contains(&format!("Report id {id} - aliaudit")),
+            "{pdf}: {cover}"
+        );
+        assert!(
+            cover.contains("CIS Alibaba Cloud Foundations Benchmark v2.0.0"),
+            "{pdf}"
+        );
+        let last = poppler(
+            "pdftotext",
+            &["-f", &pages.to_string(), path.to_str().unwrap(), "-"],
+        );
+        assert!(last.contains("Scope and sign-off"), "{pdf}: {last}");
+        assert!(last.contains(scope), "{pdf}: {last}");
+        assert!(last.contains(&digest), "{pdf}: {last}");
+        assert!(
+            last.contains("Prepared by: Lighthouse Audit team"),
+            "{pdf}: {last}"
+        );
+        assert!(
+            last.contains("Reviewed by: Jane Reviewer, CISA"),
+            "{pdf}: {last}"
+        );
+    }
+    // The customer PDF, which is mailed alone, carries the method too.
+    let customer = poppler(
+        "pdftotext",
+        &[out.join("customers/acme-retail.pdf").to_str().unwrap(), "-"],
+    );
+    assert!(customer.contains("Method"), "{customer}");
+}

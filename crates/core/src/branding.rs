@@ -41,6 +41,7 @@ struct Fields {
     footer: Option<String>,
     disclaimer: Option<String>,
     prepared_by: Option<String>,
+    reviewed_by: Option<String>,
     contact: Option<String>,
 }
 
@@ -103,8 +104,10 @@ pub struct Brand {
     pub footer: Option<String>,
     /// Disclaimer (cover and page foot).
     pub disclaimer: Option<String>,
-    /// Who prepared the report.
+    /// Who prepared the report (the cover, and the sign-off page's "Prepared by").
     pub prepared_by: Option<String>,
+    /// Who reviews it (the sign-off page's "Reviewed by"; a blank line to sign without it).
+    pub reviewed_by: Option<String>,
     /// Whom to contact.
     pub contact: Option<String>,
 }
@@ -119,6 +122,7 @@ impl Default for Brand {
             footer: None,
             disclaimer: None,
             prepared_by: None,
+            reviewed_by: None,
             contact: None,
         }
     }
@@ -644,6 +648,7 @@ fn resolve(fields: &Fields, base: &Brand, dir: &Path, at: &str) -> Result<Brand,
         footer: text("footer", &fields.footer, &base.footer)?,
         disclaimer: text("disclaimer", &fields.disclaimer, &base.disclaimer)?,
         prepared_by: text("prepared_by", &fields.prepared_by, &base.prepared_by)?,
+        reviewed_by: text("reviewed_by", &fields.reviewed_by, &base.reviewed_by)?,
         contact: text("contact", &fields.contact, &base.contact)?,
     })
 }

@@ -72,6 +72,8 @@ pub struct BrandView {
     pub disclaimer: Option<String>,
     /// Who prepared it.
     pub prepared_by: Option<String>,
+    /// Who reviews it.
+    pub reviewed_by: Option<String>,
     /// Whom to contact.
     pub contact: Option<String>,
 }
@@ -801,6 +803,7 @@ impl<'a> Site<'a> {
                 footer: b.footer.clone(),
                 disclaimer: b.disclaimer.clone(),
                 prepared_by: b.prepared_by.clone(),
+                reviewed_by: b.reviewed_by.clone(),
                 contact: b.contact.clone(),
             },
             lang: self.run.lang.tag(),

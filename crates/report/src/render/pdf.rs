@@ -128,6 +128,106 @@ fn metadata(
     m
 }
 
+/// The report identifier: the first 12 hex digits of the SHA-256 of the embedded
+/// `manifest.json`, in groups of four (anyone can recompute it from the attachment), and the
+/// whole digest.
+fn report_id(embeds: &Embeds) -> (String, String) {
+    use sha2::Digest;
+    let digest = hex::encode(sha2::Sha256::digest(&embeds.manifest[..]));
+    let short = digest.as_bytes()[..12]
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).to_uppercase())
+        .collect::<Vec<_>>()
+        .join("-");
+    (short, digest)
+}
+
+/// The input files of the embedded manifest by status (used, ignored, rejected).
+fn manifest_totals(embeds: &Embeds) -> (u64, u64, u64) {
+    let value: serde_json::Value = serde_json::from_slice(&embeds.manifest).unwrap_or_default();
+    let n = |k: &str| value["totals"][k].as_u64().unwrap_or(0);
+    (n("used"), n("ignored"), n("rejected"))
+}
+
+/// The last page: what the report covers (scope, evidence, as-of, benchmark, method), its
+/// identifier, and lines for who prepared and who reviewed it (their names from the branding
+/// file, else blank to sign by hand).
+fn signoff(doc: &mut Doc, meta: &Meta, scope: &[String], embeds: &Embeds) {
+    let c = cat(meta);
+    let (id, digest) = report_id(embeds);
+    let (used, ignored, rejected) = manifest_totals(embeds);
+    doc.page_break();
+    doc.heading(1, c.t("signoff.heading"));
+    let rows: Vec<(String, String)> = vec![
+        (c.t("signoff.scope").into(), scope.join("\n")),
+        (
+            c.t("signoff.evidence").into(),
+            c.f(
+                "signoff.evidence_text",
+                &[
+                    ("used", &used),
+                    ("ignored", &ignored),
+                    ("rejected", &rejected),
+                    ("period", &meta.period),
+                ],
+            ),
+        ),
+        (
+            c.t("signoff.as_of").into(),
+            format!("{} ({})", meta.as_of_text, meta.as_of_source),
+        ),
+        (c.t("signoff.benchmark").into(), meta.benchmark.clone()),
+        (
+            c.t("signoff.method").into(),
+            format!("{}.", meta.score_formula),
+        ),
+        (
+            c.t("signoff.report_id").into(),
+            c.f(
+                "signoff.report_id_text",
+                &[("id", &id), ("digest", &digest)],
+            ),
+        ),
+        (
+            c.t("signoff.tool").into(),
+            format!("aliaudit {}", meta.tool_version),
+        ),
+    ];
+    let table = Table::new(size::TABLE)
+        .column(
+            c.t("signoff.item"),
+            share::RESULT,
+            |r: &(String, String)| Cell::bold(r.0.clone()),
+        )
+        .column(c.t("signoff.statement"), share::LONG * 2.0, |r| {
+            Cell::text(r.1.clone())
+        });
+    doc.table(&table, &rows);
+    doc.space(gap::FACTS);
+    let blank = "____________________________";
+    let line = |role: &str, name: &Option<String>| {
+        c.f(
+            "signoff.line",
+            &[
+                ("role", &c.t(role)),
+                ("name", &name.as_deref().unwrap_or(blank)),
+                ("blank", &"________________"),
+            ],
+        )
+    };
+    doc.paragraph(
+        &line("signoff.prepared_by", &meta.brand.prepared_by),
+        size::BODY,
+        INK,
+    );
+    doc.space(gap::FACTS);
+    doc.paragraph(
+        &line("signoff.reviewed_by", &meta.brand.reviewed_by),
+        size::BODY,
+        INK,
+    );
+}
+
 /// Largest logo on a cover, in points.
 const LOGO_W: f32 = 180.0;
 /// Largest logo on a cover, in points.
@@ -232,7 +332,7 @@ fn footer(meta: &Meta) -> String {
     )
 }
 
-fn cover(doc: &mut Doc, meta: &Meta, kind: &str, title: &str, lines: &[String]) {
+fn cover(doc: &mut Doc, meta: &Meta, kind: &str, title: &str, lines: &[String], embeds: &Embeds) {
     let b = &meta.brand;
     let c = cat(meta);
     doc.cover();
@@ -264,6 +364,18 @@ fn cover(doc: &mut Doc, meta: &Meta, kind: &str, title: &str, lines: &[String]) 
     );
     doc.title(
         &c.f("benchmark.line", &[("benchmark", &meta.benchmark)]),
+        size::COVER_NOTE,
+        false,
+        MUTED,
+    );
+    doc.title(
+        &c.f(
+            "signoff.cover_id",
+            &[
+                ("id", &report_id(embeds).0),
+                ("version", &meta.tool_version),
+            ],
+        ),
         size::COVER_NOTE,
         false,
         MUTED,
@@ -413,6 +525,7 @@ pub fn account(
         c.t("pdf.compliance_report"),
         &a.name,
         &cover_lines,
+        embeds,
     );
     executive(&mut doc, c, &page.executive);
 
@@ -708,6 +821,16 @@ pub fn account(
             Cell::text(l.remediation.clone())
         });
     doc.table(&logic, &page.logic);
+    let scope = [c.f(
+        "signoff.scope_account",
+        &[
+            ("name", &a.name),
+            ("id", &a.id),
+            ("uid", &uid),
+            ("customer", &customer),
+        ],
+    )];
+    signoff(&mut doc, &page.meta, &scope, embeds);
     doc.finish(
         page_label(c),
         &footer(&page.meta),
@@ -801,6 +924,7 @@ pub fn customer(
             c.f("pdf.period_line", &[("period", &page.meta.period)]),
             c.f("pdf.mean_line", &[("score", &page.totals.score_mean)]),
         ],
+        embeds,
     );
     executive(&mut doc, c, &page.executive);
     doc.page_break();
@@ -813,6 +937,18 @@ pub fn customer(
         page.trend.as_ref(),
         false,
     );
+    doc.heading(1, c.t("ui.method"));
+    doc.paragraph(&format!("{}.", page.meta.score_formula), size::BODY, INK);
+    let mut scope = vec![c.f(
+        "signoff.scope_customer",
+        &[("n", &page.accounts.len()), ("customer", &page.name)],
+    )];
+    scope.extend(
+        page.accounts
+            .iter()
+            .map(|a| format!("{} ({})", a.name, a.id)),
+    );
+    signoff(&mut doc, &page.meta, &scope, embeds);
     doc.finish(
         page_label(c),
         &footer(&page.meta),
@@ -858,6 +994,7 @@ pub fn portfolio(
             c.f("pdf.period_line", &[("period", &page.meta.period)]),
             c.f("pdf.mean_line", &[("score", &page.totals.score_mean)]),
         ],
+        embeds,
     );
     executive(&mut doc, c, &page.executive);
     doc.page_break();
@@ -913,6 +1050,14 @@ pub fn portfolio(
     }
     doc.heading(1, c.t("ui.method"));
     doc.paragraph(&format!("{}.", page.meta.score_formula), size::BODY, INK);
+    let scope = [c.f(
+        "signoff.scope_portfolio",
+        &[
+            ("n", &page.totals.accounts),
+            ("customers", &page.customers.len()),
+        ],
+    )];
+    signoff(&mut doc, &page.meta, &scope, embeds);
     doc.finish(
         page_label(c),
         &footer(&page.meta),
