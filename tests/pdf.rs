@@ -689,6 +689,20 @@ fn every_pdf_names_its_scope_report_id_and_sign_off_lines() {
             last.contains("Reviewed by: Jane Reviewer, CISA"),
             "{pdf}: {last}"
         );
+        // The contents page lists the chapters with their pages: the sign-off is the last.
+        let all = poppler("pdftotext", &["-layout", path.to_str().unwrap(), "-"]);
+        let contents = all
+            .split('\u{c}')
+            .find(|p| p.contains("Contents\n"))
+            .unwrap_or_else(|| panic!("{pdf}: no contents page"));
+        let entry = contents
+            .lines()
+            .find(|l| l.trim_start().starts_with("Scope and sign-off"))
+            .unwrap_or_else(|| panic!("{pdf}: {contents}"));
+        assert!(
+            entry.trim_end().ends_with(&format!(" {pages}")),
+            "{pdf}: {entry}"
+        );
     }
     // The customer PDF, which is mailed alone, carries the method too.
     let customer = poppler(

@@ -408,16 +408,24 @@ enum Op {
         h: f32,
         tree: Box<usvg::Tree>,
     },
-    /// A clickable area that opens `uri` (another report file, relative to this one); `alt`
-    /// says where it leads.
+    /// A clickable area that opens `target`; `alt` says where it leads.
     Link {
         x: f32,
         y: f32,
         w: f32,
         h: f32,
-        uri: String,
+        target: LinkTo,
         alt: String,
     },
+}
+
+/// Where a link leads.
+#[derive(Debug, Clone, PartialEq)]
+enum LinkTo {
+    /// Another report file, relative to this one.
+    Uri(String),
+    /// A place in this document: a page (from 0) and a height on it.
+    Page(usize, f32),
 }
 
 /// Where a drawing operation belongs in the document's structure.
@@ -572,6 +580,9 @@ pub struct Doc<'f> {
     mark: Mark,
     /// The last heading's level as drawn, and as tagged (tagged levels are never skipped).
     last_heading: (u8, u16),
+    /// The contents page, when one was asked for: its page, its structure element and where
+    /// its entries start. Filled in by [`Doc::finish`], when every heading's page is known.
+    contents: Option<(usize, usize, f32)>,
 }
 
 /// A file embedded in the PDF (PDF/A-3 associated file).
@@ -645,6 +656,7 @@ impl<'f> Doc<'f> {
             roots: Vec::new(),
             mark: Mark::Artifact(ArtifactType::Layout),
             last_heading: (0, 0),
+            contents: None,
         };
         doc.new_page(false);
         doc
@@ -666,6 +678,84 @@ impl<'f> Doc<'f> {
     /// Starts a new page.
     pub fn page_break(&mut self) {
         self.new_page(false);
+    }
+
+    /// A contents page here, titled `title`: a new page listing the chapters (level 1
+    /// headings, and level 2 while they fit) after it with their page numbers, each entry a
+    /// link to its page; what follows must start a page of its own. The entries are drawn by
+    /// [`Doc::finish`], once pages are known.
+    pub fn contents(&mut self, title: &str) {
+        self.page_break();
+        self.heading(1, title);
+        let node = self.node(Tag::TOC, None);
+        self.contents = Some((self.pages.len() - 1, node, self.y));
+    }
+
+    /// Draws the contents page's entries: headings after it, with their page numbers.
+    fn fill_contents(&mut self) {
+        let Some((page, toc, top)) = self.contents else {
+            return;
+        };
+        let size = size::BODY;
+        let line_h = size * 1.9;
+        let room = ((PAGE_H - MARGIN_BOTTOM - top) / line_h).floor().max(0.0) as usize;
+        let after: Vec<(u8, String, usize, f32)> = self
+            .outline
+            .iter()
+            .filter(|(_, _, p, _)| *p > page)
+            .cloned()
+            .collect();
+        let all_fit = after.len() <= room;
+        let entries: Vec<_> = after
+            .into_iter()
+            .filter(|(level, ..)| all_fit || *level <= 1)
+            .take(room)
+            .collect();
+        let mut y = top;
+        for (level, text, on, at) in entries {
+            y += line_h;
+            let indent = if level <= 1 { 0.0 } else { 16.0 };
+            let bold = level <= 1;
+            let number = (on + 1).to_string();
+            let number_w = self.fonts.width(&number, size, bold);
+            let width = CONTENT_W - indent - number_w - 12.0;
+            let label = self
+                .wrap(&text, size, bold, width)
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            let item = self.node(Tag::TOCI, Some(toc));
+            let ops = [
+                Op::Text {
+                    x: MARGIN_X + indent,
+                    y,
+                    size,
+                    bold,
+                    colour: INK,
+                    text: label,
+                },
+                Op::Text {
+                    x: MARGIN_X + CONTENT_W - number_w,
+                    y,
+                    size,
+                    bold,
+                    colour: INK,
+                    text: number,
+                },
+                Op::Link {
+                    x: MARGIN_X,
+                    y: y - size,
+                    w: CONTENT_W,
+                    h: line_h,
+                    target: LinkTo::Page(on, (at - 20.0).max(0.0)),
+                    alt: text.clone(),
+                },
+            ];
+            for op in ops {
+                self.pages[page].push(op);
+                self.marks[page].push(Mark::Node(item));
+            }
+        }
     }
 
     /// Marks the current (first) page as a cover: no header or footer on it.
@@ -1202,7 +1292,7 @@ impl<'f> Doc<'f> {
                     y: top,
                     w: *w,
                     h: row_h,
-                    uri: uri.clone(),
+                    target: LinkTo::Uri(uri.clone()),
                     alt: cell.text.replace('\n', " "),
                 });
             }
@@ -1273,11 +1363,12 @@ impl<'f> Doc<'f> {
     /// makes the footer text from (page, pages); `finish` gives the metadata, the language
     /// and the embedded files.
     pub fn finish(
-        self,
+        mut self,
         page_label: impl Fn(usize, usize) -> String,
         footer_left: &str,
         finish: Finish,
     ) -> Result<Vec<u8>, String> {
+        self.fill_contents();
         let fonts = self.fonts;
         let configuration = krilla::configure::ConfigurationBuilder::new()
             .with_archival_validator(krilla::configure::Archival::A3_B)
@@ -1395,11 +1486,11 @@ impl<'f> Doc<'f> {
                     y,
                     w,
                     h,
-                    uri,
+                    target,
                     alt,
                 } = op
                 {
-                    links.push((x, y, w, h, uri, alt, mark));
+                    links.push((x, y, w, h, target, alt, mark));
                     continue;
                 }
                 if open != Some(mark) {
@@ -1475,14 +1566,17 @@ impl<'f> Doc<'f> {
                 surface.end_tagged();
             }
             surface.finish();
-            for (x, y, w, h, uri, alt, mark) in links {
+            for (x, y, w, h, target, alt, mark) in links {
                 if let Some(rect) = Rect::from_xywh(x, y, w, h) {
-                    let link = krilla::annotation::LinkAnnotation::new(
-                        rect,
-                        krilla::annotation::Target::Action(krilla::action::Action::Link(
-                            krilla::action::LinkAction::new(uri),
-                        )),
-                    );
+                    let target = match target {
+                        LinkTo::Uri(uri) => krilla::annotation::Target::Action(
+                            krilla::action::Action::Link(krilla::action::LinkAction::new(uri)),
+                        ),
+                        LinkTo::Page(page, y) => krilla::annotation::Target::Destination(
+                            XyzDestination::new(page, Point::from_xy(MARGIN_X, y)).into(),
+                        ),
+                    };
+                    let link = krilla::annotation::LinkAnnotation::new(rect, target);
                     let annotation = krilla::annotation::Annotation::new_link(link, Some(alt));
                     let id = page.add_tagged_annotation(annotation);
                     if let Mark::Node(node) = mark {

@@ -528,6 +528,7 @@ pub fn account(
         embeds,
     );
     executive(&mut doc, c, &page.executive);
+    doc.contents(c.t("pdf.contents"));
 
     doc.page_break();
     doc.heading(1, c.t("account.executive_summary"));
@@ -927,6 +928,7 @@ pub fn customer(
         embeds,
     );
     executive(&mut doc, c, &page.executive);
+    doc.contents(c.t("pdf.contents"));
     doc.page_break();
     group_body(
         &mut doc,
@@ -997,6 +999,7 @@ pub fn portfolio(
         embeds,
     );
     executive(&mut doc, c, &page.executive);
+    doc.contents(c.t("pdf.contents"));
     doc.page_break();
     group_body(
         &mut doc,
