@@ -288,7 +288,7 @@ fn accounts_table(doc: &mut Doc, c: &Catalogue, rows: &[AccountRow], linked: boo
                 cell
             }
         })
-        .column(c.t("ui.customer"), 1.8, |a| {
+        .column(c.t("ui.customer"), 1.6, |a| {
             Cell::text(a.customer.clone().unwrap_or_else(|| "-".into()))
         })
         .column(c.t("ui.evidence"), 1.2, |a| {
@@ -298,14 +298,18 @@ fn accounts_table(doc: &mut Doc, c: &Catalogue, rows: &[AccountRow], linked: boo
             )
         })
         .number(c.t("ui.score"), 0.8, |a| Cell::bold(a.score.clone()))
-        .number(c.t("ui.vendor"), share::SHORT, |a| {
+        // The same column names as the HTML's accounts table.
+        .number(c.t("ui.vendor_score"), share::SHORT, |a| {
             Cell::text(a.vendor_score.clone())
         })
         .number(c.t("ui.failed"), 0.8, |a| {
             Cell::text(a.counts.fail.to_string())
         })
-        .number(c.t("ui.high"), 0.7, |a| {
+        .number(c.t("ui.high_failed"), 0.9, |a| {
             Cell::text(a.high_fails.to_string())
+        })
+        .number(c.t("ui.not_evaluable"), 1.15, |a| {
+            Cell::text(a.counts.not_evaluable.to_string())
         });
     doc.table(&table, rows);
 }
