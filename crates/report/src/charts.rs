@@ -733,7 +733,7 @@ mod tests {
         );
         assert_eq!(
             severity_bars(en(), 1, 2, 3).alt(),
-            "Failed controls by severity: high: 1; medium: 2; low: 3"
+            "Failed controls by severity: High: 1; Medium: 2; Low: 3"
         );
         let heat = heat_map(
             en(),

@@ -462,8 +462,9 @@ fn executive(doc: &mut Doc, c: &'static Catalogue, e: &ExecutiveView) {
         .iter()
         .map(|r| {
             format!(
-                "[{}] {} ({}): {}",
+                "{}{}{} ({}): {}",
                 severity_name(c, r.severity),
+                c.t("exec.colon"),
                 r.problem,
                 r.affected,
                 r.exposes
