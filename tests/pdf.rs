@@ -710,4 +710,17 @@ fn every_pdf_names_its_scope_report_id_and_sign_off_lines() {
         &[out.join("customers/acme-retail.pdf").to_str().unwrap(), "-"],
     );
     assert!(customer.contains("Method"), "{customer}");
+    // ... and a page per account: its verdict, risks and actions.
+    for (name, id) in [
+        ("Acme Retail - prod", "9208642287660594"),
+        ("Acme Retail - staging", "2786731986915959"),
+    ] {
+        let heading = format!("{name} ({id})");
+        let page = customer
+            .split('\u{c}')
+            .find(|p| !p.contains("Contents\n") && p.lines().any(|l| l.trim() == heading))
+            .unwrap_or_else(|| panic!("no page for {heading}: {customer}"));
+        assert!(page.contains(&format!("Verdict: {name}")), "{page}");
+        assert!(page.contains("Actions"), "{page}");
+    }
 }

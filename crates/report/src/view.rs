@@ -244,6 +244,21 @@ pub struct CustomerPage {
     pub accounts: Vec<AccountRow>,
     /// Change since the baseline (absent without one).
     pub trend: Option<GroupTrendView>,
+    /// Each account's executive summary, lowest score first (the PDF's page per account; the
+    /// HTML links to the account pages instead).
+    #[serde(skip)]
+    pub summaries: Vec<AccountSummary>,
+}
+
+/// One account's executive summary inside a customer's report.
+#[derive(Debug, Clone)]
+pub struct AccountSummary {
+    /// Account name.
+    pub name: String,
+    /// Account id.
+    pub id: String,
+    /// Its executive page.
+    pub executive: ExecutiveView,
 }
 
 /// One resource row.
@@ -650,6 +665,22 @@ fn high_fails(a: &AccountResult) -> u64 {
         .iter()
         .filter(|f| f.severity == Severity::High)
         .count() as u64
+}
+
+/// Failing resources by failing control (scored controls only), for the executive page.
+fn failing_resources(findings: &[Finding]) -> BTreeMap<String, usize> {
+    findings
+        .iter()
+        .filter(|f| f.status == Status::Fail && f.informational.is_none())
+        .map(|f| {
+            let n = f
+                .resources
+                .iter()
+                .filter(|r| r.status == Status::Fail)
+                .count();
+            (f.control_id.to_string(), n)
+        })
+        .collect()
 }
 
 /// A score to one decimal, or `-` without one.
@@ -1352,6 +1383,11 @@ impl<'a> Site<'a> {
                         name: name.clone(),
                         totals: self.totals(&members),
                         charts: self.group_charts(&members),
+                        summaries: accounts
+                            .iter()
+                            .filter_map(|row| members.iter().find(|a| a.info.id == row.id))
+                            .map(|a| self.summary(a))
+                            .collect(),
                         accounts,
                         trend: self.group_trend(trend.as_ref(), &members, "../"),
                     },
@@ -1436,6 +1472,39 @@ impl<'a> Site<'a> {
         }
     }
 
+    /// An account's executive summary, for its customer's report.
+    fn summary(&self, a: &AccountResult) -> AccountSummary {
+        AccountSummary {
+            name: a.info.name.clone(),
+            id: a.info.id.clone(),
+            executive: self.executive(
+                &[a],
+                ScopeKind::Account,
+                &a.info.name,
+                failing_resources(&a.evaluation.findings),
+                self.account_change(a),
+            ),
+        }
+    }
+
+    /// An account's change since the baseline, when there is one.
+    fn account_change(&self, a: &AccountResult) -> Option<Change> {
+        self.run.baseline.as_deref().map(|b| match &a.delta {
+            Some(d) => Change::Compared {
+                period: d.baseline_period.clone(),
+                previous: d.previous_score,
+                score: d.score,
+                new_failures: d.counts.new_failures,
+                resolved: d.counts.resolved,
+                carried: 0,
+                mean: None,
+            },
+            None => Change::NewAccount {
+                period: b.period.clone(),
+            },
+        })
+    }
+
     /// The page of one account.
     pub fn account(&self, a: &AccountResult) -> AccountPage {
         let findings = &a.evaluation.findings;
@@ -1481,32 +1550,8 @@ impl<'a> Site<'a> {
                 .count() as u64
         };
         let t = &self.rules.thresholds;
-        let resources = findings
-            .iter()
-            .filter(|f| f.status == Status::Fail && f.informational.is_none())
-            .map(|f| {
-                let n = f
-                    .resources
-                    .iter()
-                    .filter(|r| r.status == Status::Fail)
-                    .count();
-                (f.control_id.to_string(), n)
-            })
-            .collect();
-        let change = self.run.baseline.as_deref().map(|b| match &a.delta {
-            Some(d) => Change::Compared {
-                period: d.baseline_period.clone(),
-                previous: d.previous_score,
-                score: d.score,
-                new_failures: d.counts.new_failures,
-                resolved: d.counts.resolved,
-                carried: 0,
-                mean: None,
-            },
-            None => Change::NewAccount {
-                period: b.period.clone(),
-            },
-        });
+        let resources = failing_resources(findings);
+        let change = self.account_change(a);
         AccountPage {
             meta: self.meta(a.info.customer.as_deref()),
             executive: self.executive(&[a], ScopeKind::Account, &a.info.name, resources, change),

@@ -12,9 +12,9 @@ use super::layout::{Attachment, Cell, Doc, Finish, Fonts, Table, size};
 use crate::executive::{ActionView, ExecutiveView};
 use crate::theme::{self, Colour, INK, MUTED};
 use crate::view::{
-    AccountPage, AccountRow, AccountTrendView, ChangeRow, ControlRow, CustomerPage, CustomerRow,
-    FileRow, GroupTrendView, LogicRow, Meta, MoverRow, PortfolioPage, RegisterRow, RegisterView,
-    ResourceRow, VendorRow,
+    AccountPage, AccountRow, AccountSummary, AccountTrendView, ChangeRow, ControlRow, CustomerPage,
+    CustomerRow, FileRow, GroupTrendView, LogicRow, Meta, MoverRow, PortfolioPage, RegisterRow,
+    RegisterView, ResourceRow, VendorRow,
 };
 use aliaudit_core::aggregate::AccountStatus;
 use aliaudit_core::evidence::FileStatus;
@@ -412,6 +412,24 @@ fn cover(doc: &mut Doc, meta: &Meta, kind: &str, title: &str, lines: &[String], 
 fn executive(doc: &mut Doc, c: &'static Catalogue, e: &ExecutiveView) {
     doc.page_break();
     doc.heading(1, c.t("exec.heading"));
+    executive_body(doc, c, e, true);
+}
+
+/// A customer's accounts, a page each: the account's executive summary (without the
+/// definitions, which the customer's own executive page gives).
+fn account_summaries(doc: &mut Doc, c: &'static Catalogue, summaries: &[AccountSummary]) {
+    for s in summaries {
+        doc.page_break();
+        doc.heading(
+            1,
+            &c.f("pdf.account_summary", &[("name", &s.name), ("id", &s.id)]),
+        );
+        executive_body(doc, c, &s.executive, false);
+    }
+}
+
+/// What an executive page says; `definitions`: with the score and rating definitions.
+fn executive_body(doc: &mut Doc, c: &'static Catalogue, e: &ExecutiveView, definitions: bool) {
     doc.paragraph(
         &format!("{}{}{}", c.t("exec.verdict"), c.t("exec.colon"), e.verdict),
         size::COVER_LINE,
@@ -447,11 +465,13 @@ fn executive(doc: &mut Doc, c: &'static Catalogue, e: &ExecutiveView) {
             INK,
         );
     }
-    doc.paragraph(
-        &format!("{} {}", e.score_definition, e.rating_definition),
-        size::NOTE,
-        MUTED,
-    );
+    if definitions {
+        doc.paragraph(
+            &format!("{} {}", e.score_definition, e.rating_definition),
+            size::NOTE,
+            MUTED,
+        );
+    }
     if e.risks.is_empty() {
         doc.paragraph(&e.no_risks, size::LEAD, INK);
         return;
@@ -944,6 +964,8 @@ pub fn customer(
         page.trend.as_ref(),
         false,
     );
+    account_summaries(&mut doc, c, &page.summaries);
+    doc.page_break();
     doc.heading(1, c.t("ui.method"));
     doc.paragraph(&format!("{}.", page.meta.score_formula), size::BODY, INK);
     let mut scope = vec![c.f(
