@@ -1238,3 +1238,31 @@ const SCORE_V2: f64 = 56.4;
 const COUNTS_V2: [u64; 5] = [26, 24, 0, 0, 2];
 const SCORE_V1: f64 = 57.4;
 const COUNTS_V1: [u64; 5] = [27, 23, 0, 0, 2];
+
+#[test]
+fn every_link_inside_a_page_has_its_target_and_findings_link_to_evidence_and_logic() {
+    let (out, dir) = report(&["samples"], &["--format", "html"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let mut checked = 0;
+    for entry in walkdir::WalkDir::new(dir.path()) {
+        let entry = entry.unwrap();
+        if entry.path().extension().is_none_or(|x| x != "html") {
+            continue;
+        }
+        let page = std::fs::read_to_string(entry.path()).unwrap();
+        for part in page.split("href=\"#").skip(1) {
+            let target = &part[..part.find('"').unwrap()];
+            assert!(
+                page.contains(&format!("id=\"{target}\"")),
+                "{}: #{target} leads nowhere",
+                entry.path().display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "{checked}");
+    let account =
+        std::fs::read_to_string(dir.path().join("accounts/9208642287660594.html")).unwrap();
+    assert!(account.contains("href=\"#ev-c-ram-console_mfa\""));
+    assert!(account.contains("href=\"#l-ram-console_mfa\""));
+}

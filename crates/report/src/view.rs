@@ -318,6 +318,8 @@ pub struct ControlRow {
     pub resources: Vec<ResourceRow>,
     /// Failing resources.
     pub failing: usize,
+    /// The anchor of its row in the appendix's control logic, for a built-in control.
+    pub logic_anchor: Option<String>,
 }
 
 /// A report section.
@@ -335,11 +337,18 @@ pub struct SectionView {
     pub fail: usize,
 }
 
+/// The anchor of a built-in control's row in the appendix's control logic.
+fn logic_anchor(id: &str) -> String {
+    format!("l-{}", id.replace('.', "-"))
+}
+
 /// A control's logic for the appendix.
 #[derive(Debug, Clone, Serialize)]
 pub struct LogicRow {
     /// Control id.
     pub id: &'static str,
+    /// Its anchor.
+    pub anchor: String,
     /// Title.
     pub title: String,
     /// Logic.
@@ -1421,6 +1430,10 @@ impl<'a> Site<'a> {
         ControlRow {
             id: f.control_id.to_string(),
             anchor: format!("c-{}", f.control_id.replace('.', "-")),
+            logic_anchor: CATALOG
+                .iter()
+                .any(|d| d.id == f.control_id.as_ref())
+                .then(|| logic_anchor(&f.control_id)),
             title: self.control_title(&f.control_id, &f.title),
             severity: f.severity,
             status: f.status,
@@ -1621,6 +1634,7 @@ impl<'a> Site<'a> {
                     };
                     LogicRow {
                         id: c.id,
+                        anchor: logic_anchor(c.id),
                         title: part("title"),
                         logic: part("logic"),
                         evidence: part("evidence"),
