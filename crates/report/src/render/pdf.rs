@@ -312,6 +312,7 @@ fn accounts_table(doc: &mut Doc, c: &Catalogue, rows: &[AccountRow], linked: boo
             Cell::text(a.counts.not_evaluable.to_string())
         });
     doc.table(&table, rows);
+    doc.paragraph(c.t("ui.evidence_states"), size::SMALL, MUTED);
 }
 
 /// A document with the page's branding: accent colour and header.
