@@ -469,6 +469,9 @@ pub struct ExecutiveView {
     pub actions: Vec<ActionView>,
     /// Failing controls not in the table.
     pub more_actions: Option<String>,
+    /// How many failing controls are not in the table.
+    #[serde(skip)]
+    pub more_count: u64,
     /// How due dates are set.
     pub actions_note: String,
     /// Shown when nothing fails.
@@ -840,6 +843,7 @@ impl Executive {
             risks,
             actions,
             more_actions: (rest > 0).then(|| plural(c, "exec.more_actions", rest, &[])),
+            more_count: rest,
             actions_note: c.f(
                 "exec.actions_note",
                 &[

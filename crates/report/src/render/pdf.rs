@@ -228,6 +228,9 @@ fn signoff(doc: &mut Doc, meta: &Meta, scope: &[String], embeds: &Embeds) {
     );
 }
 
+/// Actions in the PDF's executive table (the HTML shows up to `executive::MAX_ACTIONS`).
+const PDF_ACTIONS: usize = 4;
+
 /// Largest logo on a cover, in points.
 const LOGO_W: f32 = 180.0;
 /// Largest logo on a cover, in points.
@@ -494,6 +497,7 @@ fn executive_body(doc: &mut Doc, c: &'static Catalogue, e: &ExecutiveView, defin
         .collect();
     doc.list(&risks, true, size::BODY, INK);
     doc.heading(2, c.t("exec.actions"));
+    doc.paragraph(&e.actions_note, size::SMALL, MUTED);
     let table = Table::new(size::TABLE_DENSE)
         .column(c.t("exec.risk"), 2.2, |a: &ActionView| {
             Cell::text(format!("{}\n{}", a.problem, a.affected))
@@ -505,11 +509,18 @@ fn executive_body(doc: &mut Doc, c: &'static Catalogue, e: &ExecutiveView, defin
         .column(c.t("exec.where"), 2.8, |a| Cell::text(a.place.clone()))
         .column(c.t("exec.owner"), 1.6, |a| Cell::text(a.owner.clone()))
         .column(c.t("exec.due"), 1.1, |a| Cell::text(a.due.clone()));
-    doc.table(&table, &e.actions);
-    if let Some(more) = &e.more_actions {
-        doc.paragraph(more, size::SMALL, MUTED);
+    // The PDF's executive page is one page: its first actions; the rest are counted.
+    let shown = e.actions.len().min(PDF_ACTIONS);
+    doc.table(&table, &e.actions[..shown]);
+    let rest = e.more_count + (e.actions.len() - shown) as u64;
+    if rest > 0 {
+        let key = if rest == 1 {
+            "exec.more_actions_one"
+        } else {
+            "exec.more_actions_other"
+        };
+        doc.paragraph(&c.f(key, &[("n", &rest)]), size::SMALL, MUTED);
     }
-    doc.paragraph(&e.actions_note, size::SMALL, MUTED);
 }
 
 /// The PDF of one account.
