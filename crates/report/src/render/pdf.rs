@@ -174,7 +174,10 @@ fn signoff(doc: &mut Doc, meta: &Meta, scope: &[String], embeds: &Embeds) {
         ),
         (
             c.t("signoff.as_of").into(),
-            format!("{} ({})", meta.as_of_text, meta.as_of_source),
+            c.f(
+                "signoff.as_of_text",
+                &[("as_of", &meta.as_of_text), ("source", &meta.as_of_source)],
+            ),
         ),
         (c.t("signoff.benchmark").into(), meta.benchmark.clone()),
         (
