@@ -184,7 +184,7 @@ fn pdfs_repeat_byte_for_byte_and_portfolio_and_customer_pdfs_exist() {
 }
 
 #[test]
-fn a_300_user_account_pdf_stays_under_one_megabyte() {
+fn a_300_user_account_pdf_stays_under_one_megabyte_and_25_pages_with_capped_controls() {
     if !have_poppler() {
         return;
     }
@@ -202,7 +202,16 @@ fn a_300_user_account_pdf_stays_under_one_megabyte() {
     ]);
     assert!(o.status.success());
     let out = tempfile::tempdir().unwrap();
-    report(tree.path().to_str().unwrap(), out.path());
+    let o = aliaudit(&[
+        "report",
+        tree.path().to_str().unwrap(),
+        "-o",
+        out.path().to_str().unwrap(),
+        "--quiet",
+        "--format",
+        "pdf,csv",
+    ]);
+    assert!(o.status.code() == Some(0) || o.status.code() == Some(2));
     let pdf = walkdir::WalkDir::new(out.path().join("accounts"))
         .into_iter()
         .map(|e| e.unwrap())
@@ -210,14 +219,47 @@ fn a_300_user_account_pdf_stays_under_one_megabyte() {
         .unwrap();
     let size = pdf.metadata().unwrap().len();
     let summary = poppler("pdfinfo", &[pdf.path().to_str().unwrap()]);
-    eprintln!(
-        "300-user account PDF: {size} bytes; {}",
-        summary
-            .lines()
-            .find(|l| l.starts_with("Pages"))
-            .unwrap_or("")
-    );
+    let pages: usize = summary
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    eprintln!("300-user account PDF: {size} bytes, {pages} pages");
     assert!(size < 1_000_000, "{size} bytes");
+    assert!(pages < 25, "{pages} pages");
+
+    // ram.console_mfa checks every console user: more than the cap, so the PDF shows 25 rows and
+    // counts the rest, with the failing ones among them, as findings.csv has them.
+    let csv = std::fs::read_to_string(out.path().join("findings.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (control, status, resource) = (
+        col("control_id"),
+        col("resource_status"),
+        col("resource_id"),
+    );
+    let rows: Vec<csv::StringRecord> = reader
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| &r[control] == "ram.console_mfa" && !r[resource].is_empty())
+        .collect();
+    let failing = rows.iter().filter(|r| &r[status] == "fail").count();
+    let not_passing = rows.iter().filter(|r| &r[status] != "pass").count();
+    assert!(rows.len() > 25, "{} rows", rows.len());
+    let more = rows.len() - 25;
+    // Every row not passing is failing here, and failing rows come first.
+    assert_eq!(not_passing, failing);
+    let more_failing = failing.saturating_sub(25);
+    let text = poppler("pdftotext", &[pdf.path().to_str().unwrap(), "-"]);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let line = format!(
+        "{more} more rows ({more_failing} failing) are in the attached findings.csv and in the HTML report."
+    );
+    assert!(text.contains(&line), "no \"{line}\"");
+    assert!(text.contains("Source: "), "no source caption");
 }
 
 #[test]

@@ -134,6 +134,56 @@ pub struct QualityRow {
     pub notes: Vec<String>,
 }
 
+/// One data-quality note and the accounts it concerns.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QualityNote {
+    /// The note, as every one of its accounts has it.
+    pub note: String,
+    /// The accounts, in the order of the report's account list.
+    pub accounts: Vec<QualityAccount>,
+}
+
+/// An account named by a data-quality note.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QualityAccount {
+    /// Account name.
+    pub name: String,
+    /// Link to its page.
+    pub href: String,
+}
+
+/// The notes of `rows`, each once: a note that several accounts share word for word names
+/// them all, in the order the accounts come; notes that differ stay apart. Notes keep the
+/// order in which they first appear.
+pub(crate) fn group_notes(rows: &[QualityRow]) -> Vec<QualityNote> {
+    let mut out: Vec<QualityNote> = Vec::new();
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for row in rows {
+        for note in &row.notes {
+            let account = QualityAccount {
+                name: row.name.clone(),
+                href: row.href.clone(),
+            };
+            match seen.get(note.as_str()) {
+                Some(&i) => {
+                    // An account repeating one note lists itself once.
+                    if out[i].accounts.last() != Some(&account) {
+                        out[i].accounts.push(account);
+                    }
+                }
+                None => {
+                    seen.insert(note, out.len());
+                    out.push(QualityNote {
+                        note: note.clone(),
+                        accounts: vec![account],
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
 /// A diagnostic line.
 #[derive(Debug, Clone, Serialize)]
 pub struct DiagRow {
@@ -217,8 +267,11 @@ pub struct PortfolioPage {
     pub problems: Vec<DiagRow>,
     /// Rejected input files.
     pub rejected: Vec<FileRow>,
-    /// Data-quality notes and evidence gaps, per account (accounts with none are left out).
-    pub data_quality: Vec<QualityRow>,
+    /// Data-quality notes and evidence gaps, each once with the accounts it concerns (a note
+    /// several accounts share word for word is one entry).
+    pub data_quality: Vec<QualityNote>,
+    /// How many accounts have a data-quality note.
+    pub quality_accounts: usize,
     /// Files used / ignored / rejected.
     pub files: BTreeMap<&'static str, usize>,
     /// Change since the baseline (absent without one).
@@ -272,6 +325,10 @@ pub struct ResourceRow {
     pub detail: String,
     /// File and place.
     pub source: String,
+    /// The input file alone (empty when the result names none).
+    pub file: String,
+    /// The place in that file alone (`line 12, mfa_active`, a JSON path; may be empty).
+    pub place: String,
 }
 
 /// One source of a control's result on an account page.
@@ -1001,6 +1058,19 @@ impl<'a> Site<'a> {
             *files.entry(f.status.as_str()).or_insert(0) += 1;
         }
         let trend = self.group_trend_of(&all, None);
+        let quality: Vec<QualityRow> = all
+            .iter()
+            .filter_map(|a| {
+                let mut notes: Vec<String> = self.missing_evidence(a).into_iter().collect();
+                notes.extend(a.gaps_in(self.c));
+                notes.extend(a.notes_in(self.c));
+                (!notes.is_empty()).then(|| QualityRow {
+                    name: a.info.name.clone(),
+                    href: self.account_row(a, "").href,
+                    notes,
+                })
+            })
+            .collect();
         PortfolioPage {
             meta: self.meta(None),
             executive: self.executive(
@@ -1028,19 +1098,8 @@ impl<'a> Site<'a> {
                 .filter(|f| f.status == FileStatus::Rejected)
                 .map(|f| file_row(self.c, f))
                 .collect(),
-            data_quality: all
-                .iter()
-                .filter_map(|a| {
-                    let mut notes: Vec<String> = self.missing_evidence(a).into_iter().collect();
-                    notes.extend(a.gaps_in(self.c));
-                    notes.extend(a.notes_in(self.c));
-                    (!notes.is_empty()).then(|| QualityRow {
-                        name: a.info.name.clone(),
-                        href: self.account_row(a, "").href,
-                        notes,
-                    })
-                })
-                .collect(),
+            data_quality: group_notes(&quality),
+            quality_accounts: quality.len(),
             files,
             trend: self.group_trend(trend.as_ref(), &all, ""),
             register: self.register(None),
@@ -1480,6 +1539,8 @@ impl<'a> Site<'a> {
                         (None, Some(field)) => field.clone(),
                         (None, None) => String::new(),
                     },
+                    file: r.file.as_deref().unwrap_or_default().to_string(),
+                    place: r.field.clone().unwrap_or_default(),
                 })
                 .collect(),
         }
@@ -1691,6 +1752,53 @@ pub fn slugs<'a>(ids: impl IntoIterator<Item = &'a str>) -> BTreeMap<String, Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_note_several_accounts_share_word_for_word_is_listed_once_with_its_accounts() {
+        let missing = "Evidence missing or unreadable: RAM users; 4 controls not assessed";
+        let row = |name: &str, notes: &[&str]| QualityRow {
+            name: name.into(),
+            href: format!("accounts/{name}.html"),
+            notes: notes.iter().map(|n| n.to_string()).collect(),
+        };
+        let rows = [
+            row("Northwind prod", &[missing, "Clock skew of 3 days"]),
+            row("Eastwind main", &[missing]),
+            row("Eastwind new", &[missing, "Clock skew of 5 days", missing]),
+        ];
+        let notes = group_notes(&rows);
+        let text: Vec<(String, Vec<String>)> = notes
+            .iter()
+            .map(|q| {
+                (
+                    q.note.clone(),
+                    q.accounts.iter().map(|a| a.name.clone()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            text,
+            [
+                (
+                    missing.to_string(),
+                    vec![
+                        "Northwind prod".to_string(),
+                        "Eastwind main".into(),
+                        "Eastwind new".into()
+                    ]
+                ),
+                (
+                    "Clock skew of 3 days".into(),
+                    vec!["Northwind prod".to_string()]
+                ),
+                (
+                    "Clock skew of 5 days".into(),
+                    vec!["Eastwind new".to_string()]
+                ),
+            ]
+        );
+        assert_eq!(notes[0].accounts[1].href, "accounts/Eastwind main.html");
+    }
 
     /// The text a template sees for `state`.
     fn name(state: impl Serialize) -> String {

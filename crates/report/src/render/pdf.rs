@@ -13,8 +13,8 @@ use crate::executive::{ActionView, ExecutiveView};
 use crate::theme::{self, Colour, INK, MUTED};
 use crate::view::{
     AccountPage, AccountRow, AccountSummary, AccountTrendView, ChangeRow, ControlRow, CustomerPage,
-    CustomerRow, FileRow, GroupTrendView, LogicRow, Meta, MoverRow, PortfolioPage, RegisterRow,
-    RegisterView, ResourceRow, VendorRow,
+    CustomerRow, FileRow, GroupTrendView, LogicRow, Meta, MoverRow, PortfolioPage, QualityNote,
+    RegisterRow, RegisterView, ResourceRow, VendorRow,
 };
 use aliaudit_core::aggregate::AccountStatus;
 use aliaudit_core::evidence::FileStatus;
@@ -723,48 +723,16 @@ pub fn account(
     if !detailed.is_empty() {
         doc.page_break();
         doc.heading(1, c.t("account.evidence_by_control"));
-        doc.paragraph(c.t("account.evidence_by_control_note"), size::BODY, MUTED);
+        doc.paragraph(
+            &c.f(
+                "account.evidence_by_control_note",
+                &[("n", &ROWS_PER_CONTROL)],
+            ),
+            size::BODY,
+            MUTED,
+        );
         for control in detailed {
-            doc.heading(3, &format!("{} ({})", control.title, control.id));
-            let passed = control
-                .resources
-                .iter()
-                .filter(|r| r.status == Status::Pass)
-                .count();
-            let failing: Vec<&ResourceRow> = control
-                .resources
-                .iter()
-                .filter(|r| r.status != Status::Pass)
-                .collect();
-            if !failing.is_empty() {
-                let table = Table::new(size::TABLE_DENSE)
-                    .column(c.t("ui.resource"), share::TEXT, |r: &&ResourceRow| {
-                        Cell::text(r.id.clone())
-                    })
-                    .column(c.t("ui.result"), share::RESULT, |r| {
-                        Cell::badge(
-                            c.t(&format!("status.{}", r.status.as_str())),
-                            theme::status(r.status),
-                        )
-                    })
-                    .column(c.t("ui.detail"), share::TEXT, |r| {
-                        Cell::text(r.detail.clone())
-                    })
-                    .column(c.t("ui.source"), share::TEXT, |r| {
-                        Cell::text(r.source.clone())
-                    });
-                doc.table(&table, &failing);
-            }
-            if passed > 0 {
-                doc.paragraph(
-                    &c.f(
-                        "account.passed_of",
-                        &[("passed", &passed), ("n", &control.resources.len())],
-                    ),
-                    size::SMALL,
-                    MUTED,
-                );
-            }
+            evidence_table(&mut doc, c, control);
         }
     }
 
@@ -882,6 +850,126 @@ pub fn account(
             embeds,
             "pdf_files.findings_account",
         ),
+    )
+}
+
+/// The most resource rows a control's evidence table shows in the PDF; the rest are counted
+/// in a closing line that names where they are (the embedded `findings.csv`, the HTML page).
+/// A 300-user account would otherwise fill twenty pages with rows nobody reads on paper.
+pub(crate) const ROWS_PER_CONTROL: usize = 25;
+
+/// The rows of a control's evidence table: failing (and not evaluable) first, then passing,
+/// each group in the view's order, at most [`ROWS_PER_CONTROL`]; and how many rows were left
+/// out, with how many of those are failing.
+fn capped_rows(resources: &[ResourceRow]) -> (Vec<&ResourceRow>, usize, usize) {
+    let (not_passing, passing): (Vec<&ResourceRow>, Vec<&ResourceRow>) =
+        resources.iter().partition(|r| r.status != Status::Pass);
+    let shown: Vec<&ResourceRow> = not_passing
+        .iter()
+        .chain(&passing)
+        .take(ROWS_PER_CONTROL)
+        .copied()
+        .collect();
+    let more = resources.len() - shown.len();
+    let more_failing = not_passing
+        .iter()
+        .skip(ROWS_PER_CONTROL)
+        .filter(|r| r.status == Status::Fail)
+        .count();
+    (shown, more, more_failing)
+}
+
+/// The file every row of `resources` comes from, when they all name the same one.
+fn common_file(resources: &[ResourceRow]) -> Option<&str> {
+    let first = resources.first()?.file.as_str();
+    (!first.is_empty() && resources.iter().all(|r| r.file == first)).then_some(first)
+}
+
+/// One control's evidence table: its heading, the file all its rows come from (then each row
+/// names only its place in it), at most [`ROWS_PER_CONTROL`] rows, and a closing line counting
+/// the rows left out.
+fn evidence_table(doc: &mut Doc, c: &'static Catalogue, control: &ControlRow) {
+    doc.heading(3, &format!("{} ({})", control.title, control.id));
+    let passed = control
+        .resources
+        .iter()
+        .filter(|r| r.status == Status::Pass)
+        .count();
+    let file = common_file(&control.resources);
+    if let Some(file) = file {
+        doc.paragraph(
+            &c.f("rows.source_file", &[("file", &file)]),
+            size::SMALL,
+            MUTED,
+        );
+    }
+    let (shown, more, more_failing) = capped_rows(&control.resources);
+    if !shown.is_empty() {
+        let table = Table::new(size::TABLE_DENSE)
+            // A place alone ("line 12, mfa_active") is short: its width goes to the resource.
+            .column(
+                c.t("ui.resource"),
+                if file.is_some() {
+                    share::LONG
+                } else {
+                    share::TEXT
+                },
+                |r: &&ResourceRow| Cell::text(r.id.clone()),
+            )
+            .column(c.t("ui.result"), share::RESULT, |r| {
+                Cell::badge(
+                    c.t(&format!("status.{}", r.status.as_str())),
+                    theme::status(r.status),
+                )
+            })
+            .column(c.t("ui.detail"), share::TEXT, |r| {
+                Cell::text(r.detail.clone())
+            })
+            .column(
+                c.t(if file.is_some() {
+                    "rows.place"
+                } else {
+                    "ui.source"
+                }),
+                if file.is_some() { 2.0 } else { share::TEXT },
+                |r| {
+                    Cell::text(if file.is_some() {
+                        r.place.clone()
+                    } else {
+                        r.source.clone()
+                    })
+                },
+            );
+        doc.table(&table, &shown);
+    }
+    if more > 0 {
+        doc.paragraph(
+            &c.f("rows.more", &[("n", &more), ("m", &more_failing)]),
+            size::SMALL,
+            INK,
+        );
+    }
+    if passed > 0 {
+        doc.paragraph(
+            &c.f(
+                "account.passed_of",
+                &[("passed", &passed), ("n", &control.resources.len())],
+            ),
+            size::SMALL,
+            MUTED,
+        );
+    }
+}
+
+/// A data-quality note with the accounts it concerns: "note - A, B, C".
+fn quality_line(c: &Catalogue, q: &QualityNote) -> String {
+    let names: Vec<&str> = q.accounts.iter().map(|a| a.name.as_str()).collect();
+    format!(
+        "{}{}{}{}",
+        q.note,
+        c.t("quality.accounts_dash"),
+        names.join(c.t("quality.separator")),
+        c.t("quality.accounts_end")
     )
 }
 
@@ -1074,9 +1162,7 @@ pub fn portfolio(
         doc.paragraph(c.t("ui.sources_agree_all"), size::BODY, INK);
     }
     for q in &page.data_quality {
-        for n in &q.notes {
-            doc.paragraph(&format!("{}: {n}", q.name), size::NOTE, INK);
-        }
+        doc.paragraph(&quality_line(c, q), size::NOTE, INK);
     }
     if page.rejected.is_empty() {
         doc.paragraph(c.t("portfolio.no_rejected"), size::BODY, INK);
@@ -1364,6 +1450,7 @@ fn report_title(meta: &Meta) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aliaudit_core::i18n::Lang;
 
     #[test]
     fn evidence_and_file_states_take_the_colour_of_their_result_state() {
@@ -1378,6 +1465,105 @@ mod tests {
         assert_eq!(
             file_colour(FileStatus::Rejected),
             theme::status(Status::Fail)
+        );
+    }
+
+    fn row(id: &str, status: Status, file: &str) -> ResourceRow {
+        ResourceRow {
+            id: id.into(),
+            status,
+            detail: String::new(),
+            source: format!("{file} (line 1, f)"),
+            file: file.into(),
+            place: "line 1, f".into(),
+        }
+    }
+
+    #[test]
+    fn a_control_shows_failing_rows_first_then_passing_up_to_the_cap_and_counts_the_rest() {
+        // 30 failing and 10 passing, interleaved: the 25 shown are all failing, and the 15 left
+        // out are 5 failing and 10 passing.
+        let rows: Vec<ResourceRow> = (0..40)
+            .map(|i| {
+                let status = if i % 4 == 3 {
+                    Status::Pass
+                } else {
+                    Status::Fail
+                };
+                row(&format!("u{i}"), status, "a.csv")
+            })
+            .collect();
+        let (shown, more, more_failing) = capped_rows(&rows);
+        assert_eq!(shown.len(), ROWS_PER_CONTROL);
+        assert!(shown.iter().all(|r| r.status == Status::Fail));
+        assert_eq!((more, more_failing), (15, 5));
+        // Few failing: they come first, passing rows fill up to the cap, none failing is left.
+        let rows: Vec<ResourceRow> = (0..30)
+            .map(|i| {
+                let status = if i >= 28 { Status::Fail } else { Status::Pass };
+                row(&format!("u{i}"), status, "a.csv")
+            })
+            .collect();
+        let (shown, more, more_failing) = capped_rows(&rows);
+        let ids: Vec<&str> = shown.iter().take(3).map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["u28", "u29", "u0"]);
+        assert_eq!((shown.len(), more, more_failing), (25, 5, 0));
+        let (shown, more, _) = capped_rows(&rows[..3]);
+        assert_eq!((shown.len(), more), (3, 0));
+    }
+
+    #[test]
+    fn the_file_goes_to_the_caption_only_when_every_row_shares_it() {
+        let same = [
+            row("a", Status::Fail, "x.csv"),
+            row("b", Status::Pass, "x.csv"),
+        ];
+        assert_eq!(common_file(&same), Some("x.csv"));
+        let mixed = [
+            row("a", Status::Fail, "x.csv"),
+            row("b", Status::Pass, "y.json"),
+        ];
+        assert_eq!(common_file(&mixed), None);
+        assert_eq!(common_file(&[row("a", Status::Fail, "")]), None);
+        assert_eq!(common_file(&[]), None);
+    }
+
+    #[test]
+    fn a_grouped_data_quality_note_names_its_accounts_after_it() {
+        let q = QualityNote {
+            note: "Evidence missing or unreadable: RAM users".into(),
+            accounts: ["Northwind prod", "Eastwind main", "Eastwind new"]
+                .iter()
+                .map(|n| crate::view::QualityAccount {
+                    name: n.to_string(),
+                    href: String::new(),
+                })
+                .collect(),
+        };
+        assert_eq!(
+            quality_line(Catalogue::get(Lang::En), &q),
+            "Evidence missing or unreadable: RAM users - Northwind prod, Eastwind main, Eastwind new"
+        );
+        assert_eq!(
+            quality_line(Catalogue::get(Lang::Zh), &q),
+            "Evidence missing or unreadable: RAM users（Northwind prod、Eastwind main、Eastwind new）"
+        );
+    }
+
+    #[test]
+    fn the_closing_line_counts_rows_in_words_in_both_languages() {
+        let en = Catalogue::get(Lang::En);
+        assert_eq!(
+            en.f("rows.more", &[("n", &1), ("m", &0)]),
+            "1 more row (0 failing) is in the attached findings.csv and in the HTML report."
+        );
+        assert_eq!(
+            en.f("rows.more", &[("n", &152), ("m", &29)]),
+            "152 more rows (29 failing) are in the attached findings.csv and in the HTML report."
+        );
+        assert_eq!(
+            Catalogue::get(Lang::Zh).f("rows.more", &[("n", &152), ("m", &29)]),
+            "另有 152 行（其中 29 行未通过）见附件 findings.csv 和 HTML 报告。"
         );
     }
 }
