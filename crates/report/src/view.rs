@@ -192,7 +192,7 @@ pub struct GroupCharts {
     pub top_failures: Chart,
     /// Accounts x controls, every account, each row a link to the account page (the HTML).
     pub heat_map: Chart,
-    /// The same map without links, in pages of [`charts::HEAT_ROWS_PER_PAGE`] accounts (the
+    /// The same map without links, in pages of 30 accounts (`HEAT_ROWS_PER_PAGE` in the charts; the
     /// PDF); not in the page data.
     #[serde(skip)]
     pub heat_pages: Vec<Chart>,
