@@ -107,7 +107,7 @@ pub const fn level_tone(level: Level) -> Status {
     }
 }
 
-/// The colour of a 0-100 score: a pass from 80, amber ([`SCORE_FAIR`]) from 60, a fail
+/// The colour of a 0-100 score: a pass from 80, amber (`SCORE_FAIR`) from 60, a fail
 /// below.
 pub fn score(score: f64) -> Colour {
     if score >= 80.0 {
