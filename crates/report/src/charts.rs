@@ -1048,6 +1048,13 @@ pub fn letter(status: Status) -> &'static str {
 mod tests {
     use super::*;
 
+    impl Chart {
+        /// The SVG with each text on the line of its tags (plotters writes it on its own).
+        fn flat(&self) -> String {
+            self.svg().replace(">\n", ">").replace("\n<", "<")
+        }
+    }
+
     fn en() -> &'static Catalogue {
         Catalogue::get(aliaudit_core::i18n::Lang::En)
     }
@@ -1179,5 +1186,116 @@ mod tests {
                 .alt()
                 .starts_with(zh.t("chart.failed_by_severity"))
         );
+    }
+
+    #[test]
+    fn every_chart_with_colour_has_a_legend_and_its_axes_are_named() {
+        let histogram = score_histogram(en(), &[55.0, 59.9, 61.0, 100.0, 0.0]);
+        let svg = histogram.flat();
+        for band in ["0–9", "50–59", "60–69", "90–100"] {
+            assert!(svg.contains(&format!(">{band}<")), "{band}");
+        }
+        for legend in ["0–59", "60–79", "80–100", ">Accounts<", ">Score<"] {
+            assert!(svg.contains(legend), "{legend}");
+        }
+        assert!(histogram.alt().contains("50–59: 2") && histogram.alt().contains("90–100: 1"));
+        let severity = severity_bars(en(), 1, 2, 3);
+        for text in [
+            ">high<",
+            ">medium<",
+            ">low<",
+            ">Severity<",
+            ">Failed controls<",
+        ] {
+            assert!(severity.flat().contains(text), "{text}");
+        }
+        let gauge = score_gauge(en(), Some(50.0), None);
+        assert!(gauge.flat().contains(">60–79<"));
+        let trend = severity_trend(en(), "Fails", &[("2026-Q3".into(), [1, 0, 2])]);
+        for text in [">high<", ">Period<", ">Failed controls<"] {
+            assert!(trend.flat().contains(text), "{text}");
+        }
+        let failures = top_failures(en(), &[("x".into(), 2)], 3);
+        assert!(failures.flat().contains(">Accounts failing the control<"));
+        let zh = Catalogue::get(aliaudit_core::i18n::Lang::Zh);
+        assert!(score_histogram(zh, &[]).flat().contains(">账号<"));
+    }
+
+    #[test]
+    fn the_donut_says_what_it_counts_in_its_centre() {
+        let counts = Counts {
+            pass: 30,
+            fail: 8,
+            excepted: 1,
+            not_applicable: 0,
+            not_evaluable: 2,
+        };
+        let svg = status_donut(en(), &counts).flat();
+        assert!(svg.contains(">41<") && svg.contains(">controls<"), "{svg}");
+        let zh = Catalogue::get(aliaudit_core::i18n::Lang::Zh);
+        assert!(status_donut(zh, &counts).flat().contains(">个控制项<"));
+    }
+
+    #[test]
+    fn long_failure_labels_wrap_and_are_never_cut() {
+        let long = "Passwords expire after 365 days or more, or never, and nothing tells the users (pwd.max_age_v2)";
+        let zh =
+            "RAM 用户密码被阿里云评为强密码且控制台登录只能来自已知网络 (spr.password_strength)";
+        let svg = top_failures(en(), &[(long.into(), 4), (zh.into(), 2)], 5).flat();
+        assert!(!svg.contains('…'));
+        for word in long.split(' ').chain(["(spr.password_strength)"]) {
+            assert!(svg.contains(word), "{word}");
+        }
+        let style = font(14.0);
+        let lines = wrap(long, &style, 300);
+        assert!(lines.len() > 1);
+        assert_eq!(lines.join(" "), long);
+        assert!(lines.iter().all(|l| text_width(l, &style) <= 300));
+        assert_eq!(
+            wrap(zh, &style, 200).concat().replace(' ', ""),
+            zh.replace(' ', "")
+        );
+    }
+
+    fn rows(n: usize, linked: bool) -> Vec<HeatRow> {
+        (0..n)
+            .map(|i| HeatRow {
+                name: format!("Account {i:02}"),
+                id: format!("12345678901234{i:02}"),
+                href: linked.then(|| format!("accounts/a{i:02}.html")),
+                cells: vec![Some(Status::Pass), Some(Status::NotEvaluable), None],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_heat_map_names_and_links_every_account_and_numbers_its_columns() {
+        let columns: Vec<String> = ["Avoid use of the root account", "MFA", "Other"]
+            .map(String::from)
+            .to_vec();
+        let map = heat_map(en(), &columns, &rows(60, true));
+        let svg = map.flat();
+        for i in 0..60 {
+            assert!(svg.contains(&format!(">Account {i:02}<")), "{i}");
+            assert!(svg.contains(&format!(">…1234{i:02}<")), "{i}");
+            assert!(
+                svg.contains(&format!("<a href=\"accounts/a{i:02}.html\">")),
+                "{i}"
+            );
+        }
+        assert_eq!(svg.matches("<a href=").count(), 60);
+        // Numbered columns and a key giving each number's control in plain words.
+        assert!(svg.contains(">Avoid use of the root account<"));
+        for legend in [">P pass<", ">? not evaluable<", ">- not applicable<"] {
+            assert!(svg.contains(legend), "{legend}");
+        }
+        assert!(
+            map.alt()
+                .contains("Account 59 (1234567890123459): pass 1, not evaluable 1")
+        );
+        // Unlinked (the PDF): no link at all.
+        let page = heat_map(en(), &columns, &rows(HEAT_ROWS_PER_PAGE, false));
+        assert!(!page.flat().contains("<a "));
+        assert!(page.flat().contains(">Account 29<"));
     }
 }
