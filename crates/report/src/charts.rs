@@ -11,6 +11,7 @@ use std::sync::Once;
 
 use plotters::prelude::*;
 use plotters::style::FontStyle;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::fonts::{FONT_BOLD, FONT_REGULAR};
 use crate::theme::{self, Colour};
@@ -162,7 +163,165 @@ fn e<T: std::fmt::Debug>(err: T) -> String {
     format!("{err:?}")
 }
 
-/// Our score as a horizontal gauge (0-100) with the vendor's score marked beside it.
+/// `style` anchored at the centre of its top edge.
+fn centred(style: TextStyle<'static>) -> TextStyle<'static> {
+    style.pos(Pos::new(HPos::Center, VPos::Top))
+}
+
+/// `style` anchored at the right end of its top edge.
+fn right(style: TextStyle<'static>) -> TextStyle<'static> {
+    style.pos(Pos::new(HPos::Right, VPos::Top))
+}
+
+/// The width of `text` in `style`, in pixels (0 when it cannot be measured: the text is then
+/// laid out as if it were short, never a failure).
+fn text_width(text: &str, style: &TextStyle) -> i32 {
+    register_fonts();
+    style.font.box_size(text).map_or(0, |b| b.0 as i32)
+}
+
+/// `text` broken into lines no wider than `max` in `style`: between words, and between any
+/// two CJK characters; a word wider than a line is broken between characters.
+fn wrap(text: &str, style: &TextStyle, max: i32) -> Vec<String> {
+    let mut tokens: Vec<String> = Vec::new();
+    let mut word = String::new();
+    for ch in text.chars() {
+        let cjk = ch >= '\u{2E80}';
+        if cjk && !word.is_empty() {
+            tokens.push(std::mem::take(&mut word));
+        }
+        word.push(ch);
+        if cjk || ch.is_whitespace() {
+            tokens.push(std::mem::take(&mut word));
+        }
+    }
+    if !word.is_empty() {
+        tokens.push(word);
+    }
+    let mut split: Vec<String> = Vec::new();
+    for token in tokens {
+        if text_width(token.trim_end(), style) > max {
+            split.extend(token.chars().map(String::from));
+        } else {
+            split.push(token);
+        }
+    }
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for token in split {
+        let candidate = format!("{line}{token}");
+        if line.trim().is_empty() || text_width(candidate.trim_end(), style) <= max {
+            line = candidate;
+        } else {
+            lines.push(line.trim_end().to_string());
+            line = token.trim_start().to_string();
+        }
+    }
+    if !line.trim().is_empty() || lines.is_empty() {
+        lines.push(line.trim_end().to_string());
+    }
+    lines
+}
+
+/// `text` cut to fit `max` pixels in `style`, with an ellipsis when cut.
+fn fit(text: &str, style: &TextStyle, max: i32) -> String {
+    if text_width(text, style) <= max {
+        return text.to_string();
+    }
+    let mut cut: String = text.to_string();
+    while !cut.is_empty() && text_width(&format!("{cut}…"), style) > max {
+        cut.pop();
+    }
+    format!("{cut}…")
+}
+
+/// The legend's text style.
+fn legend_font() -> TextStyle<'static> {
+    font(12.0)
+}
+
+/// Where each legend item (swatch and label) goes when the legend starts at `x0` and wraps
+/// before `max_x`: `(x, row)` per item.
+fn legend_places(items: &[(RGBColor, String)], x0: i32, max_x: i32) -> Vec<(i32, i32)> {
+    let (mut x, mut row) = (x0, 0);
+    items
+        .iter()
+        .map(|(_, label)| {
+            let w = 16 + text_width(label, &legend_font()) + 14;
+            if x > x0 && x + w > max_x {
+                x = x0;
+                row += 1;
+            }
+            let place = (x, row);
+            x += w;
+            place
+        })
+        .collect()
+}
+
+/// Rows a legend takes.
+fn legend_rows(items: &[(RGBColor, String)], x0: i32, max_x: i32) -> i32 {
+    legend_places(items, x0, max_x)
+        .last()
+        .map_or(0, |(_, row)| row + 1)
+}
+
+/// Height of a legend row.
+const LEGEND_ROW: i32 = 18;
+
+/// Draws a legend (a swatch and a label per item) from `(x0, y)`, wrapping before `max_x`.
+fn legend(
+    area: &DrawingArea<SVGBackend, plotters::coord::Shift>,
+    items: &[(RGBColor, String)],
+    (x0, y): (i32, i32),
+    max_x: i32,
+) -> Result<(), String> {
+    for ((colour, label), (x, row)) in items.iter().zip(legend_places(items, x0, max_x)) {
+        let y = y + row * LEGEND_ROW;
+        area.draw(&Rectangle::new(
+            [(x, y + 2), (x + 11, y + 13)],
+            colour.filled(),
+        ))
+        .map_err(e)?;
+        area.draw(&Text::new(label.clone(), (x + 16, y), legend_font()))
+            .map_err(e)?;
+    }
+    Ok(())
+}
+
+/// An axis name written bottom to top, centred on `(x, y)`.
+fn y_axis_label(
+    area: &DrawingArea<SVGBackend, plotters::coord::Shift>,
+    label: &str,
+    (x, y): (i32, i32),
+) -> Result<(), String> {
+    area.draw(&Text::new(
+        label.to_string(),
+        (x, y),
+        centred(font(12.0).color(&MUTED)).transform(FontTransform::Rotate270),
+    ))
+    .map_err(e)
+}
+
+/// The score bands of the score colours, for a legend.
+fn score_legend() -> Vec<(RGBColor, String)> {
+    [(0.0, "0–59"), (60.0, "60–79"), (80.0, "80–100")]
+        .iter()
+        .map(|(s, l)| (score_colour(*s), l.to_string()))
+        .collect()
+}
+
+/// The severity colours named in the report language, for a legend.
+fn severity_legend(c: &Catalogue) -> Vec<(RGBColor, String)> {
+    ["high", "medium", "low"]
+        .iter()
+        .zip(SEVERITY)
+        .map(|(s, colour)| (colour, c.t(&format!("severity.{s}")).to_string()))
+        .collect()
+}
+
+/// Our score as a horizontal gauge (0-100) with the vendor's score marked beside it, and a
+/// legend of the score colours.
 pub(crate) fn score_gauge(c: &Catalogue, score: Option<f64>, vendor: Option<i64>) -> Chart {
     let mut alt = match score {
         Some(s) => c.f("chart.score_of", &[("score", &format!("{s:.1}"))]),
@@ -171,7 +330,7 @@ pub(crate) fn score_gauge(c: &Catalogue, score: Option<f64>, vendor: Option<i64>
     if let Some(v) = vendor {
         alt = format!("{alt}; {}", c.f("chart.vendor_score", &[("score", &v)]));
     }
-    let drawn = svg("score gauge", 420, 90, |area| {
+    let drawn = svg("score gauge", 420, 112, |area| {
         let (x0, x1, y) = (10i32, 410i32, 34i32);
         area.draw(&Rectangle::new([(x0, y), (x1, y + 22)], TRACK.filled()))
             .map_err(e)?;
@@ -209,12 +368,13 @@ pub(crate) fn score_gauge(c: &Catalogue, score: Option<f64>, vendor: Option<i64>
             ))
             .map_err(e)?;
         }
-        Ok(())
+        legend(area, &score_legend(), (x0, y + 52), x1)
     });
     Chart::new(drawn, alt)
 }
 
-/// Results per state as a donut, with a legend that names each state and its count.
+/// Results per state as a donut that says in its centre what it counts, with a legend that
+/// names each state and its count.
 pub(crate) fn status_donut(c: &Catalogue, counts: &Counts) -> Chart {
     let parts = [
         (Status::Pass, c.t("chart.legend.pass"), counts.pass),
@@ -249,23 +409,27 @@ pub(crate) fn status_donut(c: &Catalogue, counts: &Counts) -> Chart {
         if visible.is_empty() {
             area.draw(&Circle::new(center, 80, TRACK.filled()))
                 .map_err(e)?;
+            area.draw(&Circle::new(center, 52, PAPER.filled()))
+                .map_err(e)?;
         } else {
             let sizes: Vec<f64> = visible.iter().map(|p| p.2 as f64).collect();
             let colours: Vec<RGBColor> = visible.iter().map(|p| status_colour(p.0)).collect();
             let labels: Vec<&str> = visible.iter().map(|_| "").collect();
             let mut pie = Pie::new(&center, &radius, &sizes, &colours, &labels);
             pie.start_angle(-90.0);
-            pie.donut_hole(48.0);
+            pie.donut_hole(52.0);
             area.draw(&pie).map_err(e)?;
         }
-        let total: u64 = parts.iter().map(|p| p.2).sum();
         area.draw(&Text::new(
             total.to_string(),
-            (center.0, center.1 - 12),
-            bold(22.0).pos(plotters::style::text_anchor::Pos::new(
-                plotters::style::text_anchor::HPos::Center,
-                plotters::style::text_anchor::VPos::Top,
-            )),
+            (center.0, center.1 - 20),
+            centred(bold(22.0)),
+        ))
+        .map_err(e)?;
+        area.draw(&Text::new(
+            fit(c.t("chart.controls"), &font(12.0), 96),
+            (center.0, center.1 + 6),
+            centred(font(12.0).color(&MUTED)),
         ))
         .map_err(e)?;
         for (i, (status, name, n)) in parts.iter().enumerate() {
@@ -286,8 +450,14 @@ pub(crate) fn status_donut(c: &Catalogue, counts: &Counts) -> Chart {
 /// Failed controls per severity as vertical bars.
 pub(crate) fn severity_bars(c: &Catalogue, high: u64, medium: u64, low: u64) -> Chart {
     bars(
-        "failures by severity",
-        c.t("chart.failed_by_severity"),
+        Bars {
+            chart: "failures by severity",
+            title: c.t("chart.failed_by_severity"),
+            legend: severity_legend(c),
+            x_axis: c.t("chart.axis.severity"),
+            y_axis: c.t("chart.axis.failed_controls"),
+            pitch: 76,
+        },
         &[
             (c.t("severity.high"), high),
             (c.t("severity.medium"), medium),
@@ -297,60 +467,111 @@ pub(crate) fn severity_bars(c: &Catalogue, high: u64, medium: u64, low: u64) -> 
     )
 }
 
-/// Accounts per score band (0-9, 10-19, ... 90-100).
+/// The label of score band `i` of the histogram: `0–9`... `80–89`, `90–100`.
+fn band(i: usize) -> String {
+    let hi = if i == 9 { 100 } else { i * 10 + 9 };
+    format!("{}–{hi}", i * 10)
+}
+
+/// Accounts per score band (0–9, 10–19, ... 90–100).
 pub(crate) fn score_histogram(c: &Catalogue, scores: &[f64]) -> Chart {
     let mut bins = [0u64; 10];
     for s in scores {
-        bins[((s / 10.0).floor() as usize).min(9)] += 1;
+        bins[((s / 10.0).floor().max(0.0) as usize).min(9)] += 1;
     }
-    let labels: Vec<String> = (0..10)
-        .map(|i| {
-            if i == 9 {
-                "90+".to_string()
-            } else {
-                format!("{}", i * 10)
-            }
-        })
-        .collect();
+    let labels: Vec<String> = (0..10).map(band).collect();
     let data: Vec<(&str, u64)> = labels.iter().map(|l| l.as_str()).zip(bins).collect();
     let colours: Vec<RGBColor> = (0..10).map(|i| score_colour(i as f64 * 10.0)).collect();
     bars(
-        "accounts by score",
-        c.t("chart.accounts_by_score"),
+        Bars {
+            chart: "accounts by score",
+            title: c.t("chart.accounts_by_score"),
+            legend: score_legend(),
+            x_axis: c.t("chart.axis.score"),
+            y_axis: c.t("chart.axis.accounts"),
+            pitch: 46,
+        },
         &data,
         &colours,
     )
 }
 
-fn bars(chart: &'static str, title: &str, data: &[(&str, u64)], colours: &[RGBColor]) -> Chart {
-    let width = (80 + data.len() as u32 * 56).max(300);
-    let drawn = svg(chart, width, 220, |area| {
-        area.draw(&Text::new(title.to_string(), (10, 6), bold(15.0)))
+/// What a bar chart shows, besides its data.
+struct Bars<'a> {
+    chart: &'static str,
+    title: &'a str,
+    legend: Vec<(RGBColor, String)>,
+    x_axis: &'a str,
+    y_axis: &'a str,
+    /// Horizontal distance between two bars.
+    pitch: i32,
+}
+
+fn bars(spec: Bars, data: &[(&str, u64)], colours: &[RGBColor]) -> Chart {
+    let left = 52i32;
+    let pitch = spec.pitch;
+    let width = (left + data.len() as i32 * pitch + 12).max(320);
+    let rows = legend_rows(&spec.legend, left, width - 8);
+    let top = 32 + rows * LEGEND_ROW + 20;
+    let bottom = top + 130;
+    let height = bottom + 48;
+    let drawn = svg(spec.chart, width as u32, height as u32, |area| {
+        area.draw(&Text::new(spec.title.to_string(), (10, 6), bold(15.0)))
             .map_err(e)?;
+        legend(area, &spec.legend, (left, 32), width - 8)?;
+        y_axis_label(area, spec.y_axis, (8, (top + bottom) / 2))?;
         let max = data.iter().map(|d| d.1).max().unwrap_or(0).max(1);
-        let (top, bottom) = (40i32, 180i32);
+        for (value, y) in [(0, bottom), (max, top)] {
+            area.draw(&Text::new(
+                value.to_string(),
+                (left - 8, y - 7),
+                right(font(11.0).color(&MUTED)),
+            ))
+            .map_err(e)?;
+        }
+        let bar = pitch - 12;
         for (i, (label, n)) in data.iter().enumerate() {
-            let x = 30 + i as i32 * 56;
-            let h = ((*n as f64 / max as f64) * (bottom - top) as f64) as i32;
+            let x = left + i as i32 * pitch + 4;
+            let h = ((*n as f64 / max as f64) * (bottom - top) as f64).round() as i32;
             area.draw(&Rectangle::new(
-                [(x, top), (x + 40, bottom)],
+                [(x, top), (x + bar, bottom)],
                 TRACK.filled(),
             ))
             .map_err(e)?;
             let colour = colours.get(i).copied().unwrap_or(ACCENT);
-            area.draw(&Rectangle::new(
-                [(x, bottom - h), (x + 40, bottom)],
-                colour.filled(),
+            if h > 0 {
+                area.draw(&Rectangle::new(
+                    [(x, bottom - h), (x + bar, bottom)],
+                    colour.filled(),
+                ))
+                .map_err(e)?;
+            }
+            area.draw(&Text::new(
+                n.to_string(),
+                (x + bar / 2, (bottom - h).min(bottom - 2) - 17),
+                centred(bold(12.0)),
             ))
             .map_err(e)?;
-            area.draw(&Text::new(n.to_string(), (x + 4, top - 18), bold(13.0)))
-                .map_err(e)?;
-            area.draw(&Text::new(label.to_string(), (x, bottom + 8), font(13.0)))
-                .map_err(e)?;
+            area.draw(&Text::new(
+                fit(label, &font(12.0), pitch - 2),
+                (x + bar / 2, bottom + 6),
+                centred(font(12.0)),
+            ))
+            .map_err(e)?;
         }
-        Ok(())
+        area.draw(&PathElement::new(
+            vec![(left - 4, bottom), (width - 8, bottom)],
+            MUTED.stroke_width(1),
+        ))
+        .map_err(e)?;
+        area.draw(&Text::new(
+            spec.x_axis.to_string(),
+            (left + data.len() as i32 * pitch / 2, bottom + 26),
+            centred(font(12.0).color(&MUTED)),
+        ))
+        .map_err(e)
     });
-    Chart::new(drawn, alt_text(title, data))
+    Chart::new(drawn, alt_text(spec.title, data))
 }
 
 /// Severity colours: high, medium, low.
@@ -362,11 +583,11 @@ const SEVERITY: [RGBColor; 3] = [
 
 /// Width of a trend chart with `n` periods.
 fn trend_width(n: usize) -> u32 {
-    (90 + n as u32 * 80).max(340)
+    (100 + n as u32 * 80).max(340)
 }
 
 /// Score per period as a line (a period without a score leaves a gap), 0-100 scale.
-pub(crate) fn score_trend(title: &str, points: &[(String, Option<f64>)]) -> Chart {
+pub(crate) fn score_trend(c: &Catalogue, title: &str, points: &[(String, Option<f64>)]) -> Chart {
     let width = trend_width(points.len());
     let shown: Vec<(&str, String)> = points
         .iter()
@@ -378,10 +599,11 @@ pub(crate) fn score_trend(title: &str, points: &[(String, Option<f64>)]) -> Char
         })
         .collect();
     let alt = alt_text(title, &shown);
-    let drawn = svg("score trend", width, 220, |area| {
+    let drawn = svg("score trend", width, 244, |area| {
         area.draw(&Text::new(title.to_string(), (10, 6), bold(15.0)))
             .map_err(e)?;
-        let (top, bottom, left) = (44i32, 176i32, 46i32);
+        let (top, bottom, left) = (44i32, 176i32, 56i32);
+        y_axis_label(area, c.t("chart.axis.score"), (6, (top + bottom) / 2))?;
         let y = |score: f64| bottom - ((score / 100.0) * (bottom - top) as f64).round() as i32;
         for level in [0.0, 50.0, 100.0] {
             area.draw(&PathElement::new(
@@ -391,8 +613,8 @@ pub(crate) fn score_trend(title: &str, points: &[(String, Option<f64>)]) -> Char
             .map_err(e)?;
             area.draw(&Text::new(
                 format!("{level:.0}"),
-                (10, y(level) - 7),
-                font(11.0),
+                (left - 6, y(level) - 7),
+                right(font(11.0)),
             ))
             .map_err(e)?;
         }
@@ -419,19 +641,24 @@ pub(crate) fn score_trend(title: &str, points: &[(String, Option<f64>)]) -> Char
                     .map_err(e)?;
                 area.draw(&Text::new(
                     format!("{s:.1}"),
-                    (x(i) - 12, y(*s) - 22),
-                    bold(12.0),
+                    (x(i), y(*s) - 22),
+                    centred(bold(12.0)),
                 ))
                 .map_err(e)?;
             }
             area.draw(&Text::new(
                 label.clone(),
-                (x(i) - 24, bottom + 12),
-                font(11.0),
+                (x(i), bottom + 12),
+                centred(font(11.0)),
             ))
             .map_err(e)?;
         }
-        Ok(())
+        area.draw(&Text::new(
+            c.t("chart.axis.period").to_string(),
+            (left + (width as i32 - left) / 2, bottom + 36),
+            centred(font(12.0).color(&MUTED)),
+        ))
+        .map_err(e)
     });
     Chart::new(drawn, alt)
 }
@@ -452,33 +679,37 @@ pub(crate) fn severity_trend(c: &Catalogue, title: &str, points: &[(String, [u64
         })
         .collect();
     let alt = alt_text(title, &shown);
-    let drawn = svg("severity trend", width, 220, |area| {
+    let items = severity_legend(c);
+    let left = 56i32;
+    let rows = legend_rows(&items, left, width as i32 - 8);
+    let top = 32 + rows * LEGEND_ROW + 22;
+    let bottom = top + 114;
+    let height = (bottom + 48) as u32;
+    let drawn = svg("severity trend", width, height, |area| {
         area.draw(&Text::new(title.to_string(), (10, 6), bold(15.0)))
             .map_err(e)?;
-        let names = [
-            c.t("severity.high"),
-            c.t("severity.medium"),
-            c.t("severity.low"),
-        ];
-        for (i, name) in names.iter().enumerate() {
-            let x = width as i32 - 190 + i as i32 * 62;
-            area.draw(&Rectangle::new(
-                [(x, 30), (x + 10, 40)],
-                SEVERITY[i].filled(),
-            ))
-            .map_err(e)?;
-            area.draw(&Text::new(name.to_string(), (x + 14, 28), font(11.0)))
-                .map_err(e)?;
-        }
-        let (top, bottom) = (62i32, 176i32);
+        legend(area, &items, (left, 32), width as i32 - 8)?;
+        y_axis_label(
+            area,
+            c.t("chart.axis.failed_controls"),
+            (6, (top + bottom) / 2),
+        )?;
         let max = points
             .iter()
             .map(|(_, f)| f.iter().sum::<u64>())
             .max()
             .unwrap_or(0)
             .max(1);
+        for (value, y) in [(0, bottom), (max, top)] {
+            area.draw(&Text::new(
+                value.to_string(),
+                (left - 6, y - 7),
+                right(font(11.0).color(&MUTED)),
+            ))
+            .map_err(e)?;
+        }
         for (i, (label, fails)) in points.iter().enumerate() {
-            let x = 46 + i as i32 * 80;
+            let x = left + 14 + i as i32 * 80;
             let mut base = bottom;
             for (k, n) in fails.iter().enumerate() {
                 let h = ((*n as f64 / max as f64) * (bottom - top) as f64).round() as i32;
@@ -494,57 +725,141 @@ pub(crate) fn severity_trend(c: &Catalogue, title: &str, points: &[(String, [u64
             let total: u64 = fails.iter().sum();
             area.draw(&Text::new(
                 total.to_string(),
-                (x + 14, base - 18),
-                bold(12.0),
+                (x + 22, base - 18),
+                centred(bold(12.0)),
             ))
             .map_err(e)?;
-            area.draw(&Text::new(label.clone(), (x - 2, bottom + 12), font(11.0)))
-                .map_err(e)?;
+            area.draw(&Text::new(
+                label.clone(),
+                (x + 22, bottom + 12),
+                centred(font(11.0)),
+            ))
+            .map_err(e)?;
         }
-        Ok(())
+        area.draw(&Text::new(
+            c.t("chart.axis.period").to_string(),
+            (left + (width as i32 - left) / 2, bottom + 32),
+            centred(font(12.0).color(&MUTED)),
+        ))
+        .map_err(e)
     });
     Chart::new(drawn, alt)
 }
 
-/// The most common failures: one horizontal bar per control, with its failing-account count.
+/// The most common failures: per control, its name in full (wrapped, never cut) over a
+/// horizontal bar of its failing-account count. Narrow enough to read on a phone.
 pub(crate) fn top_failures(c: &Catalogue, rows: &[(String, u64)], of: u64) -> Chart {
-    let height = 40 + rows.len().max(1) as u32 * 30;
+    const WIDTH: i32 = 520;
+    const LINE: i32 = 18;
     let title = c.f("chart.most_common_failures", &[("n", &of)]);
     let alt = alt_text(&title, rows);
-    let drawn = svg("most common failures", 820, height, |area| {
-        area.draw(&Text::new(title.clone(), (10, 6), bold(15.0)))
-            .map_err(e)?;
-        let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
-        for (i, (label, n)) in rows.iter().enumerate() {
-            let y = 36 + i as i32 * 30;
-            let w = ((*n as f64 / max as f64) * 220.0) as i32;
-            area.draw(&Rectangle::new([(540, y), (760, y + 20)], TRACK.filled()))
+    let label_font = font(14.0);
+    let lines: Vec<Vec<String>> = rows
+        .iter()
+        // A browser may draw a wider face than the one measured here: leave it room.
+        .map(|(label, _)| wrap(label, &label_font, (WIDTH - 20) * 4 / 5))
+        .collect();
+    let title_lines = wrap(&title, &bold(15.0), WIDTH - 20);
+    let items = vec![(
+        status_colour(Status::Fail),
+        c.t("chart.axis.accounts_failing").to_string(),
+    )];
+    let head = 8 + title_lines.len() as i32 * 20 + LEGEND_ROW + 10;
+    let row_height = |n: usize| n as i32 * LINE + 26;
+    let height = head + lines.iter().map(|l| row_height(l.len())).sum::<i32>() + 6;
+    let drawn = svg(
+        "most common failures",
+        WIDTH as u32,
+        height as u32,
+        |area| {
+            for (i, line) in title_lines.iter().enumerate() {
+                area.draw(&Text::new(
+                    line.clone(),
+                    (10, 6 + i as i32 * 20),
+                    bold(15.0),
+                ))
                 .map_err(e)?;
-            area.draw(&Rectangle::new(
-                [(540, y), (540 + w, y + 20)],
-                status_colour(Status::Fail).filled(),
-            ))
-            .map_err(e)?;
-            area.draw(&Text::new(shorten(label, 80), (10, y + 2), font(13.0)))
+            }
+            legend(area, &items, (10, head - LEGEND_ROW - 8), WIDTH - 10)?;
+            let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
+            let mut y = head;
+            for ((_, n), label) in rows.iter().zip(&lines) {
+                for (k, line) in label.iter().enumerate() {
+                    area.draw(&Text::new(
+                        line.clone(),
+                        (10, y + k as i32 * LINE),
+                        label_font.clone(),
+                    ))
+                    .map_err(e)?;
+                }
+                let bar_y = y + label.len() as i32 * LINE + 2;
+                let w = ((*n as f64 / max as f64) * 420.0).round() as i32;
+                area.draw(&Rectangle::new(
+                    [(10, bar_y), (430, bar_y + 14)],
+                    TRACK.filled(),
+                ))
                 .map_err(e)?;
-            area.draw(&Text::new(n.to_string(), (768, y + 2), bold(13.0)))
+                area.draw(&Rectangle::new(
+                    [(10, bar_y), (10 + w, bar_y + 14)],
+                    status_colour(Status::Fail).filled(),
+                ))
                 .map_err(e)?;
-        }
-        Ok(())
-    });
+                area.draw(&Text::new(n.to_string(), (438, bar_y - 1), bold(13.0)))
+                    .map_err(e)?;
+                y += row_height(label.len());
+            }
+            Ok(())
+        },
+    );
     Chart::new(drawn, alt)
 }
 
-/// One row of the heat map: an account label and a status per column.
+/// One row of the heat map: an account and a status per column.
+#[derive(Debug, Clone)]
 pub(crate) struct HeatRow {
-    /// Account label.
-    pub label: String,
+    /// Account name.
+    pub name: String,
+    /// Account id.
+    pub id: String,
+    /// The account page, for the HTML (`None`: the row is not a link).
+    pub href: Option<String>,
     /// Status per column, `None` when the control was not run for the account.
     pub cells: Vec<Option<Status>>,
 }
 
+/// Rows of one heat map in the PDF: 60 accounts make two pages.
+pub(crate) const HEAT_ROWS_PER_PAGE: usize = 30;
+
+/// `…` and the last six characters of a long account id.
+fn short_id(id: &str) -> String {
+    let n = id.chars().count();
+    if n <= 8 {
+        id.to_string()
+    } else {
+        format!("…{}", id.chars().skip(n - 6).collect::<String>())
+    }
+}
+
+/// `text` escaped for SVG text or an attribute value.
+fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
 /// Accounts x controls, one coloured cell per result; a letter in each cell names the state
-/// so that colour is never the only signal.
+/// so that colour is never the only signal. Rows name each account (name and short id) and
+/// link to its page when the row has an `href`; columns are numbered, and a key under the
+/// map gives each number's control (`columns` holds the controls' titles).
 pub(crate) fn heat_map(c: &Catalogue, columns: &[String], rows: &[HeatRow]) -> Chart {
     // Each account's results by state (the states it has), in the legend's words.
     let states = [
@@ -554,9 +869,17 @@ pub(crate) fn heat_map(c: &Catalogue, columns: &[String], rows: &[HeatRow]) -> C
         (Status::NotApplicable, "not_applicable"),
         (Status::NotEvaluable, "not_evaluable"),
     ];
+    let labels: Vec<String> = rows
+        .iter()
+        .map(|row| match row.id.is_empty() {
+            true => row.name.clone(),
+            false => format!("{} ({})", row.name, row.id),
+        })
+        .collect();
     let shown: Vec<(&str, String)> = rows
         .iter()
-        .map(|row| {
+        .zip(&labels)
+        .map(|(row, label)| {
             let each: Vec<String> = states
                 .iter()
                 .filter_map(|(state, key)| {
@@ -564,34 +887,68 @@ pub(crate) fn heat_map(c: &Catalogue, columns: &[String], rows: &[HeatRow]) -> C
                     (n > 0).then(|| format!("{} {n}", c.t(&format!("chart.legend.{key}"))))
                 })
                 .collect();
-            (row.label.as_str(), each.join(", "))
+            (label.as_str(), each.join(", "))
         })
         .collect();
     let alt = alt_text(c.t("ui.heat_heading"), &shown);
     let cell = 18i32;
-    let left = 230i32;
-    let top = 120i32;
-    let width = (left + columns.len() as i32 * cell + 20).max(400) as u32;
-    let height = (top + rows.len() as i32 * cell + 20) as u32;
-    let drawn = svg("heat map", width, height, |area| {
-        for (j, column) in columns.iter().enumerate() {
-            let x = left + j as i32 * cell + 4;
+    let left = 250i32;
+    let top = 56i32;
+    let width = (left + columns.len() as i32 * cell + 12).max(520);
+    let grid_bottom = top + rows.len() as i32 * cell;
+    let items: Vec<(RGBColor, String)> = states
+        .iter()
+        .map(|(s, key)| {
+            (
+                status_colour(*s),
+                format!("{} {}", letter(*s), c.t(&format!("chart.legend.{key}"))),
+            )
+        })
+        .collect();
+    let legend_y = grid_bottom + 10;
+    let key_y = legend_y + legend_rows(&items, 6, width - 8) * LEGEND_ROW + 24;
+    // The key: two columns of numbered control titles, wrapped.
+    let key_font = font(11.0);
+    let col_w = (width - 12) / 2;
+    let half = columns.len().div_ceil(2);
+    let key: Vec<Vec<String>> = columns
+        .iter()
+        .map(|t| wrap(t, &key_font, col_w - 34))
+        .collect();
+    let column_height =
+        |entries: &[Vec<String>]| -> i32 { entries.iter().map(|l| l.len() as i32 * 14 + 3).sum() };
+    let key_height = column_height(&key[..half]).max(column_height(&key[half..]));
+    let height = key_y + 18 + key_height + 8;
+    let name_font = font(12.0);
+    let drawn = svg("heat map", width as u32, height as u32, |area| {
+        area.draw(&Text::new(
+            c.t("chart.axis.accounts").to_string(),
+            (6, top - 20),
+            bold(12.0),
+        ))
+        .map_err(e)?;
+        area.draw(&Text::new(
+            fit(c.t("chart.axis.controls"), &bold(12.0), width - left - 8),
+            (left, top - 40),
+            bold(12.0),
+        ))
+        .map_err(e)?;
+        for j in 0..columns.len() {
+            let x = left + j as i32 * cell + (cell - 2) / 2;
             area.draw(&Text::new(
-                shorten(column, 20),
-                (x, top - 6),
-                font(11.0).transform(FontTransform::Rotate270),
+                (j + 1).to_string(),
+                (x, top - 16),
+                centred(font(10.0).color(&MUTED)),
             ))
             .map_err(e)?;
         }
         for (i, row) in rows.iter().enumerate() {
             let y = top + i as i32 * cell;
-            area.draw(&Text::new(shorten(&row.label, 32), (6, y + 2), font(12.0)))
-                .map_err(e)?;
             for (j, status) in row.cells.iter().enumerate() {
                 let x = left + j as i32 * cell;
                 let (colour, mark) = match status {
                     Some(s) => (status_colour(*s), letter(*s)),
-                    None => (PAPER, ""),
+                    None => (TRACK, ""),
                 };
                 area.draw(&Rectangle::new(
                     [(x, y), (x + cell - 2, y + cell - 2)],
@@ -600,12 +957,78 @@ pub(crate) fn heat_map(c: &Catalogue, columns: &[String], rows: &[HeatRow]) -> C
                 .map_err(e)?;
                 if !mark.is_empty() {
                     // Every state colour is chosen to read under white text.
-                    area.draw(&Text::new(mark, (x + 4, y + 1), font(11.0).color(&PAPER)))
-                        .map_err(e)?;
+                    area.draw(&Text::new(
+                        mark,
+                        (x + (cell - 2) / 2, y + 1),
+                        centred(font(11.0).color(&PAPER)),
+                    ))
+                    .map_err(e)?;
                 }
             }
         }
+        legend(area, &items, (6, legend_y), width - 8)?;
+        area.draw(&Text::new(
+            c.t("chart.axis.key").to_string(),
+            (6, key_y),
+            bold(12.0),
+        ))
+        .map_err(e)?;
+        for (half_i, entries) in [&key[..half], &key[half..]].iter().enumerate() {
+            let x = 6 + half_i as i32 * col_w;
+            let first = if half_i == 0 { 0 } else { half };
+            let mut y = key_y + 18;
+            for (k, lines) in entries.iter().enumerate() {
+                area.draw(&Text::new(
+                    (first + k + 1).to_string(),
+                    (x + 22, y),
+                    right(bold(11.0)),
+                ))
+                .map_err(e)?;
+                for (l, line) in lines.iter().enumerate() {
+                    area.draw(&Text::new(
+                        line.clone(),
+                        (x + 30, y + l as i32 * 14),
+                        key_font.clone(),
+                    ))
+                    .map_err(e)?;
+                }
+                y += lines.len() as i32 * 14 + 3;
+            }
+        }
         Ok(())
+    });
+    // The row labels are written here rather than by plotters, so that a row can be a link.
+    let drawn = drawn.map(|svg| {
+        let mut labels = String::new();
+        for (i, row) in rows.iter().enumerate() {
+            let y = top + i as i32 * cell + 1;
+            let id = short_id(&row.id);
+            let name = fit(&row.name, &name_font, 168);
+            let size = |px: f64| px / 1.24;
+            let text = format!(
+                "<text x=\"6\" y=\"{y}\" dy=\"0.76em\" font-family=\"{FAMILY}\" font-size=\"{}\" fill=\"{}\">{}<tspan x=\"180\" font-size=\"{}\" fill=\"{}\">{}</tspan></text>",
+                size(12.0),
+                theme::INK.css(),
+                xml_escape(&name),
+                size(11.0),
+                theme::MUTED.css(),
+                xml_escape(&id),
+            );
+            match &row.href {
+                Some(href) => {
+                    labels += &format!(
+                        "<a href=\"{}\"><title>{}</title>{text}</a>\n",
+                        xml_escape(href),
+                        xml_escape(&format!("{} ({})", row.name, row.id)),
+                    )
+                }
+                None => labels += &format!("{text}\n"),
+            }
+        }
+        match svg.rfind("</svg>") {
+            Some(end) => format!("{}{labels}{}", &svg[..end], &svg[end..]),
+            None => svg,
+        }
     });
     Chart::new(drawn, alt)
 }
@@ -621,18 +1044,16 @@ pub fn letter(status: Status) -> &'static str {
     }
 }
 
-fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Chart {
+        /// The SVG with each text on the line of its tags (plotters writes it on its own).
+        fn flat(&self) -> String {
+            self.svg().replace(">\n", ">").replace("\n<", "<")
+        }
+    }
 
     fn en() -> &'static Catalogue {
         Catalogue::get(aliaudit_core::i18n::Lang::En)
@@ -654,7 +1075,9 @@ mod tests {
             en(),
             &["\"onerror=x".to_string()],
             &[HeatRow {
-                label: "<b>acct</b>".into(),
+                name: "<b>acct</b>".into(),
+                id: "1\"2".into(),
+                href: Some("accounts/a\"b.html".into()),
                 cells: vec![Some(Status::Fail)],
             }],
         )
@@ -662,6 +1085,8 @@ mod tests {
         .to_string();
         assert!(!heat.contains("\"onerror"));
         assert!(heat.contains("&lt;b&gt;acct"));
+        assert!(heat.contains("<a href=\"accounts/a&quot;b.html\">"));
+        assert!(!heat.contains("<b>"));
     }
 
     #[test]
@@ -739,12 +1164,18 @@ mod tests {
             en(),
             &["a".into(), "b".into(), "c".into()],
             &[HeatRow {
-                label: "Acme".into(),
+                name: "Acme".into(),
+                id: "123".into(),
+                href: None,
                 cells: vec![Some(Status::Fail), Some(Status::Pass), Some(Status::Fail)],
             }],
         );
-        assert_eq!(heat.alt(), "Accounts and controls: Acme: fail 2, pass 1");
+        assert_eq!(
+            heat.alt(),
+            "Accounts and controls: Acme (123): fail 2, pass 1"
+        );
         let trend = score_trend(
+            en(),
             "Score",
             &[("2026-Q3".into(), None), ("2026-Q4".into(), Some(71.25))],
         );
@@ -755,5 +1186,116 @@ mod tests {
                 .alt()
                 .starts_with(zh.t("chart.failed_by_severity"))
         );
+    }
+
+    #[test]
+    fn every_chart_with_colour_has_a_legend_and_its_axes_are_named() {
+        let histogram = score_histogram(en(), &[55.0, 59.9, 61.0, 100.0, 0.0]);
+        let svg = histogram.flat();
+        for band in ["0–9", "50–59", "60–69", "90–100"] {
+            assert!(svg.contains(&format!(">{band}<")), "{band}");
+        }
+        for legend in ["0–59", "60–79", "80–100", ">Accounts<", ">Score<"] {
+            assert!(svg.contains(legend), "{legend}");
+        }
+        assert!(histogram.alt().contains("50–59: 2") && histogram.alt().contains("90–100: 1"));
+        let severity = severity_bars(en(), 1, 2, 3);
+        for text in [
+            ">High<",
+            ">Medium<",
+            ">Low<",
+            ">Severity<",
+            ">Failed controls<",
+        ] {
+            assert!(severity.flat().contains(text), "{text}");
+        }
+        let gauge = score_gauge(en(), Some(50.0), None);
+        assert!(gauge.flat().contains(">60–79<"));
+        let trend = severity_trend(en(), "Fails", &[("2026-Q3".into(), [1, 0, 2])]);
+        for text in [">High<", ">Period<", ">Failed controls<"] {
+            assert!(trend.flat().contains(text), "{text}");
+        }
+        let failures = top_failures(en(), &[("x".into(), 2)], 3);
+        assert!(failures.flat().contains(">Accounts failing the control<"));
+        let zh = Catalogue::get(aliaudit_core::i18n::Lang::Zh);
+        assert!(score_histogram(zh, &[]).flat().contains(">账号<"));
+    }
+
+    #[test]
+    fn the_donut_says_what_it_counts_in_its_centre() {
+        let counts = Counts {
+            pass: 30,
+            fail: 8,
+            excepted: 1,
+            not_applicable: 0,
+            not_evaluable: 2,
+        };
+        let svg = status_donut(en(), &counts).flat();
+        assert!(svg.contains(">41<") && svg.contains(">controls<"), "{svg}");
+        let zh = Catalogue::get(aliaudit_core::i18n::Lang::Zh);
+        assert!(status_donut(zh, &counts).flat().contains(">个控制项<"));
+    }
+
+    #[test]
+    fn long_failure_labels_wrap_and_are_never_cut() {
+        let long = "Passwords expire after 365 days or more, or never, and nothing tells the users (pwd.max_age_v2)";
+        let zh =
+            "RAM 用户密码被阿里云评为强密码且控制台登录只能来自已知网络 (spr.password_strength)";
+        let svg = top_failures(en(), &[(long.into(), 4), (zh.into(), 2)], 5).flat();
+        assert!(!svg.contains('…'));
+        for word in long.split(' ').chain(["(spr.password_strength)"]) {
+            assert!(svg.contains(word), "{word}");
+        }
+        let style = font(14.0);
+        let lines = wrap(long, &style, 300);
+        assert!(lines.len() > 1);
+        assert_eq!(lines.join(" "), long);
+        assert!(lines.iter().all(|l| text_width(l, &style) <= 300));
+        assert_eq!(
+            wrap(zh, &style, 200).concat().replace(' ', ""),
+            zh.replace(' ', "")
+        );
+    }
+
+    fn rows(n: usize, linked: bool) -> Vec<HeatRow> {
+        (0..n)
+            .map(|i| HeatRow {
+                name: format!("Account {i:02}"),
+                id: format!("12345678901234{i:02}"),
+                href: linked.then(|| format!("accounts/a{i:02}.html")),
+                cells: vec![Some(Status::Pass), Some(Status::NotEvaluable), None],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_heat_map_names_and_links_every_account_and_numbers_its_columns() {
+        let columns: Vec<String> = ["Avoid use of the root account", "MFA", "Other"]
+            .map(String::from)
+            .to_vec();
+        let map = heat_map(en(), &columns, &rows(60, true));
+        let svg = map.flat();
+        for i in 0..60 {
+            assert!(svg.contains(&format!(">Account {i:02}<")), "{i}");
+            assert!(svg.contains(&format!(">…1234{i:02}<")), "{i}");
+            assert!(
+                svg.contains(&format!("<a href=\"accounts/a{i:02}.html\">")),
+                "{i}"
+            );
+        }
+        assert_eq!(svg.matches("<a href=").count(), 60);
+        // Numbered columns and a key giving each number's control in plain words.
+        assert!(svg.contains(">Avoid use of the root account<"));
+        for legend in [">P pass<", ">? not evaluable<", ">- not applicable<"] {
+            assert!(svg.contains(legend), "{legend}");
+        }
+        assert!(
+            map.alt()
+                .contains("Account 59 (1234567890123459): pass 1, not evaluable 1")
+        );
+        // Unlinked (the PDF): no link at all.
+        let page = heat_map(en(), &columns, &rows(HEAT_ROWS_PER_PAGE, false));
+        assert!(!page.flat().contains("<a "));
+        assert!(page.flat().contains(">Account 29<"));
     }
 }

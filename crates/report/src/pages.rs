@@ -236,6 +236,8 @@ fn group_charts<'v>(charts: &'v GroupCharts, trend: Option<&'v GroupTrendView>) 
         histogram,
         top_failures,
         heat_map,
+        // The same drawing as `heat_map`, in pages: one warning is enough.
+        heat_pages: _,
         heat_note: _,
     } = charts;
     let mut all = vec![histogram, top_failures, heat_map];

@@ -55,25 +55,30 @@ pub(crate) const TRACK: Colour = Colour::hex(0xE9ECEF);
 /// The paper, and text on a state or severity fill.
 pub(crate) const WHITE: Colour = Colour::hex(0xFFFFFF);
 
-/// The colour of a result state; evidence, file and diagnostic states borrow these.
+/// The colour of a result state; evidence, file and diagnostic states borrow these. No
+/// result shares a colour with a severity or with another result (a test checks it):
+/// green, red, purple, slate blue and a neutral grey for "not evaluable".
 pub const fn status(status: Status) -> Colour {
     match status {
         Status::Pass => Colour::hex(0x2E7D32),
         Status::Fail => Colour::hex(0xC62828),
         Status::Excepted => Colour::hex(0x6A1B9A),
-        Status::NotApplicable => Colour::hex(0x6C757D),
-        Status::NotEvaluable => Colour::hex(0xA15C00),
+        Status::NotApplicable => Colour::hex(0x3B5B7A),
+        Status::NotEvaluable => Colour::hex(0x6C757D),
     }
 }
 
-/// The colour of a severity.
+/// The colour of a severity: a brown-orange-olive scale, apart from every result colour.
 pub const fn severity(severity: Severity) -> Colour {
     match severity {
-        Severity::High => Colour::hex(0x8B1A1A),
-        Severity::Medium => Colour::hex(0xA15C00),
-        Severity::Low => Colour::hex(0x5C636A),
+        Severity::High => Colour::hex(0x7C2D12),
+        Severity::Medium => Colour::hex(0xC2410C),
+        Severity::Low => Colour::hex(0x8A6D00),
     }
 }
+
+/// The colour of a score from 60 to 80 (amber), between the pass and fail colours.
+pub(crate) const SCORE_FAIR: Colour = Colour::hex(0xA15C00);
 
 /// The result state whose colour an account's evidence completeness takes.
 pub const fn evidence_tone(state: AccountStatus) -> Status {
@@ -102,13 +107,13 @@ pub const fn level_tone(level: Level) -> Status {
     }
 }
 
-/// The colour of a 0-100 score: a pass from 80, amber (the not-evaluable colour) from 60,
-/// a fail below.
+/// The colour of a 0-100 score: a pass from 80, amber (`SCORE_FAIR`) from 60, a fail
+/// below.
 pub fn score(score: f64) -> Colour {
     if score >= 80.0 {
         status(Status::Pass)
     } else if score >= 60.0 {
-        status(Status::NotEvaluable)
+        SCORE_FAIR
     } else {
         status(Status::Fail)
     }
@@ -281,7 +286,22 @@ mod tests {
             }
         );
         assert_eq!(score(80.0), status(Status::Pass));
-        assert_eq!(score(79.9), status(Status::NotEvaluable));
+        assert_eq!(score(79.9), SCORE_FAIR);
         assert_eq!(score(59.9), status(Status::Fail));
+    }
+
+    #[test]
+    fn results_and_severities_never_share_a_colour_and_not_evaluable_is_grey() {
+        let severities = [Severity::High, Severity::Medium, Severity::Low].map(severity);
+        let all: Vec<Colour> = STATUSES.map(status).into_iter().chain(severities).collect();
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                assert_ne!(a, b, "{} is used twice", a.css());
+            }
+        }
+        // Grey: the three channels within a few steps of each other.
+        let ne = status(Status::NotEvaluable);
+        let (lo, hi) = (ne.r.min(ne.g).min(ne.b), ne.r.max(ne.g).max(ne.b));
+        assert!(hi - lo <= 24, "{}", ne.css());
     }
 }

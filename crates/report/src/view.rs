@@ -242,8 +242,12 @@ pub struct GroupCharts {
     pub histogram: Chart,
     /// Most common failures.
     pub top_failures: Chart,
-    /// Accounts x controls.
+    /// Accounts x controls, every account, each row a link to the account page (the HTML).
     pub heat_map: Chart,
+    /// The same map without links, in pages of 30 accounts (`HEAT_ROWS_PER_PAGE` in the charts; the
+    /// PDF); not in the page data.
+    #[serde(skip)]
+    pub heat_pages: Vec<Chart>,
     /// The legend of the heat map's letters.
     pub heat_note: String,
 }
@@ -704,7 +708,7 @@ fn trend_charts(
         .map(|(p, _, f)| (p.clone(), [f.high, f.medium, f.low]))
         .collect();
     TrendCharts {
-        score: charts::score_trend(title, &scores),
+        score: charts::score_trend(c, title, &scores),
         severity: charts::severity_trend(c, c.t("trend.fails_by_period"), &fails),
     }
 }
@@ -978,7 +982,7 @@ impl<'a> Site<'a> {
         rows
     }
 
-    fn group_charts(&self, accounts: &[&AccountResult]) -> GroupCharts {
+    fn group_charts(&self, accounts: &[&AccountResult], prefix: &str) -> GroupCharts {
         let scores: Vec<f64> = accounts
             .iter()
             .filter_map(|a| a.score)
@@ -990,7 +994,7 @@ impl<'a> Site<'a> {
             .take(10)
             .map(|(id, title, n)| (format!("{} ({id})", self.control_title(id, title)), *n))
             .collect();
-        // The heat map shows the built-in controls for the lowest-scoring 40 accounts.
+        // The heat map shows the built-in controls for every account, lowest score first.
         let columns: Vec<&str> = CATALOG.iter().map(|c| c.id).collect();
         let mut ranked: Vec<&&AccountResult> = accounts.iter().collect();
         ranked.sort_by(|a, b| {
@@ -1001,7 +1005,6 @@ impl<'a> Site<'a> {
         });
         let rows: Vec<HeatRow> = ranked
             .iter()
-            .take(40)
             .map(|a| {
                 let by_id: BTreeMap<&str, Status> = a
                     .figures
@@ -1010,25 +1013,37 @@ impl<'a> Site<'a> {
                     .map(|(id, status)| (&**id, *status))
                     .collect();
                 HeatRow {
-                    label: a.info.name.clone(),
+                    name: a.info.name.clone(),
+                    id: a.info.id.clone(),
+                    href: Some(self.account_row(a, prefix).href),
                     cells: columns.iter().map(|c| by_id.get(c).copied()).collect(),
                 }
             })
             .collect();
-        let shown = rows.len();
-        let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+        let titles: Vec<String> = CATALOG
+            .iter()
+            .map(|c| self.control_title(c.id, c.title))
+            .collect();
+        // The PDF pages the map, and its rows are not links.
+        let heat_pages: Vec<Chart> = rows
+            .chunks(charts::HEAT_ROWS_PER_PAGE)
+            .map(|page| {
+                let page: Vec<HeatRow> = page
+                    .iter()
+                    .map(|r| HeatRow {
+                        href: None,
+                        ..r.clone()
+                    })
+                    .collect();
+                charts::heat_map(self.c, &titles, &page)
+            })
+            .collect();
         GroupCharts {
             histogram: charts::score_histogram(self.c, &scores),
             top_failures: charts::top_failures(self.c, &top, accounts.len() as u64),
-            heat_map: charts::heat_map(self.c, &columns, &rows),
-            heat_note: self.c.f(
-                if shown == accounts.len() {
-                    "ui.heat_note_all"
-                } else {
-                    "ui.heat_note"
-                },
-                &[("shown", &shown), ("total", &accounts.len())],
-            ),
+            heat_map: charts::heat_map(self.c, &titles, &rows),
+            heat_pages,
+            heat_note: self.c.t("ui.heat_note_all").to_string(),
         }
     }
 
@@ -1081,7 +1096,7 @@ impl<'a> Site<'a> {
                 self.group_change(trend.as_ref()),
             ),
             totals: self.totals(&all),
-            charts: self.group_charts(&all),
+            charts: self.group_charts(&all, ""),
             accounts,
             customers,
             problems: self
@@ -1450,7 +1465,7 @@ impl<'a> Site<'a> {
                         ),
                         name: name.clone(),
                         totals: self.totals(&members),
-                        charts: self.group_charts(&members),
+                        charts: self.group_charts(&members, "../"),
                         summaries: accounts
                             .iter()
                             .filter_map(|row| members.iter().find(|a| a.info.id == row.id))

@@ -1022,12 +1022,13 @@ fn group_body(
     accounts_table(doc, c, accounts, linked);
     doc.page_break();
     doc.heading(1, c.t("ui.heat_heading"));
-    doc.chart(
-        charts.heat_map.svg(),
-        charts.heat_map.alt(),
-        crate::render::layout::CONTENT_W,
-    );
     doc.paragraph(&charts.heat_note, size::NOTE, MUTED);
+    for (i, page) in charts.heat_pages.iter().enumerate() {
+        if i > 0 {
+            doc.page_break();
+        }
+        doc.chart(page.svg(), page.alt(), crate::render::layout::CONTENT_W);
+    }
 }
 
 /// The PDF of one customer.
