@@ -369,7 +369,12 @@ fn control_fact(r: &Risk) -> Fact {
 }
 
 /// One of two messages by `n`: `key_one` for 1, `key_other` otherwise; `n` is filled in.
-fn plural(c: &Catalogue, key: &str, n: u64, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+pub(crate) fn plural(
+    c: &Catalogue,
+    key: &str,
+    n: u64,
+    args: &[(&str, &dyn std::fmt::Display)],
+) -> String {
     let key = format!("{key}_{}", if n == 1 { "one" } else { "other" });
     let mut all: Vec<(&str, &dyn std::fmt::Display)> = vec![("n", &n)];
     all.extend_from_slice(args);
@@ -783,28 +788,38 @@ impl Executive {
             .risks
             .iter()
             .take(MAX_ACTIONS)
-            .map(|r| ActionView {
-                problem: capitalised(&self.problem(c, &r.id, &r.title, rules)),
-                severity: r.severity,
-                what: if r.id == "ram.console_mfa" && self.mfa_required {
-                    c.t("exec.console_mfa_required.what").to_string()
-                } else if builtin(&r.id) {
-                    rules::control_text(c, &r.id, "remediation", &rules.thresholds)
-                        .unwrap_or_default()
-                } else {
-                    c.f(
-                        "exec.sas_what",
-                        &[("title", &aliaudit_core::sas_items::title_in(c, &r.title))],
+            .map(|r| {
+                // Console MFA already required at sign-in: the action is to bind devices.
+                let bind_only = r.id == "ram.console_mfa" && self.mfa_required;
+                let (what, place) = if bind_only {
+                    (
+                        c.t("exec.console_mfa_required.what").to_string(),
+                        c.t("exec.console_mfa_required.where").to_string(),
                     )
-                },
-                place: if r.id == "ram.console_mfa" && self.mfa_required {
-                    c.t("exec.console_mfa_required.where").to_string()
+                } else if builtin(&r.id) {
+                    (
+                        rules::control_text(c, &r.id, "remediation", &rules.thresholds)
+                            .unwrap_or_default(),
+                        risk_text(r, "where", "exec.sas_where"),
+                    )
                 } else {
-                    risk_text(r, "where", "exec.sas_where")
-                },
-                owner: owner(r),
-                due: due(r.severity),
-                affected: affected(r),
+                    (
+                        c.f(
+                            "exec.sas_what",
+                            &[("title", &aliaudit_core::sas_items::title_in(c, &r.title))],
+                        ),
+                        risk_text(r, "where", "exec.sas_where"),
+                    )
+                };
+                ActionView {
+                    problem: capitalised(&self.problem(c, &r.id, &r.title, rules)),
+                    severity: r.severity,
+                    what,
+                    place,
+                    owner: owner(r),
+                    due: due(r.severity),
+                    affected: affected(r),
+                }
             })
             .collect();
         let rest = self.risks.len().saturating_sub(MAX_ACTIONS) as u64;

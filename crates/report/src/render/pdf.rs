@@ -517,12 +517,8 @@ fn executive_body(doc: &mut Doc, c: &'static Catalogue, e: &ExecutiveView, defin
     doc.table(&table, &e.actions[..shown]);
     let rest = e.more_count + (e.actions.len() - shown) as u64;
     if rest > 0 {
-        let key = if rest == 1 {
-            "exec.more_actions_one"
-        } else {
-            "exec.more_actions_other"
-        };
-        doc.paragraph(&c.f(key, &[("n", &rest)]), size::SMALL, MUTED);
+        let more = crate::executive::plural(c, "exec.more_actions", rest, &[]);
+        doc.paragraph(&more, size::SMALL, MUTED);
     }
 }
 
