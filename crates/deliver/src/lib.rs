@@ -231,6 +231,8 @@ struct TopRow {
     title: String,
     severity: String,
     severity_label: String,
+    /// The severity's colour, the one the reports use (`#rrggbb`).
+    colour: String,
     accounts: usize,
 }
 
@@ -320,6 +322,21 @@ fn severity_rank(s: &str) -> u8 {
     }
 }
 
+/// The reports' colour of a severity as `summary.json` spells it (`high`...), grey for
+/// a spelling it does not know.
+fn severity_colour(s: &str) -> String {
+    use aliaudit_core::model::Severity;
+    use aliaudit_core::rules::Status;
+    use aliaudit_report::theme;
+    match s {
+        "high" => theme::severity(Severity::High),
+        "medium" => theme::severity(Severity::Medium),
+        "low" => theme::severity(Severity::Low),
+        _ => theme::status(Status::NotEvaluable),
+    }
+    .css()
+}
+
 /// Failed controls by severity, and the five failing in most accounts (worst first), with
 /// built-in controls' titles in the e-mail's language.
 fn failures(
@@ -364,6 +381,7 @@ fn failures(
             title,
             severity: severity.to_string(),
             severity_label: c.t(&format!("severity.{severity}")).to_string(),
+            colour: severity_colour(severity),
             accounts: n,
         })
         .collect();

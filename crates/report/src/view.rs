@@ -994,8 +994,14 @@ impl<'a> Site<'a> {
             .take(10)
             .map(|(id, title, n)| (format!("{} ({id})", self.control_title(id, title)), *n))
             .collect();
-        // The heat map shows the built-in controls for every account, lowest score first.
-        let columns: Vec<&str> = CATALOG.iter().map(|c| c.id).collect();
+        // The heat map shows the built-in controls the report scores for every account, lowest
+        // score first (a control of the other benchmark version only is not scored: no column).
+        let b = self.run.benchmark;
+        let scored: Vec<_> = CATALOG
+            .iter()
+            .filter(|c| b.informational(c.cis_v1, c.cis_v2).is_none())
+            .collect();
+        let columns: Vec<&str> = scored.iter().map(|c| c.id).collect();
         let mut ranked: Vec<&&AccountResult> = accounts.iter().collect();
         ranked.sort_by(|a, b| {
             // Unscored accounts last.
@@ -1020,7 +1026,7 @@ impl<'a> Site<'a> {
                 }
             })
             .collect();
-        let titles: Vec<String> = CATALOG
+        let titles: Vec<String> = scored
             .iter()
             .map(|c| self.control_title(c.id, c.title))
             .collect();
