@@ -6,6 +6,8 @@ use std::process::Command;
 
 use aliaudit_core::i18n::{Catalogue, Lang};
 
+mod common;
+
 fn report(args: &[&str]) -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
     let status = Command::new(env!("CARGO_BIN_EXE_aliaudit"))
@@ -187,6 +189,44 @@ fn a_chinese_pdf_says_page_x_of_y_in_chinese() {
     }
     let info = Command::new("pdfinfo").arg(&pdf).output().unwrap();
     assert!(String::from_utf8_lossy(&info.stdout).contains("合规报告："));
+}
+
+/// Chinese text followed by ASCII punctuation (`中文: `, `中文. `, `中文 (`...): Chinese
+/// sentences take full-width colons, stops and brackets.
+fn half_width_after_chinese(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let is_cjk = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c) || "）。".contains(c);
+    let mut found = Vec::new();
+    for (i, w) in chars.windows(3).enumerate() {
+        let bad = is_cjk(w[0]) && ":.;".contains(w[1]) && w[2] == ' '
+            || is_cjk(w[0]) && w[1] == ' ' && w[2] == '('
+            || is_cjk(w[0]) && w[1] == '(';
+        if bad {
+            let from = i.saturating_sub(12);
+            found.push(chars[from..(i + 8).min(chars.len())].iter().collect());
+        }
+    }
+    found
+}
+
+#[test]
+fn chinese_pdfs_use_full_width_punctuation_after_chinese_text() {
+    let out = report(&["samples", "--lang", "zh", "--format", "pdf"]);
+    let mut checked = 0;
+    for pdf in pages(out.path(), "pdf") {
+        let Some(text) = common::pdf_text(&pdf, &[]) else {
+            return;
+        };
+        let bad = half_width_after_chinese(&text);
+        assert!(bad.is_empty(), "{}: {bad:?}", pdf.display());
+        checked += 1;
+    }
+    assert!(checked >= 3);
+    // The check itself finds what it is for.
+    assert_eq!(
+        half_width_after_chinese("控制台用户 (6 个)，账号: 仅").len(),
+        2
+    );
 }
 
 #[test]

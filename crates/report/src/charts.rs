@@ -117,9 +117,15 @@ impl From<Drawn> for Chart {
 }
 
 /// `title: label value; label value...`, the text alternative of a chart of `data`.
-fn alt_text<L: std::fmt::Display, V: std::fmt::Display>(title: &str, data: &[(L, V)]) -> String {
-    let parts: Vec<String> = data.iter().map(|(l, v)| format!("{l}: {v}")).collect();
-    format!("{title}: {}", parts.join("; "))
+/// Punctuated in `c`'s language (full-width in Chinese).
+fn alt_text<L: std::fmt::Display, V: std::fmt::Display>(
+    c: &Catalogue,
+    title: &str,
+    data: &[(L, V)],
+) -> String {
+    let colon = c.t("exec.colon");
+    let parts: Vec<String> = data.iter().map(|(l, v)| format!("{l}{colon}{v}")).collect();
+    format!("{title}{colon}{}", parts.join(c.t("exec.also")))
 }
 
 impl serde::Serialize for Chart {
@@ -398,6 +404,7 @@ pub(crate) fn status_donut(c: &Catalogue, counts: &Counts) -> Chart {
     let total: u64 = parts.iter().map(|p| p.2).sum();
     let legend: Vec<(&str, u64)> = parts.iter().map(|p| (p.1, p.2)).collect();
     let alt = alt_text(
+        c,
         c.f("account.donut_caption", &[("n", &total)])
             .trim_end_matches(['.', '。']),
         &legend,
@@ -439,8 +446,12 @@ pub(crate) fn status_donut(c: &Catalogue, counts: &Counts) -> Chart {
                 status_colour(*status).filled(),
             ))
             .map_err(e)?;
-            area.draw(&Text::new(format!("{name}: {n}"), (212, y - 1), font(14.0)))
-                .map_err(e)?;
+            area.draw(&Text::new(
+                format!("{name}{}{n}", c.t("exec.colon")),
+                (212, y - 1),
+                font(14.0),
+            ))
+            .map_err(e)?;
         }
         Ok(())
     });
@@ -451,6 +462,7 @@ pub(crate) fn status_donut(c: &Catalogue, counts: &Counts) -> Chart {
 pub(crate) fn severity_bars(c: &Catalogue, high: u64, medium: u64, low: u64) -> Chart {
     bars(
         Bars {
+            c,
             chart: "failures by severity",
             title: c.t("chart.failed_by_severity"),
             legend: severity_legend(c),
@@ -484,6 +496,7 @@ pub(crate) fn score_histogram(c: &Catalogue, scores: &[f64]) -> Chart {
     let colours: Vec<RGBColor> = (0..10).map(|i| score_colour(i as f64 * 10.0)).collect();
     bars(
         Bars {
+            c,
             chart: "accounts by score",
             title: c.t("chart.accounts_by_score"),
             legend: score_legend(),
@@ -498,6 +511,8 @@ pub(crate) fn score_histogram(c: &Catalogue, scores: &[f64]) -> Chart {
 
 /// What a bar chart shows, besides its data.
 struct Bars<'a> {
+    /// The catalogue of the report language.
+    c: &'a Catalogue,
     chart: &'static str,
     title: &'a str,
     legend: Vec<(RGBColor, String)>,
@@ -571,7 +586,7 @@ fn bars(spec: Bars, data: &[(&str, u64)], colours: &[RGBColor]) -> Chart {
         ))
         .map_err(e)
     });
-    Chart::new(drawn, alt_text(spec.title, data))
+    Chart::new(drawn, alt_text(spec.c, spec.title, data))
 }
 
 /// Severity colours: high, medium, low.
@@ -598,7 +613,7 @@ pub(crate) fn score_trend(c: &Catalogue, title: &str, points: &[(String, Option<
             )
         })
         .collect();
-    let alt = alt_text(title, &shown);
+    let alt = alt_text(c, title, &shown);
     let drawn = svg("score trend", width, 244, |area| {
         area.draw(&Text::new(title.to_string(), (10, 6), bold(15.0)))
             .map_err(e)?;
@@ -678,7 +693,7 @@ pub(crate) fn severity_trend(c: &Catalogue, title: &str, points: &[(String, [u64
             (p.as_str(), each.join(", "))
         })
         .collect();
-    let alt = alt_text(title, &shown);
+    let alt = alt_text(c, title, &shown);
     let items = severity_legend(c);
     let left = 56i32;
     let rows = legend_rows(&items, left, width as i32 - 8);
@@ -752,7 +767,7 @@ pub(crate) fn top_failures(c: &Catalogue, rows: &[(String, u64)], of: u64) -> Ch
     const WIDTH: i32 = 520;
     const LINE: i32 = 18;
     let title = c.f("chart.most_common_failures", &[("n", &of)]);
-    let alt = alt_text(&title, rows);
+    let alt = alt_text(c, &title, rows);
     let label_font = font(14.0);
     let lines: Vec<Vec<String>> = rows
         .iter()
@@ -873,7 +888,7 @@ pub(crate) fn heat_map(c: &Catalogue, columns: &[String], rows: &[HeatRow]) -> C
         .iter()
         .map(|row| match row.id.is_empty() {
             true => row.name.clone(),
-            false => format!("{} ({})", row.name, row.id),
+            false => c.f("ui.named", &[("name", &row.name), ("id", &row.id)]),
         })
         .collect();
     let shown: Vec<(&str, String)> = rows
@@ -890,7 +905,7 @@ pub(crate) fn heat_map(c: &Catalogue, columns: &[String], rows: &[HeatRow]) -> C
             (label.as_str(), each.join(", "))
         })
         .collect();
-    let alt = alt_text(c.t("ui.heat_heading"), &shown);
+    let alt = alt_text(c, c.t("ui.heat_heading"), &shown);
     let cell = 18i32;
     let left = 250i32;
     let top = 56i32;
@@ -1019,7 +1034,7 @@ pub(crate) fn heat_map(c: &Catalogue, columns: &[String], rows: &[HeatRow]) -> C
                     labels += &format!(
                         "<a href=\"{}\"><title>{}</title>{text}</a>\n",
                         xml_escape(href),
-                        xml_escape(&format!("{} ({})", row.name, row.id)),
+                        xml_escape(&c.f("ui.named", &[("name", &row.name), ("id", &row.id)])),
                     )
                 }
                 None => labels += &format!("{text}\n"),

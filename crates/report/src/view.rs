@@ -992,7 +992,10 @@ impl<'a> Site<'a> {
         let top: Vec<(String, u64)> = failures
             .iter()
             .take(10)
-            .map(|(id, title, n)| (format!("{} ({id})", self.control_title(id, title)), *n))
+            .map(|(id, title, n)| {
+                let title = self.control_title(id, title);
+                (self.c.f("ui.named", &[("name", &title), ("id", id)]), *n)
+            })
             .collect();
         // The heat map shows the built-in controls the report scores for every account, lowest
         // score first (a control of the other benchmark version only is not scored: no column).

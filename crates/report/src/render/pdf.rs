@@ -456,11 +456,13 @@ fn executive_body(doc: &mut Doc, c: &'static Catalogue, e: &ExecutiveView, defin
     ]);
     doc.paragraph(
         &format!(
-            "{}{}{}. {}",
+            "{}{}{}",
             c.t("exec.score"),
             c.t("exec.colon"),
-            e.score,
-            e.score_rest
+            c.f(
+                "exec.score_line",
+                &[("score", &e.score), ("rest", &e.score_rest)]
+            )
         ),
         size::BODY,
         INK,
@@ -488,13 +490,14 @@ fn executive_body(doc: &mut Doc, c: &'static Catalogue, e: &ExecutiveView, defin
         .risks
         .iter()
         .map(|r| {
-            format!(
-                "{}{}{} ({}): {}",
-                severity_name(c, r.severity),
-                c.t("exec.colon"),
-                r.problem,
-                r.affected,
-                r.exposes
+            c.f(
+                "exec.risk_line",
+                &[
+                    ("severity", &severity_name(c, r.severity)),
+                    ("problem", &r.problem),
+                    ("affected", &r.affected),
+                    ("exposes", &r.exposes),
+                ],
             )
         })
         .collect();
@@ -735,7 +738,11 @@ pub fn account(
     doc.page_break();
     doc.heading(1, c.t("ui.evidence"));
     for (kind, state) in &page.evidence {
-        doc.paragraph(&format!("{kind}: {state}"), size::NOTE, INK);
+        doc.paragraph(
+            &format!("{kind}{}{state}", c.t("exec.colon")),
+            size::NOTE,
+            INK,
+        );
     }
     let not_used: Vec<&FileRow> = page
         .files
@@ -763,8 +770,9 @@ pub fn account(
         doc.heading(2, c.t("ui.diagnostics"));
         for d in &page.diagnostics {
             let level = c.t(&format!("level.{}", d.level.as_str()));
+            let colon = c.t("exec.colon");
             doc.paragraph(
-                &format!("{level}: {}: {}", d.path, d.message),
+                &format!("{level}{colon}{}{colon}{}", d.path, d.message),
                 size::NOTE,
                 INK,
             );
@@ -885,7 +893,10 @@ fn common_file(resources: &[ResourceRow]) -> Option<&str> {
 /// names only its place in it), at most [`ROWS_PER_CONTROL`] rows, and a closing line counting
 /// the rows left out.
 fn evidence_table(doc: &mut Doc, c: &'static Catalogue, control: &ControlRow) {
-    doc.heading(3, &format!("{} ({})", control.title, control.id));
+    doc.heading(
+        3,
+        &c.f("ui.named", &[("name", &control.title), ("id", &control.id)]),
+    );
     let passed = control
         .resources
         .iter()
@@ -1075,7 +1086,7 @@ pub fn customer(
     scope.extend(
         page.accounts
             .iter()
-            .map(|a| format!("{} ({})", a.name, a.id)),
+            .map(|a| c.f("ui.named", &[("name", &a.name), ("id", &a.id)])),
     );
     signoff(&mut doc, &page.meta, &scope, embeds);
     doc.finish(
@@ -1286,7 +1297,9 @@ fn account_trend(doc: &mut Doc, c: &'static Catalogue, t: &AccountTrendView) {
     if !t.changed_controls.is_empty() {
         doc.heading(2, c.t("trend.changed_controls"));
         for (title, id, from, to) in &t.changed_controls {
-            doc.paragraph(&format!("{title} ({id}): {from} -> {to}"), size::NOTE, INK);
+            let named = c.f("ui.named", &[("name", title), ("id", id)]);
+            let colon = c.t("exec.colon");
+            doc.paragraph(&format!("{named}{colon}{from} -> {to}"), size::NOTE, INK);
         }
     }
 }
@@ -1347,7 +1360,9 @@ fn group_trend(doc: &mut Doc, c: &'static Catalogue, t: &GroupTrendView) {
         doc.heading(2, &c.f("trend.new_since", &[("period", period)]));
         for m in &t.new_accounts {
             let score = c.f("trend.score_n", &[("score", &m.score)]);
-            doc.paragraph(&format!("{} ({}): {score}", m.name, m.id), size::NOTE, INK);
+            let named = c.f("ui.named", &[("name", &m.name), ("id", &m.id)]);
+            let colon = c.t("exec.colon");
+            doc.paragraph(&format!("{named}{colon}{score}"), size::NOTE, INK);
         }
     }
     if !t.missing.is_empty() {
@@ -1358,7 +1373,9 @@ fn group_trend(doc: &mut Doc, c: &'static Catalogue, t: &GroupTrendView) {
                 "trend.last_assessed",
                 &[("period", &m.last_period), ("score", &m.previous)],
             );
-            doc.paragraph(&format!("{} ({}): {last}", m.name, m.id), size::NOTE, INK);
+            let named = c.f("ui.named", &[("name", &m.name), ("id", &m.id)]);
+            let colon = c.t("exec.colon");
+            doc.paragraph(&format!("{named}{colon}{last}"), size::NOTE, INK);
         }
     }
 }
