@@ -11,6 +11,7 @@ use aliaudit_core::diag::Level;
 use aliaudit_core::evidence::FileStatus;
 use aliaudit_core::model::Severity;
 use aliaudit_core::rules::Status;
+use aliaudit_core::rules::policy::Rating;
 
 /// An opaque sRGB colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +80,18 @@ pub const fn severity(severity: Severity) -> Colour {
 
 /// The colour of a score from 60 to 80 (amber), between the pass and fail colours.
 pub(crate) const SCORE_FAIR: Colour = Colour::hex(0xA15C00);
+
+/// The colour of a rating (the executive page's rating card): green to red, grey when not
+/// rated. A rating is a judgement of the whole, so it never takes the brand's accent.
+pub const fn rating(rating: Rating) -> Colour {
+    match rating {
+        Rating::Good => Colour::hex(0x2B8A3E),
+        Rating::Fair => Colour::hex(0xE8A317),
+        Rating::Poor => Colour::hex(0xD9480F),
+        Rating::Critical => Colour::hex(0xC92A2A),
+        Rating::NotRated => status(Status::NotEvaluable),
+    }
+}
 
 /// The result state whose colour an account's evidence completeness takes.
 pub const fn evidence_tone(state: AccountStatus) -> Status {
@@ -207,6 +220,22 @@ fn css_badges() -> String {
         .iter()
         .map(|f| tone(format!("file-{}", f.as_str()), file_tone(*f)))
         .collect();
+    let ratings = [
+        Rating::Good,
+        Rating::Fair,
+        Rating::Poor,
+        Rating::Critical,
+        Rating::NotRated,
+    ]
+    .iter()
+    .map(|r| {
+        format!(
+            ".figure-box.rating-{} {{ border-left-color: {}; }}",
+            r.as_str(),
+            rating(*r).css()
+        )
+    })
+    .collect();
     [
         rule(st[..3].to_vec()),
         rule(st[3..].to_vec()),
@@ -214,6 +243,7 @@ fn css_badges() -> String {
         rule(ev),
         rule(lvl),
         rule(file),
+        rule(ratings),
     ]
     .join("\n")
 }
@@ -261,6 +291,8 @@ mod tests {
         assert!(css.contains(".ev-partial { background: var(--ne); }"));
         assert!(css.contains(".file-ignored { background: var(--na); }"));
         assert!(css.contains(".lvl-error { background: var(--fail); }"));
+        assert!(css.contains(".figure-box.rating-poor { border-left-color: #d9480f; }"));
+        assert!(!raw.contains("rating-poor"), "rating colours come from the palette");
         // The hand-written part repeats no colour of a state or severity.
         let severities = [Severity::High, Severity::Medium, Severity::Low].map(severity);
         for colour in STATUSES.map(status).iter().chain(&severities) {

@@ -991,6 +991,12 @@ impl<'f> Doc<'f> {
 
     /// A row of key-figure boxes: (label, value, note).
     pub fn figures(&mut self, boxes: &[(String, String, String)]) {
+        self.figures_marked(boxes, &[]);
+    }
+
+    /// [`Doc::figures`] whose box `i` has the mark `marks[i]` on its left edge (the accent
+    /// for boxes past the end of `marks`).
+    pub fn figures_marked(&mut self, boxes: &[(String, String, String)], marks: &[Colour]) {
         if boxes.is_empty() {
             return;
         }
@@ -1014,7 +1020,7 @@ impl<'f> Doc<'f> {
                 y: top,
                 w: 3.0,
                 h,
-                colour: self.accent,
+                colour: marks.get(i).copied().unwrap_or(self.accent),
             });
             let fit = |doc: &Doc, t: &str, size: f32| {
                 doc.wrap(t, size, false, w - 14.0)

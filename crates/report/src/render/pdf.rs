@@ -442,18 +442,23 @@ fn executive_body(doc: &mut Doc, c: &'static Catalogue, e: &ExecutiveView, defin
         size::COVER_LINE,
         INK,
     );
-    doc.figures(&[
-        (
-            c.t("exec.rating").into(),
-            e.rating_name.clone(),
-            e.rating_why.clone(),
-        ),
-        (
-            c.t("exec.score").into(),
-            e.score_value.clone(),
-            String::new(),
-        ),
-    ]);
+    // The rating card takes the rating's colour and the score card a neutral one, never the
+    // brand's accent, so that a brand red does not read as a verdict.
+    doc.figures_marked(
+        &[
+            (
+                c.t("exec.rating").into(),
+                e.rating_name.clone(),
+                e.rating_why.clone(),
+            ),
+            (
+                c.t("exec.score").into(),
+                e.score_value.clone(),
+                String::new(),
+            ),
+        ],
+        &[theme::rating(e.rating), MUTED],
+    );
     doc.paragraph(
         &format!(
             "{}{}{}",
