@@ -16,8 +16,8 @@ on its own layer or below, never above, and never in a cycle:
     9  commands                 each command as a library function over a validated spec
     8  collect, deliver         HTTP (reqwest) and SMTP (lettre), apart from each other
     7  pages, sample            page writing (views rendered to HTML and PDF); sample evidence
-    6  shard, output, outdir    shard files and merge reading; summary.json, findings.csv,
-                                manifest; the output folder swap
+    6  shard, output, outdir,   shard files and merge reading; summary.json, findings.csv,
+       ocsf                     manifest; the output folder swap; findings.ocsf.jsonl
     5  render, view, executive, page views, the executive page's facts, charts, fonts,
        charts, fonts            HTML and PDF (render/*)
     4  summary                  the summary.json views of a run
@@ -78,7 +78,7 @@ LAYERS = {
     9: ["commands", "project"],
     8: ["collect", "deliver"],
     7: ["pages", "sample"],
-    6: ["shard", "output", "outdir"],
+    6: ["shard", "output", "outdir", "ocsf"],
     5: ["render", "view", "executive", "charts", "fonts"],
     4: ["summary"],
     3: ["pipeline"],

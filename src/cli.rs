@@ -151,6 +151,9 @@ enum Format {
     Html,
     /// portfolio.pdf, customers/SLUG.pdf and accounts/SLUG.pdf: A4 reports with charts.
     Pdf,
+    /// findings.ocsf.jsonl: one OCSF Compliance Finding (class 2003) per control result, for
+    /// a SIEM.
+    Ocsf,
 }
 
 impl Format {
@@ -161,6 +164,7 @@ impl Format {
             Format::Csv => commands::Format::Csv,
             Format::Html => commands::Format::Html,
             Format::Pdf => commands::Format::Pdf,
+            Format::Ocsf => commands::Format::Ocsf,
         }
     }
 }

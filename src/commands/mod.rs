@@ -59,6 +59,8 @@ pub enum Format {
     Html,
     /// PDF pages.
     Pdf,
+    /// findings.ocsf.jsonl.
+    Ocsf,
 }
 
 impl Format {
@@ -69,14 +71,21 @@ impl Format {
             Format::Csv => "csv",
             Format::Html => "html",
             Format::Pdf => "pdf",
+            Format::Ocsf => "ocsf",
         }
     }
 
     /// The format of a name in the manifest (ASCII case ignored).
     fn from_name(name: &str) -> Option<Format> {
-        [Format::Json, Format::Csv, Format::Html, Format::Pdf]
-            .into_iter()
-            .find(|f| f.name().eq_ignore_ascii_case(name))
+        [
+            Format::Json,
+            Format::Csv,
+            Format::Html,
+            Format::Pdf,
+            Format::Ocsf,
+        ]
+        .into_iter()
+        .find(|f| f.name().eq_ignore_ascii_case(name))
     }
 }
 

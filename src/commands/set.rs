@@ -95,7 +95,7 @@ pub(super) fn write_set<F: Fragments + Sync>(
     output::manifest_json(run, e.manifest, &mut manifest).context(WRITABLE)?;
     let manifest = std::sync::Arc::new(manifest);
     let page_files = pages(e, run, out, which, &manifest, &fragments)?;
-    let mut written = data_files(run, &fragments, e.formats, out)?;
+    let mut written = data_files(run, &fragments, e, out)?;
     drop(fragments);
     written.extend(page_files);
     written.extend(extra(run)?);
@@ -200,9 +200,10 @@ pub(super) fn pages(
 fn data_files(
     run: &Run,
     fragments: &dyn Fragments,
-    formats: &[Format],
+    e: &Ending,
     out: &Path,
 ) -> Result<Vec<&'static str>> {
+    let formats = e.formats;
     // The fragments may come from shard files (read here) as well as from our own spill, so
     // the error says what was not written and the cause says why.
     let mut written = Vec::new();
@@ -220,6 +221,13 @@ fn data_files(
         })
         .context("findings.csv was not written")?;
         written.push("findings.csv");
+    }
+    if formats.contains(&Format::Ocsf) {
+        output::write_atomic(&out.join("findings.ocsf.jsonl"), |w| {
+            aliaudit_report::ocsf::findings_ocsf(run, &e.options.rules.thresholds, fragments, w)
+        })
+        .context("findings.ocsf.jsonl was not written")?;
+        written.push("findings.ocsf.jsonl");
     }
     aliaudit_core::timing::add(aliaudit_core::timing::Stage::Data, data_started);
     Ok(written)

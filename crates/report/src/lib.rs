@@ -11,7 +11,8 @@
 //!
 //! ```text
 //! pages                           page writing
-//! shard, output, outdir           shard files and merge reading; output files; folder swap
+//! shard, output, outdir, ocsf     shard files and merge reading; output files; folder swap;
+//!                                 the OCSF findings
 //! render, view, executive,       page views, the executive page, charts, embedded fonts,
 //! charts, fonts                   HTML and PDF
 //! theme                           the palette of CSS, charts and PDF
@@ -20,6 +21,7 @@
 pub mod charts;
 pub mod executive;
 pub mod fonts;
+pub mod ocsf;
 pub mod outdir;
 pub mod output;
 pub mod pages;

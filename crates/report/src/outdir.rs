@@ -217,6 +217,7 @@ fn ours(name: &str) -> bool {
         name,
         "summary.json"
             | "findings.csv"
+            | "findings.ocsf.jsonl"
             | "manifest.json"
             | "index.html"
             | "portfolio.pdf"

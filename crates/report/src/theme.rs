@@ -292,7 +292,10 @@ mod tests {
         assert!(css.contains(".file-ignored { background: var(--na); }"));
         assert!(css.contains(".lvl-error { background: var(--fail); }"));
         assert!(css.contains(".figure-box.rating-poor { border-left-color: #d9480f; }"));
-        assert!(!raw.contains("rating-poor"), "rating colours come from the palette");
+        assert!(
+            !raw.contains("rating-poor"),
+            "rating colours come from the palette"
+        );
         // The hand-written part repeats no colour of a state or severity.
         let severities = [Severity::High, Severity::Medium, Severity::Low].map(severity);
         for colour in STATUSES.map(status).iter().chain(&severities) {
