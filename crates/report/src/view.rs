@@ -1529,7 +1529,13 @@ impl<'a> Site<'a> {
                 "remediation",
                 &self.rules.thresholds,
             )
-            .unwrap_or_default(),
+            .unwrap_or_else(|| match f.section {
+                // A Security Center check: the vendor's console holds its fix.
+                Section::SecurityCenter => self
+                    .c
+                    .f("account.sas_fix", &[("where", &self.c.t("exec.sas_where"))]),
+                _ => String::new(),
+            }),
             compensating: f.compensating.as_ref().map(|m| m.render(self.c)),
             duplicates: f.duplicates.map(String::from),
             sources: f
