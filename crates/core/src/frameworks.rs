@@ -33,7 +33,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::i18n::Lang;
-use crate::rules::{Benchmark, CATALOG, Status};
+use crate::rules::{Benchmark, CATALOG, Finding, Section, Status};
 
 /// The built-in framework files, in the order `--framework` lists them.
 const BUILTIN: &[(&str, &str)] = &[
@@ -515,6 +515,33 @@ pub fn evaluate<'a>(
     benchmark: Benchmark,
 ) -> FrameworkResult {
     let by_id: BTreeMap<&str, Status> = results.into_iter().collect();
+    evaluate_by(framework, |id| {
+        let informational = CATALOG
+            .iter()
+            .find(|d| d.id == id)
+            .and_then(|d| benchmark.informational(d.cis_v1, d.cis_v2));
+        (by_id.get(id).copied(), informational)
+    })
+}
+
+/// Evaluates a framework on one account from its findings (built-in controls only; an
+/// informational finding keeps its flag).
+pub fn evaluate_findings(framework: &Framework, findings: &[Finding]) -> FrameworkResult {
+    let by_id: BTreeMap<&str, &Finding> = findings
+        .iter()
+        .filter(|f| f.section != Section::SecurityCenter)
+        .map(|f| (f.control_id.as_ref(), f))
+        .collect();
+    evaluate_by(framework, |id| match by_id.get(id) {
+        Some(f) => (Some(f.status), f.informational),
+        None => (None, None),
+    })
+}
+
+fn evaluate_by(
+    framework: &Framework,
+    result_of: impl Fn(&str) -> (Option<Status>, Option<Benchmark>),
+) -> FrameworkResult {
     let mut coverage = Coverage::default();
     let requirements = framework
         .requirements
@@ -523,13 +550,13 @@ pub fn evaluate<'a>(
             let controls: Vec<ControlResult> = r
                 .controls
                 .iter()
-                .map(|&id| ControlResult {
-                    id,
-                    status: by_id.get(id).copied(),
-                    informational: CATALOG
-                        .iter()
-                        .find(|d| d.id == id)
-                        .and_then(|d| benchmark.informational(d.cis_v1, d.cis_v2)),
+                .map(|&id| {
+                    let (status, informational) = result_of(id);
+                    ControlResult {
+                        id,
+                        status,
+                        informational,
+                    }
                 })
                 .collect();
             let status = roll_up(controls.iter().map(|c| c.status));
