@@ -933,6 +933,29 @@ fn framework_results_are_the_same_bytes_across_jobs_and_across_shards_and_a_merg
         64
     );
 
+    // A shard whose requirement results do not fit the frameworks is refused.
+    let shard = shards.iter().find(|s| {
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(s.join("shard.json")).unwrap()).unwrap();
+        !v["accounts"].as_array().unwrap().is_empty()
+    });
+    let shard = shard.unwrap();
+    let (id, _) = first_account(shard);
+    let saved = std::fs::read(shard.join("shard.json")).unwrap();
+    edit_summary(shard, |v| {
+        v["frameworks"][&id][0].as_array_mut().unwrap().pop();
+    });
+    let m = merge(&shards, &base.join("damaged"));
+    assert_eq!(m.code, 1);
+    assert!(
+        m.stderr
+            .contains("framework results do not fit the frameworks selected"),
+        "{}",
+        m.stderr
+    );
+    assert!(!base.join("damaged").exists());
+    std::fs::write(shard.join("shard.json"), saved).unwrap();
+
     // A framework file changed since the shards ran stops the merge.
     std::fs::write(
         &own,
