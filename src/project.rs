@@ -320,6 +320,21 @@ mod tests {
     }
 
     #[test]
+    fn frameworks_are_listed_and_their_files_start_at_the_file() {
+        let text = EXAMPLE
+            .replace("# framework = [", "framework = [")
+            .replace("# framework_files = [", "framework_files = [");
+        let p = Project::parse(&text, "aliaudit.toml", Path::new("/srv/audit")).unwrap();
+        assert_eq!(p.report.frameworks, ["mlps2-l3", "iso27001-2022"]);
+        assert_eq!(
+            p.report.framework_files,
+            [PathBuf::from("/srv/audit/frameworks/acme.toml")]
+        );
+        let none = Project::parse(EXAMPLE, "aliaudit.toml", Path::new("")).unwrap();
+        assert!(none.report.frameworks.is_empty() && none.report.framework_files.is_empty());
+    }
+
+    #[test]
     fn an_unknown_key_is_an_error_naming_it_and_its_line() {
         let text = "[report]\ninputs = [\"e\"]\nformat = [\"pdf\"]\n";
         let e = Project::parse(text, "aliaudit.toml", Path::new("")).unwrap_err();
