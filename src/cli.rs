@@ -118,6 +118,15 @@ struct EvalArgs {
     /// of the other version only are shown as informational and never scored.
     #[arg(long, value_enum, value_name = "VERSION")]
     benchmark: Option<BenchmarkArg>,
+    /// Also roll the controls up into the requirements of these frameworks (comma-separated
+    /// ids): mlps2-l2, mlps2-l3, iso27001-2022, soc2-2017, nist-800-53r5, cis-controls-v8.1.
+    /// Default: none (the CIS benchmark only). Adds a `frameworks` block to summary.json.
+    #[arg(long = "framework", value_name = "ID,...", value_delimiter = ',')]
+    frameworks: Vec<String>,
+    /// A framework file of your own (TOML, as crates/core/data/frameworks/*.toml); may be
+    /// given more than once. Errors name the entry and line.
+    #[arg(long = "framework-file", value_name = "FILE")]
+    framework_files: Vec<PathBuf>,
     /// Accepted risks (TOML): `[[exception]]` entries with account (id or glob), control,
     /// optional resource (glob), reason, owner, approved_by and expires (YYYY-MM-DD, compared
     /// with the as-of date). An unexpired entry turns the failures it matches into excepted;
@@ -534,6 +543,19 @@ fn eval_spec(args: &EvalArgs, project: &Project) -> Result<EvalSpec> {
             * 1024
             * 1024,
         project: project.stamp.clone(),
+        frameworks: if args.frameworks.is_empty() {
+            p.frameworks.clone()
+        } else {
+            args.frameworks
+                .iter()
+                .map(|s| s.trim().to_string())
+                .collect()
+        },
+        framework_files: if args.framework_files.is_empty() {
+            p.framework_files.clone()
+        } else {
+            args.framework_files.clone()
+        },
     })
 }
 

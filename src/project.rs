@@ -53,6 +53,10 @@ pub struct ReportDefaults {
     pub rules: Option<PathBuf>,
     /// The CIS benchmark version scored.
     pub benchmark: Option<aliaudit_core::rules::Benchmark>,
+    /// Built-in frameworks rolled up (`framework`).
+    pub frameworks: Vec<String>,
+    /// The user's framework files (`framework_files`).
+    pub framework_files: Vec<PathBuf>,
     /// Exceptions file.
     pub exceptions: Option<PathBuf>,
     /// Branding file.
@@ -104,6 +108,10 @@ struct ReportForm {
     period: Option<String>,
     rules: Option<String>,
     benchmark: Option<aliaudit_core::rules::Benchmark>,
+    #[serde(default)]
+    framework: Vec<String>,
+    #[serde(default)]
+    framework_files: Vec<String>,
     exceptions: Option<String>,
     branding: Option<String>,
     baseline: Option<String>,
@@ -193,6 +201,8 @@ impl Project {
                 period: r.period,
                 rules: r.rules.map(path),
                 benchmark: r.benchmark,
+                frameworks: r.framework,
+                framework_files: r.framework_files.into_iter().map(path).collect(),
                 exceptions: r.exceptions.map(path),
                 branding: r.branding.map(path),
                 baseline: r.baseline.map(path),
@@ -236,6 +246,11 @@ lang = "en"
 # The CIS Alibaba Cloud Foundations Benchmark version scored: cis-v2 (v2.0.0) or cis-v1
 # (v1.0.0). The other version's own controls are shown as informational.
 # benchmark = "cis-v2"
+# Also roll the controls up into these frameworks' requirements (summary.json `frameworks`):
+# mlps2-l2, mlps2-l3, iso27001-2022, soc2-2017, nist-800-53r5, cis-controls-v8.1.
+# framework = ["mlps2-l3", "iso27001-2022"]
+# Framework files of your own (TOML, as crates/core/data/frameworks/*.toml).
+# framework_files = ["frameworks/acme.toml"]
 # Thresholds, severities, rating thresholds ([rating]) and due-date policy ([due_days]).
 # rules = "rules.toml"
 # Accepted risks ([[exception]] entries).
@@ -302,6 +317,21 @@ mod tests {
         assert!(!p.has_deliver);
         let here = Project::parse(EXAMPLE, "aliaudit.toml", Path::new("")).unwrap();
         assert_eq!(here.report.inputs, [PathBuf::from("evidence/2026-q4")]);
+    }
+
+    #[test]
+    fn frameworks_are_listed_and_their_files_start_at_the_file() {
+        let text = EXAMPLE
+            .replace("# framework = [", "framework = [")
+            .replace("# framework_files = [", "framework_files = [");
+        let p = Project::parse(&text, "aliaudit.toml", Path::new("/srv/audit")).unwrap();
+        assert_eq!(p.report.frameworks, ["mlps2-l3", "iso27001-2022"]);
+        assert_eq!(
+            p.report.framework_files,
+            [PathBuf::from("/srv/audit/frameworks/acme.toml")]
+        );
+        let none = Project::parse(EXAMPLE, "aliaudit.toml", Path::new("")).unwrap();
+        assert!(none.report.frameworks.is_empty() && none.report.framework_files.is_empty());
     }
 
     #[test]

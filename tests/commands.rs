@@ -27,6 +27,8 @@ fn spec(inputs: &[&str], out: &Path, formats: &[Format]) -> ReportSpec {
             quiet: true,
             max_file_bytes: 64 << 20,
             project: None,
+            frameworks: Vec::new(),
+            framework_files: Vec::new(),
         },
         out: out.to_path_buf(),
         formats: formats.to_vec(),

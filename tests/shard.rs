@@ -821,3 +821,197 @@ fn merge_refuses_history_figures_no_report_has() {
         assert!(err.contains(&says), "{err}");
     }
 }
+
+#[test]
+fn framework_results_are_the_same_bytes_across_jobs_and_across_shards_and_a_merge() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path();
+    let own = base.join("acme.toml");
+    std::fs::write(
+        &own,
+        "id = \"acme\"\nname = \"ACME\"\nname_zh = \"ACME 策略\"\nversion = \"1\"\n\
+         judgement = \"Our judgement.\"\njudgement_zh = \"我们的判断。\"\nsources = [\"ACME policy\"]\n\n\
+         [[requirement]]\nid = \"AP-1\"\ntitle_en = \"MFA\"\ntitle_zh = \"多因素认证\"\n\
+         controls = [\"root.mfa\", \"ram.console_mfa\"]\n",
+    )
+    .unwrap();
+    let opts = [
+        "--as-of",
+        "2026-09-30",
+        "--format",
+        "json,csv",
+        "--exceptions",
+        "tests/fixtures/quarters/exceptions.toml",
+        "--framework",
+        "mlps2-l3,iso27001-2022,soc2-2017,nist-800-53r5,cis-controls-v8.1,mlps2-l2",
+        "--framework-file",
+        own.to_str().unwrap(),
+    ];
+    let input = "tests/fixtures/quarters/2026-q3";
+    let single = |name: &str, jobs: &str| {
+        let out = base.join(name);
+        let mut args = vec![
+            "report",
+            input,
+            "-o",
+            out.to_str().unwrap(),
+            "-q",
+            "--jobs",
+            jobs,
+        ];
+        args.extend(opts);
+        let r = aliaudit(&args);
+        assert_ne!(r.code, 1, "{}", r.stderr);
+        out
+    };
+    let one = single("jobs-1", "1");
+    let four = single("jobs-4", "4");
+    assert_same_tree(&one, &four);
+    let shards = shard_runs(&[input], &opts, 3, base);
+    let merged = base.join("merged");
+    let m = merge(&shards, &merged);
+    assert_ne!(m.code, 1, "{}", m.stderr);
+    assert_same_tree(&one, &merged);
+
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(one.join("summary.json")).unwrap()).unwrap();
+    let frameworks = summary["frameworks"].as_array().unwrap();
+    let ids: Vec<&str> = frameworks
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "mlps2-l3",
+            "iso27001-2022",
+            "soc2-2017",
+            "nist-800-53r5",
+            "cis-controls-v8.1",
+            "mlps2-l2",
+            "acme"
+        ]
+    );
+    let accounts = summary["accounts"].as_array().unwrap();
+    // The portfolio's tallies are the accounts' results counted.
+    for (n, f) in frameworks.iter().enumerate() {
+        for (i, r) in f["requirements"].as_array().unwrap().iter().enumerate() {
+            let mut counted = BTreeMap::new();
+            for a in accounts {
+                let status = a["frameworks"][n]["requirements"][i]["status"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                *counted.entry(status).or_insert(0u64) += 1;
+            }
+            for (status, count) in counted {
+                assert_eq!(
+                    r[format!("{status}_accounts")],
+                    count,
+                    "{} {}",
+                    f["id"],
+                    r["id"]
+                );
+            }
+        }
+        let c = &f["coverage"];
+        assert_eq!(
+            c["total"],
+            f["requirements"].as_array().unwrap().len() * accounts.len()
+        );
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(one.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["options"]["frameworks"][0], "mlps2-l3");
+    // A pair: the file as given (absolute: its name only) and its SHA-256.
+    assert_eq!(manifest["options"]["framework_files"][0][0], "acme.toml");
+    assert_eq!(
+        manifest["options"]["framework_files"][0][1]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
+
+    // A shard whose requirement results do not fit the frameworks is refused.
+    let shard = shards.iter().find(|s| {
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(s.join("shard.json")).unwrap()).unwrap();
+        !v["accounts"].as_array().unwrap().is_empty()
+    });
+    let shard = shard.unwrap();
+    let (id, _) = first_account(shard);
+    let saved = std::fs::read(shard.join("shard.json")).unwrap();
+    edit_summary(shard, |v| {
+        v["frameworks"][&id][0].as_array_mut().unwrap().pop();
+    });
+    let m = merge(&shards, &base.join("damaged"));
+    assert_eq!(m.code, 1);
+    assert!(
+        m.stderr
+            .contains("framework results do not fit the frameworks selected"),
+        "{}",
+        m.stderr
+    );
+    assert!(!base.join("damaged").exists());
+    std::fs::write(shard.join("shard.json"), saved).unwrap();
+
+    // A framework file changed since the shards ran stops the merge.
+    std::fs::write(
+        &own,
+        std::fs::read_to_string(&own).unwrap() + "\n# edited\n",
+    )
+    .unwrap();
+    let m = merge(&shards, &base.join("changed"));
+    assert_eq!(m.code, 1);
+    assert!(
+        m.stderr
+            .contains("(--framework-file) changed since the shards ran"),
+        "{}",
+        m.stderr
+    );
+}
+
+#[test]
+fn a_bad_framework_file_or_id_stops_the_run_naming_entry_and_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "id = \"acme\"\nname = \"ACME\"\nname_zh = \"ACME\"\nversion = \"1\"\n\
+         judgement = \"j\"\njudgement_zh = \"判断\"\nsources = [\"s\"]\n\n\
+         [[requirement]]\nid = \"AP-1\"\ntitle_en = \"MFA\"\ntitle_zh = \"多因素认证\"\n\
+         controls = [\"root.mfa\", \"no.such\"]\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let r = aliaudit(&[
+        "report",
+        "samples",
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+        "--framework-file",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains(
+            "requirement 1 \"AP-1\" (line 9): control \"no.such\" (line 13) is not a built-in control"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(!out.exists());
+    let r = aliaudit(&[
+        "report",
+        "samples",
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+        "--framework",
+        "pci",
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("--framework \"pci\""), "{}", r.stderr);
+}

@@ -92,6 +92,10 @@ pub fn run(spec: &MergeSpec) -> Result<Outcome> {
         diagnostics,
         &options,
     );
+    run.set_framework_figures(merged.framework_figures.clone())
+        .map_err(|e| {
+            anyhow::anyhow!("the shards' {e}; a shard folder is damaged: run that shard again")
+        })?;
     check_page_names(&run, &merged)?;
     if let Some(stop) = set::check(&mut run, shard_spec.manifest.strict, quiet) {
         return Ok(stop);
@@ -172,6 +176,19 @@ fn merged_options(merged: &aliaudit_report::shard::Merged) -> Result<RunOptions>
         exceptions.file.as_ref().map(|f| f.sha256.as_str()),
     )?;
     merged.check_exception_hits(&exceptions)?;
+    let framework_paths: Vec<PathBuf> = m
+        .framework_files
+        .iter()
+        .map(|f| PathBuf::from(&f.path))
+        .collect();
+    let (frameworks, framework_files) = super::load_frameworks(&m.frameworks, &framework_paths)?;
+    for (recorded, now) in m.framework_files.iter().zip(&framework_files) {
+        same_file(
+            "--framework-file",
+            &Some(recorded.clone()),
+            Some(now.sha256.as_str()),
+        )?;
+    }
     let branding = match path_of(&m.branding_file) {
         Some(path) => aliaudit_core::branding::Branding::load(&path)?,
         None => Default::default(),
@@ -212,6 +229,7 @@ fn merged_options(merged: &aliaudit_report::shard::Merged) -> Result<RunOptions>
         branding: Arc::new(branding),
         lang,
         shard: None,
+        frameworks: Arc::new(frameworks),
     })
 }
 

@@ -105,6 +105,28 @@ fn load_rules(path: Option<&PathBuf>) -> Result<(RulePack, Option<FileStamp>)> {
     Ok((pack, Some(stamp)))
 }
 
+/// The frameworks of a run: the built-in ones named, then the user's files (each checked,
+/// errors naming entry and line), with the files' stamps.
+fn load_frameworks(
+    ids: &[String],
+    files: &[PathBuf],
+) -> Result<(Vec<aliaudit_core::frameworks::Framework>, Vec<FileStamp>)> {
+    let mut texts = Vec::new();
+    let mut stamps = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read framework file {}", path.display()))?;
+        let shown = path.display().to_string();
+        stamps.push(FileStamp {
+            path: shown.clone(),
+            sha256: sha256_hex(text.as_bytes()),
+        });
+        texts.push((shown, text));
+    }
+    let frameworks = aliaudit_core::frameworks::select(ids, &texts).map_err(anyhow::Error::msg)?;
+    Ok((frameworks, stamps))
+}
+
 /// Reads an exceptions register (an empty one without a file).
 fn load_exceptions(path: Option<&PathBuf>) -> Result<aliaudit_core::exceptions::Register> {
     let Some(path) = path else {

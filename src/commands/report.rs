@@ -39,6 +39,10 @@ pub struct EvalSpec {
     pub max_file_bytes: u64,
     /// The project file the settings came from (with its SHA-256), when there was one.
     pub project: Option<FileStamp>,
+    /// `--framework`: built-in frameworks whose requirements are rolled up (ids).
+    pub frameworks: Vec<String>,
+    /// `--framework-file`: the user's framework files.
+    pub framework_files: Vec<PathBuf>,
 }
 
 /// A `report` run, validated from the flags.
@@ -70,6 +74,7 @@ pub struct ReportSpec {
 pub(crate) struct Prepared {
     pub(crate) options: RunOptions,
     rules_file: Option<FileStamp>,
+    framework_files: Vec<FileStamp>,
 }
 
 /// Reads the rules and exceptions files into run options (nothing else set yet).
@@ -79,6 +84,8 @@ pub(crate) fn prepare(spec: &EvalSpec) -> Result<Prepared> {
         rules.benchmark = benchmark;
     }
     let exceptions = super::load_exceptions(spec.exceptions.as_ref())?;
+    let (frameworks, framework_files) =
+        super::load_frameworks(&spec.frameworks, &spec.framework_files)?;
     Ok(Prepared {
         options: RunOptions {
             inputs: spec.inputs.clone(),
@@ -97,8 +104,10 @@ pub(crate) fn prepare(spec: &EvalSpec) -> Result<Prepared> {
             branding: Default::default(),
             lang: Default::default(),
             shard: None,
+            frameworks: Arc::new(frameworks),
         },
         rules_file,
+        framework_files,
     })
 }
 
@@ -137,7 +146,7 @@ pub fn run(spec: &ReportSpec) -> Result<Outcome> {
             return Ok(());
         }
         let started = std::time::Instant::now();
-        let (json, csv) = output::account_fragments(a, as_of)?;
+        let (json, csv) = output::account_fragments(a, as_of, &prepared.options.frameworks)?;
         aliaudit_core::timing::add(aliaudit_core::timing::Stage::Data, started);
         spill.put(&a.info.folder, &json, &csv)
     };
@@ -263,6 +272,8 @@ fn manifest_options(spec: &ReportSpec, prepared: &Prepared) -> ManifestOptions {
             .map(|(k, v)| (k.to_string(), v))
             .collect(),
         max_file_bytes: options.limits.max_file_bytes,
+        frameworks: spec.eval.frameworks.clone(),
+        framework_files: prepared.framework_files.clone(),
     }
 }
 

@@ -3,7 +3,8 @@
 //!
 //! [`discover`] finds account folders, [`ingest`] reads their files, [`model`] builds a typed
 //! account, [`rules`] evaluates the controls, [`exceptions`] applies accepted risks,
-//! [`aggregate`] and [`trend`] roll accounts up and compare them with a baseline.
+//! [`aggregate`] and [`trend`] roll accounts up and compare them with a baseline;
+//! [`frameworks`] rolls control results up into the requirements of compliance frameworks.
 //! [`pipeline`] runs these stages over every account (in parallel, results put back in a fixed
 //! order) and holds the run types ([`pipeline::Run`], [`pipeline::AccountResult`]);
 //! [`summary`] is the summary.json view of a run.
@@ -14,7 +15,8 @@
 //! ```text
 //! summary                         the summary.json views of a run
 //! pipeline                        the evaluating pipeline and the run types
-//! trend, aggregate, exceptions    baselines and deltas, roll-ups, accepted risks
+//! trend, aggregate, exceptions,   baselines and deltas, roll-ups, accepted risks, framework
+//! frameworks                      crosswalks and their roll-ups
 //! rules, branding                 the controls; branding files
 //! model, ingest, discover,        typed accounts, reading evidence, account folders,
 //! evidence                        file records
@@ -30,6 +32,7 @@ pub mod diag;
 pub mod discover;
 pub mod evidence;
 pub mod exceptions;
+pub mod frameworks;
 pub mod i18n;
 pub mod ingest;
 pub mod model;

@@ -15,6 +15,7 @@ use crate::atomic::OutputError;
 use crate::diag::{Diagnostic, Level};
 use crate::discover::{self, FolderSource};
 use crate::evidence::{EvidenceState, FileRecord, FileStatus, Kind};
+use crate::frameworks::RequirementStatus;
 use crate::i18n::Message;
 use crate::ingest::{self, Limits};
 use crate::model::{self, Account, AccountInfo};
@@ -51,6 +52,8 @@ pub struct RunOptions {
     pub lang: crate::i18n::Lang,
     /// Evaluate only the accounts of this shard (`--shard K/N`).
     pub shard: Option<Shard>,
+    /// The frameworks whose requirements are rolled up (`--framework`, `--framework-file`).
+    pub frameworks: std::sync::Arc<Vec<crate::frameworks::Framework>>,
 }
 
 impl RunOptions {
@@ -322,6 +325,13 @@ pub struct Run {
     /// Where each account was read from, when its findings went to a sink and must be read
     /// again to render its pages.
     sources: BTreeMap<String, FolderSource>,
+    /// The frameworks rolled up, in the order selected.
+    pub frameworks: std::sync::Arc<Vec<crate::frameworks::Framework>>,
+    /// Each account's requirement results (by account id), per framework of
+    /// [`Run::frameworks`], in its requirement order.
+    pub framework_figures: BTreeMap<String, Vec<Vec<RequirementStatus>>>,
+    /// The portfolio's tally of each framework of [`Run::frameworks`].
+    pub framework_tallies: Vec<crate::frameworks::FrameworkTally>,
 }
 
 impl Run {
@@ -357,7 +367,60 @@ impl Run {
             benchmark: options.rules.benchmark,
             everyone: None,
             sources: BTreeMap::new(),
+            frameworks: options.frameworks.clone(),
+            framework_figures: BTreeMap::new(),
+            framework_tallies: options
+                .frameworks
+                .iter()
+                .map(crate::frameworks::FrameworkTally::new)
+                .collect(),
         }
+    }
+
+    /// Sets the accounts' requirement results (by account id) and tallies them. Results of
+    /// an account the run does not hold, or of another shape than the run's frameworks, are
+    /// refused.
+    pub fn set_framework_figures(
+        &mut self,
+        figures: BTreeMap<String, Vec<Vec<RequirementStatus>>>,
+    ) -> Result<(), String> {
+        let mut tallies: Vec<_> = self
+            .frameworks
+            .iter()
+            .map(crate::frameworks::FrameworkTally::new)
+            .collect();
+        for (id, per_framework) in &figures {
+            if self
+                .accounts
+                .binary_search_by(|a| a.info.id.as_str().cmp(id))
+                .is_err()
+            {
+                return Err(format!("framework results for an unknown account \"{id}\""));
+            }
+            let shapes = per_framework.len() == self.frameworks.len()
+                && per_framework
+                    .iter()
+                    .zip(self.frameworks.iter())
+                    .all(|(s, f)| s.len() == f.requirements.len());
+            if !shapes {
+                return Err(format!(
+                    "account \"{id}\": framework results do not fit the frameworks selected"
+                ));
+            }
+            for (tally, statuses) in tallies.iter_mut().zip(per_framework) {
+                tally.add(statuses);
+            }
+        }
+        if !self.frameworks.is_empty() && figures.len() != self.accounts.len() {
+            return Err(format!(
+                "framework results cover {} of {} accounts",
+                figures.len(),
+                self.accounts.len()
+            ));
+        }
+        self.framework_figures = figures;
+        self.framework_tallies = tallies;
+        Ok(())
     }
 
     /// Whether anything was rejected, incomplete or an error: exit code 2.
@@ -373,6 +436,8 @@ impl Run {
 /// One account after evaluation, with its files and diagnostics.
 struct Evaluated {
     result: AccountResult,
+    /// Its requirement results, per framework of the run.
+    frameworks: Vec<Vec<RequirementStatus>>,
     files: Vec<FileRecord>,
     diagnostics: Vec<Diagnostic>,
 }
@@ -478,6 +543,11 @@ fn evaluate_inner(
             severity: f.severity,
         })
         .collect();
+    let frameworks = options
+        .frameworks
+        .iter()
+        .map(|f| crate::frameworks::evaluate_findings(f, &evaluation.findings).statuses())
+        .collect();
     // `validate` needs only the figures: the findings themselves are dropped here, so what
     // is kept per account stays small.
     if !options.keep_resources {
@@ -522,6 +592,7 @@ fn evaluate_inner(
             history,
             delta,
         },
+        frameworks,
         files: m.files,
         diagnostics: m.diagnostics,
     }
@@ -718,6 +789,7 @@ fn run_inner(options: &RunOptions, sink: Option<Sink<'_>>) -> Result<Run, RunErr
     // Two folders with one account id: the first (in discovery order) is kept.
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     let mut accounts = Vec::new();
+    let mut framework_figures = BTreeMap::new();
     for item in processed {
         let evaluated = match item {
             Processed::NotAccount(f, d) => {
@@ -748,6 +820,7 @@ fn run_inner(options: &RunOptions, sink: Option<Sink<'_>>) -> Result<Run, RunErr
             }));
             continue;
         }
+        framework_figures.insert(id.clone(), evaluated.frameworks);
         seen.insert(id, folder);
         files.extend(evaluated.files);
         diagnostics.extend(evaluated.diagnostics);
@@ -764,6 +837,10 @@ fn run_inner(options: &RunOptions, sink: Option<Sink<'_>>) -> Result<Run, RunErr
     let mut run = Run::from_parts(as_of, as_of_source, accounts, files, diagnostics, options);
     run.everyone = everyone;
     run.sources = sources;
+    // The figures are made for exactly the run's accounts and frameworks, so they fit.
+    if let Err(e) = run.set_framework_figures(framework_figures) {
+        unreachable!("{e}");
+    }
     Ok(run)
 }
 

@@ -52,6 +52,139 @@ pub struct SummaryView<'a> {
     pub exceptions: ExceptionsView<'a>,
     /// Baseline accounts this run did not assess, at their last state.
     pub missing_accounts: Vec<crate::trend::Missing<'a>>,
+    /// The frameworks selected (`--framework`, `--framework-file`), each with its
+    /// requirements rolled up over the portfolio; absent when none is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub frameworks: Vec<FrameworkView<'a>>,
+}
+
+/// `coverage`: how many requirements (of one account, or requirement-account pairs of the
+/// portfolio) were evaluable.
+#[derive(Debug, Serialize)]
+pub struct CoverageView {
+    /// Evaluable.
+    pub evaluable: u64,
+    /// In all.
+    pub total: u64,
+    /// The percentage, one decimal; null of nothing.
+    pub percent: Option<Score>,
+}
+
+impl CoverageView {
+    fn of(c: crate::frameworks::Coverage) -> CoverageView {
+        CoverageView {
+            evaluable: c.evaluable,
+            total: c.total,
+            percent: c
+                .percent_tenths()
+                .and_then(|t| Score::from_tenths(u32::try_from(t).unwrap_or(u32::MAX))),
+        }
+    }
+}
+
+/// `frameworks[]`: a framework, its sources and judgement, and its requirements over the
+/// portfolio.
+#[derive(Debug, Serialize)]
+pub struct FrameworkView<'a> {
+    /// Id (`mlps2-l3`).
+    pub id: &'a str,
+    /// Name in English.
+    pub name: &'a str,
+    /// Name in Chinese.
+    pub name_zh: &'a str,
+    /// Version.
+    pub version: &'a str,
+    /// The statement that the mapping is our judgement.
+    pub judgement: &'a str,
+    /// The same in Chinese.
+    pub judgement_zh: &'a str,
+    /// What the requirements and the mapping are based on.
+    pub sources: &'a [String],
+    /// Requirement-account pairs evaluable.
+    pub coverage: CoverageView,
+    /// Requirements, in framework order.
+    pub requirements: Vec<RequirementView<'a>>,
+}
+
+/// `frameworks[].requirements[]`.
+#[derive(Debug, Serialize)]
+pub struct RequirementView<'a> {
+    /// Id (`8.1.4.1 a)`).
+    pub id: &'a str,
+    /// Clause or group in English, if any.
+    pub group_en: Option<&'a str>,
+    /// The same in Chinese.
+    pub group_zh: Option<&'a str>,
+    /// Title in English.
+    pub title_en: &'a str,
+    /// Title in Chinese.
+    pub title_zh: &'a str,
+    /// The built-in controls that evidence it (empty: not covered by this evidence).
+    pub controls: &'a [&'static str],
+    /// The portfolio's result: fail when any account fails, and so on as for an account;
+    /// null without accounts.
+    pub status: Option<crate::frameworks::RequirementStatus>,
+    /// Accounts passing it.
+    pub pass_accounts: u64,
+    /// Accounts failing it.
+    pub fail_accounts: u64,
+    /// Accounts where its only failures are accepted risks.
+    pub excepted_accounts: u64,
+    /// Accounts where none of its controls applied.
+    pub not_applicable_accounts: u64,
+    /// Accounts where it could not be evaluated.
+    pub not_evaluable_accounts: u64,
+    /// Accounts where the evidence cannot evaluate it.
+    pub not_covered_accounts: u64,
+}
+
+/// `accounts[].frameworks[]`: a framework's requirements on one account.
+#[derive(Debug, Serialize)]
+pub struct AccountFrameworkView {
+    /// Framework id.
+    pub id: String,
+    /// The account's requirements evaluable.
+    pub coverage: CoverageView,
+    /// Requirements, in framework order.
+    pub requirements: Vec<crate::frameworks::RequirementResult>,
+}
+
+/// The `frameworks` block of a run.
+pub fn frameworks_view(run: &Run) -> Vec<FrameworkView<'_>> {
+    run.frameworks
+        .iter()
+        .zip(&run.framework_tallies)
+        .map(|(f, tally)| FrameworkView {
+            id: &f.id,
+            name: &f.name,
+            name_zh: &f.name_zh,
+            version: &f.version,
+            judgement: &f.judgement,
+            judgement_zh: &f.judgement_zh,
+            sources: &f.sources,
+            coverage: CoverageView::of(tally.coverage),
+            requirements: f
+                .requirements
+                .iter()
+                .zip(&tally.requirements)
+                .map(|(r, t)| RequirementView {
+                    id: &r.id,
+                    group_en: r.group.as_ref().map(|g| g.0.as_str()),
+                    group_zh: r.group.as_ref().map(|g| g.1.as_str()),
+                    title_en: &r.title_en,
+                    title_zh: &r.title_zh,
+                    controls: &r.controls,
+                    status: t.status(),
+                    pass_accounts: t.pass,
+                    fail_accounts: t.fail,
+                    excepted_accounts: t.excepted,
+                    not_applicable_accounts: t.not_applicable,
+                    not_evaluable_accounts: t.not_evaluable,
+                    not_covered_accounts: t.not_covered,
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// `benchmark`: the benchmark version a run scored.
@@ -209,6 +342,9 @@ pub struct AccountView<'a> {
     pub gaps: &'a [String],
     /// Notes about the evidence, in English.
     pub data_quality: Vec<String>,
+    /// The requirements of each framework selected on this account; absent when none is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub frameworks: Vec<AccountFrameworkView>,
 }
 
 /// `controls[]`.
@@ -319,8 +455,11 @@ fn control_view(f: &Finding) -> ControlView<'_> {
     }
 }
 
-/// One account's view.
-pub fn account_view(result: &AccountResult) -> AccountView<'_> {
+/// One account's view, with its requirements of `frameworks` (from its findings).
+pub fn account_view<'a>(
+    result: &'a AccountResult,
+    frameworks: &[crate::frameworks::Framework],
+) -> AccountView<'a> {
     let a = &result.info;
     AccountView {
         id: &a.id,
@@ -350,6 +489,17 @@ pub fn account_view(result: &AccountResult) -> AccountView<'_> {
             .data_quality
             .iter()
             .map(|n| n.render(crate::i18n::Catalogue::get(crate::i18n::Lang::En)))
+            .collect(),
+        frameworks: frameworks
+            .iter()
+            .map(|f| {
+                let r = crate::frameworks::evaluate_findings(f, &result.evaluation.findings);
+                AccountFrameworkView {
+                    id: r.framework,
+                    coverage: CoverageView::of(r.coverage),
+                    requirements: r.requirements,
+                }
+            })
             .collect(),
     }
 }
@@ -401,6 +551,7 @@ pub fn summary_view(run: &Run) -> SummaryView<'_> {
         diagnostics: &run.diagnostics,
         exceptions: exceptions_view(run),
         missing_accounts: trend.missing,
+        frameworks: frameworks_view(run),
     }
 }
 
@@ -450,6 +601,13 @@ pub struct ManifestOptions {
     pub thresholds: BTreeMap<String, i64>,
     /// Largest evidence file read, in bytes.
     pub max_file_bytes: u64,
+    /// The built-in frameworks rolled up (`--framework`), in the order given; absent when
+    /// none is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frameworks: Vec<String>,
+    /// The user's framework files (`--framework-file`) and their SHA-256; absent when none is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub framework_files: Vec<FileStamp>,
 }
 
 /// The manifest view.
@@ -473,6 +631,11 @@ pub fn manifest_view<'a>(run: &'a Run, options: &'a ManifestOptions) -> Manifest
             rules_file: options.rules_file.as_ref().map(FileStamp::for_output),
             exceptions_file: options.exceptions_file.as_ref().map(FileStamp::for_output),
             branding_file: options.branding_file.as_ref().map(FileStamp::for_output),
+            framework_files: options
+                .framework_files
+                .iter()
+                .map(FileStamp::for_output)
+                .collect(),
             ..options.clone()
         },
         totals,

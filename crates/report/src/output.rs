@@ -52,13 +52,14 @@ pub fn summary_json(
     w.write_all(b"\n").map_err(io)
 }
 
-/// One account's entry of `summary.json` (indented for its place in the document) and its
-/// `findings.csv` rows.
+/// One account's entry of `summary.json` (indented for its place in the document, with its
+/// requirements of `frameworks`) and its `findings.csv` rows.
 pub fn account_fragments(
     result: &aliaudit_core::pipeline::AccountResult,
     as_of: Option<chrono::DateTime<chrono::Utc>>,
+    frameworks: &[aliaudit_core::frameworks::Framework],
 ) -> Result<(Vec<u8>, Vec<u8>), OutputError> {
-    let json = serde_json::to_string_pretty(&summary::account_view(result))
+    let json = serde_json::to_string_pretty(&summary::account_view(result, frameworks))
         .map_err(|e| render_error("summary.json")(e.to_string()))?;
     // Strings in JSON hold no raw newline, so every line break is between tokens.
     let json = json.replace('\n', "\n    ").into_bytes();

@@ -233,6 +233,10 @@ struct ShardForm {
     diagnostics: Vec<Diagnostic>,
     /// Per account folder: offset, `summary.json` bytes, `findings.csv` bytes.
     fragments: BTreeMap<String, (u64, u64, u64)>,
+    /// Per account id: its requirement results, per framework of the run (checked against
+    /// the frameworks by the merge, which knows them).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    frameworks: BTreeMap<String, Vec<Vec<aliaudit_core::frameworks::RequirementStatus>>>,
 }
 
 /// SHA-256 over the sorted, distinct ids.
@@ -298,6 +302,7 @@ pub fn write(
         files: run.files.iter().map(FileForm::of).collect(),
         diagnostics: run.diagnostics.clone(),
         fragments: index,
+        frameworks: run.framework_figures.clone(),
     };
     crate::output::write_atomic(&out.join(SUMMARY_FILE), |w| {
         serde_json::to_writer(&mut *w, &form).map_err(|e| OutputError::Render {
@@ -359,6 +364,9 @@ pub struct Merged {
     pub pages: BTreeMap<String, (PathBuf, String)>,
     /// The customers' page names the shards used (plain file stems).
     pub customer_slugs: BTreeMap<String, String>,
+    /// Every account's requirement results, per framework of the run, by account id (for
+    /// [`aliaudit_core::pipeline::Run::set_framework_figures`], which checks them).
+    pub framework_figures: BTreeMap<String, Vec<Vec<aliaudit_core::frameworks::RequirementStatus>>>,
     fragments: ShardFragments,
 }
 
@@ -555,6 +563,7 @@ pub fn read(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
     let mut fragment_files = Vec::new();
     let mut index: BTreeMap<String, (usize, u64, u64, u64)> = BTreeMap::new();
     let mut folder_owners: BTreeMap<String, PathBuf> = BTreeMap::new();
+    let mut framework_figures = BTreeMap::new();
     for (n, s) in shards.into_iter().enumerate() {
         let damaged = |message: String| MergeError::Damaged {
             path: s.summary.clone(),
@@ -604,6 +613,7 @@ pub fn read(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
         for (id, slug) in form.slugs {
             pages.insert(id, (s.dir.clone(), slug));
         }
+        framework_figures.extend(form.frameworks);
         accounts.extend(form.accounts.into_iter().map(AccountForm::result));
         files.extend(form.files.into_iter().map(FileForm::record));
         diagnostics.extend(form.diagnostics);
@@ -617,6 +627,7 @@ pub fn read(dirs: &[PathBuf]) -> Result<Merged, MergeError> {
         diagnostics,
         pages,
         customer_slugs,
+        framework_figures,
         fragments: ShardFragments {
             files: fragment_files,
             index,
@@ -1057,7 +1068,7 @@ mod tests {
                 };
                 let kept = Kept(Mutex::new(BTreeMap::new()));
                 let run = aliaudit_core::pipeline::run_streamed(&options, &|a, as_of| {
-                    let (json, csv) = crate::output::account_fragments(a, as_of)?;
+                    let (json, csv) = crate::output::account_fragments(a, as_of, &[])?;
                     kept.0
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
