@@ -373,6 +373,8 @@ mod tests {
             },
             detail: "2 of 3 users".into(),
             compensating: None,
+            remediation: Default::default(),
+            noun: crate::rules::Noun::Items,
             scored: true,
             informational: None,
             duplicates: None,

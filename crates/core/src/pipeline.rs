@@ -265,6 +265,9 @@ pub struct FailedControl {
     pub title: std::sync::Arc<str>,
     /// Severity.
     pub severity: model::Severity,
+    /// The fix it calls for (written only when it is not the control's own).
+    #[serde(default, skip_serializing_if = "rules::Remediation::is_standard")]
+    pub remediation: rules::Remediation,
 }
 
 /// Receives each account while its findings are still there (the run keeps only what the
@@ -476,6 +479,7 @@ fn evaluate_inner(
             id: f.control_id.clone(),
             title: f.title.clone(),
             severity: f.severity,
+            remediation: f.remediation,
         })
         .collect();
     // `validate` needs only the figures: the findings themselves are dropped here, so what

@@ -738,17 +738,23 @@ fn high_fails(a: &AccountResult) -> u64 {
 }
 
 /// Failing resources by failing control (scored controls only), for the executive page.
-fn failing_resources(findings: &[Finding]) -> BTreeMap<String, usize> {
+fn failing_resources(findings: &[Finding]) -> BTreeMap<String, executive::Affected> {
     findings
         .iter()
         .filter(|f| f.status == Status::Fail && f.informational.is_none())
         .map(|f| {
-            let n = f
+            let count = f
                 .resources
                 .iter()
                 .filter(|r| r.status == Status::Fail)
                 .count();
-            (f.control_id.to_string(), n)
+            (
+                f.control_id.to_string(),
+                executive::Affected {
+                    count,
+                    noun: f.noun,
+                },
+            )
         })
         .collect()
 }
@@ -1144,7 +1150,7 @@ impl<'a> Site<'a> {
         accounts: &[&AccountResult],
         scope: ScopeKind,
         name: &str,
-        resources: BTreeMap<String, usize>,
+        resources: BTreeMap<String, executive::Affected>,
         change: Option<Change>,
     ) -> ExecutiveView {
         executive::derive(
@@ -1192,14 +1198,19 @@ impl<'a> Site<'a> {
             .rev()
             .find(|p| Some(&p.period) != now.map(|n| &n.period))
             .and_then(|p| p.score_mean);
-        Some(Change::Compared {
-            period: baseline.period.clone(),
-            previous,
-            score: d.score_mean,
-            new_failures: d.counts.new_failures,
-            resolved: d.counts.resolved,
-            carried: now.map_or(0, |p| p.accounts_not_reassessed),
-            mean: now.and_then(|p| p.score_mean),
+        let carried = now.map_or(0, |p| p.accounts_not_reassessed);
+        Some(Change::Group {
+            compared: executive::Compared {
+                period: baseline.period.clone(),
+                previous,
+                score: d.score_mean,
+                new_failures: d.counts.new_failures,
+                resolved: d.counts.resolved,
+            },
+            carried: (carried > 0).then(|| executive::Carried {
+                accounts: carried,
+                mean: now.and_then(|p| p.score_mean),
+            }),
         })
     }
 
@@ -1579,15 +1590,13 @@ impl<'a> Site<'a> {
     /// An account's change since the baseline, when there is one.
     fn account_change(&self, a: &AccountResult) -> Option<Change> {
         self.run.baseline.as_deref().map(|b| match &a.delta {
-            Some(d) => Change::Compared {
+            Some(d) => Change::Account(executive::Compared {
                 period: d.baseline_period.clone(),
                 previous: d.previous_score,
                 score: d.score,
                 new_failures: d.counts.new_failures,
                 resolved: d.counts.resolved,
-                carried: 0,
-                mean: None,
-            },
+            }),
             None => Change::NewAccount {
                 period: b.period.clone(),
             },
