@@ -280,7 +280,7 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v1: Some("1.14"),
         cis_v2: Some("1.14"),
         rationale: "Lockout stops online password guessing.",
-        remediation: "Set MaxLoginAttemps (sic) between 1 and {max_login_attempts}.",
+        remediation: "Set MaxLoginAttemps (the lockout threshold of the RAM password policy: failed sign-ins before the user is locked out for an hour) between 1 and {max_login_attempts}.",
         noun: Noun::Settings,
         compensated: None,
         logic: "Passes when MaxLoginAttemps is between 1 and {max_login_attempts}; 0 means lockout is off and fails.",
