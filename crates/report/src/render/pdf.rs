@@ -805,9 +805,10 @@ pub fn account(
     doc.table(&manifest, &page.files);
     doc.heading(2, c.t("ui.thresholds"));
     let thresholds = Table::new(size::TABLE)
-        .column(c.t("ui.name"), share::TEXT, |t: &ThresholdRow| {
-            Cell::text(format!("{}\n{}", t.label, t.key))
+        .column(c.t("ui.name"), share::LONG, |t: &ThresholdRow| {
+            Cell::text(t.label)
         })
+        .column(c.t("ui.rules_key"), share::TEXT, |t| Cell::text(t.key))
         .number(c.t("ui.value"), share::SHORT, |t| {
             Cell::text(t.value.to_string())
         });
