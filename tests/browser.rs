@@ -11,6 +11,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 use reqwest::Method;
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
@@ -244,18 +246,7 @@ fn portfolio_and_account_pages_work_in_chromium() {
         return;
     };
     let out = tempfile::tempdir().unwrap();
-    let status = Command::new(env!("CARGO_BIN_EXE_aliaudit"))
-        .args([
-            "report",
-            "samples",
-            "-o",
-            out.path().to_str().unwrap(),
-            "--quiet",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .unwrap();
-    assert!(status.success());
+    common::report("samples", out.path(), &[], &[0]);
     let profile = tempfile::tempdir().unwrap();
     let session = open_session(&driver, profile.path());
     let index = format!("file://{}/index.html", out.path().display());
@@ -339,22 +330,12 @@ fn every_kind_of_page_passes_axe_core_in_both_languages() {
     let mut found = Vec::new();
     for lang in ["en", "zh"] {
         let out = tempfile::tempdir().unwrap();
-        let status = Command::new(env!("CARGO_BIN_EXE_aliaudit"))
-            .args([
-                "report",
-                "samples",
-                "-o",
-                out.path().to_str().unwrap(),
-                "--lang",
-                lang,
-                "--format",
-                "html",
-                "--quiet",
-            ])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .unwrap();
-        assert!(status.success());
+        common::report(
+            "samples",
+            out.path(),
+            &["--lang", lang, "--format", "html"],
+            &[0],
+        );
         let first = |folder: &str| {
             let mut pages: Vec<_> = std::fs::read_dir(out.path().join(folder))
                 .unwrap()

@@ -5,29 +5,15 @@
 use std::path::Path;
 use std::process::Command;
 
+mod common;
+use common::{FINISHED, report};
+
 fn aliaudit(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_aliaudit"))
+    Command::new(common::binary())
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap()
-}
-
-fn report(input: &str, out: &Path) {
-    let o = aliaudit(&[
-        "report",
-        input,
-        "-o",
-        out.to_str().unwrap(),
-        "--quiet",
-        "--format",
-        "pdf",
-    ]);
-    assert!(
-        o.status.code() == Some(0) || o.status.code() == Some(2),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
 }
 
 /// Whether poppler is installed; without it (and outside CI) the PDF tests say SKIPPED.
@@ -58,7 +44,12 @@ fn account_pdf_text_fonts_pages_outline_and_metadata() {
         return;
     }
     let out = tempfile::tempdir().unwrap();
-    report("tests/fixtures/cjk", out.path());
+    report(
+        "tests/fixtures/cjk",
+        out.path(),
+        &["--format", "pdf"],
+        FINISHED,
+    );
     let pdf = out.path().join("accounts/2233445566778899.pdf");
     let path = pdf.to_str().unwrap();
 
@@ -130,22 +121,18 @@ fn pdfs_repeat_byte_for_byte_and_portfolio_and_customer_pdfs_exist() {
         return;
     }
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    report("tests/fixtures/cjk", a.path());
-    let o = aliaudit(&[
-        "report",
+    report(
         "tests/fixtures/cjk",
-        "-o",
-        b.path().to_str().unwrap(),
-        "--quiet",
-        "--format",
-        "pdf",
-        "--jobs",
-        "1",
-    ]);
-    assert_eq!(
-        o.status.code(),
-        Some(2),
-        "the account has no practice report: partial"
+        a.path(),
+        &["--format", "pdf"],
+        FINISHED,
+    );
+    // The account has no practice report: partial (exit 2).
+    report(
+        "tests/fixtures/cjk",
+        b.path(),
+        &["--format", "pdf", "--jobs", "1"],
+        &[2],
     );
     let customer = walkdir::WalkDir::new(a.path().join("customers"))
         .into_iter()
@@ -202,16 +189,12 @@ fn a_300_user_account_pdf_stays_under_one_megabyte_and_25_pages_with_capped_cont
     ]);
     assert!(o.status.success());
     let out = tempfile::tempdir().unwrap();
-    let o = aliaudit(&[
-        "report",
+    report(
         tree.path().to_str().unwrap(),
-        "-o",
-        out.path().to_str().unwrap(),
-        "--quiet",
-        "--format",
-        "pdf,csv",
-    ]);
-    assert!(o.status.code() == Some(0) || o.status.code() == Some(2));
+        out.path(),
+        &["--format", "pdf,csv"],
+        FINISHED,
+    );
     let pdf = walkdir::WalkDir::new(out.path().join("accounts"))
         .into_iter()
         .map(|e| e.unwrap())
@@ -421,21 +404,16 @@ fn system_fonts_are_the_folders_fontconfig_names() {
 #[test]
 fn executive_page_follows_the_cover_with_verdict_and_actions() {
     let out = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_aliaudit"))
-        .args(["report", "--as-of", "2026-09-30", "-o"])
-        .arg(out.path().join("r"))
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/samples"))
-        .status()
-        .unwrap();
-    assert!(status.success() || status.code() == Some(2));
+    report(
+        "samples",
+        &out.path().join("r"),
+        &["--as-of", "2026-09-30"],
+        FINISHED,
+    );
     let pdf = out.path().join("r/accounts/9208642287660594.pdf");
-    let page2 = std::process::Command::new("pdftotext")
-        .args(["-f", "2", "-l", "2", "-layout"])
-        .arg(&pdf)
-        .arg("-")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&page2.stdout);
+    let Some(text) = common::pdf_text(&pdf, &["-f", "2", "-l", "2"]) else {
+        return;
+    };
     let verdict = "Verdict: Acme Retail - prod has 2 console users without MFA";
     assert!(text.contains(verdict), "{text}");
     for words in [
@@ -523,23 +501,18 @@ fn pdfs_are_tagged_pdf_a_3b_and_ua_1_with_the_manifest_and_their_findings_embedd
     let o = aliaudit(&["sample", "-o", tree.to_str().unwrap(), "--accounts", "6"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let run = |out: &Path, lang: &str| {
-        let o = aliaudit(&[
-            "report",
+        report(
             tree.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "--quiet",
-            "--format",
-            "json,csv,pdf",
-            "--as-of",
-            "2026-12-31",
-            "--lang",
-            lang,
-        ]);
-        assert!(
-            matches!(o.status.code(), Some(0 | 2)),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
+            out,
+            &[
+                "--format",
+                "json,csv,pdf",
+                "--as-of",
+                "2026-12-31",
+                "--lang",
+                lang,
+            ],
+            FINISHED,
         );
     };
     let out = dir.path().join("out");
@@ -664,21 +637,11 @@ fn every_pdf_names_its_scope_report_id_and_sign_off_lines() {
     )
     .unwrap();
     let out = dir.path().join("r");
-    let o = aliaudit(&[
-        "report",
+    report(
         "samples",
-        "-o",
-        out.to_str().unwrap(),
-        "--quiet",
-        "--format",
-        "pdf",
-        "--branding",
-        branding.to_str().unwrap(),
-    ]);
-    assert!(
-        o.status.code() == Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+        &out,
+        &["--format", "pdf", "--branding", branding.to_str().unwrap()],
+        &[0],
     );
     for (pdf, scope) in [
         (

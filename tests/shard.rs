@@ -226,74 +226,51 @@ fn merge_refuses_shards_that_do_not_belong_together() {
     );
     assert_eq!(m.code, 1);
     assert!(m.stderr.contains("are both shard 1/3"), "{}", m.stderr);
-    // A shard of another as-of date.
+    // Shard 3/3 of `input` (as of `as_of`, with `extra`) in place of the third: the merge
+    // refuses it and says `why`.
     let other = base.join("other");
-    let r = aliaudit(&[
-        "report",
+    let refused = |input: &str, as_of: &str, extra: &[&str], why: &str| {
+        let mut args = vec![
+            "report",
+            input,
+            "-o",
+            other.to_str().unwrap(),
+            "--shard",
+            "3/3",
+            "--as-of",
+            as_of,
+            "--format",
+            "json",
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        let r = aliaudit(&args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let m = merge(&[shards[0].clone(), shards[1].clone(), other.clone()], &out);
+        assert_eq!(m.code, 1);
+        assert!(m.stderr.contains(why), "{}", m.stderr);
+    };
+    // A shard of another as-of date.
+    refused(
         "samples",
-        "-o",
-        other.to_str().unwrap(),
-        "--shard",
-        "3/3",
-        "--as-of",
         "2026-10-31",
-        "--format",
-        "json",
-        "-q",
-    ]);
-    assert_eq!(r.code, 0);
-    let m = merge(&[shards[0].clone(), shards[1].clone(), other.clone()], &out);
-    assert_eq!(m.code, 1);
-    assert!(
-        m.stderr
-            .contains("are shards of different runs: the options"),
-        "{}",
-        m.stderr
+        &[],
+        "are shards of different runs: the options",
     );
     // A shard that scored the other benchmark version.
-    let r = aliaudit(&[
-        "report",
+    refused(
         "samples",
-        "-o",
-        other.to_str().unwrap(),
-        "--shard",
-        "3/3",
-        "--as-of",
         "2026-09-30",
-        "--format",
-        "json",
-        "--benchmark",
-        "cis-v1",
-        "-q",
-    ]);
-    assert_eq!(r.code, 0);
-    let m = merge(&[shards[0].clone(), shards[1].clone(), other.clone()], &out);
-    assert_eq!(m.code, 1);
-    assert!(
-        m.stderr.contains(
-            "are shards of different runs: the benchmark versions (cis-v2 and cis-v1) differ"
-        ),
-        "{}",
-        m.stderr
+        &["--benchmark", "cis-v1"],
+        "are shards of different runs: the benchmark versions (cis-v2 and cis-v1) differ",
     );
     // A shard of other inputs.
-    let r = aliaudit(&[
-        "report",
+    refused(
         "tests/fixtures/quarters/2026-q3",
-        "-o",
-        other.to_str().unwrap(),
-        "--shard",
-        "3/3",
-        "--as-of",
         "2026-09-30",
-        "--format",
-        "json",
-        "-q",
-    ]);
-    assert_eq!(r.code, 0);
-    let m = merge(&[shards[0].clone(), shards[1].clone(), other], &out);
-    assert_eq!(m.code, 1);
-    assert!(m.stderr.contains("the inputs differ"), "{}", m.stderr);
+        &[],
+        "the inputs differ",
+    );
     // Not a shard at all.
     let m = merge(&[PathBuf::from("samples")], &out);
     assert_eq!(m.code, 1);

@@ -513,6 +513,12 @@ fn html_and_pdf_show_what_changed_and_the_register_only_with_a_baseline() {
     assert!(!page(&d3, "customers/eastwind.html").contains("counting 1 account"));
     assert!(index.contains("Northwind dev"));
     assert!(index.contains("Stale (covers no failure)"));
+    // The register names the accounts a glob matched and each check by its title.
+    assert!(index.contains("11*, matching Northwind prod"), "{index}");
+    assert!(index.contains("OSS bucket public access<br><span class=\"id\">sas.12</span>"));
+    assert!(index.contains(
+        "Password policy requires a minimum length of 14 or more<br><span class=\"id\">pwd.min_length</span>"
+    ));
     assert!(page(&d3, "customers/eastwind.html").contains("New since 2026-Q2"));
     let Some(text) = common::pdf_text(&d3.join("accounts/1100000000000001.pdf"), &[]) else {
         return;

@@ -89,3 +89,21 @@ pub fn run_with(args: &[&str], setup: impl FnOnce(&mut Command)) -> Output {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
+
+/// Exit codes of a report that finished: 0, or 2 when some account's evidence was partial.
+pub const FINISHED: &[i32] = &[0, 2];
+
+/// Runs `aliaudit report INPUT -o OUT --quiet` with `extra` options from the repository root
+/// and asserts that it exited with one of `codes`; what it gave.
+pub fn report(input: &str, out: &Path, extra: &[&str], codes: &[i32]) -> Output {
+    let mut args = vec!["report", input, "-o", out.to_str().unwrap(), "--quiet"];
+    args.extend_from_slice(extra);
+    let o = run_with(&args, |_| {});
+    assert!(
+        codes.contains(&o.code),
+        "report {input} {extra:?}: exit {}, expected one of {codes:?}: {}",
+        o.code,
+        o.stderr
+    );
+    o
+}

@@ -98,6 +98,10 @@ pub struct Hit {
     pub entry: usize,
     /// Control id.
     pub control: String,
+    /// The control's title as the finding had it (for a Security Center item, as collected),
+    /// so the register can name the check.
+    #[serde(default)]
+    pub title: String,
     /// Resource id, or empty for the whole control.
     pub resource: String,
     /// The entry had expired: the failure stands.
@@ -222,6 +226,7 @@ impl Register {
                     hits.push(Hit {
                         entry: index,
                         control: f.control_id.to_string(),
+                        title: f.title.to_string(),
                         resource: r.id.clone(),
                         expired,
                     });
@@ -237,6 +242,7 @@ impl Register {
                     hits.push(Hit {
                         entry: index,
                         control: f.control_id.to_string(),
+                        title: f.title.to_string(),
                         resource: String::new(),
                         expired,
                     });
@@ -373,6 +379,8 @@ mod tests {
             },
             detail: "2 of 3 users".into(),
             compensating: None,
+            remediation: Default::default(),
+            noun: crate::rules::Noun::Items,
             scored: true,
             informational: None,
             duplicates: None,

@@ -268,6 +268,9 @@ pub struct FailedControl {
     pub title: std::sync::Arc<str>,
     /// Severity.
     pub severity: model::Severity,
+    /// The fix it calls for (written only when it is not the control's own).
+    #[serde(default, skip_serializing_if = "rules::Remediation::is_standard")]
+    pub remediation: rules::Remediation,
 }
 
 /// Receives each account while its findings are still there (the run keeps only what the
@@ -541,6 +544,7 @@ fn evaluate_inner(
             id: f.control_id.clone(),
             title: f.title.clone(),
             severity: f.severity,
+            remediation: f.remediation,
         })
         .collect();
     let frameworks = options

@@ -1145,6 +1145,8 @@ mod tests {
                     status,
                     detail: crate::rules::Message::default(),
                     compensating: None,
+                    remediation: Default::default(),
+                    noun: crate::rules::Noun::Items,
                     scored: informational.is_none(),
                     informational,
                     duplicates: None,

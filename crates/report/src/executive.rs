@@ -19,7 +19,7 @@ use aliaudit_core::i18n::Catalogue;
 use aliaudit_core::model::Severity;
 use aliaudit_core::pipeline::AccountResult;
 use aliaudit_core::rules::policy::Rating;
-use aliaudit_core::rules::{self, CATALOG, RulePack};
+use aliaudit_core::rules::{self, CATALOG, Noun, Remediation, RulePack};
 use aliaudit_core::score::{Score, ScoreChange};
 
 /// How many risks the page names.
@@ -115,26 +115,41 @@ pub enum Partial {
     },
 }
 
+/// What a comparison with the baseline found, for an account or a group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compared {
+    /// The baseline's period.
+    pub period: String,
+    /// The score then (a group's mean), when known.
+    pub previous: Option<Score>,
+    /// The score change (the mean's, for a group).
+    pub score: Option<ScoreChange>,
+    /// Failures not in the baseline.
+    pub new_failures: u64,
+    /// Baseline failures resolved.
+    pub resolved: u64,
+}
+
+/// A group's accounts not re-assessed now, which its trend counts at their last score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Carried {
+    /// How many (at least one).
+    pub accounts: u64,
+    /// The group's mean with them (the trend's figure), when known.
+    pub mean: Option<Score>,
+}
+
 /// The change since the baseline.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
-    /// Compared with the baseline.
-    Compared {
-        /// The baseline's period.
-        period: String,
-        /// The score then (an account), when known.
-        previous: Option<Score>,
-        /// The score change (the mean's, for a group).
-        score: Option<ScoreChange>,
-        /// Failures not in the baseline.
-        new_failures: u64,
-        /// Baseline failures resolved.
-        resolved: u64,
-        /// A group's accounts not re-assessed now, counted in the trend at their last score
-        /// (0 for an account).
-        carried: u64,
-        /// A group's mean with those accounts (the trend's figure), when some were carried.
-        mean: Option<Score>,
+    /// An account compared with the baseline.
+    Account(Compared),
+    /// A group compared with the baseline.
+    Group {
+        /// What the comparison found (the means').
+        compared: Compared,
+        /// Accounts not re-assessed now, when there are any.
+        carried: Option<Carried>,
     },
     /// An account new since the baseline.
     NewAccount {
@@ -155,10 +170,22 @@ pub struct Risk {
     /// Accounts failing it.
     pub accounts: usize,
     /// Failing users, keys or settings (one account, when its findings are at hand).
-    pub resources: Option<usize>,
+    pub resources: Option<Affected>,
+    /// The fix it calls for: the compensated one only when every failing account's finding
+    /// calls for it.
+    pub remediation: Remediation,
     /// Who fixes it: the contacts of the failing accounts; `None` in the list for an account
     /// without contacts ("account owner").
     pub owners: BTreeSet<Option<String>>,
+}
+
+/// A control's failing resources on one account: how many, and what they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Affected {
+    /// How many fail.
+    pub count: usize,
+    /// What they are (console users, AccessKeys...), as the finding says.
+    pub noun: Noun,
 }
 
 /// Every fact of the executive page, language-free.
@@ -188,9 +215,6 @@ pub struct Executive {
     pub risks: Vec<Risk>,
     /// The as-of date due dates count from.
     pub as_of: Option<NaiveDate>,
-    /// Whether every account already requires MFA at each console sign-in (then the console
-    /// MFA action is to bind devices, not to require MFA).
-    pub mfa_required: bool,
 }
 
 /// What [`derive()`] reads besides the accounts.
@@ -200,7 +224,7 @@ pub struct Inputs<'a> {
     /// The account's or customer's name (empty for the portfolio).
     pub name: &'a str,
     /// Failing users, keys or settings by control (one account, from its findings).
-    pub resources: BTreeMap<String, usize>,
+    pub resources: BTreeMap<String, Affected>,
     /// Change since the baseline.
     pub change: Option<Change>,
     /// The as-of date.
@@ -242,9 +266,13 @@ pub fn derive(accounts: &[&AccountResult], inputs: Inputs<'_>) -> Executive {
                 severity: f.severity,
                 accounts: 0,
                 resources: inputs.resources.get(&*f.id).copied(),
+                remediation: f.remediation,
                 owners: BTreeSet::new(),
             });
             risk.accounts += 1;
+            if f.remediation != risk.remediation {
+                risk.remediation = Remediation::Standard;
+            }
             risk.owners.extend(owners.iter().cloned());
         }
     }
@@ -325,12 +353,6 @@ pub fn derive(accounts: &[&AccountResult], inputs: Inputs<'_>) -> Executive {
         change: inputs.change,
         risks,
         as_of: inputs.as_of,
-        mfa_required: !accounts.is_empty()
-            && accounts.iter().all(|a| {
-                a.figures.controls.iter().any(|(id, status)| {
-                    id == "pref.mfa_enforced" && *status == aliaudit_core::rules::Status::Pass
-                })
-            }),
     }
 }
 
@@ -383,24 +405,6 @@ pub(crate) fn plural(
 
 /// Most owners an action names; with more, it gives their number.
 const MAX_OWNERS_NAMED: usize = 3;
-
-/// The catalogue key (before `_one`/`_other`) of what a control's failing resources are:
-/// console users, AccessKeys, identities, or (Security Center) affected resources.
-fn resource_noun(control: &str) -> &'static str {
-    match control {
-        "ram.console_mfa" | "ram.inactive_console_users" | "ram.password_rotation_overdue" => {
-            "exec.noun.console_users"
-        }
-        "ram.access_key_rotation" | "ram.unused_access_keys" | "root.no_access_key" => {
-            "exec.noun.access_keys"
-        }
-        "ram.single_active_key" => "exec.noun.identities",
-        "root.mfa" | "root.no_recent_use" => "exec.noun.root",
-        id if id.starts_with("pwd.") || id.starts_with("pref.") => "exec.noun.settings",
-        id if id.starts_with("sas.") => "exec.noun.sas_resources",
-        _ => "exec.resources_affected",
-    }
-}
 
 /// `text` with its first letter in upper case (no change for Chinese).
 fn capitalised(text: &str) -> String {
@@ -626,9 +630,10 @@ impl Executive {
         };
         // Accounts assessed before and missing now are not in this page's figures: say so.
         let missing = match &self.change {
-            Some(Change::Compared { carried, .. }) if *carried > 0 => {
-                plural(c, "exec.not_reassessed", *carried, &[])
-            }
+            Some(Change::Group {
+                carried: Some(carried),
+                ..
+            }) => plural(c, "exec.not_reassessed", carried.accounts, &[]),
             _ => String::new(),
         };
         capitalised(format!("{}{tail}{missing}", main.trim()).trim())
@@ -665,69 +670,57 @@ impl Executive {
                 c.t("exec.group_score_definition"),
             ),
         };
+        let or_dash = |s: Option<Score>| s.map_or_else(|| "-".to_string(), |s| s.to_string());
+        let failures = |d: &Compared| {
+            plural(
+                c,
+                "exec.new_failures",
+                d.new_failures,
+                &[("resolved", &d.resolved)],
+            )
+        };
+        let signed = |d: &Compared| d.score.map_or_else(|| "-".to_string(), |s| s.to_string());
         let change = self.change.as_ref().map(|ch| match ch {
             Change::NewAccount { period } => c.f("exec.change_new_account", &[("period", period)]),
-            Change::Compared {
-                period,
-                previous,
-                score,
-                new_failures,
-                resolved,
-                carried,
-                mean,
-            } => {
-                let failures = plural(
-                    c,
-                    "exec.new_failures",
-                    *new_failures,
-                    &[("resolved", resolved)],
-                );
-                let change = score.map_or_else(|| "-".to_string(), |s| s.to_string());
-                match self.scope {
-                    ScopeKind::Account => c.f(
-                        "exec.change_line",
-                        &[
-                            ("period", period),
-                            ("change", &change),
-                            (
-                                "previous",
-                                &previous.map_or_else(|| "-".to_string(), |s| s.to_string()),
-                            ),
-                            ("failures", &failures),
-                        ],
-                    ),
-                    _ if *carried > 0 => plural(
-                        c,
-                        "exec.change_group_carried",
-                        *carried,
-                        &[
-                            ("period", period),
-                            ("change", &change),
-                            (
-                                "previous",
-                                &previous.map_or_else(|| "-".to_string(), |s| s.to_string()),
-                            ),
-                            (
-                                "mean",
-                                &mean.map_or_else(|| "-".to_string(), |s| s.to_string()),
-                            ),
-                            ("failures", &failures),
-                        ],
-                    ),
-                    _ => c.f(
-                        "exec.change_group",
-                        &[
-                            ("period", period),
-                            ("change", &change),
-                            ("failures", &failures),
-                        ],
-                    ),
-                }
-            }
+            Change::Account(d) => c.f(
+                "exec.change_line",
+                &[
+                    ("period", &d.period),
+                    ("change", &signed(d)),
+                    ("previous", &or_dash(d.previous)),
+                    ("failures", &failures(d)),
+                ],
+            ),
+            Change::Group {
+                compared: d,
+                carried: Some(carried),
+            } => plural(
+                c,
+                "exec.change_group_carried",
+                carried.accounts,
+                &[
+                    ("period", &d.period),
+                    ("change", &signed(d)),
+                    ("previous", &or_dash(d.previous)),
+                    ("mean", &or_dash(carried.mean)),
+                    ("failures", &failures(d)),
+                ],
+            ),
+            Change::Group {
+                compared: d,
+                carried: None,
+            } => c.f(
+                "exec.change_group",
+                &[
+                    ("period", &d.period),
+                    ("change", &signed(d)),
+                    ("failures", &failures(d)),
+                ],
+            ),
         });
         let affected = |r: &Risk| match (self.scope, r.resources) {
-            (ScopeKind::Account, Some(n)) if n > 0 => {
-                plural(c, resource_noun(&r.id), n as u64, &[])
+            (ScopeKind::Account, Some(a)) if a.count > 0 => {
+                plural(c, a.noun.key(), a.count as u64, &[])
             }
             (ScopeKind::Account, _) => c.t("exec.whole_account").to_string(),
             _ => plural(
@@ -789,12 +782,13 @@ impl Executive {
             .iter()
             .take(MAX_ACTIONS)
             .map(|r| {
-                // Console MFA already required at sign-in: the action is to bind devices.
-                let bind_only = r.id == "ram.console_mfa" && self.mfa_required;
-                let (what, place) = if bind_only {
+                // A compensating control in place (console MFA already required at sign-in):
+                // the rest of the fix (bind devices).
+                let (what, place) = if builtin(&r.id) && r.remediation == Remediation::Compensated {
                     (
-                        c.t("exec.console_mfa_required.what").to_string(),
-                        c.t("exec.console_mfa_required.where").to_string(),
+                        rules::control_text(c, &r.id, "remediation_compensated", &rules.thresholds)
+                            .unwrap_or_default(),
+                        risk_text(r, "where_compensated", "exec.sas_where"),
                     )
                 } else if builtin(&r.id) {
                     (
@@ -894,6 +888,7 @@ mod tests {
                 id: (*id).into(),
                 title: Arc::from(*id),
                 severity: *severity,
+                remediation: Remediation::Standard,
             })
             .collect();
         let fail = failed.len() as u64;
@@ -1136,16 +1131,20 @@ mod tests {
     fn a_group_change_that_counts_accounts_not_reassessed_says_so() {
         let a = account("a", 10, &[]);
         let rules = RulePack::default();
-        let change = |carried: u64| Change::Compared {
-            period: "2026-Q2".into(),
-            previous: Score::from_f64(70.8),
-            score: Score::from_f64(78.8)
-                .zip(Score::from_f64(70.8))
-                .map(|(a, b)| a.since(b)),
-            new_failures: 1,
-            resolved: 5,
-            carried,
-            mean: Score::from_f64(78.8),
+        let change = |carried: u64| Change::Group {
+            compared: Compared {
+                period: "2026-Q2".into(),
+                previous: Score::from_f64(70.8),
+                score: Score::from_f64(78.8)
+                    .zip(Score::from_f64(70.8))
+                    .map(|(a, b)| a.since(b)),
+                new_failures: 1,
+                resolved: 5,
+            },
+            carried: (carried > 0).then(|| Carried {
+                accounts: carried,
+                mean: Score::from_f64(78.8),
+            }),
         };
         let text = |carried: u64, lang: Lang| {
             let mut i = inputs(ScopeKind::Portfolio, "", &rules);
@@ -1173,7 +1172,32 @@ mod tests {
     fn affected_resources_are_counted_with_the_controls_own_noun() {
         let en = Catalogue::get(Lang::En);
         let zh = Catalogue::get(Lang::Zh);
-        let n = |id: &str, k: u64, c: &Catalogue| plural(c, resource_noun(id), k, &[]);
+        // The noun comes with the finding: each built-in control's, or Security Center's.
+        let noun = |id: &str| {
+            CATALOG
+                .iter()
+                .find(|d| d.id == id)
+                .map_or(Noun::SasResources, |d| d.noun)
+        };
+        let rules = RulePack::default();
+        let n = |id: &str, k: usize, c: &Catalogue| {
+            let mut a = account("a", 5, &[]);
+            a.failed.push(FailedControl {
+                id: id.to_string().into(),
+                title: Arc::from(id),
+                severity: Severity::High,
+                remediation: Remediation::Standard,
+            });
+            let mut i = inputs(ScopeKind::Account, "a", &rules);
+            i.resources.insert(
+                id.to_string(),
+                Affected {
+                    count: k,
+                    noun: noun(id),
+                },
+            );
+            derive(&[&a], i).view(c, &rules).risks[0].affected.clone()
+        };
         assert_eq!(n("ram.console_mfa", 2, en), "2 console users");
         assert_eq!(n("ram.access_key_rotation", 1, en), "1 active AccessKey");
         assert_eq!(n("ram.single_active_key", 3, en), "3 identities");
@@ -1182,6 +1206,7 @@ mod tests {
         assert_eq!(n("ram.console_mfa", 2, zh), "2 名控制台用户");
         assert_eq!(n("root.mfa", 1, en), "the root account");
         assert_eq!(n("pwd.min_length", 1, en), "1 setting");
+        assert_eq!(n("pwd.min_length", 0, en), "the account's setting");
     }
 
     #[test]
@@ -1200,11 +1225,32 @@ mod tests {
             "{}",
             what(&a)
         );
-        a.figures.controls.push((
-            "pref.mfa_enforced".into(),
-            aliaudit_core::rules::Status::Pass,
-        ));
+        // The finding calls for the compensated fix (the core decides; see the rules' tests).
+        a.failed[0].remediation = Remediation::Compensated;
         assert!(what(&a).starts_with("MFA is already required at every console sign-in"));
+        let zh = derive(&[&a], inputs(ScopeKind::Account, "a", &rules))
+            .view(Catalogue::get(Lang::Zh), &rules)
+            .actions[0]
+            .clone();
+        assert!(
+            zh.what.starts_with("每次控制台登录都已要求 MFA"),
+            "{}",
+            zh.what
+        );
+        assert!(!zh.place.contains("SetSecurityPreference"), "{}", zh.place);
+        // A group: the devices only when every failing account already requires MFA.
+        let mut b = account("b", 5, &[("ram.console_mfa", Severity::High)]);
+        b.info.id = "b".into();
+        let group = |accounts: &[&AccountResult]| {
+            derive(accounts, inputs(ScopeKind::Portfolio, "", &rules))
+                .view(Catalogue::get(Lang::En), &rules)
+                .actions[0]
+                .what
+                .clone()
+        };
+        assert!(group(&[&a, &b]).contains("require MFA at logon for all users"));
+        b.failed[0].remediation = Remediation::Compensated;
+        assert!(group(&[&a, &b]).starts_with("MFA is already required"));
     }
 
     #[test]

@@ -507,11 +507,22 @@ pub struct AccountPage {
     /// Logic of every built-in control.
     pub logic: Vec<LogicRow>,
     /// Thresholds in force.
-    pub thresholds: Vec<(&'static str, i64)>,
+    pub thresholds: Vec<ThresholdRow>,
     /// Change since the baseline (absent without one).
     pub trend: Option<AccountTrendView>,
     /// The register entries that touch this account (absent when there are none).
     pub register: Option<RegisterView>,
+}
+
+/// A threshold in force, as the account appendix lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ThresholdRow {
+    /// What it sets, in the report language.
+    pub label: &'static str,
+    /// Its key, as a rules file names it (`password_min_length`).
+    pub key: &'static str,
+    /// Its value.
+    pub value: i64,
 }
 
 /// Trend charts (SVG).
@@ -621,10 +632,12 @@ pub struct GroupTrendView {
 pub struct RegisterRow {
     /// Entry number in the file.
     pub number: usize,
-    /// Account id or glob.
+    /// Account id or glob; a glob is followed by the names of the accounts it matched.
     pub account: String,
     /// Control id.
     pub control: String,
+    /// The check's title, in the report language.
+    pub title: String,
     /// Resource glob, or "-".
     pub resource: String,
     /// Why.
@@ -738,17 +751,23 @@ fn high_fails(a: &AccountResult) -> u64 {
 }
 
 /// Failing resources by failing control (scored controls only), for the executive page.
-fn failing_resources(findings: &[Finding]) -> BTreeMap<String, usize> {
+fn failing_resources(findings: &[Finding]) -> BTreeMap<String, executive::Affected> {
     findings
         .iter()
         .filter(|f| f.status == Status::Fail && f.informational.is_none())
         .map(|f| {
-            let n = f
+            let count = f
                 .resources
                 .iter()
                 .filter(|r| r.status == Status::Fail)
                 .count();
-            (f.control_id.to_string(), n)
+            (
+                f.control_id.to_string(),
+                executive::Affected {
+                    count,
+                    noun: f.noun,
+                },
+            )
         })
         .collect()
 }
@@ -1153,7 +1172,7 @@ impl<'a> Site<'a> {
         accounts: &[&AccountResult],
         scope: ScopeKind,
         name: &str,
-        resources: BTreeMap<String, usize>,
+        resources: BTreeMap<String, executive::Affected>,
         change: Option<Change>,
     ) -> ExecutiveView {
         executive::derive(
@@ -1201,14 +1220,19 @@ impl<'a> Site<'a> {
             .rev()
             .find(|p| Some(&p.period) != now.map(|n| &n.period))
             .and_then(|p| p.score_mean);
-        Some(Change::Compared {
-            period: baseline.period.clone(),
-            previous,
-            score: d.score_mean,
-            new_failures: d.counts.new_failures,
-            resolved: d.counts.resolved,
-            carried: now.map_or(0, |p| p.accounts_not_reassessed),
-            mean: now.and_then(|p| p.score_mean),
+        let carried = now.map_or(0, |p| p.accounts_not_reassessed);
+        Some(Change::Group {
+            compared: executive::Compared {
+                period: baseline.period.clone(),
+                previous,
+                score: d.score_mean,
+                new_failures: d.counts.new_failures,
+                resolved: d.counts.resolved,
+            },
+            carried: (carried > 0).then(|| executive::Carried {
+                accounts: carried,
+                mean: now.and_then(|p| p.score_mean),
+            }),
         })
     }
 
@@ -1310,14 +1334,58 @@ impl<'a> Site<'a> {
             }
         };
         let touches = |a: &str| account.is_none_or(|x| x.info.id == a);
+        let name_of = |id: &str| -> String {
+            self.run
+                .accounts
+                .iter()
+                .find(|a| a.info.id == id)
+                .map_or_else(|| id.to_string(), |a| a.info.name.clone())
+        };
+        // A glob names the accounts it matched, so a reader need not work them out.
+        let target = |e: &aliaudit_core::exceptions::EntryView| -> String {
+            let pattern = &e.entry.account;
+            let names: std::collections::BTreeSet<String> = e
+                .matches
+                .iter()
+                .filter(|m| touches(m.account))
+                .map(|m| name_of(m.account))
+                .collect();
+            if pattern.contains(['*', '?', '[']) && !names.is_empty() {
+                let names: Vec<String> = names.into_iter().collect();
+                self.c.f(
+                    "register.glob_matched",
+                    &[("pattern", pattern), ("names", &names.join(", "))],
+                )
+            } else {
+                pattern.clone()
+            }
+        };
+        let title_of = |control: &str| -> String {
+            let collected = self
+                .run
+                .accounts
+                .iter()
+                .flat_map(|a| &a.exceptions)
+                .find(|h| h.control == control && !h.title.is_empty())
+                .map(|h| h.title.clone())
+                .or_else(|| {
+                    all.vendor
+                        .iter()
+                        .find(|v| v.control == control)
+                        .map(|v| v.title.to_string())
+                })
+                .unwrap_or_else(|| control.to_string());
+            self.control_title(control, &collected)
+        };
         let rows = |entries: &[aliaudit_core::exceptions::EntryView]| -> Vec<RegisterRow> {
             entries
                 .iter()
                 .filter(|e| account.is_none() || e.matches.iter().any(|m| touches(m.account)))
                 .map(|e| RegisterRow {
                     number: e.number,
-                    account: e.entry.account.clone(),
+                    account: target(e),
                     control: e.entry.control.clone(),
+                    title: title_of(&e.entry.control),
                     resource: e.entry.resource.clone().unwrap_or_else(|| "-".into()),
                     reason: e.entry.reason.clone(),
                     owner: e.entry.owner.clone(),
@@ -1594,15 +1662,13 @@ impl<'a> Site<'a> {
     /// An account's change since the baseline, when there is one.
     fn account_change(&self, a: &AccountResult) -> Option<Change> {
         self.run.baseline.as_deref().map(|b| match &a.delta {
-            Some(d) => Change::Compared {
+            Some(d) => Change::Account(executive::Compared {
                 period: d.baseline_period.clone(),
                 previous: d.previous_score,
                 score: d.score,
                 new_failures: d.counts.new_failures,
                 resolved: d.counts.resolved,
-                carried: 0,
-                mean: None,
-            },
+            }),
             None => Change::NewAccount {
                 period: b.period.clone(),
             },
@@ -1733,7 +1799,15 @@ impl<'a> Site<'a> {
                     }
                 })
                 .collect(),
-            thresholds: t.entries(),
+            thresholds: t
+                .entries()
+                .into_iter()
+                .map(|(key, value)| ThresholdRow {
+                    label: self.c.t(&format!("threshold.{key}")),
+                    key,
+                    value,
+                })
+                .collect(),
             trend: self.account_trend(a),
             register: self.register(Some(a)),
         }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::types::{Ctx, Finding, Message, Outcome, ResourceResult, Section, Status};
+use super::types::{Ctx, Finding, Message, Noun, Outcome, ResourceResult, Section, Status};
 use crate::ingest::credential::{Flag, Stamp};
 use crate::model::{
     AccessKey, Credentials, MfaForLogin, PasswordPolicy, Preference, Principal, SasItem, SasStatus,
@@ -33,12 +33,28 @@ pub struct ControlDef {
     pub rationale: &'static str,
     /// How to fix a failure.
     pub remediation: &'static str,
+    /// What its resources are, for counting the failing ones ("2 console users").
+    pub noun: Noun,
+    /// A compensating control that changes the fix where the account has it.
+    pub compensated: Option<Compensated>,
     /// The exact logic, with `{threshold}` placeholders.
     pub logic: &'static str,
     /// Evidence used, in order of precedence.
     pub evidence: &'static str,
     /// The evaluation.
     pub eval: fn(&Ctx) -> Outcome,
+}
+
+/// A compensating control that changes a control's fix: when the account has it, part of
+/// the remediation is done and the finding calls for the rest
+/// ([`Remediation::Compensated`](super::types::Remediation::Compensated)).
+pub struct Compensated {
+    /// Whether the account has the compensating control.
+    pub applies: fn(&Ctx) -> bool,
+    /// What remains to do then, in English; other languages:
+    /// `control.<id>.remediation_compensated` (see [`super::control_text`]), and where to
+    /// do it: `risk.<id>.where_compensated`.
+    pub remediation: &'static str,
 }
 
 /// Every built-in control, in report order.
@@ -52,6 +68,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: Some("1.1"),
         rationale: "The root account has unrestricted access; everyday work should use RAM identities so that actions are attributable and limited.",
         remediation: "Create RAM users or roles for daily work, stop using the root account's password and AccessKeys, and keep its credentials locked away.",
+        noun: Noun::Root,
+        compensated: None,
         logic: "Fails when the <root> row shows a console logon, or any root AccessKey used, within {root_use_days} days before the as-of date.",
         evidence: "credential report",
         eval: root_no_recent_use,
@@ -65,6 +83,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: Some("1.2"),
         rationale: "A root AccessKey gives unrestricted API access and cannot be limited by policy; a leaked one compromises the whole account.",
         remediation: "Delete every AccessKey of the root account (console: AccessKey management) and use RAM users or roles for API access.",
+        noun: Noun::AccessKeys,
+        compensated: None,
         logic: "Fails when any key slot of the <root> row (access_key_1, access_key_2 and every additional_access_key_N) exists and is active. Without a credential report: the practice report's RootWithAccessKey count, then Security Center item 49.",
         evidence: "credential report, then practice report, then Security Center item 49",
         eval: root_no_access_key,
@@ -78,6 +98,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: Some("1.3"),
         rationale: "A password alone can be phished or guessed; MFA protects the most powerful identity in the account.",
         remediation: "Bind a virtual MFA device or security key to the root account (console: Security Settings).",
+        noun: Noun::Root,
+        compensated: None,
         logic: "Passes when the <root> row's mfa_active is TRUE; else the practice report's BindMfa; else Security Center item 3.",
         evidence: "credential report, then practice report, then Security Center item 3",
         eval: root_mfa,
@@ -91,6 +113,11 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: Some("1.4"),
         rationale: "Console users without MFA can be taken over with a stolen password.",
         remediation: "Bind an MFA device to each listed user, or require MFA at logon for all users (security preference MFAOperationForLogin = mandatory) and have each user bind a device.",
+        noun: Noun::ConsoleUsers,
+        compensated: Some(Compensated {
+            applies: mfa_mandatory,
+            remediation: "MFA is already required at every console sign-in: have each listed user bind an MFA device (they are asked to at their next sign-in), or disable console access for users who do not need it.",
+        }),
         logic: "Console access means password_exist TRUE and password_active TRUE (FALSE, N/A and LOGIN_DISABLED are not console access). Each console user fails unless mfa_active is TRUE. Users without console access are not applicable. An account-wide MFAOperationForLogin = mandatory is shown as a compensating control, not as a pass.",
         evidence: "credential report, then practice report (pass only), then Security Center item 15",
         eval: ram_console_mfa,
@@ -104,6 +131,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: Some("1.5"),
         rationale: "Dormant logins are unwatched doors; disabling them removes credentials nobody would miss.",
         remediation: "Disable console logon for the listed users (or delete them), and set MaxIdleDaysForUsers to {max_idle_days} in the security preference.",
+        noun: Noun::ConsoleUsers,
+        compensated: None,
         logic: "For each console user, inactivity runs from user_last_logon, or from user_creation_time when the user never logged on. A console user inactive for {inactive_user_days} days or more at the as-of date fails.",
         evidence: "credential report",
         eval: ram_inactive_console_users,
@@ -117,6 +146,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: Some("1.6"),
         rationale: "Long-lived keys accumulate exposure in scripts, logs and laptops; rotation limits how long a leaked key works.",
         remediation: "Create a new AccessKey, move its users to it, then disable and delete the old key.",
+        noun: Noun::AccessKeys,
+        compensated: None,
         logic: "Every active key (exist and active TRUE) in every slot of every row, root included, fails when last rotated more than {access_key_rotation_days} days before the as-of date. Inactive keys are not applicable.",
         evidence: "credential report",
         eval: ram_access_key_rotation,
@@ -130,6 +161,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: Some("1.7"),
         rationale: "Character classes make passwords harder to guess.",
         remediation: "Set RequireUppercaseCharacters in the RAM password policy.",
+        noun: Noun::Settings,
+        compensated: None,
         logic: "Passes when RequireUppercaseCharacters is true.",
         evidence: "password policy",
         eval: pwd_uppercase,
@@ -143,6 +176,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: Some("1.8"),
         rationale: "Character classes make passwords harder to guess.",
         remediation: "Set RequireLowercaseCharacters in the RAM password policy.",
+        noun: Noun::Settings,
+        compensated: None,
         logic: "Passes when RequireLowercaseCharacters is true.",
         evidence: "password policy",
         eval: pwd_lowercase,
@@ -156,6 +191,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: Some("1.9"),
         rationale: "Character classes make passwords harder to guess.",
         remediation: "Set RequireSymbols in the RAM password policy.",
+        noun: Noun::Settings,
+        compensated: None,
         logic: "Passes when RequireSymbols is true.",
         evidence: "password policy",
         eval: pwd_symbols,
@@ -169,6 +206,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: Some("1.10"),
         rationale: "Character classes make passwords harder to guess.",
         remediation: "Set RequireNumbers in the RAM password policy.",
+        noun: Noun::Settings,
+        compensated: None,
         logic: "Passes when RequireNumbers is true.",
         evidence: "password policy",
         eval: pwd_numbers,
@@ -182,6 +221,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: Some("1.11"),
         rationale: "Length is the strongest defence against guessing.",
         remediation: "Set MinimumPasswordLength to {password_min_length} or more.",
+        noun: Noun::Settings,
+        compensated: None,
         logic: "Passes when MinimumPasswordLength >= {password_min_length}.",
         evidence: "password policy",
         eval: pwd_min_length,
@@ -195,6 +236,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: Some("1.12"),
         rationale: "Reuse brings back passwords that may already be known.",
         remediation: "Set PasswordReusePrevention to {password_reuse_prevention} or more.",
+        noun: Noun::Settings,
+        compensated: None,
         logic: "Passes when PasswordReusePrevention >= {password_reuse_prevention} (more is better, not only exactly {password_reuse_prevention}).",
         evidence: "password policy",
         eval: pwd_reuse,
@@ -208,6 +251,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: None,
         rationale: "CIS v1.0.0 asks for periodic password changes.",
         remediation: "Set MaxPasswordAge between 1 and {password_max_age_days_v1}.",
+        noun: Noun::Settings,
+        compensated: None,
         logic: "Passes when MaxPasswordAge is between 1 and {password_max_age_days_v1} days; 0 (never expires) fails.",
         evidence: "password policy",
         eval: pwd_max_age_v1,
@@ -221,6 +266,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: Some("1.13"),
         rationale: "CIS v2.0.0 follows current guidance: frequent forced changes lead to weaker passwords.",
         remediation: "Set MaxPasswordAge to 0 (never) or to {password_min_age_days_v2} or more.",
+        noun: Noun::Settings,
+        compensated: None,
         logic: "Passes when MaxPasswordAge is 0 (never expires) or >= {password_min_age_days_v2}; shorter periods fail.",
         evidence: "password policy",
         eval: pwd_max_age_v2,
@@ -233,7 +280,9 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v1: Some("1.14"),
         cis_v2: Some("1.14"),
         rationale: "Lockout stops online password guessing.",
-        remediation: "Set MaxLoginAttemps (sic) between 1 and {max_login_attempts}.",
+        remediation: "Set MaxLoginAttemps (the lockout threshold of the RAM password policy: failed sign-ins before the user is locked out for an hour) between 1 and {max_login_attempts}.",
+        noun: Noun::Settings,
+        compensated: None,
         logic: "Passes when MaxLoginAttemps is between 1 and {max_login_attempts}; 0 means lockout is off and fails.",
         evidence: "password policy",
         eval: pwd_lockout,
@@ -247,6 +296,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: Some("1.15"),
         rationale: "Full-admin custom policies defeat least privilege.",
         remediation: "Replace full-admin policies with policies scoped to the actions and resources needed.",
+        noun: Noun::Items,
+        compensated: None,
         logic: "Needs the RAM policy documents (ListPolicies, GetPolicyVersion), which the saved evidence does not include: always not evaluable unless a Security Center item covers it.",
         evidence: "none of the supported evidence",
         eval: needs_policy_documents,
@@ -260,6 +311,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: Some("1.16"),
         rationale: "Granting through groups keeps permissions reviewable as people join and leave.",
         remediation: "Move policies attached to users onto groups and add the users to those groups.",
+        noun: Noun::Items,
+        compensated: None,
         logic: "Needs the policy attachments of each user (ListPoliciesForUser), which the saved evidence does not include: always not evaluable unless a Security Center item covers it.",
         evidence: "none of the supported evidence",
         eval: needs_policy_documents,
@@ -273,6 +326,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: None,
         rationale: "Unused keys are pure exposure: nobody needs them and nobody watches them.",
         remediation: "Disable, then delete, the listed keys.",
+        noun: Noun::AccessKeys,
+        compensated: None,
         logic: "Every active key fails when access_key_*_last_used is '-' (never used) or {unused_access_key_days} days or more before the as-of date.",
         evidence: "credential report",
         eval: ram_unused_access_keys,
@@ -286,6 +341,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: None,
         rationale: "Two active keys are only needed during a rotation; otherwise the second key doubles the exposure.",
         remediation: "Finish the rotation: disable and delete the older key.",
+        noun: Noun::Identities,
+        compensated: None,
         logic: "Each row with at least one active key fails when it has more than one active key, counting every slot.",
         evidence: "credential report",
         eval: ram_single_active_key,
@@ -299,6 +356,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: None,
         rationale: "An account-wide requirement covers users created tomorrow as well as today.",
         remediation: "Set MFAOperationForLogin to mandatory in the RAM security preference.",
+        noun: Noun::Settings,
+        compensated: None,
         logic: "MFAOperationForLogin (legacy EnforceMFAForLogin true = mandatory, false = independent): mandatory passes; adaptive (MFA only for risky logons) is a partial measure and fails; independent fails. Absent (Ram 2015-05-01 shape or an older Ims response) is not evaluable.",
         evidence: "security preference (Ims)",
         eval: pref_mfa_enforced,
@@ -312,6 +371,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: None,
         rationale: "A network allow-list makes stolen passwords useless from elsewhere.",
         remediation: "Set LoginNetworkMasks to the office and VPN address ranges.",
+        noun: Noun::Settings,
+        compensated: None,
         logic: "Passes when LoginNetworkMasks lists at least one network; empty means logon from anywhere and fails.",
         evidence: "security preference",
         eval: pref_login_network,
@@ -325,6 +386,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: None,
         rationale: "Short sessions limit the use of an unattended or hijacked browser.",
         remediation: "Set LoginSessionDuration to {session_max_hours} hours or less.",
+        noun: Noun::Settings,
+        compensated: None,
         logic: "Passes when LoginSessionDuration <= {session_max_hours}.",
         evidence: "security preference",
         eval: pref_session_duration,
@@ -338,6 +401,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: None,
         rationale: "Self-service keys escape central review.",
         remediation: "Set AllowUserToManageAccessKeys to false and issue keys centrally.",
+        noun: Noun::Settings,
+        compensated: None,
         logic: "Passes when AllowUserToManageAccessKeys is false.",
         evidence: "security preference",
         eval: pref_users_cannot_manage_keys,
@@ -351,6 +416,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: None,
         rationale: "Automatic disabling enforces CIS 1.5 between audits.",
         remediation: "Set MaxIdleDaysForUsers to {max_idle_days}.",
+        noun: Noun::Settings,
+        compensated: None,
         logic: "Passes when MaxIdleDaysForUsers <= {max_idle_days}. Absent (Ram shape, or Ims before late 2024) is not evaluable.",
         evidence: "security preference (Ims)",
         eval: pref_idle_users,
@@ -364,6 +431,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: None,
         rationale: "Automatic disabling removes forgotten keys between audits.",
         remediation: "Set MaxIdleDaysForAccessKeys to {max_idle_days}.",
+        noun: Noun::Settings,
+        compensated: None,
         logic: "Passes when MaxIdleDaysForAccessKeys <= {max_idle_days}. Absent is not evaluable.",
         evidence: "security preference (Ims)",
         eval: pref_idle_keys,
@@ -377,6 +446,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: None,
         rationale: "A remembered MFA ticket turns a stolen session or device into a week of access.",
         remediation: "Set EnableSaveMFATicket to false.",
+        noun: Noun::Settings,
+        compensated: None,
         logic: "Passes when EnableSaveMFATicket is false.",
         evidence: "security preference",
         eval: pref_mfa_ticket,
@@ -390,6 +461,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: None,
         rationale: "An overdue password shows the expiry policy is not being followed.",
         remediation: "Have the listed users change their password, or review the expiry policy.",
+        noun: Noun::ConsoleUsers,
+        compensated: None,
         logic: "Each console user whose password_next_rotation is before the as-of date fails; '-' (the policy never expires passwords) passes.",
         evidence: "credential report",
         eval: ram_password_rotation_overdue,
@@ -403,6 +476,8 @@ pub static CATALOG: &[ControlDef] = &[
         cis_v2: None,
         rationale: "The vendor's own rating of the RAM password policy.",
         remediation: "Strengthen the password policy (length, character classes, reuse, lockout) until the rating is high.",
+        noun: Noun::Items,
+        compensated: None,
         logic: "The practice report's SubUserPwdLevel: high passes; mid and low fail.",
         evidence: "practice report",
         eval: spr_password_strength,
@@ -895,10 +970,16 @@ fn root_mfa(ctx: &Ctx) -> Outcome {
     Outcome::not_evaluable(absences(ctx))
 }
 
+/// Whether the security preference requires MFA at every console sign-in.
+fn mfa_mandatory(ctx: &Ctx) -> bool {
+    ctx.account
+        .preference
+        .get()
+        .is_some_and(|p| p.mfa_for_login == Some(MfaForLogin::Mandatory))
+}
+
 fn mandatory_mfa_note(ctx: &Ctx) -> Option<Message> {
-    let pref = ctx.account.preference.get()?;
-    (pref.mfa_for_login == Some(MfaForLogin::Mandatory))
-        .then(|| Message::key("engine.compensating_mfa"))
+    mfa_mandatory(ctx).then(|| Message::key("engine.compensating_mfa"))
 }
 
 fn ram_console_mfa(ctx: &Ctx) -> Outcome {

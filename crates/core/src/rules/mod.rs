@@ -16,10 +16,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Account, SasApi, SasItem, SasStatus, Severity};
-pub use controls::{CATALOG, ControlDef};
+pub use controls::{CATALOG, Compensated, ControlDef};
 pub use types::{
-    Benchmark, Citation, Ctx, Finding, Message, Outcome, ResourceResult, Section, Status,
-    Thresholds, roll_up,
+    Benchmark, Citation, Ctx, Finding, Message, Noun, Outcome, Remediation, ResourceResult,
+    Section, Status, Thresholds, roll_up,
 };
 
 /// Per-control overrides in a rules file.
@@ -176,9 +176,14 @@ pub(crate) fn evaluate_with(
             status,
             detail: outcome.detail,
             compensating: outcome.compensating,
+            remediation: match &def.compensated {
+                Some(c) if (c.applies)(&ctx) => Remediation::Compensated,
+                _ => Remediation::Standard,
+            },
             scored: informational.is_none(),
             informational,
             duplicates: None,
+            noun: def.noun,
             resources: outcome.resources,
             sources: Vec::new(),
         });
@@ -305,9 +310,11 @@ fn sas_finding(item: &SasItem, pack: &RulePack, explain: bool) -> Finding {
         status,
         detail,
         compensating: None,
+        remediation: Remediation::Standard,
         scored: true,
         informational: None,
         duplicates: None,
+        noun: Noun::SasResources,
         resources,
         // A check one API reports is cited by its resource rows; one both report cites both.
         sources: if explain && item.also.is_some() {
@@ -368,7 +375,8 @@ pub fn score_formula(c: &crate::i18n::Catalogue) -> &str {
     }
 }
 
-/// A built-in control's text (`title`, `logic`, `evidence`, `remediation`) in `c`'s language
+/// A built-in control's text (`title`, `logic`, `evidence`, `remediation`,
+/// `remediation_compensated`) in `c`'s language
 /// with thresholds filled in; `None` for an id that is not built in (Security Center items keep
 /// their collected titles). English comes from [`CATALOG`], other languages from their
 /// catalogue (`control.<id>.<part>`).
@@ -386,6 +394,7 @@ pub fn control_text(
             "logic" => Some(d.logic),
             "evidence" => Some(d.evidence),
             "remediation" => Some(d.remediation),
+            "remediation_compensated" => d.compensated.as_ref().map(|c| c.remediation),
             _ => None,
         });
     english

@@ -254,7 +254,56 @@ fn mandatory_mfa_at_logon_is_compensating_not_a_pass() {
     let a = account(&[("cr.csv", &csv(&[ROOT_OK, &u])), ("sp.json", pref)]);
     let f = finding(&a, "ram.console_mfa");
     assert_eq!(f.status, Status::Fail);
+    // The fix left is to bind devices: the finding says so, and the control has its words.
+    assert_eq!(f.remediation, Remediation::Compensated);
     assert!(en(&f.compensating.unwrap()).contains("mandatory"));
+    let what = control_text(
+        crate::i18n::Catalogue::get(crate::i18n::Lang::En),
+        "ram.console_mfa",
+        "remediation_compensated",
+        &Thresholds::default(),
+    )
+    .unwrap();
+    assert!(what.starts_with("MFA is already required at every console sign-in"));
+    let zh = control_text(
+        crate::i18n::Catalogue::get(crate::i18n::Lang::Zh),
+        "ram.console_mfa",
+        "remediation_compensated",
+        &Thresholds::default(),
+    )
+    .unwrap();
+    assert!(zh.starts_with("每次控制台登录都已要求 MFA"), "{zh}");
+    // Without the preference (or with MFA optional) the control's own fix applies.
+    let plain = account(&[("cr.csv", &csv(&[ROOT_OK, &u]))]);
+    assert_eq!(
+        finding(&plain, "ram.console_mfa").remediation,
+        Remediation::Standard
+    );
+    let optional = pref.replace("mandatory", "independent");
+    let a = account(&[("cr.csv", &csv(&[ROOT_OK, &u])), ("sp.json", &optional)]);
+    assert_eq!(
+        finding(&a, "ram.console_mfa").remediation,
+        Remediation::Standard
+    );
+}
+
+#[test]
+fn each_finding_names_what_its_resources_are() {
+    let u = user("carol", &format!("-,TRUE,TRUE,N/A,-,FALSE,{NO_KEYS}"));
+    let a = account(&[("cr.csv", &csv(&[ROOT_OK, &u]))]);
+    assert_eq!(finding(&a, "ram.console_mfa").noun, Noun::ConsoleUsers);
+    assert_eq!(finding(&a, "root.no_access_key").noun, Noun::AccessKeys);
+    assert_eq!(finding(&a, "root.mfa").noun, Noun::Root);
+    assert_eq!(finding(&a, "pwd.min_length").noun, Noun::Settings);
+    for d in CATALOG {
+        if let Some(f) = evaluate(&a, None, &RulePack::default())
+            .findings
+            .iter()
+            .find(|f| f.control_id == d.id)
+        {
+            assert_eq!(f.noun, d.noun, "{}", d.id);
+        }
+    }
 }
 
 // ---- CIS 1.5
@@ -533,6 +582,8 @@ fn security_center_statuses_map_to_result_states() {
         en(&failed.detail),
         "Security Center: failed; 3 affected, the evidence names none"
     );
+    // Its resources are what Security Center flags.
+    assert_eq!(failed.noun, Noun::SasResources);
     // A check that names no resource has one row without a resource, at the item's place.
     assert_eq!(failed.resources.len(), 1);
     assert_eq!(failed.resources[0].id, "");

@@ -198,6 +198,62 @@ impl Section {
     }
 }
 
+/// What a control's resources are, for counting those that fail ("2 console users"): each
+/// built-in control names its own, Security Center items have theirs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Noun {
+    /// RAM users with console access.
+    ConsoleUsers,
+    /// Active AccessKeys.
+    AccessKeys,
+    /// Identities (users) holding keys.
+    Identities,
+    /// The root account itself.
+    Root,
+    /// Settings (password policy, security preference).
+    Settings,
+    /// Resources a Security Center check flags.
+    SasResources,
+    /// Anything else: affected items.
+    Items,
+}
+
+impl Noun {
+    /// The catalogue key of the noun, before `_one`/`_other`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Noun::ConsoleUsers => "exec.noun.console_users",
+            Noun::AccessKeys => "exec.noun.access_keys",
+            Noun::Identities => "exec.noun.identities",
+            Noun::Root => "exec.noun.root",
+            Noun::Settings => "exec.noun.settings",
+            Noun::SasResources => "exec.noun.sas_resources",
+            Noun::Items => "exec.resources_affected",
+        }
+    }
+}
+
+/// Which of its control's fixes a failing finding calls for: the control's own remediation,
+/// or, where a compensating control already does part of it, what remains (the control's
+/// [`Compensated`](super::controls::Compensated) fix).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Remediation {
+    /// The control's remediation.
+    #[default]
+    Standard,
+    /// A compensating control is in place: the rest of the fix.
+    Compensated,
+}
+
+impl Remediation {
+    /// Whether it is the control's own remediation (the usual case, not written in shard
+    /// files).
+    pub fn is_standard(&self) -> bool {
+        *self == Remediation::Standard
+    }
+}
+
 /// The result for one resource (a user, a key slot, a setting) under a control.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResourceResult {
@@ -234,6 +290,9 @@ pub struct Finding {
     pub detail: Message,
     /// A compensating control worth showing beside a fail.
     pub compensating: Option<Message>,
+    /// The fix a failure calls for, as the control decided from the account.
+    #[serde(skip)]
+    pub remediation: Remediation,
     /// Counted in the score (built-in controls and Sas items that duplicate none, except
     /// informational ones).
     pub scored: bool,
@@ -243,6 +302,9 @@ pub struct Finding {
     pub informational: Option<Benchmark>,
     /// For a Sas item that duplicates a built-in control, that control's id.
     pub duplicates: Option<&'static str>,
+    /// What its resources are, for counting the failing ones.
+    #[serde(skip)]
+    pub noun: Noun,
     /// Per-resource results.
     pub resources: Vec<ResourceResult>,
     /// Every source that reports this check, with its place: both Security Center APIs when

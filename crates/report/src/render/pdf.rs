@@ -14,7 +14,7 @@ use crate::theme::{self, Colour, INK, MUTED};
 use crate::view::{
     AccountPage, AccountRow, AccountSummary, AccountTrendView, ChangeRow, ControlRow, CustomerPage,
     CustomerRow, FileRow, GroupTrendView, LogicRow, Meta, MoverRow, PortfolioPage, QualityNote,
-    RegisterRow, RegisterView, ResourceRow, VendorRow,
+    RegisterRow, RegisterView, ResourceRow, ThresholdRow, VendorRow,
 };
 use aliaudit_core::aggregate::AccountStatus;
 use aliaudit_core::evidence::FileStatus;
@@ -818,13 +818,12 @@ pub fn account(
     doc.table(&manifest, &page.files);
     doc.heading(2, c.t("ui.thresholds"));
     let thresholds = Table::new(size::TABLE)
-        .column(
-            c.t("ui.name"),
-            share::TEXT,
-            |(k, _): &(&'static str, i64)| Cell::text(*k),
-        )
-        .number(c.t("ui.value"), share::SHORT, |(_, v)| {
-            Cell::text(v.to_string())
+        .column(c.t("ui.name"), share::LONG, |t: &ThresholdRow| {
+            Cell::text(t.label)
+        })
+        .column(c.t("ui.rules_key"), share::TEXT, |t| Cell::text(t.key))
+        .number(c.t("ui.value"), share::SHORT, |t| {
+            Cell::text(t.value.to_string())
         });
     doc.table(&thresholds, &page.thresholds);
     doc.heading(2, c.t("ui.control_logic"));
@@ -1414,8 +1413,9 @@ fn register(doc: &mut Doc, c: &'static Catalogue, r: &RegisterView) {
             })
             .column(c.t("register.target"), 2.6, |e| {
                 Cell::text(format!(
-                    "{}\n{}{}",
+                    "{}\n{} ({}){}",
                     e.account,
+                    e.title,
                     e.control,
                     if e.resource == "-" {
                         String::new()
