@@ -92,7 +92,11 @@ fn validate(out: &Path) {
 fn every_result_is_one_valid_compliance_finding() {
     let dir = tempfile::tempdir().unwrap();
     let samples = dir.path().join("samples");
-    report(&["samples"], &samples, &[]);
+    report(
+        &["samples"],
+        &samples,
+        &["--framework", "mlps2-l3,iso27001-2022"],
+    );
     let quarter = dir.path().join("q3");
     let exceptions = format!("{QUARTERS}/exceptions.toml");
     report(
@@ -146,6 +150,26 @@ fn every_result_is_one_valid_compliance_finding() {
             .starts_with("CIS 1.")
     );
     assert_eq!(mfa["severity_id"], 4);
+    // The frameworks selected are standards too, with the requirements the control evidences.
+    let standards = mfa["compliance"]["standards"].as_array().unwrap();
+    assert_eq!(standards.len(), 3, "{standards:?}");
+    assert!(
+        standards[1]
+            .as_str()
+            .unwrap()
+            .starts_with("MLPS 2.0 level 3")
+    );
+    let requirements: Vec<&str> = mfa["compliance"]["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert!(
+        requirements.contains(&"mlps2-l3 8.1.4.1 d)"),
+        "{requirements:?}"
+    );
+    assert!(requirements.iter().any(|r| r.starts_with("iso27001-2022 ")));
     // An accepted risk is a suppressed finding with its owner and expiry.
     let found = lines(&quarter);
     let excepted: Vec<&Value> = found
@@ -170,7 +194,7 @@ fn every_result_is_one_valid_compliance_finding() {
 #[test]
 fn the_same_bytes_whatever_the_jobs_and_through_shards() {
     let dir = tempfile::tempdir().unwrap();
-    let as_of = ["--as-of", "2026-09-30"];
+    let as_of = ["--as-of", "2026-09-30", "--framework", "mlps2-l3,soc2-2017"];
     let one = dir.path().join("one");
     report(&["samples"], &one, &[&as_of[..], &["--jobs", "1"]].concat());
     let two = dir.path().join("two");

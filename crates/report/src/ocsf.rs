@@ -30,6 +30,28 @@ struct AccountIn {
     customer: Option<String>,
     #[serde(default)]
     controls: Vec<ControlIn>,
+    /// The requirement results of the frameworks selected (`--framework`).
+    #[serde(default)]
+    frameworks: Vec<FrameworkIn>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FrameworkIn {
+    id: String,
+    #[serde(default)]
+    requirements: Vec<RequirementIn>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RequirementIn {
+    id: String,
+    #[serde(default)]
+    controls: Vec<RequirementControlIn>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RequirementControlIn {
+    id: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,6 +110,8 @@ struct Accepted {
 /// What every line of a run shares.
 struct Context<'a> {
     benchmark: Benchmark,
+    /// Each selected framework's id and its name, as `compliance.standards` names it.
+    frameworks: BTreeMap<&'a str, String>,
     time: i64,
     thresholds: &'a Thresholds,
     accepted: BTreeMap<(String, String), Accepted>,
@@ -118,6 +142,11 @@ pub fn findings_ocsf(
     }
     let cx = Context {
         benchmark: run.benchmark,
+        frameworks: run
+            .frameworks
+            .iter()
+            .map(|f| (f.id.as_str(), f.name.clone()))
+            .collect(),
         time: run.as_of.map_or(0, |t| t.timestamp_millis()),
         thresholds,
         accepted,
@@ -165,11 +194,24 @@ fn finding(cx: &Context, account: &AccountIn, c: &ControlIn) -> Value {
         None if c.id.starts_with("sas.") => "Alibaba Cloud Security Center checks".to_string(),
         None => "aliaudit account best practice".to_string(),
     }];
-    standards.dedup();
-    let requirements: Vec<String> = requirement
+    let mut requirements: Vec<String> = requirement
         .map(|r| format!("CIS {r}"))
         .into_iter()
         .collect();
+    // Every selected framework is named; the requirements this control evidences follow
+    // as `<framework id> <requirement id>`.
+    for framework in &account.frameworks {
+        if let Some(title) = cx.frameworks.get(framework.id.as_str()) {
+            standards.push(title.clone());
+        }
+        requirements.extend(
+            framework
+                .requirements
+                .iter()
+                .filter(|r| r.controls.iter().any(|x| x.id == c.id))
+                .map(|r| format!("{} {}", framework.id, r.id)),
+        );
+    }
     let (compliance_status_id, compliance_status) = match c.status.as_str() {
         "pass" => (1, "Pass"),
         "fail" | "excepted" => (3, "Fail"),
