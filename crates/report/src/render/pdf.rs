@@ -555,6 +555,16 @@ pub fn account(
         ),
     ];
     cover_lines.retain(|l| !l.is_empty());
+    let detailed: Vec<&ControlRow> = page
+        .sections
+        .iter()
+        .flat_map(|s| &s.controls)
+        .filter(|c| c.failing > 0 || c.resources.len() > 1)
+        .collect();
+    let places = Places {
+        evidence: detailed.iter().map(|c| c.anchor.as_str()).collect(),
+        logic: page.logic.iter().map(|l| l.anchor.as_str()).collect(),
+    };
     cover(
         &mut doc,
         &page.meta,
@@ -635,7 +645,7 @@ pub fn account(
                 Cell::badge(severity_name(c, f.severity), theme::severity(f.severity))
             })
             .column(c.t("ui.control"), share::TEXT, |f| {
-                Cell::bold(f.title.clone())
+                places.jumps(c, f, Cell::bold(f.title.clone()))
             })
             .column(c.t("ui.finding"), 3.0, |f| Cell::text(f.detail.clone()))
             .column(c.t("account.fix"), 3.0, |f| Cell::text(f.fix.clone()));
@@ -705,17 +715,12 @@ pub fn account(
                     finding.push('\n');
                     finding.push_str(&c.f("account.same_check", &[("id", d)]));
                 }
-                Cell::text(finding)
-            });
+                places.jumps(c, row, Cell::text(finding))
+            })
+            .continued(c.f("pdf.continued", &[("title", &section.title)]));
         doc.table(&table, &section.controls);
     }
 
-    let detailed: Vec<_> = page
-        .sections
-        .iter()
-        .flat_map(|s| &s.controls)
-        .filter(|c| c.failing > 0 || c.resources.len() > 1)
-        .collect();
     if !detailed.is_empty() {
         doc.page_break();
         doc.heading(1, c.t("account.evidence_by_control"));
@@ -817,7 +822,7 @@ pub fn account(
     doc.heading(2, c.t("ui.control_logic"));
     let logic = Table::new(size::TABLE_DENSE)
         .column(c.t("ui.control"), 2.4, |l: &LogicRow| {
-            Cell::text(format!("{}\n{}", l.title, l.id))
+            Cell::text(format!("{}\n{}", l.title, l.id)).anchored(l.anchor.clone())
         })
         .column(c.t("ui.logic"), share::LONG, |l| {
             Cell::text(l.logic.clone())
@@ -847,6 +852,44 @@ pub fn account(
             "pdf_files.findings_account",
         ),
     )
+}
+
+/// Where a failing control's links lead inside an account PDF: the anchors of the evidence
+/// tables and of the control-logic rows the PDF draws.
+struct Places<'p> {
+    evidence: std::collections::BTreeSet<&'p str>,
+    logic: std::collections::BTreeSet<&'p str>,
+}
+
+impl Places<'_> {
+    /// `cell` with links to the control's evidence table and its control logic, when `row`
+    /// failed and those are in the PDF.
+    fn jumps(&self, c: &'static Catalogue, row: &ControlRow, cell: Cell) -> Cell {
+        if row.status != Status::Fail {
+            return cell;
+        }
+        let control = format!("{} ({})", row.title, row.id);
+        let mut cell = cell;
+        if self.evidence.contains(row.anchor.as_str()) {
+            cell = cell.jump(
+                c.t("pdf.to_evidence"),
+                row.anchor.clone(),
+                c.f("pdf.to_evidence_alt", &[("control", &control)]),
+            );
+        }
+        if let Some(logic) = row
+            .logic_anchor
+            .as_deref()
+            .filter(|l| self.logic.contains(l))
+        {
+            cell = cell.jump(
+                c.t("pdf.to_logic"),
+                logic,
+                c.f("pdf.to_logic_alt", &[("control", &control)]),
+            );
+        }
+        cell
+    }
 }
 
 /// The most resource rows a control's evidence table shows in the PDF; the rest are counted
@@ -885,7 +928,10 @@ fn common_file(resources: &[ResourceRow]) -> Option<&str> {
 /// names only its place in it), at most [`ROWS_PER_CONTROL`] rows, and a closing line counting
 /// the rows left out.
 fn evidence_table(doc: &mut Doc, c: &'static Catalogue, control: &ControlRow) {
-    doc.heading(3, &format!("{} ({})", control.title, control.id));
+    let name = format!("{} ({})", control.title, control.id);
+    // Findings link here ([`jumps`]).
+    doc.anchor(control.anchor.clone());
+    doc.heading(3, &name);
     let passed = control
         .resources
         .iter()
@@ -902,6 +948,7 @@ fn evidence_table(doc: &mut Doc, c: &'static Catalogue, control: &ControlRow) {
     let (shown, more, more_failing) = capped_rows(&control.resources);
     if !shown.is_empty() {
         let table = Table::new(size::TABLE_DENSE)
+            .continued(c.f("pdf.continued", &[("title", &name)]))
             // A place alone ("line 12, mfa_active") is short: its width goes to the resource.
             .column(
                 c.t("ui.resource"),
