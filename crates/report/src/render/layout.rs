@@ -79,6 +79,8 @@ const BADGE_PAD: f32 = 4.0;
 const TABLE_LEADING: f32 = 1.35;
 /// Space below a table.
 const TABLE_GAP: f32 = 8.0;
+/// The smallest a chart is shrunk to fit the rest of a page ([`Doc::chart`]).
+const CHART_MIN_SCALE: f32 = 0.8;
 /// Between the links of a cell ([`Cell::jump`]).
 const JUMP_SEPARATOR: &str = "  |  ";
 
@@ -748,6 +750,12 @@ impl<'f> Doc<'f> {
         self.new_page(false);
     }
 
+    /// Starts a new page unless `height` points are left on this one: keeps a short part
+    /// (a sign-off form) whole.
+    pub fn keep(&mut self, height: f32) {
+        self.ensure(height);
+    }
+
     /// A contents page here, titled `title`: a new page listing the chapters (level 1
     /// headings, and level 2 while they fit) after it with their page numbers, each entry a
     /// link to its page; what follows must start a page of its own. The entries are drawn by
@@ -1128,7 +1136,14 @@ impl<'f> Doc<'f> {
             return false;
         };
         let size = tree.size();
-        let scale = (width / size.width()).min(1.0);
+        let mut scale = (width / size.width()).min(1.0);
+        // A chart a little taller than the room left on the page is shrunk to fit, rather
+        // than leave most of the page empty.
+        let room = self.room() - 9.0;
+        let tall = size.height() * scale;
+        if tall > room && tall * CHART_MIN_SCALE <= room {
+            scale *= room / tall;
+        }
         let (w, h) = (size.width() * scale, size.height() * scale);
         self.ensure(h + 6.0);
         let y = self.y + 3.0;

@@ -156,7 +156,8 @@ fn signoff(doc: &mut Doc, meta: &Meta, scope: &[String], embeds: &Embeds) {
     let c = cat(meta);
     let (id, digest) = report_id(embeds);
     let (used, ignored, rejected) = manifest_totals(embeds);
-    doc.page_break();
+    // The form stays whole: on the page before when it fits there.
+    doc.keep(SIGNOFF_H + 14.0 * scope.len().min(20) as f32);
     doc.heading(1, c.t("signoff.heading"));
     let rows: Vec<(String, String)> = vec![
         (c.t("signoff.scope").into(), scope.join("\n")),
@@ -231,6 +232,10 @@ fn signoff(doc: &mut Doc, meta: &Meta, scope: &[String], embeds: &Embeds) {
     );
 }
 
+/// The height of the sign-off form without its scope lines, in points (measured: heading,
+/// seven rows, two signature lines).
+const SIGNOFF_H: f32 = 330.0;
+
 /// Actions in the PDF's executive table (the HTML shows up to `executive::MAX_ACTIONS`).
 const PDF_ACTIONS: usize = 4;
 
@@ -281,11 +286,12 @@ fn page_label(c: &'static Catalogue) -> impl Fn(usize, usize) -> String {
     move |page, pages| c.f("pdf.page_of", &[("page", &page), ("pages", &pages)])
 }
 
-/// The accounts table; `linked`: each account's row opens its PDF (the portfolio PDF, which
-/// sits beside the account PDFs), else no link (a customer PDF stands alone).
+/// The accounts table; `linked`: each account's row opens its PDF and a column names its
+/// customer (the portfolio PDF, which sits beside the account PDFs), else no link (a customer
+/// PDF stands alone) and no customer column (they are all the customer's).
 fn accounts_table(doc: &mut Doc, c: &Catalogue, rows: &[AccountRow], linked: bool) {
-    let table = Table::new(size::TABLE)
-        .column(c.t("ui.account"), share::CONTROL, |a: &AccountRow| {
+    let mut table =
+        Table::new(size::TABLE).column(c.t("ui.account"), share::CONTROL, |a: &AccountRow| {
             let cell = Cell::text(format!("{}\n{}", a.name, a.id));
             if linked {
                 // The HTML rows link relative to their page; the PDFs sit beside the HTML.
@@ -293,10 +299,13 @@ fn accounts_table(doc: &mut Doc, c: &Catalogue, rows: &[AccountRow], linked: boo
             } else {
                 cell
             }
-        })
-        .column(c.t("ui.customer"), 1.6, |a| {
+        });
+    if linked {
+        table = table.column(c.t("ui.customer"), 1.6, |a| {
             Cell::text(a.customer.clone().unwrap_or_else(|| "-".into()))
-        })
+        });
+    }
+    let table = table
         .column(c.t("ui.evidence"), 1.2, |a| {
             Cell::badge(
                 c.t(&format!("evidence_status.{}", a.status.as_str())),
@@ -662,12 +671,12 @@ pub fn account(
         doc.list(&notes, false, size::BODY, INK);
     }
 
+    // Sections flow one after the other; a heading moves to a new page only when it and its
+    // first lines do not fit (see `Doc::heading`).
     if let Some(t) = &page.trend {
-        doc.page_break();
         account_trend(&mut doc, c, t);
     }
 
-    doc.page_break();
     for section in &page.sections {
         doc.heading(1, section.title);
         doc.paragraph(
@@ -722,7 +731,6 @@ pub fn account(
     }
 
     if !detailed.is_empty() {
-        doc.page_break();
         doc.heading(1, c.t("account.evidence_by_control"));
         doc.paragraph(
             &c.f(
@@ -737,7 +745,6 @@ pub fn account(
         }
     }
 
-    doc.page_break();
     doc.heading(1, c.t("ui.evidence"));
     for (kind, state) in &page.evidence {
         doc.paragraph(&format!("{kind}: {state}"), size::NOTE, INK);
@@ -777,7 +784,6 @@ pub fn account(
     }
 
     if let Some(r) = &page.register {
-        doc.page_break();
         register(&mut doc, c, r);
     }
 
@@ -1057,19 +1063,14 @@ fn group_body(
         crate::render::layout::CONTENT_W,
     );
     if let Some(t) = trend {
-        doc.page_break();
         group_trend(doc, c, t);
     }
-    doc.page_break();
     doc.heading(1, c.t("portfolio.accounts_heading"));
     accounts_table(doc, c, accounts, linked);
-    doc.page_break();
     doc.heading(1, c.t("ui.heat_heading"));
     doc.paragraph(&charts.heat_note, size::NOTE, MUTED);
-    for (i, page) in charts.heat_pages.iter().enumerate() {
-        if i > 0 {
-            doc.page_break();
-        }
+    // Each part of the heat map moves to a new page when it does not fit below.
+    for page in &charts.heat_pages {
         doc.chart(page.svg(), page.alt(), crate::render::layout::CONTENT_W);
     }
 }
@@ -1112,6 +1113,7 @@ pub fn customer(
         false,
     );
     account_summaries(&mut doc, c, &page.summaries);
+    // The closing part: method, data quality, accepted risks and sign-off.
     doc.page_break();
     doc.heading(1, c.t("ui.method"));
     doc.paragraph(&format!("{}.", page.meta.score_formula), size::BODY, INK);
