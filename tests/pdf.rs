@@ -911,3 +911,41 @@ fn findings_link_to_their_evidence_and_logic_and_continued_tables_name_their_con
         "no continuation caption above a repeated header"
     );
 }
+
+#[test]
+fn a_customer_pdf_and_page_state_the_data_quality_of_its_own_accounts_only() {
+    if !have_poppler() {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let o = aliaudit(&[
+        "report",
+        "tests/fixtures/quarters",
+        "-o",
+        out.path().to_str().unwrap(),
+        "--quiet",
+        "--format",
+        "pdf,html",
+    ]);
+    assert!(o.status.code() == Some(0) || o.status.code() == Some(2));
+    let pdf = out.path().join("customers/northwind.pdf");
+    let text = poppler("pdftotext", &[pdf.to_str().unwrap(), "-"]);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let section = &text[text.rfind("Data quality Evidence missing").unwrap()..];
+    let section = &section[..section.find("Scope and sign-off").unwrap()];
+    // The note the portfolio gives four accounts names this customer's two.
+    assert!(
+        section.contains("10 controls could not be assessed. - Northwind prod, Northwind dev "),
+        "{section}"
+    );
+    assert!(!section.contains("Eastwind"), "{section}");
+    // The customer's accounts table has no customer column: they are all Northwind's.
+    assert!(!text.contains("Account Customer Evidence"), "{text}");
+    let html = std::fs::read_to_string(out.path().join("customers/northwind.html")).unwrap();
+    let dq = &html[html.find("id=\"h-dq\"").unwrap()..];
+    let dq = &dq[..dq.find("</section>").unwrap()];
+    assert!(
+        dq.contains("Northwind dev</a>") && !dq.contains("Eastwind"),
+        "{dq}"
+    );
+}

@@ -1022,6 +1022,16 @@ fn quality_line(c: &Catalogue, q: &QualityNote) -> String {
     )
 }
 
+/// Grouped data-quality notes, a line each, or a line saying there are none.
+fn quality_notes(doc: &mut Doc, c: &'static Catalogue, notes: &[QualityNote]) {
+    if notes.is_empty() {
+        doc.paragraph(c.t("ui.sources_agree_all"), size::BODY, INK);
+    }
+    for q in notes {
+        doc.paragraph(&quality_line(c, q), size::NOTE, INK);
+    }
+}
+
 fn group_body(
     doc: &mut Doc,
     c: &'static Catalogue,
@@ -1117,6 +1127,9 @@ pub fn customer(
     doc.page_break();
     doc.heading(1, c.t("ui.method"));
     doc.paragraph(&format!("{}.", page.meta.score_formula), size::BODY, INK);
+    // The PDF a customer is mailed stands alone: its evidence's quality is stated here.
+    doc.heading(1, c.t("ui.data_quality"));
+    quality_notes(&mut doc, c, &page.data_quality);
     let mut scope = vec![c.f(
         "signoff.scope_customer",
         &[("n", &page.accounts.len()), ("customer", &page.name)],
@@ -1204,12 +1217,7 @@ pub fn portfolio(
         doc.table(&table, &page.customers);
     }
     doc.heading(1, c.t("pdf.data_quality_input"));
-    if page.data_quality.is_empty() {
-        doc.paragraph(c.t("ui.sources_agree_all"), size::BODY, INK);
-    }
-    for q in &page.data_quality {
-        doc.paragraph(&quality_line(c, q), size::NOTE, INK);
-    }
+    quality_notes(&mut doc, c, &page.data_quality);
     if page.rejected.is_empty() {
         doc.paragraph(c.t("portfolio.no_rejected"), size::BODY, INK);
     } else {
