@@ -729,3 +729,191 @@ fn every_pdf_names_its_scope_report_id_and_sign_off_lines() {
         assert!(page.contains("Actions"), "{page}");
     }
 }
+
+/// The objects of an uncompressed-object PDF (krilla writes its dictionaries as text): number
+/// to body.
+fn pdf_objects(bytes: &[u8]) -> std::collections::BTreeMap<u32, String> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = std::collections::BTreeMap::new();
+    let mut rest = text.as_ref();
+    while let Some(at) = rest.find(" 0 obj") {
+        let number: String = rest[..at]
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_digit())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let body = &rest[at + 6..];
+        let end = body.find("endobj").unwrap_or(body.len());
+        if let Ok(n) = number.parse() {
+            out.insert(n, body[..end].trim().to_string());
+        }
+        rest = &body[end..];
+    }
+    out
+}
+
+/// The literal string after `key` in a PDF dictionary (balanced parentheses, escapes kept).
+fn pdf_string<'a>(dict: &'a str, key: &str) -> Option<&'a str> {
+    let start = dict.find(key)? + key.len();
+    let body = dict[start..].strip_prefix('(')?;
+    let mut depth = 1;
+    let mut escaped = false;
+    for (i, c) in body.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(&body[..i]);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The number of the object `key N 0 R` refers to.
+fn pdf_ref(dict: &str, key: &str) -> Option<u32> {
+    let rest = &dict[dict.find(key)? + key.len()..];
+    rest.split_whitespace().next()?.parse().ok()
+}
+
+#[test]
+fn findings_link_to_their_evidence_and_logic_and_continued_tables_name_their_control() {
+    if !have_poppler() {
+        return;
+    }
+    let tree = tempfile::tempdir().unwrap();
+    let o = aliaudit(&[
+        "sample",
+        "-o",
+        tree.path().to_str().unwrap(),
+        "--accounts",
+        "1",
+        "--users",
+        "120",
+        "--seed",
+        "3",
+    ]);
+    assert!(o.status.success());
+    let out = tempfile::tempdir().unwrap();
+    report(
+        tree.path().to_str().unwrap(),
+        out.path(),
+        &["--format", "pdf"],
+        FINISHED,
+    );
+    let pdf = walkdir::WalkDir::new(out.path().join("accounts"))
+        .into_iter()
+        .map(|e| e.unwrap())
+        .find(|e| e.path().extension().is_some_and(|x| x == "pdf"))
+        .unwrap();
+    let path = pdf.path().to_str().unwrap();
+    let objects = pdf_objects(&std::fs::read(pdf.path()).unwrap());
+    // Pages in order, from the page tree's root.
+    let kids = objects
+        .values()
+        .find(|o| o.contains("/Type/Pages"))
+        .unwrap();
+    let kids = &kids[kids.find("/Kids[").unwrap() + 6..];
+    let pages: Vec<u32> = kids[..kids.find(']').unwrap()]
+        .split(" 0 R")
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
+    let page_text = |index: usize| {
+        let n = (index + 1).to_string();
+        poppler("pdftotext", &["-f", &n, "-l", &n, path, "-"])
+    };
+    let mut evidence_links = 0;
+    let mut logic_links = 0;
+    for annot in objects.values().filter(|o| o.contains("/Subtype/Link")) {
+        let Some(alt) = pdf_string(annot, "/Contents") else {
+            panic!("a link without alternative text: {annot}");
+        };
+        let Some(dest) = pdf_ref(annot, "/Dest ") else {
+            continue;
+        };
+        let target = &objects[&dest];
+        let page = pdf_ref(target, "[").unwrap();
+        let index = pages.iter().position(|p| *p == page).unwrap();
+        // "Evidence for <title> (<id>)": the id is in the last parentheses.
+        let id = alt.rsplit_once('(').map(|(_, id)| id.trim_end_matches(')'));
+        let text = page_text(index);
+        if let Some(control) = alt.strip_prefix("Evidence for ") {
+            let id = id.unwrap();
+            // The page holds the control's evidence heading, "<title> (<id>)".
+            assert!(
+                text.contains(&format!("({id})")) && text.contains("Resource"),
+                "{control}: page {} lacks its evidence table:\n{text}",
+                index + 1
+            );
+            evidence_links += 1;
+        } else if let Some(control) = alt.strip_prefix("Control logic of ") {
+            let id = id.unwrap();
+            assert!(
+                text.contains(id) && text.contains("Remediation"),
+                "{control}: page {} lacks its control logic:\n{text}",
+                index + 1
+            );
+            logic_links += 1;
+        }
+    }
+    // Failing controls of the sections and of "Fix first" link to both (Security Center
+    // items have no control logic of ours).
+    assert!(evidence_links >= 5, "{evidence_links} evidence links");
+    assert!(logic_links >= 5, "{logic_links} logic links");
+
+    // Evidence tables of 25 rows continue on new pages: such a page names the control above
+    // the repeated header.
+    let text = poppler("pdftotext", &[path, "-"]);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let continued = text.matches(") (continued) Resource Result").count();
+    assert!(
+        continued >= 1,
+        "no continuation caption above a repeated header"
+    );
+}
+
+#[test]
+fn a_customer_pdf_and_page_state_the_data_quality_of_its_own_accounts_only() {
+    if !have_poppler() {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let o = aliaudit(&[
+        "report",
+        "tests/fixtures/quarters",
+        "-o",
+        out.path().to_str().unwrap(),
+        "--quiet",
+        "--format",
+        "pdf,html",
+    ]);
+    assert!(o.status.code() == Some(0) || o.status.code() == Some(2));
+    let pdf = out.path().join("customers/northwind.pdf");
+    let text = poppler("pdftotext", &[pdf.to_str().unwrap(), "-"]);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let section = &text[text.rfind("Data quality Evidence missing").unwrap()..];
+    let section = &section[..section.find("Scope and sign-off").unwrap()];
+    // The note the portfolio gives four accounts names this customer's two.
+    assert!(
+        section.contains("10 controls could not be assessed. - Northwind prod, Northwind dev "),
+        "{section}"
+    );
+    assert!(!section.contains("Eastwind"), "{section}");
+    // The customer's accounts table has no customer column: they are all Northwind's.
+    assert!(!text.contains("Account Customer Evidence"), "{text}");
+    let html = std::fs::read_to_string(out.path().join("customers/northwind.html")).unwrap();
+    let dq = &html[html.find("id=\"h-dq\"").unwrap()..];
+    let dq = &dq[..dq.find("</section>").unwrap()];
+    assert!(
+        dq.contains("Northwind dev</a>") && !dq.contains("Eastwind"),
+        "{dq}"
+    );
+}

@@ -305,6 +305,11 @@ pub struct CustomerPage {
     /// HTML links to the account pages instead).
     #[serde(skip)]
     pub summaries: Vec<AccountSummary>,
+    /// Its accounts' data-quality notes and evidence gaps, each once with the accounts it
+    /// concerns (as the portfolio groups them).
+    pub data_quality: Vec<QualityNote>,
+    /// How many of its accounts have a data-quality note.
+    pub quality_accounts: usize,
 }
 
 /// One account's executive summary inside a customer's report.
@@ -1101,19 +1106,7 @@ impl<'a> Site<'a> {
             *files.entry(f.status.as_str()).or_insert(0) += 1;
         }
         let trend = self.group_trend_of(&all, None);
-        let quality: Vec<QualityRow> = all
-            .iter()
-            .filter_map(|a| {
-                let mut notes: Vec<String> = self.missing_evidence(a).into_iter().collect();
-                notes.extend(a.gaps_in(self.c));
-                notes.extend(a.notes_in(self.c));
-                (!notes.is_empty()).then(|| QualityRow {
-                    name: a.info.name.clone(),
-                    href: self.account_row(a, "").href,
-                    notes,
-                })
-            })
-            .collect();
+        let quality = self.quality_rows(&all, "");
         PortfolioPage {
             meta: self.meta(None),
             executive: self.executive(
@@ -1147,6 +1140,24 @@ impl<'a> Site<'a> {
             trend: self.group_trend(trend.as_ref(), &all, ""),
             register: self.register(None),
         }
+    }
+
+    /// The data-quality notes of each of `accounts` that has any (links relative to a page
+    /// `prefix` below the output folder's top).
+    fn quality_rows(&self, accounts: &[&AccountResult], prefix: &str) -> Vec<QualityRow> {
+        accounts
+            .iter()
+            .filter_map(|a| {
+                let mut notes: Vec<String> = self.missing_evidence(a).into_iter().collect();
+                notes.extend(a.gaps_in(self.c));
+                notes.extend(a.notes_in(self.c));
+                (!notes.is_empty()).then(|| QualityRow {
+                    name: a.info.name.clone(),
+                    href: self.account_row(a, prefix).href,
+                    notes,
+                })
+            })
+            .collect()
     }
 
     /// What an incomplete account lacks, as a data-quality note: the evidence kinds missing or
@@ -1529,6 +1540,12 @@ impl<'a> Site<'a> {
                         .total_cmp(&b.score_sort)
                         .then_with(|| a.id.cmp(&b.id))
                 });
+                // In the order of the accounts table, lowest score first.
+                let ordered: Vec<&AccountResult> = accounts
+                    .iter()
+                    .filter_map(|row| members.iter().find(|a| a.info.id == row.id).copied())
+                    .collect();
+                let quality = self.quality_rows(&ordered, "../");
                 (
                     slug.clone(),
                     CustomerPage {
@@ -1550,6 +1567,8 @@ impl<'a> Site<'a> {
                             .collect(),
                         accounts,
                         trend: self.group_trend(trend.as_ref(), &members, "../"),
+                        data_quality: group_notes(&quality),
+                        quality_accounts: quality.len(),
                     },
                 )
             })

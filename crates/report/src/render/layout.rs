@@ -79,6 +79,28 @@ const BADGE_PAD: f32 = 4.0;
 const TABLE_LEADING: f32 = 1.35;
 /// Space below a table.
 const TABLE_GAP: f32 = 8.0;
+/// The smallest a chart is shrunk to fit the rest of a page ([`Doc::chart`]).
+const CHART_MIN_SCALE: f32 = 0.8;
+/// Between the links of a cell ([`Cell::jump`]).
+const JUMP_SEPARATOR: &str = "  |  ";
+
+/// The structure elements of a table cell: its TD, the Link of a linked cell, and the Link
+/// of each of its jumps.
+struct CellNodes {
+    td: usize,
+    link: Option<usize>,
+    jumps: Vec<usize>,
+}
+
+/// What [`Doc::row_part`] draws a row from: each cell's structure elements, lines (text,
+/// then links), which links each link line holds, and the columns.
+struct RowParts<'p, 'c> {
+    cells: &'p [CellNodes],
+    wrapped: &'p [Vec<String>],
+    jumps: &'p [Vec<Vec<usize>>],
+    widths: &'p [f32],
+    columns: &'p [Column<'c>],
+}
 
 /// Glyph id and advance (in em) of every character a face maps: a dense table for the Basic
 /// Multilingual Plane (looked up for every character laid out, so no hashing) and a map for
@@ -426,6 +448,9 @@ enum LinkTo {
     Uri(String),
     /// A place in this document: a page (from 0) and a height on it.
     Page(usize, f32),
+    /// A named place in this document ([`Doc::anchor`]), resolved when the document is
+    /// finished.
+    Anchor(String),
 }
 
 /// Where a drawing operation belongs in the document's structure.
@@ -466,6 +491,8 @@ struct TableColumn<'a, R> {
 pub struct Table<'a, R> {
     size: f32,
     columns: Vec<TableColumn<'a, R>>,
+    /// Drawn above the header row where the table continues on a new page.
+    continued: Option<String>,
 }
 
 impl<'a, R> Table<'a, R> {
@@ -474,7 +501,15 @@ impl<'a, R> Table<'a, R> {
         Table {
             size,
             columns: Vec::new(),
+            continued: None,
         }
+    }
+
+    /// A caption drawn above the repeated header row wherever the table continues on a new
+    /// page ("Root MFA (ram.root_mfa) - continued"), so a reader knows whose rows these are.
+    pub fn continued(mut self, caption: impl Into<String>) -> Self {
+        self.continued = Some(caption.into());
+        self
     }
 
     fn push(
@@ -518,6 +553,11 @@ pub struct Cell {
     pub bold: bool,
     /// Opens this file (relative to the PDF) when the cell is clicked.
     pub link: Option<String>,
+    /// A place named here (see [`Doc::anchor`]): the row's top.
+    pub anchor: Option<String>,
+    /// Links to places in the document, drawn on a line of their own below the text:
+    /// (label, anchor, alternative text).
+    pub jumps: Vec<(String, String, String)>,
 }
 
 impl Cell {
@@ -528,12 +568,32 @@ impl Cell {
             badge: None,
             bold: false,
             link: None,
+            anchor: None,
+            jumps: Vec::new(),
         }
     }
 
     /// Adds a link to another report file.
     pub fn linked(mut self, uri: impl Into<String>) -> Cell {
         self.link = Some(uri.into());
+        self
+    }
+
+    /// Names the row's place in the document: links to `anchor` lead to it.
+    pub fn anchored(mut self, anchor: impl Into<String>) -> Cell {
+        self.anchor = Some(anchor.into());
+        self
+    }
+
+    /// Adds a link labelled `label` to the place named `anchor`, described by `alt` (for
+    /// screen readers); the links of a cell share a line below its text.
+    pub fn jump(
+        mut self,
+        label: impl Into<String>,
+        anchor: impl Into<String>,
+        alt: impl Into<String>,
+    ) -> Cell {
+        self.jumps.push((label.into(), anchor.into(), alt.into()));
         self
     }
 
@@ -544,6 +604,8 @@ impl Cell {
             badge: None,
             bold: true,
             link: None,
+            anchor: None,
+            jumps: Vec::new(),
         }
     }
 
@@ -554,6 +616,8 @@ impl Cell {
             badge: Some(colour),
             bold: false,
             link: None,
+            anchor: None,
+            jumps: Vec::new(),
         }
     }
 }
@@ -583,6 +647,10 @@ pub struct Doc<'f> {
     /// The contents page, when one was asked for: its page, its structure element and where
     /// its entries start. Filled in by [`Doc::finish`], when every heading's page is known.
     contents: Option<(usize, usize, f32)>,
+    /// Named places: page and height ([`Doc::anchor`]).
+    anchors: std::collections::BTreeMap<String, (usize, f32)>,
+    /// Names waiting for the next drawing operation, which gives their place.
+    pending_anchors: Vec<String>,
 }
 
 /// A file embedded in the PDF (PDF/A-3 associated file).
@@ -657,6 +725,8 @@ impl<'f> Doc<'f> {
             mark: Mark::Artifact(ArtifactType::Layout),
             last_heading: (0, 0),
             contents: None,
+            anchors: std::collections::BTreeMap::new(),
+            pending_anchors: Vec::new(),
         };
         doc.new_page(false);
         doc
@@ -678,6 +748,12 @@ impl<'f> Doc<'f> {
     /// Starts a new page.
     pub fn page_break(&mut self) {
         self.new_page(false);
+    }
+
+    /// Starts a new page unless `height` points are left on this one: keeps a short part
+    /// (a sign-off form) whole.
+    pub fn keep(&mut self, height: f32) {
+        self.ensure(height);
     }
 
     /// A contents page here, titled `title`: a new page listing the chapters (level 1
@@ -776,7 +852,25 @@ impl<'f> Doc<'f> {
         }
     }
 
+    /// Names the place of what is drawn next `name`: links to it ([`Cell::jump`]) lead there.
+    /// The place is taken from the next drawing operation, so a heading that moves to a new
+    /// page takes its anchor with it. A name used twice keeps its first place.
+    pub fn anchor(&mut self, name: impl Into<String>) {
+        self.pending_anchors.push(name.into());
+    }
+
     fn op(&mut self, op: Op) {
+        if !self.pending_anchors.is_empty() {
+            let top = match &op {
+                Op::Text { y, size, .. } => y - size,
+                Op::Rect { y, .. } | Op::Svg { y, .. } | Op::Link { y, .. } => *y,
+                Op::Line { y1, y2, .. } => y1.min(*y2),
+            };
+            let page = self.pages.len().saturating_sub(1);
+            for name in std::mem::take(&mut self.pending_anchors) {
+                self.anchors.entry(name).or_insert((page, top));
+            }
+        }
         if let (Some(page), Some(marks)) = (self.pages.last_mut(), self.marks.last_mut()) {
             page.push(op);
             marks.push(self.mark);
@@ -1048,7 +1142,14 @@ impl<'f> Doc<'f> {
             return false;
         };
         let size = tree.size();
-        let scale = (width / size.width()).min(1.0);
+        let mut scale = (width / size.width()).min(1.0);
+        // A chart a little taller than the room left on the page is shrunk to fit, rather
+        // than leave most of the page empty.
+        let room = self.room() - 9.0;
+        let tall = size.height() * scale;
+        if tall > room && tall * CHART_MIN_SCALE <= room {
+            scale *= room / tall;
+        }
         let (w, h) = (size.width() * scale, size.height() * scale);
         self.ensure(h + 6.0);
         let y = self.y + 3.0;
@@ -1135,11 +1236,35 @@ impl<'f> Doc<'f> {
             .into_iter()
             .map(|row| table.columns.iter().map(|c| (c.cell)(row)).collect())
             .collect();
-        self.grid(&columns, &cells, table.size);
+        self.grid(&columns, &cells, table.size, table.continued.as_deref());
     }
 
-    /// The layout of [`Doc::table`]: `rows` hold one cell per column.
-    fn grid(&mut self, columns: &[Column], rows: &[Vec<Cell>], size: f32) {
+    /// The lines of `cell` in a column whose text is `width` wide: its text wrapped, then
+    /// its links ([`Cell::jump`]) on one line, or a line each when they do not fit on one.
+    fn cell_lines(&self, cell: &Cell, size: f32, width: f32) -> (Vec<String>, Vec<Vec<usize>>) {
+        let mut lines = self.wrap(&cell.text, size, cell.bold, width);
+        if cell.text.is_empty() && !cell.jumps.is_empty() {
+            lines.clear();
+        }
+        let labels: Vec<&str> = cell.jumps.iter().map(|j| j.0.as_str()).collect();
+        let together = labels.join(JUMP_SEPARATOR);
+        let jump_lines: Vec<Vec<usize>> = if labels.is_empty() {
+            Vec::new()
+        } else if self.fonts.width(&together, size, false) <= width {
+            vec![(0..labels.len()).collect()]
+        } else {
+            (0..labels.len()).map(|i| vec![i]).collect()
+        };
+        for group in &jump_lines {
+            let text: Vec<&str> = group.iter().map(|&i| labels[i]).collect();
+            lines.push(text.join(JUMP_SEPARATOR));
+        }
+        (lines, jump_lines)
+    }
+
+    /// The layout of [`Doc::table`]: `rows` hold one cell per column; `continued` is drawn
+    /// above the header where the table continues on a new page.
+    fn grid(&mut self, columns: &[Column], rows: &[Vec<Cell>], size: f32, continued: Option<&str>) {
         let total: f32 = columns.iter().map(|c| c.share).sum::<f32>().max(0.0001);
         let widths: Vec<f32> = columns
             .iter()
@@ -1153,6 +1278,15 @@ impl<'f> Doc<'f> {
             .map(|(c, w)| self.wrap(c.title, size, true, w - 2.0 * pad))
             .collect();
         let header_h = header.iter().map(Vec::len).max().unwrap_or(1) as f32 * line_h + 2.0 * pad;
+        let caption_size = size::NOTE;
+        let caption: Vec<String> = continued
+            .map(|t| self.wrap(t, caption_size, true, CONTENT_W))
+            .unwrap_or_default();
+        let caption_h = if caption.is_empty() {
+            0.0
+        } else {
+            caption.len() as f32 * caption_size * 1.35 + 4.0
+        };
         // Table > THead > TR > TH (column headers), then TBody > TR > TD.
         let table = self.node(Tag::Table, None);
         let head = self.node(Tag::THead, Some(table));
@@ -1166,12 +1300,24 @@ impl<'f> Doc<'f> {
         // page repeats it.
         let mut repeated = false;
         let mut draw_header = |doc: &mut Doc| {
-            let top = doc.y;
             doc.mark = Mark::Artifact(if repeated {
                 ArtifactType::PaginationOther
             } else {
                 ArtifactType::Layout
             });
+            if repeated {
+                // Whose rows these are, as a pagination artifact like the repeated header
+                // (the table's own heading, earlier, is the content).
+                for line in &caption {
+                    doc.y += caption_size * 1.35;
+                    let colour = doc.heading;
+                    doc.text_at(MARGIN_X, doc.y, caption_size, true, colour, line);
+                }
+                if !caption.is_empty() {
+                    doc.y += 4.0;
+                }
+            }
+            let top = doc.y;
             doc.op(Op::Rect {
                 x: MARGIN_X,
                 y: top,
@@ -1211,18 +1357,24 @@ impl<'f> Doc<'f> {
         };
         self.ensure(header_h + line_h * 2.0 + 2.0 * pad);
         draw_header(self);
-        // The height a page holds below the table's header.
-        let page_room = PAGE_H - MARGIN_BOTTOM - MARGIN_TOP - header_h;
+        // The height a page holds below the table's caption and header.
+        let page_room = PAGE_H - MARGIN_BOTTOM - MARGIN_TOP - header_h - caption_h;
         for row in rows {
             let tr = self.node(Tag::TR, Some(body));
-            let cells: Vec<(usize, Option<usize>)> = row
+            let cells: Vec<CellNodes> = row
                 .iter()
                 .map(|cell| {
                     let td = self.node(Tag::TD, Some(tr));
                     let link = cell.link.as_ref().map(|_| self.node(Tag::Link, Some(td)));
-                    (td, link)
+                    let jumps = cell
+                        .jumps
+                        .iter()
+                        .map(|_| self.node(Tag::Link, Some(td)))
+                        .collect();
+                    CellNodes { td, link, jumps }
                 })
                 .collect();
+            let mut jump_lines: Vec<Vec<Vec<usize>>> = Vec::new();
             let wrapped: Vec<Vec<String>> = row
                 .iter()
                 .zip(&widths)
@@ -1232,9 +1384,16 @@ impl<'f> Doc<'f> {
                     } else {
                         w - 2.0 * pad
                     };
-                    self.wrap(&cell.text, size, cell.bold, inner)
+                    let (lines, jumps) = self.cell_lines(cell, size, inner);
+                    jump_lines.push(jumps);
+                    lines
                 })
                 .collect();
+            for cell in row {
+                if let Some(anchor) = &cell.anchor {
+                    self.anchor(anchor.clone());
+                }
+            }
             let lines = wrapped.iter().map(Vec::len).max().unwrap_or(1).max(1);
             let row_h = lines as f32 * line_h + 2.0 * pad;
             if row_h <= page_room {
@@ -1242,7 +1401,14 @@ impl<'f> Doc<'f> {
                     self.new_page(false);
                     draw_header(self);
                 }
-                self.row_part(row, &cells, &wrapped, &widths, columns, 0..lines, size);
+                let parts = RowParts {
+                    cells: &cells,
+                    wrapped: &wrapped,
+                    jumps: &jump_lines,
+                    widths: &widths,
+                    columns,
+                };
+                self.row_part(row, &parts, 0..lines, size);
                 continue;
             }
             // Taller than a page: as many lines as fit on each page, the header repeated.
@@ -1258,7 +1424,14 @@ impl<'f> Doc<'f> {
                 }
                 // A header too tall for any line to fit still moves on, one line a page.
                 let last = (first + fit.max(1)).min(lines);
-                self.row_part(row, &cells, &wrapped, &widths, columns, first..last, size);
+                let parts = RowParts {
+                    cells: &cells,
+                    wrapped: &wrapped,
+                    jumps: &jump_lines,
+                    widths: &widths,
+                    columns,
+                };
+                self.row_part(row, &parts, first..last, size);
                 first = last;
                 fresh = false;
                 if first < lines {
@@ -1272,16 +1445,11 @@ impl<'f> Doc<'f> {
     }
 
     /// Draws the lines `part` of a table row (each cell's lines wrapped to its column) at the
-    /// current position, its link areas, and the rule below it. `cells` are the structure
-    /// elements of the row's cells (TD, and the Link inside it for a linked cell).
-    #[allow(clippy::too_many_arguments)]
+    /// current position, its link areas, and the rule below it.
     fn row_part(
         &mut self,
         row: &[Cell],
-        cells: &[(usize, Option<usize>)],
-        wrapped: &[Vec<String>],
-        widths: &[f32],
-        columns: &[Column],
+        parts: &RowParts,
         part: std::ops::Range<usize>,
         size: f32,
     ) {
@@ -1290,9 +1458,9 @@ impl<'f> Doc<'f> {
         let top = self.y;
         let row_h = part.len() as f32 * line_h + 2.0 * pad;
         let mut x = MARGIN_X;
-        for ((cell, w), (_, link)) in row.iter().zip(widths).zip(cells) {
-            if let (Some(uri), Some(link)) = (&cell.link, link) {
-                self.content(*link);
+        for ((cell, w), nodes) in row.iter().zip(parts.widths).zip(parts.cells) {
+            if let (Some(uri), Some(link)) = (&cell.link, nodes.link) {
+                self.content(link);
                 self.op(Op::Link {
                     x,
                     y: top,
@@ -1305,16 +1473,50 @@ impl<'f> Doc<'f> {
             x += w;
         }
         let mut x = MARGIN_X;
-        for ((((cell, lines), w), column), (td, link)) in
-            row.iter().zip(wrapped).zip(widths).zip(columns).zip(cells)
+        for (i_cell, (((cell, lines), w), column)) in row
+            .iter()
+            .zip(parts.wrapped)
+            .zip(parts.widths)
+            .zip(parts.columns)
+            .enumerate()
         {
-            let node = link.unwrap_or(*td);
+            let nodes = &parts.cells[i_cell];
+            let node = nodes.link.unwrap_or(nodes.td);
+            let jump_lines = &parts.jumps[i_cell];
+            // The cell's last lines are its links, if it has any.
+            let first_jump_line = lines.len() - jump_lines.len();
             // A cell may have fewer lines than the row.
             let end = part.end.min(lines.len());
-            let shown = &lines[part.start.min(end)..end];
-            for (i, line) in shown.iter().enumerate() {
-                let lw = self.fonts.width(line, size, cell.bold);
+            let start = part.start.min(end);
+            for (i, line) in lines[start..end].iter().enumerate() {
                 let baseline = top + pad + (i as f32 + 0.8) * line_h;
+                if start + i >= first_jump_line {
+                    let group = &jump_lines[start + i - first_jump_line];
+                    let mut jx = x + pad;
+                    for (n, &j) in group.iter().enumerate() {
+                        let (label, anchor, alt) = &cell.jumps[j];
+                        if n > 0 {
+                            self.decoration();
+                            self.text_at(jx, baseline, size, false, MUTED, JUMP_SEPARATOR);
+                            jx += self.fonts.width(JUMP_SEPARATOR, size, false);
+                        }
+                        let lw = self.fonts.width(label, size, false);
+                        self.content(nodes.jumps[j]);
+                        let colour = self.heading;
+                        self.text_at(jx, baseline, size, false, colour, label);
+                        self.op(Op::Link {
+                            x: jx,
+                            y: baseline - size,
+                            w: lw,
+                            h: size * 1.3,
+                            target: LinkTo::Anchor(anchor.clone()),
+                            alt: alt.clone(),
+                        });
+                        jx += lw;
+                    }
+                    continue;
+                }
+                let lw = self.fonts.width(line, size, cell.bold);
                 match cell.badge {
                     Some(colour) => {
                         self.decoration();
@@ -1402,6 +1604,7 @@ impl<'f> Doc<'f> {
                 .ok_or_else(|| format!("two embedded files are named {}", a.name))?;
         }
         let total = self.pages.len();
+        let anchors = std::mem::take(&mut self.anchors);
         let settings = || PageSettings::from_wh(PAGE_W, PAGE_H).ok_or("page size");
         // The content identifiers of each structure element, in drawing order.
         let mut leaves: Vec<Vec<Identifier>> = vec![Vec::new(); self.nodes.len()];
@@ -1581,6 +1784,17 @@ impl<'f> Doc<'f> {
                         LinkTo::Page(page, y) => krilla::annotation::Target::Destination(
                             XyzDestination::new(page, Point::from_xy(MARGIN_X, y)).into(),
                         ),
+                        LinkTo::Anchor(name) => match anchors.get(&name) {
+                            Some(&(page, y)) => krilla::annotation::Target::Destination(
+                                XyzDestination::new(
+                                    page,
+                                    Point::from_xy(MARGIN_X, (y - 8.0).max(0.0)),
+                                )
+                                .into(),
+                            ),
+                            // A place never drawn: the label stays, without a link.
+                            None => continue,
+                        },
                     };
                     let link = krilla::annotation::LinkAnnotation::new(rect, target);
                     let annotation = krilla::annotation::Annotation::new_link(link, Some(alt));
@@ -1830,6 +2044,72 @@ mod tests {
                 .sum::<usize>(),
             1
         );
+        let bytes = doc
+            .finish(|p, n| format!("Page {p} of {n}"), "", test_finish())
+            .unwrap();
+        assert!(bytes.starts_with(b"%PDF-"));
+    }
+
+    #[test]
+    fn a_continued_table_names_itself_and_jumps_lead_to_their_anchor() {
+        let f = fonts();
+        let mut doc = Doc::new(&f, "t");
+        let rows: Vec<usize> = (0..200).collect();
+        let table = Table::new(8.0)
+            .column("Resource", 1.0, |i: &usize| {
+                let cell = Cell::text(format!("row {i}"));
+                if *i == 150 {
+                    cell.anchored("row-150")
+                } else {
+                    cell
+                }
+            })
+            .column("Detail", 1.0, |i| {
+                if *i == 0 {
+                    Cell::text("first")
+                        .jump("To 150", "row-150", "Row 150")
+                        .jump("Nowhere", "absent", "Nowhere")
+                } else {
+                    Cell::text("detail")
+                }
+            })
+            .continued("Rows (x) - continued");
+        doc.table(&table, &rows);
+        let pages = doc.page_count();
+        assert!(pages >= 3, "{pages}");
+        // Not on the first page, where the table starts; on every page after.
+        let mut expected = vec![1; pages];
+        expected[0] = 0;
+        assert_eq!(doc.occurrences("Rows (x) - continued"), expected);
+        assert_eq!(doc.occurrences("Resource"), vec![1; pages]);
+        let page_of = |text: &str| doc.occurrences(text).iter().position(|n| *n > 0).unwrap();
+        let (page, y) = doc.anchors["row-150"];
+        assert_eq!(page, page_of("row 150"));
+        let row_y = doc.pages[page]
+            .iter()
+            .find_map(|op| match op {
+                Op::Text { text, y, .. } if text == "row 150" => Some(*y),
+                _ => None,
+            })
+            .unwrap();
+        assert!(y < row_y && row_y - y < 20.0, "{y} {row_y}");
+        // The links' labels share a line, each with its own link area.
+        let links: Vec<&LinkTo> = doc.pages[0]
+            .iter()
+            .filter_map(|op| match op {
+                Op::Link { target, .. } => Some(target),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            links,
+            [
+                &LinkTo::Anchor("row-150".into()),
+                &LinkTo::Anchor("absent".into())
+            ]
+        );
+        assert_eq!(doc.occurrences("To 150")[0], 1);
+        // An anchor never drawn leaves its label unlinked; the document still validates.
         let bytes = doc
             .finish(|p, n| format!("Page {p} of {n}"), "", test_finish())
             .unwrap();

@@ -156,7 +156,8 @@ fn signoff(doc: &mut Doc, meta: &Meta, scope: &[String], embeds: &Embeds) {
     let c = cat(meta);
     let (id, digest) = report_id(embeds);
     let (used, ignored, rejected) = manifest_totals(embeds);
-    doc.page_break();
+    // The form stays whole: on the page before when it fits there.
+    doc.keep(SIGNOFF_H + 14.0 * scope.len().min(20) as f32);
     doc.heading(1, c.t("signoff.heading"));
     let rows: Vec<(String, String)> = vec![
         (c.t("signoff.scope").into(), scope.join("\n")),
@@ -231,6 +232,10 @@ fn signoff(doc: &mut Doc, meta: &Meta, scope: &[String], embeds: &Embeds) {
     );
 }
 
+/// The height of the sign-off form without its scope lines, in points (measured: heading,
+/// seven rows, two signature lines).
+const SIGNOFF_H: f32 = 330.0;
+
 /// Actions in the PDF's executive table (the HTML shows up to `executive::MAX_ACTIONS`).
 const PDF_ACTIONS: usize = 4;
 
@@ -281,11 +286,12 @@ fn page_label(c: &'static Catalogue) -> impl Fn(usize, usize) -> String {
     move |page, pages| c.f("pdf.page_of", &[("page", &page), ("pages", &pages)])
 }
 
-/// The accounts table; `linked`: each account's row opens its PDF (the portfolio PDF, which
-/// sits beside the account PDFs), else no link (a customer PDF stands alone).
+/// The accounts table; `linked`: each account's row opens its PDF and a column names its
+/// customer (the portfolio PDF, which sits beside the account PDFs), else no link (a customer
+/// PDF stands alone) and no customer column (they are all the customer's).
 fn accounts_table(doc: &mut Doc, c: &Catalogue, rows: &[AccountRow], linked: bool) {
-    let table = Table::new(size::TABLE)
-        .column(c.t("ui.account"), share::CONTROL, |a: &AccountRow| {
+    let mut table =
+        Table::new(size::TABLE).column(c.t("ui.account"), share::CONTROL, |a: &AccountRow| {
             let cell = Cell::text(format!("{}\n{}", a.name, a.id));
             if linked {
                 // The HTML rows link relative to their page; the PDFs sit beside the HTML.
@@ -293,10 +299,13 @@ fn accounts_table(doc: &mut Doc, c: &Catalogue, rows: &[AccountRow], linked: boo
             } else {
                 cell
             }
-        })
-        .column(c.t("ui.customer"), 1.6, |a| {
+        });
+    if linked {
+        table = table.column(c.t("ui.customer"), 1.6, |a| {
             Cell::text(a.customer.clone().unwrap_or_else(|| "-".into()))
-        })
+        });
+    }
+    let table = table
         .column(c.t("ui.evidence"), 1.2, |a| {
             Cell::badge(
                 c.t(&format!("evidence_status.{}", a.status.as_str())),
@@ -563,6 +572,16 @@ pub fn account(
         ),
     ];
     cover_lines.retain(|l| !l.is_empty());
+    let detailed: Vec<&ControlRow> = page
+        .sections
+        .iter()
+        .flat_map(|s| &s.controls)
+        .filter(|c| c.failing > 0 || c.resources.len() > 1)
+        .collect();
+    let places = Places {
+        evidence: detailed.iter().map(|c| c.anchor.as_str()).collect(),
+        logic: page.logic.iter().map(|l| l.anchor.as_str()).collect(),
+    };
     cover(
         &mut doc,
         &page.meta,
@@ -643,7 +662,7 @@ pub fn account(
                 Cell::badge(severity_name(c, f.severity), theme::severity(f.severity))
             })
             .column(c.t("ui.control"), share::TEXT, |f| {
-                Cell::bold(f.title.clone())
+                places.jumps(c, f, Cell::bold(f.title.clone()))
             })
             .column(c.t("ui.finding"), 3.0, |f| Cell::text(f.detail.clone()))
             .column(c.t("account.fix"), 3.0, |f| Cell::text(f.fix.clone()));
@@ -660,12 +679,12 @@ pub fn account(
         doc.list(&notes, false, size::BODY, INK);
     }
 
+    // Sections flow one after the other; a heading moves to a new page only when it and its
+    // first lines do not fit (see `Doc::heading`).
     if let Some(t) = &page.trend {
-        doc.page_break();
         account_trend(&mut doc, c, t);
     }
 
-    doc.page_break();
     for section in &page.sections {
         doc.heading(1, section.title);
         doc.paragraph(
@@ -713,19 +732,13 @@ pub fn account(
                     finding.push('\n');
                     finding.push_str(&c.f("account.same_check", &[("id", d)]));
                 }
-                Cell::text(finding)
-            });
+                places.jumps(c, row, Cell::text(finding))
+            })
+            .continued(c.f("pdf.continued", &[("title", &section.title)]));
         doc.table(&table, &section.controls);
     }
 
-    let detailed: Vec<_> = page
-        .sections
-        .iter()
-        .flat_map(|s| &s.controls)
-        .filter(|c| c.failing > 0 || c.resources.len() > 1)
-        .collect();
     if !detailed.is_empty() {
-        doc.page_break();
         doc.heading(1, c.t("account.evidence_by_control"));
         doc.paragraph(
             &c.f(
@@ -740,7 +753,6 @@ pub fn account(
         }
     }
 
-    doc.page_break();
     doc.heading(1, c.t("ui.evidence"));
     for (kind, state) in &page.evidence {
         doc.paragraph(
@@ -785,7 +797,6 @@ pub fn account(
     }
 
     if let Some(r) = &page.register {
-        doc.page_break();
         register(&mut doc, c, r);
     }
 
@@ -829,7 +840,7 @@ pub fn account(
     doc.heading(2, c.t("ui.control_logic"));
     let logic = Table::new(size::TABLE_DENSE)
         .column(c.t("ui.control"), 2.4, |l: &LogicRow| {
-            Cell::text(format!("{}\n{}", l.title, l.id))
+            Cell::text(format!("{}\n{}", l.title, l.id)).anchored(l.anchor.clone())
         })
         .column(c.t("ui.logic"), share::LONG, |l| {
             Cell::text(l.logic.clone())
@@ -859,6 +870,44 @@ pub fn account(
             "pdf_files.findings_account",
         ),
     )
+}
+
+/// Where a failing control's links lead inside an account PDF: the anchors of the evidence
+/// tables and of the control-logic rows the PDF draws.
+struct Places<'p> {
+    evidence: std::collections::BTreeSet<&'p str>,
+    logic: std::collections::BTreeSet<&'p str>,
+}
+
+impl Places<'_> {
+    /// `cell` with links to the control's evidence table and its control logic, when `row`
+    /// failed and those are in the PDF.
+    fn jumps(&self, c: &'static Catalogue, row: &ControlRow, cell: Cell) -> Cell {
+        if row.status != Status::Fail {
+            return cell;
+        }
+        let control = c.f("ui.named", &[("name", &row.title), ("id", &row.id)]);
+        let mut cell = cell;
+        if self.evidence.contains(row.anchor.as_str()) {
+            cell = cell.jump(
+                c.t("pdf.to_evidence"),
+                row.anchor.clone(),
+                c.f("pdf.to_evidence_alt", &[("control", &control)]),
+            );
+        }
+        if let Some(logic) = row
+            .logic_anchor
+            .as_deref()
+            .filter(|l| self.logic.contains(l))
+        {
+            cell = cell.jump(
+                c.t("pdf.to_logic"),
+                logic,
+                c.f("pdf.to_logic_alt", &[("control", &control)]),
+            );
+        }
+        cell
+    }
 }
 
 /// The most resource rows a control's evidence table shows in the PDF; the rest are counted
@@ -897,10 +946,10 @@ fn common_file(resources: &[ResourceRow]) -> Option<&str> {
 /// names only its place in it), at most [`ROWS_PER_CONTROL`] rows, and a closing line counting
 /// the rows left out.
 fn evidence_table(doc: &mut Doc, c: &'static Catalogue, control: &ControlRow) {
-    doc.heading(
-        3,
-        &c.f("ui.named", &[("name", &control.title), ("id", &control.id)]),
-    );
+    let name = c.f("ui.named", &[("name", &control.title), ("id", &control.id)]);
+    // Findings link here ([`jumps`]).
+    doc.anchor(control.anchor.clone());
+    doc.heading(3, &name);
     let passed = control
         .resources
         .iter()
@@ -917,6 +966,7 @@ fn evidence_table(doc: &mut Doc, c: &'static Catalogue, control: &ControlRow) {
     let (shown, more, more_failing) = capped_rows(&control.resources);
     if !shown.is_empty() {
         let table = Table::new(size::TABLE_DENSE)
+            .continued(c.f("pdf.continued", &[("title", &name)]))
             // A place alone ("line 12, mfa_active") is short: its width goes to the resource.
             .column(
                 c.t("ui.resource"),
@@ -984,6 +1034,16 @@ fn quality_line(c: &Catalogue, q: &QualityNote) -> String {
     )
 }
 
+/// Grouped data-quality notes, a line each, or a line saying there are none.
+fn quality_notes(doc: &mut Doc, c: &'static Catalogue, notes: &[QualityNote]) {
+    if notes.is_empty() {
+        doc.paragraph(c.t("ui.sources_agree_all"), size::BODY, INK);
+    }
+    for q in notes {
+        doc.paragraph(&quality_line(c, q), size::NOTE, INK);
+    }
+}
+
 fn group_body(
     doc: &mut Doc,
     c: &'static Catalogue,
@@ -1025,19 +1085,14 @@ fn group_body(
         crate::render::layout::CONTENT_W,
     );
     if let Some(t) = trend {
-        doc.page_break();
         group_trend(doc, c, t);
     }
-    doc.page_break();
     doc.heading(1, c.t("portfolio.accounts_heading"));
     accounts_table(doc, c, accounts, linked);
-    doc.page_break();
     doc.heading(1, c.t("ui.heat_heading"));
     doc.paragraph(&charts.heat_note, size::NOTE, MUTED);
-    for (i, page) in charts.heat_pages.iter().enumerate() {
-        if i > 0 {
-            doc.page_break();
-        }
+    // Each part of the heat map moves to a new page when it does not fit below.
+    for page in &charts.heat_pages {
         doc.chart(page.svg(), page.alt(), crate::render::layout::CONTENT_W);
     }
 }
@@ -1080,9 +1135,13 @@ pub fn customer(
         false,
     );
     account_summaries(&mut doc, c, &page.summaries);
+    // The closing part: method, data quality, accepted risks and sign-off.
     doc.page_break();
     doc.heading(1, c.t("ui.method"));
     doc.paragraph(&format!("{}.", page.meta.score_formula), size::BODY, INK);
+    // The PDF a customer is mailed stands alone: its evidence's quality is stated here.
+    doc.heading(1, c.t("ui.data_quality"));
+    quality_notes(&mut doc, c, &page.data_quality);
     let mut scope = vec![c.f(
         "signoff.scope_customer",
         &[("n", &page.accounts.len()), ("customer", &page.name)],
@@ -1170,12 +1229,7 @@ pub fn portfolio(
         doc.table(&table, &page.customers);
     }
     doc.heading(1, c.t("pdf.data_quality_input"));
-    if page.data_quality.is_empty() {
-        doc.paragraph(c.t("ui.sources_agree_all"), size::BODY, INK);
-    }
-    for q in &page.data_quality {
-        doc.paragraph(&quality_line(c, q), size::NOTE, INK);
-    }
+    quality_notes(&mut doc, c, &page.data_quality);
     if page.rejected.is_empty() {
         doc.paragraph(c.t("portfolio.no_rejected"), size::BODY, INK);
     } else {
@@ -1413,10 +1467,9 @@ fn register(doc: &mut Doc, c: &'static Catalogue, r: &RegisterView) {
             })
             .column(c.t("register.target"), 2.6, |e| {
                 Cell::text(format!(
-                    "{}\n{} ({}){}",
+                    "{}\n{}{}",
                     e.account,
-                    e.title,
-                    e.control,
+                    c.f("ui.named", &[("name", &e.title), ("id", &e.control)]),
                     if e.resource == "-" {
                         String::new()
                     } else {
