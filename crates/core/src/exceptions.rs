@@ -251,6 +251,13 @@ impl Register {
                 if !expired && (covered > 0 || whole) && !still_failing {
                     f.status = Status::Excepted;
                     f.detail = std::mem::take(&mut f.detail).then("; ", note.clone());
+                } else if !expired && covered > 0 {
+                    // The finding still fails; its count includes what the entry covers.
+                    let part = crate::i18n::Message::key("engine.partly_excepted")
+                        .arg("n", covered)
+                        .arg("expires", &rule.entry.expires)
+                        .arg("entry", index + 1);
+                    f.detail = std::mem::take(&mut f.detail).then("; ", part);
                 }
             }
         }
@@ -442,8 +449,13 @@ expires = 2026-12-31
                 .contains("approved by: CISO")
         );
         assert_eq!(f[0].resources[1].status, Status::Fail);
-        // alice still fails, so the control does.
+        // alice still fails, so the control does, and says which of its failures is covered.
         assert_eq!(f[0].status, Status::Fail);
+        let detail = f[0].detail.render(en());
+        assert!(
+            detail.ends_with("; 1 of them is an accepted risk until 2026-12-31 (exception 1)"),
+            "{detail}"
+        );
     }
 
     #[test]

@@ -198,7 +198,15 @@ impl Message {
     pub fn render(&self, c: &Catalogue) -> String {
         match self {
             Message::Text(text) => text.to_string(),
-            Message::Concat(parts) => parts.iter().map(|p| p.render(c)).collect(),
+            // A separator between clauses (`then("; ", ...)`) is written the language's way
+            // (full width in Chinese).
+            Message::Concat(parts) => parts
+                .iter()
+                .map(|p| match p {
+                    Message::Text(t) if t == "; " => c.t("engine.clause_separator").to_string(),
+                    other => other.render(c),
+                })
+                .collect(),
             Message::Key { key, args } => {
                 let values: Vec<Cow<'_, str>> = args
                     .iter()
@@ -359,6 +367,11 @@ pub(crate) mod tests {
             "account.uid",
             "pdf.uid_line",
             "as_of_source.option",
+            // Patterns of punctuation around other texts.
+            "exec.risk_line",
+            "exec.score_line",
+            "ui.named",
+            "ui.paren",
         ];
         for (key, text) in zh.entries() {
             if kept.iter().any(|k| key.starts_with(k)) || !text.chars().any(char::is_alphabetic) {
@@ -414,7 +427,8 @@ pub(crate) mod tests {
             joined.render(en),
             "no credential report was found; {what} as is"
         );
-        assert_eq!(joined.render(zh), "未找到凭证报告; {what} as is");
+        // The separator between clauses is the language's own.
+        assert_eq!(joined.render(zh), "未找到凭证报告；{what} as is");
         // Nothing is added to an empty message, and text takes no arguments.
         assert_eq!(Message::default().then("; ", missing.clone()), missing);
         assert!(Message::default().is_empty() && !missing.is_empty());

@@ -374,8 +374,14 @@ fn fact(r: &Risk, accounts: &[&AccountResult]) -> Fact {
             },
             _ => control_fact(r),
         },
+        // An account's users are those its finding fails on (an accepted risk's users are not
+        // counted, as in its top risks); a group's, its accounts' identity figures.
         "ram.console_mfa" => Fact::ConsoleWithoutMfa {
-            users: sum(|a| a.identity.console_users_without_mfa).filter(|n| *n > 0),
+            users: r
+                .resources
+                .map(|x| x.count as u64)
+                .or_else(|| sum(|a| a.identity.console_users_without_mfa))
+                .filter(|n| *n > 0),
             accounts: r.accounts,
         },
         _ => control_fact(r),

@@ -5,7 +5,7 @@
 //! file state, diagnostic level), which templates see as their snake_case names and the PDF
 //! matches on. Charts are drawn here once per page, as SVG strings. No I/O.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -301,6 +301,8 @@ pub struct CustomerPage {
     pub accounts: Vec<AccountRow>,
     /// Change since the baseline (absent without one).
     pub trend: Option<GroupTrendView>,
+    /// The accepted-risk register's entries touching its accounts (absent when none do).
+    pub register: Option<RegisterView>,
     /// Each account's executive summary, lowest score first (the PDF's page per account; the
     /// HTML links to the account pages instead).
     #[serde(skip)]
@@ -1337,6 +1339,23 @@ impl<'a> Site<'a> {
 
     /// The register, for the whole run or the entries touching one account.
     fn register(&self, account: Option<&AccountResult>) -> Option<RegisterView> {
+        self.register_of(account, None)
+    }
+
+    /// The register entries touching a customer's accounts.
+    fn customer_register(&self, members: &[&AccountResult]) -> Option<RegisterView> {
+        let ids: BTreeSet<&str> = members.iter().map(|a| a.info.id.as_str()).collect();
+        self.register_of(None, Some(&ids))
+    }
+
+    /// The register of the whole run (neither `account` nor `members`), of one account, or of
+    /// the accounts of `members` (ids).
+    fn register_of(
+        &self,
+        account: Option<&AccountResult>,
+        members: Option<&BTreeSet<&str>>,
+    ) -> Option<RegisterView> {
+        let whole = account.is_none() && members.is_none();
         // An account page looks at that account's matches only.
         let all = match account {
             None => aliaudit_core::summary::exceptions_view(self.run),
@@ -1344,7 +1363,9 @@ impl<'a> Site<'a> {
                 aliaudit_core::summary::exceptions_view_of(self.run, std::slice::from_ref(a))
             }
         };
-        let touches = |a: &str| account.is_none_or(|x| x.info.id == a);
+        let touches = |a: &str| {
+            account.is_none_or(|x| x.info.id == a) && members.is_none_or(|m| m.contains(a))
+        };
         let name_of = |id: &str| -> String {
             self.run
                 .accounts
@@ -1391,7 +1412,7 @@ impl<'a> Site<'a> {
         let rows = |entries: &[aliaudit_core::exceptions::EntryView]| -> Vec<RegisterRow> {
             entries
                 .iter()
-                .filter(|e| account.is_none() || e.matches.iter().any(|m| touches(m.account)))
+                .filter(|e| whole || e.matches.iter().any(|m| touches(m.account)))
                 .map(|e| RegisterRow {
                     number: e.number,
                     account: target(e),
@@ -1426,7 +1447,7 @@ impl<'a> Site<'a> {
             file: all.register.file,
             active: rows(&all.register.active),
             expired: rows(&all.register.expired),
-            stale: if account.is_none() {
+            stale: if whole {
                 rows(&all.register.stale)
             } else {
                 Vec::new()
@@ -1436,7 +1457,10 @@ impl<'a> Site<'a> {
                 .iter()
                 .filter(|v| touches(v.account))
                 .map(|v| VendorRow {
-                    account: v.account.to_string(),
+                    account: self.c.f(
+                        "ui.named",
+                        &[("name", &name_of(v.account)), ("id", &v.account)],
+                    ),
                     control: v.control.to_string(),
                     title: v.title.to_string(),
                     state: self.c.t(match v.state {
@@ -1446,9 +1470,9 @@ impl<'a> Site<'a> {
                 })
                 .collect(),
         };
-        let empty = match account {
-            None => view.is_empty(),
-            Some(_) => view.active.is_empty() && view.expired.is_empty() && view.vendor.is_empty(),
+        let empty = match whole {
+            true => view.is_empty(),
+            false => view.active.is_empty() && view.expired.is_empty() && view.vendor.is_empty(),
         };
         (!empty).then_some(view)
     }
@@ -1560,6 +1584,7 @@ impl<'a> Site<'a> {
                         name: name.clone(),
                         totals: self.totals(&members),
                         charts: self.group_charts(&members, "../"),
+                        register: self.customer_register(&members),
                         summaries: accounts
                             .iter()
                             .filter_map(|row| members.iter().find(|a| a.info.id == row.id))

@@ -1142,6 +1142,9 @@ pub fn customer(
     // The PDF a customer is mailed stands alone: its evidence's quality is stated here.
     doc.heading(1, c.t("ui.data_quality"));
     quality_notes(&mut doc, c, &page.data_quality);
+    if let Some(r) = &page.register {
+        register(&mut doc, c, r);
+    }
     let mut scope = vec![c.f(
         "signoff.scope_customer",
         &[("n", &page.accounts.len()), ("customer", &page.name)],
