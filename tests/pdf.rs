@@ -909,6 +909,13 @@ fn a_customer_pdf_and_page_state_the_data_quality_of_its_own_accounts_only() {
     assert!(!section.contains("Eastwind"), "{section}");
     // The customer's accounts table has no customer column: they are all Northwind's.
     assert!(!text.contains("Account Customer Evidence"), "{text}");
+    // Each account's summary counts its failing users, though the run no longer holds its
+    // findings (it used to call them "the account's setting").
+    assert!(
+        text.contains("High: Console users without MFA (2 console users)"),
+        "{text}"
+    );
+    assert!(!text.contains("(the account's setting)"), "{text}");
     let html = std::fs::read_to_string(out.path().join("customers/northwind.html")).unwrap();
     let dq = &html[html.find("id=\"h-dq\"").unwrap()..];
     let dq = &dq[..dq.find("</section>").unwrap()];

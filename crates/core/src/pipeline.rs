@@ -271,6 +271,13 @@ pub struct FailedControl {
     /// The fix it calls for (written only when it is not the control's own).
     #[serde(default, skip_serializing_if = "rules::Remediation::is_standard")]
     pub remediation: rules::Remediation,
+    /// How many of its resources fail (a summary of the account counts them without its
+    /// findings).
+    #[serde(default)]
+    pub failing: u64,
+    /// What those resources are.
+    #[serde(default)]
+    pub noun: Option<rules::Noun>,
 }
 
 /// Receives each account while its findings are still there (the run keeps only what the
@@ -545,6 +552,12 @@ fn evaluate_inner(
             title: f.title.clone(),
             severity: f.severity,
             remediation: f.remediation,
+            failing: f
+                .resources
+                .iter()
+                .filter(|r| r.status == rules::Status::Fail)
+                .count() as u64,
+            noun: Some(f.noun),
         })
         .collect();
     let frameworks = options

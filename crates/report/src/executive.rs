@@ -895,6 +895,8 @@ mod tests {
                 title: Arc::from(*id),
                 severity: *severity,
                 remediation: Remediation::Standard,
+                failing: 0,
+                noun: None,
             })
             .collect();
         let fail = failed.len() as u64;
@@ -1193,6 +1195,8 @@ mod tests {
                 title: Arc::from(id),
                 severity: Severity::High,
                 remediation: Remediation::Standard,
+                failing: 0,
+                noun: None,
             });
             let mut i = inputs(ScopeKind::Account, "a", &rules);
             i.resources.insert(

@@ -1697,7 +1697,15 @@ impl<'a> Site<'a> {
                 &[a],
                 ScopeKind::Account,
                 &a.info.name,
-                failing_resources(&a.evaluation.findings),
+                // The findings are no longer at hand: what the run kept of its failures.
+                a.failed
+                    .iter()
+                    .filter_map(|f| {
+                        let noun = f.noun?;
+                        let count = usize::try_from(f.failing).ok()?;
+                        Some((f.id.to_string(), executive::Affected { count, noun }))
+                    })
+                    .collect(),
                 self.account_change(a),
             ),
         }

@@ -200,7 +200,8 @@ impl Section {
 
 /// What a control's resources are, for counting those that fail ("2 console users"): each
 /// built-in control names its own, Security Center items have theirs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Noun {
     /// RAM users with console access.
     ConsoleUsers,

@@ -534,7 +534,12 @@ fn executive_body(doc: &mut Doc, c: &'static Catalogue, e: &ExecutiveView, defin
     doc.table(&table, &e.actions[..shown]);
     let rest = e.more_count + (e.actions.len() - shown) as u64;
     if rest > 0 {
-        let more = crate::executive::plural(c, "exec.more_actions", rest, &[]);
+        // An account's summary in its customer's report has no detail below it.
+        let key = match definitions {
+            true => "exec.more_actions",
+            false => "exec.more_elsewhere",
+        };
+        let more = crate::executive::plural(c, key, rest, &[]);
         doc.paragraph(&more, size::SMALL, MUTED);
     }
 }
