@@ -22,8 +22,9 @@ on its own layer or below, never above, and never in a cycle:
        charts, fonts            HTML and PDF (render/*)
     4  summary                  the summary.json views of a run
     3  pipeline                 the evaluating pipeline and the run types (Run, AccountResult)
-    2  trend, aggregate,        baselines and deltas, roll-ups, accepted risks
-       exceptions
+    2  trend, aggregate,        baselines and deltas, roll-ups, accepted risks, the
+       exceptions,              roll-ups of Security Center's own standards
+       sas_standards
     1  rules, branding          evaluation of the controls; branding files
     0  model, ingest, discover, typed accounts, reading evidence, finding account folders,
        evidence                 file records
@@ -82,7 +83,7 @@ LAYERS = {
     5: ["render", "view", "executive", "charts", "fonts"],
     4: ["summary"],
     3: ["pipeline"],
-    2: ["trend", "aggregate", "exceptions", "theme"],
+    2: ["trend", "aggregate", "exceptions", "theme", "sas_standards"],
     1: ["rules", "branding"],
     0: ["model", "ingest", "discover", "evidence"],
     -1: ["i18n", "diag", "text", "timing", "atomic", "score", "stamp", "sas_items"],

@@ -14,7 +14,8 @@
 //! ```text
 //! summary                         the summary.json views of a run
 //! pipeline                        the evaluating pipeline and the run types
-//! trend, aggregate, exceptions    baselines and deltas, roll-ups, accepted risks
+//! trend, aggregate, exceptions,   baselines and deltas, roll-ups, accepted risks, the
+//! sas_standards                   roll-ups of Security Center's own standards
 //! rules, branding                 the controls; branding files
 //! model, ingest, discover,        typed accounts, reading evidence, account folders,
 //! evidence                        file records
@@ -36,6 +37,7 @@ pub mod model;
 pub mod pipeline;
 pub mod rules;
 pub mod sas_items;
+pub mod sas_standards;
 pub mod score;
 pub mod stamp;
 pub mod summary;

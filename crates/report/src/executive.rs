@@ -967,6 +967,7 @@ mod tests {
             fails: Default::default(),
             history: Vec::new(),
             delta: None,
+            vendor_standards: None,
         }
     }
 

@@ -85,6 +85,10 @@ pub enum Parsed {
     RiskCheckPage(RawRiskCheckPage),
     /// A `ListCheckResult` page.
     CheckResultPage(RawCheckResultPage),
+    /// `GetCheckStructure`: the vendor's catalogue of standards.
+    CheckStructure(RawCheckStructure),
+    /// `ListCheckStandard`: the vendor's catalogue of standards.
+    CheckStandards(RawCheckStandards),
     /// A credential report CSV file.
     CredentialCsv(ParsedCsv),
     /// A `GetCredentialReport` page, its Content decoded.
@@ -530,13 +534,15 @@ fn classify(bytes: &[u8], ext: Option<&str>) -> Outcome {
 }
 
 /// Markers that identify a kind even in a file too broken to parse.
-const MARKERS: [(&str, Kind); 8] = [
+const MARKERS: [(&str, Kind); 10] = [
     ("AccountSecurityPracticeInfo", Kind::PracticeReport),
     ("SecurityPreference", Kind::SecurityPreference),
     ("PasswordPolicy", Kind::PasswordPolicy),
     ("DescribeRiskCheckResultResponse", Kind::SasRiskCheckResult),
     ("\"ItemId\"", Kind::SasRiskCheckResult),
     ("\"Checks\"", Kind::SasCheckResult),
+    ("CheckStructureResponse", Kind::SasCheckStructure),
+    ("\"Standards\"", Kind::SasCheckStandards),
     ("GeneratedTime", Kind::CredentialReportApi),
     ("<ItemId>", Kind::SasRiskCheckResult),
 ];
@@ -629,6 +635,8 @@ enum Detected {
     Password,
     RiskPage,
     CheckPage,
+    Structure,
+    Standards,
     CredentialPage,
     Caller,
     ApiError,
@@ -654,6 +662,12 @@ fn detect(shape: &Shape) -> Detected {
     }
     if has("Checks") {
         return Detected::CheckPage;
+    }
+    if has("CheckStructureResponse") {
+        return Detected::Structure;
+    }
+    if has("Standards") {
+        return Detected::Standards;
     }
     if has("List") {
         match &shape.list_first {
@@ -763,6 +777,8 @@ fn parse_detected(detected: Detected, doc: Doc, shape: &Shape) -> Outcome {
         }),
         Detected::RiskPage => typed(doc, Kind::SasRiskCheckResult, Parsed::RiskCheckPage),
         Detected::CheckPage => typed(doc, Kind::SasCheckResult, Parsed::CheckResultPage),
+        Detected::Structure => typed(doc, Kind::SasCheckStructure, Parsed::CheckStructure),
+        Detected::Standards => typed(doc, Kind::SasCheckStandards, Parsed::CheckStandards),
         Detected::Caller => typed(doc, Kind::CallerIdentity, Parsed::CallerIdentity),
         Detected::CredentialPage => {
             let page = typed(
