@@ -23,7 +23,8 @@ on its own layer or below, never above, and never in a cycle:
     4  summary                  the summary.json views of a run
     3  pipeline                 the evaluating pipeline and the run types (Run, AccountResult)
     2  trend, aggregate,        baselines and deltas, roll-ups, accepted risks, framework
-       exceptions, frameworks   crosswalks and their roll-ups
+       exceptions, frameworks,  crosswalks and their roll-ups, the roll-ups of Security
+       sas_standards            Center's own standards
     1  rules, branding          evaluation of the controls; branding files
     0  model, ingest, discover, typed accounts, reading evidence, finding account folders,
        evidence                 file records
@@ -82,7 +83,7 @@ LAYERS = {
     5: ["render", "view", "executive", "charts", "fonts"],
     4: ["summary"],
     3: ["pipeline"],
-    2: ["trend", "aggregate", "exceptions", "frameworks", "theme"],
+    2: ["trend", "aggregate", "exceptions", "frameworks", "theme", "sas_standards"],
     1: ["rules", "branding"],
     0: ["model", "ingest", "discover", "evidence"],
     -1: ["i18n", "diag", "text", "timing", "atomic", "score", "stamp", "sas_items"],

@@ -244,6 +244,8 @@ fn collects_three_accounts_then_reports_on_them() {
             "account.toml",
             "caller-identity.json",
             "check-result-p001.json",
+            "check-standards.json",
+            "check-structure.json",
             "collection-log.json",
             "credential-report.json",
             "password-policy.json",
@@ -637,7 +639,7 @@ fn the_readme_and_help_give_the_policy_collect_needs() {
     // The policy is valid JSON naming every action collect calls.
     let policy: Value = serde_json::from_str(aliaudit_collect::POLICY).unwrap();
     let actions = policy["Statement"][0]["Action"].as_array().unwrap();
-    assert_eq!(actions.len(), 7);
+    assert_eq!(actions.len(), 9);
 }
 
 #[test]
@@ -705,6 +707,112 @@ fn security_center_titles_come_in_the_language_asked_for() {
         std::fs::read_to_string(out.join("alpha-retail/prod/check-result-p001.json")).unwrap();
     assert!(page.contains("【中文】RAM users without MFA"), "{page}");
     assert!(!out.join("beta-logistics").exists());
+}
+
+/// An accounts file with alpha only.
+fn alpha_only(home: &Path, cloud: &Cloud) -> PathBuf {
+    let text = std::fs::read_to_string(write_accounts(home, cloud)).unwrap();
+    let alpha = text
+        .split("\n[[account]]")
+        .take(2)
+        .collect::<Vec<_>>()
+        .join("\n[[account]]");
+    let accounts = home.join("alpha.toml");
+    std::fs::write(&accounts, alpha).unwrap();
+    accounts
+}
+
+#[test]
+fn security_center_standards_are_collected_and_their_unchecked_requirements_reported() {
+    let cloud = world();
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    write_config(home, GAMMA_SECRET);
+    let accounts = alpha_only(home, &cloud);
+    let out = home.join("evidence");
+    let run = collect(&accounts, &out, &["--lang", "zh"], home);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let seen = cloud.seen();
+    let folder = out.join("alpha-retail/prod");
+    for (action, file) in [
+        ("GetCheckStructure", "check-structure.json"),
+        ("ListCheckStandard", "check-standards.json"),
+    ] {
+        let made = calls(&seen, ALPHA, action);
+        assert_eq!(made.len(), 1, "{action}");
+        assert!(made[0].query.contains("Lang=zh"), "{:?}", made[0]);
+        let logged = log_of(&folder)["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["action"] == action)
+            .cloned()
+            .unwrap();
+        assert_eq!(logged["result"], "ok", "{logged}");
+        assert_eq!(logged["file"], file, "{logged}");
+    }
+    // The report reads them: requirement 612 has no result, so it is not checked.
+    let report_out = home.join("report");
+    let report = aliaudit(
+        &[
+            "report",
+            out.to_str().unwrap(),
+            "--format",
+            "json",
+            "-o",
+            report_out.to_str().unwrap(),
+            "--quiet",
+        ],
+        home,
+    );
+    assert!(report.code == 0 || report.code == 2, "{}", report.stderr);
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(report_out.join("summary.json")).unwrap()).unwrap();
+    let standard = &summary["accounts"][0]["vendor_standards"]["standards"][0];
+    assert_eq!(standard["name"], "Alpha Cloud Baseline");
+    assert_eq!(standard["kind"], "RISK");
+    let requirements: Vec<(i64, &str, &str)> = standard["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_i64().unwrap(),
+                r["name"].as_str().unwrap(),
+                r["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        requirements,
+        [(611, "Identity", "fail"), (612, "Logging", "not_checked")]
+    );
+
+    // Both catalogue calls refused: the catalogue is missing, naming both RAM actions; the
+    // checks are still there.
+    let cloud = world();
+    cloud.fault(ALPHA, "GetCheckStructure", Fault::Deny);
+    cloud.fault(ALPHA, "ListCheckStandard", Fault::Deny);
+    let accounts = alpha_only(home, &cloud);
+    let out = home.join("evidence-denied");
+    let run = collect(&accounts, &out, &[], home);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    let log = log_of(&out.join("alpha-retail/prod"));
+    let missing = log["missing"].as_array().unwrap();
+    assert_eq!(missing.len(), 1, "{log}");
+    assert_eq!(missing[0]["evidence"], "Security Center standards");
+    assert_eq!(
+        missing[0]["ram_actions"],
+        serde_json::json!([
+            "yundun-sas:GetCheckStructure",
+            "yundun-sas:ListCheckStandard"
+        ])
+    );
+    assert!(
+        out.join("alpha-retail/prod/check-result-p001.json")
+            .exists()
+    );
+    assert!(!out.join("alpha-retail/prod/check-structure.json").exists());
 }
 
 /// The first ```toml block after `marker` in the README.

@@ -167,3 +167,194 @@ fn titles_are_in_the_report_language_and_unknown_ones_are_marked() {
     // Chinese in a Chinese report needs no mark.
     assert!(zh.contains("自营-门店网络分区检查<br>"));
 }
+
+/// `report --format json` over `tests/fixtures/sas-standards` with `--jobs N`.
+fn standards_report(jobs: &str) -> tempfile::TempDir {
+    let out = tempfile::tempdir().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_aliaudit"))
+        .args(["report", "tests/fixtures/sas-standards", "--jobs", jobs])
+        .args(["--format", "json"])
+        .args(["-o", out.path().to_str().unwrap(), "--quiet"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap();
+    assert!(status.code().is_some_and(|c| c == 0 || c == 2), "{status}");
+    out
+}
+
+/// A requirement as (id, name, status, tally, check ids).
+type Row<'a> = (i64, &'a str, &'a str, [u64; 4], Vec<i64>);
+
+/// `[pass, fail, accepted, not_checked]` of a tally.
+fn tally(v: &serde_json::Value) -> [u64; 4] {
+    ["pass", "fail", "accepted", "not_checked"].map(|k| v[k].as_u64().unwrap())
+}
+
+#[test]
+fn security_center_standards_roll_up_from_paged_check_policies_and_the_catalogue() {
+    let one = standards_report("1");
+    let four = standards_report("4");
+    let text = read(one.path(), "summary.json");
+    assert_eq!(text, read(four.path(), "summary.json"));
+    let summary: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(summary["diagnostics"].as_array().unwrap().is_empty());
+    let manifest: serde_json::Value =
+        serde_json::from_str(&read(one.path(), "manifest.json")).unwrap();
+    let kinds: Vec<(&str, &str, &str)> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"].as_str().unwrap().contains("lakeview-prod/check-"))
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().rsplit('/').next().unwrap(),
+                f["kind"].as_str().unwrap(),
+                f["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("check-result-p001.json", "sas_check_result", "used"),
+            ("check-result-p002.json", "sas_check_result", "used"),
+            ("check-result-p003.xml", "sas_check_result", "used"),
+            ("check-standards.json", "sas_check_standards", "used"),
+            ("check-structure.json", "sas_check_structure", "used"),
+        ]
+    );
+
+    let prod = summary["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "Lakeview Prod")
+        .unwrap();
+    let v = &prod["vendor_standards"];
+    // The evidence date: the newest LastCheckTime (page 3, 1791000600000 ms).
+    assert_eq!(v["checked"], "2026-10-03T04:10:00Z");
+    assert_eq!(v["files"].as_array().unwrap().len(), 5);
+    let standards = v["standards"].as_array().unwrap();
+    let names: Vec<(i64, &str, &str)> = standards
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_i64().unwrap(),
+                s["name"].as_str().unwrap(),
+                s["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            (31, "Lakeview Identity Baseline", "fail"),
+            (32, "Lakeview Network Baseline", "not_checked")
+        ]
+    );
+    let identity = &standards[0];
+    // Each check once: 5001 and 5006 pass, 5002 and 5004 fail, 5003 accepted, 5005 not
+    // checked (5001's older NOT_PASS on page 2 loses to its newer PASS).
+    assert_eq!(tally(&identity["checks"]), [2, 2, 1, 1]);
+    assert_eq!(tally(&identity["requirements_by_status"]), [1, 2, 0, 1]);
+    let requirements: Vec<Row> = identity["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_i64().unwrap(),
+                r["name"].as_str().unwrap(),
+                r["status"].as_str().unwrap(),
+                tally(&r["checks"]),
+                r["check_ids"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c.as_i64().unwrap())
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        requirements,
+        [
+            (
+                311,
+                "Console sign-in",
+                "fail",
+                [1, 1, 0, 1],
+                vec![5001, 5002, 5005]
+            ),
+            (
+                312,
+                "Key hygiene",
+                "fail",
+                [0, 2, 1, 0],
+                vec![5002, 5003, 5004]
+            ),
+            (313, "Audit trail", "not_checked", [0, 0, 0, 0], vec![]),
+            (314, "Password policy", "pass", [1, 0, 0, 0], vec![5006]),
+        ]
+    );
+    // Sections: from the checks and the catalogue (313's only section has no result).
+    let sections: Vec<(&str, &str)> = identity["requirements"][1]["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(sections, [("Rotation", "fail"), ("Root keys", "fail")]);
+    assert_eq!(
+        identity["requirements"][2]["sections"][0]["status"],
+        "not_checked"
+    );
+    let network = &standards[1]["requirements"][0];
+    assert_eq!(
+        (&network["name"], &network["status"]),
+        (&"Ingress".into(), &"not_checked".into())
+    );
+
+    // The portfolio: accounts per state of each standard and requirement. In dev, id 311
+    // with another name is another requirement.
+    let portfolio = summary["portfolio"]["vendor_standards"].as_array().unwrap();
+    let rows: Vec<(i64, &str, [u64; 4])> = portfolio
+        .iter()
+        .flat_map(|s| {
+            std::iter::once((
+                s["id"].as_i64().unwrap(),
+                s["name"].as_str().unwrap(),
+                tally(&s["accounts"]),
+            ))
+            .chain(s["requirements"].as_array().unwrap().iter().map(|r| {
+                (
+                    r["id"].as_i64().unwrap(),
+                    r["name"].as_str().unwrap(),
+                    tally(&r["accounts"]),
+                )
+            }))
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (31, "Lakeview Identity Baseline", [0, 2, 0, 0]),
+            (311, "Console sign-in", [0, 2, 0, 0]),
+            (311, "Console sign-in (legacy)", [1, 0, 0, 0]),
+            (312, "Key hygiene", [0, 1, 0, 0]),
+            (313, "Audit trail", [0, 0, 0, 1]),
+            (314, "Password policy", [1, 0, 0, 0]),
+            (32, "Lakeview Network Baseline", [0, 0, 0, 1]),
+            (321, "Ingress", [0, 0, 0, 1]),
+        ]
+    );
+}
+
+#[test]
+fn accounts_without_vendor_standards_have_no_block() {
+    let out = report("en");
+    let summary: serde_json::Value =
+        serde_json::from_str(&read(out.path(), "summary.json")).unwrap();
+    assert!(summary["accounts"][0].get("vendor_standards").is_none());
+    assert!(summary["portfolio"].get("vendor_standards").is_none());
+}

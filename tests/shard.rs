@@ -992,3 +992,56 @@ fn a_bad_framework_file_or_id_stops_the_run_naming_entry_and_line() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("--framework \"pci\""), "{}", r.stderr);
 }
+
+#[test]
+fn security_center_standards_survive_shards_and_a_merge_and_tampered_counts_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path();
+    let inputs = ["tests/fixtures/sas-standards", "tests/fixtures/sas-once"];
+    let opts = ["--as-of", "2026-10-31", "--format", "json,csv"];
+    let single = base.join("single");
+    let mut args = vec!["report"];
+    args.extend(inputs);
+    args.extend(["-o", single.to_str().unwrap(), "-q"]);
+    args.extend(opts);
+    let one = aliaudit(&args);
+    // 2: the accounts' evidence is partial (Security Center only).
+    assert_eq!(one.code, 2, "{}", one.stderr);
+    let shards = shard_runs(&inputs, &opts, 3, base);
+    let merged = base.join("merged");
+    let m = merge(&shards, &merged);
+    assert_eq!(m.code, one.code, "{}", m.stderr);
+    assert_same_tree(&single, &merged);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(merged.join("summary.json")).unwrap()).unwrap();
+    let portfolio = summary["portfolio"]["vendor_standards"].as_array().unwrap();
+    assert_eq!(portfolio[0]["accounts"]["fail"], 2, "{portfolio:?}");
+
+    // A shard whose standards' counts do not add up is refused, naming the account.
+    let holder = shards
+        .iter()
+        .find(|s| {
+            let v: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(s.join("shard.json")).unwrap()).unwrap();
+            v["accounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a.get("vendor_standards").is_some())
+        })
+        .unwrap();
+    let others: Vec<PathBuf> = shards.iter().filter(|s| *s != holder).cloned().collect();
+    let err = merge_damaged(base, "tampered-standards", holder, &others, |d| {
+        edit_summary(d, |v| {
+            for a in v["accounts"].as_array_mut().unwrap() {
+                if let Some(s) = a.get_mut("vendor_standards") {
+                    s["standards"][0]["requirements"][0]["checks"]["pass"] = 40.into();
+                }
+            }
+        })
+    });
+    assert!(
+        err.contains("its Security Center standards: requirement \"Console sign-in\": its counts, check ids and state disagree"),
+        "{err}"
+    );
+}

@@ -28,6 +28,12 @@ pub struct AccountData {
     pub csv: String,
     pub risk: Vec<Value>,
     pub checks: Vec<Value>,
+    /// Security Center's standards as GetCheckStructure's `CheckStructureResponse`
+    /// (`structure.json`, else none).
+    pub structure: Vec<Value>,
+    /// Security Center's standards as ListCheckStandard's `Standards` (`standards.json`,
+    /// else none).
+    pub standards: Vec<Value>,
     /// Credential report rows per GetCredentialReport page (0: all in one).
     pub report_page_rows: usize,
 }
@@ -52,6 +58,16 @@ impl AccountData {
             csv: std::fs::read_to_string(dir.join("credentials.csv")).unwrap(),
             risk: list("risk.json"),
             checks: list("checks.json"),
+            structure: if dir.join("structure.json").exists() {
+                list("structure.json")
+            } else {
+                Vec::new()
+            },
+            standards: if dir.join("standards.json").exists() {
+                list("standards.json")
+            } else {
+                Vec::new()
+            },
             report_page_rows: 0,
         }
     }
@@ -770,7 +786,10 @@ fn plain_answer(req: &Request, action: &str, state: &Mutex<State>) -> Answer {
             }
             Fault::Deny => {
                 let ram = match action {
-                    "DescribeRiskCheckResult" | "ListCheckResult" => format!("yundun-sas:{action}"),
+                    "DescribeRiskCheckResult"
+                    | "ListCheckResult"
+                    | "GetCheckStructure"
+                    | "ListCheckStandard" => format!("yundun-sas:{action}"),
                     _ => format!("ram:{action}"),
                 };
                 let mut body = error(
@@ -1016,6 +1035,11 @@ fn plain_answer(req: &Request, action: &str, state: &Mutex<State>) -> Answer {
             };
             reply(200, ok(body))
         }
+        "GetCheckStructure" => reply(
+            200,
+            ok(json!({"CheckStructureResponse": data.unwrap().structure})),
+        ),
+        "ListCheckStandard" => reply(200, ok(json!({"Standards": data.unwrap().standards}))),
         other => reply(
             400,
             error(

@@ -34,7 +34,9 @@ pub const POLICY: &str = r#"{
         "ram:GenerateCredentialReport",
         "ram:GetCredentialReport",
         "yundun-sas:DescribeRiskCheckResult",
-        "yundun-sas:ListCheckResult"
+        "yundun-sas:ListCheckResult",
+        "yundun-sas:GetCheckStructure",
+        "yundun-sas:ListCheckStandard"
       ],
       "Resource": "*"
     }
@@ -50,6 +52,10 @@ pub(crate) const EVIDENCE: [&str; 5] = [
     "Security Center checks",
 ];
 
+/// Security Center's catalogue of its own standards, which names the requirements that have
+/// no results. Not one of [`EVIDENCE`]: the checks are usable without it.
+pub(crate) const CATALOGUE: &str = "Security Center standards";
+
 /// The RAM action an API action needs.
 fn ram_action(action: &str) -> &'static str {
     match action {
@@ -62,6 +68,8 @@ fn ram_action(action: &str) -> &'static str {
         "GetCredentialReport" => "ram:GetCredentialReport",
         "DescribeRiskCheckResult" => "yundun-sas:DescribeRiskCheckResult",
         "ListCheckResult" => "yundun-sas:ListCheckResult",
+        "GetCheckStructure" => "yundun-sas:GetCheckStructure",
+        "ListCheckStandard" => "yundun-sas:ListCheckStandard",
         _ => "",
     }
 }
@@ -197,6 +205,9 @@ fn expected(action: &str) -> &'static [(&'static str, Want)] {
         "GetCredentialReport" => &[("Content", Want::Text), ("GeneratedTime", Want::Text)],
         "DescribeRiskCheckResult" => &[("List", Want::List)],
         "ListCheckResult" => &[("Checks", Want::List)],
+        // Field names from the Sas SDK models (ingest/wire.rs says which).
+        "GetCheckStructure" => &[("CheckStructureResponse", Want::List)],
+        "ListCheckStandard" => &[("Standards", Want::List)],
         _ => &[],
     }
 }
@@ -594,7 +605,31 @@ pub(crate) fn fetch(
             &[("DescribeRiskCheckResult", &a), ("ListCheckResult", &b)],
         ));
     }
+    catalogue(&mut s, lang);
     s.out
+}
+
+/// Security Center's catalogue of its standards: `GetCheckStructure` (standards, requirements,
+/// sections) and `ListCheckStandard` (standards, requirements). Neither answer is paged (the
+/// SDK models have no paging fields). Either one names the requirements without results, so
+/// the catalogue is missing only when both fail.
+fn catalogue(s: &mut Session, lang: &str) {
+    let sas = s.apis.sas.clone();
+    let query = params(&[("Lang", lang)]);
+    let mut failures = Vec::new();
+    for (action, file) in [
+        ("GetCheckStructure", "check-structure.json"),
+        ("ListCheckStandard", "check-standards.json"),
+    ] {
+        match s.call(&sas, action, &query) {
+            Ok(answer) => s.keep(file.into(), answer.body),
+            Err(f) => failures.push((action, f)),
+        }
+    }
+    if failures.len() == 2 {
+        let failures: Vec<(&str, &Failure)> = failures.iter().map(|(a, f)| (*a, f)).collect();
+        s.out.missing.push(missing_all(CATALOGUE, &failures));
+    }
 }
 
 fn assume(s: &mut Session, role: &Role) -> Result<(), Failure> {
@@ -854,6 +889,19 @@ mod tests {
             judge("GenerateCredentialReport", r#"{"State":"COMPLETED"}"#),
             None
         );
+        assert_eq!(
+            judge("GetCheckStructure", r#"{"CheckStructureResponse":[]}"#),
+            None
+        );
+        assert_eq!(
+            judge("GetCheckStructure", r#"{"Standards":[]}"#).as_deref(),
+            Some("has no CheckStructureResponse list")
+        );
+        assert_eq!(judge("ListCheckStandard", r#"{"Standards":{}}"#), None);
+        assert_eq!(
+            judge("ListCheckStandard", r#"{"Standards":"all"}"#).as_deref(),
+            Some("has no Standards list")
+        );
     }
 
     #[test]
@@ -886,6 +934,8 @@ mod tests {
             "GetCredentialReport",
             "DescribeRiskCheckResult",
             "ListCheckResult",
+            "GetCheckStructure",
+            "ListCheckStandard",
         ] {
             assert!(POLICY.contains(ram_action(action)), "{action}");
         }

@@ -40,6 +40,10 @@ pub enum Kind {
     StsCredentials,
     /// Sas `ListCheckItemWarningSummary` (host baselines): recognised, not used.
     SasHostBaseline,
+    /// Sas `GetCheckStructure`: the vendor's standards, requirements and sections.
+    SasCheckStructure,
+    /// Sas `ListCheckStandard`: the vendor's standards and requirements.
+    SasCheckStandards,
 }
 
 impl Kind {
@@ -60,6 +64,8 @@ impl Kind {
             Kind::CredentialReportState => "credential_report_state",
             Kind::StsCredentials => "sts_credentials",
             Kind::SasHostBaseline => "sas_host_baseline",
+            Kind::SasCheckStructure => "sas_check_structure",
+            Kind::SasCheckStandards => "sas_check_standards",
         }
     }
 }

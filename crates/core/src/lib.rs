@@ -16,7 +16,8 @@
 //! summary                         the summary.json views of a run
 //! pipeline                        the evaluating pipeline and the run types
 //! trend, aggregate, exceptions,   baselines and deltas, roll-ups, accepted risks, framework
-//! frameworks                      crosswalks and their roll-ups
+//! frameworks, sas_standards       crosswalks and their roll-ups, the roll-ups of Security
+//!                                 Center's own standards
 //! rules, branding                 the controls; branding files
 //! model, ingest, discover,        typed accounts, reading evidence, account folders,
 //! evidence                        file records
@@ -39,6 +40,7 @@ pub mod model;
 pub mod pipeline;
 pub mod rules;
 pub mod sas_items;
+pub mod sas_standards;
 pub mod score;
 pub mod stamp;
 pub mod summary;

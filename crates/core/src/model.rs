@@ -389,6 +389,84 @@ impl SasResults {
     }
 }
 
+/// A place in the vendor's standards: its id and its localised name. Vendor ids are not
+/// documented as stable, so a place is matched on both.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+pub struct Named {
+    /// The vendor's id, when given.
+    pub id: Option<i64>,
+    /// The vendor's name, trimmed; empty when not given.
+    pub name: String,
+}
+
+impl Named {
+    /// The place named by `id` and `name`; `None` when both are missing or blank.
+    pub fn of(id: Option<i64>, name: Option<&str>) -> Option<Named> {
+        let name = name.map(str::trim).unwrap_or_default().to_string();
+        (id.is_some() || !name.is_empty()).then_some(Named { id, name })
+    }
+}
+
+/// One `CheckPolicies` entry: where a check sits in a standard.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CheckPlace {
+    /// The standard.
+    pub standard: Named,
+    /// The requirement.
+    pub requirement: Named,
+    /// The section, when given.
+    pub section: Option<Named>,
+}
+
+/// One `ListCheckResult` check with its places in the vendor's standards (pages merged by
+/// `CheckId`, the newest check winning, as for the findings).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlacedCheck {
+    /// `CheckId`.
+    pub check_id: i64,
+    /// The vendor's verdict.
+    pub status: SasStatus,
+    /// `LastCheckTime`.
+    pub checked: Option<DateTime<Utc>>,
+    /// Its places, sorted, without duplicates.
+    pub places: Vec<CheckPlace>,
+}
+
+/// A requirement of the vendor's catalogue, with its sections.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CatalogueRequirement {
+    /// Its sections (from `GetCheckStructure`).
+    pub sections: std::collections::BTreeSet<Named>,
+}
+
+/// A standard of the vendor's catalogue.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CatalogueStandard {
+    /// `Type` (`RISK`, `COMPLIANCE`...), when given.
+    pub kind: Option<String>,
+    /// Its requirements.
+    pub requirements: BTreeMap<Named, CatalogueRequirement>,
+}
+
+/// Security Center's own standards as the evidence gives them: the checks' places
+/// (`CheckPolicies`) and the catalogue (`GetCheckStructure`, `ListCheckStandard`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VendorCatalogue {
+    /// Checks that name at least one place, by `CheckId`.
+    pub checks: Vec<PlacedCheck>,
+    /// The catalogue's standards, from either response (merged on id and name).
+    pub standards: BTreeMap<Named, CatalogueStandard>,
+    /// The files read: result pages with places, then catalogue responses.
+    pub files: Vec<String>,
+}
+
+impl VendorCatalogue {
+    /// Whether the evidence says nothing of the vendor's standards.
+    pub fn is_empty(&self) -> bool {
+        self.checks.is_empty() && self.standards.is_empty()
+    }
+}
+
 /// Who an account is: the metadata that every output keeps after the evidence is dropped.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct AccountInfo {
@@ -427,6 +505,8 @@ pub struct Account {
     pub credentials: Source<Credentials>,
     /// Security Center results.
     pub sas: Source<SasResults>,
+    /// Security Center's own standards: the checks' places and the catalogue.
+    pub vendor_catalogue: VendorCatalogue,
     /// Why the evidence is incomplete although present (missing pages, ...), in English.
     pub gaps: Vec<String>,
     /// The same, as messages to be written in the report language.
@@ -472,6 +552,7 @@ pub fn build(folder: &FolderSource, bundle: RawBundle) -> Modelled {
     let mut password = Vec::new();
     let mut risk_pages = Vec::new();
     let mut check_pages = Vec::new();
+    let mut catalogues = Vec::new();
     let mut caller_uid = None;
     for (index, parsed) in items {
         match parsed {
@@ -481,6 +562,21 @@ pub fn build(folder: &FolderSource, bundle: RawBundle) -> Modelled {
             Parsed::RiskCheckPage(p) => risk_pages.push((index, p)),
             Parsed::CheckResultPage(p) => check_pages.push((index, p)),
             Parsed::CallerIdentity(c) => caller_uid = caller_uid.or(Some(c.account_id)),
+            Parsed::CheckStructure(c) => catalogues.push((
+                index,
+                c.check_structure_response
+                    .0
+                    .into_iter()
+                    .flat_map(|g| {
+                        let kind = g.standard_type;
+                        g.standards.0.into_iter().map(move |mut s| {
+                            s.kind = s.kind.or_else(|| kind.clone());
+                            s
+                        })
+                    })
+                    .collect::<Vec<_>>(),
+            )),
+            Parsed::CheckStandards(c) => catalogues.push((index, c.standards.0)),
             Parsed::CredentialCsv(_)
             | Parsed::CredentialApiPage { .. }
             | Parsed::CredentialPageRaw(_) => {}
@@ -496,6 +592,7 @@ pub fn build(folder: &FolderSource, bundle: RawBundle) -> Modelled {
     let password =
         choose_one(&mut files, password, "password policy").map(|(p, f)| (policy_of(p), f));
     let credentials = choose_credentials(&mut files, credential_reports);
+    let vendor_catalogue = vendor_catalogue(&files, &check_pages, catalogues);
     let sas = merge_sas(&files, risk_pages, check_pages, &mut gaps, &mut diagnostics);
 
     let alias = credentials.as_ref().and_then(|(c, _)| alias_of(c));
@@ -535,6 +632,7 @@ pub fn build(folder: &FolderSource, bundle: RawBundle) -> Modelled {
             sas,
             &files,
         ),
+        vendor_catalogue,
         gaps: gaps
             .iter()
             .map(|n| n.render(crate::i18n::Catalogue::get(crate::i18n::Lang::En)))
@@ -1028,6 +1126,92 @@ fn decoded_content(v: &serde_json::Value) -> Option<serde_json::Value> {
             .ok()
             .filter(serde_json::Value::is_object),
         _ => None,
+    }
+}
+
+/// Reads the checks' places in the vendor's standards (pages merged by `CheckId`, the newest
+/// check winning, ties to the first page, as [`merge_sas`] does) and the catalogue responses.
+fn vendor_catalogue(
+    files: &[FileRecord],
+    check_pages: &[(usize, RawCheckResultPage)],
+    catalogues: Vec<(usize, Vec<RawCatalogueStandard>)>,
+) -> VendorCatalogue {
+    let mut checks: BTreeMap<i64, PlacedCheck> = BTreeMap::new();
+    let mut files_used = std::collections::BTreeSet::new();
+    for (index, page) in check_pages {
+        for raw in &page.checks.0 {
+            let mut places: Vec<CheckPlace> = raw
+                .check_policies
+                .0
+                .iter()
+                .filter_map(|p| {
+                    Some(CheckPlace {
+                        standard: Named::of(p.standard_id, p.standard_show_name.as_deref())?,
+                        requirement: Named::of(
+                            p.requirement_id,
+                            p.requirement_show_name.as_deref(),
+                        )?,
+                        section: Named::of(p.section_id, p.section_show_name.as_deref()),
+                    })
+                })
+                .collect();
+            places.sort();
+            places.dedup();
+            let check = PlacedCheck {
+                check_id: raw.check_id,
+                status: sas_status_list(raw.status.as_deref()),
+                checked: millis(raw.last_check_time),
+                places,
+            };
+            match checks.get(&raw.check_id) {
+                Some(existing) if existing.checked >= check.checked => {}
+                _ => {
+                    checks.insert(raw.check_id, check);
+                }
+            }
+        }
+        if page.checks.0.iter().any(|c| !c.check_policies.0.is_empty()) {
+            files_used.insert(*index);
+        }
+    }
+    let mut standards: BTreeMap<Named, CatalogueStandard> = BTreeMap::new();
+    for (index, list) in catalogues {
+        files_used.insert(index);
+        for raw in list {
+            let Some(key) = Named::of(raw.id, raw.show_name.as_deref()) else {
+                continue;
+            };
+            let standard = standards.entry(key).or_default();
+            if standard.kind.is_none() {
+                standard.kind = raw
+                    .kind
+                    .map(|k| k.trim().to_string())
+                    .filter(|k| !k.is_empty());
+            }
+            for r in raw.requirements.0 {
+                let Some(key) = Named::of(r.id, r.show_name.as_deref()) else {
+                    continue;
+                };
+                let requirement = standard.requirements.entry(key).or_default();
+                requirement.sections.extend(
+                    r.sections
+                        .0
+                        .iter()
+                        .filter_map(|s| Named::of(s.id, s.show_name.as_deref())),
+                );
+            }
+        }
+    }
+    VendorCatalogue {
+        checks: checks
+            .into_values()
+            .filter(|c| !c.places.is_empty())
+            .collect(),
+        standards,
+        files: files_used
+            .into_iter()
+            .map(|i| files[i].path.clone())
+            .collect(),
     }
 }
 

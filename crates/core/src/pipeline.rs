@@ -195,6 +195,9 @@ pub struct AccountResult {
     pub history: Vec<crate::trend::AccountPoint>,
     /// Change since the baseline; `None` without one or for an account new since it.
     pub delta: Option<crate::trend::Delta>,
+    /// Security Center's own standards rolled up; `None` when the evidence says nothing of
+    /// them.
+    pub vendor_standards: Option<crate::sas_standards::VendorStandards>,
 }
 
 /// A Security Center item accepted in the vendor's console.
@@ -588,6 +591,7 @@ fn evaluate_inner(
         (Cow::Borrowed("password_policy"), a.password_policy.state()),
         (Cow::Borrowed("security_center"), a.sas.state()),
     ]);
+    let vendor_standards = crate::sas_standards::account(&a.vendor_catalogue);
     Evaluated {
         result: AccountResult {
             identity: aggregate::identity(a, as_of),
@@ -608,6 +612,7 @@ fn evaluate_inner(
             fails,
             history,
             delta,
+            vendor_standards,
         },
         frameworks,
         files: m.files,

@@ -284,6 +284,10 @@ pub struct PortfolioView<'a> {
     pub history: Vec<crate::trend::PortfolioPoint>,
     /// Change since the baseline, or null without one.
     pub delta: Option<crate::trend::GroupDelta<'a>>,
+    /// Security Center's own standards across the accounts (left out when no account's
+    /// evidence names any).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub vendor_standards: Vec<crate::sas_standards::PortfolioStandard>,
 }
 
 /// `portfolio.controls[]`.
@@ -345,6 +349,9 @@ pub struct AccountView<'a> {
     /// The requirements of each framework selected on this account; absent when none is.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub frameworks: Vec<AccountFrameworkView>,
+    /// Security Center's own standards (left out when the evidence names none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vendor_standards: Option<&'a crate::sas_standards::VendorStandards>,
 }
 
 /// `controls[]`.
@@ -501,6 +508,7 @@ pub fn account_view<'a>(
                 }
             })
             .collect(),
+        vendor_standards: result.vendor_standards.as_ref(),
     }
 }
 
@@ -546,6 +554,11 @@ pub fn summary_view(run: &Run) -> SummaryView<'_> {
                 .collect(),
             history: trend.history,
             delta: trend.delta,
+            vendor_standards: crate::sas_standards::portfolio(
+                run.accounts
+                    .iter()
+                    .filter_map(|a| a.vendor_standards.as_ref()),
+            ),
         },
         accounts: [],
         diagnostics: &run.diagnostics,

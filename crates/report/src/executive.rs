@@ -970,6 +970,7 @@ mod tests {
             fails: Default::default(),
             history: Vec::new(),
             delta: None,
+            vendor_standards: None,
         }
     }
 

@@ -71,6 +71,9 @@ struct AccountForm {
     fails: aliaudit_core::trend::Fails,
     history: Vec<aliaudit_core::trend::AccountPoint>,
     delta: Option<aliaudit_core::trend::Delta>,
+    /// Security Center's own standards; left out when the evidence names none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    vendor_standards: Option<aliaudit_core::sas_standards::VendorStandards>,
 }
 
 impl AccountForm {
@@ -113,6 +116,7 @@ impl AccountForm {
             fails: a.fails,
             history: a.history.clone(),
             delta: a.delta.clone(),
+            vendor_standards: a.vendor_standards.clone(),
         }
     }
 
@@ -153,6 +157,7 @@ impl AccountForm {
             fails: self.fails,
             history: self.history,
             delta: self.delta,
+            vendor_standards: self.vendor_standards,
         }
     }
 }
@@ -917,6 +922,10 @@ fn check_figures(a: &AccountForm) -> Result<(), String> {
     }
     if a.figures.score != a.score || a.figures.status != a.status {
         return Err("its score or status is given twice, differently".into());
+    }
+    if let Some(v) = &a.vendor_standards {
+        aliaudit_core::sas_standards::check(v)
+            .map_err(|m| format!("its Security Center standards: {m}"))?;
     }
     let i = &a.identity;
     let mut counts = vec![

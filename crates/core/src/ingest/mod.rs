@@ -85,6 +85,10 @@ pub enum Parsed {
     RiskCheckPage(RawRiskCheckPage),
     /// A `ListCheckResult` page.
     CheckResultPage(RawCheckResultPage),
+    /// `GetCheckStructure`: the vendor's catalogue of standards.
+    CheckStructure(RawCheckStructure),
+    /// `ListCheckStandard`: the vendor's catalogue of standards.
+    CheckStandards(RawCheckStandards),
     /// A credential report CSV file.
     CredentialCsv(ParsedCsv),
     /// A `GetCredentialReport` page, its Content decoded.
@@ -530,13 +534,15 @@ fn classify(bytes: &[u8], ext: Option<&str>) -> Outcome {
 }
 
 /// Markers that identify a kind even in a file too broken to parse.
-const MARKERS: [(&str, Kind); 8] = [
+const MARKERS: [(&str, Kind); 10] = [
     ("AccountSecurityPracticeInfo", Kind::PracticeReport),
     ("SecurityPreference", Kind::SecurityPreference),
     ("PasswordPolicy", Kind::PasswordPolicy),
     ("DescribeRiskCheckResultResponse", Kind::SasRiskCheckResult),
     ("\"ItemId\"", Kind::SasRiskCheckResult),
     ("\"Checks\"", Kind::SasCheckResult),
+    ("CheckStructureResponse", Kind::SasCheckStructure),
+    ("\"Standards\"", Kind::SasCheckStandards),
     ("GeneratedTime", Kind::CredentialReportApi),
     ("<ItemId>", Kind::SasRiskCheckResult),
 ];
@@ -629,6 +635,8 @@ enum Detected {
     Password,
     RiskPage,
     CheckPage,
+    Structure,
+    Standards,
     CredentialPage,
     Caller,
     ApiError,
@@ -654,6 +662,12 @@ fn detect(shape: &Shape) -> Detected {
     }
     if has("Checks") {
         return Detected::CheckPage;
+    }
+    if has("CheckStructureResponse") {
+        return Detected::Structure;
+    }
+    if has("Standards") {
+        return Detected::Standards;
     }
     if has("List") {
         match &shape.list_first {
@@ -763,6 +777,8 @@ fn parse_detected(detected: Detected, doc: Doc, shape: &Shape) -> Outcome {
         }),
         Detected::RiskPage => typed(doc, Kind::SasRiskCheckResult, Parsed::RiskCheckPage),
         Detected::CheckPage => typed(doc, Kind::SasCheckResult, Parsed::CheckResultPage),
+        Detected::Structure => typed(doc, Kind::SasCheckStructure, Parsed::CheckStructure),
+        Detected::Standards => typed(doc, Kind::SasCheckStandards, Parsed::CheckStandards),
         Detected::Caller => typed(doc, Kind::CallerIdentity, Parsed::CallerIdentity),
         Detected::CredentialPage => {
             let page = typed(
@@ -1016,6 +1032,59 @@ mod tests {
     }
 
     #[test]
+    fn catalogue_responses_are_recognised_by_content_and_read_leniently() {
+        let structure = r#"{"RequestId":"x","CheckStructureResponse":{"StandardType":"RISK","Standards":[{"Id":"4","ShowName":"S","Requirements":{"Id":40,"ShowName":"R","Sections":[{"Id":400,"ShowName":"X"}]}}]}}"#;
+        let outcome = classify(structure.as_bytes(), Some("txt"));
+        assert_eq!(outcome.kind, Some(Kind::SasCheckStructure));
+        let Classified::Parsed(parsed) = outcome.result else {
+            panic!("not parsed");
+        };
+        let Parsed::CheckStructure(c) = *parsed else {
+            panic!("not a check structure");
+        };
+        let group = &c.check_structure_response.0[0];
+        assert_eq!(group.standard_type.as_deref(), Some("RISK"));
+        let requirement = &group.standards.0[0].requirements.0[0];
+        assert_eq!(group.standards.0[0].id, Some(4));
+        assert_eq!(requirement.id, Some(40));
+        assert_eq!(requirement.sections.0[0].show_name.as_deref(), Some("X"));
+
+        let standards = r#"{"Standards":[{"Id":5,"ShowName":"T","Type":"COMPLIANCE","Requirements":[{"Id":"50","ShowName":"Q","RiskCheckCount":2}]}]}"#;
+        let (kind, reason) = kind_and_reason(standards, "json");
+        assert_eq!(
+            (kind, reason.as_str()),
+            (Some(Kind::SasCheckStandards), "parsed")
+        );
+
+        let (kind, reason) = kind_and_reason(
+            r#"{"Standards":[{"Id":5,"Requirements":[{"Id":"fifty"}]}]}"#,
+            "json",
+        );
+        assert_eq!(kind, Some(Kind::SasCheckStandards));
+        assert_eq!(
+            reason,
+            "rejected: JSON path Standards[0].Requirements[0].Id (line 1, column 52): expected a whole number, found \"fifty\""
+        );
+    }
+
+    #[test]
+    fn check_policies_read_ids_as_numbers_or_text_and_one_object_as_a_list() {
+        let page = r#"{"Checks":[{"CheckId":1,"CheckPolicies":{"StandardId":"7","StandardShowName":"S","RequirementId":70,"RequirementShowName":"R","SectionId":"700","SectionShowName":"X"}}]}"#;
+        let Classified::Parsed(parsed) = classify(page.as_bytes(), Some("json")).result else {
+            panic!("not parsed");
+        };
+        let Parsed::CheckResultPage(page) = *parsed else {
+            panic!("not a check page");
+        };
+        let policy = &page.checks.0[0].check_policies.0[0];
+        assert_eq!(
+            (policy.standard_id, policy.requirement_id, policy.section_id),
+            (Some(7), Some(70), Some(700))
+        );
+        assert_eq!(policy.requirement_show_name.as_deref(), Some("R"));
+    }
+
+    #[test]
     fn xml_risk_check_page_with_a_single_item() {
         let xml = "<DescribeRiskCheckResultResponse><TotalCount>1</TotalCount><List><ItemId>3</ItemId><Status>failed</Status><RiskItemResources><ContentResource>{}</ContentResource></RiskItemResources></List></DescribeRiskCheckResultResponse>";
         let outcome = classify(xml.as_bytes(), Some("xml"));
@@ -1041,6 +1110,9 @@ mod properties {
     const PAGE: &str = r#"{"TotalCount":"2","PageCount":1,"CurrentPage":1,"List":[{"ItemId":3,"Title":"MFA","Status":"pass","CheckTime":1790300000000,"RiskItemResources":{"ContentResource":"{\"type\":\"text\"}"}},{"ItemId":"4","Status":"failed","StartStatus":"disable"}]}"#;
     const PREF: &str = r#"{"SecurityPreference":{"LoginProfilePreference":{"MFAOperationForLogin":"adaptive","LoginNetworkMasks":"10.0.0.0/8"},"VerificationPreference":{"VerificationTypes":["[\"sms\"]"]},"MaxIdleDays":{"MaxIdleDaysForUsers":"90"}}}"#;
     const XML: &str = "<DescribeRiskCheckResultResponse><TotalCount>1</TotalCount><List><ItemId>3</ItemId><Status>pass</Status></List></DescribeRiskCheckResultResponse>";
+    const CHECKS: &str = r#"{"Checks":[{"CheckId":"9","Status":"PASS","LastCheckTime":1790300000000,"CheckPolicies":[{"StandardId":1,"StandardShowName":"S","RequirementId":"11","RequirementShowName":"R","SectionId":111,"SectionShowName":"X"}]}],"PageInfo":{"TotalCount":1}}"#;
+    const STRUCTURE: &str = r#"{"CheckStructureResponse":[{"StandardType":"RISK","Standards":[{"Id":1,"ShowName":"S","Requirements":[{"Id":11,"ShowName":"R","Sections":[{"Id":111,"ShowName":"X"}]}]}]}]}"#;
+    const STANDARDS: &str = r#"{"Standards":[{"Id":"1","ShowName":"S","Type":"RISK","Requirements":{"Id":11,"ShowName":"R"}}]}"#;
     const CSV: &str = "user,user_creation_time,user_last_logon,password_exist,password_active,password_last_changed,password_next_rotation,mfa_active,access_key_1_exist,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used\n<root>,2016-01-01T00:00:00Z,-,TRUE,N/A,N/A,N/A,TRUE,FALSE,N/A,N/A,N/A\n";
 
     fn check(name: &str, bytes: &[u8]) {
@@ -1077,7 +1149,7 @@ mod properties {
 
         #[test]
         fn truncated_documents_are_rejected_or_used_never_panic(
-            doc in prop_oneof![Just(PAGE), Just(PREF), Just(XML), Just(CSV)],
+            doc in prop_oneof![Just(PAGE), Just(PREF), Just(XML), Just(CSV), Just(CHECKS), Just(STRUCTURE), Just(STANDARDS)],
             cut in 0usize..400,
         ) {
             let end = cut.min(doc.len());
@@ -1086,7 +1158,7 @@ mod properties {
 
         #[test]
         fn single_byte_corruption_never_panics(
-            doc in prop_oneof![Just(PAGE), Just(PREF), Just(XML), Just(CSV)],
+            doc in prop_oneof![Just(PAGE), Just(PREF), Just(XML), Just(CSV), Just(CHECKS), Just(STRUCTURE), Just(STANDARDS)],
             at in 0usize..400,
             byte in any::<u8>(),
         ) {
@@ -1094,6 +1166,35 @@ mod properties {
             let i = at % bytes.len();
             bytes[i] = byte;
             check("doc", &bytes);
+        }
+
+        #[test]
+        fn catalogue_values_of_any_json_type_parse_or_are_rejected_with_a_path(
+            id in prop_oneof![
+                any::<i64>().prop_map(|n| n.to_string()),
+                any::<i64>().prop_map(|n| format!("\"{n}\"")),
+                Just("null".to_string()),
+                Just("true".to_string()),
+                Just("[]".to_string()),
+                Just("{}".to_string()),
+                "\"[a-z0-9 ]{0,6}\"",
+            ],
+            structure in any::<bool>(),
+        ) {
+            let doc = if structure {
+                format!(r#"{{"CheckStructureResponse":[{{"Standards":[{{"Id":{id},"Requirements":[{{"Id":{id},"Sections":[{{"Id":{id}}}]}}]}}]}}]}}"#)
+            } else {
+                format!(r#"{{"Standards":[{{"Id":{id},"Requirements":[{{"Id":{id}}}]}}]}}"#)
+            };
+            let bundle = ingest_memory(&[("c.json", doc.as_bytes())], Limits::default());
+            let file = &bundle.files[0];
+            let kind = if structure { Kind::SasCheckStructure } else { Kind::SasCheckStandards };
+            prop_assert_eq!(file.kind, Some(kind));
+            match file.status {
+                FileStatus::Used => prop_assert_eq!(bundle.items.len(), 1),
+                FileStatus::Rejected => prop_assert!(file.reason.as_deref().is_some_and(|r| r.starts_with("JSON path "))),
+                FileStatus::Ignored => prop_assert!(false, "ignored: {:?}", file.reason),
+            }
         }
 
         #[test]

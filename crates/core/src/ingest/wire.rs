@@ -315,19 +315,109 @@ pub struct RawCheck {
     pub check_policies: OneOrMany<RawCheckPolicy>,
 }
 
-/// `Checks[].CheckPolicies[]`.
+/// `Checks[].CheckPolicies[]`: where the check sits in the vendor's standards (api-formats.md
+/// 6.5). The ids are numbers in the SDK models (`int`); they arrive as numbers or numeric text.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct RawCheckPolicy {
-    /// Standard name.
+    /// Standard id.
+    #[serde(deserialize_with = "opt_i64")]
+    pub standard_id: Option<i64>,
+    /// Standard name, localised.
     #[serde(deserialize_with = "opt_string")]
     pub standard_show_name: Option<String>,
-    /// Requirement name.
+    /// Requirement id.
+    #[serde(deserialize_with = "opt_i64")]
+    pub requirement_id: Option<i64>,
+    /// Requirement name, localised.
     #[serde(deserialize_with = "opt_string")]
     pub requirement_show_name: Option<String>,
-    /// Section name.
+    /// Section id.
+    #[serde(deserialize_with = "opt_i64")]
+    pub section_id: Option<i64>,
+    /// Section name, localised.
     #[serde(deserialize_with = "opt_string")]
     pub section_show_name: Option<String>,
+}
+
+// The two catalogue responses below are not in api-formats.md. Their fields are read from the
+// Sas 2018-12-03 SDK models (aliyun/alibabacloud-php-sdk, sas-20181203/src/Models/
+// GetCheckStructureResponseBody*.php and ListCheckStandardResponseBody*.php): every level has
+// `Id` (int) and `ShowName` (string); GetCheckStructure nests `CheckStructureResponse[]` {
+// `StandardType`, `Standards[]` { `Id`, `ShowName`, `Type`, `Requirements[]` { `Id`,
+// `ShowName`, `TotalCheckCount`, `Sections[]` { `Id`, `ShowName` } } } }; ListCheckStandard
+// answers `Standards[]` { `Id`, `ShowName`, `Type`, `BindVendor`, `ShowPriorityLevel`,
+// `Requirements[]` { `Id`, `ShowName`, `RiskCheckCount`, `ShowPriorityLevel` } }. Neither
+// has paging fields. We rely on the ids and names only; counts are kept as the vendor's.
+
+/// Sas `GetCheckStructure`: standards, their requirements and sections.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct RawCheckStructure {
+    /// One entry per standard type (`RISK`, `COMPLIANCE`, ...).
+    pub check_structure_response: OneOrMany<RawStructureGroup>,
+}
+
+/// `CheckStructureResponse[]`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct RawStructureGroup {
+    /// The type of the standards below.
+    #[serde(deserialize_with = "opt_string")]
+    pub standard_type: Option<String>,
+    /// The standards.
+    pub standards: OneOrMany<RawCatalogueStandard>,
+}
+
+/// A standard of either catalogue response.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct RawCatalogueStandard {
+    /// Standard id.
+    #[serde(deserialize_with = "opt_i64")]
+    pub id: Option<i64>,
+    /// Standard name, localised.
+    #[serde(deserialize_with = "opt_string")]
+    pub show_name: Option<String>,
+    /// Its type (`RISK`, `COMPLIANCE`, ...).
+    #[serde(rename = "Type", deserialize_with = "opt_string")]
+    pub kind: Option<String>,
+    /// Its requirements.
+    pub requirements: OneOrMany<RawCatalogueRequirement>,
+}
+
+/// A requirement of either catalogue response.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct RawCatalogueRequirement {
+    /// Requirement id.
+    #[serde(deserialize_with = "opt_i64")]
+    pub id: Option<i64>,
+    /// Requirement name, localised.
+    #[serde(deserialize_with = "opt_string")]
+    pub show_name: Option<String>,
+    /// Its sections (GetCheckStructure only).
+    pub sections: OneOrMany<RawCatalogueSection>,
+}
+
+/// A section of `GetCheckStructure`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct RawCatalogueSection {
+    /// Section id.
+    #[serde(deserialize_with = "opt_i64")]
+    pub id: Option<i64>,
+    /// Section name, localised.
+    #[serde(deserialize_with = "opt_string")]
+    pub show_name: Option<String>,
+}
+
+/// Sas `ListCheckStandard`: standards and their requirements.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct RawCheckStandards {
+    /// The standards.
+    pub standards: OneOrMany<RawCatalogueStandard>,
 }
 
 /// One page of Ims `GetCredentialReport`.
