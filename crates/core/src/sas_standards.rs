@@ -91,7 +91,11 @@ impl Tally {
 
     /// The sum of the counts.
     pub fn total(&self) -> u64 {
-        self.pass + self.fail + self.accepted + self.not_checked
+        // Saturating: a damaged shard file may hold any counts.
+        self.pass
+            .saturating_add(self.fail)
+            .saturating_add(self.accepted)
+            .saturating_add(self.not_checked)
     }
 }
 
