@@ -388,6 +388,7 @@ mod tests {
             compensating: None,
             remediation: Default::default(),
             noun: crate::rules::Noun::Items,
+            affected: None,
             scored: true,
             informational: None,
             duplicates: None,

@@ -555,11 +555,7 @@ fn evaluate_inner(
             title: f.title.clone(),
             severity: f.severity,
             remediation: f.remediation,
-            failing: f
-                .resources
-                .iter()
-                .filter(|r| r.status == rules::Status::Fail)
-                .count() as u64,
+            failing: f.failing_count(),
             noun: Some(f.noun),
         })
         .collect();

@@ -1147,6 +1147,7 @@ mod tests {
                     compensating: None,
                     remediation: Default::default(),
                     noun: crate::rules::Noun::Items,
+                    affected: None,
                     scored: informational.is_none(),
                     informational,
                     duplicates: None,

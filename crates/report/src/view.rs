@@ -763,11 +763,7 @@ fn failing_resources(findings: &[Finding]) -> BTreeMap<String, executive::Affect
         .iter()
         .filter(|f| f.status == Status::Fail && f.informational.is_none())
         .map(|f| {
-            let count = f
-                .resources
-                .iter()
-                .filter(|r| r.status == Status::Fail)
-                .count();
+            let count = usize::try_from(f.failing_count()).unwrap_or(usize::MAX);
             (
                 f.control_id.to_string(),
                 executive::Affected {

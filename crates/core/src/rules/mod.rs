@@ -184,6 +184,7 @@ pub(crate) fn evaluate_with(
             informational,
             duplicates: None,
             noun: def.noun,
+            affected: None,
             resources: outcome.resources,
             sources: Vec::new(),
         });
@@ -315,6 +316,10 @@ fn sas_finding(item: &SasItem, pack: &RulePack, explain: bool) -> Finding {
         informational: None,
         duplicates: None,
         noun: Noun::SasResources,
+        affected: match status {
+            Status::Fail => affected.and_then(|n| u64::try_from(n).ok()),
+            _ => None,
+        },
         resources,
         // A check one API reports is cited by its resource rows; one both report cites both.
         sources: if explain && item.also.is_some() {

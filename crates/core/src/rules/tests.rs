@@ -587,6 +587,8 @@ fn security_center_statuses_map_to_result_states() {
     // A check that names no resource has one row without a resource, at the item's place.
     assert_eq!(failed.resources.len(), 1);
     assert_eq!(failed.resources[0].id, "");
+    // Counted as the evidence counts them, not as the one row.
+    assert_eq!(failed.failing_count(), 3);
     assert_eq!(failed.resources[0].field.as_deref(), Some("List[1]"));
     assert_eq!(status(&a, "sas.12"), Status::Excepted);
     assert_eq!(status(&a, "sas.16"), Status::Excepted);
@@ -756,6 +758,7 @@ fn affected_resources_come_from_the_content_resource_grids() {
         en(&f.detail),
         "Security Center: failed; 4 affected, the evidence names 3 (listed below)"
     );
+    assert_eq!(f.failing_count(), 4);
 }
 
 #[test]

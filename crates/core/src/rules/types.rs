@@ -306,11 +306,28 @@ pub struct Finding {
     /// What its resources are, for counting the failing ones.
     #[serde(skip)]
     pub noun: Noun,
+    /// How many resources fail by the evidence's own count, when it names fewer (a Security
+    /// Center check reports "8 affected" and names none).
+    #[serde(skip)]
+    pub affected: Option<u64>,
     /// Per-resource results.
     pub resources: Vec<ResourceResult>,
     /// Every source that reports this check, with its place: both Security Center APIs when
     /// both hold it, and the Security Center item that duplicates a built-in control.
     pub sources: Vec<Citation>,
+}
+
+impl Finding {
+    /// How many of its resources fail: the failing rows, or the evidence's own count when it
+    /// is larger (a Security Center check that names fewer than it counts).
+    pub fn failing_count(&self) -> u64 {
+        let rows = self
+            .resources
+            .iter()
+            .filter(|r| r.status == Status::Fail)
+            .count() as u64;
+        rows.max(self.affected.unwrap_or(0))
+    }
 }
 
 /// One source of a result: a file, the place in it, and what it says.
