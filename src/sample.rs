@@ -631,6 +631,23 @@ struct SasRow {
     checked: i64,
 }
 
+impl SasRow {
+    /// The product the check is about, as the known item table names it (else the title's
+    /// part before its dash): both APIs report it, so that one check reads as one.
+    fn asset(&self) -> String {
+        match aliaudit_core::sas_items::known(&self.title) {
+            Some(item) => item.asset.clone(),
+            None => self
+                .title
+                .split(['-', '－'])
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+        }
+    }
+}
+
 fn sas_rows(rng: &mut fastrand::Rng, plan: &Plan, variant: usize) -> Vec<SasRow> {
     let zh = variant % 2 == 1;
     let checked_base = (plan.generated - Duration::hours(rng.i64(1..48))).timestamp_millis();
@@ -709,7 +726,7 @@ fn sas_json_item(row: &SasRow, strings: bool, content_as_string: bool) -> Value 
         "StartStatus": row.start,
         "RepairStatus": "disabled",
         "AffectedCount": num(row.affected),
-        "RiskAssertType": "ECS",
+        "RiskAssertType": row.asset(),
         "CheckTime": num(row.checked),
         "RemainingTime": num(0),
         "TaskId": num(row.checked / 1000),
@@ -810,7 +827,7 @@ fn sas_files(rng: &mut fastrand::Rng, plan: &Plan, variant: usize) -> Vec<Sample
                     "CheckId": 100 + r.id,
                     "CheckShowName": r.title,
                     "Vendor": "ALIYUN",
-                    "InstanceType": "RAM",
+                    "InstanceType": format!("ACS_{}", r.asset().to_uppercase().replace(' ', "_")),
                     "RiskLevel": r.level.to_uppercase(),
                     "Status": match r.status { "pass" => "PASS", "failed" => "NOT_PASS", "ignored" | "falsePositive" => "WHITELIST", _ => "CHECKING" },
                     "TaskId": (r.checked / 1000).to_string(),

@@ -1207,7 +1207,7 @@ fn the_benchmark_version_comes_from_the_flag_then_the_rules_file() {
     ]);
     assert_ne!(v.code, 1, "{}", v.stderr);
     assert!(
-        v.stdout.contains(&format!("score {SCORE_V1:>5}")),
+        v.stdout.contains(&format!("score {SCORE_V1:>5.1}")),
         "{}",
         v.stdout
     );
@@ -1241,10 +1241,10 @@ fn an_unknown_benchmark_version_exits_1_naming_the_accepted_ones() {
 /// The sandbox account's score and counts (pass, fail, excepted, not applicable, not
 /// evaluable) under each benchmark version: 1.13 moves one low-severity result between pass
 /// and fail.
-const SCORE_V2: f64 = 56.4;
-const COUNTS_V2: [u64; 5] = [26, 24, 0, 0, 2];
-const SCORE_V1: f64 = 57.4;
-const COUNTS_V1: [u64; 5] = [27, 23, 0, 0, 2];
+const SCORE_V2: f64 = 48.6;
+const COUNTS_V2: [u64; 5] = [16, 20, 0, 0, 2];
+const SCORE_V1: f64 = 50.0;
+const COUNTS_V1: [u64; 5] = [17, 19, 0, 0, 2];
 
 #[test]
 fn every_link_inside_a_page_has_its_target_and_findings_link_to_evidence_and_logic() {
