@@ -757,7 +757,14 @@ impl Executive {
             .map(|r| RiskView {
                 problem: capitalised(&self.problem(c, &r.id, &r.title, rules)),
                 severity: r.severity,
-                exposes: risk_text(r, "exposes", "exec.sas_exposes"),
+                exposes: risk_text(
+                    r,
+                    "exposes",
+                    match self.scope {
+                        ScopeKind::Account => "exec.sas_exposes",
+                        _ => "exec.sas_exposes_group",
+                    },
+                ),
                 affected: affected(r),
                 anchor: format!("c-{}", r.id.replace('.', "-")),
             })
@@ -857,7 +864,11 @@ impl Executive {
             change,
             risks,
             actions,
-            more_actions: (rest > 0).then(|| plural(c, "exec.more_actions", rest, &[])),
+            // A group's pages hold no per-control detail: its accounts' reports do.
+            more_actions: (rest > 0).then(|| match self.scope {
+                ScopeKind::Account => plural(c, "exec.more_actions", rest, &[]),
+                _ => plural(c, "exec.more_in_accounts", rest, &[]),
+            }),
             more_count: rest,
             actions_note: c.f(
                 "exec.actions_note",

@@ -1664,9 +1664,12 @@ impl<'a> Site<'a> {
                 .iter()
                 .filter(|r| r.status == Status::Fail)
                 .count(),
+            // What does not pass first (an engineer starts there), each group in evidence order.
             resources: f
                 .resources
                 .iter()
+                .filter(|r| r.status != Status::Pass)
+                .chain(f.resources.iter().filter(|r| r.status == Status::Pass))
                 .map(|r| ResourceRow {
                     id: r.id.clone(),
                     status: r.status,
