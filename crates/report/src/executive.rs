@@ -150,6 +150,9 @@ pub enum Change {
         compared: Compared,
         /// Accounts not re-assessed now, when there are any.
         carried: Option<Carried>,
+        /// Accounts assessed now that the baseline did not have: the mean now counts them,
+        /// the mean then could not.
+        added: u64,
     },
     /// An account new since the baseline.
     NewAccount {
@@ -686,6 +689,19 @@ impl Executive {
             )
         };
         let signed = |d: &Compared| d.score.map_or_else(|| "-".to_string(), |s| s.to_string());
+        let added = match &self.change {
+            Some(Change::Group { added, .. }) if *added > 0 => {
+                let period = match &self.change {
+                    Some(Change::Group { compared, .. }) => compared.period.as_str(),
+                    _ => "",
+                };
+                format!(
+                    " {}",
+                    c.f("exec.change_added", &[("n", added), ("period", &period)])
+                )
+            }
+            _ => String::new(),
+        };
         let change = self.change.as_ref().map(|ch| match ch {
             Change::NewAccount { period } => c.f("exec.change_new_account", &[("period", period)]),
             Change::Account(d) => c.f(
@@ -700,6 +716,7 @@ impl Executive {
             Change::Group {
                 compared: d,
                 carried: Some(carried),
+                ..
             } => plural(
                 c,
                 "exec.change_group_carried",
@@ -715,6 +732,7 @@ impl Executive {
             Change::Group {
                 compared: d,
                 carried: None,
+                ..
             } => c.f(
                 "exec.change_group",
                 &[
@@ -724,6 +742,7 @@ impl Executive {
                 ],
             ),
         });
+        let change = change.map(|text| format!("{text}{added}"));
         let affected = |r: &Risk| match (self.scope, r.resources) {
             (ScopeKind::Account, Some(a)) if a.count > 0 => {
                 plural(c, a.noun.key(), a.count as u64, &[])
@@ -1151,7 +1170,7 @@ mod tests {
     fn a_group_change_that_counts_accounts_not_reassessed_says_so() {
         let a = account("a", 10, &[]);
         let rules = RulePack::default();
-        let change = |carried: u64| Change::Group {
+        let change = |carried: u64, added: u64| Change::Group {
             compared: Compared {
                 period: "2026-Q2".into(),
                 previous: Score::from_f64(70.8),
@@ -1161,19 +1180,29 @@ mod tests {
                 new_failures: 1,
                 resolved: 5,
             },
+            added,
             carried: (carried > 0).then(|| Carried {
                 accounts: carried,
                 mean: Score::from_f64(78.8),
             }),
         };
-        let text = |carried: u64, lang: Lang| {
+        let text_with = |carried: u64, added: u64, lang: Lang| {
             let mut i = inputs(ScopeKind::Portfolio, "", &rules);
-            i.change = Some(change(carried));
+            i.change = Some(change(carried, added));
             derive(&[&a], i)
                 .view(Catalogue::get(lang), &rules)
                 .change
                 .unwrap()
         };
+        let text = |carried: u64, lang: Lang| text_with(carried, 0, lang);
+        // Accounts new since the baseline are in the mean now and were not then: said.
+        assert_eq!(
+            text_with(0, 1, Lang::En),
+            "mean score +8.0 since 2026-Q2; 1 new failure, 5 resolved. 1 account is new since 2026-Q2: the mean now counts it, the mean then could not."
+        );
+        assert!(text_with(0, 2, Lang::Zh).ends_with(
+            "另有 2 个账号为 2026-Q2 之后新增：本期平均分包含这些账号，上期平均分不包含。"
+        ));
         assert_eq!(
             text(1, Lang::En),
             "mean score +8.0 since 2026-Q2, from 70.8 to 78.8, counting 1 account not re-assessed this period at its last score (the score above covers only the accounts assessed now); 1 new failure, 5 resolved."

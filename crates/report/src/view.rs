@@ -1112,7 +1112,7 @@ impl<'a> Site<'a> {
                 ScopeKind::Portfolio,
                 "",
                 BTreeMap::new(),
-                self.group_change(trend.as_ref()),
+                self.group_change(trend.as_ref(), &all),
             ),
             totals: self.totals(&all),
             charts: self.group_charts(&all, ""),
@@ -1216,7 +1216,11 @@ impl<'a> Site<'a> {
     }
 
     /// A group's change since the baseline, from its trend.
-    fn group_change(&self, t: Option<&aliaudit_core::trend::GroupTrend>) -> Option<Change> {
+    fn group_change(
+        &self,
+        t: Option<&aliaudit_core::trend::GroupTrend>,
+        members: &[&AccountResult],
+    ) -> Option<Change> {
         let baseline = self.run.baseline.as_deref()?;
         let t = t?;
         let d = t.delta.as_ref()?;
@@ -1242,6 +1246,7 @@ impl<'a> Site<'a> {
                 accounts: carried,
                 mean: now.and_then(|p| p.score_mean),
             }),
+            added: members.iter().filter(|a| a.delta.is_none()).count() as u64,
         })
     }
 
@@ -1575,7 +1580,7 @@ impl<'a> Site<'a> {
                             ScopeKind::Customer,
                             name,
                             BTreeMap::new(),
-                            self.group_change(trend.as_ref()),
+                            self.group_change(trend.as_ref(), &members),
                         ),
                         name: name.clone(),
                         totals: self.totals(&members),
