@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::Serialize;
 
 /// The built-in templates and static files, by name.
-pub(crate) const BUILT_INS: [(&str, &str); 14] = [
+pub(crate) const BUILT_INS: [(&str, &str); 15] = [
     ("base.html", include_str!("../../../../templates/base.html")),
     (
         "index.html",
@@ -50,6 +50,10 @@ pub(crate) const BUILT_INS: [(&str, &str); 14] = [
     (
         "email_subject.txt",
         include_str!("../../../../templates/email_subject.txt"),
+    ),
+    (
+        "frameworks.html",
+        include_str!("../../../../templates/frameworks.html"),
     ),
     ("report.css", include_str!("../../../../static/report.css")),
     ("report.js", include_str!("../../../../static/report.js")),
