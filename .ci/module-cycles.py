@@ -18,8 +18,8 @@ on its own layer or below, never above, and never in a cycle:
     7  pages, sample            page writing (views rendered to HTML and PDF); sample evidence
     6  shard, output, outdir,   shard files and merge reading; summary.json, findings.csv,
        ocsf                     manifest; the output folder swap; findings.ocsf.jsonl
-    5  render, view, executive, page views, the executive page's facts, charts, fonts,
-       charts, fonts            HTML and PDF (render/*)
+    5  render, view, executive, page views, the executive page's facts, the framework
+       crosswalk, charts, fonts sections, charts, fonts, HTML and PDF (render/*)
     4  summary                  the summary.json views of a run
     3  pipeline                 the evaluating pipeline and the run types (Run, AccountResult)
     2  trend, aggregate,        baselines and deltas, roll-ups, accepted risks, framework
@@ -80,7 +80,7 @@ LAYERS = {
     8: ["collect", "deliver"],
     7: ["pages", "sample"],
     6: ["shard", "output", "outdir", "ocsf"],
-    5: ["render", "view", "executive", "charts", "fonts"],
+    5: ["render", "view", "executive", "crosswalk", "charts", "fonts"],
     4: ["summary"],
     3: ["pipeline"],
     2: ["trend", "aggregate", "exceptions", "frameworks", "theme", "sas_standards"],

@@ -333,7 +333,15 @@ fn every_kind_of_page_passes_axe_core_in_both_languages() {
         common::report(
             "samples",
             out.path(),
-            &["--lang", lang, "--format", "html"],
+            // With frameworks, so that the "By framework" sections are checked too.
+            &[
+                "--lang",
+                lang,
+                "--format",
+                "html",
+                "--framework",
+                "mlps2-l3,iso27001-2022",
+            ],
             &[0],
         );
         let first = |folder: &str| {

@@ -924,3 +924,124 @@ fn a_customer_pdf_and_page_state_the_data_quality_of_its_own_accounts_only() {
         "{dq}"
     );
 }
+
+#[test]
+fn the_by_framework_section_states_requirement_results_and_coverage_in_english_and_chinese() {
+    if !have_poppler() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |name: &str, extra: &[&str]| {
+        let out = tmp.path().join(name);
+        let mut args = vec![
+            "report",
+            "tests/fixtures/quarters/2026-q3",
+            "-o",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--as-of",
+            "2026-09-30",
+            "--format",
+            "pdf,html",
+        ];
+        args.extend(extra);
+        let o = aliaudit(&args);
+        assert!(o.status.code() == Some(0) || o.status.code() == Some(2));
+        out
+    };
+    let words = |pdf: &Path| {
+        poppler("pdftotext", &[pdf.to_str().unwrap(), "-"])
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let en = run("en", &["--framework", "mlps2-l3"]);
+    // Northwind prod: 1 pass, 2 fail, 3 not evaluable, 5 not covered of MLPS level 3's 11.
+    let account = words(&en.join("accounts/1100000000000001.pdf"));
+    let section = &account[account.rfind("By framework").unwrap()..];
+    for expected in [
+        "MLPS 2.0 level 3",
+        "Version: GB/T 22239-2019",
+        "27.3% of requirements evaluable from this evidence (3 of 11).",
+        "Requirements: 1 pass, 2 fail, 0 excepted, 0 not applicable, 3 not evaluable, 5 not covered by this evidence.",
+        "aliaudit's judgement, not the standard's",
+        "pwd.lockout: Pass pref.session_duration: Not evaluable",
+        "(continued)",
+    ] {
+        assert!(section.contains(expected), "{expected}: {section}");
+    }
+    // The contents page lists the section.
+    let contents = &account[..account.find("By framework").unwrap()];
+    assert!(contents.contains("Contents"), "{contents}");
+    let html = std::fs::read_to_string(en.join("accounts/1100000000000001.html")).unwrap();
+    assert!(html.contains("<a href=\"#frameworks\">By framework</a>"));
+    for (id, class, label) in [
+        ("8.1.4.1 a)", "fail", "Fail"),
+        ("8.1.4.1 b)", "not_evaluable", "Not evaluable"),
+        (
+            "8.1.4.1 c)",
+            "not_evaluable",
+            "Not covered by this evidence",
+        ),
+        ("8.1.4.1 d)", "fail", "Fail"),
+        ("8.1.4.2 b)", "pass", "Pass"),
+    ] {
+        let row = &html[html
+            .find(&format!("<th scope=\"row\" class=\"id\">{id}</th>"))
+            .unwrap()..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        assert!(
+            row.contains(&format!("<span class=\"badge st-{class}\">{label}</span>")),
+            "{id}: {row}"
+        );
+    }
+    // The portfolio counts accounts per requirement; the customer its own two.
+    let portfolio = words(&en.join("portfolio.pdf"));
+    let section = &portfolio[portfolio.rfind("By framework").unwrap()..];
+    assert!(section.contains("over 3 accounts"), "{section}");
+    assert!(section.contains("0 passing, 3 failing of 3"), "{section}");
+    assert!(section.contains("3 passing, 0 failing of 3"), "{section}");
+    let index = std::fs::read_to_string(en.join("index.html")).unwrap();
+    assert!(
+        index.contains("0 passing, 2 failing of 3; 1 other"),
+        "{index}"
+    );
+    let customer = std::fs::read_to_string(en.join("customers/eastwind.html")).unwrap();
+    assert!(customer.contains("0 passing, 2 failing of 2"), "{customer}");
+
+    // Chinese: MLPS clause names and titles in Chinese, in the PDF and the page.
+    let zh = run("zh", &["--framework", "mlps2-l3", "--lang", "zh"]);
+    let text = words(&zh.join("accounts/1100000000000001.pdf")).replace(' ', "");
+    let section = &text[text.rfind("按框架").unwrap()..];
+    assert!(section.contains("身份鉴别"), "{section}");
+    assert!(section.contains("访问控制"), "{section}");
+    assert!(
+        section.contains("应对登录的用户进行身份标识和鉴别"),
+        "{section}"
+    );
+    assert!(section.contains("本证据未覆盖"), "{section}");
+    let html = std::fs::read_to_string(zh.join("accounts/1100000000000001.html")).unwrap();
+    assert!(html.contains("<td>身份鉴别</td>"));
+    assert!(html.contains("应对登录的用户进行身份标识和鉴别"));
+
+    // Without --framework no page says anything of frameworks.
+    let plain = run("plain", &[]);
+    for pdf in [
+        "portfolio.pdf",
+        "accounts/1100000000000001.pdf",
+        "customers/eastwind.pdf",
+    ] {
+        assert!(!words(&plain.join(pdf)).contains("By framework"), "{pdf}");
+    }
+    for page in [
+        "index.html",
+        "accounts/1100000000000001.html",
+        "customers/eastwind.html",
+    ] {
+        let html = std::fs::read_to_string(plain.join(page)).unwrap();
+        assert!(
+            !html.contains("By framework") && !html.contains("id=\"frameworks\""),
+            "{page}"
+        );
+    }
+}

@@ -816,7 +816,7 @@ fn framework_results_are_the_same_bytes_across_jobs_and_across_shards_and_a_merg
         "--as-of",
         "2026-09-30",
         "--format",
-        "json,csv",
+        "json,csv,html,pdf",
         "--exceptions",
         "tests/fixtures/quarters/exceptions.toml",
         "--framework",

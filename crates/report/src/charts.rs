@@ -16,6 +16,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::fonts::{FONT_BOLD, FONT_REGULAR};
 use crate::theme::{self, Colour};
 use aliaudit_core::aggregate::Counts;
+use aliaudit_core::frameworks::RequirementStatus;
 use aliaudit_core::i18n::Catalogue;
 use aliaudit_core::model::Severity;
 use aliaudit_core::rules::Status;
@@ -587,6 +588,58 @@ fn bars(spec: Bars, data: &[(&str, u64)], colours: &[RGBColor]) -> Chart {
         .map_err(e)
     });
     Chart::new(drawn, alt_text(spec.c, spec.title, data))
+}
+
+/// The results of a framework's requirements, in the order of [`REQUIREMENT_STATES`].
+pub(crate) const REQUIREMENT_STATES: [RequirementStatus; 6] = [
+    RequirementStatus::Pass,
+    RequirementStatus::Fail,
+    RequirementStatus::Excepted,
+    RequirementStatus::NotApplicable,
+    RequirementStatus::NotEvaluable,
+    RequirementStatus::NotCovered,
+];
+
+/// The bar colour of a requirement result: its state's colour, and a light grey for "not
+/// covered by this evidence" (apart from "not evaluable" in the chart, which has no label
+/// inside the bar).
+fn requirement_colour(status: RequirementStatus) -> RGBColor {
+    match status {
+        RequirementStatus::NotCovered => rgb(Colour::hex(0xADB5BD)),
+        s => status_colour(theme::requirement_tone(s)),
+    }
+}
+
+/// A framework's requirements by result (`counts` in the order of [`REQUIREMENT_STATES`]),
+/// as vertical bars with a legend of the results; `title` names the framework.
+pub(crate) fn requirement_bars(c: &Catalogue, title: &str, counts: [u64; 6]) -> Chart {
+    let names: Vec<&str> = REQUIREMENT_STATES
+        .iter()
+        .map(|s| c.t(&format!("chart.legend.{}", s.as_str())))
+        .collect();
+    let legend = REQUIREMENT_STATES
+        .iter()
+        .zip(&names)
+        .map(|(s, n)| (requirement_colour(*s), n.to_string()))
+        .collect();
+    let colours: Vec<RGBColor> = REQUIREMENT_STATES
+        .iter()
+        .map(|s| requirement_colour(*s))
+        .collect();
+    let data: Vec<(&str, u64)> = names.iter().copied().zip(counts).collect();
+    bars(
+        Bars {
+            c,
+            chart: "requirements by result",
+            title,
+            legend,
+            x_axis: c.t("chart.axis.result"),
+            y_axis: c.t("chart.axis.requirements"),
+            pitch: 84,
+        },
+        &data,
+        &colours,
+    )
 }
 
 /// Severity colours: high, medium, low.

@@ -2,7 +2,8 @@
 //!
 //! [`view`] shapes the page views (templates see no domain type but the state enums),
 //! [`executive`] derives the executive page (verdict, rating, risks, actions),
-//! [`charts`] draws the charts, [`render`] writes HTML (tera) and PDF (krilla), [`pages`]
+//! [`crosswalk`] shapes the "By framework" sections, [`charts`] draws the charts,
+//! [`render`] writes HTML (tera) and PDF (krilla), [`pages`]
 //! renders every page of a run, [`output`] writes summary.json, findings.csv and the
 //! manifest, [`shard`] writes and reads shard files, and [`outdir`] builds the output set
 //! beside OUT and swaps it in.
@@ -13,12 +14,13 @@
 //! pages                           page writing
 //! shard, output, outdir, ocsf     shard files and merge reading; output files; folder swap;
 //!                                 the OCSF findings
-//! render, view, executive,       page views, the executive page, charts, embedded fonts,
-//! charts, fonts                   HTML and PDF
+//! render, view, executive,       page views, the executive page, the framework sections,
+//! crosswalk, charts, fonts        charts, embedded fonts, HTML and PDF
 //! theme                           the palette of CSS, charts and PDF
 //! ```
 
 pub mod charts;
+pub mod crosswalk;
 pub mod executive;
 pub mod fonts;
 pub mod ocsf;

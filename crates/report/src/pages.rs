@@ -142,7 +142,11 @@ pub fn write_pages(
         warnings.extend(chart_warnings(
             &page_files("index", "portfolio.pdf"),
             None,
-            &group_charts(&portfolio.charts, portfolio.trend.as_ref()),
+            &group_charts(
+                &portfolio.charts,
+                portfolio.trend.as_ref(),
+                &portfolio.frameworks,
+            ),
         ));
         files += html(out.join("index.html"), "index.html", &portfolio)?;
         files += typeset(out.join("portfolio.pdf"), None, &|f, e| {
@@ -155,7 +159,7 @@ pub fn write_pages(
                     &format!("customers/{slug}.pdf"),
                 ),
                 None,
-                &group_charts(&view.charts, view.trend.as_ref()),
+                &group_charts(&view.charts, view.trend.as_ref(), &view.frameworks),
             ));
             let dir = out.join("customers");
             files += html(dir.join(format!("{slug}.html")), "customer.html", view)?;
@@ -227,11 +231,16 @@ fn account_charts(view: &AccountPage, html: bool) -> Vec<&Chart> {
         let TrendCharts { score, severity } = &trend.charts;
         charts.extend([score, severity]);
     }
+    charts.extend(view.frameworks.iter().map(|f| &f.chart));
     charts
 }
 
 /// The charts of a portfolio or customer page.
-fn group_charts<'v>(charts: &'v GroupCharts, trend: Option<&'v GroupTrendView>) -> Vec<&'v Chart> {
+fn group_charts<'v>(
+    charts: &'v GroupCharts,
+    trend: Option<&'v GroupTrendView>,
+    frameworks: &'v [crate::crosswalk::FrameworkView],
+) -> Vec<&'v Chart> {
     let GroupCharts {
         histogram,
         top_failures,
@@ -245,6 +254,7 @@ fn group_charts<'v>(charts: &'v GroupCharts, trend: Option<&'v GroupTrendView>) 
         let TrendCharts { score, severity } = &trend.charts;
         all.extend([score, severity]);
     }
+    all.extend(frameworks.iter().map(|f| &f.chart));
     all
 }
 

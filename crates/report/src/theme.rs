@@ -9,6 +9,7 @@
 use aliaudit_core::aggregate::AccountStatus;
 use aliaudit_core::diag::Level;
 use aliaudit_core::evidence::FileStatus;
+use aliaudit_core::frameworks::RequirementStatus;
 use aliaudit_core::model::Severity;
 use aliaudit_core::rules::Status;
 use aliaudit_core::rules::policy::Rating;
@@ -66,6 +67,18 @@ pub const fn status(status: Status) -> Colour {
         Status::Excepted => Colour::hex(0x6A1B9A),
         Status::NotApplicable => Colour::hex(0x3B5B7A),
         Status::NotEvaluable => Colour::hex(0x6C757D),
+    }
+}
+
+/// The result state whose colour a framework requirement's result takes: its own state, and
+/// "not covered by this evidence" the grey of "not evaluable" (its label tells them apart).
+pub const fn requirement_tone(status: RequirementStatus) -> Status {
+    match status {
+        RequirementStatus::Pass => Status::Pass,
+        RequirementStatus::Fail => Status::Fail,
+        RequirementStatus::Excepted => Status::Excepted,
+        RequirementStatus::NotApplicable => Status::NotApplicable,
+        RequirementStatus::NotEvaluable | RequirementStatus::NotCovered => Status::NotEvaluable,
     }
 }
 

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::charts::{self, Chart, HeatRow};
+use crate::crosswalk::{self, FrameworkView};
 use crate::executive::{self, Change, ExecutiveView, ScopeKind};
 use aliaudit_core::aggregate::{AccountStatus, Counts, Identity};
 use aliaudit_core::diag::Level;
@@ -282,6 +283,8 @@ pub struct PortfolioPage {
     pub trend: Option<GroupTrendView>,
     /// The accepted-risk register (absent when there is none).
     pub register: Option<RegisterView>,
+    /// The "By framework" section (empty without `--framework`).
+    pub frameworks: Vec<FrameworkView>,
 }
 
 /// `customers/<slug>.html`.
@@ -312,6 +315,8 @@ pub struct CustomerPage {
     pub data_quality: Vec<QualityNote>,
     /// How many of its accounts have a data-quality note.
     pub quality_accounts: usize,
+    /// The "By framework" section over its accounts (empty without `--framework`).
+    pub frameworks: Vec<FrameworkView>,
 }
 
 /// One account's executive summary inside a customer's report.
@@ -519,6 +524,8 @@ pub struct AccountPage {
     pub trend: Option<AccountTrendView>,
     /// The register entries that touch this account (absent when there are none).
     pub register: Option<RegisterView>,
+    /// The "By framework" section (empty without `--framework`).
+    pub frameworks: Vec<FrameworkView>,
 }
 
 /// A threshold in force, as the account appendix lists it.
@@ -1137,6 +1144,12 @@ impl<'a> Site<'a> {
             files,
             trend: self.group_trend(trend.as_ref(), &all, ""),
             register: self.register(None),
+            frameworks: crosswalk::group(
+                self.c,
+                self.run.lang,
+                &self.run.frameworks,
+                &self.run.framework_tallies,
+            ),
         }
     }
 
@@ -1595,6 +1608,17 @@ impl<'a> Site<'a> {
                         trend: self.group_trend(trend.as_ref(), &members, "../"),
                         data_quality: group_notes(&quality),
                         quality_accounts: quality.len(),
+                        frameworks: crosswalk::group(
+                            self.c,
+                            self.run.lang,
+                            &self.run.frameworks,
+                            &crosswalk::tallies(
+                                &self.run.frameworks,
+                                members
+                                    .iter()
+                                    .filter_map(|a| self.run.framework_figures.get(&a.info.id)),
+                            ),
+                        ),
                     },
                 )
             })
@@ -1866,6 +1890,7 @@ impl<'a> Site<'a> {
                 .collect(),
             trend: self.account_trend(a),
             register: self.register(Some(a)),
+            frameworks: crosswalk::account(self.c, self.run.lang, &self.run.frameworks, findings),
         }
     }
 }

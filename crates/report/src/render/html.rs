@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::Serialize;
 
 /// The built-in templates and static files, by name.
-pub(crate) const BUILT_INS: [(&str, &str); 14] = [
+pub(crate) const BUILT_INS: [(&str, &str); 16] = [
     ("base.html", include_str!("../../../../templates/base.html")),
     (
         "index.html",
@@ -35,6 +35,10 @@ pub(crate) const BUILT_INS: [(&str, &str); 14] = [
         include_str!("../../../../templates/trend_group.html"),
     ),
     (
+        "quality.html",
+        include_str!("../../../../templates/quality.html"),
+    ),
+    (
         "register.html",
         include_str!("../../../../templates/register.html"),
     ),
@@ -50,6 +54,10 @@ pub(crate) const BUILT_INS: [(&str, &str); 14] = [
     (
         "email_subject.txt",
         include_str!("../../../../templates/email_subject.txt"),
+    ),
+    (
+        "frameworks.html",
+        include_str!("../../../../templates/frameworks.html"),
     ),
     ("report.css", include_str!("../../../../static/report.css")),
     ("report.js", include_str!("../../../../static/report.js")),

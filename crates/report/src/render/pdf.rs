@@ -9,6 +9,7 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 use std::sync::Arc;
 
 use super::layout::{Attachment, Cell, Doc, Finish, Fonts, Table, size};
+use crate::crosswalk::{FrameworkView, RequirementRow};
 use crate::executive::{ActionView, ExecutiveView};
 use crate::theme::{self, Colour, INK, MUTED};
 use crate::view::{
@@ -245,6 +246,8 @@ const LOGO_W: f32 = 180.0;
 const LOGO_H: f32 = 60.0;
 /// Width of the score histogram, in points: about half the line.
 const HISTOGRAM_W: f32 = 330.0;
+/// Width of a framework's chart of requirements by result (its six bars).
+const FRAMEWORK_CHART_W: f32 = 400.0;
 
 /// Vertical space on a cover, in points.
 mod gap {
@@ -742,6 +745,7 @@ pub fn account(
             .continued(c.f("pdf.continued", &[("title", &section.title)]));
         doc.table(&table, &section.controls);
     }
+    frameworks(&mut doc, c, &page.frameworks, 1);
 
     if !detailed.is_empty() {
         doc.heading(1, c.t("account.evidence_by_control"));
@@ -1139,6 +1143,7 @@ pub fn customer(
         page.trend.as_ref(),
         false,
     );
+    frameworks(&mut doc, c, &page.frameworks, page.totals.accounts);
     account_summaries(&mut doc, c, &page.summaries);
     // The closing part: method, data quality, accepted risks and sign-off.
     doc.page_break();
@@ -1236,6 +1241,7 @@ pub fn portfolio(
             });
         doc.table(&table, &page.customers);
     }
+    frameworks(&mut doc, c, &page.frameworks, page.totals.accounts);
     doc.heading(1, c.t("pdf.data_quality_input"));
     quality_notes(&mut doc, c, &page.data_quality);
     if page.rejected.is_empty() {
@@ -1274,6 +1280,72 @@ pub fn portfolio(
             "pdf_files.findings_all",
         ),
     )
+}
+
+/// The "By framework" section: per framework its name, version, coverage beside its results,
+/// the judgement statement, its chart and the requirement table (continued across pages).
+/// Nothing without a framework selected.
+fn frameworks(doc: &mut Doc, c: &'static Catalogue, views: &[FrameworkView], accounts: usize) {
+    let Some(first) = views.first() else {
+        return;
+    };
+    doc.heading(1, c.t("crosswalk.heading"));
+    let lead = if first.per_account {
+        c.f("crosswalk.lead_group", &[("n", &accounts)])
+    } else {
+        c.t("crosswalk.lead").to_string()
+    };
+    doc.paragraph(&lead, size::BODY, MUTED);
+    for f in views {
+        doc.heading(2, &f.name);
+        doc.paragraph(
+            &c.f("crosswalk.version", &[("version", &f.version)]),
+            size::BODY,
+            INK,
+        );
+        doc.paragraph(&f.coverage, size::BODY, INK);
+        doc.paragraph(&f.results, size::BODY, INK);
+        doc.paragraph(&f.judgement, size::NOTE, MUTED);
+        doc.chart(f.chart.svg(), f.chart.alt(), FRAMEWORK_CHART_W);
+        let last = if f.per_account {
+            c.t("crosswalk.accounts")
+        } else {
+            c.t("crosswalk.controls")
+        };
+        let per_account = f.per_account;
+        let table = Table::new(size::TABLE)
+            .column(
+                c.t("crosswalk.requirement"),
+                share::SHORT * 1.7,
+                |r: &RequirementRow| Cell::bold(r.id.clone()),
+            )
+            .column(c.t("crosswalk.group"), share::SHORT * 1.6, |r| {
+                Cell::text(r.group.clone())
+            })
+            .column(c.t("crosswalk.title"), share::LONG, |r| {
+                Cell::text(r.title.clone())
+            })
+            .column(c.t("ui.result"), share::RESULT, |r| {
+                Cell::badge(r.status_label.clone(), theme::status(r.tone))
+            })
+            .column(last, share::TEXT, move |r| {
+                if per_account {
+                    Cell::text(r.accounts.clone())
+                } else if r.controls.is_empty() {
+                    Cell::text(c.t("crosswalk.no_controls"))
+                } else {
+                    let colon = c.t("exec.colon");
+                    let lines: Vec<String> = r
+                        .controls
+                        .iter()
+                        .map(|ctl| format!("{}{colon}{}", ctl.label, ctl.status_label))
+                        .collect();
+                    Cell::text(lines.join("\n"))
+                }
+            })
+            .continued(c.f("pdf.continued", &[("title", &f.name)]));
+        doc.table(&table, &f.requirements);
+    }
 }
 
 /// "What changed" of an account.
