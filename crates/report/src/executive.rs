@@ -461,6 +461,10 @@ pub struct ActionView {
 /// The executive page, written in one language.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExecutiveView {
+    /// Whether it is a group's (portfolio, customer): its details are in the accounts'
+    /// reports.
+    #[serde(skip)]
+    pub group: bool,
     /// The verdict sentence.
     pub verdict: String,
     /// The rating.
@@ -889,6 +893,7 @@ impl Executive {
                 _ => plural(c, "exec.more_in_accounts", rest, &[]),
             }),
             more_count: rest,
+            group: self.scope != ScopeKind::Account,
             actions_note: c.f(
                 "exec.actions_note",
                 &[

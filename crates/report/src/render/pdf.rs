@@ -538,9 +538,10 @@ fn executive_body(doc: &mut Doc, c: &'static Catalogue, e: &ExecutiveView, defin
     let rest = e.more_count + (e.actions.len() - shown) as u64;
     if rest > 0 {
         // An account's summary in its customer's report has no detail below it.
-        let key = match definitions {
-            true => "exec.more_actions",
-            false => "exec.more_elsewhere",
+        let key = match (definitions, e.group) {
+            (false, _) => "exec.more_elsewhere",
+            (true, true) => "exec.more_in_accounts",
+            (true, false) => "exec.more_actions",
         };
         let more = crate::executive::plural(c, key, rest, &[]);
         doc.paragraph(&more, size::SMALL, MUTED);
