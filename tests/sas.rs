@@ -3,18 +3,17 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::Command;
+
+mod common;
 
 fn report(lang: &str) -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
-    let status = Command::new(env!("CARGO_BIN_EXE_aliaudit"))
-        .args(["report", "tests/fixtures/sas-once", "--lang", lang])
-        .args(["--format", "html,json,csv"])
-        .args(["-o", out.path().to_str().unwrap(), "--quiet"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .unwrap();
-    assert!(status.code().is_some_and(|c| c == 0 || c == 2), "{status}");
+    common::report(
+        "tests/fixtures/sas-once",
+        out.path(),
+        &["--lang", lang, "--format", "html,json,csv"],
+        common::FINISHED,
+    );
     out
 }
 
@@ -171,14 +170,12 @@ fn titles_are_in_the_report_language_and_unknown_ones_are_marked() {
 /// `report --format json` over `tests/fixtures/sas-standards` with `--jobs N`.
 fn standards_report(jobs: &str) -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
-    let status = Command::new(env!("CARGO_BIN_EXE_aliaudit"))
-        .args(["report", "tests/fixtures/sas-standards", "--jobs", jobs])
-        .args(["--format", "json"])
-        .args(["-o", out.path().to_str().unwrap(), "--quiet"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .unwrap();
-    assert!(status.code().is_some_and(|c| c == 0 || c == 2), "{status}");
+    common::report(
+        "tests/fixtures/sas-standards",
+        out.path(),
+        &["--jobs", jobs, "--format", "json"],
+        common::FINISHED,
+    );
     out
 }
 

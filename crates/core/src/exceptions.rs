@@ -233,7 +233,7 @@ impl Register {
                     if !expired {
                         r.status = Status::Excepted;
                         if !r.detail.is_empty() {
-                            r.detail = std::mem::take(&mut r.detail).then("; ", note.clone());
+                            r.detail = std::mem::take(&mut r.detail).then(note.clone());
                         }
                     }
                 }
@@ -250,14 +250,14 @@ impl Register {
                 let still_failing = f.resources.iter().any(|r| r.status == Status::Fail);
                 if !expired && (covered > 0 || whole) && !still_failing {
                     f.status = Status::Excepted;
-                    f.detail = std::mem::take(&mut f.detail).then("; ", note.clone());
+                    f.detail = std::mem::take(&mut f.detail).then(note.clone());
                 } else if !expired && covered > 0 {
                     // The finding still fails; its count includes what the entry covers.
                     let part = crate::i18n::Message::key("engine.partly_excepted")
                         .arg("n", covered)
                         .arg("expires", &rule.entry.expires)
                         .arg("entry", index + 1);
-                    f.detail = std::mem::take(&mut f.detail).then("; ", part);
+                    f.detail = std::mem::take(&mut f.detail).then(part);
                 }
             }
         }

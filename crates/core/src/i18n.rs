@@ -171,8 +171,9 @@ impl Message {
         self
     }
 
-    /// This message, then `separator`, then `next`; or just `next` when this one is empty.
-    pub fn then(self, separator: &'static str, next: Message) -> Message {
+    /// This message, then the clause separator of the language it is written in (`; `,
+    /// `；`), then `next`; or just `next` when this one is empty.
+    pub fn then(self, next: Message) -> Message {
         if self.is_empty() {
             return next;
         }
@@ -180,7 +181,7 @@ impl Message {
             Message::Concat(parts) => parts,
             other => vec![other],
         };
-        parts.push(Message::Text(Cow::Borrowed(separator)));
+        parts.push(Message::key("engine.clause_separator"));
         parts.push(next);
         Message::Concat(parts)
     }
@@ -198,15 +199,7 @@ impl Message {
     pub fn render(&self, c: &Catalogue) -> String {
         match self {
             Message::Text(text) => text.to_string(),
-            // A separator between clauses (`then("; ", ...)`) is written the language's way
-            // (full width in Chinese).
-            Message::Concat(parts) => parts
-                .iter()
-                .map(|p| match p {
-                    Message::Text(t) if t == "; " => c.t("engine.clause_separator").to_string(),
-                    other => other.render(c),
-                })
-                .collect(),
+            Message::Concat(parts) => parts.iter().map(|p| p.render(c)).collect(),
             Message::Key { key, args } => {
                 let values: Vec<Cow<'_, str>> = args
                     .iter()
@@ -422,7 +415,7 @@ pub(crate) mod tests {
             .nested("what", Message::key("engine.what_credential_report"));
         assert_eq!(missing.render(en), "no credential report was found");
         assert_eq!(missing.render(zh), "未找到凭证报告");
-        let joined = missing.clone().then("; ", Message::text("{what} as is"));
+        let joined = missing.clone().then(Message::text("{what} as is"));
         assert_eq!(
             joined.render(en),
             "no credential report was found; {what} as is"
@@ -430,7 +423,7 @@ pub(crate) mod tests {
         // The separator between clauses is the language's own.
         assert_eq!(joined.render(zh), "未找到凭证报告；{what} as is");
         // Nothing is added to an empty message, and text takes no arguments.
-        assert_eq!(Message::default().then("; ", missing.clone()), missing);
+        assert_eq!(Message::default().then(missing.clone()), missing);
         assert!(Message::default().is_empty() && !missing.is_empty());
         assert_eq!(Message::from("x").arg("n", 1), Message::from("x"));
         // A value is written as given, never searched for placeholders again.

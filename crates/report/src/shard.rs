@@ -1419,9 +1419,13 @@ mod tests {
             nested.render(Catalogue::get(Lang::Zh))
         );
         assert_eq!(back, nested);
-        let joined = Message::from("a").then("; ", Message::key("engine.no_as_of"));
+        let joined = Message::from("a").then(Message::key("engine.no_as_of"));
         let text = serde_json::to_string(&joined).unwrap_or_default();
-        assert_eq!(text, r#"["a","; ",{"key":"engine.no_as_of","args":[]}]"#);
+        // The separator is a key, written in the language the message is rendered in.
+        assert_eq!(
+            text,
+            r#"["a",{"key":"engine.clause_separator","args":[]},{"key":"engine.no_as_of","args":[]}]"#
+        );
         assert_eq!(serde_json::from_str::<Message>(&text).ok(), Some(joined));
     }
 }

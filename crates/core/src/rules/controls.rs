@@ -688,7 +688,7 @@ fn absences(ctx: &Ctx) -> Message {
         return Message::default();
     }
     absence(&ctx.account.credentials, "credential_report")
-        .then("; ", absence(&ctx.account.practice, "practice_report"))
+        .then(absence(&ctx.account.practice, "practice_report"))
 }
 
 /// The value, or the control's answer when it cannot be evaluated (boxed, as the error of a
