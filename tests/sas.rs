@@ -354,4 +354,137 @@ fn accounts_without_vendor_standards_have_no_block() {
         serde_json::from_str(&read(out.path(), "summary.json")).unwrap();
     assert!(summary["accounts"][0].get("vendor_standards").is_none());
     assert!(summary["portfolio"].get("vendor_standards").is_none());
+    assert!(!account_html(out.path()).contains("sc-standards"));
+    assert!(!read(out.path(), "index.html").contains("sc-standards"));
+}
+
+/// The HTML of the account page whose file name contains `id`.
+fn page_of(dir: &Path, id: &str) -> String {
+    read(&dir.join("accounts"), &format!("{id}.html"))
+}
+
+/// The table rows of the section's standard `anchor` (`sc-1`...), each as its cells' text
+/// with the tags removed, ` | ` between cells.
+fn standard_rows(html: &str, anchor: &str) -> Vec<String> {
+    let start = html
+        .find(&format!("id=\"t-{anchor}\""))
+        .unwrap_or_else(|| panic!("no table {anchor}"));
+    let body = &html[start..];
+    let body = &body[body.find("<tbody>").unwrap()..body.find("</tbody>").unwrap()];
+    body.split("<tr>")
+        .skip(1)
+        .map(|row| {
+            // Cells open with `<td` or `<th`; a line break inside one reads as a space.
+            row.replace("<br>", " ")
+                .split("<t")
+                .filter(|part| part.starts_with('d') || part.starts_with('h'))
+                .map(|cell| {
+                    let mut text = String::new();
+                    let mut in_tag = false;
+                    for ch in cell[cell.find('>').unwrap() + 1..].chars() {
+                        match ch {
+                            '<' => in_tag = true,
+                            '>' => in_tag = false,
+                            c if !in_tag => text.push(c),
+                            _ => {}
+                        }
+                    }
+                    text.trim().to_string()
+                })
+                .collect::<Vec<_>>()
+                .join(" | ")
+        })
+        .collect()
+}
+
+#[test]
+fn the_security_center_standards_section_shows_requirements_accounts_and_the_evidence_date() {
+    let out = tempfile::tempdir().unwrap();
+    common::report(
+        "tests/fixtures/sas-standards",
+        out.path(),
+        &[],
+        common::FINISHED,
+    );
+    let prod = page_of(out.path(), "1700000000000311");
+    assert!(prod.contains("<h2 id=\"h-sc-standards\">Security Center standards</h2>"));
+    assert!(prod.contains("<a href=\"#sc-standards\">Security Center standards</a>"));
+    assert!(
+        prod.contains("Evidence date: Security Center last checked these on 2026-10-03 04:10 UTC.")
+    );
+    assert!(prod.contains("Lakeview Identity Baseline (id 31)"));
+    let rows = standard_rows(&prod, "sc-1");
+    assert_eq!(rows.len(), 4, "{rows:#?}");
+    assert!(rows[0].starts_with("311 | Console sign-in"), "{}", rows[0]);
+    assert!(
+        rows[0].contains("Fail | 1 pass, 1 fail, 1 not checked"),
+        "{}",
+        rows[0]
+    );
+    assert!(rows[2].starts_with("313 | Audit trail"), "{}", rows[2]);
+    assert!(
+        rows[2].contains("Not checked | no result | -"),
+        "{}",
+        rows[2]
+    );
+    assert_eq!(
+        standard_rows(&prod, "sc-2"),
+        ["321 | Ingress | Not checked | no result | -"]
+    );
+
+    let index = read(out.path(), "index.html");
+    assert!(index.contains("2 of 2 accounts have Security Center standards in their evidence."));
+    // Requirement 311 has two names in the portfolio: both rows, and a note saying why.
+    assert!(index.contains("Requirement ids 311 appear under more than one name"));
+    assert!(!prod.contains("appear under more than one name"));
+    let rows = standard_rows(&index, "sc-1");
+    assert_eq!(
+        rows,
+        [
+            "311 | Console sign-in | Fail | 2 failing (of 2)",
+            "311 | Console sign-in (legacy) | Pass | 1 passing (of 1)",
+            "312 | Key hygiene | Fail | 1 failing (of 1)",
+            "313 | Audit trail | Not checked | 1 not checked (of 1)",
+            "314 | Password policy | Pass | 1 passing (of 1)",
+        ]
+    );
+
+    let pdf = out.path().join("accounts/1700000000000311.pdf");
+    if let Some(text) = common::pdf_text(&pdf, &[]) {
+        let at = text
+            .find("Security Center standards\n")
+            .expect("the section in the PDF");
+        let section = &text[at..];
+        for expected in [
+            "Evidence date: Security Center last checked these on 2026-10-03 04:10 UTC.",
+            "Result: Fail. Type: Compliance.",
+            "Audit trail",
+            "Ingress",
+        ] {
+            assert!(section.contains(expected), "{expected:?} not in {section}");
+        }
+    }
+    let portfolio = common::pdf_text(&out.path().join("portfolio.pdf"), &[]);
+    if let Some(text) = portfolio {
+        assert!(text.contains("2 failing (of 2)"), "{text}");
+    }
+
+    let zh = tempfile::tempdir().unwrap();
+    common::report(
+        "tests/fixtures/sas-standards",
+        zh.path(),
+        &["--lang", "zh"],
+        common::FINISHED,
+    );
+    let prod = page_of(zh.path(), "1700000000000311");
+    assert!(prod.contains(">云安全中心标准</h2>"));
+    assert!(prod.contains("证据日期：云安全中心最近一次检查为 2026-10-03 04:10 UTC。"));
+    assert_eq!(
+        standard_rows(&prod, "sc-2"),
+        ["321 | Ingress | 未检查 | 无结果 | -"]
+    );
+    if let Some(text) = common::pdf_text(&zh.path().join("accounts/1700000000000311.pdf"), &[]) {
+        assert!(text.contains("云安全中心标准"));
+        assert!(text.contains("结果：未通过。类型：安全合规。"), "{text}");
+    }
 }

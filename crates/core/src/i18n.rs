@@ -365,6 +365,7 @@ pub(crate) mod tests {
             "exec.score_line",
             "ui.named",
             "ui.paren",
+            "vendor_std.sentence_separator",
         ];
         for (key, text) in zh.entries() {
             if kept.iter().any(|k| key.starts_with(k)) || !text.chars().any(char::is_alphabetic) {

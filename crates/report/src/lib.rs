@@ -2,7 +2,8 @@
 //!
 //! [`view`] shapes the page views (templates see no domain type but the state enums),
 //! [`executive`] derives the executive page (verdict, rating, risks, actions),
-//! [`crosswalk`] shapes the "By framework" sections, [`charts`] draws the charts,
+//! [`crosswalk`] shapes the "By framework" sections, [`vendor`] the "Security Center
+//! standards" sections, [`charts`] draws the charts,
 //! [`render`] writes HTML (tera) and PDF (krilla), [`pages`]
 //! renders every page of a run, [`output`] writes summary.json, findings.csv and the
 //! manifest, [`shard`] writes and reads shard files, and [`outdir`] builds the output set
@@ -14,8 +15,9 @@
 //! pages                           page writing
 //! shard, output, outdir, ocsf     shard files and merge reading; output files; folder swap;
 //!                                 the OCSF findings
-//! render, view, executive,       page views, the executive page, the framework sections,
-//! crosswalk, charts, fonts        charts, embedded fonts, HTML and PDF
+//! render, view, executive,       page views, the executive page, the framework and
+//! crosswalk, vendor, charts,      Security Center standards sections, charts, embedded
+//! fonts                           fonts, HTML and PDF
 //! theme                           the palette of CSS, charts and PDF
 //! ```
 
@@ -30,4 +32,5 @@ pub mod pages;
 pub mod render;
 pub mod shard;
 pub mod theme;
+pub mod vendor;
 pub mod view;

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::charts::{self, Chart, HeatRow};
 use crate::crosswalk::{self, FrameworkView};
 use crate::executive::{self, Change, ExecutiveView, ScopeKind};
+use crate::vendor::{self, VendorView};
 use aliaudit_core::aggregate::{AccountStatus, Counts, Identity};
 use aliaudit_core::diag::Level;
 use aliaudit_core::evidence::{EvidenceState, FileRecord, FileStatus};
@@ -285,6 +286,8 @@ pub struct PortfolioPage {
     pub register: Option<RegisterView>,
     /// The "By framework" section (empty without `--framework`).
     pub frameworks: Vec<FrameworkView>,
+    /// The "Security Center standards" section (absent without such evidence).
+    pub vendor: Option<VendorView>,
 }
 
 /// `customers/<slug>.html`.
@@ -317,6 +320,9 @@ pub struct CustomerPage {
     pub quality_accounts: usize,
     /// The "By framework" section over its accounts (empty without `--framework`).
     pub frameworks: Vec<FrameworkView>,
+    /// The "Security Center standards" section over its accounts (absent when none has such
+    /// evidence).
+    pub vendor: Option<VendorView>,
 }
 
 /// One account's executive summary inside a customer's report.
@@ -526,6 +532,8 @@ pub struct AccountPage {
     pub register: Option<RegisterView>,
     /// The "By framework" section (empty without `--framework`).
     pub frameworks: Vec<FrameworkView>,
+    /// The "Security Center standards" section (absent without such evidence).
+    pub vendor: Option<VendorView>,
 }
 
 /// A threshold in force, as the account appendix lists it.
@@ -1150,6 +1158,11 @@ impl<'a> Site<'a> {
                 &self.run.frameworks,
                 &self.run.framework_tallies,
             ),
+            vendor: vendor::group(
+                self.c,
+                all.len(),
+                all.iter().filter_map(|a| a.vendor_standards.as_ref()),
+            ),
         }
     }
 
@@ -1619,6 +1632,11 @@ impl<'a> Site<'a> {
                                     .filter_map(|a| self.run.framework_figures.get(&a.info.id)),
                             ),
                         ),
+                        vendor: vendor::group(
+                            self.c,
+                            members.len(),
+                            members.iter().filter_map(|a| a.vendor_standards.as_ref()),
+                        ),
                     },
                 )
             })
@@ -1891,6 +1909,7 @@ impl<'a> Site<'a> {
             trend: self.account_trend(a),
             register: self.register(Some(a)),
             frameworks: crosswalk::account(self.c, self.run.lang, &self.run.frameworks, findings),
+            vendor: vendor::account(self.c, a.vendor_standards.as_ref()),
         }
     }
 }

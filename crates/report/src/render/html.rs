@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::Serialize;
 
 /// The built-in templates and static files, by name.
-pub(crate) const BUILT_INS: [(&str, &str); 16] = [
+pub(crate) const BUILT_INS: [(&str, &str); 17] = [
     ("base.html", include_str!("../../../../templates/base.html")),
     (
         "index.html",
@@ -58,6 +58,10 @@ pub(crate) const BUILT_INS: [(&str, &str); 16] = [
     (
         "frameworks.html",
         include_str!("../../../../templates/frameworks.html"),
+    ),
+    (
+        "vendor_standards.html",
+        include_str!("../../../../templates/vendor_standards.html"),
     ),
     ("report.css", include_str!("../../../../static/report.css")),
     ("report.js", include_str!("../../../../static/report.js")),

@@ -1355,10 +1355,37 @@ impl<'f> Doc<'f> {
             doc.decoration();
             repeated = true;
         };
-        self.ensure(header_h + line_h * 2.0 + 2.0 * pad);
-        draw_header(self);
         // The height a page holds below the table's caption and header.
         let page_room = PAGE_H - MARGIN_BOTTOM - MARGIN_TOP - header_h - caption_h;
+        // The header starts a page with the first row whole, unless that row is taller than
+        // a page (it is then split, and two of its lines follow the header).
+        let first_h = rows.first().map_or(0.0, |row| {
+            let lines = row
+                .iter()
+                .zip(&widths)
+                .map(|(cell, w)| {
+                    let badge = if cell.badge.is_some() {
+                        BADGE_PAD * 2.0
+                    } else {
+                        0.0
+                    };
+                    self.cell_lines(cell, size, w - 2.0 * pad - badge).0.len()
+                })
+                .max()
+                .unwrap_or(1)
+                .max(1);
+            lines as f32 * line_h + 2.0 * pad
+        });
+        let two_lines = line_h * 2.0 + 2.0 * pad;
+        self.ensure(
+            header_h
+                + if first_h <= page_room {
+                    first_h.max(two_lines)
+                } else {
+                    two_lines
+                },
+        );
+        draw_header(self);
         for row in rows {
             let tr = self.node(Tag::TR, Some(body));
             let cells: Vec<CellNodes> = row

@@ -12,6 +12,7 @@ use super::layout::{Attachment, Cell, Doc, Finish, Fonts, Table, size};
 use crate::crosswalk::{FrameworkView, RequirementRow};
 use crate::executive::{ActionView, ExecutiveView};
 use crate::theme::{self, Colour, INK, MUTED};
+use crate::vendor::{VendorRequirementRow, VendorView};
 use crate::view::{
     AccountPage, AccountRow, AccountSummary, AccountTrendView, ChangeRow, ControlRow, CustomerPage,
     CustomerRow, FileRow, GroupTrendView, LogicRow, Meta, MoverRow, PortfolioPage, QualityNote,
@@ -747,6 +748,7 @@ pub fn account(
         doc.table(&table, &section.controls);
     }
     frameworks(&mut doc, c, &page.frameworks, 1);
+    vendor_standards(&mut doc, c, page.vendor.as_ref());
 
     if !detailed.is_empty() {
         doc.heading(1, c.t("account.evidence_by_control"));
@@ -1145,6 +1147,7 @@ pub fn customer(
         false,
     );
     frameworks(&mut doc, c, &page.frameworks, page.totals.accounts);
+    vendor_standards(&mut doc, c, page.vendor.as_ref());
     account_summaries(&mut doc, c, &page.summaries);
     // The closing part: method, data quality, accepted risks and sign-off.
     doc.page_break();
@@ -1243,6 +1246,7 @@ pub fn portfolio(
         doc.table(&table, &page.customers);
     }
     frameworks(&mut doc, c, &page.frameworks, page.totals.accounts);
+    vendor_standards(&mut doc, c, page.vendor.as_ref());
     doc.heading(1, c.t("pdf.data_quality_input"));
     quality_notes(&mut doc, c, &page.data_quality);
     if page.rejected.is_empty() {
@@ -1326,7 +1330,8 @@ fn frameworks(doc: &mut Doc, c: &'static Catalogue, views: &[FrameworkView], acc
             .column(c.t("crosswalk.title"), share::LONG, |r| {
                 Cell::text(r.title.clone())
             })
-            .column(c.t("ui.result"), share::RESULT, |r| {
+            // Wide enough for "Not covered by this evidence" on two lines.
+            .column(c.t("ui.result"), share::RESULT * 1.8, |r| {
                 Cell::badge(r.status_label.clone(), theme::status(r.tone))
             })
             .column(last, share::TEXT, move |r| {
@@ -1346,6 +1351,65 @@ fn frameworks(doc: &mut Doc, c: &'static Catalogue, views: &[FrameworkView], acc
             })
             .continued(c.f("pdf.continued", &[("title", &f.name)]));
         doc.table(&table, &f.requirements);
+    }
+}
+
+/// The "Security Center standards" section: the lead, the evidence date and source, then per
+/// standard its result and counts and the requirement table (continued across pages). Nothing
+/// without such evidence.
+fn vendor_standards(doc: &mut Doc, c: &'static Catalogue, view: Option<&VendorView>) {
+    let Some(v) = view else {
+        return;
+    };
+    doc.heading(1, c.t("vendor_std.heading"));
+    doc.paragraph(&v.lead, size::NOTE, MUTED);
+    doc.paragraph(&v.checked, size::BODY, INK);
+    doc.paragraph(&v.source, size::NOTE, MUTED);
+    for s in &v.standards {
+        doc.heading(2, &s.name);
+        let line = crate::vendor::sentences(
+            c,
+            &[
+                c.f("vendor_std.result", &[("result", &s.status_label)]),
+                s.results.clone(),
+            ],
+        );
+        doc.paragraph(&line, size::BODY, INK);
+        let mut table = Table::new(size::TABLE)
+            .column(
+                c.t("vendor_std.id"),
+                share::SHORT,
+                |r: &VendorRequirementRow| Cell::bold(r.id.clone()),
+            )
+            .column(c.t("vendor_std.requirement"), share::LONG, move |r| {
+                if r.sections.is_empty() {
+                    Cell::text(r.name.clone())
+                } else {
+                    Cell::text(format!(
+                        "{}\n{}",
+                        r.name,
+                        c.f("vendor_std.sections", &[("sections", &r.sections)])
+                    ))
+                }
+            })
+            .column(c.t("ui.result"), share::RESULT * 1.3, |r| {
+                Cell::badge(r.status_label.clone(), theme::status(r.tone))
+            });
+        if v.per_account {
+            table = table.column(c.t("vendor_std.accounts"), share::TEXT, |r| {
+                Cell::text(r.counts.clone())
+            });
+        } else {
+            table = table
+                .column(c.t("vendor_std.checks"), share::TEXT * 0.8, |r| {
+                    Cell::text(r.counts.clone())
+                })
+                .column(c.t("vendor_std.last_checked"), share::SHORT * 1.6, |r| {
+                    Cell::text(r.checked.clone())
+                });
+        }
+        let table = table.continued(c.f("vendor_std.continued", &[("name", &s.name)]));
+        doc.table(&table, &s.requirements);
     }
 }
 
