@@ -643,6 +643,84 @@ fn hostile_cells_are_neutralised_in_findings_csv() {
     }
 }
 
+/// The `findings.csv` columns as README.md and SPEC document them.
+const FINDINGS_HEADER: &str = "account_id,account_name,customer,control_id,control_title,severity,cis_v1,cis_v2,control_status,control_detail,resource_id,resource_status,resource_detail,source_file,source_field,as_of,sources,scored";
+
+#[test]
+fn findings_csv_names_the_requirements_of_the_frameworks_selected_and_only_then() {
+    let read = |extra: &[&str]| {
+        let mut args = vec!["--format", "csv", "--as-of", "2026-09-30", "-q"];
+        args.extend(extra);
+        let (out, dir) = report(&["samples"], &args);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        std::fs::read_to_string(dir.path().join("findings.csv")).unwrap()
+    };
+    let plain = read(&[]);
+    let with = read(&["--framework", "mlps2-l3,iso27001-2022"]);
+    // Without frameworks the header is the documented one.
+    assert_eq!(plain.split("\r\n").next(), Some(FINDINGS_HEADER));
+    assert_eq!(
+        with.split("\r\n").next().map(str::to_string),
+        Some(format!("{FINDINGS_HEADER},requirements"))
+    );
+    let records = |text: &str| -> Vec<csv::StringRecord> {
+        csv::Reader::from_reader(text.as_bytes())
+            .records()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let (plain, with) = (records(&plain), records(&with));
+    // The same rows, each with one more cell: its control's requirements.
+    assert_eq!(plain.len(), with.len());
+    let mut seen = std::collections::BTreeSet::new();
+    for (p, w) in plain.iter().zip(&with) {
+        assert_eq!((p.len(), w.len()), (18, 19));
+        assert_eq!(
+            p.iter().collect::<Vec<_>>(),
+            w.iter().take(18).collect::<Vec<_>>()
+        );
+        let (control, requirements) = (&w[3], &w[18]);
+        // Security Center checks are in no framework.
+        let (kind, expected) = match control {
+            "ram.console_mfa" => (control, "mlps2-l3 8.1.4.1 d); iso27001-2022 A.8.5"),
+            "root.mfa" => (
+                control,
+                "mlps2-l3 8.1.4.1 d); iso27001-2022 A.8.2; iso27001-2022 A.8.5",
+            ),
+            c if c.starts_with("sas.") => ("sas", ""),
+            _ => continue,
+        };
+        assert_eq!(requirements, expected, "{control}");
+        seen.insert(kind.to_string());
+    }
+    assert_eq!(seen.len(), 3, "{seen:?}");
+
+    // A framework id may start with '-': the cell is neutralised like any other.
+    let dir = tempfile::tempdir().unwrap();
+    let own = dir.path().join("minus.toml");
+    std::fs::write(
+        &own,
+        "id = \"-acme\"\nname = \"ACME\"\nname_zh = \"ACME\"\nversion = \"1\"\n\
+         judgement = \"Ours.\"\njudgement_zh = \"我们的。\"\nsources = [\"ACME\"]\n\n\
+         [[requirement]]\nid = \"AP-1\"\ntitle_en = \"MFA\"\ntitle_zh = \"多因素认证\"\n\
+         controls = [\"ram.console_mfa\"]\n",
+    )
+    .unwrap();
+    let minus = read(&["--framework-file", own.to_str().unwrap()]);
+    let cells: std::collections::BTreeSet<(String, String)> = records(&minus)
+        .iter()
+        .filter(|r| matches!(&r[3], "ram.console_mfa" | "root.mfa"))
+        .map(|r| (r[3].to_string(), r[18].to_string()))
+        .collect();
+    assert_eq!(
+        cells.into_iter().collect::<Vec<_>>(),
+        [
+            ("ram.console_mfa".to_string(), "'-acme AP-1".to_string()),
+            ("root.mfa".to_string(), String::new())
+        ]
+    );
+}
+
 #[test]
 fn a_huge_file_is_rejected_without_being_read_into_memory() {
     let tree = tempfile::tempdir().unwrap();

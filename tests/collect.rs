@@ -245,7 +245,7 @@ fn collects_three_accounts_then_reports_on_them() {
             "caller-identity.json",
             "check-result-p001.json",
             "check-standards.json",
-            "check-structure.json",
+            "check-structure-p001.json",
             "collection-log.json",
             "credential-report.json",
             "password-policy.json",
@@ -734,22 +734,30 @@ fn security_center_standards_are_collected_and_their_unchecked_requirements_repo
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let seen = cloud.seen();
     let folder = out.join("alpha-retail/prod");
-    for (action, file) in [
-        ("GetCheckStructure", "check-structure.json"),
-        ("ListCheckStandard", "check-standards.json"),
+    // GetCheckStructure is paged: its one standard on page 1, an empty page 2 ends it.
+    for (action, files) in [
+        (
+            "GetCheckStructure",
+            &["check-structure-p001.json", ""] as &[&str],
+        ),
+        ("ListCheckStandard", &["check-standards.json"]),
     ] {
         let made = calls(&seen, ALPHA, action);
-        assert_eq!(made.len(), 1, "{action}");
-        assert!(made[0].query.contains("Lang=zh"), "{:?}", made[0]);
-        let logged = log_of(&folder)["calls"]
+        assert_eq!(made.len(), files.len(), "{action}");
+        assert!(made.iter().all(|c| c.query.contains("Lang=zh")), "{made:?}");
+        let logged: Vec<Value> = log_of(&folder)["calls"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|c| c["action"] == action)
+            .filter(|c| c["action"] == action)
             .cloned()
-            .unwrap();
-        assert_eq!(logged["result"], "ok", "{logged}");
-        assert_eq!(logged["file"], file, "{logged}");
+            .collect();
+        assert!(logged.iter().all(|c| c["result"] == "ok"), "{logged:?}");
+        let logged_files: Vec<&str> = logged
+            .iter()
+            .map(|c| c["file"].as_str().unwrap_or_default())
+            .collect();
+        assert_eq!(logged_files, files, "{action}");
     }
     // The report reads them: requirement 612 has no result, so it is not checked.
     let report_out = home.join("report");
@@ -812,7 +820,142 @@ fn security_center_standards_are_collected_and_their_unchecked_requirements_repo
         out.join("alpha-retail/prod/check-result-p001.json")
             .exists()
     );
-    assert!(!out.join("alpha-retail/prod/check-structure.json").exists());
+    assert!(
+        !out.join("alpha-retail/prod/check-structure-p001.json")
+            .exists()
+    );
+}
+
+/// Alpha with `count` standards of one requirement each in GetCheckStructure (half `RISK`,
+/// half `COMPLIANCE`), and no ListCheckStandard catalogue.
+fn alpha_with_standards(count: i64, ignores_paging: bool) -> Cloud {
+    let mut alpha = AccountData::fixture("alpha");
+    let standard = |n: i64| {
+        serde_json::json!({"Id": 7000 + n, "ShowName": format!("Standard {n}"),
+            "Requirements": [{"Id": 70000 + n, "ShowName": format!("Requirement {n}"),
+                "Sections": [{"Id": 700000 + n, "ShowName": "Section"}]}]})
+    };
+    let half = count / 2;
+    alpha.structure = vec![
+        serde_json::json!({"StandardType": "RISK",
+            "Standards": (0..half).map(standard).collect::<Vec<_>>()}),
+        serde_json::json!({"StandardType": "COMPLIANCE",
+            "Standards": (half..count).map(standard).collect::<Vec<_>>()}),
+    ];
+    alpha.structure_ignores_paging = ignores_paging;
+    alpha.standards = Vec::new();
+    let cloud = Cloud::start();
+    cloud.account(ALPHA, alpha, Report::Ready);
+    cloud.key(ALPHA, ALPHA_ID, ALPHA_SECRET);
+    cloud
+}
+
+#[test]
+fn check_structure_is_paged_until_a_page_adds_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path();
+    write_config(home, GAMMA_SECRET);
+
+    // 60 standards at 50 a page: two pages, then an empty one.
+    let cloud = alpha_with_standards(60, false);
+    let accounts = alpha_only(home, &cloud);
+    let out = home.join("evidence");
+    let run = collect(&accounts, &out, &[], home);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let seen = cloud.seen();
+    let made: Vec<&str> = calls(&seen, ALPHA, "GetCheckStructure")
+        .iter()
+        .map(|c| c.query.as_str())
+        .collect();
+    assert_eq!(made.len(), 3, "{made:?}");
+    for (n, query) in made.iter().enumerate() {
+        assert!(
+            query.contains(&format!("CurrentPage={}", n + 1))
+                && query.contains("PageSize=50")
+                && query.contains("Lang=en"),
+            "{query}"
+        );
+    }
+    let folder = out.join("alpha-retail/prod");
+    let structure: Vec<String> = names(&folder)
+        .into_iter()
+        .filter(|n| n.starts_with("check-structure"))
+        .collect();
+    assert_eq!(
+        structure,
+        ["check-structure-p001.json", "check-structure-p002.json"]
+    );
+    let logged: Vec<Value> = log_of(&folder)["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] == "GetCheckStructure")
+        .map(|c| c["file"].clone())
+        .collect();
+    assert_eq!(
+        logged,
+        [
+            Value::from("check-structure-p001.json"),
+            Value::from("check-structure-p002.json"),
+            Value::Null
+        ]
+    );
+    // Every standard of both pages reaches summary.json, with its type and requirement.
+    let report_out = home.join("report");
+    let report = aliaudit(
+        &[
+            "report",
+            out.to_str().unwrap(),
+            "--format",
+            "json",
+            "-o",
+            report_out.to_str().unwrap(),
+            "--quiet",
+        ],
+        home,
+    );
+    assert!(report.code == 0 || report.code == 2, "{}", report.stderr);
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(report_out.join("summary.json")).unwrap()).unwrap();
+    let vendor = &summary["accounts"][0]["vendor_standards"];
+    let files: Vec<&str> = vendor["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().rsplit('/').next().unwrap())
+        .filter(|f| f.starts_with("check-structure"))
+        .collect();
+    assert_eq!(
+        files,
+        ["check-structure-p001.json", "check-structure-p002.json"]
+    );
+    let standards = vendor["standards"].as_array().unwrap();
+    for n in 0..60 {
+        let standard = standards
+            .iter()
+            .find(|s| s["id"] == 7000 + n)
+            .unwrap_or_else(|| panic!("standard {n} missing: {vendor}"));
+        assert_eq!(standard["name"], format!("Standard {n}"));
+        assert_eq!(standard["kind"], if n < 30 { "RISK" } else { "COMPLIANCE" });
+        assert_eq!(
+            standard["requirements"][0]["name"],
+            format!("Requirement {n}")
+        );
+    }
+
+    // A server that ignores paging sends the whole tree again: the second page adds nothing,
+    // so two calls, and only the first page is kept.
+    let cloud = alpha_with_standards(60, true);
+    let accounts = alpha_only(home, &cloud);
+    let out = home.join("evidence-unpaged");
+    let run = collect(&accounts, &out, &[], home);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(calls(&cloud.seen(), ALPHA, "GetCheckStructure").len(), 2);
+    let structure: Vec<String> = names(&out.join("alpha-retail/prod"))
+        .into_iter()
+        .filter(|n| n.starts_with("check-structure"))
+        .collect();
+    assert_eq!(structure, ["check-structure-p001.json"]);
 }
 
 /// The first ```toml block after `marker` in the README.

@@ -850,6 +850,27 @@ fn framework_results_are_the_same_bytes_across_jobs_and_across_shards_and_a_merg
     assert_ne!(m.code, 1, "{}", m.stderr);
     assert_same_tree(&one, &merged);
 
+    // findings.csv (compared above, and embedded in every PDF) names each row's requirements
+    // in the frameworks selected, in that order, the user's file last.
+    let csv = std::fs::read_to_string(merged.join("findings.csv")).unwrap();
+    assert!(
+        csv.split("\r\n")
+            .next()
+            .unwrap()
+            .ends_with(",scored,requirements")
+    );
+    let mfa = csv
+        .split("\r\n")
+        .find(|l| l.contains(",root.mfa,"))
+        .unwrap();
+    assert!(
+        mfa.ends_with(
+            ",mlps2-l3 8.1.4.1 d); iso27001-2022 A.8.2; iso27001-2022 A.8.5; soc2-2017 CC6.1; \
+             nist-800-53r5 IA-2(1); cis-controls-v8.1 6.5; acme AP-1"
+        ),
+        "{mfa}"
+    );
+
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(one.join("summary.json")).unwrap()).unwrap();
     let frameworks = summary["frameworks"].as_array().unwrap();

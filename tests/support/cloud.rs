@@ -29,8 +29,10 @@ pub struct AccountData {
     pub risk: Vec<Value>,
     pub checks: Vec<Value>,
     /// Security Center's standards as GetCheckStructure's `CheckStructureResponse`
-    /// (`structure.json`, else none).
+    /// (`structure.json`, else none), paged by standard (`CurrentPage`, `PageSize`).
     pub structure: Vec<Value>,
+    /// GetCheckStructure ignores `CurrentPage` and `PageSize`: every page is the whole tree.
+    pub structure_ignores_paging: bool,
     /// Security Center's standards as ListCheckStandard's `Standards` (`standards.json`,
     /// else none).
     pub standards: Vec<Value>,
@@ -63,6 +65,7 @@ impl AccountData {
             } else {
                 Vec::new()
             },
+            structure_ignores_paging: false,
             standards: if dir.join("standards.json").exists() {
                 list("standards.json")
             } else {
@@ -1035,10 +1038,33 @@ fn plain_answer(req: &Request, action: &str, state: &Mutex<State>) -> Answer {
             };
             reply(200, ok(body))
         }
-        "GetCheckStructure" => reply(
-            200,
-            ok(json!({"CheckStructureResponse": data.unwrap().structure})),
-        ),
+        "GetCheckStructure" => {
+            let data = data.unwrap();
+            if data.structure_ignores_paging {
+                return reply(200, ok(json!({"CheckStructureResponse": data.structure})));
+            }
+            // A page holds `PageSize` standards, each under its own `StandardType` group
+            // (groups of consecutive standards of one type are joined again).
+            let current: usize = param("CurrentPage").parse().unwrap_or(1).max(1);
+            let size: usize = param("PageSize").parse().unwrap_or(20).max(1);
+            let mut groups: Vec<Value> = Vec::new();
+            let standards = data.structure.iter().flat_map(|group| {
+                group["Standards"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(move |standard| (group["StandardType"].clone(), standard.clone()))
+            });
+            for (kind, standard) in standards.skip((current - 1) * size).take(size) {
+                match groups.last_mut() {
+                    Some(last) if last["StandardType"] == kind => {
+                        last["Standards"].as_array_mut().unwrap().push(standard)
+                    }
+                    _ => groups.push(json!({"StandardType": kind, "Standards": [standard]})),
+                }
+            }
+            reply(200, ok(json!({"CheckStructureResponse": groups})))
+        }
         "ListCheckStandard" => reply(200, ok(json!({"Standards": data.unwrap().standards}))),
         other => reply(
             400,

@@ -610,26 +610,106 @@ pub(crate) fn fetch(
 }
 
 /// Security Center's catalogue of its standards: `GetCheckStructure` (standards, requirements,
-/// sections) and `ListCheckStandard` (standards, requirements). Neither answer is paged (the
-/// SDK models have no paging fields). Either one names the requirements without results, so
-/// the catalogue is missing only when both fail.
+/// sections; paged, [`structure_pages`]) and `ListCheckStandard` (standards, requirements; not
+/// paged, its SDK model has no paging fields). Either one names the requirements without
+/// results, so the catalogue is missing only when both fail.
 fn catalogue(s: &mut Session, lang: &str) {
-    let sas = s.apis.sas.clone();
-    let query = params(&[("Lang", lang)]);
     let mut failures = Vec::new();
-    for (action, file) in [
-        ("GetCheckStructure", "check-structure.json"),
-        ("ListCheckStandard", "check-standards.json"),
-    ] {
-        match s.call(&sas, action, &query) {
-            Ok(answer) => s.keep(file.into(), answer.body),
-            Err(f) => failures.push((action, f)),
-        }
+    if let Err(f) = structure_pages(s, lang) {
+        failures.push(("GetCheckStructure", f));
+    }
+    let sas = s.apis.sas.clone();
+    match s.call(&sas, "ListCheckStandard", &params(&[("Lang", lang)])) {
+        Ok(answer) => s.keep("check-standards.json".into(), answer.body),
+        Err(f) => failures.push(("ListCheckStandard", f)),
     }
     if failures.len() == 2 {
         let failures: Vec<(&str, &Failure)> = failures.iter().map(|(a, f)| (*a, f)).collect();
         s.out.missing.push(missing_all(CATALOGUE, &failures));
     }
+}
+
+/// Every page of `GetCheckStructure`, saved as `check-structure-pNNN.json` once all have
+/// arrived. The request takes `CurrentPage` and `PageSize` but the answer says neither how
+/// many pages nor how many standards there are, so paging stops at a page that is empty or
+/// names no standard or requirement that an earlier page did not: a server that ignores
+/// paging sends the whole tree every time, and its second page ends the paging. Only the
+/// first page and the pages that added something are kept.
+fn structure_pages(s: &mut Session, lang: &str) -> Result<(), Failure> {
+    const ACTION: &str = "GetCheckStructure";
+    let sas = s.apis.sas.clone();
+    let page_size = 50;
+    let mut seen = std::collections::BTreeSet::new();
+    // (the call that fetched it, file name, body)
+    let mut pages: Vec<(usize, String, Vec<u8>)> = Vec::new();
+    for page in 1..=100 {
+        let query = params(&[
+            ("CurrentPage", &page.to_string()),
+            ("PageSize", &page_size.to_string()),
+            ("Lang", lang),
+        ]);
+        let answer = s.call(&sas, ACTION, &query)?;
+        let before = seen.len();
+        seen.extend(structure_places(&answer.value));
+        let added = seen.len() > before;
+        if added || page == 1 {
+            let call = s.out.calls.len() - 1;
+            pages.push((
+                call,
+                format!("check-structure-p{page:03}.json"),
+                answer.body,
+            ));
+        }
+        if !added {
+            for (call, name, body) in pages {
+                s.out.calls[call].file = Some(name.clone());
+                s.out.files.push((name, body));
+            }
+            return Ok(());
+        }
+    }
+    Err(s.unreadable(ACTION, "end (more than 100 pages)", 1))
+}
+
+/// The standards and requirements a `GetCheckStructure` answer names, each as the ids and
+/// names that lead to it (`[standard]` or `[standard, requirement]`, each `Id` and
+/// `ShowName`). Levels are lists or, as XML-derived answers have them, one object; what is
+/// neither names nothing.
+fn structure_places(value: &serde_json::Value) -> Vec<Vec<(String, String)>> {
+    fn each(value: Option<&serde_json::Value>) -> Vec<&serde_json::Value> {
+        match value {
+            Some(serde_json::Value::Array(a)) => a.iter().collect(),
+            Some(v @ serde_json::Value::Object(_)) => vec![v],
+            _ => Vec::new(),
+        }
+    }
+    // `report` skips an entry with neither id nor name, and so does this.
+    fn named(v: &serde_json::Value) -> Option<(String, String)> {
+        let text = |k: &str| {
+            v.get(k)
+                .and_then(text_of)
+                .map(|t| t.trim().to_string())
+                .unwrap_or_default()
+        };
+        let (id, name) = (text("Id"), text("ShowName"));
+        (!id.is_empty() || !name.is_empty()).then_some((id, name))
+    }
+    let mut places = Vec::new();
+    for group in each(value.get("CheckStructureResponse")) {
+        for standard in each(group.get("Standards")) {
+            let Some(standard_named) = named(standard) else {
+                continue;
+            };
+            for requirement in each(standard.get("Requirements"))
+                .into_iter()
+                .filter_map(named)
+            {
+                places.push(vec![standard_named.clone(), requirement]);
+            }
+            places.push(vec![standard_named]);
+        }
+    }
+    places
 }
 
 fn assume(s: &mut Session, role: &Role) -> Result<(), Failure> {
@@ -902,6 +982,34 @@ mod tests {
             judge("ListCheckStandard", r#"{"Standards":"all"}"#).as_deref(),
             Some("has no Standards list")
         );
+    }
+
+    #[test]
+    fn structure_places_name_standards_and_requirements_by_id_and_name() {
+        let value: serde_json::Value = serde_json::from_str(
+            r#"{"CheckStructureResponse":{"StandardType":"RISK","Standards":[
+                {"Id":4,"ShowName":" S ","Requirements":{"Id":"40","ShowName":"R"}},
+                {"ShowName":"T","Requirements":"none"},
+                {"Id":" ","Requirements":[{"Id":50}]}]}}"#,
+        )
+        .unwrap_or_default();
+        let place = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(id, name)| (id.to_string(), name.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            structure_places(&value),
+            [
+                place(&[("4", "S"), ("40", "R")]),
+                place(&[("4", "S")]),
+                place(&[("", "T")])
+            ]
+        );
+        let empty: serde_json::Value =
+            serde_json::from_str(r#"{"CheckStructureResponse":[]}"#).unwrap_or_default();
+        assert!(structure_places(&empty).is_empty());
     }
 
     #[test]

@@ -538,6 +538,22 @@ pub fn evaluate_findings(framework: &Framework, findings: &[Finding]) -> Framewo
     })
 }
 
+/// The requirements of `frameworks` that list `control`, each as `<framework id> <requirement
+/// id>` (`mlps2-l3 8.1.4.1 d)`), in the order the frameworks were selected and, within one,
+/// the order of its requirements: what a finding names in `findings.csv` and in
+/// `findings.ocsf.jsonl`.
+pub fn requirement_refs<'a>(
+    frameworks: &'a [Framework],
+    control: &'a str,
+) -> impl Iterator<Item = String> + 'a {
+    frameworks.iter().flat_map(move |f| {
+        f.requirements
+            .iter()
+            .filter(move |r| r.controls.contains(&control))
+            .map(move |r| format!("{} {}", f.id, r.id))
+    })
+}
+
 fn evaluate_by(
     framework: &Framework,
     result_of: impl Fn(&str) -> (Option<Status>, Option<Benchmark>),
@@ -1060,6 +1076,31 @@ title_zh = "再次"
 group_en = "Only English"
 controls = ["root.mfa", "root.mfa"]
 "#;
+
+    #[test]
+    fn requirement_refs_follow_the_selection_then_the_framework_order() {
+        let selected = select(&["mlps2-l3".into(), "iso27001-2022".into()], &[]).expect("built in");
+        let refs = |control| requirement_refs(&selected, control).collect::<Vec<_>>();
+        assert_eq!(
+            refs("ram.console_mfa"),
+            ["mlps2-l3 8.1.4.1 d)", "iso27001-2022 A.8.5"]
+        );
+        assert_eq!(
+            refs("root.mfa"),
+            [
+                "mlps2-l3 8.1.4.1 d)",
+                "iso27001-2022 A.8.2",
+                "iso27001-2022 A.8.5"
+            ]
+        );
+        assert!(refs("sas.42").is_empty());
+        assert!(requirement_refs(&[], "root.mfa").next().is_none());
+        let reversed = select(&["iso27001-2022".into(), "mlps2-l3".into()], &[]).expect("built in");
+        assert_eq!(
+            requirement_refs(&reversed, "ram.console_mfa").collect::<Vec<_>>(),
+            ["iso27001-2022 A.8.5", "mlps2-l3 8.1.4.1 d)"]
+        );
+    }
 
     #[test]
     fn a_user_file_with_errors_names_every_entry_and_line() {

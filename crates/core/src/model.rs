@@ -1450,6 +1450,81 @@ mod sas_tests {
         })
     }
 
+    fn named(id: i64, name: &str) -> Named {
+        Named {
+            id: Some(id),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn check_structure_pages_of_one_account_merge_into_one_catalogue() {
+        // Page 2 repeats standard 31 with another requirement and another section of 311,
+        // and brings standard 32 of another type.
+        let p1 = r#"{"RequestId":"a","CheckStructureResponse":[{"StandardType":"RISK","Standards":[{"Id":31,"ShowName":"Identity","Requirements":[{"Id":311,"ShowName":"Sign-in","Sections":[{"Id":1,"ShowName":"MFA"}]}]}]}]}"#;
+        let p2 = r#"{"RequestId":"b","CheckStructureResponse":[{"StandardType":"RISK","Standards":[{"Id":31,"ShowName":"Identity","Requirements":[{"Id":311,"ShowName":"Sign-in","Sections":[{"Id":2,"ShowName":"SSO"}]},{"Id":312,"ShowName":"Keys"}]}]},{"StandardType":"COMPLIANCE","Standards":{"Id":"32","ShowName":"Network","Requirements":[{"Id":321,"ShowName":"Ingress"}]}}]}"#;
+        let bundle = crate::ingest::ingest_memory(
+            &[
+                ("a/check-structure-p001.json", p1.as_bytes()),
+                ("a/check-structure-p002.json", p2.as_bytes()),
+            ],
+            crate::ingest::Limits::default(),
+        );
+        let folder = FolderSource {
+            id: "a".into(),
+            display: "a".into(),
+            folder_name: "a".into(),
+            meta: Default::default(),
+            has_meta_file: false,
+            meta_path: None,
+            meta_record: None,
+            files: Vec::new(),
+            diagnostics: Vec::new(),
+        };
+        let built = build(&folder, bundle);
+        let statuses: Vec<(&str, FileStatus)> = built
+            .files
+            .iter()
+            .map(|f| (f.path.as_str(), f.status))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ("a/check-structure-p001.json", FileStatus::Used),
+                ("a/check-structure-p002.json", FileStatus::Used)
+            ]
+        );
+        let catalogue = built.account.vendor_catalogue;
+        assert_eq!(
+            catalogue.files,
+            ["a/check-structure-p001.json", "a/check-structure-p002.json"]
+        );
+        let identity = &catalogue.standards[&named(31, "Identity")];
+        assert_eq!(identity.kind.as_deref(), Some("RISK"));
+        let requirements: Vec<(&Named, Vec<&Named>)> = identity
+            .requirements
+            .iter()
+            .map(|(r, c)| (r, c.sections.iter().collect()))
+            .collect();
+        assert_eq!(
+            requirements,
+            [
+                (
+                    &named(311, "Sign-in"),
+                    vec![&named(1, "MFA"), &named(2, "SSO")]
+                ),
+                (&named(312, "Keys"), vec![])
+            ]
+        );
+        let network = &catalogue.standards[&named(32, "Network")];
+        assert_eq!(network.kind.as_deref(), Some("COMPLIANCE"));
+        assert_eq!(
+            network.requirements.keys().collect::<Vec<_>>(),
+            [&named(321, "Ingress")]
+        );
+        assert_eq!(catalogue.standards.len(), 2);
+    }
+
     proptest! {
         #[test]
         fn content_resources_never_panic_and_name_each_resource_once(

@@ -30,28 +30,6 @@ struct AccountIn {
     customer: Option<String>,
     #[serde(default)]
     controls: Vec<ControlIn>,
-    /// The requirement results of the frameworks selected (`--framework`).
-    #[serde(default)]
-    frameworks: Vec<FrameworkIn>,
-}
-
-#[derive(Debug, Deserialize)]
-struct FrameworkIn {
-    id: String,
-    #[serde(default)]
-    requirements: Vec<RequirementIn>,
-}
-
-#[derive(Debug, Deserialize)]
-struct RequirementIn {
-    id: String,
-    #[serde(default)]
-    controls: Vec<RequirementControlIn>,
-}
-
-#[derive(Debug, Deserialize)]
-struct RequirementControlIn {
-    id: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,8 +88,9 @@ struct Accepted {
 /// What every line of a run shares.
 struct Context<'a> {
     benchmark: Benchmark,
-    /// Each selected framework's id and its name, as `compliance.standards` names it.
-    frameworks: BTreeMap<&'a str, String>,
+    /// The frameworks selected (`--framework`, `--framework-file`), in that order: the
+    /// accounts' entries were written with them.
+    frameworks: &'a [aliaudit_core::frameworks::Framework],
     time: i64,
     thresholds: &'a Thresholds,
     accepted: BTreeMap<(String, String), Accepted>,
@@ -142,11 +121,7 @@ pub fn findings_ocsf(
     }
     let cx = Context {
         benchmark: run.benchmark,
-        frameworks: run
-            .frameworks
-            .iter()
-            .map(|f| (f.id.as_str(), f.name.clone()))
-            .collect(),
+        frameworks: &run.frameworks,
         time: run.as_of.map_or(0, |t| t.timestamp_millis()),
         thresholds,
         accepted,
@@ -199,19 +174,12 @@ fn finding(cx: &Context, account: &AccountIn, c: &ControlIn) -> Value {
         .into_iter()
         .collect();
     // Every selected framework is named; the requirements this control evidences follow
-    // as `<framework id> <requirement id>`.
-    for framework in &account.frameworks {
-        if let Some(title) = cx.frameworks.get(framework.id.as_str()) {
-            standards.push(title.clone());
-        }
-        requirements.extend(
-            framework
-                .requirements
-                .iter()
-                .filter(|r| r.controls.iter().any(|x| x.id == c.id))
-                .map(|r| format!("{} {}", framework.id, r.id)),
-        );
-    }
+    // as `<framework id> <requirement id>`, as findings.csv has them.
+    standards.extend(cx.frameworks.iter().map(|f| f.name.clone()));
+    requirements.extend(aliaudit_core::frameworks::requirement_refs(
+        cx.frameworks,
+        &c.id,
+    ));
     let (compliance_status_id, compliance_status) = match c.status.as_str() {
         "pass" => (1, "Pass"),
         "fail" | "excepted" => (3, "Fail"),

@@ -64,7 +64,7 @@ pub fn account_fragments(
     // Strings in JSON hold no raw newline, so every line break is between tokens.
     let json = json.replace('\n', "\n    ").into_bytes();
     let mut csv = Vec::new();
-    findings_rows(result, as_of, &mut csv)?;
+    findings_rows(result, as_of, frameworks, &mut csv)?;
     Ok((json, csv))
 }
 
@@ -286,7 +286,7 @@ pub(crate) fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// The `findings.csv` columns.
+/// The `findings.csv` columns (then [`REQUIREMENTS_COLUMN`] when frameworks are selected).
 pub(crate) const FINDINGS_COLUMNS: [&str; 18] = [
     "account_id",
     "account_name",
@@ -308,6 +308,12 @@ pub(crate) const FINDINGS_COLUMNS: [&str; 18] = [
     "scored",
 ];
 
+/// The last `findings.csv` column, only with frameworks selected (`--framework`,
+/// `--framework-file`), so that without them the file stays as it was: the requirements of
+/// the selected frameworks that list the row's control,
+/// [`aliaudit_core::frameworks::requirement_refs`] joined by `; `.
+pub(crate) const REQUIREMENTS_COLUMN: &str = "requirements";
+
 /// Writes `findings.csv` to `w`: the header, then each account's rows from `spill`.
 pub fn findings_csv(
     run: &Run,
@@ -319,13 +325,15 @@ pub fn findings_csv(
         .iter()
         .map(|a| a.info.folder.as_str())
         .collect();
-    findings_csv_of(&folders, spill, w)
+    findings_csv_of(&folders, &run.frameworks, spill, w)
 }
 
 /// Writes the `findings.csv` of the accounts read from `folders` (in that order) to `w`: the
-/// header, then their rows from `spill`, as in the whole file.
+/// header (with the `requirements` column when the run selected `frameworks`, as its rows
+/// in `spill` have it), then their rows from `spill`, as in the whole file.
 pub fn findings_csv_of(
     folders: &[&str],
+    frameworks: &[aliaudit_core::frameworks::Framework],
     spill: &dyn Fragments,
     w: &mut dyn Write,
 ) -> Result<(), OutputError> {
@@ -333,8 +341,9 @@ pub fn findings_csv_of(
     let mut header = Vec::new();
     {
         let mut writer = csv_writer(&mut header);
+        let requirements = (!frameworks.is_empty()).then_some(REQUIREMENTS_COLUMN);
         writer
-            .write_record(FINDINGS_COLUMNS)
+            .write_record(FINDINGS_COLUMNS.iter().copied().chain(requirements))
             .map_err(|e| render_error("findings.csv")(e.to_string()))?;
         writer.flush().map_err(io)?;
     }
@@ -352,10 +361,12 @@ fn csv_writer(w: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
 }
 
 /// One account's `findings.csv` rows: one per control result per resource (one with empty
-/// resource columns for a control without resources).
+/// resource columns for a control without resources), each ending in the control's
+/// requirements of `frameworks` when any are selected.
 fn findings_rows(
     result: &aliaudit_core::pipeline::AccountResult,
     as_of: Option<chrono::DateTime<chrono::Utc>>,
+    frameworks: &[aliaudit_core::frameworks::Framework],
     out: &mut Vec<u8>,
 ) -> Result<(), OutputError> {
     let render = |e: csv::Error| render_error("findings.csv")(e.to_string());
@@ -407,11 +418,19 @@ fn findings_rows(
         }
         // `false` for informational controls and duplicated Security Center items.
         let scored = if f.scored { "true" } else { "false" };
+        let requirements = (!frameworks.is_empty()).then(|| {
+            aliaudit_core::frameworks::requirement_refs(frameworks, &f.control_id)
+                .collect::<Vec<_>>()
+                .join("; ")
+        });
+        let requirements = requirements.as_deref();
         for rest in rows {
             let record = base
                 .iter()
                 .chain(rest.iter())
                 .chain([&as_of, &sources, &scored])
+                .copied()
+                .chain(requirements)
                 .map(|c| match csv_safe(c) {
                     std::borrow::Cow::Borrowed(b) => std::borrow::Cow::Borrowed(b.as_bytes()),
                     std::borrow::Cow::Owned(o) => std::borrow::Cow::Owned(o.into_bytes()),

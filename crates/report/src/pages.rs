@@ -102,7 +102,7 @@ pub fn write_pages(
             }
         };
         let mut findings = Vec::new();
-        crate::output::findings_csv_of(&folders, files.fragments, &mut findings)?;
+        crate::output::findings_csv_of(&folders, &run.frameworks, files.fragments, &mut findings)?;
         Ok::<_, aliaudit_core::atomic::OutputError>(pdf::Embeds {
             manifest,
             findings: std::sync::Arc::new(findings),
