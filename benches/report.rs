@@ -3,7 +3,9 @@
 //! Generates (once, under `target/`) ALIAUDIT_BENCH_ACCOUNTS accounts (default 1,000) x
 //! ALIAUDIT_BENCH_USERS users (default 100), then times the real binary, best of three:
 //! `report` with one more output format at each step (json; +csv; +html; +pdf), so the
-//! differences are the cost of each stage, and the peak RSS of a full run (`/usr/bin/time`).
+//! differences are the cost of each stage, and the peak RSS of a full run (`/usr/bin/time`)
+//! with its CPU seconds per stage and the distribution of its PDF documents' times (median,
+//! p95, max: `ALIAUDIT_TIMINGS`), so a regression in one kind of document shows.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::path::Path;

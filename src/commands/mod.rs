@@ -241,9 +241,15 @@ fn totals_line(run: &Run) -> String {
 
 /// For the benchmarks: CPU seconds per stage, summed over threads, with `ALIAUDIT_TIMINGS`.
 fn print_timings() {
-    if std::env::var_os("ALIAUDIT_TIMINGS").is_some() {
+    if aliaudit_core::timing::enabled() {
         for (stage, secs) in aliaudit_core::timing::report() {
             eprintln!("timing {stage} {secs:.3}");
+        }
+        if let Some(d) = aliaudit_core::timing::documents() {
+            eprintln!(
+                "timing pdf_documents {} median {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+                d.count, d.median_ms, d.p95_ms, d.max_ms
+            );
         }
     }
 }

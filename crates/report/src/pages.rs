@@ -114,8 +114,11 @@ pub fn write_pages(
         };
         let bytes = {
             let _timer = Timer::new(Stage::Pdf);
+            let start = std::time::Instant::now();
             let embeds = embeds(files, ids)?;
-            make(fonts, &embeds).map_err(|e| render_error("pdf", e))?
+            let bytes = make(fonts, &embeds).map_err(|e| render_error("pdf", e))?;
+            aliaudit_core::timing::document(start);
+            bytes
         };
         write_bytes(&path, &bytes).map(|()| 1)
     };
