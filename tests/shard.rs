@@ -1066,3 +1066,35 @@ fn security_center_standards_survive_shards_and_a_merge_and_tampered_counts_are_
         "{err}"
     );
 }
+
+#[test]
+fn security_center_standards_pages_are_the_same_bytes_across_jobs_and_across_shards() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path();
+    let input = "tests/fixtures/sas-standards";
+    let opts = ["--as-of", "2026-10-05", "--lang", "zh"];
+    // Partial evidence: a run exits 2, a shard 0 (its part is written), the merge as the run.
+    let run = |name: &str, extra: &[&str], code: i32| {
+        let out = base.join(name);
+        let mut args = vec!["report", input, "-o", out.to_str().unwrap(), "-q"];
+        args.extend(opts);
+        args.extend(extra);
+        let r = aliaudit(&args);
+        assert_eq!(r.code, code, "{}", r.stderr);
+        out
+    };
+    let one = run("jobs-1", &["--jobs", "1"], 2);
+    let two = run("jobs-2", &["--jobs", "2"], 2);
+    assert_same_tree(&one, &two);
+    let shards: Vec<PathBuf> = (1..=2)
+        .map(|k| run(&format!("shard-{k}"), &["--shard", &format!("{k}/2")], 0))
+        .collect();
+    let merged = base.join("merged");
+    let m = merge(&shards, &merged);
+    assert_eq!(m.code, 2, "{}", m.stderr);
+    assert_same_tree(&one, &merged);
+    // The section is there to compare: both accounts' pages and the portfolio's.
+    let index = std::fs::read_to_string(merged.join("index.html")).unwrap();
+    assert!(index.contains("id=\"sc-standards\""));
+    assert!(index.contains("要求项 ID 311 以多个名称出现"));
+}
