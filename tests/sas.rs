@@ -410,14 +410,14 @@ fn the_security_center_standards_section_shows_requirements_accounts_and_the_evi
     assert!(prod.contains("<h2 id=\"h-sc-standards\">Security Center standards</h2>"));
     assert!(prod.contains("<a href=\"#sc-standards\">Security Center standards</a>"));
     assert!(
-        prod.contains("Evidence date: Security Center last checked these on 2026-10-03 04:10 UTC.")
+        prod.contains("Evidence date: the newest Security Center check in this evidence ran on 2026-10-03 04:10 UTC;")
     );
     assert!(prod.contains("Lakeview Identity Baseline (id 31)"));
     let rows = standard_rows(&prod, "sc-1");
     assert_eq!(rows.len(), 4, "{rows:#?}");
     assert!(rows[0].starts_with("311 | Console sign-in"), "{}", rows[0]);
     assert!(
-        rows[0].contains("Fail | 1 pass, 1 fail, 1 not checked"),
+        rows[0].contains("Fail | 1 pass, 1 fail, 1 not checked Check ids: 5001, 5002, 5005"),
         "{}",
         rows[0]
     );
@@ -435,17 +435,17 @@ fn the_security_center_standards_section_shows_requirements_accounts_and_the_evi
     let index = read(out.path(), "index.html");
     assert!(index.contains("2 of 2 accounts have Security Center standards in their evidence."));
     // Requirement 311 has two names in the portfolio: both rows, and a note saying why.
-    assert!(index.contains("Requirement ids 311 appear under more than one name"));
+    assert!(index.contains("Requirement 311 appears under more than one name"));
     assert!(!prod.contains("appear under more than one name"));
     let rows = standard_rows(&index, "sc-1");
     assert_eq!(
         rows,
         [
-            "311 | Console sign-in | Fail | 2 failing (of 2)",
-            "311 | Console sign-in (legacy) | Pass | 1 passing (of 1)",
-            "312 | Key hygiene | Fail | 1 failing (of 1)",
-            "313 | Audit trail | Not checked | 1 not checked (of 1)",
-            "314 | Password policy | Pass | 1 passing (of 1)",
+            "311 | Console sign-in | Fail | 2 failing, of the 2 accounts reporting it",
+            "311 | Console sign-in (legacy) | Pass | 1 passing, of the 1 account reporting it",
+            "312 | Key hygiene | Fail | 1 failing, of the 1 account reporting it",
+            "313 | Audit trail | Not checked | 1 not checked, of the 1 account reporting it",
+            "314 | Password policy | Pass | 1 passing, of the 1 account reporting it",
         ]
     );
 
@@ -456,7 +456,7 @@ fn the_security_center_standards_section_shows_requirements_accounts_and_the_evi
             .expect("the section in the PDF");
         let section = &text[at..];
         for expected in [
-            "Evidence date: Security Center last checked these on 2026-10-03 04:10 UTC.",
+            "Evidence date: the newest Security Center check in this evidence ran on 2026-10-03 04:10 UTC;",
             "Result: Fail. Type: Compliance.",
             "Audit trail",
             "Ingress",
@@ -466,7 +466,7 @@ fn the_security_center_standards_section_shows_requirements_accounts_and_the_evi
     }
     let portfolio = common::pdf_text(&out.path().join("portfolio.pdf"), &[]);
     if let Some(text) = portfolio {
-        assert!(text.contains("2 failing (of 2)"), "{text}");
+        assert!(text.contains("2 failing, of the 2 accounts"), "{text}");
     }
 
     let zh = tempfile::tempdir().unwrap();
@@ -478,7 +478,7 @@ fn the_security_center_standards_section_shows_requirements_accounts_and_the_evi
     );
     let prod = page_of(zh.path(), "1700000000000311");
     assert!(prod.contains(">云安全中心标准</h2>"));
-    assert!(prod.contains("证据日期：云安全中心最近一次检查为 2026-10-03 04:10 UTC。"));
+    assert!(prod.contains("证据日期：本证据中云安全中心最近一次检查于 2026-10-03 04:10 UTC"));
     assert_eq!(
         standard_rows(&prod, "sc-2"),
         ["321 | Ingress | 未检查 | 无结果 | -"]

@@ -366,6 +366,7 @@ pub(crate) mod tests {
             "ui.named",
             "ui.paren",
             "vendor_std.sentence_separator",
+            "vendor_std.section_state",
         ];
         for (key, text) in zh.entries() {
             if kept.iter().any(|k| key.starts_with(k)) || !text.chars().any(char::is_alphabetic) {

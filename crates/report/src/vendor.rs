@@ -63,6 +63,9 @@ pub struct VendorRequirementRow {
     pub tone: Status,
     /// An account: its checks per result; a group: its accounts passing and failing it.
     pub counts: String,
+    /// An account: the vendor's ids of its checks ("Check ids: 5001, 5002"), which the
+    /// account's Security Center findings carry as `sas.cspm.<id>`; empty for a group.
+    pub check_ids: String,
     /// An account: when Security Center last checked it; a group: empty.
     pub checked: String,
 }
@@ -154,6 +157,15 @@ pub fn sentences(c: &Catalogue, parts: &[String]) -> String {
         })
 }
 
+/// "The evidence gives this standard no id", or empty when it has one.
+fn no_id(c: &Catalogue, id: Option<i64>) -> String {
+    if id.is_some() {
+        String::new()
+    } else {
+        c.t("vendor_std.no_id").to_string()
+    }
+}
+
 /// The note on requirement ids that appear under more than one name, or empty.
 fn same_ids(c: &Catalogue, ids: impl IntoIterator<Item = Option<i64>>) -> String {
     let mut seen = std::collections::BTreeMap::<i64, usize>::new();
@@ -170,7 +182,10 @@ fn same_ids(c: &Catalogue, ids: impl IntoIterator<Item = Option<i64>>) -> String
     } else {
         c.f(
             "vendor_std.same_id",
-            &[("ids", &twice.join(c.t("vendor_std.list_separator")))],
+            &[
+                ("n", &twice.len()),
+                ("ids", &twice.join(c.t("vendor_std.list_separator"))),
+            ],
         )
     }
 }
@@ -191,6 +206,7 @@ fn standard(c: &Catalogue, index: usize, s: &StandardRollup) -> StandardView {
         results: sentences(
             c,
             &[
+                no_id(c, s.id),
                 kind_text(c, s.kind.as_deref()),
                 c.f(
                     "vendor_std.results",
@@ -211,9 +227,29 @@ fn standard(c: &Catalogue, index: usize, s: &StandardRollup) -> StandardView {
                 sections: r
                     .sections
                     .iter()
-                    .map(|x| format!("{}{}{}", x.name, c.t("exec.colon"), label(c, x.status)))
+                    .map(|x| {
+                        c.f(
+                            "vendor_std.section_state",
+                            &[("name", &x.name), ("state", &label(c, x.status))],
+                        )
+                    })
                     .collect::<Vec<_>>()
-                    .join(c.t("exec.also")),
+                    .join(c.t("vendor_std.list_separator")),
+                check_ids: if r.check_ids.is_empty() {
+                    String::new()
+                } else {
+                    c.f(
+                        "vendor_std.check_ids",
+                        &[(
+                            "ids",
+                            &r.check_ids
+                                .iter()
+                                .map(i64::to_string)
+                                .collect::<Vec<_>>()
+                                .join(c.t("vendor_std.list_separator")),
+                        )],
+                    )
+                },
                 status_label: label(c, r.status),
                 tone: tone(r.status),
                 counts: tally_text(c, &r.checks),
@@ -281,6 +317,7 @@ fn group_standard(c: &Catalogue, index: usize, s: &PortfolioStandard) -> Standar
         results: sentences(
             c,
             &[
+                no_id(c, s.id),
                 c.f(
                     "vendor_std.results_group",
                     &[("accounts", &accounts_text(c, &s.accounts))],
@@ -297,6 +334,7 @@ fn group_standard(c: &Catalogue, index: usize, s: &PortfolioStandard) -> Standar
                     id: id_text(r.id),
                     name: r.name.clone(),
                     sections: String::new(),
+                    check_ids: String::new(),
                     status_label: label(c, status),
                     tone: tone(status),
                     counts: accounts_text(c, &r.accounts),
@@ -416,7 +454,7 @@ mod tests {
         let v = account(c, Some(&rollup)).expect("a view");
         assert_eq!(
             v.checked,
-            "Evidence date: Security Center last checked these on 2026-09-21 14:13 UTC."
+            "Evidence date: the newest Security Center check in this evidence ran on 2026-09-21 14:13 UTC; each requirement's last check is in its row."
         );
         assert_eq!(v.source, "From: acme/prod/check-result-p001.json.");
         let s = &v.standards[0];
@@ -424,7 +462,7 @@ mod tests {
         assert_eq!(s.status_label, "Fail");
         assert_eq!(
             s.results,
-            "Type: Compliance. Requirements: 1 fail, 1 not checked. Checks: 1 pass, 1 fail."
+            "Type: Compliance. Requirements: 1 fail, 1 not checked. Checks, each counted once although one can serve several requirements: 1 pass, 1 fail."
         );
         let rows: Vec<(&str, &str, &str, &str)> = s
             .requirements
@@ -445,7 +483,9 @@ mod tests {
                 ("72", "Not checked", "no result", "-"),
             ]
         );
-        assert_eq!(s.requirements[0].sections, "Keys: Fail");
+        assert_eq!(s.requirements[0].sections, "Keys (Fail)");
+        assert_eq!(s.requirements[0].check_ids, "Check ids: 1, 2");
+        assert!(s.requirements[1].check_ids.is_empty());
         let zh = account(Catalogue::get(Lang::Zh), Some(&rollup)).expect("a view");
         assert_eq!(zh.standards[0].requirements[1].status_label, "未检查");
         assert!(
@@ -465,7 +505,7 @@ mod tests {
         let v = group(c, 3, [&a, &b]).expect("a view");
         assert_eq!(
             v.checked,
-            "Evidence dates: Security Center checked these between 2026-08-01 00:00 UTC and 2026-09-21 14:13 UTC."
+            "Evidence dates: the accounts' newest Security Center checks ran between 2026-08-01 00:00 UTC and 2026-09-21 14:13 UTC."
         );
         assert_eq!(
             v.source,
@@ -473,8 +513,14 @@ mod tests {
         );
         let s = &v.standards[0];
         assert_eq!(s.status_label, "Fail");
-        assert_eq!(s.requirements[0].counts, "1 passing, 1 failing (of 2)");
-        assert_eq!(s.requirements[1].counts, "2 not checked (of 2)");
+        assert_eq!(
+            s.requirements[0].counts,
+            "1 passing, 1 failing, of the 2 accounts reporting it"
+        );
+        assert_eq!(
+            s.requirements[1].counts,
+            "2 not checked, of the 2 accounts reporting it"
+        );
         assert!(s.requirements.iter().all(|r| r.checked.is_empty()));
     }
 }

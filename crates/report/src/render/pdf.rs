@@ -1361,11 +1361,15 @@ fn vendor_standards(doc: &mut Doc, c: &'static Catalogue, view: Option<&VendorVi
     let Some(v) = view else {
         return;
     };
+    // The heading, its lead and the first standard's opening stay together.
+    doc.keep(240.0);
     doc.heading(1, c.t("vendor_std.heading"));
     doc.paragraph(&v.lead, size::NOTE, MUTED);
     doc.paragraph(&v.checked, size::BODY, INK);
     doc.paragraph(&v.source, size::NOTE, MUTED);
     for s in &v.standards {
+        // A standard's heading and summary start a page with their table's first rows.
+        doc.keep(130.0);
         doc.heading(2, &s.name);
         let line = crate::vendor::sentences(
             c,
@@ -1402,9 +1406,13 @@ fn vendor_standards(doc: &mut Doc, c: &'static Catalogue, view: Option<&VendorVi
         } else {
             table = table
                 .column(c.t("vendor_std.checks"), share::TEXT * 0.8, |r| {
-                    Cell::text(r.counts.clone())
+                    if r.check_ids.is_empty() {
+                        Cell::text(r.counts.clone())
+                    } else {
+                        Cell::text(format!("{}\n{}", r.counts, r.check_ids))
+                    }
                 })
-                .column(c.t("vendor_std.last_checked"), share::SHORT * 1.6, |r| {
+                .column(c.t("vendor_std.last_checked"), share::SHORT * 2.1, |r| {
                     Cell::text(r.checked.clone())
                 });
         }
