@@ -24,6 +24,26 @@ const MSP_SECRET: &str = "msp-profile-s3cret-Wd2";
 const GAMMA_ID: &str = "LTAIgammaProfile1";
 const GAMMA_SECRET: &str = "gamma-profile-s3cret-Kp5";
 
+/// `summary.json` of `report --format json` over the collected folder `out` (a finished run:
+/// exit code 0, or 2 for partial evidence).
+fn reported_summary(out: &Path, home: &Path) -> Value {
+    let report_out = home.join("report");
+    let report = aliaudit(
+        &[
+            "report",
+            out.to_str().unwrap(),
+            "--format",
+            "json",
+            "-o",
+            report_out.to_str().unwrap(),
+            "--quiet",
+        ],
+        home,
+    );
+    assert!(report.code == 0 || report.code == 2, "{}", report.stderr);
+    serde_json::from_slice(&std::fs::read(report_out.join("summary.json")).unwrap()).unwrap()
+}
+
 /// Runs the binary with alpha's keys in the environment and `home` holding the aliyun CLI
 /// configuration.
 fn aliaudit(args: &[&str], home: &Path) -> common::Output {
@@ -760,22 +780,7 @@ fn security_center_standards_are_collected_and_their_unchecked_requirements_repo
         assert_eq!(logged_files, files, "{action}");
     }
     // The report reads them: requirement 612 has no result, so it is not checked.
-    let report_out = home.join("report");
-    let report = aliaudit(
-        &[
-            "report",
-            out.to_str().unwrap(),
-            "--format",
-            "json",
-            "-o",
-            report_out.to_str().unwrap(),
-            "--quiet",
-        ],
-        home,
-    );
-    assert!(report.code == 0 || report.code == 2, "{}", report.stderr);
-    let summary: Value =
-        serde_json::from_slice(&std::fs::read(report_out.join("summary.json")).unwrap()).unwrap();
+    let summary = reported_summary(&out, home);
     let standard = &summary["accounts"][0]["vendor_standards"]["standards"][0];
     assert_eq!(standard["name"], "Alpha Cloud Baseline");
     assert_eq!(standard["kind"], "RISK");
@@ -901,22 +906,7 @@ fn check_structure_is_paged_until_a_page_adds_nothing() {
         ]
     );
     // Every standard of both pages reaches summary.json, with its type and requirement.
-    let report_out = home.join("report");
-    let report = aliaudit(
-        &[
-            "report",
-            out.to_str().unwrap(),
-            "--format",
-            "json",
-            "-o",
-            report_out.to_str().unwrap(),
-            "--quiet",
-        ],
-        home,
-    );
-    assert!(report.code == 0 || report.code == 2, "{}", report.stderr);
-    let summary: Value =
-        serde_json::from_slice(&std::fs::read(report_out.join("summary.json")).unwrap()).unwrap();
+    let summary = reported_summary(&out, home);
     let vendor = &summary["accounts"][0]["vendor_standards"];
     let files: Vec<&str> = vendor["files"]
         .as_array()

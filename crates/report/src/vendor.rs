@@ -108,22 +108,30 @@ fn id_text(id: Option<i64>) -> String {
     id.map_or_else(|| "-".into(), |i| i.to_string())
 }
 
+/// The non-zero counts of `t`, each in words with the key of its state (pass, fail,
+/// accepted, not checked), joined as the report language lists.
+fn counts(c: &Catalogue, t: &Tally, keys: [&str; 4]) -> String {
+    [t.pass, t.fail, t.accepted, t.not_checked]
+        .iter()
+        .zip(keys)
+        .filter(|(n, _)| **n > 0)
+        .map(|(n, key)| c.f(key, &[("n", n)]))
+        .collect::<Vec<_>>()
+        .join(c.t("vendor_std.list_separator"))
+}
+
 /// "1 pass, 1 fail, 2 not checked": the non-zero counts, or "no result".
 fn tally_text(c: &Catalogue, t: &Tally) -> String {
-    let parts: Vec<String> = [
-        (t.pass, "vendor_std.n_pass"),
-        (t.fail, "vendor_std.n_fail"),
-        (t.accepted, "vendor_std.n_accepted"),
-        (t.not_checked, "vendor_std.n_not_checked"),
-    ]
-    .iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, key)| c.f(key, &[("n", n)]))
-    .collect();
-    if parts.is_empty() {
+    let keys = [
+        "vendor_std.n_pass",
+        "vendor_std.n_fail",
+        "vendor_std.n_accepted",
+        "vendor_std.n_not_checked",
+    ];
+    if t.total() == 0 {
         c.t("vendor_std.no_checks").to_string()
     } else {
-        parts.join(c.t("vendor_std.list_separator"))
+        counts(c, t, keys)
     }
 }
 
@@ -286,24 +294,17 @@ pub fn account(c: &Catalogue, v: Option<&VendorStandards>) -> Option<VendorView>
     })
 }
 
-/// "3 passing, 1 failing (of 4)" of a group's tally: its non-zero counts.
+/// "3 passing, 1 failing, of the 4 accounts reporting it" of a group's tally.
 fn accounts_text(c: &Catalogue, t: &Tally) -> String {
-    let parts: Vec<String> = [
-        (t.pass, "vendor_std.accounts_passing"),
-        (t.fail, "vendor_std.accounts_failing"),
-        (t.accepted, "vendor_std.accounts_accepted"),
-        (t.not_checked, "vendor_std.accounts_not_checked"),
-    ]
-    .iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, key)| c.f(key, &[("n", n)]))
-    .collect();
+    let keys = [
+        "vendor_std.accounts_passing",
+        "vendor_std.accounts_failing",
+        "vendor_std.accounts_accepted",
+        "vendor_std.accounts_not_checked",
+    ];
     c.f(
         "vendor_std.accounts_of",
-        &[
-            ("parts", &parts.join(c.t("vendor_std.list_separator"))),
-            ("n", &t.total()),
-        ],
+        &[("parts", &counts(c, t, keys)), ("n", &t.total())],
     )
 }
 
