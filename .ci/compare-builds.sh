@@ -6,8 +6,8 @@
 #   .ci/compare-builds.sh NEW_BIN /tmp/new
 #   diff -r /tmp/old /tmp/new
 #
-# Covers report (English, Chinese, branded, branded Chinese), the quarters with exceptions and
-# a baseline, every fixture tree, four shards and their merge, validate, controls and sample.
+# Covers report (English, Chinese, branded, branded Chinese, every framework with OCSF), the
+# quarters with exceptions and a baseline, every fixture tree, four shards and their merge, validate, controls and sample.
 # What each command printed and its exit code are kept beside its output (temporary paths
 # masked). collect and deliver need our servers: see the ignored tests named in ARCHITECTURE.md.
 set -uo pipefail
@@ -50,10 +50,16 @@ run q3 report --as-of 2026-09-30 --exceptions "$q/exceptions.toml" --baseline "$
 run q4zh report --as-of 2026-12-31 --lang zh --exceptions "$q/exceptions.toml" \
   --baseline "$dest/q3" -o "$dest/q4zh" "$q/2026-q4"
 
-for f in quirks malformed layout duplicates hostile cjk collect; do
+for f in quirks malformed layout duplicates hostile cjk collect sas-once sas-standards; do
   run "fx-$f" report "${asof[@]}" -o "$dest/fx-$f" "$fx/$f"
 done
 run fx-cjk-zh report "${asof[@]}" --lang zh -o "$dest/fx-cjk-zh" "$fx/cjk"
+run fx-sas-standards-zh report "${asof[@]}" --lang zh -o "$dest/fx-sas-standards-zh" \
+  "$fx/sas-standards"
+# Every built-in framework, with findings.csv's requirements column and the OCSF findings.
+run samples-frameworks report "${asof[@]}" --format json,csv,ocsf,html,pdf \
+  --framework mlps2-l2,mlps2-l3,iso27001-2022,soc2-2017,nist-800-53r5,cis-controls-v8.1 \
+  -o "$dest/samples-frameworks" samples
 
 for k in 1 2 3 4; do
   run "shard-$k" report "${asof[@]}" --shard "$k/4" -o "$dest/shard-$k" samples

@@ -379,6 +379,25 @@ fn unreadable(path: &Path, e: &walkdir::Error) -> String {
     }
 }
 
+impl FolderSource {
+    /// A folder named `name` with no file and no metadata: what tests build accounts from
+    /// in-memory evidence with.
+    #[cfg(test)]
+    pub(crate) fn bare(name: &str) -> FolderSource {
+        FolderSource {
+            id: name.into(),
+            display: name.into(),
+            folder_name: name.into(),
+            meta: AccountMeta::default(),
+            has_meta_file: false,
+            meta_path: None,
+            meta_record: None,
+            files: Vec::new(),
+            diagnostics: Vec::new(),
+        }
+    }
+}
+
 fn folder_source(
     display: &str,
     folder_name: String,

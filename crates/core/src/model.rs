@@ -1470,17 +1470,7 @@ mod sas_tests {
             ],
             crate::ingest::Limits::default(),
         );
-        let folder = FolderSource {
-            id: "a".into(),
-            display: "a".into(),
-            folder_name: "a".into(),
-            meta: Default::default(),
-            has_meta_file: false,
-            meta_path: None,
-            meta_record: None,
-            files: Vec::new(),
-            diagnostics: Vec::new(),
-        };
+        let folder = FolderSource::bare("a");
         let built = build(&folder, bundle);
         let statuses: Vec<(&str, FileStatus)> = built
             .files

@@ -113,11 +113,10 @@ pub fn write_pages(
             return Ok(0);
         };
         let bytes = {
-            let _timer = Timer::new(Stage::Pdf);
-            let start = std::time::Instant::now();
+            let timer = Timer::new(Stage::Pdf);
             let embeds = embeds(files, ids)?;
             let bytes = make(fonts, &embeds).map_err(|e| render_error("pdf", e))?;
-            aliaudit_core::timing::document(start);
+            aliaudit_core::timing::document(timer.1);
             bytes
         };
         write_bytes(&path, &bytes).map(|()| 1)

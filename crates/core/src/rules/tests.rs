@@ -22,17 +22,7 @@ fn account(files: &[(&str, &str)]) -> Account {
         .map(|f| format!("{}: {:?}", f.path, f.reason))
         .collect();
     assert!(rejected.is_empty(), "fixture rejected: {rejected:?}");
-    let folder = FolderSource {
-        id: "test".into(),
-        display: "test".into(),
-        folder_name: "test".into(),
-        meta: Default::default(),
-        has_meta_file: false,
-        meta_path: None,
-        meta_record: None,
-        files: Vec::new(),
-        diagnostics: Vec::new(),
-    };
+    let folder = FolderSource::bare("test");
     model::build(&folder, bundle).account
 }
 
