@@ -629,6 +629,15 @@ fn catalogue(s: &mut Session, lang: &str) {
     }
 }
 
+/// The query of page `page` of a paged Security Center call: 50 entries in `lang`.
+fn sas_page_query(page: usize, lang: &str) -> Vec<(String, String)> {
+    params(&[
+        ("CurrentPage", &page.to_string()),
+        ("PageSize", "50"),
+        ("Lang", lang),
+    ])
+}
+
 /// Every page of `GetCheckStructure`, saved as `check-structure-pNNN.json` once all have
 /// arrived. The request takes `CurrentPage` and `PageSize` but the answer says neither how
 /// many pages nor how many standards there are, so paging stops at a page that is empty or
@@ -638,16 +647,11 @@ fn catalogue(s: &mut Session, lang: &str) {
 fn structure_pages(s: &mut Session, lang: &str) -> Result<(), Failure> {
     const ACTION: &str = "GetCheckStructure";
     let sas = s.apis.sas.clone();
-    let page_size = 50;
     let mut seen = std::collections::BTreeSet::new();
     // (the call that fetched it, file name, body)
     let mut pages: Vec<(usize, String, Vec<u8>)> = Vec::new();
     for page in 1..=100 {
-        let query = params(&[
-            ("CurrentPage", &page.to_string()),
-            ("PageSize", &page_size.to_string()),
-            ("Lang", lang),
-        ]);
+        let query = sas_page_query(page, lang);
         let answer = s.call(&sas, ACTION, &query)?;
         let before = seen.len();
         seen.extend(structure_places(&answer.value));
@@ -838,15 +842,10 @@ fn sas_pages(s: &mut Session, action: &'static str, lang: &str) -> Result<(), Fa
         "DescribeRiskCheckResult" => ("risk-check-result", "List"),
         _ => ("check-result", "Checks"),
     };
-    let page_size = 50;
     let mut pages = Vec::new();
     let mut seen = 0i64;
     for page in 1..=1000 {
-        let query = params(&[
-            ("CurrentPage", &page.to_string()),
-            ("PageSize", &page_size.to_string()),
-            ("Lang", lang),
-        ]);
+        let query = sas_page_query(page, lang);
         let answer = s.call(&sas, action, &query)?;
         let value = answer.value;
         let items = match value.get(list_key) {
