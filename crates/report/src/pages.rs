@@ -122,8 +122,6 @@ pub fn write_pages(
         write_bytes(&path, &bytes).map(|()| 1)
     };
     let as_of = run.as_of;
-    let mut files = 0;
-    let mut warnings = Vec::new();
     // The files of a page, as a warning names it: `stem.html` and/or `pdf`.
     let page_files = |stem: &str, pdf: &str| {
         let mut names = Vec::new();
@@ -136,12 +134,18 @@ pub fn write_pages(
         names.join(", ")
     };
     let html_too = templates.is_some();
-    if which != Pages::Accounts {
+    // The portfolio and customer pages (files written, warnings). They run beside the
+    // accounts' pages: the portfolio PDF is the longest single document of a run, and
+    // started first it no longer leaves the other workers idle at the end.
+    let roll_ups = || -> Result<(usize, Vec<Diagnostic>), RunError> {
+        if which == Pages::Accounts {
+            return Ok((0, Vec::new()));
+        }
         let (portfolio, customers) = {
             let _timer = Timer::new(Stage::Html);
             (site.portfolio(), site.customers())
         };
-        warnings.extend(chart_warnings(
+        let mut warnings = chart_warnings(
             &page_files("index", "portfolio.pdf"),
             None,
             &group_charts(
@@ -149,62 +153,85 @@ pub fn write_pages(
                 portfolio.trend.as_ref(),
                 &portfolio.frameworks,
             ),
-        ));
-        files += html(out.join("index.html"), "index.html", &portfolio)?;
-        files += typeset(out.join("portfolio.pdf"), None, &|f, e| {
-            pdf::portfolio(f, &portfolio, as_of, e)
-        })?;
-        for (slug, view) in &customers {
-            warnings.extend(chart_warnings(
-                &page_files(
-                    &format!("customers/{slug}"),
-                    &format!("customers/{slug}.pdf"),
-                ),
-                None,
-                &group_charts(&view.charts, view.trend.as_ref(), &view.frameworks),
-            ));
-            let dir = out.join("customers");
-            files += html(dir.join(format!("{slug}.html")), "customer.html", view)?;
-            let members = run
-                .accounts
-                .iter()
-                .filter(|a| a.info.customer.as_deref() == Some(view.name.as_str()))
-                .map(|a| (a.info.id.as_str(), a.info.folder.as_str()))
-                .collect();
-            files += typeset(dir.join(format!("{slug}.pdf")), Some(members), &|f, e| {
-                pdf::customer(f, view, as_of, e)
-            })?;
+        );
+        let customer_pages = || {
+            customers
+                .par_iter()
+                .map(|(slug, view)| {
+                    let warnings = chart_warnings(
+                        &page_files(
+                            &format!("customers/{slug}"),
+                            &format!("customers/{slug}.pdf"),
+                        ),
+                        None,
+                        &group_charts(&view.charts, view.trend.as_ref(), &view.frameworks),
+                    );
+                    let dir = out.join("customers");
+                    let members = run
+                        .accounts
+                        .iter()
+                        .filter(|a| a.info.customer.as_deref() == Some(view.name.as_str()))
+                        .map(|a| (a.info.id.as_str(), a.info.folder.as_str()))
+                        .collect();
+                    Ok((
+                        html(dir.join(format!("{slug}.html")), "customer.html", view)?
+                            + typeset(dir.join(format!("{slug}.pdf")), Some(members), &|f, e| {
+                                pdf::customer(f, view, as_of, e)
+                            })?,
+                        warnings,
+                    ))
+                })
+                .collect::<Result<Vec<_>, RunError>>()
+        };
+        let (portfolio_files, customer_pages) = rayon::join(
+            || -> Result<usize, RunError> {
+                Ok(html(out.join("index.html"), "index.html", &portfolio)?
+                    + typeset(out.join("portfolio.pdf"), None, &|f, e| {
+                        pdf::portfolio(f, &portfolio, as_of, e)
+                    })?)
+            },
+            customer_pages,
+        );
+        let mut files = portfolio_files?;
+        for (n, w) in customer_pages? {
+            files += n;
+            warnings.extend(w);
         }
-    }
-    if which == Pages::RollUps {
-        return Ok(Written { files, warnings });
-    }
-    let per_account: Vec<(usize, Vec<Diagnostic>)> = run
-        .accounts
-        .par_iter()
-        .map(|a| {
-            let a = run.with_findings(a, options)?;
-            let view = {
-                let _timer = Timer::new(Stage::Html);
-                site.account(&a)
-            };
-            let dir = out.join("accounts");
-            let slug = &site.account_slugs[&a.info.id];
-            let page = page_files(&format!("accounts/{slug}"), &format!("accounts/{slug}.pdf"));
-            let warnings =
-                chart_warnings(&page, Some(&a.info.id), &account_charts(&view, html_too));
-            Ok((
-                html(dir.join(format!("{slug}.html")), "account.html", &view)?
-                    + typeset(
-                        dir.join(format!("{slug}.pdf")),
-                        Some(vec![(a.info.id.as_str(), a.info.folder.as_str())]),
-                        &|f, e| pdf::account(f, &view, as_of, e),
-                    )?,
-                warnings,
-            ))
-        })
-        .collect::<Result<_, RunError>>()?;
-    for (n, w) in per_account {
+        Ok((files, warnings))
+    };
+    let account_pages = || -> Result<Vec<(usize, Vec<Diagnostic>)>, RunError> {
+        if which == Pages::RollUps {
+            return Ok(Vec::new());
+        }
+        run.accounts
+            .par_iter()
+            .map(|a| {
+                let a = run.with_findings(a, options)?;
+                let view = {
+                    let _timer = Timer::new(Stage::Html);
+                    site.account(&a)
+                };
+                let dir = out.join("accounts");
+                let slug = &site.account_slugs[&a.info.id];
+                let page = page_files(&format!("accounts/{slug}"), &format!("accounts/{slug}.pdf"));
+                let warnings =
+                    chart_warnings(&page, Some(&a.info.id), &account_charts(&view, html_too));
+                Ok((
+                    html(dir.join(format!("{slug}.html")), "account.html", &view)?
+                        + typeset(
+                            dir.join(format!("{slug}.pdf")),
+                            Some(vec![(a.info.id.as_str(), a.info.folder.as_str())]),
+                            &|f, e| pdf::account(f, &view, as_of, e),
+                        )?,
+                    warnings,
+                ))
+            })
+            .collect()
+    };
+    // Warnings stay in run order: portfolio, customers, then accounts.
+    let (roll_ups, per_account) = rayon::join(roll_ups, account_pages);
+    let (mut files, mut warnings) = roll_ups?;
+    for (n, w) in per_account? {
         files += n;
         warnings.extend(w);
     }
