@@ -348,7 +348,7 @@ pub(crate) fn deflate_encode(data: &[u8]) -> Vec<u8> {
 
     use flate2::{Compress, FlushCompress, Status};
 
-    const COMPRESSION_LEVEL: u32 = 6;
+    const COMPRESSION_LEVEL: u32 = 2;
     thread_local! {
         static STATE: RefCell<Option<Compress>> = const { RefCell::new(None) };
     }
