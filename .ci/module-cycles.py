@@ -80,7 +80,7 @@ LAYERS = {
     8: ["collect", "deliver"],
     7: ["pages", "sample"],
     6: ["shard", "output", "outdir", "ocsf"],
-    5: ["render", "view", "executive", "crosswalk", "vendor", "charts", "fonts"],
+    5: ["render", "view", "executive", "crosswalk", "vendor", "charts", "figure", "fonts"],
     4: ["summary"],
     3: ["pipeline"],
     2: ["trend", "aggregate", "exceptions", "frameworks", "theme", "sas_standards"],

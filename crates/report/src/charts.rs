@@ -13,6 +13,7 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::figure::{Anchor, Figure, Label, Recording, Shape, Tee};
 use crate::fonts::{FONT_BOLD, FONT_REGULAR};
 use crate::theme::{self, Colour};
 use aliaudit_core::aggregate::Counts;
@@ -79,19 +80,33 @@ pub struct ChartError {
 /// What a drawing function gives: the SVG document, or why there is none.
 pub(crate) type Drawn = Result<String, ChartError>;
 
+/// What [`svg`] gives: the SVG document with the same drawing as shapes (none if it used a
+/// shape [`crate::figure`] does not record), or why there is none.
+type Sketch = Result<(String, Option<Figure>), ChartError>;
+
 /// A chart as a page view holds it. It serialises as its SVG (nothing when it could not be
 /// drawn), so templates place it as they would a string; [`Chart::error`] says why it is
 /// missing, and [`Chart::alt`] says in words what it shows (the PDF's figure alt text).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chart {
     drawn: Drawn,
+    figure: Option<std::sync::Arc<Figure>>,
     alt: String,
 }
 
 impl Chart {
     /// A drawn chart and the text that says what it shows, with its figures.
-    fn new(drawn: Drawn, alt: String) -> Chart {
-        Chart { drawn, alt }
+    fn new(sketch: Sketch, alt: String) -> Chart {
+        let (drawn, figure) = match sketch {
+            Ok((svg, figure)) => (Ok(svg), figure.map(std::sync::Arc::new)),
+            Err(e) => (Err(e), None),
+        };
+        Chart { drawn, figure, alt }
+    }
+
+    /// The chart as shapes, for drawing straight into a PDF (`None`: use [`Chart::svg`]).
+    pub fn figure(&self) -> Option<&std::sync::Arc<Figure>> {
+        self.figure.as_ref()
     }
 
     /// The SVG document; empty when the chart could not be drawn.
@@ -113,7 +128,7 @@ impl Chart {
 
 impl From<Drawn> for Chart {
     fn from(drawn: Drawn) -> Chart {
-        Chart::new(drawn, String::new())
+        Chart::new(drawn.map(|svg| (svg, None)), String::new())
     }
 }
 
@@ -138,12 +153,15 @@ impl serde::Serialize for Chart {
 /// Draws the chart `chart` with `draw` on a `width` x `height` SVG and returns the document.
 /// A drawing error (plotters reports text measurement and backend failures) is returned
 /// naming the chart, never a panic.
+/// The canvas charts draw on: SVG, recorded as shapes too.
+type Area<'a> = DrawingArea<Tee<'a>, plotters::coord::Shift>;
+
 fn svg(
     chart: &'static str,
     width: u32,
     height: u32,
-    draw: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> Result<(), String>,
-) -> Drawn {
+    draw: impl FnOnce(&Area<'_>) -> Result<(), String>,
+) -> Sketch {
     let started = std::time::Instant::now();
     let out = svg_inner(width, height, draw).map_err(|message| ChartError { chart, message });
     aliaudit_core::timing::add(aliaudit_core::timing::Stage::Charts, started);
@@ -153,17 +171,18 @@ fn svg(
 fn svg_inner(
     width: u32,
     height: u32,
-    draw: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> Result<(), String>,
-) -> Result<String, String> {
+    draw: impl FnOnce(&Area<'_>) -> Result<(), String>,
+) -> Result<(String, Option<Figure>), String> {
     register_fonts();
     let mut out = String::new();
+    let recording = std::cell::RefCell::new(Recording::default());
     {
-        let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
+        let root = Tee::new(&mut out, (width, height), &recording).into_drawing_area();
         root.fill(&PAPER).map_err(e)?;
         draw(&root)?;
         root.present().map_err(e)?;
     }
-    Ok(out)
+    Ok((out, recording.into_inner().figure((width, height))))
 }
 
 fn e<T: std::fmt::Debug>(err: T) -> String {
@@ -278,7 +297,7 @@ const LEGEND_ROW: i32 = 18;
 
 /// Draws a legend (a swatch and a label per item) from `(x0, y)`, wrapping before `max_x`.
 fn legend(
-    area: &DrawingArea<SVGBackend, plotters::coord::Shift>,
+    area: &Area<'_>,
     items: &[(RGBColor, String)],
     (x0, y): (i32, i32),
     max_x: i32,
@@ -297,11 +316,7 @@ fn legend(
 }
 
 /// An axis name written bottom to top, centred on `(x, y)`.
-fn y_axis_label(
-    area: &DrawingArea<SVGBackend, plotters::coord::Shift>,
-    label: &str,
-    (x, y): (i32, i32),
-) -> Result<(), String> {
+fn y_axis_label(area: &Area<'_>, label: &str, (x, y): (i32, i32)) -> Result<(), String> {
     area.draw(&Text::new(
         label.to_string(),
         (x, y),
@@ -1066,13 +1081,38 @@ pub(crate) fn heat_map(c: &Catalogue, columns: &[String], rows: &[HeatRow]) -> C
         Ok(())
     });
     // The row labels are written here rather than by plotters, so that a row can be a link.
-    let drawn = drawn.map(|svg| {
+    let drawn = drawn.map(|(svg, mut figure)| {
         let mut labels = String::new();
         for (i, row) in rows.iter().enumerate() {
             let y = top + i as i32 * cell + 1;
             let id = short_id(&row.id);
             let name = fit(&row.name, &name_font, 168);
             let size = |px: f64| px / 1.24;
+            if let Some(figure) = &mut figure {
+                // The same two text chunks as shapes. The id's tspan starts where the name's
+                // baseline is (usvg carries the name's dy over as its y).
+                let dy = 0.76 * size(12.0) as f32;
+                let label = |text: &str, x: f32, y: f32, dy: f32, px: f64, colour: Colour| {
+                    Shape::Text(Label {
+                        text: Label::shown(text),
+                        x,
+                        y,
+                        dy,
+                        size: size(px) as f32,
+                        bold: false,
+                        colour,
+                        anchor: Anchor::Start,
+                        rotate: 0.0,
+                    })
+                };
+                let y = y as f32;
+                figure
+                    .shapes
+                    .push(label(&name, 6.0, y, dy, 12.0, theme::INK));
+                figure
+                    .shapes
+                    .push(label(&id, 180.0, y + dy, 0.0, 11.0, theme::MUTED));
+            }
             let text = format!(
                 "<text x=\"6\" y=\"{y}\" dy=\"0.76em\" font-family=\"{FAMILY}\" font-size=\"{}\" fill=\"{}\">{}<tspan x=\"180\" font-size=\"{}\" fill=\"{}\">{}</tspan></text>",
                 size(12.0),
@@ -1093,10 +1133,11 @@ pub(crate) fn heat_map(c: &Catalogue, columns: &[String], rows: &[HeatRow]) -> C
                 None => labels += &format!("{text}\n"),
             }
         }
-        match svg.rfind("</svg>") {
+        let svg = match svg.rfind("</svg>") {
             Some(end) => format!("{}{labels}{}", &svg[..end], &svg[end..]),
             None => svg,
-        }
+        };
+        (svg, figure)
     });
     Chart::new(drawn, alt)
 }
@@ -1202,7 +1243,7 @@ mod tests {
                 .to_string()
                 .starts_with("the test chart chart could not be drawn (")
         );
-        let chart = Chart::from(drawn);
+        let chart = Chart::new(drawn, String::new());
         assert_eq!(chart.svg(), "");
         assert_eq!(chart.error(), Some(&error));
         assert_eq!(serde_json::to_string(&chart).unwrap(), "\"\"");
@@ -1365,5 +1406,167 @@ mod tests {
         let page = heat_map(en(), &columns, &rows(HEAT_ROWS_PER_PAGE, false));
         assert!(!page.flat().contains("<a "));
         assert!(page.flat().contains(">Account 29<"));
+    }
+
+    /// The drawable elements of an SVG in order, as (kind, text): `rect`, `polygon`,
+    /// `polyline`, `line`, `circle`, or `text` with its content (a `tspan` is a text of its own).
+    fn svg_elements(svg: &str) -> Vec<(String, String)> {
+        let unescape = |t: &str| {
+            t.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&")
+        };
+        let mut out = Vec::new();
+        let mut rest = svg;
+        while let Some(start) = rest.find('<') {
+            rest = &rest[start + 1..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .collect();
+            let Some(end) = rest.find('>') else { break };
+            let self_closing = rest[..end].ends_with('/');
+            rest = &rest[end + 1..];
+            match name.as_str() {
+                "rect" | "polygon" | "polyline" | "line" | "circle" => {
+                    out.push((name, String::new()))
+                }
+                "text" | "tspan" if !self_closing => {
+                    let content = &rest[..rest.find('<').unwrap_or(rest.len())];
+                    out.push(("text".into(), Label::shown(&unescape(content))));
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn each_chart_figure_has_the_shapes_of_its_svg_in_order() {
+        let zh = Catalogue::get(aliaudit_core::i18n::Lang::Zh);
+        let heat_rows = vec![
+            HeatRow {
+                name: "Acme  <prod>".into(),
+                id: "123456789012".into(),
+                href: Some("accounts/a.html".into()),
+                cells: vec![Some(Status::Fail), None, Some(Status::Pass)],
+            },
+            HeatRow {
+                name: "生产账号".into(),
+                id: "42".into(),
+                href: None,
+                cells: vec![Some(Status::Excepted), Some(Status::NotApplicable), None],
+            },
+        ];
+        let columns: Vec<String> = ["MFA", "密码策略", "Keys & rotation"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let counts = Counts {
+            pass: 5,
+            fail: 3,
+            excepted: 1,
+            not_applicable: 2,
+            not_evaluable: 1,
+        };
+        let points = vec![
+            ("2026-Q2".to_string(), Some(61.0)),
+            ("2026-Q3".to_string(), None),
+            ("2026-Q4".to_string(), Some(72.5)),
+        ];
+        for c in [en(), zh] {
+            let charts = [
+                status_donut(c, &counts),
+                severity_bars(c, 4, 0, 9),
+                score_histogram(c, &[12.0, 55.5, 99.0, 100.0]),
+                requirement_bars(c, "ISO 27001", [3, 2, 0, 1, 4, 0]),
+                score_trend(c, "Score", &points),
+                severity_trend(
+                    c,
+                    "Severity",
+                    &[("Q1".into(), [1, 2, 3]), ("Q2".into(), [0, 0, 0])],
+                ),
+                top_failures(
+                    c,
+                    &[("ram.console_mfa".into(), 7), ("root.mfa".into(), 2)],
+                    9,
+                ),
+                heat_map(c, &columns, &heat_rows),
+            ];
+            for chart in &charts {
+                let figure = chart.figure().expect("every report chart has a figure");
+                let shapes: Vec<(String, String)> = figure
+                    .shapes
+                    .iter()
+                    .map(|s| match s {
+                        Shape::Fill { points, .. } if points.len() == 4 => {
+                            ("rect|polygon".into(), String::new())
+                        }
+                        Shape::Fill { .. } => ("polygon".into(), String::new()),
+                        Shape::Stroke { closed: true, .. } => ("rect".into(), String::new()),
+                        Shape::Stroke { points, .. } if points.len() == 2 => {
+                            ("line|polyline".into(), String::new())
+                        }
+                        Shape::Stroke { .. } => ("polyline".into(), String::new()),
+                        Shape::Circle { .. } => ("circle".into(), String::new()),
+                        Shape::Text(l) => ("text".into(), l.text.clone()),
+                    })
+                    .collect();
+                let elements = svg_elements(chart.svg());
+                assert_eq!(shapes.len(), elements.len(), "{}", chart.svg());
+                for ((kind, text), (element, content)) in shapes.iter().zip(&elements) {
+                    assert!(
+                        kind.split('|').any(|k| k == element),
+                        "{kind} for {element}"
+                    );
+                    assert_eq!(text, content);
+                }
+                assert!(elements.iter().any(|(k, t)| k == "text" && !t.is_empty()));
+            }
+        }
+    }
+
+    #[test]
+    fn a_figure_keeps_the_canvas_and_text_geometry_of_the_svg() {
+        let chart = severity_bars(en(), 4, 0, 9);
+        let figure = chart.figure().unwrap();
+        let svg = chart.svg();
+        assert!(svg.contains(&format!(
+            "width=\"{}\" height=\"{}\"",
+            figure.width, figure.height
+        )));
+        // A label's origin, size and anchor are the SVG's x, y, font-size and text-anchor.
+        for shape in &figure.shapes {
+            let Shape::Text(l) = shape else { continue };
+            let anchor = match l.anchor {
+                Anchor::Start => "start",
+                Anchor::Middle => "middle",
+                Anchor::End => "end",
+            };
+            let tag = format!(
+                "<text x=\"{}\" y=\"{}\" dy=\"{}\" text-anchor=\"{anchor}\"",
+                l.x,
+                l.y,
+                if (l.dy - 0.76 * l.size).abs() < 1e-4 {
+                    "0.76em"
+                } else if (l.dy - 0.25 * l.size).abs() < 1e-4 {
+                    "0.5ex"
+                } else {
+                    "-0.5ex"
+                },
+            );
+            let at = svg.find(&tag).unwrap_or_else(|| panic!("{tag} in {svg}"));
+            let element = &svg[at..at + svg[at..].find('>').unwrap()];
+            let size = element.split("font-size=\"").nth(1).unwrap();
+            let size: f64 = size[..size.find('"').unwrap()].parse().unwrap();
+            assert_eq!(size as f32, l.size, "{element}");
+            assert_eq!(
+                element.contains("font-weight=\"bold\""),
+                l.bold,
+                "{element}"
+            );
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! [`view`] shapes the page views (templates see no domain type but the state enums),
 //! [`executive`] derives the executive page (verdict, rating, risks, actions),
 //! [`crosswalk`] shapes the "By framework" sections, [`vendor`] the "Security Center
-//! standards" sections, [`charts`] draws the charts,
+//! standards" sections, [`charts`] draws the charts ([`figure`] keeps them as shapes),
 //! [`render`] writes HTML (tera) and PDF (krilla), [`pages`]
 //! renders every page of a run, [`output`] writes summary.json, findings.csv and the
 //! manifest, [`shard`] writes and reads shard files, and [`outdir`] builds the output set
@@ -16,14 +16,15 @@
 //! shard, output, outdir, ocsf     shard files and merge reading; output files; folder swap;
 //!                                 the OCSF findings
 //! render, view, executive,       page views, the executive page, the framework and
-//! crosswalk, vendor, charts,      Security Center standards sections, charts, embedded
-//! fonts                           fonts, HTML and PDF
+//! crosswalk, vendor, charts,      Security Center standards sections, charts (and their
+//! figure, fonts                   shapes for the PDF), embedded fonts, HTML and PDF
 //! theme                           the palette of CSS, charts and PDF
 //! ```
 
 pub mod charts;
 pub mod crosswalk;
 pub mod executive;
+pub mod figure;
 pub mod fonts;
 pub mod ocsf;
 pub mod outdir;

@@ -31,6 +31,8 @@ use krilla::tagging::{
 use krilla::text::Font;
 use krilla_svg::{SurfaceExt, SvgSettings};
 
+use crate::charts::Chart;
+use crate::figure::{Anchor, Figure, Label, Shape};
 use crate::fonts::{FONT_BOLD, FONT_REGULAR};
 use crate::theme::{ACCENT, BACKGROUND, Colour, INK, LINE, MUTED, WHITE};
 
@@ -151,6 +153,98 @@ pub struct Fonts {
     system: std::sync::OnceLock<Mutex<SystemFonts>>,
     svg: usvg::Options<'static>,
     missing: Mutex<BTreeSet<char>>,
+    /// Chart labels' shaper (see [`Shaper`]).
+    shaper: Shaper,
+}
+
+/// A shaping plan's face (bold or not) and script.
+type PlanKey = (bool, rustybuzz::Script);
+
+/// Shapes chart labels with the embedded faces as usvg did when charts went through SVG
+/// (rustybuzz, kerning on), so that they sit where they did; a shaping plan is built once
+/// per face and script instead of for every label.
+struct Shaper {
+    /// Regular and bold.
+    faces: [rustybuzz::Face<'static>; 2],
+    plans: Mutex<Vec<(PlanKey, Arc<rustybuzz::ShapePlan>)>>,
+}
+
+impl Shaper {
+    fn new() -> Option<Shaper> {
+        Some(Shaper {
+            faces: [
+                rustybuzz::Face::from_slice(FONT_REGULAR, 0)?,
+                rustybuzz::Face::from_slice(FONT_BOLD, 0)?,
+            ],
+            plans: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The glyphs of `text` in order, with the face's units per em.
+    fn shape(&self, text: &str, bold: bool) -> (Vec<Shaped>, f32) {
+        let face = &self.faces[usize::from(bold)];
+        let mut buffer = rustybuzz::UnicodeBuffer::new();
+        buffer.push_str(text);
+        buffer.set_direction(rustybuzz::Direction::LeftToRight);
+        buffer.guess_segment_properties();
+        let output = match buffer.language() {
+            // A language would be part of the plan; guessing never sets one, but if it did
+            // the label is shaped without the cache.
+            Some(_) => rustybuzz::shape(face, &[], buffer),
+            None => {
+                let key = (bold, buffer.script());
+                let plan = {
+                    let mut plans = self.plans.lock().unwrap_or_else(|e| e.into_inner());
+                    match plans.iter().find(|(k, _)| *k == key) {
+                        Some((_, plan)) => plan.clone(),
+                        None => {
+                            let plan = Arc::new(rustybuzz::ShapePlan::new(
+                                face,
+                                rustybuzz::Direction::LeftToRight,
+                                Some(key.1),
+                                None,
+                                &[],
+                            ));
+                            plans.push((key, plan.clone()));
+                            plan
+                        }
+                    }
+                };
+                rustybuzz::shape_with_plan(face, &plan, buffer)
+            }
+        };
+        let infos = output.glyph_infos();
+        let glyphs = infos
+            .iter()
+            .zip(output.glyph_positions())
+            .enumerate()
+            .map(|(i, (info, pos))| {
+                let start = info.cluster as usize;
+                let end = infos
+                    .get(i + 1)
+                    .map_or(text.len(), |next| next.cluster as usize);
+                Shaped {
+                    id: info.glyph_id,
+                    cluster: info.cluster,
+                    text: start..end.max(start),
+                    advance: pos.x_advance,
+                    dx: pos.x_offset,
+                    dy: pos.y_offset,
+                }
+            })
+            .collect();
+        (glyphs, f32::from(face.units_per_em() as u16))
+    }
+}
+
+/// A shaped glyph (font units).
+struct Shaped {
+    id: u32,
+    cluster: u32,
+    text: std::ops::Range<usize>,
+    advance: i32,
+    dx: i32,
+    dy: i32,
 }
 
 /// Errors setting fonts up.
@@ -283,6 +377,7 @@ impl Fonts {
             system: std::sync::OnceLock::new(),
             svg,
             missing: Mutex::new(BTreeSet::new()),
+            shaper: Shaper::new().ok_or_else(|| embedded("shaping"))?,
         })
     }
 
@@ -429,6 +524,14 @@ enum Op {
         w: f32,
         h: f32,
         tree: Box<usvg::Tree>,
+    },
+    /// A chart's shapes, scaled from its canvas to `w` x `h` at (`x`, `y`).
+    Figure {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        figure: Arc<Figure>,
     },
     /// A clickable area that opens `target`; `alt` says where it leads.
     Link {
@@ -863,7 +966,10 @@ impl<'f> Doc<'f> {
         if !self.pending_anchors.is_empty() {
             let top = match &op {
                 Op::Text { y, size, .. } => y - size,
-                Op::Rect { y, .. } | Op::Svg { y, .. } | Op::Link { y, .. } => *y,
+                Op::Rect { y, .. }
+                | Op::Svg { y, .. }
+                | Op::Figure { y, .. }
+                | Op::Link { y, .. } => *y,
                 Op::Line { y1, y2, .. } => y1.min(*y2),
             };
             let page = self.pages.len().saturating_sub(1);
@@ -1134,36 +1240,40 @@ impl<'f> Doc<'f> {
         self.y = top + h + 10.0;
     }
 
-    /// A chart (SVG text), scaled to `width` points or less, a figure whose alternative text
-    /// is `alt`; it is skipped if it does not parse (charts are our own output, so that would
-    /// be a bug, not bad input).
-    pub fn chart(&mut self, svg: &str, alt: &str, width: f32) -> bool {
-        let Ok(tree) = usvg::Tree::from_str(svg, &self.fonts.svg) else {
+    /// A chart, scaled to `width` points or less, a figure whose alternative text is its
+    /// `alt`; it is skipped if it was not drawn (its page's warnings say so).
+    pub fn chart(&mut self, chart: &Chart, width: f32) -> bool {
+        let Some(drawing) = self.drawing(chart) else {
             return false;
         };
-        let size = tree.size();
-        let mut scale = (width / size.width()).min(1.0);
+        let (cw, ch) = drawing.size();
+        let mut scale = (width / cw).min(1.0);
         // A chart a little taller than the room left on the page is shrunk to fit, rather
         // than leave most of the page empty.
         let room = self.room() - 9.0;
-        let tall = size.height() * scale;
+        let tall = ch * scale;
         if tall > room && tall * CHART_MIN_SCALE <= room {
             scale *= room / tall;
         }
-        let (w, h) = (size.width() * scale, size.height() * scale);
+        let (w, h) = (cw * scale, ch * scale);
         self.ensure(h + 6.0);
         let y = self.y + 3.0;
-        self.figure(alt);
-        self.op(Op::Svg {
-            x: MARGIN_X,
-            y,
-            w,
-            h,
-            tree: Box::new(tree),
-        });
+        self.figure(chart.alt());
+        self.op(drawing.op(MARGIN_X, y, w, h));
         self.decoration();
         self.y = y + h + 6.0;
         true
+    }
+
+    /// What draws `chart`: its shapes, or (a drawing with shapes the figure module does not
+    /// record) its SVG through usvg; `None` if it was not drawn.
+    fn drawing(&self, chart: &Chart) -> Option<Drawing> {
+        match chart.figure() {
+            Some(figure) => Some(Drawing::Figure(figure.clone())),
+            None => usvg::Tree::from_str(chart.svg(), &self.fonts.svg)
+                .ok()
+                .map(|tree| Drawing::Svg(Box::new(tree))),
+        }
     }
 
     /// Starts a figure whose alternative text is `alt` (never empty: PDF/UA wants one).
@@ -1196,33 +1306,34 @@ impl<'f> Doc<'f> {
         true
     }
 
-    /// Charts side by side in one row, each scaled to its share of the width: (SVG text,
-    /// alternative text) of each.
-    pub fn chart_row(&mut self, svgs: &[(&str, &str)]) {
+    /// Charts side by side in one row, each scaled to its share of the width.
+    pub fn chart_row(&mut self, charts: &[&Chart]) {
         let gap = 12.0;
-        let each = (CONTENT_W - gap * (svgs.len() as f32 - 1.0)) / svgs.len() as f32;
-        let trees: Vec<(usvg::Tree, &str)> = svgs
+        let each = (CONTENT_W - gap * (charts.len() as f32 - 1.0)) / charts.len() as f32;
+        let drawings: Vec<(Drawing, &str)> = charts
             .iter()
-            .filter_map(|(s, alt)| Some((usvg::Tree::from_str(s, &self.fonts.svg).ok()?, *alt)))
+            .filter_map(|c| Some((self.drawing(c)?, c.alt())))
             .collect();
-        let heights: Vec<f32> = trees
+        let heights: Vec<f32> = drawings
             .iter()
-            .map(|(t, _)| t.size().height() * (each / t.size().width()).min(1.0))
+            .map(|(d, _)| {
+                let (w, h) = d.size();
+                h * (each / w).min(1.0)
+            })
             .collect();
         let h = heights.iter().copied().fold(0.0, f32::max);
         self.ensure(h + 6.0);
         let y = self.y + 3.0;
-        for (i, (tree, alt)) in trees.into_iter().enumerate() {
-            let scale = (each / tree.size().width()).min(1.0);
-            let (w, th) = (tree.size().width() * scale, tree.size().height() * scale);
+        for (i, (drawing, alt)) in drawings.into_iter().enumerate() {
+            let (cw, ch) = drawing.size();
+            let scale = (each / cw).min(1.0);
             self.figure(alt);
-            self.op(Op::Svg {
-                x: MARGIN_X + i as f32 * (each + gap),
+            self.op(drawing.op(
+                MARGIN_X + i as f32 * (each + gap),
                 y,
-                w,
-                h: th,
-                tree: Box::new(tree),
-            });
+                cw * scale,
+                ch * scale,
+            ));
         }
         self.decoration();
         self.y = y + h + 6.0;
@@ -1795,6 +1906,9 @@ impl<'f> Doc<'f> {
                         surface.draw_svg(&tree, size, SvgSettings::default());
                         surface.pop();
                     }
+                    Op::Figure { x, y, w, h, figure } => {
+                        draw_figure(&mut surface, fonts, &figure, (x, y, w, h));
+                    }
                     Op::Link { .. } => {}
                 }
             }
@@ -1898,6 +2012,303 @@ fn tag_group(
         }
     }
     (!group.children.is_empty()).then_some(group)
+}
+
+/// How a chart is drawn on a page.
+enum Drawing {
+    Figure(Arc<Figure>),
+    Svg(Box<usvg::Tree>),
+}
+
+impl Drawing {
+    /// The chart's canvas size.
+    fn size(&self) -> (f32, f32) {
+        match self {
+            Drawing::Figure(f) => (f.width as f32, f.height as f32),
+            Drawing::Svg(tree) => (tree.size().width(), tree.size().height()),
+        }
+    }
+
+    /// The operation that draws it at (`x`, `y`), `w` x `h`.
+    fn op(self, x: f32, y: f32, w: f32, h: f32) -> Op {
+        match self {
+            Drawing::Figure(figure) => Op::Figure { x, y, w, h, figure },
+            Drawing::Svg(tree) => Op::Svg { x, y, w, h, tree },
+        }
+    }
+}
+
+/// Draws `figure` scaled from its canvas into `(x, y, w, h)`, clipped to it, as krilla-svg
+/// drew the same chart's SVG: paths filled or stroked with SVG's defaults, labels shaped as
+/// usvg shaped them, the fill and stroke before the chart restored after it.
+fn draw_figure(
+    surface: &mut krilla::surface::Surface,
+    fonts: &Fonts,
+    figure: &Figure,
+    (x, y, w, h): (f32, f32, f32, f32),
+) {
+    use krilla::geom::Transform;
+    let (cw, ch) = (figure.width as f32, figure.height as f32);
+    // The canvas as krilla-svg clips an SVG to it.
+    let mut clip = PathBuilder::new();
+    clip.move_to(0.0, 0.0);
+    clip.line_to(cw, 0.0);
+    clip.line_to(cw, ch);
+    clip.line_to(0.0, ch);
+    clip.close();
+    let Some(clip) = clip.finish() else {
+        return;
+    };
+    let (old_fill, old_stroke) = (surface.get_fill().cloned(), surface.get_stroke().cloned());
+    surface.push_transform(&Transform::from_translate(x, y));
+    surface.push_transform(&Transform::from_scale(w / cw, h / ch));
+    surface.push_clip_path(&clip, &krilla::paint::FillRule::NonZero);
+    let paint = |c: Colour| -> krilla::paint::Paint { rgb::Color::new(c.r, c.g, c.b).into() };
+    // SVG's stroke defaults: butt caps, miter joins, miter limit 4.
+    let stroke = |c: Colour, width: f32| Stroke {
+        paint: paint(c),
+        width,
+        miter_limit: 4.0,
+        line_cap: krilla::paint::LineCap::Butt,
+        line_join: krilla::paint::LineJoin::Miter,
+        opacity: NormalizedF32::ONE,
+        dash: None,
+    };
+    let path = |points: &[(f32, f32)], closed: bool| {
+        let mut builder = PathBuilder::new();
+        for (i, (px, py)) in points.iter().enumerate() {
+            if i == 0 {
+                builder.move_to(*px, *py);
+            } else {
+                builder.line_to(*px, *py);
+            }
+        }
+        if closed {
+            builder.close();
+        }
+        builder.finish()
+    };
+    for shape in &figure.shapes {
+        match shape {
+            Shape::Fill { points, colour } => {
+                let Some(p) = path(points, true) else {
+                    continue;
+                };
+                surface.set_fill(Some(Fill {
+                    paint: paint(*colour),
+                    opacity: NormalizedF32::ONE,
+                    rule: krilla::paint::FillRule::NonZero,
+                }));
+                surface.set_stroke(None);
+                surface.draw_path(&p);
+            }
+            Shape::Stroke {
+                points,
+                closed,
+                colour,
+                width,
+            } => {
+                let Some(p) = path(points, *closed) else {
+                    continue;
+                };
+                surface.set_fill(None);
+                surface.set_stroke(Some(stroke(*colour, *width)));
+                surface.draw_path(&p);
+            }
+            Shape::Circle {
+                centre,
+                radius,
+                colour,
+                fill,
+                width,
+            } => {
+                let Some(p) = circle(*centre, *radius) else {
+                    continue;
+                };
+                if *fill {
+                    surface.set_fill(Some(Fill {
+                        paint: paint(*colour),
+                        opacity: NormalizedF32::ONE,
+                        rule: krilla::paint::FillRule::NonZero,
+                    }));
+                    surface.set_stroke(None);
+                } else {
+                    surface.set_fill(None);
+                    surface.set_stroke(Some(stroke(*colour, *width)));
+                }
+                surface.draw_path(&p);
+            }
+            Shape::Text(label) => draw_label(surface, fonts, label),
+        }
+    }
+    surface.pop();
+    surface.pop();
+    surface.pop();
+    surface.set_fill(old_fill);
+    surface.set_stroke(old_stroke);
+}
+
+/// Draws a chart label glyph by glyph, each under the transform usvg gave it and krilla-svg
+/// drew it with (the same arithmetic in the same order, so the glyphs land on the same
+/// pixels as when charts went through SVG).
+fn draw_label(surface: &mut krilla::surface::Surface, fonts: &Fonts, label: &Label) {
+    use usvg::Transform as T;
+    if label.text.is_empty() {
+        return;
+    }
+    let (glyphs, upem) = fonts.shaper.shape(&label.text, label.bold);
+    let size = label.size;
+    let sx = size / upem;
+    // Glyphs by cluster, each cluster as wide as its widest glyph.
+    let mut clusters: Vec<(&[Shaped], f32)> = Vec::new();
+    let mut start = 0;
+    while start < glyphs.len() {
+        let end = glyphs[start..]
+            .iter()
+            .position(|g| g.cluster != glyphs[start].cluster)
+            .map_or(glyphs.len(), |n| start + n);
+        let part = &glyphs[start..end];
+        let width = part
+            .iter()
+            .map(|g| g.advance as f32 * sx)
+            .fold(0.0, |w: f32, a| if a > w { a } else { w });
+        clusters.push((part, width));
+        start = end;
+    }
+    let total = clusters.iter().fold(0.0, |w, (_, a)| w + a);
+    let mut x = match label.anchor {
+        Anchor::Start => 0.0,
+        Anchor::Middle => -total / 2.0,
+        Anchor::End => -total,
+    };
+    let mut y = 0.0;
+    let rotated = label.rotate != 0.0;
+    if rotated {
+        surface.push_transform(&rotation(label.rotate, label.x, label.y));
+    }
+    let font = if label.bold {
+        fonts.bold.clone()
+    } else {
+        fonts.regular.clone()
+    };
+    let unscale = font.units_per_em() / size;
+    let span = T::default().pre_translate(label.x, label.y);
+    for (i, (part, advance)) in clusters.iter().enumerate() {
+        if i == 0 {
+            y += label.dy;
+        }
+        let cluster = T::default().post_concat(T::default().pre_translate(x, y));
+        let mut gx = 0.0;
+        for g in *part {
+            let glyph = T::from_translate(gx + g.dx as f32, -(g.dy as f32));
+            let t = span
+                .pre_concat(cluster)
+                .pre_concat(T::from_scale(sx, sx))
+                .pre_concat(glyph)
+                .pre_concat(T::from_scale(unscale, unscale));
+            let text = &label.text[g.text.clone()];
+            surface.set_fill(Some(Fill {
+                paint: rgb::Color::new(label.colour.r, label.colour.g, label.colour.b).into(),
+                opacity: NormalizedF32::ONE,
+                rule: krilla::paint::FillRule::NonZero,
+            }));
+            surface.set_stroke(None);
+            surface.push_transform(&krilla::geom::Transform::from_row(
+                t.sx, t.ky, t.kx, t.sy, t.tx, t.ty,
+            ));
+            surface.draw_glyphs(
+                Point::from_xy(0.0, 0.0),
+                &[krilla::text::KrillaGlyph {
+                    glyph_id: krilla::text::GlyphId::new(g.id),
+                    text_range: 0..text.len(),
+                    x_advance: 0.0,
+                    x_offset: 0.0,
+                    y_offset: 0.0,
+                    y_advance: 0.0,
+                    location: None,
+                }],
+                font.clone(),
+                text,
+                size,
+                false,
+            );
+            surface.pop();
+            gx += g.advance as f32;
+        }
+        x += advance;
+    }
+    if rotated {
+        surface.pop();
+    }
+}
+
+/// A circle as usvg makes an SVG `<circle>` a path: four SVG arcs from the rightmost point,
+/// clockwise, each turned into cubic Béziers by kurbo with a tolerance of 0.1.
+fn circle((cx, cy): (f32, f32), r: f32) -> Option<krilla::geom::Path> {
+    let mut builder = PathBuilder::new();
+    let mut last = (cx + r, cy);
+    builder.move_to(last.0, last.1);
+    for to in [(cx, cy + r), (cx - r, cy), (cx, cy - r), (cx + r, cy)] {
+        // Each arc starts where the previous one's last Bézier ended (in f32), as usvg's do.
+        let arc = kurbo::SvgArc {
+            from: kurbo::Point::new(f64::from(last.0), f64::from(last.1)),
+            to: kurbo::Point::new(f64::from(to.0), f64::from(to.1)),
+            radii: kurbo::Vec2::new(f64::from(r), f64::from(r)),
+            x_rotation: 0.0f64.to_radians(),
+            large_arc: false,
+            sweep: true,
+        };
+        match kurbo::Arc::from_svg_arc(&arc) {
+            Some(arc) => {
+                let mut curves = Vec::new();
+                arc.to_cubic_beziers(0.1, |p1, p2, p| {
+                    let f = |p: kurbo::Point| (p.x as f32, p.y as f32);
+                    curves.push((f(p1), f(p2), f(p)));
+                });
+                for (p1, p2, p) in curves {
+                    builder.cubic_to(p1.0, p1.1, p2.0, p2.1, p.0, p.1);
+                    last = p;
+                }
+            }
+            None => {
+                builder.line_to(to.0, to.1);
+                last = to;
+            }
+        }
+    }
+    builder.close();
+    builder.finish()
+}
+
+/// SVG's `rotate(angle, cx, cy)` as usvg reads it (svgtypes multiplies the three steps in
+/// f64, then the matrix is narrowed to f32).
+fn rotation(angle: f32, cx: f32, cy: f32) -> krilla::geom::Transform {
+    type M = [f64; 6];
+    let multiply = |a: M, b: M| -> M {
+        [
+            a[0] * b[0] + a[2] * b[1],
+            a[1] * b[0] + a[3] * b[1],
+            a[0] * b[2] + a[2] * b[3],
+            a[1] * b[2] + a[3] * b[3],
+            a[0] * b[4] + a[2] * b[5] + a[4],
+            a[1] * b[4] + a[3] * b[5] + a[5],
+        ]
+    };
+    let (cx, cy) = (f64::from(cx), f64::from(cy));
+    let v = f64::from(angle).to_radians();
+    let (cos, sin) = (v.cos(), v.sin());
+    let mut m: M = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+    m = multiply(m, [1.0, 0.0, 0.0, 1.0, cx, cy]);
+    m = multiply(m, [cos, sin, -sin, cos, 0.0, 0.0]);
+    m = multiply(m, [1.0, 0.0, 0.0, 1.0, -cx, -cy]);
+    krilla::geom::Transform::from_row(
+        m[0] as f32,
+        m[1] as f32,
+        m[2] as f32,
+        m[3] as f32,
+        m[4] as f32,
+        m[5] as f32,
+    )
 }
 
 #[cfg(test)]
@@ -2150,9 +2561,10 @@ mod tests {
             for op in ops {
                 let (y0, y1) = match op {
                     Op::Text { y, size, .. } => (y - size, *y),
-                    Op::Rect { y, h, .. } | Op::Svg { y, h, .. } | Op::Link { y, h, .. } => {
-                        (*y, y + h)
-                    }
+                    Op::Rect { y, h, .. }
+                    | Op::Svg { y, h, .. }
+                    | Op::Figure { y, h, .. }
+                    | Op::Link { y, h, .. } => (*y, y + h),
                     Op::Line { y1, y2, .. } => (y1.min(*y2), y1.max(*y2)),
                 };
                 assert!(

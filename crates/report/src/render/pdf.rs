@@ -628,10 +628,7 @@ pub fn account(
         ),
     ]);
     // The score and the vendor's score are in the boxes above; the gauge is for the HTML.
-    doc.chart_row(&[
-        (page.charts.donut.svg(), page.charts.donut.alt()),
-        (page.charts.severity.svg(), page.charts.severity.alt()),
-    ]);
+    doc.chart_row(&[&page.charts.donut, &page.charts.severity]);
     doc.figures(&[
         (
             c.t("account.ram_users").into(),
@@ -1090,12 +1087,8 @@ fn group_body(
             c.f("ui.of_high_severity", &[("n", &totals.high_fails)]),
         ),
     ]);
-    doc.chart(charts.histogram.svg(), charts.histogram.alt(), HISTOGRAM_W);
-    doc.chart(
-        charts.top_failures.svg(),
-        charts.top_failures.alt(),
-        crate::render::layout::CONTENT_W,
-    );
+    doc.chart(&charts.histogram, HISTOGRAM_W);
+    doc.chart(&charts.top_failures, crate::render::layout::CONTENT_W);
     if let Some(t) = trend {
         group_trend(doc, c, t);
     }
@@ -1105,7 +1098,7 @@ fn group_body(
     doc.paragraph(&charts.heat_note, size::NOTE, MUTED);
     // Each part of the heat map moves to a new page when it does not fit below.
     for page in &charts.heat_pages {
-        doc.chart(page.svg(), page.alt(), crate::render::layout::CONTENT_W);
+        doc.chart(page, crate::render::layout::CONTENT_W);
     }
 }
 
@@ -1311,7 +1304,7 @@ fn frameworks(doc: &mut Doc, c: &'static Catalogue, views: &[FrameworkView], acc
         doc.paragraph(&f.coverage, size::BODY, INK);
         doc.paragraph(&f.results, size::BODY, INK);
         doc.paragraph(&f.judgement, size::NOTE, MUTED);
-        doc.chart(f.chart.svg(), f.chart.alt(), FRAMEWORK_CHART_W);
+        doc.chart(&f.chart, FRAMEWORK_CHART_W);
         let last = if f.per_account {
             c.t("crosswalk.accounts")
         } else {
@@ -1464,10 +1457,7 @@ fn account_trend(doc: &mut Doc, c: &'static Catalogue, t: &AccountTrendView) {
             ),
         ]);
     }
-    doc.chart_row(&[
-        (t.charts.score.svg(), t.charts.score.alt()),
-        (t.charts.severity.svg(), t.charts.severity.alt()),
-    ]);
+    doc.chart_row(&[&t.charts.score, &t.charts.severity]);
     let groups: [(&str, &[ChangeRow], bool); 5] = [
         (c.t("trend.new_failures"), &t.new_failures, false),
         (c.t("trend.persisting_failures"), &t.persisting, true),
@@ -1547,10 +1537,7 @@ fn group_trend(doc: &mut Doc, c: &'static Catalogue, t: &GroupTrendView) {
             c.f("trend.not_reassessed_n", &[("n", &t.missing.len())]),
         ),
     ]);
-    doc.chart_row(&[
-        (t.charts.score.svg(), t.charts.score.alt()),
-        (t.charts.severity.svg(), t.charts.severity.alt()),
-    ]);
+    doc.chart_row(&[&t.charts.score, &t.charts.severity]);
     doc.paragraph(c.t("trend.pdf_charts_note"), size::NOTE, MUTED);
     if !t.movers.is_empty() {
         doc.heading(2, c.t("trend.movers_caption").trim_end_matches(['.', '。']));
