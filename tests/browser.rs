@@ -296,6 +296,24 @@ fn portfolio_and_account_pages_work_in_chromium() {
         17
     );
     assert_eq!(session.console_errors(), Vec::<String>::new());
+
+    // Sections below the first are laid out only when on screen (a long page opens without
+    // laying out every table), and a link to one still lands on it, drawn.
+    assert_eq!(
+        session.script("return getComputedStyle(document.querySelector('#evidence')).contentVisibility"),
+        "auto"
+    );
+    let account = session.script("return location.href.split('#')[0]");
+    session.go(&format!("{}#h-evidence", account.as_str().unwrap()));
+    let placed = session.script(
+        "const r = document.querySelector('#h-evidence').getBoundingClientRect(); \
+         return [Math.round(r.top), Math.round(r.height), innerHeight];",
+    );
+    let placed: Vec<i64> = serde_json::from_value(placed).unwrap();
+    assert!(
+        placed[0] >= 0 && placed[0] < placed[2] / 2 && placed[1] > 0,
+        "the evidence heading is not on screen after following its link: {placed:?}"
+    );
 }
 
 /// axe-core's script, from `tests/axe` (`npm ci --prefix tests/axe`, which `.ci/run` runs).
