@@ -300,7 +300,9 @@ fn portfolio_and_account_pages_work_in_chromium() {
     // Sections below the first are laid out only when on screen (a long page opens without
     // laying out every table), and a link to one still lands on it, drawn.
     assert_eq!(
-        session.script("return getComputedStyle(document.querySelector('#evidence')).contentVisibility"),
+        session.script(
+            "return getComputedStyle(document.querySelector('#evidence')).contentVisibility"
+        ),
         "auto"
     );
     let account = session.script("return location.href.split('#')[0]");

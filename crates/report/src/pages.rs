@@ -101,11 +101,20 @@ pub fn write_pages(
                 )
             }
         };
-        let mut findings = Vec::new();
-        crate::output::findings_csv_of(&folders, &run.frameworks, files.fragments, &mut findings)?;
+        use crate::render::layout::Deflated;
+        let io = |what| move |e: std::io::Error| render_error(what, e.to_string());
+        let findings = Deflated::of(
+            |w| crate::output::findings_csv_of(&folders, &run.frameworks, files.fragments, w),
+            io("findings.csv"),
+        )?;
+        let manifest_file = Deflated::of(
+            |w| w.write_all(&manifest).map_err(io("manifest.json")),
+            io("manifest.json"),
+        )?;
         Ok::<_, aliaudit_core::atomic::OutputError>(pdf::Embeds {
             manifest,
-            findings: std::sync::Arc::new(findings),
+            manifest_file,
+            findings,
         })
     };
     let typeset = |path: std::path::PathBuf, ids: Option<Vec<(&str, &str)>>, make: &Typeset| {

@@ -45,8 +45,11 @@ fn severity_name(c: &'static Catalogue, severity: Severity) -> &'static str {
 pub struct Embeds {
     /// The bytes of `manifest.json`, as written to the output folder.
     pub manifest: Arc<Vec<u8>>,
-    /// `findings.csv`: its header and the rows of this report's accounts.
-    pub findings: Arc<Vec<u8>>,
+    /// The same bytes, compressed to be embedded.
+    pub manifest_file: crate::render::layout::Deflated,
+    /// `findings.csv`: its header and the rows of this report's accounts, compressed as
+    /// they were written.
+    pub findings: crate::render::layout::Deflated,
 }
 
 /// The PDF date: the as-of instant, or (with no evidence dated and no `--as-of`) the start
@@ -82,7 +85,7 @@ fn finishing(
                 name: "manifest.json".into(),
                 mime: "application/json",
                 description: c.t("pdf_files.manifest").into(),
-                bytes: embeds.manifest.clone(),
+                bytes: embeds.manifest_file.clone(),
             },
             Attachment {
                 name: "findings.csv".into(),

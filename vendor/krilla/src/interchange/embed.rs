@@ -47,6 +47,10 @@ pub struct EmbeddedFile {
     /// original file already has compression). If `None`, krilla will use its own logic
     /// for determining whether to compress the file or not.
     pub compress: Option<bool>,
+    /// aliaudit's patch (vendor/README.md): `Some(n)` when `data` is already a zlib stream
+    /// (FlateDecode) of a file of `n` bytes. It is written as it is, and `compress` is not
+    /// looked at.
+    pub deflated_size: Option<usize>,
     /// The location of the embedded file.
     pub location: Option<Location>,
 }
@@ -67,10 +71,11 @@ impl Cacheable for EmbeddedFile {
         let mut stream_chunk = sc.new_chunk();
         let stream_ref = sc.new_ref();
 
-        let file_stream = match self.compress {
-            Some(true) => FilterStreamBuilder::new_from_binary_data(self.data.as_ref()),
-            Some(false) => FilterStreamBuilder::new_from_uncompressed(self.data.as_ref()),
-            None => FilterStreamBuilder::new_auto_compressed(self.data.as_ref()),
+        let file_stream = match (self.deflated_size, self.compress) {
+            (Some(_), _) => FilterStreamBuilder::new_from_deflated(self.data.as_ref()),
+            (None, Some(true)) => FilterStreamBuilder::new_from_binary_data(self.data.as_ref()),
+            (None, Some(false)) => FilterStreamBuilder::new_from_uncompressed(self.data.as_ref()),
+            (None, None) => FilterStreamBuilder::new_auto_compressed(self.data.as_ref()),
         }
         .finish(&sc.serialize_settings());
 
@@ -88,7 +93,7 @@ impl Cacheable for EmbeddedFile {
         }
 
         let mut params = embedded_file_stream.params();
-        params.size(self.data.as_ref().len() as i32);
+        params.size(self.deflated_size.unwrap_or(self.data.as_ref().len()) as i32);
 
         if let Some(date_time) = &self.modification_date {
             let date = pdf_date(*date_time);
