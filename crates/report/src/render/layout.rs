@@ -2206,21 +2206,16 @@ fn draw_label(surface: &mut krilla::surface::Surface, fonts: &Fonts, label: &Lab
     let size = label.size;
     let sx = size / upem;
     // Glyphs by cluster, each cluster as wide as its widest glyph.
-    let mut clusters: Vec<(&[Shaped], f32)> = Vec::new();
-    let mut start = 0;
-    while start < glyphs.len() {
-        let end = glyphs[start..]
-            .iter()
-            .position(|g| g.cluster != glyphs[start].cluster)
-            .map_or(glyphs.len(), |n| start + n);
-        let part = &glyphs[start..end];
-        let width = part
-            .iter()
-            .map(|g| g.advance as f32 * sx)
-            .fold(0.0, |w: f32, a| if a > w { a } else { w });
-        clusters.push((part, width));
-        start = end;
-    }
+    let clusters: Vec<(&[Shaped], f32)> = glyphs
+        .chunk_by(|a, b| a.cluster == b.cluster)
+        .map(|part| {
+            let width = part
+                .iter()
+                .map(|g| g.advance as f32 * sx)
+                .fold(0.0, |w: f32, a| if a > w { a } else { w });
+            (part, width)
+        })
+        .collect();
     let total = clusters.iter().fold(0.0, |w, (_, a)| w + a);
     let mut x = match label.anchor {
         Anchor::Start => 0.0,
