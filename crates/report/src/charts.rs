@@ -104,6 +104,12 @@ impl Chart {
         Chart { drawn, figure, alt }
     }
 
+    /// The chart for the HTML only: its shapes are dropped (a PDF never draws it).
+    pub(crate) fn html_only(mut self) -> Chart {
+        self.figure = None;
+        self
+    }
+
     /// The chart as shapes, for drawing straight into a PDF (`None`: use [`Chart::svg`]).
     pub fn figure(&self) -> Option<&std::sync::Arc<Figure>> {
         self.figure.as_ref()
@@ -1526,6 +1532,21 @@ mod tests {
                 assert!(elements.iter().any(|(k, t)| k == "text" && !t.is_empty()));
             }
         }
+    }
+
+    #[test]
+    fn an_html_only_chart_keeps_its_svg_and_words_but_no_shapes() {
+        let rows = vec![HeatRow {
+            name: "Acme".into(),
+            id: "1234".into(),
+            href: Some("accounts/acme.html".into()),
+            cells: vec![Some(Status::Fail)],
+        }];
+        let chart = heat_map(en(), &["MFA".to_string()], &rows);
+        assert!(chart.figure().is_some());
+        let html = chart.clone().html_only();
+        assert!(html.figure().is_none());
+        assert_eq!((html.svg(), html.alt()), (chart.svg(), chart.alt()));
     }
 
     #[test]

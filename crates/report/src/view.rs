@@ -1087,7 +1087,8 @@ impl<'a> Site<'a> {
         GroupCharts {
             histogram: charts::score_histogram(self.c, &scores),
             top_failures: charts::top_failures(self.c, &top, accounts.len() as u64),
-            heat_map: charts::heat_map(self.c, &titles, &rows),
+            // The HTML's map: the PDF draws `heat_pages`, so its shapes are not kept.
+            heat_map: charts::heat_map(self.c, &titles, &rows).html_only(),
             heat_pages,
             heat_note: self.c.t("ui.heat_note_all").to_string(),
         }
