@@ -384,17 +384,7 @@ impl FolderSource {
     /// in-memory evidence with.
     #[cfg(test)]
     pub(crate) fn bare(name: &str) -> FolderSource {
-        FolderSource {
-            id: name.into(),
-            display: name.into(),
-            folder_name: name.into(),
-            meta: AccountMeta::default(),
-            has_meta_file: false,
-            meta_path: None,
-            meta_record: None,
-            files: Vec::new(),
-            diagnostics: Vec::new(),
-        }
+        folder_source(name, name.into(), name.into(), Vec::new())
     }
 }
 

@@ -7,8 +7,8 @@
 //! the geometry usvg would give the SVG element: a rectangle is the closed path of its four
 //! corners from the top left, a line or polyline an open path, a polygon a closed one, a
 //! circle its centre and radius, and a text its origin, baseline offset (`dy`), anchor and
-//! size. A drawing that uses anything else (pixels, bitmaps, translucent colours) has no
-//! figure, and the PDF keeps the SVG route for it.
+//! size. A drawing that uses anything else (pixels, bitmaps, translucent colours, italics)
+//! has no figure, and the PDF keeps the SVG route for it.
 
 use plotters::backend::SVGBackend;
 use plotters_backend::text_anchor::{HPos, VPos};
@@ -343,18 +343,18 @@ impl DrawingBackend for Tee<'_> {
             HPos::Right => Anchor::End,
         };
         let rotate = match style.transform() {
-            FontTransform::None => Some(0.0),
-            FontTransform::Rotate90 => Some(90.0),
-            FontTransform::Rotate180 => Some(180.0),
-            FontTransform::Rotate270 => Some(270.0),
+            FontTransform::None => 0.0,
+            FontTransform::Rotate90 => 90.0,
+            FontTransform::Rotate180 => 180.0,
+            FontTransform::Rotate270 => 270.0,
         };
         let bold = match style.style() {
             FontStyle::Normal => Some(false),
             FontStyle::Bold => Some(true),
             _ => None,
         };
-        match (rotate, bold) {
-            (Some(rotate), Some(bold)) => self.record(style.color(), |colour| {
+        match bold {
+            Some(bold) => self.record(style.color(), |colour| {
                 Some(Shape::Text(Label {
                     text: Label::shown(text),
                     x: pos.0 as f32,
@@ -367,7 +367,8 @@ impl DrawingBackend for Tee<'_> {
                     rotate,
                 }))
             }),
-            _ => {
+            // Italic and oblique: no face of ours draws them.
+            None => {
                 if style.color().alpha != 0.0 {
                     self.unsupported();
                 }

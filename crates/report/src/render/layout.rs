@@ -187,32 +187,27 @@ impl Shaper {
         buffer.push_str(text);
         buffer.set_direction(rustybuzz::Direction::LeftToRight);
         buffer.guess_segment_properties();
-        let output = match buffer.language() {
-            // A language would be part of the plan; guessing never sets one, but if it did
-            // the label is shaped without the cache.
-            Some(_) => rustybuzz::shape(face, &[], buffer),
-            None => {
-                let key = (bold, buffer.script());
-                let plan = {
-                    let mut plans = self.plans.lock().unwrap_or_else(|e| e.into_inner());
-                    match plans.iter().find(|(k, _)| *k == key) {
-                        Some((_, plan)) => plan.clone(),
-                        None => {
-                            let plan = Arc::new(rustybuzz::ShapePlan::new(
-                                face,
-                                rustybuzz::Direction::LeftToRight,
-                                Some(key.1),
-                                None,
-                                &[],
-                            ));
-                            plans.push((key, plan.clone()));
-                            plan
-                        }
-                    }
-                };
-                rustybuzz::shape_with_plan(face, &plan, buffer)
+        // Guessing sets the script only (rustybuzz leaves the language unset), so a plan
+        // is one face and script.
+        let key = (bold, buffer.script());
+        let plan = {
+            let mut plans = self.plans.lock().unwrap_or_else(|e| e.into_inner());
+            match plans.iter().find(|(k, _)| *k == key) {
+                Some((_, plan)) => plan.clone(),
+                None => {
+                    let plan = Arc::new(rustybuzz::ShapePlan::new(
+                        face,
+                        rustybuzz::Direction::LeftToRight,
+                        Some(key.1),
+                        None,
+                        &[],
+                    ));
+                    plans.push((key, plan.clone()));
+                    plan
+                }
             }
         };
+        let output = rustybuzz::shape_with_plan(face, &plan, buffer);
         let infos = output.glyph_infos();
         let glyphs = infos
             .iter()
@@ -233,7 +228,7 @@ impl Shaper {
                 }
             })
             .collect();
-        (glyphs, f32::from(face.units_per_em() as u16))
+        (glyphs, face.units_per_em() as f32)
     }
 }
 
@@ -518,20 +513,13 @@ enum Op {
         y2: f32,
         colour: Colour,
     },
-    Svg {
+    /// A chart or logo, scaled from its canvas to `w` x `h` at (`x`, `y`).
+    Drawing {
         x: f32,
         y: f32,
         w: f32,
         h: f32,
-        tree: Box<usvg::Tree>,
-    },
-    /// A chart's shapes, scaled from its canvas to `w` x `h` at (`x`, `y`).
-    Figure {
-        x: f32,
-        y: f32,
-        w: f32,
-        h: f32,
-        figure: Arc<Figure>,
+        drawing: Drawing,
     },
     /// A clickable area that opens `target`; `alt` says where it leads.
     Link {
@@ -1011,10 +999,7 @@ impl<'f> Doc<'f> {
         if !self.pending_anchors.is_empty() {
             let top = match &op {
                 Op::Text { y, size, .. } => y - size,
-                Op::Rect { y, .. }
-                | Op::Svg { y, .. }
-                | Op::Figure { y, .. }
-                | Op::Link { y, .. } => *y,
+                Op::Rect { y, .. } | Op::Drawing { y, .. } | Op::Link { y, .. } => *y,
                 Op::Line { y1, y2, .. } => y1.min(*y2),
             };
             let page = self.pages.len().saturating_sub(1);
@@ -1340,12 +1325,12 @@ impl<'f> Doc<'f> {
         let y = self.y;
         // The brand's logo is decoration: the company is named in words beside it.
         self.decoration();
-        self.op(Op::Svg {
+        self.op(Op::Drawing {
             x: MARGIN_X,
             y,
             w,
             h,
-            tree: Box::new(tree),
+            drawing: Drawing::Svg(Box::new(tree)),
         });
         self.y = y + h + 10.0;
         true
@@ -1796,11 +1781,6 @@ impl<'f> Doc<'f> {
         for (index, (ops, marks)) in pages.enumerate() {
             let mut page = document.start_page_with(settings()?);
             let mut surface = page.surface();
-            let fill = |colour: Colour| Fill {
-                paint: rgb::Color::new(colour.r, colour.g, colour.b).into(),
-                opacity: NormalizedF32::ONE,
-                rule: Default::default(),
-            };
             let draw_text = |surface: &mut krilla::surface::Surface,
                              x: f32,
                              y: f32,
@@ -1936,7 +1916,7 @@ impl<'f> Doc<'f> {
                         if let Some(path) = pb.finish() {
                             surface.set_fill(None);
                             surface.set_stroke(Some(Stroke {
-                                paint: rgb::Color::new(colour.r, colour.g, colour.b).into(),
+                                paint: paint(colour),
                                 width: 0.6,
                                 ..Default::default()
                             }));
@@ -1944,7 +1924,13 @@ impl<'f> Doc<'f> {
                             surface.set_stroke(None);
                         }
                     }
-                    Op::Svg { x, y, w, h, tree } => {
+                    Op::Drawing {
+                        x,
+                        y,
+                        w,
+                        h,
+                        drawing: Drawing::Svg(tree),
+                    } => {
                         let Some(size) = Size::from_wh(w, h) else {
                             continue;
                         };
@@ -1952,7 +1938,13 @@ impl<'f> Doc<'f> {
                         surface.draw_svg(&tree, size, SvgSettings::default());
                         surface.pop();
                     }
-                    Op::Figure { x, y, w, h, figure } => {
+                    Op::Drawing {
+                        x,
+                        y,
+                        w,
+                        h,
+                        drawing: Drawing::Figure(figure),
+                    } => {
                         draw_figure(&mut surface, fonts, &figure, (x, y, w, h));
                     }
                     Op::Link { .. } => {}
@@ -2060,7 +2052,22 @@ fn tag_group(
     (!group.children.is_empty()).then_some(group)
 }
 
-/// How a chart is drawn on a page.
+/// `c` as a PDF paint.
+fn paint(c: Colour) -> krilla::paint::Paint {
+    rgb::Color::new(c.r, c.g, c.b).into()
+}
+
+/// An opaque fill of `c` (non-zero rule).
+fn fill(c: Colour) -> Fill {
+    Fill {
+        paint: paint(c),
+        opacity: NormalizedF32::ONE,
+        rule: krilla::paint::FillRule::NonZero,
+    }
+}
+
+/// How a chart or logo is drawn on a page: a chart's shapes, or an SVG through usvg (a
+/// logo, or a chart with shapes the figure module does not record).
 enum Drawing {
     Figure(Arc<Figure>),
     Svg(Box<usvg::Tree>),
@@ -2077,9 +2084,12 @@ impl Drawing {
 
     /// The operation that draws it at (`x`, `y`), `w` x `h`.
     fn op(self, x: f32, y: f32, w: f32, h: f32) -> Op {
-        match self {
-            Drawing::Figure(figure) => Op::Figure { x, y, w, h, figure },
-            Drawing::Svg(tree) => Op::Svg { x, y, w, h, tree },
+        Op::Drawing {
+            x,
+            y,
+            w,
+            h,
+            drawing: self,
         }
     }
 }
@@ -2095,13 +2105,12 @@ fn draw_figure(
 ) {
     use krilla::geom::Transform;
     let (cw, ch) = (figure.width as f32, figure.height as f32);
-    // The canvas as krilla-svg clips an SVG to it.
+    // The canvas, which krilla-svg clips an SVG to.
     let mut clip = PathBuilder::new();
-    clip.move_to(0.0, 0.0);
-    clip.line_to(cw, 0.0);
-    clip.line_to(cw, ch);
-    clip.line_to(0.0, ch);
-    clip.close();
+    let Some(canvas) = Rect::from_xywh(0.0, 0.0, cw, ch) else {
+        return;
+    };
+    clip.push_rect(canvas);
     let Some(clip) = clip.finish() else {
         return;
     };
@@ -2109,7 +2118,6 @@ fn draw_figure(
     surface.push_transform(&Transform::from_translate(x, y));
     surface.push_transform(&Transform::from_scale(w / cw, h / ch));
     surface.push_clip_path(&clip, &krilla::paint::FillRule::NonZero);
-    let paint = |c: Colour| -> krilla::paint::Paint { rgb::Color::new(c.r, c.g, c.b).into() };
     // SVG's stroke defaults: butt caps, miter joins, miter limit 4.
     let stroke = |c: Colour, width: f32| Stroke {
         paint: paint(c),
@@ -2140,11 +2148,7 @@ fn draw_figure(
                 let Some(p) = path(points, true) else {
                     continue;
                 };
-                surface.set_fill(Some(Fill {
-                    paint: paint(*colour),
-                    opacity: NormalizedF32::ONE,
-                    rule: krilla::paint::FillRule::NonZero,
-                }));
+                surface.set_fill(Some(fill(*colour)));
                 surface.set_stroke(None);
                 surface.draw_path(&p);
             }
@@ -2165,18 +2169,14 @@ fn draw_figure(
                 centre,
                 radius,
                 colour,
-                fill,
+                fill: filled,
                 width,
             } => {
                 let Some(p) = circle(*centre, *radius) else {
                     continue;
                 };
-                if *fill {
-                    surface.set_fill(Some(Fill {
-                        paint: paint(*colour),
-                        opacity: NormalizedF32::ONE,
-                        rule: krilla::paint::FillRule::NonZero,
-                    }));
+                if *filled {
+                    surface.set_fill(Some(fill(*colour)));
                     surface.set_stroke(None);
                 } else {
                     surface.set_fill(None);
@@ -2233,6 +2233,8 @@ fn draw_label(surface: &mut krilla::surface::Surface, fonts: &Fonts, label: &Lab
         fonts.regular.clone()
     };
     let unscale = font.units_per_em() / size;
+    surface.set_fill(Some(fill(label.colour)));
+    surface.set_stroke(None);
     let span = T::default().pre_translate(label.x, label.y);
     for (i, (part, advance)) in clusters.iter().enumerate() {
         if i == 0 {
@@ -2248,12 +2250,6 @@ fn draw_label(surface: &mut krilla::surface::Surface, fonts: &Fonts, label: &Lab
                 .pre_concat(glyph)
                 .pre_concat(T::from_scale(unscale, unscale));
             let text = &label.text[g.text.clone()];
-            surface.set_fill(Some(Fill {
-                paint: rgb::Color::new(label.colour.r, label.colour.g, label.colour.b).into(),
-                opacity: NormalizedF32::ONE,
-                rule: krilla::paint::FillRule::NonZero,
-            }));
-            surface.set_stroke(None);
             surface.push_transform(&krilla::geom::Transform::from_row(
                 t.sx, t.ky, t.kx, t.sy, t.tx, t.ty,
             ));
@@ -2627,10 +2623,9 @@ mod tests {
             for op in ops {
                 let (y0, y1) = match op {
                     Op::Text { y, size, .. } => (y - size, *y),
-                    Op::Rect { y, h, .. }
-                    | Op::Svg { y, h, .. }
-                    | Op::Figure { y, h, .. }
-                    | Op::Link { y, h, .. } => (*y, y + h),
+                    Op::Rect { y, h, .. } | Op::Drawing { y, h, .. } | Op::Link { y, h, .. } => {
+                        (*y, y + h)
+                    }
                     Op::Line { y1, y2, .. } => (y1.min(*y2), y1.max(*y2)),
                 };
                 assert!(
