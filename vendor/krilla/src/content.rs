@@ -55,6 +55,8 @@ pub(crate) struct ContentBuilder {
     bbox_important: bool,
     /// A temporary buffer that's reused across the builder.
     scratch: Vec<u8>,
+    /// aliaudit: the CIDs of a plain glyph run, reused across runs.
+    cids: Vec<u16>,
     pub(crate) active_marked_content: bool,
 }
 
@@ -82,6 +84,7 @@ impl ContentBuilder {
             graphics_states: GraphicsStates::new(),
             bbox: None,
             scratch: Vec::new(),
+            cids: Vec::new(),
             active_marked_content: false,
         }
     }
@@ -695,6 +698,30 @@ impl ContentBuilder {
                 sb.content.begin_text();
 
                 let font_container = sc.register_font_container(font.clone());
+                // aliaudit: a plain run of CID glyphs skips the per-glyph spanning and grouping
+                // below; `plain_cid_run` says when that gives the same bytes.
+                let mut cids = std::mem::take(&mut sb.cids);
+                let plain = !reversed
+                    && font_container
+                        .borrow_mut()
+                        .plain_cid_run(glyphs, text, &mut cids);
+                if plain {
+                    sb.encode_plain_cid_run(
+                        &mut cur_x,
+                        cur_y,
+                        sc,
+                        fill_render_mode,
+                        &font_container.borrow(),
+                        &cids,
+                        glyphs,
+                        text,
+                        font_size,
+                    );
+                    sb.cids = cids;
+                    sb.content.end_text();
+                    return;
+                }
+                sb.cids = cids;
                 let do_text_span = reversed
                     || use_text_spanner(
                         glyphs,
@@ -753,6 +780,91 @@ impl ContentBuilder {
             sc,
             chunk_container,
         )
+    }
+
+    /// aliaudit: what `fill_stroke_glyph_span` writes for a plain run (see
+    /// `FontContainer::plain_cid_run`), whose one glyph group is the whole run in the CID
+    /// font: the same operators and numbers, without looking each glyph up again.
+    #[allow(clippy::too_many_arguments)]
+    fn encode_plain_cid_run(
+        &mut self,
+        cur_x: &mut f32,
+        cur_y: f32,
+        sc: &mut SerializeContext,
+        fill_render_mode: TextRenderingMode,
+        font_container: &FontContainer,
+        cids: &[u16],
+        glyphs: &[impl Glyph],
+        text: &str,
+        size: f32,
+    ) {
+        let cid_font = font_container.cid_font();
+        // A CID font is never force-filled (`PdfFont::force_fill`).
+        self.content.set_text_rendering_mode(fill_render_mode);
+        let font_name = self
+            .rd_builder
+            .register_resource(sc.register_font_identifier(cid_font.identifier()));
+        self.content.set_font(font_name.to_pdf_name(), size);
+        // The glyph group's y offset, as `fill_stroke_glyph_group` applies it.
+        let y = cur_y - glyphs.first().map_or(0.0, |g| g.y_offset(1.0)) * size;
+        self.content.set_text_matrix(
+            Transform::from_row(1.0, 0.0, 0.0, -1.0, *cur_x, y).to_pdf_transform(),
+        );
+        let font = cid_font.font_ref();
+        let last_resort = font.postscript_name() == Some("LastResort");
+        for glyph in glyphs {
+            if glyph.glyph_id() == GlyphId::new(0) || last_resort {
+                sc.register_validation_error(ValidationError::ContainsNotDefGlyph(
+                    font.clone(),
+                    glyph.location(),
+                    text[glyph.text_range()].to_string(),
+                ));
+            }
+        }
+        self.scratch.clear();
+        let encoded = &mut self.scratch;
+        if let ([glyph], [cid]) = (glyphs, cids) {
+            if approx_eq!(f32, glyph.x_offset(1.0), 0.0, epsilon = 0.001) {
+                encoded.extend_from_slice(&cid.to_be_bytes());
+                self.content.show(Str(encoded));
+                *cur_x += glyph.x_advance(size);
+                return;
+            }
+        }
+        // As in `encode_glyphs_with_individual_positioning`, with a CID font's 1,000 units
+        // per em.
+        let units = PDF_UNITS_PER_EM;
+        let font_units = font.units_per_em();
+        let mut adjustment = 0.0;
+        let mut positioned = self.content.show_positioned();
+        let mut items = positioned.items();
+        for (glyph, cid) in glyphs.iter().zip(cids) {
+            let x_advance = glyph.x_advance(1.0) * units;
+            let font_advance = font
+                .advance_width(glyph.glyph_id())
+                .map(|n| (n / font_units) * units);
+            let x_offset = glyph.x_offset(1.0) * units;
+            adjustment += x_offset;
+            if !approx_eq!(f32, adjustment, 0.0, epsilon = 0.001) {
+                if !encoded.is_empty() {
+                    items.show(Str(encoded));
+                    encoded.clear();
+                }
+                items.adjust(-(adjustment / units * PDF_UNITS_PER_EM));
+                adjustment = 0.0;
+            }
+            encoded.extend_from_slice(&cid.to_be_bytes());
+            if let Some(font_advance) = font_advance {
+                adjustment += x_advance - font_advance;
+            }
+            adjustment -= x_offset;
+            *cur_x += glyph.x_advance(size);
+        }
+        if !encoded.is_empty() {
+            items.show(Str(encoded));
+        }
+        items.finish();
+        positioned.finish();
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -16,7 +16,7 @@ use std::hash::Hash;
 
 use rustc_hash::FxHashMap;
 
-use crate::text::cid::CIDFont;
+use crate::text::cid::{CIDFont, Cid};
 use crate::text::type3::{ColoredGlyph, Type3Font, Type3FontMapper, Type3ID};
 pub(crate) mod cid;
 pub(crate) mod font;
@@ -114,6 +114,55 @@ impl FontContainer {
             // return `None`.
             Some(self.type3_mapper.font_from_id(font_identifier)?)
         }
+    }
+
+    /// aliaudit: the fast path of `use_text_spanner` for a plain run, which is every run
+    /// aliaudit draws. A plain run is not reversed; each glyph has its own text range (no
+    /// clusters), no y offset or advance, and is drawn from the CID font. This registers each
+    /// glyph and its codepoints in the same order and with the same results as
+    /// `use_text_spanner`, and pushes the glyphs' CIDs to `cids`. It returns `false` as soon
+    /// as the run is not plain, or a glyph's codepoints differ from those already registered
+    /// (the run then needs a text span). Then the caller takes the general path, which
+    /// re-checks the glyphs registered so far without changing anything and goes on from
+    /// there, so the document is the same byte for byte either way.
+    pub(crate) fn plain_cid_run<T: Glyph>(
+        &mut self,
+        glyphs: &[T],
+        text: &str,
+        cids: &mut Vec<Cid>,
+    ) -> bool {
+        cids.clear();
+        for (i, glyph) in glyphs.iter().enumerate() {
+            let range = glyph.text_range();
+            if glyphs.get(i + 1).is_some_and(|next| next.text_range() == range)
+                || glyph.y_offset(1.0) != 0.0
+                || glyph.y_advance(1.0) != 0.0
+            {
+                return false;
+            }
+            let gid = glyph.glyph_id();
+            let cid = match self.cid_cache.get(&gid.to_u32()) {
+                Some((_, PDFGlyph::Cid(cid))) => *cid,
+                Some((_, PDFGlyph::Type3(_))) => return false,
+                None if should_outline(&self.font, gid) => {
+                    let cid = self.cid_font.add_glyph(gid);
+                    let entry = (self.cid_font.identifier(), PDFGlyph::Cid(cid));
+                    self.cid_cache.insert(gid.to_u32(), entry);
+                    cid
+                }
+                None => return false,
+            };
+            let text = &text[range];
+            match self.cid_font.get_codepoints(cid) {
+                Some(known) if known != text => return false,
+                Some(_) => {}
+                None => self
+                    .cid_font
+                    .set_codepoints(cid, text.to_string(), glyph.location()),
+            }
+            cids.push(cid);
+        }
+        true
     }
 
     #[inline]
