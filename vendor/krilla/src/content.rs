@@ -57,12 +57,18 @@ pub(crate) struct ContentBuilder {
     scratch: Vec<u8>,
     /// aliaudit: the CIDs of a plain glyph run, reused across runs.
     cids: Vec<u16>,
+    /// aliaudit: the resource name of each solid colour space and font used so far.
+    /// Registering one again gives the same name and changes nothing, so it is looked up
+    /// here instead of being hashed and formatted for every run of text.
+    color_space_names: Vec<(ColorSpace, ContentColorSpace)>,
+    font_names: Vec<(FontIdentifier, String)>,
     pub(crate) active_marked_content: bool,
 }
 
 /// Stores either a device-specific color space,
 /// or the name of a different colorspace (e.g. ICCBased) stored in
 /// the current resource dictionary
+#[derive(Clone)]
 enum ContentColorSpace {
     Device,
     Named(String),
@@ -85,6 +91,8 @@ impl ContentBuilder {
             bbox: None,
             scratch: Vec::new(),
             cids: Vec::new(),
+            color_space_names: Vec::new(),
+            font_names: Vec::new(),
             active_marked_content: false,
         }
     }
@@ -801,10 +809,19 @@ impl ContentBuilder {
         let cid_font = font_container.cid_font();
         // A CID font is never force-filled (`PdfFont::force_fill`).
         self.content.set_text_rendering_mode(fill_render_mode);
-        let font_name = self
-            .rd_builder
-            .register_resource(sc.register_font_identifier(cid_font.identifier()));
-        self.content.set_font(font_name.to_pdf_name(), size);
+        let identifier = cid_font.identifier();
+        let index = match self.font_names.iter().position(|(k, _)| *k == identifier) {
+            Some(index) => index,
+            None => {
+                let name = self
+                    .rd_builder
+                    .register_resource(sc.register_font_identifier(identifier.clone()));
+                self.font_names.push((identifier, name));
+                self.font_names.len() - 1
+            }
+        };
+        self.content
+            .set_font(self.font_names[index].1.to_pdf_name(), size);
         // The glyph group's y offset, as `fill_stroke_glyph_group` applies it.
         let y = cur_y - glyphs.first().map_or(0.0, |g| g.y_offset(1.0)) * size;
         self.content.set_text_matrix(
@@ -1211,7 +1228,15 @@ impl ContentBuilder {
         match &paint.0 {
             InnerPaint::Color(c) => {
                 let cs = c.color_space(sc);
-                let color_space_resource = Self::cs_to_content_cs(self, sc, chunk_container, cs);
+                let known = self.color_space_names.iter().find(|(k, _)| *k == cs);
+                let color_space_resource = match known {
+                    Some((_, name)) => name.clone(),
+                    None => {
+                        let name = Self::cs_to_content_cs(self, sc, chunk_container, cs.clone());
+                        self.color_space_names.push((cs, name.clone()));
+                        name
+                    }
+                };
                 set_solid_fn(&mut self.content, color_space_resource, c);
             }
             InnerPaint::LinearGradient(lg) => {

@@ -420,55 +420,69 @@ impl Fonts {
         text: &'t str,
         bold: bool,
     ) -> Vec<(Font, &'t str, Vec<krilla::text::KrillaGlyph>, f32)> {
-        let mut runs: Vec<(Face, usize, usize)> = Vec::new();
+        // One lookup per character: a run ends where the face changes.
+        let mut runs = Vec::new();
+        let mut run: Option<(Face, usize)> = None;
+        let mut glyphs: Vec<krilla::text::KrillaGlyph> = Vec::new();
+        let mut advance = 0.0f32;
         for (i, c) in text.char_indices() {
-            let (face, id, _) = self.lookup(c, bold);
+            let (face, id, adv) = self.lookup(c, bold);
             let face = if id == 0 { Face::Missing } else { face };
-            match runs.last_mut() {
-                Some((f, _, end)) if *f == face => *end = i + c.len_utf8(),
-                _ => runs.push((face, i, i + c.len_utf8())),
-            }
-        }
-        runs.into_iter()
-            .map(|(face, start, end)| {
-                let part = &text[start..end];
-                if face == Face::Missing {
-                    let advance = part.chars().map(|c| self.lookup(c, bold).2).sum();
-                    return (self.regular.clone(), part, Vec::new(), advance);
-                }
-                let glyphs: Vec<krilla::text::KrillaGlyph> = part
-                    .char_indices()
-                    .map(|(i, c)| {
-                        let (_, id, advance) = self.lookup(c, bold);
-                        krilla::text::KrillaGlyph {
-                            glyph_id: krilla::text::GlyphId::new(u32::from(id)),
-                            text_range: i..i + c.len_utf8(),
-                            x_advance: advance,
-                            x_offset: 0.0,
-                            y_offset: 0.0,
-                            y_advance: 0.0,
-                            location: None,
-                        }
-                    })
-                    .collect();
-                let advance: f32 = glyphs.iter().map(|g| g.x_advance).sum();
-                let system = |index: usize| {
-                    self.system
-                        .get()
-                        .and_then(|s| s.lock().ok())
-                        .and_then(|s| s.loaded.get(&index).map(|(f, _)| f.clone()))
-                };
-                let font = match (face, &self.fallback) {
-                    (Face::Fallback, Some((f, _))) => f.clone(),
-                    (Face::System(index), _) => {
-                        system(index).unwrap_or_else(|| self.regular.clone())
+            let start = match run {
+                Some((f, start)) if f == face => start,
+                _ => {
+                    if let Some((f, start)) = run {
+                        let glyphs = std::mem::take(&mut glyphs);
+                        runs.push(self.run(f, &text[start..i], glyphs, advance, bold));
                     }
-                    _ if bold => self.bold.clone(),
-                    _ => self.regular.clone(),
-                };
-                (font, part, glyphs, advance)
-            })
-            .collect()
+                    advance = 0.0;
+                    run = Some((face, i));
+                    i
+                }
+            };
+            if face != Face::Missing {
+                let at = i - start;
+                glyphs.push(krilla::text::KrillaGlyph {
+                    glyph_id: krilla::text::GlyphId::new(u32::from(id)),
+                    text_range: at..at + c.len_utf8(),
+                    x_advance: adv,
+                    x_offset: 0.0,
+                    y_offset: 0.0,
+                    y_advance: 0.0,
+                    location: None,
+                });
+            }
+            advance += adv;
+        }
+        if let Some((f, start)) = run {
+            runs.push(self.run(f, &text[start..], glyphs, advance, bold));
+        }
+        runs
+    }
+
+    /// One run of [`Fonts::runs`], with the font that draws it. A missing run has no glyphs.
+    fn run<'t>(
+        &self,
+        face: Face,
+        part: &'t str,
+        glyphs: Vec<krilla::text::KrillaGlyph>,
+        advance: f32,
+        bold: bool,
+    ) -> (Font, &'t str, Vec<krilla::text::KrillaGlyph>, f32) {
+        let system = |index: usize| {
+            self.system
+                .get()
+                .and_then(|s| s.lock().ok())
+                .and_then(|s| s.loaded.get(&index).map(|(f, _)| f.clone()))
+        };
+        let font = match (face, &self.fallback) {
+            (Face::Missing, _) => self.regular.clone(),
+            (Face::Fallback, Some((f, _))) => f.clone(),
+            (Face::System(index), _) => system(index).unwrap_or_else(|| self.regular.clone()),
+            _ if bold => self.bold.clone(),
+            _ => self.regular.clone(),
+        };
+        (font, part, glyphs, advance)
     }
 
     /// Characters no font could draw, over the whole run.
