@@ -62,6 +62,11 @@ pub(crate) struct ContentBuilder {
     /// here instead of being hashed and formatted for every run of text.
     color_space_names: Vec<(ColorSpace, ContentColorSpace)>,
     font_names: Vec<(FontIdentifier, String)>,
+    /// aliaudit: the last matrix written by `write_transform`, by its bits, and all but its
+    /// first number as written.
+    last_transform: Option<([u32; 6], String)>,
+    /// aliaudit: whether the content is pretty-written.
+    pretty: bool,
     pub(crate) active_marked_content: bool,
 }
 
@@ -93,6 +98,8 @@ impl ContentBuilder {
             cids: Vec::new(),
             color_space_names: Vec::new(),
             font_names: Vec::new(),
+            last_transform: None,
+            pretty: sc.pretty_content(),
             active_marked_content: false,
         }
     }
@@ -1142,7 +1149,7 @@ impl ContentBuilder {
         let transform = self.cur_transform_with_root_transform();
 
         if transform != Transform::identity() {
-            self.content.transform(transform.to_pdf_transform());
+            self.write_transform(transform.to_pdf_transform());
         }
 
         let state = self.graphics_states.cur().ext_g_state().clone();
@@ -1158,6 +1165,30 @@ impl ContentBuilder {
 
         self.content.restore_state();
         self.restore_graphics_state();
+    }
+
+    /// aliaudit: `self.content.transform(matrix)`, the same bytes, with the last matrix's
+    /// numbers formatted once. Nearly every operation on a page writes the same matrix (the
+    /// page's flip), and formatting its six numbers was 2.5% of an account PDF.
+    fn write_transform(&mut self, matrix: [f32; 6]) {
+        if self.pretty {
+            // Pretty writing pads differently; it is not what aliaudit writes.
+            self.content.transform(matrix);
+            return;
+        }
+        let bits = matrix.map(f32::to_bits);
+        if self.last_transform.as_ref().is_none_or(|(b, _)| *b != bits) {
+            // The five numbers after the first, as `Content::transform` writes them: the
+            // first one is written below, so that the space before it is what it would be.
+            let mut rest = Content::with_settings(pdf_writer::Settings { pretty: false });
+            rest.op("cm").operands(matrix[1..].iter().copied());
+            let rest = rest.finish().into_vec();
+            let rest = String::from_utf8_lossy(rest.strip_prefix(b" ").unwrap_or(&rest));
+            self.last_transform = Some((bits, rest.into_owned()));
+        }
+        if let Some((_, rest)) = &self.last_transform {
+            self.content.op(rest).operand(matrix[0]);
+        }
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -168,8 +168,15 @@ impl Thresholds {
     /// Replaces `{name}` placeholders with threshold values.
     pub fn fill(&self, text: &str) -> String {
         let mut out = text.to_string();
+        // Most texts have no placeholder; each check below would copy them once per entry.
+        if !out.contains('{') {
+            return out;
+        }
         for (name, value) in self.entries() {
-            out = out.replace(&format!("{{{name}}}"), &value.to_string());
+            let placeholder = format!("{{{name}}}");
+            if out.contains(&placeholder) {
+                out = out.replace(&placeholder, &value.to_string());
+            }
         }
         out
     }

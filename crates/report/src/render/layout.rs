@@ -437,6 +437,8 @@ impl Fonts {
                     }
                     advance = 0.0;
                     run = Some((face, i));
+                    // At most one glyph per byte left: one allocation per run.
+                    glyphs.reserve(text.len() - i);
                     i
                 }
             };
