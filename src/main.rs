@@ -3,7 +3,10 @@
 use clap::Parser;
 
 // Ingest and evaluation make many small allocations across threads; mimalloc handles that
-// pattern far better than the system allocator (see the validate benchmark).
+// pattern far better than the system allocator (see the validate benchmark). It is built with
+// `no_thp`: asked for transparent huge pages, the kernel zeroes 2 MiB for each fresh region a
+// document's buffers touch, which was 9% of a PDF's time and 40 MiB of a 1,000-account run's
+// peak (ARCHITECTURE.md, "PDF and page throughput").
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
