@@ -411,6 +411,11 @@ impl Fonts {
         text.chars().map(|c| self.lookup(c, bold).2).sum::<f32>() * size
     }
 
+    /// Width of one character at `size` points: `width` of it alone, without a string.
+    fn char_width(&self, c: char, size: f32, bold: bool) -> f32 {
+        self.lookup(c, bold).2 * size
+    }
+
     /// Runs of `text` by face, each with its glyphs (one per character, with the font's
     /// advances). Our text is CJK and Latin sans: no ligatures or kerning are needed, and this
     /// skips shaping (krilla's shaper rebuilds its tables for every call, which made a PDF
@@ -1108,7 +1113,7 @@ impl<'f> Doc<'f> {
                 }
                 for c in piece[word.len()..].chars() {
                     line.push(c);
-                    line_w += self.fonts.width(&c.to_string(), size, bold);
+                    line_w += self.fonts.char_width(c, size, bold);
                 }
             }
             lines.push(line.trim_end().to_string());

@@ -58,6 +58,9 @@ pub(crate) struct FontContainer {
     cid_font: CIDFont,
     cid_cache: FxHashMap<u32, (FontIdentifier, PDFGlyph)>,
     type3_cache: HashMap<ColoredGlyph, (FontIdentifier, PDFGlyph)>,
+    /// aliaudit: by glyph id, the one character a plain run registered for the glyph and its
+    /// CID, so that `plain_cid_run` checks a glyph seen before with one comparison.
+    plain_glyphs: Vec<(Option<char>, Cid)>,
 }
 
 impl FontContainer {
@@ -68,6 +71,7 @@ impl FontContainer {
             cid_font: CIDFont::new(font.clone()),
             cid_cache: Default::default(),
             type3_cache: Default::default(),
+            plain_glyphs: Vec::new(),
         }
     }
 
@@ -141,6 +145,18 @@ impl FontContainer {
                 return false;
             }
             let gid = glyph.glyph_id();
+            let text = &text[range];
+            // A glyph seen before with the same one character: its CID and codepoints are
+            // registered and cannot change, so there is nothing to check.
+            let mut chars = text.chars();
+            let single = chars.next().filter(|_| chars.next().is_none());
+            let slot = gid.to_u32() as usize;
+            if let (Some(c), Some(&(known, cid))) = (single, self.plain_glyphs.get(slot)) {
+                if known == Some(c) {
+                    cids.push(cid);
+                    continue;
+                }
+            }
             let cid = match self.cid_cache.get(&gid.to_u32()) {
                 Some((_, PDFGlyph::Cid(cid))) => *cid,
                 Some((_, PDFGlyph::Type3(_))) => return false,
@@ -152,13 +168,18 @@ impl FontContainer {
                 }
                 None => return false,
             };
-            let text = &text[range];
             match self.cid_font.get_codepoints(cid) {
                 Some(known) if known != text => return false,
                 Some(_) => {}
                 None => self
                     .cid_font
                     .set_codepoints(cid, text.to_string(), glyph.location()),
+            }
+            if let Some(c) = single {
+                if self.plain_glyphs.len() <= slot {
+                    self.plain_glyphs.resize(slot + 1, (None, 0));
+                }
+                self.plain_glyphs[slot] = (Some(c), cid);
             }
             cids.push(cid);
         }
