@@ -2419,6 +2419,72 @@ mod tests {
         }
     }
 
+    /// Every stream of a PDF (inflated if it is compressed), as Latin-1 text.
+    fn page_contents(pdf: &[u8]) -> String {
+        use std::io::Read;
+        let mut text = String::new();
+        let mut rest = pdf;
+        while let Some(at) = rest.windows(7).position(|w| w == b"stream\n") {
+            let body = &rest[at + 7..];
+            let end = body
+                .windows(9)
+                .position(|w| w == b"endstream")
+                .unwrap_or(body.len());
+            let mut inflated = Vec::new();
+            let bytes =
+                match flate2::read::ZlibDecoder::new(&body[..end]).read_to_end(&mut inflated) {
+                    Ok(_) => &inflated[..],
+                    Err(_) => &body[..end],
+                };
+            text.extend(bytes.iter().map(|&b| char::from(b)));
+            rest = body.get(end + 9..).unwrap_or_default();
+        }
+        text
+    }
+
+    #[test]
+    fn a_glyph_drawn_for_two_texts_is_marked_with_the_one_drawn() {
+        // The patched krilla draws plain runs on a fast path (vendor/README.md). A glyph
+        // registered for one text and drawn again for another must go back to krilla's
+        // general path, which marks that run with /ActualText, so that copying it gives the
+        // text drawn.
+        let f = fonts();
+        let (_, id, advance) = f.lookup('a', false);
+        let glyph = |at: usize| krilla::text::KrillaGlyph {
+            glyph_id: krilla::text::GlyphId::new(u32::from(id)),
+            text_range: at..at + 1,
+            x_advance: advance,
+            x_offset: 0.0,
+            y_offset: 0.0,
+            y_advance: 0.0,
+            location: None,
+        };
+        let draw = |runs: &[(&str, usize)]| {
+            let mut document = krilla::Document::new();
+            let mut page = document.start_page_with(PageSettings::from_wh(200.0, 200.0).unwrap());
+            let mut surface = page.surface();
+            surface.set_fill(Some(fill(INK)));
+            for (i, (text, glyphs)) in runs.iter().enumerate() {
+                let glyphs: Vec<_> = (0..*glyphs).map(glyph).collect();
+                let at = Point::from_xy(10.0, 20.0 * (i as f32 + 1.0));
+                surface.draw_glyphs(at, &glyphs, f.regular.clone(), text, 10.0, false);
+            }
+            surface.finish();
+            page.finish();
+            page_contents(&document.finish().unwrap())
+        };
+        // Plain runs, the glyph always for "a": no marking.
+        let plain = draw(&[("aa", 2), ("a", 1)]);
+        assert!(
+            plain.contains("TJ") && !plain.contains("/ActualText"),
+            "{plain}"
+        );
+        // The same glyph for "b" after "a": that run, and only it, is marked with its text.
+        let mixed = draw(&[("aa", 2), ("b", 1)]);
+        assert_eq!(mixed.matches("/ActualText").count(), 1, "{mixed}");
+        assert!(mixed.contains("/ActualText(b)"), "{mixed}");
+    }
+
     #[test]
     fn heading_levels_are_tagged_without_a_skip_and_siblings_alike() {
         // H1, then two headings drawn at level 3 (sections of it), then H2, H1.
