@@ -55,18 +55,11 @@ pub(crate) struct ContentBuilder {
     bbox_important: bool,
     /// A temporary buffer that's reused across the builder.
     scratch: Vec<u8>,
-    /// aliaudit: the CIDs of a plain glyph run, reused across runs.
-    cids: Vec<u16>,
     /// aliaudit: the resource name of each solid colour space and font used so far.
     /// Registering one again gives the same name and changes nothing, so it is looked up
     /// here instead of being hashed and formatted for every run of text.
     color_space_names: Vec<(ColorSpace, ContentColorSpace)>,
     font_names: Vec<(FontIdentifier, String)>,
-    /// aliaudit: the last matrix written by `write_transform`, by its bits, and all but its
-    /// first number as written.
-    last_transform: Option<([u32; 6], String)>,
-    /// aliaudit: whether the content is pretty-written.
-    pretty: bool,
     pub(crate) active_marked_content: bool,
 }
 
@@ -95,11 +88,8 @@ impl ContentBuilder {
             graphics_states: GraphicsStates::new(),
             bbox: None,
             scratch: Vec::new(),
-            cids: Vec::new(),
             color_space_names: Vec::new(),
             font_names: Vec::new(),
-            last_transform: None,
-            pretty: sc.pretty_content(),
             active_marked_content: false,
         }
     }
@@ -557,20 +547,30 @@ impl ContentBuilder {
         glyphs: &[impl Glyph],
         text: &str,
     ) {
-        let font_name = self
-            .rd_builder
-            .register_resource(sc.register_font_identifier(font_identifier));
-        self.content.set_font(font_name.to_pdf_name(), size);
+        // aliaudit: a font registered before is looked up (see `font_names`).
+        let index = match self.font_names.iter().position(|(k, _)| *k == font_identifier) {
+            Some(index) => index,
+            None => {
+                let name = self
+                    .rd_builder
+                    .register_resource(sc.register_font_identifier(font_identifier.clone()));
+                self.font_names.push((font_identifier, name));
+                self.font_names.len() - 1
+            }
+        };
+        self.content
+            .set_font(self.font_names[index].1.to_pdf_name(), size);
         self.content.set_text_matrix(
             Transform::from_row(1.0, 0.0, 0.0, -1.0, *cur_x, cur_y).to_pdf_transform(),
         );
 
+        // aliaudit: the font and its name are read once per run, not once per glyph.
+        let font = pdf_font.font();
+        let last_resort = font.postscript_name() == Some("LastResort");
         for glyph in glyphs {
-            if glyph.glyph_id() == GlyphId::new(0)
-                || pdf_font.font().postscript_name() == Some("LastResort")
-            {
+            if glyph.glyph_id() == GlyphId::new(0) || last_resort {
                 sc.register_validation_error(ValidationError::ContainsNotDefGlyph(
-                    pdf_font.font(),
+                    font.clone(),
                     glyph.location(),
                     text[glyph.text_range()].to_string(),
                 ));
@@ -629,6 +629,8 @@ impl ContentBuilder {
         let mut adjustment = 0.0;
         let mut positioned = self.content.show_positioned();
         let mut items = positioned.items();
+        // aliaudit: the font handle is cloned once per run, not twice per glyph.
+        let font = pdf_font.font();
 
         for glyph in glyphs {
             let pdf_glyph = pdf_font
@@ -638,10 +640,9 @@ impl ContentBuilder {
             let scale = |val| val * pdf_font.units_per_em();
 
             let x_advance = scale(glyph.x_advance(1.0));
-            let font_advance = pdf_font
-                .font()
+            let font_advance = font
                 .advance_width(glyph.glyph_id())
-                .map(|n| scale(n / pdf_font.font().units_per_em()));
+                .map(|n| scale(n / font.units_per_em()));
             let x_offset = scale(glyph.x_offset(1.0));
 
             adjustment += x_offset;
@@ -713,30 +714,33 @@ impl ContentBuilder {
                 sb.content.begin_text();
 
                 let font_container = sc.register_font_container(font.clone());
-                // aliaudit: a plain run of CID glyphs skips the per-glyph spanning and grouping
-                // below; `plain_cid_run` says when that gives the same bytes.
-                let mut cids = std::mem::take(&mut sb.cids);
+                // aliaudit: a plain run (`FontContainer::plain_cid_run`) is one glyph group
+                // in the CID font: it skips the per-glyph spanning and grouping below.
                 let plain = !reversed
                     && font_container
                         .borrow_mut()
-                        .plain_cid_run(glyphs, text, &mut cids);
-                if plain {
-                    sb.encode_plain_cid_run(
+                        .plain_cid_run(glyphs, text, context_color);
+                if let (true, Some(first)) = (plain, glyphs.first()) {
+                    let group = GlyphGroup {
+                        font_identifier: font_container.borrow().cid_font().identifier(),
+                        glyphs,
+                        y_offset: first.y_offset(1.0),
+                        y_advance: first.y_advance(1.0),
+                    };
+                    sb.fill_stroke_glyph_group(
                         &mut cur_x,
-                        cur_y,
+                        &mut cur_y,
+                        group,
                         sc,
                         fill_render_mode,
-                        &font_container.borrow(),
-                        &cids,
-                        glyphs,
+                        font_container.clone(),
+                        context_color,
                         text,
                         font_size,
                     );
-                    sb.cids = cids;
                     sb.content.end_text();
                     return;
                 }
-                sb.cids = cids;
                 let do_text_span = reversed
                     || use_text_spanner(
                         glyphs,
@@ -795,100 +799,6 @@ impl ContentBuilder {
             sc,
             chunk_container,
         )
-    }
-
-    /// aliaudit: what `fill_stroke_glyph_span` writes for a plain run (see
-    /// `FontContainer::plain_cid_run`), whose one glyph group is the whole run in the CID
-    /// font: the same operators and numbers, without looking each glyph up again.
-    #[allow(clippy::too_many_arguments)]
-    fn encode_plain_cid_run(
-        &mut self,
-        cur_x: &mut f32,
-        cur_y: f32,
-        sc: &mut SerializeContext,
-        fill_render_mode: TextRenderingMode,
-        font_container: &FontContainer,
-        cids: &[u16],
-        glyphs: &[impl Glyph],
-        text: &str,
-        size: f32,
-    ) {
-        let cid_font = font_container.cid_font();
-        // A CID font is never force-filled (`PdfFont::force_fill`).
-        self.content.set_text_rendering_mode(fill_render_mode);
-        let identifier = cid_font.identifier();
-        let index = match self.font_names.iter().position(|(k, _)| *k == identifier) {
-            Some(index) => index,
-            None => {
-                let name = self
-                    .rd_builder
-                    .register_resource(sc.register_font_identifier(identifier.clone()));
-                self.font_names.push((identifier, name));
-                self.font_names.len() - 1
-            }
-        };
-        self.content
-            .set_font(self.font_names[index].1.to_pdf_name(), size);
-        // The glyph group's y offset, as `fill_stroke_glyph_group` applies it.
-        let y = cur_y - glyphs.first().map_or(0.0, |g| g.y_offset(1.0)) * size;
-        self.content.set_text_matrix(
-            Transform::from_row(1.0, 0.0, 0.0, -1.0, *cur_x, y).to_pdf_transform(),
-        );
-        let font = cid_font.font_ref();
-        let last_resort = font.postscript_name() == Some("LastResort");
-        for glyph in glyphs {
-            if glyph.glyph_id() == GlyphId::new(0) || last_resort {
-                sc.register_validation_error(ValidationError::ContainsNotDefGlyph(
-                    font.clone(),
-                    glyph.location(),
-                    text[glyph.text_range()].to_string(),
-                ));
-            }
-        }
-        self.scratch.clear();
-        let encoded = &mut self.scratch;
-        if let ([glyph], [cid]) = (glyphs, cids) {
-            if approx_eq!(f32, glyph.x_offset(1.0), 0.0, epsilon = 0.001) {
-                encoded.extend_from_slice(&cid.to_be_bytes());
-                self.content.show(Str(encoded));
-                *cur_x += glyph.x_advance(size);
-                return;
-            }
-        }
-        // As in `encode_glyphs_with_individual_positioning`, with a CID font's 1,000 units
-        // per em.
-        let units = PDF_UNITS_PER_EM;
-        let font_units = font.units_per_em();
-        let mut adjustment = 0.0;
-        let mut positioned = self.content.show_positioned();
-        let mut items = positioned.items();
-        for (glyph, cid) in glyphs.iter().zip(cids) {
-            let x_advance = glyph.x_advance(1.0) * units;
-            let font_advance = font
-                .advance_width(glyph.glyph_id())
-                .map(|n| (n / font_units) * units);
-            let x_offset = glyph.x_offset(1.0) * units;
-            adjustment += x_offset;
-            if !approx_eq!(f32, adjustment, 0.0, epsilon = 0.001) {
-                if !encoded.is_empty() {
-                    items.show(Str(encoded));
-                    encoded.clear();
-                }
-                items.adjust(-(adjustment / units * PDF_UNITS_PER_EM));
-                adjustment = 0.0;
-            }
-            encoded.extend_from_slice(&cid.to_be_bytes());
-            if let Some(font_advance) = font_advance {
-                adjustment += x_advance - font_advance;
-            }
-            adjustment -= x_offset;
-            *cur_x += glyph.x_advance(size);
-        }
-        if !encoded.is_empty() {
-            items.show(Str(encoded));
-        }
-        items.finish();
-        positioned.finish();
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1149,7 +1059,7 @@ impl ContentBuilder {
         let transform = self.cur_transform_with_root_transform();
 
         if transform != Transform::identity() {
-            self.write_transform(transform.to_pdf_transform());
+            self.content.transform(transform.to_pdf_transform());
         }
 
         let state = self.graphics_states.cur().ext_g_state().clone();
@@ -1165,30 +1075,6 @@ impl ContentBuilder {
 
         self.content.restore_state();
         self.restore_graphics_state();
-    }
-
-    /// aliaudit: `self.content.transform(matrix)`, the same bytes, with the last matrix's
-    /// numbers formatted once. Nearly every operation on a page writes the same matrix (the
-    /// page's flip), and formatting its six numbers was 2.5% of an account PDF.
-    fn write_transform(&mut self, matrix: [f32; 6]) {
-        if self.pretty {
-            // Pretty writing pads differently; it is not what aliaudit writes.
-            self.content.transform(matrix);
-            return;
-        }
-        let bits = matrix.map(f32::to_bits);
-        if self.last_transform.as_ref().is_none_or(|(b, _)| *b != bits) {
-            // The five numbers after the first, as `Content::transform` writes them: the
-            // first one is written below, so that the space before it is what it would be.
-            let mut rest = Content::with_settings(pdf_writer::Settings { pretty: false });
-            rest.op("cm").operands(matrix[1..].iter().copied());
-            let rest = rest.finish().into_vec();
-            let rest = String::from_utf8_lossy(rest.strip_prefix(b" ").unwrap_or(&rest));
-            self.last_transform = Some((bits, rest.into_owned()));
-        }
-        if let Some((_, rest)) = &self.last_transform {
-            self.content.op(rest).operand(matrix[0]);
-        }
     }
 
     #[allow(clippy::too_many_arguments)]

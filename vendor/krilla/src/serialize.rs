@@ -381,11 +381,6 @@ impl SerializeContext {
         Chunk::with_settings(self.chunk_settings)
     }
 
-    /// aliaudit: whether content streams are pretty-written.
-    pub(crate) fn pretty_content(&self) -> bool {
-        self.chunk_settings.pretty
-    }
-
     pub(crate) fn new_content(&self) -> Content {
         Content::with_settings(self.chunk_settings)
     }

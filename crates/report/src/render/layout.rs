@@ -2420,7 +2420,7 @@ mod tests {
     }
 
     /// Every stream of a PDF (inflated if it is compressed), as Latin-1 text.
-    fn page_contents(pdf: &[u8]) -> String {
+    fn streams_text(pdf: &[u8]) -> String {
         use std::io::Read;
         let mut text = String::new();
         let mut rest = pdf;
@@ -2471,7 +2471,7 @@ mod tests {
             }
             surface.finish();
             page.finish();
-            page_contents(&document.finish().unwrap())
+            streams_text(&document.finish().unwrap())
         };
         // Plain runs, the glyph always for "a": no marking.
         let plain = draw(&[("aa", 2), ("a", 1)]);

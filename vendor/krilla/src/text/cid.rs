@@ -140,11 +140,6 @@ impl CIDFont {
         self.font.clone()
     }
 
-    /// aliaudit: the font, borrowed (`font` clones it).
-    pub(crate) fn font_ref(&self) -> &Font {
-        &self.font
-    }
-
     // Note that this refers to the units per em in PDF (which is always 1000), and not the
     // units per em of the underlying font.
     pub(crate) fn units_per_em(&self) -> f32 {

@@ -16,7 +16,8 @@ use std::hash::Hash;
 
 use rustc_hash::FxHashMap;
 
-use crate::text::cid::{CIDFont, Cid};
+use crate::color::rgb;
+use crate::text::cid::CIDFont;
 use crate::text::type3::{ColoredGlyph, Type3Font, Type3FontMapper, Type3ID};
 pub(crate) mod cid;
 pub(crate) mod font;
@@ -58,9 +59,9 @@ pub(crate) struct FontContainer {
     cid_font: CIDFont,
     cid_cache: FxHashMap<u32, (FontIdentifier, PDFGlyph)>,
     type3_cache: HashMap<ColoredGlyph, (FontIdentifier, PDFGlyph)>,
-    /// aliaudit: by glyph id, the one character a plain run registered for the glyph and its
-    /// CID, so that `plain_cid_run` checks a glyph seen before with one comparison.
-    plain_glyphs: Vec<(Option<char>, Cid)>,
+    /// aliaudit: by glyph id, the one character a plain run registered for the CID glyph,
+    /// so that `plain_cid_run` checks a glyph seen before with one comparison.
+    plain_glyphs: Vec<Option<char>>,
 }
 
 impl FontContainer {
@@ -122,20 +123,19 @@ impl FontContainer {
 
     /// aliaudit: the fast path of `use_text_spanner` for a plain run, which is every run
     /// aliaudit draws. A plain run is not reversed; each glyph has its own text range (no
-    /// clusters), no y offset or advance, and is drawn from the CID font. This registers each
-    /// glyph and its codepoints in the same order and with the same results as
-    /// `use_text_spanner`, and pushes the glyphs' CIDs to `cids`. It returns `false` as soon
-    /// as the run is not plain, or a glyph's codepoints differ from those already registered
-    /// (the run then needs a text span). Then the caller takes the general path, which
-    /// re-checks the glyphs registered so far without changing anything and goes on from
-    /// there, so the document is the same byte for byte either way.
+    /// clusters), no y offset or advance, and is drawn from the CID font, so it is one glyph
+    /// group. This registers each glyph and its codepoints in the same order and with the
+    /// same results as `use_text_spanner`. It returns `false` as soon as the run is not plain,
+    /// or a glyph's codepoints differ from those already registered (the run then needs a
+    /// text span). Then the caller takes the general path, which re-checks the glyphs
+    /// registered so far without changing anything and goes on from there, so the document
+    /// is the same byte for byte either way.
     pub(crate) fn plain_cid_run<T: Glyph>(
         &mut self,
         glyphs: &[T],
         text: &str,
-        cids: &mut Vec<Cid>,
+        context_color: rgb::Color,
     ) -> bool {
-        cids.clear();
         for (i, glyph) in glyphs.iter().enumerate() {
             let range = glyph.text_range();
             if glyphs.get(i + 1).is_some_and(|next| next.text_range() == range)
@@ -144,29 +144,18 @@ impl FontContainer {
             {
                 return false;
             }
-            let gid = glyph.glyph_id();
             let text = &text[range];
-            // A glyph seen before with the same one character: its CID and codepoints are
-            // registered and cannot change, so there is nothing to check.
             let mut chars = text.chars();
             let single = chars.next().filter(|_| chars.next().is_none());
-            let slot = gid.to_u32() as usize;
-            if let (Some(c), Some(&(known, cid))) = (single, self.plain_glyphs.get(slot)) {
-                if known == Some(c) {
-                    cids.push(cid);
-                    continue;
-                }
+            // A CID glyph seen before with the same one character: its codepoints are
+            // registered and cannot change, so there is nothing to check.
+            let slot = glyph.glyph_id().to_u32() as usize;
+            if single.is_some() && self.plain_glyphs.get(slot) == Some(&single) {
+                continue;
             }
-            let cid = match self.cid_cache.get(&gid.to_u32()) {
-                Some((_, PDFGlyph::Cid(cid))) => *cid,
-                Some((_, PDFGlyph::Type3(_))) => return false,
-                None if should_outline(&self.font, gid) => {
-                    let cid = self.cid_font.add_glyph(gid);
-                    let entry = (self.cid_font.identifier(), PDFGlyph::Cid(cid));
-                    self.cid_cache.insert(gid.to_u32(), entry);
-                    cid
-                }
-                None => return false,
+            let cid = match self.add_glyph(ColoredGlyph::new(glyph.glyph_id(), context_color)) {
+                (_, PDFGlyph::Cid(cid)) => cid,
+                (_, PDFGlyph::Type3(_)) => return false,
             };
             match self.cid_font.get_codepoints(cid) {
                 Some(known) if known != text => return false,
@@ -175,13 +164,12 @@ impl FontContainer {
                     .cid_font
                     .set_codepoints(cid, text.to_string(), glyph.location()),
             }
-            if let Some(c) = single {
+            if single.is_some() {
                 if self.plain_glyphs.len() <= slot {
-                    self.plain_glyphs.resize(slot + 1, (None, 0));
+                    self.plain_glyphs.resize(slot + 1, None);
                 }
-                self.plain_glyphs[slot] = (Some(c), cid);
+                self.plain_glyphs[slot] = single;
             }
-            cids.push(cid);
         }
         true
     }
