@@ -60,7 +60,43 @@ pub(crate) struct ContentBuilder {
     /// here instead of being hashed and formatted for every run of text.
     color_space_names: Vec<(ColorSpace, ContentColorSpace)>,
     font_names: Vec<(FontIdentifier, String)>,
+    /// aliaudit: the open text region, if any (see `TextRegion`).
+    text_region: Option<TextRegion>,
     pub(crate) active_marked_content: bool,
+}
+
+/// aliaudit: consecutive plain runs of solid-filled text share one `q <root transform> cm`
+/// and write the fill colour, font and size, and text rendering mode only when they change.
+///
+/// Upstream wraps every run in `q <root transform> cm <colour> BT <mode> <font> ... ET Q`.
+/// A region is opened by the first such run and closed (`Q`) before anything else is
+/// written. Inside it, only the runs' own state changes, so each run is drawn in the same
+/// state as upstream draws it, and everything after the region in the same state as before.
+/// The region's `q ... Q` may span marked-content sequences: ISO 32000 asks only that
+/// marked-content and text objects (`BT ... ET`) nest, which they still do.
+///
+/// Paths filled or stroked with an opaque solid colour, in the default line cap, join, miter
+/// limit and dash, join the region too: between runs of text they are the rules, bars and
+/// backgrounds of a table. The stroke colour and line width are then tracked the same way.
+struct TextRegion {
+    fill: Option<Color>,
+    stroke: Option<Color>,
+    line_width: f32,
+    font: Option<(usize, f32)>,
+    mode: Option<TextRenderingMode>,
+}
+
+impl Default for TextRegion {
+    fn default() -> Self {
+        Self {
+            fill: None,
+            stroke: None,
+            // The region starts in the state upstream's runs start in: the default width.
+            line_width: 1.0,
+            font: None,
+            mode: None,
+        }
+    }
 }
 
 /// Stores either a device-specific color space,
@@ -90,6 +126,7 @@ impl ContentBuilder {
             scratch: Vec::new(),
             color_space_names: Vec::new(),
             font_names: Vec::new(),
+            text_region: None,
             active_marked_content: false,
         }
     }
@@ -103,7 +140,8 @@ impl ContentBuilder {
         }
     }
 
-    pub(crate) fn finish(self, sc: &mut SerializeContext) -> Stream {
+    pub(crate) fn finish(mut self, sc: &mut SerializeContext) -> Stream {
+        self.close_text_region();
         let buf = self.content.finish();
         sc.register_limits(buf.limits());
 
@@ -233,6 +271,10 @@ impl ContentBuilder {
                     fill = None;
                 }
             }
+        }
+
+        if self.region_path(path, fill, stroke, sc, chunk_container) {
+            return;
         }
 
         let bbox_important = self.bbox_important;
@@ -367,6 +409,7 @@ impl ContentBuilder {
     }
 
     pub(crate) fn push_clip_path(&mut self, path: &Path, clip_rule: &FillRule) {
+        self.close_text_region();
         self.content_save_state();
         self.content_draw_path(
             path.clone()
@@ -384,6 +427,7 @@ impl ContentBuilder {
     }
 
     pub(crate) fn pop_clip_path(&mut self) {
+        self.close_text_region();
         self.content.restore_state();
     }
 
@@ -403,6 +447,22 @@ impl ContentBuilder {
     ) {
         if fill.is_none() && stroke.is_none() {
             return;
+        }
+
+        if let (Some(fill), None) = (fill, stroke) {
+            if self.region_glyph_run(
+                start,
+                sc,
+                fill,
+                context_color,
+                glyphs,
+                &font,
+                text,
+                font_size,
+                chunk_container,
+            ) {
+                return;
+            }
         }
 
         let (x, y) = (start.x, start.y);
@@ -558,8 +618,16 @@ impl ContentBuilder {
                 self.font_names.len() - 1
             }
         };
-        self.content
-            .set_font(self.font_names[index].1.to_pdf_name(), size);
+        match &mut self.text_region {
+            Some(region) if region.font == Some((index, size)) => {}
+            region => {
+                if let Some(region) = region {
+                    region.font = Some((index, size));
+                }
+                self.content
+                    .set_font(self.font_names[index].1.to_pdf_name(), size);
+            }
+        }
         self.content.set_text_matrix(
             Transform::from_row(1.0, 0.0, 0.0, -1.0, *cur_x, cur_y).to_pdf_transform(),
         );
@@ -871,15 +939,22 @@ impl ContentBuilder {
             .get_from_identifier(glyph_group.font_identifier.clone())
             .unwrap();
 
-        if fill_render_mode == TextRenderingMode::Fill || pdf_font.force_fill() {
-            self.content
-                .set_text_rendering_mode(TextRenderingMode::Fill);
+        let mode = if fill_render_mode == TextRenderingMode::Fill || pdf_font.force_fill() {
+            TextRenderingMode::Fill
         } else if fill_render_mode == TextRenderingMode::FillStroke {
-            self.content
-                .set_text_rendering_mode(TextRenderingMode::FillStroke);
+            TextRenderingMode::FillStroke
         } else {
-            self.content
-                .set_text_rendering_mode(TextRenderingMode::Stroke);
+            TextRenderingMode::Stroke
+        };
+        // aliaudit: in a text region, the mode is written only when it changes.
+        match &mut self.text_region {
+            Some(region) if region.mode == Some(mode) => {}
+            region => {
+                if let Some(region) = region {
+                    region.mode = Some(mode);
+                }
+                self.content.set_text_rendering_mode(mode);
+            }
         }
 
         self.encode_consecutive_glyph_run(
@@ -895,6 +970,198 @@ impl ContentBuilder {
         );
 
         *cur_y -= glyph_group.y_advance * font_size;
+    }
+
+    /// aliaudit: draws a plain run filled with an opaque solid colour, under no transform
+    /// or graphics state of its own, in the open text region (opening one if needed).
+    /// Returns `false`, having written nothing, for any other run.
+    #[allow(clippy::too_many_arguments)]
+    fn region_glyph_run(
+        &mut self,
+        start: Point,
+        sc: &mut SerializeContext,
+        fill: &Fill,
+        context_color: rgb::Color,
+        glyphs: &[impl Glyph],
+        font: &Font,
+        text: &str,
+        font_size: f32,
+        chunk_container: &mut ChunkContainer,
+    ) -> bool {
+        let InnerPaint::Color(color) = &fill.paint.0 else {
+            return false;
+        };
+        let state = self.graphics_states.cur();
+        if fill.opacity.get() != 1.0
+            || state.transform() != Transform::identity()
+            || !state.ext_g_state().empty()
+        {
+            return false;
+        }
+        let Some(first) = glyphs.first() else {
+            // Upstream writes nothing for an empty run either.
+            return true;
+        };
+        let reversed = glyphs.len() > 1
+            && glyphs
+                .windows(2)
+                .all(|w| w[0].text_range().start >= w[1].text_range().end);
+        let font_container = sc.register_font_container(font.clone());
+        if reversed
+            || !font_container
+                .borrow_mut()
+                .plain_cid_run(glyphs, text, context_color)
+        {
+            return false;
+        }
+
+        if self.bbox_important {
+            let bbox = get_glyphs_bbox(glyphs, start.x, start.y, font_size, font.clone());
+            self.expand_bbox(bbox);
+        }
+        self.open_text_region();
+        self.region_fill(fill, color, sc, chunk_container);
+
+        self.content.begin_text();
+        let group = GlyphGroup {
+            font_identifier: font_container.borrow().cid_font().identifier(),
+            glyphs,
+            y_offset: first.y_offset(1.0),
+            y_advance: first.y_advance(1.0),
+        };
+        let (mut cur_x, mut cur_y) = (start.x, start.y);
+        self.fill_stroke_glyph_group(
+            &mut cur_x,
+            &mut cur_y,
+            group,
+            sc,
+            TextRenderingMode::Fill,
+            font_container,
+            context_color,
+            text,
+            font_size,
+        );
+        self.content.end_text();
+        true
+    }
+
+    /// aliaudit: draws a path filled and/or stroked as `region_glyph_run` draws text, in the
+    /// open text region. Returns `false`, having written nothing, for any other path.
+    fn region_path(
+        &mut self,
+        path: &Path,
+        fill: Option<&Fill>,
+        stroke: Option<&Stroke>,
+        sc: &mut SerializeContext,
+        chunk_container: &mut ChunkContainer,
+    ) -> bool {
+        let state = self.graphics_states.cur();
+        if state.transform() != Transform::identity() || !state.ext_g_state().empty() {
+            return false;
+        }
+        let fill_color = match fill {
+            None => None,
+            Some(Fill {
+                paint: Paint(InnerPaint::Color(c)),
+                opacity,
+                ..
+            }) if opacity.get() == 1.0 => Some(c),
+            Some(_) => return false,
+        };
+        let stroke_color = match stroke {
+            None => None,
+            Some(Stroke {
+                paint: Paint(InnerPaint::Color(c)),
+                opacity,
+                miter_limit,
+                line_cap: LineCap::Butt,
+                line_join: LineJoin::Miter,
+                dash: None,
+                ..
+            }) if opacity.get() == 1.0 && *miter_limit == 10.0 => Some(c),
+            Some(_) => return false,
+        };
+
+        if fill.is_some() {
+            self.expand_bbox(Rect::from_tsp(path.bounds()));
+        }
+        if let Some(stroke) = stroke {
+            let bbox = if self.bbox_important {
+                calculate_stroke_bbox(stroke, path).unwrap_or(Rect::from_tsp(path.bounds()))
+            } else {
+                Rect::from_tsp(path.bounds())
+            };
+            self.expand_bbox(bbox);
+        }
+
+        self.open_text_region();
+        if let (Some(fill), Some(color)) = (fill, fill_color) {
+            self.region_fill(fill, color, sc, chunk_container);
+        }
+        if let (Some(stroke), Some(color)) = (stroke, stroke_color) {
+            let region = self.text_region.as_ref().unwrap();
+            let old_width = region.line_width;
+            if region.stroke.as_ref() != Some(color) || old_width != stroke.width {
+                let bbox = Rect::from_xywh(0.0, 0.0, 1.0, 1.0).unwrap();
+                // Upstream's: the colour, then the width unless it is the default 1...
+                self.content_set_stroke_properties(bbox, stroke, sc, chunk_container);
+                // ...which an earlier path in the region may have changed.
+                if stroke.width == 1.0 && old_width != 1.0 {
+                    self.content.set_line_width(1.0);
+                }
+                let region = self.text_region.as_mut().unwrap();
+                region.stroke = Some(color.clone());
+                region.line_width = stroke.width;
+            }
+        }
+
+        self.content_draw_path(path.segments());
+        let even_odd = fill.is_some_and(|f| f.rule == FillRule::EvenOdd);
+        match (fill.is_some(), stroke.is_some(), even_odd) {
+            (true, false, false) => self.content.fill_nonzero(),
+            (true, false, true) => self.content.fill_even_odd(),
+            (false, true, _) => self.content.stroke(),
+            (true, true, false) => self.content.fill_nonzero_and_stroke(),
+            (true, true, true) => self.content.fill_even_odd_and_stroke(),
+            (false, false, _) => unreachable!(),
+        };
+        true
+    }
+
+    /// aliaudit: opens a text region unless one is open.
+    fn open_text_region(&mut self) {
+        if self.text_region.is_none() {
+            self.content_save_state();
+            let transform = self.cur_transform_with_root_transform();
+            if transform != Transform::identity() {
+                self.content.transform(transform.to_pdf_transform());
+            }
+            self.text_region = Some(TextRegion::default());
+        }
+    }
+
+    /// aliaudit: sets the open text region's fill colour, unless it is that already.
+    fn region_fill(
+        &mut self,
+        fill: &Fill,
+        color: &Color,
+        sc: &mut SerializeContext,
+        chunk_container: &mut ChunkContainer,
+    ) {
+        if self.text_region.as_ref().and_then(|r| r.fill.as_ref()) != Some(color) {
+            let bbox = Rect::from_xywh(0.0, 0.0, 1.0, 1.0).unwrap();
+            self.content_set_fill_properties(bbox, fill, sc, chunk_container);
+            if let Some(region) = &mut self.text_region {
+                region.fill = Some(color.clone());
+            }
+        }
+    }
+
+    /// aliaudit: closes the open text region, if any.
+    fn close_text_region(&mut self) {
+        if self.text_region.take().is_some() {
+            self.content.restore_state();
+        }
     }
 
     pub(crate) fn draw_xobject(
@@ -1051,6 +1318,7 @@ impl ContentBuilder {
         sc: &mut SerializeContext,
         chunk_container: &mut ChunkContainer,
     ) {
+        self.close_text_region();
         self.save_graphics_state();
         self.content_save_state();
 
