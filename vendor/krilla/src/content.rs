@@ -62,6 +62,8 @@ pub(crate) struct ContentBuilder {
     font_names: Vec<(FontIdentifier, String)>,
     /// aliaudit: the open text region, if any (see `TextRegion`).
     text_region: Option<TextRegion>,
+    /// aliaudit: the `<hex>Tj` operation `show_hex` writes, reused.
+    hex: String,
     pub(crate) active_marked_content: bool,
 }
 
@@ -127,6 +129,7 @@ impl ContentBuilder {
             color_space_names: Vec::new(),
             font_names: Vec::new(),
             text_region: None,
+            hex: String::new(),
             active_marked_content: false,
         }
     }
@@ -677,10 +680,34 @@ impl ContentBuilder {
             .get_gid(ColoredGlyph::new(glyph.glyph_id(), context_color))
             .unwrap();
         self.scratch.clear();
-        let encoded = &mut self.scratch;
-        pdf_glyph.encode_into(encoded);
-        self.content.show(Str(encoded));
+        pdf_glyph.encode_into(&mut self.scratch);
+        self.show_hex();
         *cur_x += glyph.x_advance(size);
+    }
+
+    /// aliaudit: shows the glyph codes in `scratch` as one hex string, `<0012001F>Tj`.
+    ///
+    /// pdf-writer writes a string of ASCII bytes as a literal string, escaping each byte that
+    /// is not printable in octal. Glyph codes are mostly such bytes (a CID below 256 is a zero
+    /// byte and a small one), so a glyph took 7.2 bytes on average, against 4 in hex. The
+    /// glyphs shown are the same. pdf-writer has no hex string type, but it writes an
+    /// operation's name as given, so the operand goes there. It would also skip registering
+    /// the string's length for krilla's limits check, so a string of more than 4 KiB (a
+    /// twentieth of the PDF/A limit) is shown through pdf-writer instead.
+    fn show_hex(&mut self) {
+        const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+        if self.scratch.len() > 4096 {
+            self.content.show(Str(&self.scratch));
+            return;
+        }
+        self.hex.clear();
+        self.hex.push('<');
+        for byte in &self.scratch {
+            self.hex.push(DIGITS[usize::from(byte >> 4)] as char);
+            self.hex.push(DIGITS[usize::from(byte & 15)] as char);
+        }
+        self.hex.push_str(">Tj");
+        self.content.op(&self.hex);
     }
 
     fn encode_glyphs_with_individual_positioning(
@@ -691,6 +718,43 @@ impl ContentBuilder {
         context_color: rgb::Color,
         glyphs: &[impl Glyph],
     ) {
+        // aliaudit: a run that needs no adjustment between its glyphs (every run aliaudit
+        // draws) is shown as one hex string (`show_hex`). The glyphs are encoded and the
+        // adjustments computed as below; the first adjustment that would be written sends
+        // the run to upstream's `TJ` array below instead.
+        self.scratch.clear();
+        let mut adjustment = 0.0;
+        let mut x = *cur_x;
+        let mut adjusted = false;
+        let font = pdf_font.font();
+        for glyph in glyphs {
+            let pdf_glyph = pdf_font
+                .get_gid(ColoredGlyph::new(glyph.glyph_id(), context_color))
+                .unwrap();
+            let scale = |val| val * pdf_font.units_per_em();
+            let x_advance = scale(glyph.x_advance(1.0));
+            let font_advance = font
+                .advance_width(glyph.glyph_id())
+                .map(|n| scale(n / font.units_per_em()));
+            let x_offset = scale(glyph.x_offset(1.0));
+            adjustment += x_offset;
+            if !approx_eq!(f32, adjustment, 0.0, epsilon = 0.001) {
+                adjusted = true;
+                break;
+            }
+            pdf_glyph.encode_into(&mut self.scratch);
+            if let Some(font_advance) = font_advance {
+                adjustment += x_advance - font_advance;
+            }
+            adjustment -= x_offset;
+            x += glyph.x_advance(size);
+        }
+        if !adjusted {
+            self.show_hex();
+            *cur_x = x;
+            return;
+        }
+
         self.scratch.clear();
         let encoded = &mut self.scratch;
 

@@ -2420,9 +2420,9 @@ mod tests {
     }
 
     /// Every stream of a PDF (inflated if it is compressed), as Latin-1 text.
-    fn streams_text(pdf: &[u8]) -> String {
+    fn streams(pdf: &[u8]) -> Vec<String> {
         use std::io::Read;
-        let mut text = String::new();
+        let mut streams = Vec::new();
         let mut rest = pdf;
         while let Some(at) = rest.windows(7).position(|w| w == b"stream\n") {
             let body = &rest[at + 7..];
@@ -2436,10 +2436,209 @@ mod tests {
                     Ok(_) => &inflated[..],
                     Err(_) => &body[..end],
                 };
-            text.extend(bytes.iter().map(|&b| char::from(b)));
+            streams.push(bytes.iter().map(|&b| char::from(b)).collect());
             rest = body.get(end + 9..).unwrap_or_default();
         }
-        text
+        streams
+    }
+
+    /// The face a font resource of a one-page PDF names (`/f0` -> `NotoSansCJKjp-Bold`).
+    fn base_font(pdf: &[u8], resource: &str) -> String {
+        let text = String::from_utf8_lossy(pdf);
+        let fonts = &text[text.find("/Font<<").unwrap() + 7..];
+        let fonts = &fonts[..fonts.find(">>").unwrap()];
+        let at = fonts.find(&format!("{resource} ")).unwrap() + resource.len() + 1;
+        let object = fonts[at..].split(' ').next().unwrap();
+        let object = &text[text.find(&format!("\n{object} 0 obj")).unwrap()..];
+        let base = &object[object.find("/BaseFont/").unwrap() + 10..];
+        let base = &base[..base.find(|c: char| c == '/' || c == '>').unwrap()];
+        // The subset tag (`ABCDEF+`) differs with the glyphs used.
+        base.split('+').next_back().unwrap().to_string()
+    }
+
+    fn streams_text(pdf: &[u8]) -> String {
+        streams(pdf).concat()
+    }
+
+    /// The state each text and path of a content stream is painted in, one line each: what
+    /// is painted, then the fill colour, stroke colour, line width, font and size, and every
+    /// `cm` in force. A reader of the operators krilla writes, enough to check that an
+    /// operation sees the same state whatever was drawn before it.
+    fn painted_states(content: &str, font_name: impl Fn(&str) -> String) -> Vec<String> {
+        #[derive(Clone)]
+        struct State {
+            fill: String,
+            stroke: String,
+            width: String,
+            font: String,
+            ctm: String,
+        }
+        let mut stack = vec![State {
+            fill: "0".into(),
+            stroke: "0".into(),
+            width: "1".into(),
+            font: String::new(),
+            ctm: String::new(),
+        }];
+        let mut operands: Vec<String> = Vec::new();
+        let mut painted = Vec::new();
+        let bytes = content.as_bytes();
+        let mut i = 0;
+        let delimiter = |b: u8| b.is_ascii_whitespace() || b"/[]<>()".contains(&b);
+        while i < bytes.len() {
+            let start = i;
+            match bytes[i] {
+                b if b.is_ascii_whitespace() => {
+                    i += 1;
+                    continue;
+                }
+                // A dictionary, array or string operand: skipped to its matching close.
+                b'<' | b'[' | b'(' => {
+                    let mut depth = 0;
+                    while i < bytes.len() {
+                        match bytes[i] {
+                            b'\\' => i += 1,
+                            b'<' | b'[' | b'(' => depth += 1,
+                            b'>' | b']' | b')' => depth -= 1,
+                            _ => {}
+                        }
+                        i += 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                }
+                _ => {
+                    i += 1;
+                    while i < bytes.len() && !delimiter(bytes[i]) {
+                        i += 1;
+                    }
+                }
+            }
+            let token = &content[start..i];
+            let first = token.as_bytes()[0];
+            if first == b'/'
+                || first == b'<'
+                || first == b'['
+                || first == b'('
+                || first == b'-'
+                || first == b'.'
+                || first.is_ascii_digit()
+            {
+                operands.push(token.to_string());
+                continue;
+            }
+            let top = stack.last_mut().unwrap();
+            let args = operands.join(" ");
+            match token {
+                "q" => {
+                    let copy = top.clone();
+                    stack.push(copy);
+                }
+                "Q" => {
+                    stack.pop();
+                }
+                "cm" => top.ctm = format!("{} [{args}]", top.ctm),
+                "scn" | "sc" | "rg" | "g" => top.fill = args,
+                "SCN" | "SC" | "RG" | "G" => top.stroke = args,
+                "w" => top.width = args,
+                "Tf" => top.font = format!("{} {}", font_name(&operands[0]), operands[1]),
+                "Tj" | "TJ" => painted.push(format!(
+                    "text fill {} font {} cm{}",
+                    top.fill, top.font, top.ctm
+                )),
+                "f" | "f*" => painted.push(format!("fill {} cm{}", top.fill, top.ctm)),
+                "S" => painted.push(format!(
+                    "stroke {} width {} cm{}",
+                    top.stroke, top.width, top.ctm
+                )),
+                _ => {}
+            }
+            operands.clear();
+        }
+        painted
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// The patched krilla draws consecutive texts and solid paths in one shared graphics
+        /// state and writes a colour, width or font only when it changes (vendor/README.md,
+        /// text regions). Whatever came before, each must be painted in the state it is
+        /// painted in when drawn alone.
+        #[test]
+        fn texts_and_paths_are_painted_in_the_state_they_are_drawn_alone_in(
+            ops in proptest::collection::vec((0u8..4, 0usize..4, 0usize..4), 1..40)
+        ) {
+            let f = fonts();
+            let colours = [INK, ACCENT, LINE, WHITE];
+            let draw = |surface: &mut krilla::surface::Surface, (kind, colour, variant): (u8, usize, usize), at: f32| {
+                let colour = colours[colour];
+                match kind {
+                    // Text: either face, in two sizes; kind 1 under a transform.
+                    0 | 1 => {
+                        let bold = variant & 1 == 1;
+                        let font = if bold { f.bold.clone() } else { f.regular.clone() };
+                        let size = if variant & 2 == 0 { 8.0 } else { 10.0 };
+                        let (_, id, advance) = f.lookup('a', bold);
+                        let glyph = krilla::text::KrillaGlyph {
+                            glyph_id: krilla::text::GlyphId::new(u32::from(id)),
+                            text_range: 0..1,
+                            x_advance: advance,
+                            x_offset: 0.0,
+                            y_offset: 0.0,
+                            y_advance: 0.0,
+                            location: None,
+                        };
+                        if kind == 1 {
+                            surface.push_transform(&krilla::geom::Transform::from_translate(5.0, 5.0));
+                        }
+                        surface.set_fill(Some(fill(colour)));
+                        surface.draw_glyphs(Point::from_xy(10.0, at), &[glyph], font, "a", size, false);
+                        if kind == 1 {
+                            surface.pop();
+                        }
+                    }
+                    // A rule, in one of three widths (1 is the default).
+                    2 => {
+                        let mut pb = PathBuilder::new();
+                        pb.move_to(10.0, at);
+                        pb.line_to(90.0, at);
+                        surface.set_fill(None);
+                        surface.set_stroke(Some(Stroke {
+                            paint: paint(colour),
+                            width: [0.6, 1.0, 2.0, 1.0][variant],
+                            ..Default::default()
+                        }));
+                        surface.draw_path(&pb.finish().unwrap());
+                        surface.set_stroke(None);
+                    }
+                    // A filled box.
+                    _ => {
+                        let mut pb = PathBuilder::new();
+                        pb.push_rect(Rect::from_xywh(10.0, at, 30.0, 8.0).unwrap());
+                        surface.set_fill(Some(fill(colour)));
+                        surface.draw_path(&pb.finish().unwrap());
+                    }
+                }
+            };
+            let page = |ops: &[(u8, usize, usize)]| {
+                let mut document = krilla::Document::new();
+                let mut page = document.start_page_with(PageSettings::from_wh(100.0, 900.0).unwrap());
+                let mut surface = page.surface();
+                for (i, op) in ops.iter().enumerate() {
+                    draw(&mut surface, *op, 20.0 * (i as f32 + 1.0));
+                }
+                surface.finish();
+                page.finish();
+                // The page's content stream: the first thing drawn is in a `q`.
+                let pdf = document.finish().unwrap();
+                let content = streams(&pdf).into_iter().find(|s| s.starts_with("q ")).unwrap();
+                painted_states(&content, |name| base_font(&pdf, name))
+            };
+            let together = page(&ops);
+            let alone: Vec<String> = ops.iter().flat_map(|op| page(&[*op])).collect();
+            proptest::prop_assert_eq!(together, alone);
+        }
     }
 
     #[test]
@@ -2476,7 +2675,7 @@ mod tests {
         // Plain runs, the glyph always for "a": no marking.
         let plain = draw(&[("aa", 2), ("a", 1)]);
         assert!(
-            plain.contains("TJ") && !plain.contains("/ActualText"),
+            plain.contains(">Tj") && !plain.contains("/ActualText"),
             "{plain}"
         );
         // The same glyph for "b" after "a": that run, and only it, is marked with its text.
