@@ -2451,7 +2451,7 @@ mod tests {
         let object = fonts[at..].split(' ').next().unwrap();
         let object = &text[text.find(&format!("\n{object} 0 obj")).unwrap()..];
         let base = &object[object.find("/BaseFont/").unwrap() + 10..];
-        let base = &base[..base.find(|c: char| c == '/' || c == '>').unwrap()];
+        let base = &base[..base.find(['/', '>']).unwrap()];
         // The subset tag (`ABCDEF+`) differs with the glyphs used.
         base.split('+').next_back().unwrap().to_string()
     }
