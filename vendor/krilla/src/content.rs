@@ -63,7 +63,7 @@ pub(crate) struct ContentBuilder {
     /// aliaudit: the open text region, if any (see `TextRegion`).
     text_region: Option<TextRegion>,
     /// aliaudit: the `<hex>Tj` operation `show_hex` writes, reused.
-    hex: String,
+    hex: Vec<u8>,
     pub(crate) active_marked_content: bool,
 }
 
@@ -129,7 +129,7 @@ impl ContentBuilder {
             color_space_names: Vec::new(),
             font_names: Vec::new(),
             text_region: None,
-            hex: String::new(),
+            hex: Vec::new(),
             active_marked_content: false,
         }
     }
@@ -149,7 +149,8 @@ impl ContentBuilder {
         sc.register_limits(buf.limits());
 
         Stream::new(
-            buf.to_vec(),
+            // aliaudit: the buffer itself, not a copy of it.
+            buf.into_vec(),
             self.bbox
                 .unwrap_or(Rect::from_xywh(0.0, 0.0, 1.0, 1.0).unwrap()),
             self.validation_errors.into_iter().collect(),
@@ -701,13 +702,17 @@ impl ContentBuilder {
             return;
         }
         self.hex.clear();
-        self.hex.push('<');
+        self.hex.reserve(2 * self.scratch.len() + 4);
+        self.hex.push(b'<');
         for byte in &self.scratch {
-            self.hex.push(DIGITS[usize::from(byte >> 4)] as char);
-            self.hex.push(DIGITS[usize::from(byte & 15)] as char);
+            self.hex
+                .extend([DIGITS[usize::from(byte >> 4)], DIGITS[usize::from(byte & 15)]]);
         }
-        self.hex.push_str(">Tj");
-        self.content.op(&self.hex);
+        self.hex.extend(b">Tj");
+        // Hex digits and `<>Tj` are ASCII, so this never fails.
+        if let Ok(operation) = std::str::from_utf8(&self.hex) {
+            self.content.op(operation);
+        }
     }
 
     fn encode_glyphs_with_individual_positioning(
