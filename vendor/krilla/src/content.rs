@@ -693,8 +693,8 @@ impl ContentBuilder {
     /// byte and a small one), so a glyph took 7.2 bytes on average, against 4 in hex. The
     /// glyphs shown are the same. pdf-writer has no hex string type, but it writes an
     /// operation's name as given, so the operand goes there. It would also skip registering
-    /// the string's length for krilla's limits check, so a string of more than 4 KiB (a
-    /// twentieth of the PDF/A limit) is shown through pdf-writer instead.
+    /// the string's length for krilla's limits check, so a string of more than 4 KiB (an
+    /// eighth of the 32,767 bytes PDF/A allows) is shown through pdf-writer instead.
     fn show_hex(&mut self) {
         const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
         if self.scratch.len() > 4096 {
