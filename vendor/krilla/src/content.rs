@@ -723,49 +723,13 @@ impl ContentBuilder {
         context_color: rgb::Color,
         glyphs: &[impl Glyph],
     ) {
-        // aliaudit: a run that needs no adjustment between its glyphs (every run aliaudit
-        // draws) is shown as one hex string (`show_hex`). The glyphs are encoded and the
-        // adjustments computed as below; the first adjustment that would be written sends
-        // the run to upstream's `TJ` array below instead.
+        // aliaudit: the glyphs are encoded first, with where each adjustment goes (its offset
+        // in the codes) and its amount. A run without one (every run aliaudit draws) is then
+        // shown as one hex string (`show_hex`); any other as upstream's `TJ` array, which
+        // shows the codes between adjustments.
         self.scratch.clear();
+        let mut adjustments: Vec<(usize, f32)> = Vec::new();
         let mut adjustment = 0.0;
-        let mut x = *cur_x;
-        let mut adjusted = false;
-        let font = pdf_font.font();
-        for glyph in glyphs {
-            let pdf_glyph = pdf_font
-                .get_gid(ColoredGlyph::new(glyph.glyph_id(), context_color))
-                .unwrap();
-            let scale = |val| val * pdf_font.units_per_em();
-            let x_advance = scale(glyph.x_advance(1.0));
-            let font_advance = font
-                .advance_width(glyph.glyph_id())
-                .map(|n| scale(n / font.units_per_em()));
-            let x_offset = scale(glyph.x_offset(1.0));
-            adjustment += x_offset;
-            if !approx_eq!(f32, adjustment, 0.0, epsilon = 0.001) {
-                adjusted = true;
-                break;
-            }
-            pdf_glyph.encode_into(&mut self.scratch);
-            if let Some(font_advance) = font_advance {
-                adjustment += x_advance - font_advance;
-            }
-            adjustment -= x_offset;
-            x += glyph.x_advance(size);
-        }
-        if !adjusted {
-            self.show_hex();
-            *cur_x = x;
-            return;
-        }
-
-        self.scratch.clear();
-        let encoded = &mut self.scratch;
-
-        let mut adjustment = 0.0;
-        let mut positioned = self.content.show_positioned();
-        let mut items = positioned.items();
         // aliaudit: the font handle is cloned once per run, not twice per glyph.
         let font = pdf_font.font();
 
@@ -786,17 +750,15 @@ impl ContentBuilder {
 
             // Make sure we don't write miniscule adjustments
             if !approx_eq!(f32, adjustment, 0.0, epsilon = 0.001) {
-                if !encoded.is_empty() {
-                    items.show(Str(encoded));
-                    encoded.clear();
-                }
-
                 // Adjustment is always in 1000 units, even for Type3 fonts.
-                items.adjust(-(adjustment / pdf_font.units_per_em() * PDF_UNITS_PER_EM));
+                adjustments.push((
+                    self.scratch.len(),
+                    -(adjustment / pdf_font.units_per_em() * PDF_UNITS_PER_EM),
+                ));
                 adjustment = 0.0;
             }
 
-            pdf_glyph.encode_into(encoded);
+            pdf_glyph.encode_into(&mut self.scratch);
 
             if let Some(font_advance) = font_advance {
                 adjustment += x_advance - font_advance;
@@ -807,8 +769,24 @@ impl ContentBuilder {
             *cur_x += glyph.x_advance(size);
         }
 
-        if !encoded.is_empty() {
-            items.show(Str(encoded));
+        if adjustments.is_empty() {
+            self.show_hex();
+            return;
+        }
+
+        let encoded = &self.scratch;
+        let mut positioned = self.content.show_positioned();
+        let mut items = positioned.items();
+        let mut from = 0;
+        for (at, amount) in adjustments {
+            if at > from {
+                items.show(Str(&encoded[from..at]));
+            }
+            items.adjust(amount);
+            from = at;
+        }
+        if from < encoded.len() {
+            items.show(Str(&encoded[from..]));
         }
 
         items.finish();
@@ -842,10 +820,7 @@ impl ContentBuilder {
 
                 // When the glyph ranges are monotonically decreasing, the glyphs are in reverse
                 // order and we should write `/ReversedChars` marked content.
-                let reversed = glyphs.len() > 1
-                    && glyphs
-                        .windows(2)
-                        .all(|w| w[0].text_range().start >= w[1].text_range().end);
+                let reversed = is_reversed(glyphs);
 
                 action(sb, sc, chunk_container);
                 sb.content.begin_text();
@@ -857,21 +832,14 @@ impl ContentBuilder {
                     && font_container
                         .borrow_mut()
                         .plain_cid_run(glyphs, text, context_color);
-                if let (true, Some(first)) = (plain, glyphs.first()) {
-                    let group = GlyphGroup {
-                        font_identifier: font_container.borrow().cid_font().identifier(),
-                        glyphs,
-                        y_offset: first.y_offset(1.0),
-                        y_advance: first.y_advance(1.0),
-                    };
-                    sb.fill_stroke_glyph_group(
-                        &mut cur_x,
-                        &mut cur_y,
-                        group,
+                if plain {
+                    sb.plain_glyph_group(
+                        Point::from_xy(x, ys),
                         sc,
                         fill_render_mode,
-                        font_container.clone(),
+                        font_container,
                         context_color,
+                        glyphs,
                         text,
                         font_size,
                     );
@@ -1067,16 +1035,14 @@ impl ContentBuilder {
         {
             return false;
         }
-        let Some(first) = glyphs.first() else {
+        if glyphs.is_empty() {
             // Upstream writes nothing for an empty run either.
             return true;
-        };
-        let reversed = glyphs.len() > 1
-            && glyphs
-                .windows(2)
-                .all(|w| w[0].text_range().start >= w[1].text_range().end);
+        }
+        // A run that is not plain goes to the general path, which checks it again (rare: a
+        // glyph registered for another text).
         let font_container = sc.register_font_container(font.clone());
-        if reversed
+        if is_reversed(glyphs)
             || !font_container
                 .borrow_mut()
                 .plain_cid_run(glyphs, text, context_color)
@@ -1092,6 +1058,37 @@ impl ContentBuilder {
         self.region_fill(fill, color, sc, chunk_container);
 
         self.content.begin_text();
+        self.plain_glyph_group(
+            start,
+            sc,
+            TextRenderingMode::Fill,
+            font_container,
+            context_color,
+            glyphs,
+            text,
+            font_size,
+        );
+        self.content.end_text();
+        true
+    }
+
+    /// aliaudit: writes a plain run (`FontContainer::plain_cid_run`), which is one glyph group
+    /// in the CID font, without the per-glyph spanning and grouping of the general path.
+    #[allow(clippy::too_many_arguments)]
+    fn plain_glyph_group(
+        &mut self,
+        start: Point,
+        sc: &mut SerializeContext,
+        fill_render_mode: TextRenderingMode,
+        font_container: Rc<RefCell<FontContainer>>,
+        context_color: rgb::Color,
+        glyphs: &[impl Glyph],
+        text: &str,
+        font_size: f32,
+    ) {
+        let Some(first) = glyphs.first() else {
+            return;
+        };
         let group = GlyphGroup {
             font_identifier: font_container.borrow().cid_font().identifier(),
             glyphs,
@@ -1104,14 +1101,12 @@ impl ContentBuilder {
             &mut cur_y,
             group,
             sc,
-            TextRenderingMode::Fill,
+            fill_render_mode,
             font_container,
             context_color,
             text,
             font_size,
         );
-        self.content.end_text();
-        true
     }
 
     /// aliaudit: draws a path filled and/or stroked as `region_glyph_run` draws text, in the
@@ -1710,6 +1705,14 @@ impl ContentBuilder {
 // Note that this isn't a 100% accurate calculation, it can overestimate (and in a few cases
 // even underestimate), but it should be good enough for the majority of the cases.
 // TODO: Improve this so that `zalgo_text` test case shows up fully in the reference image.
+/// Whether the glyphs' text ranges decrease monotonically: the glyphs are in reverse order.
+fn is_reversed(glyphs: &[impl Glyph]) -> bool {
+    glyphs.len() > 1
+        && glyphs
+            .windows(2)
+            .all(|w| w[0].text_range().start >= w[1].text_range().end)
+}
+
 fn get_glyphs_bbox(glyphs: &[impl Glyph], x: f32, y: f32, size: f32, font: Font) -> Rect {
     let font_bbox = font.bbox();
     let (mut bl, mut bt, mut br, mut bb) = font_bbox

@@ -2642,6 +2642,59 @@ mod tests {
     }
 
     #[test]
+    fn a_glyph_advanced_past_its_font_advance_is_shown_with_an_adjustment() {
+        // Our runs take the font's advances and are shown as one hex string; a glyph moved
+        // further (as a shaper's kerning would) needs krilla's TJ array, with the adjustment
+        // in thousandths of an em between the codes it separates.
+        let f = fonts();
+        let (_, id, advance) = f.lookup('a', false);
+        let glyph = |at: usize, x_advance: f32| krilla::text::KrillaGlyph {
+            glyph_id: krilla::text::GlyphId::new(u32::from(id)),
+            text_range: at..at + 1,
+            x_advance,
+            x_offset: 0.0,
+            y_offset: 0.0,
+            y_advance: 0.0,
+            location: None,
+        };
+        let content = |glyphs: &[krilla::text::KrillaGlyph]| {
+            let mut document = krilla::Document::new();
+            let mut page = document.start_page_with(PageSettings::from_wh(200.0, 200.0).unwrap());
+            let mut surface = page.surface();
+            surface.set_fill(Some(fill(INK)));
+            let text = "a".repeat(glyphs.len());
+            surface.draw_glyphs(
+                Point::from_xy(10.0, 20.0),
+                glyphs,
+                f.regular.clone(),
+                &text,
+                10.0,
+                false,
+            );
+            surface.finish();
+            page.finish();
+            let pdf = document.finish().unwrap();
+            streams(&pdf)
+                .into_iter()
+                .find(|s| s.starts_with("q "))
+                .unwrap()
+        };
+        let plain = content(&[glyph(0, advance), glyph(1, advance), glyph(2, advance)]);
+        assert!(plain.contains("<000100010001>Tj"), "{plain}");
+        let kerned = content(&[
+            glyph(0, advance),
+            glyph(1, advance + 0.1),
+            glyph(2, advance),
+        ]);
+        let shown = &kerned[kerned.find('[').unwrap()..kerned.find("]TJ").unwrap()];
+        // The first two codes, the adjustment (0.1 em, in f32), the third code.
+        let rest = shown.strip_prefix("[(\\000\\001\\000\\001)").unwrap();
+        let amount = rest.strip_suffix("(\\000\\001)").unwrap();
+        let amount: f32 = amount.parse().unwrap();
+        assert!((amount + 100.0).abs() < 0.01, "{kerned}");
+    }
+
+    #[test]
     fn a_glyph_drawn_for_two_texts_is_marked_with_the_one_drawn() {
         // The patched krilla draws plain runs on a fast path (vendor/README.md). A glyph
         // registered for one text and drawn again for another must go back to krilla's
