@@ -62,8 +62,8 @@ pub(crate) struct ContentBuilder {
     font_names: Vec<(FontIdentifier, String)>,
     /// aliaudit: the open text region, if any (see `TextRegion`).
     text_region: Option<TextRegion>,
-    /// aliaudit: the `<hex>Tj` operation `show_hex` writes, reused.
-    hex: Vec<u8>,
+    /// aliaudit: the `(...)Tj` or `<...>Tj` operation `show_codes` writes, reused.
+    shown: Vec<u8>,
     pub(crate) active_marked_content: bool,
 }
 
@@ -129,7 +129,7 @@ impl ContentBuilder {
             color_space_names: Vec::new(),
             font_names: Vec::new(),
             text_region: None,
-            hex: Vec::new(),
+            shown: Vec::new(),
             active_marked_content: false,
         }
     }
@@ -682,35 +682,52 @@ impl ContentBuilder {
             .unwrap();
         self.scratch.clear();
         pdf_glyph.encode_into(&mut self.scratch);
-        self.show_hex();
+        self.show_codes();
         *cur_x += glyph.x_advance(size);
     }
 
-    /// aliaudit: shows the glyph codes in `scratch` as one hex string, `<0012001F>Tj`.
+    /// aliaudit: shows the glyph codes in `scratch` as one string, `(...)Tj` or `<...>Tj`.
     ///
     /// pdf-writer writes a string of ASCII bytes as a literal string, escaping each byte that
     /// is not printable in octal. Glyph codes are mostly such bytes (a CID below 256 is a zero
-    /// byte and a small one), so a glyph took 7.2 bytes on average, against 4 in hex. The
-    /// glyphs shown are the same. pdf-writer has no hex string type, but it writes an
-    /// operation's name as given, so the operand goes there. It would also skip registering
-    /// the string's length for krilla's limits check, so a string of more than 4 KiB (an
-    /// eighth of the 32,767 bytes PDF/A allows) is shown through pdf-writer instead.
-    fn show_hex(&mut self) {
+    /// byte and a small one), so a glyph took 7.2 bytes on average. The codes are written here
+    /// instead: as they are in a literal string when every byte is below 128 (the codes of a
+    /// subset's first 128 glyphs; two bytes a glyph), escaping `(`, `)`, `\` and carriage
+    /// return, which a reader would turn into a line feed (ISO 32000-1 7.3.4.2); otherwise in
+    /// hex (four bytes a glyph). The glyphs shown are the same. pdf-writer writes an
+    /// operation's name as given, and bytes below 128 are UTF-8, so the operand goes there.
+    /// It would also skip registering the string's length for krilla's limits check, so a
+    /// string of more than 4 KiB (an eighth of the 32,767 bytes PDF/A allows) is shown
+    /// through pdf-writer instead.
+    fn show_codes(&mut self) {
         const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
         if self.scratch.len() > 4096 {
             self.content.show(Str(&self.scratch));
             return;
         }
-        self.hex.clear();
-        self.hex.reserve(2 * self.scratch.len() + 4);
-        self.hex.push(b'<');
-        for byte in &self.scratch {
-            self.hex
-                .extend([DIGITS[usize::from(byte >> 4)], DIGITS[usize::from(byte & 15)]]);
+        self.shown.clear();
+        if self.scratch.is_ascii() {
+            self.shown.reserve(self.scratch.len() + 8);
+            self.shown.push(b'(');
+            for &byte in &self.scratch {
+                match byte {
+                    b'(' | b')' | b'\\' => self.shown.extend([b'\\', byte]),
+                    b'\r' => self.shown.extend(b"\\r"),
+                    _ => self.shown.push(byte),
+                }
+            }
+            self.shown.extend(b")Tj");
+        } else {
+            self.shown.reserve(2 * self.scratch.len() + 4);
+            self.shown.push(b'<');
+            for byte in &self.scratch {
+                self.shown
+                    .extend([DIGITS[usize::from(byte >> 4)], DIGITS[usize::from(byte & 15)]]);
+            }
+            self.shown.extend(b">Tj");
         }
-        self.hex.extend(b">Tj");
-        // Hex digits and `<>Tj` are ASCII, so this never fails.
-        if let Ok(operation) = std::str::from_utf8(&self.hex) {
+        // ASCII bytes, hex digits and `()<>Tj` are UTF-8, so this never fails.
+        if let Ok(operation) = std::str::from_utf8(&self.shown) {
             self.content.op(operation);
         }
     }
@@ -725,7 +742,7 @@ impl ContentBuilder {
     ) {
         // aliaudit: the glyphs are encoded first, with where each adjustment goes (its offset
         // in the codes) and its amount. A run without one (every run aliaudit draws) is then
-        // shown as one hex string (`show_hex`); any other as upstream's `TJ` array, which
+        // shown as one hex string (`show_codes`); any other as upstream's `TJ` array, which
         // shows the codes between adjustments.
         self.scratch.clear();
         let mut adjustments: Vec<(usize, f32)> = Vec::new();
@@ -770,7 +787,7 @@ impl ContentBuilder {
         }
 
         if adjustments.is_empty() {
-            self.show_hex();
+            self.show_codes();
             return;
         }
 

@@ -2460,6 +2460,76 @@ mod tests {
         streams(pdf).concat()
     }
 
+    /// Where the literal string starting at `start` (its `(`) ends: past its matching `)`,
+    /// with escaped bytes and balanced parentheses inside (ISO 32000-1 7.3.4.2).
+    fn after_literal(bytes: &[u8], start: usize) -> usize {
+        let mut depth = 0;
+        let mut i = start;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\\' => i += 1,
+                b'(' => depth += 1,
+                b')' => depth -= 1,
+                _ => {}
+            }
+            i += 1;
+            if depth == 0 {
+                break;
+            }
+        }
+        i
+    }
+
+    /// The glyph codes of each string a content stream shows (`Tj`), decoded: a literal
+    /// string with its escapes, or a hex string.
+    fn shown_codes(content: &str) -> Vec<Vec<u8>> {
+        let bytes = content.as_bytes();
+        let mut shown = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'(' => {
+                    let end = after_literal(bytes, i);
+                    let mut codes = Vec::new();
+                    let mut j = i + 1;
+                    while j + 1 < end {
+                        match bytes[j] {
+                            b'\\' => {
+                                j += 1;
+                                codes.push(match bytes[j] {
+                                    b'r' => b'\r',
+                                    b'n' => b'\n',
+                                    escaped => escaped,
+                                });
+                            }
+                            // A reader takes a bare carriage return for a line feed.
+                            b'\r' => codes.push(b'\n'),
+                            byte => codes.push(byte),
+                        }
+                        j += 1;
+                    }
+                    if content[end..].starts_with("Tj") {
+                        shown.push(codes);
+                    }
+                    i = end;
+                }
+                b'<' if bytes.get(i + 1) != Some(&b'<') => {
+                    let end = i + content[i..].find('>').unwrap();
+                    let digits = &content[i + 1..end];
+                    let codes = (0..digits.len() / 2)
+                        .map(|k| u8::from_str_radix(&digits[2 * k..2 * k + 2], 16).unwrap())
+                        .collect();
+                    if content[end + 1..].starts_with("Tj") {
+                        shown.push(codes);
+                    }
+                    i = end + 1;
+                }
+                _ => i += 1,
+            }
+        }
+        shown
+    }
+
     /// The state each text and path of a content stream is painted in, one line each: what
     /// is painted, then the fill colour, stroke colour, line width, font and size, and every
     /// `cm` in force. A reader of the operators krilla writes, enough to check that an
@@ -2493,13 +2563,17 @@ mod tests {
                     continue;
                 }
                 // A dictionary, array or string operand: skipped to its matching close.
-                b'<' | b'[' | b'(' => {
+                b'(' => i = after_literal(bytes, i),
+                b'<' | b'[' => {
                     let mut depth = 0;
                     while i < bytes.len() {
                         match bytes[i] {
-                            b'\\' => i += 1,
-                            b'<' | b'[' | b'(' => depth += 1,
-                            b'>' | b']' | b')' => depth -= 1,
+                            b'(' => {
+                                i = after_literal(bytes, i);
+                                continue;
+                            }
+                            b'<' | b'[' => depth += 1,
+                            b'>' | b']' => depth -= 1,
                             _ => {}
                         }
                         i += 1;
@@ -2643,7 +2717,7 @@ mod tests {
 
     #[test]
     fn a_glyph_advanced_past_its_font_advance_is_shown_with_an_adjustment() {
-        // Our runs take the font's advances and are shown as one hex string; a glyph moved
+        // Our runs take the font's advances and are shown as one string; a glyph moved
         // further (as a shaper's kerning would) needs krilla's TJ array, with the adjustment
         // in thousandths of an em between the codes it separates.
         let f = fonts();
@@ -2680,7 +2754,7 @@ mod tests {
                 .unwrap()
         };
         let plain = content(&[glyph(0, advance), glyph(1, advance), glyph(2, advance)]);
-        assert!(plain.contains("<000100010001>Tj"), "{plain}");
+        assert!(plain.contains("(\0\u{1}\0\u{1}\0\u{1})Tj"), "{plain:?}");
         let kerned = content(&[
             glyph(0, advance),
             glyph(1, advance + 0.1),
@@ -2692,6 +2766,70 @@ mod tests {
         let amount = rest.strip_suffix("(\\000\\001)").unwrap();
         let amount: f32 = amount.parse().unwrap();
         assert!((amount + 100.0).abs() < 0.01, "{kerned}");
+    }
+
+    #[test]
+    fn glyph_codes_are_shown_as_the_bytes_a_reader_decodes() {
+        // Codes are written raw in a literal string while every byte is below 128, else in
+        // hex. The first 150 glyphs of a subset take the codes 1 to 150, so their bytes
+        // include `(`, `)`, `\\`, carriage return and line feed, and bytes above 127: each
+        // glyph drawn alone, then all of them in one run, must decode to its code.
+        let f = fonts();
+        let text: String = (' '..='~').chain('\u{c0}'..='\u{ff}').take(150).collect();
+        let glyphs: Vec<krilla::text::KrillaGlyph> = text
+            .char_indices()
+            .map(|(at, c)| {
+                let (_, id, advance) = f.lookup(c, false);
+                krilla::text::KrillaGlyph {
+                    glyph_id: krilla::text::GlyphId::new(u32::from(id)),
+                    text_range: at..at + c.len_utf8(),
+                    x_advance: advance,
+                    x_offset: 0.0,
+                    y_offset: 0.0,
+                    y_advance: 0.0,
+                    location: None,
+                }
+            })
+            .collect();
+        let mut document = krilla::Document::new();
+        let mut page = document.start_page_with(PageSettings::from_wh(200.0, 200.0).unwrap());
+        let mut surface = page.surface();
+        surface.set_fill(Some(fill(INK)));
+        for glyph in &glyphs {
+            let alone = krilla::text::KrillaGlyph {
+                text_range: 0..glyph.text_range.len(),
+                ..glyph.clone()
+            };
+            surface.draw_glyphs(
+                Point::from_xy(10.0, 20.0),
+                &[alone],
+                f.regular.clone(),
+                &text[glyph.text_range.clone()],
+                10.0,
+                false,
+            );
+        }
+        surface.draw_glyphs(
+            Point::from_xy(10.0, 40.0),
+            &glyphs,
+            f.regular.clone(),
+            &text,
+            10.0,
+            false,
+        );
+        surface.finish();
+        page.finish();
+        let content = streams(&document.finish().unwrap())
+            .into_iter()
+            .find(|s| s.starts_with("q "))
+            .unwrap();
+        let codes = |cid: u16| cid.to_be_bytes().to_vec();
+        let mut expected: Vec<Vec<u8>> = (1..=150).map(codes).collect();
+        expected.push((1..=150).flat_map(codes).collect());
+        assert_eq!(shown_codes(&content), expected, "{content:?}");
+        // Both forms were written: raw, and hex for the codes past 127.
+        assert!(content.contains("(\0\\()Tj") && content.contains("(\0\\r)Tj"));
+        assert!(content.contains("<0080>Tj"), "{content:?}");
     }
 
     #[test]
@@ -2728,8 +2866,8 @@ mod tests {
         // Plain runs, the glyph always for "a": no marking.
         let plain = draw(&[("aa", 2), ("a", 1)]);
         assert!(
-            plain.contains(">Tj") && !plain.contains("/ActualText"),
-            "{plain}"
+            plain.contains(")Tj") && !plain.contains("/ActualText"),
+            "{plain:?}"
         );
         // The same glyph for "b" after "a": that run, and only it, is marked with its text.
         let mixed = draw(&[("aa", 2), ("b", 1)]);
