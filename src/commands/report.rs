@@ -135,7 +135,9 @@ pub fn run(spec: &ReportSpec) -> Result<Outcome> {
     let out = staged.path();
     // Each account's summary.json entry and findings.csv rows are kept in a spill while the
     // run goes on, so memory holds the accounts in flight, not the portfolio.
-    let spill = output::Spill::new(out).context(WRITABLE)?;
+    // The PDFs embed the rows: they are compressed once here, beside the account's other
+    // fragments, for its own PDF, its customer's and the portfolio's.
+    let spill = output::Spill::new(out, formats.contains(&Format::Pdf)).context(WRITABLE)?;
     // A shard keeps the fragments of every account for the merge; the PDFs embed the rows.
     let data = spec.shard.is_some()
         || [Format::Json, Format::Csv, Format::Pdf]
@@ -147,8 +149,9 @@ pub fn run(spec: &ReportSpec) -> Result<Outcome> {
         }
         let started = std::time::Instant::now();
         let (json, csv) = output::account_fragments(a, as_of, &prepared.options.frameworks)?;
+        spill.put(&a.info.folder, &json, &csv)?;
         aliaudit_core::timing::add(aliaudit_core::timing::Stage::Data, started);
-        spill.put(&a.info.folder, &json, &csv)
+        Ok(())
     };
     let mut run = super::evaluate(&prepared.options, quiet, &pool, Some(&sink))?;
     let spill = spill.finish().context(WRITABLE)?;

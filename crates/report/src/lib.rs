@@ -35,3 +35,4 @@ pub mod shard;
 pub mod theme;
 pub mod vendor;
 pub mod view;
+pub mod zlib;

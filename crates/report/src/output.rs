@@ -72,6 +72,9 @@ pub fn account_fragments(
 /// of a private temporary folder (one file per thread) and read back in output order.
 pub struct Spill {
     dir: tempfile::TempDir,
+    /// Whether the `findings.csv` rows are also kept compressed (for the PDFs, which embed
+    /// them).
+    pieces: bool,
     slots: Vec<std::sync::Mutex<Option<SpillFile>>>,
     index: std::sync::Mutex<BTreeMap<String, SpillEntry>>,
 }
@@ -85,6 +88,8 @@ struct SpillEntry {
     offset: u64,
     json: usize,
     csv: usize,
+    /// The compressed rows after them: the size of their blocks, and their Adler-32.
+    piece: Option<(usize, u32)>,
 }
 
 /// A finished [`Spill`], for reading.
@@ -95,8 +100,9 @@ pub struct SpillReader {
 }
 
 impl Spill {
-    /// A spill in a hidden temporary folder below `out` (removed when dropped).
-    pub fn new(out: &Path) -> Result<Spill, OutputError> {
+    /// A spill in a hidden temporary folder below `out` (removed when dropped), keeping the
+    /// `findings.csv` rows compressed as well when `pieces` (for the PDFs).
+    pub fn new(out: &Path, pieces: bool) -> Result<Spill, OutputError> {
         let err = |source| OutputError::Write {
             path: out.to_path_buf(),
             source,
@@ -111,6 +117,7 @@ impl Spill {
             .collect();
         Ok(Spill {
             dir,
+            pieces,
             slots,
             index: Default::default(),
         })
@@ -118,6 +125,7 @@ impl Spill {
 
     /// Keeps the fragments of the account read from `folder`.
     pub fn put(&self, folder: &str, json: &[u8], csv: &[u8]) -> Result<(), OutputError> {
+        let piece = self.pieces.then(|| crate::zlib::Piece::of(csv));
         // Worker threads each have their own file; any other thread shares the last one.
         let slot = rayon::current_thread_index()
             .unwrap_or(self.slots.len() - 1)
@@ -137,13 +145,17 @@ impl Spill {
         };
         file.write_all(json).map_err(err)?;
         file.write_all(csv).map_err(err)?;
+        if let Some(piece) = &piece {
+            file.write_all(&piece.blocks).map_err(err)?;
+        }
         let entry = SpillEntry {
             slot,
             offset: *offset,
             json: json.len(),
             csv: csv.len(),
+            piece: piece.as_ref().map(|p| (p.blocks.len(), p.adler)),
         };
-        *offset += (json.len() + csv.len()) as u64;
+        *offset += (json.len() + csv.len() + entry.piece.map_or(0, |(len, _)| len)) as u64;
         drop(guard);
         self.index
             .lock()
@@ -186,6 +198,10 @@ pub trait Fragments {
     fn json(&self, folder: &str) -> Result<Vec<u8>, OutputError>;
     /// The `findings.csv` rows of the account read from `folder`.
     fn csv(&self, folder: &str) -> Result<Vec<u8>, OutputError>;
+    /// The same rows, compressed to be joined into an embedded `findings.csv`.
+    fn csv_piece(&self, folder: &str) -> Result<crate::zlib::Piece, OutputError> {
+        Ok(crate::zlib::Piece::of(&self.csv(folder)?))
+    }
 }
 
 /// A borrowed source of fragments (a merge's shard files) is a source of fragments.
@@ -197,30 +213,57 @@ impl<T: Fragments + ?Sized> Fragments for &T {
     fn csv(&self, folder: &str) -> Result<Vec<u8>, OutputError> {
         (**self).csv(folder)
     }
+
+    fn csv_piece(&self, folder: &str) -> Result<crate::zlib::Piece, OutputError> {
+        (**self).csv_piece(folder)
+    }
 }
 
 impl Fragments for SpillReader {
     fn json(&self, folder: &str) -> Result<Vec<u8>, OutputError> {
-        self.read(folder, false)
+        self.read(folder, Part::Json)
     }
 
     fn csv(&self, folder: &str) -> Result<Vec<u8>, OutputError> {
-        self.read(folder, true)
+        self.read(folder, Part::Csv)
+    }
+
+    fn csv_piece(&self, folder: &str) -> Result<crate::zlib::Piece, OutputError> {
+        match self.index.get(folder).and_then(|e| Some((e.csv, e.piece?))) {
+            Some((size, (_, adler))) => Ok(crate::zlib::Piece {
+                blocks: self.read(folder, Part::Piece)?,
+                adler,
+                size: size as u64,
+            }),
+            None => Ok(crate::zlib::Piece::of(&self.csv(folder)?)),
+        }
     }
 }
 
+/// Which of an account's fragments to read from the spill.
+#[derive(Clone, Copy)]
+enum Part {
+    Json,
+    Csv,
+    /// The compressed `findings.csv` rows.
+    Piece,
+}
+
 impl SpillReader {
-    fn read(&self, folder: &str, csv: bool) -> Result<Vec<u8>, OutputError> {
+    fn read(&self, folder: &str, part: Part) -> Result<Vec<u8>, OutputError> {
         use std::io::{Read, Seek, SeekFrom};
         let missing = || OutputError::Render {
             what: "summary",
             message: format!("no evaluated account read from {folder}"),
         };
         let e = self.index.get(folder).ok_or_else(missing)?;
-        let (offset, len) = if csv {
-            (e.offset + e.json as u64, e.csv)
-        } else {
-            (e.offset, e.json)
+        let (offset, len) = match part {
+            Part::Json => (e.offset, e.json),
+            Part::Csv => (e.offset + e.json as u64, e.csv),
+            Part::Piece => (
+                e.offset + (e.json + e.csv) as u64,
+                e.piece.map_or(0, |(len, _)| len),
+            ),
         };
         let mut guard = self.files[e.slot].lock().unwrap_or_else(|e| e.into_inner());
         let file = guard.as_mut().ok_or_else(missing)?;
@@ -338,6 +381,18 @@ pub fn findings_csv_of(
     w: &mut dyn Write,
 ) -> Result<(), OutputError> {
     let io = |e: std::io::Error| render_error("findings.csv")(e.to_string());
+    w.write_all(&findings_csv_header(frameworks)?).map_err(io)?;
+    for folder in folders {
+        w.write_all(&spill.csv(folder)?).map_err(io)?;
+    }
+    Ok(())
+}
+
+/// The header line of `findings.csv` (with the requirements column when `frameworks` are
+/// selected).
+pub fn findings_csv_header(
+    frameworks: &[aliaudit_core::frameworks::Framework],
+) -> Result<Vec<u8>, OutputError> {
     let mut header = Vec::new();
     {
         let mut writer = csv_writer(&mut header);
@@ -345,13 +400,11 @@ pub fn findings_csv_of(
         writer
             .write_record(FINDINGS_COLUMNS.iter().copied().chain(requirements))
             .map_err(|e| render_error("findings.csv")(e.to_string()))?;
-        writer.flush().map_err(io)?;
+        writer
+            .flush()
+            .map_err(|e| render_error("findings.csv")(e.to_string()))?;
     }
-    w.write_all(&header).map_err(io)?;
-    for folder in folders {
-        w.write_all(&spill.csv(folder)?).map_err(io)?;
-    }
-    Ok(())
+    Ok(header)
 }
 
 fn csv_writer(w: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {

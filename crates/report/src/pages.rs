@@ -84,6 +84,7 @@ pub fn write_pages(
     };
     // The embedded files of a PDF about the accounts `ids` ((id, folder) of each; `None`: all
     // of them, the portfolio).
+    let csv_header = crate::zlib::Piece::of(&crate::output::findings_csv_header(&run.frameworks)?);
     let embeds = |files: &PdfFiles, ids: Option<Vec<(&str, &str)>>| {
         let (manifest, folders): (std::sync::Arc<Vec<u8>>, Vec<&str>) = match ids {
             None => (
@@ -101,12 +102,15 @@ pub fn write_pages(
                 )
             }
         };
-        use crate::render::layout::Deflated;
+        use crate::zlib::{Deflated, Joined};
         let io = |what| move |e: std::io::Error| render_error(what, e.to_string());
-        let findings = Deflated::of(
-            |w| crate::output::findings_csv_of(&folders, &run.frameworks, files.fragments, w),
-            io("findings.csv"),
-        )?;
+        // The header, then each account's rows, compressed once for the run.
+        let mut findings = Joined::default();
+        findings.push(&csv_header);
+        for folder in folders {
+            findings.push(&files.fragments.csv_piece(folder)?);
+        }
+        let findings = findings.finish();
         let manifest_file = Deflated::of(
             |w| w.write_all(&manifest).map_err(io("manifest.json")),
             io("manifest.json"),

@@ -775,52 +775,7 @@ pub struct Attachment {
     /// What the file is, in words.
     pub description: String,
     /// The file, compressed.
-    pub bytes: Deflated,
-}
-
-/// A file as a PDF embeds it: a zlib stream and the file's size. It is compressed as it is
-/// written, so that a large file (the portfolio's findings) is never whole in memory.
-#[derive(Debug, Clone)]
-pub struct Deflated {
-    /// The zlib stream (FlateDecode).
-    pub zlib: Arc<Vec<u8>>,
-    /// The size of the file.
-    pub size: usize,
-}
-
-/// The deflate level of embedded files: krilla's level for every other stream (see
-/// vendor/README.md).
-const EMBED_LEVEL: u32 = 2;
-
-impl Deflated {
-    /// The file `write` writes, compressed as it comes (`io` names a failure to finish the
-    /// stream).
-    pub fn of<E>(
-        write: impl FnOnce(&mut dyn std::io::Write) -> Result<(), E>,
-        io: impl FnOnce(std::io::Error) -> E,
-    ) -> Result<Deflated, E> {
-        struct Counted<W>(W, usize);
-        impl<W: std::io::Write> std::io::Write for Counted<W> {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                let n = self.0.write(buf)?;
-                self.1 += n;
-                Ok(n)
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                self.0.flush()
-            }
-        }
-        let encoder =
-            flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(EMBED_LEVEL));
-        let mut counted = Counted(encoder, 0);
-        write(&mut counted)?;
-        let size = counted.1;
-        let zlib = counted.0.finish().map_err(io)?;
-        Ok(Deflated {
-            zlib: Arc::new(zlib),
-            size,
-        })
-    }
+    pub bytes: crate::zlib::Deflated,
 }
 
 /// What [`Doc::finish`] writes besides the pages: the document's metadata (title, language,
@@ -2377,31 +2332,6 @@ mod tests {
         Fonts::load(None).unwrap()
     }
 
-    #[test]
-    fn a_deflated_file_is_the_zlib_stream_of_what_was_written_and_its_size() {
-        use std::io::Read;
-        let parts: [&[u8]; 3] = [b"control,result\r\n", &[b'x'; 70_000], b"\r\nend"];
-        let file = Deflated::of(|w| parts.iter().try_for_each(|p| w.write_all(p)), |e| e).unwrap();
-        let whole = parts.concat();
-        assert_eq!(file.size, whole.len());
-        assert!(
-            file.zlib.len() < whole.len() / 10,
-            "{} bytes",
-            file.zlib.len()
-        );
-        let mut back = Vec::new();
-        flate2::read::ZlibDecoder::new(&file.zlib[..])
-            .read_to_end(&mut back)
-            .unwrap();
-        assert_eq!(back, whole);
-        // A failure of the writer is the caller's error, not a truncated file.
-        let failed = Deflated::of(
-            |_| Err::<(), _>(std::io::Error::other("spill file gone")),
-            |e| e,
-        );
-        assert_eq!(failed.unwrap_err().to_string(), "spill file gone");
-    }
-
     fn test_finish() -> Finish {
         Finish {
             metadata: krilla::metadata::Metadata::new()
@@ -2414,7 +2344,8 @@ mod tests {
                 name: "data.csv".into(),
                 mime: "text/csv",
                 description: "test data".into(),
-                bytes: Deflated::of(|w| w.write_all(b"a,b\r\n1,2\r\n"), |e| e).unwrap(),
+                bytes: crate::zlib::Deflated::of(|w| w.write_all(b"a,b\r\n1,2\r\n"), |e| e)
+                    .unwrap(),
             }],
         }
     }

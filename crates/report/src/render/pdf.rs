@@ -46,10 +46,10 @@ pub struct Embeds {
     /// The bytes of `manifest.json`, as written to the output folder.
     pub manifest: Arc<Vec<u8>>,
     /// The same bytes, compressed to be embedded.
-    pub manifest_file: crate::render::layout::Deflated,
+    pub manifest_file: crate::zlib::Deflated,
     /// `findings.csv`: its header and the rows of this report's accounts, compressed as
     /// they were written.
-    pub findings: crate::render::layout::Deflated,
+    pub findings: crate::zlib::Deflated,
 }
 
 /// The PDF date: the as-of instant, or (with no evidence dated and no `--as-of`) the start
