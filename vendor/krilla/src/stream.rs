@@ -27,7 +27,6 @@
 use std::borrow::Cow;
 use std::ops::DerefMut;
 
-use flate2::Compression;
 use pdf_writer::{Array, Dict, Name};
 
 use crate::chunk_container::ChunkContainer;
@@ -342,32 +341,29 @@ fn deflate_encode_memoized(data: &[u8]) -> Vec<u8> {
 }
 
 pub(crate) fn deflate_encode(data: &[u8]) -> Vec<u8> {
-    // aliaudit's patch (see vendor/README.md): one deflate state per thread, reset for each
-    // stream instead of allocated and zeroed anew, at the level below.
+    // aliaudit's patch (see vendor/README.md): libdeflate at level 1, one compressor per
+    // thread. Upstream used flate2 at level 6 with a new state for each stream; our first
+    // patch, zlib-rs at level 2 with a state per thread. On aliaudit's pages libdeflate at
+    // level 1 takes 42% less time than that, for 4% fewer bytes.
     use std::cell::RefCell;
 
-    use flate2::{Compress, FlushCompress, Status};
+    use libdeflater::{CompressionLvl, Compressor};
 
-    const COMPRESSION_LEVEL: u32 = 2;
+    // Level 1: libdeflate's level 0 stores the bytes uncompressed.
+    const LEVEL: CompressionLvl = match CompressionLvl::new(1) {
+        Ok(level) => level,
+        Err(_) => unreachable!(),
+    };
     thread_local! {
-        static STATE: RefCell<Option<Compress>> = const { RefCell::new(None) };
+        static COMPRESSOR: RefCell<Option<Compressor>> = const { RefCell::new(None) };
     }
-    STATE.with(|state| {
-        let mut state = state.borrow_mut();
-        let state =
-            state.get_or_insert_with(|| Compress::new(Compression::new(COMPRESSION_LEVEL), true));
-        state.reset();
-        let mut out = Vec::with_capacity(data.len() / 4 + 64);
-        loop {
-            let read = state.total_in() as usize;
-            let status = state
-                .compress_vec(&data[read..], &mut out, FlushCompress::Finish)
-                .unwrap();
-            if status == Status::StreamEnd {
-                break;
-            }
-            out.reserve(out.capacity().max(4096));
-        }
+    COMPRESSOR.with(|compressor| {
+        let mut compressor = compressor.borrow_mut();
+        let compressor = compressor.get_or_insert_with(|| Compressor::new(LEVEL));
+        let mut out = vec![0; compressor.zlib_compress_bound(data.len())];
+        // The output buffer holds the worst case, so this never fails.
+        let written = compressor.zlib_compress(data, &mut out).unwrap();
+        out.truncate(written);
         out
     })
 }
