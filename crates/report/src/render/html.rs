@@ -126,6 +126,7 @@ impl Templates {
             sources.push((name.to_string(), text));
         }
         let mut tera = tera::Tera::new();
+        tera.set_escape_fn(escape_html);
         // `{{ t.ui.median | fill(median=x) }}`: each `{name}` of a message gets its value
         // (escaped like any other output).
         tera.register_filter(
@@ -201,4 +202,44 @@ pub fn export(dir: &Path) -> std::io::Result<Vec<String>> {
         written.push(name.to_string());
     }
     Ok(written)
+}
+
+/// The escaping of every value a template prints: tera's own (`&`, `<`, `>`, `"` and `'` as
+/// entities, nothing else changed), writing the text between two escaped bytes in one piece.
+/// tera writes each byte on its own through `dyn Write`: 15% of the HTML stage.
+fn escape_html(input: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let bytes = input.as_bytes();
+    let mut start = 0;
+    for (i, byte) in bytes.iter().enumerate() {
+        let entity: &[u8] = match byte {
+            b'&' => b"&amp;",
+            b'<' => b"&lt;",
+            b'>' => b"&gt;",
+            b'"' => b"&quot;",
+            b'\'' => b"&#39;",
+            _ => continue,
+        };
+        out.write_all(&bytes[start..i])?;
+        out.write_all(entity)?;
+        start = i + 1;
+    }
+    out.write_all(&bytes[start..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// Our escaping writes what tera's would, for any text (the HTML pages stay the same
+        /// bytes).
+        #[test]
+        fn escaping_writes_what_tera_writes(text in "(?s).{0,64}|[&<>\"'a ]{0,64}") {
+            let mut ours = Vec::new();
+            escape_html(&text, &mut ours).unwrap();
+            let mut teras = Vec::new();
+            tera::escape_html(&text, &mut teras).unwrap();
+            proptest::prop_assert_eq!(ours, teras);
+        }
+    }
 }
