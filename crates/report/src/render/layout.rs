@@ -1041,39 +1041,60 @@ impl<'f> Doc<'f> {
     pub fn wrap(&self, text: &str, size: f32, bold: bool, width: f32) -> Vec<String> {
         let mut lines = Vec::new();
         for paragraph in text.split('\n') {
-            let mut line = String::new();
-            let mut line_w = 0.0;
-            for piece in break_pieces(paragraph) {
-                // A piece is a word and the spaces after it; the spaces may hang past the end.
-                let word = piece.trim_end_matches(char::is_whitespace);
-                let w = self.fonts.width(word, size, bold);
-                if line_w + w > width && !line.trim().is_empty() {
-                    lines.push(line.trim_end().to_string());
-                    line = String::new();
-                    line_w = 0.0;
-                }
-                if w > width {
-                    for cluster in clusters(word) {
-                        let cw = self.fonts.width(cluster, size, bold);
-                        if line_w + cw > width && !line.is_empty() {
-                            lines.push(std::mem::take(&mut line));
-                            line_w = 0.0;
-                        }
-                        line.push_str(cluster);
-                        line_w += cw;
-                    }
-                } else {
-                    line.push_str(word);
-                    line_w += w;
-                }
-                for c in piece[word.len()..].chars() {
-                    line.push(c);
-                    line_w += self.fonts.char_width(c, size, bold);
-                }
+            // Most texts fit: each check below measures the text up to the end of a word, at
+            // most the whole paragraph, so a paragraph under the width (with a margin far above
+            // the rounding of an f32 sum) is one line, found without looking for breaks.
+            let whole = paragraph.trim_end();
+            if self.fonts.width(whole, size, bold) <= width * 0.999 {
+                lines.push(whole.to_string());
+                continue;
             }
-            lines.push(line.trim_end().to_string());
+            self.wrap_breaking(paragraph, size, bold, width, &mut lines);
         }
         lines
+    }
+
+    /// The lines of `paragraph` (no line feed), pushed to `lines`: `wrap` without its check
+    /// for a paragraph that fits.
+    fn wrap_breaking(
+        &self,
+        paragraph: &str,
+        size: f32,
+        bold: bool,
+        width: f32,
+        lines: &mut Vec<String>,
+    ) {
+        let mut line = String::new();
+        let mut line_w = 0.0;
+        for piece in break_pieces(paragraph) {
+            // A piece is a word and the spaces after it; the spaces may hang past the end.
+            let word = piece.trim_end_matches(char::is_whitespace);
+            let w = self.fonts.width(word, size, bold);
+            if line_w + w > width && !line.trim().is_empty() {
+                lines.push(line.trim_end().to_string());
+                line = String::new();
+                line_w = 0.0;
+            }
+            if w > width {
+                for cluster in clusters(word) {
+                    let cw = self.fonts.width(cluster, size, bold);
+                    if line_w + cw > width && !line.is_empty() {
+                        lines.push(std::mem::take(&mut line));
+                        line_w = 0.0;
+                    }
+                    line.push_str(cluster);
+                    line_w += cw;
+                }
+            } else {
+                line.push_str(word);
+                line_w += w;
+            }
+            for c in piece[word.len()..].chars() {
+                line.push(c);
+                line_w += self.fonts.char_width(c, size, bold);
+            }
+        }
+        lines.push(line.trim_end().to_string());
     }
 
     fn text_at(&mut self, x: f32, y: f32, size: f32, bold: bool, colour: Colour, text: &str) {
@@ -2887,6 +2908,30 @@ mod tests {
             assert_eq!(lines.concat(), text);
         }
         lines
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+        /// A paragraph that fits is one line without looking for breaks: the same lines as
+        /// breaking it, whatever the text and width, including widths at the text's own.
+        #[test]
+        fn wrapping_a_paragraph_that_fits_gives_the_lines_breaking_gives(
+            text in "([a-zA-Z0-9]{1,12}|[ ]{1,3}|-|/|\u{4e00}|\u{6570}\u{636e}|\u{0301}|\n){0,30}",
+            size in proptest::sample::select(vec![7.5f32, 9.0, 10.0]),
+            bold in proptest::bool::ANY,
+            fraction in 0.05f32..1.5,
+        ) {
+            let f = fonts();
+            let doc = Doc::new(&f, "t");
+            let natural = text.split('\n').map(|p| f.width(p.trim_end(), size, bold)).fold(1.0, f32::max);
+            for width in [natural * fraction, natural * 0.995, natural, natural / 0.999] {
+                let mut broken = Vec::new();
+                for paragraph in text.split('\n') {
+                    doc.wrap_breaking(paragraph, size, bold, width, &mut broken);
+                }
+                proptest::prop_assert_eq!(doc.wrap(&text, size, bold, width), broken);
+            }
+        }
     }
 
     #[test]
