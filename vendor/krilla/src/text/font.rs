@@ -68,6 +68,7 @@ impl Font {
             font_data: data,
             font_ref_yoke,
             font_info,
+            advances: std::sync::OnceLock::new(),
         }))))
     }
 
@@ -149,9 +150,25 @@ impl Font {
         self.0.font_data.clone()
     }
 
+    /// aliaudit: the advance of every glyph is read from the font once, the first time one
+    /// is asked for, and kept with the font (shared by every document of a run): krilla asks
+    /// for each glyph of each run it writes. The values are skrifa's, as before.
     #[inline]
     pub(crate) fn advance_width(&self, glyph_id: GlyphId) -> Option<f32> {
-        self.glyph_metrics().advance_width(glyph_id.to_skrifa())
+        let advances = self.0.advances.get_or_init(|| {
+            let metrics = self.glyph_metrics();
+            (0..self.0.font_info.num_glyphs)
+                .map(|id| {
+                    metrics
+                        .advance_width(skrifa::GlyphId::new(id))
+                        .unwrap_or(f32::NAN)
+                })
+                .collect()
+        });
+        match advances.get(glyph_id.to_u32() as usize) {
+            Some(advance) if !advance.is_nan() => Some(*advance),
+            _ => self.glyph_metrics().advance_width(glyph_id.to_skrifa()),
+        }
     }
 }
 
@@ -236,6 +253,9 @@ struct Repr {
     font_info: Arc<FontInfo>,
     font_data: Data,
     font_ref_yoke: Yoke<FontRefYoke<'static>, Box<YokeData>>,
+    /// aliaudit: the advance of each glyph id below `num_glyphs` (NaN: none), read once
+    /// (`Font::advance_width`).
+    advances: std::sync::OnceLock<Box<[f32]>>,
 }
 
 impl Hash for Repr {
