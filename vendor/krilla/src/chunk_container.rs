@@ -99,7 +99,7 @@ impl ChunkContainer {
 
     pub(crate) fn finish(self, sc: &mut SerializeContext) -> KrillaResult<Pdf> {
         let mut remapped_ref = Ref::new(1);
-        let mut remapper = HashMap::new();
+        let mut remapper = Remapper::default();
 
         // Allows us to estimate the capacity we will need for the new PDF.
         let mut chunks_byte_len = 0;
@@ -485,5 +485,32 @@ impl<T: Visit> Visit for Vec<T> {
             field.visit(sc, f)?;
         }
         Ok(())
+    }
+}
+
+/// aliaudit: the new number of each reference, by its old number (a `Vec`, since references
+/// are numbered from 1 up), instead of a `HashMap` with SipHash: renumbering looks up every
+/// reference of every object. A reference with no new number panics, as the map's index did.
+#[derive(Default)]
+struct Remapper(Vec<Option<Ref>>);
+
+impl Remapper {
+    fn insert(&mut self, old: Ref, new: Ref) -> Option<Ref> {
+        let index = usize::try_from(old.get()).expect("references are positive");
+        if self.0.len() <= index {
+            self.0.resize(index + 1, None);
+        }
+        self.0[index].replace(new)
+    }
+}
+
+impl std::ops::Index<&Ref> for Remapper {
+    type Output = Ref;
+
+    fn index(&self, old: &Ref) -> &Ref {
+        usize::try_from(old.get())
+            .ok()
+            .and_then(|index| self.0.get(index)?.as_ref())
+            .expect("every reference has a new number")
     }
 }
