@@ -86,7 +86,7 @@ LAYERS = {
     2: ["trend", "aggregate", "exceptions", "frameworks", "theme", "sas_standards"],
     1: ["rules", "branding"],
     0: ["model", "ingest", "discover", "evidence"],
-    -1: ["i18n", "diag", "text", "timing", "atomic", "score", "stamp", "sas_items"],
+    -1: ["i18n", "diag", "text", "timing", "atomic", "score", "stamp", "sas_items", "zlib"],
 }
 RANK = {m: r for r, ms in LAYERS.items() for m in ms}
 TOP = {"lib", "cli"}

@@ -2412,6 +2412,26 @@ mod tests {
         streams(pdf).concat()
     }
 
+    /// The content stream of a 200 x 200 page that `draw` draws on, the fill set to `INK`.
+    fn page_content(draw: impl FnOnce(&mut krilla::surface::Surface<'_>)) -> String {
+        let mut document = krilla::Document::new();
+        let mut page = document.start_page_with(PageSettings::from_wh(200.0, 200.0).unwrap());
+        let mut surface = page.surface();
+        surface.set_fill(Some(fill(INK)));
+        draw(&mut surface);
+        surface.finish();
+        page.finish();
+        streams(&document.finish().unwrap())
+            .into_iter()
+            .find(|s| s.starts_with("q "))
+            .unwrap()
+    }
+
+    /// The start of a line at `y`, 10 points in.
+    fn at(y: f32) -> Point {
+        Point::from_xy(10.0, y)
+    }
+
     /// Where the literal string starting at `start` (its `(`) ends: past its matching `)`,
     /// with escaped bytes and balanced parentheses inside (ISO 32000-1 7.3.4.2).
     fn after_literal(bytes: &[u8], start: usize) -> usize {
@@ -2684,26 +2704,10 @@ mod tests {
             location: None,
         };
         let content = |glyphs: &[krilla::text::KrillaGlyph]| {
-            let mut document = krilla::Document::new();
-            let mut page = document.start_page_with(PageSettings::from_wh(200.0, 200.0).unwrap());
-            let mut surface = page.surface();
-            surface.set_fill(Some(fill(INK)));
-            let text = "a".repeat(glyphs.len());
-            surface.draw_glyphs(
-                Point::from_xy(10.0, 20.0),
-                glyphs,
-                f.regular.clone(),
-                &text,
-                10.0,
-                false,
-            );
-            surface.finish();
-            page.finish();
-            let pdf = document.finish().unwrap();
-            streams(&pdf)
-                .into_iter()
-                .find(|s| s.starts_with("q "))
-                .unwrap()
+            page_content(|surface| {
+                let text = "a".repeat(glyphs.len());
+                surface.draw_glyphs(at(20.0), glyphs, f.regular.clone(), &text, 10.0, false);
+            })
         };
         let plain = content(&[glyph(0, advance), glyph(1, advance), glyph(2, advance)]);
         assert!(plain.contains("(\0\u{1}\0\u{1}\0\u{1})Tj"), "{plain:?}");
@@ -2743,38 +2747,17 @@ mod tests {
                 }
             })
             .collect();
-        let mut document = krilla::Document::new();
-        let mut page = document.start_page_with(PageSettings::from_wh(200.0, 200.0).unwrap());
-        let mut surface = page.surface();
-        surface.set_fill(Some(fill(INK)));
-        for glyph in &glyphs {
-            let alone = krilla::text::KrillaGlyph {
-                text_range: 0..glyph.text_range.len(),
-                ..glyph.clone()
-            };
-            surface.draw_glyphs(
-                Point::from_xy(10.0, 20.0),
-                &[alone],
-                f.regular.clone(),
-                &text[glyph.text_range.clone()],
-                10.0,
-                false,
-            );
-        }
-        surface.draw_glyphs(
-            Point::from_xy(10.0, 40.0),
-            &glyphs,
-            f.regular.clone(),
-            &text,
-            10.0,
-            false,
-        );
-        surface.finish();
-        page.finish();
-        let content = streams(&document.finish().unwrap())
-            .into_iter()
-            .find(|s| s.starts_with("q "))
-            .unwrap();
+        let content = page_content(|surface| {
+            for glyph in &glyphs {
+                let alone = krilla::text::KrillaGlyph {
+                    text_range: 0..glyph.text_range.len(),
+                    ..glyph.clone()
+                };
+                let shown = &text[glyph.text_range.clone()];
+                surface.draw_glyphs(at(20.0), &[alone], f.regular.clone(), shown, 10.0, false);
+            }
+            surface.draw_glyphs(at(40.0), &glyphs, f.regular.clone(), &text, 10.0, false);
+        });
         let codes = |cid: u16| cid.to_be_bytes().to_vec();
         let mut expected: Vec<Vec<u8>> = (1..=150).map(codes).collect();
         expected.push((1..=150).flat_map(codes).collect());
