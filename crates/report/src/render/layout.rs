@@ -1041,12 +1041,13 @@ impl<'f> Doc<'f> {
     pub fn wrap(&self, text: &str, size: f32, bold: bool, width: f32) -> Vec<String> {
         let mut lines = Vec::new();
         for paragraph in text.split('\n') {
-            // Most texts fit: each check below measures the text up to the end of a word, at
-            // most the whole paragraph, so a paragraph under the width (with a margin far above
-            // the rounding of an f32 sum) is one line, found without looking for breaks.
-            let whole = paragraph.trim_end();
-            if self.fonts.width(whole, size, bold) <= width * 0.999 {
-                lines.push(whole.to_string());
+            // Most texts fit: each check of the breaking path measures a prefix of the
+            // paragraph (a word with the text before it, spaces included: a piece of spaces
+            // alone, as after a no-break space, is checked with the spaces before it), so a
+            // paragraph under the width (with a margin far above the rounding of an f32 sum)
+            // is one line, found without looking for breaks.
+            if self.fonts.width(paragraph, size, bold) <= width * 0.999 {
+                lines.push(paragraph.trim_end().to_string());
                 continue;
             }
             self.wrap_breaking(paragraph, size, bold, width, &mut lines);
@@ -2896,18 +2897,27 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
         /// A paragraph that fits is one line without looking for breaks: the same lines as
-        /// breaking it, whatever the text and width, including widths at the text's own.
+        /// breaking it, whatever the text and width, including widths at the text's own. The
+        /// no-break, ideographic and thin spaces and tabs make pieces of spaces alone (a
+        /// fast path that measured the paragraph without its trailing spaces failed here).
         #[test]
         fn wrapping_a_paragraph_that_fits_gives_the_lines_breaking_gives(
-            text in "([a-zA-Z0-9]{1,12}|[ ]{1,3}|-|/|\u{4e00}|\u{6570}\u{636e}|\u{0301}|\n){0,30}",
+            text in "([a-zA-Z0-9]{1,12}|[ ]{1,3}|[\u{a0}\t\u{3000}\u{2009}]|-|/|\u{4e00}|\u{6570}\u{636e}|\u{0301}|\n){0,30}",
             size in proptest::sample::select(vec![7.5f32, 9.0, 10.0]),
             bold in proptest::bool::ANY,
             fraction in 0.05f32..1.5,
         ) {
             let f = fonts();
             let doc = Doc::new(&f, "t");
-            let natural = text.split('\n').map(|p| f.width(p.trim_end(), size, bold)).fold(1.0, f32::max);
-            for width in [natural * fraction, natural * 0.995, natural, natural / 0.999] {
+            // The widest paragraph, without and with its trailing spaces (a space before a
+            // no-break space ends a piece of its own).
+            let widest = |trim: bool| {
+                text.split('\n')
+                    .map(|p| f.width(if trim { p.trim_end() } else { p }, size, bold))
+                    .fold(1.0, f32::max)
+            };
+            let (natural, full) = (widest(true), widest(false));
+            for width in [natural * fraction, natural * 0.995, natural, natural / 0.999, full, full / 0.999] {
                 let mut broken = Vec::new();
                 for paragraph in text.split('\n') {
                     doc.wrap_breaking(paragraph, size, bold, width, &mut broken);
