@@ -357,40 +357,26 @@ pub(crate) const FINDINGS_COLUMNS: [&str; 18] = [
 /// [`aliaudit_core::frameworks::requirement_refs`] joined by `; `.
 pub(crate) const REQUIREMENTS_COLUMN: &str = "requirements";
 
-/// Writes `findings.csv` to `w`: the header, then each account's rows from `spill`.
+/// Writes `findings.csv` to `w`: the header (with the `requirements` column when the run
+/// selected frameworks, as its rows in `spill` have it), then each account's rows from
+/// `spill`.
 pub fn findings_csv(
     run: &Run,
     spill: &dyn Fragments,
     w: &mut dyn Write,
 ) -> Result<(), OutputError> {
-    let folders: Vec<&str> = run
-        .accounts
-        .iter()
-        .map(|a| a.info.folder.as_str())
-        .collect();
-    findings_csv_of(&folders, &run.frameworks, spill, w)
-}
-
-/// Writes the `findings.csv` of the accounts read from `folders` (in that order) to `w`: the
-/// header (with the `requirements` column when the run selected `frameworks`, as its rows
-/// in `spill` have it), then their rows from `spill`, as in the whole file.
-pub fn findings_csv_of(
-    folders: &[&str],
-    frameworks: &[aliaudit_core::frameworks::Framework],
-    spill: &dyn Fragments,
-    w: &mut dyn Write,
-) -> Result<(), OutputError> {
     let io = |e: std::io::Error| render_error("findings.csv")(e.to_string());
-    w.write_all(&findings_csv_header(frameworks)?).map_err(io)?;
-    for folder in folders {
-        w.write_all(&spill.csv(folder)?).map_err(io)?;
+    w.write_all(&findings_csv_header(&run.frameworks)?)
+        .map_err(io)?;
+    for a in &run.accounts {
+        w.write_all(&spill.csv(&a.info.folder)?).map_err(io)?;
     }
     Ok(())
 }
 
 /// The header line of `findings.csv` (with the requirements column when `frameworks` are
 /// selected).
-pub fn findings_csv_header(
+pub(crate) fn findings_csv_header(
     frameworks: &[aliaudit_core::frameworks::Framework],
 ) -> Result<Vec<u8>, OutputError> {
     let mut header = Vec::new();

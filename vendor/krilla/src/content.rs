@@ -742,7 +742,7 @@ impl ContentBuilder {
     ) {
         // aliaudit: the glyphs are encoded first, with where each adjustment goes (its offset
         // in the codes) and its amount. A run without one (every run aliaudit draws) is then
-        // shown as one hex string (`show_codes`); any other as upstream's `TJ` array, which
+        // shown as one string (`show_codes`); any other as upstream's `TJ` array, which
         // shows the codes between adjustments.
         self.scratch.clear();
         let mut adjustments: Vec<(usize, f32)> = Vec::new();

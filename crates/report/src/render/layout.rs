@@ -122,6 +122,24 @@ impl Metrics {
     }
 }
 
+/// A glyph as the font lays it out: glyph `id`, for the text in `text_range`, advancing by
+/// `x_advance` (in ems), with no offset.
+fn plain_glyph(
+    id: u32,
+    text_range: std::ops::Range<usize>,
+    x_advance: f32,
+) -> krilla::text::KrillaGlyph {
+    krilla::text::KrillaGlyph {
+        glyph_id: krilla::text::GlyphId::new(id),
+        text_range,
+        x_advance,
+        x_offset: 0.0,
+        y_offset: 0.0,
+        y_advance: 0.0,
+        location: None,
+    }
+}
+
 fn metrics_of(font: &impl ab_glyph::Font) -> Metrics {
     let units = font.units_per_em().unwrap_or(1000.0);
     let mut metrics = Metrics {
@@ -449,15 +467,7 @@ impl Fonts {
             };
             if face != Face::Missing {
                 let at = i - start;
-                glyphs.push(krilla::text::KrillaGlyph {
-                    glyph_id: krilla::text::GlyphId::new(u32::from(id)),
-                    text_range: at..at + c.len_utf8(),
-                    x_advance: adv,
-                    x_offset: 0.0,
-                    y_offset: 0.0,
-                    y_advance: 0.0,
-                    location: None,
-                });
+                glyphs.push(plain_glyph(u32::from(id), at..at + c.len_utf8(), adv));
             }
             advance += adv;
         }
@@ -2253,15 +2263,7 @@ fn draw_label(surface: &mut krilla::surface::Surface, fonts: &Fonts, label: &Lab
             ));
             surface.draw_glyphs(
                 Point::from_xy(0.0, 0.0),
-                &[krilla::text::KrillaGlyph {
-                    glyph_id: krilla::text::GlyphId::new(g.id),
-                    text_range: 0..text.len(),
-                    x_advance: 0.0,
-                    x_offset: 0.0,
-                    y_offset: 0.0,
-                    y_advance: 0.0,
-                    location: None,
-                }],
+                &[plain_glyph(g.id, 0..text.len(), 0.0)],
                 font.clone(),
                 text,
                 size,
@@ -2627,15 +2629,7 @@ mod tests {
                         let font = if bold { f.bold.clone() } else { f.regular.clone() };
                         let size = if variant & 2 == 0 { 8.0 } else { 10.0 };
                         let (_, id, advance) = f.lookup('a', bold);
-                        let glyph = krilla::text::KrillaGlyph {
-                            glyph_id: krilla::text::GlyphId::new(u32::from(id)),
-                            text_range: 0..1,
-                            x_advance: advance,
-                            x_offset: 0.0,
-                            y_offset: 0.0,
-                            y_advance: 0.0,
-                            location: None,
-                        };
+                        let glyph = plain_glyph(u32::from(id), 0..1, advance);
                         if kind == 1 {
                             surface.push_transform(&krilla::geom::Transform::from_translate(5.0, 5.0));
                         }
@@ -2695,15 +2689,7 @@ mod tests {
         // in thousandths of an em between the codes it separates.
         let f = fonts();
         let (_, id, advance) = f.lookup('a', false);
-        let glyph = |at: usize, x_advance: f32| krilla::text::KrillaGlyph {
-            glyph_id: krilla::text::GlyphId::new(u32::from(id)),
-            text_range: at..at + 1,
-            x_advance,
-            x_offset: 0.0,
-            y_offset: 0.0,
-            y_advance: 0.0,
-            location: None,
-        };
+        let glyph = |at: usize, x_advance: f32| plain_glyph(u32::from(id), at..at + 1, x_advance);
         let content = |glyphs: &[krilla::text::KrillaGlyph]| {
             page_content(|surface| {
                 let text = "a".repeat(glyphs.len());
@@ -2737,15 +2723,7 @@ mod tests {
             .char_indices()
             .map(|(at, c)| {
                 let (_, id, advance) = f.lookup(c, false);
-                krilla::text::KrillaGlyph {
-                    glyph_id: krilla::text::GlyphId::new(u32::from(id)),
-                    text_range: at..at + c.len_utf8(),
-                    x_advance: advance,
-                    x_offset: 0.0,
-                    y_offset: 0.0,
-                    y_advance: 0.0,
-                    location: None,
-                }
+                plain_glyph(u32::from(id), at..at + c.len_utf8(), advance)
             })
             .collect();
         let content = page_content(|surface| {
@@ -2776,15 +2754,7 @@ mod tests {
         // text drawn.
         let f = fonts();
         let (_, id, advance) = f.lookup('a', false);
-        let glyph = |at: usize| krilla::text::KrillaGlyph {
-            glyph_id: krilla::text::GlyphId::new(u32::from(id)),
-            text_range: at..at + 1,
-            x_advance: advance,
-            x_offset: 0.0,
-            y_offset: 0.0,
-            y_advance: 0.0,
-            location: None,
-        };
+        let glyph = |at: usize| plain_glyph(u32::from(id), at..at + 1, advance);
         let draw = |runs: &[(&str, usize)]| {
             let mut document = krilla::Document::new();
             let mut page = document.start_page_with(PageSettings::from_wh(200.0, 200.0).unwrap());
