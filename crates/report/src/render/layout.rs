@@ -113,6 +113,7 @@ struct Metrics {
 }
 
 impl Metrics {
+    #[inline]
     fn get(&self, c: char) -> Option<(u16, f32)> {
         let found = match self.bmp.get(c as usize) {
             Some(&m) => m,
@@ -394,6 +395,7 @@ impl Fonts {
         })
     }
 
+    #[inline]
     fn metrics(&self, bold: bool) -> &Metrics {
         if bold {
             &self.metrics_bold
@@ -403,10 +405,22 @@ impl Fonts {
     }
 
     /// The face that draws `c`, and its glyph id and advance.
+    ///
+    /// Every character drawn or measured comes here, several times: the embedded faces'
+    /// table is read inline, and the other faces are searched out of line
+    /// ([`Fonts::lookup_other`]), so that the common case needs no call.
+    #[inline]
     fn lookup(&self, c: char, bold: bool) -> (Face, u16, f32) {
-        if let Some((id, adv)) = self.metrics(bold).get(c) {
-            return (Face::Main, id, adv);
+        match self.metrics(bold).get(c) {
+            Some((id, adv)) => (Face::Main, id, adv),
+            None => self.lookup_other(c),
         }
+    }
+
+    /// [`Fonts::lookup`] of a character the embedded faces lack.
+    #[cold]
+    #[inline(never)]
+    fn lookup_other(&self, c: char) -> (Face, u16, f32) {
         if let Some((_, m)) = &self.fallback
             && let Some((id, adv)) = m.get(c)
         {
