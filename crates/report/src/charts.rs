@@ -8,10 +8,11 @@
 //! writer turns it into a warning, and the page shows no chart there.
 
 use std::sync::Once;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use plotters::prelude::*;
-use plotters::style::FontStyle;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{FontStyle, FontTransform};
 
 use crate::figure::{Anchor, Figure, Label, Recording, Shape, Tee};
 use crate::fonts::{FONT_BOLD, FONT_REGULAR};
@@ -207,9 +208,90 @@ fn right(style: TextStyle<'static>) -> TextStyle<'static> {
 
 /// The width of `text` in `style`, in pixels (0 when it cannot be measured: the text is then
 /// laid out as if it were short, never a failure).
+///
+/// Wrapping and fitting measure each label many times, so a chart's own family is measured
+/// from the [`Advances`] table; any other style goes through plotters.
 fn text_width(text: &str, style: &TextStyle) -> i32 {
     register_fonts();
+    if style.font.get_family().as_str() == FAMILY
+        && matches!(style.font.get_transform(), FontTransform::None)
+        && let Some(advances) = Advances::get()
+    {
+        return advances.width(text, style.font.get_size());
+    }
     style.font.box_size(text).map_or(0, |b| b.0 as i32)
+}
+
+/// The advances plotters measures chart text with, read once: the width its `ab_glyph`
+/// `estimate_layout` gives, without its cmap search for every character of every measure.
+///
+/// plotters measures with the face a font description was created with, and keeps it when
+/// the style changes: [`font`] and [`bold`] both create a regular description, so all chart
+/// text is measured with the regular face (the bold face draws it). plotters adds, character
+/// by character, the glyph's advance scaled by `size` over the face's height, then the pair's
+/// kerning, and truncates the sum to whole pixels. The advances here are the ones ab_glyph
+/// reads, scaled and added in the same order, so the sum is the same number. Kerning comes
+/// only from a `kern` table, which the embedded face does not have: a face with one is not
+/// tabled, and is measured by plotters.
+struct Advances {
+    font: ab_glyph::FontRef<'static>,
+    /// Unscaled advance of each Basic Multilingual Plane character's glyph, as `f32` bits,
+    /// read from the face on the character's first measure ([`Advances::UNREAD`] until then).
+    bmp: Box<[AtomicU32]>,
+    height: f32,
+}
+
+impl Advances {
+    /// A NaN no advance is: ab_glyph's advances are whole font units.
+    const UNREAD: u32 = u32::MAX;
+
+    fn get() -> Option<&'static Advances> {
+        static TABLE: std::sync::OnceLock<Option<Advances>> = std::sync::OnceLock::new();
+        TABLE.get_or_init(|| Advances::read(FONT_REGULAR)).as_ref()
+    }
+
+    fn read(bytes: &'static [u8]) -> Option<Advances> {
+        use ab_glyph::Font;
+        let font = ab_glyph::FontRef::try_from_slice(bytes).ok()?;
+        let kerned = rustybuzz::ttf_parser::Face::parse(bytes, 0)
+            .ok()?
+            .tables()
+            .kern
+            .is_some();
+        if kerned {
+            return None;
+        }
+        let bmp = (0..0x10000).map(|_| AtomicU32::new(Self::UNREAD)).collect();
+        let height = font.height_unscaled();
+        Some(Advances { font, bmp, height })
+    }
+
+    /// The unscaled advance of the glyph plotters draws `c` with.
+    fn advance(&self, c: char) -> f32 {
+        use ab_glyph::Font;
+        let read = || self.font.h_advance_unscaled(self.font.glyph_id(c));
+        let Some(slot) = self.bmp.get(c as usize) else {
+            return read();
+        };
+        match slot.load(Ordering::Relaxed) {
+            Self::UNREAD => {
+                let advance = read();
+                // Every thread reads the same advance, so whichever store lands is right.
+                slot.store(advance.to_bits(), Ordering::Relaxed);
+                advance
+            }
+            bits => f32::from_bits(bits),
+        }
+    }
+
+    fn width(&self, text: &str, size: f64) -> i32 {
+        let scale = size as f32 / self.height;
+        let mut pixels = 0f32;
+        for c in text.chars() {
+            pixels += scale * self.advance(c);
+        }
+        pixels as i32
+    }
 }
 
 /// `text` broken into lines no wider than `max` in `style`: between words, and between any
@@ -1588,6 +1670,24 @@ mod tests {
                 l.bold,
                 "{element}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// A chart's own styles are measured from the advance tables to the pixel plotters
+        /// measures: text in Latin, CJK, symbols, controls and astral characters, at the sizes
+        /// charts use and odd ones, in both faces.
+        #[test]
+        fn tabled_widths_are_the_widths_plotters_measures(
+            text in "(?s).{0,40}|[a-zA-Z0-9 .,()%\\u{2000}-\\u{206f}-]{0,60}|[\\u{4e00}-\\u{4fff}a-z ]{0,30}",
+            size in proptest::sample::select(vec![9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 16.0, 20.0, 28.0, 10.5, 7.3]),
+            heavy in proptest::bool::ANY,
+        ) {
+            register_fonts();
+            let style = if heavy { bold(size) } else { font(size) };
+            let plotters = style.font.box_size(&text).map_or(0, |b| b.0 as i32);
+            proptest::prop_assert!(Advances::get().is_some());
+            proptest::prop_assert_eq!(text_width(&text, &style), plotters);
         }
     }
 }
