@@ -2761,6 +2761,61 @@ mod tests {
     }
 
     #[test]
+    fn a_subset_font_is_bounded_by_the_glyphs_it_holds() {
+        // The patched krilla finds a subset's /FontBBox from each glyph's bounds in the full
+        // font, drawn once per run (vendor/README.md). Each text below, in its own document,
+        // must give the union of the outline bounds of its glyphs and `.notdef` (every subset
+        // has it), as ab_glyph reads them from the embedded face (whole font units; the font
+        // has 1,000 units per em, as PDF's glyph space).
+        use ab_glyph::Font as _;
+        let f = fonts();
+        let face = ab_glyph::FontRef::try_from_slice(crate::fonts::FONT_REGULAR).unwrap();
+        assert_eq!(face.units_per_em(), Some(1000.0));
+        for text in ["Hg", "\u{4e2d}\u{6587}", "._", "Hg\u{4e2d}\u{6587}._|"] {
+            let glyphs: Vec<krilla::text::KrillaGlyph> = text
+                .char_indices()
+                .map(|(at, c)| {
+                    let (_, id, advance) = f.lookup(c, false);
+                    plain_glyph(u32::from(id), at..at + c.len_utf8(), advance)
+                })
+                .collect();
+            let mut document = krilla::Document::new();
+            let mut page = document.start_page_with(PageSettings::from_wh(200.0, 200.0).unwrap());
+            let mut surface = page.surface();
+            surface.set_fill(Some(fill(INK)));
+            surface.draw_glyphs(at(20.0), &glyphs, f.regular.clone(), text, 10.0, false);
+            surface.finish();
+            page.finish();
+            let pdf = String::from_utf8_lossy(&document.finish().unwrap()).into_owned();
+            let bbox = &pdf[pdf.find("/FontBBox[").unwrap() + 10..];
+            let written: Vec<f32> = bbox[..bbox.find(']').unwrap()]
+                .split(' ')
+                .map(|n| n.parse().unwrap())
+                .collect();
+            let notdef = std::iter::once(ab_glyph::GlyphId(0));
+            let expected = notdef
+                .chain(text.chars().map(|c| face.glyph_id(c)))
+                .filter_map(|id| face.outline(id).map(|o| o.bounds))
+                // ab_glyph's bounds run top down: `min.y` is the top.
+                .fold([f32::MAX, f32::MAX, f32::MIN, f32::MIN], |b, r| {
+                    [
+                        b[0].min(r.min.x),
+                        b[1].min(r.max.y),
+                        b[2].max(r.max.x),
+                        b[3].max(r.min.y),
+                    ]
+                });
+            assert_eq!(written.len(), 4, "{text}: {written:?}");
+            for (w, e) in written.iter().zip(expected) {
+                assert!(
+                    (w - e).abs() <= 1.0,
+                    "{text}: {written:?} against {expected:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn a_glyph_drawn_for_two_texts_is_marked_with_the_one_drawn() {
         // The patched krilla draws plain runs on a fast path (vendor/README.md). A glyph
         // registered for one text and drawn again for another must go back to krilla's

@@ -436,6 +436,7 @@ pub(crate) fn base_font_name<T: Hash>(font: &Font, data: &T) -> String {
 #[cfg_attr(feature = "comemo", comemo::memoize)]
 fn subset_font(font: Font, glyph_remapper: &GlyphRemapper) -> KrillaResult<(Font, Rect)> {
     let mut bbox: Option<Rect> = None;
+    let original = font.clone();
 
     let variation_coordinates = font
         .variation_coordinates()
@@ -457,8 +458,10 @@ fn subset_font(font: Font, glyph_remapper: &GlyphRemapper) -> KrillaResult<(Font
     })?;
     let global_bbox = font.bbox();
 
-    for g in 0..font.num_glyphs() {
-        if let Some(path_bbox) = compute_bbox(&font, skrifa::GlyphId::new(g)) {
+    // aliaudit: the bounds of the subset's glyphs are those of the same glyphs in the full
+    // font, drawn once per run (`Font::glyph_bounds`), in the subset's order.
+    for g in glyph_remapper.remapped_gids() {
+        if let Some(path_bbox) = original.glyph_bounds(g) {
             bbox = bbox
                 .map(|mut r| {
                     r.expand(&path_bbox);
@@ -472,7 +475,7 @@ fn subset_font(font: Font, glyph_remapper: &GlyphRemapper) -> KrillaResult<(Font
 }
 
 #[cfg_attr(feature = "comemo", comemo::memoize)]
-fn compute_bbox(font: &Font, glyph: skrifa::GlyphId) -> Option<Rect> {
+pub(crate) fn compute_bbox(font: &Font, glyph: skrifa::GlyphId) -> Option<Rect> {
     let outline_glyphs = font.outline_glyphs();
 
     if let Some(outline_glyph) = outline_glyphs.get(glyph) {

@@ -69,6 +69,7 @@ impl Font {
             font_ref_yoke,
             font_info,
             advances: std::sync::OnceLock::new(),
+            bounds: std::sync::OnceLock::new(),
         }))))
     }
 
@@ -172,6 +173,25 @@ impl Font {
     }
 }
 
+impl Font {
+    /// aliaudit: the bounds of a glyph's outline (font units; `None` for a glyph without
+    /// one), drawn the first time a subset needs it and kept with the font, shared by every
+    /// document of a run. krilla drew every glyph of every subset to find the subset's
+    /// bounds; a subset's glyphs are the font's own, with the same outlines.
+    pub(crate) fn glyph_bounds(&self, glyph: u16) -> Option<Rect> {
+        let bounds = self.0.bounds.get_or_init(|| {
+            (0..self.0.font_info.num_glyphs)
+                .map(|_| std::sync::OnceLock::new())
+                .collect()
+        });
+        let draw = || crate::text::cid::compute_bbox(self, skrifa::GlyphId::new(u32::from(glyph)));
+        match bounds.get(usize::from(glyph)) {
+            Some(cell) => *cell.get_or_init(draw),
+            None => draw(),
+        }
+    }
+}
+
 /// A 4-byte OpenType tag.
 #[derive(Copy, Debug, Clone, Eq, PartialEq, Ord, PartialOrd, Hash)]
 pub struct Tag([u8; 4]);
@@ -256,6 +276,9 @@ struct Repr {
     /// aliaudit: the advance of each glyph id below `num_glyphs` (NaN: none), read once
     /// (`Font::advance_width`).
     advances: std::sync::OnceLock<Box<[f32]>>,
+    /// aliaudit: the outline bounds of each glyph id below `num_glyphs`, each drawn once
+    /// (`Font::glyph_bounds`).
+    bounds: std::sync::OnceLock<Box<[std::sync::OnceLock<Option<Rect>>]>>,
 }
 
 impl Hash for Repr {
