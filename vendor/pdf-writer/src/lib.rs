@@ -585,12 +585,27 @@ impl<'a> XRefWriter for PlainXRefWriter<'a> {
     }
 
     fn write_free_entry(&mut self, offset: usize, gen_number: u16) {
-        write!(self.buf.inner, "{offset:010} {gen_number:05} f\r\n").unwrap();
+        write_plain_entry(&mut self.buf.inner, offset, gen_number, b'f');
     }
 
     fn write_occupied_entry(&mut self, offset: usize, gen_number: u16) {
-        write!(self.buf.inner, "{offset:010} {gen_number:05} n\r\n").unwrap();
+        write_plain_entry(&mut self.buf.inner, offset, gen_number, b'n');
     }
+}
+
+/// aliaudit: an entry of a plain cross-reference table, the bytes
+/// `format!("{offset:010} {gen_number:05} {kind}\r\n")` gives (numbers padded
+/// with zeros to ten and five digits, longer ones written whole), without
+/// going through `core::fmt` for each of a document's thousands of objects.
+fn write_plain_entry(buf: &mut Vec<u8>, offset: usize, gen_number: u16, kind: u8) {
+    fn padded(buf: &mut Vec<u8>, digits: &str, width: usize) {
+        buf.extend(std::iter::repeat_n(b'0', width.saturating_sub(digits.len())));
+        buf.extend_from_slice(digits.as_bytes());
+    }
+    padded(buf, itoa::Buffer::new().format(offset), 10);
+    buf.push(b' ');
+    padded(buf, itoa::Buffer::new().format(gen_number), 5);
+    buf.extend_from_slice(&[b' ', kind, b'\r', b'\n']);
 }
 
 fn determine_field_width(offset: usize) -> u32 {

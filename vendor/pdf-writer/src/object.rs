@@ -340,11 +340,17 @@ impl Sealed for Name<'_> {
 
         buf.reserve(1 + self.0.len());
         buf.push(b'/');
+        // aliaudit: a name that needs no escape (every name krilla writes) is
+        // copied whole, not byte by byte.
+        if self.0.iter().all(|&byte| is_plain_name_byte(byte)) {
+            buf.extend(self.0);
+            return;
+        }
         for &byte in self.0 {
             // - Number sign shall use hexadecimal escape
             // - Regular characters within the range exlacamation mark .. tilde
             //   can be written directly
-            if byte != b'#' && matches!(byte, b'!'..=b'~') && is_regular_character(byte) {
+            if is_plain_name_byte(byte) {
                 buf.push(byte);
             } else {
                 buf.push(b'#');
@@ -355,6 +361,12 @@ impl Sealed for Name<'_> {
 }
 
 impl Primitive for Name<'_> {}
+
+/// aliaudit: a byte a name holds as it is (the test `Name::write` makes).
+#[inline]
+fn is_plain_name_byte(byte: u8) -> bool {
+    byte != b'#' && matches!(byte, b'!'..=b'~') && is_regular_character(byte)
+}
 
 /// Regular characters are a PDF concept.
 fn is_regular_character(byte: u8) -> bool {

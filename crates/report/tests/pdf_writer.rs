@@ -1,0 +1,69 @@
+//! The patched pdf-writer (vendor/README.md) through its public API: what krilla's
+//! renumbering and cross-reference table write must stay what upstream wrote.
+
+use pdf_writer::{Chunk, Name, Pdf, Ref, Settings, Str};
+
+/// Settings as krilla writes: no pretty-printing.
+fn compact() -> Settings {
+    Settings { pretty: false }
+}
+
+/// The objects of `chunk` renumbered by `map` (an old number not in it stays), as text.
+fn renumbered(chunk: &Chunk, map: &[(i32, i32)]) -> String {
+    let mut out = Chunk::with_settings(compact());
+    chunk.renumber_into(&mut out, |old| {
+        map.iter()
+            .find(|(from, _)| *from == old.get())
+            .map_or(old, |(_, to)| Ref::new(*to))
+    });
+    String::from_utf8(out.as_bytes().to_vec()).unwrap()
+}
+
+#[test]
+fn references_are_renumbered_and_everything_else_is_copied() {
+    let mut chunk = Chunk::with_settings(compact());
+    chunk
+        .indirect(Ref::new(7))
+        .dict()
+        .pair(Name(b"Kids"), Ref::new(12))
+        .pair(Name(b"Text"), Str(b"12 0 R (in a string) 7 0 R"))
+        .pair(Name(b"Count"), 12);
+    chunk
+        .indirect(Ref::new(12))
+        .array()
+        .item(Ref::new(7))
+        .item(Ref::new(1_000_000))
+        .item(Ref::new(12));
+    let text = renumbered(&chunk, &[(7, 1), (12, 2), (1_000_000, 3)]);
+    assert_eq!(
+        text,
+        "1 0 obj\n<</Kids 2 0 R/Text(12 0 R (in a string) 7 0 R)/Count 12>>\nendobj\n\
+         2 0 obj\n[1 0 R 3 0 R 2 0 R]\nendobj\n"
+    );
+}
+
+#[test]
+fn the_cross_reference_table_gives_each_object_its_offset() {
+    // Offsets are ten digits and generations five, padded with zeros; object 0 and numbers
+    // no object took are free.
+    let mut pdf = Pdf::with_settings(compact());
+    pdf.catalog(Ref::new(1)).pages(Ref::new(2));
+    pdf.pages(Ref::new(2)).count(0);
+    pdf.indirect(Ref::new(4)).primitive(42);
+    let bytes = pdf.finish();
+    let text = String::from_utf8_lossy(&bytes);
+    let table = &text[text.find("xref\n").unwrap()..text.find("trailer").unwrap()];
+    let lines: Vec<&str> = table.split("\r\n").collect();
+    assert_eq!(lines[0], "xref\n0 5\n0000000003 65535 f");
+    assert_eq!(lines[3], "0000000000 00000 f", "{table:?}");
+    for (id, line) in [(1, lines[1]), (2, lines[2]), (4, lines[4])] {
+        let (offset, rest) = line.split_once(' ').unwrap();
+        assert_eq!((offset.len(), rest), (10, "00000 n"), "{table:?}");
+        let at: usize = offset.parse().unwrap();
+        // The header's bytes past 127 are not text: offsets count bytes.
+        assert!(
+            bytes[at..].starts_with(format!("{id} 0 obj").as_bytes()),
+            "{table:?}"
+        );
+    }
+}
