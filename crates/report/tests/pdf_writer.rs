@@ -1,5 +1,6 @@
 //! The patched pdf-writer (vendor/README.md) through its public API: what krilla's
 //! renumbering and cross-reference table write must stay what upstream wrote.
+#![allow(clippy::unwrap_used)]
 
 use pdf_writer::{Chunk, Name, Pdf, Ref, Settings, Str};
 
