@@ -747,20 +747,23 @@ impl ContentBuilder {
         self.scratch.clear();
         let mut adjustments: Vec<(usize, f32)> = Vec::new();
         let mut adjustment = 0.0;
-        // aliaudit: the font handle is cloned once per run, not twice per glyph.
+        // aliaudit: the font handle is cloned once per run, not twice per glyph, and both
+        // units per em are read once per run (the same values: a font's never changes).
         let font = pdf_font.font();
+        let pdf_units = pdf_font.units_per_em();
+        let font_units = font.units_per_em();
 
         for glyph in glyphs {
             let pdf_glyph = pdf_font
                 .get_gid(ColoredGlyph::new(glyph.glyph_id(), context_color))
                 .unwrap();
 
-            let scale = |val| val * pdf_font.units_per_em();
+            let scale = |val| val * pdf_units;
 
             let x_advance = scale(glyph.x_advance(1.0));
             let font_advance = font
                 .advance_width(glyph.glyph_id())
-                .map(|n| scale(n / font.units_per_em()));
+                .map(|n| scale(n / font_units));
             let x_offset = scale(glyph.x_offset(1.0));
 
             adjustment += x_offset;

@@ -114,6 +114,9 @@ pub(crate) struct CIDFont {
     /// The widths of the glyphs, _indexed by their CID_.
     widths: Vec<f32>,
     is_empty: bool,
+    /// aliaudit: the CID of each glyph added, plus one (0: not added), indexed by glyph id as
+    /// `get_cid` truncates it: looked up for every glyph drawn, where the remapper hashes.
+    cids: Vec<u32>,
 }
 
 impl CIDFont {
@@ -129,6 +132,7 @@ impl CIDFont {
             widths,
             font,
             is_empty: true,
+            cids: Vec::new(),
         }
     }
 
@@ -148,7 +152,11 @@ impl CIDFont {
 
     #[inline]
     pub(crate) fn get_cid(&self, glyph_id: GlyphId) -> Option<u16> {
-        self.glyph_remapper.get(glyph_id.to_u32() as u16)
+        let index = glyph_id.to_u32() as u16;
+        match self.cids.get(usize::from(index)) {
+            Some(&cid) if cid != 0 => Some((cid - 1) as u16),
+            _ => self.glyph_remapper.get(index),
+        }
     }
 
     /// Add a new glyph (if it has not already been added) and return its CID.
@@ -159,6 +167,11 @@ impl CIDFont {
         let new_id = self
             .glyph_remapper
             .remap(u16::try_from(glyph_id.to_u32()).unwrap());
+        let index = usize::from(glyph_id.to_u32() as u16);
+        if self.cids.len() <= index {
+            self.cids.resize(index + 1, 0);
+        }
+        self.cids[index] = u32::from(new_id) + 1;
 
         // This means that the glyph ID has been newly assigned, and thus we need to add its width.
         if new_id as usize >= self.widths.len() {
