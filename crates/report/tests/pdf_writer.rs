@@ -68,3 +68,47 @@ fn the_cross_reference_table_gives_each_object_its_offset() {
         );
     }
 }
+
+#[test]
+fn a_text_matrix_is_written_as_any_operation_writes_it() {
+    // `set_text_matrix` writes its operands straight into the buffer: the bytes must be
+    // those of the general path, after any operation (an operator, a string, a name, a
+    // delimiter, or nothing) and for whole, fractional, tiny and huge numbers.
+    use pdf_writer::Content;
+    let matrices = [
+        [1.0, 0.0, 0.0, -1.0, 52.0, 151.31499],
+        [0.5, -0.25, 1e-7, 3.4e38, -0.0, 1e12],
+        [f32::MIN_POSITIVE, 2.5e-6, -7.0, 65536.0, 1e11, -123.456],
+    ];
+    let before: [fn(&mut Content); 5] = [
+        |_| {},
+        |c| {
+            c.begin_text();
+        },
+        |c| {
+            c.show(Str(b"a)b"));
+        },
+        |c| {
+            c.set_fill_color_space(Name(b"c0"));
+        },
+        // An operation that ends in a delimiter (krilla writes glyph strings this way).
+        |c| {
+            c.op("(x)");
+        },
+    ];
+    for matrix in matrices {
+        for start in before {
+            let mut fast = Content::with_settings(compact());
+            start(&mut fast);
+            fast.set_text_matrix(matrix);
+            let mut general = Content::with_settings(compact());
+            start(&mut general);
+            general.op("Tm").operands(matrix);
+            let (fast, general) = (fast.finish(), general.finish());
+            assert_eq!(
+                String::from_utf8_lossy(&fast),
+                String::from_utf8_lossy(&general)
+            );
+        }
+    }
+}

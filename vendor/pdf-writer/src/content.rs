@@ -623,7 +623,21 @@ impl Content {
     /// `Tm`: Set the text matrix.
     #[inline]
     pub fn set_text_matrix(&mut self, matrix: [f32; 6]) -> &mut Self {
-        self.op("Tm").operands(matrix);
+        // aliaudit: the bytes `op("Tm").operands(matrix)` writes without pretty
+        // printing (every operand after a space, unless it follows a delimiter;
+        // then a space and the operator), written straight into the buffer: a
+        // text matrix is set for every run of text.
+        if self.settings.pretty {
+            self.op("Tm").operands(matrix);
+            return self;
+        }
+        for value in matrix {
+            if !self.buf.last().copied().is_some_and(is_delimiter_character) {
+                self.buf.push(b' ');
+            }
+            self.buf.push_float(value);
+        }
+        self.buf.extend(b" Tm");
         self
     }
 
