@@ -70,12 +70,13 @@ fn the_cross_reference_table_gives_each_object_its_offset() {
 }
 
 #[test]
-fn a_text_matrix_is_written_as_any_operation_writes_it() {
-    // `set_text_matrix` writes its operands straight into the buffer: the bytes must be
-    // those of the general path, after any operation (an operator, a string, a name, a
-    // delimiter, or nothing) and for whole, fractional, tiny and huge numbers.
+fn number_operations_are_written_as_any_operation_writes_them() {
+    // Text matrices, transforms, path points and colours write their numbers straight into
+    // the buffer: the bytes must be those of the general path, after any operation (an
+    // operator, a string, a name, a delimiter, or nothing), for whole, fractional, tiny and
+    // huge numbers, and for a colour of no component.
     use pdf_writer::Content;
-    let matrices = [
+    let numbers = [
         [1.0, 0.0, 0.0, -1.0, 52.0, 151.31499],
         [0.5, -0.25, 1e-7, 3.4e38, -0.0, 1e12],
         [f32::MIN_POSITIVE, 2.5e-6, -7.0, 65536.0, 1e11, -123.456],
@@ -96,19 +97,54 @@ fn a_text_matrix_is_written_as_any_operation_writes_it() {
             c.op("(x)");
         },
     ];
-    for matrix in matrices {
+    type Write = fn(&mut Content, [f32; 6]);
+    let operations: [(&str, usize, Write); 9] = [
+        ("Tm", 6, |c, n| {
+            c.set_text_matrix(n);
+        }),
+        ("cm", 6, |c, n| {
+            c.transform(n);
+        }),
+        ("m", 2, |c, n| {
+            c.move_to(n[0], n[1]);
+        }),
+        ("l", 2, |c, n| {
+            c.line_to(n[0], n[1]);
+        }),
+        ("c", 6, |c, n| {
+            c.cubic_to(n[0], n[1], n[2], n[3], n[4], n[5]);
+        }),
+        ("re", 4, |c, n| {
+            c.rect(n[0], n[1], n[2], n[3]);
+        }),
+        ("scn", 3, |c, n| {
+            c.set_fill_color(n[..3].iter().copied());
+        }),
+        ("SCN", 3, |c, n| {
+            c.set_stroke_color(n[..3].iter().copied());
+        }),
+        ("scn", 0, |c, _| {
+            c.set_fill_color([]);
+        }),
+    ];
+    for values in numbers {
         for start in before {
-            let mut fast = Content::with_settings(compact());
-            start(&mut fast);
-            fast.set_text_matrix(matrix);
-            let mut general = Content::with_settings(compact());
-            start(&mut general);
-            general.op("Tm").operands(matrix);
-            let (fast, general) = (fast.finish(), general.finish());
-            assert_eq!(
-                String::from_utf8_lossy(&fast),
-                String::from_utf8_lossy(&general)
-            );
+            for (operator, count, write) in operations {
+                let mut fast = Content::with_settings(compact());
+                start(&mut fast);
+                write(&mut fast, values);
+                let mut general = Content::with_settings(compact());
+                start(&mut general);
+                general
+                    .op(operator)
+                    .operands(values[..count].iter().copied());
+                let (fast, general) = (fast.finish(), general.finish());
+                assert_eq!(
+                    String::from_utf8_lossy(&fast),
+                    String::from_utf8_lossy(&general),
+                    "{operator}"
+                );
+            }
         }
     }
 }

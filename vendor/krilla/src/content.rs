@@ -1438,7 +1438,7 @@ impl ContentBuilder {
         sc: &mut SerializeContext,
         chunk_container: &mut ChunkContainer,
         mut set_pattern_fn: impl FnMut(&mut Content, String),
-        mut set_solid_fn: impl FnMut(&mut Content, ContentColorSpace, &Color),
+        mut set_solid_fn: impl FnMut(&mut Content, &ContentColorSpace, &Color),
     ) {
         let pattern_transform = |transform: Transform| -> Transform {
             transform.post_concat(self.cur_transform_with_root_transform())
@@ -1456,7 +1456,7 @@ impl ContentBuilder {
                     let cs = color.color_space(sc);
                     let color_space_resource =
                         Self::cs_to_content_cs(content_builder, sc, chunk_container, cs);
-                    set_solid_fn(&mut content_builder.content, color_space_resource, color);
+                    set_solid_fn(&mut content_builder.content, &color_space_resource, color);
                 } else {
                     let shading_mask = Mask::new_from_shading(
                         gradient_props.clone(),
@@ -1497,16 +1497,17 @@ impl ContentBuilder {
         match &paint.0 {
             InnerPaint::Color(c) => {
                 let cs = c.color_space(sc);
-                let known = self.color_space_names.iter().find(|(k, _)| *k == cs);
-                let color_space_resource = match known {
-                    Some((_, name)) => name.clone(),
+                // aliaudit: the name of a colour space used before is borrowed, not cloned.
+                let known = self.color_space_names.iter().position(|(k, _)| *k == cs);
+                let index = match known {
+                    Some(index) => index,
                     None => {
                         let name = Self::cs_to_content_cs(self, sc, chunk_container, cs.clone());
-                        self.color_space_names.push((cs, name.clone()));
-                        name
+                        self.color_space_names.push((cs, name));
+                        self.color_space_names.len() - 1
                     }
                 };
-                set_solid_fn(&mut self.content, color_space_resource, c);
+                set_solid_fn(&mut self.content, &self.color_space_names[index].1, c);
             }
             InnerPaint::LinearGradient(lg) => {
                 let (gradient_props, transform) = lg.clone().gradient_properties(bounds);
@@ -1570,7 +1571,7 @@ impl ContentBuilder {
             content.set_fill_pattern(None, color_space.to_pdf_name());
         }
 
-        fn set_solid_fn(content: &mut Content, color_space: ContentColorSpace, color: &Color) {
+        fn set_solid_fn(content: &mut Content, color_space: &ContentColorSpace, color: &Color) {
             match color_space {
                 ContentColorSpace::Device => match color {
                     Color::Regular(crate::color::RegularColor::Rgb(r)) => {
@@ -1590,7 +1591,15 @@ impl ContentBuilder {
                 },
                 ContentColorSpace::Named(n) => {
                     content.set_fill_color_space(n.to_pdf_name());
-                    content.set_fill_color(color.to_pdf_color());
+                    // aliaudit: an RGB colour's components without a Vec.
+                    match color {
+                        Color::Regular(crate::color::RegularColor::Rgb(r)) => {
+                            content.set_fill_color(r.to_pdf_color());
+                        }
+                        _ => {
+                            content.set_fill_color(color.to_pdf_color());
+                        }
+                    }
                 }
             }
         }
@@ -1618,7 +1627,7 @@ impl ContentBuilder {
             content.set_stroke_pattern(None, color_space.to_pdf_name());
         }
 
-        fn set_solid_fn(content: &mut Content, color_space: ContentColorSpace, color: &Color) {
+        fn set_solid_fn(content: &mut Content, color_space: &ContentColorSpace, color: &Color) {
             match color_space {
                 ContentColorSpace::Device => match color {
                     Color::Regular(crate::color::RegularColor::Rgb(r)) => {
@@ -1638,7 +1647,15 @@ impl ContentBuilder {
                 },
                 ContentColorSpace::Named(n) => {
                     content.set_stroke_color_space(n.to_pdf_name());
-                    content.set_stroke_color(color.to_pdf_color());
+                    // aliaudit: an RGB colour's components without a Vec.
+                    match color {
+                        Color::Regular(crate::color::RegularColor::Rgb(r)) => {
+                            content.set_stroke_color(r.to_pdf_color());
+                        }
+                        _ => {
+                            content.set_stroke_color(color.to_pdf_color());
+                        }
+                    }
                 }
             }
         }

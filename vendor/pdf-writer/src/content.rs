@@ -63,6 +63,34 @@ impl Content {
         Operation::start(&mut self.buf, operator, self.settings)
     }
 
+    /// aliaudit: writes an operation of numbers (a matrix, a point, a colour),
+    /// the bytes `op(operator).operands(values)` writes, straight into the
+    /// buffer when not pretty-printing (krilla never asks for it): a space
+    /// before each number unless the buffer ends in a delimiter, then the
+    /// operator after a space (a line feed when there is no number), unless
+    /// the buffer is empty or ends in a delimiter. Numbers go through the same
+    /// writer (`push_float`, which also records the limits). Text matrices,
+    /// points and colours are written for every run and every path.
+    #[inline]
+    fn numbers(&mut self, operator: &str, values: impl IntoIterator<Item = f32>) {
+        if self.settings.pretty {
+            self.op(operator).operands(values);
+            return;
+        }
+        let mut pad = b'\n';
+        for value in values {
+            if !self.buf.last().copied().is_some_and(is_delimiter_character) {
+                self.buf.push(b' ');
+            }
+            self.buf.push_float(value);
+            pad = b' ';
+        }
+        if self.buf.last().is_some_and(|b| !is_delimiter_character(*b)) {
+            self.buf.push(pad);
+        }
+        self.buf.extend(operator.as_bytes());
+    }
+
     /// Return the buffer of the content stream.
     ///
     /// The buffer is essentially a thin wrapper around two objects:
@@ -335,7 +363,7 @@ impl Content {
     /// matrix.
     #[inline]
     pub fn transform(&mut self, matrix: [f32; 6]) -> &mut Self {
-        self.op("cm").operands(matrix);
+        self.numbers("cm", matrix);
         self
     }
 }
@@ -345,14 +373,14 @@ impl Content {
     /// `m`: Begin a new subpath at (x, y).
     #[inline]
     pub fn move_to(&mut self, x: f32, y: f32) -> &mut Self {
-        self.op("m").operands([x, y]);
+        self.numbers("m", [x, y]);
         self
     }
 
     /// `l`: Append a straight line to (x, y).
     #[inline]
     pub fn line_to(&mut self, x: f32, y: f32) -> &mut Self {
-        self.op("l").operands([x, y]);
+        self.numbers("l", [x, y]);
         self
     }
 
@@ -368,7 +396,7 @@ impl Content {
         x3: f32,
         y3: f32,
     ) -> &mut Self {
-        self.op("c").operands([x1, y1, x2, y2, x3, y3]);
+        self.numbers("c", [x1, y1, x2, y2, x3, y3]);
         self
     }
 
@@ -398,7 +426,7 @@ impl Content {
     /// `re`: Append a rectangle to the current path.
     #[inline]
     pub fn rect(&mut self, x: f32, y: f32, width: f32, height: f32) -> &mut Self {
-        self.op("re").operands([x, y, width, height]);
+        self.numbers("re", [x, y, width, height]);
         self
     }
 }
@@ -623,21 +651,7 @@ impl Content {
     /// `Tm`: Set the text matrix.
     #[inline]
     pub fn set_text_matrix(&mut self, matrix: [f32; 6]) -> &mut Self {
-        // aliaudit: the bytes `op("Tm").operands(matrix)` writes without pretty
-        // printing (every operand after a space, unless it follows a delimiter;
-        // then a space and the operator), written straight into the buffer: a
-        // text matrix is set for every run of text.
-        if self.settings.pretty {
-            self.op("Tm").operands(matrix);
-            return self;
-        }
-        for value in matrix {
-            if !self.buf.last().copied().is_some_and(is_delimiter_character) {
-                self.buf.push(b' ');
-            }
-            self.buf.push_float(value);
-        }
-        self.buf.extend(b" Tm");
+        self.numbers("Tm", matrix);
         self
     }
 
@@ -813,7 +827,7 @@ impl Content {
         &mut self,
         color: impl IntoIterator<Item = f32>,
     ) -> &mut Self {
-        self.op("SCN").operands(color);
+        self.numbers("SCN", color);
         self
     }
 
@@ -836,7 +850,7 @@ impl Content {
     /// space. PDF 1.2+.
     #[inline]
     pub fn set_fill_color(&mut self, color: impl IntoIterator<Item = f32>) -> &mut Self {
-        self.op("scn").operands(color);
+        self.numbers("scn", color);
         self
     }
 
