@@ -78,6 +78,7 @@ fn number_operations_are_written_as_any_operation_writes_them() {
     use pdf_writer::Content;
     let numbers = [
         [1.0, 0.0, 0.0, -1.0, 52.0, 151.31499],
+        [1.0, -0.0, 0.0, -1.0, 0.1, -3e-7],
         [0.5, -0.25, 1e-7, 3.4e38, -0.0, 1e12],
         [f32::MIN_POSITIVE, 2.5e-6, -7.0, 65536.0, 1e11, -123.456],
     ];
@@ -146,5 +147,33 @@ fn number_operations_are_written_as_any_operation_writes_them() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn a_raw_operation_is_separated_as_any_operation() {
+    // krilla's glyph strings go in through `op_raw`: the separator before them must be the
+    // one `op` writes before an operation without operands.
+    use pdf_writer::Content;
+    let before: [fn(&mut Content); 4] = [
+        |_| {},
+        |c| {
+            c.begin_text();
+        },
+        |c| {
+            c.set_fill_color_space(Name(b"c0"));
+        },
+        |c| {
+            c.op("(x)");
+        },
+    ];
+    for start in before {
+        let mut raw = Content::with_settings(compact());
+        start(&mut raw);
+        raw.op_raw(|buf| buf.extend_from_slice(b"(a\\)b)Tj"));
+        let mut general = Content::with_settings(compact());
+        start(&mut general);
+        general.op("(a\\)b)Tj");
+        assert_eq!(raw.finish().as_slice(), general.finish().as_slice());
     }
 }

@@ -62,8 +62,6 @@ pub(crate) struct ContentBuilder {
     font_names: Vec<(FontIdentifier, String)>,
     /// aliaudit: the open text region, if any (see `TextRegion`).
     text_region: Option<TextRegion>,
-    /// aliaudit: the `(...)Tj` or `<...>Tj` operation `show_codes` writes, reused.
-    shown: Vec<u8>,
     pub(crate) active_marked_content: bool,
 }
 
@@ -129,7 +127,6 @@ impl ContentBuilder {
             color_space_names: Vec::new(),
             font_names: Vec::new(),
             text_region: None,
-            shown: Vec::new(),
             active_marked_content: false,
         }
     }
@@ -694,41 +691,40 @@ impl ContentBuilder {
     /// instead: as they are in a literal string when every byte is below 128 (the codes of a
     /// subset's first 128 glyphs; two bytes a glyph), escaping `(`, `)`, `\` and carriage
     /// return, which a reader would turn into a line feed (ISO 32000-1 7.3.4.2); otherwise in
-    /// hex (four bytes a glyph). The glyphs shown are the same. pdf-writer writes an
-    /// operation's name as given, and bytes below 128 are UTF-8, so the operand goes there.
-    /// It would also skip registering the string's length for krilla's limits check, so a
-    /// string of more than 4 KiB (an eighth of the 32,767 bytes PDF/A allows) is shown
-    /// through pdf-writer instead.
+    /// hex (four bytes a glyph). The glyphs shown are the same. The operation goes straight
+    /// into the content through pdf-writer's `op_raw` (patched in, see vendor/README.md),
+    /// after the separator any operation gets. That skips registering the string's length
+    /// for krilla's limits check, so a string of more than 4 KiB (an eighth of the 32,767
+    /// bytes PDF/A allows) is shown through pdf-writer instead.
     fn show_codes(&mut self) {
         const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
         if self.scratch.len() > 4096 {
             self.content.show(Str(&self.scratch));
             return;
         }
-        self.shown.clear();
-        if self.scratch.is_ascii() {
-            self.shown.reserve(self.scratch.len() + 8);
-            self.shown.push(b'(');
-            for &byte in &self.scratch {
-                match byte {
-                    b'(' | b')' | b'\\' => self.shown.extend([b'\\', byte]),
-                    b'\r' => self.shown.extend(b"\\r"),
-                    _ => self.shown.push(byte),
+        let codes = &self.scratch;
+        if codes.is_ascii() {
+            self.content.op_raw(|buf| {
+                buf.reserve(codes.len() + 8);
+                buf.push(b'(');
+                for &byte in codes {
+                    match byte {
+                        b'(' | b')' | b'\\' => buf.extend([b'\\', byte]),
+                        b'\r' => buf.extend(b"\\r"),
+                        _ => buf.push(byte),
+                    }
                 }
-            }
-            self.shown.extend(b")Tj");
+                buf.extend(b")Tj");
+            });
         } else {
-            self.shown.reserve(2 * self.scratch.len() + 4);
-            self.shown.push(b'<');
-            for byte in &self.scratch {
-                self.shown
-                    .extend([DIGITS[usize::from(byte >> 4)], DIGITS[usize::from(byte & 15)]]);
-            }
-            self.shown.extend(b">Tj");
-        }
-        // ASCII bytes, hex digits and `()<>Tj` are UTF-8, so this never fails.
-        if let Ok(operation) = std::str::from_utf8(&self.shown) {
-            self.content.op(operation);
+            self.content.op_raw(|buf| {
+                buf.reserve(2 * codes.len() + 4);
+                buf.push(b'<');
+                for byte in codes {
+                    buf.extend([DIGITS[usize::from(byte >> 4)], DIGITS[usize::from(byte & 15)]]);
+                }
+                buf.extend(b">Tj");
+            });
         }
     }
 

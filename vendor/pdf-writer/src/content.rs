@@ -63,6 +63,23 @@ impl Content {
         Operation::start(&mut self.buf, operator, self.settings)
     }
 
+    /// aliaudit: an operation whose bytes `write` appends straight to the
+    /// buffer, after the separator `op` writes before an operation without
+    /// operands (a line feed, unless the buffer is empty or ends in a
+    /// delimiter). The bytes must be a valid operation: krilla's glyph strings
+    /// (`(...)Tj`), built there without a `&str` and a copy.
+    #[inline]
+    pub fn op_raw(&mut self, write: impl FnOnce(&mut Vec<u8>)) -> &mut Self {
+        if (self.settings.pretty
+            || self.buf.last().is_some_and(|b| !is_delimiter_character(*b)))
+            && !self.buf.is_empty()
+        {
+            self.buf.push(b'\n');
+        }
+        write(&mut self.buf.inner);
+        self
+    }
+
     /// aliaudit: writes an operation of numbers (a matrix, a point, a colour),
     /// the bytes `op(operator).operands(values)` writes, straight into the
     /// buffer when not pretty-printing (krilla never asks for it): a space
@@ -651,6 +668,19 @@ impl Content {
     /// `Tm`: Set the text matrix.
     #[inline]
     pub fn set_text_matrix(&mut self, matrix: [f32; 6]) -> &mut Self {
+        // aliaudit: most text matrices only move (and flip) the text: their
+        // first four numbers are written as the constant `push_float` writes
+        // for them (-0.0 is written 0 too), with the same padding and the same
+        // largest integer recorded.
+        if !self.settings.pretty
+            && matrix[..4] == [1.0, 0.0, 0.0, -1.0]
+            && !self.buf.last().copied().is_some_and(is_delimiter_character)
+        {
+            self.buf.limits.register_int(1);
+            self.buf.extend(b" 1 0 0 -1");
+            self.numbers("Tm", [matrix[4], matrix[5]]);
+            return self;
+        }
         self.numbers("Tm", matrix);
         self
     }
