@@ -2444,6 +2444,17 @@ mod tests {
             .unwrap()
     }
 
+    /// The glyphs of `text` in the regular face, one per character, as `Fonts::runs` makes
+    /// them.
+    fn text_glyphs(f: &Fonts, text: &str) -> Vec<krilla::text::KrillaGlyph> {
+        text.char_indices()
+            .map(|(at, c)| {
+                let (_, id, advance) = f.lookup(c, false);
+                plain_glyph(u32::from(id), at..at + c.len_utf8(), advance)
+            })
+            .collect()
+    }
+
     /// The start of a line at `y`, 10 points in.
     fn at(y: f32) -> Point {
         Point::from_xy(10.0, y)
@@ -2733,13 +2744,7 @@ mod tests {
         // glyph drawn alone, then all of them in one run, must decode to its code.
         let f = fonts();
         let text: String = (' '..='~').chain('\u{c0}'..='\u{ff}').take(150).collect();
-        let glyphs: Vec<krilla::text::KrillaGlyph> = text
-            .char_indices()
-            .map(|(at, c)| {
-                let (_, id, advance) = f.lookup(c, false);
-                plain_glyph(u32::from(id), at..at + c.len_utf8(), advance)
-            })
-            .collect();
+        let glyphs = text_glyphs(&f, &text);
         let content = page_content(|surface| {
             for glyph in &glyphs {
                 let alone = krilla::text::KrillaGlyph {
@@ -2772,13 +2777,7 @@ mod tests {
         let face = ab_glyph::FontRef::try_from_slice(crate::fonts::FONT_REGULAR).unwrap();
         assert_eq!(face.units_per_em(), Some(1000.0));
         for text in ["Hg", "\u{4e2d}\u{6587}", "._", "Hg\u{4e2d}\u{6587}._|"] {
-            let glyphs: Vec<krilla::text::KrillaGlyph> = text
-                .char_indices()
-                .map(|(at, c)| {
-                    let (_, id, advance) = f.lookup(c, false);
-                    plain_glyph(u32::from(id), at..at + c.len_utf8(), advance)
-                })
-                .collect();
+            let glyphs = text_glyphs(&f, text);
             let mut document = krilla::Document::new();
             let mut page = document.start_page_with(PageSettings::from_wh(200.0, 200.0).unwrap());
             let mut surface = page.surface();
