@@ -57,11 +57,16 @@ fn score_colour(score: f64) -> RGBColor {
     rgb(theme::score(score))
 }
 
+/// plotters picks a description's face when it is created, so every chart style is created
+/// after the fonts are registered (one created before measured 0 wide, whichever chart of
+/// the run came first). Both create a regular description: [`Advances`] measures with it.
 fn font(size: f64) -> TextStyle<'static> {
+    register_fonts();
     (FAMILY, size).into_font().color(&INK)
 }
 
 fn bold(size: f64) -> TextStyle<'static> {
+    register_fonts();
     (FAMILY, size)
         .into_font()
         .style(FontStyle::Bold)
@@ -290,7 +295,8 @@ impl Advances {
         for c in text.chars() {
             pixels += scale * self.advance(c);
         }
-        pixels as i32
+        // plotters gives the box's width unsigned.
+        (pixels as i32).unsigned_abs() as i32
     }
 }
 

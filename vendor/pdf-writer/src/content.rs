@@ -82,7 +82,7 @@ impl Content {
 
     /// aliaudit: writes an operation of numbers (a matrix, a point, a colour),
     /// the bytes `op(operator).operands(values)` writes, straight into the
-    /// buffer when not pretty-printing (krilla never asks for it): a space
+    /// buffer when not pretty-printing (aliaudit never asks krilla for it): a space
     /// before each number unless the buffer ends in a delimiter, then the
     /// operator after a space (a line feed when there is no number), unless
     /// the buffer is empty or ends in a delimiter. Numbers go through the same

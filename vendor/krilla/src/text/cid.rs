@@ -471,17 +471,26 @@ fn subset_font(font: Font, glyph_remapper: &GlyphRemapper) -> KrillaResult<(Font
     })?;
     let global_bbox = font.bbox();
 
-    // aliaudit: the bounds of the subset's glyphs are those of the same glyphs in the full
-    // font, drawn once per run (`Font::glyph_bounds`), in the subset's order.
-    for g in glyph_remapper.remapped_gids() {
-        if let Some(path_bbox) = original.glyph_bounds(g) {
-            bbox = bbox
-                .map(|mut r| {
-                    r.expand(&path_bbox);
-                    r
-                })
-                .or(Some(path_bbox));
-        }
+    // aliaudit: when the subset holds exactly the glyphs asked for (no composite glyph's
+    // components added, which the subsetter does for TrueType outlines) and the font is not
+    // instanced at a variation, the subset's glyphs are the full font's, with the same
+    // outlines: their bounds are read from the full font, where each glyph is drawn once per
+    // run (`Font::glyph_bounds`). Any other subset is drawn glyph by glyph, as upstream does.
+    let bounds: Box<dyn Iterator<Item = Option<Rect>>> =
+        if font.num_glyphs() == u32::from(glyph_remapper.num_gids())
+            && original.variation_coordinates().is_empty()
+        {
+            Box::new(glyph_remapper.remapped_gids().map(|g| original.glyph_bounds(g)))
+        } else {
+            Box::new((0..font.num_glyphs()).map(|g| compute_bbox(&font, skrifa::GlyphId::new(g))))
+        };
+    for path_bbox in bounds.flatten() {
+        bbox = bbox
+            .map(|mut r| {
+                r.expand(&path_bbox);
+                r
+            })
+            .or(Some(path_bbox));
     }
 
     Ok((font, bbox.unwrap_or(global_bbox)))
