@@ -1680,16 +1680,15 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// A chart's own styles are measured from the advance tables to the pixel plotters
+        /// A chart's own styles are measured from the advance table to the pixel plotters
         /// measures: text in Latin, CJK, symbols, controls and astral characters, at the sizes
-        /// charts use and odd ones, in both faces.
+        /// charts use and odd ones, regular and bold.
         #[test]
         fn tabled_widths_are_the_widths_plotters_measures(
             text in "(?s).{0,40}|[a-zA-Z0-9 .,()%\\u{2000}-\\u{206f}-]{0,60}|[\\u{4e00}-\\u{4fff}a-z ]{0,30}",
             size in proptest::sample::select(vec![9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 16.0, 20.0, 28.0, 10.5, 7.3]),
             heavy in proptest::bool::ANY,
         ) {
-            register_fonts();
             let style = if heavy { bold(size) } else { font(size) };
             let plotters = style.font.box_size(&text).map_or(0, |b| b.0 as i32);
             proptest::prop_assert!(Advances::get().is_some());

@@ -69,6 +69,24 @@ fn the_cross_reference_table_gives_each_object_its_offset() {
     }
 }
 
+/// What a content stream may hold before an operation: nothing, an operator, a string, a
+/// name, or an operation that ends in a delimiter (krilla writes glyph strings this way).
+const BEFORE: [fn(&mut pdf_writer::Content); 5] = [
+    |_| {},
+    |c| {
+        c.begin_text();
+    },
+    |c| {
+        c.show(Str(b"a)b"));
+    },
+    |c| {
+        c.set_fill_color_space(Name(b"c0"));
+    },
+    |c| {
+        c.op("(x)");
+    },
+];
+
 #[test]
 fn number_operations_are_written_as_any_operation_writes_them() {
     // Text matrices, transforms, path points and colours write their numbers straight into
@@ -81,22 +99,6 @@ fn number_operations_are_written_as_any_operation_writes_them() {
         [1.0, -0.0, 0.0, -1.0, 0.1, -3e-7],
         [0.5, -0.25, 1e-7, 3.4e38, -0.0, 1e12],
         [f32::MIN_POSITIVE, 2.5e-6, -7.0, 65536.0, 1e11, -123.456],
-    ];
-    let before: [fn(&mut Content); 5] = [
-        |_| {},
-        |c| {
-            c.begin_text();
-        },
-        |c| {
-            c.show(Str(b"a)b"));
-        },
-        |c| {
-            c.set_fill_color_space(Name(b"c0"));
-        },
-        // An operation that ends in a delimiter (krilla writes glyph strings this way).
-        |c| {
-            c.op("(x)");
-        },
     ];
     type Write = fn(&mut Content, [f32; 6]);
     let operations: [(&str, usize, Write); 9] = [
@@ -129,7 +131,7 @@ fn number_operations_are_written_as_any_operation_writes_them() {
         }),
     ];
     for values in numbers {
-        for start in before {
+        for start in BEFORE {
             for (operator, count, write) in operations {
                 let mut fast = Content::with_settings(compact());
                 start(&mut fast);
@@ -155,19 +157,7 @@ fn a_raw_operation_is_separated_as_any_operation() {
     // krilla's glyph strings go in through `op_raw`: the separator before them must be the
     // one `op` writes before an operation without operands.
     use pdf_writer::Content;
-    let before: [fn(&mut Content); 4] = [
-        |_| {},
-        |c| {
-            c.begin_text();
-        },
-        |c| {
-            c.set_fill_color_space(Name(b"c0"));
-        },
-        |c| {
-            c.op("(x)");
-        },
-    ];
-    for start in before {
+    for start in BEFORE {
         let mut raw = Content::with_settings(compact());
         start(&mut raw);
         raw.op_raw(|buf| buf.extend_from_slice(b"(a\\)b)Tj"));
@@ -175,5 +165,27 @@ fn a_raw_operation_is_separated_as_any_operation() {
         start(&mut general);
         general.op("(a\\)b)Tj");
         assert_eq!(raw.finish().as_slice(), general.finish().as_slice());
+    }
+}
+
+#[test]
+fn integers_are_written_as_their_decimal_digits() {
+    // One-digit integers skip itoa: every integer, and every whole float, must still be
+    // written as its decimal digits.
+    use pdf_writer::Content;
+    for value in [i32::MIN, -10, -9, -1, 0, 1, 5, 9, 10, 11, 99, 255, i32::MAX] {
+        let mut content = Content::with_settings(compact());
+        content.op("n").operand(value);
+        assert_eq!(
+            content.finish().as_slice(),
+            format!(" {value} n").as_bytes()
+        );
+        let mut content = Content::with_settings(compact());
+        content.op("n").operand(value as f32);
+        let whole = value as f32 as i32;
+        assert_eq!(
+            content.finish().as_slice(),
+            format!(" {whole} n").as_bytes()
+        );
     }
 }

@@ -1587,15 +1587,7 @@ impl ContentBuilder {
                 },
                 ContentColorSpace::Named(n) => {
                     content.set_fill_color_space(n.to_pdf_name());
-                    // aliaudit: an RGB colour's components without a Vec.
-                    match color {
-                        Color::Regular(crate::color::RegularColor::Rgb(r)) => {
-                            content.set_fill_color(r.to_pdf_color());
-                        }
-                        _ => {
-                            content.set_fill_color(color.to_pdf_color());
-                        }
-                    }
+                    content.set_fill_color(color.to_pdf_color());
                 }
             }
         }
@@ -1643,15 +1635,7 @@ impl ContentBuilder {
                 },
                 ContentColorSpace::Named(n) => {
                     content.set_stroke_color_space(n.to_pdf_name());
-                    // aliaudit: an RGB colour's components without a Vec.
-                    match color {
-                        Color::Regular(crate::color::RegularColor::Rgb(r)) => {
-                            content.set_stroke_color(r.to_pdf_color());
-                        }
-                        _ => {
-                            content.set_stroke_color(color.to_pdf_color());
-                        }
-                    }
+                    content.set_stroke_color(color.to_pdf_color());
                 }
             }
         }

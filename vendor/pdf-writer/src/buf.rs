@@ -44,7 +44,12 @@ impl Buf {
     #[inline]
     pub(crate) fn push_int(&mut self, value: i32) {
         self.limits.register_int(value);
-        self.extend(itoa::Buffer::new().format(value).as_bytes());
+        // aliaudit: a one-digit number (matrices' 0 and 1, most operands) is
+        // one byte, written without itoa's buffer.
+        match u8::try_from(value) {
+            Ok(digit @ 0..=9) => self.push(b'0' + digit),
+            _ => self.extend(itoa::Buffer::new().format(value).as_bytes()),
+        }
     }
 
     #[inline]

@@ -70,12 +70,7 @@ impl Content {
     /// (`(...)Tj`), built there without a `&str` and a copy.
     #[inline]
     pub fn op_raw(&mut self, write: impl FnOnce(&mut Vec<u8>)) -> &mut Self {
-        if (self.settings.pretty
-            || self.buf.last().is_some_and(|b| !is_delimiter_character(*b)))
-            && !self.buf.is_empty()
-        {
-            self.buf.push(b'\n');
-        }
+        separate_operator(&mut self.buf, self.settings, b'\n');
         write(&mut self.buf.inner);
         self
     }
@@ -102,9 +97,7 @@ impl Content {
             self.buf.push_float(value);
             pad = b' ';
         }
-        if self.buf.last().is_some_and(|b| !is_delimiter_character(*b)) {
-            self.buf.push(pad);
-        }
+        separate_operator(&mut self.buf, self.settings, pad);
         self.buf.extend(operator.as_bytes());
     }
 
@@ -191,17 +184,22 @@ impl Drop for Operation<'_> {
     #[inline]
     fn drop(&mut self) {
         let pad_byte = if self.first { b'\n' } else { b' ' };
-
-        // For example, in case we previously wrote a BT operator and then a
-        // `[]` operand in the next operation, we don't need to pad them.
-        if (self.settings.pretty
-            || self.buf.last().is_some_and(|b| !is_delimiter_character(*b)))
-            && !self.buf.is_empty()
-        {
-            self.buf.push(pad_byte);
-        }
-
+        separate_operator(self.buf, self.settings, pad_byte);
         self.buf.extend(self.op.as_bytes());
+    }
+}
+
+/// aliaudit (moved out of `Operation::drop`, which `Content::op_raw` and
+/// `Content::numbers` share): the separator before an operator, `pad_byte`,
+/// unless the buffer is empty or (without pretty-printing) ends in a delimiter.
+#[inline]
+fn separate_operator(buf: &mut Buf, settings: Settings, pad_byte: u8) {
+    // For example, in case we previously wrote a BT operator and then a
+    // `[]` operand in the next operation, we don't need to pad them.
+    if (settings.pretty || buf.last().is_some_and(|b| !is_delimiter_character(*b)))
+        && !buf.is_empty()
+    {
+        buf.push(pad_byte);
     }
 }
 
@@ -668,19 +666,6 @@ impl Content {
     /// `Tm`: Set the text matrix.
     #[inline]
     pub fn set_text_matrix(&mut self, matrix: [f32; 6]) -> &mut Self {
-        // aliaudit: most text matrices only move (and flip) the text: their
-        // first four numbers are written as the constant `push_float` writes
-        // for them (-0.0 is written 0 too), with the same padding and the same
-        // largest integer recorded.
-        if !self.settings.pretty
-            && matrix[..4] == [1.0, 0.0, 0.0, -1.0]
-            && !self.buf.last().copied().is_some_and(is_delimiter_character)
-        {
-            self.buf.limits.register_int(1);
-            self.buf.extend(b" 1 0 0 -1");
-            self.numbers("Tm", [matrix[4], matrix[5]]);
-            return self;
-        }
         self.numbers("Tm", matrix);
         self
     }

@@ -2429,8 +2429,8 @@ mod tests {
         streams(pdf).concat()
     }
 
-    /// The content stream of a 200 x 200 page that `draw` draws on, the fill set to `INK`.
-    fn page_content(draw: impl FnOnce(&mut krilla::surface::Surface<'_>)) -> String {
+    /// The PDF of one 200 x 200 page that `draw` draws on, the fill set to `INK`.
+    fn page_pdf(draw: impl FnOnce(&mut krilla::surface::Surface<'_>)) -> Vec<u8> {
         let mut document = krilla::Document::new();
         let mut page = document.start_page_with(PageSettings::from_wh(200.0, 200.0).unwrap());
         let mut surface = page.surface();
@@ -2438,7 +2438,12 @@ mod tests {
         draw(&mut surface);
         surface.finish();
         page.finish();
-        streams(&document.finish().unwrap())
+        document.finish().unwrap()
+    }
+
+    /// The content stream of [`page_pdf`]'s page.
+    fn page_content(draw: impl FnOnce(&mut krilla::surface::Surface<'_>)) -> String {
+        streams(&page_pdf(draw))
             .into_iter()
             .find(|s| s.starts_with("q "))
             .unwrap()
@@ -2778,14 +2783,10 @@ mod tests {
         assert_eq!(face.units_per_em(), Some(1000.0));
         for text in ["Hg", "\u{4e2d}\u{6587}", "._", "Hg\u{4e2d}\u{6587}._|"] {
             let glyphs = text_glyphs(&f, text);
-            let mut document = krilla::Document::new();
-            let mut page = document.start_page_with(PageSettings::from_wh(200.0, 200.0).unwrap());
-            let mut surface = page.surface();
-            surface.set_fill(Some(fill(INK)));
-            surface.draw_glyphs(at(20.0), &glyphs, f.regular.clone(), text, 10.0, false);
-            surface.finish();
-            page.finish();
-            let pdf = String::from_utf8_lossy(&document.finish().unwrap()).into_owned();
+            let pdf = page_pdf(|surface| {
+                surface.draw_glyphs(at(20.0), &glyphs, f.regular.clone(), text, 10.0, false);
+            });
+            let pdf = String::from_utf8_lossy(&pdf).into_owned();
             let bbox = &pdf[pdf.find("/FontBBox[").unwrap() + 10..];
             let written: Vec<f32> = bbox[..bbox.find(']').unwrap()]
                 .split(' ')
@@ -2824,18 +2825,13 @@ mod tests {
         let (_, id, advance) = f.lookup('a', false);
         let glyph = |at: usize| plain_glyph(u32::from(id), at..at + 1, advance);
         let draw = |runs: &[(&str, usize)]| {
-            let mut document = krilla::Document::new();
-            let mut page = document.start_page_with(PageSettings::from_wh(200.0, 200.0).unwrap());
-            let mut surface = page.surface();
-            surface.set_fill(Some(fill(INK)));
-            for (i, (text, glyphs)) in runs.iter().enumerate() {
-                let glyphs: Vec<_> = (0..*glyphs).map(glyph).collect();
-                let at = Point::from_xy(10.0, 20.0 * (i as f32 + 1.0));
-                surface.draw_glyphs(at, &glyphs, f.regular.clone(), text, 10.0, false);
-            }
-            surface.finish();
-            page.finish();
-            streams_text(&document.finish().unwrap())
+            streams_text(&page_pdf(|surface| {
+                for (i, (text, glyphs)) in runs.iter().enumerate() {
+                    let glyphs: Vec<_> = (0..*glyphs).map(glyph).collect();
+                    let at = Point::from_xy(10.0, 20.0 * (i as f32 + 1.0));
+                    surface.draw_glyphs(at, &glyphs, f.regular.clone(), text, 10.0, false);
+                }
+            }))
         };
         // Plain runs, the glyph always for "a": no marking.
         let plain = draw(&[("aa", 2), ("a", 1)]);

@@ -99,13 +99,51 @@ pub enum SpecialColor {
     Separation(separation::Color),
 }
 
+/// aliaudit: a colour's 1, 3 or 4 components, without the `Vec` upstream allocated for every
+/// colour set (a slice by `Deref`, the values by `IntoIterator`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Components {
+    values: [f32; 4],
+    len: usize,
+}
+
+impl Components {
+    fn of(values: &[f32]) -> Components {
+        let mut all = [0.0; 4];
+        all[..values.len()].copy_from_slice(values);
+        Components {
+            values: all,
+            len: values.len(),
+        }
+    }
+}
+
+impl std::ops::Deref for Components {
+    type Target = [f32];
+
+    fn deref(&self) -> &[f32] {
+        &self.values[..self.len]
+    }
+}
+
+impl IntoIterator for Components {
+    type Item = f32;
+    type IntoIter = std::iter::Take<std::array::IntoIter<f32, 4>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.values.into_iter().take(self.len)
+    }
+}
+
 impl Color {
-    pub(crate) fn to_pdf_color(&self) -> Vec<f32> {
+    pub(crate) fn to_pdf_color(&self) -> Components {
         match self {
-            Color::Regular(RegularColor::Rgb(rgb)) => rgb.to_pdf_color().to_vec(),
-            Color::Regular(RegularColor::Luma(l)) => vec![l.to_pdf_color()],
-            Color::Regular(RegularColor::Cmyk(cmyk)) => cmyk.to_pdf_color().to_vec(),
-            Color::Special(SpecialColor::Separation(spot)) => vec![spot.to_pdf_color()],
+            Color::Regular(RegularColor::Rgb(rgb)) => Components::of(&rgb.to_pdf_color()),
+            Color::Regular(RegularColor::Luma(l)) => Components::of(&[l.to_pdf_color()]),
+            Color::Regular(RegularColor::Cmyk(cmyk)) => Components::of(&cmyk.to_pdf_color()),
+            Color::Special(SpecialColor::Separation(spot)) => {
+                Components::of(&[spot.to_pdf_color()])
+            }
         }
     }
 

@@ -171,13 +171,11 @@ impl Font {
             _ => self.glyph_metrics().advance_width(glyph_id.to_skrifa()),
         }
     }
-}
 
-impl Font {
     /// aliaudit: the bounds of a glyph's outline (font units; `None` for a glyph without
     /// one), drawn the first time a subset needs it and kept with the font, shared by every
     /// document of a run. krilla drew every glyph of every subset to find the subset's
-    /// bounds; a subset's glyphs are the font's own, with the same outlines.
+    /// bounds; `subset_font` reads them here when the subset's glyphs are the font's own.
     pub(crate) fn glyph_bounds(&self, glyph: u16) -> Option<Rect> {
         let bounds = self.0.bounds.get_or_init(|| {
             (0..self.0.font_info.num_glyphs)
